@@ -1,0 +1,167 @@
+/*
+ * tapir module ABI.
+ *
+ * A module is a shared object that tapird loads with dlopen() from its module
+ * directory.  It exports exactly one symbol:
+ *
+ *     const struct tapir_module tapir_module = { ... };
+ *
+ * Lifecycle, driven by tapird:
+ *
+ *   check(chk, section)      pure: validate the module's config section and
+ *                            report every problem with chk->error(); called
+ *                            for `tapird -t`, at start and before every reload.
+ *                            Must not bind ports, allocate lasting state or
+ *                            touch the network.
+ *   init(host, section)      the section passed check(); create the module's
+ *                            state, bind ports, arm timers.  Returns the state
+ *                            (any non-NULL pointer) or NULL on failure.
+ *   reconfigure(state, s)    the module's section changed on reload.  Apply it
+ *                            all or nothing: on failure return -1 and keep the
+ *                            old settings running.
+ *   fini(state)              stop and free.  Anything still bound or armed
+ *                            through the host API is released by tapird after
+ *                            fini returns, so a module cannot leak ports.
+ *
+ * A config section (libconfig's config_setting_t) is valid only for the
+ * duration of the call it is passed to: copy what you need.
+ *
+ * The host API is a struct of function pointers that starts with its own size
+ * and version.  It only ever grows at the end; a module built against an older
+ * header keeps working.  A module that wants a newer call checks
+ * TAPIR_HOST_HAS(api, member) first.  TAPIR_MODULE_ABI changes only when
+ * something breaks; tapird refuses modules built for another ABI.
+ *
+ * Addresses are IPv4 in host byte order (10.0.0.2 is 0x0a000002); ports are
+ * in host byte order.  Everything runs on tapird's single event loop thread:
+ * callbacks never run concurrently and must not block.
+ */
+#ifndef TAPIR_MODULE_H
+#define TAPIR_MODULE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libconfig.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TAPIR_MODULE_ABI 1
+
+/* Log priorities, as syslog(3). */
+#define TAPIR_LOG_ERR 3
+#define TAPIR_LOG_WARNING 4
+#define TAPIR_LOG_NOTICE 5
+#define TAPIR_LOG_INFO 6
+#define TAPIR_LOG_DEBUG 7
+
+struct tapir_host;    /* tapird's handle for one loaded module */
+struct tapir_udp;     /* a bound UDP port */
+struct tapir_timer;   /* a one-shot timer */
+
+/* What tapird knows about a received UDP datagram. */
+struct tapir_udp_meta {
+	uint32_t src_ip;
+	uint32_t dst_ip;
+	uint16_t src_port;
+	uint16_t dst_port;
+	uint8_t src_mac[6];
+	bool broadcast; /* sent to a broadcast or multicast address */
+};
+
+/* Where a datagram goes.  With mac == NULL tapird routes and resolves
+ * dst_ip (255.255.255.255 goes to the Ethernet broadcast address); with a
+ * MAC it sends straight to that MAC without ARP (a DHCP server answering a
+ * client that has no address yet).  src_ip 0 means our interface address. */
+struct tapir_udp_dst {
+	uint32_t ip;
+	uint16_t port;
+	const uint8_t *mac;
+	uint32_t src_ip;
+};
+
+typedef void (*tapir_udp_recv_fn)(void *arg, const struct tapir_udp_meta *m,
+				  const uint8_t *data, size_t len);
+typedef void (*tapir_timer_fn)(void *arg);
+
+struct tapir_host_api {
+	uint32_t size;    /* sizeof(struct tapir_host_api) as tapird built it */
+	uint32_t version; /* TAPIR_HOST_API_VERSION of tapird */
+
+	/* Log one line, prefixed with the module's name. */
+	void (*log)(struct tapir_host *h, int prio, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+	/* Monotonic milliseconds, as the stack sees them. */
+	uint64_t (*now_ms)(struct tapir_host *h);
+	/* Our interface address (host order) and prefix length. */
+	uint32_t (*if_addr)(struct tapir_host *h, unsigned *prefix_len);
+
+	/* Bind a UDP port; fn runs for every datagram to it.  NULL and errno
+	 * EADDRINUSE when another module holds the port. */
+	struct tapir_udp *(*udp_bind)(struct tapir_host *h, uint16_t port,
+				      tapir_udp_recv_fn fn, void *arg);
+	void (*udp_unbind)(struct tapir_udp *u);
+	/* Send a datagram from the bound port.  0, or -errno: -EMSGSIZE over
+	 * 65507 bytes, -EHOSTUNREACH with no route. */
+	int (*udp_send)(struct tapir_udp *u, const struct tapir_udp_dst *dst,
+			const void *data, size_t len);
+
+	/* One-shot timers on tapird's timer wheel. */
+	struct tapir_timer *(*timer_new)(struct tapir_host *h, tapir_timer_fn fn,
+					 void *arg);
+	void (*timer_arm)(struct tapir_timer *t, uint64_t delay_ms);
+	void (*timer_cancel)(struct tapir_timer *t);
+	void (*timer_free)(struct tapir_timer *t);
+
+	/* A named counter owned by the module, shown with the daemon's
+	 * counters as module_<module>_<name>.  The pointer stays valid until
+	 * fini; increment it directly. */
+	uint64_t *(*counter)(struct tapir_host *h, const char *name);
+
+	/* Appended by later versions (TCP streams, publish/subscribe between
+	 * modules).  Check TAPIR_HOST_HAS() before use. */
+};
+
+#define TAPIR_HOST_API_VERSION 1
+#define TAPIR_HOST_HAS(api, member)                                           \
+	((api)->size >= offsetof(struct tapir_host_api, member) +              \
+				sizeof((api)->member) &&                       \
+	 (api)->member != NULL)
+
+/* Handed to check(): report problems through error(), which prefixes the
+ * setting's FILE:LINE (setting may be NULL for the section itself). */
+struct tapir_check {
+	void (*error)(const struct tapir_check *chk,
+		      const config_setting_t *setting, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+	void *priv;
+};
+
+struct tapir_module {
+	uint32_t abi;  /* TAPIR_MODULE_ABI */
+	uint32_t size; /* sizeof(struct tapir_module) */
+	const char *name;
+	const char *description;
+	/* NULL-terminated list of the setting names the module accepts besides
+	 * "name" and "path"; tapird rejects any other key with FILE:LINE. */
+	const char *const *settings;
+
+	int (*check)(const struct tapir_check *chk,
+		     const config_setting_t *section);
+	void *(*init)(struct tapir_host *host, const struct tapir_host_api *api,
+		      const config_setting_t *section);
+	int (*reconfigure)(void *state, const config_setting_t *section);
+	void (*fini)(void *state);
+};
+
+/* Declare the module's descriptor with this so the symbol is exported. */
+#define TAPIR_MODULE_EXPORT __attribute__((visibility("default")))
+
+#ifdef __cplusplus
+}
+#endif
+#endif

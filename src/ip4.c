@@ -1,0 +1,164 @@
+/*
+ * IPv4 (RFC 791, RFC 1122 3.2.1): validate, reassemble, deliver; route and
+ * fragment on output.
+ */
+#include "stack.h"
+#include "csum.h"
+#include "wire/icmp4.h"
+#include "wire/ip4.h"
+
+#include <errno.h>
+#include <string.h>
+
+void ip4_hdr_write(uint8_t *p, const struct ip4_hdr *h)
+{
+	p[0] = 0x45;
+	p[1] = h->tos;
+	put_be16(p + 2, h->total_len);
+	put_be16(p + 4, h->id);
+	put_be16(p + 6, h->frag);
+	p[8] = h->ttl;
+	p[9] = h->proto;
+	put_be16(p + 10, 0);
+	put_be32(p + 12, h->src);
+	put_be32(p + 16, h->dst);
+	put_be16(p + 10, csum(p, IP4_HLEN));
+}
+
+static const enum stat_id parse_drop[] = {
+	[IP4_ERR_SHORT] = STAT_IP4_DROP_SHORT,
+	[IP4_ERR_VERSION] = STAT_IP4_DROP_VERSION,
+	[IP4_ERR_HLEN] = STAT_IP4_DROP_HLEN,
+	[IP4_ERR_LEN] = STAT_IP4_DROP_LEN,
+	[IP4_ERR_OPTIONS] = STAT_IP4_DROP_OPTIONS,
+};
+
+/* Sources no host may use (RFC 1122 3.2.1.3): multicast, loopback, limited
+ * or our directed broadcast.  0.0.0.0 is allowed (DHCP clients). */
+static bool ip4_src_ok(const struct stack *s, uint32_t src)
+{
+	return !ip4_is_multicast(src) && !ip4_is_loopback(src) &&
+	       !stack_is_broadcast(s, src) && !stack_is_local(s, src);
+}
+
+void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh)
+{
+	const uint8_t *hdr = c.p;
+	struct ip4_hdr ih;
+	struct ip4_rx rx;
+	enum ip4_parse_err err;
+
+	STAT_INC(&s->stats, IP4_RX);
+	err = ip4_hdr_parse(&c, &ih);
+	if (err != IP4_OK) {
+		s->stats.v[parse_drop[err]]++;
+		return;
+	}
+#ifndef TAPIR_FUZZING
+	if (csum(hdr, ih.ihl) != 0) {
+		STAT_INC(&s->stats, IP4_DROP_CSUM);
+		return;
+	}
+#endif
+	if (!ip4_src_ok(s, ih.src)) {
+		STAT_INC(&s->stats, IP4_DROP_SRC);
+		return;
+	}
+	memset(&rx, 0, sizeof(rx));
+	rx.src = ih.src;
+	rx.dst = ih.dst;
+	rx.proto = ih.proto;
+	memcpy(rx.src_mac, eh->src, ETH_ALEN);
+	rx.l2_multi = eth_is_multicast(eh->dst);
+	rx.l3_multi = stack_is_broadcast(s, ih.dst) || ip4_is_multicast(ih.dst);
+	rx.hdr = hdr;
+	rx.hdr_len = ih.ihl;
+	rx.dgram_len = ih.total_len;
+	if (!stack_is_local(s, ih.dst) && !rx.l3_multi) {
+		STAT_INC(&s->stats, IP4_DROP_NOT_US);
+		return;
+	}
+	if (ih.frag & (IP4_FLAG_MF | IP4_OFF_MASK)) {
+		ip4_reasm_input(s, c, &ih, &rx);
+		return;
+	}
+	ip4_deliver(s, c, &rx);
+}
+
+void ip4_deliver(struct stack *s, struct cur payload, struct ip4_rx *rx)
+{
+	rx->payload = payload.p;
+	rx->payload_len = payload.len;
+	switch (rx->proto) {
+	case IP4_PROTO_ICMP:
+		icmp4_input(s, payload, rx);
+		break;
+	case IP4_PROTO_UDP:
+		udp_input(s, payload, rx);
+		break;
+	default:
+		STAT_INC(&s->stats, IP4_DROP_PROTO);
+		icmp4_send_unreach(s, ICMP4_UNREACH_PROTO, rx);
+		break;
+	}
+}
+
+/* Push an IPv4 header onto pb and hand it to the link layer. */
+static int ip4_emit(struct stack *s, struct ip4_hdr *h, const uint8_t *dst_mac,
+		    uint32_t next_hop, struct pbuf *pb)
+{
+	h->total_len = (uint16_t)(pb->len + IP4_HLEN);
+	ip4_hdr_write(pbuf_push(pb, IP4_HLEN), h);
+	STAT_INC(&s->stats, IP4_TX);
+	if (dst_mac)
+		return eth_output(s, dst_mac, ETH_TYPE_IP4, pb);
+	return arp_output(s, next_hop, pb);
+}
+
+int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
+	       const uint8_t *dst_mac, struct pbuf *pb)
+{
+	struct ip4_hdr h = {
+		.ttl = s->p.ttl,
+		.proto = proto,
+		.src = src ? src : s->p.addr,
+		.dst = dst,
+		.id = s->ip_id++,
+	};
+	uint32_t mask = ip4_mask(s->p.prefix);
+	uint32_t next_hop = dst;
+	size_t chunk, off;
+	int err = 0;
+
+	if (stack_is_broadcast(s, dst) || ip4_is_multicast(dst)) {
+		dst_mac = eth_broadcast;
+	} else if (!dst_mac && (dst & mask) != (s->p.addr & mask)) {
+		if (!s->p.gateway) {
+			STAT_INC(&s->stats, IP4_DROP_NO_ROUTE);
+			return -EHOSTUNREACH;
+		}
+		next_hop = s->p.gateway;
+	}
+	if (pb->len + IP4_HLEN > IP4_MAX_LEN)
+		return -EMSGSIZE;
+	if (pb->len + IP4_HLEN <= s->p.mtu)
+		return ip4_emit(s, &h, dst_mac, next_hop, pb);
+
+	/* Fragment (RFC 791): every piece but the last carries a multiple of
+	 * eight bytes and MF. */
+	chunk = (s->p.mtu - IP4_HLEN) & ~(size_t)7;
+	for (off = 0; off < pb->len && !err; off += chunk) {
+		size_t n = pb->len - off < chunk ? pb->len - off : chunk;
+		struct pbuf *f = &s->frag;
+		struct ip4_hdr fh = h;
+
+		pbuf_reset(f);
+		memcpy(pbuf_put(f, n), pbuf_data(pb) + off, n);
+		fh.frag = (uint16_t)(off / 8);
+		if (off + n < pb->len)
+			fh.frag |= IP4_FLAG_MF;
+		STAT_INC(&s->stats, IP4_FRAG_TX);
+		err = ip4_emit(s, &fh, dst_mac, next_hop, f);
+	}
+	return err;
+}

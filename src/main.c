@@ -1,0 +1,509 @@
+/*
+ * tapird: options, start-up, the event loop, signals and reload.
+ *
+ * Start-up order: load and check the configuration (with every module's
+ * check), open the TAP, configure its kernel side, drop privileges, create
+ * the stack, start the modules, announce our address, then READY=1.  After
+ * that everything is an event on one libevent loop: the TAP fd becoming
+ * readable, the single timer that drives the stack's timer wheel, signals,
+ * and the watchdog.
+ */
+#include "conf.h"
+#include "log.h"
+#include "module.h"
+#include "notify.h"
+#include "stack.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+/* Frames read per readable event before yielding to other events. */
+#define RX_BUDGET 64
+/* Large enough for any frame the kernel side can send (MTU up to 65521). */
+#define RX_FRAME_MAX 65536
+
+struct daemon {
+	struct event_base *base;
+	const char *conf_path; /* NULL: the built-in default */
+	struct conf *conf;
+	struct stack *stack;
+	struct modules mods;
+	int tap_fd;
+	bool privileged;
+	struct event *tap_ev, *timer_ev, *watchdog_ev;
+	struct event *sig_hup, *sig_term, *sig_int, *sig_usr1;
+	uint8_t rx[RX_FRAME_MAX];
+};
+
+static uint64_t clock_ms(void *ctx)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int tap_xmit(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct daemon *d = ctx;
+	ssize_t n = write(d->tap_fd, frame, len);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+/* Arm the one libevent timer for the wheel's next deadline. */
+static void schedule_timers(struct daemon *d)
+{
+	int64_t ms = stack_next_timer(d->stack);
+	struct timeval tv;
+
+	if (ms < 0) {
+		evtimer_del(d->timer_ev);
+		return;
+	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(d->timer_ev, &tv);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	stack_run_timers(d->stack);
+	schedule_timers(d);
+}
+
+static void on_tap(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)what;
+	for (int i = 0; i < RX_BUDGET; i++) {
+		ssize_t n = read(fd, d->rx, sizeof(d->rx));
+
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR) {
+				STAT_INC(&d->stack->stats, LINK_RX_ERR);
+				log_warn("read from TAP: %s", strerror(errno));
+			}
+			break;
+		}
+		STAT_INC(&d->stack->stats, LINK_RX);
+		stack_input(d->stack, d->rx, (size_t)n);
+	}
+	/* Timers due meanwhile fire now rather than after the next wakeup. */
+	stack_run_timers(d->stack);
+	schedule_timers(d);
+}
+
+static void status_line(struct daemon *d, const char *prefix, char *buf,
+			size_t len)
+{
+	char names[256];
+	uint32_t a = d->stack->p.addr;
+
+	modules_names(&d->mods, names, sizeof(names));
+	snprintf(buf, len, "%s%s %u.%u.%u.%u/%u, modules: %s", prefix,
+		 d->conf->ifname, a >> 24, (a >> 16) & 255, (a >> 8) & 255,
+		 a & 255, d->stack->p.prefix, *names ? names : "none");
+}
+
+static void log_errors(const struct conf_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		log_err("%s", errs->msgs[i]);
+}
+
+static struct conf *load_conf(const char *path, struct conf_errors *errs)
+{
+	if (!path)
+		return conf_load_string(conf_default_text, CONF_DEFAULT_NAME,
+					errs);
+	return conf_load_file(path, errs);
+}
+
+/* Reload as a transaction: everything is checked before anything changes. */
+static void reload(struct daemon *d)
+{
+	struct conf_errors errs = {0};
+	struct module_txn txn = {0};
+	struct conf *nc;
+	char status[512];
+	bool prepared = false;
+	int failed;
+
+	notify_reloading("reloading the configuration");
+	log_notice("reloading %s", d->conf->file);
+	nc = load_conf(d->conf_path, &errs);
+	if (nc && strcmp(nc->ifname, d->conf->ifname) != 0)
+		conf_error_at(&errs, nc->ifname_setting, nc->file,
+			      "interface.name cannot change on reload (%s -> "
+			      "%s); restart tapird",
+			      d->conf->ifname, nc->ifname);
+	if (nc && !errs.n) {
+		prepared = true;
+		modules_prepare(&d->mods, nc, &errs, &txn);
+	}
+	if (errs.n) {
+		log_errors(&errs);
+		log_err("reload failed with %zu error%s; still running the "
+			"previous configuration",
+			errs.n, errs.n == 1 ? "" : "s");
+		snprintf(status, sizeof(status),
+			 "reload failed: %s; still running the previous "
+			 "configuration",
+			 errs.msgs[0]);
+		notify_ready(status);
+		if (prepared)
+			modules_abort(&txn);
+		conf_free(nc);
+		conf_errors_clear(&errs);
+		return;
+	}
+
+	/* Commit. */
+	if (nc->params.mtu != d->conf->params.mtu ||
+	    nc->has_host != d->conf->has_host ||
+	    nc->host_addr != d->conf->host_addr ||
+	    nc->host_prefix != d->conf->host_prefix) {
+		char err[256];
+
+		if (!d->privileged)
+			log_warn("host side of %s not changed: privileges "
+				 "were dropped; restart tapird to apply it",
+				 nc->ifname);
+		else if (tap_configure(nc->ifname, nc->params.mtu, nc->host_addr,
+				       nc->has_host ? nc->host_prefix : 0, err,
+				       sizeof(err)) < 0)
+			log_warn("%s", err);
+	}
+	log_set_level(nc->log_level);
+	stack_update(d->stack, &nc->params);
+	failed = modules_commit(&d->mods, &txn);
+	conf_free(d->conf);
+	d->conf = nc;
+	schedule_timers(d);
+	if (failed) {
+		status_line(d, "reloaded with module errors (see log): ", status,
+			    sizeof(status));
+		log_err("reload applied, but %d module%s failed", failed,
+			failed == 1 ? "" : "s");
+	} else {
+		status_line(d, "running on ", status, sizeof(status));
+		log_notice("reload complete");
+	}
+	notify_ready(status);
+}
+
+static void log_counters(struct daemon *d)
+{
+	for (int i = 0; i < STAT_COUNT; i++) {
+		const struct stat_desc *sd = &stat_descs[i];
+
+		if (!d->stack->stats.v[i])
+			continue;
+		log_notice("counter %s_%s%s%s %llu", sd->layer, sd->name,
+			   *sd->reason ? " reason=" : "", sd->reason,
+			   (unsigned long long)d->stack->stats.v[i]);
+	}
+	modules_log_counters(&d->mods);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)what;
+	switch (sig) {
+	case SIGHUP:
+		reload(d);
+		break;
+	case SIGUSR1:
+		log_counters(d);
+		break;
+	default:
+		log_notice("%s received, stopping", strsignal((int)sig));
+		notify_stopping("stopping");
+		event_base_loopbreak(d->base);
+		break;
+	}
+}
+
+static void on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	notify_watchdog();
+}
+
+/* Switch to the configured user and group, keeping no privilege. */
+static int drop_privileges(const struct conf *c)
+{
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+
+	if (!c->user && !c->group)
+		return 0;
+	if (c->group) {
+		struct group *gr = getgrnam(c->group);
+
+		if (!gr) {
+			log_err("group '%s' does not exist; create it or change "
+				"'group' in %s",
+				c->group, c->file);
+			return -1;
+		}
+		gid = gr->gr_gid;
+	}
+	if (c->user) {
+		struct passwd *pw = getpwnam(c->user);
+
+		if (!pw) {
+			log_err("user '%s' does not exist; create it or change "
+				"'user' in %s",
+				c->user, c->file);
+			return -1;
+		}
+		uid = pw->pw_uid;
+		if (!c->group)
+			gid = pw->pw_gid;
+	}
+	if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
+		log_err("cannot drop privileges to %s:%s: %s",
+			c->user ? c->user : "-", c->group ? c->group : "-",
+			strerror(errno));
+		return -1;
+	}
+	if (uid != 0 && setuid(0) == 0) {
+		log_err("privileges could be regained after dropping them");
+		return -1;
+	}
+	log_info("running as uid %u gid %u", (unsigned)uid, (unsigned)gid);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: tapird [-dftV] [-c file]\n"
+		   "  -c file  configuration file (default %s)\n"
+		   "  -f       stay in the foreground\n"
+		   "  -t       check the configuration and exit\n"
+		   "  -d       debug logging\n"
+		   "  -V       print the version and exit\n",
+		TAPIR_CONF_FILE);
+}
+
+static bool under_systemd(void)
+{
+	return getenv("NOTIFY_SOCKET") || getenv("INVOCATION_ID");
+}
+
+/* `tapird -t`: everything reload would check, printed, exit 0 or 1. */
+static int check_only(const char *path)
+{
+	struct conf_errors errs = {0};
+	struct module_txn txn = {0};
+	struct modules set;
+	struct conf *c = load_conf(path, &errs);
+	int rc;
+
+	if (c) {
+		modules_init(&set, NULL);
+		modules_prepare(&set, c, &errs, &txn);
+		modules_abort(&txn);
+	}
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.msgs[i]);
+	if (errs.n)
+		fprintf(stderr, "tapird: configuration %s has %zu error%s\n",
+			path ? path : CONF_DEFAULT_NAME, errs.n,
+			errs.n == 1 ? "" : "s");
+	else
+		fprintf(stderr, "tapird: configuration %s is valid\n",
+			path ? path : CONF_DEFAULT_NAME);
+	rc = errs.n ? 1 : 0;
+	conf_errors_clear(&errs);
+	conf_free(c);
+	return rc;
+}
+
+static int setup_events(struct daemon *d)
+{
+	uint64_t wd = notify_watchdog_usec();
+
+	d->tap_ev = event_new(d->base, d->tap_fd, EV_READ | EV_PERSIST, on_tap,
+			      d);
+	d->timer_ev = evtimer_new(d->base, on_timer, d);
+	d->sig_hup = evsignal_new(d->base, SIGHUP, on_signal, d);
+	d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
+	d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
+	d->sig_usr1 = evsignal_new(d->base, SIGUSR1, on_signal, d);
+	if (!d->tap_ev || !d->timer_ev || !d->sig_hup || !d->sig_term ||
+	    !d->sig_int || !d->sig_usr1)
+		return -1;
+	event_add(d->tap_ev, NULL);
+	event_add(d->sig_hup, NULL);
+	event_add(d->sig_term, NULL);
+	event_add(d->sig_int, NULL);
+	event_add(d->sig_usr1, NULL);
+	if (wd) {
+		struct timeval tv = {.tv_sec = (time_t)(wd / 2000000u),
+				     .tv_usec = (suseconds_t)(wd / 2 % 1000000u)};
+
+		d->watchdog_ev = event_new(d->base, -1, EV_PERSIST, on_watchdog,
+					   d);
+		if (!d->watchdog_ev)
+			return -1;
+		event_add(d->watchdog_ev, &tv);
+	}
+	return 0;
+}
+
+static void teardown(struct daemon *d)
+{
+	struct event *evs[] = {d->tap_ev,   d->timer_ev, d->watchdog_ev,
+			       d->sig_hup,  d->sig_term, d->sig_int,
+			       d->sig_usr1};
+
+	modules_stop_all(&d->mods);
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+		if (evs[i])
+			event_free(evs[i]);
+	stack_free(d->stack);
+	if (d->tap_fd >= 0)
+		close(d->tap_fd);
+	if (d->base)
+		event_base_free(d->base);
+	conf_free(d->conf);
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon dd; /* large (frame buffer): keep off the stack */
+	struct daemon *d = &dd;
+	struct conf_errors errs = {0};
+	struct module_txn txn = {0};
+	const char *path = NULL;
+	bool foreground = false, test = false, debug = false;
+	char err[512], status[512];
+	int opt, rc = 1;
+
+	log_init("tapird");
+	while ((opt = getopt(argc, argv, "c:dfhtV")) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'd':
+			debug = true;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 't':
+			test = true;
+			break;
+		case 'V':
+			printf("tapird %s (module ABI %d)\n", PACKAGE_VERSION,
+			       TAPIR_MODULE_ABI);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	/* No -c and no file at the default path: the built-in default. */
+	if (!path && access(TAPIR_CONF_FILE, F_OK) == 0)
+		path = TAPIR_CONF_FILE;
+	if (test)
+		return check_only(path);
+
+	d->tap_fd = -1;
+	d->conf_path = path;
+	d->conf = load_conf(path, &errs);
+	if (!d->conf) {
+		log_errors(&errs);
+		goto out;
+	}
+	log_set_level(debug ? LOG_DEBUG : d->conf->log_level);
+	modules_init(&d->mods, NULL);
+	if (modules_prepare(&d->mods, d->conf, &errs, &txn) < 0) {
+		log_errors(&errs);
+		modules_abort(&txn);
+		goto out;
+	}
+
+	d->tap_fd = tap_open(d->conf->ifname, err, sizeof(err));
+	if (d->tap_fd < 0 ||
+	    tap_configure(d->conf->ifname, d->conf->params.mtu,
+			  d->conf->host_addr,
+			  d->conf->has_host ? d->conf->host_prefix : 0, err,
+			  sizeof(err)) < 0) {
+		log_err("%s", err);
+		modules_abort(&txn);
+		goto out;
+	}
+	if (drop_privileges(d->conf) < 0) {
+		modules_abort(&txn);
+		goto out;
+	}
+	d->privileged = geteuid() == 0;
+
+	d->base = event_base_new();
+	d->stack = stack_new(&d->conf->params, tap_xmit, d, clock_ms, NULL);
+	if (!d->base || !d->stack || setup_events(d) < 0) {
+		log_err("out of memory while starting");
+		modules_abort(&txn);
+		goto out;
+	}
+	modules_init(&d->mods, d->stack);
+	if (modules_commit(&d->mods, &txn) > 0) {
+		log_err("a module failed to start; see the lines above");
+		goto out;
+	}
+	if (!foreground && !under_systemd() &&
+	    (daemon(0, 0) < 0 || event_reinit(d->base) < 0)) {
+		log_err("cannot daemonize: %s", strerror(errno));
+		goto out;
+	}
+	stack_announce(d->stack);
+	schedule_timers(d);
+	status_line(d, "running on ", status, sizeof(status));
+	log_notice("ready: %s", status);
+	notify_ready(status);
+
+	event_base_dispatch(d->base);
+	rc = 0;
+	log_counters(d);
+out:
+	conf_errors_clear(&errs);
+	teardown(d);
+	return rc;
+}

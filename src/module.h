@@ -1,0 +1,57 @@
+/*
+ * Module loader and the reload transaction.
+ *
+ * modules_prepare() loads (dlopen) and checks every module a new
+ * configuration names, collecting FILE:LINE errors and touching nothing
+ * that runs.  Only when it succeeded for the whole file does the caller
+ * modules_commit() the transaction: removed modules are stopped, changed
+ * ones reconfigured, new ones initialised.  modules_abort() throws a
+ * prepared transaction away and leaves the running set exactly as it was.
+ */
+#ifndef TAPIR_MODULE_LOADER_H
+#define TAPIR_MODULE_LOADER_H
+
+#include <stddef.h>
+
+#include "conf.h"
+#include "stack.h"
+#include "tapir/module.h"
+
+struct modules {
+	struct stack *stack;      /* NULL in `tapird -t` */
+	struct tapir_host *list;  /* running instances, in config order */
+};
+
+struct module_prep {
+	char *name;
+	char *path;
+	void *dl;
+	const struct tapir_module *desc;
+	const config_setting_t *section;
+	char *text; /* canonical form of the section, for change detection */
+};
+
+struct module_txn {
+	struct module_prep *p;
+	size_t n;
+};
+
+void modules_init(struct modules *set, struct stack *stack);
+/* Load and check every module of conf.  0 when all pass; otherwise -1 with
+ * errors added (the transaction must still be aborted). */
+int modules_prepare(struct modules *set, const struct conf *conf,
+		    struct conf_errors *errs, struct module_txn *txn);
+/* Apply a prepared transaction.  Returns the number of modules whose
+ * init or reconfigure failed (each logged; a failed reconfigure keeps the
+ * module's old settings, a failed init leaves the module out). */
+int modules_commit(struct modules *set, struct module_txn *txn);
+void modules_abort(struct module_txn *txn);
+/* Stop and unload every running module. */
+void modules_stop_all(struct modules *set);
+size_t modules_count(const struct modules *set);
+/* Comma-separated names of the running modules into buf. */
+void modules_names(const struct modules *set, char *buf, size_t len);
+/* Log every module counter (SIGUSR1). */
+void modules_log_counters(const struct modules *set);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * Counters for every layer.  One table, so the SIGUSR1 dump (and later the
+ * control socket and /metrics) list the same names.  Each entry is
+ * X(id, layer, name, reason): a drop counter carries the reason it counts,
+ * other counters an empty reason.
+ */
+#ifndef TAPIR_STATS_H
+#define TAPIR_STATS_H
+
+#include <stdint.h>
+
+#define STATS_TABLE(X)                                                       \
+	X(LINK_RX, "link", "rx_frames", "")                                  \
+	X(LINK_TX, "link", "tx_frames", "")                                  \
+	X(LINK_TX_ERR, "link", "tx_dropped", "write_failed")                 \
+	X(LINK_RX_ERR, "link", "rx_dropped", "read_failed")                  \
+	X(ETH_RX, "eth", "rx", "")                                           \
+	X(ETH_TX, "eth", "tx", "")                                           \
+	X(ETH_DROP_SHORT, "eth", "dropped", "short")                         \
+	X(ETH_DROP_NOT_US, "eth", "dropped", "not_for_us")                   \
+	X(ETH_DROP_BAD_SRC, "eth", "dropped", "bad_source")                  \
+	X(ETH_DROP_TYPE, "eth", "dropped", "unsupported_type")               \
+	X(ARP_RX, "arp", "rx", "")                                           \
+	X(ARP_TX_REQUEST, "arp", "tx_requests", "")                          \
+	X(ARP_TX_REPLY, "arp", "tx_replies", "")                             \
+	X(ARP_DROP_MALFORMED, "arp", "dropped", "malformed")                 \
+	X(ARP_DROP_OP, "arp", "dropped", "bad_op")                           \
+	X(ARP_DROP_BAD_SENDER, "arp", "dropped", "bad_sender")               \
+	X(ARP_DROP_UNSOLICITED, "arp", "dropped", "unsolicited")             \
+	X(ARP_DROP_NOT_US, "arp", "dropped", "not_for_us")                   \
+	X(ARP_CONFLICT, "arp", "address_conflicts", "")                      \
+	X(ARP_CACHE_EVICT, "arp", "cache_evictions", "")                     \
+	X(ARP_CACHE_EXPIRE, "arp", "cache_expiries", "")                     \
+	X(ARP_RESOLVE_FAIL, "arp", "resolve_failures", "")                   \
+	X(ARP_QUEUE_DROP, "arp", "dropped", "queue_full")                    \
+	X(ARP_UNRESOLVED_DROP, "arp", "dropped", "unresolved")               \
+	X(IP4_RX, "ip4", "rx", "")                                           \
+	X(IP4_TX, "ip4", "tx", "")                                           \
+	X(IP4_DROP_SHORT, "ip4", "dropped", "short")                         \
+	X(IP4_DROP_VERSION, "ip4", "dropped", "bad_version")                 \
+	X(IP4_DROP_HLEN, "ip4", "dropped", "bad_header_length")              \
+	X(IP4_DROP_LEN, "ip4", "dropped", "bad_total_length")                \
+	X(IP4_DROP_OPTIONS, "ip4", "dropped", "bad_options")                 \
+	X(IP4_DROP_CSUM, "ip4", "dropped", "bad_checksum")                   \
+	X(IP4_DROP_SRC, "ip4", "dropped", "bad_source")                      \
+	X(IP4_DROP_NOT_US, "ip4", "dropped", "not_for_us")                   \
+	X(IP4_DROP_PROTO, "ip4", "dropped", "unknown_protocol")              \
+	X(IP4_DROP_NO_ROUTE, "ip4", "dropped", "no_route")                   \
+	X(IP4_FRAG_RX, "ip4", "fragments_rx", "")                            \
+	X(IP4_FRAG_TX, "ip4", "fragments_tx", "")                            \
+	X(IP4_REASM_OK, "ip4", "reassembled", "")                            \
+	X(IP4_REASM_DROP_OVERLAP, "ip4", "reasm_dropped", "overlap")         \
+	X(IP4_REASM_DROP_TIMEOUT, "ip4", "reasm_dropped", "timeout")         \
+	X(IP4_REASM_DROP_TOO_BIG, "ip4", "reasm_dropped", "too_big")         \
+	X(IP4_REASM_DROP_BAD_LEN, "ip4", "reasm_dropped", "bad_length")      \
+	X(IP4_REASM_DROP_LIMIT, "ip4", "reasm_dropped", "limit")             \
+	X(IP4_REASM_DUP, "ip4", "reasm_duplicates", "")                      \
+	X(ICMP4_RX, "icmp4", "rx", "")                                       \
+	X(ICMP4_TX, "icmp4", "tx", "")                                       \
+	X(ICMP4_ECHO_RX, "icmp4", "echo_requests", "")                       \
+	X(ICMP4_ECHO_TX, "icmp4", "echo_replies", "")                        \
+	X(ICMP4_UNREACH_TX, "icmp4", "unreachables_tx", "")                  \
+	X(ICMP4_DROP_SHORT, "icmp4", "dropped", "short")                     \
+	X(ICMP4_DROP_CSUM, "icmp4", "dropped", "bad_checksum")               \
+	X(ICMP4_DROP_BCAST, "icmp4", "dropped", "broadcast_echo")            \
+	X(ICMP4_DROP_TYPE, "icmp4", "dropped", "unhandled_type")             \
+	X(ICMP4_ERR_RATELIMIT, "icmp4", "errors_suppressed", "rate_limit")   \
+	X(ICMP4_ERR_SUPPRESSED, "icmp4", "errors_suppressed", "rfc1122")     \
+	X(UDP_RX, "udp", "rx", "")                                           \
+	X(UDP_TX, "udp", "tx", "")                                           \
+	X(UDP_DROP_SHORT, "udp", "dropped", "bad_length")                    \
+	X(UDP_DROP_CSUM, "udp", "dropped", "bad_checksum")                   \
+	X(UDP_DROP_NO_PORT, "udp", "dropped", "no_listener")                 \
+	X(UDP_TX_ERR, "udp", "tx_dropped", "")
+
+enum stat_id {
+#define STAT_ENUM(id, layer, name, reason) STAT_##id,
+	STATS_TABLE(STAT_ENUM)
+#undef STAT_ENUM
+	STAT_COUNT
+};
+
+struct stat_desc {
+	const char *layer;
+	const char *name;
+	const char *reason;
+};
+
+extern const struct stat_desc stat_descs[STAT_COUNT];
+
+struct stats {
+	uint64_t v[STAT_COUNT];
+};
+
+#define STAT_INC(s, id) ((s)->v[STAT_##id]++)
+
+#endif
