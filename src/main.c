@@ -42,7 +42,7 @@ struct daemon {
 	struct stack *stack;
 	struct modules mods;
 	int tap_fd;
-	bool privileged;
+	bool debug; /* -d: overrides log.level, also after reload */
 	struct event *tap_ev, *timer_ev, *watchdog_ev;
 	struct event *sig_hup, *sig_term, *sig_int, *sig_usr1;
 	uint8_t rx[RX_FRAME_MAX];
@@ -187,16 +187,13 @@ static void reload(struct daemon *d)
 	    nc->host_prefix != d->conf->host_prefix) {
 		char err[256];
 
-		if (!d->privileged)
-			log_warn("host side of %s not changed: privileges "
-				 "were dropped; restart tapird to apply it",
-				 nc->ifname);
-		else if (tap_configure(nc->ifname, nc->params.mtu, nc->host_addr,
+		if (tap_configure(nc->ifname, nc->params.mtu, nc->host_addr,
 				       nc->has_host ? nc->host_prefix : 0, err,
 				       sizeof(err)) < 0)
-			log_warn("%s", err);
+			log_warn("%s; restart tapird to apply the host side",
+				 err);
 	}
-	log_set_level(nc->log_level);
+	log_set_level(d->debug ? LOG_DEBUG : nc->log_level);
 	stack_update(d->stack, &nc->params);
 	failed = modules_commit(&d->mods, &txn);
 	conf_free(d->conf);
@@ -446,6 +443,7 @@ int main(int argc, char **argv)
 		return check_only(path);
 
 	d->tap_fd = -1;
+	d->debug = debug;
 	d->conf_path = path;
 	d->conf = load_conf(path, &errs);
 	if (!d->conf) {
@@ -474,7 +472,6 @@ int main(int argc, char **argv)
 		modules_abort(&txn);
 		goto out;
 	}
-	d->privileged = geteuid() == 0;
 
 	d->base = event_base_new();
 	d->stack = stack_new(&d->conf->params, tap_xmit, d, clock_ms, NULL);

@@ -583,6 +583,7 @@ void modules_log_counters(const struct modules *set)
 {
 	for (const struct tapir_host *h = set->list; h; h = h->next)
 		for (const struct mod_counter *c = h->counters; c; c = c->next)
-			log_notice("counter module_%s_%s %llu", h->name,
+			if (c->v)
+				log_notice("counter module_%s_%s %llu", h->name,
 				   c->name, (unsigned long long)c->v);
 }

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
@@ -91,6 +92,24 @@ static void set_sin(struct sockaddr *sa, uint32_t addr)
 	memcpy(sa, &sin, sizeof(sin));
 }
 
+static uint32_t get_sin(const struct sockaddr *sa)
+{
+	struct sockaddr_in sin;
+
+	memcpy(&sin, sa, sizeof(sin));
+	return ntohl(sin.sin_addr.s_addr);
+}
+
+/* Does the device already carry addr/prefix as its primary address? */
+static bool has_addr(int sock, struct ifreq *ifr, uint32_t addr,
+		     unsigned prefix)
+{
+	if (ioctl(sock, SIOCGIFADDR, ifr) < 0 || get_sin(&ifr->ifr_addr) != addr)
+		return false;
+	return ioctl(sock, SIOCGIFNETMASK, ifr) == 0 &&
+	       get_sin(&ifr->ifr_netmask) == ~0u << (32 - prefix);
+}
+
 int tap_configure(const char *name, unsigned mtu, uint32_t host_addr,
 		  unsigned host_prefix, char *err, size_t errlen)
 {
@@ -104,12 +123,15 @@ int tap_configure(const char *name, unsigned mtu, uint32_t host_addr,
 	}
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (mtu) {
+	/* Change only what differs, so an unprivileged tapird can attach to a
+	 * persistent TAP that was set up for it beforehand. */
+	if (mtu && (ioctl(sock, SIOCGIFMTU, &ifr) < 0 ||
+		    ifr.ifr_mtu != (int)mtu)) {
 		ifr.ifr_mtu = (int)mtu;
 		if (sioc(sock, SIOCSIFMTU, &ifr, "set the MTU", err, errlen))
 			goto out;
 	}
-	if (host_prefix) {
+	if (host_prefix && !has_addr(sock, &ifr, host_addr, host_prefix)) {
 		set_sin(&ifr.ifr_addr, host_addr);
 		if (sioc(sock, SIOCSIFADDR, &ifr, "set the host address", err,
 			 errlen))
@@ -122,9 +144,12 @@ int tap_configure(const char *name, unsigned mtu, uint32_t host_addr,
 	}
 	if (sioc(sock, SIOCGIFFLAGS, &ifr, "read the link flags", err, errlen))
 		goto out;
-	ifr.ifr_flags |= IFF_UP;
-	if (sioc(sock, SIOCSIFFLAGS, &ifr, "bring the link up", err, errlen))
-		goto out;
+	if (!(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (sioc(sock, SIOCSIFFLAGS, &ifr, "bring the link up", err,
+			 errlen))
+			goto out;
+	}
 	rc = 0;
 out:
 	close(sock);

@@ -1,0 +1,318 @@
+/*
+ * Configuration loading (conf.c): the schema, defaults, and every error
+ * reported as FILE:LINE with the right line.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+
+static struct conf_errors errs;
+
+static void setup(void)
+{
+	memset(&errs, 0, sizeof(errs));
+}
+
+static void teardown(void)
+{
+	conf_errors_clear(&errs);
+}
+
+/* Load text that must be rejected with exactly one error, and return it. */
+static const char *one_error(const char *text)
+{
+	struct conf *c = conf_load_string(text, "t.conf", &errs);
+
+	ck_assert_ptr_null(c);
+	ck_assert_msg(errs.n == 1, "expected 1 error, got %zu (first: %s)",
+		      errs.n, errs.n ? errs.msgs[0] : "-");
+	return errs.msgs[0];
+}
+
+#define IFACE "interface = { address = \"10.0.0.2/24\"; };\n"
+
+START_TEST(test_default_config)
+{
+	struct conf *c = conf_load_string(conf_default_text, CONF_DEFAULT_NAME,
+					  &errs);
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->ifname, "tapir0");
+	ck_assert_uint_eq(c->params.addr, 0x0a000002);
+	ck_assert_uint_eq(c->params.prefix, 24);
+	ck_assert(c->has_host);
+	ck_assert_uint_eq(c->host_addr, 0x0a000001);
+	ck_assert_uint_eq(c->nmods, 1);
+	ck_assert_str_eq(c->mods[0].name, "echo");
+	ck_assert_uint_eq(c->params.mtu, 1500);
+	/* Default MAC: locally administered unicast, stable per name. */
+	ck_assert_uint_eq(c->params.mac[0] & 3, 2);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_shipped_config)
+{
+	const char *dir = getenv("TAPIR_TEST_SRCDIR");
+	char path[4096];
+	struct conf *c;
+
+	snprintf(path, sizeof(path), "%s/../../conf/tapir.conf",
+		 dir ? dir : ".");
+	c = conf_load_file(path, &errs);
+	ck_assert_msg(c != NULL, "%s", errs.n ? errs.msgs[0] : "?");
+	ck_assert_str_eq(c->ifname, "tapir0");
+	ck_assert_uint_eq(c->params.gateway, 0x0a000001);
+	ck_assert_uint_eq(c->params.mac[5], 2);
+	ck_assert_uint_eq(c->nmods, 1);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_full_settings)
+{
+	struct conf *c = conf_load_string(
+		"interface = { name = \"lab1\"; address = \"192.168.7.9/16\";\n"
+		"  gateway = \"192.168.0.1\"; mtu = 9000;\n"
+		"  mac = \"02:aa:bb:cc:dd:ee\"; host_address = \"192.168.0.2/16\"; };\n"
+		"module_dir = \"/opt/m\";\n"
+		"modules = ( { name = \"echo\"; }, { name = \"x\"; path = \"/p/x.so\"; } );\n"
+		"stack = { arp_cache_size = 16; arp_timeout = 5; arp_retries = 2;\n"
+		"  arp_queue_len = 0; reasm_max_datagrams = 0; reasm_max_bytes = 65536;\n"
+		"  reasm_max_fragments = 4; reasm_timeout = 2; icmp_rate = 0;\n"
+		"  icmp_burst = 1; ttl = 3; };\n"
+		"log = { level = \"debug\"; };\n"
+		"user = \"nobody\"; group = \"nogroup\";\n",
+		"t.conf", &errs);
+
+	ck_assert_msg(c != NULL, "%s", errs.n ? errs.msgs[0] : "?");
+	ck_assert_str_eq(c->ifname, "lab1");
+	ck_assert_uint_eq(c->params.addr, 0xc0a80709);
+	ck_assert_uint_eq(c->params.prefix, 16);
+	ck_assert_uint_eq(c->params.gateway, 0xc0a80001);
+	ck_assert_uint_eq(c->params.mtu, 9000);
+	ck_assert_uint_eq(c->params.mac[1], 0xaa);
+	ck_assert_uint_eq(c->params.mac[5], 0xee);
+	ck_assert_str_eq(c->mods[0].path, "/opt/m/echo.so");
+	ck_assert_str_eq(c->mods[1].path, "/p/x.so");
+	ck_assert_uint_eq(c->params.arp_cache_size, 16);
+	ck_assert_uint_eq(c->params.arp_timeout_ms, 5000);
+	ck_assert_uint_eq(c->params.arp_retries, 2);
+	ck_assert_uint_eq(c->params.arp_queue_len, 0);
+	ck_assert_uint_eq(c->params.reasm_max_datagrams, 0);
+	ck_assert_uint_eq(c->params.reasm_max_bytes, 65536);
+	ck_assert_uint_eq(c->params.reasm_max_frags, 4);
+	ck_assert_uint_eq(c->params.reasm_timeout_ms, 2000);
+	ck_assert_uint_eq(c->params.icmp_rate, 0);
+	ck_assert_uint_eq(c->params.icmp_burst, 1);
+	ck_assert_uint_eq(c->params.ttl, 3);
+	ck_assert_int_eq(c->log_level, 7);
+	ck_assert_str_eq(c->user, "nobody");
+	ck_assert_str_eq(c->group, "nogroup");
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_syntax_error_line)
+{
+	const char *e = one_error(IFACE "\n\nmodules == ( );\n");
+
+	ck_assert_str_eq(e, "t.conf:4: syntax error");
+}
+END_TEST
+
+START_TEST(test_unknown_keys)
+{
+	ck_assert_str_eq(one_error(IFACE "\nbogus = 1;\n"),
+			 "t.conf:3: unknown setting 'bogus'");
+	conf_errors_clear(&errs);
+	ck_assert_str_eq(one_error("interface = {\n address = \"10.0.0.2/24\";\n"
+				   " nmae = \"x\"; };\n"),
+			 "t.conf:3: unknown setting 'interface.nmae'");
+	conf_errors_clear(&errs);
+	ck_assert_str_eq(one_error(IFACE "stack = { arp_timout = 3; };\n"),
+			 "t.conf:2: unknown setting 'stack.arp_timout'");
+	conf_errors_clear(&errs);
+	ck_assert_str_eq(one_error(IFACE "log = { lvl = \"x\"; };\n"),
+			 "t.conf:2: unknown setting 'log.lvl'");
+}
+END_TEST
+
+START_TEST(test_interface_errors)
+{
+	ck_assert_ptr_nonnull(strstr(one_error("module_dir = \"/x\";\n"),
+				     "missing 'interface' group"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error("interface = {\n name = \"a\"; };\n"),
+				     "t.conf:1: interface.address is required"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error("interface = {\n"
+					       " address = \"10.0.0.2\"; };\n"),
+				     "t.conf:2: interface.address: '10.0.0.2' is "
+				     "not ADDRESS/PREFIX"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error("interface = {\n"
+					       " address = \"10.0.0.2/33\"; };\n"),
+				     "t.conf:2:"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error("interface = {\n"
+					       " address = \"127.0.0.1/8\"; };\n"),
+				     "not a usable host address"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error("interface = { address = \"10.0.0.2/24\";\n"
+					       " gateway = \"10.1.0.1\"; };\n"),
+				     "t.conf:2: interface.gateway: 10.1.0.1 is "
+				     "not inside"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error("interface = { address = \"10.0.0.2/24\";\n"
+					       " mtu = 67; };\n"),
+				     "t.conf:2: interface.mtu: 67 is out of range"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error("interface = { address = \"10.0.0.2/24\";\n"
+					       " mtu = \"1500\"; };\n"),
+				     "t.conf:2: interface.mtu: expected an integer"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error("interface = { address = \"10.0.0.2/24\";\n"
+					       " mac = \"01:00:00:00:00:01\"; };\n"),
+				     "multicast"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error("interface = { address = \"10.0.0.2/24\";\n"
+					       " mac = \"02:00:00:00:00\"; };\n"),
+				     "t.conf:2: interface.mac"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error("interface = { address = \"10.0.0.2/24\";\n"
+					       " name = \"a/b\"; };\n"),
+				     "t.conf:2: interface.name"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error("interface = { address = \"10.0.0.2/24\";\n"
+					       " name = \"abcdefghijklmnop\"; };\n"),
+				     "t.conf:2: interface.name"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error("interface = { address = \"10.0.0.2/24\";\n"
+					       " host_address = \"10.0.0.2/24\"; };\n"),
+				     "our own address"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error("interface = \"tap0\";\n"),
+				     "t.conf:1: 'interface' must be a group"));
+}
+END_TEST
+
+START_TEST(test_module_list_errors)
+{
+	ck_assert_ptr_nonnull(strstr(one_error(IFACE "modules = \"echo\";\n"),
+				     "t.conf:2: 'modules' must be a list"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error(IFACE "modules = ( { port = 1; } );\n"),
+				     "t.conf:2: modules: entry without a name"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error(IFACE "modules = ( { name = \"echo\"; },\n"
+						     "{ name = \"echo\"; } );\n"),
+				     "t.conf:3: modules: 'echo' is listed twice"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error(IFACE "modules = ( { name = \"../x\"; } );\n"),
+				     "is not a module name"));
+}
+END_TEST
+
+START_TEST(test_range_and_level_errors)
+{
+	ck_assert_ptr_nonnull(strstr(one_error(IFACE "stack = {\n ttl = 0; };\n"),
+				     "t.conf:3: stack.ttl: 0 is out of range 1..255"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error(IFACE "stack = {\n arp_cache_size = 70000; };\n"),
+				     "t.conf:3: stack.arp_cache_size"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error(IFACE "log = {\n level = \"loud\"; };\n"),
+				     "t.conf:3: log.level: 'loud'"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error(IFACE "stack = 5;\n"),
+				     "'stack' must be a group"));
+}
+END_TEST
+
+START_TEST(test_all_errors_reported)
+{
+	struct conf *c = conf_load_string(
+		"interface = { address = \"10.0.0.2/24\";\n"
+		" mtu = 1; };\n"
+		"stack = { ttl = 300;\n"
+		" icmp_burst = 0; };\n"
+		"extra = true;\n",
+		"t.conf", &errs);
+
+	ck_assert_ptr_null(c);
+	ck_assert_uint_eq(errs.n, 4);
+}
+END_TEST
+
+START_TEST(test_unreadable_file)
+{
+	struct conf *c = conf_load_file("/nonexistent/tapir.conf", &errs);
+
+	ck_assert_ptr_null(c);
+	ck_assert_uint_eq(errs.n, 1);
+	ck_assert_ptr_nonnull(strstr(errs.msgs[0], "/nonexistent/tapir.conf:0: "
+						   "cannot read the configuration"));
+}
+END_TEST
+
+START_TEST(test_parsers)
+{
+	uint32_t a;
+	unsigned p;
+	uint8_t mac[6];
+
+	ck_assert(conf_parse_prefix("10.1.2.3/8", &a, &p));
+	ck_assert_uint_eq(a, 0x0a010203);
+	ck_assert_uint_eq(p, 8);
+	ck_assert(conf_parse_prefix("1.2.3.4/32", &a, &p));
+	ck_assert(!conf_parse_prefix("1.2.3.4/0", &a, &p));
+	ck_assert(!conf_parse_prefix("1.2.3.4/", &a, &p));
+	ck_assert(!conf_parse_prefix("1.2.3.4/+8", &a, &p));
+	ck_assert(!conf_parse_prefix("1.2.3.4/8x", &a, &p));
+	ck_assert(!conf_parse_prefix("1.2.3/8", &a, &p));
+	ck_assert(!conf_parse_prefix("1.2.3.4.5.6.7.8.9.10.11/8", &a, &p));
+	ck_assert(conf_parse_mac("02:00:5E:10:ab:FF", mac));
+	ck_assert_uint_eq(mac[2], 0x5e);
+	ck_assert_uint_eq(mac[5], 0xff);
+	ck_assert(!conf_parse_mac("02:00:5e:10:ab", mac));
+	ck_assert(!conf_parse_mac("02:00:5e:10:ab:ff:", mac));
+	ck_assert(!conf_parse_mac("02-00-5e-10-ab-ff", mac));
+	ck_assert(!conf_parse_mac("0g:00:5e:10:ab:ff", mac));
+}
+END_TEST
+
+static Suite *conf_suite(void)
+{
+	Suite *s = suite_create("conf");
+	TCase *tc = tcase_create("load");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_default_config);
+	tcase_add_test(tc, test_shipped_config);
+	tcase_add_test(tc, test_full_settings);
+	tcase_add_test(tc, test_syntax_error_line);
+	tcase_add_test(tc, test_unknown_keys);
+	tcase_add_test(tc, test_interface_errors);
+	tcase_add_test(tc, test_module_list_errors);
+	tcase_add_test(tc, test_range_and_level_errors);
+	tcase_add_test(tc, test_all_errors_reported);
+	tcase_add_test(tc, test_unreadable_file);
+	tcase_add_test(tc, test_parsers);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(conf_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,414 @@
+/*
+ * Module loader and the reload transaction (module.c): a failing check
+ * anywhere leaves the running modules untouched; changed sections are
+ * reconfigured, removed modules stopped (and their ports, timers and
+ * counters released by the host), new ones started.  The echo module is
+ * exercised end to end: a UDP datagram in, the echo out, ports moved by a
+ * reload.
+ */
+#include <check.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "csum.h"
+#include "module.h"
+#include "stack.h"
+#include "wire/ip4.h"
+#include "wire/udp.h"
+
+struct testmod_log {
+	int checks, inits, reconfigures, finis;
+	long long value;
+};
+
+static struct testmod_log *tlog;
+static void *tdl;
+static char tpath[1024], epath[1024];
+static uint64_t now_ms;
+static uint8_t last[2048];
+static size_t last_len, sent;
+
+static uint64_t fake_clock(void *ctx)
+{
+	(void)ctx;
+	return now_ms;
+}
+
+static int fake_xmit(void *ctx, const uint8_t *f, size_t len)
+{
+	(void)ctx;
+	sent++;
+	last_len = len < sizeof(last) ? len : sizeof(last);
+	memcpy(last, f, last_len);
+	return 0;
+}
+
+static struct stack *st;
+static struct modules set;
+static struct conf *cur;
+
+static void setup(void)
+{
+	const char *dir = getenv("TAPIR_TEST_MODULE_DIR");
+	const char *edir = getenv("TAPIR_TEST_ECHO_DIR");
+	struct stack_params p;
+
+	snprintf(tpath, sizeof(tpath), "%s/testmod.so", dir ? dir : ".libs");
+	snprintf(epath, sizeof(epath), "%s/echo.so",
+		 edir ? edir : "../../src/modules/.libs");
+	/* Hold our own reference so the log survives the loader's dlclose. */
+	tdl = dlopen(tpath, RTLD_NOW | RTLD_LOCAL);
+	ck_assert_msg(tdl, "%s", dlerror());
+	tlog = dlsym(tdl, "testmod_log");
+	ck_assert_ptr_nonnull(tlog);
+	memset(tlog, 0, sizeof(*tlog));
+	stack_params_default(&p);
+	now_ms = 1000;
+	sent = 0;
+	st = stack_new(&p, fake_xmit, NULL, fake_clock, NULL);
+	ck_assert_ptr_nonnull(st);
+	modules_init(&set, st);
+	cur = NULL;
+}
+
+static void teardown(void)
+{
+	modules_stop_all(&set);
+	/* Only the ARP cache's own entry timers may remain. */
+	ck_assert_uint_eq(st->timers.count, st->arp_used);
+	stack_free(st);
+	conf_free(cur);
+	dlclose(tdl);
+}
+
+/* Build a config text with the given module list body. */
+static struct conf *load(const char *mods, struct conf_errors *errs)
+{
+	char *text;
+	struct conf *c;
+
+	ck_assert_int_ge(asprintf(&text,
+				  "interface = { address = \"10.0.0.2/24\"; };\n"
+				  "modules = (\n%s\n);\n",
+				  mods),
+			 0);
+	c = conf_load_string(text, "t.conf", errs);
+	free(text);
+	return c;
+}
+
+/* The whole reload: load, prepare, commit or abort.  Returns the number
+ * of errors (0: committed). */
+static size_t reload(const char *mods, int *failures, struct conf_errors *errs)
+{
+	struct module_txn txn = {0};
+	struct conf *c = load(mods, errs);
+
+	if (!c)
+		return errs->n;
+	if (modules_prepare(&set, c, errs, &txn) < 0) {
+		modules_abort(&txn);
+		conf_free(c);
+		return errs->n;
+	}
+	*failures = modules_commit(&set, &txn);
+	conf_free(cur);
+	cur = c;
+	return 0;
+}
+
+static char *mod(const char *name, const char *path, const char *extra)
+{
+	static char buf[8][2048];
+	static int i;
+	char *b = buf[i++ % 8];
+
+	snprintf(b, sizeof(buf[0]), "{ name = \"%s\"; path = \"%s\"; %s }", name, path,
+		 extra);
+	return b;
+}
+
+START_TEST(test_start_and_reconfigure)
+{
+	struct conf_errors errs = {0};
+	char mods[8192];
+	int fail = -1;
+
+	ck_assert_uint_eq(reload(mod("a", tpath, "value = 1;"), &fail, &errs), 0);
+	ck_assert_int_eq(fail, 0);
+	ck_assert_int_eq(tlog->inits, 1);
+	ck_assert_int_eq(tlog->value, 1);
+	ck_assert_uint_eq(modules_count(&set), 1);
+
+	/* Same section: nothing happens. */
+	ck_assert_uint_eq(reload(mod("a", tpath, "value = 1;"), &fail, &errs), 0);
+	ck_assert_int_eq(tlog->reconfigures, 0);
+	ck_assert_int_eq(tlog->inits, 1);
+
+	/* Changed section: reconfigure, no restart. */
+	ck_assert_uint_eq(reload(mod("a", tpath, "value = 2;"), &fail, &errs), 0);
+	ck_assert_int_eq(tlog->reconfigures, 1);
+	ck_assert_int_eq(tlog->value, 2);
+	ck_assert_int_eq(tlog->finis, 0);
+
+	/* Added module: started next to the first. */
+	snprintf(mods, sizeof(mods), "%s,\n%s", mod("a", tpath, "value = 2;"),
+		 mod("b", tpath, "value = 5;"));
+	ck_assert_uint_eq(reload(mods, &fail, &errs), 0);
+	ck_assert_uint_eq(modules_count(&set), 2);
+	ck_assert_int_eq(tlog->inits, 2);
+
+	/* Removed module: stopped. */
+	ck_assert_uint_eq(reload(mod("b", tpath, "value = 5;"), &fail, &errs), 0);
+	ck_assert_uint_eq(modules_count(&set), 1);
+	ck_assert_int_eq(tlog->finis, 1);
+	conf_errors_clear(&errs);
+}
+END_TEST
+
+START_TEST(test_failed_check_keeps_old_state)
+{
+	struct conf_errors errs = {0};
+	char mods[8192];
+	int fail = -1;
+
+	ck_assert_uint_eq(reload(mod("a", tpath, "value = 1;"), &fail, &errs), 0);
+	/* A good change to a plus a failing new module: nothing applies. */
+	snprintf(mods, sizeof(mods), "%s,\n%s", mod("a", tpath, "value = 9;"),
+		 mod("b", tpath, "fail_check = true;"));
+	ck_assert_uint_eq(reload(mods, &fail, &errs), 1);
+	ck_assert_str_eq(errs.msgs[0], "t.conf:4: module b: asked to fail");
+	ck_assert_int_eq(tlog->value, 1);
+	ck_assert_int_eq(tlog->reconfigures, 0);
+	ck_assert_int_eq(tlog->inits, 1);
+	ck_assert_int_eq(tlog->finis, 0);
+	ck_assert_uint_eq(modules_count(&set), 1);
+	conf_errors_clear(&errs);
+}
+END_TEST
+
+START_TEST(test_unknown_setting_and_missing_module)
+{
+	struct conf_errors errs = {0};
+	char mods[8192];
+	int fail = -1;
+
+	snprintf(mods, sizeof(mods), "{ name = \"a\"; path = \"%s\";\n"
+				     "  vlaue = 1; },\n%s",
+		 tpath, mod("nosuch", "/nonexistent/nosuch.so", ""));
+	ck_assert_uint_eq(reload(mods, &fail, &errs), 2);
+	ck_assert_str_eq(errs.msgs[0],
+			 "t.conf:4: module a: unknown setting 'vlaue'");
+	ck_assert_ptr_nonnull(strstr(errs.msgs[1], "t.conf:5: cannot load "
+						   "module 'nosuch'"));
+	ck_assert_uint_eq(modules_count(&set), 0);
+	ck_assert_int_eq(tlog->inits, 0);
+	conf_errors_clear(&errs);
+}
+END_TEST
+
+START_TEST(test_failed_reconfigure_keeps_settings)
+{
+	struct conf_errors errs = {0};
+	int fail = -1;
+
+	ck_assert_uint_eq(reload(mod("a", tpath, "value = 1;"), &fail, &errs), 0);
+	ck_assert_uint_eq(reload(mod("a", tpath,
+				     "value = 3; fail_reconfigure = true;"),
+			      &fail, &errs),
+			  0);
+	ck_assert_int_eq(fail, 1);
+	ck_assert_int_eq(tlog->value, 1);
+	ck_assert_uint_eq(modules_count(&set), 1);
+	conf_errors_clear(&errs);
+}
+END_TEST
+
+START_TEST(test_failed_init_is_reported)
+{
+	struct conf_errors errs = {0};
+	int fail = -1;
+
+	ck_assert_uint_eq(reload(mod("a", tpath, "fail_init = true;"), &fail,
+				 &errs),
+			  0);
+	ck_assert_int_eq(fail, 1);
+	ck_assert_uint_eq(modules_count(&set), 0);
+	conf_errors_clear(&errs);
+}
+END_TEST
+
+START_TEST(test_host_releases_leaked_resources)
+{
+	struct conf_errors errs = {0};
+	struct udp_binding b = {.port = 4242};
+	int fail = -1;
+
+	ck_assert_uint_eq(reload(mod("a", tpath, "port = 4242;"), &fail, &errs),
+			  0);
+	ck_assert_int_eq(udp_bind(st, &b), -EADDRINUSE);
+	ck_assert_uint_eq(st->timers.count, 1);
+	/* Remove the module: fini frees only its state; the host the rest. */
+	ck_assert_uint_eq(reload("", &fail, &errs), 0);
+	ck_assert_uint_eq(st->timers.count, 0);
+	ck_assert_int_eq(udp_bind(st, &b), 0);
+	udp_unbind(st, &b);
+	conf_errors_clear(&errs);
+}
+END_TEST
+
+/* Send a UDP datagram to 10.0.0.2:port from 10.0.0.1:5555. */
+static void send_udp(uint16_t port, const char *payload)
+{
+	uint8_t f[256];
+	size_t plen = strlen(payload), ulen = UDP_HLEN + plen;
+	struct eth_hdr eh = {.dst = {2, 0, 0, 0, 0, 2},
+			     .src = {2, 0, 0, 0, 0, 1},
+			     .type = ETH_TYPE_IP4};
+	struct ip4_hdr ih = {.ihl = 20, .total_len = (uint16_t)(20 + ulen),
+			     .ttl = 64, .proto = IP4_PROTO_UDP,
+			     .src = 0x0a000001, .dst = 0x0a000002};
+	struct udp_hdr uh = {.sport = 5555, .dport = port,
+			     .len = (uint16_t)ulen};
+
+	eth_hdr_write(f, &eh);
+	ip4_hdr_write(f + 14, &ih);
+	udp_hdr_write(f + 34, &uh);
+	memcpy(f + 42, payload, plen);
+	uh.csum = csum_fold(csum_partial(f + 34, ulen,
+					 csum_pseudo4(ih.src, ih.dst,
+						      IP4_PROTO_UDP,
+						      (uint16_t)ulen)));
+	udp_hdr_write(f + 34, &uh);
+	sent = 0;
+	stack_input(st, f, 34 + ulen);
+}
+
+/* The last frame sent was a UDP datagram from port, total payload bytes
+ * long, starting with payload. */
+static void assert_udp_reply_len(uint16_t port, const char *payload,
+				 size_t total)
+{
+	size_t plen = strlen(payload);
+
+	ck_assert_uint_eq(sent, 1);
+	ck_assert_uint_eq(last_len, 42 + total);
+	ck_assert_uint_eq(last[23], IP4_PROTO_UDP);
+	ck_assert_uint_eq(be16(last + 34), port);
+	ck_assert_uint_eq(be16(last + 36), 5555);
+	ck_assert_mem_eq(last + 42, payload, plen);
+}
+
+static void assert_udp_reply(uint16_t port, const char *payload)
+{
+	assert_udp_reply_len(port, payload, strlen(payload));
+}
+
+static void assert_port_unreachable(void)
+{
+	ck_assert_uint_eq(sent, 1);
+	ck_assert_uint_eq(last[23], IP4_PROTO_ICMP);
+	ck_assert_uint_eq(last[34], 3);
+	ck_assert_uint_eq(last[35], 3);
+}
+
+START_TEST(test_echo_module_serves_and_moves)
+{
+	struct conf_errors errs = {0};
+	uint8_t mac[6] = {2, 0, 0, 0, 0, 1};
+	int fail = -1;
+
+	/* Resolve the peer first so replies go out at once. */
+	ck_assert_uint_eq(reload(mod("echo", epath, "udp_port = 7;"), &fail,
+				 &errs),
+			  0);
+	ck_assert_int_eq(fail, 0);
+	send_udp(7, "x"); /* ARP request goes out; reply queued */
+	{
+		uint8_t f[42];
+		struct eth_hdr eh = {.dst = {2, 0, 0, 0, 0, 2},
+				     .type = ETH_TYPE_ARP};
+		memcpy(eh.src, mac, 6);
+		eth_hdr_write(f, &eh);
+		/* ARP reply 10.0.0.1 is-at 02:00:00:00:00:01 */
+		uint8_t arp[28] = {0, 1, 8, 0, 6, 4, 0, 2, 2, 0, 0, 0, 0, 1,
+				   10, 0, 0, 1, 2, 0, 0, 0, 0, 2, 10, 0, 0, 2};
+		memcpy(f + 14, arp, 28);
+		sent = 0;
+		stack_input(st, f, sizeof(f));
+		ck_assert_uint_eq(sent, 1); /* the queued echo */
+	}
+	send_udp(7, "hello");
+	assert_udp_reply(7, "hello");
+	send_udp(19, "?");
+	/* RFC 864: six 72-character lines, each shifted by one. */
+	assert_udp_reply_len(19, " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJ"
+				 "KLMNOPQRSTUVWXYZ[\\]^_`abcdefg\r\n!\"#",
+			     6 * 74);
+	send_udp(9, "gone");
+	ck_assert_uint_eq(sent, 0);
+
+	/* Reload: echo moves to 7777; 7 is closed afterwards. */
+	ck_assert_uint_eq(reload(mod("echo", epath, "udp_port = 7777;"), &fail,
+				 &errs),
+			  0);
+	ck_assert_int_eq(fail, 0);
+	send_udp(7777, "moved");
+	assert_udp_reply(7777, "moved");
+	send_udp(7, "old");
+	assert_port_unreachable();
+
+	/* A broken echo section is refused and 7777 keeps working. */
+	ck_assert_uint_eq(reload(mod("echo", epath, "udp_port = 70000;"), &fail,
+				 &errs),
+			  1);
+	ck_assert_ptr_nonnull(strstr(errs.msgs[0], "t.conf:3: module echo: "
+						   "udp_port = 70000"));
+	send_udp(7777, "still");
+	assert_udp_reply(7777, "still");
+
+	/* Ports swapping between services are rebound. */
+	ck_assert_uint_eq(reload(mod("echo", epath,
+				     "udp_port = 9; discard_udp_port = 7777;"),
+			      &fail, &errs),
+			  0);
+	ck_assert_int_eq(fail, 0);
+	send_udp(9, "swap");
+	assert_udp_reply(9, "swap");
+	send_udp(7777, "void");
+	ck_assert_uint_eq(sent, 0);
+	conf_errors_clear(&errs);
+}
+END_TEST
+
+static Suite *module_suite(void)
+{
+	Suite *s = suite_create("module");
+	TCase *tc = tcase_create("transaction");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_start_and_reconfigure);
+	tcase_add_test(tc, test_failed_check_keeps_old_state);
+	tcase_add_test(tc, test_unknown_setting_and_missing_module);
+	tcase_add_test(tc, test_failed_reconfigure_keeps_settings);
+	tcase_add_test(tc, test_failed_init_is_reported);
+	tcase_add_test(tc, test_host_releases_leaked_resources);
+	tcase_add_test(tc, test_echo_module_serves_and_moves);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(module_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
