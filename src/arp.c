@@ -349,6 +349,8 @@ int arp_output(struct stack *s, uint32_t next_hop, struct pbuf *pb)
 	}
 	if (e->qlen >= s->p.arp_queue_len) {
 		STAT_INC(&s->stats, ARP_QUEUE_DROP);
+		if (fresh) /* still ask, or the entry would never resolve */
+			arp_timeout(&e->timer, e);
 		return -ENOBUFS;
 	}
 	/* Copy before sending the request: pb may be the scratch buffer the

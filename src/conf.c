@@ -482,7 +482,7 @@ static struct conf *conf_new(const char *name)
 }
 
 static struct conf *conf_finish(struct conf *c, bool ok,
-				struct conf_errors *errs)
+				struct conf_errors *errs, bool keep_invalid)
 {
 	struct ld ld = {.errs = errs, .file = c->file, .c = c};
 	size_t before = errs->n;
@@ -496,14 +496,15 @@ static struct conf *conf_finish(struct conf *c, bool ok,
 		return NULL;
 	}
 	load_root(&ld);
-	if (errs->n != before) {
+	if (errs->n != before && !keep_invalid) {
 		conf_free(c);
 		return NULL;
 	}
 	return c;
 }
 
-struct conf *conf_load_file(const char *path, struct conf_errors *errs)
+static struct conf *load_file(const char *path, struct conf_errors *errs,
+			      bool keep_invalid)
 {
 	struct conf *c;
 
@@ -519,18 +520,40 @@ struct conf *conf_load_file(const char *path, struct conf_errors *errs)
 	if (!c)
 		return NULL;
 	return conf_finish(c, config_read_file(&c->cfg, path) == CONFIG_TRUE,
-			   errs);
+			   errs, keep_invalid);
 }
 
-struct conf *conf_load_string(const char *text, const char *name,
-			      struct conf_errors *errs)
+static struct conf *load_string(const char *text, const char *name,
+				struct conf_errors *errs, bool keep_invalid)
 {
 	struct conf *c = conf_new(name);
 
 	if (!c)
 		return NULL;
 	return conf_finish(c, config_read_string(&c->cfg, text) == CONFIG_TRUE,
-			   errs);
+			   errs, keep_invalid);
+}
+
+struct conf *conf_load_file(const char *path, struct conf_errors *errs)
+{
+	return load_file(path, errs, false);
+}
+
+struct conf *conf_load_string(const char *text, const char *name,
+			      struct conf_errors *errs)
+{
+	return load_string(text, name, errs, false);
+}
+
+struct conf *conf_parse_file(const char *path, struct conf_errors *errs)
+{
+	return load_file(path, errs, true);
+}
+
+struct conf *conf_parse_string(const char *text, const char *name,
+			       struct conf_errors *errs)
+{
+	return load_string(text, name, errs, true);
 }
 
 void conf_free(struct conf *c)

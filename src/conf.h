@@ -57,6 +57,13 @@ extern const char conf_default_text[];
 struct conf *conf_load_file(const char *path, struct conf_errors *errs);
 struct conf *conf_load_string(const char *text, const char *name,
 			      struct conf_errors *errs);
+/* Like the above, but a file that parses is returned even when settings
+ * failed validation (errors added), so the caller can still check the
+ * modules it lists and report every error at once.  NULL only when the
+ * file cannot be read or parsed.  Never run what this returns with errors. */
+struct conf *conf_parse_file(const char *path, struct conf_errors *errs);
+struct conf *conf_parse_string(const char *text, const char *name,
+			       struct conf_errors *errs);
 void conf_free(struct conf *c);
 
 /* Parse "a.b.c.d/len" (host order); false when malformed. */

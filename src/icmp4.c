@@ -21,7 +21,9 @@ static void icmp4_echo(struct stack *s, struct cur msg, const struct ip4_rx *rx)
 	uint8_t *p;
 
 	STAT_INC(&s->stats, ICMP4_ECHO_RX);
-	if (rx->l2_multi || rx->l3_multi) {
+	/* No replies to broadcasts (RFC 1122 3.2.2.6 allows silence) nor to
+	 * 0.0.0.0, which is no destination. */
+	if (rx->l2_multi || rx->l3_multi || rx->src == 0) {
 		STAT_INC(&s->stats, ICMP4_DROP_BCAST);
 		return;
 	}

@@ -127,11 +127,21 @@ int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
 	};
 	uint32_t mask = ip4_mask(s->p.prefix);
 	uint32_t next_hop = dst;
+	uint8_t mcast_mac[ETH_ALEN];
 	size_t chunk, off;
 	int err = 0;
 
-	if (stack_is_broadcast(s, dst) || ip4_is_multicast(dst)) {
+	if (stack_is_broadcast(s, dst)) {
 		dst_mac = eth_broadcast;
+	} else if (ip4_is_multicast(dst)) {
+		/* RFC 1112 6.4: 01:00:5e and the group's low 23 bits. */
+		mcast_mac[0] = 0x01;
+		mcast_mac[1] = 0x00;
+		mcast_mac[2] = 0x5e;
+		mcast_mac[3] = (uint8_t)((dst >> 16) & 0x7f);
+		mcast_mac[4] = (uint8_t)(dst >> 8);
+		mcast_mac[5] = (uint8_t)dst;
+		dst_mac = mcast_mac;
 	} else if (!dst_mac && (dst & mask) != (s->p.addr & mask)) {
 		if (!s->p.gateway) {
 			STAT_INC(&s->stats, IP4_DROP_NO_ROUTE);

@@ -39,6 +39,7 @@ struct reasm_dgram {
 	uint8_t *buf;
 	size_t cap;
 	unsigned nranges;
+	unsigned max_ranges; /* the array's size: the limit when it was made */
 	struct frag_range *ranges;
 	struct timer timer;
 };
@@ -103,6 +104,7 @@ static struct reasm_dgram *reasm_new(struct stack *s, const struct ip4_hdr *h)
 		free(d);
 		return NULL;
 	}
+	d->max_ranges = s->p.reasm_max_frags;
 	d->s = s;
 	d->src = h->src;
 	d->dst = h->dst;
@@ -154,7 +156,8 @@ static enum range_result reasm_add_range(struct stack *s, struct reasm_dgram *d,
 			return RANGE_DUP;
 		return RANGE_OVERLAP;
 	}
-	if (d->nranges >= s->p.reasm_max_frags)
+	/* The limit may have changed on reload; the array has not. */
+	if (d->nranges >= d->max_ranges || d->nranges >= s->p.reasm_max_frags)
 		return RANGE_FULL;
 	memmove(&d->ranges[i + 1], &d->ranges[i],
 		(d->nranges - i) * sizeof(*d->ranges));
@@ -191,7 +194,7 @@ void ip4_reasm_input(struct stack *s, struct cur frag, const struct ip4_hdr *ih,
 	STAT_INC(&s->stats, IP4_FRAG_RX);
 	/* Every fragment carries data; all but the last a multiple of 8. */
 	if (frag.len == 0 || (more && frag.len % 8) ||
-	    end > REASM_MAX_PAYLOAD) {
+	    end + ih->ihl > IP4_MAX_LEN) {
 		STAT_INC(&s->stats, IP4_REASM_DROP_BAD_LEN);
 		return;
 	}

@@ -133,12 +133,15 @@ static void log_errors(const struct conf_errors *errs)
 		log_err("%s", errs->msgs[i]);
 }
 
+/* Parse the configuration (the built-in default without a path).  The
+ * result may carry validation errors in errs: the caller still checks its
+ * modules, to report everything at once, and then refuses to run it. */
 static struct conf *load_conf(const char *path, struct conf_errors *errs)
 {
 	if (!path)
-		return conf_load_string(conf_default_text, CONF_DEFAULT_NAME,
-					errs);
-	return conf_load_file(path, errs);
+		return conf_parse_string(conf_default_text, CONF_DEFAULT_NAME,
+					 errs);
+	return conf_parse_file(path, errs);
 }
 
 /* Reload as a transaction: everything is checked before anything changes. */
@@ -159,7 +162,7 @@ static void reload(struct daemon *d)
 			      "interface.name cannot change on reload (%s -> "
 			      "%s); restart tapird",
 			      d->conf->ifname, nc->ifname);
-	if (nc && !errs.n) {
+	if (nc) {
 		prepared = true;
 		modules_prepare(&d->mods, nc, &errs, &txn);
 	}
@@ -452,7 +455,7 @@ int main(int argc, char **argv)
 	}
 	log_set_level(debug ? LOG_DEBUG : d->conf->log_level);
 	modules_init(&d->mods, NULL);
-	if (modules_prepare(&d->mods, d->conf, &errs, &txn) < 0) {
+	if (modules_prepare(&d->mods, d->conf, &errs, &txn) < 0 || errs.n) {
 		log_errors(&errs);
 		modules_abort(&txn);
 		goto out;

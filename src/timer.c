@@ -59,7 +59,9 @@ void timer_arm(struct timer_wheel *w, struct timer *t, uint64_t now_ms,
 
 	timer_cancel(w, t);
 	t->expires = now_ms + delay_ms;
-	tick = t->expires / TIMER_TICK_MS;
+	/* The first tick at whose start the timer is due (round up), so a
+	 * run at that tick always finds it expired. */
+	tick = (t->expires + TIMER_TICK_MS - 1) / TIMER_TICK_MS;
 	/* A timer due in a tick already processed goes into the next one. */
 	if (tick <= w->tick)
 		tick = w->tick + 1;
@@ -90,22 +92,30 @@ size_t timer_wheel_run(struct timer_wheel *w, uint64_t now_ms)
 		size_t s = slot_of(tick);
 		struct timer *due = NULL, *t, *next;
 
-		/* Detach what is due first: callbacks may re-arm into this
-		 * very slot. */
+		/* Move what is due onto a private list first (callbacks may
+		 * re-arm into this very slot), but keep each timer linked and
+		 * counted there, so a callback can still cancel or re-arm any
+		 * of them before its turn. */
 		for (t = w->slot[s]; t; t = next) {
 			next = t->next;
-			if (t->expires <= now_ms) {
-				unlink_timer(w, t);
-				t->next = due;
-				due = t;
-			}
+			if (t->expires > now_ms)
+				continue;
+			*t->pprev = t->next;
+			if (t->next)
+				t->next->pprev = t->pprev;
+			t->next = due;
+			if (due)
+				due->pprev = &t->next;
+			t->pprev = &due;
+			due = t;
 		}
+		if (!w->slot[s])
+			mark(w, s, false);
 		/* The tick counts as processed before any callback runs, so
 		 * a timer armed from one lands in a later tick. */
 		w->tick = tick;
-		for (t = due; t; t = next) {
-			next = t->next;
-			t->next = NULL;
+		while ((t = due) != NULL) {
+			unlink_timer(w, t);
 			fired++;
 			t->fn(t, t->arg);
 		}

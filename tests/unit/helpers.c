@@ -1,0 +1,433 @@
+/* Unit-test harness: fake link, fake clock, frame builders; see helpers.h. */
+#include "helpers.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const uint8_t th_our_mac[ETH_ALEN] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
+const uint8_t th_peer_mac[ETH_ALEN] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+const uint8_t th_peer2_mac[ETH_ALEN] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x03};
+const uint8_t th_gw_mac[ETH_ALEN] = {0x02, 0x00, 0x00, 0x00, 0x00, 0xfe};
+const uint8_t th_other_mac[ETH_ALEN] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x99};
+const uint8_t th_zero_mac[ETH_ALEN];
+const uint8_t th_bcast_mac[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+/* ---- Fake clock ---------------------------------------------------------- */
+
+uint64_t th_clock_ms;
+
+static uint64_t th_clock(void *ctx)
+{
+	(void)ctx;
+	return th_clock_ms;
+}
+
+void th_advance(struct stack *s, uint64_t ms)
+{
+	uint64_t end = th_clock_ms + ms;
+	unsigned zeros = 0;
+
+	for (;;) {
+		int64_t n = stack_next_timer(s);
+
+		if (n < 0 || th_clock_ms + (uint64_t)n > end)
+			break;
+		if (n == 0) {
+			/* Something is due now: run it.  Twice in a row
+			 * would mean the wheel cannot make progress. */
+			ck_assert_msg(++zeros < 2,
+				      "timer wheel reports 0 ms twice at %llu",
+				      (unsigned long long)th_clock_ms);
+		} else {
+			zeros = 0;
+		}
+		th_clock_ms += (uint64_t)n;
+		stack_run_timers(s);
+	}
+	th_clock_ms = end;
+	stack_run_timers(s);
+}
+
+/* ---- Fake link ----------------------------------------------------------- */
+
+static struct th_frame frames[TH_MAX_FRAMES];
+static size_t nframes, nlost;
+static int link_err;
+
+static int th_xmit(void *ctx, const uint8_t *frame, size_t len)
+{
+	uint8_t *copy;
+
+	(void)ctx;
+	if (link_err)
+		return link_err;
+	if (nframes == TH_MAX_FRAMES) {
+		nlost++;
+		return 0;
+	}
+	copy = malloc(len ? len : 1);
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, frame, len);
+	frames[nframes].data = copy;
+	frames[nframes].len = len;
+	nframes++;
+	return 0;
+}
+
+size_t th_frame_count(void)
+{
+	return nframes;
+}
+
+const struct th_frame *th_frame(size_t i)
+{
+	ck_assert_msg(i < nframes, "frame %zu asked, %zu sent", i, nframes);
+	return &frames[i];
+}
+
+size_t th_frames_lost(void)
+{
+	return nlost;
+}
+
+void th_frames_clear(void)
+{
+	for (size_t i = 0; i < nframes; i++) {
+		free(frames[i].data);
+		frames[i].data = NULL;
+		frames[i].len = 0;
+	}
+	nframes = 0;
+	nlost = 0;
+}
+
+void th_link_fail(int err)
+{
+	link_err = err;
+}
+
+/* ---- Stack lifetime and leak checks -------------------------------------- */
+
+struct stack *th_stack_new(const struct stack_params *p)
+{
+	struct stack_params def;
+	struct stack *s;
+
+	th_frames_clear();
+	th_link_fail(0);
+	th_clock_ms = 0;
+	if (!p) {
+		stack_params_default(&def);
+		p = &def;
+	}
+	s = stack_new(p, th_xmit, NULL, th_clock, NULL);
+	ck_assert_ptr_nonnull(s);
+	return s;
+}
+
+void th_check_leaks(struct stack *s, unsigned arp_entries)
+{
+	ck_assert_uint_eq(s->reasm_count, 0);
+	ck_assert_ptr_null(s->reasm_head);
+	ck_assert_uint_eq(s->reasm_bytes, 0);
+	ck_assert_uint_eq(s->arp_used, arp_entries);
+	/* Every live ARP entry keeps exactly one timer (expiry or retry). */
+	ck_assert_uint_eq(s->timers.count, arp_entries);
+	ck_assert_uint_eq(th_frames_lost(), 0);
+}
+
+void th_stack_free(struct stack *s)
+{
+	ip4_reasm_fini(s);
+	ck_assert_uint_eq(s->reasm_count, 0);
+	ck_assert_uint_eq(s->reasm_bytes, 0);
+	ck_assert_ptr_null(s->reasm_head);
+	arp_fini(s);
+	ck_assert_uint_eq(s->arp_used, 0);
+	udp_fini(s);
+	for (size_t i = 0; i < sizeof(s->udp_bucket) / sizeof(s->udp_bucket[0]);
+	     i++)
+		ck_assert_ptr_null(s->udp_bucket[i]);
+	ck_assert_uint_eq(s->timers.count, 0);
+	ck_assert_int_eq(timer_wheel_next(&s->timers, th_clock_ms), -1);
+	stack_free(s);
+	th_frames_clear();
+	th_link_fail(0);
+}
+
+void th_learn(struct stack *s, const uint8_t *mac, uint32_t ip)
+{
+	uint8_t f[64];
+	uint8_t got[ETH_ALEN];
+
+	stack_input(s, f, th_arp_request(f, mac, ip, s->p.addr));
+	ck_assert_int_eq(arp_lookup(s, ip, got), 0);
+	ck_assert_mem_eq(got, mac, ETH_ALEN);
+	th_frames_clear();
+}
+
+/* ---- Frame builders ------------------------------------------------------ */
+
+size_t th_eth(uint8_t *f, const uint8_t *dst, const uint8_t *src,
+	      uint16_t type)
+{
+	struct eth_hdr eh = {.type = type};
+
+	memcpy(eh.dst, dst, ETH_ALEN);
+	memcpy(eh.src, src, ETH_ALEN);
+	eth_hdr_write(f, &eh);
+	return ETH_HLEN;
+}
+
+size_t th_arp_frame(uint8_t *f, const uint8_t *eth_dst,
+		    const struct arp_hdr *a)
+{
+	th_eth(f, eth_dst, a->sha, ETH_TYPE_ARP);
+	arp_hdr_write(f + ETH_HLEN, a);
+	return ETH_HLEN + ARP_LEN;
+}
+
+size_t th_arp_request(uint8_t *f, const uint8_t *sha, uint32_t spa,
+		      uint32_t tpa)
+{
+	struct arp_hdr a = {
+		.htype = ARP_HTYPE_ETHER,
+		.ptype = ETH_TYPE_IP4,
+		.hlen = ETH_ALEN,
+		.plen = 4,
+		.op = ARP_OP_REQUEST,
+		.spa = spa,
+		.tpa = tpa,
+	};
+
+	memcpy(a.sha, sha, ETH_ALEN);
+	return th_arp_frame(f, th_bcast_mac, &a);
+}
+
+size_t th_arp_reply(uint8_t *f, const uint8_t *sha, uint32_t spa)
+{
+	struct arp_hdr a = {
+		.htype = ARP_HTYPE_ETHER,
+		.ptype = ETH_TYPE_IP4,
+		.hlen = ETH_ALEN,
+		.plen = 4,
+		.op = ARP_OP_REPLY,
+		.spa = spa,
+		.tpa = TH_OUR_IP,
+	};
+
+	memcpy(a.sha, sha, ETH_ALEN);
+	memcpy(a.tha, th_our_mac, ETH_ALEN);
+	return th_arp_frame(f, th_our_mac, &a);
+}
+
+size_t th_ip4_frame_opts(uint8_t *f, const uint8_t *eth_dst,
+			 const uint8_t *eth_src, const struct ip4_hdr *ih,
+			 const uint8_t *opts, size_t optlen,
+			 const void *payload, size_t len)
+{
+	struct ip4_hdr h = *ih;
+	uint8_t *ip = f + ETH_HLEN;
+	size_t hlen = IP4_HLEN + optlen;
+
+	ck_assert(optlen % 4 == 0 && hlen <= IP4_MAX_HLEN);
+	ck_assert(ETH_HLEN + hlen + len <= TH_FRAME_MAX);
+	th_eth(f, eth_dst, eth_src, ETH_TYPE_IP4);
+	if (!h.total_len)
+		h.total_len = (uint16_t)(hlen + len);
+	ip4_hdr_write(ip, &h);
+	if (optlen) {
+		ip[0] = (uint8_t)(0x40 | hlen / 4);
+		memcpy(ip + IP4_HLEN, opts, optlen);
+		th_ip4_fix_csum(f);
+	}
+	if (len)
+		memcpy(ip + hlen, payload, len);
+	return ETH_HLEN + hlen + len;
+}
+
+size_t th_ip4_frame(uint8_t *f, const uint8_t *eth_dst, const uint8_t *eth_src,
+		    const struct ip4_hdr *ih, const void *payload, size_t len)
+{
+	return th_ip4_frame_opts(f, eth_dst, eth_src, ih, NULL, 0, payload,
+				 len);
+}
+
+void th_ip4_fix_csum(uint8_t *f)
+{
+	uint8_t *ip = f + ETH_HLEN;
+	size_t hlen = (size_t)(ip[0] & 0x0f) * 4;
+
+	put_be16(ip + 10, 0);
+	put_be16(ip + 10, csum(ip, hlen));
+}
+
+size_t th_icmp_write(uint8_t *p, const struct icmp4_hdr *h, const void *data,
+		     size_t len)
+{
+	struct icmp4_hdr z = *h;
+
+	z.csum = 0;
+	icmp4_hdr_write(p, &z);
+	if (len)
+		memcpy(p + ICMP4_HLEN, data, len);
+	put_be16(p + 2, csum(p, ICMP4_HLEN + len));
+	return ICMP4_HLEN + len;
+}
+
+size_t th_udp_write(uint8_t *p, uint32_t src, uint32_t dst,
+		    const struct udp_hdr *h, const void *data, size_t len,
+		    bool csum_zero)
+{
+	struct udp_hdr u = *h;
+	uint16_t sum;
+
+	if (!u.len)
+		u.len = (uint16_t)(UDP_HLEN + len);
+	u.csum = 0;
+	udp_hdr_write(p, &u);
+	if (len)
+		memcpy(p + UDP_HLEN, data, len);
+	if (csum_zero)
+		return UDP_HLEN + len;
+	sum = csum_fold(csum_partial(p, UDP_HLEN + len,
+				     csum_pseudo4(src, dst, IP4_PROTO_UDP,
+						  (uint16_t)(UDP_HLEN + len))));
+	put_be16(p + 6, sum ? sum : 0xffff);
+	return UDP_HLEN + len;
+}
+
+size_t th_echo_frame(uint8_t *f, uint32_t src, uint32_t dst, uint16_t id,
+		     uint16_t seq, const void *data, size_t len)
+{
+	static uint8_t msg[IP4_MAX_LEN];
+	struct icmp4_hdr h = {
+		.type = ICMP4_ECHO_REQUEST,
+		.rest = (uint32_t)id << 16 | seq,
+	};
+	struct ip4_hdr ih = {
+		.ttl = 64,
+		.proto = IP4_PROTO_ICMP,
+		.src = src,
+		.dst = dst,
+		.id = (uint16_t)(0x1000 + seq),
+	};
+	size_t n;
+
+	ck_assert(len <= sizeof(msg) - ICMP4_HLEN);
+	n = th_icmp_write(msg, &h, data, len);
+	return th_ip4_frame(f, th_our_mac, th_peer_mac, &ih, msg, n);
+}
+
+size_t th_udp_frame(uint8_t *f, uint32_t src, uint32_t dst, uint16_t sport,
+		    uint16_t dport, const void *data, size_t len)
+{
+	static uint8_t seg[IP4_MAX_LEN];
+	struct udp_hdr h = {.sport = sport, .dport = dport};
+	struct ip4_hdr ih = {
+		.ttl = 64,
+		.proto = IP4_PROTO_UDP,
+		.src = src,
+		.dst = dst,
+		.id = 0x2000,
+	};
+	size_t n;
+
+	ck_assert(len <= sizeof(seg) - UDP_HLEN);
+	n = th_udp_write(seg, src, dst, &h, data, len, false);
+	return th_ip4_frame(f, th_our_mac, th_peer_mac, &ih, seg, n);
+}
+
+void th_pattern(void *buf, size_t len, unsigned seed)
+{
+	uint8_t *p = buf;
+	uint32_t x = seed * 2654435761u + 1;
+
+	for (size_t i = 0; i < len; i++) {
+		x = x * 1103515245u + 12345u;
+		p[i] = (uint8_t)(x >> 16);
+	}
+}
+
+/* ---- Parsers for frames the stack sent ----------------------------------- */
+
+struct cur th_expect_eth(const struct th_frame *fr, const uint8_t *dst,
+			 uint16_t type)
+{
+	struct cur c = cur_make(fr->data, fr->len);
+	struct eth_hdr eh;
+
+	ck_assert(eth_hdr_parse(&c, &eh));
+	ck_assert_mem_eq(eh.dst, dst, ETH_ALEN);
+	ck_assert_mem_eq(eh.src, th_our_mac, ETH_ALEN);
+	ck_assert_uint_eq(eh.type, type);
+	return c;
+}
+
+void th_expect_arp(const struct th_frame *fr, const uint8_t *eth_dst,
+		   struct arp_hdr *a)
+{
+	struct cur c = th_expect_eth(fr, eth_dst, ETH_TYPE_ARP);
+
+	ck_assert_uint_eq(c.len, ARP_LEN);
+	ck_assert(arp_hdr_parse(&c, a));
+	ck_assert_uint_eq(c.len, 0);
+}
+
+struct cur th_expect_ip4(const struct th_frame *fr, const uint8_t *eth_dst,
+			 struct ip4_hdr *ih)
+{
+	struct cur c = th_expect_eth(fr, eth_dst, ETH_TYPE_IP4);
+	const uint8_t *hdr = c.p;
+	size_t len = c.len;
+
+	ck_assert_int_eq(ip4_hdr_parse(&c, ih), IP4_OK);
+	ck_assert_uint_eq(ih->ihl, IP4_HLEN);
+	ck_assert_uint_eq(ih->total_len, len);
+	ck_assert_uint_eq(csum(hdr, IP4_HLEN), 0);
+	return c;
+}
+
+struct cur th_expect_icmp(const struct th_frame *fr, const uint8_t *eth_dst,
+			  struct ip4_hdr *ih, struct icmp4_hdr *h)
+{
+	struct cur c = th_expect_ip4(fr, eth_dst, ih);
+
+	ck_assert_uint_eq(ih->proto, IP4_PROTO_ICMP);
+	ck_assert_uint_eq(ih->frag & (IP4_FLAG_MF | IP4_OFF_MASK), 0);
+	ck_assert_uint_eq(csum(c.p, c.len), 0);
+	ck_assert(icmp4_hdr_parse(&c, h));
+	return c;
+}
+
+struct cur th_expect_udp(const struct th_frame *fr, const uint8_t *eth_dst,
+			 struct ip4_hdr *ih, struct udp_hdr *h)
+{
+	struct cur c = th_expect_ip4(fr, eth_dst, ih);
+	const uint8_t *seg = c.p;
+
+	ck_assert_uint_eq(ih->proto, IP4_PROTO_UDP);
+	ck_assert_uint_eq(ih->frag & (IP4_FLAG_MF | IP4_OFF_MASK), 0);
+	ck_assert(udp_hdr_parse(&c, h));
+	ck_assert_uint_eq(h->len, (size_t)(c.p - seg) + c.len);
+	ck_assert_uint_ne(h->csum, 0);
+	ck_assert_uint_eq(csum_fold(csum_partial(seg, h->len,
+						 csum_pseudo4(ih->src, ih->dst,
+							      IP4_PROTO_UDP,
+							      h->len))),
+			  0);
+	return c;
+}
+
+/* ---- Running suites ------------------------------------------------------ */
+
+int th_run(Suite *su)
+{
+	SRunner *sr = srunner_create(su);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

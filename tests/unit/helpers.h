@@ -1,0 +1,183 @@
+/*
+ * Unit-test harness for the stack core.
+ *
+ * The stack is driven exactly as the daemon drives it, minus the TAP and the
+ * system clock: frames go in through stack_input(), every frame the stack
+ * transmits is copied into a bounded array (the fake link), and time is a
+ * plain variable the test sets or advances by hand (th_clock_ms; nothing here
+ * ever sleeps).  th_advance() moves the clock forward the way the event loop
+ * would: to each deadline stack_next_timer() reports, running the timers
+ * there, then to the requested end.
+ *
+ * Frame builders write Ethernet/ARP/IPv4/ICMP/UDP frames with the wire
+ * headers' writers and csum.h, from the wire structs the tests fill with
+ * designated initialisers.  Parsers for what the stack emitted assert (ck_assert) that
+ * the frame is well formed, so a test can go straight to the fields it
+ * cares about.
+ *
+ * Leak checks: th_check_leaks() asserts the invariants of a quiescent stack
+ * (no reassembly in progress, the expected number of ARP entries, and no
+ * timer armed but theirs); th_stack_free() runs the teardown steps, asserts
+ * that nothing is left armed or allocated, frees the stack and empties the
+ * fake link.  Every test ends with th_stack_free().
+ */
+#ifndef TAPIR_TEST_HELPERS_H
+#define TAPIR_TEST_HELPERS_H
+
+#include <check.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "csum.h"
+#include "pkt.h"
+#include "stack.h"
+#include "wire/arp.h"
+#include "wire/eth.h"
+#include "wire/icmp4.h"
+#include "wire/ip4.h"
+#include "wire/udp.h"
+
+/* Addresses of the lab: us (stack_params_default()) and a peer. */
+#define TH_OUR_IP 0x0a000002u   /* 10.0.0.2 */
+#define TH_PEER_IP 0x0a000001u  /* 10.0.0.1 */
+#define TH_PEER2_IP 0x0a000003u /* 10.0.0.3 */
+#define TH_BCAST_IP 0x0a0000ffu /* 10.0.0.255 */
+#define TH_GW_IP 0x0a0000feu    /* 10.0.0.254 */
+
+extern const uint8_t th_our_mac[ETH_ALEN];   /* 02:00:00:00:00:02 */
+extern const uint8_t th_peer_mac[ETH_ALEN];  /* 02:00:00:00:00:01 */
+extern const uint8_t th_peer2_mac[ETH_ALEN]; /* 02:00:00:00:00:03 */
+extern const uint8_t th_gw_mac[ETH_ALEN];    /* 02:00:00:00:00:fe */
+extern const uint8_t th_other_mac[ETH_ALEN]; /* 02:00:00:00:00:99 */
+extern const uint8_t th_zero_mac[ETH_ALEN];
+extern const uint8_t th_bcast_mac[ETH_ALEN];
+
+/* The largest frame a test builds: Ethernet + the largest IPv4 datagram,
+ * with room for trailing padding. */
+#define TH_FRAME_MAX (ETH_HLEN + IP4_MAX_LEN + 64)
+
+/* ---- Fake clock ---------------------------------------------------------- */
+
+extern uint64_t th_clock_ms;
+
+/* Advance the clock by ms, stopping at every deadline the wheel reports on
+ * the way (as the daemon's event loop does) to run the stack's timers.
+ * The suites keep the clock on multiples of TIMER_TICK_MS when they arm
+ * timers: an expiry inside a tick can fire a whole wheel turn late (see
+ * test_bug_unaligned_expiry_late in test_timer.c). */
+void th_advance(struct stack *s, uint64_t ms);
+
+/* ---- Fake link ----------------------------------------------------------- */
+
+#define TH_MAX_FRAMES 128
+
+struct th_frame {
+	uint8_t *data; /* a copy, owned by the link */
+	size_t len;
+};
+
+/* Frames transmitted since the last clear. */
+size_t th_frame_count(void);
+/* Frame i (asserts that it exists). */
+const struct th_frame *th_frame(size_t i);
+/* Frames the link could not record because the array was full. */
+size_t th_frames_lost(void);
+void th_frames_clear(void);
+/* Make every following xmit fail with err (0: succeed again).  Failed
+ * frames are not recorded. */
+void th_link_fail(int err);
+
+/* ---- Stack lifetime and leak checks -------------------------------------- */
+
+/* A stack on the fake link and clock; p NULL means stack_params_default().
+ * Resets the link and sets the clock to 0 first. */
+struct stack *th_stack_new(const struct stack_params *p);
+/* Assert a quiescent stack: nothing reassembling, exactly arp_entries ARP
+ * entries, and no timer armed except one per ARP entry. */
+void th_check_leaks(struct stack *s, unsigned arp_entries);
+/* Tear down (reassembly, ARP, UDP), assert that no timer, ARP entry or
+ * reassembly buffer is left, free the stack and clear the link. */
+void th_stack_free(struct stack *s);
+
+/* Teach s the peer's MAC the way a real peer does it: an ARP request from
+ * (mac, ip) for our address.  Clears the link afterwards (the reply). */
+void th_learn(struct stack *s, const uint8_t *mac, uint32_t ip);
+
+/* ---- Frame builders ------------------------------------------------------ */
+
+/* Each writes a frame at f (TH_FRAME_MAX bytes are enough for any of them)
+ * and returns its length. */
+
+/* Ethernet header only. */
+size_t th_eth(uint8_t *f, const uint8_t *dst, const uint8_t *src,
+	      uint16_t type);
+/* Ethernet + ARP; the Ethernet source is a->sha. */
+size_t th_arp_frame(uint8_t *f, const uint8_t *eth_dst,
+		    const struct arp_hdr *a);
+/* A broadcast Ethernet/IPv4 ARP request from (sha, spa) for tpa. */
+size_t th_arp_request(uint8_t *f, const uint8_t *sha, uint32_t spa,
+		      uint32_t tpa);
+/* A unicast ARP reply from (sha, spa) to us. */
+size_t th_arp_reply(uint8_t *f, const uint8_t *sha, uint32_t spa);
+
+/* Ethernet + IPv4 (20-byte header, checksum computed) + payload.
+ * ih->total_len 0 means 20 + len; any other value is written as given. */
+size_t th_ip4_frame(uint8_t *f, const uint8_t *eth_dst, const uint8_t *eth_src,
+		    const struct ip4_hdr *ih, const void *payload, size_t len);
+/* The same with IPv4 options (optlen a multiple of 4, at most 40). */
+size_t th_ip4_frame_opts(uint8_t *f, const uint8_t *eth_dst,
+			 const uint8_t *eth_src, const struct ip4_hdr *ih,
+			 const uint8_t *opts, size_t optlen,
+			 const void *payload, size_t len);
+/* Recompute the IPv4 header checksum of a frame built above (after a test
+ * patched header bytes), over the header length the IHL nibble gives. */
+void th_ip4_fix_csum(uint8_t *f);
+
+/* An ICMP message at p: header h (checksum computed over the message),
+ * then data.  Returns ICMP4_HLEN + len. */
+size_t th_icmp_write(uint8_t *p, const struct icmp4_hdr *h, const void *data,
+		     size_t len);
+/* A UDP datagram at p (h->len 0 means 8 + len; checksum computed over the
+ * pseudo-header unless csum_zero).  Returns UDP_HLEN + len. */
+size_t th_udp_write(uint8_t *p, uint32_t src, uint32_t dst,
+		    const struct udp_hdr *h, const void *data, size_t len,
+		    bool csum_zero);
+
+/* Complete frames from the peer to us (peer MAC -> our MAC). */
+size_t th_echo_frame(uint8_t *f, uint32_t src, uint32_t dst, uint16_t id,
+		     uint16_t seq, const void *data, size_t len);
+size_t th_udp_frame(uint8_t *f, uint32_t src, uint32_t dst, uint16_t sport,
+		    uint16_t dport, const void *data, size_t len);
+
+/* Fill buf with a recognisable pattern depending on seed. */
+void th_pattern(void *buf, size_t len, unsigned seed);
+
+/* ---- Parsers for frames the stack sent ----------------------------------- */
+
+/* Assert fr is an Ethernet frame from our MAC to dst of the given type;
+ * return the cursor past the header. */
+struct cur th_expect_eth(const struct th_frame *fr, const uint8_t *dst,
+			 uint16_t type);
+/* Assert fr is a well-formed ARP packet (Ethernet to eth_dst) and parse it. */
+void th_expect_arp(const struct th_frame *fr, const uint8_t *eth_dst,
+		   struct arp_hdr *a);
+/* Assert fr is IPv4 to eth_dst with a valid 20-byte header whose total
+ * length matches the frame; parse it and return the payload. */
+struct cur th_expect_ip4(const struct th_frame *fr, const uint8_t *eth_dst,
+			 struct ip4_hdr *ih);
+/* Assert an unfragmented ICMP message with a valid checksum; parse it and
+ * return what follows the 8-byte header. */
+struct cur th_expect_icmp(const struct th_frame *fr, const uint8_t *eth_dst,
+			  struct ip4_hdr *ih, struct icmp4_hdr *h);
+/* Assert an unfragmented UDP datagram with a valid checksum; parse it and
+ * return its data. */
+struct cur th_expect_udp(const struct th_frame *fr, const uint8_t *eth_dst,
+			 struct ip4_hdr *ih, struct udp_hdr *h);
+
+/* ---- Running suites ------------------------------------------------------ */
+
+/* Run the suite with CK_NORMAL output; the exit status for main(). */
+int th_run(Suite *su);
+
+#endif
