@@ -157,7 +157,7 @@ static void reload(struct daemon *d)
 	notify_reloading("reloading the configuration");
 	log_notice("reloading %s", d->conf->file);
 	nc = load_conf(d->conf_path, &errs);
-	if (nc && strcmp(nc->ifname, d->conf->ifname) != 0)
+	if (nc && nc->ifname[0] && strcmp(nc->ifname, d->conf->ifname) != 0)
 		conf_error_at(&errs, nc->ifname_setting, nc->file,
 			      "interface.name cannot change on reload (%s -> "
 			      "%s); restart tapird",
