@@ -221,8 +221,9 @@ void ip4_reasm_input(struct stack *s, struct cur frag, const struct ip4_hdr *ih,
 	}
 	switch (reasm_add_range(s, d, start, end)) {
 	case RANGE_DUP:
+		/* A repeat may still be the one that set the length. */
 		STAT_INC(&s->stats, IP4_REASM_DUP);
-		return;
+		goto maybe_done;
 	case RANGE_OVERLAP:
 		STAT_INC(&s->stats, IP4_REASM_DROP_OVERLAP);
 		goto drop;
@@ -243,6 +244,7 @@ void ip4_reasm_input(struct stack *s, struct cur frag, const struct ip4_hdr *ih,
 		memcpy(d->hdr, rx->hdr, rx->hdr_len);
 		d->rx = *rx;
 	}
+maybe_done:
 	if (d->have_last && d->received == d->total && d->hdr_len)
 		reasm_complete(s, d);
 	return;

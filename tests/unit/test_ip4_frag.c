@@ -203,6 +203,25 @@ START_TEST(test_duplicate_ignored)
 }
 END_TEST
 
+START_TEST(test_repeat_that_sets_the_length_completes)
+{
+	struct stack *s = new_stack(NULL);
+
+	/* 2 * PIECE bytes: both pieces first arrive with MF, then the second
+	 * again without MF.  That repeat fixes the length, and the datagram is
+	 * complete at once rather than held until the timeout. */
+	make_udp(2 * PIECE - UDP_HLEN, 8);
+	send_piece(s, 9, IP4_PROTO_UDP, 0, PIECE, true);
+	send_piece(s, 9, IP4_PROTO_UDP, PIECE, PIECE, true);
+	ck_assert_uint_eq(rx_calls, 0);
+	send_piece(s, 9, IP4_PROTO_UDP, PIECE, PIECE, false);
+	expect_delivered(1);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DUP], 1);
+	th_check_leaks(s, 1);
+	th_stack_free(s);
+}
+END_TEST
+
 START_TEST(test_partial_overlap_drops)
 {
 	struct stack *s = new_stack(NULL);
@@ -573,6 +592,7 @@ static Suite *frag_suite(void)
 	tcase_add_test(tc, test_reverse_order);
 	tcase_add_test(tc, test_interleaved_datagrams);
 	tcase_add_test(tc, test_duplicate_ignored);
+	tcase_add_test(tc, test_repeat_that_sets_the_length_completes);
 	tcase_add_test(tc, test_partial_overlap_drops);
 	tcase_add_test(tc, test_conflicting_ends);
 	tcase_add_test(tc, test_largest_datagram);
