@@ -7,8 +7,13 @@
  * arp_queue_len datagrams wait), REACHABLE (usable until arp_timeout_ms),
  * STALE (timed out but used recently: still usable while we re-ask by
  * unicast; freed when nobody answers).  Replies and gratuitous ARPs only
- * update entries that already exist, so unsolicited traffic cannot fill the
- * cache; a request addressed to us teaches us its sender, as RFC 826 says.
+ * update entries that already exist; a request addressed to us teaches us
+ * its sender, as RFC 826 says.
+ *
+ * Outsiders can still make us resolve: every datagram from a spoofed
+ * on-link source needs a reply.  So at most a quarter of the table may be
+ * INCOMPLETE (the oldest such entry is recycled), the queued copies have a
+ * global byte limit, and the gateway's entry is never evicted.
  */
 #include "stack.h"
 #include "wire/arp.h"
@@ -41,6 +46,8 @@ struct arp_entry {
 };
 
 #define ARP_DEFEND_INTERVAL_MS 10000 /* RFC 5227 DEFEND_INTERVAL */
+#define ARP_ANNOUNCE_INTERVAL_MS 2000 /* RFC 5227 ANNOUNCE_INTERVAL */
+#define ARP_QUEUE_BYTES_MAX (2u << 20) /* over all waiting datagrams */
 
 static const uint8_t zero_mac[ETH_ALEN];
 
@@ -69,6 +76,7 @@ static void arp_drop_queue(struct stack *s, struct arp_entry *e)
 		struct arp_queued *q = e->q;
 
 		e->q = q->next;
+		s->arp_queued_bytes -= q->len;
 		free(q);
 		STAT_INC(&s->stats, ARP_UNRESOLVED_DROP);
 	}
@@ -85,36 +93,59 @@ static void arp_free_entry(struct stack *s, struct arp_entry *e)
 	*link = e->next;
 	timer_cancel(&s->timers, &e->timer);
 	arp_drop_queue(s, e);
+	if (e->state == ARP_INCOMPLETE)
+		s->arp_incomplete--;
 	e->state = ARP_FREE;
 	e->next = 0;
 	s->arp_used--;
 }
 
 static void arp_timeout(struct timer *t, void *arg);
+static void arp_announce_now(struct stack *s);
+static void arp_announce_again(struct timer *t, void *arg);
 
-/* A free slot for ip, evicting the least recently updated resolved entry
- * when the table is full.  NULL when every slot is mid-resolution. */
-static struct arp_entry *arp_alloc(struct stack *s, uint32_t ip)
+/* The victim to make room: for a new INCOMPLETE entry when a quarter of the
+ * table is resolving already, the oldest INCOMPLETE one; otherwise the
+ * least recently updated resolved entry that is not the gateway's. */
+static struct arp_entry *arp_victim(struct stack *s, bool incomplete)
 {
-	struct arp_entry *e = NULL, *victim = NULL;
+	struct arp_entry *victim = NULL;
+
+	for (unsigned i = 0; i < s->p.arp_cache_size; i++) {
+		struct arp_entry *c = &s->arp[i];
+
+		if ((c->state == ARP_INCOMPLETE) != incomplete ||
+		    (c->ip == s->p.gateway && c->ip != 0))
+			continue;
+		if (!victim || c->updated < victim->updated)
+			victim = c;
+	}
+	return victim;
+}
+
+/* A slot for ip, to be made INCOMPLETE (resolving) or filled at once.
+ * NULL when nothing may be evicted. */
+static struct arp_entry *arp_alloc(struct stack *s, uint32_t ip,
+				   bool resolving)
+{
+	struct arp_entry *e = NULL;
+	unsigned max_incomplete = s->p.arp_cache_size / 4;
 	unsigned h;
 
+	if (max_incomplete == 0)
+		max_incomplete = 1;
+	if (resolving && s->arp_incomplete >= max_incomplete)
+		e = arp_victim(s, true);
 	for (unsigned i = 0; i < s->p.arp_cache_size && !e; i++)
 		if (s->arp[i].state == ARP_FREE)
 			e = &s->arp[i];
-	if (!e) {
-		for (unsigned i = 0; i < s->p.arp_cache_size; i++) {
-			struct arp_entry *c = &s->arp[i];
-
-			if (c->state != ARP_INCOMPLETE &&
-			    (!victim || c->updated < victim->updated))
-				victim = c;
-		}
-		if (!victim)
-			return NULL;
-		arp_free_entry(s, victim);
+	if (!e)
+		e = arp_victim(s, false);
+	if (!e)
+		return NULL;
+	if (e->state != ARP_FREE) {
+		arp_free_entry(s, e);
 		STAT_INC(&s->stats, ARP_CACHE_EVICT);
-		e = victim;
 	}
 	memset(e, 0, sizeof(*e));
 	e->s = s;
@@ -124,6 +155,10 @@ static struct arp_entry *arp_alloc(struct stack *s, uint32_t ip)
 	e->next = s->arp_bucket[h];
 	s->arp_bucket[h] = (uint32_t)(e - s->arp) + 1;
 	s->arp_used++;
+	if (resolving) {
+		e->state = ARP_INCOMPLETE;
+		s->arp_incomplete++;
+	}
 	return e;
 }
 
@@ -156,21 +191,25 @@ static void arp_resolved(struct stack *s, struct arp_entry *e,
 {
 	uint64_t now = stack_now(s);
 
+	if (e->state == ARP_INCOMPLETE)
+		s->arp_incomplete--;
 	memcpy(e->mac, mac, ETH_ALEN);
 	e->state = ARP_REACHABLE;
 	e->tries = 0;
 	e->updated = now;
 	timer_arm(&s->timers, &e->timer, now, s->p.arp_timeout_ms);
+	/* Only arp_input() gets here, so s->tx is free to carry them. */
 	while (e->q) {
 		struct arp_queued *q = e->q;
-		struct pbuf *pb = &s->frag;
+		struct pbuf *pb = &s->tx;
 
 		e->q = q->next;
 		e->qlen--;
+		s->arp_queued_bytes -= q->len;
 		pbuf_reset(pb);
 		memcpy(pbuf_put(pb, q->len), q->data, q->len);
 		free(q);
-		eth_output(s, e->mac, ETH_TYPE_IP4, pb);
+		ip4_xmit(s, e->mac, pb);
 	}
 }
 
@@ -219,6 +258,7 @@ void arp_init(struct stack *s)
 
 	s->p.arp_cache_size = n;
 	s->arp_nbuckets = n;
+	timer_init(&s->arp_announce_timer, arp_announce_again, s);
 	s->arp = calloc(n, sizeof(*s->arp));
 	s->arp_bucket = calloc(n, sizeof(*s->arp_bucket));
 	if (!s->arp || !s->arp_bucket) {
@@ -231,6 +271,7 @@ void arp_init(struct stack *s)
 
 void arp_fini(struct stack *s)
 {
+	timer_cancel(&s->timers, &s->arp_announce_timer);
 	if (!s->arp)
 		return;
 	for (unsigned i = 0; i < s->p.arp_cache_size; i++)
@@ -254,7 +295,9 @@ int arp_lookup(struct stack *s, uint32_t ip, uint8_t mac[ETH_ALEN])
 
 static bool arp_sender_ok(const struct stack *s, const struct arp_hdr *a)
 {
-	if (eth_is_multicast(a->sha))
+	static const uint8_t zero[ETH_ALEN];
+
+	if (eth_is_multicast(a->sha) || memcmp(a->sha, zero, ETH_ALEN) == 0)
 		return false;
 	if (a->spa == 0) /* an RFC 5227 probe */
 		return true;
@@ -291,7 +334,7 @@ void arp_input(struct stack *s, struct cur c)
 			    now - s->arp_defend_ms >= ARP_DEFEND_INTERVAL_MS) {
 				s->arp_defended = true;
 				s->arp_defend_ms = now;
-				arp_announce(s);
+				arp_announce_now(s);
 			}
 		}
 		return;
@@ -316,7 +359,7 @@ void arp_input(struct stack *s, struct cur c)
 	}
 	/* A request for us: learn the asker (it is about to talk to us). */
 	if (!e && a.spa) {
-		e = arp_alloc(s, a.spa);
+		e = arp_alloc(s, a.spa, false);
 		if (e) {
 			arp_resolved(s, e, a.sha);
 			e->used = e->updated;
@@ -334,49 +377,60 @@ int arp_output(struct stack *s, uint32_t next_hop, struct pbuf *pb)
 
 	if (e && e->state != ARP_INCOMPLETE) {
 		e->used = now;
-		return eth_output(s, e->mac, ETH_TYPE_IP4, pb);
+		return ip4_xmit(s, e->mac, pb);
 	}
 	if (!e) {
-		e = arp_alloc(s, next_hop);
+		e = arp_alloc(s, next_hop, true);
 		if (!e) {
 			STAT_INC(&s->stats, ARP_QUEUE_DROP);
 			return -ENOBUFS;
 		}
-		e->state = ARP_INCOMPLETE;
 		e->updated = now;
 		e->used = now;
 		fresh = true;
 	}
-	if (e->qlen >= s->p.arp_queue_len) {
+	q = NULL;
+	if (e->qlen < s->p.arp_queue_len &&
+	    s->arp_queued_bytes + pb->len <= ARP_QUEUE_BYTES_MAX)
+		q = malloc(sizeof(*q) + pb->len);
+	if (q) {
+		/* pb is borrowed: keep a copy, whole (fragmented on send). */
+		q->next = NULL;
+		q->len = pb->len;
+		memcpy(q->data, pbuf_data(pb), pb->len);
+		for (tail = &e->q; *tail; tail = &(*tail)->next)
+			;
+		*tail = q;
+		e->qlen++;
+		s->arp_queued_bytes += q->len;
+	} else {
 		STAT_INC(&s->stats, ARP_QUEUE_DROP);
-		if (fresh) /* still ask, or the entry would never resolve */
-			arp_timeout(&e->timer, e);
-		return -ENOBUFS;
 	}
-	/* Copy before sending the request: pb may be the scratch buffer the
-	 * request is built in. */
-	q = malloc(sizeof(*q) + pb->len);
-	if (!q) {
-		STAT_INC(&s->stats, ARP_QUEUE_DROP);
-		if (fresh)
-			arp_free_entry(s, e);
-		return -ENOMEM;
-	}
-	q->next = NULL;
-	q->len = pb->len;
-	memcpy(q->data, pbuf_data(pb), pb->len);
-	for (tail = &e->q; *tail; tail = &(*tail)->next)
-		;
-	*tail = q;
-	e->qlen++;
-	if (fresh)
-		arp_timeout(&e->timer, e); /* sends the first request */
-	return 0;
+	if (fresh) /* ask even when nothing could wait */
+		arp_timeout(&e->timer, e);
+	return q ? 0 : -ENOBUFS;
 }
 
-/* Gratuitous ARP: announce our address (RFC 5227 2.3). */
-void arp_announce(struct stack *s)
+static void arp_announce_again(struct timer *t, void *arg)
+{
+	struct stack *s = arg;
+
+	(void)t;
+	arp_announce_now(s);
+}
+
+/* One gratuitous ARP for our address. */
+static void arp_announce_now(struct stack *s)
 {
 	if (s->p.addr)
 		arp_send(s, ARP_OP_REQUEST, eth_broadcast, zero_mac, s->p.addr);
+}
+
+/* Announce our address (RFC 5227 2.3): now and once more two seconds
+ * later, so a neighbour that missed the first learns it too. */
+void arp_announce(struct stack *s)
+{
+	arp_announce_now(s);
+	timer_arm(&s->timers, &s->arp_announce_timer, stack_now(s),
+		  ARP_ANNOUNCE_INTERVAL_MS);
 }

@@ -100,10 +100,11 @@ static bool icmp4_error_allowed(const struct stack *s, const struct ip4_rx *rx)
 	return true;
 }
 
-void icmp4_send_unreach(struct stack *s, uint8_t code, const struct ip4_rx *rx)
+void icmp4_send_error(struct stack *s, uint8_t type, uint8_t code,
+		      const struct ip4_rx *rx)
 {
 	struct pbuf *pb = &s->tx;
-	struct icmp4_hdr h = {.type = ICMP4_DEST_UNREACH, .code = code};
+	struct icmp4_hdr h = {.type = type, .code = code};
 	size_t quote = rx->payload_len;
 	uint8_t *p;
 
@@ -123,7 +124,10 @@ void icmp4_send_unreach(struct stack *s, uint8_t code, const struct ip4_rx *rx)
 	memcpy(p + ICMP4_HLEN, rx->hdr, rx->hdr_len);
 	memcpy(p + ICMP4_HLEN + rx->hdr_len, rx->payload, quote);
 	put_be16(p + 2, csum(p, pb->len));
-	STAT_INC(&s->stats, ICMP4_UNREACH_TX);
+	if (type == ICMP4_DEST_UNREACH)
+		STAT_INC(&s->stats, ICMP4_UNREACH_TX);
+	else
+		STAT_INC(&s->stats, ICMP4_TIME_EXCEEDED_TX);
 	STAT_INC(&s->stats, ICMP4_TX);
 	ip4_output(s, s->p.addr, rx->src, IP4_PROTO_ICMP, NULL, pb);
 }

@@ -98,21 +98,44 @@ void ip4_deliver(struct stack *s, struct cur payload, struct ip4_rx *rx)
 		break;
 	default:
 		STAT_INC(&s->stats, IP4_DROP_PROTO);
-		icmp4_send_unreach(s, ICMP4_UNREACH_PROTO, rx);
+		icmp4_send_error(s, ICMP4_DEST_UNREACH, ICMP4_UNREACH_PROTO, rx);
 		break;
 	}
 }
 
-/* Push an IPv4 header onto pb and hand it to the link layer. */
-static int ip4_emit(struct stack *s, struct ip4_hdr *h, const uint8_t *dst_mac,
-		    uint32_t next_hop, struct pbuf *pb)
+int ip4_xmit(struct stack *s, const uint8_t *mac, struct pbuf *pb)
 {
-	h->total_len = (uint16_t)(pb->len + IP4_HLEN);
-	ip4_hdr_write(pbuf_push(pb, IP4_HLEN), h);
+	const uint8_t *dg = pbuf_data(pb);
+	size_t payload = pb->len - IP4_HLEN, chunk, off;
+	struct ip4_hdr h;
+	struct cur c = cur_make(dg, pb->len);
+	int err = 0;
+
 	STAT_INC(&s->stats, IP4_TX);
-	if (dst_mac)
-		return eth_output(s, dst_mac, ETH_TYPE_IP4, pb);
-	return arp_output(s, next_hop, pb);
+	if (pb->len <= s->p.mtu)
+		return eth_output(s, mac, ETH_TYPE_IP4, pb);
+
+	/* Fragment (RFC 791): every piece but the last carries a multiple of
+	 * eight bytes and MF.  We wrote this header: 20 bytes, no options. */
+	if (ip4_hdr_parse(&c, &h) != IP4_OK)
+		return -EINVAL;
+	chunk = (s->p.mtu - IP4_HLEN) & ~(size_t)7;
+	for (off = 0; off < payload && !err; off += chunk) {
+		size_t n = payload - off < chunk ? payload - off : chunk;
+		struct pbuf *f = &s->frag;
+		struct ip4_hdr fh = h;
+
+		pbuf_reset(f);
+		memcpy(pbuf_put(f, n), dg + IP4_HLEN + off, n);
+		fh.total_len = (uint16_t)(IP4_HLEN + n);
+		fh.frag = (uint16_t)(off / 8);
+		if (off + n < payload)
+			fh.frag |= IP4_FLAG_MF;
+		ip4_hdr_write(pbuf_push(f, IP4_HLEN), &fh);
+		STAT_INC(&s->stats, IP4_FRAG_TX);
+		err = eth_output(s, mac, ETH_TYPE_IP4, f);
+	}
+	return err;
 }
 
 int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
@@ -128,9 +151,11 @@ int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
 	uint32_t mask = ip4_mask(s->p.prefix);
 	uint32_t next_hop = dst;
 	uint8_t mcast_mac[ETH_ALEN];
-	size_t chunk, off;
-	int err = 0;
 
+	if (pb->len + IP4_HLEN > IP4_MAX_LEN)
+		return -EMSGSIZE;
+	/* Route: broadcast and multicast map to their MACs; a caller's MAC
+	 * is used as given; off-link goes through the gateway. */
 	if (stack_is_broadcast(s, dst)) {
 		dst_mac = eth_broadcast;
 	} else if (ip4_is_multicast(dst)) {
@@ -149,26 +174,9 @@ int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
 		}
 		next_hop = s->p.gateway;
 	}
-	if (pb->len + IP4_HLEN > IP4_MAX_LEN)
-		return -EMSGSIZE;
-	if (pb->len + IP4_HLEN <= s->p.mtu)
-		return ip4_emit(s, &h, dst_mac, next_hop, pb);
-
-	/* Fragment (RFC 791): every piece but the last carries a multiple of
-	 * eight bytes and MF. */
-	chunk = (s->p.mtu - IP4_HLEN) & ~(size_t)7;
-	for (off = 0; off < pb->len && !err; off += chunk) {
-		size_t n = pb->len - off < chunk ? pb->len - off : chunk;
-		struct pbuf *f = &s->frag;
-		struct ip4_hdr fh = h;
-
-		pbuf_reset(f);
-		memcpy(pbuf_put(f, n), pbuf_data(pb) + off, n);
-		fh.frag = (uint16_t)(off / 8);
-		if (off + n < pb->len)
-			fh.frag |= IP4_FLAG_MF;
-		STAT_INC(&s->stats, IP4_FRAG_TX);
-		err = ip4_emit(s, &fh, dst_mac, next_hop, f);
-	}
-	return err;
+	h.total_len = (uint16_t)(pb->len + IP4_HLEN);
+	ip4_hdr_write(pbuf_push(pb, IP4_HLEN), &h);
+	if (dst_mac)
+		return ip4_xmit(s, dst_mac, pb);
+	return arp_output(s, next_hop, pb);
 }

@@ -10,11 +10,15 @@
  * dropped.  The datagram is complete when the last fragment (MF clear) has
  * fixed its length and the ranges cover [0, length) with no hole.
  *
- * Limits: reasm_max_datagrams in progress (the oldest is evicted to make
- * room), reasm_max_bytes of payload over all of them, reasm_max_frags per
- * datagram, and reasm_timeout_ms from the first fragment.
+ * Limits: reasm_max_datagrams in progress and reasm_max_bytes of memory
+ * over all of them (buffers, range arrays and bookkeeping; the oldest
+ * datagrams are evicted to make room for a newer one), reasm_max_frags per
+ * datagram, and reasm_timeout_ms from the first fragment.  When a datagram
+ * times out after its first fragment came, the sender hears of it (ICMP
+ * time exceeded, RFC 1122 3.3.2).
  */
 #include "stack.h"
+#include "wire/icmp4.h"
 #include "wire/ip4.h"
 
 #include <stdlib.h>
@@ -39,12 +43,39 @@ struct reasm_dgram {
 	uint8_t *buf;
 	size_t cap;
 	unsigned nranges;
-	unsigned max_ranges; /* the array's size: the limit when it was made */
+	unsigned cap_ranges; /* the array's size */
 	struct frag_range *ranges;
 	struct timer timer;
 };
 
 #define REASM_MAX_PAYLOAD (IP4_MAX_LEN - IP4_HLEN)
+#define REASM_MIN_RANGES 8
+
+/* Memory a datagram in progress holds, as counted against the limit. */
+static size_t reasm_size(const struct reasm_dgram *d)
+{
+	return sizeof(*d) + d->cap + d->cap_ranges * sizeof(*d->ranges);
+}
+
+static void reasm_free(struct stack *s, struct reasm_dgram *d);
+
+/* Free the oldest datagrams other than keep until need more bytes fit.
+ * False when even that is not enough. */
+static bool reasm_make_room(struct stack *s, struct reasm_dgram *keep,
+			    size_t need)
+{
+	while (s->reasm_bytes + need > s->p.reasm_max_bytes) {
+		struct reasm_dgram *old = s->reasm_head;
+
+		if (old == keep)
+			old = old->next;
+		if (!old)
+			return false;
+		STAT_INC(&s->stats, IP4_REASM_DROP_LIMIT);
+		reasm_free(s, old);
+	}
+	return true;
+}
 
 static void reasm_unlink(struct stack *s, struct reasm_dgram *d)
 {
@@ -61,7 +92,7 @@ static void reasm_free(struct stack *s, struct reasm_dgram *d)
 {
 	reasm_unlink(s, d);
 	timer_cancel(&s->timers, &d->timer);
-	s->reasm_bytes -= d->cap;
+	s->reasm_bytes -= reasm_size(d);
 	s->reasm_count--;
 	free(d->buf);
 	free(d->ranges);
@@ -74,6 +105,18 @@ static void reasm_timeout(struct timer *t, void *arg)
 
 	(void)t;
 	STAT_INC(&d->s->stats, IP4_REASM_DROP_TIMEOUT);
+	/* RFC 1122 3.3.2: tell the sender, if the first fragment came (it
+	 * holds what the error must quote). */
+	if (d->hdr_len && d->nranges && d->ranges[0].start == 0) {
+		struct ip4_rx rx = d->rx;
+
+		rx.hdr = d->hdr;
+		rx.hdr_len = d->hdr_len;
+		rx.payload = d->buf;
+		rx.payload_len = d->ranges[0].end;
+		icmp4_send_error(d->s, ICMP4_TIME_EXCEEDED, ICMP4_EXC_FRAGTIME,
+				 &rx);
+	}
 	reasm_free(d->s, d);
 }
 
@@ -96,15 +139,11 @@ static struct reasm_dgram *reasm_new(struct stack *s, const struct ip4_hdr *h)
 		STAT_INC(&s->stats, IP4_REASM_DROP_LIMIT);
 		reasm_free(s, s->reasm_head);
 	}
+	if (!reasm_make_room(s, NULL, sizeof(*d)))
+		return NULL;
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return NULL;
-	d->ranges = calloc(s->p.reasm_max_frags, sizeof(*d->ranges));
-	if (!d->ranges) {
-		free(d);
-		return NULL;
-	}
-	d->max_ranges = s->p.reasm_max_frags;
 	d->s = s;
 	d->src = h->src;
 	d->dst = h->dst;
@@ -115,7 +154,23 @@ static struct reasm_dgram *reasm_new(struct stack *s, const struct ip4_hdr *h)
 	*s->reasm_tail = d;
 	s->reasm_tail = &d->next;
 	s->reasm_count++;
+	s->reasm_bytes += reasm_size(d);
 	return d;
+}
+
+/* Resize memory that d accounts for from old to new bytes, evicting older
+ * datagrams if needed.  The new block, or NULL (old block untouched). */
+static void *reasm_realloc(struct stack *s, struct reasm_dgram *d, void *p,
+			   size_t old, size_t new)
+{
+	void *q;
+
+	if (!reasm_make_room(s, d, new - old))
+		return NULL;
+	q = realloc(p, new);
+	if (q)
+		s->reasm_bytes += new - old;
+	return q;
 }
 
 /* Grow d's buffer to hold need bytes, within the global byte limit. */
@@ -130,12 +185,9 @@ static bool reasm_reserve(struct stack *s, struct reasm_dgram *d, size_t need)
 		cap *= 2;
 	if (cap > REASM_MAX_PAYLOAD)
 		cap = REASM_MAX_PAYLOAD;
-	if (s->reasm_bytes - d->cap + cap > s->p.reasm_max_bytes)
-		return false;
-	b = realloc(d->buf, cap);
+	b = reasm_realloc(s, d, d->buf, d->cap, cap);
 	if (!b)
 		return false;
-	s->reasm_bytes = s->reasm_bytes - d->cap + cap;
 	d->buf = b;
 	d->cap = cap;
 	return true;
@@ -156,9 +208,22 @@ static enum range_result reasm_add_range(struct stack *s, struct reasm_dgram *d,
 			return RANGE_DUP;
 		return RANGE_OVERLAP;
 	}
-	/* The limit may have changed on reload; the array has not. */
-	if (d->nranges >= d->max_ranges || d->nranges >= s->p.reasm_max_frags)
+	if (d->nranges >= s->p.reasm_max_frags)
 		return RANGE_FULL;
+	if (d->nranges == d->cap_ranges) {
+		unsigned cap = d->cap_ranges ? d->cap_ranges * 2
+					     : REASM_MIN_RANGES;
+		struct frag_range *r;
+
+		if (cap > s->p.reasm_max_frags)
+			cap = s->p.reasm_max_frags;
+		r = reasm_realloc(s, d, d->ranges,
+				  d->cap_ranges * sizeof(*r), cap * sizeof(*r));
+		if (!r)
+			return RANGE_FULL;
+		d->ranges = r;
+		d->cap_ranges = cap;
+	}
 	memmove(&d->ranges[i + 1], &d->ranges[i],
 		(d->nranges - i) * sizeof(*d->ranges));
 	d->ranges[i].start = start;

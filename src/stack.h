@@ -11,8 +11,9 @@
  *   stack_input -> eth_input -> arp_input
  *                            -> ip4_input -> ip4_reasm_input (fragments)
  *                                         -> icmp4_input / udp_input
- *   udp_output / icmp4 replies -> ip4_output (route, fragment)
- *                             -> arp_output (resolve or queue) -> eth_output
+ *   udp_output / icmp4 replies -> ip4_output (header, route)
+ *                             -> arp_output (resolve, or queue the datagram)
+ *                             -> ip4_xmit (fragment to the MTU) -> eth_output
  *                             -> link xmit
  */
 #ifndef TAPIR_STACK_H
@@ -95,6 +96,9 @@ struct stack {
 	uint32_t *arp_bucket; /* index + 1 of the first entry, 0 = empty */
 	unsigned arp_nbuckets;
 	unsigned arp_used;
+	unsigned arp_incomplete;   /* entries resolving */
+	size_t arp_queued_bytes;   /* datagrams waiting for resolution */
+	struct timer arp_announce_timer;
 	bool arp_defended;
 	uint64_t arp_defend_ms;
 
@@ -152,8 +156,9 @@ int eth_output(struct stack *s, const uint8_t *dst_mac, uint16_t type,
 	       struct pbuf *pb);
 
 void arp_input(struct stack *s, struct cur c);
-/* Send pb (an IPv4 datagram) to next_hop, resolving it first if needed.
- * pb is not kept: a copy is queued while resolving. */
+/* Send pb (a whole IPv4 datagram, possibly larger than the MTU) to
+ * next_hop, resolving it first if needed.  pb is borrowed: while resolving,
+ * a copy waits in a bounded queue (0 is returned: it is on its way). */
 int arp_output(struct stack *s, uint32_t next_hop, struct pbuf *pb);
 void arp_announce(struct stack *s);
 void arp_init(struct stack *s);
@@ -164,19 +169,24 @@ int arp_lookup(struct stack *s, uint32_t ip, uint8_t mac[ETH_ALEN]);
 void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh);
 /* Deliver a complete (possibly reassembled) datagram to its protocol. */
 void ip4_deliver(struct stack *s, struct cur payload, struct ip4_rx *rx);
-/* Send pb (transport header + data) as one IPv4 datagram, fragmenting to
- * the MTU.  dst_mac non-NULL sends there without routing or ARP. */
+/* Send pb (transport header + data) as one IPv4 datagram.  Broadcast and
+ * multicast destinations go to their link addresses; otherwise a non-NULL
+ * dst_mac sends there without routing or ARP.  0 or -errno. */
 int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
 	       const uint8_t *dst_mac, struct pbuf *pb);
+/* Put a complete datagram (20-byte header first) on the link to mac,
+ * fragmenting it to the MTU.  Uses s->frag; pb must not be s->frag. */
+int ip4_xmit(struct stack *s, const uint8_t *mac, struct pbuf *pb);
 
 void ip4_reasm_input(struct stack *s, struct cur frag,
 		     const struct ip4_hdr *ih, struct ip4_rx *rx);
 void ip4_reasm_fini(struct stack *s);
 
 void icmp4_input(struct stack *s, struct cur c, struct ip4_rx *rx);
-/* Send a destination unreachable about the datagram described by rx,
- * unless RFC 1122 or the rate limit forbids it. */
-void icmp4_send_unreach(struct stack *s, uint8_t code, const struct ip4_rx *rx);
+/* Send an ICMP error (destination unreachable, time exceeded) about the
+ * datagram described by rx, unless RFC 1122 or the rate limit forbids it. */
+void icmp4_send_error(struct stack *s, uint8_t type, uint8_t code,
+		      const struct ip4_rx *rx);
 
 /* A UDP port bound by a module (or a test); owned by the caller. */
 struct udp_binding {

@@ -60,6 +60,7 @@
 	X(ICMP4_ECHO_RX, "icmp4", "echo_requests", "")                       \
 	X(ICMP4_ECHO_TX, "icmp4", "echo_replies", "")                        \
 	X(ICMP4_UNREACH_TX, "icmp4", "unreachables_tx", "")                  \
+	X(ICMP4_TIME_EXCEEDED_TX, "icmp4", "time_exceeded_tx", "")           \
 	X(ICMP4_DROP_SHORT, "icmp4", "dropped", "short")                     \
 	X(ICMP4_DROP_CSUM, "icmp4", "dropped", "bad_checksum")               \
 	X(ICMP4_DROP_BCAST, "icmp4", "dropped", "broadcast_echo")            \

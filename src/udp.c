@@ -82,7 +82,7 @@ void udp_input(struct stack *s, struct cur c, struct ip4_rx *rx)
 	b = udp_find(s, h.dport);
 	if (!b) {
 		STAT_INC(&s->stats, UDP_DROP_NO_PORT);
-		icmp4_send_unreach(s, ICMP4_UNREACH_PORT, rx);
+		icmp4_send_error(s, ICMP4_DEST_UNREACH, ICMP4_UNREACH_PORT, rx);
 		return;
 	}
 	memset(&m, 0, sizeof(m));

@@ -19,6 +19,8 @@
 /* Codes for ICMP4_DEST_UNREACH */
 #define ICMP4_UNREACH_PROTO 2
 #define ICMP4_UNREACH_PORT 3
+/* Code for ICMP4_TIME_EXCEEDED */
+#define ICMP4_EXC_FRAGTIME 1
 
 struct icmp4_hdr {
 	uint8_t type;

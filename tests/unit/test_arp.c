@@ -438,20 +438,33 @@ START_TEST(test_announce)
 	ck_assert_uint_eq(th_frame(0)->len, sizeof(expect));
 	ck_assert_mem_eq(th_frame(0)->data, expect, sizeof(expect));
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_TX_REQUEST], 1);
+	/* RFC 5227: a second announcement two seconds later, then no more. */
+	th_advance(s, 1996);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	th_advance(s, 4);
+	ck_assert_uint_eq(th_frame_count(), 2);
+	ck_assert_mem_eq(th_frame(1)->data, expect, sizeof(expect));
+	th_advance(s, 10000);
+	ck_assert_uint_eq(th_frame_count(), 2);
+	th_frames_clear();
 	/* A new address is announced when it is applied. */
 	p.addr = 0x0a000005;
 	stack_update(s, &p);
-	ck_assert_uint_eq(th_frame_count(), 2);
-	th_expect_arp(th_frame(1), th_bcast_mac, &a);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	th_expect_arp(th_frame(0), th_bcast_mac, &a);
 	ck_assert_uint_eq(a.spa, 0x0a000005);
 	ck_assert_uint_eq(a.tpa, 0x0a000005);
+	th_advance(s, 2000);
+	ck_assert_uint_eq(th_frame_count(), 2);
 	/* The same parameters again: nothing to announce. */
 	stack_update(s, &p);
+	th_advance(s, 2000);
 	ck_assert_uint_eq(th_frame_count(), 2);
 	/* No address, no announcement. */
 	p.addr = 0;
 	stack_update(s, &p);
 	stack_announce(s);
+	th_advance(s, 2000);
 	ck_assert_uint_eq(th_frame_count(), 2);
 	th_check_leaks(s, 0);
 	th_stack_free(s);
@@ -508,29 +521,85 @@ START_TEST(test_cache_bounded)
 }
 END_TEST
 
-START_TEST(test_cache_full_of_pending)
+START_TEST(test_pending_entries_are_capped)
+{
+	struct stack_params p = params();
+	struct stack *s;
+
+	/* A quarter of the table may be resolving: 2 of 8. */
+	p.arp_cache_size = 8;
+	s = th_stack_new(&p);
+	ck_assert_int_eq(send_to(s, TH_PEER_IP, "a"), 0);
+	th_advance(s, 4);
+	ck_assert_int_eq(send_to(s, TH_PEER2_IP, "b"), 0);
+	th_advance(s, 4);
+	/* The third recycles the oldest resolving entry and its queue. */
+	ck_assert_int_eq(send_to(s, TH_GW_IP, "c"), 0);
+	ck_assert_uint_eq(s->stats.v[STAT_ARP_CACHE_EVICT], 1);
+	ck_assert_uint_eq(s->stats.v[STAT_ARP_UNRESOLVED_DROP], 1);
+	ck_assert_uint_eq(s->arp_used, 2);
+	ck_assert_uint_eq(s->arp_incomplete, 2);
+	ck_assert_uint_eq(th_frame_count(), 3);
+	expect_not_cached(s, TH_PEER_IP);
+	th_frames_clear();
+	/* Resolved entries still have room: a request for us is learned. */
+	stack_input(s, f, th_arp_request(f, th_peer_mac, TH_PEER_IP, TH_OUR_IP));
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_cached(s, TH_PEER_IP, th_peer_mac);
+	ck_assert_uint_eq(s->arp_used, 3);
+	th_check_leaks(s, 3);
+	th_stack_free(s);
+}
+END_TEST
+
+START_TEST(test_gateway_never_evicted)
 {
 	struct stack_params p = params();
 	struct stack *s;
 
 	p.arp_cache_size = 2;
+	p.gateway = TH_GW_IP;
 	s = th_stack_new(&p);
-	ck_assert_int_eq(send_to(s, TH_PEER_IP, "a"), 0);
-	ck_assert_int_eq(send_to(s, TH_PEER2_IP, "b"), 0);
-	/* Entries mid-resolution are never evicted. */
-	ck_assert_int_eq(send_to(s, TH_GW_IP, "c"), -ENOBUFS);
-	ck_assert_uint_eq(s->stats.v[STAT_ARP_QUEUE_DROP], 1);
-	ck_assert_uint_eq(s->stats.v[STAT_ARP_CACHE_EVICT], 0);
-	ck_assert_uint_eq(s->arp_used, 2);
-	ck_assert_uint_eq(th_frame_count(), 2);
-	th_frames_clear();
-	/* A request for us still gets its answer, without a cache entry. */
-	stack_input(s, f, th_arp_request(f, th_gw_mac, TH_GW_IP, TH_OUR_IP));
-	ck_assert_uint_eq(th_frame_count(), 1);
-	ck_assert_uint_eq(s->stats.v[STAT_ARP_TX_REPLY], 1);
-	expect_not_cached(s, TH_GW_IP);
-	ck_assert_uint_eq(s->arp_used, 2);
+	th_learn(s, th_gw_mac, TH_GW_IP); /* the oldest entry */
+	th_advance(s, 4);
+	th_learn(s, th_peer_mac, TH_PEER_IP);
+	th_advance(s, 4);
+	th_learn(s, th_peer2_mac, TH_PEER2_IP);
+	expect_cached(s, TH_GW_IP, th_gw_mac);
+	expect_cached(s, TH_PEER2_IP, th_peer2_mac);
+	expect_not_cached(s, TH_PEER_IP);
+	ck_assert_uint_eq(s->stats.v[STAT_ARP_CACHE_EVICT], 1);
 	th_check_leaks(s, 2);
+	th_stack_free(s);
+}
+END_TEST
+
+START_TEST(test_large_datagram_waits_whole)
+{
+	struct tapir_udp_dst d = {.ip = TH_PEER_IP, .port = 9};
+	static uint8_t big[6000];
+	struct stack *s = th_stack_new(NULL);
+	size_t sent = 0;
+
+	/* Queued as one datagram, fragmented only when it can go out. */
+	memset(big, 0x5a, sizeof(big));
+	ck_assert_int_eq(udp_output(s, 4000, &d, big, sizeof(big)), 0);
+	ck_assert_uint_eq(th_frame_count(), 1); /* the ARP request */
+	ck_assert_uint_eq(s->arp_queued_bytes, 20 + 8 + sizeof(big));
+	th_frames_clear();
+	stack_input(s, f, th_arp_reply(f, th_peer_mac, TH_PEER_IP));
+	ck_assert_uint_eq(th_frame_count(), 5);
+	for (unsigned i = 0; i < 5; i++) {
+		const struct th_frame *fr = th_frame(i);
+
+		ck_assert_uint_le(fr->len, 14 + 1500);
+		ck_assert_uint_eq(be16(fr->data + 14 + 6) & IP4_OFF_MASK,
+				  sent / 8);
+		sent += fr->len - 14 - 20;
+	}
+	ck_assert_uint_eq(sent, 8 + sizeof(big));
+	ck_assert_uint_eq(s->arp_queued_bytes, 0);
+	th_check_leaks(s, 1);
 	th_stack_free(s);
 }
 END_TEST
@@ -706,7 +775,9 @@ static Suite *arp_suite(void)
 	tcase_add_test(tc, test_known_sender_updated);
 	tcase_add_test(tc, test_cache_full_evicts_oldest);
 	tcase_add_test(tc, test_cache_bounded);
-	tcase_add_test(tc, test_cache_full_of_pending);
+	tcase_add_test(tc, test_pending_entries_are_capped);
+	tcase_add_test(tc, test_gateway_never_evicted);
+	tcase_add_test(tc, test_large_datagram_waits_whole);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -321,19 +321,19 @@ START_TEST(test_no_error_about_icmp_error)
 
 	icmp_frame(ICMP4_DEST_UNREACH, ICMP4_UNREACH_PORT);
 	rx = rx_of(f + ETH_HLEN, IP4_HLEN + ICMP4_HLEN + 28);
-	icmp4_send_unreach(s, ICMP4_UNREACH_PROTO, &rx);
+	icmp4_send_error(s, ICMP4_DEST_UNREACH, ICMP4_UNREACH_PROTO, &rx);
 	icmp_frame(ICMP4_TIME_EXCEEDED, 0);
 	rx = rx_of(f + ETH_HLEN, IP4_HLEN + ICMP4_HLEN + 28);
-	icmp4_send_unreach(s, ICMP4_UNREACH_PROTO, &rx);
+	icmp4_send_error(s, ICMP4_DEST_UNREACH, ICMP4_UNREACH_PROTO, &rx);
 	/* An empty ICMP message cannot be told apart: no error either. */
 	rx.payload_len = 0;
-	icmp4_send_unreach(s, ICMP4_UNREACH_PROTO, &rx);
+	icmp4_send_error(s, ICMP4_DEST_UNREACH, ICMP4_UNREACH_PROTO, &rx);
 	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_ERR_SUPPRESSED], 3);
 	ck_assert_uint_eq(th_frame_count(), 0);
 	/* About an ICMP query it may. */
 	icmp_frame(ICMP4_ECHO_REQUEST, 0);
 	rx = rx_of(f + ETH_HLEN, IP4_HLEN + ICMP4_HLEN + 28);
-	icmp4_send_unreach(s, ICMP4_UNREACH_PROTO, &rx);
+	icmp4_send_error(s, ICMP4_DEST_UNREACH, ICMP4_UNREACH_PROTO, &rx);
 	ck_assert_uint_eq(th_frame_count(), 1);
 	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_ERR_SUPPRESSED], 3);
 	th_check_leaks(s, 1);
@@ -379,15 +379,15 @@ START_TEST(test_no_error_about_fragment)
 	put_be16(f + ETH_HLEN + 6, IP4_FLAG_MF | 185);
 	th_ip4_fix_csum(f);
 	rx = rx_of(f + ETH_HLEN, n - ETH_HLEN);
-	icmp4_send_unreach(s, ICMP4_UNREACH_PORT, &rx);
+	icmp4_send_error(s, ICMP4_DEST_UNREACH, ICMP4_UNREACH_PORT, &rx);
 	/* The last one (offset, no MF). */
 	put_be16(f + ETH_HLEN + 6, 185);
-	icmp4_send_unreach(s, ICMP4_UNREACH_PORT, &rx);
+	icmp4_send_error(s, ICMP4_DEST_UNREACH, ICMP4_UNREACH_PORT, &rx);
 	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_ERR_SUPPRESSED], 2);
 	ck_assert_uint_eq(th_frame_count(), 0);
 	/* The first fragment may be complained about. */
 	put_be16(f + ETH_HLEN + 6, IP4_FLAG_MF);
-	icmp4_send_unreach(s, ICMP4_UNREACH_PORT, &rx);
+	icmp4_send_error(s, ICMP4_DEST_UNREACH, ICMP4_UNREACH_PORT, &rx);
 	ck_assert_uint_eq(th_frame_count(), 1);
 	th_check_leaks(s, 1);
 	th_stack_free(s);

@@ -356,38 +356,75 @@ END_TEST
 
 START_TEST(test_limit_bytes)
 {
-	struct stack_params p = params();
-	struct stack *s;
+	struct stack *s = new_stack(NULL);
+	size_t one;
 
-	/* Buffers grow 2048, 4096, ...: 4096 bytes hold two small
-	 * datagrams or one of up to 4096 bytes. */
-	p.reasm_max_bytes = 4096;
-	s = new_stack(&p);
+	/* What one datagram with a 1480-byte first piece holds: its buffer
+	 * (2048), range array and bookkeeping all count. */
 	make_udp(6000, 11);
 	send_nth(s, 1, IP4_PROTO_UDP, 0);
-	send_nth(s, 1, IP4_PROTO_UDP, 1);
-	ck_assert_uint_eq(s->reasm_bytes, 4096);
-	send_nth(s, 1, IP4_PROTO_UDP, 2);
+	one = s->reasm_bytes;
+	ck_assert_uint_gt(one, 2048);
+	/* Room for two such datagrams, not three. */
+	s->p.reasm_max_bytes = (unsigned)(2 * one + 16);
+	send_nth(s, 2, IP4_PROTO_UDP, 0);
+	ck_assert_uint_eq(s->reasm_bytes, 2 * one);
+	/* A third evicts the oldest to make room. */
+	send_nth(s, 3, IP4_PROTO_UDP, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_LIMIT], 1);
+	ck_assert_uint_eq(s->reasm_count, 2);
+	ck_assert_uint_eq(s->reasm_bytes, 2 * one);
+	/* Growing id 3 to 4096 bytes evicts id 2, the only other one. */
+	send_nth(s, 3, IP4_PROTO_UDP, 1);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_LIMIT], 2);
+	ck_assert_uint_eq(s->reasm_count, 1);
+	ck_assert_uint_eq(s->reasm_bytes, one + 2048);
+	/* Growing it to 8192 cannot fit at all: the datagram is dropped. */
+	send_nth(s, 3, IP4_PROTO_UDP, 2);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_TOO_BIG], 1);
 	ck_assert_uint_eq(s->reasm_count, 0);
 	ck_assert_uint_eq(s->reasm_bytes, 0);
-	/* Over all datagrams together. */
-	send_nth(s, 2, IP4_PROTO_UDP, 0);
-	send_nth(s, 3, IP4_PROTO_UDP, 0);
-	ck_assert_uint_eq(s->reasm_bytes, 4096);
-	send_nth(s, 4, IP4_PROTO_UDP, 0);
-	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_TOO_BIG], 2);
-	ck_assert_uint_eq(s->reasm_count, 2);
-	ck_assert_uint_eq(s->reasm_bytes, 4096);
-	/* Once they are gone the budget is free again. */
-	th_advance(s, 30000);
-	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_TIMEOUT], 2);
-	ck_assert_uint_eq(s->reasm_bytes, 0);
+	ck_assert_uint_eq(rx_calls, 0);
+	/* The budget is free again for what fits. */
 	make_udp(3000, 12);
 	send_nth(s, 5, IP4_PROTO_UDP, 0);
 	send_nth(s, 5, IP4_PROTO_UDP, 1);
 	send_nth(s, 5, IP4_PROTO_UDP, 2);
 	expect_delivered(1);
+	th_check_leaks(s, 1);
+	th_stack_free(s);
+}
+END_TEST
+
+START_TEST(test_timeout_sends_time_exceeded)
+{
+	struct stack *s = new_stack(NULL);
+	struct ip4_hdr ih;
+	struct cur c;
+
+	/* First piece only: after the timeout the sender hears of it. */
+	make_udp(4000, 14);
+	send_nth(s, 7, IP4_PROTO_UDP, 0);
+	th_frames_clear();
+	th_advance(s, 30000);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_TIMEOUT], 1);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	c = cur_make(th_frame(0)->data + 14, th_frame(0)->len - 14);
+	ck_assert_int_eq(ip4_hdr_parse(&c, &ih), IP4_OK);
+	ck_assert_uint_eq(ih.proto, IP4_PROTO_ICMP);
+	ck_assert_uint_eq(ih.dst, TH_PEER_IP);
+	ck_assert_uint_eq(c.p[0], 11); /* time exceeded */
+	ck_assert_uint_eq(c.p[1], 1);  /* fragment reassembly */
+	/* It quotes the first fragment's header (id 7). */
+	ck_assert_uint_eq(be16(c.p + 8 + 4), 7);
+	/* Without the first piece there is nothing to quote: silence. */
+	th_frames_clear();
+	s->p.reasm_timeout_ms = 5000;
+	send_nth(s, 8, IP4_PROTO_UDP, 1);
+	th_advance(s, 5000);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_TIMEOUT], 2);
+	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_TIME_EXCEEDED_TX], 1);
+	ck_assert_uint_eq(th_frame_count(), 0);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
 }
@@ -605,6 +642,7 @@ static Suite *frag_suite(void)
 	tcase_add_test(tc, test_limit_datagrams);
 	tcase_add_test(tc, test_limit_bytes);
 	tcase_add_test(tc, test_limit_frags);
+	tcase_add_test(tc, test_timeout_sends_time_exceeded);
 	tcase_add_test(tc, test_bad_lengths);
 	tcase_add_test(tc, test_fini_frees_all);
 	tcase_add_test(tc, test_regression_max_frags_raised_live);
