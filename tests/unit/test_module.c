@@ -261,7 +261,9 @@ START_TEST(test_host_releases_leaked_resources)
 }
 END_TEST
 
-/* Send a UDP datagram to 10.0.0.2:port from 10.0.0.1:5555. */
+static uint16_t src_port = 5555;
+
+/* Send a UDP datagram to 10.0.0.2:port from 10.0.0.1:src_port. */
 static void send_udp(uint16_t port, const char *payload)
 {
 	uint8_t f[256];
@@ -272,7 +274,7 @@ static void send_udp(uint16_t port, const char *payload)
 	struct ip4_hdr ih = {.ihl = 20, .total_len = (uint16_t)(20 + ulen),
 			     .ttl = 64, .proto = IP4_PROTO_UDP,
 			     .src = 0x0a000001, .dst = 0x0a000002};
-	struct udp_hdr uh = {.sport = 5555, .dport = port,
+	struct udp_hdr uh = {.sport = src_port, .dport = port,
 			     .len = (uint16_t)ulen};
 
 	eth_hdr_write(f, &eh);
@@ -385,6 +387,55 @@ START_TEST(test_echo_module_serves_and_moves)
 }
 END_TEST
 
+START_TEST(test_echo_module_refuses_to_be_a_weapon)
+{
+	struct conf_errors errs = {0};
+	uint8_t arp[42] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 6,
+			   0, 1, 8, 0, 6, 4, 0, 2, 2, 0, 0, 0, 0, 1,
+			   10, 0, 0, 1, 2, 0, 0, 0, 0, 2, 10, 0, 0, 2};
+	int fail = -1;
+
+	ck_assert_uint_eq(reload(mod("echo", epath, "chargen_rate = 2;"), &fail,
+				 &errs),
+			  0);
+	send_udp(7, "x"); /* resolve 10.0.0.1 first */
+	stack_input(st, arp, sizeof(arp));
+	/* A service port as source: another echo or chargen would answer
+	 * back for ever.  No reply. */
+	src_port = 19;
+	send_udp(7, "loop");
+	ck_assert_uint_eq(sent, 0);
+	src_port = 7;
+	send_udp(19, "loop");
+	ck_assert_uint_eq(sent, 0);
+	src_port = 5555;
+	/* chargen_rate = 2: two replies now, then one per half second. */
+	send_udp(19, "1");
+	ck_assert_uint_eq(sent, 1);
+	send_udp(19, "2");
+	ck_assert_uint_eq(sent, 1);
+	send_udp(19, "3");
+	ck_assert_uint_eq(sent, 0);
+	now_ms += 500;
+	send_udp(19, "4");
+	ck_assert_uint_eq(sent, 1);
+	send_udp(19, "5");
+	ck_assert_uint_eq(sent, 0);
+	/* Echo is not limited: it sends no more than it gets. */
+	for (int i = 0; i < 10; i++) {
+		send_udp(7, "e");
+		ck_assert_uint_eq(sent, 1);
+	}
+	/* A bad rate is refused with its line. */
+	ck_assert_uint_eq(reload(mod("echo", epath, "chargen_rate = -1;"), &fail,
+				 &errs),
+			  1);
+	ck_assert_ptr_nonnull(strstr(errs.msgs[0], "t.conf:3: module echo: "
+						   "chargen_rate"));
+	conf_errors_clear(&errs);
+}
+END_TEST
+
 static Suite *module_suite(void)
 {
 	Suite *s = suite_create("module");
@@ -398,6 +449,7 @@ static Suite *module_suite(void)
 	tcase_add_test(tc, test_failed_init_is_reported);
 	tcase_add_test(tc, test_host_releases_leaked_resources);
 	tcase_add_test(tc, test_echo_module_serves_and_moves);
+	tcase_add_test(tc, test_echo_module_refuses_to_be_a_weapon);
 	suite_add_tcase(s, tc);
 	return s;
 }

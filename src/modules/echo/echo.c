@@ -10,9 +10,16 @@
  *   udp_port = 7;          tcp_port = 7;
  *   discard_udp_port = 9;  discard_tcp_port = 9;
  *   chargen_udp_port = 19; chargen_tcp_port = 19;
+ *   chargen_rate = 100;    chargen replies per second (0: no limit)
  * The TCP ports are validated now and served once tapird has TCP.
+ *
+ * UDP services answer forged sources too, so they must not become weapons:
+ * no answer to a source port below 1024 (another echo or chargen service
+ * would answer back, for ever: inetd's loop check), none to broadcasts,
+ * and chargen, which sends more than it gets, is rate limited.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +30,10 @@ enum svc { SVC_ECHO, SVC_DISCARD, SVC_CHARGEN, SVC_COUNT };
 static const char *const settings[] = {
 	"udp_port",	    "tcp_port",		"discard_udp_port",
 	"discard_tcp_port", "chargen_udp_port", "chargen_tcp_port",
-	NULL};
+	"chargen_rate",	    NULL};
+
+#define CHARGEN_RATE_DEFAULT 100
+#define MIN_CLIENT_PORT 1024
 
 /* Index in settings[] of each service's UDP and TCP port. */
 static const struct {
@@ -39,6 +49,7 @@ static const struct {
 struct ports {
 	uint16_t udp[SVC_COUNT];
 	uint16_t tcp[SVC_COUNT];
+	unsigned chargen_rate;
 };
 
 struct echo {
@@ -47,7 +58,10 @@ struct echo {
 	struct ports ports;
 	struct tapir_udp *udp[SVC_COUNT];
 	uint64_t *rx[SVC_COUNT];
+	uint64_t *limited;
 	unsigned chargen_pos; /* where the next chargen line starts */
+	uint64_t tokens_us;   /* chargen bucket: time's worth of replies */
+	uint64_t last_ms;
 };
 
 /* Read the ports; report problems through chk when it is non-NULL. */
@@ -89,6 +103,23 @@ static int read_ports(const struct tapir_check *chk,
 			*dst[k] = (uint16_t)v;
 		}
 	}
+	p->chargen_rate = CHARGEN_RATE_DEFAULT;
+	{
+		const config_setting_t *s =
+			config_setting_get_member(sec, "chargen_rate");
+
+		if (s && (config_setting_type(s) != CONFIG_TYPE_INT ||
+			  config_setting_get_int(s) < 0 ||
+			  config_setting_get_int(s) > 1000000)) {
+			if (chk)
+				chk->error(chk, s,
+					   "chargen_rate must be 0-1000000 "
+					   "replies per second (0: no limit)");
+			bad = -1;
+		} else if (s) {
+			p->chargen_rate = (unsigned)config_setting_get_int(s);
+		}
+	}
 	/* Two services on one port would shadow each other. */
 	for (int i = 0; i < SVC_COUNT; i++)
 		for (int j = i + 1; j < SVC_COUNT; j++) {
@@ -125,8 +156,34 @@ static void reply(struct echo *e, enum svc svc, const struct tapir_udp_meta *m,
 {
 	struct tapir_udp_dst dst = {.ip = m->src_ip, .port = m->src_port};
 
-	(void)svc;
 	e->api->udp_send(e->udp[svc], &dst, data, len);
+}
+
+/* Broadcasts would turn one datagram into many answers; a service port
+ * (below 1024) may be another echo or chargen that answers back. */
+static bool answerable(const struct tapir_udp_meta *m)
+{
+	return !m->broadcast && m->src_port >= MIN_CLIENT_PORT;
+}
+
+/* Token bucket: up to one second's worth of chargen replies at once. */
+static bool chargen_allowed(struct echo *e)
+{
+	uint64_t now = e->api->now_ms(e->host);
+	uint64_t rate = e->ports.chargen_rate;
+
+	if (!rate)
+		return true;
+	e->tokens_us += (now - e->last_ms) * 1000;
+	e->last_ms = now;
+	if (e->tokens_us > 1000000)
+		e->tokens_us = 1000000;
+	if (e->tokens_us < 1000000 / rate) {
+		++*e->limited;
+		return false;
+	}
+	e->tokens_us -= 1000000 / rate;
+	return true;
 }
 
 static void on_echo(void *arg, const struct tapir_udp_meta *m,
@@ -135,8 +192,7 @@ static void on_echo(void *arg, const struct tapir_udp_meta *m,
 	struct echo *e = arg;
 
 	++*e->rx[SVC_ECHO];
-	/* Answering broadcasts would turn one datagram into many. */
-	if (m->broadcast || m->src_port == 0)
+	if (!answerable(m))
 		return;
 	reply(e, SVC_ECHO, m, data, len);
 }
@@ -167,7 +223,7 @@ static void on_chargen(void *arg, const struct tapir_udp_meta *m,
 	(void)data;
 	(void)len;
 	++*e->rx[SVC_CHARGEN];
-	if (m->broadcast || m->src_port == 0)
+	if (!answerable(m) || !chargen_allowed(e))
 		return;
 	for (int l = 0; l < CHARGEN_LINES; l++) {
 		for (int c = 0; c < CHARGEN_LINE; c++)
@@ -243,7 +299,11 @@ static void *echo_init(struct tapir_host *host,
 	e->rx[SVC_ECHO] = api->counter(host, "echo_rx");
 	e->rx[SVC_DISCARD] = api->counter(host, "discard_rx");
 	e->rx[SVC_CHARGEN] = api->counter(host, "chargen_rx");
+	e->limited = api->counter(host, "chargen_rate_limited");
+	e->last_ms = api->now_ms(host);
+	e->tokens_us = 1000000;
 	if (!e->rx[SVC_ECHO] || !e->rx[SVC_DISCARD] || !e->rx[SVC_CHARGEN] ||
+	    !e->limited ||
 	    read_ports(NULL, sec, &e->ports) < 0 ||
 	    bind_all(e, &e->ports, e->udp) < 0) {
 		free(e);
@@ -254,43 +314,22 @@ static void *echo_init(struct tapir_host *host,
 	return e;
 }
 
-/* New ports all or nothing.  Changed ports are bound first while the old
- * ones keep serving; only when every bind worked are the old ones let go.
- * A port moving between two of our own services cannot be bound twice, so
- * then everything is released and bound afresh (and restored on failure). */
+/* New ports all or nothing: release the old ones, bind the new; when that
+ * fails, bind the old ones again.  Nothing can arrive in between: tapird
+ * runs one event at a time. */
 static int echo_reconfigure(void *state, const config_setting_t *sec)
 {
 	struct echo *e = state;
-	struct tapir_udp *fresh[SVC_COUNT] = {NULL};
 	struct ports p;
-	int i;
 
 	if (read_ports(NULL, sec, &p) < 0)
 		return -1;
-	for (i = 0; i < SVC_COUNT; i++) {
-		if (!p.udp[i] || p.udp[i] == e->ports.udp[i])
-			continue;
-		fresh[i] = e->api->udp_bind(e->host, p.udp[i], handlers[i], e);
-		if (!fresh[i])
-			break;
-	}
-	if (i < SVC_COUNT) {
-		for (int j = 0; j < SVC_COUNT; j++)
-			e->api->udp_unbind(fresh[j]);
-		unbind_all(e);
-		if (bind_all(e, &p, e->udp) < 0) {
-			if (bind_all(e, &e->ports, e->udp) < 0)
-				e->api->log(e->host, TAPIR_LOG_ERR,
-					    "could not restore the old ports");
-			return -1;
-		}
-	} else {
-		for (i = 0; i < SVC_COUNT; i++) {
-			if (p.udp[i] == e->ports.udp[i])
-				continue;
-			e->api->udp_unbind(e->udp[i]);
-			e->udp[i] = fresh[i];
-		}
+	unbind_all(e);
+	if (bind_all(e, &p, e->udp) < 0) {
+		if (bind_all(e, &e->ports, e->udp) < 0)
+			e->api->log(e->host, TAPIR_LOG_ERR,
+				    "could not bind the old ports again");
+		return -1;
 	}
 	e->ports = p;
 	log_ports(e);
