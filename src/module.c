@@ -12,9 +12,12 @@
  * file lists, dlopen it (a module already running is simply referenced
  * again), check its ABI, reject settings it does not declare, and run its
  * check().  Nothing running is touched, so a failure anywhere leaves the old
- * configuration intact after abort.  Commit: stop the modules no longer
- * listed, reconfigure those whose section text changed, init the new ones.
- * Modules are matched by name; a change of path is a remove plus an add.
+ * configuration intact after abort.  Commit, in three passes: stop the
+ * modules no longer listed, reconfigure those whose section text changed,
+ * then init the new ones (so ports given up are free for them).  Modules
+ * are matched by name and path; a change of path is a remove plus an add,
+ * and the old instance is not brought back if the new one fails to start.
+ * Running modules keep the order in which they were started.
  */
 #include "module.h"
 #include "log.h"
@@ -361,7 +364,8 @@ static int prepare_one(const struct conf *conf, const struct conf_module *cm,
 	}
 	if (!d->init || !d->fini || !d->name) {
 		conf_error_at(errs, sec, conf->file,
-			      "module '%s' lacks init or fini", cm->name);
+			      "module '%s' lacks a name, init or fini",
+			      cm->name);
 		return -1;
 	}
 	p->desc = d;
@@ -468,72 +472,75 @@ static struct tapir_host *host_start(struct modules *set, struct module_prep *p)
 	return h;
 }
 
+/* The prepared entry for a running module, if the new list keeps it (same
+ * name and path). */
+static struct module_prep *txn_find(struct module_txn *txn,
+				    const struct tapir_host *h)
+{
+	for (size_t i = 0; i < txn->n; i++)
+		if (txn->p[i].name && strcmp(txn->p[i].name, h->name) == 0 &&
+		    strcmp(txn->p[i].path, h->path) == 0)
+			return &txn->p[i];
+	return NULL;
+}
+
 int modules_commit(struct modules *set, struct module_txn *txn)
 {
-	struct tapir_host *old = set->list, *h, *next, **tail = &set->list;
+	struct tapir_host *running = set->list, *h, *next;
+	struct tapir_host **tail = &set->list;
 	int failures = 0;
 
+	/* 1. Stop what the new configuration no longer lists (or moved). */
 	set->list = NULL;
-	/* Stop what the new configuration no longer lists (or moved). */
-	for (h = old; h; h = next) {
-		bool kept = false;
-
+	for (h = running; h; h = next) {
 		next = h->next;
-		for (size_t i = 0; i < txn->n && !kept; i++)
-			kept = strcmp(txn->p[i].name, h->name) == 0 &&
-			       strcmp(txn->p[i].path, h->path) == 0;
-		if (!kept) {
+		if (!txn_find(txn, h)) {
 			log_notice("module %s: stopped", h->name);
 			host_stop(h);
-		} else {
-			h->next = NULL;
-			*tail = h;
-			tail = &h->next;
+			continue;
 		}
+		h->next = NULL;
+		*tail = h;
+		tail = &h->next;
 	}
-	old = set->list;
-	set->list = NULL;
-	tail = &set->list;
-	/* Walk the new list in order: reconfigure, keep, or start. */
+	/* 2. Reconfigure the modules that stay, before anything new starts,
+	 * so ports they give up are free for the newcomers. */
+	for (h = set->list; h; h = h->next) {
+		struct module_prep *p = txn_find(txn, h);
+
+		if (strcmp(h->text, p->text) != 0) {
+			if (!h->desc->reconfigure ||
+			    h->desc->reconfigure(h->state, p->section) != 0) {
+				log_err("module %s: reconfigure failed; it keeps "
+					"its previous settings",
+					h->name);
+				failures++;
+			} else {
+				log_notice("module %s: reconfigured", h->name);
+				free(h->text);
+				h->text = p->text;
+				p->text = NULL;
+			}
+		}
+		prep_free(p); /* drops the extra dlopen reference */
+	}
+	/* 3. Start the new ones. */
 	for (size_t i = 0; i < txn->n; i++) {
 		struct module_prep *p = &txn->p[i];
-		struct tapir_host **pp;
 
-		for (pp = &old; *pp && strcmp((*pp)->name, p->name); pp = &(*pp)->next)
-			;
-		h = *pp;
-		if (h) {
-			*pp = h->next;
-			h->next = NULL;
-			if (strcmp(h->text, p->text) != 0) {
-				if (!h->desc->reconfigure ||
-				    h->desc->reconfigure(h->state, p->section) != 0) {
-					log_err("module %s: reconfigure failed; "
-						"it keeps its previous settings",
-						h->name);
-					failures++;
-				} else {
-					log_notice("module %s: reconfigured",
-						   h->name);
-					free(h->text);
-					h->text = p->text;
-					p->text = NULL;
-				}
-			}
-			prep_free(p); /* drops the extra dlopen reference */
-		} else {
-			h = host_start(set, p);
-			if (!h || !h->state) {
-				log_err("module %s: init failed; not running",
-					h ? h->name : "?");
-				if (h)
-					host_stop(h);
-				prep_free(p);
-				failures++;
-				continue;
-			}
-			log_notice("module %s: started", h->name);
+		if (!p->name)
+			continue; /* kept, handled above */
+		h = host_start(set, p);
+		if (!h || !h->state) {
+			log_err("module %s: init failed; not running",
+				h ? h->name : "?");
+			if (h)
+				host_stop(h);
+			prep_free(p);
+			failures++;
+			continue;
 		}
+		log_notice("module %s: started", h->name);
 		*tail = h;
 		tail = &h->next;
 	}

@@ -436,6 +436,36 @@ START_TEST(test_echo_module_refuses_to_be_a_weapon)
 }
 END_TEST
 
+START_TEST(test_port_handed_over_on_reload)
+{
+	struct conf_errors errs = {0};
+	uint8_t arp[42] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 6,
+			   0, 1, 8, 0, 6, 4, 0, 2, 2, 0, 0, 0, 0, 1,
+			   10, 0, 0, 1, 2, 0, 0, 0, 0, 2, 10, 0, 0, 2};
+	const char *only = "discard_udp_port = 0; chargen_udp_port = 0;";
+	char mods[8192], a[512], b[512];
+	int fail = -1;
+
+	snprintf(a, sizeof(a), "udp_port = 7; %s", only);
+	ck_assert_uint_eq(reload(mod("a", epath, a), &fail, &errs), 0);
+	send_udp(7, "x");
+	stack_input(st, arp, sizeof(arp));
+	/* b, listed first, takes port 7 that a gives up in the same reload. */
+	snprintf(a, sizeof(a), "udp_port = 17; %s", only);
+	snprintf(b, sizeof(b), "udp_port = 7; %s", only);
+	snprintf(mods, sizeof(mods), "%s,\n%s", mod("b", epath, b),
+		 mod("a", epath, a));
+	ck_assert_uint_eq(reload(mods, &fail, &errs), 0);
+	ck_assert_int_eq(fail, 0);
+	ck_assert_uint_eq(modules_count(&set), 2);
+	send_udp(7, "to b");
+	assert_udp_reply(7, "to b");
+	send_udp(17, "to a");
+	assert_udp_reply(17, "to a");
+	conf_errors_clear(&errs);
+}
+END_TEST
+
 static Suite *module_suite(void)
 {
 	Suite *s = suite_create("module");
@@ -450,6 +480,7 @@ static Suite *module_suite(void)
 	tcase_add_test(tc, test_host_releases_leaked_resources);
 	tcase_add_test(tc, test_echo_module_serves_and_moves);
 	tcase_add_test(tc, test_echo_module_refuses_to_be_a_weapon);
+	tcase_add_test(tc, test_port_handed_over_on_reload);
 	suite_add_tcase(s, tc);
 	return s;
 }
