@@ -19,6 +19,15 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Relative module paths are taken from here (see conf_set_base_dir). */
+static char *base_dir;
+
+void conf_set_base_dir(const char *dir)
+{
+	free(base_dir);
+	base_dir = dir ? strdup(dir) : NULL;
+}
+
 const char conf_default_text[] =
 	"interface = {\n"
 	"  name = \"tapir0\";\n"
@@ -398,6 +407,10 @@ static void load_modules(struct ld *ld, config_setting_t *root)
 	if (!dir || !*dir)
 		dir = TAPIR_MODULE_DIR;
 	c->module_dir = strdup(dir);
+	if (!c->module_dir) {
+		conf_error(ld->errs, ld->file, 0, "out of memory");
+		return;
+	}
 	if (!ms)
 		return;
 	if (!config_setting_is_list(ms)) {
@@ -407,8 +420,10 @@ static void load_modules(struct ld *ld, config_setting_t *root)
 	}
 	n = config_setting_length(ms);
 	c->mods = calloc((size_t)n + 1, sizeof(*c->mods));
-	if (!c->mods)
+	if (!c->mods) {
+		ERR(ld, ms, "out of memory");
 		return;
+	}
 	for (int i = 0; i < n; i++) {
 		config_setting_t *m = config_setting_get_elem(ms, (unsigned)i);
 		config_setting_t *ns, *ps;
@@ -440,10 +455,24 @@ static void load_modules(struct ld *ld, config_setting_t *root)
 		cm = &c->mods[c->nmods++];
 		cm->name = strdup(name);
 		cm->section = m;
-		if (path)
-			cm->path = strdup(path);
-		else if (asprintf(&cm->path, "%s/%s.so", c->module_dir, name) < 0)
+		if (!path && asprintf(&cm->path, "%s/%s.so", c->module_dir,
+				      name) < 0)
 			cm->path = NULL;
+		else if (path)
+			cm->path = strdup(path);
+		/* Anchor relative paths, so a reload after daemon() has
+		 * changed directory still finds the same files. */
+		if (cm->path && cm->path[0] != '/' && base_dir) {
+			char *abs;
+
+			if (asprintf(&abs, "%s/%s", base_dir, cm->path) < 0) {
+				abs = NULL;
+			}
+			free(cm->path);
+			cm->path = abs;
+		}
+		if (!cm->name || !cm->path)
+			ERR(ld, m, "out of memory");
 	}
 }
 
@@ -461,11 +490,11 @@ static void load_root(struct ld *ld)
 	load_log(ld, root);
 	load_modules(ld, root);
 	v = get_str(ld, root, "", "user", NULL);
-	if (v)
-		ld->c->user = strdup(v);
+	if (v && !(ld->c->user = strdup(v)))
+		conf_error(ld->errs, ld->file, 0, "out of memory");
 	v = get_str(ld, root, "", "group", NULL);
-	if (v)
-		ld->c->group = strdup(v);
+	if (v && !(ld->c->group = strdup(v)))
+		conf_error(ld->errs, ld->file, 0, "out of memory");
 }
 
 static struct conf *conf_new(const char *name)
@@ -476,6 +505,10 @@ static struct conf *conf_new(const char *name)
 		return NULL;
 	config_init(&c->cfg);
 	c->file = strdup(name);
+	if (!c->file) {
+		free(c);
+		return NULL;
+	}
 	stack_params_default(&c->params);
 	c->log_level = LOG_INFO;
 	return c;
@@ -517,8 +550,10 @@ static struct conf *load_file(const char *path, struct conf_errors *errs,
 		return NULL;
 	}
 	c = conf_new(path);
-	if (!c)
+	if (!c) {
+		conf_error(errs, path, 0, "out of memory");
 		return NULL;
+	}
 	return conf_finish(c, config_read_file(&c->cfg, path) == CONFIG_TRUE,
 			   errs, keep_invalid);
 }
@@ -528,8 +563,10 @@ static struct conf *load_string(const char *text, const char *name,
 {
 	struct conf *c = conf_new(name);
 
-	if (!c)
+	if (!c) {
+		conf_error(errs, name, 0, "out of memory");
 		return NULL;
+	}
 	return conf_finish(c, config_read_string(&c->cfg, text) == CONFIG_TRUE,
 			   errs, keep_invalid);
 }

@@ -49,6 +49,10 @@ struct conf {
 	int log_level;
 };
 
+/* Anchor relative module paths at dir (tapird's starting directory), so
+ * they mean the same after daemon() has changed to /.  NULL: leave them. */
+void conf_set_base_dir(const char *dir);
+
 /* The configuration used when no file is given and none exists. */
 extern const char conf_default_text[];
 #define CONF_DEFAULT_NAME "<built-in default>"

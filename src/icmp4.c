@@ -90,7 +90,7 @@ static bool icmp4_error_allowed(const struct stack *s, const struct ip4_rx *rx)
 	if (rx->l2_multi || rx->l3_multi)
 		return false;
 	if (rx->src == 0 || ip4_is_multicast(rx->src) ||
-	    stack_is_broadcast(s, rx->src))
+	    ip4_is_reserved(rx->src) || stack_is_broadcast(s, rx->src))
 		return false;
 	if (rx->hdr_len >= IP4_HLEN && (be16(rx->hdr + 6) & IP4_OFF_MASK))
 		return false;

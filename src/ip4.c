@@ -33,12 +33,22 @@ static const enum stat_id parse_drop[] = {
 	[IP4_ERR_OPTIONS] = STAT_IP4_DROP_OPTIONS,
 };
 
-/* Sources no host may use (RFC 1122 3.2.1.3): multicast, loopback, limited
- * or our directed broadcast.  0.0.0.0 is allowed (DHCP clients). */
+/* Sources no host may use (RFC 1122 3.2.1.3): multicast, reserved (240/4),
+ * loopback, limited or our directed broadcast, and our own address.
+ * 0.0.0.0 is allowed (DHCP clients). */
 static bool ip4_src_ok(const struct stack *s, uint32_t src)
 {
-	return !ip4_is_multicast(src) && !ip4_is_loopback(src) &&
-	       !stack_is_broadcast(s, src) && !stack_is_local(s, src);
+	return !ip4_is_multicast(src) && !ip4_is_reserved(src) &&
+	       !ip4_is_loopback(src) && !stack_is_broadcast(s, src) &&
+	       !stack_is_local(s, src);
+}
+
+/* Is dst ours to receive: our address, a broadcast, or the one multicast
+ * group we belong to (all-hosts, RFC 1112)? */
+static bool ip4_dst_ok(const struct stack *s, uint32_t dst)
+{
+	return stack_is_local(s, dst) || stack_is_broadcast(s, dst) ||
+	       dst == IP4_ALL_HOSTS;
 }
 
 void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh)
@@ -74,7 +84,9 @@ void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh)
 	rx.hdr = hdr;
 	rx.hdr_len = ih.ihl;
 	rx.dgram_len = ih.total_len;
-	if (!stack_is_local(s, ih.dst) && !rx.l3_multi) {
+	/* RFC 1122 3.3.6: a link-layer broadcast must carry an IP broadcast
+	 * or multicast destination. */
+	if (!ip4_dst_ok(s, ih.dst) || (rx.l2_multi && !rx.l3_multi)) {
 		STAT_INC(&s->stats, IP4_DROP_NOT_US);
 		return;
 	}

@@ -10,6 +10,7 @@
 static const char *log_ident = "tapird";
 static int log_level = LOG_INFO;
 static bool log_journal;
+static bool log_syslog;
 
 /* stderr is the journal when JOURNAL_STREAM names its device and inode. */
 static bool stderr_is_journal(void)
@@ -30,6 +31,12 @@ void log_init(const char *ident)
 	if (ident)
 		log_ident = ident;
 	log_journal = stderr_is_journal();
+}
+
+void log_to_syslog(void)
+{
+	openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_syslog = true;
 }
 
 void log_set_level(int level)
@@ -56,7 +63,10 @@ void log_vmsg(int prio, const char *prefix, const char *fmt, va_list ap)
 	for (char *p = line; *p; p++)
 		if (*p == '\n')
 			*p = ' ';
-	if (log_journal)
+	if (log_syslog)
+		syslog(prio, "%s%s%s", prefix ? prefix : "", prefix ? ": " : "",
+		       line);
+	else if (log_journal)
 		fprintf(stderr, "<%d>%s%s%s\n", prio, prefix ? prefix : "",
 			prefix ? ": " : "", line);
 	else

@@ -7,6 +7,8 @@
 #include <syslog.h>
 
 void log_init(const char *ident);
+/* From now on, log through syslog(3) (a daemon with no stderr). */
+void log_to_syslog(void);
 void log_set_level(int level);
 int log_get_level(void);
 void log_msg(int prio, const char *fmt, ...)

@@ -144,6 +144,21 @@ static struct conf *load_conf(const char *path, struct conf_errors *errs)
 	return conf_parse_file(path, errs);
 }
 
+static bool str_differs(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
+/* Settings a reload cannot apply to a running daemon: say so. */
+static void warn_restart_needed(const struct conf *old, const struct conf *nc)
+{
+	if (old->params.arp_cache_size != nc->params.arp_cache_size)
+		log_warn("stack.arp_cache_size changes at the next restart");
+	if (str_differs(old->user, nc->user) ||
+	    str_differs(old->group, nc->group))
+		log_warn("user and group change at the next restart");
+}
+
 /* Reload as a transaction: everything is checked before anything changes. */
 static void reload(struct daemon *d)
 {
@@ -166,6 +181,8 @@ static void reload(struct daemon *d)
 		prepared = true;
 		modules_prepare(&d->mods, nc, &errs, &txn);
 	}
+	if (!nc && !errs.n)
+		conf_error(&errs, d->conf->file, 0, "out of memory");
 	if (errs.n) {
 		log_errors(&errs);
 		log_err("reload failed with %zu error%s; still running the "
@@ -191,11 +208,17 @@ static void reload(struct daemon *d)
 		char err[256];
 
 		if (tap_configure(nc->ifname, nc->params.mtu, nc->host_addr,
-				       nc->has_host ? nc->host_prefix : 0, err,
-				       sizeof(err)) < 0)
-			log_warn("%s; restart tapird to apply the host side",
-				 err);
+				  nc->has_host ? nc->host_prefix : 0, err,
+				  sizeof(err)) < 0) {
+			/* Frames larger than the kernel side accepts would
+			 * be lost: keep the MTU both sides agree on. */
+			log_warn("%s; keeping MTU %u, restart tapird to apply "
+				 "the host side",
+				 err, d->conf->params.mtu);
+			nc->params.mtu = d->conf->params.mtu;
+		}
 	}
+	warn_restart_needed(d->conf, nc);
 	log_set_level(d->debug ? LOG_DEBUG : nc->log_level);
 	stack_update(d->stack, &nc->params);
 	failed = modules_commit(&d->mods, &txn);
@@ -405,7 +428,7 @@ int main(int argc, char **argv)
 	struct module_txn txn = {0};
 	const char *path = NULL;
 	bool foreground = false, test = false, debug = false;
-	char err[512], status[512];
+	char err[512], status[512], *abspath = NULL;
 	int opt, rc = 1;
 
 	log_init("tapird");
@@ -442,8 +465,19 @@ int main(int argc, char **argv)
 	/* No -c and no file at the default path: the built-in default. */
 	if (!path && access(TAPIR_CONF_FILE, F_OK) == 0)
 		path = TAPIR_CONF_FILE;
-	if (test)
-		return check_only(path);
+	/* Reloads may happen after daemon() has changed to /: anchor the
+	 * configuration's name and relative module paths here. */
+	abspath = getcwd(NULL, 0);
+	conf_set_base_dir(abspath);
+	free(abspath);
+	abspath = NULL;
+	if (test) {
+		rc = check_only(path);
+		conf_set_base_dir(NULL);
+		return rc;
+	}
+	if (path && (abspath = realpath(path, NULL)) != NULL)
+		path = abspath;
 
 	d->tap_fd = -1;
 	d->debug = debug;
@@ -488,10 +522,13 @@ int main(int argc, char **argv)
 		log_err("a module failed to start; see the lines above");
 		goto out;
 	}
-	if (!foreground && !under_systemd() &&
-	    (daemon(0, 0) < 0 || event_reinit(d->base) < 0)) {
-		log_err("cannot daemonize: %s", strerror(errno));
-		goto out;
+	if (!foreground && !under_systemd()) {
+		/* Detached, stderr goes nowhere: log to syslog instead. */
+		if (daemon(0, 0) < 0 || event_reinit(d->base) < 0) {
+			log_err("cannot daemonize: %s", strerror(errno));
+			goto out;
+		}
+		log_to_syslog();
 	}
 	stack_announce(d->stack);
 	schedule_timers(d);
@@ -505,5 +542,7 @@ int main(int argc, char **argv)
 out:
 	conf_errors_clear(&errs);
 	teardown(d);
+	free(abspath);
+	conf_set_base_dir(NULL);
 	return rc;
 }

@@ -22,6 +22,7 @@
 #define IP4_OPT_NOP 1
 
 #define IP4_BROADCAST 0xffffffffu
+#define IP4_ALL_HOSTS 0xe0000001u /* 224.0.0.1 */
 
 struct ip4_hdr {
 	uint8_t ihl; /* in bytes */
@@ -105,6 +106,12 @@ void ip4_hdr_write(uint8_t *p, const struct ip4_hdr *h);
 static inline bool ip4_is_multicast(uint32_t a)
 {
 	return (a >> 28) == 0xe;
+}
+
+/* 240.0.0.0/4, reserved (RFC 1112 4); includes 255.255.255.255. */
+static inline bool ip4_is_reserved(uint32_t a)
+{
+	return (a >> 28) == 0xf;
 }
 
 static inline bool ip4_is_loopback(uint32_t a)

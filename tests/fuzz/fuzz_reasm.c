@@ -246,7 +246,11 @@ static void check_reasm(void)
 	if (g_s->reasm_bytes > g_params.reasm_max_bytes)
 		FAIL("reasm_bytes %zu > reasm_max_bytes %u", g_s->reasm_bytes,
 		     g_params.reasm_max_bytes);
-	if (g_s->reasm_bytes > (size_t)g_s->reasm_count * IP4_MAX_LEN)
+	/* Per datagram: its buffer, its range array and a little
+	 * bookkeeping. */
+	if (g_s->reasm_bytes >
+	    (size_t)g_s->reasm_count *
+		    (IP4_MAX_LEN + 1024 + (size_t)g_params.reasm_max_frags * 8))
 		FAIL("reasm_bytes %zu for %u datagrams", g_s->reasm_bytes,
 		     g_s->reasm_count);
 	if ((g_s->reasm_count == 0) != (g_s->reasm_head == NULL))

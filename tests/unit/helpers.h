@@ -62,10 +62,7 @@ extern const uint8_t th_bcast_mac[ETH_ALEN];
 extern uint64_t th_clock_ms;
 
 /* Advance the clock by ms, stopping at every deadline the wheel reports on
- * the way (as the daemon's event loop does) to run the stack's timers.
- * The suites keep the clock on multiples of TIMER_TICK_MS when they arm
- * timers: an expiry inside a tick can fire a whole wheel turn late (see
- * test_bug_unaligned_expiry_late in test_timer.c). */
+ * the way (as the daemon's event loop does) to run the stack's timers. */
 void th_advance(struct stack *s, uint64_t ms);
 
 /* ---- Fake link ----------------------------------------------------------- */

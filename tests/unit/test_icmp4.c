@@ -128,7 +128,8 @@ START_TEST(test_broadcast_echo)
 	n = th_echo_frame(f, TH_PEER_IP, IP4_BROADCAST, 1, 2, "x", 1);
 	memcpy(f, th_bcast_mac, ETH_ALEN);
 	stack_input(s, f, n);
-	/* Our unicast address on a broadcast frame. */
+	/* Our unicast address on a broadcast frame: dropped by IPv4 already
+	 * (RFC 1122 3.3.6). */
 	n = th_echo_frame(f, TH_PEER_IP, TH_OUR_IP, 1, 3, "x", 1);
 	memcpy(f, th_bcast_mac, ETH_ALEN);
 	stack_input(s, f, n);
@@ -139,8 +140,9 @@ START_TEST(test_broadcast_echo)
 	n = th_echo_frame(f, TH_PEER_IP, 0xe0000001, 1, 5, "x", 1);
 	memcpy(f, all_hosts, ETH_ALEN);
 	stack_input(s, f, n);
-	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_ECHO_RX], 5);
-	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_DROP_BCAST], 5);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_DROP_NOT_US], 1);
+	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_ECHO_RX], 4);
+	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_DROP_BCAST], 4);
 	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_ECHO_TX], 0);
 	ck_assert_uint_eq(th_frame_count(), 0);
 	th_check_leaks(s, 1);
@@ -353,14 +355,15 @@ START_TEST(test_no_error_about_broadcast)
 	n = th_udp_frame(f, TH_PEER_IP, IP4_BROADCAST, 4000, 9999, "x", 1);
 	memcpy(f, th_bcast_mac, ETH_ALEN);
 	stack_input(s, f, n);
-	/* Unicast IP on a broadcast frame. */
+	/* Unicast IP on a broadcast frame: dropped by IPv4 already. */
 	n = th_udp_frame(f, TH_PEER_IP, TH_OUR_IP, 4000, 9999, "x", 1);
 	memcpy(f, th_bcast_mac, ETH_ALEN);
 	stack_input(s, f, n);
 	/* From a host with no address yet. */
 	stack_input(s, f, th_udp_frame(f, 0, TH_OUR_IP, 68, 9999, "x", 1));
-	ck_assert_uint_eq(s->stats.v[STAT_UDP_DROP_NO_PORT], 4);
-	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_ERR_SUPPRESSED], 4);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_DROP_NOT_US], 1);
+	ck_assert_uint_eq(s->stats.v[STAT_UDP_DROP_NO_PORT], 3);
+	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_ERR_SUPPRESSED], 3);
 	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_UNREACH_TX], 0);
 	ck_assert_uint_eq(th_frame_count(), 0);
 	th_check_leaks(s, 1);

@@ -241,6 +241,7 @@ START_TEST(test_martian_sources)
 	static const uint32_t src[] = {
 		0x7f000001,  /* loopback */
 		0xe0000009,  /* multicast */
+		0xf0000001,  /* reserved, 240/4 */
 		0xffffffff,  /* limited broadcast */
 		TH_BCAST_IP, /* our directed broadcast */
 		TH_OUR_IP,   /* ourselves */
@@ -281,8 +282,10 @@ END_TEST
 
 START_TEST(test_not_for_us)
 {
+	/* Others' addresses, another subnet's broadcast, nobody, and a
+	 * multicast group we are not a member of (only 224.0.0.1). */
 	static const uint32_t dst[] = {TH_PEER2_IP, 0x0a0001ff, 0x08080808,
-				       0};
+				       0, 0xe00000fb};
 	struct stack *s = stack_with_listener(NULL);
 	size_t ndst = sizeof(dst) / sizeof(dst[0]);
 

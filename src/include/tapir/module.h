@@ -105,8 +105,10 @@ struct tapir_host_api {
 	struct tapir_udp *(*udp_bind)(struct tapir_host *h, uint16_t port,
 				      tapir_udp_recv_fn fn, void *arg);
 	void (*udp_unbind)(struct tapir_udp *u);
-	/* Send a datagram from the bound port.  0, or -errno: -EMSGSIZE over
-	 * 65507 bytes, -EHOSTUNREACH with no route. */
+	/* Send a datagram from the bound port.  0 when it left or waits for
+	 * the neighbour's address (ARP), or -errno: -EMSGSIZE over 65507
+	 * bytes, -EINVAL for address or port 0, -EHOSTUNREACH with no route,
+	 * -ENOBUFS when the ARP queue is full, or the link's error. */
 	int (*udp_send)(struct tapir_udp *u, const struct tapir_udp_dst *dst,
 			const void *data, size_t len);
 
