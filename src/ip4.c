@@ -158,7 +158,6 @@ int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
 		.proto = proto,
 		.src = src ? src : s->p.addr,
 		.dst = dst,
-		.id = s->ip_id++,
 	};
 	uint32_t mask = ip4_mask(s->p.prefix);
 	uint32_t next_hop = dst;
@@ -166,6 +165,7 @@ int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
 
 	if (pb->len + IP4_HLEN > IP4_MAX_LEN)
 		return -EMSGSIZE;
+	h.id = s->ip_ids[((dst ^ s->ip_id_key) * 2654435761u >> 26) & 63]++;
 	/* Route: broadcast and multicast map to their MACs; a caller's MAC
 	 * is used as given; off-link goes through the gateway. */
 	if (stack_is_broadcast(s, dst)) {

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -516,6 +517,12 @@ int main(int argc, char **argv)
 		log_err("out of memory while starting");
 		modules_abort(&txn);
 		goto out;
+	}
+	{
+		uint64_t seed;
+
+		if (getrandom(&seed, sizeof(seed), 0) == sizeof(seed))
+			stack_seed(d->stack, seed);
 	}
 	modules_init(&d->mods, d->stack);
 	if (modules_commit(&d->mods, &txn) > 0) {

@@ -43,13 +43,30 @@ struct stack *stack_new(const struct stack_params *p, stack_xmit_fn xmit,
 	s->reasm_tail = &s->reasm_head;
 	s->icmp_tokens = (uint64_t)p->icmp_burst * 1000;
 	s->icmp_last_ms = stack_now(s);
-	s->ip_id = (uint16_t)(stack_now(s) * 2654435761u >> 16);
+	stack_seed(s, stack_now(s));
 	arp_init(s);
 	if (!s->arp) {
 		free(s);
 		return NULL;
 	}
 	return s;
+}
+
+/* splitmix64: spreads a seed into well-mixed values. */
+static uint64_t mix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+void stack_seed(struct stack *s, uint64_t seed)
+{
+	s->ip_id_key = (uint32_t)mix64(&seed);
+	for (size_t i = 0; i < sizeof(s->ip_ids) / sizeof(s->ip_ids[0]); i++)
+		s->ip_ids[i] = (uint16_t)mix64(&seed);
 }
 
 void stack_free(struct stack *s)

@@ -113,7 +113,11 @@ struct stack {
 
 	struct udp_binding *udp_bucket[64];
 
-	uint16_t ip_id;
+	/* IPv4 identification: a counter per bucket of destinations, each
+	 * starting at a random value, so one peer cannot predict the IDs we
+	 * use towards another (RFC 7739). */
+	uint32_t ip_id_key;
+	uint16_t ip_ids[64];
 	struct pbuf tx;   /* scratch for replies built by the stack itself */
 	struct pbuf frag; /* scratch for one output fragment */
 	struct pbuf arp_tx; /* ARP packets, so a request never clobbers the
@@ -124,6 +128,8 @@ struct stack {
 struct stack *stack_new(const struct stack_params *p, stack_xmit_fn xmit,
 			void *xmit_ctx, stack_clock_fn clock, void *clock_ctx);
 void stack_free(struct stack *s);
+/* Seed the stack's unpredictable values (IPv4 IDs) from a random seed. */
+void stack_seed(struct stack *s, uint64_t seed);
 
 /* Process one received Ethernet frame (borrowed for the call). */
 void stack_input(struct stack *s, const uint8_t *frame, size_t len);
