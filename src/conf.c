@@ -326,7 +326,10 @@ static void load_stack(struct ld *ld, config_setting_t *root)
 		"arp_queue_len",       "reasm_max_datagrams",
 		"reasm_max_bytes",     "reasm_max_fragments",
 		"reasm_timeout",       "icmp_rate",       "icmp_burst",
-		"ttl",                 NULL};
+		"ttl",                 "tcp_max_connections",
+		"tcp_syn_backlog",     "tcp_send_buffer",
+		"tcp_receive_buffer",  "tcp_out_of_order_limit",
+		"tcp_time_wait",       NULL};
 	struct stack_params *p = &ld->c->params;
 	config_setting_t *st = get_group(ld, root, "stack");
 	unsigned v;
@@ -354,6 +357,19 @@ static void load_stack(struct ld *ld, config_setting_t *root)
 	v = p->ttl;
 	get_int(ld, st, "stack", "ttl", 1, 255, &v);
 	p->ttl = (uint8_t)v;
+	get_int(ld, st, "stack", "tcp_max_connections", 1, 1000000,
+		&p->tcp.max_conns);
+	get_int(ld, st, "stack", "tcp_syn_backlog", 1, 65535,
+		&p->tcp.syn_backlog);
+	get_int(ld, st, "stack", "tcp_send_buffer", 4096, 64 << 20,
+		&p->tcp.sndbuf);
+	get_int(ld, st, "stack", "tcp_receive_buffer", 4096, 64 << 20,
+		&p->tcp.rcvbuf);
+	get_int(ld, st, "stack", "tcp_out_of_order_limit", 4096, 64 << 20,
+		&p->tcp.ooo_limit);
+	v = p->tcp.time_wait_ms / 1000;
+	get_int(ld, st, "stack", "tcp_time_wait", 1, 240, &v);
+	p->tcp.time_wait_ms = v * 1000;
 }
 
 static void load_log(struct ld *ld, config_setting_t *root)

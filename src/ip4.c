@@ -108,6 +108,9 @@ void ip4_deliver(struct stack *s, struct cur payload, struct ip4_rx *rx)
 	case IP4_PROTO_UDP:
 		udp_input(s, payload, rx);
 		break;
+	case IP4_PROTO_TCP:
+		tcp_input(s, payload, rx);
+		break;
 	default:
 		STAT_INC(&s->stats, IP4_DROP_PROTO);
 		icmp4_send_error(s, ICMP4_DEST_UNREACH, ICMP4_UNREACH_PROTO, rx);

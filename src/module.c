@@ -43,6 +43,16 @@ struct tapir_timer {
 	struct tapir_timer *next;
 };
 
+/* A module's TCP listener: the stack's listener plus the module's
+ * handlers, which the adapters below call with the opaque handle. */
+struct tapir_tcp_listener {
+	struct tcp_listener tl;
+	struct tapir_host *h;
+	const struct tapir_tcp_handlers *cb; /* NULL once the module is gone */
+	void *arg;
+	struct tapir_tcp_listener *next;
+};
+
 struct mod_counter {
 	struct mod_counter *next;
 	uint64_t v;
@@ -60,6 +70,7 @@ struct tapir_host {
 	char *text;
 	struct tapir_udp *udps;
 	struct tapir_timer *timers;
+	struct tapir_tcp_listener *listeners;
 	struct mod_counter *counters;
 };
 
@@ -202,6 +213,152 @@ static uint64_t *host_counter(struct tapir_host *h, const char *name)
 	return &c->v;
 }
 
+/* TCP: the stack calls these, they call the module. */
+static const struct tapir_tcp_handlers *tcp_handlers(struct tcp_conn *c)
+{
+	struct tapir_tcp_listener *wl;
+
+	if (!c->listener)
+		return NULL;
+	wl = (struct tapir_tcp_listener *)(void *)c->listener;
+	return wl->cb;
+}
+
+static void *tcp_adapt_accepted(void *arg, struct tcp_conn *c)
+{
+	struct tapir_tcp_listener *wl = arg;
+
+	if (!wl->cb || !wl->cb->accepted)
+		return NULL;
+	return wl->cb->accepted(wl->arg, (struct tapir_tcp *)c);
+}
+
+static size_t tcp_adapt_recv(void *ctx, struct tcp_conn *c,
+			     const uint8_t *data, size_t len)
+{
+	const struct tapir_tcp_handlers *cb = tcp_handlers(c);
+
+	if (!cb || !cb->recv)
+		return len;
+	return cb->recv(ctx, (struct tapir_tcp *)c, data, len);
+}
+
+static void tcp_adapt_writable(void *ctx, struct tcp_conn *c)
+{
+	const struct tapir_tcp_handlers *cb = tcp_handlers(c);
+
+	if (cb && cb->writable)
+		cb->writable(ctx, (struct tapir_tcp *)c);
+}
+
+static void tcp_adapt_peer_closed(void *ctx, struct tcp_conn *c)
+{
+	const struct tapir_tcp_handlers *cb = tcp_handlers(c);
+
+	if (cb && cb->peer_closed)
+		cb->peer_closed(ctx, (struct tapir_tcp *)c);
+}
+
+static void tcp_adapt_closed(void *ctx, struct tcp_conn *c, int err)
+{
+	const struct tapir_tcp_handlers *cb = tcp_handlers(c);
+
+	if (cb && cb->closed)
+		cb->closed(ctx, (struct tapir_tcp *)c, err);
+}
+
+static const struct tcp_callbacks tcp_adapters = {
+	.accepted = tcp_adapt_accepted,
+	.recv = tcp_adapt_recv,
+	.writable = tcp_adapt_writable,
+	.peer_closed = tcp_adapt_peer_closed,
+	.closed = tcp_adapt_closed,
+};
+
+static struct tapir_tcp_listener *
+host_tcp_listen(struct tapir_host *h, uint16_t port,
+		const struct tapir_tcp_handlers *cb, void *arg)
+{
+	struct tapir_tcp_listener *wl = calloc(1, sizeof(*wl));
+	int err;
+
+	if (!wl) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	wl->h = h;
+	wl->cb = cb;
+	wl->arg = arg;
+	err = tcp_listen(h->set->stack, &wl->tl, port, &tcp_adapters, wl);
+	if (err) {
+		free(wl);
+		errno = -err;
+		return NULL;
+	}
+	wl->next = h->listeners;
+	h->listeners = wl;
+	return wl;
+}
+
+static void host_tcp_unlisten(struct tapir_tcp_listener *wl)
+{
+	struct tapir_tcp_listener **pp;
+
+	if (!wl)
+		return;
+	for (pp = &wl->h->listeners; *pp && *pp != wl; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = wl->next;
+	tcp_unlisten(wl->h->set->stack, &wl->tl);
+	free(wl);
+}
+
+static size_t host_tcp_send(struct tapir_tcp *c, const void *data, size_t len)
+{
+	return tcp_send((struct tcp_conn *)c, data, len);
+}
+
+static size_t host_tcp_send_room(struct tapir_tcp *c)
+{
+	return tcp_send_room((struct tcp_conn *)c);
+}
+
+static void host_tcp_shutdown(struct tapir_tcp *c)
+{
+	tcp_shutdown((struct tcp_conn *)c);
+}
+
+static void host_tcp_close(struct tapir_tcp *c)
+{
+	tcp_close((struct tcp_conn *)c);
+}
+
+static void host_tcp_abort(struct tapir_tcp *c)
+{
+	tcp_abort((struct tcp_conn *)c);
+}
+
+static void host_tcp_recv_resume(struct tapir_tcp *c)
+{
+	tcp_recv_resume((struct tcp_conn *)c);
+}
+
+static void host_tcp_set_nodelay(struct tapir_tcp *c, bool nodelay)
+{
+	tcp_set_nodelay((struct tcp_conn *)c, nodelay);
+}
+
+static void host_tcp_peer(struct tapir_tcp *c, uint32_t *ip, uint16_t *port)
+{
+	const struct tcp_conn *tc = (const struct tcp_conn *)c;
+
+	if (ip)
+		*ip = tc->flow.key.raddr;
+	if (port)
+		*port = tc->flow.key.rport;
+}
+
 static const struct tapir_host_api host_api = {
 	.size = sizeof(struct tapir_host_api),
 	.version = TAPIR_HOST_API_VERSION,
@@ -216,6 +373,16 @@ static const struct tapir_host_api host_api = {
 	.timer_cancel = host_timer_cancel,
 	.timer_free = host_timer_free,
 	.counter = host_counter,
+	.tcp_listen = host_tcp_listen,
+	.tcp_unlisten = host_tcp_unlisten,
+	.tcp_send = host_tcp_send,
+	.tcp_send_room = host_tcp_send_room,
+	.tcp_shutdown = host_tcp_shutdown,
+	.tcp_close = host_tcp_close,
+	.tcp_abort = host_tcp_abort,
+	.tcp_recv_resume = host_tcp_recv_resume,
+	.tcp_set_nodelay = host_tcp_set_nodelay,
+	.tcp_peer = host_tcp_peer,
 };
 
 /* ---- section text, for change detection ------------------------------- */
@@ -439,6 +606,12 @@ static void host_stop(struct tapir_host *h)
 	h->state = NULL;
 	while (h->udps)
 		host_udp_unbind(h->udps);
+	/* Listeners the module forgot: reset their connections without
+	 * calling back into a module that is gone. */
+	while (h->listeners) {
+		h->listeners->cb = NULL;
+		host_tcp_unlisten(h->listeners);
+	}
 	while (h->timers)
 		host_timer_free(h->timers);
 	while (h->counters) {

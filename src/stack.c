@@ -25,6 +25,7 @@ void stack_params_default(struct stack_params *p)
 	p->icmp_rate = 100;
 	p->icmp_burst = 50;
 	p->ttl = 64;
+	tcp_params_default(&p->tcp);
 }
 
 struct stack *stack_new(const struct stack_params *p, stack_xmit_fn xmit,
@@ -43,12 +44,17 @@ struct stack *stack_new(const struct stack_params *p, stack_xmit_fn xmit,
 	s->reasm_tail = &s->reasm_head;
 	s->icmp_tokens = (uint64_t)p->icmp_burst * 1000;
 	s->icmp_last_ms = stack_now(s);
-	stack_seed(s, stack_now(s));
 	arp_init(s);
 	if (!s->arp) {
 		free(s);
 		return NULL;
 	}
+	if (tcp_init(s) < 0) {
+		arp_fini(s);
+		free(s);
+		return NULL;
+	}
+	stack_seed(s, stack_now(s));
 	return s;
 }
 
@@ -67,12 +73,21 @@ void stack_seed(struct stack *s, uint64_t seed)
 	s->ip_id_key = (uint32_t)mix64(&seed);
 	for (size_t i = 0; i < sizeof(s->ip_ids) / sizeof(s->ip_ids[0]); i++)
 		s->ip_ids[i] = (uint16_t)mix64(&seed);
+	/* Two unrelated keys: connection table and ISNs (tcp_isn.h). */
+	for (size_t i = 0; i < 16; i += 8) {
+		uint64_t a = mix64(&seed), b = mix64(&seed);
+
+		memcpy(s->tcp.isn_key + i, &a, 8);
+		if (!s->tcp.count)
+			memcpy(s->tcp.flows.key + i, &b, 8);
+	}
 }
 
 void stack_free(struct stack *s)
 {
 	if (!s)
 		return;
+	tcp_fini(s);
 	ip4_reasm_fini(s);
 	arp_fini(s);
 	udp_fini(s);

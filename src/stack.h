@@ -25,6 +25,7 @@
 
 #include "pkt.h"
 #include "stats.h"
+#include "tcp.h"
 #include "timer.h"
 #include "wire/eth.h"
 #include "wire/ip4.h"
@@ -59,6 +60,8 @@ struct stack_params {
 	unsigned icmp_rate;  /* error messages per second */
 	unsigned icmp_burst; /* bucket depth */
 	uint8_t ttl;
+
+	struct tcp_params tcp;
 };
 
 void stack_params_default(struct stack_params *p);
@@ -112,6 +115,7 @@ struct stack {
 	uint64_t icmp_last_ms;
 
 	struct udp_binding *udp_bucket[64];
+	struct tcp_stack tcp;
 
 	/* IPv4 identification: a counter per bucket of destinations, each
 	 * starting at a random value, so one peer cannot predict the IDs we

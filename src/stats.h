@@ -72,7 +72,34 @@
 	X(UDP_DROP_SHORT, "udp", "dropped", "bad_length")                    \
 	X(UDP_DROP_CSUM, "udp", "dropped", "bad_checksum")                   \
 	X(UDP_DROP_NO_PORT, "udp", "dropped", "no_listener")                 \
-	X(UDP_TX_ERR, "udp", "tx_dropped", "")
+	X(UDP_TX_ERR, "udp", "tx_dropped", "")                               \
+	X(TCP_RX, "tcp", "segments_rx", "")                                  \
+	X(TCP_TX, "tcp", "segments_tx", "")                                  \
+	X(TCP_PASSIVE_OPENS, "tcp", "passive_opens", "")                     \
+	X(TCP_RST_RX, "tcp", "resets_rx", "")                                \
+	X(TCP_RST_TX, "tcp", "resets_tx", "")                                \
+	X(TCP_RETRANSMITS, "tcp", "retransmits", "")                         \
+	X(TCP_FAST_RETRANSMITS, "tcp", "fast_retransmits", "")               \
+	X(TCP_RTO_FIRED, "tcp", "rto_expired", "")                           \
+	X(TCP_TIMEOUTS, "tcp", "timeouts", "")                               \
+	X(TCP_CHALLENGE_ACKS, "tcp", "challenge_acks", "")                   \
+	X(TCP_WINDOW_PROBES, "tcp", "window_probes", "")                     \
+	X(TCP_OOO_SEGS, "tcp", "out_of_order_segments", "")                  \
+	X(TCP_TIME_WAIT_REUSED, "tcp", "time_wait_reused", "")               \
+	X(TCP_DROP_BCAST, "tcp", "dropped", "broadcast")                     \
+	X(TCP_DROP_CSUM, "tcp", "dropped", "bad_checksum")                   \
+	X(TCP_DROP_HEADER, "tcp", "dropped", "bad_header")                   \
+	X(TCP_DROP_OPTIONS, "tcp", "dropped", "bad_options")                 \
+	X(TCP_DROP_NO_LISTENER, "tcp", "dropped", "no_listener")             \
+	X(TCP_DROP_NOT_SYN, "tcp", "dropped", "not_syn")                     \
+	X(TCP_DROP_MAX_CONNS, "tcp", "dropped", "max_connections")           \
+	X(TCP_DROP_BACKLOG, "tcp", "dropped", "syn_backlog")                 \
+	X(TCP_DROP_PAWS, "tcp", "dropped", "paws")                           \
+	X(TCP_DROP_OUT_OF_WINDOW, "tcp", "dropped", "out_of_window")         \
+	X(TCP_DROP_NO_ACK, "tcp", "dropped", "no_ack")                       \
+	X(TCP_DROP_ACK_AHEAD, "tcp", "dropped", "ack_ahead")                 \
+	X(TCP_DROP_RCVBUF, "tcp", "dropped", "receive_buffer_full")          \
+	X(TCP_DROP_OOO_LIMIT, "tcp", "dropped", "out_of_order_limit")
 
 enum stat_id {
 #define STAT_ENUM(id, layer, name, reason) STAT_##id,

@@ -140,6 +140,15 @@ static void check_transport(uint8_t proto, uint32_t src, uint32_t dst,
 			FAIL("ICMP type %u code %u emitted", p[0], p[1]);
 		if (p[0] != ICMP4_ECHO_REPLY && len > 576 - IP4_HLEN)
 			FAIL("ICMP error of %zu bytes exceeds 576", len);
+	} else if (proto == IP4_PROTO_TCP) {
+		if (len < 20 || (size_t)(p[12] >> 4) * 4 < 20 ||
+		    (size_t)(p[12] >> 4) * 4 > len)
+			FAIL("TCP segment of %zu bytes, data offset %u", len,
+			     p[12] >> 4);
+		if (csum_fold(csum_partial(p, len,
+					   csum_pseudo4(src, dst, IP4_PROTO_TCP,
+							(uint16_t)len))) != 0)
+			FAIL("bad TCP checksum emitted");
 	} else {
 		FAIL("IP protocol %u emitted", proto);
 	}
@@ -247,6 +256,51 @@ static void discard_recv(void *arg, const struct tapir_udp_meta *m,
 	(void)data;
 	(void)len;
 }
+
+/* TCP on port 7: echo what fits (flow control), close when the peer
+ * does; every callback path of the state machine gets exercised. */
+static void *tcp_fz_accepted(void *arg, struct tcp_conn *c)
+{
+	(void)arg;
+	(void)c;
+	return (void *)1;
+}
+
+static size_t tcp_fz_recv(void *ctx, struct tcp_conn *c, const uint8_t *d,
+			  size_t len)
+{
+	(void)ctx;
+	if (len && d[0] == 'A') {
+		tcp_abort(c);
+		return 0;
+	}
+	return tcp_send(c, d, len);
+}
+
+static void tcp_fz_writable(void *ctx, struct tcp_conn *c)
+{
+	(void)ctx;
+	tcp_recv_resume(c);
+}
+
+static void tcp_fz_peer_closed(void *ctx, struct tcp_conn *c)
+{
+	(void)ctx;
+	tcp_close(c);
+}
+
+static void tcp_fz_closed(void *ctx, struct tcp_conn *c, int err)
+{
+	(void)ctx;
+	(void)c;
+	(void)err;
+}
+
+static const struct tcp_callbacks tcp_fz_cb = {
+	tcp_fz_accepted, tcp_fz_recv, tcp_fz_writable, tcp_fz_peer_closed,
+	tcp_fz_closed,
+};
+static struct tcp_listener l_echo;
 
 static struct udp_binding b_echo = {.port = 7, .fn = echo_recv};
 static struct udp_binding b_direct = {.port = 67, .fn = direct_recv};
@@ -467,7 +521,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	b_echo.next = b_direct.next = b_discard.next = NULL;
 	if (udp_bind(g_s, &b_echo) || udp_bind(g_s, &b_direct) ||
-	    udp_bind(g_s, &b_discard))
+	    udp_bind(g_s, &b_discard) ||
+	    tcp_listen(g_s, &l_echo, 7, &tcp_fz_cb, NULL))
 		abort();
 
 	if (!(mode & 1)) {
@@ -495,6 +550,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (!(mode & 0x80))
 		drain();
+	tcp_unlisten(g_s, &l_echo);
 	stack_free(g_s); /* leaks are LeakSanitizer's to find */
 	g_s = NULL;
 	return 0;

@@ -419,6 +419,73 @@ struct cur th_expect_udp(const struct th_frame *fr, const uint8_t *eth_dst,
 	return c;
 }
 
+/* ---- TCP ------------------------------------------------------------------ */
+
+size_t th_tcp_write(uint8_t *p, uint32_t src, uint32_t dst,
+		    const struct tcp_hdr *h, const uint8_t *opts,
+		    size_t optlen, const void *data, size_t len)
+{
+	struct tcp_hdr t = *h;
+	size_t n;
+
+	ck_assert(optlen % 4 == 0 && optlen <= TCP_MAX_OPTLEN);
+	if (!t.doff)
+		t.doff = (uint8_t)(TCP_HLEN + optlen);
+	t.csum = 0;
+	tcp_hdr_write(p, &t);
+	if (optlen)
+		memcpy(p + TCP_HLEN, opts, optlen);
+	n = TCP_HLEN + optlen + len;
+	if (len)
+		memcpy(p + TCP_HLEN + optlen, data, len);
+	put_be16(p + 16, csum_fold(csum_partial(
+				 p, n,
+				 csum_pseudo4(src, dst, IP4_PROTO_TCP,
+					      (uint16_t)n))));
+	return n;
+}
+
+size_t th_tcp_frame(uint8_t *f, uint32_t src, uint32_t dst,
+		    const struct tcp_hdr *h, const uint8_t *opts,
+		    size_t optlen, const void *data, size_t len)
+{
+	static uint8_t seg[IP4_MAX_LEN];
+	struct ip4_hdr ih = {
+		.ttl = 64,
+		.proto = IP4_PROTO_TCP,
+		.src = src,
+		.dst = dst,
+		.id = 0x3000,
+	};
+	size_t n;
+
+	ck_assert(len <= sizeof(seg) - TCP_MAX_HLEN);
+	n = th_tcp_write(seg, src, dst, h, opts, optlen, data, len);
+	return th_ip4_frame(f, th_our_mac, th_peer_mac, &ih, seg, n);
+}
+
+struct cur th_expect_tcp(const struct th_frame *fr, const uint8_t *eth_dst,
+			 struct ip4_hdr *ih, struct tcp_hdr *h,
+			 struct tcp_opts *o)
+{
+	struct cur c = th_expect_ip4(fr, eth_dst, ih);
+	struct cur opts;
+
+	ck_assert_uint_eq(ih->proto, IP4_PROTO_TCP);
+	ck_assert_uint_eq(ih->frag & (IP4_FLAG_MF | IP4_OFF_MASK), 0);
+	ck_assert_uint_eq(csum_fold(csum_partial(c.p, c.len,
+						 csum_pseudo4(ih->src, ih->dst,
+							      IP4_PROTO_TCP,
+							      (uint16_t)c.len))),
+			  0);
+	ck_assert(tcp_hdr_parse(&c, h, &opts));
+	ck_assert_uint_eq(h->doff % 4, 0);
+	ck_assert_int_eq(tcp_opts_parse(opts, h->flags & TCP_FLAG_SYN, o,
+					NULL),
+			 0);
+	return c;
+}
+
 /* ---- Running suites ------------------------------------------------------ */
 
 int th_run(Suite *su)

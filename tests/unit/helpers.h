@@ -172,6 +172,27 @@ struct cur th_expect_icmp(const struct th_frame *fr, const uint8_t *eth_dst,
 struct cur th_expect_udp(const struct th_frame *fr, const uint8_t *eth_dst,
 			 struct ip4_hdr *ih, struct udp_hdr *h);
 
+/* ---- TCP ------------------------------------------------------------------ */
+
+/* A TCP segment at p: header h (h->doff 0 means 20 + optlen; the options
+ * area opts, optlen a multiple of 4 and at most 40, is copied after the
+ * fixed header), then data; the checksum over the pseudo-header of (src,
+ * dst) is computed.  Returns the segment length. */
+size_t th_tcp_write(uint8_t *p, uint32_t src, uint32_t dst,
+		    const struct tcp_hdr *h, const uint8_t *opts,
+		    size_t optlen, const void *data, size_t len);
+/* A complete frame from the peer (peer MAC -> our MAC) carrying the
+ * segment th_tcp_write() builds, in an IPv4 datagram from src to dst. */
+size_t th_tcp_frame(uint8_t *f, uint32_t src, uint32_t dst,
+		    const struct tcp_hdr *h, const uint8_t *opts,
+		    size_t optlen, const void *data, size_t len);
+/* Assert an unfragmented TCP segment with a valid checksum and well-formed
+ * options; parse its header into *h and its options into *o, and return
+ * its payload. */
+struct cur th_expect_tcp(const struct th_frame *fr, const uint8_t *eth_dst,
+			 struct ip4_hdr *ih, struct tcp_hdr *h,
+			 struct tcp_opts *o);
+
 /* ---- Running suites ------------------------------------------------------ */
 
 /* Run the suite with CK_NORMAL output; the exit status for main(). */

@@ -83,7 +83,10 @@ START_TEST(test_full_settings)
 		"stack = { arp_cache_size = 16; arp_timeout = 5; arp_retries = 2;\n"
 		"  arp_queue_len = 0; reasm_max_datagrams = 0; reasm_max_bytes = 65536;\n"
 		"  reasm_max_fragments = 4; reasm_timeout = 2; icmp_rate = 0;\n"
-		"  icmp_burst = 1; ttl = 3; };\n"
+		"  icmp_burst = 1; ttl = 3; tcp_max_connections = 10;\n"
+		"  tcp_syn_backlog = 5; tcp_send_buffer = 8192;\n"
+		"  tcp_receive_buffer = 16384; tcp_out_of_order_limit = 4096;\n"
+		"  tcp_time_wait = 2; };\n"
 		"log = { level = \"debug\"; };\n"
 		"user = \"nobody\"; group = \"nogroup\";\n",
 		"t.conf", &errs);
@@ -109,6 +112,12 @@ START_TEST(test_full_settings)
 	ck_assert_uint_eq(c->params.icmp_rate, 0);
 	ck_assert_uint_eq(c->params.icmp_burst, 1);
 	ck_assert_uint_eq(c->params.ttl, 3);
+	ck_assert_uint_eq(c->params.tcp.max_conns, 10);
+	ck_assert_uint_eq(c->params.tcp.syn_backlog, 5);
+	ck_assert_uint_eq(c->params.tcp.sndbuf, 8192);
+	ck_assert_uint_eq(c->params.tcp.rcvbuf, 16384);
+	ck_assert_uint_eq(c->params.tcp.ooo_limit, 4096);
+	ck_assert_uint_eq(c->params.tcp.time_wait_ms, 2000);
 	ck_assert_int_eq(c->log_level, 7);
 	ck_assert_str_eq(c->user, "nobody");
 	ck_assert_str_eq(c->group, "nogroup");

@@ -442,7 +442,9 @@ START_TEST(test_port_handed_over_on_reload)
 	uint8_t arp[42] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 6,
 			   0, 1, 8, 0, 6, 4, 0, 2, 2, 0, 0, 0, 0, 1,
 			   10, 0, 0, 1, 2, 0, 0, 0, 0, 2, 10, 0, 0, 2};
-	const char *only = "discard_udp_port = 0; chargen_udp_port = 0;";
+	const char *only = "discard_udp_port = 0; chargen_udp_port = 0; "
+			   "tcp_port = 0; discard_tcp_port = 0; "
+			   "chargen_tcp_port = 0;";
 	char mods[8192], a[512], b[512];
 	int fail = -1;
 

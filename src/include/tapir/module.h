@@ -62,6 +62,8 @@ extern "C" {
 struct tapir_host;    /* tapird's handle for one loaded module */
 struct tapir_udp;     /* a bound UDP port */
 struct tapir_timer;   /* a one-shot timer */
+struct tapir_tcp;     /* a TCP connection */
+struct tapir_tcp_listener;
 
 /* What tapird knows about a received UDP datagram. */
 struct tapir_udp_meta {
@@ -87,6 +89,29 @@ struct tapir_udp_dst {
 typedef void (*tapir_udp_recv_fn)(void *arg, const struct tapir_udp_meta *m,
 				  const uint8_t *data, size_t len);
 typedef void (*tapir_timer_fn)(void *arg);
+
+/* What a TCP listener's connections call back (API version 2).  A
+ * connection handle is valid from accepted() until the module calls
+ * tcp_close() or tcp_abort(), or until closed() returns. */
+struct tapir_tcp_handlers {
+	/* A connection is established.  Return its context for the other
+	 * callbacks, or NULL to refuse it (it is reset). */
+	void *(*accepted)(void *arg, struct tapir_tcp *c);
+	/* In-order data.  Return how many bytes were taken (0..len): the
+	 * rest stays queued, the window shrinks (flow control) and recv is
+	 * called again after tcp_recv_resume(). */
+	size_t (*recv)(void *ctx, struct tapir_tcp *c, const uint8_t *data,
+		       size_t len);
+	/* The send buffer has room again after tcp_send() took less than it
+	 * was offered. */
+	void (*writable)(void *ctx, struct tapir_tcp *c);
+	/* The peer sent FIN: no more data will arrive; sending still works
+	 * until the module calls tcp_shutdown() or tcp_close(). */
+	void (*peer_closed)(void *ctx, struct tapir_tcp *c);
+	/* The connection is gone: err 0 after an orderly close, or
+	 * -ECONNRESET, -ETIMEDOUT, -ECONNABORTED.  Free the context here. */
+	void (*closed)(void *ctx, struct tapir_tcp *c, int err);
+};
 
 struct tapir_host_api {
 	uint32_t size;    /* sizeof(struct tapir_host_api) as tapird built it */
@@ -124,11 +149,35 @@ struct tapir_host_api {
 	 * fini; increment it directly. */
 	uint64_t *(*counter)(struct tapir_host *h, const char *name);
 
-	/* Appended by later versions (TCP streams, publish/subscribe between
-	 * modules).  Check TAPIR_HOST_HAS() before use. */
+	/* ---- Version 2: TCP streams.  Check TAPIR_HOST_HAS() first. ---- */
+
+	/* Listen on a TCP port; NULL and errno EADDRINUSE when taken. */
+	struct tapir_tcp_listener *(*tcp_listen)(
+		struct tapir_host *h, uint16_t port,
+		const struct tapir_tcp_handlers *cb, void *arg);
+	/* Stop listening; its connections are reset, each with closed(). */
+	void (*tcp_unlisten)(struct tapir_tcp_listener *l);
+	/* Queue data; returns the bytes taken (backpressure: the rest did
+	 * not fit; writable() follows when room comes back). */
+	size_t (*tcp_send)(struct tapir_tcp *c, const void *data, size_t len);
+	size_t (*tcp_send_room)(struct tapir_tcp *c);
+	/* Send FIN after the queued data; receiving goes on. */
+	void (*tcp_shutdown)(struct tapir_tcp *c);
+	/* Shutdown and let go: no more callbacks for c. */
+	void (*tcp_close)(struct tapir_tcp *c);
+	/* Reset and let go: no more callbacks for c. */
+	void (*tcp_abort)(struct tapir_tcp *c);
+	/* Ready to take data again (after recv() took less than offered). */
+	void (*tcp_recv_resume)(struct tapir_tcp *c);
+	/* Nagle's algorithm is on by default; nodelay turns it off. */
+	void (*tcp_set_nodelay)(struct tapir_tcp *c, bool nodelay);
+	/* The peer's address and port (host order). */
+	void (*tcp_peer)(struct tapir_tcp *c, uint32_t *ip, uint16_t *port);
+
+	/* Appended by later versions.  Check TAPIR_HOST_HAS() before use. */
 };
 
-#define TAPIR_HOST_API_VERSION 1
+#define TAPIR_HOST_API_VERSION 2
 #define TAPIR_HOST_HAS(api, member)                                           \
 	((api)->size >= offsetof(struct tapir_host_api, member) +              \
 				sizeof((api)->member) &&                       \

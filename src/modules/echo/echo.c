@@ -11,7 +11,11 @@
  *   discard_udp_port = 9;  discard_tcp_port = 9;
  *   chargen_udp_port = 19; chargen_tcp_port = 19;
  *   chargen_rate = 100;    chargen replies per second (0: no limit)
- * The TCP ports are validated now and served once tapird has TCP.
+ * Over TCP: echo sends back what it reads, with flow control (what it
+ * cannot send yet stays unread, so the peer's window closes); discard
+ * reads and drops; chargen fills the send buffer with RFC 864 lines for as
+ * long as the connection lasts.  The TCP services need host API version 2;
+ * with an older tapird they are left off with a notice.
  *
  * UDP services answer forged sources too, so they must not become weapons:
  * no answer to a source port below 1024 (another echo or chargen service
@@ -59,6 +63,9 @@ struct echo {
 	struct tapir_udp *udp[SVC_COUNT];
 	uint64_t *rx[SVC_COUNT];
 	uint64_t *limited;
+	struct tapir_tcp_listener *tcp[SVC_COUNT];
+	uint64_t *tcp_conns;
+	unsigned open_conns; /* connections with a context of ours */
 	unsigned chargen_pos; /* where the next chargen line starts */
 	uint64_t tokens_us;   /* chargen bucket: time's worth of replies */
 	uint64_t last_ms;
@@ -238,6 +245,167 @@ static void on_chargen(void *arg, const struct tapir_udp_meta *m,
 static const tapir_udp_recv_fn handlers[SVC_COUNT] = {on_echo, on_discard,
 						      on_chargen};
 
+/* ---- TCP --------------------------------------------------------------- */
+
+struct tconn {
+	struct echo *e;
+	enum svc svc;
+	unsigned pos; /* chargen: where the next line starts */
+	unsigned col; /* chargen: bytes of the current line already sent */
+	bool peer_done;
+	bool backlog; /* echo: data left unread for want of send room */
+};
+
+static bool has_tcp(const struct tapir_host_api *api)
+{
+	return TAPIR_HOST_HAS(api, tcp_peer);
+}
+
+/* Fill c's send buffer with chargen lines, resuming mid-line. */
+static void chargen_fill(struct tconn *t, struct tapir_tcp *c)
+{
+	const struct tapir_host_api *api = t->e->api;
+	char line[CHARGEN_LINE + 2];
+
+	for (;;) {
+		size_t n, sent;
+
+		for (int i = 0; i < CHARGEN_LINE; i++)
+			line[i] = (char)(32 + (t->pos + (unsigned)i) % 95);
+		line[CHARGEN_LINE] = '\r';
+		line[CHARGEN_LINE + 1] = '\n';
+		n = sizeof(line) - t->col;
+		sent = api->tcp_send(c, line + t->col, n);
+		if (sent < n) {
+			t->col += (unsigned)sent;
+			return; /* full: writable() brings us back */
+		}
+		t->col = 0;
+		t->pos = (t->pos + 1) % 95;
+	}
+}
+
+static void *tcp_accepted(void *arg, struct tapir_tcp *c, enum svc svc)
+{
+	struct echo *e = arg;
+	struct tconn *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->e = e;
+	t->svc = svc;
+	e->open_conns++;
+	++*e->tcp_conns;
+	if (svc == SVC_CHARGEN)
+		chargen_fill(t, c);
+	return t;
+}
+
+static void *tcp_accept_echo(void *arg, struct tapir_tcp *c)
+{
+	return tcp_accepted(arg, c, SVC_ECHO);
+}
+
+static void *tcp_accept_discard(void *arg, struct tapir_tcp *c)
+{
+	return tcp_accepted(arg, c, SVC_DISCARD);
+}
+
+static void *tcp_accept_chargen(void *arg, struct tapir_tcp *c)
+{
+	return tcp_accepted(arg, c, SVC_CHARGEN);
+}
+
+static size_t tcp_recv(void *ctx, struct tapir_tcp *c, const uint8_t *data,
+		       size_t len)
+{
+	struct tconn *t = ctx;
+	size_t sent;
+
+	*t->e->rx[t->svc] += len ? 1 : 0;
+	if (t->svc != SVC_ECHO)
+		return len; /* discard and chargen drop what they read */
+	/* Echo what fits; the rest stays unread until writable(). */
+	sent = t->e->api->tcp_send(c, data, len);
+	t->backlog = sent < len;
+	return sent;
+}
+
+static void tcp_writable(void *ctx, struct tapir_tcp *c)
+{
+	struct tconn *t = ctx;
+
+	if (t->svc == SVC_CHARGEN) {
+		chargen_fill(t, c);
+		return;
+	}
+	t->e->api->tcp_recv_resume(c);
+	/* Everything echoed after the peer finished: finish too. */
+	if (t->peer_done && !t->backlog)
+		t->e->api->tcp_shutdown(c);
+}
+
+static void tcp_peer_closed(void *ctx, struct tapir_tcp *c)
+{
+	struct tconn *t = ctx;
+
+	t->peer_done = true;
+	/* The FIN goes after whatever is still queued, once everything
+	 * read has been echoed. */
+	if (!t->backlog)
+		t->e->api->tcp_shutdown(c);
+}
+
+static void tcp_closed(void *ctx, struct tapir_tcp *c, int err)
+{
+	struct tconn *t = ctx;
+
+	(void)c;
+	(void)err;
+	t->e->open_conns--;
+	free(t);
+}
+
+static const struct tapir_tcp_handlers tcp_handlers[SVC_COUNT] = {
+	[SVC_ECHO] = {tcp_accept_echo, tcp_recv, tcp_writable, tcp_peer_closed,
+		      tcp_closed},
+	[SVC_DISCARD] = {tcp_accept_discard, tcp_recv, tcp_writable,
+			 tcp_peer_closed, tcp_closed},
+	[SVC_CHARGEN] = {tcp_accept_chargen, tcp_recv, tcp_writable,
+			 tcp_peer_closed, tcp_closed},
+};
+
+static void unlisten_all(struct echo *e)
+{
+	for (int i = 0; i < SVC_COUNT; i++) {
+		if (e->tcp[i])
+			e->api->tcp_unlisten(e->tcp[i]);
+		e->tcp[i] = NULL;
+	}
+}
+
+/* Listen on the TCP ports of p; on failure undo and return -1. */
+static int listen_all(struct echo *e, const struct ports *p)
+{
+	if (!has_tcp(e->api))
+		return 0;
+	for (int i = 0; i < SVC_COUNT; i++) {
+		e->tcp[i] = NULL;
+		if (!p->tcp[i])
+			continue;
+		e->tcp[i] = e->api->tcp_listen(e->host, p->tcp[i],
+					       &tcp_handlers[i], e);
+		if (!e->tcp[i]) {
+			e->api->log(e->host, TAPIR_LOG_ERR,
+				    "cannot listen on TCP port %u for %s: %s",
+				    p->tcp[i], svcs[i].name, strerror(errno));
+			unlisten_all(e);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Bind the UDP ports of p into udp[]; on failure unbind what was bound. */
 static int bind_all(struct echo *e, const struct ports *p,
 		    struct tapir_udp *udp[SVC_COUNT])
@@ -269,11 +437,13 @@ static void unbind_all(struct echo *e)
 
 static void note_tcp(struct echo *e)
 {
+	if (has_tcp(e->api))
+		return;
 	for (int i = 0; i < SVC_COUNT; i++)
 		if (e->ports.tcp[i]) {
 			e->api->log(e->host, TAPIR_LOG_NOTICE,
 				    "TCP ports are accepted but not served: "
-				    "this tapird has no TCP yet");
+				    "this tapird has no TCP");
 			return;
 		}
 }
@@ -281,9 +451,11 @@ static void note_tcp(struct echo *e)
 static void log_ports(struct echo *e)
 {
 	e->api->log(e->host, TAPIR_LOG_INFO,
-		    "UDP echo %u, discard %u, chargen %u (0 = off)",
+		    "UDP echo %u, discard %u, chargen %u; TCP echo %u, "
+		    "discard %u, chargen %u (0 = off)",
 		    e->ports.udp[SVC_ECHO], e->ports.udp[SVC_DISCARD],
-		    e->ports.udp[SVC_CHARGEN]);
+		    e->ports.udp[SVC_CHARGEN], e->ports.tcp[SVC_ECHO],
+		    e->ports.tcp[SVC_DISCARD], e->ports.tcp[SVC_CHARGEN]);
 }
 
 static void *echo_init(struct tapir_host *host,
@@ -300,12 +472,18 @@ static void *echo_init(struct tapir_host *host,
 	e->rx[SVC_DISCARD] = api->counter(host, "discard_rx");
 	e->rx[SVC_CHARGEN] = api->counter(host, "chargen_rx");
 	e->limited = api->counter(host, "chargen_rate_limited");
+	e->tcp_conns = api->counter(host, "tcp_connections");
 	e->last_ms = api->now_ms(host);
 	e->tokens_us = 1000000;
 	if (!e->rx[SVC_ECHO] || !e->rx[SVC_DISCARD] || !e->rx[SVC_CHARGEN] ||
-	    !e->limited ||
+	    !e->limited || !e->tcp_conns ||
 	    read_ports(NULL, sec, &e->ports) < 0 ||
 	    bind_all(e, &e->ports, e->udp) < 0) {
+		free(e);
+		return NULL;
+	}
+	if (listen_all(e, &e->ports) < 0) {
+		unbind_all(e);
 		free(e);
 		return NULL;
 	}
@@ -331,6 +509,26 @@ static int echo_reconfigure(void *state, const config_setting_t *sec)
 				    "could not bind the old ports again");
 		return -1;
 	}
+	/* TCP listeners move only when their ports change: connections on
+	 * a port that stays keep running. */
+	for (int i = 0; i < SVC_COUNT; i++) {
+		struct tapir_tcp_listener *l;
+
+		if (!has_tcp(e->api) || p.tcp[i] == e->ports.tcp[i])
+			continue;
+		l = NULL;
+		if (p.tcp[i]) {
+			l = e->api->tcp_listen(e->host, p.tcp[i],
+					       &tcp_handlers[i], e);
+			if (!l)
+				e->api->log(e->host, TAPIR_LOG_ERR,
+					    "cannot listen on TCP port %u: %s",
+					    p.tcp[i], strerror(errno));
+		}
+		if (e->tcp[i])
+			e->api->tcp_unlisten(e->tcp[i]);
+		e->tcp[i] = l;
+	}
 	e->ports = p;
 	log_ports(e);
 	note_tcp(e);
@@ -342,6 +540,7 @@ static void echo_fini(void *state)
 	struct echo *e = state;
 
 	unbind_all(e);
+	unlisten_all(e); /* resets connections; closed() frees each */
 	free(e);
 }
 

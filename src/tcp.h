@@ -1,0 +1,209 @@
+/*
+ * TCP (RFC 9293): connections, listeners and the calls the rest of tapir
+ * makes.  tcp_in.c processes arriving segments, tcp_out.c sends, and
+ * tcp_timer.c runs retransmission, delayed ACK and TIME_WAIT.
+ *
+ * A connection is a struct tcp_conn in the stack's flow table, keyed by its
+ * 4-tuple.  A listener is a struct tcp_listener in the listener table.  The
+ * owner of a connection (a module, through the host API) sees it through a
+ * struct tcp_callbacks: data arrives through recv(), which takes what it
+ * can; the rest stays in the receive buffer, and the window advertised to
+ * the peer is what that buffer has room for.  The owner sends with
+ * tcp_send(), which takes what the send buffer has room for (backpressure),
+ * and hears writable() when room comes back.
+ *
+ * Lifetime: the stack owns every connection.  The owner's handle is valid
+ * from accepted() until it calls tcp_close() or tcp_abort(), or until
+ * closed() is called; after that no callback names the connection again,
+ * though the connection itself may live on (sending what is queued, FIN,
+ * TIME_WAIT) until the stack frees it.
+ */
+#ifndef TAPIR_TCP_H
+#define TAPIR_TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow.h"
+#include "pkt.h"
+#include "tcp_buf.h"
+#include "tcp_opt.h"
+#include "timer.h"
+
+struct stack;
+struct ip4_rx;
+struct tcp_conn;
+
+enum tcp_state {
+	TCP_CLOSED,
+	TCP_LISTEN,
+	TCP_SYN_SENT,
+	TCP_SYN_RECEIVED,
+	TCP_ESTABLISHED,
+	TCP_FIN_WAIT_1,
+	TCP_FIN_WAIT_2,
+	TCP_CLOSE_WAIT,
+	TCP_CLOSING,
+	TCP_LAST_ACK,
+	TCP_TIME_WAIT,
+	TCP_NSTATES
+};
+
+extern const char *const tcp_state_names[TCP_NSTATES];
+
+struct tcp_callbacks {
+	/* A connection to a listener is established.  Return the context
+	 * passed to the other callbacks, or NULL to refuse it (reset). */
+	void *(*accepted)(void *arg, struct tcp_conn *c);
+	/* In-order data: return how many bytes were taken (0..len). */
+	size_t (*recv)(void *ctx, struct tcp_conn *c, const uint8_t *data,
+		       size_t len);
+	/* The send buffer has room again after tcp_send() took less than
+	 * it was offered. */
+	void (*writable)(void *ctx, struct tcp_conn *c);
+	/* The peer sent FIN: no more data will arrive. */
+	void (*peer_closed)(void *ctx, struct tcp_conn *c);
+	/* The connection is gone: 0 after an orderly close, -ECONNRESET,
+	 * -ETIMEDOUT.  The handle is invalid once this returns. */
+	void (*closed)(void *ctx, struct tcp_conn *c, int err);
+};
+
+struct tcp_listener {
+	struct listener l;
+	const struct tcp_callbacks *cb;
+	void *arg;
+	struct tcp_conn *conns; /* accepted or pending, for unlisten */
+	unsigned pending;       /* in SYN_RECEIVED */
+	unsigned count;         /* all of its connections */
+};
+
+struct tcp_conn {
+	struct flow flow;
+	struct stack *s;
+	struct tcp_listener *listener;
+	struct tcp_conn *lnext, **lpprev; /* in the listener's list */
+	const struct tcp_callbacks *cb; /* NULL once the owner let go */
+	void *ctx;
+	uint8_t state;
+	bool dead;     /* destroyed while busy: freed when input unwinds */
+	unsigned busy; /* input is running on it */
+
+	/* What the owner asked for and what happened. */
+	bool fin_queued;   /* send FIN after the queued data */
+	bool fin_sent;     /* the FIN is out (again after a go-back) */
+	uint32_t fin_seq;  /* its sequence number, once first sent */
+	bool fin_acked;
+	bool fin_rcvd;     /* peer's FIN processed */
+	bool ooo_fin;      /* peer's FIN seen beyond a hole */
+	uint32_t ooo_fin_seq;
+	bool nagle;
+	bool want_writable;
+	bool ack_now;      /* send an ACK at the next output */
+	unsigned unacked_segs; /* full segments received since our last ACK */
+	uint16_t rcv_mss;      /* largest segment received: what "full" is */
+
+	/* Negotiated options. */
+	bool ts_ok, sack_ok;
+	uint8_t snd_ws, rcv_ws;
+	uint16_t mss; /* most payload bytes per segment we send */
+	uint32_t ts_recent;
+
+	/* Send sequence space (RFC 9293 3.3.1). */
+	uint32_t iss, snd_una, snd_nxt, snd_max;
+	uint32_t snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
+	/* Receive sequence space. */
+	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge advertised */
+
+	struct bytering snd; /* from SND.UNA on */
+	struct bytering rcv; /* in order, not yet taken by the owner */
+	struct tcp_ooo ooo;
+
+	/* Retransmission (RFC 6298), times in ms. */
+	struct timer rtx;
+	struct timer delack;
+	uint32_t srtt8, rttvar4; /* scaled by 8 and 4; 0: no sample yet */
+	uint32_t rto;
+	unsigned backoff;
+	bool rtt_pending;
+	uint32_t rtt_seq;
+	uint64_t rtt_start;
+	bool persist; /* rtx timer is probing a zero window */
+
+	/* Congestion control (RFC 5681, NewReno RFC 6582). */
+	uint32_t cwnd, ssthresh, recover;
+	unsigned dupacks;
+	bool in_recovery;
+};
+
+/* Stack-wide TCP state, embedded in struct stack. */
+struct tcp_stack {
+	struct flow_table flows;
+	struct listener_table listeners;
+	uint8_t isn_key[16];
+	unsigned count;
+	unsigned by_state[TCP_NSTATES];
+};
+
+/* Limits and timers, part of struct stack_params. */
+struct tcp_params {
+	unsigned max_conns;
+	unsigned syn_backlog;     /* per listener, in SYN_RECEIVED */
+	unsigned sndbuf, rcvbuf;  /* bytes per connection */
+	unsigned ooo_limit;       /* bytes held out of order per connection */
+	unsigned time_wait_ms;
+	unsigned rto_min_ms, rto_max_ms, rto_initial_ms;
+	unsigned max_retries;     /* data retransmissions before giving up */
+	unsigned syn_retries;     /* SYN-ACK retransmissions */
+	unsigned delack_ms;
+};
+
+void tcp_params_default(struct tcp_params *p);
+int tcp_init(struct stack *s);
+void tcp_fini(struct stack *s);
+
+/* Input from ip4_deliver(). */
+void tcp_input(struct stack *s, struct cur seg, const struct ip4_rx *rx);
+
+int tcp_listen(struct stack *s, struct tcp_listener *l, uint16_t port,
+	       const struct tcp_callbacks *cb, void *arg);
+/* Stop listening; every connection it accepted is aborted (reset). */
+void tcp_unlisten(struct stack *s, struct tcp_listener *l);
+
+/* Queue data; returns the bytes taken (the rest did not fit). */
+size_t tcp_send(struct tcp_conn *c, const void *data, size_t len);
+size_t tcp_send_room(const struct tcp_conn *c);
+/* Send FIN once the queued data is out; receiving goes on. */
+void tcp_shutdown(struct tcp_conn *c);
+/* Shutdown, and the owner lets go of c: no more callbacks. */
+void tcp_close(struct tcp_conn *c);
+/* Reset the connection; the owner lets go of c: no more callbacks. */
+void tcp_abort(struct tcp_conn *c);
+/* The owner can take data again: deliver what waits. */
+void tcp_recv_resume(struct tcp_conn *c);
+void tcp_set_nodelay(struct tcp_conn *c, bool on);
+
+/* ---- Internal, between tcp*.c ------------------------------------------ */
+
+void tcp_set_state(struct tcp_conn *c, enum tcp_state st);
+/* End c: unlink it, cancel its timers, tell the owner closed(err) unless
+ * it let go.  Freed at once, or when the input running on it unwinds. */
+void tcp_destroy(struct tcp_conn *c, int err);
+/* Send what the windows allow, and an ACK when one is due. */
+void tcp_output(struct tcp_conn *c);
+/* Send a segment with no data: flags plus options for a SYN. */
+void tcp_send_ctl(struct tcp_conn *c, uint8_t flags, uint32_t seq);
+/* Reset in answer to a segment for no connection (RFC 9293 3.10.7.1). */
+void tcp_send_reset(struct stack *s, const struct ip4_rx *rx,
+		    const struct tcp_hdr *h, size_t seg_len);
+/* Retransmit from SND.UNA (timeout or fast retransmit). */
+void tcp_retransmit(struct tcp_conn *c);
+/* Our advertised window, scaled for the header. */
+uint16_t tcp_rcv_window(struct tcp_conn *c);
+void tcp_timers_init(struct tcp_conn *c);
+void tcp_arm_rtx(struct tcp_conn *c);
+void tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt_ms);
+void tcp_deliver(struct tcp_conn *c);
+void tcp_enter_time_wait(struct tcp_conn *c);
+
+#endif

