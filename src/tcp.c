@@ -71,6 +71,7 @@ static void tcp_release_owner(struct tcp_conn *c)
 {
 	c->cb = NULL;
 	c->ctx = NULL;
+	c->released = true;
 }
 
 void tcp_destroy(struct tcp_conn *c, int err)

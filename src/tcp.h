@@ -14,9 +14,10 @@
  *
  * Lifetime: the stack owns every connection.  The owner's handle is valid
  * from accepted() until it calls tcp_close() or tcp_abort(), or until
- * closed() is called; after that no callback names the connection again,
- * though the connection itself may live on (sending what is queued, FIN,
- * TIME_WAIT) until the stack frees it.
+ * closed() is called (at the latest when the connection enters TIME_WAIT);
+ * after that no callback names the connection again, though the connection
+ * itself may live on (sending what is queued, FIN, TIME_WAIT) until the
+ * stack frees it.  closed() must not call back into the connection.
  */
 #ifndef TAPIR_TCP_H
 #define TAPIR_TCP_H
@@ -93,6 +94,9 @@ struct tcp_conn {
 	bool fin_queued;   /* send FIN after the queued data */
 	bool fin_sent;     /* the FIN is out (again after a go-back) */
 	uint32_t fin_seq;  /* its sequence number, once first sent */
+	bool fin_seq_set;
+	bool released;     /* the owner let go (close/abort/closed) */
+	unsigned probes;   /* zero-window probes without any ACK since */
 	bool fin_acked;
 	bool fin_rcvd;     /* peer's FIN processed */
 	bool ooo_fin;      /* peer's FIN seen beyond a hole */

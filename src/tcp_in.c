@@ -162,6 +162,8 @@ static uint32_t tcp_accept_window(const struct tcp_conn *c)
 /* The FIN has arrived in order: RFC 9293 3.10.7.4, eighth step. */
 static void tcp_fin_in_order(struct tcp_conn *c)
 {
+	bool time_wait = false;
+
 	c->rcv_nxt++;
 	c->fin_rcvd = true;
 	c->ooo_fin = false;
@@ -173,18 +175,21 @@ static void tcp_fin_in_order(struct tcp_conn *c)
 		break;
 	case TCP_FIN_WAIT_1:
 		if (c->fin_acked)
-			tcp_enter_time_wait(c);
+			time_wait = true;
 		else
 			tcp_set_state(c, TCP_CLOSING);
 		break;
 	case TCP_FIN_WAIT_2:
-		tcp_enter_time_wait(c);
+		time_wait = true;
 		break;
 	default:
 		break;
 	}
+	/* The owner hears of the FIN first, then (in TIME_WAIT) closed(). */
 	if (c->cb && c->cb->peer_closed)
 		c->cb->peer_closed(c->ctx, c);
+	if (time_wait && !c->dead)
+		tcp_enter_time_wait(c);
 }
 
 /* Congestion control on an ACK of new data (RFC 5681 3.1, RFC 6582). */
@@ -264,6 +269,7 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 		}
 		return true;
 	}
+	c->probes = 0; /* the peer is alive */
 	/* RFC 5961 5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND,
 	 * SND.MAX]. */
 	if (seq_gt(ack, c->snd_max)) {
@@ -284,7 +290,9 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 		c->snd_una = ack;
 		if (seq_lt(c->snd_nxt, c->snd_una))
 			c->snd_nxt = c->snd_una;
-		if (c->fin_sent && seq_gt(ack, c->fin_seq))
+		/* Our FIN is acknowledged even when a go-back meant to send
+		 * it again (fin_sent cleared). */
+		if (c->fin_seq_set && seq_gt(ack, c->fin_seq))
 			c->fin_acked = true;
 		/* An RTT sample: timestamps, or the one timed segment. */
 		if (c->ts_ok && o->ts_ok && o->tsecr &&
@@ -309,12 +317,21 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 		}
 	} else if (ack == c->snd_una && !len &&
 		   !(h->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) &&
-		   wnd == c->snd_wnd && c->snd_max != c->snd_una) {
+		   wnd == c->snd_wnd && wnd && c->snd_max != c->snd_una) {
+		/* Not at a zero window: those ACKs answer probes. */
 		tcp_dupack(c);
 	}
 	/* Window update (RFC 9293 3.10.7.4, fifth step). */
 	if (seq_lt(c->snd_wl1, h->seq) ||
 	    (c->snd_wl1 == h->seq && seq_leq(c->snd_wl2, ack))) {
+		/* The window reopens while a probe byte is out: send now
+		 * from SND.UNA rather than wait for the probe timer. */
+		if (c->snd_wnd == 0 && wnd && c->snd_nxt - c->snd_una <= 1 &&
+		    c->snd.len) {
+			c->snd_nxt = c->snd_una;
+			c->backoff = 0;
+			timer_cancel(&s->timers, &c->rtx);
+		}
 		c->snd_wnd = wnd;
 		c->snd_wl1 = h->seq;
 		c->snd_wl2 = ack;
@@ -326,8 +343,16 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 	}
 	switch (c->state) {
 	case TCP_FIN_WAIT_1:
-		if (c->fin_acked)
+		if (c->fin_acked) {
 			tcp_set_state(c, TCP_FIN_WAIT_2);
+			/* Nobody owns it any more: do not wait for the peer's
+			 * FIN for ever (Linux's tcp_fin_timeout). */
+			if (c->released) {
+				timer_cancel(&s->timers, &c->rtx);
+				timer_arm(&s->timers, &c->rtx, stack_now(s),
+					  s->p.tcp.time_wait_ms);
+			}
+		}
 		break;
 	case TCP_CLOSING:
 		if (c->fin_acked) {
@@ -355,6 +380,12 @@ static void tcp_data_in(struct tcp_conn *c, uint32_t seq, struct cur data,
 
 	if (c->state != TCP_ESTABLISHED && c->state != TCP_FIN_WAIT_1 &&
 	    c->state != TCP_FIN_WAIT_2) {
+		return;
+	}
+	/* Data for an owner that has closed: RFC 1122 4.2.2.13, reset. */
+	if (c->released && data.len) {
+		tcp_send_ctl(c, TCP_FLAG_RST | TCP_FLAG_ACK, c->snd_nxt);
+		tcp_destroy(c, -ECONNABORTED);
 		return;
 	}
 	if (seq == c->rcv_nxt) {
@@ -417,6 +448,14 @@ static void tcp_input_conn(struct tcp_conn *c, const struct tcp_hdr *h,
 	uint32_t seg_len = (uint32_t)data.len + syn + fin;
 	bool ok;
 
+	/* A retransmitted SYN while our SYN-ACK is unanswered: send it
+	 * again (it lies before RCV.NXT, so the sequence check would drop
+	 * it). */
+	if (c->state == TCP_SYN_RECEIVED && syn && !rst &&
+	    !(h->flags & TCP_FLAG_ACK) && seq == c->irs) {
+		tcp_send_ctl(c, TCP_FLAG_SYN | TCP_FLAG_ACK, c->iss);
+		return;
+	}
 	/* PAWS (RFC 7323 5.3): a timestamp older than the last one seen
 	 * marks an old duplicate. */
 	if (c->ts_ok && o->ts_ok && !rst &&
@@ -432,9 +471,12 @@ static void tcp_input_conn(struct tcp_conn *c, const struct tcp_hdr *h,
 	else
 		ok = wnd && (seq_in_window(seq, c->rcv_nxt, wnd) ||
 			     seq_in_window(seq + seg_len - 1, c->rcv_nxt, wnd));
-	/* A zero window still takes ACKs and RSTs at RCV.NXT. */
+	/* A zero window still takes ACKs and RSTs at RCV.NXT; a probe's
+	 * byte is cut off and answered with our (still zero) window. */
 	if (!ok && !wnd && seq == c->rcv_nxt) {
 		ok = true;
+		if (data.len || fin)
+			c->ack_now = true;
 		data.len = 0;
 		fin = false;
 	}
@@ -508,7 +550,11 @@ static void tcp_input_conn(struct tcp_conn *c, const struct tcp_hdr *h,
 	/* Seventh and eighth: text and FIN. */
 	tcp_data_in(c, seq, data, fin);
 out:
-	if (!c->dead && c->state != TCP_TIME_WAIT)
+	if (!c->dead && c->state == TCP_SYN_RECEIVED && c->ack_now) {
+		/* Our ACK of their SYN is the SYN-ACK. */
+		c->ack_now = false;
+		tcp_send_ctl(c, TCP_FLAG_SYN | TCP_FLAG_ACK, c->iss);
+	} else if (!c->dead && c->state != TCP_TIME_WAIT)
 		tcp_output(c);
 	else if (!c->dead && c->ack_now)
 		tcp_send_ctl(c, TCP_FLAG_ACK, c->snd_nxt);

@@ -186,7 +186,8 @@ void tcp_output(struct tcp_conn *c)
 			len = mss;
 		if (inflight + len > wnd)
 			len = wnd > inflight ? wnd - inflight : 0;
-		fin = c->fin_queued && !c->fin_sent && off + len == queued;
+		fin = c->fin_queued && !c->fin_sent && !c->fin_acked &&
+		      off + len == queued;
 		if (!len && !fin)
 			break;
 		/* Sender silly-window avoidance (RFC 9293 3.8.6.2.1): a
@@ -201,8 +202,10 @@ void tcp_output(struct tcp_conn *c)
 			break;
 		if (!len && fin && inflight + 1 > wnd && wnd)
 			break;
-		if (fin)
+		if (fin) {
 			c->fin_seq = c->snd_nxt + (uint32_t)len;
+			c->fin_seq_set = true;
+		}
 		used = tcp_send_seg(c, c->snd_nxt, len, fin);
 		if (fin)
 			c->fin_sent = true;

@@ -66,19 +66,31 @@ static void tcp_rtx_fire(struct timer *t, void *arg)
 	uint32_t flight;
 
 	(void)t;
-	if (c->state == TCP_TIME_WAIT) {
+	if (c->state == TCP_TIME_WAIT ||
+	    (c->state == TCP_FIN_WAIT_2 && c->released)) {
 		tcp_destroy(c, 0);
 		return;
 	}
-	/* Zero-window probe: one byte beyond the window (RFC 9293 3.8.6.1). */
-	if (c->snd_wnd == 0 && c->snd_nxt == c->snd_una && c->snd.len) {
+	/* Zero-window probe: one byte beyond the window (RFC 9293 3.8.6.1),
+	 * for as long as the peer answers; the probe byte counts as sent,
+	 * so it goes again from SND.UNA each time. */
+	if (c->snd_wnd == 0 && c->snd.len &&
+	    c->snd_nxt - c->snd_una <= 1 && c->state != TCP_SYN_RECEIVED) {
+		if (++c->probes > p->max_retries) {
+			STAT_INC(&c->s->stats, TCP_TIMEOUTS);
+			tcp_send_ctl(c, TCP_FLAG_RST | TCP_FLAG_ACK, c->snd_nxt);
+			tcp_destroy(c, -ETIMEDOUT);
+			return;
+		}
 		STAT_INC(&c->s->stats, TCP_WINDOW_PROBES);
+		c->snd_nxt = c->snd_una;
 		c->snd_wnd = 1; /* let exactly one byte out */
 		c->persist = true;
 		tcp_output(c);
 		c->persist = false;
 		c->snd_wnd = 0;
-		c->backoff++;
+		if (c->backoff < 16)
+			c->backoff++;
 		timer_cancel(&c->s->timers, &c->rtx);
 		tcp_arm_rtx(c);
 		return;
@@ -129,7 +141,15 @@ static void tcp_delack_fire(struct timer *t, void *arg)
 
 void tcp_enter_time_wait(struct tcp_conn *c)
 {
+	const struct tcp_callbacks *cb = c->cb;
+	void *ctx = c->ctx;
+
 	tcp_set_state(c, TCP_TIME_WAIT);
+	/* For the owner the connection is over now; TIME_WAIT is ours. */
+	c->cb = NULL;
+	c->ctx = NULL;
+	if (cb && cb->closed)
+		cb->closed(ctx, c, 0);
 	timer_cancel(&c->s->timers, &c->delack);
 	timer_arm(&c->s->timers, &c->rtx, stack_now(c->s),
 		  c->s->p.tcp.time_wait_ms);
