@@ -492,42 +492,52 @@ static void *echo_init(struct tapir_host *host,
 	return e;
 }
 
-/* New ports all or nothing: release the old ones, bind the new; when that
- * fails, bind the old ones again.  Nothing can arrive in between: tapird
- * runs one event at a time. */
+/* New ports all or nothing.  TCP first: a changed port is listened on
+ * before the old one is let go, so failure leaves everything as it was
+ * (a port moving between two of our services cannot be taken this way and
+ * is refused).  Then UDP: release the old ports, bind the new; when that
+ * fails, bind the old ones again.  Nothing arrives in between: tapird runs
+ * one event at a time. */
 static int echo_reconfigure(void *state, const config_setting_t *sec)
 {
 	struct echo *e = state;
+	struct tapir_tcp_listener *fresh[SVC_COUNT] = {NULL};
 	struct ports p;
 
 	if (read_ports(NULL, sec, &p) < 0)
 		return -1;
+	for (int i = 0; i < SVC_COUNT && has_tcp(e->api); i++) {
+		if (!p.tcp[i] || p.tcp[i] == e->ports.tcp[i])
+			continue;
+		fresh[i] = e->api->tcp_listen(e->host, p.tcp[i],
+					      &tcp_handlers[i], e);
+		if (!fresh[i]) {
+			e->api->log(e->host, TAPIR_LOG_ERR,
+				    "cannot listen on TCP port %u: %s",
+				    p.tcp[i], strerror(errno));
+			for (int j = 0; j < i; j++)
+				if (fresh[j])
+					e->api->tcp_unlisten(fresh[j]);
+			return -1;
+		}
+	}
 	unbind_all(e);
 	if (bind_all(e, &p, e->udp) < 0) {
+		for (int i = 0; i < SVC_COUNT; i++)
+			if (fresh[i])
+				e->api->tcp_unlisten(fresh[i]);
 		if (bind_all(e, &e->ports, e->udp) < 0)
 			e->api->log(e->host, TAPIR_LOG_ERR,
 				    "could not bind the old ports again");
 		return -1;
 	}
-	/* TCP listeners move only when their ports change: connections on
-	 * a port that stays keep running. */
-	for (int i = 0; i < SVC_COUNT; i++) {
-		struct tapir_tcp_listener *l;
-
-		if (!has_tcp(e->api) || p.tcp[i] == e->ports.tcp[i])
+	/* Commit TCP: connections on unchanged ports keep running. */
+	for (int i = 0; i < SVC_COUNT && has_tcp(e->api); i++) {
+		if (p.tcp[i] == e->ports.tcp[i])
 			continue;
-		l = NULL;
-		if (p.tcp[i]) {
-			l = e->api->tcp_listen(e->host, p.tcp[i],
-					       &tcp_handlers[i], e);
-			if (!l)
-				e->api->log(e->host, TAPIR_LOG_ERR,
-					    "cannot listen on TCP port %u: %s",
-					    p.tcp[i], strerror(errno));
-		}
 		if (e->tcp[i])
 			e->api->tcp_unlisten(e->tcp[i]);
-		e->tcp[i] = l;
+		e->tcp[i] = fresh[i];
 	}
 	e->ports = p;
 	log_ports(e);
