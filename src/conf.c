@@ -215,6 +215,21 @@ static void get_int(struct ld *ld, config_setting_t *parent, const char *where,
 	*val = (unsigned)v;
 }
 
+/* An optional boolean; *val untouched when absent or bad. */
+static void get_bool(struct ld *ld, config_setting_t *parent,
+		     const char *where, const char *key, bool *val)
+{
+	config_setting_t *s = config_setting_get_member(parent, key);
+
+	if (!s)
+		return;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		ERR(ld, s, "%s.%s: expected true or false", where, key);
+		return;
+	}
+	*val = config_setting_get_bool(s) != 0;
+}
+
 /* A stable, locally administered unicast MAC derived from the name. */
 static void default_mac(const char *name, uint8_t mac[6])
 {
@@ -329,7 +344,8 @@ static void load_stack(struct ld *ld, config_setting_t *root)
 		"ttl",                 "tcp_max_connections",
 		"tcp_syn_backlog",     "tcp_send_buffer",
 		"tcp_receive_buffer",  "tcp_out_of_order_limit",
-		"tcp_time_wait",       NULL};
+		"tcp_time_wait",       "tcp_syn_cookies",
+		NULL};
 	struct stack_params *p = &ld->c->params;
 	config_setting_t *st = get_group(ld, root, "stack");
 	unsigned v;
@@ -370,6 +386,7 @@ static void load_stack(struct ld *ld, config_setting_t *root)
 	v = p->tcp.time_wait_ms / 1000;
 	get_int(ld, st, "stack", "tcp_time_wait", 1, 240, &v);
 	p->tcp.time_wait_ms = v * 1000;
+	get_bool(ld, st, "stack", "tcp_syn_cookies", &p->tcp.syncookies);
 }
 
 static void load_log(struct ld *ld, config_setting_t *root)

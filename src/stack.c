@@ -78,6 +78,8 @@ void stack_seed(struct stack *s, uint64_t seed)
 		uint64_t a = mix64(&seed), b = mix64(&seed);
 
 		memcpy(s->tcp.isn_key + i, &a, 8);
+		a = mix64(&seed);
+		memcpy(s->tcp.cookie_key + i, &a, 8);
 		if (!s->tcp.count)
 			memcpy(s->tcp.flows.key + i, &b, 8);
 	}

@@ -86,6 +86,9 @@
 	X(TCP_WINDOW_PROBES, "tcp", "window_probes", "")                     \
 	X(TCP_OOO_SEGS, "tcp", "out_of_order_segments", "")                  \
 	X(TCP_TIME_WAIT_REUSED, "tcp", "time_wait_reused", "")               \
+	X(TCP_COOKIES_SENT, "tcp", "syn_cookies_sent", "")                   \
+	X(TCP_COOKIES_OK, "tcp", "syn_cookies_valid", "")                    \
+	X(TCP_COOKIES_BAD, "tcp", "syn_cookies_invalid", "")                 \
 	X(TCP_DROP_BCAST, "tcp", "dropped", "broadcast")                     \
 	X(TCP_DROP_CSUM, "tcp", "dropped", "bad_checksum")                   \
 	X(TCP_DROP_HEADER, "tcp", "dropped", "bad_header")                   \

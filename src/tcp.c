@@ -34,6 +34,7 @@ void tcp_params_default(struct tcp_params *p)
 	p->max_retries = 15;
 	p->syn_retries = 5;
 	p->delack_ms = 40;
+	p->syncookies = true;
 }
 
 int tcp_init(struct stack *s)

@@ -94,6 +94,8 @@ struct tcp_conn {
 	bool fin_queued;   /* send FIN after the queued data */
 	bool fin_sent;     /* the FIN is out (again after a go-back) */
 	uint32_t fin_seq;  /* its sequence number, once first sent */
+	bool cookie_syn;   /* a stateless SYN-ACK: TSval carries cookie_ts */
+	uint8_t cookie_ts; /* its low 6 bits (window scale, SACK) */
 	bool fin_seq_set;
 	bool released;     /* the owner let go (close/abort/closed) */
 	unsigned probes;   /* zero-window probes without any ACK since */
@@ -145,6 +147,8 @@ struct tcp_stack {
 	struct flow_table flows;
 	struct listener_table listeners;
 	uint8_t isn_key[16];
+	uint8_t cookie_key[16];
+	uint64_t cookie_until;    /* ACKs may carry cookies until then (ms) */
 	unsigned count;
 	unsigned by_state[TCP_NSTATES];
 };
@@ -160,6 +164,7 @@ struct tcp_params {
 	unsigned max_retries;     /* data retransmissions before giving up */
 	unsigned syn_retries;     /* SYN-ACK retransmissions */
 	unsigned delack_ms;
+	bool syncookies;          /* answer SYNs statelessly past the backlog */
 };
 
 void tcp_params_default(struct tcp_params *p);

@@ -22,6 +22,7 @@
 #include "tcp.h"
 #include "csum.h"
 #include "stack.h"
+#include "siphash.h"
 #include "tcp_isn.h"
 #include "wire/ip4.h"
 
@@ -47,15 +48,120 @@ static uint32_t tcp_initial_cwnd(uint32_t mss)
 	return 10 * mss < w ? 10 * mss : w;
 }
 
+/* ---- SYN cookies ---------------------------------------------------------
+ *
+ * Past the SYN backlog, a SYN is answered without keeping any state: our
+ * ISN is the cookie (RFC 4987 3.6).  Its top 24 bits are a keyed hash of
+ * the 4-tuple, the peer's ISN and a 64-second time slot; then 5 bits of
+ * the slot and a 3-bit index into a table of MSS values.  When the
+ * handshake's ACK comes back, ACK - 1 is checked against the current and
+ * the previous slot.  Window scale and SACK-permitted fit only where the
+ * peer sent timestamps: in the low 6 bits of our TSval, which the ACK
+ * echoes (Linux's layout: 4 bits of scale, 15 for none, and 1 of SACK).
+ */
+
+#define COOKIE_SLOT_MS 64000u
+static const uint16_t cookie_mss[8] = {88, 536, 1200, 1400, 1440, 1460,
+				       4312, 8960};
+
+static uint32_t cookie_hash(const struct stack *s, const struct flow_key *k,
+			    uint32_t peer_isn, uint32_t slot)
+{
+	uint8_t b[20];
+
+	put_be32(b, k->laddr);
+	put_be32(b + 4, k->raddr);
+	put_be16(b + 8, k->lport);
+	put_be16(b + 10, k->rport);
+	put_be32(b + 12, peer_isn);
+	put_be32(b + 16, slot);
+	return (uint32_t)siphash24(b, sizeof(b), s->tcp.cookie_key);
+}
+
+/* Answer a SYN with a cookie SYN-ACK; nothing is kept. */
+static void tcp_send_cookie(struct stack *s, const struct flow_key *k,
+			    const struct tcp_hdr *h, const struct tcp_opts *o)
+{
+	struct tcp_conn t;
+	uint32_t slot = (uint32_t)(stack_now(s) / COOKIE_SLOT_MS);
+	uint16_t want = o->mss_ok ? o->mss : TCP_DEFAULT_MSS;
+	uint32_t mtu_mss = s->p.mtu - IP4_HLEN - TCP_HLEN;
+	unsigned idx = 0;
+
+	if (want > mtu_mss)
+		want = (uint16_t)mtu_mss;
+	for (unsigned i = 0; i < 8; i++)
+		if (cookie_mss[i] <= want)
+			idx = i;
+	memset(&t, 0, sizeof(t));
+	t.s = s;
+	t.flow.key = *k;
+	t.state = TCP_SYN_RECEIVED;
+	t.mss = cookie_mss[idx];
+	t.rcv_nxt = h->seq + 1;
+	t.rcv_adv = t.rcv_nxt;
+	bytering_init(&t.rcv, s->p.tcp.rcvbuf);
+	t.iss = (cookie_hash(s, k, h->seq, slot) & 0xffffff00u) |
+		(slot & 31) << 3 | idx;
+	if (o->ts_ok) {
+		t.ts_ok = true;
+		t.ts_recent = o->tsval;
+		t.sack_ok = o->sack_perm;
+		if (o->ws_ok) {
+			t.snd_ws = o->ws;
+			t.rcv_ws = tcp_ws_for(s->p.tcp.rcvbuf);
+		}
+		t.cookie_syn = true;
+		t.cookie_ts = (uint8_t)((o->ws_ok ? t.snd_ws : 15) |
+					(o->sack_perm << 4));
+	}
+	STAT_INC(&s->stats, TCP_COOKIES_SENT);
+	s->tcp.cookie_until = stack_now(s) + 2 * COOKIE_SLOT_MS;
+	tcp_send_ctl(&t, TCP_FLAG_SYN | TCP_FLAG_ACK, t.iss);
+}
+
+/* Is this ACK the end of a handshake we answered with a cookie?  On
+ * success fills what the SYN negotiated. */
+static bool tcp_check_cookie(struct stack *s, const struct flow_key *k,
+			     const struct tcp_hdr *h, const struct tcp_opts *o,
+			     uint16_t *mss, int *ts_bits)
+{
+	uint32_t isn = h->ack - 1, now = (uint32_t)(stack_now(s) /
+						     COOKIE_SLOT_MS);
+
+	for (uint32_t back = 0; back < 2; back++) {
+		uint32_t slot = now - back;
+
+		if ((slot & 31) != ((isn >> 3) & 31))
+			continue;
+		if ((cookie_hash(s, k, h->seq - 1, slot) & 0xffffff00u) !=
+		    (isn & 0xffffff00u))
+			continue;
+		*mss = cookie_mss[isn & 7];
+		*ts_bits = o->ts_ok ? (int)(o->tsecr & 0x3f) : -1;
+		return true;
+	}
+	return false;
+}
+
 /* ---- LISTEN: a SYN makes a connection ----------------------------------- */
+
+static void tcp_input_conn(struct tcp_conn *c, const struct tcp_hdr *h,
+			   const struct tcp_opts *o, struct cur data);
 
 static void tcp_input_listen(struct stack *s, const struct ip4_rx *rx,
 			     const struct tcp_hdr *h, const struct tcp_opts *o,
-			     size_t len)
+			     struct cur seg)
 {
+	size_t len = seg.len;
 	struct tcp_listener *l;
 	struct tcp_conn *c;
 	uint32_t mtu_mss = s->p.mtu - IP4_HLEN - TCP_HLEN;
+
+	struct flow_key k = {rx->dst, rx->src, h->dport, h->sport};
+	uint16_t cookie_mss_v = 0;
+	int ts_bits = -1;
+	bool cookie = false;
 
 	l = (struct tcp_listener *)listener_find(&s->tcp.listeners, rx->dst,
 						 h->dport);
@@ -67,18 +173,30 @@ static void tcp_input_listen(struct stack *s, const struct ip4_rx *rx,
 	if (h->flags & TCP_FLAG_RST)
 		return;
 	if (h->flags & TCP_FLAG_ACK) {
-		tcp_send_reset(s, rx, h, len);
-		return;
-	}
-	if (!(h->flags & TCP_FLAG_SYN) || rx->src == 0) {
+		/* The last step of a handshake answered with a cookie? */
+		if (!(h->flags & TCP_FLAG_SYN) &&
+		    stack_now(s) < s->tcp.cookie_until &&
+		    s->tcp.count < s->p.tcp.max_conns) {
+			cookie = tcp_check_cookie(s, &k, h, o, &cookie_mss_v,
+						  &ts_bits);
+			s->stats.v[cookie ? STAT_TCP_COOKIES_OK
+					  : STAT_TCP_COOKIES_BAD]++;
+		}
+		if (!cookie) {
+			tcp_send_reset(s, rx, h, len);
+			return;
+		}
+	} else if (!(h->flags & TCP_FLAG_SYN) || rx->src == 0) {
 		STAT_INC(&s->stats, TCP_DROP_NOT_SYN);
 		return;
-	}
-	if (s->tcp.count >= s->p.tcp.max_conns) {
+	} else if (s->tcp.count >= s->p.tcp.max_conns) {
 		STAT_INC(&s->stats, TCP_DROP_MAX_CONNS);
 		return;
-	}
-	if (l->pending >= s->p.tcp.syn_backlog) {
+	} else if (l->pending >= s->p.tcp.syn_backlog) {
+		if (s->p.tcp.syncookies) {
+			tcp_send_cookie(s, &k, h, o);
+			return;
+		}
 		STAT_INC(&s->stats, TCP_DROP_BACKLOG);
 		return;
 	}
@@ -86,10 +204,7 @@ static void tcp_input_listen(struct stack *s, const struct ip4_rx *rx,
 	if (!c)
 		return;
 	c->s = s;
-	c->flow.key.laddr = rx->dst;
-	c->flow.key.raddr = rx->src;
-	c->flow.key.lport = h->dport;
-	c->flow.key.rport = h->sport;
+	c->flow.key = k;
 	if (flow_insert(&s->tcp.flows, &c->flow) < 0) {
 		free(c);
 		return;
@@ -113,30 +228,56 @@ static void tcp_input_listen(struct stack *s, const struct ip4_rx *rx,
 	tcp_ooo_init(&c->ooo, s->p.tcp.ooo_limit);
 	tcp_timers_init(c);
 	c->nagle = true;
-	c->irs = h->seq;
-	c->rcv_nxt = h->seq + 1;
-	c->rcv_adv = c->rcv_nxt;
-	c->iss = tcp_isn(&c->flow.key, s->tcp.isn_key, stack_now(s) * 1000);
+	if (cookie) {
+		/* Rebuild what the SYN negotiated; the ACK itself then goes
+		 * through the SYN-RECEIVED path like any other. */
+		c->irs = h->seq - 1;
+		c->iss = h->ack - 1;
+		c->mss = cookie_mss_v;
+		c->ts_ok = ts_bits >= 0;
+		c->ts_recent = o->tsval;
+		if (ts_bits >= 0) {
+			c->sack_ok = (ts_bits >> 4) & 1;
+			if ((ts_bits & 15) != 15) {
+				c->snd_ws = (uint8_t)(ts_bits & 15);
+				c->rcv_ws = tcp_ws_for(s->p.tcp.rcvbuf);
+			}
+		}
+		c->snd_wnd = 0; /* set from the ACK */
+	} else {
+		c->irs = h->seq;
+		c->iss = tcp_isn(&c->flow.key, s->tcp.isn_key,
+				 stack_now(s) * 1000);
+		/* Options from the SYN (RFC 7323 2.2, RFC 2018 2). */
+		c->mss = (uint16_t)(o->mss_ok ? o->mss : TCP_DEFAULT_MSS);
+		if (o->ws_ok) {
+			c->snd_ws = o->ws;
+			c->rcv_ws = tcp_ws_for(s->p.tcp.rcvbuf);
+		}
+		c->sack_ok = o->sack_perm;
+		c->ts_ok = o->ts_ok;
+		c->ts_recent = o->tsval;
+		c->snd_wnd = h->win; /* a SYN's window is never scaled */
+	}
+	if (c->mss > mtu_mss)
+		c->mss = (uint16_t)mtu_mss;
+	c->rcv_nxt = c->irs + 1;
+	c->rcv_adv = c->rcv_nxt + (cookie ? tcp_rcv_window(c) : 0);
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss + 1;
 	c->snd_max = c->snd_nxt;
-	/* Options from the SYN (RFC 7323 2.2, RFC 2018 2). */
-	c->mss = (uint16_t)(o->mss_ok ? o->mss : TCP_DEFAULT_MSS);
-	if (c->mss > mtu_mss)
-		c->mss = (uint16_t)mtu_mss;
-	if (o->ws_ok) {
-		c->snd_ws = o->ws;
-		c->rcv_ws = tcp_ws_for(s->p.tcp.rcvbuf);
-	}
-	c->sack_ok = o->sack_perm;
-	c->ts_ok = o->ts_ok;
-	c->ts_recent = o->tsval;
-	c->snd_wnd = h->win; /* a SYN's window is never scaled */
 	c->max_snd_wnd = c->snd_wnd;
-	c->snd_wl1 = h->seq;
+	c->snd_wl1 = c->irs;
 	c->snd_wl2 = c->iss;
 	c->cwnd = tcp_initial_cwnd(c->mss);
 	c->ssthresh = UINT32_MAX;
+	if (cookie) {
+		c->busy++;
+		tcp_input_conn(c, h, o, seg);
+		if (--c->busy == 0 && c->dead)
+			free(c);
+		return;
+	}
 	tcp_send_ctl(c, TCP_FLAG_SYN | TCP_FLAG_ACK, c->iss);
 	tcp_arm_rtx(c);
 }
@@ -607,7 +748,7 @@ void tcp_input(struct stack *s, struct cur seg, const struct ip4_rx *rx)
 		c = NULL;
 	}
 	if (!c) {
-		tcp_input_listen(s, rx, &h, &o, seg.len);
+		tcp_input_listen(s, rx, &h, &o, seg);
 		return;
 	}
 	c->busy++;

@@ -82,6 +82,11 @@ static int tcp_emit(struct tcp_conn *c, uint8_t flags, uint32_t seq,
 	}
 	if (o.ts_ok) {
 		o.tsval = (uint32_t)stack_now(s);
+		/* A SYN cookie's options ride in the low bits, on a value a
+		 * little in the past so later TSvals still only grow. */
+		if (c->cookie_syn && syn)
+			o.tsval = (((o.tsval >> 6) - 1) << 6) |
+				  (uint32_t)c->cookie_ts;
 		o.tsecr = c->ts_recent;
 	}
 	olen = tcp_opts_len(&o, syn);

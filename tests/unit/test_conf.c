@@ -86,7 +86,7 @@ START_TEST(test_full_settings)
 		"  icmp_burst = 1; ttl = 3; tcp_max_connections = 10;\n"
 		"  tcp_syn_backlog = 5; tcp_send_buffer = 8192;\n"
 		"  tcp_receive_buffer = 16384; tcp_out_of_order_limit = 4096;\n"
-		"  tcp_time_wait = 2; };\n"
+		"  tcp_time_wait = 2; tcp_syn_cookies = false; };\n"
 		"log = { level = \"debug\"; };\n"
 		"user = \"nobody\"; group = \"nogroup\";\n",
 		"t.conf", &errs);
@@ -118,6 +118,7 @@ START_TEST(test_full_settings)
 	ck_assert_uint_eq(c->params.tcp.rcvbuf, 16384);
 	ck_assert_uint_eq(c->params.tcp.ooo_limit, 4096);
 	ck_assert_uint_eq(c->params.tcp.time_wait_ms, 2000);
+	ck_assert(!c->params.tcp.syncookies);
 	ck_assert_int_eq(c->log_level, 7);
 	ck_assert_str_eq(c->user, "nobody");
 	ck_assert_str_eq(c->group, "nogroup");

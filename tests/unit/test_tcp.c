@@ -1847,12 +1847,13 @@ START_TEST(test_syn_backlog)
 	struct seg g;
 
 	s->p.tcp.syn_backlog = 2;
+	s->p.tcp.syncookies = false;
 	for (unsigned i = 0; i < 2; i++) {
 		peer_bare(&p[i], (uint16_t)(PPORT + i));
 		syn(s, &p[i], NULL, 0, &g);
 	}
 	ck_assert_uint_eq(L.pending, 2);
-	/* The third: dropped silently. */
+	/* The third: dropped silently (no cookies). */
 	peer_bare(&p[2], PPORT + 2);
 	seg_to(s, PPORT + 2, PORT, SYNF, PEER_ISN, 0, 100, NULL, 0, NULL, 0);
 	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_BACKLOG], 1);
@@ -1866,6 +1867,60 @@ START_TEST(test_syn_backlog)
 	ck_assert_uint_eq(L.pending, 2);
 	ck_assert_uint_eq(s->tcp.count, 3);
 	ck_assert_uint_eq(L.count, 3);
+	finish(s);
+}
+END_TEST
+
+/* Past the backlog, SYNs are answered with cookies: no state is kept until
+ * the ACK proves the peer got our SYN-ACK; MSS, window scale and SACK
+ * survive (the latter two through the timestamps). */
+START_TEST(test_syn_cookies)
+{
+	struct stack *s = new_stack();
+	struct peer p[3];
+	struct seg g;
+	struct tcp_conn *c;
+	uint8_t o[40];
+	unsigned n;
+
+	s->p.tcp.syn_backlog = 1;
+	peer_bare(&p[0], PPORT);
+	syn(s, &p[0], NULL, 0, &g);
+	ck_assert_uint_eq(L.pending, 1);
+	/* The second SYN: a cookie SYN-ACK, and nothing kept. */
+	peer_full(&p[1], PPORT + 1);
+	syn(s, &p[1], o, syn_opts(o, 1460, true, true, p[1].tsval, 7), &g);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_COOKIES_SENT], 1);
+	ck_assert_uint_eq(s->tcp.count, 1);
+	ck_assert(g.o.ts_ok);
+	ck_assert(g.o.sack_perm);
+	ck_assert_uint_eq(g.o.ws, 3);
+	ck_assert_uint_eq(g.o.tsval & 15, 7); /* the peer's scale, kept */
+	/* Its ACK makes the connection, established at once. */
+	n = naccepted;
+	p[1].tsval++;
+	psend(s, &p[1], ACKF, "hi", 2);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_COOKIES_OK], 1);
+	ck_assert_uint_eq(naccepted, n + 1);
+	c = CR[n].c;
+	ck_assert_uint_eq(c->state, TCP_ESTABLISHED);
+	ck_assert_uint_eq(c->mss, 1460);
+	ck_assert_uint_eq(c->snd_ws, 7);
+	ck_assert(c->sack_ok);
+	ck_assert(c->ts_ok);
+	ck_assert_uint_eq(c->snd_wnd, (uint32_t)p[1].win << 7);
+	ck_assert_uint_eq(CR[n].len, 2);
+	ck_assert_mem_eq(CR[n].data, "hi", 2);
+	/* A forged ACK (wrong cookie) gets a reset and makes nothing. */
+	th_frames_clear();
+	peer_bare(&p[2], PPORT + 2);
+	seg_to(s, PPORT + 2, PORT, ACKF, PEER_ISN + 1, 0x12345678, 100, NULL,
+	       0, NULL, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_COOKIES_BAD], 1);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert(g.h.flags & RSTF);
+	ck_assert_uint_eq(s->tcp.count, 2);
 	finish(s);
 }
 END_TEST
@@ -2115,6 +2170,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_malformed_options);
 	tcase_add_test(tc, test_bad_header);
 	tcase_add_test(tc, test_syn_backlog);
+	tcase_add_test(tc, test_syn_cookies);
 	tcase_add_test(tc, test_max_conns);
 	tcase_add_test(tc, test_unlisten_resets);
 	tcase_add_test(tc, test_abort_and_stack_free);
