@@ -345,7 +345,8 @@ static void load_stack(struct ld *ld, config_setting_t *root)
 		"tcp_syn_backlog",     "tcp_send_buffer",
 		"tcp_receive_buffer",  "tcp_out_of_order_limit",
 		"tcp_time_wait",       "tcp_syn_cookies",
-		NULL};
+		"tcp_keepalive_idle",  "tcp_keepalive_interval",
+		"tcp_keepalive_probes", NULL};
 	struct stack_params *p = &ld->c->params;
 	config_setting_t *st = get_group(ld, root, "stack");
 	unsigned v;
@@ -387,6 +388,14 @@ static void load_stack(struct ld *ld, config_setting_t *root)
 	get_int(ld, st, "stack", "tcp_time_wait", 1, 240, &v);
 	p->tcp.time_wait_ms = v * 1000;
 	get_bool(ld, st, "stack", "tcp_syn_cookies", &p->tcp.syncookies);
+	v = p->tcp.keepalive_idle_ms / 1000;
+	get_int(ld, st, "stack", "tcp_keepalive_idle", 1, 86400, &v);
+	p->tcp.keepalive_idle_ms = v * 1000;
+	v = p->tcp.keepalive_intvl_ms / 1000;
+	get_int(ld, st, "stack", "tcp_keepalive_interval", 1, 3600, &v);
+	p->tcp.keepalive_intvl_ms = v * 1000;
+	get_int(ld, st, "stack", "tcp_keepalive_probes", 1, 100,
+		&p->tcp.keepalive_probes);
 }
 
 static void load_log(struct ld *ld, config_setting_t *root)

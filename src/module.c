@@ -349,6 +349,11 @@ static void host_tcp_set_nodelay(struct tapir_tcp *c, bool nodelay)
 	tcp_set_nodelay((struct tcp_conn *)c, nodelay);
 }
 
+static void host_tcp_set_keepalive(struct tapir_tcp *c, bool on)
+{
+	tcp_set_keepalive((struct tcp_conn *)c, on);
+}
+
 static void host_tcp_peer(struct tapir_tcp *c, uint32_t *ip, uint16_t *port)
 {
 	const struct tcp_conn *tc = (const struct tcp_conn *)c;
@@ -383,6 +388,7 @@ static const struct tapir_host_api host_api = {
 	.tcp_recv_resume = host_tcp_recv_resume,
 	.tcp_set_nodelay = host_tcp_set_nodelay,
 	.tcp_peer = host_tcp_peer,
+	.tcp_set_keepalive = host_tcp_set_keepalive,
 };
 
 /* ---- section text, for change detection ------------------------------- */

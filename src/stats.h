@@ -84,6 +84,7 @@
 	X(TCP_TIMEOUTS, "tcp", "timeouts", "")                               \
 	X(TCP_CHALLENGE_ACKS, "tcp", "challenge_acks", "")                   \
 	X(TCP_WINDOW_PROBES, "tcp", "window_probes", "")                     \
+	X(TCP_KEEPALIVE_PROBES, "tcp", "keepalive_probes", "")               \
 	X(TCP_OOO_SEGS, "tcp", "out_of_order_segments", "")                  \
 	X(TCP_TIME_WAIT_REUSED, "tcp", "time_wait_reused", "")               \
 	X(TCP_COOKIES_SENT, "tcp", "syn_cookies_sent", "")                   \

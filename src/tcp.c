@@ -35,6 +35,9 @@ void tcp_params_default(struct tcp_params *p)
 	p->syn_retries = 5;
 	p->delack_ms = 40;
 	p->syncookies = true;
+	p->keepalive_idle_ms = 7200000; /* RFC 1122: no less than 2 hours */
+	p->keepalive_intvl_ms = 75000;
+	p->keepalive_probes = 9;
 }
 
 int tcp_init(struct stack *s)
@@ -97,6 +100,7 @@ void tcp_destroy(struct tcp_conn *c, int err)
 	}
 	timer_cancel(&s->timers, &c->rtx);
 	timer_cancel(&s->timers, &c->delack);
+	timer_cancel(&s->timers, &c->keepalive);
 	bytering_fini(&c->snd);
 	bytering_fini(&c->rcv);
 	tcp_ooo_fini(&c->ooo);
@@ -197,6 +201,16 @@ void tcp_set_nodelay(struct tcp_conn *c, bool on)
 	c->nagle = !on;
 	if (on)
 		tcp_output(c);
+}
+
+void tcp_set_keepalive(struct tcp_conn *c, bool on)
+{
+	c->ka_on = on;
+	c->ka_sent = 0;
+	if (on)
+		tcp_keepalive_touch(c);
+	else
+		timer_cancel(&c->s->timers, &c->keepalive);
 }
 
 void tcp_deliver(struct tcp_conn *c)

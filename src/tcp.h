@@ -128,6 +128,9 @@ struct tcp_conn {
 	/* Retransmission (RFC 6298), times in ms. */
 	struct timer rtx;
 	struct timer delack;
+	struct timer keepalive;
+	bool ka_on;
+	unsigned ka_sent; /* probes unanswered */
 	uint32_t srtt8, rttvar4; /* scaled by 8 and 4; 0: no sample yet */
 	uint32_t rto;
 	unsigned backoff;
@@ -165,6 +168,9 @@ struct tcp_params {
 	unsigned syn_retries;     /* SYN-ACK retransmissions */
 	unsigned delack_ms;
 	bool syncookies;          /* answer SYNs statelessly past the backlog */
+	unsigned keepalive_idle_ms;  /* quiet time before the first probe */
+	unsigned keepalive_intvl_ms; /* between unanswered probes */
+	unsigned keepalive_probes;   /* unanswered probes before a reset */
 };
 
 void tcp_params_default(struct tcp_params *p);
@@ -191,6 +197,8 @@ void tcp_abort(struct tcp_conn *c);
 /* The owner can take data again: deliver what waits. */
 void tcp_recv_resume(struct tcp_conn *c);
 void tcp_set_nodelay(struct tcp_conn *c, bool on);
+/* Keepalive probes (RFC 1122 4.2.3.6), off by default. */
+void tcp_set_keepalive(struct tcp_conn *c, bool on);
 
 /* ---- Internal, between tcp*.c ------------------------------------------ */
 
@@ -214,5 +222,7 @@ void tcp_arm_rtx(struct tcp_conn *c);
 void tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt_ms);
 void tcp_deliver(struct tcp_conn *c);
 void tcp_enter_time_wait(struct tcp_conn *c);
+/* Something arrived: restart the keepalive clock. */
+void tcp_keepalive_touch(struct tcp_conn *c);
 
 #endif

@@ -651,6 +651,9 @@ static void tcp_input_conn(struct tcp_conn *c, const struct tcp_hdr *h,
 	if (c->ts_ok && o->ts_ok && seq_leq(seq, c->rcv_nxt))
 		c->ts_recent = o->tsval;
 
+	/* An acceptable segment: the peer is alive. */
+	tcp_keepalive_touch(c);
+
 	/* Second: RST (RFC 5961 3.2). */
 	if (rst) {
 		STAT_INC(&s->stats, TCP_RST_RX);

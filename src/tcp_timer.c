@@ -10,11 +10,13 @@
 
 static void tcp_rtx_fire(struct timer *t, void *arg);
 static void tcp_delack_fire(struct timer *t, void *arg);
+static void tcp_keepalive_fire(struct timer *t, void *arg);
 
 void tcp_timers_init(struct tcp_conn *c)
 {
 	timer_init(&c->rtx, tcp_rtx_fire, c);
 	timer_init(&c->delack, tcp_delack_fire, c);
+	timer_init(&c->keepalive, tcp_keepalive_fire, c);
 	c->rto = c->s->p.tcp.rto_initial_ms;
 }
 
@@ -139,12 +141,46 @@ static void tcp_delack_fire(struct timer *t, void *arg)
 	tcp_output(c);
 }
 
+void tcp_keepalive_touch(struct tcp_conn *c)
+{
+	if (!c->ka_on)
+		return;
+	c->ka_sent = 0;
+	timer_arm(&c->s->timers, &c->keepalive, stack_now(c->s),
+		  c->s->p.tcp.keepalive_idle_ms);
+}
+
+/* RFC 1122 4.2.3.6: after an idle time, an ACK for a byte the peer has
+ * already acknowledged (SEG.SEQ = SND.UNA - 1) makes a live peer answer;
+ * after keepalive_probes unanswered ones the connection is reset. */
+static void tcp_keepalive_fire(struct timer *t, void *arg)
+{
+	struct tcp_conn *c = arg;
+	const struct tcp_params *p = &c->s->p.tcp;
+
+	(void)t;
+	if (c->state != TCP_ESTABLISHED && c->state != TCP_CLOSE_WAIT)
+		return;
+	if (c->ka_sent >= p->keepalive_probes) {
+		STAT_INC(&c->s->stats, TCP_TIMEOUTS);
+		tcp_send_ctl(c, TCP_FLAG_RST | TCP_FLAG_ACK, c->snd_nxt);
+		tcp_destroy(c, -ETIMEDOUT);
+		return;
+	}
+	c->ka_sent++;
+	STAT_INC(&c->s->stats, TCP_KEEPALIVE_PROBES);
+	tcp_send_ctl(c, TCP_FLAG_ACK, c->snd_una - 1);
+	timer_arm(&c->s->timers, &c->keepalive, stack_now(c->s),
+		  p->keepalive_intvl_ms);
+}
+
 void tcp_enter_time_wait(struct tcp_conn *c)
 {
 	const struct tcp_callbacks *cb = c->cb;
 	void *ctx = c->ctx;
 
 	tcp_set_state(c, TCP_TIME_WAIT);
+	timer_cancel(&c->s->timers, &c->keepalive);
 	/* For the owner the connection is over now; TIME_WAIT is ours. */
 	c->cb = NULL;
 	c->ctx = NULL;

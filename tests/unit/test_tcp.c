@@ -1925,6 +1925,58 @@ START_TEST(test_syn_cookies)
 }
 END_TEST
 
+/* Keepalive (RFC 1122 4.2.3.6): off by default; on, a quiet connection is
+ * probed with SEG.SEQ = SND.UNA - 1; an answer keeps it, silence for
+ * keepalive_probes probes resets it. */
+START_TEST(test_keepalive)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+
+	s->p.tcp.keepalive_idle_ms = 10000;
+	s->p.tcp.keepalive_intvl_ms = 1000;
+	s->p.tcp.keepalive_probes = 3;
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1460);
+	th_frames_clear();
+	/* Off: an hour of silence sends nothing. */
+	th_advance(s, 3600000);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	th_learn(s, th_peer_mac, TH_PEER_IP); /* its ARP entry expired */
+	th_frames_clear();
+	tcp_set_keepalive(c, true);
+	th_advance(s, 9996);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	th_advance(s, 4);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.flags, ACKF);
+	ck_assert_uint_eq(g.h.seq, p.ack - 1);
+	ck_assert_uint_eq(g.data.len, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_KEEPALIVE_PROBES], 1);
+	th_frames_clear();
+	/* The peer answers: quiet again for the idle time. */
+	p.tsval++;
+	psend(s, &p, ACKF, NULL, 0);
+	th_advance(s, 9996);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	/* Now it stays silent: 3 probes a second apart, then a reset. */
+	th_advance(s, 4 + 2000);
+	ck_assert_uint_eq(th_frame_count(), 3);
+	ck_assert_uint_eq(CR[0].closed, 0);
+	th_frames_clear();
+	th_advance(s, 1000);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert(g.h.flags & RSTF);
+	ck_assert_uint_eq(CR[0].closed, 1);
+	ck_assert_int_eq(CR[0].err, -ETIMEDOUT);
+	finish(s);
+}
+END_TEST
+
 START_TEST(test_max_conns)
 {
 	struct stack *s = new_stack();
@@ -2171,6 +2223,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_bad_header);
 	tcase_add_test(tc, test_syn_backlog);
 	tcase_add_test(tc, test_syn_cookies);
+	tcase_add_test(tc, test_keepalive);
 	tcase_add_test(tc, test_max_conns);
 	tcase_add_test(tc, test_unlisten_resets);
 	tcase_add_test(tc, test_abort_and_stack_free);

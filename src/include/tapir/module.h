@@ -173,6 +173,9 @@ struct tapir_host_api {
 	void (*tcp_set_nodelay)(struct tapir_tcp *c, bool nodelay);
 	/* The peer's address and port (host order). */
 	void (*tcp_peer)(struct tapir_tcp *c, uint32_t *ip, uint16_t *port);
+	/* Keepalive probes after stack.tcp_keepalive_idle of silence (off by
+	 * default); a peer that stops answering is reset, closed(-ETIMEDOUT). */
+	void (*tcp_set_keepalive)(struct tapir_tcp *c, bool on);
 
 	/* Appended by later versions.  Check TAPIR_HOST_HAS() before use. */
 };
