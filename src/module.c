@@ -48,8 +48,9 @@ struct tapir_timer {
 struct tapir_tcp_listener {
 	struct tcp_listener tl;
 	struct tapir_host *h;
-	const struct tapir_tcp_handlers *cb; /* NULL once the module is gone */
+	const struct tapir_tcp_handlers *cb;
 	void *arg;
+	bool gone; /* the module is gone: call nothing */
 	struct tapir_tcp_listener *next;
 };
 
@@ -71,6 +72,7 @@ struct tapir_host {
 	struct tapir_udp *udps;
 	struct tapir_timer *timers;
 	struct tapir_tcp_listener *listeners;
+	struct tapir_tcp_listener *group; /* owns its tcp_connect()s */
 	struct mod_counter *counters;
 };
 
@@ -221,6 +223,11 @@ static const struct tapir_tcp_handlers *tcp_handlers(struct tcp_conn *c)
 	if (!c->listener)
 		return NULL;
 	wl = (struct tapir_tcp_listener *)(void *)c->listener;
+	if (wl->gone)
+		return NULL;
+	/* An active open carries its own handlers. */
+	if (c->owner_data)
+		return c->owner_data;
 	return wl->cb;
 }
 
@@ -228,7 +235,7 @@ static void *tcp_adapt_accepted(void *arg, struct tcp_conn *c)
 {
 	struct tapir_tcp_listener *wl = arg;
 
-	if (!wl->cb || !wl->cb->accepted)
+	if (wl->gone || !wl->cb || !wl->cb->accepted)
 		return NULL;
 	return wl->cb->accepted(wl->arg, (struct tapir_tcp *)c);
 }
@@ -267,13 +274,49 @@ static void tcp_adapt_closed(void *ctx, struct tcp_conn *c, int err)
 		cb->closed(ctx, (struct tapir_tcp *)c, err);
 }
 
+static void tcp_adapt_connected(void *ctx, struct tcp_conn *c)
+{
+	const struct tapir_tcp_handlers *cb = tcp_handlers(c);
+
+	if (cb && cb->connected)
+		cb->connected(ctx, (struct tapir_tcp *)c);
+}
+
 static const struct tcp_callbacks tcp_adapters = {
 	.accepted = tcp_adapt_accepted,
 	.recv = tcp_adapt_recv,
 	.writable = tcp_adapt_writable,
 	.peer_closed = tcp_adapt_peer_closed,
 	.closed = tcp_adapt_closed,
+	.connected = tcp_adapt_connected,
 };
+
+static struct tapir_tcp *host_tcp_connect(struct tapir_host *h, uint32_t ip,
+					  uint16_t port,
+					  const struct tapir_tcp_handlers *cb,
+					  void *ctx)
+{
+	struct tcp_conn *c;
+	int err;
+
+	if (!h->group) {
+		h->group = calloc(1, sizeof(*h->group));
+		if (!h->group) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		tcp_group_init(&h->group->tl);
+		h->group->h = h;
+	}
+	c = tcp_connect(h->set->stack, &h->group->tl, ip, port, &tcp_adapters,
+			ctx, &err);
+	if (!c) {
+		errno = -err;
+		return NULL;
+	}
+	c->owner_data = cb;
+	return (struct tapir_tcp *)c;
+}
 
 static struct tapir_tcp_listener *
 host_tcp_listen(struct tapir_host *h, uint16_t port,
@@ -389,6 +432,7 @@ static const struct tapir_host_api host_api = {
 	.tcp_set_nodelay = host_tcp_set_nodelay,
 	.tcp_peer = host_tcp_peer,
 	.tcp_set_keepalive = host_tcp_set_keepalive,
+	.tcp_connect = host_tcp_connect,
 };
 
 /* ---- section text, for change detection ------------------------------- */
@@ -612,11 +656,17 @@ static void host_stop(struct tapir_host *h)
 	h->state = NULL;
 	while (h->udps)
 		host_udp_unbind(h->udps);
-	/* Listeners the module forgot: reset their connections without
+	/* Listeners and connections the module forgot: reset them without
 	 * calling back into a module that is gone. */
 	while (h->listeners) {
-		h->listeners->cb = NULL;
+		h->listeners->gone = true;
 		host_tcp_unlisten(h->listeners);
+	}
+	if (h->group) {
+		h->group->gone = true;
+		tcp_unlisten(h->set->stack, &h->group->tl);
+		free(h->group);
+		h->group = NULL;
 	}
 	while (h->timers)
 		host_timer_free(h->timers);

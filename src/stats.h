@@ -76,6 +76,7 @@
 	X(TCP_RX, "tcp", "segments_rx", "")                                  \
 	X(TCP_TX, "tcp", "segments_tx", "")                                  \
 	X(TCP_PASSIVE_OPENS, "tcp", "passive_opens", "")                     \
+	X(TCP_ACTIVE_OPENS, "tcp", "active_opens", "")                       \
 	X(TCP_RST_RX, "tcp", "resets_rx", "")                                \
 	X(TCP_RST_TX, "tcp", "resets_tx", "")                                \
 	X(TCP_RETRANSMITS, "tcp", "retransmits", "")                         \

@@ -122,9 +122,15 @@ int tcp_listen(struct stack *s, struct tcp_listener *l, uint16_t port,
 	return listener_add(&s->tcp.listeners, &l->l);
 }
 
+void tcp_group_init(struct tcp_listener *group)
+{
+	memset(group, 0, sizeof(*group));
+}
+
 void tcp_unlisten(struct stack *s, struct tcp_listener *l)
 {
-	listener_remove(&s->tcp.listeners, &l->l);
+	if (l->l.port)
+		listener_remove(&s->tcp.listeners, &l->l);
 	/* Every connection is reset; its owner hears closed(). */
 	while (l->conns) {
 		struct tcp_conn *c = l->conns;
@@ -139,7 +145,8 @@ size_t tcp_send_room(const struct tcp_conn *c)
 {
 	if (c->fin_queued || (c->state != TCP_ESTABLISHED &&
 			      c->state != TCP_CLOSE_WAIT &&
-			      c->state != TCP_SYN_RECEIVED))
+			      c->state != TCP_SYN_RECEIVED &&
+			      c->state != TCP_SYN_SENT))
 		return 0;
 	return bytering_room(&c->snd);
 }

@@ -66,8 +66,11 @@ struct tcp_callbacks {
 	/* The peer sent FIN: no more data will arrive. */
 	void (*peer_closed)(void *ctx, struct tcp_conn *c);
 	/* The connection is gone: 0 after an orderly close, -ECONNRESET,
-	 * -ETIMEDOUT.  The handle is invalid once this returns. */
+	 * -ETIMEDOUT, -ECONNREFUSED.  The handle is invalid once this
+	 * returns. */
 	void (*closed)(void *ctx, struct tcp_conn *c, int err);
+	/* An active open (tcp_connect) is established. */
+	void (*connected)(void *ctx, struct tcp_conn *c);
 };
 
 struct tcp_listener {
@@ -82,7 +85,8 @@ struct tcp_listener {
 struct tcp_conn {
 	struct flow flow;
 	struct stack *s;
-	struct tcp_listener *listener;
+	struct tcp_listener *listener; /* or the owner's group (connect) */
+	const void *owner_data; /* for the owner's use (the host API) */
 	struct tcp_conn *lnext, **lpprev; /* in the listener's list */
 	const struct tcp_callbacks *cb; /* NULL once the owner let go */
 	void *ctx;
@@ -184,6 +188,20 @@ int tcp_listen(struct stack *s, struct tcp_listener *l, uint16_t port,
 	       const struct tcp_callbacks *cb, void *arg);
 /* Stop listening; every connection it accepted is aborted (reset). */
 void tcp_unlisten(struct stack *s, struct tcp_listener *l);
+
+/* Active open to raddr:rport from our address and an ephemeral port.
+ * group (a tcp_listener set up with tcp_group_init, never listening)
+ * collects the connection for tcp_unlisten.  The callbacks run with ctx;
+ * connected() when the handshake completes, closed(-ECONNREFUSED) on a
+ * reset, closed(-ETIMEDOUT) when the SYN is never answered.  NULL with
+ * -errno in *err: -ENOBUFS at the connection limit or with no free port,
+ * -EHOSTUNREACH off-link without a gateway, -EINVAL for address 0. */
+struct tcp_conn *tcp_connect(struct stack *s, struct tcp_listener *group,
+			     uint32_t raddr, uint16_t rport,
+			     const struct tcp_callbacks *cb, void *ctx,
+			     int *err);
+/* A listener structure used only to own active connections. */
+void tcp_group_init(struct tcp_listener *group);
 
 /* Queue data; returns the bytes taken (the rest did not fit). */
 size_t tcp_send(struct tcp_conn *c, const void *data, size_t len);

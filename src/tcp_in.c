@@ -144,6 +144,156 @@ static bool tcp_check_cookie(struct stack *s, const struct flow_key *k,
 	return false;
 }
 
+/* ---- Making connections -------------------------------------------------- */
+
+/* A new connection for k, in the table and on owner's list, in CLOSED with
+ * its buffers and timers ready.  NULL when memory runs out or k is taken. */
+static struct tcp_conn *tcp_conn_new(struct stack *s, const struct flow_key *k,
+				     struct tcp_listener *owner)
+{
+	struct tcp_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->s = s;
+	c->flow.key = *k;
+	if (flow_insert(&s->tcp.flows, &c->flow) < 0) {
+		free(c);
+		return NULL;
+	}
+	s->tcp.count++;
+	s->tcp.by_state[TCP_CLOSED]++;
+	c->state = TCP_CLOSED;
+	c->listener = owner;
+	c->lnext = owner->conns;
+	if (c->lnext)
+		c->lnext->lpprev = &c->lnext;
+	c->lpprev = &owner->conns;
+	owner->conns = c;
+	owner->count++;
+	bytering_init(&c->snd, s->p.tcp.sndbuf);
+	bytering_init(&c->rcv, s->p.tcp.rcvbuf);
+	tcp_ooo_init(&c->ooo, s->p.tcp.ooo_limit);
+	tcp_timers_init(c);
+	c->nagle = true;
+	return c;
+}
+
+struct tcp_conn *tcp_connect(struct stack *s, struct tcp_listener *group,
+			     uint32_t raddr, uint16_t rport,
+			     const struct tcp_callbacks *cb, void *ctx,
+			     int *err)
+{
+	uint32_t mask = ip4_mask(s->p.prefix);
+	struct flow_key k = {s->p.addr, raddr, 0, rport};
+	uint32_t r = tcp_isn(&k, s->tcp.isn_key, stack_now(s) * 1000);
+	struct tcp_conn *c = NULL;
+
+	*err = 0;
+	if (!raddr || !rport || !s->p.addr) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	if ((raddr & mask) != (s->p.addr & mask) && !s->p.gateway) {
+		*err = -EHOSTUNREACH;
+		return NULL;
+	}
+	if (s->tcp.count >= s->p.tcp.max_conns) {
+		*err = -ENOBUFS;
+		return NULL;
+	}
+	/* An ephemeral port (RFC 6056): from a keyed starting point, the
+	 * first free one in 49152..65535. */
+	for (uint32_t i = 0; i < 16384 && !c; i++) {
+		k.lport = (uint16_t)(49152 + (r + i) % 16384);
+		if (!flow_lookup(&s->tcp.flows, &k))
+			c = tcp_conn_new(s, &k, group);
+	}
+	if (!c) {
+		*err = -ENOBUFS;
+		return NULL;
+	}
+	c->cb = cb;
+	c->ctx = ctx;
+	c->iss = tcp_isn(&k, s->tcp.isn_key, stack_now(s) * 1000);
+	c->snd_una = c->iss;
+	c->snd_nxt = c->iss + 1;
+	c->snd_max = c->snd_nxt;
+	c->mss = (uint16_t)(s->p.mtu - IP4_HLEN - TCP_HLEN);
+	c->rcv_ws = tcp_ws_for(s->p.tcp.rcvbuf);
+	c->cwnd = tcp_initial_cwnd(c->mss);
+	c->ssthresh = UINT32_MAX;
+	tcp_set_state(c, TCP_SYN_SENT);
+	STAT_INC(&s->stats, TCP_ACTIVE_OPENS);
+	tcp_send_ctl(c, TCP_FLAG_SYN, c->iss);
+	tcp_arm_rtx(c);
+	return c;
+}
+
+/* SYN-SENT (RFC 9293 3.10.7.3). */
+static void tcp_input_syn_sent(struct tcp_conn *c, const struct tcp_hdr *h,
+			       const struct tcp_opts *o)
+{
+	struct stack *s = c->s;
+	bool ack = h->flags & TCP_FLAG_ACK;
+	uint32_t mtu_mss = s->p.mtu - IP4_HLEN - TCP_HLEN;
+
+	/* First: the ACK must be for our SYN. */
+	if (ack && (seq_leq(h->ack, c->iss) || seq_gt(h->ack, c->snd_nxt))) {
+		if (!(h->flags & TCP_FLAG_RST))
+			tcp_send_ctl(c, TCP_FLAG_RST, h->ack);
+		return;
+	}
+	/* Second: a reset with an acceptable ACK refuses us. */
+	if (h->flags & TCP_FLAG_RST) {
+		if (ack) {
+			STAT_INC(&s->stats, TCP_RST_RX);
+			tcp_destroy(c, -ECONNREFUSED);
+		}
+		return;
+	}
+	/* Fourth: the SYN. */
+	if (!(h->flags & TCP_FLAG_SYN))
+		return;
+	c->irs = h->seq;
+	c->rcv_nxt = h->seq + 1;
+	c->rcv_adv = c->rcv_nxt;
+	if (o->mss_ok && o->mss < c->mss)
+		c->mss = o->mss;
+	else if (!o->mss_ok)
+		c->mss = TCP_DEFAULT_MSS;
+	if (c->mss > mtu_mss)
+		c->mss = (uint16_t)mtu_mss;
+	if (o->ws_ok) {
+		c->snd_ws = o->ws;
+	} else {
+		c->rcv_ws = 0; /* scaling needs both sides */
+		c->snd_ws = 0;
+	}
+	c->sack_ok = o->sack_perm;
+	c->ts_ok = o->ts_ok;
+	c->ts_recent = o->tsval;
+	c->cwnd = tcp_initial_cwnd(c->mss);
+	c->snd_wnd = h->win; /* never scaled on a SYN */
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = h->seq;
+	c->snd_wl2 = h->ack;
+	if (!ack) {
+		/* Simultaneous open: our SYN and theirs crossed. */
+		tcp_set_state(c, TCP_SYN_RECEIVED);
+		tcp_send_ctl(c, TCP_FLAG_SYN | TCP_FLAG_ACK, c->iss);
+		return;
+	}
+	c->snd_una = h->ack;
+	c->backoff = 0;
+	timer_cancel(&s->timers, &c->rtx);
+	tcp_set_state(c, TCP_ESTABLISHED);
+	c->ack_now = true;
+	tcp_output(c); /* the ACK, with any data queued meanwhile */
+	if (c->cb && c->cb->connected)
+		c->cb->connected(c->ctx, c);
+}
+
 /* ---- LISTEN: a SYN makes a connection ----------------------------------- */
 
 static void tcp_input_conn(struct tcp_conn *c, const struct tcp_hdr *h,
@@ -200,34 +350,12 @@ static void tcp_input_listen(struct stack *s, const struct ip4_rx *rx,
 		STAT_INC(&s->stats, TCP_DROP_BACKLOG);
 		return;
 	}
-	c = calloc(1, sizeof(*c));
+	c = tcp_conn_new(s, &k, l);
 	if (!c)
 		return;
-	c->s = s;
-	c->flow.key = k;
-	if (flow_insert(&s->tcp.flows, &c->flow) < 0) {
-		free(c);
-		return;
-	}
-	s->tcp.count++;
-	s->tcp.by_state[TCP_CLOSED]++;
-	c->state = TCP_CLOSED;
-	c->listener = l;
-	c->lnext = l->conns;
-	if (c->lnext)
-		c->lnext->lpprev = &c->lnext;
-	c->lpprev = &l->conns;
-	l->conns = c;
-	l->count++;
 	tcp_set_state(c, TCP_SYN_RECEIVED);
 	l->pending++;
 	STAT_INC(&s->stats, TCP_PASSIVE_OPENS);
-
-	bytering_init(&c->snd, s->p.tcp.sndbuf);
-	bytering_init(&c->rcv, s->p.tcp.rcvbuf);
-	tcp_ooo_init(&c->ooo, s->p.tcp.ooo_limit);
-	tcp_timers_init(c);
-	c->nagle = true;
 	if (cookie) {
 		/* Rebuild what the SYN negotiated; the ACK itself then goes
 		 * through the SYN-RECEIVED path like any other. */
@@ -398,7 +526,13 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 		c->snd_wl2 = ack;
 		c->backoff = 0;
 		timer_cancel(&s->timers, &c->rtx);
-		if (c->listener && c->listener->cb->accepted) {
+		if (c->cb && c->cb->connected) {
+			/* Simultaneous open: ours from tcp_connect(). */
+			c->cb->connected(c->ctx, c);
+			if (c->dead)
+				return false;
+		} else if (c->listener && c->listener->cb &&
+			   c->listener->cb->accepted) {
 			c->cb = c->listener->cb;
 			c->ctx = c->cb->accepted(c->listener->arg, c);
 			if (c->dead)
@@ -755,7 +889,10 @@ void tcp_input(struct stack *s, struct cur seg, const struct ip4_rx *rx)
 		return;
 	}
 	c->busy++;
-	tcp_input_conn(c, &h, &o, seg);
+	if (c->state == TCP_SYN_SENT)
+		tcp_input_syn_sent(c, &h, &o);
+	else
+		tcp_input_conn(c, &h, &o, seg);
 	if (--c->busy == 0 && c->dead)
 		free(c);
 }

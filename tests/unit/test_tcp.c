@@ -1977,6 +1977,96 @@ START_TEST(test_keepalive)
 }
 END_TEST
 
+/* Active open (RFC 9293 3.10.7.3): SYN with our options, the SYN-ACK
+ * completes it, connected() runs, data flows; a reset refuses it; an
+ * unanswered SYN times out. */
+static unsigned nconnected;
+static void on_connected(void *ctx, struct tcp_conn *c)
+{
+	(void)ctx;
+	(void)c;
+	nconnected++;
+}
+
+START_TEST(test_active_open)
+{
+	struct stack *s = new_stack();
+	static struct tcp_callbacks cb;
+	struct tcp_listener group;
+	struct seg g;
+	struct tcp_conn *c;
+	uint8_t o[40];
+	size_t olen;
+	int err;
+
+	cb = *L.cb;
+	cb.connected = on_connected;
+	tcp_group_init(&group);
+	nconnected = 0;
+	th_frames_clear();
+	c = tcp_connect(s, &group, TH_PEER_IP, 8080, &cb, &CR[0], &err);
+	ck_assert_ptr_nonnull(c);
+	CR[0].c = c;
+	ck_assert_uint_eq(c->state, TCP_SYN_SENT);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_ACTIVE_OPENS], 1);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.flags, SYNF);
+	ck_assert_uint_eq(g.h.dport, 8080);
+	ck_assert_uint_ge(g.h.sport, 49152);
+	ck_assert(g.o.mss_ok && g.o.ws_ok && g.o.sack_perm && g.o.ts_ok);
+	/* Data queued before the handshake completes waits for it. */
+	ck_assert_uint_eq(tcp_send(c, "GET", 3), 3);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	th_frames_clear();
+	/* SYN-ACK with MSS 1000 and no other options. */
+	olen = 0;
+	o[olen++] = TCP_OPT_MSS;
+	o[olen++] = TCP_OLEN_MSS;
+	put_be16(o + olen, 1000);
+	olen += 2;
+	seg_to(s, 8080, g.h.sport, SYNF | ACKF, 5000, g.h.seq + 1, 8000, o,
+	       olen, NULL, 0);
+	ck_assert_uint_eq(c->state, TCP_ESTABLISHED);
+	ck_assert_uint_eq(nconnected, 1);
+	ck_assert_uint_eq(c->mss, 1000);
+	ck_assert(!c->ts_ok && !c->sack_ok);
+	ck_assert_uint_eq(c->rcv_ws, 0); /* no scaling without both */
+	/* The ACK that completes it carries the queued data. */
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert(g.h.flags & ACKF);
+	ck_assert_uint_eq(g.h.ack, 5001);
+	ck_assert_uint_eq(g.data.len, 3);
+	ck_assert_mem_eq(g.data.p, "GET", 3);
+	tcp_abort(c);
+	/* Refused: RST|ACK for our SYN. */
+	th_frames_clear();
+	c = tcp_connect(s, &group, TH_PEER_IP, 8081, &cb, &CR[1], &err);
+	ck_assert_ptr_nonnull(c);
+	CR[1].c = c;
+	out(0, &g);
+	seg_to(s, 8081, g.h.sport, RSTF | ACKF, 0, g.h.seq + 1, 0, NULL, 0,
+	       NULL, 0);
+	ck_assert_uint_eq(CR[1].closed, 1);
+	ck_assert_int_eq(CR[1].err, -ECONNREFUSED);
+	/* Unanswered: SYN resent with backoff, then -ETIMEDOUT. */
+	s->p.tcp.syn_retries = 2;
+	c = tcp_connect(s, &group, TH_PEER_IP, 8082, &cb, &CR[2], &err);
+	ck_assert_ptr_nonnull(c);
+	CR[2].c = c;
+	th_advance(s, 1000 + 2000 + 4000);
+	ck_assert_uint_eq(CR[2].closed, 1);
+	ck_assert_int_eq(CR[2].err, -ETIMEDOUT);
+	/* Off-link with no gateway. */
+	ck_assert_ptr_null(tcp_connect(s, &group, 0x08080808, 80, &cb, NULL,
+				       &err));
+	ck_assert_int_eq(err, -EHOSTUNREACH);
+	tcp_unlisten(s, &group);
+	finish(s);
+}
+END_TEST
+
 START_TEST(test_max_conns)
 {
 	struct stack *s = new_stack();
@@ -2224,6 +2314,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_syn_backlog);
 	tcase_add_test(tc, test_syn_cookies);
 	tcase_add_test(tc, test_keepalive);
+	tcase_add_test(tc, test_active_open);
 	tcase_add_test(tc, test_max_conns);
 	tcase_add_test(tc, test_unlisten_resets);
 	tcase_add_test(tc, test_abort_and_stack_free);

@@ -109,8 +109,12 @@ struct tapir_tcp_handlers {
 	 * until the module calls tcp_shutdown() or tcp_close(). */
 	void (*peer_closed)(void *ctx, struct tapir_tcp *c);
 	/* The connection is gone: err 0 after an orderly close, or
-	 * -ECONNRESET, -ETIMEDOUT, -ECONNABORTED.  Free the context here. */
+	 * -ECONNRESET, -ETIMEDOUT, -ECONNABORTED, -ECONNREFUSED.  Free the
+	 * context here; do not call back into c. */
 	void (*closed)(void *ctx, struct tapir_tcp *c, int err);
+	/* A connection from tcp_connect() is established (accepted() is
+	 * for listeners only). */
+	void (*connected)(void *ctx, struct tapir_tcp *c);
 };
 
 struct tapir_host_api {
@@ -176,6 +180,13 @@ struct tapir_host_api {
 	/* Keepalive probes after stack.tcp_keepalive_idle of silence (off by
 	 * default); a peer that stops answering is reset, closed(-ETIMEDOUT). */
 	void (*tcp_set_keepalive)(struct tapir_tcp *c, bool on);
+	/* Active open to ip:port from our address.  The handle is valid at
+	 * once (tcp_send queues until the handshake completes); connected()
+	 * or closed() follows, with ctx.  NULL and errno on failure. */
+	struct tapir_tcp *(*tcp_connect)(struct tapir_host *h, uint32_t ip,
+					 uint16_t port,
+					 const struct tapir_tcp_handlers *cb,
+					 void *ctx);
 
 	/* Appended by later versions.  Check TAPIR_HOST_HAS() before use. */
 };
