@@ -249,6 +249,10 @@ static void log_counters(struct daemon *d)
 			   *sd->reason ? " reason=" : "", sd->reason,
 			   (unsigned long long)d->stack->stats.v[i]);
 	}
+	for (int i = 0; i < TCP_NSTATES; i++)
+		if (d->stack->tcp.by_state[i])
+			log_notice("counter tcp_connections state=%s %u",
+				   tcp_state_names[i], d->stack->tcp.by_state[i]);
 	modules_log_counters(&d->mods);
 }
 

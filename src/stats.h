@@ -84,6 +84,7 @@
 	X(TCP_RTO_FIRED, "tcp", "rto_expired", "")                           \
 	X(TCP_TIMEOUTS, "tcp", "timeouts", "")                               \
 	X(TCP_CHALLENGE_ACKS, "tcp", "challenge_acks", "")                   \
+	X(TCP_CHALLENGE_LIMITED, "tcp", "challenge_acks_suppressed", "")     \
 	X(TCP_WINDOW_PROBES, "tcp", "window_probes", "")                     \
 	X(TCP_KEEPALIVE_PROBES, "tcp", "keepalive_probes", "")               \
 	X(TCP_OOO_SEGS, "tcp", "out_of_order_segments", "")                  \

@@ -156,6 +156,8 @@ struct tcp_stack {
 	uint8_t isn_key[16];
 	uint8_t cookie_key[16];
 	uint64_t cookie_until;    /* ACKs may carry cookies until then (ms) */
+	uint64_t challenge_sec;   /* challenge ACK rate limit: this second */
+	unsigned challenge_count; /* and how many went out in it */
 	unsigned count;
 	unsigned by_state[TCP_NSTATES];
 };

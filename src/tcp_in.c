@@ -412,9 +412,23 @@ static void tcp_input_listen(struct stack *s, const struct ip4_rx *rx,
 
 /* ---- Synchronized states ------------------------------------------------ */
 
-/* RFC 5961 challenge ACK: tell a possibly blind sender where we are. */
+/* RFC 5961 challenge ACK: tell a possibly blind sender where we are, at
+ * most TCP_CHALLENGE_PER_S a second over the stack (RFC 5961 7), so
+ * forged segments cannot turn us into an ACK flood. */
+#define TCP_CHALLENGE_PER_S 1000
 static void tcp_challenge_ack(struct tcp_conn *c)
 {
+	struct tcp_stack *t = &c->s->tcp;
+	uint64_t sec = stack_now(c->s) / 1000;
+
+	if (sec != t->challenge_sec) {
+		t->challenge_sec = sec;
+		t->challenge_count = 0;
+	}
+	if (++t->challenge_count > TCP_CHALLENGE_PER_S) {
+		STAT_INC(&c->s->stats, TCP_CHALLENGE_LIMITED);
+		return;
+	}
 	STAT_INC(&c->s->stats, TCP_CHALLENGE_ACKS);
 	tcp_send_ctl(c, TCP_FLAG_ACK, c->snd_nxt);
 }

@@ -1344,6 +1344,35 @@ START_TEST(test_rst_in_window_challenge)
 }
 END_TEST
 
+/* RFC 5961 7: challenge ACKs are rate limited (1000 a second), so forged
+ * resets cannot make us flood. */
+START_TEST(test_challenge_ack_limit)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	size_t sent = 0;
+
+	peer_full(&p, PPORT);
+	establish(s, &p, 1460);
+
+	th_frames_clear();
+	for (unsigned i = 0; i < 1100; i++) {
+		psend_at(s, &p, RSTF | ACKF, p.seq + 1000 + i, NULL, 0);
+		sent += th_frame_count();
+		th_frames_clear();
+	}
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_CHALLENGE_ACKS], 1000);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_CHALLENGE_LIMITED], 100);
+	ck_assert_uint_eq(sent, 1000);
+	ck_assert_uint_eq(CR[0].closed, 0);
+	/* The next second has a fresh allowance. */
+	th_advance(s, 1000);
+	psend_at(s, &p, RSTF | ACKF, p.seq + 1000, NULL, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_CHALLENGE_ACKS], 1001);
+	finish(s);
+}
+END_TEST
+
 START_TEST(test_rst_out_of_window)
 {
 	struct stack *s = new_stack();
@@ -2294,6 +2323,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_rst_exact);
 	tcase_add_test(tc, test_rst_in_window_challenge);
 	tcase_add_test(tc, test_rst_out_of_window);
+	tcase_add_test(tc, test_challenge_ack_limit);
 	tcase_add_test(tc, test_syn_established_challenge);
 	tcase_add_test(tc, test_closed_port_resets);
 	tcase_add_test(tc, test_listen_port_non_syn);
