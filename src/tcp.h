@@ -147,6 +147,13 @@ struct tcp_conn {
 	uint32_t cwnd, ssthresh, recover;
 	unsigned dupacks;
 	bool in_recovery;
+
+	/* What the peer's SACK blocks say it holds beyond SND.UNA (RFC
+	 * 6675's scoreboard, kept small): sorted, disjoint.  high_rxt is
+	 * the end of what recovery has resent, so each hole goes once. */
+	struct tcp_sack_block sacked[8];
+	unsigned nsacked;
+	uint32_t high_rxt;
 };
 
 /* Stack-wide TCP state, embedded in struct stack. */
@@ -233,8 +240,13 @@ void tcp_send_ctl(struct tcp_conn *c, uint8_t flags, uint32_t seq);
 /* Reset in answer to a segment for no connection (RFC 9293 3.10.7.1). */
 void tcp_send_reset(struct stack *s, const struct ip4_rx *rx,
 		    const struct tcp_hdr *h, size_t seg_len);
-/* Retransmit from SND.UNA (timeout or fast retransmit). */
-void tcp_retransmit(struct tcp_conn *c);
+/* Retransmit from SND.UNA (timeout or fast retransmit); in recovery with
+ * SACK, the next hole the scoreboard shows instead.  False when there was
+ * nothing to resend. */
+bool tcp_retransmit(struct tcp_conn *c);
+/* Take the SACK blocks of an ACK into the scoreboard; drop what SND.UNA
+ * has passed. */
+void tcp_sack_update(struct tcp_conn *c, const struct tcp_opts *o);
 /* Our advertised window, scaled for the header. */
 uint16_t tcp_rcv_window(struct tcp_conn *c);
 void tcp_timers_init(struct tcp_conn *c);

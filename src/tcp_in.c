@@ -513,10 +513,15 @@ static void tcp_dupack(struct tcp_conn *c)
 		c->recover = c->snd_max;
 		c->in_recovery = true;
 		c->rtt_pending = false;
+		c->high_rxt = c->snd_una;
 		tcp_retransmit(c);
 		c->cwnd = c->ssthresh + 3u * c->mss;
 	} else if (c->in_recovery) {
 		c->cwnd += c->mss; /* inflate: a segment has left */
+		/* With SACK, each further duplicate ACK may show another
+		 * hole: resend it rather than wait for a partial ACK. */
+		if (c->nsacked)
+			tcp_retransmit(c);
 	}
 }
 
@@ -569,6 +574,13 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 	if (seq_lt(ack, c->snd_una - c->max_snd_wnd)) {
 		tcp_challenge_ack(c);
 		return false;
+	}
+	if (c->sack_ok && (o->nsack || c->nsacked) && seq_geq(ack, c->snd_una)) {
+		uint32_t una = c->snd_una;
+
+		c->snd_una = ack; /* prune against the new SND.UNA */
+		tcp_sack_update(c, o);
+		c->snd_una = una;
 	}
 	if (seq_gt(ack, c->snd_una)) {
 		uint32_t acked = ack - c->snd_una;

@@ -227,23 +227,111 @@ void tcp_output(struct tcp_conn *c)
 		tcp_send_ctl(c, TCP_FLAG_ACK, c->snd_nxt);
 }
 
-void tcp_retransmit(struct tcp_conn *c)
+void tcp_sack_update(struct tcp_conn *c, const struct tcp_opts *o)
+{
+	unsigned n = 0;
+
+	/* Forget what SND.UNA has passed. */
+	for (unsigned i = 0; i < c->nsacked; i++) {
+		struct tcp_sack_block b = c->sacked[i];
+
+		if (seq_leq(b.end, c->snd_una))
+			continue;
+		if (seq_lt(b.start, c->snd_una))
+			b.start = c->snd_una;
+		c->sacked[n++] = b;
+	}
+	c->nsacked = n;
+	if (!c->sack_ok)
+		return;
+	for (unsigned i = 0; i < o->nsack; i++) {
+		struct tcp_sack_block b = o->sack[i];
+		unsigned j = 0, k;
+
+		/* Only blocks inside what we sent are believed (RFC 2018 8). */
+		if (!seq_lt(b.start, b.end) || seq_leq(b.end, c->snd_una) ||
+		    seq_gt(b.end, c->snd_max))
+			continue;
+		if (seq_lt(b.start, c->snd_una))
+			b.start = c->snd_una;
+		/* Merge with every block it touches, then insert in order. */
+		for (k = 0; k < c->nsacked; k++) {
+			struct tcp_sack_block x = c->sacked[k];
+
+			if (seq_lt(x.end, b.start) || seq_gt(x.start, b.end)) {
+				c->sacked[j++] = x;
+				continue;
+			}
+			if (seq_lt(x.start, b.start))
+				b.start = x.start;
+			if (seq_gt(x.end, b.end))
+				b.end = x.end;
+		}
+		c->nsacked = j;
+		if (c->nsacked == sizeof(c->sacked) / sizeof(c->sacked[0]))
+			c->nsacked--; /* full: the highest block gives way */
+		for (k = c->nsacked; k > 0 && seq_gt(c->sacked[k - 1].start,
+						      b.start); k--)
+			c->sacked[k] = c->sacked[k - 1];
+		c->sacked[k] = b;
+		c->nsacked++;
+	}
+}
+
+/* The next hole from `from` on that the scoreboard says is missing:
+ * below the highest SACKed byte and not SACKed itself.  Sets *start and
+ * *len; false when there is none. */
+static bool tcp_next_hole(const struct tcp_conn *c, uint32_t from,
+			  uint32_t *start, uint32_t *len)
+{
+	for (unsigned i = 0; i < c->nsacked; i++) {
+		const struct tcp_sack_block *b = &c->sacked[i];
+
+		if (seq_leq(b->end, from))
+			continue;
+		if (seq_lt(from, b->start)) {
+			*start = from;
+			*len = b->start - from;
+			return true;
+		}
+		from = b->end; /* inside a SACKed block: skip past it */
+	}
+	return false;
+}
+
+bool tcp_retransmit(struct tcp_conn *c)
 {
 	uint32_t queued = (uint32_t)c->snd.len, mss = tcp_eff_mss(c);
 	size_t len = queued < mss ? queued : mss;
 	bool fin = c->fin_sent && len == queued;
+	uint32_t seq = c->snd_una, hole;
 
 	if (c->state == TCP_SYN_RECEIVED) {
 		tcp_send_ctl(c, TCP_FLAG_SYN | TCP_FLAG_ACK, c->iss);
-		return;
+		return true;
 	}
 	if (c->state == TCP_SYN_SENT) {
 		tcp_send_ctl(c, TCP_FLAG_SYN, c->iss);
-		return;
+		return true;
+	}
+	/* SACK-steered (RFC 6675 NextSeg, rule 1): the first hole not yet
+	 * resent in this recovery. */
+	if (c->in_recovery && c->nsacked) {
+		uint32_t from = seq_gt(c->high_rxt, c->snd_una) ? c->high_rxt
+							       : c->snd_una;
+
+		if (!tcp_next_hole(c, from, &seq, &hole))
+			return false;
+		len = hole < mss ? hole : mss;
+		if (seq - c->snd_una + len > queued)
+			len = queued - (seq - c->snd_una);
+		fin = false;
+		c->high_rxt = seq + (uint32_t)len;
 	}
 	if (!len && !fin)
-		return;
-	tcp_send_seg(c, c->snd_una, len, fin);
+		return false;
+	tcp_send_seg(c, seq, len, fin);
+	return true;
 }
 
 void tcp_send_reset(struct stack *s, const struct ip4_rx *rx,

@@ -117,6 +117,7 @@ static void tcp_rtx_fire(struct timer *t, void *arg)
 	c->cwnd = c->mss;
 	c->in_recovery = false;
 	c->dupacks = 0;
+	c->nsacked = 0; /* after a timeout, trust nothing (RFC 6675 5.1) */
 	c->backoff++;
 	c->rtt_pending = false; /* Karn: no sample from a retransmission */
 	STAT_INC(&c->s->stats, TCP_RTO_FIRED);

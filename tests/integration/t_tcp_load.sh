@@ -1,12 +1,16 @@
 #!/bin/bash
 # TCP under load, with real clients inside the lab namespace:
-#  1. 1000 echo connections open at once, each echoing its own line;
+#  1. 1000 echo connections open at once (all connect, then all send, then
+#     all read, then all close), each echoing its own line; afterwards
+#     tapird holds no connection;
 #  2. 20000 short echo connections in a row from one address through 1000
-#     client ports, so every 4-tuple comes back about 20 times;
+#     client ports, so every 4-tuple comes back 20 times: all succeed, each
+#     is a fresh passive open, no reset, nothing left afterwards;
 #  3. a SYN flood from hping3 (spoofed lab source 10.0.0.77, bounded in
-#     count and time) while 50 legitimate echo connections must complete,
-#     and tapird is fine afterwards.
-# Every client is bounded in count and time; all traffic stays in the lab.
+#     count and time) while 50 legitimate echo connections must each
+#     complete within 30 s; afterwards a fresh connection works.
+# Then tapird still runs and logged no error.  Every client is bounded in
+# count and time; all traffic stays in the lab namespace.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 tl_init
@@ -22,21 +26,17 @@ FLOOD_SECS=5        # ... for at most this long
 LEGIT=50            # case 3: legitimate connections during the flood
 LEGIT_LIMIT=30      # case 3: seconds each may take
 
-# The default limits (tcp_max_connections 4096, tcp_syn_backlog 256): the
-# kernel client retries a SYN that finds the backlog full.
-tl_write_conf "$TL_TMP/tapir.conf"
-tl_start_with "$TL_TMP/tapir.conf"
-
-if ! command -v hping3 >/dev/null; then
-	HAVE_HPING=0
-else
-	HAVE_HPING=1
-fi
+# The default limits: tcp_max_connections 4096, tcp_syn_backlog 256 (a SYN
+# past it gets a SYN cookie; were it dropped, the kernel client would send
+# it again 1 s later), tcp_syn_cookies true.
+tl_start
 
 # ---- helpers ----------------------------------------------------------------
 
 # counters FILE: dump tapird's counters (SIGUSR1) to FILE as "NAME VALUE"
-# lines; a drop counter's NAME is "layer_name/reason".
+# lines; a qualified counter's NAME is "layer_name/QUALIFIER", as in
+# "tcp_dropped/syn_backlog" (reason=) or "tcp_connections/time_wait"
+# (state=).
 counters() {
 	local file=$1 before now n=-1 i
 	before=$(tl_log_lines)
@@ -51,13 +51,35 @@ counters() {
 	tail -n "+$((before + 1))" "$TL_LOG" | awk '
 		{ sub(/^<[0-7]>/, "") }
 		$1 != "counter" { next }
-		$3 ~ /^reason=/ { print $2 "/" substr($3, 8), $4; next }
+		$3 ~ /^[a-z_]+=/ { sub(/^[a-z_]+=/, "", $3); print $2 "/" $3, $4; next }
 		{ print $2, $3 }' >"$file"
 }
 
 # counter NAME FILE: the value in a counters FILE (0 when not listed).
 counter() {
 	awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }' "$2"
+}
+
+# conns FILE: the connections tapird holds, in any state.
+conns() {
+	awk '$1 ~ /^tcp_connections\// { n += $2 } END { print n + 0 }' "$1"
+}
+
+# conns_by_state FILE: "state=N ..." for the states that hold any.
+conns_by_state() {
+	awk '$1 ~ /^tcp_connections\// { printf "%s=%s ", substr($1, 17), $2 }' "$1"
+}
+
+# drained FILE: wait (at most 5 s) until tapird holds no connection; FILE
+# then has the last counters.
+drained() {
+	local i
+	for ((i = 0; i < 10; i++)); do
+		counters "$1"
+		[ "$(conns "$1")" = 0 ] && return 0
+		sleep 0.5
+	done
+	return 1
 }
 
 # delta NAME BEFORE AFTER: how much counter NAME grew.
@@ -259,13 +281,23 @@ check "$CONC concurrent TCP echo connections, all open at once, each get their o
 diag "case 1: $(head -n 1 "$TL_TMP/c1.out") (${took}s;" \
 	"tcp_passive_opens +$(delta tcp_passive_opens "$TL_TMP/c1.before" "$TL_TMP/c1.after")," \
 	"tcp_dropped/syn_backlog +$(delta tcp_dropped/syn_backlog "$TL_TMP/c1.before" "$TL_TMP/c1.after"))"
+good=0
+drained "$TL_TMP/c1.left" && good=1
+check "once the $CONC clients closed, tapird holds no connection (within 5s)" \
+	"still held: $(conns_by_state "$TL_TMP/c1.left")" test "$good" = 1
 
 # ---- 2. many connections in a row through few client ports -------------------
 
 # Only in the lab's namespace: 1000 client ports, so 20000 connections use
-# every 4-tuple about 20 times.  The client closes first, so the kernel
-# client holds TIME_WAIT; tcp_tw_reuse=1 lets it reuse such a port (with
-# timestamps, once a second has passed) for a new connection.
+# every 4-tuple 20 times.  The client closes first (echo never does: it
+# sends its FIN only after the peer's), so the kernel client holds
+# TIME_WAIT and tapird goes CLOSE_WAIT, LAST_ACK, closed; tcp_tw_reuse=1
+# lets the client reuse such a port (with timestamps, once a second has
+# passed) for a new connection.  tapird's own TIME_WAIT, and a new SYN
+# reusing it (counter tcp_time_wait_reused), cannot be reached with the
+# echo module, which is never the first to close: tests/unit/test_tcp.c
+# covers that path.  Here tapird must treat each returning 4-tuple as a
+# new connection and keep nothing of the old ones.
 old_range=$(in_ns cat /proc/sys/net/ipv4/ip_local_port_range | tr -s '\t ' ' ')
 old_reuse=$(in_ns cat /proc/sys/net/ipv4/tcp_tw_reuse)
 in_ns sysctl -q -w net.ipv4.ip_local_port_range="$SEQ_PORTS" \
@@ -290,8 +322,8 @@ diag "case 2: $(head -n 1 "$TL_TMP/c2.out") (${took}s; tcp_passive_opens +$opens
 ports=$(field ports "$TL_TMP/c2.out")
 uses=$(field max_port_uses "$TL_TMP/c2.out")
 good=0
-[ "${ports:-0}" -le 1000 ] && [ "${uses:-0}" -ge 10 ] && good=1
-check "client 4-tuples were reused (at most 1000 ports, one used >= 10 times)" \
+[ "${ports:-0}" -le 1000 ] && [ "${uses:-0}" -ge $((SEQ / 1000)) ] && good=1
+check "client 4-tuples were reused (at most 1000 ports, one used >= $((SEQ / 1000)) times)" \
 	"ports=$ports max_port_uses=$uses" test "$good" = 1
 # Each reused 4-tuple is a new connection to tapird: exactly one passive
 # open per connection and no reset (an old connection still holding the
@@ -300,12 +332,16 @@ good=0
 [ "$opens" = "$SEQ" ] && [ "$rsts" = 0 ] && good=1
 check "tapird opened each reused 4-tuple afresh: $SEQ passive opens, no reset sent" \
 	"tcp_passive_opens +$opens, tcp_resets_tx +$rsts" test "$good" = 1
+good=0
+drained "$TL_TMP/c2.left" && good=1
+check "after the $SEQ connections tapird holds no connection (within 5s)" \
+	"still held: $(conns_by_state "$TL_TMP/c2.left")" test "$good" = 1
 in_ns sysctl -q -w net.ipv4.ip_local_port_range="$old_range" \
 	net.ipv4.tcp_tw_reuse="$old_reuse" >/dev/null 2>&1
 
 # ---- 3. SYN flood ------------------------------------------------------------
 
-if [ "$HAVE_HPING" = 1 ]; then
+if command -v hping3 >/dev/null; then
 	counters "$TL_TMP/c3.before"
 	# Bounded in count and time; the spoofed source is a lab address
 	# nobody holds, so tapird's SYN-ACKs never get an answer (its ARP
@@ -339,7 +375,8 @@ if [ "$HAVE_HPING" = 1 ]; then
 		test "$good" = 1
 	diag "case 3: hping3 exit $frc, ${sent:-?} SYNs sent" \
 		"(still flooding when the clients were done: $flood_alive);" \
-		"$(head -n 1 "$TL_TMP/c3.out") (${took}s); tapird: ${c3%, }"
+		"$(head -n 1 "$TL_TMP/c3.out") (${took}s); tapird: ${c3%, };" \
+		"holds: $(conns_by_state "$TL_TMP/c3.after")"
 	check "the flood really ran (hping3 sent more than 1000 SYNs)" \
 		"hping3 exit $frc: $(tail -n 3 "$TL_TMP/hping.out")" \
 		test "${sent:-0}" -gt 1000

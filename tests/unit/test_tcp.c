@@ -920,6 +920,83 @@ START_TEST(test_fast_retransmit)
 }
 END_TEST
 
+/* SACK steers retransmission (RFC 6675): segments 1 and 3 of 5 are lost;
+ * the duplicate ACKs SACK 2, 4 and 5, and recovery resends 1 and then 3,
+ * never the SACKed 2. */
+static void ack_sack(struct stack *s, struct peer *p, uint32_t l1, uint32_t r1,
+		     uint32_t l2, uint32_t r2)
+{
+	uint8_t o[40];
+	size_t n = ts_opt(o, p->tsval, p->tsecr);
+
+	o[n++] = TCP_OPT_NOP;
+	o[n++] = TCP_OPT_NOP;
+	o[n++] = TCP_OPT_SACK;
+	o[n++] = (uint8_t)(2 + (r2 ? 16 : 8));
+	put_be32(o + n, l1);
+	put_be32(o + n + 4, r1);
+	n += 8;
+	if (r2) {
+		put_be32(o + n, l2);
+		put_be32(o + n + 4, r2);
+		n += 8;
+	}
+	seg_to(s, p->port, PORT, ACKF, p->seq, p->ack, p->win, o, n, NULL, 0);
+}
+
+START_TEST(test_sack_steers_retransmission)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	static uint8_t data[5 * SEG];
+	uint32_t base;
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1000);
+	ck_assert(c->sack_ok);
+	th_pattern(data, sizeof(data), 9);
+	ck_assert_uint_eq(tcp_send(c, data, sizeof(data)), sizeof(data));
+	ck_assert_uint_eq(th_frame_count(), 5);
+	th_frames_clear();
+	base = p.ack;
+	/* Segment 2 arrived, then 4, then 5: three duplicate ACKs. */
+	ack_sack(s, &p, base + SEG, base + 2 * SEG, 0, 0);
+	ack_sack(s, &p, base + 3 * SEG, base + 4 * SEG, base + SEG,
+		 base + 2 * SEG);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	ack_sack(s, &p, base + 3 * SEG, base + 5 * SEG, base + SEG,
+		 base + 2 * SEG);
+	/* Fast retransmit: segment 1. */
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_FAST_RETRANSMITS], 1);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.seq, base);
+	ck_assert_uint_eq(g.data.len, SEG);
+	th_frames_clear();
+	/* The next duplicate ACK: the next hole is segment 3, not 2. */
+	ack_sack(s, &p, base + 3 * SEG, base + 5 * SEG, base + SEG,
+		 base + 2 * SEG);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.seq, base + 2 * SEG);
+	ck_assert_mem_eq(g.data.p, data + 2 * SEG, SEG);
+	th_frames_clear();
+	/* No hole left: more duplicate ACKs resend nothing. */
+	ack_sack(s, &p, base + 3 * SEG, base + 5 * SEG, base + SEG,
+		 base + 2 * SEG);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	/* Everything acknowledged: recovery ends. */
+	p.ack = base + 5 * SEG;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert(!c->in_recovery);
+	ck_assert_uint_eq(c->nsacked, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_RTO_FIRED], 0);
+	finish(s);
+}
+END_TEST
+
 START_TEST(test_nagle)
 {
 	struct stack *s = new_stack();
@@ -2299,6 +2376,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_retransmit_backoff);
 	tcase_add_test(tc, test_retransmit_give_up);
 	tcase_add_test(tc, test_fast_retransmit);
+	tcase_add_test(tc, test_sack_steers_retransmission);
 	tcase_add_test(tc, test_nagle);
 	tcase_add_test(tc, test_send_backpressure);
 	tcase_add_test(tc, test_out_of_order_sack);
