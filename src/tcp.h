@@ -29,6 +29,7 @@
 #include "flow.h"
 #include "pkt.h"
 #include "tcp_buf.h"
+#include "tcp_cc.h"
 #include "tcp_opt.h"
 #include "timer.h"
 
@@ -144,6 +145,7 @@ struct tcp_conn {
 	bool persist; /* rtx timer is probing a zero window */
 
 	/* Congestion control (RFC 5681, NewReno RFC 6582). */
+	const struct tcp_cc_ops *cc;
 	uint32_t cwnd, ssthresh, recover;
 	unsigned dupacks;
 	bool in_recovery;

@@ -40,14 +40,6 @@ static uint8_t tcp_ws_for(uint32_t buf)
 	return ws;
 }
 
-/* Initial window, RFC 6928: min(10*MSS, max(2*MSS, 14600)). */
-static uint32_t tcp_initial_cwnd(uint32_t mss)
-{
-	uint32_t w = 2 * mss > 14600 ? 2 * mss : 14600;
-
-	return 10 * mss < w ? 10 * mss : w;
-}
-
 /* ---- SYN cookies ---------------------------------------------------------
  *
  * Past the SYN backlog, a SYN is answered without keeping any state: our
@@ -176,6 +168,7 @@ static struct tcp_conn *tcp_conn_new(struct stack *s, const struct flow_key *k,
 	tcp_ooo_init(&c->ooo, s->p.tcp.ooo_limit);
 	tcp_timers_init(c);
 	c->nagle = true;
+	c->cc = &tcp_cc_newreno;
 	return c;
 }
 
@@ -221,8 +214,7 @@ struct tcp_conn *tcp_connect(struct stack *s, struct tcp_listener *group,
 	c->snd_max = c->snd_nxt;
 	c->mss = (uint16_t)(s->p.mtu - IP4_HLEN - TCP_HLEN);
 	c->rcv_ws = tcp_ws_for(s->p.tcp.rcvbuf);
-	c->cwnd = tcp_initial_cwnd(c->mss);
-	c->ssthresh = UINT32_MAX;
+	c->cc->init(c);
 	tcp_set_state(c, TCP_SYN_SENT);
 	STAT_INC(&s->stats, TCP_ACTIVE_OPENS);
 	tcp_send_ctl(c, TCP_FLAG_SYN, c->iss);
@@ -273,7 +265,7 @@ static void tcp_input_syn_sent(struct tcp_conn *c, const struct tcp_hdr *h,
 	c->sack_ok = o->sack_perm;
 	c->ts_ok = o->ts_ok;
 	c->ts_recent = o->tsval;
-	c->cwnd = tcp_initial_cwnd(c->mss);
+	c->cc->init(c); /* again: the MSS is known now */
 	c->snd_wnd = h->win; /* never scaled on a SYN */
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = h->seq;
@@ -397,8 +389,7 @@ static void tcp_input_listen(struct stack *s, const struct ip4_rx *rx,
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = c->irs;
 	c->snd_wl2 = c->iss;
-	c->cwnd = tcp_initial_cwnd(c->mss);
-	c->ssthresh = UINT32_MAX;
+	c->cc->init(c);
 	if (cookie) {
 		c->busy++;
 		tcp_input_conn(c, h, o, seg);
@@ -492,24 +483,16 @@ static void tcp_cc_ack(struct tcp_conn *c, uint32_t acked, uint32_t ack)
 		}
 		return;
 	}
-	if (c->cwnd < c->ssthresh)
-		c->cwnd += acked < c->mss ? acked : c->mss; /* slow start */
-	else
-		c->cwnd += (uint32_t)((uint64_t)c->mss * c->mss / c->cwnd) + 1;
-	if (c->cwnd > (1u << 30))
-		c->cwnd = 1u << 30;
+	c->cc->on_ack(c, acked);
 }
 
 /* Three duplicate ACKs: fast retransmit and recovery (RFC 5681 3.2). */
 static void tcp_dupack(struct tcp_conn *c)
 {
-	uint32_t flight = c->snd_max - c->snd_una;
-
 	if (++c->dupacks == 3 && !c->in_recovery &&
 	    seq_gt(c->snd_una, c->recover - 1)) {
 		STAT_INC(&c->s->stats, TCP_FAST_RETRANSMITS);
-		c->ssthresh = flight / 2 > 2u * c->mss ? flight / 2
-						       : 2u * c->mss;
+		c->ssthresh = c->cc->ssthresh(c);
 		c->recover = c->snd_max;
 		c->in_recovery = true;
 		c->rtt_pending = false;

@@ -65,7 +65,6 @@ static void tcp_rtx_fire(struct timer *t, void *arg)
 	struct tcp_conn *c = arg;
 	const struct tcp_params *p = &c->s->p.tcp;
 	unsigned limit;
-	uint32_t flight;
 
 	(void)t;
 	if (c->state == TCP_TIME_WAIT ||
@@ -112,8 +111,7 @@ static void tcp_rtx_fire(struct timer *t, void *arg)
 		return;
 	}
 	/* RFC 5681 (4): the window collapses; RFC 6298 5.5-5.6: back off. */
-	flight = c->snd_max - c->snd_una;
-	c->ssthresh = flight / 2 > 2u * c->mss ? flight / 2 : 2u * c->mss;
+	c->ssthresh = c->cc->ssthresh(c);
 	c->cwnd = c->mss;
 	c->in_recovery = false;
 	c->dupacks = 0;
