@@ -346,7 +346,8 @@ static void load_stack(struct ld *ld, config_setting_t *root)
 		"tcp_receive_buffer",  "tcp_out_of_order_limit",
 		"tcp_time_wait",       "tcp_syn_cookies",
 		"tcp_keepalive_idle",  "tcp_keepalive_interval",
-		"tcp_keepalive_probes", NULL};
+		"tcp_keepalive_probes", "tcp_memory_limit",
+		NULL};
 	struct stack_params *p = &ld->c->params;
 	config_setting_t *st = get_group(ld, root, "stack");
 	unsigned v;
@@ -396,6 +397,8 @@ static void load_stack(struct ld *ld, config_setting_t *root)
 	p->tcp.keepalive_intvl_ms = v * 1000;
 	get_int(ld, st, "stack", "tcp_keepalive_probes", 1, 100,
 		&p->tcp.keepalive_probes);
+	get_int(ld, st, "stack", "tcp_memory_limit", 1 << 20, 1u << 31,
+		&p->tcp.memory_limit);
 }
 
 static void load_log(struct ld *ld, config_setting_t *root)

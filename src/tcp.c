@@ -27,6 +27,7 @@ void tcp_params_default(struct tcp_params *p)
 	p->sndbuf = 256 * 1024;
 	p->rcvbuf = 256 * 1024;
 	p->ooo_limit = 256 * 1024;
+	p->memory_limit = 256u << 20;
 	p->time_wait_ms = 60000;
 	p->rto_min_ms = 200;
 	p->rto_max_ms = 60000;

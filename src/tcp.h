@@ -165,6 +165,7 @@ struct tcp_stack {
 	uint8_t isn_key[16];
 	uint8_t cookie_key[16];
 	uint64_t cookie_until;    /* ACKs may carry cookies until then (ms) */
+	struct buf_pool mem;      /* every connection's buffers together */
 	uint64_t challenge_sec;   /* challenge ACK rate limit: this second */
 	unsigned challenge_count; /* and how many went out in it */
 	unsigned count;
@@ -177,6 +178,7 @@ struct tcp_params {
 	unsigned syn_backlog;     /* per listener, in SYN_RECEIVED */
 	unsigned sndbuf, rcvbuf;  /* bytes per connection */
 	unsigned ooo_limit;       /* bytes held out of order per connection */
+	unsigned memory_limit;    /* bytes of buffers over all connections */
 	unsigned time_wait_ms;
 	unsigned rto_min_ms, rto_max_ms, rto_initial_ms;
 	unsigned max_retries;     /* data retransmissions before giving up */

@@ -17,8 +17,15 @@ void bytering_init(struct bytering *r, size_t limit)
 
 void bytering_fini(struct bytering *r)
 {
+	struct buf_pool *pool = r->pool;
+	size_t limit = r->limit;
+
+	if (pool)
+		pool->used -= r->cap;
 	free(r->buf);
 	memset(r, 0, sizeof(*r));
+	r->pool = pool;
+	r->limit = limit;
 }
 
 size_t bytering_room(const struct bytering *r)
@@ -36,9 +43,13 @@ static bool bytering_grow(struct bytering *r, size_t need)
 		cap *= 2;
 	if (cap == r->cap)
 		return true;
+	if (r->pool && r->pool->used - r->cap + cap > r->pool->limit)
+		return false;
 	b = malloc(cap);
 	if (!b)
 		return false;
+	if (r->pool)
+		r->pool->used = r->pool->used - r->cap + cap;
 	/* Unwrap the old contents to the start of the new storage. */
 	if (r->len) {
 		size_t first = r->cap - r->head < r->len ? r->cap - r->head
@@ -93,6 +104,8 @@ void bytering_consume(struct bytering *r, size_t n)
 	r->head = r->len ? (r->head + n) & (r->cap - 1) : 0;
 	if (!r->len) {
 		/* Idle connections hold no buffer. */
+		if (r->pool)
+			r->pool->used -= r->cap;
 		free(r->buf);
 		r->buf = NULL;
 		r->cap = 0;
@@ -137,6 +150,8 @@ static void ooo_free(struct tcp_ooo *q, struct ooo_seg **pp)
 
 	*pp = s->next;
 	q->bytes -= seg_cost(s->len);
+	if (q->pool)
+		q->pool->used -= seg_cost(s->len);
 	q->nsegs--;
 	free(s);
 }
@@ -157,9 +172,13 @@ static bool ooo_insert(struct tcp_ooo *q, struct ooo_seg **pp, uint32_t seq,
 
 	if (q->bytes + seg_cost(len) > q->limit)
 		return false;
+	if (q->pool && q->pool->used + seg_cost(len) > q->pool->limit)
+		return false;
 	s = malloc(sizeof(*s) + len);
 	if (!s)
 		return false;
+	if (q->pool)
+		q->pool->used += seg_cost(len);
 	s->seq = seq;
 	s->len = len;
 	memcpy(s->data, data, len);

@@ -18,6 +18,10 @@
  * reaches the first range its bytes move to the receive buffer.  The queue
  * also names the SACK blocks to send (RFC 2018 4): the block holding the
  * most recently received segment first, then the others.
+ *
+ * Both may draw on a struct buf_pool, one limit over every connection's
+ * buffers: what one outsider can make us hold is bounded by the pool, not
+ * only by connections times per-connection limits.
  */
 #ifndef TAPIR_TCP_BUF_H
 #define TAPIR_TCP_BUF_H
@@ -28,7 +32,14 @@
 
 #include "tcp_opt.h"
 
+/* Memory shared by many buffers, with one limit over all of them. */
+struct buf_pool {
+	size_t used;
+	size_t limit;
+};
+
 struct bytering {
+	struct buf_pool *pool; /* NULL: only the ring's own limit */
 	uint8_t *buf;
 	size_t cap;   /* allocated, a power of two (0: nothing allocated) */
 	size_t head;  /* index of the first byte */
@@ -56,6 +67,7 @@ size_t bytering_head_run(const struct bytering *r, const uint8_t **p);
 struct ooo_seg;
 
 struct tcp_ooo {
+	struct buf_pool *pool;
 	struct ooo_seg *head; /* sorted by seq, disjoint, none adjacent */
 	size_t bytes;         /* data held */
 	size_t limit;

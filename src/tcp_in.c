@@ -166,6 +166,8 @@ static struct tcp_conn *tcp_conn_new(struct stack *s, const struct flow_key *k,
 	bytering_init(&c->snd, s->p.tcp.sndbuf);
 	bytering_init(&c->rcv, s->p.tcp.rcvbuf);
 	tcp_ooo_init(&c->ooo, s->p.tcp.ooo_limit);
+	s->tcp.mem.limit = s->p.tcp.memory_limit;
+	c->snd.pool = c->rcv.pool = c->ooo.pool = &s->tcp.mem;
 	tcp_timers_init(c);
 	c->nagle = true;
 	c->cc = &tcp_cc_newreno;

@@ -255,6 +255,36 @@ START_TEST(test_ooo_random_against_model)
 }
 END_TEST
 
+START_TEST(test_pool_limits_all_buffers)
+{
+	struct buf_pool pool = {.limit = 8192 + 2048};
+	struct bytering a, b;
+	struct tcp_ooo q;
+
+	fill();
+	bytering_init(&a, 1 << 20);
+	bytering_init(&b, 1 << 20);
+	tcp_ooo_init(&q, 1 << 20);
+	a.pool = b.pool = q.pool = &pool;
+	ck_assert_uint_eq(bytering_append(&a, pat, 4096), 4096);
+	ck_assert_uint_eq(bytering_append(&b, pat, 4096), 4096);
+	ck_assert_uint_eq(pool.used, 8192);
+	/* Growing a to 8192 would take the pool past its limit. */
+	ck_assert_uint_eq(bytering_append(&a, pat, 1), 0);
+	/* Out-of-order data draws on the same pool. */
+	ck_assert_uint_eq(tcp_ooo_add(&q, 0, 100, pat, 1000), 1000);
+	ck_assert_uint_eq(tcp_ooo_add(&q, 0, 5000, pat, 2000), 0);
+	/* Releasing b makes room. */
+	bytering_consume(&b, 4096);
+	ck_assert_uint_eq(bytering_append(&a, pat, 1), 1);
+	ck_assert_uint_eq(a.cap, 8192);
+	tcp_ooo_fini(&q);
+	bytering_fini(&a);
+	bytering_fini(&b);
+	ck_assert_uint_eq(pool.used, 0);
+}
+END_TEST
+
 static Suite *tcp_buf_suite(void)
 {
 	Suite *s = suite_create("tcp_buf");
@@ -268,6 +298,7 @@ static Suite *tcp_buf_suite(void)
 	tcase_add_test(tc, test_ooo_drain_stops_when_buffer_full);
 	tcase_add_test(tc, test_ooo_sack_order_and_max);
 	tcase_add_test(tc, test_ooo_random_against_model);
+	tcase_add_test(tc, test_pool_limits_all_buffers);
 	suite_add_tcase(s, tc);
 	return s;
 }
