@@ -186,13 +186,22 @@ void tcp_shutdown(struct tcp_conn *c)
 
 void tcp_close(struct tcp_conn *c)
 {
+	/* Inside recv(), the bytes it was offered count as read. */
+	size_t unread = c->rcv.len - (c->delivering ? c->delivering_n : 0);
+
 	tcp_release_owner(c);
-	/* Data arriving from now on has nobody to go to. */
-	if (c->rcv.len || c->state == TCP_SYN_SENT) {
+	/* Data the owner will never read: reset (RFC 1122 4.2.2.13). */
+	if (unread || c->state == TCP_SYN_SENT) {
 		tcp_abort(c);
 		return;
 	}
 	tcp_shutdown(c);
+	/* Already in FIN_WAIT_2: do not wait for the peer's FIN for ever. */
+	if (c->state == TCP_FIN_WAIT_2) {
+		timer_cancel(&c->s->timers, &c->rtx);
+		timer_arm(&c->s->timers, &c->rtx, stack_now(c->s),
+			  c->s->p.tcp.time_wait_ms);
+	}
 }
 
 void tcp_abort(struct tcp_conn *c)
@@ -227,8 +236,13 @@ void tcp_deliver(struct tcp_conn *c)
 	size_t n, took;
 	uint16_t before = tcp_rcv_window(c);
 
+	if (c->delivering)
+		return; /* recv() called us back: the outer loop goes on */
 	while (c->cb && c->cb->recv && (n = bytering_head_run(&c->rcv, &p))) {
+		c->delivering = true;
+		c->delivering_n = n;
 		took = c->cb->recv(c->ctx, c, p, n);
+		c->delivering = false;
 		if (c->dead)
 			return;
 		if (took > n)
@@ -244,10 +258,17 @@ void tcp_deliver(struct tcp_conn *c)
 	/* A window that opened a lot is worth telling at once. */
 	if (before == 0 && tcp_rcv_window(c) > 0)
 		c->ack_now = true;
+	/* The peer's FIN waited for the data before it to be taken. */
+	if (c->fin_pending && !c->rcv.len) {
+		c->fin_pending = false;
+		tcp_fin_in_order(c);
+	}
 }
 
 void tcp_recv_resume(struct tcp_conn *c)
 {
+	if (c->delivering)
+		return; /* from inside recv(): delivery continues anyway */
 	c->busy++;
 	tcp_deliver(c);
 	if (!c->dead)

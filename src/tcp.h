@@ -106,6 +106,10 @@ struct tcp_conn {
 	unsigned probes;   /* zero-window probes without any ACK since */
 	bool fin_acked;
 	bool fin_rcvd;     /* peer's FIN processed */
+	bool fin_pending;  /* peer's FIN in order, waiting for the owner to
+			    * take the data before it */
+	bool delivering;   /* inside recv(): tcp_close/resume adjust */
+	size_t delivering_n; /* bytes offered to that recv() call */
 	bool ooo_fin;      /* peer's FIN seen beyond a hole */
 	uint32_t ooo_fin_seq;
 	bool nagle;
@@ -258,6 +262,8 @@ void tcp_arm_rtx(struct tcp_conn *c);
 void tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt_ms);
 void tcp_deliver(struct tcp_conn *c);
 void tcp_enter_time_wait(struct tcp_conn *c);
+/* The peer's FIN, in order and with all data before it taken. */
+void tcp_fin_in_order(struct tcp_conn *c);
 /* Something arrived: restart the keepalive clock. */
 void tcp_keepalive_touch(struct tcp_conn *c);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #define BYTERING_MIN 4096
+#define TCP_OOO_MAX_SEGS 256
 
 /* ---- bytering ----------------------------------------------------------- */
 
@@ -170,7 +171,8 @@ static bool ooo_insert(struct tcp_ooo *q, struct ooo_seg **pp, uint32_t seq,
 {
 	struct ooo_seg *s;
 
-	if (q->bytes + seg_cost(len) > q->limit)
+	/* A bound on the list itself: each insertion walks it. */
+	if (q->bytes + seg_cost(len) > q->limit || q->nsegs >= TCP_OOO_MAX_SEGS)
 		return false;
 	if (q->pool && q->pool->used + seg_cost(len) > q->pool->limit)
 		return false;

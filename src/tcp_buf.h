@@ -68,7 +68,7 @@ struct ooo_seg;
 
 struct tcp_ooo {
 	struct buf_pool *pool;
-	struct ooo_seg *head; /* sorted by seq, disjoint, none adjacent */
+	struct ooo_seg *head; /* sorted by seq, disjoint (maybe adjacent) */
 	size_t bytes;         /* data held */
 	size_t limit;
 	unsigned nsegs;

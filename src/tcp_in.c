@@ -14,7 +14,8 @@
  *                      4), ACK (RFC 5961 5, RFC 5681), urgent (ignored:
  *                      the pointer is never used as an offset), text, FIN.
  *
- * A callback into the owner (accepted, recv, writable, peer_closed) may
+ * A callback into the owner (accepted, connected, recv, writable,
+ * peer_closed, closed) may
  * close or abort the connection.  While input runs, c->busy keeps the
  * memory alive: tcp_destroy() then only unlinks and marks c dead, input
  * checks c->dead after every callback and frees c on the way out.
@@ -214,6 +215,7 @@ struct tcp_conn *tcp_connect(struct stack *s, struct tcp_listener *group,
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss + 1;
 	c->snd_max = c->snd_nxt;
+	c->recover = c->iss;
 	c->mss = (uint16_t)(s->p.mtu - IP4_HLEN - TCP_HLEN);
 	c->rcv_ws = tcp_ws_for(s->p.tcp.rcvbuf);
 	c->cc->init(c);
@@ -275,6 +277,7 @@ static void tcp_input_syn_sent(struct tcp_conn *c, const struct tcp_hdr *h,
 	if (!ack) {
 		/* Simultaneous open: our SYN and theirs crossed. */
 		tcp_set_state(c, TCP_SYN_RECEIVED);
+		c->listener->pending++; /* tcp_set_state counts it back */
 		tcp_send_ctl(c, TCP_FLAG_SYN | TCP_FLAG_ACK, c->iss);
 		return;
 	}
@@ -391,6 +394,7 @@ static void tcp_input_listen(struct stack *s, const struct ip4_rx *rx,
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = c->irs;
 	c->snd_wl2 = c->iss;
+	c->recover = c->iss; /* RFC 6582 3.2: no recovery before ours */
 	c->cc->init(c);
 	if (cookie) {
 		c->busy++;
@@ -430,13 +434,14 @@ static void tcp_challenge_ack(struct tcp_conn *c)
 static uint32_t tcp_accept_window(const struct tcp_conn *c)
 {
 	uint32_t room = (uint32_t)bytering_room(&c->rcv);
-	uint32_t adv = c->rcv_adv - c->rcv_nxt;
+	uint32_t adv = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt
+						     : 0;
 
 	return room > adv ? room : adv;
 }
 
 /* The FIN has arrived in order: RFC 9293 3.10.7.4, eighth step. */
-static void tcp_fin_in_order(struct tcp_conn *c)
+void tcp_fin_in_order(struct tcp_conn *c)
 {
 	bool time_wait = false;
 
@@ -623,8 +628,10 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 		c->snd_wl2 = ack;
 		if (wnd > c->max_snd_wnd)
 			c->max_snd_wnd = wnd;
+		/* Nothing left to send: the probe timer can go (in
+		 * FIN_WAIT_2 the same timer bounds the wait for a FIN). */
 		if (wnd && c->snd_nxt == c->snd_una && timer_pending(&c->rtx) &&
-		    !c->snd.len)
+		    !c->snd.len && c->state != TCP_FIN_WAIT_2)
 			timer_cancel(&s->timers, &c->rtx);
 	}
 	switch (c->state) {
@@ -681,6 +688,8 @@ static void tcp_data_in(struct tcp_conn *c, uint32_t seq, struct cur data,
 				       : 0;
 
 		c->rcv_nxt += (uint32_t)took;
+		if (seq_gt(c->rcv_nxt, c->rcv_adv))
+			c->rcv_adv = c->rcv_nxt; /* past what we offered */
 		if (had_ooo) {
 			tcp_ooo_drain(&c->ooo, &c->rcv_nxt, &c->rcv);
 			c->ack_now = true; /* a hole was filled */
@@ -696,13 +705,19 @@ static void tcp_data_in(struct tcp_conn *c, uint32_t seq, struct cur data,
 			c->ack_now = true;
 		if (took < data.len)
 			STAT_INC(&s->stats, TCP_DROP_RCVBUF);
-		/* The data goes to the owner before the FIN does. */
+		/* The data goes to the owner before the FIN does: a FIN
+		 * behind data the owner has not taken yet waits for it. */
 		tcp_deliver(c);
 		if (c->dead)
 			return;
-		if ((fin && took == data.len) ||
-		    (c->ooo_fin && c->rcv_nxt == c->ooo_fin_seq))
-			tcp_fin_in_order(c);
+		if (((fin && took == data.len) ||
+		     (c->ooo_fin && c->rcv_nxt == c->ooo_fin_seq)) &&
+		    !c->fin_rcvd && !c->fin_pending) {
+			if (c->rcv.len && c->cb)
+				c->fin_pending = true;
+			else
+				tcp_fin_in_order(c);
+		}
 		if (c->dead)
 			return;
 	} else if (data.len || fin) {
@@ -772,16 +787,29 @@ static void tcp_input_conn(struct tcp_conn *c, const struct tcp_hdr *h,
 			c->ack_now = true;
 		goto out;
 	}
+	/* Second: RST (RFC 5961 3.2), judged by the segment's own sequence
+	 * number, before any trimming.  RFC 1337: none in TIME_WAIT. */
+	if (rst) {
+		STAT_INC(&s->stats, TCP_RST_RX);
+		if (c->state == TCP_TIME_WAIT)
+			goto out;
+		if (seq == c->rcv_nxt)
+			tcp_destroy(c, -ECONNRESET);
+		else
+			tcp_challenge_ack(c);
+		goto out;
+	}
+	/* Fourth: a SYN in a synchronized state (RFC 5961 4.2): challenge
+	 * it, wherever it lies. */
+	if (syn) {
+		tcp_challenge_ack(c);
+		goto out;
+	}
 	/* Keep only what lies in the window: trim the front (already
-	 * received, and a SYN's number) and the back. */
+	 * received) and the back. */
 	if (seq_lt(seq, c->rcv_nxt)) {
 		uint32_t skip = c->rcv_nxt - seq;
 
-		if (syn) {
-			syn = false;
-			skip--;
-			seq++;
-		}
 		if (skip > data.len)
 			skip = (uint32_t)data.len;
 		cur_pull(&data, skip);
@@ -799,25 +827,6 @@ static void tcp_input_conn(struct tcp_conn *c, const struct tcp_hdr *h,
 	/* An acceptable segment: the peer is alive. */
 	tcp_keepalive_touch(c);
 
-	/* Second: RST (RFC 5961 3.2). */
-	if (rst) {
-		STAT_INC(&s->stats, TCP_RST_RX);
-		if (seq == c->rcv_nxt)
-			tcp_destroy(c, -ECONNRESET);
-		else
-			tcp_challenge_ack(c);
-		goto out;
-	}
-	/* Fourth: SYN in the window (RFC 5961 4.2): challenge it. */
-	if (syn) {
-		if (c->state == TCP_SYN_RECEIVED && seq == c->irs) {
-			c->ack_now = false; /* a retransmitted SYN */
-			tcp_send_ctl(c, TCP_FLAG_SYN | TCP_FLAG_ACK, c->iss);
-			goto out;
-		}
-		tcp_challenge_ack(c);
-		goto out;
-	}
 	/* Fifth: ACK. */
 	if (!(h->flags & TCP_FLAG_ACK)) {
 		STAT_INC(&s->stats, TCP_DROP_NO_ACK);

@@ -19,7 +19,8 @@
 uint16_t tcp_rcv_window(struct tcp_conn *c)
 {
 	uint32_t room = (uint32_t)bytering_room(&c->rcv);
-	uint32_t adv = c->rcv_adv - c->rcv_nxt; /* what we promised */
+	uint32_t adv = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt
+						     : 0; /* what we promised */
 	uint32_t wnd;
 
 	/* Receiver silly-window avoidance (RFC 9293 3.8.6.2.2): do not
@@ -219,10 +220,10 @@ void tcp_output(struct tcp_conn *c)
 			c->snd_max = c->snd_nxt;
 		sent = true;
 	}
-	if (sent || c->snd_nxt != c->snd_una)
+	/* Something in flight, or data held back (zero window: probe;
+	 * silly-window avoidance: the override): the timer runs. */
+	if (sent || c->snd_nxt != c->snd_una || queued > 0)
 		tcp_arm_rtx(c);
-	else if (queued > 0 && c->snd_wnd == 0)
-		tcp_arm_rtx(c); /* zero window: probe on the timer */
 	if (!sent && c->ack_now)
 		tcp_send_ctl(c, TCP_FLAG_ACK, c->snd_nxt);
 }

@@ -1,7 +1,8 @@
 /*
- * TCP timers: retransmission (RFC 6298, with zero-window probing on the
- * same timer), delayed ACK, TIME_WAIT.  Each connection has two timers on
- * the stack's wheel; none scans connections.
+ * TCP timers.  Each connection has three on the stack's wheel, and none
+ * scans connections: rtx (retransmission per RFC 6298; also zero-window
+ * probes, the silly-window override, the bound on FIN_WAIT_2 without an
+ * owner, and TIME_WAIT), delack, and keepalive.
  */
 #include "tcp.h"
 #include "stack.h"
@@ -96,6 +97,15 @@ static void tcp_rtx_fire(struct timer *t, void *arg)
 		tcp_arm_rtx(c);
 		return;
 	}
+	/* Data held back by silly-window avoidance with nothing in flight:
+	 * send it now (RFC 9293 3.8.6.2.1's override timeout). */
+	if (c->snd_nxt == c->snd_una && c->snd.len && c->snd_wnd &&
+	    c->state != TCP_SYN_RECEIVED && c->state != TCP_SYN_SENT) {
+		c->persist = true;
+		tcp_output(c);
+		c->persist = false;
+		return;
+	}
 	if (c->snd_nxt == c->snd_una && c->state != TCP_SYN_RECEIVED &&
 	    c->state != TCP_SYN_SENT)
 		return; /* nothing outstanding */
@@ -114,6 +124,8 @@ static void tcp_rtx_fire(struct timer *t, void *arg)
 	c->ssthresh = c->cc->ssthresh(c);
 	c->cwnd = c->mss;
 	c->in_recovery = false;
+	c->recover = c->snd_max; /* RFC 6582 4: no fast retransmit for
+				  * what was sent before the timeout */
 	c->dupacks = 0;
 	c->nsacked = 0; /* after a timeout, trust nothing (RFC 6675 5.1) */
 	c->backoff++;

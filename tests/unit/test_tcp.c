@@ -2173,6 +2173,94 @@ START_TEST(test_active_open)
 }
 END_TEST
 
+/* Review regressions. */
+
+/* A closed connection in FIN_WAIT_2 is freed after tcp_time_wait even when
+ * the peer keeps sending ACKs (they used to cancel the timeout). */
+START_TEST(test_fin_wait_2_bounded)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct tcp_conn *c;
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1460);
+	tcp_close(c);
+	ck_assert_uint_eq(c->state, TCP_FIN_WAIT_1);
+	p.ack += 1;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(c->state, TCP_FIN_WAIT_2);
+	p.tsval++;
+	psend(s, &p, ACKF, NULL, 0); /* one more pure ACK */
+	th_advance(s, s->p.tcp.time_wait_ms);
+	ck_assert_uint_eq(s->tcp.count, 0);
+	finish(s);
+}
+END_TEST
+
+/* An RST is judged by its own sequence number: one starting before
+ * RCV.NXT and carrying data across it does not reset (RFC 5961 3.2). */
+START_TEST(test_rst_with_data_before_rcv_nxt)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct tcp_conn *c;
+	static uint8_t junk[1000];
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1460);
+	psend_at(s, &p, RSTF | ACKF, p.seq - 700, junk, sizeof(junk));
+	ck_assert_uint_eq(c->state, TCP_ESTABLISHED);
+	ck_assert_uint_eq(CR[0].closed, 0);
+	finish(s);
+}
+END_TEST
+
+/* A module that replies and closes inside recv(): the reply goes out and
+ * then a FIN, not a reset (the bytes it was offered count as read). */
+static size_t reply_and_close(void *ctx, struct tcp_conn *c,
+			      const uint8_t *d, size_t len)
+{
+	(void)ctx;
+	(void)d;
+	tcp_send(c, "bye", 3);
+	tcp_close(c);
+	return len;
+}
+
+START_TEST(test_close_inside_recv)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	static struct tcp_callbacks cb;
+	bool fin = false, rst = false;
+	size_t data = 0;
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1460);
+	cb = *c->cb;
+	cb.recv = reply_and_close;
+	c->cb = &cb;
+	th_frames_clear();
+	p.tsval++;
+	psend(s, &p, ACKF | PSHF, "hi", 2);
+	for (unsigned i = 0; i < th_frame_count(); i++) {
+		out(i, &g);
+		data += g.data.len;
+		fin |= (g.h.flags & FINF) != 0;
+		rst |= (g.h.flags & RSTF) != 0;
+	}
+	ck_assert_uint_eq(data, 3);
+	ck_assert(fin);
+	ck_assert(!rst);
+	ck_assert_uint_eq(c->state, TCP_FIN_WAIT_1);
+	tcp_abort(c);
+	finish(s);
+}
+END_TEST
+
 START_TEST(test_max_conns)
 {
 	struct stack *s = new_stack();
@@ -2423,6 +2511,9 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_syn_cookies);
 	tcase_add_test(tc, test_keepalive);
 	tcase_add_test(tc, test_active_open);
+	tcase_add_test(tc, test_fin_wait_2_bounded);
+	tcase_add_test(tc, test_rst_with_data_before_rcv_nxt);
+	tcase_add_test(tc, test_close_inside_recv);
 	tcase_add_test(tc, test_max_conns);
 	tcase_add_test(tc, test_unlisten_resets);
 	tcase_add_test(tc, test_abort_and_stack_free);
