@@ -297,8 +297,11 @@ static void tcp_fz_closed(void *ctx, struct tcp_conn *c, int err)
 }
 
 static const struct tcp_callbacks tcp_fz_cb = {
-	tcp_fz_accepted, tcp_fz_recv, tcp_fz_writable, tcp_fz_peer_closed,
-	tcp_fz_closed,
+	.accepted = tcp_fz_accepted,
+	.recv = tcp_fz_recv,
+	.writable = tcp_fz_writable,
+	.peer_closed = tcp_fz_peer_closed,
+	.closed = tcp_fz_closed,
 };
 static struct tcp_listener l_echo;
 
