@@ -607,9 +607,13 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 				return false;
 		}
 	} else if (ack == c->snd_una && !len &&
-		   !(h->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) &&
-		   wnd == c->snd_wnd && wnd && c->snd_max != c->snd_una) {
-		/* Not at a zero window: those ACKs answer probes. */
+		   !(h->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) && wnd &&
+		   c->snd_max != c->snd_una &&
+		   (wnd == c->snd_wnd || (c->sack_ok && o->nsack))) {
+		/* A duplicate ACK (RFC 5681 2): same window, or, with SACK,
+		 * any ACK reporting SACKed data (RFC 6675 2), since the
+		 * receiver's window moves as its buffer drains.  Not at a
+		 * zero window: those ACKs answer probes. */
 		tcp_dupack(c);
 	}
 	/* Window update (RFC 9293 3.10.7.4, fifth step). */

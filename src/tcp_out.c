@@ -177,7 +177,14 @@ void tcp_output(struct tcp_conn *c)
 	default:
 		break;
 	}
-	wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+	/* Limited transmit (RFC 3042): each of the first two duplicate
+	 * ACKs lets one new segment out beyond cwnd, so that a small window
+	 * still produces the three duplicates fast retransmit needs. */
+	wnd = c->cwnd;
+	if (!c->in_recovery && c->dupacks && c->dupacks < 3)
+		wnd += c->dupacks * mss;
+	if (c->snd_wnd < wnd)
+		wnd = c->snd_wnd;
 	queued = (uint32_t)c->snd.len;
 	for (;;) {
 		size_t len;
@@ -321,8 +328,14 @@ bool tcp_retransmit(struct tcp_conn *c)
 		uint32_t from = seq_gt(c->high_rxt, c->snd_una) ? c->high_rxt
 							       : c->snd_una;
 
-		if (!tcp_next_hole(c, from, &seq, &hole))
-			return false;
+		if (!tcp_next_hole(c, from, &seq, &hole)) {
+			/* No SACKed data above: NewReno's rule, resend at
+			 * SND.UNA, unless this recovery already did. */
+			if (seq_lt(c->snd_una, c->high_rxt))
+				return false;
+			seq = c->snd_una;
+			hole = mss;
+		}
 		len = hole < mss ? hole : mss;
 		if (seq - c->snd_una + len > queued)
 			len = queued - (seq - c->snd_una);

@@ -997,6 +997,41 @@ START_TEST(test_sack_steers_retransmission)
 }
 END_TEST
 
+/* Limited transmit (RFC 3042): the first two duplicate ACKs each let one
+ * new segment out beyond cwnd; the third triggers fast retransmit. */
+START_TEST(test_limited_transmit)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	static uint8_t data[14 * SEG];
+	uint32_t first;
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1000);
+	th_pattern(data, sizeof(data), 11);
+	ck_assert_uint_eq(tcp_send(c, data, sizeof(data)), sizeof(data));
+	ck_assert_uint_eq(th_frame_count(), 10); /* the initial window */
+	out(9, &g);
+	first = p.ack;
+	th_frames_clear();
+	for (unsigned i = 0; i < 2; i++) {
+		psend(s, &p, ACKF, NULL, 0);
+		ck_assert_uint_eq(th_frame_count(), 1);
+		out(0, &g);
+		ck_assert_uint_eq(g.h.seq, first + (10 + i) * SEG); /* new */
+		th_frames_clear();
+	}
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_FAST_RETRANSMITS], 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.seq, first); /* the lost one */
+	tcp_abort(c);
+	finish(s);
+}
+END_TEST
+
 START_TEST(test_nagle)
 {
 	struct stack *s = new_stack();
@@ -2465,6 +2500,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_retransmit_give_up);
 	tcase_add_test(tc, test_fast_retransmit);
 	tcase_add_test(tc, test_sack_steers_retransmission);
+	tcase_add_test(tc, test_limited_transmit);
 	tcase_add_test(tc, test_nagle);
 	tcase_add_test(tc, test_send_backpressure);
 	tcase_add_test(tc, test_out_of_order_sack);
