@@ -252,9 +252,10 @@ void tcp_send_reset(struct stack *s, const struct ip4_rx *rx,
  * SACK, the next hole the scoreboard shows instead.  False when there was
  * nothing to resend. */
 bool tcp_retransmit(struct tcp_conn *c);
-/* Take the SACK blocks of an ACK into the scoreboard; drop what SND.UNA
- * has passed. */
-void tcp_sack_update(struct tcp_conn *c, const struct tcp_opts *o);
+/* Take the SACK blocks of an ACK into the scoreboard; drop what una (the
+ * SND.UNA this ACK makes) has passed. */
+void tcp_sack_update(struct tcp_conn *c, uint32_t una,
+		     const struct tcp_opts *o);
 /* Our advertised window, scaled for the header. */
 uint16_t tcp_rcv_window(struct tcp_conn *c);
 void tcp_timers_init(struct tcp_conn *c);

@@ -304,7 +304,6 @@ static void tcp_input_listen(struct stack *s, const struct ip4_rx *rx,
 	struct tcp_listener *l;
 	struct tcp_conn *c;
 	uint32_t mtu_mss = s->p.mtu - IP4_HLEN - TCP_HLEN;
-
 	struct flow_key k = {rx->dst, rx->src, h->dport, h->sport};
 	uint16_t cookie_mss_v = 0;
 	int ts_bits = -1;
@@ -565,13 +564,8 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 		tcp_challenge_ack(c);
 		return false;
 	}
-	if (c->sack_ok && (o->nsack || c->nsacked) && seq_geq(ack, c->snd_una)) {
-		uint32_t una = c->snd_una;
-
-		c->snd_una = ack; /* prune against the new SND.UNA */
-		tcp_sack_update(c, o);
-		c->snd_una = una;
-	}
+	if (c->sack_ok && (o->nsack || c->nsacked) && seq_geq(ack, c->snd_una))
+		tcp_sack_update(c, ack, o);
 	if (seq_gt(ack, c->snd_una)) {
 		uint32_t acked = ack - c->snd_una;
 		size_t data = acked > c->snd.len ? c->snd.len : acked;

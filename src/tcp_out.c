@@ -235,18 +235,19 @@ void tcp_output(struct tcp_conn *c)
 		tcp_send_ctl(c, TCP_FLAG_ACK, c->snd_nxt);
 }
 
-void tcp_sack_update(struct tcp_conn *c, const struct tcp_opts *o)
+void tcp_sack_update(struct tcp_conn *c, uint32_t una,
+		     const struct tcp_opts *o)
 {
 	unsigned n = 0;
 
-	/* Forget what SND.UNA has passed. */
+	/* Forget what una (the new SND.UNA) has passed. */
 	for (unsigned i = 0; i < c->nsacked; i++) {
 		struct tcp_sack_block b = c->sacked[i];
 
-		if (seq_leq(b.end, c->snd_una))
+		if (seq_leq(b.end, una))
 			continue;
-		if (seq_lt(b.start, c->snd_una))
-			b.start = c->snd_una;
+		if (seq_lt(b.start, una))
+			b.start = una;
 		c->sacked[n++] = b;
 	}
 	c->nsacked = n;
@@ -257,11 +258,11 @@ void tcp_sack_update(struct tcp_conn *c, const struct tcp_opts *o)
 		unsigned j = 0, k;
 
 		/* Only blocks inside what we sent are believed (RFC 2018 8). */
-		if (!seq_lt(b.start, b.end) || seq_leq(b.end, c->snd_una) ||
+		if (!seq_lt(b.start, b.end) || seq_leq(b.end, una) ||
 		    seq_gt(b.end, c->snd_max))
 			continue;
-		if (seq_lt(b.start, c->snd_una))
-			b.start = c->snd_una;
+		if (seq_lt(b.start, una))
+			b.start = una;
 		/* Merge with every block it touches, then insert in order. */
 		for (k = 0; k < c->nsacked; k++) {
 			struct tcp_sack_block x = c->sacked[k];

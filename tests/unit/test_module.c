@@ -318,10 +318,24 @@ static void assert_port_unreachable(void)
 	ck_assert_uint_eq(last[35], 3);
 }
 
+/* An ARP reply to us: 10.0.0.1 is at 02:00:00:00:00:01.  What waited for
+ * it goes out; `sent` counts those frames. */
+static void resolve_peer(void)
+{
+	static const uint8_t arp[42] = {
+		2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 6,          /* Ethernet */
+		0, 1, 8, 0, 6, 4, 0, 2,                            /* reply */
+		2, 0, 0, 0, 0, 1, 10, 0, 0, 1,                     /* sender */
+		2, 0, 0, 0, 0, 2, 10, 0, 0, 2,                     /* target */
+	};
+
+	sent = 0;
+	stack_input(st, arp, sizeof(arp));
+}
+
 START_TEST(test_echo_module_serves_and_moves)
 {
 	struct conf_errors errs = {0};
-	uint8_t mac[6] = {2, 0, 0, 0, 0, 1};
 	int fail = -1;
 
 	/* Resolve the peer first so replies go out at once. */
@@ -330,20 +344,8 @@ START_TEST(test_echo_module_serves_and_moves)
 			  0);
 	ck_assert_int_eq(fail, 0);
 	send_udp(7, "x"); /* ARP request goes out; reply queued */
-	{
-		uint8_t f[42];
-		struct eth_hdr eh = {.dst = {2, 0, 0, 0, 0, 2},
-				     .type = ETH_TYPE_ARP};
-		memcpy(eh.src, mac, 6);
-		eth_hdr_write(f, &eh);
-		/* ARP reply 10.0.0.1 is-at 02:00:00:00:00:01 */
-		uint8_t arp[28] = {0, 1, 8, 0, 6, 4, 0, 2, 2, 0, 0, 0, 0, 1,
-				   10, 0, 0, 1, 2, 0, 0, 0, 0, 2, 10, 0, 0, 2};
-		memcpy(f + 14, arp, 28);
-		sent = 0;
-		stack_input(st, f, sizeof(f));
-		ck_assert_uint_eq(sent, 1); /* the queued echo */
-	}
+	resolve_peer();
+	ck_assert_uint_eq(sent, 1); /* the queued echo */
 	send_udp(7, "hello");
 	assert_udp_reply(7, "hello");
 	send_udp(19, "?");
@@ -390,16 +392,13 @@ END_TEST
 START_TEST(test_echo_module_refuses_to_be_a_weapon)
 {
 	struct conf_errors errs = {0};
-	uint8_t arp[42] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 6,
-			   0, 1, 8, 0, 6, 4, 0, 2, 2, 0, 0, 0, 0, 1,
-			   10, 0, 0, 1, 2, 0, 0, 0, 0, 2, 10, 0, 0, 2};
 	int fail = -1;
 
 	ck_assert_uint_eq(reload(mod("echo", epath, "chargen_rate = 2;"), &fail,
 				 &errs),
 			  0);
 	send_udp(7, "x"); /* resolve 10.0.0.1 first */
-	stack_input(st, arp, sizeof(arp));
+	resolve_peer();
 	/* A service port as source: another echo or chargen would answer
 	 * back for ever.  No reply. */
 	src_port = 19;
@@ -439,9 +438,6 @@ END_TEST
 START_TEST(test_port_handed_over_on_reload)
 {
 	struct conf_errors errs = {0};
-	uint8_t arp[42] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 6,
-			   0, 1, 8, 0, 6, 4, 0, 2, 2, 0, 0, 0, 0, 1,
-			   10, 0, 0, 1, 2, 0, 0, 0, 0, 2, 10, 0, 0, 2};
 	const char *only = "discard_udp_port = 0; chargen_udp_port = 0; "
 			   "tcp_port = 0; discard_tcp_port = 0; "
 			   "chargen_tcp_port = 0;";
@@ -451,7 +447,7 @@ START_TEST(test_port_handed_over_on_reload)
 	snprintf(a, sizeof(a), "udp_port = 7; %s", only);
 	ck_assert_uint_eq(reload(mod("a", epath, a), &fail, &errs), 0);
 	send_udp(7, "x");
-	stack_input(st, arp, sizeof(arp));
+	resolve_peer();
 	/* b, listed first, takes port 7 that a gives up in the same reload. */
 	snprintf(a, sizeof(a), "udp_port = 17; %s", only);
 	snprintf(b, sizeof(b), "udp_port = 7; %s", only);
