@@ -102,6 +102,8 @@ void tcp_destroy(struct tcp_conn *c, int err)
 	timer_cancel(&s->timers, &c->rtx);
 	timer_cancel(&s->timers, &c->delack);
 	timer_cancel(&s->timers, &c->keepalive);
+	timer_cancel(&s->timers, &c->rack);
+	tcp_sb_fini(c);
 	bytering_fini(&c->snd);
 	bytering_fini(&c->rcv);
 	tcp_ooo_fini(&c->ooo);

@@ -472,6 +472,72 @@ void tcp_fin_in_order(struct tcp_conn *c)
 		tcp_enter_time_wait(c);
 }
 
+/* Fast recovery begins (RFC 5681 3.2, RFC 6675 5): once per window of
+ * data, the threshold halves; with SACK the window is the threshold and
+ * the pipe governs, without it NewReno inflates by the three duplicates. */
+static void tcp_enter_recovery(struct tcp_conn *c)
+{
+	STAT_INC(&c->s->stats, TCP_FAST_RETRANSMITS);
+	c->ssthresh = c->cc->ssthresh(c);
+	c->recover = c->snd_max;
+	c->in_recovery = true;
+	c->rtt_pending = false;
+	c->tlp_out = false;
+	c->prr_on = c->sb.nsacked != 0;
+	c->prr_delivered = c->prr_out = 0;
+	c->recover_fs = c->snd_max - c->snd_una;
+	c->cwnd = c->prr_on ? c->ssthresh : c->ssthresh + 3u * c->mss;
+	c->rtx_first = true; /* the first loss goes whatever the pipe */
+}
+
+/* RFC 6937: during recovery, send about ssthresh/RecoverFS of what each
+ * ACK delivers while the pipe is above ssthresh, then grow back to it no
+ * faster than slow start (the SSRB bound). */
+static void tcp_prr(struct tcp_conn *c, uint32_t delivered)
+{
+	uint32_t pipe = tcp_sb_pipe(c);
+	int64_t sndcnt;
+
+	c->prr_delivered += delivered;
+	if (pipe > c->ssthresh) {
+		uint64_t fs = c->recover_fs ? c->recover_fs : 1;
+
+		sndcnt = (int64_t)(((uint64_t)c->prr_delivered * c->ssthresh +
+				    fs - 1) / fs) - (int64_t)c->prr_out;
+	} else {
+		int64_t limit = (int64_t)c->prr_delivered - c->prr_out;
+
+		if (limit < (int64_t)delivered)
+			limit = delivered;
+		limit += c->mss;
+		sndcnt = (int64_t)(c->ssthresh - pipe);
+		if (sndcnt > limit)
+			sndcnt = limit;
+	}
+	if (sndcnt < 0)
+		sndcnt = 0;
+	c->cwnd = pipe + (uint32_t)sndcnt;
+}
+
+void tcp_loss_check(struct tcp_conn *c, uint32_t delivered)
+{
+	uint64_t wake = 0;
+	unsigned lost;
+
+	if (!c->sack_ok || (!c->sb.nsacked && !c->sb.nretrans))
+		return;
+	lost = tcp_sb_detect(c, &wake);
+	if (lost) {
+		STAT_ADD(&c->s->stats, TCP_RACK_LOST, lost);
+		if (!c->in_recovery && seq_geq(c->snd_una, c->recover))
+			tcp_enter_recovery(c);
+	}
+	if (c->in_recovery && c->prr_on && delivered)
+		tcp_prr(c, delivered);
+	if (wake)
+		tcp_arm_rack(c, wake);
+}
+
 /* Congestion control on an ACK of new data (RFC 5681 3.1, RFC 6582). */
 static void tcp_cc_ack(struct tcp_conn *c, uint32_t acked, uint32_t ack)
 {
@@ -480,37 +546,33 @@ static void tcp_cc_ack(struct tcp_conn *c, uint32_t acked, uint32_t ack)
 			/* Full ACK: leave recovery, deflate. */
 			c->in_recovery = false;
 			c->cwnd = c->ssthresh;
-		} else {
-			/* Partial ACK: resend the next hole, deflate by what
-			 * was acked, keep going (RFC 6582 3.2 step 3). */
+		} else if (!c->sb.nsacked) {
+			/* Partial ACK without SACK: the next segment is lost
+			 * too; deflate by what was acked, keep going (RFC 6582
+			 * 3.2 step 3). */
 			c->cwnd = c->cwnd > acked ? c->cwnd - acked : c->mss;
 			c->cwnd += c->mss;
-			tcp_retransmit(c);
+			tcp_sb_mark_head_lost(c);
 		}
 		return;
 	}
 	c->cc->on_ack(c, acked);
 }
 
-/* Three duplicate ACKs: fast retransmit and recovery (RFC 5681 3.2). */
+/* A duplicate ACK.  With SACK the scoreboard finds losses; without it,
+ * the third duplicate is the signal (RFC 5681 3.2) and each further one
+ * means a segment has left the network (window inflation). */
 static void tcp_dupack(struct tcp_conn *c)
 {
-	if (++c->dupacks == 3 && !c->in_recovery &&
-	    seq_gt(c->snd_una, c->recover - 1)) {
-		STAT_INC(&c->s->stats, TCP_FAST_RETRANSMITS);
-		c->ssthresh = c->cc->ssthresh(c);
-		c->recover = c->snd_max;
-		c->in_recovery = true;
-		c->rtt_pending = false;
-		c->high_rxt = c->snd_una;
-		tcp_retransmit(c);
-		c->cwnd = c->ssthresh + 3u * c->mss;
+	++c->dupacks;
+	if (c->sb.nsacked && c->sack_ok)
+		return;
+	if (c->dupacks == 3 && !c->in_recovery &&
+	    seq_geq(c->snd_una, c->recover)) {
+		tcp_sb_mark_head_lost(c);
+		tcp_enter_recovery(c);
 	} else if (c->in_recovery) {
-		c->cwnd += c->mss; /* inflate: a segment has left */
-		/* With SACK, each further duplicate ACK may show another
-		 * hole: resend it rather than wait for a partial ACK. */
-		if (c->nsacked)
-			tcp_retransmit(c);
+		c->cwnd += c->mss;
 	}
 }
 
@@ -520,6 +582,7 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 {
 	struct stack *s = c->s;
 	uint32_t ack = h->ack, wnd = (uint32_t)h->win << c->snd_ws;
+	uint32_t delivered = 0;
 
 	if (c->state == TCP_SYN_RECEIVED) {
 		if (!seq_lt(c->snd_una, ack) || seq_gt(ack, c->snd_nxt)) {
@@ -564,8 +627,11 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 		tcp_challenge_ack(c);
 		return false;
 	}
-	if (c->sack_ok && (o->nsack || c->nsacked) && seq_geq(ack, c->snd_una))
-		tcp_sack_update(c, ack, o);
+	if (seq_geq(ack, c->snd_una)) {
+		delivered = tcp_sb_ack(c, ack, c->sack_ok ? o : NULL);
+		if (seq_gt(ack, c->snd_una) || o->nsack)
+			c->tlp_out = false; /* the probe, if any, was answered */
+	}
 	if (seq_gt(ack, c->snd_una)) {
 		uint32_t acked = ack - c->snd_una;
 		size_t data = acked > c->snd.len ? c->snd.len : acked;
@@ -632,6 +698,11 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 		    !c->snd.len && c->state != TCP_FIN_WAIT_2)
 			timer_cancel(&s->timers, &c->rtx);
 	}
+	/* What the ACK's SACK blocks and timing say is lost (RACK); the
+	 * loss probe restarts from an ACK that delivered data. */
+	tcp_loss_check(c, delivered);
+	if (delivered && !(timer_pending(&c->rack) && c->rack_wait))
+		tcp_arm_tlp(c);
 	switch (c->state) {
 	case TCP_FIN_WAIT_1:
 		if (c->fin_acked) {

@@ -31,21 +31,7 @@ check "TCP discard takes 100 MiB and closes cleanly" "nc exit $rc" \
 check "TCP discard sends nothing back" "@$TL_TMP/discard.out" \
 	test ! -s "$TL_TMP/discard.out"
 
-# The first 100 MiB of chargen, computed here from RFC 864's pattern.
-want=$(python3 - <<'PY'
-import hashlib
-line = bytes(range(32, 127))
-h = hashlib.md5()
-n, i, total = 100 * 1024 * 1024, 0, 0
-while total < n:
-    s = bytes(line[(i + c) % 95] for c in range(72)) + b"\r\n"
-    take = min(len(s), n - total)
-    h.update(s[:take])
-    total += take
-    i = (i + 1) % 95
-print(h.hexdigest())
-PY
-)
+want=$(chargen_md5 $((100 * 1024 * 1024)))
 got=$(in_ns timeout 60 nc -d "$TAPIR_ADDR" 19 </dev/null | head -c 100M | md5sum | cut -d' ' -f1)
 check "TCP chargen streams 100 MiB of exact RFC 864 lines" \
 	"want $want, got $got" test "$want" = "$got"
