@@ -1036,6 +1036,114 @@ START_TEST(test_limited_transmit)
 }
 END_TEST
 
+/* A lost retransmission (RACK, RFC 8985): data sent after the resent
+ * segment is SACKed while the resent segment is still missing; a round
+ * trip later it goes again, without waiting for the timeout. */
+START_TEST(test_rack_lost_retransmission)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	static uint8_t data[6 * SEG];
+	uint32_t base;
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1000);
+	th_pattern(data, sizeof(data), 12);
+	ck_assert_uint_eq(tcp_send(c, data, 5 * SEG), 5 * SEG);
+	ck_assert_uint_eq(th_frame_count(), 5);
+	th_frames_clear();
+	base = p.ack;
+	/* Segments 2-5 arrive, 1 is lost: it goes again at once. */
+	ack_sack(s, &p, base + SEG, base + 5 * SEG, 0, 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.seq, base);
+	ck_assert(c->in_recovery);
+	th_frames_clear();
+	/* New data goes out after the retransmission and arrives; the
+	 * retransmission does not. */
+	ck_assert_uint_eq(tcp_send(c, data + 5 * SEG, SEG), SEG);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.seq, base + 5 * SEG);
+	th_frames_clear();
+	ack_sack(s, &p, base + SEG, base + 6 * SEG, 0, 0);
+	ck_assert_uint_eq(th_frame_count(), 0); /* reordering allowance */
+	ck_assert_uint_lt(advance_to_frame(s, 50), 50);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.seq, base);
+	ck_assert_mem_eq(g.data.p, data, SEG);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_RTO_FIRED], 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_RETRANSMITS], 2);
+	th_frames_clear();
+	p.ack = base + 6 * SEG;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert(!c->in_recovery);
+	ck_assert_uint_eq(c->sb.n, 0);
+	ck_assert_uint_eq(c->sb.nsacked + c->sb.nlost + c->sb.nretrans, 0);
+	finish(s);
+}
+END_TEST
+
+/* A lost tail (RFC 8985 7): nothing comes back for the last segments of
+ * a burst.  Two round trips on, well before the retransmission timeout,
+ * the last segment goes again as a probe; the SACK it draws shows the
+ * rest lost, and recovery resends them. */
+START_TEST(test_tail_loss_probe)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	static uint8_t data[4 * SEG];
+	uint64_t took;
+	uint32_t base;
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1000);
+	th_pattern(data, sizeof(data), 13);
+	/* One exchange first: the probe needs a round-trip estimate. */
+	th_advance(s, 5);
+	ck_assert_uint_eq(tcp_send(c, "x", 1), 1);
+	out(0, &g);
+	p.tsecr = g.o.tsval;
+	p.ack += 1;
+	th_advance(s, 2);
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_ne(c->srtt8, 0);
+	th_frames_clear();
+	ck_assert_uint_eq(tcp_send(c, data, sizeof(data)), sizeof(data));
+	ck_assert_uint_eq(th_frame_count(), 4);
+	th_frames_clear();
+	base = p.ack;
+	took = advance_to_frame(s, 1000);
+	ck_assert_uint_lt(took, c->s->p.tcp.rto_min_ms);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.seq, base + 3 * SEG);
+	ck_assert_mem_eq(g.data.p, data + 3 * SEG, SEG);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_LOSS_PROBES], 1);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_RTO_FIRED], 0);
+	th_frames_clear();
+	/* The probe arrives: SACK for segment 4; 1-3 are lost. */
+	ack_sack(s, &p, base + 3 * SEG, base + 4 * SEG, 0, 0);
+	advance_to_frame(s, 50);
+	ck_assert_uint_ge(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.seq, base);
+	ck_assert(c->in_recovery);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_RTO_FIRED], 0);
+	th_frames_clear();
+	p.ack = base + 4 * SEG;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert(!c->in_recovery);
+	ck_assert_uint_eq(c->sb.n, 0);
+	finish(s);
+}
+END_TEST
+
 START_TEST(test_nagle)
 {
 	struct stack *s = new_stack();
@@ -2505,6 +2613,8 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_fast_retransmit);
 	tcase_add_test(tc, test_sack_steers_retransmission);
 	tcase_add_test(tc, test_limited_transmit);
+	tcase_add_test(tc, test_rack_lost_retransmission);
+	tcase_add_test(tc, test_tail_loss_probe);
 	tcase_add_test(tc, test_nagle);
 	tcase_add_test(tc, test_send_backpressure);
 	tcase_add_test(tc, test_out_of_order_sack);
