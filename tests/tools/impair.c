@@ -4,13 +4,17 @@
  *
  *   impair --pkt IF --pkt-netns PATH --tap NAME [--loss PCT] [--dup PCT]
  *          [--reorder PCT] [--delay MS] [--seed N] [--time SECS]
+ *   impair --tap2 NAME2 --pkt-netns PATH --tap NAME [...]
  *
  * Started inside the client's network namespace, it creates the TAP device
  * NAME there (the client's interface: give it an address and bring it up
  * once "ready" is printed), then enters the namespace PATH (e.g.
  * /run/netns/tapir-lab-X) and opens a packet socket on IF, the kernel side
  * of tapird's TAP, which must have no IPv4 address there.  Every frame is
- * carried between the two, in each direction independently:
+ * carried between the two, in each direction independently.  With --tap2
+ * instead of --pkt, the other end is a second TAP device NAME2 that impair
+ * creates in PATH: a link between two kernel stacks, for comparisons.
+ *
  *
  *   --loss PCT     dropped with this probability (percent, may be fractional)
  *   --dup PCT      sent twice
@@ -277,7 +281,7 @@ static void report(const struct dir *d)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: impair --pkt IF --pkt-netns PATH --tap NAME "
+	fprintf(stderr, "usage: impair {--pkt IF | --tap2 NAME2} --pkt-netns PATH --tap NAME "
 			"[--loss PCT] [--dup PCT] [--reorder PCT] "
 			"[--delay MS] [--seed N] [--time SECS]\n");
 	exit(2);
@@ -285,7 +289,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	const char *pkt_if = NULL, *pkt_ns = NULL, *tap = NULL;
+	const char *pkt_if = NULL, *pkt_ns = NULL, *tap = NULL, *tap2 = NULL;
 	unsigned long seed = (unsigned long)time(NULL), secs = 600;
 	struct dir to_tapird, to_client;
 	struct sockaddr_ll addr;
@@ -305,6 +309,8 @@ int main(int argc, char **argv)
 			pkt_ns = v;
 		else if (!strcmp(a, "--tap"))
 			tap = v;
+		else if (!strcmp(a, "--tap2"))
+			tap2 = v;
 		else if (!strcmp(a, "--loss"))
 			p_loss = atof(v);
 		else if (!strcmp(a, "--dup"))
@@ -320,7 +326,7 @@ int main(int argc, char **argv)
 		else
 			usage();
 	}
-	if (!pkt_if || !pkt_ns || !tap || !secs)
+	if (!pkt_if == !tap2 || !pkt_ns || !tap || !secs)
 		usage();
 	rng_state = (uint64_t)seed * 2654435761u + 0x9E3779B97F4A7C15ULL;
 
@@ -331,7 +337,12 @@ int main(int argc, char **argv)
 	if (setns(nsfd, CLONE_NEWNET) < 0)
 		die("setns");
 	close(nsfd);
-	pktfd = open_pkt(pkt_if, &addr);
+	if (tap2) {
+		pktfd = open_tap(tap2);
+		memset(&addr, 0, sizeof(addr));
+	} else {
+		pktfd = open_pkt(pkt_if, &addr);
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -344,7 +355,7 @@ int main(int argc, char **argv)
 	dir_init(&to_client, "to client");
 	to_tapird.in = tapfd;
 	to_tapird.out = pktfd;
-	to_tapird.out_is_pkt = true;
+	to_tapird.out_is_pkt = !tap2;
 	to_tapird.out_addr = addr;
 	to_client.in = pktfd;
 	to_client.out = tapfd;
@@ -381,7 +392,7 @@ int main(int argc, char **argv)
 		if (pf[0].revents & POLLIN)
 			read_some(&to_tapird, false);
 		if (pf[1].revents & POLLIN)
-			read_some(&to_client, true);
+			read_some(&to_client, !tap2);
 		if ((pf[0].revents | pf[1].revents) & (POLLERR | POLLHUP))
 			break;
 	}
