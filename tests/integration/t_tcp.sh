@@ -87,6 +87,30 @@ check "under 5% loss ($how): 5 MiB echoed byte-identical" \
 in_ns tc qdisc del dev "$TAP" root >/dev/null 2>&1
 in_ns nft delete table inet tapirtcp >/dev/null 2>&1
 
+# SIGHUP during transfers: an echo of 100 MiB and a chargen stream run
+# while tapird reloads ten times, the echo module's settings changing each
+# time (discard over UDP off and on); neither connection is dropped.
+head -c 100M /dev/urandom >"$TL_TMP/r100"
+tcp_xchg 7 "$TL_TMP/r100" "$TL_TMP/r100.out" &
+xpid=$!
+want=$(chargen_md5 $((30 * 1024 * 1024)))
+(in_ns timeout 60 nc -d "$TAPIR_ADDR" 19 </dev/null | head -c 30M | md5sum |
+	cut -d' ' -f1 >"$TL_TMP/cg.md5") &
+cpid=$!
+reloads=0
+for i in $(seq 1 10); do
+	sleep 0.1
+	DISCARD_UDP=$(((i % 2) * 9)) tl_write_conf "$TL_CONF"
+	kill -HUP "$LAB_TAPIRD_PID" && reloads=$((reloads + 1))
+done
+wait "$xpid" "$cpid"
+check "10 reloads (SIGHUP) during a 100 MiB echo: it comes back byte-identical" \
+	"got $(stat -c %s "$TL_TMP/r100.out") bytes" cmp -s "$TL_TMP/r100" "$TL_TMP/r100.out"
+check "10 reloads during a chargen stream: 30 MiB exact" \
+	"want $want, got $(cat "$TL_TMP/cg.md5")" test "$want" = "$(cat "$TL_TMP/cg.md5")"
+n=$(grep -c "reload complete" "$TL_LOG")
+check "tapird logged the reloads ($n of $reloads)" "@$TL_LOG" test "$n" -ge 1
+
 check "tapird still running" "tapird exited" lab_tapird_running
 errs=$(tl_error_lines)
 check "tapird logged no error-level line" "$errs" test -z "$errs"
