@@ -368,6 +368,13 @@ void arp_input(struct stack *s, struct cur c)
 	arp_send(s, ARP_OP_REPLY, a.sha, a.sha, a.spa);
 }
 
+bool arp_ready(struct stack *s, uint32_t next_hop)
+{
+	const struct arp_entry *e = arp_find(s, next_hop);
+
+	return e && e->state != ARP_INCOMPLETE;
+}
+
 int arp_output(struct stack *s, uint32_t next_hop, struct pbuf *pb)
 {
 	struct arp_entry *e = arp_find(s, next_hop);

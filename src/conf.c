@@ -260,8 +260,9 @@ static bool valid_ifname(const char *n)
 
 static void load_interface(struct ld *ld, config_setting_t *root)
 {
-	static const char *const keys[] = {"name", "address", "gateway", "mtu",
-					   "mac", "host_address", NULL};
+	static const char *const keys[] = {"name",	   "address", "gateway",
+					   "mtu",	   "mac",
+					   "host_address", "offload", NULL};
 	struct conf *c = ld->c;
 	config_setting_t *ifs = get_group(ld, root, "interface"), *s;
 	const char *v;
@@ -308,6 +309,8 @@ static void load_interface(struct ld *ld, config_setting_t *root)
 				   "interface's subnet", v);
 	}
 	get_int(ld, ifs, "interface", "mtu", 68, 65521, &c->params.mtu);
+	c->offload = true;
+	get_bool(ld, ifs, "interface", "offload", &c->offload);
 
 	v = get_str(ld, ifs, "interface", "mac", &s);
 	if (v) {

@@ -34,6 +34,7 @@ struct conf_module {
 
 struct conf {
 	config_t cfg; /* keeps module sections alive */
+	bool offload; /* interface.offload: ask the TAP for offloads */
 	char *file;   /* as shown in messages */
 	char ifname[IFNAMSIZ];
 	const config_setting_t *ifname_setting;

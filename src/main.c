@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/uio.h>
+#include <linux/virtio_net.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,7 +36,10 @@
 /* Frames read per readable event before yielding to other events. */
 #define RX_BUDGET 64
 /* Large enough for any frame the kernel side can send (MTU up to 65521). */
-#define RX_FRAME_MAX 65536
+/* A frame (up to MTU 65521 plus Ethernet), or with offloads a virtio-net
+ * header and a TCP segment of up to 64 KiB the kernel did not cut up. */
+#define VNET_HDR_LEN 10
+#define RX_FRAME_MAX (VNET_HDR_LEN + 14 + 65536 + 256)
 
 struct daemon {
 	struct event_base *base;
@@ -43,6 +48,7 @@ struct daemon {
 	struct stack *stack;
 	struct modules mods;
 	int tap_fd;
+	bool vnet; /* frames carry a struct virtio_net_hdr (offloads) */
 	bool debug; /* -d: overrides log.level, also after reload */
 	struct event *tap_ev, *timer_ev, *watchdog_ev;
 	struct event *sig_hup, *sig_term, *sig_int, *sig_usr1;
@@ -61,11 +67,37 @@ static uint64_t clock_ms(void *ctx)
 static int tap_xmit(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct daemon *d = ctx;
-	ssize_t n = write(d->tap_fd, frame, len);
+	struct virtio_net_hdr vh;
+	struct iovec iov[2];
+	ssize_t n;
 
+	if (!d->vnet) {
+		n = write(d->tap_fd, frame, len);
+		if (n < 0)
+			return -errno;
+		return (size_t)n == len ? 0 : -EIO;
+	}
+	memset(&vh, 0, sizeof(vh));
+	if (d->stack && d->stack->tx_off.csum) {
+		const struct stack_tx_offload *o = &d->stack->tx_off;
+
+		vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		vh.csum_start = o->csum_start;
+		vh.csum_offset = o->csum_offset;
+		if (o->gso_size) {
+			vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+			vh.gso_size = o->gso_size;
+			vh.hdr_len = o->hdr_len;
+		}
+	}
+	iov[0].iov_base = &vh;
+	iov[0].iov_len = VNET_HDR_LEN;
+	iov[1].iov_base = (void *)frame;
+	iov[1].iov_len = len;
+	n = writev(d->tap_fd, iov, 2);
 	if (n < 0)
 		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
+	return (size_t)n == len + VNET_HDR_LEN ? 0 : -EIO;
 }
 
 /* Arm the one libevent timer for the wheel's next deadline. */
@@ -109,7 +141,20 @@ static void on_tap(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 		STAT_INC(&d->stack->stats, LINK_RX);
-		stack_input(d->stack, d->rx, (size_t)n);
+		if (!d->vnet) {
+			stack_input(d->stack, d->rx, (size_t)n);
+		} else if ((size_t)n > VNET_HDR_LEN) {
+			/* The kernel checked the checksum, or leaves it to
+			 * the receiver of a frame it made itself. */
+			if (d->rx[0] & (VIRTIO_NET_HDR_F_NEEDS_CSUM |
+					VIRTIO_NET_HDR_F_DATA_VALID))
+				stack_input_csum_ok(d->stack,
+						    d->rx + VNET_HDR_LEN,
+						    (size_t)n - VNET_HDR_LEN);
+			else
+				stack_input(d->stack, d->rx + VNET_HDR_LEN,
+					    (size_t)n - VNET_HDR_LEN);
+		}
 	}
 	/* Timers due meanwhile fire now rather than after the next wakeup. */
 	stack_run_timers(d->stack);
@@ -153,6 +198,8 @@ static bool str_differs(const char *a, const char *b)
 /* Settings a reload cannot apply to a running daemon: say so. */
 static void warn_restart_needed(const struct conf *old, const struct conf *nc)
 {
+	if (old->offload != nc->offload)
+		log_warn("interface.offload changes at the next restart");
 	if (old->params.arp_cache_size != nc->params.arp_cache_size)
 		log_warn("stack.arp_cache_size changes at the next restart");
 	if (str_differs(old->user, nc->user) ||
@@ -220,6 +267,7 @@ static void reload(struct daemon *d)
 		}
 	}
 	warn_restart_needed(d->conf, nc);
+	nc->params.offload = d->vnet; /* a property of the open TAP */
 	log_set_level(d->debug ? LOG_DEBUG : nc->log_level);
 	stack_update(d->stack, &nc->params);
 	failed = modules_commit(&d->mods, &txn);
@@ -500,7 +548,15 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	d->tap_fd = tap_open(d->conf->ifname, err, sizeof(err));
+	if (d->conf->offload)
+		d->tap_fd = tap_open_offload(d->conf->ifname, &d->vnet, err,
+					     sizeof(err));
+	else
+		d->tap_fd = tap_open(d->conf->ifname, err, sizeof(err));
+	d->conf->params.offload = d->vnet;
+	if (d->conf->offload && !d->vnet && d->tap_fd >= 0)
+		log_info("the TAP takes no offloads; every segment is cut and "
+			 "checksummed here");
 	if (d->tap_fd < 0 ||
 	    tap_configure(d->conf->ifname, d->conf->params.mtu,
 			  d->conf->host_addr,

@@ -283,8 +283,10 @@ void tcp_retransmit_syn(struct tcp_conn *c);
  * long on more.  tcp_sb_pipe: bytes in flight (RFC 6675).
  * tcp_sb_next_lost: the lowest LOST record, at most mss bytes of it. */
 void tcp_sb_fini(struct tcp_conn *c);
-bool tcp_sb_room(struct tcp_conn *c);
-void tcp_sb_sent(struct tcp_conn *c, uint32_t seq, uint32_t len, bool fin);
+/* Records that may still be added (one per segment of new data). */
+uint32_t tcp_sb_free(struct tcp_conn *c);
+void tcp_sb_sent(struct tcp_conn *c, uint32_t seq, uint32_t len, bool fin,
+		 uint32_t mss);
 /* Returns the bytes this ACK newly delivered (acked or SACKed). */
 uint32_t tcp_sb_ack(struct tcp_conn *c, uint32_t ack,
 		    const struct tcp_opts *o);

@@ -73,9 +73,11 @@ static bool sb_grow(struct tcp_conn *c, bool split)
 	return true;
 }
 
-bool tcp_sb_room(struct tcp_conn *c)
+uint32_t tcp_sb_free(struct tcp_conn *c)
 {
-	return sb_grow(c, false);
+	uint32_t lim = sb_limit(c);
+
+	return c->sb.n < lim ? lim - c->sb.n : 0;
 }
 
 /* The first record whose end lies beyond seq (n when none). */
@@ -124,7 +126,8 @@ static void sb_stamp(struct tcp_conn *c, struct tcp_seg *r, uint32_t now)
 	r->order = ++c->sb.order;
 }
 
-void tcp_sb_sent(struct tcp_conn *c, uint32_t seq, uint32_t len, bool fin)
+void tcp_sb_sent(struct tcp_conn *c, uint32_t seq, uint32_t len, bool fin,
+		 uint32_t mss)
 {
 	uint32_t end = seq + len + (fin ? 1u : 0u);
 	uint32_t now = (uint32_t)stack_now(c->s), i;
@@ -156,24 +159,34 @@ void tcp_sb_sent(struct tcp_conn *c, uint32_t seq, uint32_t len, bool fin)
 		}
 		seq = rend;
 	}
-	if (seq == end)
-		return;
-	/* New data: one record, or, when the ring is full (the caller
-	 * checked tcp_sb_room(), so only on failing memory), the last
-	 * record grows to keep the ring covering everything sent. */
-	if (sb_grow(c, true)) {
-		struct tcp_seg *r = sb_at(c, c->sb.n++);
+	/* New data: a record per segment the link will send (one frame may
+	 * carry several, cut by the link), so SACK and loss marks stay per
+	 * segment.  When the ring is full (the caller checked tcp_sb_free(),
+	 * so only on failing memory), the last record grows to keep the
+	 * ring covering everything sent. */
+	while (seq != end) {
+		uint32_t piece = end - seq;
 
-		r->seq = seq;
-		r->end = end;
-		r->flags = fin ? TCP_SEG_FIN : 0;
-		sb_stamp(c, r, now);
-	} else if (c->sb.n) {
-		struct tcp_seg *r = sb_at(c, c->sb.n - 1);
+		if (mss && piece > mss && !(fin && piece == mss + 1))
+			piece = mss;
+		if (sb_grow(c, true)) {
+			struct tcp_seg *r = sb_at(c, c->sb.n++);
 
-		r->end = end;
-		if (fin)
-			r->flags |= TCP_SEG_FIN;
+			r->seq = seq;
+			r->end = seq + piece;
+			r->flags = fin && r->end == end ? TCP_SEG_FIN : 0;
+			sb_stamp(c, r, now);
+		} else if (c->sb.n) {
+			struct tcp_seg *r = sb_at(c, c->sb.n - 1);
+
+			r->end = end;
+			if (fin)
+				r->flags |= TCP_SEG_FIN;
+			return;
+		} else {
+			return;
+		}
+		seq += piece;
 	}
 }
 

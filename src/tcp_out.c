@@ -45,10 +45,13 @@ static void tcp_note_window(struct tcp_conn *c, uint16_t win, bool syn)
 }
 
 /* Build and send one segment of the connection: payload len bytes taken
- * from the send buffer at seq (0 for none). */
+ * from the send buffer at seq (0 for none).  A payload longer than gso
+ * (nonzero) leaves as one frame for the link to cut into gso-byte
+ * segments; the caller checked the link takes that. */
 static int tcp_emit(struct tcp_conn *c, uint8_t flags, uint32_t seq,
-		    size_t len)
+		    size_t len, uint32_t gso)
 {
+	uint32_t pseudo;
 	struct stack *s = c->s;
 	struct pbuf *pb = &s->tx;
 	struct tcp_opts o;
@@ -98,11 +101,25 @@ static int tcp_emit(struct tcp_conn *c, uint8_t flags, uint32_t seq,
 	p = pbuf_push(pb, h.doff);
 	tcp_opts_write(p + TCP_HLEN, olen, &o, syn);
 	tcp_hdr_write(p, &h);
-	put_be16(p + 16, csum_fold(csum_partial(
-				 p, pb->len,
-				 csum_pseudo4(c->flow.key.laddr,
-					      c->flow.key.raddr, IP4_PROTO_TCP,
-					      (uint16_t)pb->len))));
+	pseudo = csum_pseudo4(c->flow.key.laddr, c->flow.key.raddr,
+			      IP4_PROTO_TCP, (uint16_t)pb->len);
+	if (len && ip4_offload_ok(s, c->flow.key.raddr)) {
+		/* The link completes the checksum (and cuts a long segment
+		 * into pieces of gso bytes): the field holds the
+		 * pseudo-header's sum, not inverted. */
+		s->tx_off.csum = true;
+		s->tx_off.csum_start = ETH_HLEN + IP4_HLEN;
+		s->tx_off.csum_offset = 16;
+		if (gso && len > gso) {
+			s->tx_off.gso_size = (uint16_t)gso;
+			s->tx_off.hdr_len =
+				(uint16_t)(ETH_HLEN + IP4_HLEN + h.doff);
+		}
+		put_be16(p + 16, (uint16_t)~csum_fold(pseudo));
+	} else {
+		put_be16(p + 16,
+			 csum_fold(csum_partial(p, pb->len, pseudo)));
+	}
 	if (flags & TCP_FLAG_ACK) {
 		tcp_note_window(c, h.win, syn);
 		c->ack_now = false;
@@ -112,6 +129,7 @@ static int tcp_emit(struct tcp_conn *c, uint8_t flags, uint32_t seq,
 	STAT_INC(&s->stats, TCP_TX);
 	err = ip4_output(s, c->flow.key.laddr, c->flow.key.raddr,
 			 IP4_PROTO_TCP, NULL, pb);
+	memset(&s->tx_off, 0, sizeof(s->tx_off));
 	return err;
 }
 
@@ -119,13 +137,13 @@ void tcp_send_ctl(struct tcp_conn *c, uint8_t flags, uint32_t seq)
 {
 	if (flags & TCP_FLAG_RST)
 		STAT_INC(&c->s->stats, TCP_RST_TX);
-	tcp_emit(c, flags, seq, 0);
+	tcp_emit(c, flags, seq, 0, 0);
 }
 
 /* Send a segment from seq carrying up to len data bytes (and FIN when it
  * ends the stream).  Returns the sequence space used. */
 static uint32_t tcp_send_seg(struct tcp_conn *c, uint32_t seq, size_t len,
-			     bool fin)
+			     bool fin, uint32_t gso)
 {
 	uint8_t flags = TCP_FLAG_ACK;
 
@@ -141,7 +159,7 @@ static uint32_t tcp_send_seg(struct tcp_conn *c, uint32_t seq, size_t len,
 		c->rtt_seq = seq;
 		c->rtt_start = stack_now(c->s);
 	}
-	tcp_emit(c, flags, seq, len);
+	tcp_emit(c, flags, seq, len, gso);
 	return (uint32_t)len + (fin ? 1u : 0u);
 }
 
@@ -164,12 +182,12 @@ static uint32_t tcp_eff_mss(struct tcp_conn *c)
 
 /* Send one segment and account for it: sequence space, SND.MAX. */
 static uint32_t tcp_send_at(struct tcp_conn *c, uint32_t seq, size_t len,
-			    bool fin)
+			    bool fin, uint32_t mss)
 {
 	uint32_t used;
 
-	tcp_sb_sent(c, seq, (uint32_t)len, fin);
-	used = tcp_send_seg(c, seq, len, fin);
+	tcp_sb_sent(c, seq, (uint32_t)len, fin, mss);
+	used = tcp_send_seg(c, seq, len, fin, mss);
 	if (c->in_recovery)
 		c->prr_out += used;
 	if (seq_gt(seq + used, c->snd_max))
@@ -179,7 +197,7 @@ static uint32_t tcp_send_at(struct tcp_conn *c, uint32_t seq, size_t len,
 
 void tcp_output(struct tcp_conn *c)
 {
-	uint32_t cwnd, pipe, queued, off, used, mss = tcp_eff_mss(c);
+	uint32_t cwnd, pipe, queued, off, used, maxlen, mss = tcp_eff_mss(c);
 	bool sent = false;
 
 	switch (c->state) {
@@ -207,12 +225,18 @@ void tcp_output(struct tcp_conn *c)
 
 		if (!tcp_sb_next_lost(c, mss, &seq, &len, &fin))
 			break;
-		pipe += tcp_send_at(c, seq, len, fin);
+		pipe += tcp_send_at(c, seq, len, fin, mss);
 		c->rtx_first = false;
 		sent = true;
 	}
 	c->rtx_first = false;
 	queued = (uint32_t)c->snd.len;
+	/* With the link's segmentation, up to 64 KiB go out as one frame
+	 * (whole segments; the link cuts them). */
+	maxlen = mss;
+	if (queued > mss && ip4_offload_ok(c->s, c->flow.key.raddr))
+		maxlen = (65535 - IP4_HLEN - TCP_HLEN - TCP_MAX_OPTLEN) / mss *
+			 mss;
 	for (;;) {
 		uint32_t room, rwnd;
 		size_t len;
@@ -222,8 +246,8 @@ void tcp_output(struct tcp_conn *c)
 		if (c->fin_sent && off > queued)
 			off = queued; /* the FIN's sequence number */
 		len = queued > off ? queued - off : 0;
-		if (len > mss)
-			len = mss;
+		if (len > maxlen)
+			len = maxlen;
 		/* The congestion window against the pipe, the peer's window
 		 * against the sequence space in use. */
 		room = cwnd > pipe ? cwnd - pipe : 0;
@@ -232,12 +256,18 @@ void tcp_output(struct tcp_conn *c)
 			room = rwnd;
 		if (len > room)
 			len = room;
+		/* New data needs scoreboard records, one per segment. */
+		if (c->snd_nxt == c->snd_max && len) {
+			uint32_t free = tcp_sb_free(c);
+
+			if (!free)
+				break;
+			if (len > (size_t)free * mss)
+				len = (size_t)free * mss;
+		}
 		fin = c->fin_queued && !c->fin_sent && !c->fin_acked &&
 		      off + len == queued;
 		if (!len && !fin)
-			break;
-		/* New data needs a scoreboard record. */
-		if (c->snd_nxt == c->snd_max && !tcp_sb_room(c))
 			break;
 		/* Sender silly-window avoidance (RFC 9293 3.8.6.2.1): a
 		 * partial segment waits for more window, unless it is at
@@ -255,7 +285,7 @@ void tcp_output(struct tcp_conn *c)
 			c->fin_seq = c->snd_nxt + (uint32_t)len;
 			c->fin_seq_set = true;
 		}
-		used = tcp_send_at(c, c->snd_nxt, len, fin);
+		used = tcp_send_at(c, c->snd_nxt, len, fin, mss);
 		if (fin)
 			c->fin_sent = true;
 		c->snd_nxt += used;
@@ -288,7 +318,7 @@ void tcp_resend_last(struct tcp_conn *c)
 		seq += len - mss;
 		len = mss;
 	}
-	tcp_send_at(c, seq, len, fin);
+	tcp_send_at(c, seq, len, fin, mss);
 	tcp_arm_rtx(c);
 }
 

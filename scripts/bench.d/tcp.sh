@@ -58,8 +58,9 @@ disable_v6() {
 		net.ipv6.conf.default.disable_ipv6=1
 }
 
-conf() { # FILE [HOST_ADDRESS]
-	local host=
+conf() { # FILE [HOST_ADDRESS]: with a host address, offloads on; without
+	# (behind impair's packet socket, which needs finished frames), off
+	local host="offload = false;"
 	[ -z "${2-}" ] || host="host_address = \"$2\";"
 	cat >"$1" <<EOF
 interface = { name = "tapir0"; address = "10.0.0.2/24";

@@ -31,11 +31,14 @@ for ns in "$TAPIRD_NS" "$CLIENT_NS"; do
 done
 
 # tapird's TAP gets no host address: the client's address is on cli0.
+# No offloads: impair's packet socket would see unsegmented TCP frames
+# with unfinished checksums, which only the kernel's own path completes.
 cat >"$TL_TMP/tapir.conf" <<EOF
 interface = {
   name = "$TAP";
   address = "$TAPIR_ADDR/24";
   mac = "$TAPIR_MAC";
+  offload = false;
 };
 modules = (
   { name = "echo"; udp_port = 7; tcp_port = 7; discard_udp_port = 9;

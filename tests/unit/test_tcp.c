@@ -120,6 +120,8 @@ static const struct tcp_callbacks cbs = {
 
 /* A stack that knows the peer's MAC (an ARP entry that outlives every
  * test: one hour) with the listener on PORT. */
+static bool with_offload;
+
 static struct stack *new_stack(void)
 {
 	struct stack_params p;
@@ -127,6 +129,8 @@ static struct stack *new_stack(void)
 
 	stack_params_default(&p);
 	p.arp_timeout_ms = 3600 * 1000;
+	p.offload = with_offload;
+	with_offload = false;
 	s = th_stack_new(&p);
 	memset(CR, 0, sizeof(CR));
 	for (unsigned i = 0; i < NREC; i++)
@@ -1140,6 +1144,58 @@ START_TEST(test_tail_loss_probe)
 	psend(s, &p, ACKF, NULL, 0);
 	ck_assert(!c->in_recovery);
 	ck_assert_uint_eq(c->sb.n, 0);
+	finish(s);
+}
+END_TEST
+
+/* With a link that takes offloads, a burst of new data leaves as one frame
+ * with the pseudo-header checksum for the link to finish and cut into
+ * MSS-sized segments; the scoreboard still has one record per segment, so
+ * a single lost segment is resent alone. */
+START_TEST(test_offload_segmentation)
+{
+	struct stack *s;
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	static uint8_t data[10 * SEG];
+	uint32_t base;
+
+	with_offload = true;
+	s = new_stack();
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1000);
+	th_pattern(data, sizeof(data), 14);
+	ck_assert_uint_eq(tcp_send(c, data, sizeof(data)), sizeof(data));
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g); /* the fake link finished the checksum: it verifies */
+	ck_assert(th_frame(0)->off.csum);
+	ck_assert_uint_eq(th_frame(0)->off.gso_size, SEG);
+	ck_assert_uint_eq(th_frame(0)->off.csum_start, ETH_HLEN + IP4_HLEN);
+	ck_assert_uint_eq(th_frame(0)->off.csum_offset, 16);
+	ck_assert_uint_eq(th_frame(0)->off.hdr_len,
+			  ETH_HLEN + IP4_HLEN + g.h.doff);
+	ck_assert_uint_eq(g.data.len, sizeof(data));
+	ck_assert_mem_eq(g.data.p, data, sizeof(data));
+	ck_assert_uint_eq(c->sb.n, 10);
+	base = g.h.seq;
+	th_frames_clear();
+	/* Segment 1 of the ten lost: only it goes again, one segment. */
+	ack_sack(s, &p, base + SEG, base + 10 * SEG, 0, 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.seq, base);
+	ck_assert_uint_eq(g.data.len, SEG);
+	ck_assert(th_frame(0)->off.csum);
+	ck_assert_uint_eq(th_frame(0)->off.gso_size, 0);
+	th_frames_clear();
+	p.ack = base + 10 * SEG;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(c->sb.n, 0);
+	/* Control segments are never offloaded. */
+	tcp_abort(c);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	ck_assert(!th_frame(0)->off.csum);
 	finish(s);
 }
 END_TEST
@@ -2615,6 +2671,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_limited_transmit);
 	tcase_add_test(tc, test_rack_lost_retransmission);
 	tcase_add_test(tc, test_tail_loss_probe);
+	tcase_add_test(tc, test_offload_segmentation);
 	tcase_add_test(tc, test_nagle);
 	tcase_add_test(tc, test_send_backpressure);
 	tcase_add_test(tc, test_out_of_order_sack);
