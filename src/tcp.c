@@ -189,7 +189,8 @@ void tcp_shutdown(struct tcp_conn *c)
 void tcp_close(struct tcp_conn *c)
 {
 	/* Inside recv(), the bytes it was offered count as read. */
-	size_t unread = c->rcv.len - (c->delivering ? c->delivering_n : 0);
+	size_t offered = c->delivering ? c->delivering_n : 0;
+	size_t unread = c->rcv.len > offered ? c->rcv.len - offered : 0;
 
 	tcp_release_owner(c);
 	/* Data the owner will never read: reset (RFC 1122 4.2.2.13). */

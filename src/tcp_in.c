@@ -752,10 +752,27 @@ static void tcp_data_in(struct tcp_conn *c, uint32_t seq, struct cur data,
 	}
 	if (seq == c->rcv_nxt) {
 		bool had_ooo = c->ooo.head != NULL;
-		size_t took = data.len ? bytering_append(&c->rcv, data.p,
-							 data.len)
-				       : 0;
+		size_t took = 0, full = s->p.mtu - IP4_HLEN - TCP_HLEN;
+		bool held = false; /* the owner took less than offered */
 
+		/* Nothing queued ahead of it: the owner reads the segment
+		 * straight from the frame, and only what it leaves is
+		 * copied into the receive buffer. */
+		if (data.len && !had_ooo && !c->rcv.len && c->cb &&
+		    c->cb->recv && !c->delivering) {
+			c->delivering = true;
+			c->delivering_n = data.len;
+			took = c->cb->recv(c->ctx, c, data.p, data.len);
+			c->delivering = false;
+			if (c->dead)
+				return;
+			if (took > data.len)
+				took = data.len;
+			held = took < data.len;
+		}
+		if (took < data.len)
+			took += bytering_append(&c->rcv, data.p + took,
+						data.len - took);
 		c->rcv_nxt += (uint32_t)took;
 		if (seq_gt(c->rcv_nxt, c->rcv_adv))
 			c->rcv_adv = c->rcv_nxt; /* past what we offered */
@@ -764,19 +781,25 @@ static void tcp_data_in(struct tcp_conn *c, uint32_t seq, struct cur data,
 			c->ack_now = true; /* a hole was filled */
 		}
 		/* ACK at least every second full-sized segment (RFC 9293
-		 * 3.8.6.3); "full" is the largest the peer has sent, which
-		 * its options make a little less than its MSS. */
+		 * 3.8.6.3); "full" is the largest the peer has sent (at most
+		 * our MTU's worth), which its options make a little less
+		 * than its MSS. */
 		if (took > c->rcv_mss)
-			c->rcv_mss = (uint16_t)(took > 65535 ? 65535 : took);
+			c->rcv_mss = (uint16_t)(took > full ? full : took);
+		/* A frame the link did not cut up counts as the segments
+		 * it holds. */
 		if (took && took >= c->rcv_mss)
-			c->unacked_segs++;
+			c->unacked_segs += (unsigned)(took / c->rcv_mss);
 		if (c->unacked_segs >= 2)
 			c->ack_now = true;
 		if (took < data.len)
 			STAT_INC(&s->stats, TCP_DROP_RCVBUF);
 		/* The data goes to the owner before the FIN does: a FIN
-		 * behind data the owner has not taken yet waits for it. */
-		tcp_deliver(c);
+		 * behind data the owner has not taken yet waits for it.  An
+		 * owner that just took less hears again after
+		 * tcp_recv_resume(). */
+		if (!held)
+			tcp_deliver(c);
 		if (c->dead)
 			return;
 		if (((fin && took == data.len) ||

@@ -609,6 +609,29 @@ END_TEST
 
 /* ---- 2. Data in ------------------------------------------------------------- */
 
+/* A frame the link did not cut up (the kernel's segmentation offload)
+ * holds several full segments: it is acknowledged at once, as two
+ * segments would be, and goes to the owner straight from the frame. */
+START_TEST(test_data_in_large_segment_acks)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	static uint8_t data[3 * 1448];
+
+	peer_full(&p, PPORT);
+	(void)establish(s, &p, 1460);
+	th_pattern(data, sizeof(data), 15);
+	psend(s, &p, ACKF, data, sizeof(data));
+	ck_assert_uint_eq(CR[0].len, sizeof(data));
+	ck_assert_mem_eq(CR[0].data, data, sizeof(data));
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	ck_assert_uint_eq(g.h.ack, p.seq);
+	finish(s);
+}
+END_TEST
+
 START_TEST(test_data_in_acks)
 {
 	struct stack *s = new_stack();
@@ -2660,6 +2683,7 @@ static Suite *tcp_suite(void)
 
 	tc = tcase_create("data");
 	tcase_add_test(tc, test_data_in_acks);
+	tcase_add_test(tc, test_data_in_large_segment_acks);
 	tcase_add_test(tc, test_data_in_bad_checksum);
 	tcase_add_test(tc, test_send_from_accepted);
 	tcase_add_test(tc, test_segments_fit_mtu);
