@@ -23,7 +23,8 @@
  *               inside recv), 'K' keepalive on, 'N' nodelay on
  *     bit 4     peer_closed() calls tcp_shutdown (else tcp_close)
  *     bit 5     writable() sends more and calls tcp_recv_resume
- *     bit 6     accepted() refuses connections from odd peer ports
+ *     bit 6     accepted() refuses connections from odd peer ports, and
+ *               the link takes offloads (long TCP frames, checksums)
  *     bit 7     small limits: backlog 2 (SYN cookies), 6 connections,
  *               4 KiB buffers, 2 KiB out of order, MTU 576
  *   if bit 0: optmask mss_hi mss_lo ws win_hi win_lo
@@ -992,6 +993,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!take(&in, &g_mode, 1))
 		return 0;
 	stack_params_default(&p);
+	p.offload = (g_mode & M_REFUSE_ODD) != 0;
 	if (g_mode & M_SMALL) {
 		p.mtu = 576;
 		p.tcp.syn_backlog = 2;
