@@ -141,6 +141,16 @@ tu=$(ms_of upload "$TC" "$IBYTES")
 td=$(ms_of download "$TC" "$IBYTES")
 ku=$(ms_of upload "$KC2" "$IBYTES")
 kd=$(ms_of download "$KC2" "$IBYTES")
+cc=$(ip netns exec "$KS2" sysctl -n net.ipv4.tcp_congestion_control)
 echo "(impair seed $SEED: loss 5%, reorder 2%, duplicate 1% each way)"
 report "impaired upload $((IBYTES >> 20)) MiB" "$IBYTES" "$tu" "$ku"
-report "impaired download $((IBYTES >> 20)) MiB" "$IBYTES" "$td" "$kd"
+report "impaired download $((IBYTES >> 20)) MiB ($cc)" "$IBYTES" "$td" "$kd"
+# The same download with the kernel sending as tapir does (NewReno; the
+# kernel calls it reno), and with CUBIC, each in the server namespace only.
+for alg in reno cubic; do
+	[ "$alg" = "$cc" ] && continue
+	ip netns exec "$KS2" sysctl -qw net.ipv4.tcp_congestion_control="$alg" ||
+		continue
+	kd=$(ms_of download "$KC2" "$IBYTES")
+	report "impaired download $((IBYTES >> 20)) MiB ($alg)" "$IBYTES" "$td" "$kd"
+done
