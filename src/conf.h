@@ -47,6 +47,8 @@ struct conf {
 	size_t nmods;
 	char *user;
 	char *group;
+	char *control_socket; /* "": none */
+	bool control_explicit; /* set in the file, not the default */
 	int log_level;
 };
 

@@ -12,6 +12,8 @@
 #include "log.h"
 #include "module.h"
 #include "notify.h"
+#include "control.h"
+#include "report.h"
 #include "stack.h"
 #include "tap.h"
 
@@ -49,6 +51,8 @@ struct daemon {
 	struct modules mods;
 	int tap_fd;
 	bool vnet; /* frames carry a struct virtio_net_hdr (offloads) */
+	struct control *ctl;
+	uint64_t started_ms; /* the stack's clock at start */
 	bool debug; /* -d: overrides log.level, also after reload */
 	struct event *tap_ev, *timer_ev, *watchdog_ev;
 	struct event *sig_hup, *sig_term, *sig_int, *sig_usr1;
@@ -205,10 +209,14 @@ static void warn_restart_needed(const struct conf *old, const struct conf *nc)
 	if (str_differs(old->user, nc->user) ||
 	    str_differs(old->group, nc->group))
 		log_warn("user and group change at the next restart");
+	if (str_differs(old->control_socket, nc->control_socket))
+		log_warn("control.socket changes at the next restart");
 }
 
-/* Reload as a transaction: everything is checked before anything changes. */
-static void reload(struct daemon *d)
+/* Reload as a transaction: everything is checked before anything changes.
+ * With out, the errors (or the new status) also go there for tapirctl.
+ * Returns whether the new configuration runs without errors. */
+static bool reload(struct daemon *d, struct strbuf *out)
 {
 	struct conf_errors errs = {0};
 	struct module_txn txn = {0};
@@ -233,6 +241,11 @@ static void reload(struct daemon *d)
 		conf_error(&errs, d->conf->file, 0, "out of memory");
 	if (errs.n) {
 		log_errors(&errs);
+		for (size_t i = 0; out && i < errs.n; i++)
+			strbuf_printf(out, "%s\n", errs.msgs[i]);
+		if (out)
+			strbuf_puts(out, "reload failed; still running the "
+					 "previous configuration\n");
 		log_err("reload failed with %zu error%s; still running the "
 			"previous configuration",
 			errs.n, errs.n == 1 ? "" : "s");
@@ -245,7 +258,7 @@ static void reload(struct daemon *d)
 			modules_abort(&txn);
 		conf_free(nc);
 		conf_errors_clear(&errs);
-		return;
+		return false;
 	}
 
 	/* Commit. */
@@ -279,11 +292,63 @@ static void reload(struct daemon *d)
 			    sizeof(status));
 		log_err("reload applied, but %d module%s failed", failed,
 			failed == 1 ? "" : "s");
+		if (out)
+			strbuf_printf(out,
+				      "reload applied, but %d module%s failed "
+				      "(see the log)\n",
+				      failed, failed == 1 ? "" : "s");
 	} else {
 		status_line(d, "running on ", status, sizeof(status));
 		log_notice("reload complete");
+		if (out)
+			strbuf_printf(out, "reload complete: %s\n", status);
 	}
 	notify_ready(status);
+	return !failed;
+}
+
+static void report_leases(const struct report_src *r, report_entry_fn fn,
+			  void *arg)
+{
+	(void)r;
+	(void)fn;
+	(void)arg;
+}
+
+/* One tapirctl request: "VERB" or "VERB json". */
+static bool control_request(void *arg, const char *line, struct strbuf *out)
+{
+	struct daemon *d = arg;
+	struct report_src r = {
+		.s = d->stack,
+		.mods = &d->mods,
+		.ifname = d->conf->ifname,
+		.offload = d->vnet,
+		.started_ms = d->started_ms,
+		.leases = report_leases,
+	};
+	char verb[32] = "", fmt[16] = "";
+	enum report_fmt f = REPORT_TEXT;
+	int n = sscanf(line, "%31s %15s", verb, fmt);
+
+	if (n == 2 && !strcmp(fmt, "json")) {
+		f = REPORT_JSON;
+	} else if (n != 1) {
+		strbuf_printf(out, "bad request: '%.64s'\n", line);
+		return false;
+	}
+	if (!strcmp(verb, "reload"))
+		return reload(d, out);
+	if (!strcmp(verb, "metrics"))
+		f = REPORT_PROMETHEUS;
+	if (report(out, &r, verb, f) < 0) {
+		strbuf_printf(out,
+			      "unknown request '%s'; known: status, stats, arp, "
+			      "connections, leases, metrics, reload\n",
+			      verb);
+		return false;
+	}
+	return true;
 }
 
 static void log_counters(struct daemon *d)
@@ -311,7 +376,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	switch (sig) {
 	case SIGHUP:
-		reload(d);
+		reload(d, NULL);
 		break;
 	case SIGUSR1:
 		log_counters(d);
@@ -333,13 +398,12 @@ static void on_watchdog(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Switch to the configured user and group, keeping no privilege. */
-static int drop_privileges(const struct conf *c)
+/* The uid and gid tapird runs as once privileges are dropped. */
+static int service_ids(const struct conf *c, uid_t *uidp, gid_t *gidp)
 {
 	uid_t uid = getuid();
 	gid_t gid = getgid();
 
-	if (!c->user && !c->group)
-		return 0;
 	if (c->group) {
 		struct group *gr = getgrnam(c->group);
 
@@ -364,6 +428,20 @@ static int drop_privileges(const struct conf *c)
 		if (!c->group)
 			gid = pw->pw_gid;
 	}
+	*uidp = uid;
+	*gidp = gid;
+	return 0;
+}
+
+static int drop_privileges(const struct conf *c)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (!c->user && !c->group)
+		return 0;
+	if (service_ids(c, &uid, &gid) < 0)
+		return -1;
 	if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
 		log_err("cannot drop privileges to %s:%s: %s",
 			c->user ? c->user : "-", c->group ? c->group : "-",
@@ -461,6 +539,7 @@ static void teardown(struct daemon *d)
 			       d->sig_hup,  d->sig_term, d->sig_int,
 			       d->sig_usr1};
 
+	control_close(d->ctl);
 	modules_stop_all(&d->mods);
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (evs[i])
@@ -566,12 +645,34 @@ int main(int argc, char **argv)
 		modules_abort(&txn);
 		goto out;
 	}
+	d->base = event_base_new();
+	if (d->base && d->conf->control_socket && *d->conf->control_socket) {
+		uid_t uid = (uid_t)-1;
+		gid_t gid = (gid_t)-1;
+
+		if ((d->conf->user || d->conf->group) &&
+		    service_ids(d->conf, &uid, &gid) < 0) {
+			modules_abort(&txn);
+			goto out;
+		}
+		d->ctl = control_open(d->base, d->conf->control_socket, uid,
+				      gid, control_request, d, err,
+				      sizeof(err));
+		if (!d->ctl && d->conf->control_explicit) {
+			log_err("%s", err);
+			modules_abort(&txn);
+			goto out;
+		}
+		if (!d->ctl)
+			log_warn("%s; running without a control socket "
+				 "(tapirctl will not reach this tapird)",
+				 err);
+	}
 	if (drop_privileges(d->conf) < 0) {
 		modules_abort(&txn);
 		goto out;
 	}
 
-	d->base = event_base_new();
 	d->stack = stack_new(&d->conf->params, tap_xmit, d, clock_ms, NULL);
 	if (!d->base || !d->stack || setup_events(d) < 0) {
 		log_err("out of memory while starting");
@@ -597,6 +698,7 @@ int main(int argc, char **argv)
 		}
 		log_to_syslog();
 	}
+	d->started_ms = stack_now(d->stack);
 	stack_announce(d->stack);
 	schedule_timers(d);
 	status_line(d, "running on ", status, sizeof(status));

@@ -823,3 +823,18 @@ void modules_log_counters(const struct modules *set)
 				log_notice("counter module_%s_%s %llu", h->name,
 				   c->name, (unsigned long long)c->v);
 }
+
+void modules_foreach_counter(const struct modules *set,
+			     module_counter_fn fn, void *arg)
+{
+	for (const struct tapir_host *h = set->list; h; h = h->next)
+		for (const struct mod_counter *c = h->counters; c; c = c->next)
+			fn(arg, h->name, c->name, c->v);
+}
+
+void modules_foreach(const struct modules *set,
+		     void (*fn)(void *arg, const char *name), void *arg)
+{
+	for (const struct tapir_host *h = set->list; h; h = h->next)
+		fn(arg, h->name);
+}

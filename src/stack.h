@@ -193,6 +193,11 @@ void arp_input(struct stack *s, struct cur c);
  * next_hop, resolving it first if needed.  pb is borrowed: while resolving,
  * a copy waits in a bounded queue (0 is returned: it is on its way). */
 int arp_output(struct stack *s, uint32_t next_hop, struct pbuf *pb);
+/* Visit every ARP cache entry: address, MAC, state name ("incomplete",
+ * "reachable", "stale") and ms since it was last confirmed. */
+typedef void (*arp_visit_fn)(void *arg, uint32_t ip, const uint8_t *mac,
+			     const char *state, uint64_t age_ms);
+void arp_foreach(struct stack *s, arp_visit_fn fn, void *arg);
 /* Whether a datagram to next_hop would leave at once (its MAC known). */
 bool arp_ready(struct stack *s, uint32_t next_hop);
 void arp_announce(struct stack *s);

@@ -144,6 +144,15 @@ void tcp_unlisten(struct stack *s, struct tcp_listener *l)
 	}
 }
 
+void tcp_foreach(struct stack *s, tcp_visit_fn fn, void *arg)
+{
+	const struct flow_table *t = &s->tcp.flows;
+
+	for (size_t b = 0; b < t->nbuckets; b++)
+		for (const struct flow *f = t->bucket[b]; f; f = f->next)
+			fn(arg, flow_entry(f, const struct tcp_conn, flow));
+}
+
 size_t tcp_send_room(const struct tcp_conn *c)
 {
 	if (c->fin_queued || (c->state != TCP_ESTABLISHED &&

@@ -259,6 +259,10 @@ void tcp_set_nodelay(struct tcp_conn *c, bool on);
 /* Keepalive probes (RFC 1122 4.2.3.6), off by default. */
 void tcp_set_keepalive(struct tcp_conn *c, bool on);
 
+/* Visit every connection (for reports); fn must not change any. */
+typedef void (*tcp_visit_fn)(void *arg, const struct tcp_conn *c);
+void tcp_foreach(struct stack *s, tcp_visit_fn fn, void *arg);
+
 /* ---- Internal, between tcp*.c ------------------------------------------ */
 
 void tcp_set_state(struct tcp_conn *c, enum tcp_state st);
