@@ -150,6 +150,7 @@ struct tcp_conn {
 	uint32_t snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
 	/* Receive sequence space. */
 	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge advertised */
+	uint32_t ack_sent; /* the last ACK number sent */
 
 	struct bytering snd; /* from SND.UNA on */
 	struct bytering rcv; /* in order, not yet taken by the owner */

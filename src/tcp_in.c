@@ -755,25 +755,35 @@ static void tcp_data_in(struct tcp_conn *c, uint32_t seq, struct cur data,
 		size_t took = 0, full = s->p.mtu - IP4_HLEN - TCP_HLEN;
 		bool held = false; /* the owner took less than offered */
 
-		/* Nothing queued ahead of it: the owner reads the segment
-		 * straight from the frame, and only what it leaves is
-		 * copied into the receive buffer. */
+		/* Nothing queued ahead of it and room for all of it: the
+		 * segment is received (RCV.NXT moves, so a reply sent from
+		 * inside recv() acknowledges it) and the owner reads it
+		 * straight from the frame; only what it leaves is copied
+		 * into the receive buffer, where it is sure to fit. */
 		if (data.len && !had_ooo && !c->rcv.len && c->cb &&
-		    c->cb->recv && !c->delivering) {
+		    c->cb->recv && !c->delivering &&
+		    bytering_room(&c->rcv) >= data.len) {
+			size_t used;
+
+			c->rcv_nxt += (uint32_t)data.len;
+			if (seq_gt(c->rcv_nxt, c->rcv_adv))
+				c->rcv_adv = c->rcv_nxt;
 			c->delivering = true;
 			c->delivering_n = data.len;
-			took = c->cb->recv(c->ctx, c, data.p, data.len);
+			used = c->cb->recv(c->ctx, c, data.p, data.len);
 			c->delivering = false;
 			if (c->dead)
 				return;
-			if (took > data.len)
-				took = data.len;
-			held = took < data.len;
+			if (used > data.len)
+				used = data.len;
+			held = used < data.len;
+			bytering_append(&c->rcv, data.p + used,
+					data.len - used);
+			took = data.len;
+		} else if (data.len) {
+			took = bytering_append(&c->rcv, data.p, data.len);
+			c->rcv_nxt += (uint32_t)took;
 		}
-		if (took < data.len)
-			took += bytering_append(&c->rcv, data.p + took,
-						data.len - took);
-		c->rcv_nxt += (uint32_t)took;
 		if (seq_gt(c->rcv_nxt, c->rcv_adv))
 			c->rcv_adv = c->rcv_nxt; /* past what we offered */
 		if (had_ooo) {
@@ -788,7 +798,7 @@ static void tcp_data_in(struct tcp_conn *c, uint32_t seq, struct cur data,
 			c->rcv_mss = (uint16_t)(took > full ? full : took);
 		/* A frame the link did not cut up counts as the segments
 		 * it holds. */
-		if (took && took >= c->rcv_mss)
+		if (took && took >= c->rcv_mss && c->ack_sent != c->rcv_nxt)
 			c->unacked_segs += (unsigned)(took / c->rcv_mss);
 		if (c->unacked_segs >= 2)
 			c->ack_now = true;
@@ -826,7 +836,10 @@ static void tcp_data_in(struct tcp_conn *c, uint32_t seq, struct cur data,
 		}
 		c->ack_now = true;
 	}
-	if (!c->ack_now && data.len && !timer_pending(&c->delack))
+	/* (A reply the owner sent from recv() may have acknowledged it all
+	 * already.) */
+	if (!c->ack_now && data.len && c->ack_sent != c->rcv_nxt &&
+	    !timer_pending(&c->delack))
 		timer_arm(&s->timers, &c->delack, stack_now(s),
 			  s->p.tcp.delack_ms);
 }

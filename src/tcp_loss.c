@@ -256,7 +256,8 @@ uint32_t tcp_sb_ack(struct tcp_conn *c, uint32_t ack,
 		c->sb.n--;
 	}
 	if (c->sb.n && seq_lt(sb_at(c, 0)->seq, ack)) {
-		delivered += ack - sb_at(c, 0)->seq;
+		if (!(sb_at(c, 0)->flags & TCP_SEG_SACKED))
+			delivered += ack - sb_at(c, 0)->seq;
 		sb_at(c, 0)->seq = ack;
 	}
 	return delivered;
@@ -272,12 +273,17 @@ void tcp_sb_reset(struct tcp_conn *c)
 
 bool tcp_sb_mark_head_lost(struct tcp_conn *c)
 {
+	uint32_t srtt = c->srtt8 >> 3;
 	struct tcp_seg *r;
 
 	if (!c->sb.n)
 		return false;
 	r = sb_at(c, 0);
 	if (r->flags & (TCP_SEG_LOST | TCP_SEG_SACKED))
+		return false;
+	/* Resent less than a round trip ago: give it time to arrive. */
+	if ((r->flags & TCP_SEG_RETRANS) &&
+	    (uint32_t)stack_now(c->s) - r->xmit < (srtt ? srtt : 1))
 		return false;
 	r->flags |= TCP_SEG_LOST;
 	c->sb.nlost++;
@@ -365,13 +371,18 @@ bool tcp_sb_next_lost(struct tcp_conn *c, uint32_t mss, uint32_t *seq,
 		if (!(r->flags & TCP_SEG_LOST))
 			continue;
 		data = r->end - r->seq - ((r->flags & TCP_SEG_FIN) ? 1u : 0u);
-		if (data > mss && sb_split(c, i, r->seq + mss)) {
-			r = sb_at(c, i);
-			data = mss;
-		}
 		*seq = r->seq;
-		*len = data;
 		*fin = (r->flags & TCP_SEG_FIN) != 0;
+		if (data > mss) {
+			/* One segment of it; the rest stays LOST (split off
+			 * when there is room, else marked again as sent in
+			 * part, which tcp_sb_sent handles). */
+			if (sb_split(c, i, r->seq + mss))
+				r = sb_at(c, i);
+			data = mss;
+			*fin = false;
+		}
+		*len = data;
 		return true;
 	}
 	return false;

@@ -103,7 +103,8 @@ static int tcp_emit(struct tcp_conn *c, uint8_t flags, uint32_t seq,
 	tcp_hdr_write(p, &h);
 	pseudo = csum_pseudo4(c->flow.key.laddr, c->flow.key.raddr,
 			      IP4_PROTO_TCP, (uint16_t)pb->len);
-	if (len && ip4_offload_ok(s, c->flow.key.raddr)) {
+	if (len && ip4_offload_ok(s, c->flow.key.raddr) &&
+	    ((gso && len > gso) || pb->len + IP4_HLEN <= s->p.mtu)) {
 		/* The link completes the checksum (and cuts a long segment
 		 * into pieces of gso bytes): the field holds the
 		 * pseudo-header's sum, not inverted. */
@@ -122,6 +123,7 @@ static int tcp_emit(struct tcp_conn *c, uint8_t flags, uint32_t seq,
 	}
 	if (flags & TCP_FLAG_ACK) {
 		tcp_note_window(c, h.win, syn);
+		c->ack_sent = c->rcv_nxt;
 		c->ack_now = false;
 		c->unacked_segs = 0;
 		timer_cancel(&s->timers, &c->delack);
@@ -234,7 +236,8 @@ void tcp_output(struct tcp_conn *c)
 	/* With the link's segmentation, up to 64 KiB go out as one frame
 	 * (whole segments; the link cuts them). */
 	maxlen = mss;
-	if (queued > mss && ip4_offload_ok(c->s, c->flow.key.raddr))
+	if (queued > mss && ip4_offload_ok(c->s, c->flow.key.raddr) &&
+	    (unsigned)c->mss + IP4_HLEN + TCP_HLEN <= c->s->p.mtu)
 		maxlen = (65535 - IP4_HLEN - TCP_HLEN - TCP_MAX_OPTLEN) / mss *
 			 mss;
 	for (;;) {

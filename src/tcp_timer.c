@@ -141,6 +141,7 @@ static void tcp_rtx_fire(struct timer *t, void *arg)
 	 * SND.UNA goes again. */
 	tcp_sb_reset(c);
 	c->tlp_out = false;
+	c->rack_wait = false;
 	timer_cancel(&c->s->timers, &c->rack);
 	c->backoff++;
 	c->rtt_pending = false; /* Karn: no sample from a retransmission */
@@ -177,6 +178,7 @@ void tcp_arm_tlp(struct tcp_conn *c)
 		pto = 10;
 	if (pto >= c->rto)
 		return;
+	c->rack_wait = false;
 	timer_arm(&c->s->timers, &c->rack, stack_now(c->s), pto);
 }
 

@@ -10,7 +10,9 @@
  * NAME there (the client's interface: give it an address and bring it up
  * once "ready" is printed), then enters the namespace PATH (e.g.
  * /run/netns/tapir-lab-X) and opens a packet socket on IF, the kernel side
- * of tapird's TAP, which must have no IPv4 address there.  Every frame is
+ * of tapird's TAP, which must have no IPv4 address there, and tapird must
+ * run with interface.offload = false: a packet socket sees offloaded frames
+ * uncut and with unfinished checksums, and passes them on as they are.  Every frame is
  * carried between the two, in each direction independently.  With --tap2
  * instead of --pkt, the other end is a second TAP device NAME2 that impair
  * creates in PATH: a link between two kernel stacks, for comparisons.

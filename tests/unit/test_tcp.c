@@ -45,6 +45,7 @@ static bool refuse;
 static const uint8_t *accept_send;
 static size_t accept_send_len, accept_sent;
 static bool accept_nodelay;
+static bool accept_echo; /* recv() sends back what it takes */
 
 static void *cb_accepted(void *arg, struct tcp_conn *c)
 {
@@ -77,6 +78,8 @@ static size_t cb_recv(void *ctx, struct tcp_conn *c, const uint8_t *data,
 	ck_assert_uint_le(r->len + n, sizeof(r->data));
 	memcpy(r->data + r->len, data, n);
 	r->len += n;
+	if (accept_echo)
+		ck_assert_uint_eq(tcp_send(c, data, n), n);
 	return n;
 }
 
@@ -140,6 +143,7 @@ static struct stack *new_stack(void)
 	accept_send = NULL;
 	accept_send_len = accept_sent = 0;
 	accept_nodelay = false;
+	accept_echo = false;
 	ck_assert_int_eq(tcp_listen(s, &L, PORT, &cbs, &L), 0);
 	th_learn(s, th_peer_mac, TH_PEER_IP);
 	return s;
@@ -608,6 +612,33 @@ START_TEST(test_handshake_ack_with_data)
 END_TEST
 
 /* ---- 2. Data in ------------------------------------------------------------- */
+
+/* An owner that answers from inside recv() (echo): the answer carries
+ * the ACK of the data it answers, and no separate ACK follows. */
+START_TEST(test_reply_from_recv_acks)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	static uint8_t data[100];
+
+	peer_full(&p, PPORT);
+	(void)establish(s, &p, 1460);
+	th_pattern(data, sizeof(data), 16);
+	accept_echo = true;
+	tcp_set_nodelay(CR[0].c, true);
+	psend(s, &p, ACKF | PSHF, data, sizeof(data));
+	ck_assert_uint_eq(th_frame_count(), 1);
+	ck_assert_uint_eq(expect_seg(0, &p, ACKF | PSHF, p.ack, &g),
+			  sizeof(data));
+	ck_assert_uint_eq(g.h.ack, p.seq); /* acknowledges the request */
+	ck_assert_mem_eq(g.data.p, data, sizeof(data));
+	th_frames_clear();
+	th_advance(s, s->p.tcp.delack_ms + 8);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	finish(s);
+}
+END_TEST
 
 /* A frame the link did not cut up (the kernel's segmentation offload)
  * holds several full segments: it is acknowledged at once, as two
@@ -2683,6 +2714,7 @@ static Suite *tcp_suite(void)
 
 	tc = tcase_create("data");
 	tcase_add_test(tc, test_data_in_acks);
+	tcase_add_test(tc, test_reply_from_recv_acks);
 	tcase_add_test(tc, test_data_in_large_segment_acks);
 	tcase_add_test(tc, test_data_in_bad_checksum);
 	tcase_add_test(tc, test_send_from_accepted);
