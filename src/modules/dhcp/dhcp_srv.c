@@ -88,6 +88,7 @@ struct dhcp_srv {
 	uint64_t count[DC_COUNT];
 	/* Loading. */
 	int64_t load_now;
+	int64_t warned; /* last "no address" warning */
 	uint32_t rewrite_pos;
 };
 
@@ -928,7 +929,12 @@ static void discover(struct dhcp_srv *s, const struct dhcp_msg *m,
 		i = s->qhead;
 	if (i == NONE || !may_activate(s, i)) {
 		s->count[DC_NO_ADDRESS]++;
-		slog(s, LOG_WARNING, "no address to offer");
+		if (now(s) - s->warned >= 60) {
+			s->warned = now(s);
+			slog(s, LOG_WARNING, "no address to offer (pool "
+			     "exhausted or max_leases reached); said at most "
+			     "once a minute");
+		}
 		return;
 	}
 	sl = &s->slot[i];
