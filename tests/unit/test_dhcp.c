@@ -569,6 +569,82 @@ START_TEST(test_discover_offer_default_options)
 }
 END_TEST
 
+START_TEST(test_configured_t1_t2)
+{
+	dhcp_srv_free(srv);
+	cfg.t1 = 600;
+	cfg.t2 = 1200;
+	start();
+	ck_assert_uint_ne(discover(1), 0);
+	ck_assert_uint_eq(opt32(&sent[0].m, OPT_LEASE_TIME), 3600);
+	ck_assert_uint_eq(opt32(&sent[0].m, OPT_T1), 600);
+	ck_assert_uint_eq(opt32(&sent[0].m, OPT_T2), 1200);
+}
+END_TEST
+
+START_TEST(test_requested_address_honoured_when_free)
+{
+	struct msgb m;
+
+	mb_start(&m, DHCPDISCOVER, 1, 0);
+	mb_ip(&m, OPT_REQUESTED_IP, POOL_LAST);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(sent[0].m.yiaddr, POOL_LAST);
+	/* Taken (offered to client 1): another client asking for it gets
+	 * a free one instead. */
+	mb_start(&m, DHCPDISCOVER, 2, 0);
+	mb_ip(&m, OPT_REQUESTED_IP, POOL_LAST);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(sent[0].m.yiaddr, POOL_FIRST);
+	/* Outside the pool: ignored. */
+	mb_start(&m, DHCPDISCOVER, 3, 0);
+	mb_ip(&m, OPT_REQUESTED_IP, 0x0a0000c8);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(sent[0].m.yiaddr, POOL_FIRST + 1);
+}
+END_TEST
+
+START_TEST(test_max_message_size_bounds_reply)
+{
+	struct msgb m;
+	uint8_t max[2] = {0x02, 0x40}; /* 576 */
+	uint8_t prl[] = {OPT_SUBNET_MASK, OPT_ROUTER, 42};
+
+	/* A reply never exceeds the client's option 57 minus IP and UDP
+	 * headers; options that do not fit are left out whole. */
+	dhcp_srv_free(srv);
+	cfg.opts[0].len = 255;
+	memset(cfg.opts[0].data, 'x', 255);
+	cfg.ndns = 1;
+	start();
+	mb_start(&m, DHCPDISCOVER, 1, 0);
+	mb_opt(&m, OPT_MAX_SIZE, max, 2);
+	mb_opt(&m, OPT_PARAM_LIST, prl, sizeof(prl));
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_le(sent[0].len, 576 - 28);
+	ck_assert(dhcp_opt(&sent[0].m, OPT_ROUTER, NULL));
+	ck_assert(dhcp_opt(&sent[0].m, 42, NULL)); /* 257 bytes still fit */
+	max[0] = 0x01; /* 256, below the minimum 576: taken as 576 */
+	mb_start(&m, DHCPDISCOVER, 2, 0);
+	mb_opt(&m, OPT_MAX_SIZE, max, 2);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_le(sent[0].len, 576 - 28);
+	ck_assert_uint_ge(sent[0].len, DHCP_REPLY_MIN);
+}
+END_TEST
+
 START_TEST(test_parameter_request_list_honoured)
 {
 	struct msgb m;
@@ -1150,6 +1226,9 @@ static Suite *dhcp_suite(void)
 	tcase_add_test(p, test_huge_and_repeated_options);
 	tcase_add_test(p, test_discover_offer_default_options);
 	tcase_add_test(p, test_parameter_request_list_honoured);
+	tcase_add_test(p, test_configured_t1_t2);
+	tcase_add_test(p, test_requested_address_honoured_when_free);
+	tcase_add_test(p, test_max_message_size_bounds_reply);
 	tcase_add_test(p, test_stable_address_for_returning_client);
 	tcase_add_test(p, test_reservation_by_mac_first);
 	tcase_add_test(p, test_reservation_by_client_id);
