@@ -262,6 +262,7 @@ static void get_reservations(struct rd *rd, const config_setting_t *sec,
 		const char *mac = NULL, *id = NULL, *addr = NULL, *host = NULL;
 		int n, before = rd->bad;
 
+		memset(r, 0, sizeof(*r)); /* a rejected one may have left bits */
 		if (!config_setting_is_group(e)) {
 			bad(rd, e, "a reservation is a group { mac or "
 				   "client_id; address; hostname; }");
@@ -381,6 +382,7 @@ static void get_options(struct rd *rd, const config_setting_t *sec,
 		struct dhcp_optval *o = &c->opts[c->nopts];
 		int code = -1, values = 0, n, before = rd->bad;
 
+		memset(o, 0, sizeof(*o));
 		if (!config_setting_is_group(e)) {
 			bad(rd, e, "an option is a group { code = N; and one "
 				   "of ip, text, hex, u8, u16, u32 }");
