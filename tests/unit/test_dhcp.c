@@ -1188,6 +1188,48 @@ START_TEST(test_corrupt_record_ignored)
 }
 END_TEST
 
+/* The journal's descriptor, found through /proc. */
+static int journal_fd(void)
+{
+	char link[64], target[512];
+
+	for (int fd = 3; fd < 1024; fd++) {
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = 0;
+		if (strcmp(target, lease_path) == 0)
+			return fd;
+	}
+	return -1;
+}
+
+START_TEST(test_no_ack_when_journal_fails)
+{
+	uint32_t a = discover(1);
+	int fd = journal_fd(), full;
+
+	/* Writes to the journal now fail (ENOSPC). */
+	ck_assert_int_ge(fd, 0);
+	full = open("/dev/full", O_WRONLY);
+	ck_assert_int_ge(full, 0);
+	ck_assert_int_eq(dup2(full, fd), fd);
+	close(full);
+	ck_assert_uint_eq(select_req(1, a, SERVER), 0);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_JOURNAL_ERR], 1);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_ACK], 0);
+	ck_assert_ptr_null(pub_find("10.0.0.100"));
+	/* The client asks again once the disk is back: acknowledged. */
+	dhcp_srv_free(srv);
+	start();
+	ck_assert_uint_eq(discover(1), a);
+	ck_assert_uint_eq(select_req(1, a, SERVER), DHCPACK);
+}
+END_TEST
+
 START_TEST(test_journal_compacts)
 {
 	struct msgb m;
@@ -1251,6 +1293,7 @@ static Suite *dhcp_suite(void)
 	tcase_add_test(j, test_torn_last_record_ignored);
 	tcase_add_test(j, test_corrupt_record_ignored);
 	tcase_add_test(j, test_journal_compacts);
+	tcase_add_test(j, test_no_ack_when_journal_fails);
 	suite_add_tcase(su, w);
 	suite_add_tcase(su, p);
 	suite_add_tcase(su, j);

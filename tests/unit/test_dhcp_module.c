@@ -235,6 +235,43 @@ START_TEST(test_settings_errors_have_lines)
 }
 END_TEST
 
+START_TEST(test_failed_reconfigure_keeps_serving)
+{
+	struct module_txn txn = {0};
+	struct conf_errors errs = {0};
+	struct conf *c;
+	char *text;
+	size_t len;
+
+	start("lab.test");
+	send_client(1, 0, 0);
+	send_client(3, 0x0a000064, TH_OUR_IP);
+	th_advance(st, 10);
+	ck_assert_uint_eq(expect_reply(5), 0x0a000064);
+	/* A lease file in a directory that does not exist: the reload is
+	 * refused by the module, which keeps its settings and leases. */
+	ck_assert_int_ge(asprintf(&text,
+				  "interface = { address = \"10.0.0.2/24\"; };\n"
+				  "modules = ( { name = \"dhcp\"; path = \"%s\";\n"
+				  "  pool = [ \"10.0.0.100-10.0.0.101\" ];\n"
+				  "  lease_file = \"%s/nodir/leases\"; } );\n",
+				  dpath, dir),
+			 0);
+	c = conf_load_string(text, "t.conf", &errs);
+	free(text);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(modules_prepare(&set, c, &errs, &txn), 0);
+	ck_assert_int_eq(modules_commit(&set, &txn), 1);
+	conf_free(c);
+	ck_assert_ptr_nonnull(pubsub_lookup(set.pubsub, "dhcp.lease",
+					    "10.0.0.100", &len));
+	send_client(3, 0x0a000064, 0); /* INIT-REBOOT */
+	th_advance(st, 10);
+	ck_assert_uint_eq(expect_reply(5), 0x0a000064);
+	conf_errors_clear(&errs);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *su = suite_create("dhcp_module");
@@ -244,6 +281,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_discover_from_zero_source_answered_to_mac);
 	tcase_add_test(tc, test_ack_after_journal_and_published);
 	tcase_add_test(tc, test_settings_errors_have_lines);
+	tcase_add_test(tc, test_failed_reconfigure_keeps_serving);
 	suite_add_tcase(su, tc);
 	return su;
 }
