@@ -1016,6 +1016,13 @@ START_TEST(test_reply_destinations)
 	ck_assert_uint_eq(sent[0].port, 67);
 	ck_assert_uint_eq(sent[0].m.flags & DHCP_FLAG_BROADCAST,
 			  DHCP_FLAG_BROADCAST);
+	/* A relay on another subnet: its clients cannot use our pool. */
+	mb_start(&m, DHCPDISCOVER, 6, 0);
+	put32(m.b + 24, 0x0a010001);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(nsent, 0);
 }
 END_TEST
 

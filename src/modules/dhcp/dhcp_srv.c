@@ -989,12 +989,16 @@ static void bind(struct dhcp_srv *s, const struct dhcp_msg *m,
 		memcpy(p->mac, d.mac, 6);
 }
 
-static bool ours(const struct dhcp_srv *s, uint32_t a)
+static bool in_subnet(const struct dhcp_srv *s, uint32_t a)
 {
 	uint32_t mask = s->env.prefix ? ~0u << (32 - s->env.prefix) : 0;
 
-	return (a & mask) == (s->env.server_ip & mask) ||
-	       addr_slot(s, a) != NONE;
+	return (a & mask) == (s->env.server_ip & mask);
+}
+
+static bool ours(const struct dhcp_srv *s, uint32_t a)
+{
+	return in_subnet(s, a) || addr_slot(s, a) != NONE;
 }
 
 /* Someone else holds address a (bound, offered, declined or reserved
@@ -1142,6 +1146,12 @@ void dhcp_srv_input(struct dhcp_srv *s, uint32_t src_ip, uint16_t src_port,
 	}
 	if (m->op != BOOTREQUEST || !dhcp_opt_u8(m, OPT_MSG_TYPE, &type) ||
 	    !client_of(s, m, &c)) {
+		s->count[DC_IGNORED]++;
+		return;
+	}
+	/* The pools are for our link: a relay on another subnet would hand
+	 * its clients addresses that do not work there. */
+	if (m->giaddr && !in_subnet(s, m->giaddr)) {
 		s->count[DC_IGNORED]++;
 		return;
 	}
