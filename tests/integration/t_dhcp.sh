@@ -5,7 +5,8 @@
 # reserved MAC gets its address and host name; tapird is killed with
 # SIGKILL during a perfdhcp run and every lease it acknowledged is still in
 # the lease file and answered the same after a restart; SIGHUP keeps the
-# leases.  Clients get their own pid, lease and script files (the scripts
+# leases; as an unprivileged user it needs a lease directory it can
+# write.  Clients get their own pid, lease and script files (the scripts
 # record what the client was given and set the address on the lab's
 # interface only); nothing outside the lab namespace is configured.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
@@ -208,6 +209,34 @@ check "after SIGHUP the new domain is served" @"$rec" \
 check "SIGHUP keeps every lease" "$(diff "$TL_TMP/live.before" "$TL_TMP/live.after")" \
 	sh -c "[ -s '$TL_TMP/live.before' ] && [ -z \"\$(comm -23 '$TL_TMP/live.before' '$TL_TMP/live.after')\" ]"
 check "no errors in tapird's log so far" "$(tl_error_lines)" [ -z "$(tl_error_lines)" ]
+lab_stop_tapird TERM
+
+# ---- privileges: the lease file's directory must suit the user ---------
+# tapird drops to nobody before modules start: a root-owned directory
+# stops the module (and tapird) with the reason; one given to nobody works.
+state=$(mktemp -d /tmp/tapir-dhcp-state.XXXXXX) || bail "state directory created"
+lab_on_exit "rm -rf -- '$state'"
+chmod 755 "$state"
+LEASES=$state/dhcp.leases
+write_conf
+printf 'user = "nobody";\ngroup = "nogroup";\n' >>"$TL_TMP/dhcp.conf"
+TL_LOG=$TL_TMP/tapird-nobody.log
+if lab_start_tapird "$TL_TMP/dhcp.conf" "$TL_LOG" 2>/dev/null; then
+	not_ok "as nobody with a root-owned lease directory, tapird refuses to start"
+	lab_stop_tapird TERM
+else
+	check "as nobody with a root-owned lease directory, tapird refuses to start, saying why" \
+		@"$TL_LOG" grep -q "cannot write $LEASES: Permission denied" "$TL_LOG"
+fi
+chown nobody:nogroup "$state"
+tl_start_with "$TL_TMP/dhcp.conf"
+rec=$TL_TMP/nobody.rec
+: >"$rec"
+in_ns env REC="$rec" timeout 30 udhcpc -i "$TAP" -q -n -s "$TL_TMP/udhcpc.sh" \
+	-t 5 -T 1 >"$TL_TMP/nobody.out" 2>&1
+ip -n "$LAB_NS" addr flush dev "$TAP"
+check "as nobody with the directory given to it, leases are served and kept" \
+	@"$TL_TMP/nobody.out" sh -c "grep -qE '^ip=10\.0\.0\.1[0-9][0-9]$' '$rec' && [ \"\$(stat -c %U '$LEASES')\" = nobody ] && grep -q '^L ' '$LEASES'"
 lab_stop_tapird TERM
 
 # ---- kill -9 during a perfdhcp run ------------------------------------
