@@ -14,6 +14,7 @@
 #include "notify.h"
 #include "control.h"
 #include "report.h"
+#include "pubsub.h"
 #include "stack.h"
 #include "tap.h"
 
@@ -307,12 +308,11 @@ static bool reload(struct daemon *d, struct strbuf *out)
 	return !failed;
 }
 
+/* The dhcp module's leases, as it publishes them (topic dhcp.lease). */
 static void report_leases(const struct report_src *r, report_entry_fn fn,
 			  void *arg)
 {
-	(void)r;
-	(void)fn;
-	(void)arg;
+	pubsub_foreach(r->mods->pubsub, "dhcp.lease", fn, arg);
 }
 
 /* One tapirctl request: "VERB" or "VERB json". */

@@ -17,9 +17,12 @@
 #include "stack.h"
 #include "tapir/module.h"
 
+struct pubsub;
+
 struct modules {
 	struct stack *stack;      /* NULL in `tapird -t` */
 	struct tapir_host *list;  /* running instances, in config order */
+	struct pubsub *pubsub;    /* published data (host API 3), or NULL */
 };
 
 struct module_prep {

@@ -67,7 +67,14 @@ START_TEST(test_shipped_config)
 	ck_assert_str_eq(c->ifname, "tapir0");
 	ck_assert_uint_eq(c->params.gateway, 0x0a000001);
 	ck_assert_uint_eq(c->params.mac[5], 2);
-	ck_assert_uint_eq(c->nmods, 1);
+	/* The shipped services: echo first, the dhcp server among them. */
+	ck_assert_uint_ge(c->nmods, 2);
+	ck_assert_str_eq(c->mods[0].name, "echo");
+	bool dhcp = false;
+
+	for (size_t i = 0; i < c->nmods; i++)
+		dhcp = dhcp || strcmp(c->mods[i].name, "dhcp") == 0;
+	ck_assert(dhcp);
 	conf_free(c);
 }
 END_TEST
