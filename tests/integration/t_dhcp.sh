@@ -37,6 +37,7 @@ modules = (
     reservations = ( { mac = "02:00:00:00:00:99"; address = "10.0.0.50";
                        hostname = "fixed"; } ); }
 );
+control = { socket = "$TL_TMP/ctl.sock"; };
 EOF
 }
 write_conf
@@ -86,6 +87,14 @@ check "dhclient obtains a lease from the pool" @"$TL_TMP/dhclient.out" \
 check "dhclient is given router 10.0.0.1, DNS 10.0.0.2, domain lab.test" @"$rec" \
 	sh -c "grep -qx new_routers=10.0.0.1 '$rec' && grep -qx new_domain_name_servers=10.0.0.2 '$rec' && grep -qx new_domain_name=lab.test '$rec'"
 check "dhclient's lease is in the lease file" @"$LEASES" [ "$(lease_kind "$addr")" = L ]
+TAPIRCTL=${TAPIRCTL:-$(dirname "$TAPIRD")/tapirctl}
+cmac=$(in_ns cat "/sys/class/net/$TAP/address")
+"$TAPIRCTL" -s "$TL_TMP/ctl.sock" leases >"$TL_TMP/ctl.out" 2>&1
+check "tapirctl leases lists dhclient's lease ($addr, $cmac)" @"$TL_TMP/ctl.out" \
+	grep -q "^$addr  *$cmac " "$TL_TMP/ctl.out"
+"$TAPIRCTL" -s "$TL_TMP/ctl.sock" --json leases >"$TL_TMP/ctl.json" 2>&1
+got=$(python3 -c 'import json,sys; print(" ".join(l["address"] + "/" + l["mac"] for l in json.load(open(sys.argv[1]))))' "$TL_TMP/ctl.json" 2>&1)
+check "tapirctl --json leases has it too" "got: $got" test "$got" = "$addr/$cmac"
 tl_wait 100 rec_has "$rec" reason=RENEW
 check "dhclient renews at T1 and is acknowledged" @"$TL_TMP/dhclient.out" \
 	sh -c "grep -qx reason=RENEW '$rec' && [ \$(awk -v a='$addr' '\$2 == a && \$1 == \"L\"' '$LEASES' | wc -l) -ge 2 ]"
