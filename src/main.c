@@ -54,6 +54,8 @@ struct daemon {
 	bool vnet; /* frames carry a struct virtio_net_hdr (offloads) */
 	struct control *ctl;
 	uint64_t started_ms; /* the stack's clock at start */
+	struct report_src report; /* for tapirctl and modules (host API 4) */
+	char ifname[IFNAMSIZ];    /* the report's copy: conf changes */
 	bool debug; /* -d: overrides log.level, also after reload */
 	struct event *tap_ev, *timer_ev, *watchdog_ev;
 	struct event *sig_hup, *sig_term, *sig_int, *sig_usr1;
@@ -319,14 +321,7 @@ static void report_leases(const struct report_src *r, report_entry_fn fn,
 static bool control_request(void *arg, const char *line, struct strbuf *out)
 {
 	struct daemon *d = arg;
-	struct report_src r = {
-		.s = d->stack,
-		.mods = &d->mods,
-		.ifname = d->conf->ifname,
-		.offload = d->vnet,
-		.started_ms = d->started_ms,
-		.leases = report_leases,
-	};
+	const struct report_src r = d->report;
 	char verb[32] = "", fmt[16] = "";
 	enum report_fmt f = REPORT_TEXT;
 	int n = sscanf(line, "%31s %15s", verb, fmt);
@@ -686,6 +681,16 @@ int main(int argc, char **argv)
 			stack_seed(d->stack, seed);
 	}
 	modules_init(&d->mods, d->stack);
+	snprintf(d->ifname, sizeof(d->ifname), "%s", d->conf->ifname);
+	d->report = (struct report_src){
+		.s = d->stack,
+		.mods = &d->mods,
+		.ifname = d->ifname,
+		.offload = d->vnet,
+		.started_ms = stack_now(d->stack),
+		.leases = report_leases,
+	};
+	d->mods.report = &d->report;
 	if (modules_commit(&d->mods, &txn) > 0) {
 		log_err("a module failed to start; see the lines above");
 		goto out;
@@ -699,6 +704,7 @@ int main(int argc, char **argv)
 		log_to_syslog();
 	}
 	d->started_ms = stack_now(d->stack);
+	d->report.started_ms = d->started_ms;
 	stack_announce(d->stack);
 	schedule_timers(d);
 	status_line(d, "running on ", status, sizeof(status));

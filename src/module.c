@@ -22,6 +22,7 @@
 #include "module.h"
 #include "log.h"
 #include "pubsub.h"
+#include "report.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -460,6 +461,35 @@ static const void *host_lookup(struct tapir_host *h, const char *topic,
 	return pubsub_lookup(h->set->pubsub, topic, key, len);
 }
 
+static char *host_report(struct tapir_host *h, const char *what,
+			 size_t *len)
+{
+	const struct report_src *r = h->set->report;
+	enum report_fmt fmt;
+	struct strbuf b;
+	char *out;
+
+	*len = 0;
+	if (!what || (strcmp(what, "status") && strcmp(what, "metrics"))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!r) {
+		errno = EAGAIN;
+		return NULL;
+	}
+	fmt = strcmp(what, "metrics") ? REPORT_JSON : REPORT_PROMETHEUS;
+	strbuf_init(&b, 64u << 20);
+	if (report(&b, r, what, fmt) < 0 || b.full || !b.p) {
+		strbuf_free(&b);
+		errno = ENOMEM;
+		return NULL;
+	}
+	out = b.p; /* handed over: the module frees it */
+	*len = b.len;
+	return out;
+}
+
 static const struct tapir_host_api host_api = {
 	.size = sizeof(struct tapir_host_api),
 	.version = TAPIR_HOST_API_VERSION,
@@ -491,6 +521,7 @@ static const struct tapir_host_api host_api = {
 	.watch = host_watch,
 	.unwatch = host_unwatch,
 	.lookup = host_lookup,
+	.report = host_report,
 };
 
 /* ---- section text, for change detection ------------------------------- */

@@ -18,11 +18,13 @@
 #include "tapir/module.h"
 
 struct pubsub;
+struct report_src;
 
 struct modules {
 	struct stack *stack;      /* NULL in `tapird -t` */
 	struct tapir_host *list;  /* running instances, in config order */
 	struct pubsub *pubsub;    /* published data (host API 3), or NULL */
+	const struct report_src *report; /* for host API 4, or NULL */
 };
 
 struct module_prep {

@@ -228,10 +228,20 @@ struct tapir_host_api {
 	const void *(*lookup)(struct tapir_host *h, const char *topic,
 			      const char *key, size_t *len);
 
+	/* ---- Version 4: reports on the running daemon. ---- */
+
+	/* The report `what`, as tapirctl shows it: "status" (JSON, as
+	 * tapirctl --json status) or "metrics" (Prometheus text exposition
+	 * format, as tapirctl metrics).  Returns a NUL-terminated string the
+	 * module releases with free(), its length in *len; NULL and errno
+	 * EINVAL for an unknown report, ENOMEM, or EAGAIN when tapird has no
+	 * report to give (under `tapird -t`). */
+	char *(*report)(struct tapir_host *h, const char *what, size_t *len);
+
 	/* Appended by later versions.  Check TAPIR_HOST_HAS() before use. */
 };
 
-#define TAPIR_HOST_API_VERSION 3
+#define TAPIR_HOST_API_VERSION 4
 /* Limits of the published-data table (API version 3). */
 #define TAPIR_TOPIC_MAX 63
 #define TAPIR_KEY_MAX 255
