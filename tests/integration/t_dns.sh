@@ -3,7 +3,9 @@
 # zone, automatic PTR, a CNAME chain, NXDOMAIN and NODATA with the SOA in
 # AUTHORITY, REFUSED outside the zones, DNS over TCP, truncation at 512
 # bytes followed by dig's TCP retry, BADVERS for EDNS version 1, NOTIMP for
-# an unknown opcode, and a record added by SIGHUP.
+# an unknown opcode, and a record added by SIGHUP.  The conditions are
+# strings that check() evals after dig ran, hence single quotes.
+# shellcheck disable=SC2016
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 tl_init
