@@ -67,7 +67,9 @@ START_TEST(test_shipped_config)
 	ck_assert_str_eq(c->ifname, "tapir0");
 	ck_assert_uint_eq(c->params.gateway, 0x0a000001);
 	ck_assert_uint_eq(c->params.mac[5], 2);
-	ck_assert_uint_eq(c->nmods, 1);
+	ck_assert_uint_eq(c->nmods, 2);
+	ck_assert_str_eq(c->mods[0].name, "echo");
+	ck_assert_str_eq(c->mods[1].name, "dns");
 	conf_free(c);
 }
 END_TEST

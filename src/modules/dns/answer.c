@@ -81,8 +81,8 @@ static bool parse_rest(struct dns_reader *r, struct query *q)
 	return true;
 }
 
-static void parse_query(const uint8_t *msg, size_t len, struct query *q,
-			struct dns_reader *r)
+/* The question when there is exactly one, then the other sections. */
+static void parse_query(struct query *q, struct dns_reader *r)
 {
 	size_t nlen;
 
@@ -92,8 +92,6 @@ static void parse_query(const uint8_t *msg, size_t len, struct query *q,
 		q->qok = dns_read_name(r, q->qname, &nlen) == 0 &&
 			 dns_read_u16(r, &q->qtype) == 0 &&
 			 dns_read_u16(r, &q->qclass) == 0;
-	(void)msg;
-	(void)len;
 	if (q->qok || q->h.qdcount == 0)
 		q->rest_ok = parse_rest(r, q);
 }
@@ -403,7 +401,7 @@ size_t dns_answer(const struct dns_ctx *c, const uint8_t *msg, size_t len,
 	memset(&q, 0, sizeof(q));
 	if (dns_read_hdr(&r, &q.h) < 0 || (q.h.flags & DNS_F_QR))
 		return 0; /* no header to answer, or a response */
-	parse_query(msg, len, &q, &r);
+	parse_query(&q, &r);
 	if (q.qok)
 		res->qtype = q.qtype;
 
