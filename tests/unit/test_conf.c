@@ -67,9 +67,10 @@ START_TEST(test_shipped_config)
 	ck_assert_str_eq(c->ifname, "tapir0");
 	ck_assert_uint_eq(c->params.gateway, 0x0a000001);
 	ck_assert_uint_eq(c->params.mac[5], 2);
-	ck_assert_uint_eq(c->nmods, 2);
+	ck_assert_uint_eq(c->nmods, 3);
 	ck_assert_str_eq(c->mods[0].name, "echo");
 	ck_assert_str_eq(c->mods[1].name, "dns");
+	ck_assert_str_eq(c->mods[2].name, "dhcp");
 	conf_free(c);
 }
 END_TEST
