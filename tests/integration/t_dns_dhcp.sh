@@ -2,8 +2,9 @@
 # DHCP names in DNS, as with dnsmasq: udhcpc in the lab namespace asks the
 # dhcp module for a lease with `-x hostname:Lab-Box`, and dig then gets
 # lab-box.lab.test from the dns module with the leased address, and the
-# address's PTR with that name; configured names keep answering; after the
-# release the name is gone.  The kernel side keeps 10.0.0.1 for dig; the
+# address's PTR with that name; configured names keep answering; a SIGHUP
+# that adds a record keeps the lease's name; after the release the name is
+# gone.  The kernel side keeps 10.0.0.1 for dig; the
 # client script adds and removes only the leased address.  The conditions
 # are strings that check() evals after dig ran.
 # shellcheck disable=SC2016
@@ -15,7 +16,10 @@ for c in dig udhcpc; do
 done
 
 out=$TL_TMP/dig.out
-cat >"$TL_TMP/tapir.conf" <<CONF
+# write_conf EXTRA_RECORD: dns and dhcp; EXTRA_RECORD added to the zone.
+write_conf() {
+	local extra=${1:+, \"$1\"}
+	cat >"$TL_TMP/tapir.conf" <<CONF
 interface = {
   name = "$TAP";
   address = "$TAPIR_ADDR/24";
@@ -26,13 +30,15 @@ modules = (
   { name = "dns"; port = 53;
     zones = ( { name = "lab.test";
                 records = [ "@ SOA ns1 hostmaster 1 3600 600 86400 60",
-                            "ns1 A 10.0.0.2", "www A 10.0.0.2" ]; } ); },
+                            "ns1 A 10.0.0.2", "www A 10.0.0.2"$extra ]; } ); },
   { name = "dhcp";
     pool = [ "10.0.0.100-10.0.0.199" ]; lease_time = 3600;
     router = "10.0.0.1"; dns = [ "10.0.0.2" ]; domain = "lab.test";
     lease_file = "$TL_TMP/dhcp.leases"; }
 );
 CONF
+}
+write_conf
 tl_start_with "$TL_TMP/tapir.conf"
 
 q() {
@@ -83,6 +89,12 @@ check "the leased address's PTR is lab-box.lab.test" "@$out" \
 q www.lab.test A
 check "configured names still answer" "@$out" \
 	eval 'has "www.lab.test. 3600 IN A 10.0.0.2"'
+# SIGHUP with a new record: it resolves, and the lease's name still does.
+write_conf "new A 10.0.0.77"
+kill -HUP "$LAB_TAPIRD_PID"
+new_resolves() { q new.lab.test A && has "new.lab.test. 3600 IN A 10.0.0.77"; }
+check "SIGHUP adding new.lab.test: it resolves" "@$out" tl_wait 50 new_resolves
+check "after SIGHUP the lease's name still resolves" "@$out" resolves
 if [ -n "$upid" ]; then
 	kill -USR2 "$upid"
 else
