@@ -788,6 +788,36 @@ START_TEST(test_tcp_idle_timeout_and_connection_limit)
 }
 END_TEST
 
+START_TEST(test_tcp_slow_reader_is_not_idle)
+{
+	uint8_t buf[512];
+	size_t n;
+
+	start("tcp_idle_timeout = 5;\n"
+	      "zones = ( { name = \"lab.test\"; records = "
+	      "[ \"@ SOA ns1 hm 1 3600 600 86400 60\" ]; } );");
+	ck_assert(fk_tcp_open(0, 20));
+	n = tcp_query(buf, "lab.test", 1);
+	ck_assert_uint_eq(fk_tcp_data(0, buf, n), n);
+	/* The answer goes out 20 bytes every 4 s: slow, but not idle. */
+	for (int i = 0; i < 5; i++) {
+		fk_advance(4000);
+		ck_assert(fk.conns[0].open);
+		fk.conns[0].room = 20;
+		fk.tcp_cb->writable(fk.conns[0].ctx, &fk.conns[0]);
+	}
+	fk.conns[0].room = 1 << 20;
+	fk.tcp_cb->writable(fk.conns[0].ctx, &fk.conns[0]);
+	/* All of it: a NODATA answer with the SOA (A asked at the apex). */
+	ck_assert(has_rr(tcp_response(&fk.conns[0], 0), 1,
+			 "lab.test. 60 SOA ns1.lab.test. hm.lab.test. 1 3600 "
+			 "600 86400 60"));
+	/* Then nothing: closed after the timeout. */
+	fk_advance(5000);
+	ck_assert(fk.conns[0].closed);
+}
+END_TEST
+
 START_TEST(test_tcp_short_length_resets)
 {
 	static const uint8_t bad[] = {0, 5, 1, 2, 3, 4, 5};
@@ -943,6 +973,7 @@ static Suite *dns_suite(void)
 	tcase_add_test(tm, test_tcp_pipelined_queries_split_anywhere);
 	tcase_add_test(tm, test_tcp_backpressure_bounds_buffering);
 	tcase_add_test(tm, test_tcp_idle_timeout_and_connection_limit);
+	tcase_add_test(tm, test_tcp_slow_reader_is_not_idle);
 	tcase_add_test(tm, test_tcp_short_length_resets);
 	tcase_add_test(tm, test_tcp_peer_close_and_unlisten);
 	tcase_add_test(tm, test_rate_limit_drops_and_slips);

@@ -575,6 +575,8 @@ static void tcp_writable(void *ctx, struct tapir_tcp *c)
 {
 	struct tconn *t = ctx;
 
+	/* The peer reads: that is activity too. */
+	t->d->api->timer_arm(t->idle, t->d->conf.tcp_idle_ms);
 	if (!flush(t))
 		return;
 	if (t->peer_done) {
