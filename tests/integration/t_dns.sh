@@ -102,6 +102,14 @@ check "outside our zones: REFUSED, no AA" "@$out" \
 q +tcp www.lab.test A
 check "+tcp: A over TCP" "@$out" \
 	eval 'status_is NOERROR && has ANSWER "www.lab.test. 3600 IN A 10.0.0.2" && grep -q "(TCP)" "$out"'
+q +tcp +keepopen www.lab.test A mx1.lab.test A nosuch.lab.test A
+check "+tcp +keepopen: three queries on one connection, three answers" "@$out" \
+	eval '[ "$(grep -c "status: NOERROR," "$out")" -eq 2 ] && status_is NXDOMAIN && has ANSWER "mx1.lab.test. 3600 IN A 10.0.0.3"'
+# The counters (SIGUSR1): two TCP connections so far, +tcp's and that one.
+kill -USR1 "$pid"
+tcp_conns_2() { grep -q "module_dns_tcp_connections 2\$" "$TL_LOG"; }
+check "the three queries shared one TCP connection (module_dns_tcp_connections 2)" \
+	"$(grep module_dns "$TL_LOG")" tl_wait 30 tcp_conns_2
 q +bufsize=512 +ignore big.lab.test A
 check "+bufsize=512 on 40 A records: TC set, answer left out" "@$out" \
 	eval 'flags_are "qr aa tc" && count_is ANSWER 0'
