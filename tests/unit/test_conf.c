@@ -67,14 +67,18 @@ START_TEST(test_shipped_config)
 	ck_assert_str_eq(c->ifname, "tapir0");
 	ck_assert_uint_eq(c->params.gateway, 0x0a000001);
 	ck_assert_uint_eq(c->params.mac[5], 2);
-	/* The shipped services: echo first, the dhcp server among them. */
-	ck_assert_uint_ge(c->nmods, 2);
+	/* The shipped services: echo first, the dns and dhcp servers among
+	 * them. */
+	ck_assert_uint_ge(c->nmods, 3);
 	ck_assert_str_eq(c->mods[0].name, "echo");
-	bool dhcp = false;
+	bool dhcp = false, dns = false;
 
-	for (size_t i = 0; i < c->nmods; i++)
+	for (size_t i = 0; i < c->nmods; i++) {
 		dhcp = dhcp || strcmp(c->mods[i].name, "dhcp") == 0;
+		dns = dns || strcmp(c->mods[i].name, "dns") == 0;
+	}
 	ck_assert(dhcp);
+	ck_assert(dns);
 	conf_free(c);
 }
 END_TEST

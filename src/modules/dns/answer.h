@@ -1,0 +1,51 @@
+/*
+ * The authoritative answer to one query message: RFC 1034 §4.3.2 lookup
+ * over the zone set with CNAME chains, negative answers with the SOA
+ * (RFC 2308), EDNS0 (RFC 6891), truncation, minimal ANY (RFC 8482) and
+ * automatic PTR for the addresses of A and AAAA records.
+ *
+ * Pure: no I/O, no clock; the module glue and the tests call it alike.
+ */
+#ifndef TAPIR_DNS_ANSWER_H
+#define TAPIR_DNS_ANSWER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zone.h"
+
+/* Names learnt at run time (DHCP leases): an A record for a name of one
+ * zone, and the PTR for its address.  Both optional. */
+struct dns_dynamic {
+	/* The zone the names live in (NULL: none). */
+	const struct dns_zone *zone;
+	/* Address of name (under zone), true when known. */
+	bool (*lookup_a)(void *arg, const uint8_t *name, uint32_t *ip);
+	/* Name (wire form) for ip, true when known. */
+	bool (*lookup_ptr)(void *arg, uint32_t ip, uint8_t *name);
+	void *arg;
+	uint32_t ttl;
+};
+
+struct dns_ctx {
+	const struct dns_zones *zones;
+	uint16_t edns_payload; /* our UDP payload size, >= 512 */
+	const struct dns_dynamic *dyn; /* may be NULL */
+};
+
+/* What happened, for counters and rate limiting. */
+struct dns_result {
+	int rcode;     /* -1: no reply (dropped) */
+	uint16_t qtype; /* 0 when there was no question */
+	bool truncated;
+	size_t qend; /* length of the response's header and question */
+};
+
+/* Answer the query q[0..qlen).  tcp: no size limit but the 64 KiB of a
+ * message (out must have DNS_MSG_MAX bytes); else the client's limit.
+ * Returns the response length, 0 when the query is dropped. */
+size_t dns_answer(const struct dns_ctx *c, const uint8_t *q, size_t qlen,
+		  bool tcp, uint8_t *out, struct dns_result *res);
+
+#endif

@@ -1,0 +1,790 @@
+/*
+ * The dns module: an authoritative DNS server for the zones in its
+ * configuration, over UDP and TCP (RFC 1035, 7766).
+ *
+ *   { name = "dns"; port = 53;
+ *     zones = ( { name = "lab.test"; records = [ "@ SOA ns1 hostmaster 1
+ *                 3600 600 86400 60", "www A 10.0.0.2", ... ]; } ); }
+ *
+ * The answers are computed by answer.c from the zones of zone.c; this file
+ * reads the settings, binds the ports, frames DNS over TCP, limits the
+ * response rate per source prefix and keeps the counters.  tapir.conf(5)
+ * documents every setting.
+ *
+ * Over TCP a connection carries any number of queries, each with its 2-byte
+ * length; they are answered in order.  Per connection at most one query is
+ * buffered in and one response out: while a response waits for send room,
+ * nothing more is read (the window closes).  An idle connection is closed
+ * after tcp_idle_timeout.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <tapir/module.h>
+
+#include "answer.h"
+#include "dyn.h"
+#include "wire.h"
+#include "zone.h"
+
+static const char *const settings[] = {
+	"port",		      "zones",		     "default_ttl",
+	"edns_payload",	      "tcp",		     "tcp_idle_timeout",
+	"max_tcp_connections", "rate_limit",	     "rate_limit_prefix",
+	"rate_limit_slip",    "rate_limit_table_size", "dhcp_zone",
+	"dhcp_ttl",	      NULL};
+
+struct conf {
+	uint16_t port;
+	uint32_t default_ttl;
+	uint16_t edns_payload;
+	bool tcp;
+	unsigned tcp_idle_ms;
+	unsigned max_tcp;
+	unsigned rl_rate, rl_prefix, rl_slip, rl_table;
+	uint32_t dhcp_ttl;
+	int dhcp_zone; /* index into zones, -1: none */
+	struct dns_zones zones;
+};
+
+enum { RC_NOERROR, RC_FORMERR, RC_SERVFAIL, RC_NXDOMAIN, RC_NOTIMP,
+       RC_REFUSED, RC_BADVERS, RC_COUNT };
+static const char *const rc_names[RC_COUNT] = {
+	"rcode_noerror", "rcode_formerr", "rcode_servfail", "rcode_nxdomain",
+	"rcode_notimp",	 "rcode_refused", "rcode_badvers"};
+
+static const struct {
+	uint16_t type;
+	const char *name;
+} qtypes[] = {
+	{DNS_T_A, "qtype_a"},	  {DNS_T_AAAA, "qtype_aaaa"},
+	{DNS_T_CNAME, "qtype_cname"}, {DNS_T_PTR, "qtype_ptr"},
+	{DNS_T_MX, "qtype_mx"},	  {DNS_T_TXT, "qtype_txt"},
+	{DNS_T_SRV, "qtype_srv"}, {DNS_T_NS, "qtype_ns"},
+	{DNS_T_SOA, "qtype_soa"}, {DNS_T_ANY, "qtype_any"},
+	{0, "qtype_other"},
+};
+#define NQTYPES (sizeof(qtypes) / sizeof(qtypes[0]))
+
+struct rl_ent {
+	uint32_t prefix;
+	uint32_t second;
+	uint32_t count;
+	uint32_t slip;
+};
+
+struct dns_srv {
+	struct tapir_host *host;
+	const struct tapir_host_api *api;
+	struct conf conf;
+	struct tapir_udp *udp;
+	struct tapir_tcp_listener *tcp;
+	unsigned nconns;
+	struct rl_ent *rl;
+	struct dns_dyn dyn;
+	uint64_t *rc[RC_COUNT];
+	uint64_t *qt[NQTYPES];
+	uint64_t *dropped, *truncated, *rate_limited, *tcp_conns,
+		*tcp_refused, *tcp_idle;
+	uint8_t out[2 + DNS_MSG_MAX];
+};
+
+/* ---- Settings ------------------------------------------------------------ */
+
+/* An integer setting in [min, max], or def when absent. */
+static long long get_int(const struct tapir_check *chk,
+			 const config_setting_t *sec, const char *key,
+			 long long def, long long min, long long max,
+			 const char *what, int *bad)
+{
+	const config_setting_t *s = config_setting_get_member(sec, key);
+	long long v;
+
+	if (!s)
+		return def;
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64) {
+		if (chk)
+			chk->error(chk, s, "%s must be an integer", key);
+		*bad = -1;
+		return def;
+	}
+	v = config_setting_get_int64(s);
+	if (v < min || v > max) {
+		if (chk)
+			chk->error(chk, s, "%s = %lld: must be %lld-%lld%s", key,
+				   v, min, max, what);
+		*bad = -1;
+		return def;
+	}
+	return v;
+}
+
+static int read_zone(const struct tapir_check *chk, const config_setting_t *zs,
+		     struct conf *c)
+{
+	const config_setting_t *name = config_setting_get_member(zs, "name");
+	const config_setting_t *recs = config_setting_get_member(zs, "records");
+	struct dns_zone *z;
+	char err[256];
+	int bad = 0;
+
+	if (config_setting_type(zs) != CONFIG_TYPE_GROUP) {
+		if (chk)
+			chk->error(chk, zs,
+				   "each zone is a group { name = ...; "
+				   "records = [ ... ]; }");
+		return -1;
+	}
+	for (int i = 0; i < config_setting_length(zs); i++) {
+		const config_setting_t *m = config_setting_get_elem(zs, (unsigned)i);
+		const char *k = config_setting_name(m);
+
+		if (k && strcmp(k, "name") && strcmp(k, "records")) {
+			if (chk)
+				chk->error(chk, m,
+					   "unknown zone setting \"%s\" (name, "
+					   "records)",
+					   k);
+			bad = -1;
+		}
+	}
+	if (!name || config_setting_type(name) != CONFIG_TYPE_STRING) {
+		if (chk)
+			chk->error(chk, name ? name : zs,
+				   "a zone needs name = \"domain\";");
+		return -1;
+	}
+	z = dns_zone_new(config_setting_get_string(name), err, sizeof(err));
+	if (!z) {
+		if (chk)
+			chk->error(chk, name, "zone name: %s", err);
+		return -1;
+	}
+	for (unsigned i = 0; i < c->zones.n; i++)
+		if (dns_name_eq(c->zones.z[i]->origin, z->origin)) {
+			if (chk)
+				chk->error(chk, name, "zone %s twice",
+					   config_setting_get_string(name));
+			bad = -1;
+		}
+	if (!recs || (config_setting_type(recs) != CONFIG_TYPE_ARRAY &&
+		      config_setting_type(recs) != CONFIG_TYPE_LIST)) {
+		if (chk)
+			chk->error(chk, recs ? recs : zs,
+				   "a zone needs records = [ \"...\", ... ];");
+		dns_zone_free(z);
+		return -1;
+	}
+	for (int i = 0; i < config_setting_length(recs); i++) {
+		const config_setting_t *r = config_setting_get_elem(recs, (unsigned)i);
+
+		if (config_setting_type(r) != CONFIG_TYPE_STRING) {
+			if (chk)
+				chk->error(chk, r, "a record is a string");
+			bad = -1;
+			continue;
+		}
+		if (dns_zone_add_line(z, config_setting_get_string(r),
+				      c->default_ttl, err, sizeof(err)) < 0) {
+			if (chk)
+				chk->error(chk, r, "record \"%s\": %s",
+					   config_setting_get_string(r), err);
+			bad = -1;
+		}
+	}
+	if (!bad && dns_zone_finish(z, err, sizeof(err)) < 0) {
+		if (chk)
+			chk->error(chk, name, "zone %s: %s",
+				   config_setting_get_string(name), err);
+		bad = -1;
+	}
+	if (bad || dns_zones_add(&c->zones, z) < 0) {
+		dns_zone_free(z);
+		return -1;
+	}
+	return 0;
+}
+
+/* Read and validate the section into c (zones built); report through chk
+ * when it is non-NULL.  On failure c holds nothing to free. */
+static int read_conf(const struct tapir_check *chk, const config_setting_t *sec,
+		     struct conf *c)
+{
+	const config_setting_t *s;
+	int bad = 0;
+
+	memset(c, 0, sizeof(*c));
+	dns_zones_init(&c->zones);
+	c->port = (uint16_t)get_int(chk, sec, "port", 53, 1, 65535, "", &bad);
+	c->default_ttl = (uint32_t)get_int(chk, sec, "default_ttl", 3600, 1,
+					   DNS_TTL_MAX, " seconds", &bad);
+	c->edns_payload = (uint16_t)get_int(chk, sec, "edns_payload", 1232,
+					    512, 4096, " bytes", &bad);
+	c->tcp_idle_ms = (unsigned)get_int(chk, sec, "tcp_idle_timeout", 10,
+					   1, 3600, " seconds", &bad) * 1000;
+	c->max_tcp = (unsigned)get_int(chk, sec, "max_tcp_connections", 64, 1,
+				       10000, "", &bad);
+	c->rl_rate = (unsigned)get_int(chk, sec, "rate_limit", 0, 0, 1000000,
+				       " responses per second (0: off)", &bad);
+	c->rl_prefix = (unsigned)get_int(chk, sec, "rate_limit_prefix", 24, 8,
+					 32, " bits", &bad);
+	c->rl_slip = (unsigned)get_int(chk, sec, "rate_limit_slip", 2, 0, 10,
+				       " (0: never)", &bad);
+	c->rl_table = (unsigned)get_int(chk, sec, "rate_limit_table_size",
+					4096, 16, 1048576, " entries", &bad);
+	c->dhcp_ttl = (uint32_t)get_int(chk, sec, "dhcp_ttl", 60, 0,
+					DNS_TTL_MAX, " seconds", &bad);
+	c->tcp = true;
+	s = config_setting_get_member(sec, "tcp");
+	if (s && config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		if (chk)
+			chk->error(chk, s, "tcp must be true or false");
+		bad = -1;
+	} else if (s) {
+		c->tcp = config_setting_get_bool(s);
+	}
+	s = config_setting_get_member(sec, "zones");
+	if (s && config_setting_type(s) != CONFIG_TYPE_LIST) {
+		if (chk)
+			chk->error(chk, s,
+				   "zones is a list: ( { name = ...; "
+				   "records = [ ... ]; }, ... )");
+		bad = -1;
+	} else if (s) {
+		for (int i = 0; i < config_setting_length(s); i++)
+			if (read_zone(chk, config_setting_get_elem(s, (unsigned)i),
+				      c) < 0)
+				bad = -1;
+	}
+	c->dhcp_zone = c->zones.n ? 0 : -1;
+	s = config_setting_get_member(sec, "dhcp_zone");
+	if (s) {
+		uint8_t name[DNS_NAME_MAX];
+		const char *t = config_setting_get_string(s);
+		char buf[1100];
+		size_t l = t ? strlen(t) : 0;
+
+		c->dhcp_zone = -1;
+		if (t && l && l + 2 < sizeof(buf)) {
+			memcpy(buf, t, l);
+			if (t[l - 1] != '.')
+				buf[l++] = '.';
+			if (dns_name_from_text(buf, l, NULL, name, NULL, 0) == 0)
+				for (unsigned i = 0; i < c->zones.n; i++)
+					if (dns_name_eq(c->zones.z[i]->origin,
+							name))
+						c->dhcp_zone = (int)i;
+		}
+		if (c->dhcp_zone < 0 && (!t || *t)) {
+			if (chk)
+				chk->error(chk, s,
+					   "dhcp_zone must name one of the "
+					   "zones (\"\": none)");
+			bad = -1;
+		}
+	}
+	if (!bad && dns_zones_index(&c->zones) < 0) {
+		if (chk)
+			chk->error(chk, sec, "out of memory");
+		bad = -1;
+	}
+	if (bad)
+		dns_zones_free(&c->zones);
+	return bad;
+}
+
+static int dns_check(const struct tapir_check *chk,
+		     const config_setting_t *sec)
+{
+	struct conf c;
+
+	if (read_conf(chk, sec, &c) < 0)
+		return -1;
+	dns_zones_free(&c.zones);
+	return 0;
+}
+
+/* ---- Answering --------------------------------------------------------- */
+
+static void count(struct dns_srv *d, const struct dns_result *r)
+{
+	static const int map[] = {RC_NOERROR, RC_FORMERR, RC_SERVFAIL,
+				  RC_NXDOMAIN, RC_NOTIMP, RC_REFUSED};
+	size_t i;
+
+	if (r->rcode < 0) {
+		++*d->dropped;
+		return;
+	}
+	if (r->rcode == DNS_R_BADVERS)
+		++*d->rc[RC_BADVERS];
+	else if (r->rcode < (int)(sizeof(map) / sizeof(map[0])))
+		++*d->rc[map[r->rcode]];
+	if (r->truncated)
+		++*d->truncated;
+	if (!r->qtype)
+		return;
+	for (i = 0; i < NQTYPES - 1 && qtypes[i].type != r->qtype; i++)
+		;
+	++*d->qt[i];
+}
+
+static size_t answer(struct dns_srv *d, const uint8_t *q, size_t len, bool tcp,
+		     uint8_t *out, struct dns_result *r)
+{
+	struct dns_ctx ctx = {&d->conf.zones, d->conf.edns_payload, NULL};
+	struct dns_dynamic dy;
+	size_t n;
+
+	if (d->conf.dhcp_zone >= 0 && dns_dyn_count(&d->dyn)) {
+		dy.zone = d->conf.zones.z[d->conf.dhcp_zone];
+		dy.lookup_a = dns_dyn_lookup_a;
+		dy.lookup_ptr = dns_dyn_lookup_ptr;
+		dy.arg = &d->dyn;
+		dy.ttl = d->conf.dhcp_ttl;
+		dns_dyn_set_zone(&d->dyn, dy.zone->origin);
+		ctx.dyn = &dy;
+	}
+	n = dns_answer(&ctx, q, len, tcp, out, r);
+	count(d, r);
+	return n;
+}
+
+/* Response rate limiting per source prefix: at most rl_rate responses a
+ * second; of those over, every rl_slip-th is sent as an empty truncated
+ * answer (a real client retries over TCP), the rest are dropped. */
+enum rl_verdict { RL_SEND, RL_SLIP, RL_DROP };
+
+static enum rl_verdict rate_check(struct dns_srv *d, uint32_t src)
+{
+	uint32_t mask = d->conf.rl_prefix >= 32
+				? 0xffffffffu
+				: ~(0xffffffffu >> d->conf.rl_prefix);
+	uint32_t prefix = src & mask;
+	uint32_t sec = (uint32_t)(d->api->now_ms(d->host) / 1000);
+	uint32_t h = (prefix * 2654435761u) >> 7;
+	struct rl_ent *e;
+
+	if (!d->conf.rl_rate || !d->rl)
+		return RL_SEND;
+	e = &d->rl[h % d->conf.rl_table];
+	if (e->prefix != prefix || e->second != sec) {
+		e->prefix = prefix;
+		e->second = sec;
+		e->count = 0;
+	}
+	if (++e->count <= d->conf.rl_rate)
+		return RL_SEND;
+	++*d->rate_limited;
+	if (d->conf.rl_slip && ++e->slip % d->conf.rl_slip == 0)
+		return RL_SLIP;
+	return RL_DROP;
+}
+
+static void on_udp(void *arg, const struct tapir_udp_meta *m,
+		   const uint8_t *data, size_t len)
+{
+	struct dns_srv *d = arg;
+	struct tapir_udp_dst dst = {.ip = m->src_ip, .port = m->src_port};
+	struct dns_result r;
+	size_t n;
+
+	if (m->broadcast || !m->src_port) {
+		++*d->dropped;
+		return;
+	}
+	n = answer(d, data, len, false, d->out, &r);
+	if (!n)
+		return;
+	switch (rate_check(d, m->src_ip)) {
+	case RL_DROP:
+		return;
+	case RL_SLIP: /* header and question only, TC set */
+		n = r.qend;
+		d->out[2] |= DNS_F_TC >> 8;
+		memset(d->out + 6, 0, 6);
+		break;
+	case RL_SEND:
+		break;
+	}
+	d->api->udp_send(d->udp, &dst, d->out, n);
+}
+
+/* ---- TCP ----------------------------------------------------------------- */
+
+struct tconn {
+	struct dns_srv *d;
+	struct tapir_tcp *c;
+	struct tapir_timer *idle;
+	uint8_t lenb[2];
+	unsigned lenhave;
+	uint8_t *msg; /* the query being read */
+	size_t need, have;
+	uint8_t *pend; /* a response waiting for send room */
+	size_t pend_len, pend_off;
+	bool peer_done;
+};
+
+static void tconn_free(struct tconn *t)
+{
+	t->d->nconns--;
+	if (t->idle)
+		t->d->api->timer_free(t->idle);
+	free(t->msg);
+	free(t->pend);
+	free(t);
+}
+
+/* Let the connection go (no more callbacks) and free it. */
+static void tconn_close(struct tconn *t, bool reset)
+{
+	if (reset)
+		t->d->api->tcp_abort(t->c);
+	else
+		t->d->api->tcp_close(t->c);
+	tconn_free(t);
+}
+
+static void on_idle(void *arg)
+{
+	struct tconn *t = arg;
+
+	++*t->d->tcp_idle;
+	tconn_close(t, false);
+}
+
+static void *tcp_accepted(void *arg, struct tapir_tcp *c)
+{
+	struct dns_srv *d = arg;
+	struct tconn *t;
+
+	if (d->nconns >= d->conf.max_tcp) {
+		++*d->tcp_refused;
+		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->d = d;
+	t->c = c;
+	t->idle = d->api->timer_new(d->host, on_idle, t);
+	if (!t->idle) {
+		free(t);
+		return NULL;
+	}
+	d->nconns++;
+	++*d->tcp_conns;
+	d->api->timer_arm(t->idle, d->conf.tcp_idle_ms);
+	d->api->tcp_set_nodelay(c, true);
+	return t;
+}
+
+/* Send what waits; true when nothing is left. */
+static bool flush(struct tconn *t)
+{
+	size_t n;
+
+	if (!t->pend_len)
+		return true;
+	n = t->d->api->tcp_send(t->c, t->pend + t->pend_off,
+				t->pend_len - t->pend_off);
+	t->pend_off += n;
+	if (t->pend_off < t->pend_len)
+		return false;
+	free(t->pend);
+	t->pend = NULL;
+	t->pend_len = t->pend_off = 0;
+	return true;
+}
+
+/* Answer the complete query in t->msg. */
+static void tcp_query(struct tconn *t)
+{
+	struct dns_srv *d = t->d;
+	struct dns_result r;
+	size_t n = answer(d, t->msg, t->need, true, d->out + 2, &r), sent;
+
+	free(t->msg);
+	t->msg = NULL;
+	t->have = t->need = 0;
+	t->lenhave = 0;
+	if (!n)
+		return;
+	d->out[0] = (uint8_t)(n >> 8);
+	d->out[1] = (uint8_t)n;
+	sent = d->api->tcp_send(t->c, d->out, n + 2);
+	if (sent < n + 2) {
+		t->pend = malloc(n + 2 - sent);
+		if (!t->pend) {
+			t->pend_len = 0;
+			return;
+		}
+		memcpy(t->pend, d->out + sent, n + 2 - sent);
+		t->pend_len = n + 2 - sent;
+		t->pend_off = 0;
+	}
+}
+
+static size_t tcp_recv(void *ctx, struct tapir_tcp *c, const uint8_t *data,
+		       size_t len)
+{
+	struct tconn *t = ctx;
+	size_t taken = 0;
+
+	(void)c;
+	t->d->api->timer_arm(t->idle, t->d->conf.tcp_idle_ms);
+	while (taken < len && !t->pend_len) {
+		if (t->lenhave < 2) {
+			t->lenb[t->lenhave++] = data[taken++];
+			if (t->lenhave < 2)
+				continue;
+			t->need = (size_t)t->lenb[0] << 8 | t->lenb[1];
+			if (t->need < DNS_HDR_LEN) {
+				/* No message fits: the stream is broken. */
+				++*t->d->dropped;
+				tconn_close(t, true);
+				return len;
+			}
+			t->msg = malloc(t->need);
+			if (!t->msg) {
+				tconn_close(t, true);
+				return len;
+			}
+			t->have = 0;
+			continue;
+		}
+		{
+			size_t n = len - taken < t->need - t->have
+					   ? len - taken
+					   : t->need - t->have;
+
+			memcpy(t->msg + t->have, data + taken, n);
+			t->have += n;
+			taken += n;
+		}
+		if (t->have == t->need)
+			tcp_query(t);
+	}
+	return taken;
+}
+
+static void tcp_writable(void *ctx, struct tapir_tcp *c)
+{
+	struct tconn *t = ctx;
+
+	/* The peer reads: that is activity too. */
+	t->d->api->timer_arm(t->idle, t->d->conf.tcp_idle_ms);
+	if (!flush(t))
+		return;
+	if (t->peer_done) {
+		tconn_close(t, false);
+		return;
+	}
+	t->d->api->tcp_recv_resume(c);
+}
+
+static void tcp_peer_closed(void *ctx, struct tapir_tcp *c)
+{
+	struct tconn *t = ctx;
+
+	(void)c;
+	t->peer_done = true;
+	if (!t->pend_len)
+		tconn_close(t, false);
+}
+
+static void tcp_closed(void *ctx, struct tapir_tcp *c, int err)
+{
+	(void)c;
+	(void)err;
+	tconn_free(ctx);
+}
+
+static const struct tapir_tcp_handlers tcp_handlers = {
+	.accepted = tcp_accepted,
+	.recv = tcp_recv,
+	.writable = tcp_writable,
+	.peer_closed = tcp_peer_closed,
+	.closed = tcp_closed,
+};
+
+/* ---- Lifecycle ----------------------------------------------------------- */
+
+static bool has_tcp(const struct tapir_host_api *api)
+{
+	return TAPIR_HOST_HAS(api, tcp_peer);
+}
+
+static int counters(struct dns_srv *d)
+{
+	for (int i = 0; i < RC_COUNT; i++)
+		if (!(d->rc[i] = d->api->counter(d->host, rc_names[i])))
+			return -1;
+	for (size_t i = 0; i < NQTYPES; i++)
+		if (!(d->qt[i] = d->api->counter(d->host, qtypes[i].name)))
+			return -1;
+	d->dropped = d->api->counter(d->host, "dropped");
+	d->truncated = d->api->counter(d->host, "truncated");
+	d->rate_limited = d->api->counter(d->host, "rate_limited");
+	d->tcp_conns = d->api->counter(d->host, "tcp_connections");
+	d->tcp_refused = d->api->counter(d->host, "tcp_refused");
+	d->tcp_idle = d->api->counter(d->host, "tcp_idle_closed");
+	return d->dropped && d->truncated && d->rate_limited && d->tcp_conns &&
+			       d->tcp_refused && d->tcp_idle
+		       ? 0
+		       : -1;
+}
+
+/* Bind UDP and listen on TCP for c; all or nothing. */
+static int open_ports(struct dns_srv *d, const struct conf *c,
+		      struct tapir_udp **udp, struct tapir_tcp_listener **tcp)
+{
+	*udp = d->api->udp_bind(d->host, c->port, on_udp, d);
+	*tcp = NULL;
+	if (!*udp) {
+		d->api->log(d->host, TAPIR_LOG_ERR, "cannot bind UDP port %u: %s",
+			    c->port, strerror(errno));
+		return -1;
+	}
+	if (c->tcp && has_tcp(d->api)) {
+		*tcp = d->api->tcp_listen(d->host, c->port, &tcp_handlers, d);
+		if (!*tcp) {
+			d->api->log(d->host, TAPIR_LOG_ERR,
+				    "cannot listen on TCP port %u: %s", c->port,
+				    strerror(errno));
+			d->api->udp_unbind(*udp);
+			*udp = NULL;
+			return -1;
+		}
+	} else if (c->tcp) {
+		d->api->log(d->host, TAPIR_LOG_NOTICE,
+			    "this tapird has no TCP: DNS over UDP only");
+	}
+	return 0;
+}
+
+static struct rl_ent *rl_table(const struct conf *c)
+{
+	return c->rl_rate ? calloc(c->rl_table, sizeof(struct rl_ent)) : NULL;
+}
+
+static void log_conf(struct dns_srv *d)
+{
+	size_t records = 0;
+
+	for (unsigned i = 0; i < d->conf.zones.n; i++)
+		records += d->conf.zones.z[i]->records;
+	d->api->log(d->host, TAPIR_LOG_INFO,
+		    "port %u%s: %u zone%s, %zu records", d->conf.port,
+		    d->tcp ? " (UDP and TCP)" : " (UDP)", d->conf.zones.n,
+		    d->conf.zones.n == 1 ? "" : "s", records);
+}
+
+static void *dns_init(struct tapir_host *host, const struct tapir_host_api *api,
+		      const config_setting_t *sec)
+{
+	struct dns_srv *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->host = host;
+	d->api = api;
+	dns_dyn_init(&d->dyn);
+	if (counters(d) < 0 || read_conf(NULL, sec, &d->conf) < 0) {
+		free(d);
+		return NULL;
+	}
+	d->rl = rl_table(&d->conf);
+	if ((d->conf.rl_rate && !d->rl) ||
+	    open_ports(d, &d->conf, &d->udp, &d->tcp) < 0) {
+		free(d->rl);
+		dns_zones_free(&d->conf.zones);
+		free(d);
+		return NULL;
+	}
+	dns_dyn_watch(&d->dyn, host, api);
+	log_conf(d);
+	return d;
+}
+
+/* New zones and settings all or nothing; connections on an unchanged port
+ * keep running. */
+static int dns_reconfigure(void *state, const config_setting_t *sec)
+{
+	struct dns_srv *d = state;
+	struct conf c;
+	struct rl_ent *rl;
+
+	if (read_conf(NULL, sec, &c) < 0)
+		return -1;
+	rl = rl_table(&c);
+	if (c.rl_rate && !rl) {
+		dns_zones_free(&c.zones);
+		return -1;
+	}
+	if (c.port != d->conf.port || c.tcp != d->conf.tcp) {
+		struct tapir_udp *udp = NULL;
+		struct tapir_tcp_listener *tcp = NULL;
+		bool same_port = c.port == d->conf.port;
+
+		/* The same port cannot be bound twice: release it first and
+		 * take the old one back on failure. */
+		if (same_port) {
+			d->api->udp_unbind(d->udp);
+			if (d->tcp)
+				d->api->tcp_unlisten(d->tcp);
+			d->udp = NULL;
+			d->tcp = NULL;
+		}
+		if (open_ports(d, &c, &udp, &tcp) < 0) {
+			if (same_port &&
+			    open_ports(d, &d->conf, &d->udp, &d->tcp) < 0)
+				d->api->log(d->host, TAPIR_LOG_ERR,
+					    "could not bind the old port again");
+			free(rl);
+			dns_zones_free(&c.zones);
+			return -1;
+		}
+		if (!same_port) {
+			d->api->udp_unbind(d->udp);
+			if (d->tcp)
+				d->api->tcp_unlisten(d->tcp);
+		}
+		d->udp = udp;
+		d->tcp = tcp;
+	}
+	dns_zones_free(&d->conf.zones);
+	free(d->rl);
+	d->rl = rl;
+	d->conf = c;
+	log_conf(d);
+	return 0;
+}
+
+static void dns_fini(void *state)
+{
+	struct dns_srv *d = state;
+
+	dns_dyn_fini(&d->dyn);
+	d->api->udp_unbind(d->udp);
+	if (d->tcp)
+		d->api->tcp_unlisten(d->tcp); /* closed() frees each */
+	dns_zones_free(&d->conf.zones);
+	free(d->rl);
+	free(d);
+}
+
+TAPIR_MODULE_EXPORT const struct tapir_module tapir_module = {
+	.abi = TAPIR_MODULE_ABI,
+	.size = sizeof(struct tapir_module),
+	.name = "dns",
+	.description = "authoritative DNS for the configured zones",
+	.settings = settings,
+	.check = dns_check,
+	.init = dns_init,
+	.reconfigure = dns_reconfigure,
+	.fini = dns_fini,
+};
