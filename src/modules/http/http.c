@@ -976,6 +976,7 @@ static void body_release(struct hconn *hc)
 	hc->mem_owned = NULL;
 	hc->mem = NULL;
 	hc->mem_left = hc->file_left = 0;
+	hc->mem_off = hc->file_off = 0;
 }
 
 static void conn_free(struct hconn *hc)
@@ -1026,60 +1027,73 @@ static void response_done(struct hconn *hc)
 			   : h->conf.idle_timeout_ms);
 }
 
-/* Send what fits of the response.  Returns true when it is all out (and
+/* Send what fits of the response: head, then body from memory or file,
+ * gathered into the shared scratch buffer so a small response leaves as
+ * one segment.  At least one byte is always offered, so a full send
+ * buffer arms writable().  Returns true when everything is out (and
  * response_done() has run). */
 static bool pump(struct hconn *hc)
 {
 	struct http *h = hc->h;
 	const struct tapir_host_api *api = h->api;
-	size_t n;
 
-	while (hc->out_off < hc->out_len) {
-		n = api->tcp_send(hc->c, hc->out + hc->out_off,
-				  hc->out_len - hc->out_off);
-		hc->out_off += n;
-		hc->bytes += n;
-		*h->c_bytes += n;
-		if (!n)
-			return false;
-	}
-	while (hc->mem_left) {
-		n = api->tcp_send(hc->c, hc->mem + hc->mem_off,
-				  (size_t)hc->mem_left);
-		hc->mem_off += n;
-		hc->mem_left -= n;
-		hc->bytes += n;
-		*h->c_bytes += n;
-		if (!n)
-			return false;
-	}
-	while (hc->file_left) {
-		size_t room = api->tcp_send_room(hc->c);
-		ssize_t got;
+	for (;;) {
+		size_t room = api->tcp_send_room(hc->c), n = 0, hn, mn, fn = 0;
+		size_t took, t, a;
 
-		if (!room)
-			return false;
 		if (room > SCRATCH_SIZE)
 			room = SCRATCH_SIZE;
-		if (room > hc->file_left)
-			room = (size_t)hc->file_left;
-		got = pread(hc->fd, h->scratch, room, (off_t)hc->file_off);
-		if (got <= 0) {
-			/* The file shrank or failed under us: the promised
-			 * length cannot be kept, so the connection ends. */
-			h->api->log(h->host, TAPIR_LOG_WARNING,
-				    "read error serving %s: %s", hc->target,
-				    got < 0 ? strerror(errno) : "file shrank");
-			hc->file_left = 0;
-			hc->close_after = true;
-			break;
+		if (room == 0)
+			room = 1; /* refused: arms writable() */
+		hn = hc->out_len - hc->out_off;
+		if (hn > room)
+			hn = room;
+		memcpy(h->scratch, hc->out + hc->out_off, hn);
+		n = hn;
+		mn = hc->mem_left < room - n ? (size_t)hc->mem_left : room - n;
+		if (mn)
+			memcpy(h->scratch + n, hc->mem + hc->mem_off, mn);
+		n += mn;
+		if (hc->file_left && n < room) {
+			ssize_t got;
+
+			fn = hc->file_left < room - n ? (size_t)hc->file_left
+						      : room - n;
+			got = pread(hc->fd, h->scratch + n, fn,
+				    (off_t)hc->file_off);
+			if (got <= 0) {
+				/* The file shrank or failed under us: the
+				 * promised length cannot be kept, so the
+				 * connection ends after what we have. */
+				api->log(h->host, TAPIR_LOG_WARNING,
+					 "read error serving %s: %s",
+					 hc->target,
+					 got < 0 ? strerror(errno)
+						 : "file shrank");
+				hc->file_left = 0;
+				hc->close_after = true;
+				fn = 0;
+			} else {
+				fn = (size_t)got;
+			}
+			n += fn;
 		}
-		n = api->tcp_send(hc->c, h->scratch, (size_t)got);
-		hc->file_off += n;
-		hc->file_left -= n;
-		hc->bytes += n;
-		*h->c_bytes += n;
-		if (n < (size_t)got)
+		if (n == 0)
+			break;
+		took = api->tcp_send(hc->c, h->scratch, n);
+		hc->bytes += took;
+		*h->c_bytes += took;
+		t = took;
+		a = t < hn ? t : hn;
+		hc->out_off += a;
+		t -= a;
+		a = t < mn ? t : mn;
+		hc->mem_off += a;
+		hc->mem_left -= a;
+		t -= a;
+		hc->file_off += t;
+		hc->file_left -= t;
+		if (took < n)
 			return false;
 	}
 	response_done(hc);
@@ -1313,6 +1327,8 @@ static void *on_accepted(void *arg, struct tapir_tcp *c)
 		return NULL;
 	}
 	h->api->tcp_peer(c, &hc->peer_ip, &hc->peer_port);
+	/* Responses are written whole; no reason to wait for an ACK. */
+	h->api->tcp_set_nodelay(c, true);
 	hc->next = h->conns;
 	if (h->conns)
 		h->conns->prev = hc;
