@@ -600,14 +600,18 @@ static void access_log(struct hconn *hc)
 
 	if (!strcmp(h->conf.access_log, "off"))
 		return;
+	char req[sizeof(hc->method) + sizeof(hc->target) + 16] = "-";
+
+	/* A request that could not be parsed is logged as "-". */
+	if (hc->method[0])
+		snprintf(req, sizeof(req), "%s %s HTTP/1.%u", hc->method,
+			 hc->target, hc->minor);
 	n = snprintf(line, sizeof(line),
-		     "%u.%u.%u.%u:%u \"%s %s HTTP/1.%u\" %d %" PRIu64
-		     " %" PRIu64 ".%03" PRIu64 "s",
+		     "%u.%u.%u.%u:%u \"%s\" %d %" PRIu64 " %" PRIu64
+		     ".%03" PRIu64 "s",
 		     hc->peer_ip >> 24, (hc->peer_ip >> 16) & 255,
 		     (hc->peer_ip >> 8) & 255, hc->peer_ip & 255, hc->peer_port,
-		     hc->method[0] ? hc->method : "-",
-		     hc->target[0] ? hc->target : "-", hc->minor, hc->status,
-		     hc->bytes, ms / 1000, ms % 1000);
+		     req, hc->status, hc->bytes, ms / 1000, ms % 1000);
 	if (n < 0)
 		return;
 	if (h->log_fd < 0) {
