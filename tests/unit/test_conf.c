@@ -67,7 +67,7 @@ START_TEST(test_shipped_config)
 	ck_assert_str_eq(c->ifname, "tapir0");
 	ck_assert_uint_eq(c->params.gateway, 0x0a000001);
 	ck_assert_uint_eq(c->params.mac[5], 2);
-	ck_assert_uint_eq(c->nmods, 1);
+	ck_assert_uint_eq(c->nmods, 2); /* echo and http */
 	conf_free(c);
 }
 END_TEST

@@ -436,7 +436,7 @@ static int root_fd(struct http *h)
 static void root_open_or_explain(struct http *h)
 {
 	if (root_fd(h) < 0)
-		h->api->log(h->host, TAPIR_LOG_ERR,
+		h->api->log(h->host, TAPIR_LOG_WARNING,
 			    "document root %s: %s; every request gets 404 "
 			    "until it exists (create it, or set root in the "
 			    "http module's settings)",
