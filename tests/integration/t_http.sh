@@ -3,8 +3,9 @@
 # conditionals (304), errors with their codes, keep-alive and pipelining,
 # traversal attempts that must never reach a file outside the root, a
 # 100 MiB file byte-identical with and without 2% loss, wrk and ab with no
-# errors, and a slow-headers attack that neither starves a concurrent
-# client nor keeps its connections past the header deadline.
+# errors, a slow-headers attack that neither starves a concurrent client
+# nor keeps its connections past the header deadline, and a client that
+# stops reading.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 tl_init
@@ -41,6 +42,7 @@ modules = (
     max_request_body = 4096;
     header_timeout = 3;
     idle_timeout = 3;
+    send_timeout = 3;
     max_connections = 400;
     access_log = "$TL_TMP/access.log";
     mime_types = [ "bin application/x-tapir-test" ];
@@ -263,6 +265,33 @@ check "a head left unfinished gets 408 at the deadline (3 s)" \
 	"got '$got', logged after ${took:-nothing}" \
 	sh -c "[ '$got' = 'HTTP/1.1 408 Request Timeout' ] &&
 	       case '$took' in 3.*s) true ;; *) false ;; esac"
+
+# A reader that stops reading (slow read): reset after send_timeout (3 s).
+cat >"$TL_TMP/slowread.py" <<'PY'
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect((sys.argv[1], 80))
+s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: a\r\n\r\n")
+time.sleep(7)
+s.settimeout(10)
+got, how = 0, "eof"
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        got += len(b)
+except ConnectionResetError:
+    how = "reset"
+except socket.timeout:
+    how = "timeout"
+print(how, got)
+PY
+read -r how got <<<"$(in_ns timeout 30 python3 "$TL_TMP/slowread.py" "$TAPIR_ADDR")"
+check "a client that stops reading is reset after send_timeout" \
+	"got: ${how:-nothing} after ${got:-0} bytes" \
+	sh -c "[ '$how' = reset ] && [ '${got:-0}' -lt 104857600 ]"
 
 # ---- Access log --------------------------------------------------------------------
 check "access log: client, method, path, status, bytes, duration" \
