@@ -69,9 +69,8 @@ static void use_request(const struct http_request *r, const char *buf,
 	if (http_path_normalise(r->target.p, r->target.len, path,
 				sizeof(path)) == 0)
 		check_path(path);
-	if (r->range.p &&
-	    http_range_eval(r->range.p, r->range.len, size, &first, &last) ==
-		    HTTP_RANGE_PART)
+	if (r->range.p && http_range_eval(r->range.p, r->range.len, size,
+					  &first, &last) == HTTP_RANGE_PART)
 		CHECK(first <= last && last < size);
 	(void)http_conditional(r, "\"e\"", 784111777);
 	(void)http_if_range_ok(r, "\"e\"", 784111777);
@@ -112,13 +111,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t piece;
 
 		seed = seed * 1103515245u + 12345u;
-		piece = (seed >> 16) % 4 == 0 ? size - pos
-					      : 1 + (seed >> 16) % 64;
+		piece =
+		    (seed >> 16) % 4 == 0 ? size - pos : 1 + (seed >> 16) % 64;
 		if (piece > size - pos)
 			piece = size - pos;
 		/* The body of the last request is dropped as it comes. */
 		if (body_left) {
-			size_t n = piece < body_left ? piece : (size_t)body_left;
+			size_t n =
+			    piece < body_left ? piece : (size_t)body_left;
 
 			body_left -= n;
 			pos += n;
@@ -150,8 +150,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			have -= (size_t)n;
 			if (r.has_cl) {
 				uint64_t take = r.content_length < have
-							? r.content_length
-							: have;
+						    ? r.content_length
+						    : have;
 
 				CHECK(r.content_length <= lim.max_body);
 				memmove(buf, buf + take, have - (size_t)take);

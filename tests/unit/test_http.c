@@ -12,10 +12,10 @@
 #include "http_proto.h"
 
 static const struct http_limits lim = {
-	.max_line = 256,
-	.max_header_bytes = 512,
-	.max_headers = 8,
-	.max_body = 1000,
+    .max_line = 256,
+    .max_header_bytes = 512,
+    .max_headers = 8,
+    .max_body = 1000,
 };
 
 static char *copy;
@@ -46,7 +46,7 @@ static bool str_is(struct http_str s, const char *lit)
 	return s.p && s.len == strlen(lit) && !memcmp(s.p, lit, s.len);
 }
 
-/* ---- Parser: valid requests ------------------------------------------------ */
+/* ---- Parser: valid requests --------------------------------------------- */
 
 START_TEST(test_parse_simple_get)
 {
@@ -130,11 +130,12 @@ START_TEST(test_parse_chunked_closes)
 }
 END_TEST
 
-/* ---- Parser: incomplete, split and pipelined input ------------------------- */
+/* ---- Parser: incomplete, split and pipelined input ---------------------- */
 
 START_TEST(test_parse_every_split_is_incomplete)
 {
-	const char *req = "GET /x HTTP/1.1\r\nHost: a\r\nRange: bytes=1-2\r\n\r\n";
+	const char *req =
+	    "GET /x HTTP/1.1\r\nHost: a\r\nRange: bytes=1-2\r\n\r\n";
 	size_t len = strlen(req);
 	struct http_request r;
 
@@ -154,9 +155,9 @@ START_TEST(test_parse_pipelined)
 
 	ck_assert_int_eq(n, 28);
 	ck_assert(str_is(r.target, "/1"));
-	ck_assert_int_eq(http_parse_request(&lim, copy + n,
-					    strlen(two) - (size_t)n, &r),
-			 29);
+	ck_assert_int_eq(
+	    http_parse_request(&lim, copy + n, strlen(two) - (size_t)n, &r),
+	    29);
 	ck_assert(str_is(r.target, "/2"));
 	ck_assert_int_eq(r.method, HTTP_HEAD);
 }
@@ -169,53 +170,52 @@ static const struct {
 	long want;
 	const char *why;
 } bad[] = {
-	{"GET  / HTTP/1.1\r\nHost: a\r\n\r\n", -400, "two spaces"},
-	{"GET /\r\n\r\n", -400, "HTTP/0.9 line"},
-	{"GET / HTTP/1.1 \r\nHost: a\r\n\r\n", -400, "trailing space"},
-	{"GET / http/1.1\r\nHost: a\r\n\r\n", -400, "lower-case version"},
-	{"GET / HTTP/1.10\r\nHost: a\r\n\r\n", -400, "three-digit version"},
-	{"G(T / HTTP/1.1\r\nHost: a\r\n\r\n", -400, "method not a token"},
-	{"GET /a\x01 HTTP/1.1\r\nHost: a\r\n\r\n", -400, "control in target"},
-	{"GET /\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n", -400, "raw UTF-8 target"},
-	{"GET / HTTP/1.1\rHost: a\r\n\r\n", -400, "bare CR"},
-	{"GET / HTTP/1.1\r\n\r\n", -400, "1.1 without Host"},
-	{"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", -400, "two Hosts"},
-	{"GET / HTTP/1.1\r\nHost : a\r\n\r\n", -400, "space before colon"},
-	{"GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n  folded\r\n\r\n", -400,
-	 "obs-fold"},
-	{"GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n", -400, "no colon"},
-	{"GET / HTTP/1.1\r\nHost: a\r\n: v\r\n\r\n", -400, "empty name"},
-	{"GET / HTTP/1.1\r\nHost: a\r\nX: a\x7f\r\n\r\n", -400, "DEL in value"},
-	{"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
-	 "Transfer-Encoding: chunked\r\n\r\n",
-	 -400, "CL and TE"},
-	{"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
-	 "Content-Length: 5\r\n\r\n",
-	 -400, "duplicate Content-Length"},
-	{"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\n", -400,
-	 "list Content-Length"},
-	{"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", -400,
-	 "negative Content-Length"},
-	{"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999"
-	 "\r\n\r\n",
-	 -400, "Content-Length overflow"},
-	{"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: \r\n\r\n", -400,
-	 "empty Content-Length"},
-	{"GET / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", -400,
-	 "TE in HTTP/1.0"},
-	{"GET / HTTP/1.1\r\nHost: a\r\nRange: bytes=0-1\r\nRange: bytes=2-3"
-	 "\r\n\r\n",
-	 -400, "two Range fields"},
-	{"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1001\r\n\r\n", -413,
-	 "body over max_body"},
-	{"BREW / HTTP/1.1\r\nHost: a\r\n\r\n", -501, "unknown method"},
-	{"get / HTTP/1.1\r\nHost: a\r\n\r\n", -501, "methods are case-sensitive"},
-	{"GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", -501,
-	 "unknown transfer coding"},
-	{"GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
-	 -501, "chunked not last"},
-	{"GET / HTTP/2.0\r\nHost: a\r\n\r\n", -505, "HTTP/2.0"},
-	{"GET / HTTP/0.9\r\n\r\n", -505, "HTTP/0.9 with a version"},
+    {"GET  / HTTP/1.1\r\nHost: a\r\n\r\n", -400, "two spaces"},
+    {"GET /\r\n\r\n", -400, "HTTP/0.9 line"},
+    {"GET / HTTP/1.1 \r\nHost: a\r\n\r\n", -400, "trailing space"},
+    {"GET / http/1.1\r\nHost: a\r\n\r\n", -400, "lower-case version"},
+    {"GET / HTTP/1.10\r\nHost: a\r\n\r\n", -400, "three-digit version"},
+    {"G(T / HTTP/1.1\r\nHost: a\r\n\r\n", -400, "method not a token"},
+    {"GET /a\x01 HTTP/1.1\r\nHost: a\r\n\r\n", -400, "control in target"},
+    {"GET /\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n", -400, "raw UTF-8 target"},
+    {"GET / HTTP/1.1\rHost: a\r\n\r\n", -400, "bare CR"},
+    {"GET / HTTP/1.1\r\n\r\n", -400, "1.1 without Host"},
+    {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", -400, "two Hosts"},
+    {"GET / HTTP/1.1\r\nHost : a\r\n\r\n", -400, "space before colon"},
+    {"GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n  folded\r\n\r\n", -400, "obs-fold"},
+    {"GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n", -400, "no colon"},
+    {"GET / HTTP/1.1\r\nHost: a\r\n: v\r\n\r\n", -400, "empty name"},
+    {"GET / HTTP/1.1\r\nHost: a\r\nX: a\x7f\r\n\r\n", -400, "DEL in value"},
+    {"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+     "Transfer-Encoding: chunked\r\n\r\n",
+     -400, "CL and TE"},
+    {"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
+     "Content-Length: 5\r\n\r\n",
+     -400, "duplicate Content-Length"},
+    {"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\n", -400,
+     "list Content-Length"},
+    {"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", -400,
+     "negative Content-Length"},
+    {"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999"
+     "\r\n\r\n",
+     -400, "Content-Length overflow"},
+    {"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: \r\n\r\n", -400,
+     "empty Content-Length"},
+    {"GET / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", -400,
+     "TE in HTTP/1.0"},
+    {"GET / HTTP/1.1\r\nHost: a\r\nRange: bytes=0-1\r\nRange: bytes=2-3"
+     "\r\n\r\n",
+     -400, "two Range fields"},
+    {"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1001\r\n\r\n", -413,
+     "body over max_body"},
+    {"BREW / HTTP/1.1\r\nHost: a\r\n\r\n", -501, "unknown method"},
+    {"get / HTTP/1.1\r\nHost: a\r\n\r\n", -501, "methods are case-sensitive"},
+    {"GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", -501,
+     "unknown transfer coding"},
+    {"GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+     -501, "chunked not last"},
+    {"GET / HTTP/2.0\r\nHost: a\r\n\r\n", -505, "HTTP/2.0"},
+    {"GET / HTTP/0.9\r\n\r\n", -505, "HTTP/0.9 with a version"},
 };
 
 START_TEST(test_parse_errors)
@@ -267,7 +267,8 @@ START_TEST(test_parse_431_header_bytes_and_count)
 	/* Nine fields: one over max_headers. */
 	o = (size_t)snprintf(buf, sizeof(buf), "GET / HTTP/1.1\r\nHost: a\r\n");
 	for (int i = 0; i < 8; i++)
-		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "X-%d: v\r\n", i);
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "X-%d: v\r\n",
+				      i);
 	o += (size_t)snprintf(buf + o, sizeof(buf) - o, "\r\n");
 	ck_assert_int_eq(parse_n(buf, o, &r), -431);
 	/* One field longer than max_header_bytes, complete or not. */
@@ -284,38 +285,38 @@ END_TEST
 static const struct {
 	const char *target, *want; /* want NULL: refused with 400 */
 } paths[] = {
-	{"/", "/"},
-	{"/index.html", "/index.html"},
-	{"/a/b/", "/a/b/"},
-	{"/a//b", "/a/b"},
-	{"/a/./b", "/a/b"},
-	{"/a/b/..", "/a/"},
-	{"/a/b/../c", "/a/c"},
-	{"/a/%62", "/a/b"},
-	{"/a%20b", "/a b"},
-	{"/a?x=/../../etc", "/a"},
-	{"/%2e/x", "/x"},
-	{"/a/%2e%2e/x", "/x"},
-	{"http://lab/x/y", "/x/y"},
-	{"HTTP://lab", "/"},
-	{"/%252e%252e/x", "/%2e%2e/x"}, /* decoded once only */
-	{"/..", NULL},
-	{"/../etc/passwd", NULL},
-	{"/a/../../etc/passwd", NULL},
-	{"/%2e%2e/etc/passwd", NULL},
-	{"/%2E%2E/%2E%2E/etc/passwd", NULL},
-	{"/a/%2e%2e/%2e%2e/x", NULL},
-	{"/..%2fetc%2fpasswd", NULL},
-	{"/a%2f..%2f..%2fx", NULL},
-	{"/%5c..%5c", NULL},
-	{"/a%00.html", NULL},
-	{"/a%0a", NULL},
-	{"/%zz", NULL},
-	{"/%2", NULL},
-	{"relative/path", NULL},
-	{"*", NULL},
-	{"", NULL},
-	{"http://lab/../x", NULL},
+    {"/", "/"},
+    {"/index.html", "/index.html"},
+    {"/a/b/", "/a/b/"},
+    {"/a//b", "/a/b"},
+    {"/a/./b", "/a/b"},
+    {"/a/b/..", "/a/"},
+    {"/a/b/../c", "/a/c"},
+    {"/a/%62", "/a/b"},
+    {"/a%20b", "/a b"},
+    {"/a?x=/../../etc", "/a"},
+    {"/%2e/x", "/x"},
+    {"/a/%2e%2e/x", "/x"},
+    {"http://lab/x/y", "/x/y"},
+    {"HTTP://lab", "/"},
+    {"/%252e%252e/x", "/%2e%2e/x"}, /* decoded once only */
+    {"/..", NULL},
+    {"/../etc/passwd", NULL},
+    {"/a/../../etc/passwd", NULL},
+    {"/%2e%2e/etc/passwd", NULL},
+    {"/%2E%2E/%2E%2E/etc/passwd", NULL},
+    {"/a/%2e%2e/%2e%2e/x", NULL},
+    {"/..%2fetc%2fpasswd", NULL},
+    {"/a%2f..%2f..%2fx", NULL},
+    {"/%5c..%5c", NULL},
+    {"/a%00.html", NULL},
+    {"/a%0a", NULL},
+    {"/%zz", NULL},
+    {"/%2", NULL},
+    {"relative/path", NULL},
+    {"*", NULL},
+    {"", NULL},
+    {"http://lab/../x", NULL},
 };
 
 START_TEST(test_path_table)
@@ -340,12 +341,13 @@ START_TEST(test_path_too_long)
 
 	ck_assert_int_eq(http_path_normalise("/abcdefgh", 9, out, sizeof(out)),
 			 -414);
-	ck_assert_int_eq(http_path_normalise("/abcdef", 7, out, sizeof(out)), 0);
+	ck_assert_int_eq(http_path_normalise("/abcdef", 7, out, sizeof(out)),
+			 0);
 	ck_assert_str_eq(out, "/abcdef");
 }
 END_TEST
 
-/* ---- Range ---------------------------------------------------------------- */
+/* ---- Range -------------------------------------------------------------- */
 
 static const struct {
 	const char *v;
@@ -353,30 +355,30 @@ static const struct {
 	enum http_range_result want;
 	uint64_t first, last;
 } ranges[] = {
-	{"bytes=0-99", 1000, HTTP_RANGE_PART, 0, 99},
-	{"bytes=0-0", 1000, HTTP_RANGE_PART, 0, 0},
-	{"bytes=990-", 1000, HTTP_RANGE_PART, 990, 999},
-	{"bytes=-10", 1000, HTTP_RANGE_PART, 990, 999},
-	{"bytes=-5000", 1000, HTTP_RANGE_PART, 0, 999},
-	{"bytes=500-5000", 1000, HTTP_RANGE_PART, 500, 999},
-	{"BYTES=1-2", 1000, HTTP_RANGE_PART, 1, 2},
-	{"bytes= 1-2 ,", 1000, HTTP_RANGE_PART, 1, 2},
-	{"bytes=1000-", 1000, HTTP_RANGE_UNSAT, 0, 0},
-	{"bytes=1000-2000", 1000, HTTP_RANGE_UNSAT, 0, 0},
-	{"bytes=-0", 1000, HTTP_RANGE_UNSAT, 0, 0},
-	{"bytes=0-0", 0, HTTP_RANGE_UNSAT, 0, 0},
-	{"bytes=-1", 0, HTTP_RANGE_UNSAT, 0, 0},
-	{"bytes=2000-,3000-", 1000, HTTP_RANGE_UNSAT, 0, 0},
-	{"bytes=0-1,5-6", 1000, HTTP_RANGE_FULL, 0, 0},
-	{"bytes=0-1,2000-", 1000, HTTP_RANGE_FULL, 0, 0},
-	{"bytes=5-1", 1000, HTTP_RANGE_FULL, 0, 0},
-	{"bytes=a-1", 1000, HTTP_RANGE_FULL, 0, 0},
-	{"bytes=1", 1000, HTTP_RANGE_FULL, 0, 0},
-	{"bytes=", 1000, HTTP_RANGE_FULL, 0, 0},
-	{"bytes=,", 1000, HTTP_RANGE_FULL, 0, 0},
-	{"items=0-1", 1000, HTTP_RANGE_FULL, 0, 0},
-	{"bytes=99999999999999999999-", 1000, HTTP_RANGE_FULL, 0, 0},
-	{"bytes=0-1,x", 1000, HTTP_RANGE_FULL, 0, 0},
+    {"bytes=0-99", 1000, HTTP_RANGE_PART, 0, 99},
+    {"bytes=0-0", 1000, HTTP_RANGE_PART, 0, 0},
+    {"bytes=990-", 1000, HTTP_RANGE_PART, 990, 999},
+    {"bytes=-10", 1000, HTTP_RANGE_PART, 990, 999},
+    {"bytes=-5000", 1000, HTTP_RANGE_PART, 0, 999},
+    {"bytes=500-5000", 1000, HTTP_RANGE_PART, 500, 999},
+    {"BYTES=1-2", 1000, HTTP_RANGE_PART, 1, 2},
+    {"bytes= 1-2 ,", 1000, HTTP_RANGE_PART, 1, 2},
+    {"bytes=1000-", 1000, HTTP_RANGE_UNSAT, 0, 0},
+    {"bytes=1000-2000", 1000, HTTP_RANGE_UNSAT, 0, 0},
+    {"bytes=-0", 1000, HTTP_RANGE_UNSAT, 0, 0},
+    {"bytes=0-0", 0, HTTP_RANGE_UNSAT, 0, 0},
+    {"bytes=-1", 0, HTTP_RANGE_UNSAT, 0, 0},
+    {"bytes=2000-,3000-", 1000, HTTP_RANGE_UNSAT, 0, 0},
+    {"bytes=0-1,5-6", 1000, HTTP_RANGE_FULL, 0, 0},
+    {"bytes=0-1,2000-", 1000, HTTP_RANGE_FULL, 0, 0},
+    {"bytes=5-1", 1000, HTTP_RANGE_FULL, 0, 0},
+    {"bytes=a-1", 1000, HTTP_RANGE_FULL, 0, 0},
+    {"bytes=1", 1000, HTTP_RANGE_FULL, 0, 0},
+    {"bytes=", 1000, HTTP_RANGE_FULL, 0, 0},
+    {"bytes=,", 1000, HTTP_RANGE_FULL, 0, 0},
+    {"items=0-1", 1000, HTTP_RANGE_FULL, 0, 0},
+    {"bytes=99999999999999999999-", 1000, HTTP_RANGE_FULL, 0, 0},
+    {"bytes=0-1,x", 1000, HTTP_RANGE_FULL, 0, 0},
 };
 
 START_TEST(test_range_table)
@@ -399,7 +401,7 @@ START_TEST(test_range_table)
 }
 END_TEST
 
-/* ---- Conditionals and dates ---------------------------------------------- */
+/* ---- Conditionals and dates --------------------------------------------- */
 
 static struct http_str s_of(const char *s)
 {
@@ -427,15 +429,14 @@ START_TEST(test_dates)
 	int64_t t;
 	char out[HTTP_DATE_LEN];
 
-	ck_assert_int_eq(http_date_parse("Sun, 06 Nov 1994 08:49:37 GMT", 29,
-					 &t),
-			 0);
+	ck_assert_int_eq(
+	    http_date_parse("Sun, 06 Nov 1994 08:49:37 GMT", 29, &t), 0);
 	ck_assert_int_eq(t, 784111777);
-	ck_assert_int_eq(http_date_parse("Sunday, 06-Nov-94 08:49:37 GMT", 30,
-					 &t),
-			 0);
+	ck_assert_int_eq(
+	    http_date_parse("Sunday, 06-Nov-94 08:49:37 GMT", 30, &t), 0);
 	ck_assert_int_eq(t, 784111777);
-	ck_assert_int_eq(http_date_parse("Sun Nov  6 08:49:37 1994", 24, &t), 0);
+	ck_assert_int_eq(http_date_parse("Sun Nov  6 08:49:37 1994", 24, &t),
+			 0);
 	ck_assert_int_eq(t, 784111777);
 	http_date_format(784111777, out);
 	ck_assert_str_eq(out, "Sun, 06 Nov 1994 08:49:37 GMT");
@@ -443,15 +444,12 @@ START_TEST(test_dates)
 	ck_assert_str_eq(out, "Thu, 01 Jan 1970 00:00:00 GMT");
 	http_date_format(951782400, out); /* a leap day */
 	ck_assert_str_eq(out, "Tue, 29 Feb 2000 00:00:00 GMT");
-	ck_assert_int_eq(http_date_parse("Sun, 06 Nov 1994 08:49:37 UTC", 29,
-					 &t),
-			 -1);
-	ck_assert_int_eq(http_date_parse("Sun, 06 Foo 1994 08:49:37 GMT", 29,
-					 &t),
-			 -1);
-	ck_assert_int_eq(http_date_parse("Sun, 06 Nov 1994 25:49:37 GMT", 29,
-					 &t),
-			 -1);
+	ck_assert_int_eq(
+	    http_date_parse("Sun, 06 Nov 1994 08:49:37 UTC", 29, &t), -1);
+	ck_assert_int_eq(
+	    http_date_parse("Sun, 06 Foo 1994 08:49:37 GMT", 29, &t), -1);
+	ck_assert_int_eq(
+	    http_date_parse("Sun, 06 Nov 1994 25:49:37 GMT", 29, &t), -1);
 	ck_assert_int_eq(http_date_parse("yesterday", 9, &t), -1);
 	ck_assert_int_eq(http_date_parse("", 0, &t), -1);
 }

@@ -20,7 +20,7 @@
 
 extern const struct tapir_module tapir_module;
 
-/* ---- Fake host --------------------------------------------------------- */
+/* ---- Fake host ---------------------------------------------------------- */
 
 struct tapir_host {
 	int unused;
@@ -165,7 +165,8 @@ static void f_unlisten(struct tapir_tcp_listener *l)
 		if (conns[i].live) {
 			conns[i].live = false;
 			conns[i].aborted = true;
-			listener.cb->closed(conns[i].ctx, &conns[i], -ECONNABORTED);
+			listener.cb->closed(conns[i].ctx, &conns[i],
+					    -ECONNABORTED);
 		}
 }
 
@@ -242,28 +243,28 @@ static void f_peer(struct tapir_tcp *c, uint32_t *ip, uint16_t *port)
 }
 
 static const struct tapir_host_api api = {
-	.size = sizeof(struct tapir_host_api),
-	.version = TAPIR_HOST_API_VERSION,
-	.log = f_log,
-	.now_ms = f_now,
-	.timer_new = f_timer_new,
-	.timer_arm = f_timer_arm,
-	.timer_cancel = f_timer_cancel,
-	.timer_free = f_timer_free,
-	.counter = f_counter,
-	.tcp_listen = f_listen,
-	.tcp_unlisten = f_unlisten,
-	.tcp_send = f_send,
-	.tcp_send_room = f_room,
-	.tcp_shutdown = f_shutdown,
-	.tcp_close = f_close,
-	.tcp_abort = f_abort,
-	.tcp_recv_resume = f_resume,
-	.tcp_set_nodelay = f_nodelay,
-	.tcp_peer = f_peer,
+    .size = sizeof(struct tapir_host_api),
+    .version = TAPIR_HOST_API_VERSION,
+    .log = f_log,
+    .now_ms = f_now,
+    .timer_new = f_timer_new,
+    .timer_arm = f_timer_arm,
+    .timer_cancel = f_timer_cancel,
+    .timer_free = f_timer_free,
+    .counter = f_counter,
+    .tcp_listen = f_listen,
+    .tcp_unlisten = f_unlisten,
+    .tcp_send = f_send,
+    .tcp_send_room = f_room,
+    .tcp_shutdown = f_shutdown,
+    .tcp_close = f_close,
+    .tcp_abort = f_abort,
+    .tcp_recv_resume = f_resume,
+    .tcp_set_nodelay = f_nodelay,
+    .tcp_peer = f_peer,
 };
 
-/* ---- Test plumbing ------------------------------------------------------- */
+/* ---- Test plumbing ------------------------------------------------------ */
 
 static config_t cfg;
 static void *state;
@@ -287,10 +288,11 @@ static void start(const char *extra)
 	const config_setting_t *sec;
 	const struct tapir_check chk = {0};
 
-	snprintf(text, sizeof(text),
-		 "http = { port = 80; root = \"%s\"; access_log = \"daemon\"; "
-		 "header_timeout = 2; idle_timeout = 3; send_timeout = 4; %s };",
-		 dir, extra);
+	snprintf(
+	    text, sizeof(text),
+	    "http = { port = 80; root = \"%s\"; access_log = \"daemon\"; "
+	    "header_timeout = 2; idle_timeout = 3; send_timeout = 4; %s };",
+	    dir, extra);
 	config_init(&cfg);
 	ck_assert_msg(config_read_string(&cfg, text), "%s",
 		      config_error_text(&cfg));
@@ -418,7 +420,7 @@ static bool sent_starts(const struct tapir_tcp *c, const char *s)
 	return c->sent_len >= strlen(s) && !memcmp(c->sent, s, strlen(s));
 }
 
-/* ---- Tests ------------------------------------------------------------------ */
+/* ---- Tests -------------------------------------------------------------- */
 
 START_TEST(test_get_and_keep_alive)
 {
@@ -476,8 +478,9 @@ START_TEST(test_stream_through_small_window)
 	start("cache_size = 0;");
 	c = connect_peer(1000);
 	/* The second request waits while the first is sent. */
-	send_str(c, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n"
-		    "GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	send_str(c,
+		 "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n"
+		 "GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 	ck_assert_uint_eq(c->sent_len, 1000);
 	while (!c->shut && rounds++ < 1000) {
 		if (c->sent_len < 100000)
@@ -592,8 +595,9 @@ START_TEST(test_body_dropped_then_next)
 
 	start("");
 	c = connect_peer(65536);
-	send_str(c, "POST /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"
-		    "0123");
+	send_str(c,
+		 "POST /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"
+		 "0123");
 	ck_assert_uint_eq(c->sent_len, 0); /* the body first */
 	send_str(c, "456789GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
 	ck_assert(sent_starts(c, "HTTP/1.1 405 Method Not Allowed\r\n"));
@@ -650,8 +654,8 @@ END_TEST
 
 static int check_errors;
 
-static void chk_error(const struct tapir_check *chk,
-		      const config_setting_t *s, const char *fmt, ...)
+static void chk_error(const struct tapir_check *chk, const config_setting_t *s,
+		      const char *fmt, ...)
 {
 	(void)chk;
 	(void)s;
@@ -663,19 +667,19 @@ static const struct {
 	const char *section;
 	int errors;
 } checks[] = {
-	{"port = 80; root = \"/srv\";", 0},
-	{"port = 0;", 1},
-	{"port = \"80\";", 1},
-	{"root = \"relative\";", 1},
-	{"index = \"a/b\";", 1},
-	{"listing = 1;", 1},
-	{"max_request_line = 10;", 1},
-	{"max_headers = 0;", 1},
-	{"header_timeout = 0;", 1},
-	{"access_log = \"somewhere\";", 1},
-	{"mime_types = [ \"noType\", \"x.y a/b\", \"ok a/b\" ];", 2},
-	{"mime_types = \"x a/b\";", 1},
-	{"cache_size = -1; max_connections = 0;", 2},
+    {"port = 80; root = \"/srv\";", 0},
+    {"port = 0;", 1},
+    {"port = \"80\";", 1},
+    {"root = \"relative\";", 1},
+    {"index = \"a/b\";", 1},
+    {"listing = 1;", 1},
+    {"max_request_line = 10;", 1},
+    {"max_headers = 0;", 1},
+    {"header_timeout = 0;", 1},
+    {"access_log = \"somewhere\";", 1},
+    {"mime_types = [ \"noType\", \"x.y a/b\", \"ok a/b\" ];", 2},
+    {"mime_types = \"x a/b\";", 1},
+    {"cache_size = -1; max_connections = 0;", 2},
 };
 
 START_TEST(test_check_errors)
@@ -703,12 +707,12 @@ START_TEST(test_reconfigure_keeps_serving)
 	start("");
 	c = connect_peer(65536);
 	snprintf(text, sizeof(text),
-		 "http = { port = 80; root = \"%s\"; index = \"a.txt\"; };", dir);
+		 "http = { port = 80; root = \"%s\"; index = \"a.txt\"; };",
+		 dir);
 	config_init(&c2);
 	ck_assert(config_read_string(&c2, text));
-	ck_assert_int_eq(tapir_module.reconfigure(state,
-						  config_lookup(&c2, "http")),
-			 0);
+	ck_assert_int_eq(
+	    tapir_module.reconfigure(state, config_lookup(&c2, "http")), 0);
 	config_destroy(&c2);
 	ck_assert(c->live); /* same port: the connection carries on */
 	send_str(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");

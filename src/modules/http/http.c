@@ -49,20 +49,30 @@
 
 #include "http_proto.h"
 
-static const char *const settings[] = {
-	"port",		     "root",	       "index",
-	"listing",	     "mime_types",     "max_request_line",
-	"max_header_bytes",  "max_headers",    "max_request_body",
-	"header_timeout",    "idle_timeout",   "send_timeout",
-	"max_connections",   "access_log",     "cache_size",
-	"cache_max_file",    NULL};
+static const char *const settings[] = {"port",
+				       "root",
+				       "index",
+				       "listing",
+				       "mime_types",
+				       "max_request_line",
+				       "max_header_bytes",
+				       "max_headers",
+				       "max_request_body",
+				       "header_timeout",
+				       "idle_timeout",
+				       "send_timeout",
+				       "max_connections",
+				       "access_log",
+				       "cache_size",
+				       "cache_max_file",
+				       NULL};
 
-#define OUT_CAP 2048           /* response head, error and redirect pages */
-#define SCRATCH_SIZE 65536     /* file reads, shared by all connections */
-#define LISTING_MAX 65536      /* bytes of a directory listing page */
-#define LINGER_MS 2000         /* reading after our FIN */
-#define ROOT_RETRY_MS 1000     /* a missing root is looked for again */
-#define LOG_TARGET_MAX 200     /* bytes of the target in the access log */
+#define OUT_CAP 2048	   /* response head, error and redirect pages */
+#define SCRATCH_SIZE 65536 /* file reads, shared by all connections */
+#define LISTING_MAX 65536  /* bytes of a directory listing page */
+#define LINGER_MS 2000	   /* reading after our FIN */
+#define ROOT_RETRY_MS 1000 /* a missing root is looked for again */
+#define LOG_TARGET_MAX 200 /* bytes of the target in the access log */
 #define PATH_CAP 4096
 
 struct http_conf {
@@ -109,7 +119,7 @@ struct http {
 	struct cache_ent *cache;
 	size_t cache_used;
 	uint64_t *c_requests, *c_refused, *c_bytes, *c_errors, *c_timeouts,
-		*c_cache_hits;
+	    *c_cache_hits;
 };
 
 enum cstate { C_READ, C_BODY, C_SEND, C_LINGER };
@@ -147,7 +157,7 @@ struct hconn {
 	unsigned minor;
 };
 
-/* ---- Settings ---------------------------------------------------------- */
+/* ---- Settings ----------------------------------------------------------- */
 
 static int get_int(const struct tapir_check *chk, const config_setting_t *sec,
 		   const char *name, long long min, long long max,
@@ -168,7 +178,8 @@ static int get_int(const struct tapir_check *chk, const config_setting_t *sec,
 	v = config_setting_get_int64(s);
 	if (v < min || v > max) {
 		if (chk)
-			chk->error(chk, s, "%s = %lld is out of range (%lld-%lld)",
+			chk->error(chk, s,
+				   "%s = %lld is out of range (%lld-%lld)",
 				   name, v, min, max);
 		return -1;
 	}
@@ -231,18 +242,20 @@ static int parse_mime(const char *s, struct http_mime *m)
 	return 0;
 }
 
-static int read_mime(const struct tapir_check *chk,
-		     const config_setting_t *sec, struct http_conf *c)
+static int read_mime(const struct tapir_check *chk, const config_setting_t *sec,
+		     struct http_conf *c)
 {
-	const config_setting_t *s = config_setting_get_member(sec, "mime_types");
+	const config_setting_t *s =
+	    config_setting_get_member(sec, "mime_types");
 	int n, bad = 0;
 
 	if (!s)
 		return 0;
 	if (!config_setting_is_aggregate(s) || config_setting_is_group(s)) {
 		if (chk)
-			chk->error(chk, s, "mime_types must be a list of "
-					   "\"extension type\" strings");
+			chk->error(chk, s,
+				   "mime_types must be a list of "
+				   "\"extension type\" strings");
 		return -1;
 	}
 	n = config_setting_length(s);
@@ -255,7 +268,8 @@ static int read_mime(const struct tapir_check *chk,
 	if (!c->mime)
 		return -1;
 	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const config_setting_t *e =
+		    config_setting_get_elem(s, (unsigned)i);
 		const char *v = e ? config_setting_get_string(e) : NULL;
 
 		if (!v || parse_mime(v, &c->mime[c->n_mime]) < 0) {
@@ -275,8 +289,8 @@ static int read_mime(const struct tapir_check *chk,
 
 /* Read and validate the section; every problem is reported through chk
  * when it is non-NULL.  On success c owns copies of the strings. */
-static int read_conf(const struct tapir_check *chk,
-		     const config_setting_t *sec, struct http_conf *c)
+static int read_conf(const struct tapir_check *chk, const config_setting_t *sec,
+		     struct http_conf *c)
 {
 	const config_setting_t *s;
 	const char *root, *index, *alog;
@@ -288,8 +302,8 @@ static int read_conf(const struct tapir_check *chk,
 	bad |= get_int(chk, sec, "max_request_line", 64, 65536, 4096, &v[1]);
 	bad |= get_int(chk, sec, "max_header_bytes", 256, 262144, 8192, &v[2]);
 	bad |= get_int(chk, sec, "max_headers", 1, 1000, 64, &v[3]);
-	bad |= get_int(chk, sec, "max_request_body", 0, 1LL << 40, 1048576,
-		       &v[4]);
+	bad |=
+	    get_int(chk, sec, "max_request_body", 0, 1LL << 40, 1048576, &v[4]);
 	bad |= get_int(chk, sec, "header_timeout", 1, 3600, 10, &v[5]);
 	bad |= get_int(chk, sec, "idle_timeout", 1, 3600, 5, &v[6]);
 	bad |= get_int(chk, sec, "send_timeout", 1, 3600, 30, &v[7]);
@@ -315,9 +329,10 @@ static int read_conf(const struct tapir_check *chk,
 	}
 	if (strchr(index, '/') || !strcmp(index, ".") || !strcmp(index, "..")) {
 		if (chk)
-			chk->error(chk, config_setting_get_member(sec, "index"),
-				   "index must be a file name (no '/'), or \"\" "
-				   "for none");
+			chk->error(
+			    chk, config_setting_get_member(sec, "index"),
+			    "index must be a file name (no '/'), or \"\" "
+			    "for none");
 		bad = -1;
 	}
 	if (strcmp(alog, "daemon") && strcmp(alog, "off") && alog[0] != '/') {
@@ -364,7 +379,7 @@ static int http_check(const struct tapir_check *chk,
 	return 0;
 }
 
-/* ---- Files beneath the root ------------------------------------------------ */
+/* ---- Files beneath the root --------------------------------------------- */
 
 /* Open rel (no "." or ".." components, no leading '/') beneath dirfd
  * without following any symlink, one component at a time. */
@@ -381,8 +396,8 @@ static int open_by_components(int dirfd, const char *rel, int flags)
 	strcpy(buf, rel);
 	while ((slash = strchr(p, '/'))) {
 		*slash = '\0';
-		fd = openat(cur, p, O_PATH | O_DIRECTORY | O_NOFOLLOW |
-					  O_CLOEXEC);
+		fd = openat(cur, p,
+			    O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (cur != dirfd)
 			close(cur);
 		if (fd < 0)
@@ -404,9 +419,9 @@ static int open_beneath(int dirfd, const char *rel)
 {
 	int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
 	struct open_how how = {
-		.flags = (uint64_t)flags,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-			   RESOLVE_NO_MAGICLINKS,
+	    .flags = (uint64_t)flags,
+	    .resolve =
+		RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
 	};
 	long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
 
@@ -443,7 +458,7 @@ static void root_open_or_explain(struct http *h)
 			    h->conf.root, strerror(errno));
 }
 
-/* ---- Small-file cache ------------------------------------------------------- */
+/* ---- Small-file cache --------------------------------------------------- */
 
 static void cache_unlink(struct http *h, struct cache_ent *e)
 {
@@ -625,9 +640,10 @@ static void access_log(struct hconn *hc)
 		gmtime_r(&now, &tm);
 		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		m = snprintf(full, sizeof(full), "%s %s\n", stamp, line);
-		if (m > 0 && write(h->log_fd, full,
-				   (size_t)m < sizeof(full) ? (size_t)m
-							    : sizeof(full) - 1) < 0)
+		if (m > 0 &&
+		    write(h->log_fd, full,
+			  (size_t)m < sizeof(full) ? (size_t)m
+						   : sizeof(full) - 1) < 0)
 			h->api->log(h->host, TAPIR_LOG_WARNING,
 				    "access log %s: %s", h->conf.access_log,
 				    strerror(errno));
@@ -637,7 +653,7 @@ static void access_log(struct hconn *hc)
 /* ---- Responses ---------------------------------------------------------- */
 
 static void out_add(struct hconn *hc, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Append to the response head; a head that does not fit is cut (the
  * callers keep heads far below OUT_CAP). */
@@ -649,13 +665,13 @@ static void out_add(struct hconn *hc, const char *fmt, ...)
 	if (hc->out_len >= sizeof(hc->out))
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(hc->out + hc->out_len, sizeof(hc->out) - hc->out_len,
-		      fmt, ap);
+	n = vsnprintf(hc->out + hc->out_len, sizeof(hc->out) - hc->out_len, fmt,
+		      ap);
 	va_end(ap);
 	if (n > 0)
 		hc->out_len += (size_t)n < sizeof(hc->out) - hc->out_len
-				       ? (size_t)n
-				       : sizeof(hc->out) - hc->out_len - 1;
+				   ? (size_t)n
+				   : sizeof(hc->out) - hc->out_len - 1;
 }
 
 /* Status line and the fields every response has. */
@@ -688,8 +704,9 @@ static void respond_simple(struct hconn *hc, int status, bool head_only,
 			 http_reason(status));
 
 	head_start(hc, status);
-	out_add(hc, "Content-Type: text/plain; charset=utf-8\r\n"
-		    "Content-Length: %d\r\n%s",
+	out_add(hc,
+		"Content-Type: text/plain; charset=utf-8\r\n"
+		"Content-Length: %d\r\n%s",
 		n, extra ? extra : "");
 	head_end(hc);
 	if (!head_only)
@@ -809,7 +826,7 @@ static void serve_file(struct hconn *hc, const struct http_request *r, int fd,
 	snprintf(etag, sizeof(etag), "\"%" PRIx64 "-%" PRIx64 "-%" PRIx64 "\"",
 		 (uint64_t)st->st_ino, size,
 		 (uint64_t)st->st_mtim.tv_sec * 1000000000u +
-			 (uint64_t)st->st_mtim.tv_nsec);
+		     (uint64_t)st->st_mtim.tv_nsec);
 	http_date_format(mtime, lm);
 	status = http_conditional(r, etag, mtime);
 	if (status == 304) {
@@ -826,8 +843,8 @@ static void serve_file(struct hconn *hc, const struct http_request *r, int fd,
 	if (rr == HTTP_RANGE_UNSAT) {
 		char cr[64];
 
-		snprintf(cr, sizeof(cr), "Content-Range: bytes */%" PRIu64 "\r\n",
-			 size);
+		snprintf(cr, sizeof(cr),
+			 "Content-Range: bytes */%" PRIu64 "\r\n", size);
 		respond_simple(hc, 416, head, cr);
 		close(fd);
 		return;
@@ -960,7 +977,7 @@ not_found:
 	respond_simple(hc, 404, head, NULL);
 }
 
-/* ---- Connections ---------------------------------------------------------- */
+/* ---- Connections -------------------------------------------------------- */
 
 static void arm(struct hconn *hc, unsigned ms)
 {
@@ -1027,8 +1044,8 @@ static void response_done(struct hconn *hc)
 	}
 	hc->st = C_READ;
 	hc->start_ms = h->api->now_ms(h->host);
-	arm(hc, hc->in_len ? h->conf.header_timeout_ms
-			   : h->conf.idle_timeout_ms);
+	arm(hc,
+	    hc->in_len ? h->conf.header_timeout_ms : h->conf.idle_timeout_ms);
 }
 
 /* Send what fits of the response: head, then body from memory or file,
@@ -1069,11 +1086,10 @@ static bool pump(struct hconn *hc)
 				/* The file shrank or failed under us: the
 				 * promised length cannot be kept, so the
 				 * connection ends after what we have. */
-				api->log(h->host, TAPIR_LOG_WARNING,
-					 "read error serving %s: %s",
-					 hc->target,
-					 got < 0 ? strerror(errno)
-						 : "file shrank");
+				api->log(
+				    h->host, TAPIR_LOG_WARNING,
+				    "read error serving %s: %s", hc->target,
+				    got < 0 ? strerror(errno) : "file shrank");
 				hc->file_left = 0;
 				hc->close_after = true;
 				fn = 0;
@@ -1147,8 +1163,8 @@ static void process(struct hconn *hc)
 		hc->in_len -= (size_t)n;
 		if (r.has_cl) {
 			uint64_t take = r.content_length < hc->in_len
-						? r.content_length
-						: hc->in_len;
+					    ? r.content_length
+					    : hc->in_len;
 
 			memmove(hc->in, hc->in + take, hc->in_len - take);
 			hc->in_len -= (size_t)take;
@@ -1191,9 +1207,8 @@ static size_t on_recv(void *ctx, struct tapir_tcp *c, const uint8_t *data,
 			hc->in_blocked = true;
 			return took;
 		case C_BODY: {
-			uint64_t n = len - took < hc->body_left
-					     ? len - took
-					     : hc->body_left;
+			uint64_t n = len - took < hc->body_left ? len - took
+								: hc->body_left;
 
 			hc->body_left -= n;
 			took += (size_t)n;
@@ -1345,14 +1360,14 @@ static void *on_accepted(void *arg, struct tapir_tcp *c)
 }
 
 static const struct tapir_tcp_handlers handlers = {
-	.accepted = on_accepted,
-	.recv = on_recv,
-	.writable = on_writable,
-	.peer_closed = on_peer_closed,
-	.closed = on_closed,
+    .accepted = on_accepted,
+    .recv = on_recv,
+    .writable = on_writable,
+    .peer_closed = on_peer_closed,
+    .closed = on_closed,
 };
 
-/* ---- Lifecycle -------------------------------------------------------------- */
+/* ---- Lifecycle ---------------------------------------------------------- */
 
 /* Open the access log named by c (-1 for the daemon log or none). */
 static int open_log(struct http *h, const struct http_conf *c, int *fd)
@@ -1404,8 +1419,9 @@ static void *http_init(struct tapir_host *host,
 		goto fail;
 	h->l = api->tcp_listen(host, h->conf.port, &handlers, h);
 	if (!h->l) {
-		api->log(host, TAPIR_LOG_ERR, "cannot listen on TCP port %u: %s",
-			 h->conf.port, strerror(errno));
+		api->log(host, TAPIR_LOG_ERR,
+			 "cannot listen on TCP port %u: %s", h->conf.port,
+			 strerror(errno));
 		goto fail;
 	}
 	root_open_or_explain(h);
@@ -1471,7 +1487,7 @@ static void http_fini(void *state)
 	struct http *h = state;
 
 	h->api->tcp_unlisten(h->l); /* closed() frees each connection */
-	while (h->conns) /* none should be left; never leak one */
+	while (h->conns)	    /* none should be left; never leak one */
 		conn_close(h->conns, true);
 	cache_flush(h);
 	if (h->root_fd >= 0)
@@ -1484,13 +1500,13 @@ static void http_fini(void *state)
 }
 
 TAPIR_MODULE_EXPORT const struct tapir_module tapir_module = {
-	.abi = TAPIR_MODULE_ABI,
-	.size = sizeof(struct tapir_module),
-	.name = "http",
-	.description = "HTTP/1.1 static files (RFC 9110, 9112)",
-	.settings = settings,
-	.check = http_check,
-	.init = http_init,
-	.reconfigure = http_reconfigure,
-	.fini = http_fini,
+    .abi = TAPIR_MODULE_ABI,
+    .size = sizeof(struct tapir_module),
+    .name = "http",
+    .description = "HTTP/1.1 static files (RFC 9110, 9112)",
+    .settings = settings,
+    .check = http_check,
+    .init = http_init,
+    .reconfigure = http_reconfigure,
+    .fini = http_fini,
 };

@@ -63,7 +63,7 @@ static size_t next_line(const char *buf, size_t len, size_t pos, size_t limit,
 }
 
 static const char *const other_methods[] = {
-	"POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", NULL};
+    "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", NULL};
 
 /* Request line (RFC 9112 3): method SP request-target SP HTTP-version. */
 static long parse_request_line(const char *l, size_t n, struct http_request *r)
@@ -299,7 +299,8 @@ long http_parse_request(const struct http_limits *lim, const char *buf,
 	memset(&st, 0, sizeof(st));
 	/* Empty lines before the request line (RFC 9112 2.2). */
 	while (pos < len && (buf[pos] == '\r' || buf[pos] == '\n')) {
-		if (buf[pos] == '\r' && (pos + 1 >= len || buf[pos + 1] != '\n'))
+		if (buf[pos] == '\r' &&
+		    (pos + 1 >= len || buf[pos + 1] != '\n'))
 			break;
 		pos += buf[pos] == '\r' ? 2 : 1;
 	}

@@ -43,8 +43,7 @@ static bool prefix_ieq(const char *s, size_t len, const char *lit)
 	return true;
 }
 
-int http_path_normalise(const char *target, size_t len, char *out,
-			size_t outsz)
+int http_path_normalise(const char *target, size_t len, char *out, size_t outsz)
 {
 	size_t i = 0, o = 0, seg;
 	bool dir = false;

@@ -28,17 +28,17 @@ enum http_method {
 };
 
 struct http_limits {
-	size_t max_line;         /* request line, without CRLF: else 414 */
+	size_t max_line;	 /* request line, without CRLF: else 414 */
 	size_t max_header_bytes; /* header field lines together: else 431 */
-	unsigned max_headers;    /* header field lines: else 431 */
-	uint64_t max_body;       /* Content-Length above this: 413 */
+	unsigned max_headers;	 /* header field lines: else 431 */
+	uint64_t max_body;	 /* Content-Length above this: 413 */
 };
 
 struct http_request {
 	enum http_method method;
 	struct http_str method_name;
 	struct http_str target;
-	unsigned minor; /* HTTP/1.<minor>: 0 or 1 (1.x above 1 reads as 1) */
+	unsigned minor;	 /* HTTP/1.<minor>: 0 or 1 (1.x above 1 reads as 1) */
 	bool keep_alive; /* the connection may carry another request */
 	bool has_cl;
 	uint64_t content_length;
@@ -80,9 +80,9 @@ int http_path_normalise(const char *target, size_t len, char *out,
 			size_t outsz);
 
 enum http_range_result {
-	HTTP_RANGE_FULL,   /* no usable range: send the whole representation */
-	HTTP_RANGE_PART,   /* one satisfiable range: 206 */
-	HTTP_RANGE_UNSAT,  /* no satisfiable range: 416 */
+	HTTP_RANGE_FULL,  /* no usable range: send the whole representation */
+	HTTP_RANGE_PART,  /* one satisfiable range: 206 */
+	HTTP_RANGE_UNSAT, /* no satisfiable range: 416 */
 };
 
 /*
@@ -92,9 +92,8 @@ enum http_range_result {
  * ignoring Range); one satisfiable range gives HTTP_RANGE_PART with
  * [*first, *last] inclusive; no satisfiable range gives HTTP_RANGE_UNSAT.
  */
-enum http_range_result http_range_eval(const char *v, size_t len,
-				       uint64_t size, uint64_t *first,
-				       uint64_t *last);
+enum http_range_result http_range_eval(const char *v, size_t len, uint64_t size,
+				       uint64_t *first, uint64_t *last);
 
 /* Weak comparison of etag against an If-None-Match list ("*" or
  * comma-separated entity tags, RFC 9110 13.1.2).  A malformed list

@@ -16,7 +16,7 @@ static char lower(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-/* ---- Range ----------------------------------------------------------------- */
+/* ---- Range -------------------------------------------------------------- */
 
 /* Digits at s[*i..len): at least one, at most 19.  Returns 0 or -1. */
 static int read_u64(const char *s, size_t len, size_t *i, uint64_t *out)
@@ -38,8 +38,8 @@ static int read_u64(const char *s, size_t len, size_t *i, uint64_t *out)
 
 /* One range-spec of s[0..len) (OWS trimmed): -1 invalid, 0 unsatisfiable,
  * 1 satisfiable with [*first, *last]. */
-static int range_spec(const char *s, size_t len, uint64_t size,
-		      uint64_t *first, uint64_t *last)
+static int range_spec(const char *s, size_t len, uint64_t size, uint64_t *first,
+		      uint64_t *last)
 {
 	size_t i = 0;
 	uint64_t a, b;
@@ -70,9 +70,8 @@ static int range_spec(const char *s, size_t len, uint64_t size,
 	return 1;
 }
 
-enum http_range_result http_range_eval(const char *v, size_t len,
-				       uint64_t size, uint64_t *first,
-				       uint64_t *last)
+enum http_range_result http_range_eval(const char *v, size_t len, uint64_t size,
+				       uint64_t *first, uint64_t *last)
 {
 	size_t i;
 	unsigned specs = 0, sat = 0;
@@ -115,7 +114,7 @@ enum http_range_result http_range_eval(const char *v, size_t len,
 	return specs == 1 ? HTTP_RANGE_PART : HTTP_RANGE_FULL;
 }
 
-/* ---- Entity tags ------------------------------------------------------------ */
+/* ---- Entity tags -------------------------------------------------------- */
 
 /* An entity-tag at s[*i..len): [W/] DQUOTE *etagc DQUOTE.  Sets *opaque
  * to the quoted part (quotes included) and *weak.  Returns 0 or -1. */
@@ -177,7 +176,7 @@ bool http_etag_list_match(const char *list, size_t len, const char *etag)
 	return false;
 }
 
-/* ---- Dates ------------------------------------------------------------------ */
+/* ---- Dates -------------------------------------------------------------- */
 
 static const char wkday[7][4] = {"Thu", "Fri", "Sat", "Sun",
 				 "Mon", "Tue", "Wed"}; /* 1970-01-01: Thu */
@@ -354,8 +353,8 @@ int http_conditional(const struct http_request *r, const char *etag,
 	if (r->if_none_match.p)
 		return http_etag_list_match(r->if_none_match.p,
 					    r->if_none_match.len, etag)
-			       ? 304
-			       : 200;
+			   ? 304
+			   : 200;
 	if (r->if_modified_since.p &&
 	    http_date_parse(r->if_modified_since.p, r->if_modified_since.len,
 			    &since) == 0 &&
@@ -384,47 +383,47 @@ bool http_if_range_ok(const struct http_request *r, const char *etag,
 	return http_date_parse(v, len, &t) == 0 && t == mtime;
 }
 
-/* ---- MIME types ------------------------------------------------------------- */
+/* ---- MIME types --------------------------------------------------------- */
 
 static const struct {
 	const char *ext, *type;
 } mime_table[] = {
-	{"html", "text/html; charset=utf-8"},
-	{"htm", "text/html; charset=utf-8"},
-	{"css", "text/css; charset=utf-8"},
-	{"js", "text/javascript; charset=utf-8"},
-	{"mjs", "text/javascript; charset=utf-8"},
-	{"json", "application/json"},
-	{"txt", "text/plain; charset=utf-8"},
-	{"md", "text/markdown; charset=utf-8"},
-	{"csv", "text/csv; charset=utf-8"},
-	{"xml", "application/xml"},
-	{"svg", "image/svg+xml"},
-	{"png", "image/png"},
-	{"jpg", "image/jpeg"},
-	{"jpeg", "image/jpeg"},
-	{"gif", "image/gif"},
-	{"webp", "image/webp"},
-	{"avif", "image/avif"},
-	{"ico", "image/vnd.microsoft.icon"},
-	{"bmp", "image/bmp"},
-	{"woff", "font/woff"},
-	{"woff2", "font/woff2"},
-	{"ttf", "font/ttf"},
-	{"otf", "font/otf"},
-	{"wasm", "application/wasm"},
-	{"pdf", "application/pdf"},
-	{"zip", "application/zip"},
-	{"gz", "application/gzip"},
-	{"tar", "application/x-tar"},
-	{"xz", "application/x-xz"},
-	{"mp3", "audio/mpeg"},
-	{"ogg", "audio/ogg"},
-	{"wav", "audio/wav"},
-	{"mp4", "video/mp4"},
-	{"webm", "video/webm"},
-	{"iso", "application/octet-stream"},
-	{"bin", "application/octet-stream"},
+    {"html", "text/html; charset=utf-8"},
+    {"htm", "text/html; charset=utf-8"},
+    {"css", "text/css; charset=utf-8"},
+    {"js", "text/javascript; charset=utf-8"},
+    {"mjs", "text/javascript; charset=utf-8"},
+    {"json", "application/json"},
+    {"txt", "text/plain; charset=utf-8"},
+    {"md", "text/markdown; charset=utf-8"},
+    {"csv", "text/csv; charset=utf-8"},
+    {"xml", "application/xml"},
+    {"svg", "image/svg+xml"},
+    {"png", "image/png"},
+    {"jpg", "image/jpeg"},
+    {"jpeg", "image/jpeg"},
+    {"gif", "image/gif"},
+    {"webp", "image/webp"},
+    {"avif", "image/avif"},
+    {"ico", "image/vnd.microsoft.icon"},
+    {"bmp", "image/bmp"},
+    {"woff", "font/woff"},
+    {"woff2", "font/woff2"},
+    {"ttf", "font/ttf"},
+    {"otf", "font/otf"},
+    {"wasm", "application/wasm"},
+    {"pdf", "application/pdf"},
+    {"zip", "application/zip"},
+    {"gz", "application/gzip"},
+    {"tar", "application/x-tar"},
+    {"xz", "application/x-xz"},
+    {"mp3", "audio/mpeg"},
+    {"ogg", "audio/ogg"},
+    {"wav", "audio/wav"},
+    {"mp4", "video/mp4"},
+    {"webm", "video/webm"},
+    {"iso", "application/octet-stream"},
+    {"bin", "application/octet-stream"},
 };
 
 static bool ext_ieq(const char *a, const char *b)
@@ -457,23 +456,40 @@ const char *http_mime_lookup(const struct http_mime *over, size_t n_over,
 const char *http_reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 206: return "Partial Content";
-	case 301: return "Moved Permanently";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 416: return "Range Not Satisfiable";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	case 505: return "HTTP Version Not Supported";
+	case 200:
+		return "OK";
+	case 206:
+		return "Partial Content";
+	case 301:
+		return "Moved Permanently";
+	case 304:
+		return "Not Modified";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 413:
+		return "Content Too Large";
+	case 414:
+		return "URI Too Long";
+	case 416:
+		return "Range Not Satisfiable";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 503:
+		return "Service Unavailable";
+	case 505:
+		return "HTTP Version Not Supported";
 	}
 	return "";
 }
