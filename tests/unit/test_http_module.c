@@ -652,6 +652,44 @@ START_TEST(test_missing_root)
 }
 END_TEST
 
+START_TEST(test_cache_follows_the_file)
+{
+	struct tapir_tcp *c;
+	char name[32];
+
+	start("");
+	c = connect_peer(1 << 20);
+	send_str(c, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	send_str(c, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert_int_eq(count_in_sent(c, "\r\n\r\nhello\n"), 2);
+	ck_assert_uint_eq(counter("cache_hits"), 1);
+	/* Changed on disk: the new content, not the cached copy. */
+	write_file("a.txt", "changed!\n", 9);
+	send_str(c, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert_int_eq(count_in_sent(c, "\r\n\r\nchanged!\n"), 1);
+	ck_assert_uint_eq(counter("cache_hits"), 1);
+	/* More files than the cache holds: the oldest go, all still right. */
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "f%d.txt", i);
+		write_file(name, name, strlen(name));
+	}
+	c->sent_len = 0;
+	for (int i = 0; i < 300; i++) {
+		char req[80], want[40];
+
+		snprintf(req, sizeof(req),
+			 "GET /f%d.txt HTTP/1.1\r\nHost: x\r\n\r\n", i);
+		send_str(c, req);
+		snprintf(want, sizeof(want), "\r\n\r\nf%d.txt", i);
+		ck_assert_int_eq(count_in_sent(c, want), 1);
+	}
+	send_str(c, "GET /f299.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert_uint_eq(counter("cache_hits"), 2);
+	send_str(c, "GET /f0.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert_uint_eq(counter("cache_hits"), 2); /* evicted */
+}
+END_TEST
+
 static int check_errors;
 
 static void chk_error(const struct tapir_check *chk, const config_setting_t *s,
@@ -737,6 +775,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_errors_close);
 	tcase_add_test(tc, test_missing_root);
 	tcase_add_test(tc, test_reconfigure_keeps_serving);
+	tcase_add_test(tc, test_cache_follows_the_file);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("check");
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -116,8 +116,9 @@ struct http {
 	struct hconn *conns;
 	uint8_t *scratch;
 	char path[PATH_CAP];
-	struct cache_ent *cache;
+	struct cache_ent *cache, *cache_tail;
 	size_t cache_used;
+	unsigned cache_n;
 	uint64_t *c_requests, *c_refused, *c_bytes, *c_errors, *c_timeouts,
 	    *c_cache_hits;
 };
@@ -460,6 +461,11 @@ static void root_open_or_explain(struct http *h)
 
 /* ---- Small-file cache --------------------------------------------------- */
 
+/* The cache is a list, most recently used first, of at most
+ * CACHE_MAX_ENTRIES copies: a lookup is a short scan and eviction takes
+ * from the tail. */
+#define CACHE_MAX_ENTRIES 256
+
 static void cache_unlink(struct http *h, struct cache_ent *e)
 {
 	if (e->prev)
@@ -468,8 +474,24 @@ static void cache_unlink(struct http *h, struct cache_ent *e)
 		h->cache = e->next;
 	if (e->next)
 		e->next->prev = e->prev;
+	else
+		h->cache_tail = e->prev;
 	e->prev = e->next = NULL;
 	h->cache_used -= e->cost;
+	h->cache_n--;
+}
+
+static void cache_push_front(struct http *h, struct cache_ent *e)
+{
+	e->prev = NULL;
+	e->next = h->cache;
+	if (h->cache)
+		h->cache->prev = e;
+	else
+		h->cache_tail = e;
+	h->cache = e;
+	h->cache_used += e->cost;
+	h->cache_n++;
 }
 
 static void cache_ent_free(struct cache_ent *e)
@@ -513,23 +535,18 @@ static bool same_file(const struct cache_ent *e, const struct stat *st)
 static struct cache_ent *cache_get(struct http *h, const char *path, int fd,
 				   const struct stat *st)
 {
-	struct cache_ent *e, *next;
+	struct cache_ent *e;
 	size_t cost, got = 0;
 
-	for (e = h->cache; e; e = next) {
-		next = e->next;
+	for (e = h->cache; e; e = e->next) {
 		if (strcmp(e->path, path))
 			continue;
 		if (!same_file(e, st)) {
-			cache_drop(h, e);
+			cache_drop(h, e); /* changed on disk */
 			break;
 		}
-		cache_unlink(h, e); /* to the front */
-		h->cache_used += e->cost;
-		e->next = h->cache;
-		if (h->cache)
-			h->cache->prev = e;
-		h->cache = e;
+		cache_unlink(h, e);
+		cache_push_front(h, e);
 		++*h->c_cache_hits;
 		return e;
 	}
@@ -538,14 +555,9 @@ static struct cache_ent *cache_get(struct http *h, const char *path, int fd,
 	cost = (size_t)st->st_size + strlen(path) + sizeof(*e);
 	if (cost > h->conf.cache_size)
 		return NULL;
-	/* Evict from the least recently used end. */
-	while (h->cache_used + cost > h->conf.cache_size && h->cache) {
-		struct cache_ent *last = h->cache;
-
-		while (last->next)
-			last = last->next;
-		cache_drop(h, last);
-	}
+	while (h->cache_tail && (h->cache_used + cost > h->conf.cache_size ||
+				 h->cache_n >= CACHE_MAX_ENTRIES))
+		cache_drop(h, h->cache_tail);
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
@@ -570,11 +582,7 @@ static struct cache_ent *cache_get(struct http *h, const char *path, int fd,
 	e->size = st->st_size;
 	e->mtime = st->st_mtim;
 	e->cost = cost;
-	e->next = h->cache;
-	if (h->cache)
-		h->cache->prev = e;
-	h->cache = e;
-	h->cache_used += cost;
+	cache_push_front(h, e);
 	return e;
 }
 
