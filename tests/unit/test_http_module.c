@@ -690,6 +690,33 @@ START_TEST(test_cache_follows_the_file)
 }
 END_TEST
 
+START_TEST(test_listing_escapes_names)
+{
+	struct tapir_tcp *c;
+	char sub[128];
+
+	snprintf(sub, sizeof(sub), "%s/d", dir);
+	ck_assert_int_eq(mkdir(sub, 0755), 0);
+	write_file("d/<b>&x'.txt", "1", 1);
+	write_file("d/.hidden", "1", 1);
+	start("listing = true;");
+	c = connect_peer(65536);
+	send_str(c, "GET /d/ HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert(sent_starts(c, "HTTP/1.1 200 OK\r\n"));
+	ck_assert_int_eq(count_in_sent(c, "<a href=\"%3Cb%3E%26x%27.txt\">"
+					  "&lt;b&gt;&amp;x&#39;.txt</a>"),
+			 1);
+	ck_assert_int_eq(count_in_sent(c, "hidden"), 0);
+	/* Without listing (and without index): 404. */
+	tapir_module.fini(state);
+	config_destroy(&cfg);
+	start("");
+	c = connect_peer(65536);
+	send_str(c, "GET /d/ HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert(sent_starts(c, "HTTP/1.1 404 Not Found\r\n"));
+}
+END_TEST
+
 static int check_errors;
 
 static void chk_error(const struct tapir_check *chk, const config_setting_t *s,
@@ -776,6 +803,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_missing_root);
 	tcase_add_test(tc, test_reconfigure_keeps_serving);
 	tcase_add_test(tc, test_cache_follows_the_file);
+	tcase_add_test(tc, test_listing_escapes_names);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("check");
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -768,6 +768,33 @@ static void respond_redirect(struct hconn *hc, const char *path, bool head)
 	head_end(hc);
 }
 
+/* Text for an HTML page: markup characters as entities, control bytes
+ * and bytes outside ASCII as \xHH (log_escape's rules); truncated to fit. */
+static void html_escape(char *dst, size_t cap, const char *src)
+{
+	char tmp[1024];
+	size_t o = 0;
+
+	log_escape(tmp, sizeof(tmp), src, strlen(src));
+	for (const char *p = tmp; *p; p++) {
+		const char *ent = *p == '<'    ? "&lt;"
+				  : *p == '>'  ? "&gt;"
+				  : *p == '&'  ? "&amp;"
+				  : *p == '\'' ? "&#39;"
+					       : NULL;
+		size_t n = ent ? strlen(ent) : 1;
+
+		if (o + n >= cap)
+			break;
+		if (ent)
+			memcpy(dst + o, ent, n);
+		else
+			dst[o] = *p;
+		o += n;
+	}
+	dst[o] = '\0';
+}
+
 /* A directory listing page for the open directory fd, at most LISTING_MAX
  * bytes; NULL on failure. */
 static uint8_t *make_listing(int fd, const char *path, size_t *len)
@@ -786,7 +813,7 @@ static uint8_t *make_listing(int fd, const char *path, size_t *len)
 			close(dfd);
 		return NULL;
 	}
-	log_escape(ename, sizeof(ename), path, strlen(path));
+	html_escape(ename, sizeof(ename), path);
 	n = snprintf(buf, LISTING_MAX,
 		     "<!DOCTYPE html>\n<html><head><title>Index of %s</title>"
 		     "</head><body><h1>Index of %s</h1><ul>\n",
@@ -799,8 +826,7 @@ static uint8_t *make_listing(int fd, const char *path, size_t *len)
 			continue; /* ".", ".." and hidden files */
 		if (!encode_path(de->d_name, href, sizeof(href)))
 			continue;
-		log_escape(ename, sizeof(ename), de->d_name,
-			   strlen(de->d_name));
+		html_escape(ename, sizeof(ename), de->d_name);
 		n = snprintf(buf + o, LISTING_MAX - o,
 			     "<li><a href=\"%s%s\">%s%s</a></li>\n", href,
 			     de->d_type == DT_DIR ? "/" : "", ename,
