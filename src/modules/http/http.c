@@ -14,10 +14,11 @@
  *           then the body from memory (an error page, a listing, a cached
  *           small file) or from the file, read with pread() only as much
  *           as tcp_send_room() allows, so a file of any size costs one
- *           shared scratch buffer, never its size.  Further requests stay
- *           unread in TCP (recv takes nothing: the window closes), which
- *           answers pipelined requests in order.  A reader that takes
- *           nothing for send_timeout (slow read) is reset.
+ *           shared scratch buffer, never its size.  Pipelined requests
+ *           wait, in the head buffer as far as they fit and unread in
+ *           TCP beyond it (recv takes nothing: the window closes), and
+ *           are answered in order once the response is out.  A reader
+ *           that takes nothing for send_timeout (slow read) is reset.
  *   LINGER  after a response that ends the connection: FIN sent, what
  *           still arrives is read and dropped (so unread data does not
  *           turn our FIN into a reset that destroys the response), until
