@@ -368,6 +368,29 @@ void arp_input(struct stack *s, struct cur c)
 	arp_send(s, ARP_OP_REPLY, a.sha, a.sha, a.spa);
 }
 
+void arp_foreach(struct stack *s, arp_visit_fn fn, void *arg)
+{
+	static const char *const names[] = {"free", "incomplete", "reachable",
+					    "stale"};
+	uint64_t now = stack_now(s);
+
+	for (unsigned i = 0; i < s->p.arp_cache_size; i++) {
+		const struct arp_entry *e = &s->arp[i];
+
+		if (e->state == ARP_FREE)
+			continue;
+		fn(arg, e->ip, e->mac, names[e->state],
+		   now > e->updated ? now - e->updated : 0);
+	}
+}
+
+bool arp_ready(struct stack *s, uint32_t next_hop)
+{
+	const struct arp_entry *e = arp_find(s, next_hop);
+
+	return e && e->state != ARP_INCOMPLETE;
+}
+
 int arp_output(struct stack *s, uint32_t next_hop, struct pbuf *pb)
 {
 	struct arp_entry *e = arp_find(s, next_hop);

@@ -260,8 +260,9 @@ static bool valid_ifname(const char *n)
 
 static void load_interface(struct ld *ld, config_setting_t *root)
 {
-	static const char *const keys[] = {"name", "address", "gateway", "mtu",
-					   "mac", "host_address", NULL};
+	static const char *const keys[] = {"name",	   "address", "gateway",
+					   "mtu",	   "mac",
+					   "host_address", "offload", NULL};
 	struct conf *c = ld->c;
 	config_setting_t *ifs = get_group(ld, root, "interface"), *s;
 	const char *v;
@@ -308,6 +309,8 @@ static void load_interface(struct ld *ld, config_setting_t *root)
 				   "interface's subnet", v);
 	}
 	get_int(ld, ifs, "interface", "mtu", 68, 65521, &c->params.mtu);
+	c->offload = true;
+	get_bool(ld, ifs, "interface", "offload", &c->offload);
 
 	v = get_str(ld, ifs, "interface", "mac", &s);
 	if (v) {
@@ -429,6 +432,30 @@ static void load_log(struct ld *ld, config_setting_t *root)
 		   "debug", v);
 }
 
+static void load_control(struct ld *ld, config_setting_t *root)
+{
+	static const char *const keys[] = {"socket", NULL};
+	config_setting_t *cg = get_group(ld, root, "control"), *s = NULL;
+	const char *v = TAPIR_CONTROL_SOCKET;
+
+	if (cg) {
+		check_keys(ld, cg, "control", keys);
+		if (config_setting_get_member(cg, "socket")) {
+			v = get_str(ld, cg, "control", "socket", &s);
+			ld->c->control_explicit = true;
+		}
+	}
+	if (!v)
+		return; /* get_str reported it */
+	if (*v && (v[0] != '/' || strlen(v) > 107))
+		ERR(ld, s ? s : cg,
+		    "control.socket: '%s' is not an absolute path of at most "
+		    "107 bytes (or \"\" for no control socket)",
+		    v);
+	else if (!(ld->c->control_socket = strdup(v)))
+		conf_error(ld->errs, ld->file, 0, "out of memory");
+}
+
 static bool valid_module_name(const char *n)
 {
 	if (!*n || strlen(n) > 64)
@@ -525,7 +552,7 @@ static void load_root(struct ld *ld)
 {
 	static const char *const keys[] = {"interface", "module_dir", "modules",
 					   "stack",     "log",        "user",
-					   "group",     NULL};
+					   "group",     "control",    NULL};
 	config_setting_t *root = config_root_setting(&ld->c->cfg);
 	const char *v;
 
@@ -533,6 +560,7 @@ static void load_root(struct ld *ld)
 	load_interface(ld, root);
 	load_stack(ld, root);
 	load_log(ld, root);
+	load_control(ld, root);
 	load_modules(ld, root);
 	v = get_str(ld, root, "", "user", NULL);
 	if (v && !(ld->c->user = strdup(v)))
@@ -650,6 +678,7 @@ void conf_free(struct conf *c)
 	free(c->module_dir);
 	free(c->user);
 	free(c->group);
+	free(c->control_socket);
 	free(c->file);
 	config_destroy(&c->cfg);
 	free(c);

@@ -34,6 +34,7 @@ struct conf_module {
 
 struct conf {
 	config_t cfg; /* keeps module sections alive */
+	bool offload; /* interface.offload: ask the TAP for offloads */
 	char *file;   /* as shown in messages */
 	char ifname[IFNAMSIZ];
 	const config_setting_t *ifname_setting;
@@ -46,6 +47,8 @@ struct conf {
 	size_t nmods;
 	char *user;
 	char *group;
+	char *control_socket; /* "": none */
+	bool control_explicit; /* set in the file, not the default */
 	int log_level;
 };
 

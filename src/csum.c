@@ -1,18 +1,46 @@
 /* The Internet checksum (RFC 1071). */
 #include "csum.h"
 
+#include <arpa/inet.h>
+#include <string.h>
+
+/* Sums 32-bit words in host byte order, four at a time, and swaps the
+ * folded result into network order at the end: the one's complement sum
+ * does not depend on byte order (RFC 1071 2(B)). */
 uint32_t csum_partial(const void *buf, size_t len, uint32_t sum)
 {
 	const uint8_t *p = buf;
-	uint64_t acc = sum;
+	uint64_t acc = 0;
+	uint32_t w[4];
+	uint16_t h;
 
-	while (len >= 2) {
-		acc += (uint32_t)(p[0] << 8 | p[1]);
+	while (len >= 16) {
+		memcpy(w, p, 16);
+		acc += (uint64_t)w[0] + w[1] + w[2] + w[3];
+		p += 16;
+		len -= 16;
+	}
+	while (len >= 4) {
+		memcpy(w, p, 4);
+		acc += w[0];
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		memcpy(&h, p, 2);
+		acc += h;
 		p += 2;
 		len -= 2;
 	}
-	if (len)
-		acc += (uint32_t)p[0] << 8;
+	if (len) {
+		uint8_t last[2] = {p[0], 0};
+
+		memcpy(&h, last, 2);
+		acc += h;
+	}
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	acc = ntohs((uint16_t)acc) + (uint64_t)sum;
 	while (acc >> 32)
 		acc = (acc & 0xffffffffu) + (acc >> 32);
 	return (uint32_t)acc;

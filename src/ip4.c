@@ -91,6 +91,9 @@ void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh)
 		return;
 	}
 	if (ih.frag & (IP4_FLAG_MF | IP4_OFF_MASK)) {
+		/* What the link vouched for was one fragment, not the
+		 * datagram it may complete: that is checked in full. */
+		s->rx_csum_ok = false;
 		ip4_reasm_input(s, c, &ih, &rx);
 		return;
 	}
@@ -127,7 +130,8 @@ int ip4_xmit(struct stack *s, const uint8_t *mac, struct pbuf *pb)
 	int err = 0;
 
 	STAT_INC(&s->stats, IP4_TX);
-	if (pb->len <= s->p.mtu)
+	/* A segment the link cuts up (GSO) is not fragmented here. */
+	if (pb->len <= s->p.mtu || s->tx_off.gso_size)
 		return eth_output(s, mac, ETH_TYPE_IP4, pb);
 
 	/* Fragment (RFC 791): every piece but the last carries a multiple of
@@ -151,6 +155,18 @@ int ip4_xmit(struct stack *s, const uint8_t *mac, struct pbuf *pb)
 		err = eth_output(s, mac, ETH_TYPE_IP4, f);
 	}
 	return err;
+}
+
+bool ip4_offload_ok(struct stack *s, uint32_t dst)
+{
+	uint32_t mask = ip4_mask(s->p.prefix);
+
+	if (!s->p.offload || stack_is_broadcast(s, dst) ||
+	    ip4_is_multicast(dst))
+		return false;
+	if ((dst & mask) != (s->p.addr & mask))
+		dst = s->p.gateway;
+	return dst && arp_ready(s, dst);
 }
 
 int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,

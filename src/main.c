@@ -12,6 +12,9 @@
 #include "log.h"
 #include "module.h"
 #include "notify.h"
+#include "control.h"
+#include "report.h"
+#include "pubsub.h"
 #include "stack.h"
 #include "tap.h"
 
@@ -24,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/uio.h>
+#include <linux/virtio_net.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,7 +39,10 @@
 /* Frames read per readable event before yielding to other events. */
 #define RX_BUDGET 64
 /* Large enough for any frame the kernel side can send (MTU up to 65521). */
-#define RX_FRAME_MAX 65536
+/* A frame (up to MTU 65521 plus Ethernet), or with offloads a virtio-net
+ * header and a TCP segment of up to 64 KiB the kernel did not cut up. */
+#define VNET_HDR_LEN 10
+#define RX_FRAME_MAX (VNET_HDR_LEN + 14 + 65536 + 256)
 
 struct daemon {
 	struct event_base *base;
@@ -43,6 +51,11 @@ struct daemon {
 	struct stack *stack;
 	struct modules mods;
 	int tap_fd;
+	bool vnet; /* frames carry a struct virtio_net_hdr (offloads) */
+	struct control *ctl;
+	uint64_t started_ms; /* the stack's clock at start */
+	struct report_src report; /* for tapirctl and modules (host API 4) */
+	char ifname[IFNAMSIZ];    /* the report's copy: conf changes */
 	bool debug; /* -d: overrides log.level, also after reload */
 	struct event *tap_ev, *timer_ev, *watchdog_ev;
 	struct event *sig_hup, *sig_term, *sig_int, *sig_usr1;
@@ -61,11 +74,37 @@ static uint64_t clock_ms(void *ctx)
 static int tap_xmit(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct daemon *d = ctx;
-	ssize_t n = write(d->tap_fd, frame, len);
+	struct virtio_net_hdr vh;
+	struct iovec iov[2];
+	ssize_t n;
 
+	if (!d->vnet) {
+		n = write(d->tap_fd, frame, len);
+		if (n < 0)
+			return -errno;
+		return (size_t)n == len ? 0 : -EIO;
+	}
+	memset(&vh, 0, sizeof(vh));
+	if (d->stack && d->stack->tx_off.csum) {
+		const struct stack_tx_offload *o = &d->stack->tx_off;
+
+		vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		vh.csum_start = o->csum_start;
+		vh.csum_offset = o->csum_offset;
+		if (o->gso_size) {
+			vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+			vh.gso_size = o->gso_size;
+			vh.hdr_len = o->hdr_len;
+		}
+	}
+	iov[0].iov_base = &vh;
+	iov[0].iov_len = VNET_HDR_LEN;
+	iov[1].iov_base = (void *)frame;
+	iov[1].iov_len = len;
+	n = writev(d->tap_fd, iov, 2);
 	if (n < 0)
 		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
+	return (size_t)n == len + VNET_HDR_LEN ? 0 : -EIO;
 }
 
 /* Arm the one libevent timer for the wheel's next deadline. */
@@ -109,7 +148,20 @@ static void on_tap(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 		STAT_INC(&d->stack->stats, LINK_RX);
-		stack_input(d->stack, d->rx, (size_t)n);
+		if (!d->vnet) {
+			stack_input(d->stack, d->rx, (size_t)n);
+		} else if ((size_t)n > VNET_HDR_LEN) {
+			/* The kernel checked the checksum, or leaves it to
+			 * the receiver of a frame it made itself. */
+			if (d->rx[0] & (VIRTIO_NET_HDR_F_NEEDS_CSUM |
+					VIRTIO_NET_HDR_F_DATA_VALID))
+				stack_input_csum_ok(d->stack,
+						    d->rx + VNET_HDR_LEN,
+						    (size_t)n - VNET_HDR_LEN);
+			else
+				stack_input(d->stack, d->rx + VNET_HDR_LEN,
+					    (size_t)n - VNET_HDR_LEN);
+		}
 	}
 	/* Timers due meanwhile fire now rather than after the next wakeup. */
 	stack_run_timers(d->stack);
@@ -153,15 +205,21 @@ static bool str_differs(const char *a, const char *b)
 /* Settings a reload cannot apply to a running daemon: say so. */
 static void warn_restart_needed(const struct conf *old, const struct conf *nc)
 {
+	if (old->offload != nc->offload)
+		log_warn("interface.offload changes at the next restart");
 	if (old->params.arp_cache_size != nc->params.arp_cache_size)
 		log_warn("stack.arp_cache_size changes at the next restart");
 	if (str_differs(old->user, nc->user) ||
 	    str_differs(old->group, nc->group))
 		log_warn("user and group change at the next restart");
+	if (str_differs(old->control_socket, nc->control_socket))
+		log_warn("control.socket changes at the next restart");
 }
 
-/* Reload as a transaction: everything is checked before anything changes. */
-static void reload(struct daemon *d)
+/* Reload as a transaction: everything is checked before anything changes.
+ * With out, the errors (or the new status) also go there for tapirctl.
+ * Returns whether the new configuration runs without errors. */
+static bool reload(struct daemon *d, struct strbuf *out)
 {
 	struct conf_errors errs = {0};
 	struct module_txn txn = {0};
@@ -186,6 +244,11 @@ static void reload(struct daemon *d)
 		conf_error(&errs, d->conf->file, 0, "out of memory");
 	if (errs.n) {
 		log_errors(&errs);
+		for (size_t i = 0; out && i < errs.n; i++)
+			strbuf_printf(out, "%s\n", errs.msgs[i]);
+		if (out)
+			strbuf_puts(out, "reload failed; still running the "
+					 "previous configuration\n");
 		log_err("reload failed with %zu error%s; still running the "
 			"previous configuration",
 			errs.n, errs.n == 1 ? "" : "s");
@@ -198,7 +261,7 @@ static void reload(struct daemon *d)
 			modules_abort(&txn);
 		conf_free(nc);
 		conf_errors_clear(&errs);
-		return;
+		return false;
 	}
 
 	/* Commit. */
@@ -220,6 +283,7 @@ static void reload(struct daemon *d)
 		}
 	}
 	warn_restart_needed(d->conf, nc);
+	nc->params.offload = d->vnet; /* a property of the open TAP */
 	log_set_level(d->debug ? LOG_DEBUG : nc->log_level);
 	stack_update(d->stack, &nc->params);
 	failed = modules_commit(&d->mods, &txn);
@@ -231,11 +295,55 @@ static void reload(struct daemon *d)
 			    sizeof(status));
 		log_err("reload applied, but %d module%s failed", failed,
 			failed == 1 ? "" : "s");
+		if (out)
+			strbuf_printf(out,
+				      "reload applied, but %d module%s failed "
+				      "(see the log)\n",
+				      failed, failed == 1 ? "" : "s");
 	} else {
 		status_line(d, "running on ", status, sizeof(status));
 		log_notice("reload complete");
+		if (out)
+			strbuf_printf(out, "reload complete: %s\n", status);
 	}
 	notify_ready(status);
+	return !failed;
+}
+
+/* The dhcp module's leases, as it publishes them (topic dhcp.lease). */
+static void report_leases(const struct report_src *r, report_entry_fn fn,
+			  void *arg)
+{
+	pubsub_foreach(r->mods->pubsub, "dhcp.lease", fn, arg);
+}
+
+/* One tapirctl request: "VERB" or "VERB json". */
+static bool control_request(void *arg, const char *line, struct strbuf *out)
+{
+	struct daemon *d = arg;
+	const struct report_src r = d->report;
+	char verb[32] = "", fmt[16] = "";
+	enum report_fmt f = REPORT_TEXT;
+	int n = sscanf(line, "%31s %15s", verb, fmt);
+
+	if (n == 2 && !strcmp(fmt, "json")) {
+		f = REPORT_JSON;
+	} else if (n != 1) {
+		strbuf_printf(out, "bad request: '%.64s'\n", line);
+		return false;
+	}
+	if (!strcmp(verb, "reload"))
+		return reload(d, out);
+	if (!strcmp(verb, "metrics"))
+		f = REPORT_PROMETHEUS;
+	if (report(out, &r, verb, f) < 0) {
+		strbuf_printf(out,
+			      "unknown request '%s'; known: status, stats, arp, "
+			      "connections, leases, metrics, reload\n",
+			      verb);
+		return false;
+	}
+	return true;
 }
 
 static void log_counters(struct daemon *d)
@@ -263,7 +371,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	switch (sig) {
 	case SIGHUP:
-		reload(d);
+		reload(d, NULL);
 		break;
 	case SIGUSR1:
 		log_counters(d);
@@ -285,13 +393,12 @@ static void on_watchdog(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Switch to the configured user and group, keeping no privilege. */
-static int drop_privileges(const struct conf *c)
+/* The uid and gid tapird runs as once privileges are dropped. */
+static int service_ids(const struct conf *c, uid_t *uidp, gid_t *gidp)
 {
 	uid_t uid = getuid();
 	gid_t gid = getgid();
 
-	if (!c->user && !c->group)
-		return 0;
 	if (c->group) {
 		struct group *gr = getgrnam(c->group);
 
@@ -316,6 +423,20 @@ static int drop_privileges(const struct conf *c)
 		if (!c->group)
 			gid = pw->pw_gid;
 	}
+	*uidp = uid;
+	*gidp = gid;
+	return 0;
+}
+
+static int drop_privileges(const struct conf *c)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (!c->user && !c->group)
+		return 0;
+	if (service_ids(c, &uid, &gid) < 0)
+		return -1;
 	if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
 		log_err("cannot drop privileges to %s:%s: %s",
 			c->user ? c->user : "-", c->group ? c->group : "-",
@@ -413,6 +534,7 @@ static void teardown(struct daemon *d)
 			       d->sig_hup,  d->sig_term, d->sig_int,
 			       d->sig_usr1};
 
+	control_close(d->ctl);
 	modules_stop_all(&d->mods);
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (evs[i])
@@ -500,7 +622,15 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	d->tap_fd = tap_open(d->conf->ifname, err, sizeof(err));
+	if (d->conf->offload)
+		d->tap_fd = tap_open_offload(d->conf->ifname, &d->vnet, err,
+					     sizeof(err));
+	else
+		d->tap_fd = tap_open(d->conf->ifname, err, sizeof(err));
+	d->conf->params.offload = d->vnet;
+	if (d->conf->offload && !d->vnet && d->tap_fd >= 0)
+		log_info("the TAP takes no offloads; every segment is cut and "
+			 "checksummed here");
 	if (d->tap_fd < 0 ||
 	    tap_configure(d->conf->ifname, d->conf->params.mtu,
 			  d->conf->host_addr,
@@ -510,12 +640,34 @@ int main(int argc, char **argv)
 		modules_abort(&txn);
 		goto out;
 	}
+	d->base = event_base_new();
+	if (d->base && d->conf->control_socket && *d->conf->control_socket) {
+		uid_t uid = (uid_t)-1;
+		gid_t gid = (gid_t)-1;
+
+		if ((d->conf->user || d->conf->group) &&
+		    service_ids(d->conf, &uid, &gid) < 0) {
+			modules_abort(&txn);
+			goto out;
+		}
+		d->ctl = control_open(d->base, d->conf->control_socket, uid,
+				      gid, control_request, d, err,
+				      sizeof(err));
+		if (!d->ctl && d->conf->control_explicit) {
+			log_err("%s", err);
+			modules_abort(&txn);
+			goto out;
+		}
+		if (!d->ctl)
+			log_warn("%s; running without a control socket "
+				 "(tapirctl will not reach this tapird)",
+				 err);
+	}
 	if (drop_privileges(d->conf) < 0) {
 		modules_abort(&txn);
 		goto out;
 	}
 
-	d->base = event_base_new();
 	d->stack = stack_new(&d->conf->params, tap_xmit, d, clock_ms, NULL);
 	if (!d->base || !d->stack || setup_events(d) < 0) {
 		log_err("out of memory while starting");
@@ -529,6 +681,16 @@ int main(int argc, char **argv)
 			stack_seed(d->stack, seed);
 	}
 	modules_init(&d->mods, d->stack);
+	snprintf(d->ifname, sizeof(d->ifname), "%s", d->conf->ifname);
+	d->report = (struct report_src){
+		.s = d->stack,
+		.mods = &d->mods,
+		.ifname = d->ifname,
+		.offload = d->vnet,
+		.started_ms = stack_now(d->stack),
+		.leases = report_leases,
+	};
+	d->mods.report = &d->report;
 	if (modules_commit(&d->mods, &txn) > 0) {
 		log_err("a module failed to start; see the lines above");
 		goto out;
@@ -541,6 +703,8 @@ int main(int argc, char **argv)
 		}
 		log_to_syslog();
 	}
+	d->started_ms = stack_now(d->stack);
+	d->report.started_ms = d->started_ms;
 	stack_announce(d->stack);
 	schedule_timers(d);
 	status_line(d, "running on ", status, sizeof(status));

@@ -21,6 +21,8 @@
  */
 #include "module.h"
 #include "log.h"
+#include "pubsub.h"
+#include "report.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -407,6 +409,87 @@ static void host_tcp_peer(struct tapir_tcp *c, uint32_t *ip, uint16_t *port)
 		*port = tc->flow.key.rport;
 }
 
+/* Published data (version 3): one table for all modules, made on first
+ * use. */
+static struct pubsub *host_pubsub(struct tapir_host *h)
+{
+	if (!h->set->pubsub)
+		h->set->pubsub = pubsub_new();
+	return h->set->pubsub;
+}
+
+static int host_publish(struct tapir_host *h, const char *topic,
+			const char *key, const void *value, size_t len)
+{
+	struct pubsub *ps = host_pubsub(h);
+
+	if (!ps)
+		return -ENOMEM;
+	return pubsub_publish(ps, h, topic, key, value, len);
+}
+
+static void host_unpublish(struct tapir_host *h, const char *topic,
+			   const char *key)
+{
+	if (h->set->pubsub &&
+	    pubsub_unpublish(h->set->pubsub, h, topic, key) == -EBUSY)
+		log_warn("module %s: unpublish of %s from inside a watch "
+			    "of that topic ignored",
+			    h->name, topic);
+}
+
+static struct tapir_watch *host_watch(struct tapir_host *h, const char *topic,
+				      tapir_watch_fn fn, void *arg)
+{
+	struct pubsub *ps = host_pubsub(h);
+
+	if (!ps) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return pubsub_watch(ps, h, topic, fn, arg);
+}
+
+static void host_unwatch(struct tapir_watch *w)
+{
+	pubsub_unwatch(w);
+}
+
+static const void *host_lookup(struct tapir_host *h, const char *topic,
+			       const char *key, size_t *len)
+{
+	return pubsub_lookup(h->set->pubsub, topic, key, len);
+}
+
+static char *host_report(struct tapir_host *h, const char *what,
+			 size_t *len)
+{
+	const struct report_src *r = h->set->report;
+	enum report_fmt fmt;
+	struct strbuf b;
+	char *out;
+
+	*len = 0;
+	if (!what || (strcmp(what, "status") && strcmp(what, "metrics"))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!r) {
+		errno = EAGAIN;
+		return NULL;
+	}
+	fmt = strcmp(what, "metrics") ? REPORT_JSON : REPORT_PROMETHEUS;
+	strbuf_init(&b, 64u << 20);
+	if (report(&b, r, what, fmt) < 0 || b.full || !b.p) {
+		strbuf_free(&b);
+		errno = ENOMEM;
+		return NULL;
+	}
+	out = b.p; /* handed over: the module frees it */
+	*len = b.len;
+	return out;
+}
+
 static const struct tapir_host_api host_api = {
 	.size = sizeof(struct tapir_host_api),
 	.version = TAPIR_HOST_API_VERSION,
@@ -433,6 +516,12 @@ static const struct tapir_host_api host_api = {
 	.tcp_peer = host_tcp_peer,
 	.tcp_set_keepalive = host_tcp_set_keepalive,
 	.tcp_connect = host_tcp_connect,
+	.publish = host_publish,
+	.unpublish = host_unpublish,
+	.watch = host_watch,
+	.unwatch = host_unwatch,
+	.lookup = host_lookup,
+	.report = host_report,
 };
 
 /* ---- section text, for change detection ------------------------------- */
@@ -535,6 +624,7 @@ void modules_init(struct modules *set, struct stack *stack)
 {
 	set->stack = stack;
 	set->list = NULL;
+	set->pubsub = NULL;
 }
 
 /* Load one module and check its section; 0 or -1 with errors added. */
@@ -654,6 +744,8 @@ static void host_stop(struct tapir_host *h)
 	if (h->state)
 		h->desc->fini(h->state);
 	h->state = NULL;
+	/* Its watches and published entries go; the other watchers are told. */
+	pubsub_drop_owner(h->set->pubsub, h);
 	while (h->udps)
 		host_udp_unbind(h->udps);
 	/* Listeners and connections the module forgot: reset them without
@@ -787,6 +879,8 @@ void modules_stop_all(struct modules *set)
 		set->list = h->next;
 		host_stop(h);
 	}
+	pubsub_free(set->pubsub);
+	set->pubsub = NULL;
 }
 
 size_t modules_count(const struct modules *set)
@@ -822,4 +916,19 @@ void modules_log_counters(const struct modules *set)
 			if (c->v)
 				log_notice("counter module_%s_%s %llu", h->name,
 				   c->name, (unsigned long long)c->v);
+}
+
+void modules_foreach_counter(const struct modules *set,
+			     module_counter_fn fn, void *arg)
+{
+	for (const struct tapir_host *h = set->list; h; h = h->next)
+		for (const struct mod_counter *c = h->counters; c; c = c->next)
+			fn(arg, h->name, c->name, c->v);
+}
+
+void modules_foreach(const struct modules *set,
+		     void (*fn)(void *arg, const char *name), void *arg)
+{
+	for (const struct tapir_host *h = set->list; h; h = h->next)
+		fn(arg, h->name);
 }

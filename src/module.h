@@ -17,9 +17,14 @@
 #include "stack.h"
 #include "tapir/module.h"
 
+struct pubsub;
+struct report_src;
+
 struct modules {
 	struct stack *stack;      /* NULL in `tapird -t` */
 	struct tapir_host *list;  /* running instances, in config order */
+	struct pubsub *pubsub;    /* published data (host API 3), or NULL */
+	const struct report_src *report; /* for host API 4, or NULL */
 };
 
 struct module_prep {
@@ -53,5 +58,12 @@ size_t modules_count(const struct modules *set);
 void modules_names(const struct modules *set, char *buf, size_t len);
 /* Log every module counter (SIGUSR1). */
 void modules_log_counters(const struct modules *set);
+/* Visit every module counter, and every running module, in load order. */
+typedef void (*module_counter_fn)(void *arg, const char *module,
+				  const char *name, uint64_t v);
+void modules_foreach_counter(const struct modules *set,
+			     module_counter_fn fn, void *arg);
+void modules_foreach(const struct modules *set,
+		     void (*fn)(void *arg, const char *name), void *arg);
 
 #endif

@@ -60,8 +60,22 @@ struct stack_params {
 	unsigned icmp_rate;  /* error messages per second */
 	unsigned icmp_burst; /* bucket depth */
 	uint8_t ttl;
+	/* The link takes offloads (a TAP with a virtio-net header): TCP
+	 * segments may leave with only the pseudo-header checksum, and up to
+	 * 64 KiB of TCP payload in one frame for the link to cut up. */
+	bool offload;
 
 	struct tcp_params tcp;
+};
+
+/* What the link is to do with the frame being sent (stack->tx_off): with
+ * csum, complete the checksum at csum_start + csum_offset over the bytes
+ * from csum_start on; with gso_size, cut the TCP payload into pieces of
+ * that size, each with a copy of the hdr_len bytes of headers. */
+struct stack_tx_offload {
+	bool csum;
+	uint16_t csum_start, csum_offset;
+	uint16_t gso_size, hdr_len;
 };
 
 void stack_params_default(struct stack_params *p);
@@ -122,6 +136,12 @@ struct stack {
 	 * use towards another (RFC 7739). */
 	uint32_t ip_id_key;
 	uint16_t ip_ids[64];
+	/* Offloads of the frame being sent (all zero for most frames), and
+	 * whether the frame being received had its transport checksum
+	 * checked (or left to complete) by the link. */
+	struct stack_tx_offload tx_off;
+	bool rx_csum_ok;
+
 	struct pbuf tx;   /* scratch for replies built by the stack itself */
 	struct pbuf frag; /* scratch for one output fragment */
 	struct pbuf arp_tx; /* ARP packets, so a request never clobbers the
@@ -137,6 +157,9 @@ void stack_seed(struct stack *s, uint64_t seed);
 
 /* Process one received Ethernet frame (borrowed for the call). */
 void stack_input(struct stack *s, const uint8_t *frame, size_t len);
+/* The same, for a frame whose TCP/UDP checksum the link vouches for
+ * (a TAP's VIRTIO_NET_HDR_F_DATA_VALID or NEEDS_CSUM). */
+void stack_input_csum_ok(struct stack *s, const uint8_t *frame, size_t len);
 /* Fire due timers; call when timer_wheel_next() says so. */
 void stack_run_timers(struct stack *s);
 /* Milliseconds until stack_run_timers() is next needed, -1 for never. */
@@ -170,6 +193,13 @@ void arp_input(struct stack *s, struct cur c);
  * next_hop, resolving it first if needed.  pb is borrowed: while resolving,
  * a copy waits in a bounded queue (0 is returned: it is on its way). */
 int arp_output(struct stack *s, uint32_t next_hop, struct pbuf *pb);
+/* Visit every ARP cache entry: address, MAC, state name ("incomplete",
+ * "reachable", "stale") and ms since it was last confirmed. */
+typedef void (*arp_visit_fn)(void *arg, uint32_t ip, const uint8_t *mac,
+			     const char *state, uint64_t age_ms);
+void arp_foreach(struct stack *s, arp_visit_fn fn, void *arg);
+/* Whether a datagram to next_hop would leave at once (its MAC known). */
+bool arp_ready(struct stack *s, uint32_t next_hop);
 void arp_announce(struct stack *s);
 void arp_init(struct stack *s);
 void arp_fini(struct stack *s);
@@ -187,6 +217,10 @@ int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
 /* Put a complete datagram (20-byte header first) on the link to mac,
  * fragmenting it to the MTU.  Uses s->frag; pb must not be s->frag. */
 int ip4_xmit(struct stack *s, const uint8_t *mac, struct pbuf *pb);
+/* Whether a datagram to dst may use the link's offloads: they are on and
+ * dst is unicast with its next hop resolved (a datagram that waits for ARP
+ * must be complete, since it may be fragmented later). */
+bool ip4_offload_ok(struct stack *s, uint32_t dst);
 
 void ip4_reasm_input(struct stack *s, struct cur frag,
 		     const struct ip4_hdr *ih, struct ip4_rx *rx);

@@ -82,6 +82,8 @@
 	X(TCP_RETRANSMITS, "tcp", "retransmits", "")                         \
 	X(TCP_FAST_RETRANSMITS, "tcp", "fast_retransmits", "")               \
 	X(TCP_RTO_FIRED, "tcp", "rto_expired", "")                           \
+	X(TCP_LOSS_PROBES, "tcp", "loss_probes", "")                         \
+	X(TCP_RACK_LOST, "tcp", "segments_marked_lost", "")                  \
 	X(TCP_TIMEOUTS, "tcp", "timeouts", "")                               \
 	X(TCP_CHALLENGE_ACKS, "tcp", "challenge_acks", "")                   \
 	X(TCP_CHALLENGE_LIMITED, "tcp", "challenge_acks_suppressed", "")     \
@@ -127,5 +129,6 @@ struct stats {
 };
 
 #define STAT_INC(s, id) ((s)->v[STAT_##id]++)
+#define STAT_ADD(s, id, n) ((s)->v[STAT_##id] += (n))
 
 #endif

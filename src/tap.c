@@ -13,7 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int tap_open(const char *name, char *err, size_t errlen)
+static int tap_open_flags(const char *name, short flags, char *err,
+			  size_t errlen)
 {
 	struct ifreq ifr;
 	int fd, e;
@@ -39,7 +40,7 @@ int tap_open(const char *name, char *err, size_t errlen)
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	ifr.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | flags);
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		e = errno;
@@ -68,6 +69,30 @@ int tap_open(const char *name, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+int tap_open(const char *name, char *err, size_t errlen)
+{
+	return tap_open_flags(name, 0, err, errlen);
+}
+
+int tap_open_offload(const char *name, bool *offload, char *err,
+		     size_t errlen)
+{
+	int fd = tap_open_flags(name, IFF_VNET_HDR, err, errlen), hdr = 10;
+
+	*offload = false;
+	if (fd < 0)
+		return tap_open(name, err, errlen);
+	/* The 10-byte struct virtio_net_hdr; then let the kernel hand us
+	 * unfinished checksums and unsegmented TCP. */
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 ||
+	    ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) < 0) {
+		close(fd);
+		return tap_open(name, err, errlen);
+	}
+	*offload = true;
 	return fd;
 }
 

@@ -102,6 +102,8 @@ void tcp_destroy(struct tcp_conn *c, int err)
 	timer_cancel(&s->timers, &c->rtx);
 	timer_cancel(&s->timers, &c->delack);
 	timer_cancel(&s->timers, &c->keepalive);
+	timer_cancel(&s->timers, &c->rack);
+	tcp_sb_fini(c);
 	bytering_fini(&c->snd);
 	bytering_fini(&c->rcv);
 	tcp_ooo_fini(&c->ooo);
@@ -140,6 +142,15 @@ void tcp_unlisten(struct stack *s, struct tcp_listener *l)
 			tcp_send_ctl(c, TCP_FLAG_RST | TCP_FLAG_ACK, c->snd_nxt);
 		tcp_destroy(c, -ECONNABORTED);
 	}
+}
+
+void tcp_foreach(struct stack *s, tcp_visit_fn fn, void *arg)
+{
+	const struct flow_table *t = &s->tcp.flows;
+
+	for (size_t b = 0; b < t->nbuckets; b++)
+		for (const struct flow *f = t->bucket[b]; f; f = f->next)
+			fn(arg, flow_entry(f, const struct tcp_conn, flow));
 }
 
 size_t tcp_send_room(const struct tcp_conn *c)
@@ -187,7 +198,8 @@ void tcp_shutdown(struct tcp_conn *c)
 void tcp_close(struct tcp_conn *c)
 {
 	/* Inside recv(), the bytes it was offered count as read. */
-	size_t unread = c->rcv.len - (c->delivering ? c->delivering_n : 0);
+	size_t offered = c->delivering ? c->delivering_n : 0;
+	size_t unread = c->rcv.len > offered ? c->rcv.len - offered : 0;
 
 	tcp_release_owner(c);
 	/* Data the owner will never read: reset (RFC 1122 4.2.2.13). */

@@ -83,6 +83,27 @@ struct tcp_listener {
 	unsigned count;         /* all of its connections */
 };
 
+/* One segment sent and not yet cumulatively acknowledged. */
+struct tcp_seg {
+	uint32_t seq, end; /* end counts the FIN */
+	uint32_t xmit;     /* ms of its last transmission */
+	uint32_t order;    /* transmission counter then */
+	uint8_t flags;
+};
+#define TCP_SEG_SACKED 0x01
+#define TCP_SEG_LOST 0x02
+#define TCP_SEG_RETRANS 0x04
+#define TCP_SEG_FIN 0x08
+
+struct tcp_sb {
+	struct tcp_seg *v; /* ring of cap (a power of two) records */
+	uint32_t head, n, cap;
+	uint32_t nsacked, nlost, nretrans; /* records with those flags */
+	uint32_t order;          /* transmissions so far */
+	uint32_t rack_order;     /* latest transmission known delivered */
+	bool rack_set;
+};
+
 struct tcp_conn {
 	struct flow flow;
 	struct stack *s;
@@ -129,6 +150,7 @@ struct tcp_conn {
 	uint32_t snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
 	/* Receive sequence space. */
 	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge advertised */
+	uint32_t ack_sent; /* the last ACK number sent */
 
 	struct bytering snd; /* from SND.UNA on */
 	struct bytering rcv; /* in order, not yet taken by the owner */
@@ -153,13 +175,16 @@ struct tcp_conn {
 	uint32_t cwnd, ssthresh, recover;
 	unsigned dupacks;
 	bool in_recovery;
+	bool rtx_first; /* resend the first lost segment at once */
+	/* Proportional rate reduction (RFC 6937) during SACK recovery. */
+	bool prr_on;
+	uint32_t prr_delivered, prr_out, recover_fs;
 
-	/* What the peer's SACK blocks say it holds beyond SND.UNA (RFC
-	 * 6675's scoreboard, kept small): sorted, disjoint.  high_rxt is
-	 * the end of what recovery has resent, so each hole goes once. */
-	struct tcp_sack_block sacked[8];
-	unsigned nsacked;
-	uint32_t high_rxt;
+	/* The retransmission scoreboard (tcp_loss.c). */
+	struct tcp_sb sb;
+	struct timer rack; /* RACK's reordering wait; tail loss probe */
+	bool rack_wait;    /* the rack timer is RACK's wait, not a probe */
+	bool tlp_out;      /* a loss probe is out, not yet answered */
 };
 
 /* Stack-wide TCP state, embedded in struct stack. */
@@ -235,6 +260,10 @@ void tcp_set_nodelay(struct tcp_conn *c, bool on);
 /* Keepalive probes (RFC 1122 4.2.3.6), off by default. */
 void tcp_set_keepalive(struct tcp_conn *c, bool on);
 
+/* Visit every connection (for reports); fn must not change any. */
+typedef void (*tcp_visit_fn)(void *arg, const struct tcp_conn *c);
+void tcp_foreach(struct stack *s, tcp_visit_fn fn, void *arg);
+
 /* ---- Internal, between tcp*.c ------------------------------------------ */
 
 void tcp_set_state(struct tcp_conn *c, enum tcp_state st);
@@ -248,18 +277,41 @@ void tcp_send_ctl(struct tcp_conn *c, uint8_t flags, uint32_t seq);
 /* Reset in answer to a segment for no connection (RFC 9293 3.10.7.1). */
 void tcp_send_reset(struct stack *s, const struct ip4_rx *rx,
 		    const struct tcp_hdr *h, size_t seg_len);
-/* Retransmit from SND.UNA (timeout or fast retransmit); in recovery with
- * SACK, the next hole the scoreboard shows instead.  False when there was
- * nothing to resend. */
-bool tcp_retransmit(struct tcp_conn *c);
-/* Take the SACK blocks of an ACK into the scoreboard; drop what una (the
- * SND.UNA this ACK makes) has passed. */
-void tcp_sack_update(struct tcp_conn *c, uint32_t una,
-		     const struct tcp_opts *o);
+/* Resend the last segment sent (a tail loss probe). */
+void tcp_resend_last(struct tcp_conn *c);
+/* Resend the SYN or SYN-ACK. */
+void tcp_retransmit_syn(struct tcp_conn *c);
+/* The scoreboard (tcp_loss.c).  tcp_sb_sent: a data or FIN segment went
+ * out (call before SND.MAX moves).  tcp_sb_ack: an acceptable ACK, with
+ * its SACK blocks (o may be NULL): returns the bytes newly delivered.  tcp_sb_detect: mark what is lost;
+ * returns how many were newly marked, *wake_ms > 0 when RACK waits that
+ * long on more.  tcp_sb_pipe: bytes in flight (RFC 6675).
+ * tcp_sb_next_lost: the lowest LOST record, at most mss bytes of it. */
+void tcp_sb_fini(struct tcp_conn *c);
+/* Records that may still be added (one per segment of new data). */
+uint32_t tcp_sb_free(struct tcp_conn *c);
+void tcp_sb_sent(struct tcp_conn *c, uint32_t seq, uint32_t len, bool fin,
+		 uint32_t mss);
+/* Returns the bytes this ACK newly delivered (acked or SACKed). */
+uint32_t tcp_sb_ack(struct tcp_conn *c, uint32_t ack,
+		    const struct tcp_opts *o);
+void tcp_sb_reset(struct tcp_conn *c);
+bool tcp_sb_mark_head_lost(struct tcp_conn *c);
+unsigned tcp_sb_detect(struct tcp_conn *c, uint64_t *wake_ms);
+uint32_t tcp_sb_pipe(const struct tcp_conn *c);
+bool tcp_sb_next_lost(struct tcp_conn *c, uint32_t mss, uint32_t *seq,
+		      uint32_t *len, bool *fin);
+/* Loss marks changed: enter recovery when they call for it; then set
+ * the window for the ACK that delivered `delivered` bytes (PRR). */
+void tcp_loss_check(struct tcp_conn *c, uint32_t delivered);
 /* Our advertised window, scaled for the header. */
 uint16_t tcp_rcv_window(struct tcp_conn *c);
 void tcp_timers_init(struct tcp_conn *c);
 void tcp_arm_rtx(struct tcp_conn *c);
+/* A tail loss probe (RFC 8985 7) after about two round trips. */
+void tcp_arm_tlp(struct tcp_conn *c);
+/* RACK's reordering wait: look for losses again in ms. */
+void tcp_arm_rack(struct tcp_conn *c, uint64_t ms);
 void tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt_ms);
 void tcp_deliver(struct tcp_conn *c);
 void tcp_enter_time_wait(struct tcp_conn *c);

@@ -28,7 +28,7 @@ static void newreno_on_ack(struct tcp_conn *c, uint32_t acked)
 /* RFC 5681 (4): half the data in flight, at least two segments. */
 static uint32_t newreno_ssthresh(const struct tcp_conn *c)
 {
-	uint32_t flight = c->snd_max - c->snd_una;
+	uint32_t flight = c->snd_nxt - c->snd_una;
 
 	return flight / 2 > 2u * c->mss ? flight / 2 : 2u * c->mss;
 }

@@ -472,6 +472,72 @@ void tcp_fin_in_order(struct tcp_conn *c)
 		tcp_enter_time_wait(c);
 }
 
+/* Fast recovery begins (RFC 5681 3.2, RFC 6675 5): once per window of
+ * data, the threshold halves; with SACK the window is the threshold and
+ * the pipe governs, without it NewReno inflates by the three duplicates. */
+static void tcp_enter_recovery(struct tcp_conn *c)
+{
+	STAT_INC(&c->s->stats, TCP_FAST_RETRANSMITS);
+	c->ssthresh = c->cc->ssthresh(c);
+	c->recover = c->snd_max;
+	c->in_recovery = true;
+	c->rtt_pending = false;
+	c->tlp_out = false;
+	c->prr_on = c->sb.nsacked != 0;
+	c->prr_delivered = c->prr_out = 0;
+	c->recover_fs = c->snd_max - c->snd_una;
+	c->cwnd = c->prr_on ? c->ssthresh : c->ssthresh + 3u * c->mss;
+	c->rtx_first = true; /* the first loss goes whatever the pipe */
+}
+
+/* RFC 6937: during recovery, send about ssthresh/RecoverFS of what each
+ * ACK delivers while the pipe is above ssthresh, then grow back to it no
+ * faster than slow start (the SSRB bound). */
+static void tcp_prr(struct tcp_conn *c, uint32_t delivered)
+{
+	uint32_t pipe = tcp_sb_pipe(c);
+	int64_t sndcnt;
+
+	c->prr_delivered += delivered;
+	if (pipe > c->ssthresh) {
+		uint64_t fs = c->recover_fs ? c->recover_fs : 1;
+
+		sndcnt = (int64_t)(((uint64_t)c->prr_delivered * c->ssthresh +
+				    fs - 1) / fs) - (int64_t)c->prr_out;
+	} else {
+		int64_t limit = (int64_t)c->prr_delivered - c->prr_out;
+
+		if (limit < (int64_t)delivered)
+			limit = delivered;
+		limit += c->mss;
+		sndcnt = (int64_t)(c->ssthresh - pipe);
+		if (sndcnt > limit)
+			sndcnt = limit;
+	}
+	if (sndcnt < 0)
+		sndcnt = 0;
+	c->cwnd = pipe + (uint32_t)sndcnt;
+}
+
+void tcp_loss_check(struct tcp_conn *c, uint32_t delivered)
+{
+	uint64_t wake = 0;
+	unsigned lost;
+
+	if (!c->sack_ok || (!c->sb.nsacked && !c->sb.nretrans))
+		return;
+	lost = tcp_sb_detect(c, &wake);
+	if (lost) {
+		STAT_ADD(&c->s->stats, TCP_RACK_LOST, lost);
+		if (!c->in_recovery && seq_geq(c->snd_una, c->recover))
+			tcp_enter_recovery(c);
+	}
+	if (c->in_recovery && c->prr_on && delivered)
+		tcp_prr(c, delivered);
+	if (wake)
+		tcp_arm_rack(c, wake);
+}
+
 /* Congestion control on an ACK of new data (RFC 5681 3.1, RFC 6582). */
 static void tcp_cc_ack(struct tcp_conn *c, uint32_t acked, uint32_t ack)
 {
@@ -480,37 +546,33 @@ static void tcp_cc_ack(struct tcp_conn *c, uint32_t acked, uint32_t ack)
 			/* Full ACK: leave recovery, deflate. */
 			c->in_recovery = false;
 			c->cwnd = c->ssthresh;
-		} else {
-			/* Partial ACK: resend the next hole, deflate by what
-			 * was acked, keep going (RFC 6582 3.2 step 3). */
+		} else if (!c->sb.nsacked) {
+			/* Partial ACK without SACK: the next segment is lost
+			 * too; deflate by what was acked, keep going (RFC 6582
+			 * 3.2 step 3). */
 			c->cwnd = c->cwnd > acked ? c->cwnd - acked : c->mss;
 			c->cwnd += c->mss;
-			tcp_retransmit(c);
+			tcp_sb_mark_head_lost(c);
 		}
 		return;
 	}
 	c->cc->on_ack(c, acked);
 }
 
-/* Three duplicate ACKs: fast retransmit and recovery (RFC 5681 3.2). */
+/* A duplicate ACK.  With SACK the scoreboard finds losses; without it,
+ * the third duplicate is the signal (RFC 5681 3.2) and each further one
+ * means a segment has left the network (window inflation). */
 static void tcp_dupack(struct tcp_conn *c)
 {
-	if (++c->dupacks == 3 && !c->in_recovery &&
-	    seq_gt(c->snd_una, c->recover - 1)) {
-		STAT_INC(&c->s->stats, TCP_FAST_RETRANSMITS);
-		c->ssthresh = c->cc->ssthresh(c);
-		c->recover = c->snd_max;
-		c->in_recovery = true;
-		c->rtt_pending = false;
-		c->high_rxt = c->snd_una;
-		tcp_retransmit(c);
-		c->cwnd = c->ssthresh + 3u * c->mss;
+	++c->dupacks;
+	if (c->sb.nsacked && c->sack_ok)
+		return;
+	if (c->dupacks == 3 && !c->in_recovery &&
+	    seq_geq(c->snd_una, c->recover)) {
+		tcp_sb_mark_head_lost(c);
+		tcp_enter_recovery(c);
 	} else if (c->in_recovery) {
-		c->cwnd += c->mss; /* inflate: a segment has left */
-		/* With SACK, each further duplicate ACK may show another
-		 * hole: resend it rather than wait for a partial ACK. */
-		if (c->nsacked)
-			tcp_retransmit(c);
+		c->cwnd += c->mss;
 	}
 }
 
@@ -520,6 +582,7 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 {
 	struct stack *s = c->s;
 	uint32_t ack = h->ack, wnd = (uint32_t)h->win << c->snd_ws;
+	uint32_t delivered = 0;
 
 	if (c->state == TCP_SYN_RECEIVED) {
 		if (!seq_lt(c->snd_una, ack) || seq_gt(ack, c->snd_nxt)) {
@@ -564,8 +627,11 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 		tcp_challenge_ack(c);
 		return false;
 	}
-	if (c->sack_ok && (o->nsack || c->nsacked) && seq_geq(ack, c->snd_una))
-		tcp_sack_update(c, ack, o);
+	if (seq_geq(ack, c->snd_una)) {
+		delivered = tcp_sb_ack(c, ack, c->sack_ok ? o : NULL);
+		if (seq_gt(ack, c->snd_una) || o->nsack)
+			c->tlp_out = false; /* the probe, if any, was answered */
+	}
 	if (seq_gt(ack, c->snd_una)) {
 		uint32_t acked = ack - c->snd_una;
 		size_t data = acked > c->snd.len ? c->snd.len : acked;
@@ -632,6 +698,11 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 		    !c->snd.len && c->state != TCP_FIN_WAIT_2)
 			timer_cancel(&s->timers, &c->rtx);
 	}
+	/* What the ACK's SACK blocks and timing say is lost (RACK); the
+	 * loss probe restarts from an ACK that delivered data. */
+	tcp_loss_check(c, delivered);
+	if (delivered && !(timer_pending(&c->rack) && c->rack_wait))
+		tcp_arm_tlp(c);
 	switch (c->state) {
 	case TCP_FIN_WAIT_1:
 		if (c->fin_acked) {
@@ -681,11 +752,38 @@ static void tcp_data_in(struct tcp_conn *c, uint32_t seq, struct cur data,
 	}
 	if (seq == c->rcv_nxt) {
 		bool had_ooo = c->ooo.head != NULL;
-		size_t took = data.len ? bytering_append(&c->rcv, data.p,
-							 data.len)
-				       : 0;
+		size_t took = 0, full = s->p.mtu - IP4_HLEN - TCP_HLEN;
+		bool held = false; /* the owner took less than offered */
 
-		c->rcv_nxt += (uint32_t)took;
+		/* Nothing queued ahead of it and room for all of it: the
+		 * segment is received (RCV.NXT moves, so a reply sent from
+		 * inside recv() acknowledges it) and the owner reads it
+		 * straight from the frame; only what it leaves is copied
+		 * into the receive buffer, where it is sure to fit. */
+		if (data.len && !had_ooo && !c->rcv.len && c->cb &&
+		    c->cb->recv && !c->delivering &&
+		    bytering_room(&c->rcv) >= data.len) {
+			size_t used;
+
+			c->rcv_nxt += (uint32_t)data.len;
+			if (seq_gt(c->rcv_nxt, c->rcv_adv))
+				c->rcv_adv = c->rcv_nxt;
+			c->delivering = true;
+			c->delivering_n = data.len;
+			used = c->cb->recv(c->ctx, c, data.p, data.len);
+			c->delivering = false;
+			if (c->dead)
+				return;
+			if (used > data.len)
+				used = data.len;
+			held = used < data.len;
+			bytering_append(&c->rcv, data.p + used,
+					data.len - used);
+			took = data.len;
+		} else if (data.len) {
+			took = bytering_append(&c->rcv, data.p, data.len);
+			c->rcv_nxt += (uint32_t)took;
+		}
 		if (seq_gt(c->rcv_nxt, c->rcv_adv))
 			c->rcv_adv = c->rcv_nxt; /* past what we offered */
 		if (had_ooo) {
@@ -693,19 +791,25 @@ static void tcp_data_in(struct tcp_conn *c, uint32_t seq, struct cur data,
 			c->ack_now = true; /* a hole was filled */
 		}
 		/* ACK at least every second full-sized segment (RFC 9293
-		 * 3.8.6.3); "full" is the largest the peer has sent, which
-		 * its options make a little less than its MSS. */
+		 * 3.8.6.3); "full" is the largest the peer has sent (at most
+		 * our MTU's worth), which its options make a little less
+		 * than its MSS. */
 		if (took > c->rcv_mss)
-			c->rcv_mss = (uint16_t)(took > 65535 ? 65535 : took);
-		if (took && took >= c->rcv_mss)
-			c->unacked_segs++;
+			c->rcv_mss = (uint16_t)(took > full ? full : took);
+		/* A frame the link did not cut up counts as the segments
+		 * it holds. */
+		if (took && took >= c->rcv_mss && c->ack_sent != c->rcv_nxt)
+			c->unacked_segs += (unsigned)(took / c->rcv_mss);
 		if (c->unacked_segs >= 2)
 			c->ack_now = true;
 		if (took < data.len)
 			STAT_INC(&s->stats, TCP_DROP_RCVBUF);
 		/* The data goes to the owner before the FIN does: a FIN
-		 * behind data the owner has not taken yet waits for it. */
-		tcp_deliver(c);
+		 * behind data the owner has not taken yet waits for it.  An
+		 * owner that just took less hears again after
+		 * tcp_recv_resume(). */
+		if (!held)
+			tcp_deliver(c);
 		if (c->dead)
 			return;
 		if (((fin && took == data.len) ||
@@ -732,7 +836,10 @@ static void tcp_data_in(struct tcp_conn *c, uint32_t seq, struct cur data,
 		}
 		c->ack_now = true;
 	}
-	if (!c->ack_now && data.len && !timer_pending(&c->delack))
+	/* (A reply the owner sent from recv() may have acknowledged it all
+	 * already.) */
+	if (!c->ack_now && data.len && c->ack_sent != c->rcv_nxt &&
+	    !timer_pending(&c->delack))
 		timer_arm(&s->timers, &c->delack, stack_now(s),
 			  s->p.tcp.delack_ms);
 }
@@ -871,7 +978,7 @@ void tcp_input(struct stack *s, struct cur seg, const struct ip4_rx *rx)
 		return;
 	}
 #ifndef TAPIR_FUZZING
-	if (csum_fold(csum_partial(seg.p, seg.len,
+	if (!s->rx_csum_ok && csum_fold(csum_partial(seg.p, seg.len,
 				   csum_pseudo4(rx->src, rx->dst, IP4_PROTO_TCP,
 						(uint16_t)seg.len))) != 0) {
 		STAT_INC(&s->stats, TCP_DROP_CSUM);

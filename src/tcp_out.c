@@ -45,10 +45,13 @@ static void tcp_note_window(struct tcp_conn *c, uint16_t win, bool syn)
 }
 
 /* Build and send one segment of the connection: payload len bytes taken
- * from the send buffer at seq (0 for none). */
+ * from the send buffer at seq (0 for none).  A payload longer than gso
+ * (nonzero) leaves as one frame for the link to cut into gso-byte
+ * segments; the caller checked the link takes that. */
 static int tcp_emit(struct tcp_conn *c, uint8_t flags, uint32_t seq,
-		    size_t len)
+		    size_t len, uint32_t gso)
 {
+	uint32_t pseudo;
 	struct stack *s = c->s;
 	struct pbuf *pb = &s->tx;
 	struct tcp_opts o;
@@ -98,13 +101,29 @@ static int tcp_emit(struct tcp_conn *c, uint8_t flags, uint32_t seq,
 	p = pbuf_push(pb, h.doff);
 	tcp_opts_write(p + TCP_HLEN, olen, &o, syn);
 	tcp_hdr_write(p, &h);
-	put_be16(p + 16, csum_fold(csum_partial(
-				 p, pb->len,
-				 csum_pseudo4(c->flow.key.laddr,
-					      c->flow.key.raddr, IP4_PROTO_TCP,
-					      (uint16_t)pb->len))));
+	pseudo = csum_pseudo4(c->flow.key.laddr, c->flow.key.raddr,
+			      IP4_PROTO_TCP, (uint16_t)pb->len);
+	if (len && ip4_offload_ok(s, c->flow.key.raddr) &&
+	    ((gso && len > gso) || pb->len + IP4_HLEN <= s->p.mtu)) {
+		/* The link completes the checksum (and cuts a long segment
+		 * into pieces of gso bytes): the field holds the
+		 * pseudo-header's sum, not inverted. */
+		s->tx_off.csum = true;
+		s->tx_off.csum_start = ETH_HLEN + IP4_HLEN;
+		s->tx_off.csum_offset = 16;
+		if (gso && len > gso) {
+			s->tx_off.gso_size = (uint16_t)gso;
+			s->tx_off.hdr_len =
+				(uint16_t)(ETH_HLEN + IP4_HLEN + h.doff);
+		}
+		put_be16(p + 16, (uint16_t)~csum_fold(pseudo));
+	} else {
+		put_be16(p + 16,
+			 csum_fold(csum_partial(p, pb->len, pseudo)));
+	}
 	if (flags & TCP_FLAG_ACK) {
 		tcp_note_window(c, h.win, syn);
+		c->ack_sent = c->rcv_nxt;
 		c->ack_now = false;
 		c->unacked_segs = 0;
 		timer_cancel(&s->timers, &c->delack);
@@ -112,6 +131,7 @@ static int tcp_emit(struct tcp_conn *c, uint8_t flags, uint32_t seq,
 	STAT_INC(&s->stats, TCP_TX);
 	err = ip4_output(s, c->flow.key.laddr, c->flow.key.raddr,
 			 IP4_PROTO_TCP, NULL, pb);
+	memset(&s->tx_off, 0, sizeof(s->tx_off));
 	return err;
 }
 
@@ -119,13 +139,13 @@ void tcp_send_ctl(struct tcp_conn *c, uint8_t flags, uint32_t seq)
 {
 	if (flags & TCP_FLAG_RST)
 		STAT_INC(&c->s->stats, TCP_RST_TX);
-	tcp_emit(c, flags, seq, 0);
+	tcp_emit(c, flags, seq, 0, 0);
 }
 
 /* Send a segment from seq carrying up to len data bytes (and FIN when it
  * ends the stream).  Returns the sequence space used. */
 static uint32_t tcp_send_seg(struct tcp_conn *c, uint32_t seq, size_t len,
-			     bool fin)
+			     bool fin, uint32_t gso)
 {
 	uint8_t flags = TCP_FLAG_ACK;
 
@@ -141,7 +161,7 @@ static uint32_t tcp_send_seg(struct tcp_conn *c, uint32_t seq, size_t len,
 		c->rtt_seq = seq;
 		c->rtt_start = stack_now(c->s);
 	}
-	tcp_emit(c, flags, seq, len);
+	tcp_emit(c, flags, seq, len, gso);
 	return (uint32_t)len + (fin ? 1u : 0u);
 }
 
@@ -162,9 +182,24 @@ static uint32_t tcp_eff_mss(struct tcp_conn *c)
 	return c->mss > olen + 64 ? c->mss - olen : 64;
 }
 
+/* Send one segment and account for it: sequence space, SND.MAX. */
+static uint32_t tcp_send_at(struct tcp_conn *c, uint32_t seq, size_t len,
+			    bool fin, uint32_t mss)
+{
+	uint32_t used;
+
+	tcp_sb_sent(c, seq, (uint32_t)len, fin, mss);
+	used = tcp_send_seg(c, seq, len, fin, mss);
+	if (c->in_recovery)
+		c->prr_out += used;
+	if (seq_gt(seq + used, c->snd_max))
+		c->snd_max = seq + used;
+	return used;
+}
+
 void tcp_output(struct tcp_conn *c)
 {
-	uint32_t wnd, inflight, queued, off, used, mss = tcp_eff_mss(c);
+	uint32_t cwnd, pipe, queued, off, used, maxlen, mss = tcp_eff_mss(c);
 	bool sent = false;
 
 	switch (c->state) {
@@ -180,25 +215,59 @@ void tcp_output(struct tcp_conn *c)
 	/* Limited transmit (RFC 3042): each of the first two duplicate
 	 * ACKs lets one new segment out beyond cwnd, so that a small window
 	 * still produces the three duplicates fast retransmit needs. */
-	wnd = c->cwnd;
+	cwnd = c->cwnd;
 	if (!c->in_recovery && c->dupacks && c->dupacks < 3)
-		wnd += c->dupacks * mss;
-	if (c->snd_wnd < wnd)
-		wnd = c->snd_wnd;
+		cwnd += c->dupacks * mss;
+	pipe = tcp_sb_pipe(c);
+	/* What the scoreboard calls lost goes first, lowest first (RFC
+	 * 6675 NextSeg rule 1), while the pipe leaves room. */
+	while (c->sb.nlost && (pipe < cwnd || c->rtx_first)) {
+		uint32_t seq, len;
+		bool fin;
+
+		if (!tcp_sb_next_lost(c, mss, &seq, &len, &fin))
+			break;
+		pipe += tcp_send_at(c, seq, len, fin, mss);
+		c->rtx_first = false;
+		sent = true;
+	}
+	c->rtx_first = false;
 	queued = (uint32_t)c->snd.len;
+	/* With the link's segmentation, up to 64 KiB go out as one frame
+	 * (whole segments; the link cuts them). */
+	maxlen = mss;
+	if (queued > mss && ip4_offload_ok(c->s, c->flow.key.raddr) &&
+	    (unsigned)c->mss + IP4_HLEN + TCP_HLEN <= c->s->p.mtu)
+		maxlen = (65535 - IP4_HLEN - TCP_HLEN - TCP_MAX_OPTLEN) / mss *
+			 mss;
 	for (;;) {
+		uint32_t room, rwnd;
 		size_t len;
 		bool fin;
 
 		off = c->snd_nxt - c->snd_una; /* bytes already sent */
 		if (c->fin_sent && off > queued)
 			off = queued; /* the FIN's sequence number */
-		inflight = c->snd_nxt - c->snd_una;
 		len = queued > off ? queued - off : 0;
-		if (len > mss)
-			len = mss;
-		if (inflight + len > wnd)
-			len = wnd > inflight ? wnd - inflight : 0;
+		if (len > maxlen)
+			len = maxlen;
+		/* The congestion window against the pipe, the peer's window
+		 * against the sequence space in use. */
+		room = cwnd > pipe ? cwnd - pipe : 0;
+		rwnd = c->snd_wnd > off ? c->snd_wnd - off : 0;
+		if (rwnd < room)
+			room = rwnd;
+		if (len > room)
+			len = room;
+		/* New data needs scoreboard records, one per segment. */
+		if (c->snd_nxt == c->snd_max && len) {
+			uint32_t free = tcp_sb_free(c);
+
+			if (!free)
+				break;
+			if (len > (size_t)free * mss)
+				len = (size_t)free * mss;
+		}
 		fin = c->fin_queued && !c->fin_sent && !c->fin_acked &&
 		      off + len == queued;
 		if (!len && !fin)
@@ -210,143 +279,58 @@ void tcp_output(struct tcp_conn *c)
 		    len < c->max_snd_wnd / 2 && !c->persist)
 			break;
 		/* Nagle (RFC 9293 3.7.4): one small segment in flight. */
-		if (len && len < mss && c->nagle && inflight && !fin &&
+		if (len && len < mss && c->nagle && off && !fin &&
 		    !c->persist)
 			break;
-		if (!len && fin && inflight + 1 > wnd && wnd)
+		if (!len && fin && !room && c->snd_wnd)
 			break;
 		if (fin) {
 			c->fin_seq = c->snd_nxt + (uint32_t)len;
 			c->fin_seq_set = true;
 		}
-		used = tcp_send_seg(c, c->snd_nxt, len, fin);
+		used = tcp_send_at(c, c->snd_nxt, len, fin, mss);
 		if (fin)
 			c->fin_sent = true;
 		c->snd_nxt += used;
-		if (seq_gt(c->snd_nxt, c->snd_max))
-			c->snd_max = c->snd_nxt;
+		pipe += used;
 		sent = true;
 	}
 	/* Something in flight, or data held back (zero window: probe;
 	 * silly-window avoidance: the override): the timer runs. */
 	if (sent || c->snd_nxt != c->snd_una || queued > 0)
 		tcp_arm_rtx(c);
+	if (sent)
+		tcp_arm_tlp(c);
 	if (!sent && c->ack_now)
 		tcp_send_ctl(c, TCP_FLAG_ACK, c->snd_nxt);
 }
 
-void tcp_sack_update(struct tcp_conn *c, uint32_t una,
-		     const struct tcp_opts *o)
+void tcp_resend_last(struct tcp_conn *c)
 {
-	unsigned n = 0;
+	uint32_t mss = tcp_eff_mss(c), seq, len;
+	const struct tcp_seg *r;
+	bool fin;
 
-	/* Forget what una (the new SND.UNA) has passed. */
-	for (unsigned i = 0; i < c->nsacked; i++) {
-		struct tcp_sack_block b = c->sacked[i];
-
-		if (seq_leq(b.end, una))
-			continue;
-		if (seq_lt(b.start, una))
-			b.start = una;
-		c->sacked[n++] = b;
-	}
-	c->nsacked = n;
-	if (!c->sack_ok)
+	if (!c->sb.n || c->snd_nxt != c->snd_max)
 		return;
-	for (unsigned i = 0; i < o->nsack; i++) {
-		struct tcp_sack_block b = o->sack[i];
-		unsigned j = 0, k;
-
-		/* Only blocks inside what we sent are believed (RFC 2018 8). */
-		if (!seq_lt(b.start, b.end) || seq_leq(b.end, una) ||
-		    seq_gt(b.end, c->snd_max))
-			continue;
-		if (seq_lt(b.start, una))
-			b.start = una;
-		/* Merge with every block it touches, then insert in order. */
-		for (k = 0; k < c->nsacked; k++) {
-			struct tcp_sack_block x = c->sacked[k];
-
-			if (seq_lt(x.end, b.start) || seq_gt(x.start, b.end)) {
-				c->sacked[j++] = x;
-				continue;
-			}
-			if (seq_lt(x.start, b.start))
-				b.start = x.start;
-			if (seq_gt(x.end, b.end))
-				b.end = x.end;
-		}
-		c->nsacked = j;
-		if (c->nsacked == sizeof(c->sacked) / sizeof(c->sacked[0]))
-			c->nsacked--; /* full: the highest block gives way */
-		for (k = c->nsacked; k > 0 && seq_gt(c->sacked[k - 1].start,
-						      b.start); k--)
-			c->sacked[k] = c->sacked[k - 1];
-		c->sacked[k] = b;
-		c->nsacked++;
+	r = &c->sb.v[(c->sb.head + c->sb.n - 1) & (c->sb.cap - 1)];
+	fin = (r->flags & TCP_SEG_FIN) != 0;
+	len = r->end - r->seq - (fin ? 1u : 0u);
+	seq = r->seq;
+	if (len > mss) {
+		seq += len - mss;
+		len = mss;
 	}
+	tcp_send_at(c, seq, len, fin, mss);
+	tcp_arm_rtx(c);
 }
 
-/* The next hole from `from` on that the scoreboard says is missing:
- * below the highest SACKed byte and not SACKed itself.  Sets *start and
- * *len; false when there is none. */
-static bool tcp_next_hole(const struct tcp_conn *c, uint32_t from,
-			  uint32_t *start, uint32_t *len)
+void tcp_retransmit_syn(struct tcp_conn *c)
 {
-	for (unsigned i = 0; i < c->nsacked; i++) {
-		const struct tcp_sack_block *b = &c->sacked[i];
-
-		if (seq_leq(b->end, from))
-			continue;
-		if (seq_lt(from, b->start)) {
-			*start = from;
-			*len = b->start - from;
-			return true;
-		}
-		from = b->end; /* inside a SACKed block: skip past it */
-	}
-	return false;
-}
-
-bool tcp_retransmit(struct tcp_conn *c)
-{
-	uint32_t queued = (uint32_t)c->snd.len, mss = tcp_eff_mss(c);
-	size_t len = queued < mss ? queued : mss;
-	bool fin = c->fin_sent && len == queued;
-	uint32_t seq = c->snd_una, hole;
-
-	if (c->state == TCP_SYN_RECEIVED) {
+	if (c->state == TCP_SYN_RECEIVED)
 		tcp_send_ctl(c, TCP_FLAG_SYN | TCP_FLAG_ACK, c->iss);
-		return true;
-	}
-	if (c->state == TCP_SYN_SENT) {
+	else if (c->state == TCP_SYN_SENT)
 		tcp_send_ctl(c, TCP_FLAG_SYN, c->iss);
-		return true;
-	}
-	/* SACK-steered (RFC 6675 NextSeg, rule 1): the first hole not yet
-	 * resent in this recovery. */
-	if (c->in_recovery && c->nsacked) {
-		uint32_t from = seq_gt(c->high_rxt, c->snd_una) ? c->high_rxt
-							       : c->snd_una;
-
-		if (!tcp_next_hole(c, from, &seq, &hole)) {
-			/* No SACKed data above: NewReno's rule, resend at
-			 * SND.UNA, unless this recovery already did. */
-			if (seq_lt(c->snd_una, c->high_rxt))
-				return false;
-			seq = c->snd_una;
-			hole = mss;
-		}
-		len = hole < mss ? hole : mss;
-		if (seq - c->snd_una + len > queued)
-			len = queued - (seq - c->snd_una);
-		fin = false;
-		c->high_rxt = seq + (uint32_t)len;
-	}
-	if (!len && !fin)
-		return false;
-	tcp_send_seg(c, seq, len, fin);
-	return true;
 }
 
 void tcp_send_reset(struct stack *s, const struct ip4_rx *rx,

@@ -1,8 +1,9 @@
 /*
- * TCP timers.  Each connection has three on the stack's wheel, and none
+ * TCP timers.  Each connection has four on the stack's wheel, and none
  * scans connections: rtx (retransmission per RFC 6298; also zero-window
  * probes, the silly-window override, the bound on FIN_WAIT_2 without an
- * owner, and TIME_WAIT), delack, and keepalive.
+ * owner, and TIME_WAIT), rack (RACK's reordering wait and the tail loss
+ * probe, RFC 8985), delack, and keepalive.
  */
 #include "tcp.h"
 #include "stack.h"
@@ -12,12 +13,14 @@
 static void tcp_rtx_fire(struct timer *t, void *arg);
 static void tcp_delack_fire(struct timer *t, void *arg);
 static void tcp_keepalive_fire(struct timer *t, void *arg);
+static void tcp_rack_fire(struct timer *t, void *arg);
 
 void tcp_timers_init(struct tcp_conn *c)
 {
 	timer_init(&c->rtx, tcp_rtx_fire, c);
 	timer_init(&c->delack, tcp_delack_fire, c);
 	timer_init(&c->keepalive, tcp_keepalive_fire, c);
+	timer_init(&c->rack, tcp_rack_fire, c);
 	c->rto = c->s->p.tcp.rto_initial_ms;
 }
 
@@ -42,6 +45,10 @@ void tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt)
 	const struct tcp_params *p = &c->s->p.tcp;
 	uint32_t rto;
 
+	/* The clock counts milliseconds: a shorter round trip counts as
+	 * one, so that SRTT 0 keeps meaning "no sample yet". */
+	if (!rtt)
+		rtt = 1;
 	if (!c->srtt8) {
 		c->srtt8 = rtt << 3;
 		c->rttvar4 = rtt << 1; /* RTTVAR = R/2, times 4 */
@@ -130,12 +137,17 @@ static void tcp_rtx_fire(struct timer *t, void *arg)
 	 * timeout (measured: twice the RTOs at 5% loss).  Allow it. */
 	c->recover = c->snd_una;
 	c->dupacks = 0;
-	c->nsacked = 0; /* after a timeout, trust nothing (RFC 6675 5.1) */
+	/* After a timeout, trust nothing (RFC 6675 5.1): everything from
+	 * SND.UNA goes again. */
+	tcp_sb_reset(c);
+	c->tlp_out = false;
+	c->rack_wait = false;
+	timer_cancel(&c->s->timers, &c->rack);
 	c->backoff++;
 	c->rtt_pending = false; /* Karn: no sample from a retransmission */
 	STAT_INC(&c->s->stats, TCP_RTO_FIRED);
 	if (c->state == TCP_SYN_RECEIVED || c->state == TCP_SYN_SENT) {
-		tcp_retransmit(c);
+		tcp_retransmit_syn(c);
 	} else {
 		/* Go back: resend from SND.UNA, the FIN after the data. */
 		c->snd_nxt = c->snd_una;
@@ -144,6 +156,82 @@ static void tcp_rtx_fire(struct timer *t, void *arg)
 	}
 	timer_cancel(&c->s->timers, &c->rtx);
 	tcp_arm_rtx(c);
+}
+
+/* RFC 8985 7.2: PTO = 2 SRTT, plus the peer's delayed ACK when a single
+ * segment is out, at least 10 ms, and never later than the RTO.  Unlike
+ * RFC 8985 it is armed in recovery too (see tcp_rack_fire). */
+void tcp_arm_tlp(struct tcp_conn *c)
+{
+	uint32_t srtt = c->srtt8 >> 3, pto;
+
+	if (!c->sack_ok || !c->srtt8 || c->tlp_out ||
+	    c->snd_nxt == c->snd_una || c->snd_nxt != c->snd_max ||
+	    c->state < TCP_ESTABLISHED || c->state == TCP_TIME_WAIT)
+		return;
+	if (timer_pending(&c->rack) && c->rack_wait)
+		return; /* RACK's wait comes first */
+	pto = 2 * srtt;
+	if (c->snd_nxt - c->snd_una <= c->mss)
+		pto += 50;
+	if (pto < 10)
+		pto = 10;
+	if (pto >= c->rto)
+		return;
+	c->rack_wait = false;
+	timer_arm(&c->s->timers, &c->rack, stack_now(c->s), pto);
+}
+
+void tcp_arm_rack(struct tcp_conn *c, uint64_t ms)
+{
+	c->rack_wait = true;
+	timer_arm(&c->s->timers, &c->rack, stack_now(c->s), ms);
+}
+
+/* The probe: new data if the peer's window takes it, else the last
+ * segment again; its ACK (with SACK) lets RACK find what was lost. */
+static void tcp_send_probe(struct tcp_conn *c)
+{
+	uint32_t queued = (uint32_t)c->snd.len, off = c->snd_nxt - c->snd_una;
+	uint32_t cwnd = c->cwnd;
+
+	if (queued > off && c->snd_wnd > off) {
+		c->cwnd = tcp_sb_pipe(c) + c->mss;
+		c->persist = true; /* past Nagle and silly-window avoidance */
+		tcp_output(c);
+		c->persist = false;
+		c->cwnd = cwnd;
+		return;
+	}
+	tcp_resend_last(c);
+}
+
+static void tcp_rack_fire(struct timer *t, void *arg)
+{
+	struct tcp_conn *c = arg;
+
+	(void)t;
+	if (c->rack_wait) {
+		c->rack_wait = false;
+		tcp_loss_check(c, 0);
+		tcp_output(c);
+		if (!timer_pending(&c->rack))
+			tcp_arm_tlp(c);
+		return;
+	}
+	if (c->snd_nxt == c->snd_una || c->tlp_out)
+		return;
+	STAT_INC(&c->s->stats, TCP_LOSS_PROBES);
+	c->tlp_out = true;
+	/* In recovery, silence for two round trips while a loss waits for
+	 * room in the pipe: send it (every ACK it elicits opens the pipe
+	 * again) rather than wait for the timeout. */
+	if (c->in_recovery && c->sb.nlost) {
+		c->rtx_first = true;
+		tcp_output(c);
+		return;
+	}
+	tcp_send_probe(c);
 }
 
 static void tcp_delack_fire(struct timer *t, void *arg)

@@ -23,7 +23,8 @@
  *               inside recv), 'K' keepalive on, 'N' nodelay on
  *     bit 4     peer_closed() calls tcp_shutdown (else tcp_close)
  *     bit 5     writable() sends more and calls tcp_recv_resume
- *     bit 6     accepted() refuses connections from odd peer ports
+ *     bit 6     accepted() refuses connections from odd peer ports, and
+ *               the link takes offloads (long TCP frames, checksums)
  *     bit 7     small limits: backlog 2 (SYN cookies), 6 connections,
  *               4 KiB buffers, 2 KiB out of order, MTU 576
  *   if bit 0: optmask mss_hi mss_lo ws win_hi win_lo
@@ -384,10 +385,17 @@ static void check_tcp_segment(uint32_t src, uint32_t dst, const uint8_t *p,
 	    (size_t)(p[12] >> 4) * 4 > len)
 		FAIL("TCP segment of %zu bytes, data offset %u", len,
 		     p[12] >> 4);
-	if (csum_fold(csum_partial(p, len,
-				   csum_pseudo4(src, dst, IP4_PROTO_TCP,
-						(uint16_t)len))) != 0)
+	if (g_s->tx_off.csum) {
+		/* Left for the link: the field holds the pseudo-header sum. */
+		if (be16(p + 16) !=
+		    (uint16_t)~csum_fold(csum_pseudo4(src, dst, IP4_PROTO_TCP,
+						      (uint16_t)len)))
+			FAIL("bad partial TCP checksum emitted");
+	} else if (csum_fold(csum_partial(p, len,
+					  csum_pseudo4(src, dst, IP4_PROTO_TCP,
+						       (uint16_t)len))) != 0) {
 		FAIL("bad TCP checksum emitted");
+	}
 	if (!tcp_hdr_parse(&c, &h, &opts))
 		FAIL("emitted TCP header does not parse");
 	if (tcp_opts_parse(opts, h.flags & TCP_FLAG_SYN, &o, NULL) < 0)
@@ -469,9 +477,24 @@ static int fuzz_xmit(void *ctx, const uint8_t *frame, size_t len)
 	(void)ctx;
 	if (len < ETH_HLEN)
 		FAIL("frame of %zu bytes (< %d)", len, ETH_HLEN);
-	if (len > ETH_HLEN + (size_t)g_s->p.mtu)
+	/* Only a frame the link is to cut up may exceed the MTU, and each
+	 * of its pieces must fit it. */
+	if (g_s->tx_off.gso_size) {
+		const struct stack_tx_offload *o = &g_s->tx_off;
+
+		if (!g_s->p.offload || !o->csum)
+			FAIL("segmentation asked of a link without offloads");
+		if ((size_t)o->hdr_len + o->gso_size > ETH_HLEN + g_s->p.mtu)
+			FAIL("GSO pieces of %u + %u bytes exceed 14 + MTU %u",
+			     o->hdr_len, o->gso_size, g_s->p.mtu);
+		if (len <= (size_t)o->hdr_len + o->gso_size)
+			FAIL("GSO frame of %zu bytes needs no cutting", len);
+	} else if (len > ETH_HLEN + (size_t)g_s->p.mtu) {
 		FAIL("frame of %zu bytes exceeds 14 + MTU %u", len,
 		     g_s->p.mtu);
+	}
+	if (g_s->tx_off.csum && !g_s->p.offload)
+		FAIL("checksum offload asked of a link without offloads");
 	if (memcmp(frame + 6, g_s->p.mac, ETH_ALEN) != 0)
 		FAIL("source MAC is not ours");
 	plen = len - ETH_HLEN;
@@ -992,6 +1015,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!take(&in, &g_mode, 1))
 		return 0;
 	stack_params_default(&p);
+	p.offload = (g_mode & M_REFUSE_ODD) != 0;
 	if (g_mode & M_SMALL) {
 		p.mtu = 576;
 		p.tcp.syn_backlog = 2;

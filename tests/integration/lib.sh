@@ -162,6 +162,24 @@ tl_error_lines() {
 	grep -E '^<[0-3]>' "$TL_LOG"
 }
 
+# chargen_md5 BYTES: the MD5 of the first BYTES of an RFC 864 chargen
+# stream (72-character lines rotating through the 95 printable characters).
+chargen_md5() {
+	python3 - "$1" <<'PY'
+import hashlib, sys
+line = bytes(range(32, 127))
+h = hashlib.md5()
+n, i, total = int(sys.argv[1]), 0, 0
+while total < n:
+    s = bytes(line[(i + c) % 95] for c in range(72)) + b"\r\n"
+    take = min(len(s), n - total)
+    h.update(s[:take])
+    total += take
+    i = (i + 1) % 95
+print(h.hexdigest())
+PY
+}
+
 tl_log_lines() {
 	wc -l <"$TL_LOG"
 }

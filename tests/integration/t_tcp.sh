@@ -31,21 +31,7 @@ check "TCP discard takes 100 MiB and closes cleanly" "nc exit $rc" \
 check "TCP discard sends nothing back" "@$TL_TMP/discard.out" \
 	test ! -s "$TL_TMP/discard.out"
 
-# The first 100 MiB of chargen, computed here from RFC 864's pattern.
-want=$(python3 - <<'PY'
-import hashlib
-line = bytes(range(32, 127))
-h = hashlib.md5()
-n, i, total = 100 * 1024 * 1024, 0, 0
-while total < n:
-    s = bytes(line[(i + c) % 95] for c in range(72)) + b"\r\n"
-    take = min(len(s), n - total)
-    h.update(s[:take])
-    total += take
-    i = (i + 1) % 95
-print(h.hexdigest())
-PY
-)
+want=$(chargen_md5 $((100 * 1024 * 1024)))
 got=$(in_ns timeout 60 nc -d "$TAPIR_ADDR" 19 </dev/null | head -c 100M | md5sum | cut -d' ' -f1)
 check "TCP chargen streams 100 MiB of exact RFC 864 lines" \
 	"want $want, got $got" test "$want" = "$got"
@@ -100,6 +86,30 @@ check "under 5% loss ($how): 5 MiB echoed byte-identical" \
 	"got $(stat -c %s "$TL_TMP/r5.out") bytes" cmp -s "$TL_TMP/r5" "$TL_TMP/r5.out"
 in_ns tc qdisc del dev "$TAP" root >/dev/null 2>&1
 in_ns nft delete table inet tapirtcp >/dev/null 2>&1
+
+# SIGHUP during transfers: an echo of 100 MiB and a chargen stream run
+# while tapird reloads ten times, the echo module's settings changing each
+# time (discard over UDP off and on); neither connection is dropped.
+head -c 100M /dev/urandom >"$TL_TMP/r100"
+tcp_xchg 7 "$TL_TMP/r100" "$TL_TMP/r100.out" &
+xpid=$!
+want=$(chargen_md5 $((30 * 1024 * 1024)))
+(in_ns timeout 60 nc -d "$TAPIR_ADDR" 19 </dev/null | head -c 30M | md5sum |
+	cut -d' ' -f1 >"$TL_TMP/cg.md5") &
+cpid=$!
+reloads=0
+for i in $(seq 1 10); do
+	sleep 0.1
+	DISCARD_UDP=$(((i % 2) * 9)) tl_write_conf "$TL_CONF"
+	kill -HUP "$LAB_TAPIRD_PID" && reloads=$((reloads + 1))
+done
+wait "$xpid" "$cpid"
+check "10 reloads (SIGHUP) during a 100 MiB echo: it comes back byte-identical" \
+	"got $(stat -c %s "$TL_TMP/r100.out") bytes" cmp -s "$TL_TMP/r100" "$TL_TMP/r100.out"
+check "10 reloads during a chargen stream: 30 MiB exact" \
+	"want $want, got $(cat "$TL_TMP/cg.md5")" test "$want" = "$(cat "$TL_TMP/cg.md5")"
+n=$(grep -c "reload complete" "$TL_LOG")
+check "tapird logged the reloads ($n of $reloads)" "@$TL_LOG" test "$n" -ge 1
 
 check "tapird still running" "tapird exited" lab_tapird_running
 errs=$(tl_error_lines)

@@ -53,6 +53,7 @@ void th_advance(struct stack *s, uint64_t ms)
 static struct th_frame frames[TH_MAX_FRAMES];
 static size_t nframes, nlost;
 static int link_err;
+static struct stack *link_stack; /* for the offloads of each frame */
 
 static int th_xmit(void *ctx, const uint8_t *frame, size_t len)
 {
@@ -68,6 +69,19 @@ static int th_xmit(void *ctx, const uint8_t *frame, size_t len)
 	copy = malloc(len ? len : 1);
 	ck_assert_ptr_nonnull(copy);
 	memcpy(copy, frame, len);
+	memset(&frames[nframes].off, 0, sizeof(frames[nframes].off));
+	/* Do what a link that takes offloads does: finish the checksum
+	 * (and record the segmentation asked for). */
+	if (link_stack && link_stack->tx_off.csum) {
+		const struct stack_tx_offload *o = &link_stack->tx_off;
+		size_t at = (size_t)o->csum_start + o->csum_offset;
+
+		ck_assert_uint_le(at + 2, len);
+		put_be16(copy + at, csum_fold(csum_partial(
+					    copy + o->csum_start,
+					    len - o->csum_start, 0)));
+		frames[nframes].off = *o;
+	}
 	frames[nframes].data = copy;
 	frames[nframes].len = len;
 	nframes++;
@@ -122,6 +136,7 @@ struct stack *th_stack_new(const struct stack_params *p)
 	}
 	s = stack_new(p, th_xmit, NULL, th_clock, NULL);
 	ck_assert_ptr_nonnull(s);
+	link_stack = s;
 	return s;
 }
 
@@ -138,6 +153,8 @@ void th_check_leaks(struct stack *s, unsigned arp_entries)
 
 void th_stack_free(struct stack *s)
 {
+	if (s == link_stack)
+		link_stack = NULL;
 	ip4_reasm_fini(s);
 	ck_assert_uint_eq(s->reasm_count, 0);
 	ck_assert_uint_eq(s->reasm_bytes, 0);

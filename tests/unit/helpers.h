@@ -72,6 +72,9 @@ void th_advance(struct stack *s, uint64_t ms);
 struct th_frame {
 	uint8_t *data; /* a copy, owned by the link */
 	size_t len;
+	/* The offloads it was sent with; the fake link has already finished
+	 * its checksum, as a real one would. */
+	struct stack_tx_offload off;
 };
 
 /* Frames transmitted since the last clear. */

@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "csum.h"
 #include "module.h"
+#include "pubsub.h"
 #include "stack.h"
 #include "wire/ip4.h"
 #include "wire/udp.h"
@@ -23,6 +24,8 @@
 struct testmod_log {
 	int checks, inits, reconfigures, finis;
 	long long value;
+	struct tapir_host *host[4];
+	const struct tapir_host_api *api[4];
 };
 
 static struct testmod_log *tlog;
@@ -464,6 +467,73 @@ START_TEST(test_port_handed_over_on_reload)
 }
 END_TEST
 
+struct told {
+	int calls, removals;
+	char key[64];
+};
+
+static void told_cb(void *arg, const char *topic, const char *key,
+		    const void *value, size_t len)
+{
+	struct told *t = arg;
+
+	(void)topic;
+	(void)len;
+	t->calls++;
+	t->removals += value == NULL;
+	snprintf(t->key, sizeof(t->key), "%s", key);
+}
+
+/* Host API 3: entries belong to their module; a reconfigured module keeps
+ * them, a removed one loses them and the watchers are told. */
+START_TEST(test_published_data_follows_module_lifetime)
+{
+	struct conf_errors errs = {0};
+	const struct tapir_host_api *api;
+	struct tapir_host *a, *b;
+	struct told t = {0};
+	char mods[4096];
+	size_t len = 0;
+	int fail = -1;
+
+	snprintf(mods, sizeof(mods), "%s,%s", mod("a", tpath, "slot = 0;"),
+		 mod("b", tpath, "slot = 1;"));
+	ck_assert_uint_eq(reload(mods, &fail, &errs), 0);
+	ck_assert_int_eq(fail, 0);
+	a = tlog->host[0];
+	b = tlog->host[1];
+	api = tlog->api[0];
+	ck_assert_uint_ge(api->version, 3);
+	ck_assert(TAPIR_HOST_HAS(api, publish) && TAPIR_HOST_HAS(api, lookup));
+	ck_assert_int_eq(api->publish(a, "t", "10.0.0.5", "mac=x", 5), 0);
+	ck_assert_int_eq(api->publish(b, "t", "10.0.0.5", "mac=y", 5), -EPERM);
+	ck_assert_ptr_nonnull(api->watch(b, "t", told_cb, &t));
+	ck_assert_int_eq(t.calls, 1);
+	ck_assert_str_eq(t.key, "10.0.0.5");
+	ck_assert_str_eq(api->lookup(b, "t", "10.0.0.5", &len), "mac=x");
+	ck_assert_uint_eq(len, 5);
+	/* a reconfigured: its entry stays. */
+	snprintf(mods, sizeof(mods), "%s,%s",
+		 mod("a", tpath, "slot = 0; value = 3;"),
+		 mod("b", tpath, "slot = 1;"));
+	ck_assert_uint_eq(reload(mods, &fail, &errs), 0);
+	ck_assert_int_eq(tlog->reconfigures, 1);
+	ck_assert_ptr_nonnull(api->lookup(b, "t", "10.0.0.5", &len));
+	ck_assert_int_eq(t.calls, 1);
+	/* a removed: its entry goes, b is told. */
+	ck_assert_uint_eq(reload(mod("b", tpath, "slot = 1;"), &fail, &errs),
+			  0);
+	ck_assert_ptr_null(api->lookup(b, "t", "10.0.0.5", &len));
+	ck_assert_int_eq(t.calls, 2);
+	ck_assert_int_eq(t.removals, 1);
+	/* b removed too: its watch goes with it (nothing left to tell). */
+	ck_assert_uint_eq(reload("", &fail, &errs), 0);
+	ck_assert_uint_eq(pubsub_watches(set.pubsub), 0);
+	ck_assert_uint_eq(pubsub_entries(set.pubsub), 0);
+	conf_errors_clear(&errs);
+}
+END_TEST
+
 static Suite *module_suite(void)
 {
 	Suite *s = suite_create("module");
@@ -479,6 +549,7 @@ static Suite *module_suite(void)
 	tcase_add_test(tc, test_echo_module_serves_and_moves);
 	tcase_add_test(tc, test_echo_module_refuses_to_be_a_weapon);
 	tcase_add_test(tc, test_port_handed_over_on_reload);
+	tcase_add_test(tc, test_published_data_follows_module_lifetime);
 	suite_add_tcase(s, tc);
 	return s;
 }

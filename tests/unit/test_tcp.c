@@ -45,6 +45,7 @@ static bool refuse;
 static const uint8_t *accept_send;
 static size_t accept_send_len, accept_sent;
 static bool accept_nodelay;
+static bool accept_echo; /* recv() sends back what it takes */
 
 static void *cb_accepted(void *arg, struct tcp_conn *c)
 {
@@ -77,6 +78,8 @@ static size_t cb_recv(void *ctx, struct tcp_conn *c, const uint8_t *data,
 	ck_assert_uint_le(r->len + n, sizeof(r->data));
 	memcpy(r->data + r->len, data, n);
 	r->len += n;
+	if (accept_echo)
+		ck_assert_uint_eq(tcp_send(c, data, n), n);
 	return n;
 }
 
@@ -120,6 +123,8 @@ static const struct tcp_callbacks cbs = {
 
 /* A stack that knows the peer's MAC (an ARP entry that outlives every
  * test: one hour) with the listener on PORT. */
+static bool with_offload;
+
 static struct stack *new_stack(void)
 {
 	struct stack_params p;
@@ -127,6 +132,8 @@ static struct stack *new_stack(void)
 
 	stack_params_default(&p);
 	p.arp_timeout_ms = 3600 * 1000;
+	p.offload = with_offload;
+	with_offload = false;
 	s = th_stack_new(&p);
 	memset(CR, 0, sizeof(CR));
 	for (unsigned i = 0; i < NREC; i++)
@@ -136,6 +143,7 @@ static struct stack *new_stack(void)
 	accept_send = NULL;
 	accept_send_len = accept_sent = 0;
 	accept_nodelay = false;
+	accept_echo = false;
 	ck_assert_int_eq(tcp_listen(s, &L, PORT, &cbs, &L), 0);
 	th_learn(s, th_peer_mac, TH_PEER_IP);
 	return s;
@@ -605,6 +613,56 @@ END_TEST
 
 /* ---- 2. Data in ------------------------------------------------------------- */
 
+/* An owner that answers from inside recv() (echo): the answer carries
+ * the ACK of the data it answers, and no separate ACK follows. */
+START_TEST(test_reply_from_recv_acks)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	static uint8_t data[100];
+
+	peer_full(&p, PPORT);
+	(void)establish(s, &p, 1460);
+	th_pattern(data, sizeof(data), 16);
+	accept_echo = true;
+	tcp_set_nodelay(CR[0].c, true);
+	psend(s, &p, ACKF | PSHF, data, sizeof(data));
+	ck_assert_uint_eq(th_frame_count(), 1);
+	ck_assert_uint_eq(expect_seg(0, &p, ACKF | PSHF, p.ack, &g),
+			  sizeof(data));
+	ck_assert_uint_eq(g.h.ack, p.seq); /* acknowledges the request */
+	ck_assert_mem_eq(g.data.p, data, sizeof(data));
+	th_frames_clear();
+	th_advance(s, s->p.tcp.delack_ms + 8);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	finish(s);
+}
+END_TEST
+
+/* A frame the link did not cut up (the kernel's segmentation offload)
+ * holds several full segments: it is acknowledged at once, as two
+ * segments would be, and goes to the owner straight from the frame. */
+START_TEST(test_data_in_large_segment_acks)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	static uint8_t data[3 * 1448];
+
+	peer_full(&p, PPORT);
+	(void)establish(s, &p, 1460);
+	th_pattern(data, sizeof(data), 15);
+	psend(s, &p, ACKF, data, sizeof(data));
+	ck_assert_uint_eq(CR[0].len, sizeof(data));
+	ck_assert_mem_eq(CR[0].data, data, sizeof(data));
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	ck_assert_uint_eq(g.h.ack, p.seq);
+	finish(s);
+}
+END_TEST
+
 START_TEST(test_data_in_acks)
 {
 	struct stack *s = new_stack();
@@ -975,9 +1033,13 @@ START_TEST(test_sack_steers_retransmission)
 	ck_assert_uint_eq(g.h.seq, base);
 	ck_assert_uint_eq(g.data.len, SEG);
 	th_frames_clear();
-	/* The next duplicate ACK: the next hole is segment 3, not 2. */
+	/* Segment 3 has only two SACKed segments above it: RACK waits a
+	 * round trip and a little for reordering, then it is lost too; the
+	 * next hole is segment 3, not 2. */
 	ack_sack(s, &p, base + 3 * SEG, base + 5 * SEG, base + SEG,
 		 base + 2 * SEG);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	th_advance(s, 20);
 	ck_assert_uint_eq(th_frame_count(), 1);
 	out(0, &g);
 	ck_assert_uint_eq(g.h.seq, base + 2 * SEG);
@@ -991,7 +1053,7 @@ START_TEST(test_sack_steers_retransmission)
 	p.ack = base + 5 * SEG;
 	psend(s, &p, ACKF, NULL, 0);
 	ck_assert(!c->in_recovery);
-	ck_assert_uint_eq(c->nsacked, 0);
+	ck_assert_uint_eq(c->sb.nsacked, 0);
 	ck_assert_uint_eq(s->stats.v[STAT_TCP_RTO_FIRED], 0);
 	finish(s);
 }
@@ -1028,6 +1090,166 @@ START_TEST(test_limited_transmit)
 	out(0, &g);
 	ck_assert_uint_eq(g.h.seq, first); /* the lost one */
 	tcp_abort(c);
+	finish(s);
+}
+END_TEST
+
+/* A lost retransmission (RACK, RFC 8985): data sent after the resent
+ * segment is SACKed while the resent segment is still missing; a round
+ * trip later it goes again, without waiting for the timeout. */
+START_TEST(test_rack_lost_retransmission)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	static uint8_t data[6 * SEG];
+	uint32_t base;
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1000);
+	th_pattern(data, sizeof(data), 12);
+	ck_assert_uint_eq(tcp_send(c, data, 5 * SEG), 5 * SEG);
+	ck_assert_uint_eq(th_frame_count(), 5);
+	th_frames_clear();
+	base = p.ack;
+	/* Segments 2-5 arrive, 1 is lost: it goes again at once. */
+	ack_sack(s, &p, base + SEG, base + 5 * SEG, 0, 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.seq, base);
+	ck_assert(c->in_recovery);
+	th_frames_clear();
+	/* New data goes out after the retransmission and arrives; the
+	 * retransmission does not. */
+	ck_assert_uint_eq(tcp_send(c, data + 5 * SEG, SEG), SEG);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.seq, base + 5 * SEG);
+	th_frames_clear();
+	ack_sack(s, &p, base + SEG, base + 6 * SEG, 0, 0);
+	ck_assert_uint_eq(th_frame_count(), 0); /* reordering allowance */
+	ck_assert_uint_lt(advance_to_frame(s, 50), 50);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.seq, base);
+	ck_assert_mem_eq(g.data.p, data, SEG);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_RTO_FIRED], 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_RETRANSMITS], 2);
+	th_frames_clear();
+	p.ack = base + 6 * SEG;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert(!c->in_recovery);
+	ck_assert_uint_eq(c->sb.n, 0);
+	ck_assert_uint_eq(c->sb.nsacked + c->sb.nlost + c->sb.nretrans, 0);
+	finish(s);
+}
+END_TEST
+
+/* A lost tail (RFC 8985 7): nothing comes back for the last segments of
+ * a burst.  Two round trips on, well before the retransmission timeout,
+ * the last segment goes again as a probe; the SACK it draws shows the
+ * rest lost, and recovery resends them. */
+START_TEST(test_tail_loss_probe)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	static uint8_t data[4 * SEG];
+	uint64_t took;
+	uint32_t base;
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1000);
+	th_pattern(data, sizeof(data), 13);
+	/* One exchange first: the probe needs a round-trip estimate. */
+	th_advance(s, 5);
+	ck_assert_uint_eq(tcp_send(c, "x", 1), 1);
+	out(0, &g);
+	p.tsecr = g.o.tsval;
+	p.ack += 1;
+	th_advance(s, 2);
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_ne(c->srtt8, 0);
+	th_frames_clear();
+	ck_assert_uint_eq(tcp_send(c, data, sizeof(data)), sizeof(data));
+	ck_assert_uint_eq(th_frame_count(), 4);
+	th_frames_clear();
+	base = p.ack;
+	took = advance_to_frame(s, 1000);
+	ck_assert_uint_lt(took, c->s->p.tcp.rto_min_ms);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.seq, base + 3 * SEG);
+	ck_assert_mem_eq(g.data.p, data + 3 * SEG, SEG);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_LOSS_PROBES], 1);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_RTO_FIRED], 0);
+	th_frames_clear();
+	/* The probe arrives: SACK for segment 4; 1-3 are lost. */
+	ack_sack(s, &p, base + 3 * SEG, base + 4 * SEG, 0, 0);
+	advance_to_frame(s, 50);
+	ck_assert_uint_ge(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.seq, base);
+	ck_assert(c->in_recovery);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_RTO_FIRED], 0);
+	th_frames_clear();
+	p.ack = base + 4 * SEG;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert(!c->in_recovery);
+	ck_assert_uint_eq(c->sb.n, 0);
+	finish(s);
+}
+END_TEST
+
+/* With a link that takes offloads, a burst of new data leaves as one frame
+ * with the pseudo-header checksum for the link to finish and cut into
+ * MSS-sized segments; the scoreboard still has one record per segment, so
+ * a single lost segment is resent alone. */
+START_TEST(test_offload_segmentation)
+{
+	struct stack *s;
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	static uint8_t data[10 * SEG];
+	uint32_t base;
+
+	with_offload = true;
+	s = new_stack();
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1000);
+	th_pattern(data, sizeof(data), 14);
+	ck_assert_uint_eq(tcp_send(c, data, sizeof(data)), sizeof(data));
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g); /* the fake link finished the checksum: it verifies */
+	ck_assert(th_frame(0)->off.csum);
+	ck_assert_uint_eq(th_frame(0)->off.gso_size, SEG);
+	ck_assert_uint_eq(th_frame(0)->off.csum_start, ETH_HLEN + IP4_HLEN);
+	ck_assert_uint_eq(th_frame(0)->off.csum_offset, 16);
+	ck_assert_uint_eq(th_frame(0)->off.hdr_len,
+			  ETH_HLEN + IP4_HLEN + g.h.doff);
+	ck_assert_uint_eq(g.data.len, sizeof(data));
+	ck_assert_mem_eq(g.data.p, data, sizeof(data));
+	ck_assert_uint_eq(c->sb.n, 10);
+	base = g.h.seq;
+	th_frames_clear();
+	/* Segment 1 of the ten lost: only it goes again, one segment. */
+	ack_sack(s, &p, base + SEG, base + 10 * SEG, 0, 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.seq, base);
+	ck_assert_uint_eq(g.data.len, SEG);
+	ck_assert(th_frame(0)->off.csum);
+	ck_assert_uint_eq(th_frame(0)->off.gso_size, 0);
+	th_frames_clear();
+	p.ack = base + 10 * SEG;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(c->sb.n, 0);
+	/* Control segments are never offloaded. */
+	tcp_abort(c);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	ck_assert(!th_frame(0)->off.csum);
 	finish(s);
 }
 END_TEST
@@ -2492,6 +2714,8 @@ static Suite *tcp_suite(void)
 
 	tc = tcase_create("data");
 	tcase_add_test(tc, test_data_in_acks);
+	tcase_add_test(tc, test_reply_from_recv_acks);
+	tcase_add_test(tc, test_data_in_large_segment_acks);
 	tcase_add_test(tc, test_data_in_bad_checksum);
 	tcase_add_test(tc, test_send_from_accepted);
 	tcase_add_test(tc, test_segments_fit_mtu);
@@ -2501,6 +2725,9 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_fast_retransmit);
 	tcase_add_test(tc, test_sack_steers_retransmission);
 	tcase_add_test(tc, test_limited_transmit);
+	tcase_add_test(tc, test_rack_lost_retransmission);
+	tcase_add_test(tc, test_tail_loss_probe);
+	tcase_add_test(tc, test_offload_segmentation);
 	tcase_add_test(tc, test_nagle);
 	tcase_add_test(tc, test_send_backpressure);
 	tcase_add_test(tc, test_out_of_order_sack);

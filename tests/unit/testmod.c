@@ -6,6 +6,9 @@
  *   fail_reconfigure = true;
  *   port = N;              bind this UDP port in init (never unbound by fini,
  *                          to prove the host releases it)
+ *   slot = N;              0..3: record the host handle and API table in
+ *                          testmod_log.host[N]/api[N] (the test calls the
+ *                          host API as this module)
  * The test reads what happened through testmod_log (dlsym).
  */
 #include <stdbool.h>
@@ -16,12 +19,15 @@
 struct testmod_log {
 	int checks, inits, reconfigures, finis;
 	long long value;
+	struct tapir_host *host[4];
+	const struct tapir_host_api *api[4];
 };
 
 TAPIR_MODULE_EXPORT struct testmod_log testmod_log;
 
 static const char *const settings[] = {"value", "fail_check", "fail_init",
-				       "fail_reconfigure", "port", NULL};
+				       "fail_reconfigure", "port", "slot",
+				       NULL};
 
 struct state {
 	long long value;
@@ -83,6 +89,11 @@ static void *tm_init(struct tapir_host *h, const struct tapir_host_api *api,
 	s->value = num(sec, "value");
 	s->fail_reconfigure = flag(sec, "fail_reconfigure");
 	testmod_log.value = s->value;
+	if (config_setting_get_member(sec, "slot") && num(sec, "slot") >= 0 &&
+	    num(sec, "slot") < 4) {
+		testmod_log.host[num(sec, "slot")] = h;
+		testmod_log.api[num(sec, "slot")] = api;
+	}
 	/* Deliberately never released: the host must clean these up. */
 	if (num(sec, "port")) {
 		api->udp_bind(h, (uint16_t)num(sec, "port"), recv_cb, NULL);

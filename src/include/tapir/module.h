@@ -64,6 +64,7 @@ struct tapir_udp;     /* a bound UDP port */
 struct tapir_timer;   /* a one-shot timer */
 struct tapir_tcp;     /* a TCP connection */
 struct tapir_tcp_listener;
+struct tapir_watch;   /* a module's watch on a published topic */
 
 /* What tapird knows about a received UDP datagram. */
 struct tapir_udp_meta {
@@ -89,6 +90,10 @@ struct tapir_udp_dst {
 typedef void (*tapir_udp_recv_fn)(void *arg, const struct tapir_udp_meta *m,
 				  const uint8_t *data, size_t len);
 typedef void (*tapir_timer_fn)(void *arg);
+/* A published entry of topic changed (API version 3): value is its new
+ * content, or NULL when it was removed. */
+typedef void (*tapir_watch_fn)(void *arg, const char *topic, const char *key,
+			       const void *value, size_t len);
 
 /* What a TCP listener's connections call back (API version 2).  A
  * connection handle is valid from accepted() until the module calls
@@ -188,10 +193,61 @@ struct tapir_host_api {
 					 const struct tapir_tcp_handlers *cb,
 					 void *ctx);
 
+	/* ---- Version 3: data one module publishes and others read. ----
+	 *
+	 * A table of (topic, key) -> value shared by all modules.  An entry
+	 * belongs to the module that published it: only that module can
+	 * replace or remove it, and tapird removes it when the module stops
+	 * (fini, or removed on reload; a reconfigured module keeps its
+	 * entries).  Values are copied; tapird stores a NUL byte after each
+	 * copy, so a text value can be read as a string.  Limits: topic 1..63
+	 * bytes, key 1..255 bytes (both NUL-terminated strings), value up to
+	 * 4096 bytes, 65536 entries in all, 1024 watches in all.
+	 * Callbacks run on the event loop.  Inside a watch callback, publish
+	 * or unpublish to a topic that is being notified is refused (-EBUSY;
+	 * unpublish is ignored and logged): no recursion. */
+
+	/* Publish or replace (topic, key) -> value.  0, or -EINVAL (empty or
+	 * over-long topic/key, or value NULL with len > 0), -E2BIG (value
+	 * over 4096 bytes), -ENOSPC (table full), -EPERM (the key is another
+	 * module's), -EBUSY (see above), -ENOMEM. */
+	int (*publish)(struct tapir_host *h, const char *topic, const char *key,
+		       const void *value, size_t len);
+	/* Remove one of this module's entries (no-op when absent or not
+	 * ours). */
+	void (*unpublish)(struct tapir_host *h, const char *topic,
+			  const char *key);
+	/* Call fn for every entry of topic now, then on every publish or
+	 * unpublish of it (also the watcher's own) until unwatch or fini.
+	 * NULL and errno (EINVAL, ENOSPC, ENOMEM) on failure. */
+	struct tapir_watch *(*watch)(struct tapir_host *h, const char *topic,
+				     tapir_watch_fn fn, void *arg);
+	void (*unwatch)(struct tapir_watch *w);
+	/* The current value of (topic, key), or NULL; *len set (0 when
+	 * absent).  Valid until the next publish/unpublish of that topic. */
+	const void *(*lookup)(struct tapir_host *h, const char *topic,
+			      const char *key, size_t *len);
+
+	/* ---- Version 4: reports on the running daemon. ---- */
+
+	/* The report `what`, as tapirctl shows it: "status" (JSON, as
+	 * tapirctl --json status) or "metrics" (Prometheus text exposition
+	 * format, as tapirctl metrics).  Returns a NUL-terminated string the
+	 * module releases with free(), its length in *len; NULL and errno
+	 * EINVAL for an unknown report, ENOMEM, or EAGAIN when tapird has no
+	 * report to give (under `tapird -t`). */
+	char *(*report)(struct tapir_host *h, const char *what, size_t *len);
+
 	/* Appended by later versions.  Check TAPIR_HOST_HAS() before use. */
 };
 
-#define TAPIR_HOST_API_VERSION 2
+#define TAPIR_HOST_API_VERSION 4
+/* Limits of the published-data table (API version 3). */
+#define TAPIR_TOPIC_MAX 63
+#define TAPIR_KEY_MAX 255
+#define TAPIR_VALUE_MAX 4096
+#define TAPIR_ENTRIES_MAX 65536
+#define TAPIR_WATCHES_MAX 1024
 #define TAPIR_HOST_HAS(api, member)                                           \
 	((api)->size >= offsetof(struct tapir_host_api, member) +              \
 				sizeof((api)->member) &&                       \

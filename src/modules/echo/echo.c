@@ -250,8 +250,7 @@ static const tapir_udp_recv_fn handlers[SVC_COUNT] = {on_echo, on_discard,
 struct tconn {
 	struct echo *e;
 	enum svc svc;
-	unsigned pos; /* chargen: where the next line starts */
-	unsigned col; /* chargen: bytes of the current line already sent */
+	unsigned off; /* chargen: where in the stream's period we are */
 	bool peer_done;
 	bool backlog; /* echo: data left unread for want of send room */
 };
@@ -261,27 +260,37 @@ static bool has_tcp(const struct tapir_host_api *api)
 	return TAPIR_HOST_HAS(api, tcp_peer);
 }
 
-/* Fill c's send buffer with chargen lines, resuming mid-line. */
+/* The chargen stream repeats every 95 lines: one period, built once. */
+#define CHARGEN_PERIOD (95 * (CHARGEN_LINE + 2))
+static char chargen_period[CHARGEN_PERIOD];
+
+static void chargen_period_init(void)
+{
+	size_t n = 0;
+
+	if (chargen_period[0])
+		return;
+	for (unsigned l = 0; l < 95; l++) {
+		for (unsigned i = 0; i < CHARGEN_LINE; i++)
+			chargen_period[n++] = (char)(32 + (l + i) % 95);
+		chargen_period[n++] = '\r';
+		chargen_period[n++] = '\n';
+	}
+}
+
+/* Fill c's send buffer with chargen lines, resuming where it stopped. */
 static void chargen_fill(struct tconn *t, struct tapir_tcp *c)
 {
 	const struct tapir_host_api *api = t->e->api;
-	char line[CHARGEN_LINE + 2];
 
+	chargen_period_init();
 	for (;;) {
-		size_t n, sent;
+		size_t n = CHARGEN_PERIOD - t->off, sent;
 
-		for (int i = 0; i < CHARGEN_LINE; i++)
-			line[i] = (char)(32 + (t->pos + (unsigned)i) % 95);
-		line[CHARGEN_LINE] = '\r';
-		line[CHARGEN_LINE + 1] = '\n';
-		n = sizeof(line) - t->col;
-		sent = api->tcp_send(c, line + t->col, n);
-		if (sent < n) {
-			t->col += (unsigned)sent;
+		sent = api->tcp_send(c, chargen_period + t->off, n);
+		t->off = (unsigned)((t->off + sent) % CHARGEN_PERIOD);
+		if (sent < n)
 			return; /* full: writable() brings us back */
-		}
-		t->col = 0;
-		t->pos = (t->pos + 1) % 95;
 	}
 }
 

@@ -1,0 +1,765 @@
+/*
+ * The dhcp module: an RFC 2131/2132 server on UDP port 67 with durable
+ * leases.  This file is the glue between tapird's host API and the server
+ * (dhcp_srv.c): settings, the port, the timers (journal batch, expiry) and
+ * publishing each lease on the topic "dhcp.lease" (host API version 3).
+ *
+ * Settings (see tapir.conf(5), section "dhcp module"):
+ *   pool = [ "10.0.0.100-10.0.0.199" ];  ranges or single addresses
+ *   lease_time = 3600;  t1 = 0; t2 = 0;  (0: 1/2 and 7/8 of the lease)
+ *   router = "10.0.0.1";  dns = [ "10.0.0.2" ];  domain = "lab.test";
+ *   lease_file = "/var/lib/tapir/dhcp.leases";
+ *   reservations = ( { mac = "..."; | client_id = "01:..";
+ *                      address = "..."; hostname = "..."; } );
+ *   options = ( { code = N; ip = [..] | text = ".." | hex = ".." |
+ *                 u8 | u16 | u32 = N; } );
+ *   offer_time = 30; decline_time = 600; max_leases = 0;
+ *   batch_ms = 5; batch_max = 64;
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <tapir/module.h>
+
+#include "dhcp_srv.h"
+
+#define DHCP_PORT 67
+#define TOPIC "dhcp.lease"
+#define TICK_MS 1000
+#define DEFAULT_LEASE_FILE "/var/lib/tapir/dhcp.leases"
+
+static const char *const settings[] = {
+	"pool",	      "lease_time", "t1",	  "t2",		"router",
+	"dns",	      "domain",	    "lease_file", "reservations", "options",
+	"offer_time", "decline_time", "max_leases", "batch_ms",	"batch_max",
+	NULL};
+
+struct dhcp {
+	struct tapir_host *host;
+	const struct tapir_host_api *api;
+	struct tapir_udp *udp;
+	struct tapir_timer *batch, *tick;
+	bool batch_armed;
+	struct dhcp_cfg cfg;
+	struct dhcp_srv *srv;
+	uint64_t *ctr[DC_COUNT];
+	uint64_t base[DC_COUNT]; /* counts of servers replaced on reload */
+	int64_t wall0;           /* Unix time at ms0 */
+	uint64_t ms0;
+};
+
+/* ---- settings ----------------------------------------------------------- */
+
+struct rd {
+	const struct tapir_check *chk;
+	int bad;
+};
+
+static void bad(struct rd *rd, const config_setting_t *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void bad(struct rd *rd, const config_setting_t *s, const char *fmt, ...)
+{
+	char msg[300];
+	va_list ap;
+
+	rd->bad++;
+	if (!rd->chk)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rd->chk->error(rd->chk, s, "%s", msg);
+}
+
+static bool parse_ip(const char *str, uint32_t *a)
+{
+	struct in_addr in;
+
+	if (!str || inet_pton(AF_INET, str, &in) != 1)
+		return false;
+	*a = ntohl(in.s_addr);
+	return true;
+}
+
+static void get_uint(struct rd *rd, const config_setting_t *sec,
+		    const char *key, uint32_t lo, uint32_t hi, uint32_t *v)
+{
+	const config_setting_t *s = config_setting_get_member(sec, key);
+	long long x;
+
+	if (!s)
+		return;
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64) {
+		bad(rd, s, "%s must be an integer", key);
+		return;
+	}
+	x = config_setting_get_int64(s);
+	if (x < lo || x > hi) {
+		bad(rd, s, "%s must be %u..%u", key, lo, hi);
+		return;
+	}
+	*v = (uint32_t)x;
+}
+
+/* A string or a list/array of strings of addresses. */
+static void get_ips(struct rd *rd, const config_setting_t *sec,
+		    const char *key, uint32_t *out, unsigned *n)
+{
+	const config_setting_t *s = config_setting_get_member(sec, key);
+	int len;
+
+	*n = 0;
+	if (!s)
+		return;
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		if (!parse_ip(config_setting_get_string(s), &out[0]))
+			bad(rd, s, "%s: not an IPv4 address", key);
+		else
+			*n = 1;
+		return;
+	}
+	if (!config_setting_is_aggregate(s) || config_setting_is_group(s)) {
+		bad(rd, s, "%s must be an address or a list of addresses", key);
+		return;
+	}
+	len = config_setting_length(s);
+	if (len > DHCP_MAX_ADDRS) {
+		bad(rd, s, "%s: at most %d addresses", key, DHCP_MAX_ADDRS);
+		return;
+	}
+	for (int i = 0; i < len; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING ||
+		    !parse_ip(config_setting_get_string(e), &out[*n]))
+			bad(rd, e, "%s: not an IPv4 address", key);
+		else
+			(*n)++;
+	}
+}
+
+static bool parse_hex(const char *str, uint8_t *out, size_t max, size_t *n)
+{
+	*n = 0;
+	while (*str) {
+		unsigned v;
+		int used;
+
+		if (*str == ':' && *n) {
+			str++;
+			continue;
+		}
+		if (sscanf(str, "%2x%n", &v, &used) != 1 || used != 2 ||
+		    *n >= max)
+			return false;
+		out[(*n)++] = (uint8_t)v;
+		str += 2;
+	}
+	return *n > 0;
+}
+
+static bool domain_ok(const char *d)
+{
+	size_t len = strlen(d), start = 0;
+
+	if (len < 1 || len > 253)
+		return false;
+	for (size_t i = 0; i <= len; i++) {
+		if (i == len || d[i] == '.') {
+			if (!dhcp_label_ok(d + start, i - start))
+				return false;
+			start = i + 1;
+		}
+	}
+	return true;
+}
+
+static void get_pool(struct rd *rd, const config_setting_t *sec,
+		     struct dhcp_cfg *c)
+{
+	const config_setting_t *s = config_setting_get_member(sec, "pool");
+	int len;
+
+	if (!s)
+		return; /* no pool: reservations and INFORM only */
+	if (!config_setting_is_aggregate(s) || config_setting_is_group(s)) {
+		bad(rd, s, "pool must be a list of \"first-last\" ranges");
+		return;
+	}
+	len = config_setting_length(s);
+	if (len > DHCP_MAX_RANGES) {
+		bad(rd, s, "pool: at most %d ranges", DHCP_MAX_RANGES);
+		return;
+	}
+	for (int i = 0; i < len; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *str = config_setting_get_string(e);
+		char first[64];
+		const char *dash;
+		struct dhcp_range r;
+
+		if (!str) {
+			bad(rd, e, "pool: each range is a string");
+			continue;
+		}
+		dash = strchr(str, '-');
+		snprintf(first, sizeof(first), "%.*s",
+			 dash ? (int)(dash - str) : (int)strlen(str), str);
+		if (!parse_ip(first, &r.first) ||
+		    !parse_ip(dash ? dash + 1 : first, &r.last) ||
+		    r.last < r.first) {
+			bad(rd, e, "pool: \"%s\" is not a range "
+				   "\"first-last\" of IPv4 addresses", str);
+			continue;
+		}
+		if ((uint64_t)r.last - r.first + 1 > DHCP_MAX_SLOTS) {
+			bad(rd, e, "pool: \"%s\" has over %u addresses", str,
+			    DHCP_MAX_SLOTS);
+			continue;
+		}
+		for (unsigned k = 0; k < c->nranges; k++)
+			if (r.first <= c->range[k].last &&
+			    c->range[k].first <= r.last) {
+				bad(rd, e, "pool: \"%s\" overlaps another range",
+				    str);
+				break;
+			}
+		c->range[c->nranges++] = r;
+	}
+}
+
+static void get_reservations(struct rd *rd, const config_setting_t *sec,
+			     struct dhcp_cfg *c)
+{
+	const config_setting_t *s = config_setting_get_member(sec, "reservations");
+	int len;
+
+	if (!s)
+		return;
+	if (!config_setting_is_list(s) && !config_setting_is_array(s)) {
+		bad(rd, s, "reservations must be a list of groups");
+		return;
+	}
+	len = config_setting_length(s);
+	if (len > DHCP_MAX_RES) {
+		bad(rd, s, "reservations: at most %d", DHCP_MAX_RES);
+		return;
+	}
+	c->res = calloc(len ? (size_t)len : 1, sizeof(*c->res));
+	if (!c->res) {
+		bad(rd, s, "out of memory");
+		return;
+	}
+	for (int i = 0; i < len; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		struct dhcp_res *r = &c->res[c->nres];
+		const char *mac = NULL, *id = NULL, *addr = NULL, *host = NULL;
+		int n, before = rd->bad;
+
+		memset(r, 0, sizeof(*r)); /* a rejected one may have left bits */
+		if (!config_setting_is_group(e)) {
+			bad(rd, e, "a reservation is a group { mac or "
+				   "client_id; address; hostname; }");
+			continue;
+		}
+		n = config_setting_length(e);
+		for (int k = 0; k < n; k++) {
+			const config_setting_t *f = config_setting_get_elem(e, (unsigned)k);
+			const char *name = config_setting_name(f);
+			const char *v = config_setting_get_string(f);
+
+			if (!v)
+				bad(rd, f, "%s must be a string", name);
+			else if (strcmp(name, "mac") == 0)
+				mac = v;
+			else if (strcmp(name, "client_id") == 0)
+				id = v;
+			else if (strcmp(name, "address") == 0)
+				addr = v;
+			else if (strcmp(name, "hostname") == 0)
+				host = v;
+			else
+				bad(rd, f, "reservation: unknown setting '%s'",
+				    name);
+		}
+		if (!!mac == !!id)
+			bad(rd, e, "a reservation needs exactly one of mac "
+				   "and client_id");
+		if (mac) {
+			size_t ml;
+
+			r->by_mac = true;
+			if (!parse_hex(mac, r->mac, 6, &ml) || ml != 6 ||
+			    strlen(mac) != 17)
+				bad(rd, e, "reservation: mac \"%s\" is not "
+					   "xx:xx:xx:xx:xx:xx", mac);
+		}
+		if (id) {
+			size_t il;
+
+			if (!parse_hex(id, r->id, DHCP_CLIENT_ID_MAX, &il) ||
+			    il < 2)
+				bad(rd, e, "reservation: client_id \"%s\" must "
+					   "be 2..%d hex bytes (01:02:...)",
+				    id, DHCP_CLIENT_ID_MAX);
+			r->idlen = (uint8_t)il;
+		}
+		if (!addr || !parse_ip(addr, &r->addr))
+			bad(rd, e, "reservation: address missing or not an "
+				   "IPv4 address");
+		if (host) {
+			if (!dhcp_label_ok(host, strlen(host)))
+				bad(rd, e, "reservation: hostname \"%s\" is not "
+					   "one DNS label (letters, digits, "
+					   "hyphens; 1..63)", host);
+			else
+				for (size_t k = 0; host[k]; k++)
+					r->host[k] = (char)(host[k] >= 'A' &&
+							    host[k] <= 'Z'
+						? host[k] - 'A' + 'a' : host[k]);
+		}
+		if (rd->bad != before)
+			continue;
+		for (unsigned k = 0; k < c->nres; k++) {
+			const struct dhcp_res *o = &c->res[k];
+
+			if (o->addr == r->addr)
+				bad(rd, e, "reservation: address %s is "
+					   "reserved twice", addr);
+			else if (o->by_mac && r->by_mac &&
+				 memcmp(o->mac, r->mac, 6) == 0)
+				bad(rd, e, "reservation: mac %s is reserved "
+					   "twice", mac);
+			else if (!o->by_mac && !r->by_mac &&
+				 o->idlen == r->idlen &&
+				 memcmp(o->id, r->id, r->idlen) == 0)
+				bad(rd, e, "reservation: client_id %s is "
+					   "reserved twice", id);
+		}
+		if (rd->bad == before)
+			c->nres++;
+	}
+}
+
+/* Codes with a setting of their own, or that the protocol manages. */
+static bool managed(unsigned code)
+{
+	return code == 0 || code == 1 || code == 3 || code == 6 ||
+	       code == 12 || code == 15 || (code >= 50 && code <= 61) ||
+	       code == 81 || code == 82 || code == 255;
+}
+
+static void get_options(struct rd *rd, const config_setting_t *sec,
+			struct dhcp_cfg *c)
+{
+	const config_setting_t *s = config_setting_get_member(sec, "options");
+	int len;
+
+	if (!s)
+		return;
+	if (!config_setting_is_list(s) && !config_setting_is_array(s)) {
+		bad(rd, s, "options must be a list of groups");
+		return;
+	}
+	len = config_setting_length(s);
+	if (len > DHCP_MAX_OPTS) {
+		bad(rd, s, "options: at most %d", DHCP_MAX_OPTS);
+		return;
+	}
+	c->opts = calloc(len ? (size_t)len : 1, sizeof(*c->opts));
+	if (!c->opts) {
+		bad(rd, s, "out of memory");
+		return;
+	}
+	for (int i = 0; i < len; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		struct dhcp_optval *o = &c->opts[c->nopts];
+		int code = -1, values = 0, n, before = rd->bad;
+
+		memset(o, 0, sizeof(*o));
+		if (!config_setting_is_group(e)) {
+			bad(rd, e, "an option is a group { code = N; and one "
+				   "of ip, text, hex, u8, u16, u32 }");
+			continue;
+		}
+		n = config_setting_length(e);
+		for (int k = 0; k < n; k++) {
+			const config_setting_t *f = config_setting_get_elem(e, (unsigned)k);
+			const char *name = config_setting_name(f);
+			int type = config_setting_type(f);
+			size_t hl;
+
+			if (strcmp(name, "code") == 0) {
+				code = type == CONFIG_TYPE_INT
+					       ? config_setting_get_int(f)
+					       : -1;
+				if (code < 1 || code > 254)
+					bad(rd, f, "code must be 1..254");
+				else if (managed((unsigned)code))
+					bad(rd, f, "option %d is set by the "
+						   "server or its own setting",
+					    code);
+				continue;
+			}
+			values++;
+			if (strcmp(name, "text") == 0) {
+				const char *v = config_setting_get_string(f);
+
+				if (!v || strlen(v) > 255 || !v[0])
+					bad(rd, f, "text must be 1..255 "
+						   "characters");
+				else {
+					o->len = (uint8_t)strlen(v);
+					memcpy(o->data, v, o->len);
+				}
+			} else if (strcmp(name, "hex") == 0) {
+				const char *v = config_setting_get_string(f);
+
+				if (!v || !parse_hex(v, o->data, 255, &hl))
+					bad(rd, f, "hex must be 1..255 bytes "
+						   "(0a:0b or 0a0b)");
+				else
+					o->len = (uint8_t)hl;
+			} else if (strcmp(name, "ip") == 0) {
+				uint32_t a[DHCP_MAX_ADDRS];
+				unsigned na = 0;
+
+				get_ips(rd, e, "ip", a, &na);
+				for (unsigned q = 0; q < na; q++) {
+					o->data[4 * q] = (uint8_t)(a[q] >> 24);
+					o->data[4 * q + 1] = (uint8_t)(a[q] >> 16);
+					o->data[4 * q + 2] = (uint8_t)(a[q] >> 8);
+					o->data[4 * q + 3] = (uint8_t)a[q];
+				}
+				o->len = (uint8_t)(4 * na);
+				if (!na && rd->bad == before)
+					bad(rd, f, "ip: no address");
+			} else if (strcmp(name, "u8") == 0 ||
+				   strcmp(name, "u16") == 0 ||
+				   strcmp(name, "u32") == 0) {
+				unsigned w = name[1] == '8' ? 1 : name[1] == '1' ? 2 : 4;
+				long long v = config_setting_get_int64(f);
+
+				if ((type != CONFIG_TYPE_INT &&
+				     type != CONFIG_TYPE_INT64) || v < 0 ||
+				    (w < 4 && v >= 1ll << (8 * w)) ||
+				    v > 0xffffffffll) {
+					bad(rd, f, "%s must be an unsigned "
+						   "%u-bit integer", name, 8 * w);
+				} else {
+					for (unsigned q = 0; q < w; q++)
+						o->data[q] = (uint8_t)(v >> (8 * (w - 1 - q)));
+					o->len = (uint8_t)w;
+				}
+			} else {
+				bad(rd, f, "option: unknown setting '%s'", name);
+			}
+		}
+		if (code < 0 && rd->bad == before)
+			bad(rd, e, "option: code missing");
+		if (values != 1 && rd->bad == before)
+			bad(rd, e, "option: give exactly one of ip, text, hex, "
+				   "u8, u16, u32");
+		for (unsigned k = 0; k < c->nopts && rd->bad == before; k++)
+			if (c->opts[k].code == code)
+				bad(rd, e, "option %d given twice", code);
+		if (rd->bad == before) {
+			o->code = (uint8_t)code;
+			c->nopts++;
+		}
+	}
+}
+
+/* Read the whole section into c; the number of problems (each reported
+ * through chk when it is not NULL). */
+static int read_cfg(const struct tapir_check *chk, const config_setting_t *sec,
+		    struct dhcp_cfg *c)
+{
+	struct rd rd = {chk, 0};
+	const config_setting_t *s;
+	const char *str;
+	uint64_t total = 0;
+
+	dhcp_cfg_default(c);
+	snprintf(c->lease_file, sizeof(c->lease_file), "%s", DEFAULT_LEASE_FILE);
+	get_pool(&rd, sec, c);
+	get_uint(&rd, sec, "lease_time", 60, 31536000, &c->lease_time);
+	get_uint(&rd, sec, "t1", 0, 31536000, &c->t1);
+	get_uint(&rd, sec, "t2", 0, 31536000, &c->t2);
+	get_ips(&rd, sec, "router", c->router, &c->nrouters);
+	get_ips(&rd, sec, "dns", c->dns, &c->ndns);
+	s = config_setting_get_member(sec, "domain");
+	if (s) {
+		str = config_setting_get_string(s);
+		if (!str || !domain_ok(str))
+			bad(&rd, s, "domain must be a domain name (labels of "
+				    "letters, digits and hyphens)");
+		else
+			snprintf(c->domain, sizeof(c->domain), "%s", str);
+	}
+	s = config_setting_get_member(sec, "lease_file");
+	if (s) {
+		str = config_setting_get_string(s);
+		if (!str || str[0] != '/' || strlen(str) > 4000)
+			bad(&rd, s, "lease_file must be an absolute path");
+		else
+			snprintf(c->lease_file, sizeof(c->lease_file), "%s",
+				 str);
+	}
+	get_reservations(&rd, sec, c);
+	get_options(&rd, sec, c);
+	get_uint(&rd, sec, "offer_time", 5, 3600, &c->offer_time);
+	get_uint(&rd, sec, "decline_time", 0, 86400, &c->decline_time);
+	get_uint(&rd, sec, "max_leases", 0, DHCP_MAX_SLOTS, &c->max_leases);
+	get_uint(&rd, sec, "batch_ms", 0, 1000, &c->batch_ms);
+	get_uint(&rd, sec, "batch_max", 1, 1024, &c->batch_max);
+	if (c->t1 || c->t2) {
+		uint32_t t1 = c->t1 ? c->t1 : c->lease_time / 2;
+		uint32_t t2 = c->t2 ? c->t2 : c->lease_time / 8 * 7;
+
+		if (!(t1 < t2 && t2 < c->lease_time))
+			bad(&rd, config_setting_get_member(sec, c->t1 ? "t1" : "t2"),
+			    "t1 < t2 < lease_time is required");
+	}
+	for (unsigned r = 0; r < c->nranges; r++)
+		total += (uint64_t)c->range[r].last - c->range[r].first + 1;
+	if (total + c->nres > DHCP_MAX_SLOTS)
+		bad(&rd, config_setting_get_member(sec, "pool"),
+		    "pool and reservations: over %u addresses", DHCP_MAX_SLOTS);
+	return rd.bad;
+}
+
+static int dhcp_check(const struct tapir_check *chk,
+		      const config_setting_t *sec)
+{
+	struct dhcp_cfg c;
+	int n = read_cfg(chk, sec, &c);
+
+	dhcp_cfg_free(&c);
+	return n ? -1 : 0;
+}
+
+/* ---- environment for the server ---------------------------------------- */
+
+static int64_t env_now(void *arg)
+{
+	struct dhcp *d = arg;
+
+	return d->wall0 + (int64_t)((d->api->now_ms(d->host) - d->ms0) / 1000);
+}
+
+static void env_send(void *arg, uint32_t ip, uint16_t port, const uint8_t *mac,
+		     const uint8_t *data, size_t len)
+{
+	struct dhcp *d = arg;
+	struct tapir_udp_dst dst = {.ip = ip, .port = port, .mac = mac};
+
+	if (d->udp)
+		d->api->udp_send(d->udp, &dst, data, len);
+}
+
+static void env_publish(void *arg, const char *key, const char *value)
+{
+	struct dhcp *d = arg;
+	int rc;
+
+	if (!TAPIR_HOST_HAS(d->api, publish))
+		return;
+	rc = d->api->publish(d->host, TOPIC, key, value, strlen(value));
+	if (rc)
+		d->api->log(d->host, TAPIR_LOG_WARNING,
+			    "cannot publish lease %s: %s", key, strerror(-rc));
+}
+
+static void env_unpublish(void *arg, const char *key)
+{
+	struct dhcp *d = arg;
+
+	if (TAPIR_HOST_HAS(d->api, unpublish))
+		d->api->unpublish(d->host, TOPIC, key);
+}
+
+static void env_batch_open(void *arg)
+{
+	struct dhcp *d = arg;
+
+	if (d->cfg.batch_ms && !d->batch_armed) {
+		d->api->timer_arm(d->batch, d->cfg.batch_ms);
+		d->batch_armed = true;
+	}
+}
+
+static void env_log(void *arg, int prio, const char *msg)
+{
+	struct dhcp *d = arg;
+
+	d->api->log(d->host, prio, "%s", msg);
+}
+
+static void sync_counters(struct dhcp *d)
+{
+	const uint64_t *c = dhcp_srv_counters(d->srv);
+
+	for (int i = 0; i < DC_COUNT; i++)
+		if (d->ctr[i])
+			*d->ctr[i] = d->base[i] + c[i];
+}
+
+static struct dhcp_srv *make_srv(struct dhcp *d, const struct dhcp_cfg *cfg)
+{
+	struct dhcp_env env = {
+		.arg = d,
+		.now = env_now,
+		.send = env_send,
+		.publish = env_publish,
+		.unpublish = env_unpublish,
+		.batch_open = env_batch_open,
+		.log = env_log,
+		.reply_max = 1472,
+	};
+	char err[300];
+	struct dhcp_srv *s;
+
+	env.server_ip = d->api->if_addr(d->host, &env.prefix);
+	s = dhcp_srv_new(cfg, &env, err, sizeof(err));
+	if (!s)
+		d->api->log(d->host, TAPIR_LOG_ERR, "%s", err);
+	return s;
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static void on_recv(void *arg, const struct tapir_udp_meta *m,
+		    const uint8_t *data, size_t len)
+{
+	struct dhcp *d = arg;
+
+	dhcp_srv_input(d->srv, m->src_ip, m->src_port, data, len);
+	if (!d->cfg.batch_ms)
+		dhcp_srv_flush(d->srv);
+	sync_counters(d);
+}
+
+static void on_batch(void *arg)
+{
+	struct dhcp *d = arg;
+
+	d->batch_armed = false;
+	dhcp_srv_flush(d->srv);
+	sync_counters(d);
+}
+
+static void on_tick(void *arg)
+{
+	struct dhcp *d = arg;
+
+	dhcp_srv_tick(d->srv);
+	sync_counters(d);
+	d->api->timer_arm(d->tick, TICK_MS);
+}
+
+static void dhcp_fini(void *state);
+
+static void *dhcp_init(struct tapir_host *h, const struct tapir_host_api *api,
+		       const config_setting_t *sec)
+{
+	struct dhcp *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->host = h;
+	d->api = api;
+	d->wall0 = (int64_t)time(NULL);
+	d->ms0 = api->now_ms(h);
+	if (read_cfg(NULL, sec, &d->cfg)) {
+		free(d);
+		return NULL;
+	}
+	if (!TAPIR_HOST_HAS(api, publish))
+		api->log(h, TAPIR_LOG_NOTICE,
+			 "this tapird has no published data (host API < 3): "
+			 "leases are not handed to other modules");
+	for (int i = 0; i < DC_COUNT; i++)
+		d->ctr[i] = api->counter(h, dhcp_count_names[i]);
+	d->batch = api->timer_new(h, on_batch, d);
+	d->tick = api->timer_new(h, on_tick, d);
+	d->srv = d->batch && d->tick ? make_srv(d, &d->cfg) : NULL;
+	if (!d->srv) {
+		dhcp_fini(d);
+		return NULL;
+	}
+	d->udp = api->udp_bind(h, DHCP_PORT, on_recv, d);
+	if (!d->udp) {
+		api->log(h, TAPIR_LOG_ERR, "cannot bind UDP port %d: %s",
+			 DHCP_PORT, strerror(errno));
+		dhcp_fini(d);
+		return NULL;
+	}
+	dhcp_srv_publish_all(d->srv);
+	api->timer_arm(d->tick, TICK_MS);
+	return d;
+}
+
+static int dhcp_reconfigure(void *state, const config_setting_t *sec)
+{
+	struct dhcp *d = state;
+	struct dhcp_cfg cfg;
+	struct dhcp_srv *ns;
+	const uint64_t *c;
+
+	if (read_cfg(NULL, sec, &cfg)) {
+		dhcp_cfg_free(&cfg);
+		return -1;
+	}
+	/* Everything acknowledged is on disk before the new server reads
+	 * the file. */
+	dhcp_srv_flush(d->srv);
+	ns = make_srv(d, &cfg);
+	if (!ns) {
+		dhcp_cfg_free(&cfg);
+		return -1;
+	}
+	c = dhcp_srv_counters(d->srv);
+	for (int i = 0; i < DC_COUNT; i++)
+		d->base[i] += c[i];
+	dhcp_srv_unpublish_all(d->srv);
+	dhcp_srv_free(d->srv);
+	dhcp_cfg_free(&d->cfg);
+	d->cfg = cfg;
+	d->srv = ns;
+	dhcp_srv_publish_all(d->srv);
+	sync_counters(d);
+	return 0;
+}
+
+static void dhcp_fini(void *state)
+{
+	struct dhcp *d = state;
+
+	/* Acknowledge what is already on its way to disk. */
+	dhcp_srv_free(d->srv);
+	if (d->udp)
+		d->api->udp_unbind(d->udp);
+	d->api->timer_free(d->batch);
+	d->api->timer_free(d->tick);
+	dhcp_cfg_free(&d->cfg);
+	free(d);
+}
+
+TAPIR_MODULE_EXPORT const struct tapir_module tapir_module = {
+	.abi = TAPIR_MODULE_ABI,
+	.size = sizeof(struct tapir_module),
+	.name = "dhcp",
+	.description = "DHCP server (RFC 2131) with durable leases",
+	.settings = settings,
+	.check = dhcp_check,
+	.init = dhcp_init,
+	.reconfigure = dhcp_reconfigure,
+	.fini = dhcp_fini,
+};

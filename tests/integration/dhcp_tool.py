@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""DHCP helpers for t_dhcp.sh (run inside the lab namespace).
+
+  sniff IFACE OUT SECONDS     record every DHCPACK seen on IFACE, one line
+                              "ADDRESS MAC" each, for at most SECONDS
+  verify LEASEFILE ACKS       every acknowledged (address, MAC) of ACKS is
+                              bound to that MAC in the lease file
+  probe SERVER RELAY MAC ADDR [N]
+                              as a relay at RELAY:67, send an INIT-REBOOT
+                              REQUEST for ADDR from MAC; print the reply's
+                              type, yiaddr and domain (option 15)
+  pick ACKS N                 print N acknowledged "ADDRESS MAC" lines,
+                              spread over the file
+"""
+import socket
+import struct
+import sys
+import time
+
+MAGIC = b"\x63\x82\x53\x63"
+
+
+def options(msg):
+    """Options of a DHCP message as {code: bytes} (first wins); None when
+    malformed."""
+    if len(msg) < 240 or msg[236:240] != MAGIC:
+        return None
+    out = {}
+    i = 240
+    while i < len(msg):
+        code = msg[i]
+        if code == 0:
+            i += 1
+            continue
+        if code == 255:
+            return out
+        if i + 1 >= len(msg) or i + 2 + msg[i + 1] > len(msg):
+            return None
+        out.setdefault(code, msg[i + 2:i + 2 + msg[i + 1]])
+        i += 2 + msg[i + 1]
+    return None
+
+
+def mac_str(b):
+    return ":".join("%02x" % x for x in b[:6])
+
+
+def sniff(iface, out, seconds):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+    s.bind((iface, 0))
+    s.settimeout(0.2)
+    end = time.time() + float(seconds)
+    with open(out, "w") as f:
+        while time.time() < end:
+            try:
+                frame = s.recv(65535)
+            except socket.timeout:
+                continue
+            except OSError:
+                # The TAP goes down when tapird dies: keep what we have.
+                time.sleep(0.1)
+                continue
+            ip = frame[14:]
+            if len(ip) < 28 or ip[9] != 17:
+                continue
+            ihl = (ip[0] & 15) * 4
+            udp = ip[ihl:]
+            if len(udp) < 8 or struct.unpack("!H", udp[0:2])[0] != 67:
+                continue
+            msg = udp[8:]
+            opts = options(msg)
+            if not opts or msg[0] != 2 or opts.get(53) != b"\x05":
+                continue
+            yi = socket.inet_ntoa(msg[16:20])
+            if yi == "0.0.0.0":
+                continue
+            f.write("%s %s\n" % (yi, mac_str(msg[28:34])))
+            f.flush()
+
+
+def leases(path):
+    """The last L/R/D record per address: {addr: (kind, mac)}."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            p = line.split()
+            if len(p) != 7 or line.startswith("#"):
+                continue
+            out[p[1]] = (p[0], p[3])
+    return out
+
+
+def verify(path, acks):
+    have = leases(path)
+    want = {}
+    with open(acks) as f:
+        for line in f:
+            a, m = line.split()
+            want[a] = m
+    missing = [a for a, m in want.items()
+               if have.get(a, ("?", "?")) != ("L", m)]
+    print("%d acknowledged, %d in the file, %d missing" %
+          (len(want), len(have), len(missing)))
+    for a in missing[:10]:
+        print("missing %s %s -> %s" % (a, want[a], have.get(a)))
+    return 1 if missing or not want else 0
+
+
+def probe(server, relay, mac, addr, tries=3):
+    macb = bytes(int(x, 16) for x in mac.split(":"))
+    xid = int(time.time() * 1000) & 0xffffffff
+    msg = struct.pack("!BBBBIHHIIII", 1, 1, 6, 1, xid, 0, 0, 0, 0, 0,
+                      struct.unpack("!I", socket.inet_aton(relay))[0])
+    msg += macb + bytes(10) + bytes(64) + bytes(128) + MAGIC
+    msg += bytes([53, 1, 3, 50, 4]) + socket.inet_aton(addr)
+    msg += bytes([61, 7, 1]) + macb  # as perfdhcp: type 1 and the MAC
+    msg += bytes([55, 3, 1, 3, 15, 255])
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((relay, 67))
+    s.settimeout(1.0)
+    for _ in range(int(tries)):
+        s.sendto(msg, (server, 67))
+        try:
+            while True:
+                r, _ = s.recvfrom(4096)
+                if r[4:8] != msg[4:8]:
+                    continue
+                o = options(r) or {}
+                t = {5: "ACK", 6: "NAK"}.get((o.get(53) or b"\0")[0], "?")
+                dom = (o.get(15) or b"").decode("ascii", "replace")
+                print("%s %s domain=%s" % (t, socket.inet_ntoa(r[16:20]), dom))
+                return 0
+        except socket.timeout:
+            continue
+    print("no reply")
+    return 1
+
+
+def pick(acks, n):
+    with open(acks) as f:
+        lines = [l.strip() for l in f if l.strip()]
+    n = int(n)
+    step = max(1, len(lines) // n)
+    for l in lines[::step][:n]:
+        print(l)
+    return 0
+
+
+def main(argv):
+    cmd = argv[1] if len(argv) > 1 else ""
+    if cmd == "sniff" and len(argv) == 5:
+        sniff(argv[2], argv[3], argv[4])
+        return 0
+    if cmd == "verify" and len(argv) == 4:
+        return verify(argv[2], argv[3])
+    if cmd == "probe" and len(argv) in (6, 7):
+        return probe(*argv[2:])
+    if cmd == "pick" and len(argv) == 4:
+        return pick(argv[2], argv[3])
+    sys.stderr.write(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,1319 @@
+/*
+ * The dhcp module's server, wire format and journal (src/modules/dhcp):
+ * wire round trips, one test per RFC 2131 rule the server follows, each
+ * malformed message shape, and the journal's durability rules (ACK only
+ * after the batch's fsync, a torn last record ignored on load).
+ *
+ * The server runs against a fake environment: a clock the test sets, a
+ * send() that records every reply, and publish/unpublish that keep the
+ * "dhcp.lease" entries in a small table.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dhcp_journal.h"
+#include "dhcp_srv.h"
+#include "dhcp_wire.h"
+
+#define SERVER 0x0a000002u /* 10.0.0.2 */
+#define POOL_FIRST 0x0a000064u /* 10.0.0.100 */
+#define POOL_LAST 0x0a000066u  /* 10.0.0.102: three addresses */
+#define RES_ADDR 0x0a000032u   /* 10.0.0.50 */
+#define BCAST 0xffffffffu
+
+/* ---- fake environment --------------------------------------------------- */
+
+struct sent {
+	uint32_t ip;
+	uint16_t port;
+	bool has_mac;
+	uint8_t mac[6];
+	struct dhcp_msg m;
+	size_t len;
+};
+
+#define MAX_SENT 64
+static struct sent sent[MAX_SENT];
+static unsigned nsent;
+static int64_t clock_s;
+static unsigned batch_opens;
+
+struct pub {
+	char key[32];
+	char val[256];
+	bool live;
+};
+#define MAX_PUB 32
+static struct pub pubs[MAX_PUB];
+
+static char dir[256], lease_path[300];
+
+static int64_t f_now(void *arg)
+{
+	(void)arg;
+	return clock_s;
+}
+
+static void f_send(void *arg, uint32_t ip, uint16_t port, const uint8_t *mac,
+		   const uint8_t *data, size_t len)
+{
+	struct sent *s;
+
+	(void)arg;
+	ck_assert_uint_lt(nsent, MAX_SENT);
+	s = &sent[nsent++];
+	s->ip = ip;
+	s->port = port;
+	s->has_mac = mac != NULL;
+	if (mac)
+		memcpy(s->mac, mac, 6);
+	s->len = len;
+	/* Every reply must itself be a well-formed message. */
+	ck_assert_int_eq(dhcp_parse(data, len, &s->m), DHCP_OK);
+	ck_assert_uint_ge(len, DHCP_REPLY_MIN);
+}
+
+static struct pub *pub_find(const char *key)
+{
+	for (int i = 0; i < MAX_PUB; i++)
+		if (pubs[i].live && strcmp(pubs[i].key, key) == 0)
+			return &pubs[i];
+	return NULL;
+}
+
+static void f_publish(void *arg, const char *key, const char *val)
+{
+	struct pub *p = pub_find(key);
+
+	(void)arg;
+	for (int i = 0; !p && i < MAX_PUB; i++)
+		if (!pubs[i].live)
+			p = &pubs[i];
+	ck_assert_ptr_nonnull(p);
+	snprintf(p->key, sizeof(p->key), "%s", key);
+	snprintf(p->val, sizeof(p->val), "%s", val);
+	p->live = true;
+}
+
+static void f_unpublish(void *arg, const char *key)
+{
+	struct pub *p = pub_find(key);
+
+	(void)arg;
+	if (p)
+		p->live = false;
+}
+
+static void f_batch(void *arg)
+{
+	(void)arg;
+	batch_opens++;
+}
+
+static const struct dhcp_env env = {
+	.now = f_now,
+	.server_ip = SERVER,
+	.prefix = 24,
+	.reply_max = 1472,
+	.send = f_send,
+	.publish = f_publish,
+	.unpublish = f_unpublish,
+	.batch_open = f_batch,
+};
+
+static struct dhcp_cfg cfg;
+static struct dhcp_srv *srv;
+
+static void cfg_lab(void)
+{
+	dhcp_cfg_default(&cfg);
+	cfg.range[0] = (struct dhcp_range){POOL_FIRST, POOL_LAST};
+	cfg.nranges = 1;
+	cfg.lease_time = 3600;
+	cfg.router[0] = 0x0a000001;
+	cfg.nrouters = 1;
+	cfg.dns[0] = SERVER;
+	cfg.ndns = 1;
+	strcpy(cfg.domain, "lab.test");
+	cfg.res = calloc(2, sizeof(*cfg.res));
+	ck_assert_ptr_nonnull(cfg.res);
+	cfg.res[0] = (struct dhcp_res){.by_mac = true,
+				       .mac = {2, 0, 0, 0, 0, 0x99},
+				       .addr = RES_ADDR};
+	strcpy(cfg.res[0].host, "fixed");
+	cfg.res[1] = (struct dhcp_res){.by_mac = false,
+				       .idlen = 3,
+				       .id = {0xff, 1, 2},
+				       .addr = 0x0a000033};
+	cfg.nres = 2;
+	cfg.opts = calloc(1, sizeof(*cfg.opts));
+	ck_assert_ptr_nonnull(cfg.opts);
+	cfg.opts[0] = (struct dhcp_optval){.code = 42, .len = 4,
+					   .data = {10, 0, 0, 9}};
+	cfg.nopts = 1;
+	snprintf(cfg.lease_file, sizeof(cfg.lease_file), "%s", lease_path);
+}
+
+static void start(void)
+{
+	char err[256] = "";
+
+	srv = dhcp_srv_new(&cfg, &env, err, sizeof(err));
+	ck_assert_msg(srv != NULL, "%s", err);
+	dhcp_srv_publish_all(srv);
+}
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/tapir-dhcp-test.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(lease_path, sizeof(lease_path), "%s/leases", dir);
+	nsent = 0;
+	batch_opens = 0;
+	clock_s = 1700000000;
+	memset(pubs, 0, sizeof(pubs));
+	cfg_lab();
+	start();
+}
+
+static void teardown(void)
+{
+	char tmp[320];
+
+	dhcp_srv_free(srv);
+	dhcp_cfg_free(&cfg);
+	unlink(lease_path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", lease_path);
+	unlink(tmp);
+	rmdir(dir);
+}
+
+/* ---- client messages ---------------------------------------------------- */
+
+struct msgb {
+	uint8_t b[DHCP_MSG_MAX + 64];
+	size_t len;
+};
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void mb_start(struct msgb *m, uint8_t type, uint8_t macid,
+		     uint32_t ciaddr)
+{
+	memset(m, 0, sizeof(*m));
+	m->b[0] = BOOTREQUEST;
+	m->b[1] = 1;
+	m->b[2] = 6;
+	put32(m->b + 4, 0x1000u + macid);
+	put32(m->b + 12, ciaddr);
+	m->b[28] = 2;
+	m->b[33] = macid;
+	put32(m->b + 236, DHCP_MAGIC);
+	m->len = DHCP_MIN_LEN;
+	m->b[m->len++] = OPT_MSG_TYPE;
+	m->b[m->len++] = 1;
+	m->b[m->len++] = type;
+}
+
+static void mb_opt(struct msgb *m, uint8_t code, const void *d, size_t len)
+{
+	m->b[m->len++] = code;
+	m->b[m->len++] = (uint8_t)len;
+	memcpy(m->b + m->len, d, len);
+	m->len += len;
+}
+
+static void mb_ip(struct msgb *m, uint8_t code, uint32_t a)
+{
+	uint8_t b[4];
+
+	put32(b, a);
+	mb_opt(m, code, b, 4);
+}
+
+static void mb_end(struct msgb *m)
+{
+	m->b[m->len++] = OPT_END;
+}
+
+static void input(struct msgb *m)
+{
+	dhcp_srv_input(srv, 0, 68, m->b, m->len);
+}
+
+static uint32_t opt32(const struct dhcp_msg *m, uint8_t code)
+{
+	uint32_t v = 0;
+
+	ck_assert_msg(dhcp_opt_u32(m, code, &v), "option %u missing", code);
+	return v;
+}
+
+static uint8_t msg_type(const struct sent *s)
+{
+	uint8_t t = 0;
+
+	ck_assert(dhcp_opt_u8(&s->m, OPT_MSG_TYPE, &t));
+	return t;
+}
+
+/* DISCOVER from client macid; returns the offered address (0: none). */
+static uint32_t discover(uint8_t macid)
+{
+	struct msgb m;
+
+	nsent = 0;
+	mb_start(&m, DHCPDISCOVER, macid, 0);
+	mb_end(&m);
+	input(&m);
+	if (!nsent)
+		return 0;
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_eq(msg_type(&sent[0]), DHCPOFFER);
+	return sent[0].m.yiaddr;
+}
+
+/* SELECTING REQUEST for addr; flushes the batch; returns the reply type
+ * (0: none). */
+static uint8_t select_req(uint8_t macid, uint32_t addr, uint32_t sid)
+{
+	struct msgb m;
+
+	nsent = 0;
+	mb_start(&m, DHCPREQUEST, macid, 0);
+	mb_ip(&m, OPT_SERVER_ID, sid);
+	mb_ip(&m, OPT_REQUESTED_IP, addr);
+	mb_end(&m);
+	input(&m);
+	dhcp_srv_flush(srv);
+	return nsent ? msg_type(&sent[nsent - 1]) : 0;
+}
+
+static uint32_t lease(uint8_t macid)
+{
+	uint32_t a = discover(macid);
+
+	ck_assert_uint_ne(a, 0);
+	ck_assert_uint_eq(select_req(macid, a, SERVER), DHCPACK);
+	return a;
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[65536];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ck_assert_int_ge(n, 0);
+	buf[n] = 0;
+	return buf;
+}
+
+/* ---- wire --------------------------------------------------------------- */
+
+START_TEST(test_wire_round_trip)
+{
+	static struct dhcp_msg req, got;
+	uint8_t buf[1472], big[600];
+	struct dhcp_out o;
+	struct msgb m;
+	const uint8_t *p;
+	size_t len, n;
+
+	mb_start(&m, DHCPREQUEST, 7, 0x0a000064);
+	m.b[10] = 0x80; /* broadcast flag */
+	put32(m.b + 24, 0x0a010101);
+	mb_opt(&m, OPT_HOSTNAME, "Host", 4);
+	mb_end(&m);
+	ck_assert_int_eq(dhcp_parse(m.b, m.len, &req), DHCP_OK);
+	ck_assert_uint_eq(req.op, BOOTREQUEST);
+	ck_assert_uint_eq(req.xid, 0x1007);
+	ck_assert_uint_eq(req.flags, DHCP_FLAG_BROADCAST);
+	ck_assert_uint_eq(req.ciaddr, 0x0a000064);
+	ck_assert_uint_eq(req.giaddr, 0x0a010101);
+	ck_assert_uint_eq(req.chaddr[5], 7);
+	p = dhcp_opt(&req, OPT_HOSTNAME, &len);
+	ck_assert_uint_eq(len, 4);
+	ck_assert_mem_eq(p, "Host", 4);
+	ck_assert_ptr_null(dhcp_opt(&req, OPT_DOMAIN, NULL));
+
+	/* A reply with a 600-byte option: split in three, rejoined. */
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)i;
+	dhcp_out_start(&o, buf, sizeof(buf), &req, DHCPACK, 1, 2, 3);
+	ck_assert(dhcp_out_u32(&o, OPT_LEASE_TIME, 3600));
+	ck_assert(dhcp_out_opt(&o, 120, big, sizeof(big)));
+	n = dhcp_out_finish(&o);
+	ck_assert_int_eq(dhcp_parse(buf, n, &got), DHCP_OK);
+	ck_assert_uint_eq(got.op, BOOTREPLY);
+	ck_assert_uint_eq(got.xid, req.xid);
+	ck_assert_uint_eq(got.flags, req.flags);
+	ck_assert_uint_eq(got.ciaddr, 1);
+	ck_assert_uint_eq(got.yiaddr, 2);
+	ck_assert_uint_eq(got.siaddr, 3);
+	ck_assert_uint_eq(got.giaddr, req.giaddr);
+	ck_assert_mem_eq(got.chaddr, req.chaddr, 16);
+	ck_assert_uint_eq(opt32(&got, OPT_LEASE_TIME), 3600);
+	p = dhcp_opt(&got, 120, &len);
+	ck_assert_uint_eq(len, sizeof(big));
+	ck_assert_mem_eq(p, big, sizeof(big));
+	/* An option that does not fit is left out whole. */
+	dhcp_out_start(&o, buf, DHCP_REPLY_MIN, &req, DHCPACK, 0, 0, 0);
+	ck_assert(!dhcp_out_opt(&o, 120, big, 100));
+	ck_assert(o.overflow);
+	n = dhcp_out_finish(&o);
+	ck_assert_uint_eq(n, DHCP_REPLY_MIN);
+	ck_assert_int_eq(dhcp_parse(buf, n, &got), DHCP_OK);
+	ck_assert_ptr_null(dhcp_opt(&got, 120, NULL));
+}
+END_TEST
+
+START_TEST(test_wire_overload_and_concatenation)
+{
+	static struct dhcp_msg got;
+	struct msgb m;
+	const uint8_t *p;
+	size_t len;
+	uint8_t ov = 3;
+
+	mb_start(&m, DHCPDISCOVER, 1, 0);
+	mb_opt(&m, OPT_OVERLOAD, &ov, 1);
+	mb_opt(&m, OPT_HOSTNAME, "ab", 2);
+	mb_end(&m);
+	/* file (108..235) carries more of option 12 and a domain; sname
+	 * (44..107) the last part of 12. */
+	m.b[108] = OPT_HOSTNAME;
+	m.b[109] = 2;
+	memcpy(m.b + 110, "cd", 2);
+	m.b[112] = OPT_DOMAIN;
+	m.b[113] = 1;
+	m.b[114] = 'x';
+	m.b[115] = OPT_END;
+	m.b[44] = OPT_HOSTNAME;
+	m.b[45] = 1;
+	m.b[46] = 'e';
+	m.b[47] = OPT_END;
+	ck_assert_int_eq(dhcp_parse(m.b, m.len, &got), DHCP_OK);
+	p = dhcp_opt(&got, OPT_HOSTNAME, &len);
+	ck_assert_uint_eq(len, 5);
+	ck_assert_mem_eq(p, "abcde", 5); /* options, file, sname (RFC 3396) */
+	p = dhcp_opt(&got, OPT_DOMAIN, &len);
+	ck_assert_uint_eq(len, 1);
+	ck_assert_uint_eq(p[0], 'x');
+}
+END_TEST
+
+/* ---- malformed messages ------------------------------------------------- */
+
+static enum dhcp_err parse_of(struct msgb *m)
+{
+	static struct dhcp_msg got;
+
+	return dhcp_parse(m->b, m->len, &got);
+}
+
+START_TEST(test_malformed_rejected)
+{
+	struct msgb m;
+	uint8_t ov;
+
+	mb_start(&m, DHCPDISCOVER, 1, 0);
+	mb_end(&m);
+	ck_assert_int_eq(parse_of(&m), DHCP_OK);
+	/* Short: the fixed header without the cookie. */
+	m.len = 239;
+	ck_assert_int_eq(parse_of(&m), DHCP_ERR_SHORT);
+	/* Over DHCP_MSG_MAX. */
+	mb_start(&m, DHCPDISCOVER, 1, 0);
+	memset(m.b + m.len, OPT_PAD, DHCP_MSG_MAX + 1 - m.len);
+	m.len = DHCP_MSG_MAX + 1;
+	ck_assert_int_eq(parse_of(&m), DHCP_ERR_LONG);
+	/* No cookie. */
+	mb_start(&m, DHCPDISCOVER, 1, 0);
+	mb_end(&m);
+	m.b[236] = 0;
+	ck_assert_int_eq(parse_of(&m), DHCP_ERR_COOKIE);
+	/* hlen > 16. */
+	mb_start(&m, DHCPDISCOVER, 1, 0);
+	mb_end(&m);
+	m.b[2] = 17;
+	ck_assert_int_eq(parse_of(&m), DHCP_ERR_HLEN);
+	/* An option length past the end. */
+	mb_start(&m, DHCPDISCOVER, 1, 0);
+	m.b[m.len++] = OPT_HOSTNAME;
+	m.b[m.len++] = 200;
+	m.b[m.len++] = 'a';
+	ck_assert_int_eq(parse_of(&m), DHCP_ERR_OPT_LEN);
+	/* A code with no length byte at the very end. */
+	mb_start(&m, DHCPDISCOVER, 1, 0);
+	m.b[m.len++] = OPT_HOSTNAME;
+	ck_assert_int_eq(parse_of(&m), DHCP_ERR_OPT_LEN);
+	/* Missing END. */
+	mb_start(&m, DHCPDISCOVER, 1, 0);
+	mb_opt(&m, OPT_HOSTNAME, "a", 1);
+	ck_assert_int_eq(parse_of(&m), DHCP_ERR_NO_END);
+	/* Overload: bad value, twice, inside an overloaded field, and an
+	 * overloaded field without END. */
+	mb_start(&m, DHCPDISCOVER, 1, 0);
+	ov = 4;
+	mb_opt(&m, OPT_OVERLOAD, &ov, 1);
+	mb_end(&m);
+	ck_assert_int_eq(parse_of(&m), DHCP_ERR_OVERLOAD);
+	mb_start(&m, DHCPDISCOVER, 1, 0);
+	ov = 1;
+	mb_opt(&m, OPT_OVERLOAD, &ov, 1);
+	mb_opt(&m, OPT_OVERLOAD, &ov, 1);
+	mb_end(&m);
+	ck_assert_int_eq(parse_of(&m), DHCP_ERR_OVERLOAD);
+	mb_start(&m, DHCPDISCOVER, 1, 0);
+	mb_opt(&m, OPT_OVERLOAD, &ov, 1);
+	mb_end(&m);
+	m.b[108] = OPT_OVERLOAD;
+	m.b[109] = 1;
+	m.b[110] = 2;
+	m.b[111] = OPT_END;
+	ck_assert_int_eq(parse_of(&m), DHCP_ERR_OVERLOAD);
+	mb_start(&m, DHCPDISCOVER, 1, 0);
+	mb_opt(&m, OPT_OVERLOAD, &ov, 1);
+	mb_end(&m);
+	memset(m.b + 108, OPT_PAD, 128); /* file: padding, no END */
+	ck_assert_int_eq(parse_of(&m), DHCP_ERR_NO_END);
+	m.b[108 + 127] = OPT_HOSTNAME; /* a code in the field's last byte */
+	ck_assert_int_eq(parse_of(&m), DHCP_ERR_OPT_LEN);
+}
+END_TEST
+
+START_TEST(test_huge_and_repeated_options)
+{
+	static struct dhcp_msg got;
+	struct msgb m;
+	uint8_t blob[255];
+	size_t len;
+
+	/* Fourteen 255-byte copies of option 12: concatenated into one value
+	 * bounded by the message, which is not a valid host name. */
+	memset(blob, 'a', sizeof(blob));
+	mb_start(&m, DHCPDISCOVER, 1, 0);
+	for (int i = 0; i < 14; i++)
+		mb_opt(&m, OPT_HOSTNAME, blob, sizeof(blob));
+	mb_end(&m);
+	ck_assert_uint_le(m.len, DHCP_MSG_MAX);
+	ck_assert_int_eq(dhcp_parse(m.b, m.len, &got), DHCP_OK);
+	ck_assert_ptr_nonnull(dhcp_opt(&got, OPT_HOSTNAME, &len));
+	ck_assert_uint_eq(len, 14 * 255);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(nsent, 1); /* still served, without a name */
+	ck_assert_uint_eq(select_req(1, sent[0].m.yiaddr, SERVER), DHCPACK);
+	ck_assert_ptr_null(strstr(pub_find("10.0.0.100")->val, "hostname"));
+	/* A repeated message type (two bytes long together) is not a
+	 * message type: ignored. */
+	mb_start(&m, DHCPDISCOVER, 2, 0);
+	mb_opt(&m, OPT_MSG_TYPE, (uint8_t[]){DHCPDISCOVER}, 1);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(nsent, 0);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_IGNORED], 1);
+	/* Malformed ones are counted and never answered. */
+	mb_start(&m, DHCPDISCOVER, 3, 0);
+	m.b[2] = 200;
+	mb_end(&m);
+	input(&m);
+	ck_assert_uint_eq(nsent, 0);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_BAD], 1);
+}
+END_TEST
+
+/* ---- protocol rules ----------------------------------------------------- */
+
+START_TEST(test_discover_offer_default_options)
+{
+	const struct dhcp_msg *o;
+	const uint8_t *p;
+	size_t len;
+
+	ck_assert_uint_eq(discover(1), POOL_FIRST);
+	o = &sent[0].m;
+	ck_assert_uint_eq(opt32(o, OPT_SERVER_ID), SERVER);
+	ck_assert_uint_eq(opt32(o, OPT_LEASE_TIME), 3600);
+	ck_assert_uint_eq(opt32(o, OPT_T1), 1800);
+	ck_assert_uint_eq(opt32(o, OPT_T2), 3150);
+	ck_assert_uint_eq(opt32(o, OPT_SUBNET_MASK), 0xffffff00);
+	ck_assert_uint_eq(opt32(o, OPT_ROUTER), 0x0a000001);
+	ck_assert_uint_eq(opt32(o, OPT_DNS), SERVER);
+	p = dhcp_opt(o, OPT_DOMAIN, &len);
+	ck_assert_uint_eq(len, 8);
+	ck_assert_mem_eq(p, "lab.test", 8);
+	p = dhcp_opt(o, 42, &len); /* from the config's options */
+	ck_assert_uint_eq(len, 4);
+	ck_assert_uint_eq(p[3], 9);
+	/* An offer is not a lease: nothing published, nothing journaled. */
+	ck_assert_ptr_null(pub_find("10.0.0.100"));
+	ck_assert_uint_eq(batch_opens, 0);
+}
+END_TEST
+
+START_TEST(test_configured_t1_t2)
+{
+	dhcp_srv_free(srv);
+	cfg.t1 = 600;
+	cfg.t2 = 1200;
+	start();
+	ck_assert_uint_ne(discover(1), 0);
+	ck_assert_uint_eq(opt32(&sent[0].m, OPT_LEASE_TIME), 3600);
+	ck_assert_uint_eq(opt32(&sent[0].m, OPT_T1), 600);
+	ck_assert_uint_eq(opt32(&sent[0].m, OPT_T2), 1200);
+}
+END_TEST
+
+START_TEST(test_requested_address_honoured_when_free)
+{
+	struct msgb m;
+
+	mb_start(&m, DHCPDISCOVER, 1, 0);
+	mb_ip(&m, OPT_REQUESTED_IP, POOL_LAST);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(sent[0].m.yiaddr, POOL_LAST);
+	/* Taken (offered to client 1): another client asking for it gets
+	 * a free one instead. */
+	mb_start(&m, DHCPDISCOVER, 2, 0);
+	mb_ip(&m, OPT_REQUESTED_IP, POOL_LAST);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(sent[0].m.yiaddr, POOL_FIRST);
+	/* Outside the pool: ignored. */
+	mb_start(&m, DHCPDISCOVER, 3, 0);
+	mb_ip(&m, OPT_REQUESTED_IP, 0x0a0000c8);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(sent[0].m.yiaddr, POOL_FIRST + 1);
+}
+END_TEST
+
+START_TEST(test_max_message_size_bounds_reply)
+{
+	struct msgb m;
+	uint8_t max[2] = {0x02, 0x40}; /* 576 */
+	uint8_t prl[] = {OPT_SUBNET_MASK, OPT_ROUTER, 42};
+
+	/* A reply never exceeds the client's option 57 minus IP and UDP
+	 * headers; options that do not fit are left out whole. */
+	dhcp_srv_free(srv);
+	cfg.opts[0].len = 255;
+	memset(cfg.opts[0].data, 'x', 255);
+	cfg.ndns = 1;
+	start();
+	mb_start(&m, DHCPDISCOVER, 1, 0);
+	mb_opt(&m, OPT_MAX_SIZE, max, 2);
+	mb_opt(&m, OPT_PARAM_LIST, prl, sizeof(prl));
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_le(sent[0].len, 576 - 28);
+	ck_assert(dhcp_opt(&sent[0].m, OPT_ROUTER, NULL));
+	ck_assert(dhcp_opt(&sent[0].m, 42, NULL)); /* 257 bytes still fit */
+	max[0] = 0x01; /* 256, below the minimum 576: taken as 576 */
+	mb_start(&m, DHCPDISCOVER, 2, 0);
+	mb_opt(&m, OPT_MAX_SIZE, max, 2);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_le(sent[0].len, 576 - 28);
+	ck_assert_uint_ge(sent[0].len, DHCP_REPLY_MIN);
+}
+END_TEST
+
+START_TEST(test_parameter_request_list_honoured)
+{
+	struct msgb m;
+	static const uint8_t prl[] = {OPT_ROUTER, OPT_SUBNET_MASK};
+
+	mb_start(&m, DHCPDISCOVER, 1, 0);
+	mb_opt(&m, OPT_PARAM_LIST, prl, sizeof(prl));
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert(dhcp_opt(&sent[0].m, OPT_ROUTER, NULL));
+	ck_assert(dhcp_opt(&sent[0].m, OPT_SUBNET_MASK, NULL));
+	ck_assert(!dhcp_opt(&sent[0].m, OPT_DNS, NULL));
+	ck_assert(!dhcp_opt(&sent[0].m, OPT_DOMAIN, NULL));
+	ck_assert(!dhcp_opt(&sent[0].m, 42, NULL));
+	/* The lease's own options are always there. */
+	ck_assert(dhcp_opt(&sent[0].m, OPT_LEASE_TIME, NULL));
+	ck_assert(dhcp_opt(&sent[0].m, OPT_SERVER_ID, NULL));
+	ck_assert(dhcp_opt(&sent[0].m, OPT_T1, NULL));
+	ck_assert(dhcp_opt(&sent[0].m, OPT_T2, NULL));
+}
+END_TEST
+
+START_TEST(test_stable_address_for_returning_client)
+{
+	uint32_t a1 = lease(1), a2 = lease(2);
+	struct msgb m;
+
+	ck_assert_uint_ne(a1, a2);
+	/* Asking again: the same address. */
+	ck_assert_uint_eq(discover(1), a1);
+	/* Released, then back: still the same (free addresses never used
+	 * go out before remembered ones). */
+	mb_start(&m, DHCPRELEASE, 1, a1);
+	mb_ip(&m, OPT_SERVER_ID, SERVER);
+	mb_end(&m);
+	input(&m);
+	dhcp_srv_flush(srv);
+	ck_assert_uint_eq(discover(3), POOL_LAST);
+	ck_assert_uint_eq(discover(1), a1);
+}
+END_TEST
+
+START_TEST(test_reservation_by_mac_first)
+{
+	char key[] = "10.0.0.50";
+	const uint8_t *p;
+	size_t len;
+
+	ck_assert_uint_eq(discover(0x99), RES_ADDR);
+	p = dhcp_opt(&sent[0].m, OPT_HOSTNAME, &len);
+	ck_assert_uint_eq(len, 5);
+	ck_assert_mem_eq(p, "fixed", 5);
+	ck_assert_uint_eq(select_req(0x99, RES_ADDR, SERVER), DHCPACK);
+	ck_assert_ptr_nonnull(pub_find(key));
+	ck_assert_str_eq(pub_find(key)->val,
+			 "mac=02:00:00:00:00:99 expires=1700003600 "
+			 "hostname=fixed");
+	/* No one else gets it, even when asking for it by name. */
+	ck_assert_uint_eq(select_req(1, RES_ADDR, SERVER), DHCPNAK);
+}
+END_TEST
+
+START_TEST(test_reservation_by_client_id)
+{
+	struct msgb m;
+	static const uint8_t id[] = {0xff, 1, 2};
+
+	mb_start(&m, DHCPDISCOVER, 5, 0);
+	mb_opt(&m, OPT_CLIENT_ID, id, sizeof(id));
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_eq(sent[0].m.yiaddr, 0x0a000033);
+	/* The same MAC without the identifier is another client. */
+	ck_assert_uint_eq(discover(5), POOL_FIRST);
+}
+END_TEST
+
+START_TEST(test_ack_only_after_fsync)
+{
+	uint32_t a = discover(1);
+	struct msgb m;
+	char *file;
+
+	nsent = 0;
+	mb_start(&m, DHCPREQUEST, 1, 0);
+	mb_ip(&m, OPT_SERVER_ID, SERVER);
+	mb_ip(&m, OPT_REQUESTED_IP, a);
+	mb_opt(&m, OPT_HOSTNAME, "Laptop", 6);
+	mb_end(&m);
+	input(&m);
+	/* Bound in memory, but no ACK and nothing published before the
+	 * journal is on disk. */
+	ck_assert_uint_eq(nsent, 0);
+	ck_assert_uint_eq(batch_opens, 1);
+	ck_assert_ptr_null(pub_find("10.0.0.100"));
+	ck_assert_ptr_null(strstr(slurp(lease_path), "L 10.0.0.100"));
+	dhcp_srv_flush(srv);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_eq(msg_type(&sent[0]), DHCPACK);
+	ck_assert_uint_eq(sent[0].m.yiaddr, a);
+	file = slurp(lease_path);
+	ck_assert_ptr_nonnull(strstr(file, "L 10.0.0.100 1700003600 "
+					   "02:00:00:00:00:01 "));
+	ck_assert_ptr_nonnull(strstr(file, " laptop "));
+	ck_assert_str_eq(pub_find("10.0.0.100")->val,
+			 "mac=02:00:00:00:00:01 expires=1700003600 "
+			 "hostname=laptop");
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_FSYNC], 1);
+}
+END_TEST
+
+START_TEST(test_batch_one_fsync_for_many)
+{
+	uint32_t a[3];
+	struct msgb m;
+
+	for (int i = 0; i < 3; i++)
+		a[i] = discover((uint8_t)(10 + i));
+	nsent = 0;
+	for (int i = 0; i < 3; i++) {
+		mb_start(&m, DHCPREQUEST, (uint8_t)(10 + i), 0);
+		mb_ip(&m, OPT_SERVER_ID, SERVER);
+		mb_ip(&m, OPT_REQUESTED_IP, a[i]);
+		mb_end(&m);
+		input(&m);
+	}
+	ck_assert_uint_eq(nsent, 0);
+	ck_assert_uint_eq(batch_opens, 1);
+	dhcp_srv_flush(srv);
+	ck_assert_uint_eq(nsent, 3);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_FSYNC], 1);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_ACK], 3);
+	/* batch_max closes a batch early. */
+	dhcp_srv_free(srv);
+	cfg.batch_max = 2;
+	start();
+	nsent = 0;
+	for (int i = 0; i < 3; i++) {
+		mb_start(&m, DHCPREQUEST, (uint8_t)(10 + i), a[i]);
+		mb_end(&m);
+		input(&m); /* RENEWING */
+	}
+	ck_assert_uint_eq(nsent, 2); /* the first two, when the third came */
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_FSYNC], 1);
+	dhcp_srv_flush(srv);
+	ck_assert_uint_eq(nsent, 3);
+}
+END_TEST
+
+START_TEST(test_request_for_other_server)
+{
+	uint32_t a = discover(1);
+
+	ck_assert_uint_eq(select_req(1, a, 0x0a000009), 0);
+	/* Its offer is withdrawn: the address goes to the next client...
+	 * after the never-used ones. */
+	ck_assert_uint_eq(discover(2), POOL_FIRST + 1);
+	ck_assert_uint_eq(discover(3), POOL_LAST);
+	ck_assert_uint_eq(discover(4), a);
+}
+END_TEST
+
+START_TEST(test_selecting_wrong_address_nak)
+{
+	uint32_t a = discover(1);
+
+	ck_assert_uint_eq(select_req(1, a + 1, SERVER), DHCPNAK);
+	ck_assert_uint_eq(sent[0].ip, BCAST);
+	ck_assert_uint_eq(sent[0].m.yiaddr, 0);
+	ck_assert(dhcp_opt(&sent[0].m, OPT_MESSAGE, NULL));
+	ck_assert(!dhcp_opt(&sent[0].m, OPT_LEASE_TIME, NULL));
+	ck_assert_uint_eq(select_req(1, a, SERVER), DHCPACK);
+}
+END_TEST
+
+static uint8_t init_reboot(uint8_t macid, uint32_t addr)
+{
+	struct msgb m;
+
+	nsent = 0;
+	mb_start(&m, DHCPREQUEST, macid, 0);
+	mb_ip(&m, OPT_REQUESTED_IP, addr);
+	mb_end(&m);
+	input(&m);
+	dhcp_srv_flush(srv);
+	return nsent ? msg_type(&sent[0]) : 0;
+}
+
+START_TEST(test_init_reboot)
+{
+	uint32_t a = lease(1);
+
+	ck_assert_uint_eq(init_reboot(1, a), DHCPACK);
+	ck_assert_uint_eq(sent[0].m.yiaddr, a);
+	/* Wrong network. */
+	ck_assert_uint_eq(init_reboot(1, 0xc0a80105), DHCPNAK);
+	/* Not its address: another client's, or its own is another. */
+	ck_assert_uint_eq(init_reboot(2, a), DHCPNAK);
+	ck_assert_uint_eq(init_reboot(1, a + 1), DHCPNAK);
+	/* No record of this client, a free address: silent (RFC 2131
+	 * 4.3.2). */
+	ck_assert_uint_eq(init_reboot(3, a + 1), 0);
+}
+END_TEST
+
+START_TEST(test_renewing_and_rebinding)
+{
+	uint32_t a = lease(1);
+	struct msgb m;
+
+	clock_s += 1800;
+	/* RENEWING: unicast, ciaddr set, no server id or requested IP. */
+	nsent = 0;
+	mb_start(&m, DHCPREQUEST, 1, a);
+	mb_end(&m);
+	input(&m);
+	dhcp_srv_flush(srv);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_eq(msg_type(&sent[0]), DHCPACK);
+	ck_assert_uint_eq(sent[0].ip, a); /* to ciaddr, resolved by ARP */
+	ck_assert(!sent[0].has_mac);
+	ck_assert_uint_eq(sent[0].m.ciaddr, a);
+	ck_assert_uint_eq(opt32(&sent[0].m, OPT_LEASE_TIME), 3600);
+	ck_assert_ptr_nonnull(strstr(pub_find("10.0.0.100")->val,
+				     "expires=1700005400"));
+	/* REBINDING: the same, broadcast. */
+	clock_s += 3200;
+	nsent = 0;
+	mb_start(&m, DHCPREQUEST, 1, a);
+	m.b[10] = 0x80;
+	mb_end(&m);
+	input(&m);
+	dhcp_srv_flush(srv);
+	ck_assert_uint_eq(msg_type(&sent[0]), DHCPACK);
+	/* Renewing someone else's address: NAK. */
+	nsent = 0;
+	mb_start(&m, DHCPREQUEST, 2, a);
+	mb_end(&m);
+	input(&m);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_eq(msg_type(&sent[0]), DHCPNAK);
+}
+END_TEST
+
+START_TEST(test_decline_quarantines)
+{
+	uint32_t a = lease(1);
+	struct msgb m;
+
+	mb_start(&m, DHCPDECLINE, 1, 0);
+	mb_ip(&m, OPT_SERVER_ID, SERVER);
+	mb_ip(&m, OPT_REQUESTED_IP, a);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	dhcp_srv_flush(srv);
+	ck_assert_uint_eq(nsent, 0);
+	ck_assert_ptr_null(pub_find("10.0.0.100"));
+	ck_assert_ptr_nonnull(strstr(slurp(lease_path), "D 10.0.0.100 "));
+	/* The client gets another address; the declined one rests. */
+	ck_assert_uint_ne(discover(1), a);
+	ck_assert_uint_ne(discover(2), a);
+	ck_assert_uint_eq(discover(3), 0); /* pool of 3: none left */
+	clock_s += cfg.decline_time + 1;
+	dhcp_srv_tick(srv);
+	ck_assert_uint_eq(discover(3), a);
+}
+END_TEST
+
+START_TEST(test_release)
+{
+	uint32_t a = lease(1);
+	struct msgb m;
+
+	ck_assert_ptr_nonnull(pub_find("10.0.0.100"));
+	/* A release from another client is ignored. */
+	mb_start(&m, DHCPRELEASE, 2, a);
+	mb_ip(&m, OPT_SERVER_ID, SERVER);
+	mb_end(&m);
+	input(&m);
+	ck_assert_ptr_nonnull(pub_find("10.0.0.100"));
+	mb_start(&m, DHCPRELEASE, 1, a);
+	mb_ip(&m, OPT_SERVER_ID, SERVER);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	dhcp_srv_flush(srv);
+	ck_assert_uint_eq(nsent, 0);
+	ck_assert_ptr_null(pub_find("10.0.0.100"));
+	ck_assert_ptr_nonnull(strstr(slurp(lease_path), "R 10.0.0.100 "));
+	ck_assert_uint_eq(dhcp_srv_bound(srv), 0);
+}
+END_TEST
+
+START_TEST(test_inform)
+{
+	struct msgb m;
+
+	mb_start(&m, DHCPINFORM, 1, 0x0a000007);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(nsent, 1); /* at once: no lease, no journal */
+	ck_assert_uint_eq(msg_type(&sent[0]), DHCPACK);
+	ck_assert_uint_eq(sent[0].ip, 0x0a000007);
+	ck_assert_uint_eq(sent[0].port, 68);
+	ck_assert_uint_eq(sent[0].m.yiaddr, 0);
+	ck_assert(!dhcp_opt(&sent[0].m, OPT_LEASE_TIME, NULL));
+	ck_assert(!dhcp_opt(&sent[0].m, OPT_T1, NULL));
+	ck_assert(dhcp_opt(&sent[0].m, OPT_ROUTER, NULL));
+	ck_assert(dhcp_opt(&sent[0].m, OPT_DNS, NULL));
+	ck_assert_uint_eq(dhcp_srv_bound(srv), 0);
+	ck_assert_uint_eq(batch_opens, 0);
+}
+END_TEST
+
+START_TEST(test_reply_destinations)
+{
+	struct msgb m;
+
+	/* No address yet, no broadcast flag: to the MAC, without ARP. */
+	discover(1);
+	ck_assert_uint_eq(sent[0].ip, POOL_FIRST);
+	ck_assert_uint_eq(sent[0].port, 68);
+	ck_assert(sent[0].has_mac);
+	ck_assert_uint_eq(sent[0].mac[5], 1);
+	/* Broadcast flag: broadcast. */
+	mb_start(&m, DHCPDISCOVER, 2, 0);
+	m.b[10] = 0x80;
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(sent[0].ip, BCAST);
+	ck_assert(!sent[0].has_mac);
+	ck_assert_uint_eq(sent[0].m.flags, DHCP_FLAG_BROADCAST);
+	/* Not Ethernet: chaddr cannot be used, broadcast. */
+	mb_start(&m, DHCPDISCOVER, 3, 0);
+	m.b[1] = 6;
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(sent[0].ip, BCAST);
+	/* Through a relay: to giaddr, port 67; a NAK with the broadcast
+	 * bit set for the relay.  (The three offers above lapse first.) */
+	clock_s += cfg.offer_time + 1;
+	dhcp_srv_tick(srv);
+	mb_start(&m, DHCPDISCOVER, 4, 0);
+	put32(m.b + 24, 0x0a000005);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_eq(sent[0].ip, 0x0a000005);
+	ck_assert_uint_eq(sent[0].port, 67);
+	ck_assert_uint_eq(sent[0].m.giaddr, 0x0a000005);
+	mb_start(&m, DHCPREQUEST, 4, 0);
+	put32(m.b + 24, 0x0a000005);
+	mb_ip(&m, OPT_SERVER_ID, SERVER);
+	mb_ip(&m, OPT_REQUESTED_IP, 0x0a0000fe);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(msg_type(&sent[0]), DHCPNAK);
+	ck_assert_uint_eq(sent[0].ip, 0x0a000005);
+	ck_assert_uint_eq(sent[0].port, 67);
+	ck_assert_uint_eq(sent[0].m.flags & DHCP_FLAG_BROADCAST,
+			  DHCP_FLAG_BROADCAST);
+	/* A relay on another subnet: its clients cannot use our pool. */
+	mb_start(&m, DHCPDISCOVER, 6, 0);
+	put32(m.b + 24, 0x0a010001);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(nsent, 0);
+}
+END_TEST
+
+START_TEST(test_lease_cap)
+{
+	dhcp_srv_free(srv);
+	cfg.max_leases = 2;
+	start();
+	ck_assert_uint_ne(discover(1), 0);
+	ck_assert_uint_ne(discover(2), 0);
+	ck_assert_uint_eq(discover(3), 0);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_NO_ADDRESS], 1);
+	/* Offers lapse: room again. */
+	clock_s += cfg.offer_time + 1;
+	dhcp_srv_tick(srv);
+	ck_assert_uint_ne(discover(3), 0);
+}
+END_TEST
+
+START_TEST(test_expiry_unpublishes)
+{
+	uint32_t a = lease(1);
+
+	ck_assert_ptr_nonnull(pub_find("10.0.0.100"));
+	clock_s += 3599;
+	dhcp_srv_tick(srv);
+	ck_assert_ptr_nonnull(pub_find("10.0.0.100"));
+	clock_s += 1;
+	dhcp_srv_tick(srv);
+	ck_assert_ptr_null(pub_find("10.0.0.100"));
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_EXPIRED], 1);
+	ck_assert_uint_eq(dhcp_srv_bound(srv), 0);
+	/* Its client still gets it back. */
+	ck_assert_uint_eq(discover(1), a);
+}
+END_TEST
+
+START_TEST(test_client_hostnames)
+{
+	static struct dhcp_msg m;
+	struct msgb b;
+	char out[64];
+	static const uint8_t fqdn_wire[] = {0x05, 0, 0, 3, 'W', 'e', 'B', 3,
+					    'l', 'a', 'b', 0};
+	static const uint8_t fqdn_text[] = {0x01, 0, 0, 'P', 'c', '.', 'x'};
+
+	mb_start(&b, DHCPREQUEST, 1, 0);
+	mb_opt(&b, OPT_HOSTNAME, "Name.example", 12);
+	mb_end(&b);
+	ck_assert_int_eq(dhcp_parse(b.b, b.len, &m), DHCP_OK);
+	ck_assert(dhcp_client_hostname(&m, out));
+	ck_assert_str_eq(out, "name");
+	/* Option 81 wins, in either encoding. */
+	mb_start(&b, DHCPREQUEST, 1, 0);
+	mb_opt(&b, OPT_HOSTNAME, "other", 5);
+	mb_opt(&b, OPT_FQDN, fqdn_wire, sizeof(fqdn_wire));
+	mb_end(&b);
+	ck_assert_int_eq(dhcp_parse(b.b, b.len, &m), DHCP_OK);
+	ck_assert(dhcp_client_hostname(&m, out));
+	ck_assert_str_eq(out, "web");
+	mb_start(&b, DHCPREQUEST, 1, 0);
+	mb_opt(&b, OPT_FQDN, fqdn_text, sizeof(fqdn_text));
+	mb_end(&b);
+	ck_assert_int_eq(dhcp_parse(b.b, b.len, &m), DHCP_OK);
+	ck_assert(dhcp_client_hostname(&m, out));
+	ck_assert_str_eq(out, "pc");
+	/* Not a label: rejected. */
+	const char *badnames[] = {"-a", "a-", "a_b", "a b", ""};
+
+	for (size_t i = 0; i < 5; i++) {
+		mb_start(&b, DHCPREQUEST, 1, 0);
+		mb_opt(&b, OPT_HOSTNAME, badnames[i], strlen(badnames[i]));
+		mb_end(&b);
+		ck_assert_int_eq(dhcp_parse(b.b, b.len, &m), DHCP_OK);
+		ck_assert_msg(!dhcp_client_hostname(&m, out), "%s",
+			      badnames[i]);
+	}
+	char longname[65];
+
+	memset(longname, 'a', 64);
+	longname[64] = 0;
+	ck_assert(!dhcp_label_ok(longname, 64));
+	ck_assert(dhcp_label_ok(longname, 63));
+}
+END_TEST
+
+/* ---- the journal -------------------------------------------------------- */
+
+START_TEST(test_restart_keeps_leases)
+{
+	uint32_t a = lease(1), b = lease(2);
+	char before[256];
+
+	ck_assert_uint_ne(a, b);
+	snprintf(before, sizeof(before), "%s", pub_find("10.0.0.100")->val);
+	dhcp_srv_free(srv);
+	memset(pubs, 0, sizeof(pubs));
+	clock_s += 10;
+	start();
+	ck_assert_uint_eq(dhcp_srv_bound(srv), 2);
+	ck_assert_str_eq(pub_find("10.0.0.100")->val, before);
+	ck_assert_ptr_nonnull(pub_find("10.0.0.101"));
+	/* Answered the same. */
+	ck_assert_uint_eq(init_reboot(1, a), DHCPACK);
+	ck_assert_uint_eq(discover(2), b);
+}
+END_TEST
+
+START_TEST(test_torn_last_record_ignored)
+{
+	struct jrec r = {.kind = 'L', .addr = POOL_FIRST + 2,
+			 .time = 1700009999, .mac = {2, 0, 0, 0, 0, 7},
+			 .keylen = 8, .key = {'H', 1, 2, 0, 0, 0, 0, 7}};
+	char line[JREC_LINE_MAX], *file;
+	size_t n;
+	int fd;
+
+	lease(1);
+	dhcp_srv_free(srv);
+	/* A crash in the middle of appending the next record. */
+	n = jrec_format(&r, line);
+	fd = open(lease_path, O_WRONLY | O_APPEND);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, line, n - 7), (ssize_t)(n - 7));
+	close(fd);
+	memset(pubs, 0, sizeof(pubs));
+	start();
+	ck_assert_uint_eq(dhcp_srv_bound(srv), 1);
+	ck_assert_ptr_nonnull(pub_find("10.0.0.100"));
+	ck_assert_ptr_null(pub_find("10.0.0.102"));
+	/* The file was rewritten whole: no torn tail left to append to. */
+	file = slurp(lease_path);
+	ck_assert_ptr_null(strstr(file, "10.0.0.102"));
+	ck_assert_uint_eq(file[strlen(file) - 1], '\n');
+	/* The same record complete (the crash came later) is loaded. */
+	dhcp_srv_free(srv);
+	fd = open(lease_path, O_WRONLY | O_APPEND);
+	ck_assert_int_eq(write(fd, line, n), (ssize_t)n);
+	close(fd);
+	start();
+	ck_assert_uint_eq(dhcp_srv_bound(srv), 2);
+	ck_assert_ptr_nonnull(pub_find("10.0.0.102"));
+}
+END_TEST
+
+START_TEST(test_corrupt_record_ignored)
+{
+	char line[JREC_LINE_MAX];
+	struct jrec r = {.kind = 'L', .addr = POOL_FIRST,
+			 .time = 1700009999, .keylen = 8,
+			 .key = {'H', 1, 2, 0, 0, 0, 0, 7}}, back;
+	size_t n = jrec_format(&r, line);
+	int fd;
+
+	ck_assert(jrec_parse(line, n - 1, &back));
+	ck_assert_uint_eq(back.addr, r.addr);
+	ck_assert_int_eq(back.time, r.time);
+	ck_assert_uint_eq(back.keylen, 8);
+	ck_assert_mem_eq(back.key, r.key, 8);
+	line[3] ^= 1; /* one flipped bit: the CRC no longer matches */
+	ck_assert(!jrec_parse(line, n - 1, &back));
+	dhcp_srv_free(srv);
+	fd = open(lease_path, O_WRONLY | O_APPEND);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, line, n), (ssize_t)n);
+	ck_assert_int_eq(write(fd, "garbage\n", 8), 8);
+	close(fd);
+	start();
+	ck_assert_uint_eq(dhcp_srv_bound(srv), 0);
+}
+END_TEST
+
+/* The journal's descriptor, found through /proc. */
+static int journal_fd(void)
+{
+	char link[64], target[512];
+
+	for (int fd = 3; fd < 1024; fd++) {
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = 0;
+		if (strcmp(target, lease_path) == 0)
+			return fd;
+	}
+	return -1;
+}
+
+START_TEST(test_no_ack_when_journal_fails)
+{
+	uint32_t a = discover(1);
+	int fd = journal_fd(), full;
+
+	/* Writes to the journal now fail (ENOSPC). */
+	ck_assert_int_ge(fd, 0);
+	full = open("/dev/full", O_WRONLY);
+	ck_assert_int_ge(full, 0);
+	ck_assert_int_eq(dup2(full, fd), fd);
+	close(full);
+	ck_assert_uint_eq(select_req(1, a, SERVER), 0);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_JOURNAL_ERR], 1);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_ACK], 0);
+	ck_assert_ptr_null(pub_find("10.0.0.100"));
+	/* The client asks again once the disk is back: acknowledged. */
+	dhcp_srv_free(srv);
+	start();
+	ck_assert_uint_eq(discover(1), a);
+	ck_assert_uint_eq(select_req(1, a, SERVER), DHCPACK);
+}
+END_TEST
+
+START_TEST(test_journal_compacts)
+{
+	struct msgb m;
+	struct stat sb;
+	uint32_t a = lease(1);
+
+	/* Thousands of renewals: the file stays near the live size. */
+	for (int i = 0; i < 1500; i++) {
+		mb_start(&m, DHCPREQUEST, 1, a);
+		mb_end(&m);
+		nsent = 0;
+		input(&m);
+		dhcp_srv_flush(srv);
+		ck_assert_uint_eq(nsent, 1);
+	}
+	ck_assert_int_eq(stat(lease_path, &sb), 0);
+	ck_assert_int_lt(sb.st_size, 700 * 100);
+	dhcp_srv_free(srv);
+	memset(pubs, 0, sizeof(pubs));
+	start();
+	ck_assert_uint_eq(dhcp_srv_bound(srv), 1);
+}
+END_TEST
+
+static Suite *dhcp_suite(void)
+{
+	Suite *su = suite_create("dhcp");
+	TCase *w = tcase_create("wire");
+	TCase *p = tcase_create("protocol");
+	TCase *j = tcase_create("journal");
+
+	tcase_add_test(w, test_wire_round_trip);
+	tcase_add_test(w, test_wire_overload_and_concatenation);
+	tcase_add_test(w, test_malformed_rejected);
+	tcase_add_checked_fixture(p, setup, teardown);
+	tcase_add_test(p, test_huge_and_repeated_options);
+	tcase_add_test(p, test_discover_offer_default_options);
+	tcase_add_test(p, test_parameter_request_list_honoured);
+	tcase_add_test(p, test_configured_t1_t2);
+	tcase_add_test(p, test_requested_address_honoured_when_free);
+	tcase_add_test(p, test_max_message_size_bounds_reply);
+	tcase_add_test(p, test_stable_address_for_returning_client);
+	tcase_add_test(p, test_reservation_by_mac_first);
+	tcase_add_test(p, test_reservation_by_client_id);
+	tcase_add_test(p, test_ack_only_after_fsync);
+	tcase_add_test(p, test_batch_one_fsync_for_many);
+	tcase_add_test(p, test_request_for_other_server);
+	tcase_add_test(p, test_selecting_wrong_address_nak);
+	tcase_add_test(p, test_init_reboot);
+	tcase_add_test(p, test_renewing_and_rebinding);
+	tcase_add_test(p, test_decline_quarantines);
+	tcase_add_test(p, test_release);
+	tcase_add_test(p, test_inform);
+	tcase_add_test(p, test_reply_destinations);
+	tcase_add_test(p, test_lease_cap);
+	tcase_add_test(p, test_expiry_unpublishes);
+	tcase_add_test(w, test_client_hostnames);
+	tcase_add_checked_fixture(j, setup, teardown);
+	tcase_set_timeout(j, 60);
+	tcase_add_test(j, test_restart_keeps_leases);
+	tcase_add_test(j, test_torn_last_record_ignored);
+	tcase_add_test(j, test_corrupt_record_ignored);
+	tcase_add_test(j, test_journal_compacts);
+	tcase_add_test(j, test_no_ack_when_journal_fails);
+	suite_add_tcase(su, w);
+	suite_add_tcase(su, p);
+	suite_add_tcase(su, j);
+	return su;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(dhcp_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,226 @@
+/* Reports: Prometheus text format rules, JSON shape, text tables, and the
+ * size limit of the buffer they are built in. */
+#include "helpers.h"
+
+#include "module.h"
+#include "report.h"
+#include "strbuf.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct modules mods;
+
+static struct report_src src(struct stack *s)
+{
+	struct report_src r = {.s = s, .mods = &mods, .ifname = "tapir0"};
+
+	return r;
+}
+
+static bool metric_name_ok(const char *p, size_t n)
+{
+	if (!n || !(isalpha((unsigned char)p[0]) || p[0] == '_'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)p[i]) && p[i] != '_')
+			return false;
+	return true;
+}
+
+/* Every line is a HELP, a TYPE or a sample; a family is described (HELP,
+ * then TYPE) once, before its samples; counters end in _total; labels are
+ * name="value" pairs; values are numbers. */
+START_TEST(test_metrics_format)
+{
+	struct stack *s = th_stack_new(NULL);
+	struct report_src r;
+	struct strbuf b;
+	char family[128] = "", type[16] = "";
+	unsigned samples = 0, families = 0;
+	char *text, *line, *save;
+
+	modules_init(&mods, s);
+	r = src(s);
+	th_learn(s, th_peer_mac, TH_PEER_IP);
+	s->stats.v[STAT_TCP_DROP_PAWS] = 7;
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "metrics", REPORT_PROMETHEUS), 0);
+	ck_assert(!b.full);
+	text = strdup(strbuf_str(&b));
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "# HELP ", 7)) {
+			const char *n = line + 7, *sp = strchr(n, ' ');
+
+			ck_assert_ptr_nonnull(sp);
+			ck_assert(metric_name_ok(n, (size_t)(sp - n)));
+			ck_assert_msg(strncmp(n, family, strlen(family)) ||
+					      strlen(family) != (size_t)(sp - n),
+				      "family %s described twice", family);
+			snprintf(family, sizeof(family), "%.*s",
+				 (int)(sp - n), n);
+			type[0] = '\0';
+			families++;
+		} else if (!strncmp(line, "# TYPE ", 7)) {
+			size_t fl = strlen(family);
+
+			ck_assert_msg(!strncmp(line + 7, family, fl) &&
+					      line[7 + fl] == ' ',
+				      "TYPE without its HELP: %s", line);
+			snprintf(type, sizeof(type), "%s", line + 8 + fl);
+			ck_assert(!strcmp(type, "counter") ||
+				  !strcmp(type, "gauge"));
+			if (!strcmp(type, "counter"))
+				ck_assert_msg(fl > 6 &&
+						      !strcmp(family + fl - 6,
+							      "_total"),
+					      "counter %s", family);
+		} else {
+			size_t nl = strcspn(line, "{ ");
+			const char *v;
+			char *end;
+
+			ck_assert_msg(*type, "sample before TYPE: %s", line);
+			ck_assert_msg(nl == strlen(family) &&
+					      !strncmp(line, family, nl),
+				      "sample %s outside family %s", line,
+				      family);
+			v = line + nl;
+			if (*v == '{') {
+				const char *close = strchr(v, '}');
+
+				ck_assert_ptr_nonnull(close);
+				/* name="value"[,name="value"]... */
+				for (const char *p = v + 1; p < close;) {
+					const char *eq = strchr(p, '=');
+
+					ck_assert(eq && eq < close);
+					ck_assert(metric_name_ok(
+						p, (size_t)(eq - p)));
+					ck_assert_int_eq(eq[1], '"');
+					p = strchr(eq + 2, '"');
+					ck_assert(p && p < close);
+					p++;
+					if (*p == ',')
+						p++;
+				}
+				v = close + 1;
+			}
+			ck_assert_int_eq(*v, ' ');
+			strtod(v + 1, &end);
+			ck_assert_msg(end != v + 1 && !*end, "value: %s", v);
+			samples++;
+		}
+	}
+	ck_assert_uint_gt(families, 50);
+	ck_assert_uint_gt(samples, families);
+	ck_assert_ptr_nonnull(strstr(
+		strbuf_str(&b), "\ntapir_tcp_dropped_total{reason=\"paws\"} 7\n"));
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "\ntapir_arp_entries 1\n"));
+	free(text);
+	strbuf_free(&b);
+	modules_stop_all(&mods);
+	th_stack_free(s);
+}
+END_TEST
+
+/* JSON: brackets balance outside strings, and the expected members are
+ * there. */
+START_TEST(test_status_json_shape)
+{
+	struct stack *s = th_stack_new(NULL);
+	struct report_src r;
+	struct strbuf b;
+	int depth = 0;
+	bool in_str = false;
+	const char *p;
+
+	modules_init(&mods, s);
+	r = src(s);
+	s->stats.v[STAT_ICMP4_ECHO_RX] = 3;
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "status", REPORT_JSON), 0);
+	for (p = strbuf_str(&b); *p; p++) {
+		if (in_str) {
+			if (*p == '\\')
+				p++;
+			else if (*p == '"')
+				in_str = false;
+			continue;
+		}
+		if (*p == '"')
+			in_str = true;
+		else if (*p == '{' || *p == '[')
+			depth++;
+		else if (*p == '}' || *p == ']')
+			ck_assert_int_ge(--depth, 0);
+	}
+	ck_assert_int_eq(depth, 0);
+	ck_assert(!in_str);
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b),
+				     "\"interface\":{\"name\":\"tapir0\""));
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "\"echo_requests\":3"));
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "\"dhcp_leases\":[]"));
+	ck_assert_int_eq(report(&b, &r, "bogus", REPORT_JSON), -1);
+	ck_assert_int_eq(report(&b, &r, "metrics", REPORT_JSON), -1);
+	strbuf_free(&b);
+	modules_stop_all(&mods);
+	th_stack_free(s);
+}
+END_TEST
+
+START_TEST(test_arp_table_text)
+{
+	struct stack *s = th_stack_new(NULL);
+	struct report_src r;
+	struct strbuf b;
+
+	modules_init(&mods, s);
+	r = src(s);
+	th_learn(s, th_peer_mac, TH_PEER_IP);
+	strbuf_init(&b, 4096);
+	ck_assert_int_eq(report(&b, &r, "arp", REPORT_TEXT), 0);
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "ADDRESS"));
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "reachable"));
+	strbuf_free(&b);
+	modules_stop_all(&mods);
+	th_stack_free(s);
+}
+END_TEST
+
+/* The buffer never grows past its limit; what does not fit is flagged. */
+START_TEST(test_strbuf_limit)
+{
+	struct strbuf b;
+
+	strbuf_init(&b, 16);
+	strbuf_puts(&b, "0123456789");
+	ck_assert(!b.full);
+	strbuf_printf(&b, "%s", "abcdefgh");
+	ck_assert(b.full);
+	ck_assert_str_eq(strbuf_str(&b), "0123456789");
+	strbuf_puts(&b, "x");
+	ck_assert_str_eq(strbuf_str(&b), "0123456789");
+	ck_assert_uint_le(b.cap, 16);
+	strbuf_free(&b);
+	strbuf_init(&b, 64);
+	strbuf_json_str(&b, "a\"b\\c\n\x01");
+	ck_assert_str_eq(strbuf_str(&b), "\"a\\\"b\\\\c\\u000a\\u0001\"");
+	strbuf_free(&b);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *su = suite_create("report");
+	TCase *tc = tcase_create("report");
+
+	tcase_add_test(tc, test_metrics_format);
+	tcase_add_test(tc, test_status_json_shape);
+	tcase_add_test(tc, test_arp_table_text);
+	tcase_add_test(tc, test_strbuf_limit);
+	suite_add_tcase(su, tc);
+	return th_run(su);
+}
