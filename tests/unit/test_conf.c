@@ -67,18 +67,19 @@ START_TEST(test_shipped_config)
 	ck_assert_str_eq(c->ifname, "tapir0");
 	ck_assert_uint_eq(c->params.gateway, 0x0a000001);
 	ck_assert_uint_eq(c->params.mac[5], 2);
-	/* The shipped services: echo first, the dns and dhcp servers among
-	 * them. */
-	ck_assert_uint_ge(c->nmods, 3);
+	/* The shipped services: echo first, dns, dhcp and http among them. */
+	ck_assert_uint_ge(c->nmods, 4);
 	ck_assert_str_eq(c->mods[0].name, "echo");
-	bool dhcp = false, dns = false;
+	bool dhcp = false, dns = false, http = false;
 
 	for (size_t i = 0; i < c->nmods; i++) {
 		dhcp = dhcp || strcmp(c->mods[i].name, "dhcp") == 0;
 		dns = dns || strcmp(c->mods[i].name, "dns") == 0;
+		http = http || strcmp(c->mods[i].name, "http") == 0;
 	}
 	ck_assert(dhcp);
 	ck_assert(dns);
+	ck_assert(http);
 	conf_free(c);
 }
 END_TEST

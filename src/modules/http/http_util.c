@@ -1,0 +1,495 @@
+/*
+ * Range (RFC 9110 14), conditional requests (RFC 9110 13), HTTP dates
+ * (RFC 9110 5.6.7), the MIME table and reason phrases.
+ */
+#include <string.h>
+
+#include "http_proto.h"
+
+static bool is_ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static char lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* ---- Range -------------------------------------------------------------- */
+
+/* Digits at s[*i..len): at least one, at most 19.  Returns 0 or -1. */
+static int read_u64(const char *s, size_t len, size_t *i, uint64_t *out)
+{
+	uint64_t n = 0;
+	size_t start = *i;
+
+	while (*i < len && s[*i] >= '0' && s[*i] <= '9') {
+		if (*i - start >= 19)
+			return -1;
+		n = n * 10 + (uint64_t)(s[*i] - '0');
+		(*i)++;
+	}
+	if (*i == start)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* One range-spec of s[0..len) (OWS trimmed): -1 invalid, 0 unsatisfiable,
+ * 1 satisfiable with [*first, *last]. */
+static int range_spec(const char *s, size_t len, uint64_t size, uint64_t *first,
+		      uint64_t *last)
+{
+	size_t i = 0;
+	uint64_t a, b;
+
+	if (len && s[0] == '-') { /* suffix-range: the last b bytes */
+		i = 1;
+		if (read_u64(s, len, &i, &b) < 0 || i != len)
+			return -1;
+		if (b == 0 || size == 0)
+			return 0;
+		*first = b >= size ? 0 : size - b;
+		*last = size - 1;
+		return 1;
+	}
+	if (read_u64(s, len, &i, &a) < 0 || i >= len || s[i] != '-')
+		return -1;
+	i++;
+	if (i == len) {
+		b = UINT64_MAX;
+	} else {
+		if (read_u64(s, len, &i, &b) < 0 || i != len || b < a)
+			return -1;
+	}
+	if (a >= size)
+		return 0;
+	*first = a;
+	*last = b >= size ? size - 1 : b;
+	return 1;
+}
+
+enum http_range_result http_range_eval(const char *v, size_t len, uint64_t size,
+				       uint64_t *first, uint64_t *last)
+{
+	size_t i;
+	unsigned specs = 0, sat = 0;
+	uint64_t f = 0, l = 0;
+
+	if (len < 6)
+		return HTTP_RANGE_FULL;
+	for (i = 0; i < 5; i++)
+		if (lower(v[i]) != "bytes"[i])
+			return HTTP_RANGE_FULL;
+	if (v[5] != '=')
+		return HTTP_RANGE_FULL;
+	i = 6;
+	while (i <= len) {
+		size_t s = i, e;
+		int rc;
+
+		while (i < len && v[i] != ',')
+			i++;
+		e = i++;
+		while (s < e && is_ows(v[s]))
+			s++;
+		while (e > s && is_ows(v[e - 1]))
+			e--;
+		if (e == s)
+			continue; /* empty list element */
+		rc = range_spec(v + s, e - s, size, &f, &l);
+		if (rc < 0)
+			return HTTP_RANGE_FULL;
+		specs++;
+		if (rc == 1 && ++sat == 1) {
+			*first = f;
+			*last = l;
+		}
+	}
+	if (specs == 0)
+		return HTTP_RANGE_FULL;
+	if (sat == 0)
+		return HTTP_RANGE_UNSAT;
+	return specs == 1 ? HTTP_RANGE_PART : HTTP_RANGE_FULL;
+}
+
+/* ---- Entity tags -------------------------------------------------------- */
+
+/* An entity-tag at s[*i..len): [W/] DQUOTE *etagc DQUOTE.  Sets *opaque
+ * to the quoted part (quotes included) and *weak.  Returns 0 or -1. */
+static int read_etag(const char *s, size_t len, size_t *i,
+		     struct http_str *opaque, bool *weak)
+{
+	size_t j = *i;
+
+	*weak = false;
+	if (len - j >= 2 && s[j] == 'W' && s[j + 1] == '/') {
+		*weak = true;
+		j += 2;
+	}
+	if (j >= len || s[j] != '"')
+		return -1;
+	opaque->p = s + j;
+	j++;
+	while (j < len && s[j] != '"') {
+		unsigned char c = (unsigned char)s[j];
+
+		if (c < 0x21 || c == 0x7f)
+			return -1;
+		j++;
+	}
+	if (j >= len)
+		return -1;
+	j++;
+	opaque->len = (size_t)(s + j - opaque->p);
+	*i = j;
+	return 0;
+}
+
+bool http_etag_list_match(const char *list, size_t len, const char *etag)
+{
+	size_t i = 0, elen = strlen(etag);
+
+	while (i < len && is_ows(list[i]))
+		i++;
+	if (i < len && list[i] == '*') {
+		i++;
+		while (i < len && is_ows(list[i]))
+			i++;
+		return i == len;
+	}
+	while (i < len) {
+		struct http_str op;
+		bool weak;
+
+		if (list[i] == ',' || is_ows(list[i])) {
+			i++;
+			continue;
+		}
+		if (read_etag(list, len, &i, &op, &weak) < 0)
+			return false;
+		/* Weak comparison: the opaque parts alone. */
+		if (op.len == elen && !memcmp(op.p, etag, elen))
+			return true;
+	}
+	return false;
+}
+
+/* ---- Dates -------------------------------------------------------------- */
+
+static const char wkday[7][4] = {"Thu", "Fri", "Sat", "Sun",
+				 "Mon", "Tue", "Wed"}; /* 1970-01-01: Thu */
+static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+				   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (m 1..12). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+void http_date_format(int64_t t, char out[HTTP_DATE_LEN])
+{
+	int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+	int64_t secs = t - days * 86400;
+	int64_t z = days + 719468, era, y;
+	unsigned doe, yoe, doy, mp, d, m;
+	unsigned wd = (unsigned)(((days % 7) + 7) % 7);
+
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = (int64_t)yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	if (y < 0 || y > 9999) { /* out of the format's range */
+		y = y < 0 ? 0 : 9999;
+	}
+	/* "Sun, 06 Nov 1994 08:49:37 GMT" */
+	out[0] = wkday[wd][0];
+	out[1] = wkday[wd][1];
+	out[2] = wkday[wd][2];
+	out[3] = ',';
+	out[4] = ' ';
+	out[5] = (char)('0' + d / 10);
+	out[6] = (char)('0' + d % 10);
+	out[7] = ' ';
+	memcpy(out + 8, months[m - 1], 3);
+	out[11] = ' ';
+	out[12] = (char)('0' + y / 1000);
+	out[13] = (char)('0' + y / 100 % 10);
+	out[14] = (char)('0' + y / 10 % 10);
+	out[15] = (char)('0' + y % 10);
+	out[16] = ' ';
+	out[17] = (char)('0' + secs / 36000);
+	out[18] = (char)('0' + secs / 3600 % 10);
+	out[19] = ':';
+	out[20] = (char)('0' + secs % 3600 / 600);
+	out[21] = (char)('0' + secs % 3600 / 60 % 10);
+	out[22] = ':';
+	out[23] = (char)('0' + secs % 60 / 10);
+	out[24] = (char)('0' + secs % 10);
+	memcpy(out + 25, " GMT", 5);
+}
+
+/* A fixed-width number of n digits at s[*i]. */
+static int digits(const char *s, size_t len, size_t *i, unsigned n,
+		  unsigned *out)
+{
+	unsigned v = 0;
+
+	if (len - *i < n)
+		return -1;
+	for (unsigned k = 0; k < n; k++) {
+		char c = s[*i + k];
+
+		if (c < '0' || c > '9')
+			return -1;
+		v = v * 10 + (unsigned)(c - '0');
+	}
+	*i += n;
+	*out = v;
+	return 0;
+}
+
+static int lit(const char *s, size_t len, size_t *i, const char *l)
+{
+	size_t n = strlen(l);
+
+	if (len - *i < n || memcmp(s + *i, l, n) != 0)
+		return -1;
+	*i += n;
+	return 0;
+}
+
+static int month(const char *s, size_t len, size_t *i, unsigned *m)
+{
+	if (len - *i < 3)
+		return -1;
+	for (unsigned k = 0; k < 12; k++)
+		if (!memcmp(s + *i, months[k], 3)) {
+			*m = k + 1;
+			*i += 3;
+			return 0;
+		}
+	return -1;
+}
+
+/* "HH:MM:SS" */
+static int hms(const char *s, size_t len, size_t *i, unsigned *h, unsigned *mi,
+	       unsigned *se)
+{
+	if (digits(s, len, i, 2, h) || lit(s, len, i, ":") ||
+	    digits(s, len, i, 2, mi) || lit(s, len, i, ":") ||
+	    digits(s, len, i, 2, se))
+		return -1;
+	return *h > 23 || *mi > 59 || *se > 60 ? -1 : 0;
+}
+
+int http_date_parse(const char *s, size_t len, int64_t *t)
+{
+	size_t i = 0;
+	unsigned d, m, y, h, mi, se;
+	const char *comma = memchr(s, ',', len);
+
+	if (comma && comma - s == 3) { /* IMF-fixdate */
+		i = 4;
+		if (lit(s, len, &i, " ") || digits(s, len, &i, 2, &d) ||
+		    lit(s, len, &i, " ") || month(s, len, &i, &m) ||
+		    lit(s, len, &i, " ") || digits(s, len, &i, 4, &y) ||
+		    lit(s, len, &i, " ") || hms(s, len, &i, &h, &mi, &se) ||
+		    lit(s, len, &i, " GMT"))
+			return -1;
+	} else if (comma) { /* RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT" */
+		i = (size_t)(comma - s) + 1;
+		if (lit(s, len, &i, " ") || digits(s, len, &i, 2, &d) ||
+		    lit(s, len, &i, "-") || month(s, len, &i, &m) ||
+		    lit(s, len, &i, "-") || digits(s, len, &i, 2, &y) ||
+		    lit(s, len, &i, " ") || hms(s, len, &i, &h, &mi, &se) ||
+		    lit(s, len, &i, " GMT"))
+			return -1;
+		y += y < 70 ? 2000 : 1900; /* RFC 9110 5.6.7's 50-year rule */
+	} else { /* asctime: "Sun Nov  6 08:49:37 1994" */
+		i = 3;
+		if (len < 3 || lit(s, len, &i, " ") || month(s, len, &i, &m) ||
+		    lit(s, len, &i, " "))
+			return -1;
+		if (i < len && s[i] == ' ') {
+			i++;
+			if (digits(s, len, &i, 1, &d))
+				return -1;
+		} else if (digits(s, len, &i, 2, &d)) {
+			return -1;
+		}
+		if (lit(s, len, &i, " ") || hms(s, len, &i, &h, &mi, &se) ||
+		    lit(s, len, &i, " ") || digits(s, len, &i, 4, &y))
+			return -1;
+	}
+	if (i != len || d < 1 || d > 31)
+		return -1;
+	*t = days_from_civil(y, m, d) * 86400 + h * 3600 + mi * 60 + se;
+	return 0;
+}
+
+/* ---- Conditional requests ----------------------------------------------- */
+
+int http_conditional(const struct http_request *r, const char *etag,
+		     int64_t mtime)
+{
+	int64_t since;
+
+	if (r->if_none_match.p)
+		return http_etag_list_match(r->if_none_match.p,
+					    r->if_none_match.len, etag)
+			   ? 304
+			   : 200;
+	if (r->if_modified_since.p &&
+	    http_date_parse(r->if_modified_since.p, r->if_modified_since.len,
+			    &since) == 0 &&
+	    mtime <= since)
+		return 304;
+	return 200;
+}
+
+bool http_if_range_ok(const struct http_request *r, const char *etag,
+		      int64_t mtime)
+{
+	const char *v = r->if_range.p;
+	size_t len = r->if_range.len, i = 0;
+	int64_t t;
+
+	if (!v)
+		return true;
+	if (len && (v[0] == '"' || v[0] == 'W')) {
+		struct http_str op;
+		bool weak;
+
+		if (read_etag(v, len, &i, &op, &weak) < 0 || i != len || weak)
+			return false;
+		return op.len == strlen(etag) && !memcmp(op.p, etag, op.len);
+	}
+	return http_date_parse(v, len, &t) == 0 && t == mtime;
+}
+
+/* ---- MIME types --------------------------------------------------------- */
+
+static const struct {
+	const char *ext, *type;
+} mime_table[] = {
+    {"html", "text/html; charset=utf-8"},
+    {"htm", "text/html; charset=utf-8"},
+    {"css", "text/css; charset=utf-8"},
+    {"js", "text/javascript; charset=utf-8"},
+    {"mjs", "text/javascript; charset=utf-8"},
+    {"json", "application/json"},
+    {"txt", "text/plain; charset=utf-8"},
+    {"md", "text/markdown; charset=utf-8"},
+    {"csv", "text/csv; charset=utf-8"},
+    {"xml", "application/xml"},
+    {"svg", "image/svg+xml"},
+    {"png", "image/png"},
+    {"jpg", "image/jpeg"},
+    {"jpeg", "image/jpeg"},
+    {"gif", "image/gif"},
+    {"webp", "image/webp"},
+    {"avif", "image/avif"},
+    {"ico", "image/vnd.microsoft.icon"},
+    {"bmp", "image/bmp"},
+    {"woff", "font/woff"},
+    {"woff2", "font/woff2"},
+    {"ttf", "font/ttf"},
+    {"otf", "font/otf"},
+    {"wasm", "application/wasm"},
+    {"pdf", "application/pdf"},
+    {"zip", "application/zip"},
+    {"gz", "application/gzip"},
+    {"tar", "application/x-tar"},
+    {"xz", "application/x-xz"},
+    {"mp3", "audio/mpeg"},
+    {"ogg", "audio/ogg"},
+    {"wav", "audio/wav"},
+    {"mp4", "video/mp4"},
+    {"webm", "video/webm"},
+    {"iso", "application/octet-stream"},
+    {"bin", "application/octet-stream"},
+};
+
+static bool ext_ieq(const char *a, const char *b)
+{
+	while (*a && *b && lower(*a) == lower(*b)) {
+		a++;
+		b++;
+	}
+	return *a == '\0' && *b == '\0';
+}
+
+const char *http_mime_lookup(const struct http_mime *over, size_t n_over,
+			     const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *dot = strrchr(slash ? slash : path, '.');
+
+	if (!dot || dot[1] == '\0' || (slash && dot == slash + 1))
+		return "application/octet-stream"; /* none, or ".hidden" */
+	dot++;
+	for (size_t i = 0; i < n_over; i++)
+		if (ext_ieq(over[i].ext, dot))
+			return over[i].type;
+	for (size_t i = 0; i < sizeof(mime_table) / sizeof(mime_table[0]); i++)
+		if (ext_ieq(mime_table[i].ext, dot))
+			return mime_table[i].type;
+	return "application/octet-stream";
+}
+
+const char *http_reason(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 206:
+		return "Partial Content";
+	case 301:
+		return "Moved Permanently";
+	case 304:
+		return "Not Modified";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 413:
+		return "Content Too Large";
+	case 414:
+		return "URI Too Long";
+	case 416:
+		return "Range Not Satisfiable";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 503:
+		return "Service Unavailable";
+	case 505:
+		return "HTTP Version Not Supported";
+	}
+	return "";
+}

@@ -1,0 +1,825 @@
+/* The http module's connection handling (src/modules/http/http.c) against
+ * a fake host: a TCP whose send room the test sets, a receive side that
+ * keeps what recv() did not take until tcp_recv_resume(), and timers on a
+ * clock the test advances.  Covers responses and their bytes, pipelining
+ * held back while a response is being sent, streaming a file through a
+ * small send window, the header deadline (408), idle close, slow readers
+ * (reset), max_connections, bodies read and dropped, lingering close, a
+ * missing root, and check()'s errors.  Under ASan, every test also shows
+ * that fini() frees every connection. */
+#include <check.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <tapir/module.h>
+
+extern const struct tapir_module tapir_module;
+
+/* ---- Fake host ---------------------------------------------------------- */
+
+struct tapir_host {
+	int unused;
+};
+
+struct tapir_timer {
+	tapir_timer_fn fn;
+	void *arg;
+	bool armed;
+	uint64_t due;
+	struct tapir_timer *next;
+};
+
+struct tapir_tcp_listener {
+	const struct tapir_tcp_handlers *cb;
+	void *arg;
+};
+
+#define MAX_CONNS 8
+#define SENT_CAP (1 << 20)
+
+struct tapir_tcp {
+	void *ctx;
+	bool live; /* the module may use it */
+	bool shut, closed, aborted, freed_by_host;
+	bool want_writable;
+	size_t room;
+	uint8_t *sent;
+	size_t sent_len;
+	uint8_t pending[65536]; /* received, not taken yet */
+	size_t pending_len;
+};
+
+static struct tapir_host host;
+static uint64_t clock_ms;
+static struct tapir_timer *timers;
+static struct tapir_tcp_listener listener;
+static bool listening;
+static struct tapir_tcp conns[MAX_CONNS];
+static uint64_t counters[16];
+static const char *counter_names[16];
+static char logbuf[8192];
+static char dir[64];
+
+static void f_log(struct tapir_host *h, int prio, const char *fmt, ...)
+{
+	va_list ap;
+	size_t o = strlen(logbuf);
+
+	(void)h;
+	if (o + 200 > sizeof(logbuf))
+		return;
+	o += (size_t)snprintf(logbuf + o, sizeof(logbuf) - o, "<%d>", prio);
+	va_start(ap, fmt);
+	vsnprintf(logbuf + o, sizeof(logbuf) - o, fmt, ap);
+	va_end(ap);
+	strcat(logbuf, "\n");
+}
+
+static uint64_t f_now(struct tapir_host *h)
+{
+	(void)h;
+	return clock_ms;
+}
+
+static struct tapir_timer *f_timer_new(struct tapir_host *h, tapir_timer_fn fn,
+				       void *arg)
+{
+	struct tapir_timer *t = calloc(1, sizeof(*t));
+
+	(void)h;
+	ck_assert_ptr_nonnull(t);
+	t->fn = fn;
+	t->arg = arg;
+	t->next = timers;
+	timers = t;
+	return t;
+}
+
+static void f_timer_arm(struct tapir_timer *t, uint64_t ms)
+{
+	t->armed = true;
+	t->due = clock_ms + ms;
+}
+
+static void f_timer_cancel(struct tapir_timer *t)
+{
+	t->armed = false;
+}
+
+static void f_timer_free(struct tapir_timer *t)
+{
+	struct tapir_timer **pp = &timers;
+
+	while (*pp != t)
+		pp = &(*pp)->next;
+	*pp = t->next;
+	free(t);
+}
+
+static uint64_t *f_counter(struct tapir_host *h, const char *name)
+{
+	(void)h;
+	for (int i = 0; i < 16; i++) {
+		if (counter_names[i] && !strcmp(counter_names[i], name))
+			return &counters[i];
+		if (!counter_names[i]) {
+			counter_names[i] = name;
+			return &counters[i];
+		}
+	}
+	return NULL;
+}
+
+static uint64_t counter(const char *name)
+{
+	for (int i = 0; i < 16; i++)
+		if (counter_names[i] && !strcmp(counter_names[i], name))
+			return counters[i];
+	ck_abort_msg("no counter %s", name);
+	return 0;
+}
+
+static struct tapir_tcp_listener *f_listen(struct tapir_host *h, uint16_t port,
+					   const struct tapir_tcp_handlers *cb,
+					   void *arg)
+{
+	(void)h;
+	(void)port;
+	ck_assert(!listening);
+	listening = true;
+	listener.cb = cb;
+	listener.arg = arg;
+	return &listener;
+}
+
+static void f_unlisten(struct tapir_tcp_listener *l)
+{
+	(void)l;
+	listening = false;
+	for (int i = 0; i < MAX_CONNS; i++)
+		if (conns[i].live) {
+			conns[i].live = false;
+			conns[i].aborted = true;
+			listener.cb->closed(conns[i].ctx, &conns[i],
+					    -ECONNABORTED);
+		}
+}
+
+static size_t f_send(struct tapir_tcp *c, const void *data, size_t len)
+{
+	size_t n = len < c->room ? len : c->room;
+
+	ck_assert(c->live);
+	ck_assert(!c->shut);
+	ck_assert_uint_le(c->sent_len + n, SENT_CAP);
+	memcpy(c->sent + c->sent_len, data, n);
+	c->sent_len += n;
+	c->room -= n;
+	if (n < len)
+		c->want_writable = true;
+	return n;
+}
+
+static size_t f_room(struct tapir_tcp *c)
+{
+	return c->room;
+}
+
+static void f_shutdown(struct tapir_tcp *c)
+{
+	ck_assert(c->live);
+	c->shut = true;
+}
+
+static void f_close(struct tapir_tcp *c)
+{
+	ck_assert(c->live);
+	c->live = false;
+	c->closed = true;
+}
+
+static void f_abort(struct tapir_tcp *c)
+{
+	ck_assert(c->live);
+	c->live = false;
+	c->aborted = true;
+}
+
+/* Offer what is pending to recv(), as the stack does. */
+static void deliver(struct tapir_tcp *c)
+{
+	size_t took;
+
+	if (!c->live || !c->pending_len)
+		return;
+	took = listener.cb->recv(c->ctx, c, c->pending, c->pending_len);
+	if (!c->live)
+		return;
+	ck_assert_uint_le(took, c->pending_len);
+	memmove(c->pending, c->pending + took, c->pending_len - took);
+	c->pending_len -= took;
+}
+
+static void f_resume(struct tapir_tcp *c)
+{
+	deliver(c);
+}
+
+static void f_nodelay(struct tapir_tcp *c, bool on)
+{
+	(void)c;
+	(void)on;
+}
+
+static void f_peer(struct tapir_tcp *c, uint32_t *ip, uint16_t *port)
+{
+	*ip = 0x0a000001;
+	*port = (uint16_t)(40000 + (c - conns));
+}
+
+static const struct tapir_host_api api = {
+    .size = sizeof(struct tapir_host_api),
+    .version = TAPIR_HOST_API_VERSION,
+    .log = f_log,
+    .now_ms = f_now,
+    .timer_new = f_timer_new,
+    .timer_arm = f_timer_arm,
+    .timer_cancel = f_timer_cancel,
+    .timer_free = f_timer_free,
+    .counter = f_counter,
+    .tcp_listen = f_listen,
+    .tcp_unlisten = f_unlisten,
+    .tcp_send = f_send,
+    .tcp_send_room = f_room,
+    .tcp_shutdown = f_shutdown,
+    .tcp_close = f_close,
+    .tcp_abort = f_abort,
+    .tcp_recv_resume = f_resume,
+    .tcp_set_nodelay = f_nodelay,
+    .tcp_peer = f_peer,
+};
+
+/* ---- Test plumbing ------------------------------------------------------ */
+
+static config_t cfg;
+static void *state;
+
+static void write_file(const char *name, const void *data, size_t len)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+/* Start the module with extra settings (root is the test's directory). */
+static void start(const char *extra)
+{
+	char text[2048];
+	const config_setting_t *sec;
+	const struct tapir_check chk = {0};
+
+	snprintf(
+	    text, sizeof(text),
+	    "http = { port = 80; root = \"%s\"; access_log = \"daemon\"; "
+	    "header_timeout = 2; idle_timeout = 3; send_timeout = 4; %s };",
+	    dir, extra);
+	config_init(&cfg);
+	ck_assert_msg(config_read_string(&cfg, text), "%s",
+		      config_error_text(&cfg));
+	sec = config_lookup(&cfg, "http");
+	(void)chk;
+	state = tapir_module.init(&host, &api, sec);
+	ck_assert_ptr_nonnull(state);
+}
+
+static void setup(void)
+{
+	char big[100000];
+
+	strcpy(dir, "/tmp/tapir-http-test.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	write_file("index.html", "<h1>hi</h1>\n", 12);
+	write_file("a.txt", "hello\n", 6);
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 7 + i / 251);
+	write_file("big.bin", big, sizeof(big));
+	clock_ms = 1000;
+	logbuf[0] = '\0';
+	memset(counters, 0, sizeof(counters));
+	memset(counter_names, 0, sizeof(counter_names));
+	for (int i = 0; i < MAX_CONNS; i++) {
+		memset(&conns[i], 0, sizeof(conns[i]));
+		conns[i].sent = malloc(SENT_CAP);
+		ck_assert_ptr_nonnull(conns[i].sent);
+	}
+	state = NULL;
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	if (state)
+		tapir_module.fini(state);
+	state = NULL;
+	ck_assert_ptr_null(timers); /* every connection's timer freed */
+	for (int i = 0; i < MAX_CONNS; i++)
+		free(conns[i].sent);
+	config_destroy(&cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* A new connection from the peer with room bytes of send space. */
+static struct tapir_tcp *connect_peer(size_t room)
+{
+	for (int i = 0; i < MAX_CONNS; i++) {
+		struct tapir_tcp *c = &conns[i];
+
+		if (c->live || c->closed || c->aborted)
+			continue;
+		c->room = room;
+		c->live = true;
+		c->ctx = listener.cb->accepted(listener.arg, c);
+		if (!c->ctx) {
+			c->live = false;
+			c->aborted = true; /* refused: the stack resets */
+		}
+		return c;
+	}
+	ck_abort_msg("out of fake connections");
+	return NULL;
+}
+
+static void send_str(struct tapir_tcp *c, const char *s)
+{
+	size_t n = strlen(s);
+
+	ck_assert_uint_le(c->pending_len + n, sizeof(c->pending));
+	memcpy(c->pending + c->pending_len, s, n);
+	c->pending_len += n;
+	deliver(c);
+}
+
+/* The peer reads everything sent so far and opens room again. */
+static void drain(struct tapir_tcp *c, size_t room)
+{
+	c->room = room;
+	if (c->live && c->want_writable) {
+		c->want_writable = false;
+		listener.cb->writable(c->ctx, c);
+	}
+}
+
+static void advance(uint64_t ms)
+{
+	uint64_t end = clock_ms + ms;
+
+	while (clock_ms < end) {
+		struct tapir_timer *t;
+
+		clock_ms++;
+		for (t = timers; t; t = t->next)
+			if (t->armed && t->due <= clock_ms) {
+				t->armed = false;
+				t->fn(t->arg);
+				break; /* the list may have changed */
+			}
+	}
+}
+
+static void peer_fin(struct tapir_tcp *c)
+{
+	listener.cb->peer_closed(c->ctx, c);
+}
+
+/* How many times s occurs in what c was sent. */
+static int count_in_sent(const struct tapir_tcp *c, const char *s)
+{
+	int n = 0;
+	size_t len = strlen(s);
+
+	for (size_t i = 0; i + len <= c->sent_len; i++)
+		if (!memcmp(c->sent + i, s, len))
+			n++;
+	return n;
+}
+
+static bool sent_starts(const struct tapir_tcp *c, const char *s)
+{
+	return c->sent_len >= strlen(s) && !memcmp(c->sent, s, strlen(s));
+}
+
+/* ---- Tests -------------------------------------------------------------- */
+
+START_TEST(test_get_and_keep_alive)
+{
+	struct tapir_tcp *c;
+
+	start("");
+	c = connect_peer(65536);
+	send_str(c, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert(sent_starts(c, "HTTP/1.1 200 OK\r\n"));
+	ck_assert_int_eq(count_in_sent(c, "Content-Length: 6\r\n"), 1);
+	ck_assert_int_eq(count_in_sent(c, "\r\n\r\nhello\n"), 1);
+	ck_assert(c->live && !c->shut);
+	ck_assert_ptr_nonnull(strstr(logbuf, "\"GET /a.txt HTTP/1.1\" 200 "));
+	/* Idle for idle_timeout (3 s): closed quietly. */
+	c->sent_len = 0;
+	advance(2999);
+	ck_assert(c->live);
+	advance(2);
+	ck_assert(c->closed);
+	ck_assert_uint_eq(c->sent_len, 0);
+}
+END_TEST
+
+START_TEST(test_pipelined_in_order)
+{
+	struct tapir_tcp *c;
+	const char *p;
+
+	start("");
+	c = connect_peer(65536);
+	send_str(c, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+		    "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+		    "HEAD /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert_int_eq(count_in_sent(c, "HTTP/1.1 "), 3);
+	p = (const char *)c->sent;
+	c->sent[c->sent_len - 1] = '\0'; /* the HEAD's blank line ends it */
+	ck_assert_ptr_nonnull(strstr(p, "200 OK"));
+	ck_assert_ptr_nonnull(strstr(p, "404 Not Found"));
+	ck_assert_ptr_nonnull(strstr(p, "Content-Length: 12"));
+	ck_assert(strstr(p, "200 OK") < strstr(p, "404 Not Found"));
+	ck_assert(strstr(p, "404 Not Found") < strstr(p, "Content-Length: 12"));
+	ck_assert_int_eq(count_in_sent(c, "<h1>"), 0); /* HEAD: no body */
+}
+END_TEST
+
+START_TEST(test_stream_through_small_window)
+{
+	struct tapir_tcp *c;
+	uint8_t want[100000];
+	size_t head, rounds = 0;
+	const uint8_t *body;
+
+	for (size_t i = 0; i < sizeof(want); i++)
+		want[i] = (uint8_t)(i * 7 + i / 251);
+	start("cache_size = 0;");
+	c = connect_peer(1000);
+	/* The second request waits while the first is sent. */
+	send_str(c,
+		 "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n"
+		 "GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	ck_assert_uint_eq(c->sent_len, 1000);
+	while (!c->shut && rounds++ < 1000) {
+		if (c->sent_len < 100000)
+			ck_assert_int_eq(count_in_sent(c, "HTTP/1.1 "), 1);
+		drain(c, 1000);
+	}
+	/* 100 full windows and a bit: never more read than fits. */
+	ck_assert_uint_le(rounds, 102);
+	body = memmem(c->sent, c->sent_len, "\r\n\r\n", 4);
+	ck_assert_ptr_nonnull(body);
+	head = (size_t)(body + 4 - c->sent);
+	ck_assert_uint_ge(c->sent_len, head + sizeof(want));
+	ck_assert_mem_eq(c->sent + head, want, sizeof(want));
+	/* Then the second response, then our FIN after it. */
+	ck_assert_int_eq(count_in_sent(c, "HTTP/1.1 "), 2);
+	ck_assert_int_eq(count_in_sent(c, "\r\n\r\nhello\n"), 1);
+	ck_assert(c->shut);
+	/* Lingering: what arrives is dropped; the peer's FIN ends it. */
+	send_str(c, "garbage after close");
+	ck_assert_uint_eq(c->pending_len, 0);
+	peer_fin(c);
+	ck_assert(c->closed);
+}
+END_TEST
+
+START_TEST(test_many_pipelined_flow_control)
+{
+	struct tapir_tcp *c;
+	char reqs[300 * 32 + 1];
+	size_t rounds = 0;
+
+	/* A head buffer of 64 + 256 + 4 bytes: most of the 9600 bytes of
+	 * requests stay in TCP until answers make room. */
+	start("max_request_line = 64; max_header_bytes = 256;");
+	c = connect_peer(1000);
+	for (int i = 0; i < 300; i++)
+		memcpy(reqs + i * 32, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n",
+		       32);
+	reqs[300 * 32] = '\0';
+	send_str(c, reqs);
+	ck_assert_uint_gt(c->pending_len, 8000);
+	while (count_in_sent(c, "HTTP/1.1 ") < 300 && rounds++ < 1000)
+		drain(c, 1000);
+	ck_assert_uint_eq(c->pending_len, 0);
+	ck_assert_int_eq(count_in_sent(c, "HTTP/1.1 200 OK\r\n"), 300);
+	ck_assert_int_eq(count_in_sent(c, "\r\n\r\nhello\n"), 300);
+	ck_assert(c->live && !c->shut);
+}
+END_TEST
+
+START_TEST(test_header_deadline_408)
+{
+	struct tapir_tcp *c;
+
+	start("");
+	c = connect_peer(65536);
+	advance(500);
+	send_str(c, "GET / HTTP/1.1\r\n");
+	advance(1000);
+	send_str(c, "Host: x\r\n"); /* trickling does not extend it */
+	advance(999);
+	ck_assert_uint_eq(c->sent_len, 0);
+	advance(2);
+	ck_assert(sent_starts(c, "HTTP/1.1 408 Request Timeout\r\n"));
+	ck_assert_int_eq(count_in_sent(c, "Connection: close\r\n"), 1);
+	ck_assert(c->shut);
+	ck_assert_uint_eq(counter("timeouts"), 1);
+	/* The peer never closes: after the linger time, let go. */
+	advance(2001);
+	ck_assert(c->closed);
+}
+END_TEST
+
+START_TEST(test_slow_reader_reset)
+{
+	struct tapir_tcp *c;
+
+	start("");
+	c = connect_peer(100);
+	send_str(c, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+	advance(3000);
+	drain(c, 100); /* progress re-arms send_timeout (4 s) */
+	advance(3999);
+	ck_assert(c->live);
+	advance(2);
+	ck_assert(c->aborted);
+}
+END_TEST
+
+START_TEST(test_max_connections)
+{
+	struct tapir_tcp *a, *b, *c;
+
+	start("max_connections = 2;");
+	a = connect_peer(100);
+	b = connect_peer(100);
+	c = connect_peer(100);
+	ck_assert(a->live && b->live);
+	ck_assert(!c->live && c->aborted);
+	ck_assert_uint_eq(counter("connections_refused"), 1);
+	listener.cb->closed(a->ctx, a, 0);
+	a->live = false;
+	a->closed = true;
+	c = connect_peer(100);
+	ck_assert(c->live);
+}
+END_TEST
+
+START_TEST(test_body_dropped_then_next)
+{
+	struct tapir_tcp *c;
+
+	start("");
+	c = connect_peer(65536);
+	send_str(c,
+		 "POST /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"
+		 "0123");
+	ck_assert_uint_eq(c->sent_len, 0); /* the body first */
+	send_str(c, "456789GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert(sent_starts(c, "HTTP/1.1 405 Method Not Allowed\r\n"));
+	ck_assert_int_eq(count_in_sent(c, "Allow: GET, HEAD\r\n"), 1);
+	ck_assert_int_eq(count_in_sent(c, "HTTP/1.1 200 OK\r\n"), 1);
+	ck_assert(c->live && !c->shut);
+}
+END_TEST
+
+START_TEST(test_errors_close)
+{
+	struct tapir_tcp *c;
+
+	start("max_request_body = 100;");
+	c = connect_peer(65536);
+	send_str(c, "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n");
+	ck_assert(sent_starts(c, "HTTP/1.1 413 Content Too Large\r\n"));
+	ck_assert(c->shut);
+	ck_assert_uint_eq(counter("bad_requests"), 1);
+	c = connect_peer(65536);
+	send_str(c, "GET /%2e%2e/x HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert(sent_starts(c, "HTTP/1.1 400 Bad Request\r\n"));
+	c = connect_peer(65536);
+	send_str(c, "GET / HTTP/1.0\r\n\r\n");
+	ck_assert(sent_starts(c, "HTTP/1.1 200 OK\r\n"));
+	ck_assert_int_eq(count_in_sent(c, "Connection: close\r\n"), 1);
+	ck_assert(c->shut); /* 1.0 without keep-alive */
+	ck_assert_ptr_nonnull(strstr(logbuf, "\"-\" 413 "));
+}
+END_TEST
+
+START_TEST(test_missing_root)
+{
+	struct tapir_tcp *c;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	start("");
+	ck_assert_ptr_nonnull(strstr(logbuf, "<4>document root "));
+	ck_assert_ptr_nonnull(strstr(logbuf, "No such file or directory"));
+	c = connect_peer(65536);
+	send_str(c, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert(sent_starts(c, "HTTP/1.1 404 Not Found\r\n"));
+	/* Created later: found again (at most once a second). */
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	write_file("a.txt", "hello\n", 6);
+	advance(1001);
+	c->sent_len = 0;
+	send_str(c, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert(sent_starts(c, "HTTP/1.1 200 OK\r\n"));
+}
+END_TEST
+
+START_TEST(test_cache_follows_the_file)
+{
+	struct tapir_tcp *c;
+	char name[32];
+
+	start("");
+	c = connect_peer(1 << 20);
+	send_str(c, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	send_str(c, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert_int_eq(count_in_sent(c, "\r\n\r\nhello\n"), 2);
+	ck_assert_uint_eq(counter("cache_hits"), 1);
+	/* Changed on disk: the new content, not the cached copy. */
+	write_file("a.txt", "changed!\n", 9);
+	send_str(c, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert_int_eq(count_in_sent(c, "\r\n\r\nchanged!\n"), 1);
+	ck_assert_uint_eq(counter("cache_hits"), 1);
+	/* More files than the cache holds: the oldest go, all still right. */
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "f%d.txt", i);
+		write_file(name, name, strlen(name));
+	}
+	c->sent_len = 0;
+	for (int i = 0; i < 300; i++) {
+		char req[80], want[40];
+
+		snprintf(req, sizeof(req),
+			 "GET /f%d.txt HTTP/1.1\r\nHost: x\r\n\r\n", i);
+		send_str(c, req);
+		snprintf(want, sizeof(want), "\r\n\r\nf%d.txt", i);
+		ck_assert_int_eq(count_in_sent(c, want), 1);
+	}
+	send_str(c, "GET /f299.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert_uint_eq(counter("cache_hits"), 2);
+	send_str(c, "GET /f0.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert_uint_eq(counter("cache_hits"), 2); /* evicted */
+}
+END_TEST
+
+START_TEST(test_listing_escapes_names)
+{
+	struct tapir_tcp *c;
+	char sub[128];
+
+	snprintf(sub, sizeof(sub), "%s/d", dir);
+	ck_assert_int_eq(mkdir(sub, 0755), 0);
+	write_file("d/<b>&x'.txt", "1", 1);
+	write_file("d/.hidden", "1", 1);
+	start("listing = true;");
+	c = connect_peer(65536);
+	send_str(c, "GET /d/ HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert(sent_starts(c, "HTTP/1.1 200 OK\r\n"));
+	ck_assert_int_eq(count_in_sent(c, "<a href=\"%3Cb%3E%26x%27.txt\">"
+					  "&lt;b&gt;&amp;x&#39;.txt</a>"),
+			 1);
+	ck_assert_int_eq(count_in_sent(c, "hidden"), 0);
+	/* Without listing (and without index): 404. */
+	tapir_module.fini(state);
+	config_destroy(&cfg);
+	start("");
+	c = connect_peer(65536);
+	send_str(c, "GET /d/ HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert(sent_starts(c, "HTTP/1.1 404 Not Found\r\n"));
+}
+END_TEST
+
+static int check_errors;
+
+static void chk_error(const struct tapir_check *chk, const config_setting_t *s,
+		      const char *fmt, ...)
+{
+	(void)chk;
+	(void)s;
+	(void)fmt;
+	check_errors++;
+}
+
+static const struct {
+	const char *section;
+	int errors;
+} checks[] = {
+    {"port = 80; root = \"/srv\";", 0},
+    {"port = 0;", 1},
+    {"port = \"80\";", 1},
+    {"root = \"relative\";", 1},
+    {"index = \"a/b\";", 1},
+    {"listing = 1;", 1},
+    {"max_request_line = 10;", 1},
+    {"max_headers = 0;", 1},
+    {"header_timeout = 0;", 1},
+    {"access_log = \"somewhere\";", 1},
+    {"mime_types = [ \"noType\", \"x.y a/b\", \"ok a/b\" ];", 2},
+    {"mime_types = \"x a/b\";", 1},
+    {"cache_size = -1; max_connections = 0;", 2},
+};
+
+START_TEST(test_check_errors)
+{
+	char text[512];
+	const struct tapir_check chk = {.error = chk_error};
+
+	snprintf(text, sizeof(text), "http = { %s };", checks[_i].section);
+	config_init(&cfg);
+	ck_assert(config_read_string(&cfg, text));
+	check_errors = 0;
+	ck_assert_int_eq(tapir_module.check(&chk, config_lookup(&cfg, "http")),
+			 checks[_i].errors ? -1 : 0);
+	ck_assert_msg(check_errors == checks[_i].errors, "%s: %d errors",
+		      checks[_i].section, check_errors);
+}
+END_TEST
+
+START_TEST(test_reconfigure_keeps_serving)
+{
+	struct tapir_tcp *c;
+	config_t c2;
+	char text[512];
+
+	start("");
+	c = connect_peer(65536);
+	snprintf(text, sizeof(text),
+		 "http = { port = 80; root = \"%s\"; index = \"a.txt\"; };",
+		 dir);
+	config_init(&c2);
+	ck_assert(config_read_string(&c2, text));
+	ck_assert_int_eq(
+	    tapir_module.reconfigure(state, config_lookup(&c2, "http")), 0);
+	config_destroy(&c2);
+	ck_assert(c->live); /* same port: the connection carries on */
+	send_str(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert_int_eq(count_in_sent(c, "\r\n\r\nhello\n"), 1);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("http_module");
+	TCase *tc = tcase_create("connections");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_get_and_keep_alive);
+	tcase_add_test(tc, test_pipelined_in_order);
+	tcase_add_test(tc, test_stream_through_small_window);
+	tcase_add_test(tc, test_many_pipelined_flow_control);
+	tcase_add_test(tc, test_header_deadline_408);
+	tcase_add_test(tc, test_slow_reader_reset);
+	tcase_add_test(tc, test_max_connections);
+	tcase_add_test(tc, test_body_dropped_then_next);
+	tcase_add_test(tc, test_errors_close);
+	tcase_add_test(tc, test_missing_root);
+	tcase_add_test(tc, test_reconfigure_keeps_serving);
+	tcase_add_test(tc, test_cache_follows_the_file);
+	tcase_add_test(tc, test_listing_escapes_names);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("check");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_check_errors, 0,
+			    (int)(sizeof(checks) / sizeof(checks[0])));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
