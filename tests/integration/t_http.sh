@@ -299,6 +299,35 @@ check "access log: client, method, path, status, bytes, duration" \
 	grep -qE "^[0-9TZ:-]+ 10\.0\.0\.1:[0-9]+ \"GET /r\.bin HTTP/1\.1\" 206 [0-9]+ [0-9]+\.[0-9]{3}s$" \
 	"$TL_TMP/access.log"
 
+# ---- Built-in /status and /metrics ----------------------------------------
+got=$(curl_w '%{http_code} %{content_type}' "$URL/status")
+check "GET /status: 200, application/json" "got: $got" \
+	test "$got" = "200 application/json"
+got=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(d["interface"]["name"], d["modules"][0]["name"],
+      d["counters"]["tcp"]["passive_opens"] > 0, type(d["dhcp_leases"]).__name__)' \
+	"$TL_TMP/body" 2>&1)
+check "/status is JSON with interface, modules, counters and leases" \
+	"got: $got" test "$got" = "$TAP http True list"
+in_ns timeout 20 curl -s "$URL/status" | python3 -m json.tool >/dev/null
+check "/status passes python3 -m json.tool" "json.tool failed" test $? = 0
+got=$(curl_w '%{http_code} %{content_type}' "$URL/metrics")
+check "GET /metrics: 200, Prometheus text/plain version 0.0.4" "got: $got" \
+	test "$got" = "200 text/plain; version=0.0.4; charset=utf-8"
+got=$(/usr/bin/python3 -c '
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+fams = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
+print(fams["tapir_tcp_passive_opens"].type,
+      fams["tapir_tcp_passive_opens"].samples[0].value > 0,
+      "tapir_module_events" in fams)' "$TL_TMP/body" 2>&1)
+check "/metrics parses with a Prometheus parser (counters, module counters)" \
+	"got: $got" test "$got" = "counter True True"
+got=$(curl_w '%{http_code} %{size_download}' -I "$URL/metrics")
+check "HEAD /metrics: 200 without a body" "got: $got" test "$got" = "200 0"
+
 check "tapird still running" "tapird exited" lab_tapird_running
 errs=$(tl_error_lines)
 check "tapird logged no error-level line" "$errs" test -z "$errs"

@@ -66,6 +66,8 @@ static const char *const settings[] = {"port",
 				       "access_log",
 				       "cache_size",
 				       "cache_max_file",
+				       "status_path",
+				       "metrics_path",
 				       NULL};
 
 #define OUT_CAP 2048	   /* response head, error and redirect pages */
@@ -87,6 +89,7 @@ struct http_conf {
 	unsigned header_timeout_ms, idle_timeout_ms, send_timeout_ms;
 	unsigned max_conns;
 	char *access_log; /* "daemon", "off" or an absolute path */
+	char *status_path, *metrics_path; /* built-in reports; "" for none */
 	size_t cache_size, cache_max_file;
 };
 
@@ -210,6 +213,8 @@ static void conf_free(struct http_conf *c)
 {
 	free(c->root);
 	free(c->index);
+	free(c->status_path);
+	free(c->metrics_path);
 	free(c->access_log);
 	for (size_t i = 0; i < c->n_mime; i++) {
 		free(c->mime[i].ext);
@@ -295,7 +300,7 @@ static int read_conf(const struct tapir_check *chk, const config_setting_t *sec,
 		     struct http_conf *c)
 {
 	const config_setting_t *s;
-	const char *root, *index, *alog;
+	const char *root, *index, *alog, *spath, *mpath;
 	long long v[13];
 	int bad = 0;
 
@@ -315,6 +320,8 @@ static int read_conf(const struct tapir_check *chk, const config_setting_t *sec,
 	bad |= get_str(chk, sec, "root", "/srv/tapir/www", &root);
 	bad |= get_str(chk, sec, "index", "index.html", &index);
 	bad |= get_str(chk, sec, "access_log", "daemon", &alog);
+	bad |= get_str(chk, sec, "status_path", "/status", &spath);
+	bad |= get_str(chk, sec, "metrics_path", "/metrics", &mpath);
 	s = config_setting_get_member(sec, "listing");
 	if (s && config_setting_type(s) != CONFIG_TYPE_BOOL) {
 		if (chk)
@@ -345,6 +352,32 @@ static int read_conf(const struct tapir_check *chk, const config_setting_t *sec,
 				   "an absolute file name");
 		bad = -1;
 	}
+	for (int i = 0; i < 2; i++) {
+		const char *pth = i ? mpath : spath;
+		const char *name = i ? "metrics_path" : "status_path";
+		char norm[PATH_CAP];
+
+		if (!*pth)
+			continue;
+		if (pth[0] != '/' || strlen(pth) > 255 ||
+		    http_path_normalise(pth, strlen(pth), norm, sizeof(norm)) <
+			    0 ||
+		    strcmp(norm, pth) != 0) {
+			if (chk)
+				chk->error(chk, config_setting_get_member(sec, name),
+					   "%s must be a normalised absolute "
+					   "path such as \"/%s\" (at most 255 "
+					   "bytes), or \"\" for none",
+					   name, i ? "metrics" : "status");
+			bad = -1;
+		}
+	}
+	if (*spath && !strcmp(spath, mpath)) {
+		if (chk)
+			chk->error(chk, config_setting_get_member(sec, "metrics_path"),
+				   "metrics_path and status_path must differ");
+		bad = -1;
+	}
 	if (bad)
 		return -1;
 	c->port = (uint16_t)v[0];
@@ -362,7 +395,10 @@ static int read_conf(const struct tapir_check *chk, const config_setting_t *sec,
 	c->root = strdup(root);
 	c->index = strdup(index);
 	c->access_log = strdup(alog);
-	if (!c->root || !c->index || !c->access_log ||
+	c->status_path = strdup(spath);
+	c->metrics_path = strdup(mpath);
+	if (!c->root || !c->index || !c->access_log || !c->status_path ||
+	    !c->metrics_path ||
 	    read_mime(chk, sec, c) < 0) {
 		conf_free(c);
 		return -1;
@@ -920,6 +956,46 @@ static void serve_file(struct hconn *hc, const struct http_request *r, int fd,
 	hc->file_left = last - first + 1;
 }
 
+/* The built-in /status (JSON) and /metrics (Prometheus text) pages, from
+ * tapird's reports (host API 4).  False when path is neither. */
+static bool serve_report(struct hconn *hc, const char *path, bool head)
+{
+	struct http *h = hc->h;
+	const char *what, *type;
+	size_t len = 0;
+	char *page;
+
+	if (h->conf.status_path[0] && !strcmp(path, h->conf.status_path)) {
+		what = "status";
+		type = "application/json";
+	} else if (h->conf.metrics_path[0] &&
+		   !strcmp(path, h->conf.metrics_path)) {
+		what = "metrics";
+		type = "text/plain; version=0.0.4; charset=utf-8";
+	} else {
+		return false;
+	}
+	if (!TAPIR_HOST_HAS(h->api, report) ||
+	    !(page = h->api->report(h->host, what, &len))) {
+		respond_simple(hc, 503, head, NULL);
+		return true;
+	}
+	head_start(hc, 200);
+	out_add(hc,
+		"Content-Type: %s\r\nCache-Control: no-store\r\n"
+		"Content-Length: %zu\r\n",
+		type, len);
+	head_end(hc);
+	if (head) {
+		free(page);
+		return true;
+	}
+	hc->mem_owned = (uint8_t *)page;
+	hc->mem = (const uint8_t *)page;
+	hc->mem_left = len;
+	return true;
+}
+
 /* Find what r names and build the response. */
 static void handle(struct hconn *hc, const struct http_request *r)
 {
@@ -938,6 +1014,8 @@ static void handle(struct hconn *hc, const struct http_request *r)
 		respond_simple(hc, -rc, head, NULL);
 		return;
 	}
+	if (serve_report(hc, path, head))
+		return;
 	rfd = root_fd(h);
 	if (rfd < 0) {
 		respond_simple(hc, 404, head, NULL);
