@@ -350,6 +350,7 @@ static void load_stack(struct ld *ld, config_setting_t *root)
 		"tcp_time_wait",       "tcp_syn_cookies",
 		"tcp_keepalive_idle",  "tcp_keepalive_interval",
 		"tcp_keepalive_probes", "tcp_memory_limit",
+		"tcp_max_time_wait",
 		NULL};
 	struct stack_params *p = &ld->c->params;
 	config_setting_t *st = get_group(ld, root, "stack");
@@ -380,6 +381,8 @@ static void load_stack(struct ld *ld, config_setting_t *root)
 	p->ttl = (uint8_t)v;
 	get_int(ld, st, "stack", "tcp_max_connections", 1, 1000000,
 		&p->tcp.max_conns);
+	get_int(ld, st, "stack", "tcp_max_time_wait", 0, 1000000,
+		&p->tcp.max_time_wait);
 	get_int(ld, st, "stack", "tcp_syn_backlog", 1, 65535,
 		&p->tcp.syn_backlog);
 	get_int(ld, st, "stack", "tcp_send_buffer", 4096, 64 << 20,

@@ -23,6 +23,7 @@ const char *const tcp_state_names[TCP_NSTATES] = {
 void tcp_params_default(struct tcp_params *p)
 {
 	p->max_conns = 4096;
+	p->max_time_wait = 16384;
 	p->syn_backlog = 256;
 	p->sndbuf = 256 * 1024;
 	p->rcvbuf = 256 * 1024;
@@ -39,6 +40,11 @@ void tcp_params_default(struct tcp_params *p)
 	p->keepalive_idle_ms = 7200000; /* RFC 1122: no less than 2 hours */
 	p->keepalive_intvl_ms = 75000;
 	p->keepalive_probes = 9;
+}
+
+unsigned tcp_active_count(const struct stack *s)
+{
+	return s->tcp.count - s->tcp.by_state[TCP_TIME_WAIT];
 }
 
 int tcp_init(struct stack *s)

@@ -203,7 +203,8 @@ struct tcp_stack {
 
 /* Limits and timers, part of struct stack_params. */
 struct tcp_params {
-	unsigned max_conns;
+	unsigned max_conns;       /* not counting TIME_WAIT */
+	unsigned max_time_wait;   /* connections in TIME_WAIT */
 	unsigned syn_backlog;     /* per listener, in SYN_RECEIVED */
 	unsigned sndbuf, rcvbuf;  /* bytes per connection */
 	unsigned ooo_limit;       /* bytes held out of order per connection */
@@ -220,6 +221,8 @@ struct tcp_params {
 };
 
 void tcp_params_default(struct tcp_params *p);
+/* Connections that count against max_conns: all but TIME_WAIT. */
+unsigned tcp_active_count(const struct stack *s);
 int tcp_init(struct stack *s);
 void tcp_fini(struct stack *s);
 

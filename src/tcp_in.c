@@ -194,7 +194,7 @@ struct tcp_conn *tcp_connect(struct stack *s, struct tcp_listener *group,
 		*err = -EHOSTUNREACH;
 		return NULL;
 	}
-	if (s->tcp.count >= s->p.tcp.max_conns) {
+	if (tcp_active_count(s) >= s->p.tcp.max_conns) {
 		*err = -ENOBUFS;
 		return NULL;
 	}
@@ -322,7 +322,7 @@ static void tcp_input_listen(struct stack *s, const struct ip4_rx *rx,
 		/* The last step of a handshake answered with a cookie? */
 		if (!(h->flags & TCP_FLAG_SYN) &&
 		    stack_now(s) < s->tcp.cookie_until &&
-		    s->tcp.count < s->p.tcp.max_conns) {
+		    tcp_active_count(s) < s->p.tcp.max_conns) {
 			cookie = tcp_check_cookie(s, &k, h, o, &cookie_mss_v,
 						  &ts_bits);
 			s->stats.v[cookie ? STAT_TCP_COOKIES_OK
@@ -335,7 +335,7 @@ static void tcp_input_listen(struct stack *s, const struct ip4_rx *rx,
 	} else if (!(h->flags & TCP_FLAG_SYN) || rx->src == 0) {
 		STAT_INC(&s->stats, TCP_DROP_NOT_SYN);
 		return;
-	} else if (s->tcp.count >= s->p.tcp.max_conns) {
+	} else if (tcp_active_count(s) >= s->p.tcp.max_conns) {
 		STAT_INC(&s->stats, TCP_DROP_MAX_CONNS);
 		return;
 	} else if (l->pending >= s->p.tcp.syn_backlog) {

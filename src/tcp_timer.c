@@ -281,6 +281,14 @@ void tcp_enter_time_wait(struct tcp_conn *c)
 	const struct tcp_callbacks *cb = c->cb;
 	void *ctx = c->ctx;
 
+	/* At the TIME_WAIT limit the connection ends at once instead (as
+	 * Linux does past tcp_max_tw_buckets): a bound on what a stream of
+	 * short connections can make us keep. */
+	if (c->s->tcp.by_state[TCP_TIME_WAIT] >= c->s->p.tcp.max_time_wait) {
+		STAT_INC(&c->s->stats, TCP_TIME_WAIT_OVERFLOW);
+		tcp_destroy(c, 0);
+		return;
+	}
 	tcp_set_state(c, TCP_TIME_WAIT);
 	timer_cancel(&c->s->timers, &c->keepalive);
 	/* For the owner the connection is over now; TIME_WAIT is ours. */
@@ -295,4 +303,6 @@ void tcp_enter_time_wait(struct tcp_conn *c)
 	 * taken stays until the connection is freed. */
 	bytering_fini(&c->snd);
 	tcp_ooo_fini(&c->ooo);
+	tcp_sb_fini(c);
+	timer_cancel(&c->s->timers, &c->rack);
 }

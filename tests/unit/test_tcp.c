@@ -124,6 +124,7 @@ static const struct tcp_callbacks cbs = {
 /* A stack that knows the peer's MAC (an ARP entry that outlives every
  * test: one hour) with the listener on PORT. */
 static bool with_offload;
+static unsigned tw_limit, conn_limit; /* 0: the defaults */
 
 static struct stack *new_stack(void)
 {
@@ -134,6 +135,11 @@ static struct stack *new_stack(void)
 	p.arp_timeout_ms = 3600 * 1000;
 	p.offload = with_offload;
 	with_offload = false;
+	if (tw_limit)
+		p.tcp.max_time_wait = tw_limit;
+	if (conn_limit)
+		p.tcp.max_conns = conn_limit;
+	tw_limit = conn_limit = 0;
 	s = th_stack_new(&p);
 	memset(CR, 0, sizeof(CR));
 	for (unsigned i = 0; i < NREC; i++)
@@ -2127,6 +2133,41 @@ START_TEST(test_time_wait_reuse)
 }
 END_TEST
 
+/* TIME_WAIT has its own limit and does not count against the connection
+ * limit; past it a connection ends at once instead of waiting. */
+START_TEST(test_time_wait_limit)
+{
+	struct stack *s;
+	struct peer p, q;
+	struct tcp_conn *c;
+
+	tw_limit = 1;
+	conn_limit = 1;
+	s = new_stack();
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1460);
+	tcp_shutdown(c);
+	p.ack += 1;
+	psend(s, &p, ACKF | FINF, NULL, 0);
+	ck_assert_uint_eq(c->state, TCP_TIME_WAIT);
+	ck_assert_uint_eq(tcp_active_count(s), 0);
+	/* The limit of one connection is free again. */
+	peer_full(&q, PPORT + 1);
+	c = establish(s, &q, 1460);
+	ck_assert_uint_eq(s->tcp.count, 2);
+	tcp_shutdown(c);
+	q.ack += 1;
+	psend(s, &q, ACKF | FINF, NULL, 0);
+	/* The TIME_WAIT table is full: this one ends at once. */
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_TIME_WAIT_OVERFLOW], 1);
+	ck_assert_uint_eq(CR[1].closed, 1);
+	ck_assert_int_eq(CR[1].err, 0);
+	ck_assert_uint_eq(s->tcp.count, 1);
+	ck_assert_uint_eq(s->tcp.by_state[TCP_TIME_WAIT], 1);
+	finish(s);
+}
+END_TEST
+
 /* ---- 11. Malformed options ------------------------------------------------- */
 
 START_TEST(test_malformed_options)
@@ -2746,6 +2787,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_close_shutdown_from_peer_closed);
 	tcase_add_test(tc, test_close_fin_acked_after_go_back);
 	tcase_add_test(tc, test_time_wait_reuse);
+	tcase_add_test(tc, test_time_wait_limit);
 	suite_add_tcase(su, tc);
 
 	tc = tcase_create("reset");
