@@ -350,10 +350,11 @@ static void load_stack(struct ld *ld, config_setting_t *root)
 		"tcp_time_wait",       "tcp_syn_cookies",
 		"tcp_keepalive_idle",  "tcp_keepalive_interval",
 		"tcp_keepalive_probes", "tcp_memory_limit",
-		"tcp_max_time_wait",
+		"tcp_max_time_wait",   "tcp_congestion_control",
 		NULL};
 	struct stack_params *p = &ld->c->params;
-	config_setting_t *st = get_group(ld, root, "stack");
+	config_setting_t *st = get_group(ld, root, "stack"), *s;
+	const char *cc;
 	unsigned v;
 
 	if (!st)
@@ -395,6 +396,12 @@ static void load_stack(struct ld *ld, config_setting_t *root)
 	get_int(ld, st, "stack", "tcp_time_wait", 1, 240, &v);
 	p->tcp.time_wait_ms = v * 1000;
 	get_bool(ld, st, "stack", "tcp_syn_cookies", &p->tcp.syncookies);
+	cc = get_str(ld, st, "stack", "tcp_congestion_control", &s);
+	if (cc && !tcp_cc_find(cc))
+		ERR(ld, s, "stack.tcp_congestion_control: '%s' is not "
+			   "\"cubic\" or \"newreno\"", cc);
+	else if (cc)
+		p->tcp.cc = tcp_cc_find(cc);
 	v = p->tcp.keepalive_idle_ms / 1000;
 	get_int(ld, st, "stack", "tcp_keepalive_idle", 1, 86400, &v);
 	p->tcp.keepalive_idle_ms = v * 1000;

@@ -37,6 +37,7 @@ void tcp_params_default(struct tcp_params *p)
 	p->syn_retries = 5;
 	p->delack_ms = 40;
 	p->syncookies = true;
+	p->cc = &tcp_cc_cubic;
 	p->keepalive_idle_ms = 7200000; /* RFC 1122: no less than 2 hours */
 	p->keepalive_intvl_ms = 75000;
 	p->keepalive_probes = 9;

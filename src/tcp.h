@@ -172,6 +172,7 @@ struct tcp_conn {
 
 	/* Congestion control (RFC 5681, NewReno RFC 6582). */
 	const struct tcp_cc_ops *cc;
+	struct tcp_cc_state cc_st;
 	uint32_t cwnd, ssthresh, recover;
 	unsigned dupacks;
 	bool in_recovery;
@@ -215,6 +216,7 @@ struct tcp_params {
 	unsigned syn_retries;     /* SYN-ACK retransmissions */
 	unsigned delack_ms;
 	bool syncookies;          /* answer SYNs statelessly past the backlog */
+	const struct tcp_cc_ops *cc; /* congestion control of new connections */
 	unsigned keepalive_idle_ms;  /* quiet time before the first probe */
 	unsigned keepalive_intvl_ms; /* between unanswered probes */
 	unsigned keepalive_probes;   /* unanswered probes before a reset */

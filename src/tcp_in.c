@@ -171,7 +171,7 @@ static struct tcp_conn *tcp_conn_new(struct stack *s, const struct flow_key *k,
 	c->snd.pool = c->rcv.pool = c->ooo.pool = &s->tcp.mem;
 	tcp_timers_init(c);
 	c->nagle = true;
-	c->cc = &tcp_cc_newreno;
+	c->cc = s->p.tcp.cc ? s->p.tcp.cc : &tcp_cc_cubic;
 	return c;
 }
 
@@ -478,7 +478,7 @@ void tcp_fin_in_order(struct tcp_conn *c)
 static void tcp_enter_recovery(struct tcp_conn *c)
 {
 	STAT_INC(&c->s->stats, TCP_FAST_RETRANSMITS);
-	c->ssthresh = c->cc->ssthresh(c);
+	c->ssthresh = c->cc->on_loss(c, false);
 	c->recover = c->snd_max;
 	c->in_recovery = true;
 	c->rtt_pending = false;
@@ -539,7 +539,8 @@ void tcp_loss_check(struct tcp_conn *c, uint32_t delivered)
 }
 
 /* Congestion control on an ACK of new data (RFC 5681 3.1, RFC 6582). */
-static void tcp_cc_ack(struct tcp_conn *c, uint32_t acked, uint32_t ack)
+static void tcp_cc_ack(struct tcp_conn *c, uint32_t acked, uint32_t ack,
+		       uint32_t flight)
 {
 	if (c->in_recovery) {
 		if (seq_geq(ack, c->recover)) {
@@ -556,7 +557,7 @@ static void tcp_cc_ack(struct tcp_conn *c, uint32_t acked, uint32_t ack)
 		}
 		return;
 	}
-	c->cc->on_ack(c, acked);
+	c->cc->on_ack(c, acked, flight);
 }
 
 /* A duplicate ACK.  With SACK the scoreboard finds losses; without it,
@@ -655,7 +656,7 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 		}
 		c->backoff = 0;
 		c->dupacks = 0;
-		tcp_cc_ack(c, acked, ack);
+		tcp_cc_ack(c, acked, ack, c->snd_max - (ack - acked));
 		timer_cancel(&s->timers, &c->rtx);
 		if (c->snd_nxt != c->snd_una)
 			tcp_arm_rtx(c);

@@ -48,6 +48,7 @@ START_TEST(test_default_config)
 	ck_assert_uint_eq(c->nmods, 1);
 	ck_assert_str_eq(c->mods[0].name, "echo");
 	ck_assert_uint_eq(c->params.mtu, 1500);
+	ck_assert_ptr_eq(c->params.tcp.cc, &tcp_cc_cubic);
 	/* Default MAC: locally administered unicast, stable per name. */
 	ck_assert_uint_eq(c->params.mac[0] & 3, 2);
 	conf_free(c);
@@ -98,7 +99,8 @@ START_TEST(test_full_settings)
 		"  icmp_burst = 1; ttl = 3; tcp_max_connections = 10;\n"
 		"  tcp_syn_backlog = 5; tcp_send_buffer = 8192;\n"
 		"  tcp_receive_buffer = 16384; tcp_out_of_order_limit = 4096;\n"
-		"  tcp_time_wait = 2; tcp_syn_cookies = false; };\n"
+		"  tcp_time_wait = 2; tcp_syn_cookies = false;\n"
+		"  tcp_congestion_control = \"newreno\"; };\n"
 		"log = { level = \"debug\"; };\n"
 		"user = \"nobody\"; group = \"nogroup\";\n",
 		"t.conf", &errs);
@@ -131,6 +133,7 @@ START_TEST(test_full_settings)
 	ck_assert_uint_eq(c->params.tcp.ooo_limit, 4096);
 	ck_assert_uint_eq(c->params.tcp.time_wait_ms, 2000);
 	ck_assert(!c->params.tcp.syncookies);
+	ck_assert_ptr_eq(c->params.tcp.cc, &tcp_cc_newreno);
 	ck_assert_int_eq(c->log_level, 7);
 	ck_assert_str_eq(c->user, "nobody");
 	ck_assert_str_eq(c->group, "nogroup");
@@ -246,6 +249,9 @@ START_TEST(test_range_and_level_errors)
 	conf_errors_clear(&errs);
 	ck_assert_ptr_nonnull(strstr(one_error(IFACE "stack = {\n arp_cache_size = 70000; };\n"),
 				     "t.conf:3: stack.arp_cache_size"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error(IFACE "stack = {\n tcp_congestion_control = \"bbr\"; };\n"),
+				     "t.conf:3: stack.tcp_congestion_control: 'bbr' is not"));
 	conf_errors_clear(&errs);
 	ck_assert_ptr_nonnull(strstr(one_error(IFACE "log = {\n level = \"loud\"; };\n"),
 				     "t.conf:3: log.level: 'loud'"));
