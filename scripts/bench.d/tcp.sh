@@ -12,7 +12,8 @@
 #
 # Every namespace is made here and removed on exit; every transfer is
 # bounded by `timeout`.  Environment: TCP_BENCH_BYTES (default 1 GiB),
-# TCP_BENCH_IMPAIRED_BYTES (default 100 MiB), IMPAIR_SEED.
+# TCP_BENCH_IMPAIRED_BYTES (default 100 MiB), TCP_BENCH_IMPAIR (impair's
+# options, default "--loss 5 --reorder 2 --dup 1"), IMPAIR_SEED.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
@@ -113,7 +114,8 @@ report "direct upload $((BYTES >> 20)) MiB" "$BYTES" "$tu" "$ku"
 report "direct download $((BYTES >> 20)) MiB" "$BYTES" "$td" "$kd"
 
 # ---- impaired --------------------------------------------------------------
-IMP="--loss 5 --reorder 2 --dup 1 --seed $SEED --time $LIMIT"
+IMPAIRMENT=${TCP_BENCH_IMPAIR:---loss 5 --reorder 2 --dup 1}
+IMP="$IMPAIRMENT --seed $SEED --time $LIMIT"
 lab_up >/dev/null || exit 1
 TS=$LAB_NS
 lab_up >/dev/null || exit 1
@@ -142,7 +144,7 @@ td=$(ms_of download "$TC" "$IBYTES")
 ku=$(ms_of upload "$KC2" "$IBYTES")
 kd=$(ms_of download "$KC2" "$IBYTES")
 cc=$(ip netns exec "$KS2" sysctl -n net.ipv4.tcp_congestion_control)
-echo "(impair seed $SEED: loss 5%, reorder 2%, duplicate 1% each way)"
+echo "(impair seed $SEED: $IMPAIRMENT, each way)"
 report "impaired upload $((IBYTES >> 20)) MiB" "$IBYTES" "$tu" "$ku"
 report "impaired download $((IBYTES >> 20)) MiB ($cc)" "$IBYTES" "$td" "$kd"
 # The same download with the kernel sending as tapir does (NewReno; the
