@@ -151,6 +151,9 @@ struct tcp_conn {
 	/* Receive sequence space. */
 	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge advertised */
 	uint32_t ack_sent; /* the last ACK number sent */
+	/* A duplicate received, to report once as a D-SACK (RFC 2883). */
+	bool dsack;
+	uint32_t dsack_start, dsack_end;
 
 	struct bytering snd; /* from SND.UNA on */
 	struct bytering rcv; /* in order, not yet taken by the owner */

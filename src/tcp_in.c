@@ -412,6 +412,19 @@ static void tcp_input_listen(struct stack *s, const struct ip4_rx *rx,
  * most TCP_CHALLENGE_PER_S a second over the stack (RFC 5961 7), so
  * forged segments cannot turn us into an ACK flood. */
 #define TCP_CHALLENGE_PER_S 1000
+/* [start, end) arrived again: report it in the next ACK, sent at once,
+ * as the first SACK block (RFC 2883), so that the sender can tell a
+ * retransmission it did not need (and undo what it cost). */
+static void tcp_note_dsack(struct tcp_conn *c, uint32_t start, uint32_t end)
+{
+	if (!c->sack_ok)
+		return;
+	c->dsack = true;
+	c->dsack_start = start;
+	c->dsack_end = end;
+	c->ack_now = true;
+}
+
 static void tcp_challenge_ack(struct tcp_conn *c)
 {
 	struct tcp_stack *t = &c->s->tcp;
@@ -891,6 +904,11 @@ static void tcp_input_conn(struct tcp_conn *c, const struct tcp_hdr *h,
 		STAT_INC(&s->stats, TCP_DROP_OUT_OF_WINDOW);
 		if (!rst)
 			c->ack_now = true;
+		/* Data we already have (a retransmission that was not
+		 * needed): tell the sender (D-SACK, RFC 2883 4.1.1). */
+		if (!rst && data.len && seq_lt(seq, c->rcv_nxt) &&
+		    seq_leq(seq + (uint32_t)data.len, c->rcv_nxt))
+			tcp_note_dsack(c, seq, seq + (uint32_t)data.len);
 		goto out;
 	}
 	/* Second: RST (RFC 5961 3.2), judged by the segment's own sequence
@@ -918,6 +936,8 @@ static void tcp_input_conn(struct tcp_conn *c, const struct tcp_hdr *h,
 
 		if (skip > data.len)
 			skip = (uint32_t)data.len;
+		if (skip)
+			tcp_note_dsack(c, seq, seq + skip);
 		cur_pull(&data, skip);
 		seq += skip;
 	}

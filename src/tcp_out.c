@@ -80,9 +80,20 @@ static int tcp_emit(struct tcp_conn *c, uint8_t flags, uint32_t seq,
 		o.ts_ok = c->state == TCP_SYN_SENT || c->ts_ok;
 	} else {
 		o.ts_ok = c->ts_ok;
-		if (c->sack_ok && (flags & TCP_FLAG_ACK))
-			o.nsack = (uint8_t)tcp_ooo_sack(&c->ooo, o.sack,
-							 TCP_MAX_SACK);
+		if (c->sack_ok && (flags & TCP_FLAG_ACK)) {
+			size_t n = 0;
+
+			/* A duplicate goes first, in one ACK (RFC 2883 4). */
+			if (c->dsack) {
+				o.sack[0].start = c->dsack_start;
+				o.sack[0].end = c->dsack_end;
+				c->dsack = false;
+				n = 1;
+				STAT_INC(&s->stats, TCP_DSACK_TX);
+			}
+			n += tcp_ooo_sack(&c->ooo, o.sack + n, (unsigned)(TCP_MAX_SACK - n));
+			o.nsack = (uint8_t)n;
+		}
 	}
 	if (o.ts_ok) {
 		o.tsval = (uint32_t)stack_now(s);
@@ -176,7 +187,7 @@ static uint32_t tcp_eff_mss(struct tcp_conn *c)
 
 	memset(&o, 0, sizeof(o));
 	o.ts_ok = c->ts_ok;
-	if (c->sack_ok && c->ooo.head)
+	if (c->sack_ok && (c->ooo.head || c->dsack))
 		o.nsack = TCP_MAX_SACK;
 	olen = (uint32_t)tcp_opts_len(&o, false);
 	return c->mss > olen + 64 ? c->mss - olen : 64;

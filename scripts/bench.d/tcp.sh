@@ -13,7 +13,9 @@
 # Every namespace is made here and removed on exit; every transfer is
 # bounded by `timeout`.  Environment: TCP_BENCH_BYTES (default 1 GiB),
 # TCP_BENCH_IMPAIRED_BYTES (default 100 MiB), TCP_BENCH_IMPAIR (impair's
-# options, default "--loss 5 --reorder 2 --dup 1"), IMPAIR_SEED.
+# options, default "--loss 5 --reorder 2 --dup 1"), TCP_BENCH_STACK (a
+# line added to tapird's configuration, e.g. 'stack = {
+# tcp_congestion_control = "newreno"; };'), IMPAIR_SEED.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
@@ -69,6 +71,7 @@ interface = { name = "tapir0"; address = "10.0.0.2/24";
 modules = ( { name = "echo"; udp_port = 0; discard_udp_port = 0;
   chargen_udp_port = 0; tcp_port = 7; discard_tcp_port = 9;
   chargen_tcp_port = 19; chargen_rate = 0; } );
+${TCP_BENCH_STACK:-}
 EOF
 }
 

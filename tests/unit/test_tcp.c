@@ -1370,6 +1370,76 @@ START_TEST(test_out_of_order_sack)
 }
 END_TEST
 
+/* Data received twice is reported once, as the first SACK block of an
+ * immediate ACK (D-SACK, RFC 2883): a whole old segment, the old front
+ * of a segment that also brings new data, and a duplicate while out-of-
+ * order data is held (the D-SACK block first, then the queue's). */
+START_TEST(test_dsack)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	static uint8_t data[4000];
+	uint32_t start;
+
+	peer_full(&p, PPORT);
+	establish(s, &p, 1460);
+	th_pattern(data, sizeof(data), 19);
+	start = p.seq;
+	psend_at(s, &p, ACKF, start, data, 1000);
+	p.seq = start + 1000;
+	th_frames_clear();
+	/* The same segment again. */
+	psend_at(s, &p, ACKF, start, data, 1000);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	ck_assert_uint_eq(g.h.ack, start + 1000);
+	ck_assert_uint_eq(g.o.nsack, 1);
+	ck_assert_uint_eq(g.o.sack[0].start, start);
+	ck_assert_uint_eq(g.o.sack[0].end, start + 1000);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DSACK_TX], 1);
+	th_frames_clear();
+	/* Reported once: the next ACK has no block. */
+	psend_at(s, &p, ACKF, start + 1000, data + 1000, 1000);
+	psend_at(s, &p, ACKF, start + 2000, data + 2000, 1000);
+	p.seq = start + 3000;
+	ck_assert_uint_ge(th_frame_count(), 1);
+	expect_ack(th_frame_count() - 1, &p, &g);
+	ck_assert_uint_eq(g.h.ack, start + 3000);
+	ck_assert_uint_eq(g.o.nsack, 0);
+	th_frames_clear();
+	/* Old front, new back: the data is taken, the front reported. */
+	psend_at(s, &p, ACKF, start + 2500, data + 2500, 1000);
+	p.seq = start + 3500;
+	ck_assert_uint_eq(CR[0].len, 3500);
+	ck_assert_mem_eq(CR[0].data, data, 3500);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	ck_assert_uint_eq(g.h.ack, start + 3500);
+	ck_assert_uint_eq(g.o.nsack, 1);
+	ck_assert_uint_eq(g.o.sack[0].start, start + 2500);
+	ck_assert_uint_eq(g.o.sack[0].end, start + 3000);
+	th_frames_clear();
+	/* Out-of-order data held, then an old duplicate: D-SACK first. */
+	psend_at(s, &p, ACKF, start + 3750, data + 3750, 250);
+	th_frames_clear();
+	psend_at(s, &p, ACKF, start + 1000, data + 1000, 500);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_ack(0, &p, &g);
+	ck_assert_uint_eq(g.h.ack, start + 3500);
+	ck_assert_uint_eq(g.o.nsack, 2);
+	ck_assert_uint_eq(g.o.sack[0].start, start + 1000);
+	ck_assert_uint_eq(g.o.sack[0].end, start + 1500);
+	ck_assert_uint_eq(g.o.sack[1].start, start + 3750);
+	ck_assert_uint_eq(g.o.sack[1].end, start + 4000);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DSACK_TX], 3);
+	p.seq = start + 4000;
+	psend_at(s, &p, ACKF, start + 3500, data + 3500, 250);
+	ck_assert_uint_eq(CR[0].len, 4000);
+	finish(s);
+}
+END_TEST
+
 START_TEST(test_out_of_order_no_sack)
 {
 	struct stack *s = new_stack();
@@ -2771,6 +2841,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_offload_segmentation);
 	tcase_add_test(tc, test_nagle);
 	tcase_add_test(tc, test_send_backpressure);
+	tcase_add_test(tc, test_dsack);
 	tcase_add_test(tc, test_out_of_order_sack);
 	tcase_add_test(tc, test_out_of_order_no_sack);
 	tcase_add_test(tc, test_out_of_order_fin);
