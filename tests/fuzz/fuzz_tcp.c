@@ -629,9 +629,13 @@ static void check_state(void)
 	if (t->by_state[TCP_CLOSED] || t->by_state[TCP_LISTEN])
 		FAIL("%u connections CLOSED, %u LISTEN between steps",
 		     t->by_state[TCP_CLOSED], t->by_state[TCP_LISTEN]);
-	if (t->count > g_s->p.tcp.max_conns)
-		FAIL("tcp.count %u > max_conns %u", t->count,
-		     g_s->p.tcp.max_conns);
+	/* TIME_WAIT has its own limit. */
+	if (tcp_active_count(g_s) > g_s->p.tcp.max_conns)
+		FAIL("%u connections not in TIME_WAIT > max_conns %u",
+		     tcp_active_count(g_s), g_s->p.tcp.max_conns);
+	if (t->by_state[TCP_TIME_WAIT] > g_s->p.tcp.max_time_wait)
+		FAIL("%u connections in TIME_WAIT > max_time_wait %u",
+		     t->by_state[TCP_TIME_WAIT], g_s->p.tcp.max_time_wait);
 	if (flow_count(&t->flows) != t->count)
 		FAIL("flow table holds %zu, tcp.count %u",
 		     flow_count(&t->flows), t->count);
