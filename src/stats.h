@@ -91,6 +91,7 @@
 	X(TCP_KEEPALIVE_PROBES, "tcp", "keepalive_probes", "")               \
 	X(TCP_OOO_SEGS, "tcp", "out_of_order_segments", "")                  \
 	X(TCP_DSACK_TX, "tcp", "dsack_sent", "")                             \
+	X(TCP_DSACK_RX, "tcp", "dsack_received", "")                         \
 	X(TCP_TIME_WAIT_REUSED, "tcp", "time_wait_reused", "")               \
 	X(TCP_TIME_WAIT_OVERFLOW, "tcp", "time_wait_skipped", "")            \
 	X(TCP_COOKIES_SENT, "tcp", "syn_cookies_sent", "")                   \

@@ -189,6 +189,12 @@ struct tcp_conn {
 	struct timer rack; /* RACK's reordering wait; tail loss probe */
 	bool rack_wait;    /* the rack timer is RACK's wait, not a probe */
 	bool tlp_out;      /* a loss probe is out, not yet answered */
+	/* RACK's reordering window in quarters of SRTT, widened by the
+	 * peer's D-SACKs (RFC 8985 6.2 step 4): one step per round trip,
+	 * kept for 16 recoveries after the last. */
+	uint8_t reo_mult, reo_persist;
+	bool dsack_round_set;
+	uint32_t dsack_round;
 };
 
 /* Stack-wide TCP state, embedded in struct stack. */
@@ -304,6 +310,8 @@ void tcp_sb_sent(struct tcp_conn *c, uint32_t seq, uint32_t len, bool fin,
 uint32_t tcp_sb_ack(struct tcp_conn *c, uint32_t ack,
 		    const struct tcp_opts *o);
 void tcp_sb_reset(struct tcp_conn *c);
+/* Loss recovery has ended: a widened reordering window lasts 16. */
+void tcp_sb_recovery_done(struct tcp_conn *c);
 bool tcp_sb_mark_head_lost(struct tcp_conn *c);
 unsigned tcp_sb_detect(struct tcp_conn *c, uint64_t *wake_ms);
 uint32_t tcp_sb_pipe(const struct tcp_conn *c);

@@ -171,6 +171,7 @@ static struct tcp_conn *tcp_conn_new(struct stack *s, const struct flow_key *k,
 	c->snd.pool = c->rcv.pool = c->ooo.pool = &s->tcp.mem;
 	tcp_timers_init(c);
 	c->nagle = true;
+	c->reo_mult = 1;
 	c->cc = s->p.tcp.cc ? s->p.tcp.cc : &tcp_cc_cubic;
 	return c;
 }
@@ -559,6 +560,7 @@ static void tcp_cc_ack(struct tcp_conn *c, uint32_t acked, uint32_t ack,
 		if (seq_geq(ack, c->recover)) {
 			/* Full ACK: leave recovery, deflate. */
 			c->in_recovery = false;
+			tcp_sb_recovery_done(c);
 			c->cwnd = c->ssthresh;
 		} else if (!c->sb.nsacked) {
 			/* Partial ACK without SACK: the next segment is lost

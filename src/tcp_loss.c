@@ -223,10 +223,44 @@ static uint32_t sb_mark_sacked(struct tcp_conn *c, uint32_t start,
 	return bytes;
 }
 
+/* A D-SACK (RFC 2883): the first block lies below the cumulative ACK, or
+ * inside the second block.  The peer got something twice, so a segment
+ * was resent that was only late: RACK allows more reordering (RFC 8985
+ * 6.2 step 4), by one quarter of SRTT per round trip, up to a whole SRTT. */
+static void sb_dsack(struct tcp_conn *c, uint32_t ack,
+		     const struct tcp_opts *o)
+{
+	const struct tcp_sack_block *b = o->sack;
+
+	if (!o->nsack || !seq_lt(b[0].start, b[0].end))
+		return;
+	if (!seq_leq(b[0].end, ack) &&
+	    !(o->nsack > 1 && seq_geq(b[0].start, b[1].start) &&
+	      seq_leq(b[0].end, b[1].end)))
+		return;
+	STAT_INC(&c->s->stats, TCP_DSACK_RX);
+	if (c->dsack_round_set && seq_lt(c->snd_una, c->dsack_round))
+		return;
+	c->dsack_round = c->snd_max;
+	c->dsack_round_set = true;
+	if (c->reo_mult < 4)
+		c->reo_mult++;
+	c->reo_persist = 16;
+}
+
+void tcp_sb_recovery_done(struct tcp_conn *c)
+{
+	if (c->reo_persist && !--c->reo_persist)
+		c->reo_mult = 1;
+}
+
 uint32_t tcp_sb_ack(struct tcp_conn *c, uint32_t ack,
 		    const struct tcp_opts *o)
 {
 	uint32_t delivered = 0;
+
+	if (o)
+		sb_dsack(c, ack, o);
 
 	/* SACK blocks first: only those inside what we sent (RFC 2018 8). */
 	for (unsigned b = 0; o && b < o->nsack; b++) {
@@ -290,12 +324,16 @@ bool tcp_sb_mark_head_lost(struct tcp_conn *c)
 	return true;
 }
 
-/* RACK's wait: SRTT plus a quarter of it for reordering, at least 1 ms. */
+/* RACK's wait: SRTT plus the reordering window, a quarter of SRTT for
+ * each step D-SACKs have taken it (at least 1 ms, at most SRTT). */
 static uint32_t sb_rack_wait(const struct tcp_conn *c)
 {
 	uint32_t srtt = c->srtt8 >> 3;
+	uint32_t reo = srtt / 4 * (c->reo_mult ? c->reo_mult : 1u);
 
-	return srtt + (srtt / 4 > 1 ? srtt / 4 : 1);
+	if (reo > srtt)
+		reo = srtt;
+	return srtt + (reo > 1 ? reo : 1);
 }
 
 unsigned tcp_sb_detect(struct tcp_conn *c, uint64_t *wake_ms)

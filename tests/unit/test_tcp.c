@@ -1008,6 +1008,56 @@ static void ack_sack(struct stack *s, struct peer *p, uint32_t l1, uint32_t r1,
 	seg_to(s, p->port, PORT, ACKF, p->seq, p->ack, p->win, o, n, NULL, 0);
 }
 
+/* D-SACKs from the peer widen RACK's reordering window (RFC 8985 6.2
+ * step 4): a block below the cumulative ACK, or inside the second block,
+ * counts; one step per round trip; back to one step after 16
+ * recoveries. */
+START_TEST(test_dsack_widens_reordering_window)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct tcp_conn *c;
+	static uint8_t data[6 * SEG];
+	uint32_t base;
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1000);
+	th_pattern(data, sizeof(data), 4);
+	ck_assert_uint_eq(c->reo_mult, 1);
+	ck_assert_uint_eq(tcp_send(c, data, 3 * SEG), 3 * SEG);
+	base = p.ack;
+	/* Segment 1 acknowledged, and reported twice. */
+	p.ack = base + SEG;
+	ack_sack(s, &p, base, base + SEG, 0, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DSACK_RX], 1);
+	ck_assert_uint_eq(c->reo_mult, 2);
+	/* Another in the same round trip: counted, no wider. */
+	ack_sack(s, &p, base, base + SEG, 0, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DSACK_RX], 2);
+	ck_assert_uint_eq(c->reo_mult, 2);
+	/* An ordinary SACK block is not one. */
+	ack_sack(s, &p, base + 2 * SEG, base + 3 * SEG, 0, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DSACK_RX], 2);
+	/* Everything out acknowledged: the next round; a duplicate inside
+	 * the second block widens again. */
+	p.ack = base + 3 * SEG;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(tcp_send(c, data + 3 * SEG, 3 * SEG), 3 * SEG);
+	ack_sack(s, &p, base + 4 * SEG, base + 5 * SEG, base + 4 * SEG,
+		 base + 6 * SEG);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DSACK_RX], 3);
+	ck_assert_uint_eq(c->reo_mult, 3);
+	for (int i = 0; i < 15; i++)
+		tcp_sb_recovery_done(c);
+	ck_assert_uint_eq(c->reo_mult, 3);
+	tcp_sb_recovery_done(c);
+	ck_assert_uint_eq(c->reo_mult, 1);
+	p.ack = base + 6 * SEG;
+	psend(s, &p, ACKF, NULL, 0);
+	finish(s);
+}
+END_TEST
+
 START_TEST(test_sack_steers_retransmission)
 {
 	struct stack *s = new_stack();
@@ -2834,6 +2884,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_retransmit_backoff);
 	tcase_add_test(tc, test_retransmit_give_up);
 	tcase_add_test(tc, test_fast_retransmit);
+	tcase_add_test(tc, test_dsack_widens_reordering_window);
 	tcase_add_test(tc, test_sack_steers_retransmission);
 	tcase_add_test(tc, test_limited_transmit);
 	tcase_add_test(tc, test_rack_lost_retransmission);
