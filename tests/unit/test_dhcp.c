@@ -1060,6 +1060,57 @@ START_TEST(test_expiry_unpublishes)
 }
 END_TEST
 
+/* A SELECTING REQUEST for the offered address carrying host name name
+ * (none when NULL); flushes the batch and checks the ACK. */
+static uint32_t lease_named(uint8_t macid, const char *name)
+{
+	uint32_t a = discover(macid);
+	struct msgb m;
+
+	ck_assert_uint_ne(a, 0);
+	nsent = 0;
+	mb_start(&m, DHCPREQUEST, macid, 0);
+	mb_ip(&m, OPT_SERVER_ID, SERVER);
+	mb_ip(&m, OPT_REQUESTED_IP, a);
+	if (name)
+		mb_opt(&m, OPT_HOSTNAME, name, strlen(name));
+	mb_end(&m);
+	input(&m);
+	dhcp_srv_flush(srv);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_eq(msg_type(&sent[0]), DHCPACK);
+	return a;
+}
+
+START_TEST(test_new_client_gets_no_old_hostname)
+{
+	uint32_t a = lease_named(1, "laptop");
+	struct msgb m;
+	char *file;
+
+	/* A renewal without a name keeps the one the client gave. */
+	mb_start(&m, DHCPREQUEST, 1, a);
+	mb_end(&m);
+	input(&m);
+	dhcp_srv_flush(srv);
+	ck_assert_ptr_nonnull(strstr(pub_find("10.0.0.100")->val,
+				     "hostname=laptop"));
+	/* The lease ends; the pool's other two go to clients 2 and 3, and
+	 * the address passes to client 4, which sends no name. */
+	clock_s += 3601;
+	dhcp_srv_tick(srv);
+	ck_assert_uint_ne(lease_named(2, NULL), a);
+	ck_assert_uint_ne(lease_named(3, NULL), a);
+	ck_assert_uint_eq(lease_named(4, NULL), a);
+	ck_assert_str_eq(pub_find("10.0.0.100")->val,
+			 "mac=02:00:00:00:00:04 expires=1700007201");
+	file = slurp(lease_path);
+	ck_assert_ptr_nonnull(strstr(file, "02:00:00:00:00:04"));
+	ck_assert_ptr_null(strstr(strstr(file, "02:00:00:00:00:04"),
+				  "laptop"));
+}
+END_TEST
+
 START_TEST(test_client_hostnames)
 {
 	static struct dhcp_msg m;
@@ -1293,6 +1344,7 @@ static Suite *dhcp_suite(void)
 	tcase_add_test(p, test_reply_destinations);
 	tcase_add_test(p, test_lease_cap);
 	tcase_add_test(p, test_expiry_unpublishes);
+	tcase_add_test(p, test_new_client_gets_no_old_hostname);
 	tcase_add_test(w, test_client_hostnames);
 	tcase_add_checked_fixture(j, setup, teardown);
 	tcase_set_timeout(j, 60);

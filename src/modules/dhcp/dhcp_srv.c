@@ -177,7 +177,9 @@ static void hash_remove(struct dhcp_srv *s, uint32_t i)
 	sl->keylen = 0;
 }
 
-/* Give slot i the client key k (taking it from any other slot). */
+/* Give slot i the client key k (taking it from any other slot).  A slot
+ * that changes hands forgets its host name: the name was the old client's,
+ * and the new one may send none. */
 static void set_key(struct dhcp_srv *s, uint32_t i, const uint8_t *k,
 		    size_t len)
 {
@@ -193,6 +195,7 @@ static void set_key(struct dhcp_srv *s, uint32_t i, const uint8_t *k,
 	if (other != NONE)
 		hash_remove(s, other);
 	hash_remove(s, i);
+	sl->host[0] = 0;
 	memcpy(sl->key, k, len);
 	sl->keylen = (uint8_t)len;
 	h = key_hash(s, k, len);
