@@ -574,6 +574,60 @@ START_TEST(test_dynamic_names)
 }
 END_TEST
 
+START_TEST(test_dynamic_name_first_wins)
+{
+	struct dns_dyn t;
+	struct dns_dynamic dy = {zones.z[0], dns_dyn_lookup_a,
+				 dns_dyn_lookup_ptr, &t, 60};
+	static const char v1[] = "mac=02:00:00:00:00:01 expires=2000 "
+				 "hostname=laptop";
+	static const char v2[] = "mac=02:00:00:00:00:02 expires=3000 "
+				 "hostname=LAPTOP";
+	static const char v3[] = "mac=02:00:00:00:00:03 expires=500 "
+				 "hostname=old";
+	static const char v4[] = "mac=02:00:00:00:00:04 expires=3000 "
+				 "hostname=old";
+	const struct parsed *p;
+
+	dns_dyn_init(&t);
+	t.now = fixed_now;
+	dns_dyn_set_zone(&t, zones.z[0]->origin);
+	ctx.dyn = &dy;
+	dns_dyn_update(&t, "10.0.0.123", v1, strlen(v1));
+	/* Another lease giving the same name (in any case) gets neither
+	 * the name nor a PTR for its address. */
+	dns_dyn_update(&t, "10.0.0.130", v2, strlen(v2));
+	ck_assert_uint_eq(dns_dyn_count(&t), 1);
+	p = ask("laptop.lab.test", DNS_T_A, NULL, false, NULL);
+	ck_assert_uint_eq(p->n[0], 1);
+	ck_assert(has_rr(p, 0, "laptop.lab.test. 60 A 10.0.0.123"));
+	p = ask("130.0.0.10.in-addr.arpa", DNS_T_PTR, NULL, false, NULL);
+	ck_assert_uint_eq(p->n[0], 0);
+	/* The holder renews: still its own. */
+	dns_dyn_update(&t, "10.0.0.123", v1, strlen(v1));
+	ck_assert_uint_eq(dns_dyn_count(&t), 1);
+	p = ask("laptop.lab.test", DNS_T_A, NULL, false, NULL);
+	ck_assert(has_rr(p, 0, "laptop.lab.test. 60 A 10.0.0.123"));
+	/* Once the holder's lease is gone, the next lease may take it. */
+	dns_dyn_update(&t, "10.0.0.123", NULL, 0);
+	dns_dyn_update(&t, "10.0.0.130", v2, strlen(v2));
+	p = ask("laptop.lab.test", DNS_T_A, NULL, false, NULL);
+	ck_assert_uint_eq(p->n[0], 1);
+	ck_assert(has_rr(p, 0, "laptop.lab.test. 60 A 10.0.0.130"));
+	p = ask("130.0.0.10.in-addr.arpa", DNS_T_PTR, NULL, false, NULL);
+	ck_assert(has_rr(p, 0, "130.0.0.10.in-addr.arpa. 60 PTR "
+			       "laptop.lab.test."));
+	/* An expired holder does not keep its name either. */
+	dns_dyn_update(&t, "10.0.0.124", v3, strlen(v3));
+	dns_dyn_update(&t, "10.0.0.131", v4, strlen(v4));
+	p = ask("old.lab.test", DNS_T_A, NULL, false, NULL);
+	ck_assert_uint_eq(p->n[0], 1);
+	ck_assert(has_rr(p, 0, "old.lab.test. 60 A 10.0.0.131"));
+	dns_dyn_fini(&t);
+	ctx.dyn = NULL;
+}
+END_TEST
+
 /* ---- The module on a fake host ----------------------------------------- */
 
 static const char conf_text[] =
@@ -964,6 +1018,7 @@ static Suite *dns_suite(void)
 	tcase_add_test(tc, test_auto_ptr_v4_and_v6);
 	tcase_add_test(tc, test_zone_transfer_refused);
 	tcase_add_test(tc, test_dynamic_names);
+	tcase_add_test(tc, test_dynamic_name_first_wins);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(tm, mod_setup, mod_teardown);
