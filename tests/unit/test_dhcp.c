@@ -1111,6 +1111,21 @@ START_TEST(test_new_client_gets_no_old_hostname)
 }
 END_TEST
 
+START_TEST(test_reserved_hostname_not_taken)
+{
+	/* "fixed" is the reservation's for 02:00:00:00:00:99: another
+	 * client that calls itself that (in any case) gets no name. */
+	lease_named(1, "FIXED");
+	ck_assert_str_eq(pub_find("10.0.0.100")->val,
+			 "mac=02:00:00:00:00:01 expires=1700003600");
+	ck_assert_ptr_null(strstr(slurp(lease_path), "fixed"));
+	/* Any other name is its own. */
+	lease_named(2, "fixed2");
+	ck_assert_ptr_nonnull(strstr(pub_find("10.0.0.101")->val,
+				     "hostname=fixed2"));
+}
+END_TEST
+
 START_TEST(test_client_hostnames)
 {
 	static struct dhcp_msg m;
@@ -1345,6 +1360,7 @@ static Suite *dhcp_suite(void)
 	tcase_add_test(p, test_lease_cap);
 	tcase_add_test(p, test_expiry_unpublishes);
 	tcase_add_test(p, test_new_client_gets_no_old_hostname);
+	tcase_add_test(p, test_reserved_hostname_not_taken);
 	tcase_add_test(w, test_client_hostnames);
 	tcase_add_checked_fixture(j, setup, teardown);
 	tcase_set_timeout(j, 60);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -954,6 +955,19 @@ static void discover(struct dhcp_srv *s, const struct dhcp_msg *m,
 	s->count[DC_OFFER]++;
 }
 
+/* True when host is the host name of a reservation other than the
+ * client's own: that name is the reserved client's, whether or not it is
+ * here now, and another client must not have it published. */
+static bool reserved_name(const struct dhcp_srv *s, const struct client *c,
+			  const char *host)
+{
+	for (unsigned k = 0; k < s->cfg.nres; k++)
+		if ((c->res == NONE || s->slot[c->res].res != k) &&
+		    strcasecmp(s->cfg.res[k].host, host) == 0)
+			return true;
+	return false;
+}
+
 /* Bind slot i to the client and queue the ACK behind the journal. */
 static void bind(struct dhcp_srv *s, const struct dhcp_msg *m,
 		 const struct client *c, uint32_t i)
@@ -973,7 +987,7 @@ static void bind(struct dhcp_srv *s, const struct dhcp_msg *m,
 	if (!sl->reserved)
 		set_key(s, i, c->key, c->keylen);
 	memcpy(sl->mac, c->mac, 6);
-	if (dhcp_client_hostname(m, host))
+	if (dhcp_client_hostname(m, host) && !reserved_name(s, c, host))
 		memcpy(sl->host, host, sizeof(sl->host));
 	sl->expires = now(s) + s->cfg.lease_time;
 	set_state(s, i, S_BOUND);
