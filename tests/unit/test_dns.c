@@ -872,6 +872,45 @@ START_TEST(test_tcp_slow_reader_is_not_idle)
 }
 END_TEST
 
+START_TEST(test_tcp_query_deadline)
+{
+	uint8_t buf[512];
+	size_t n, took;
+
+	start("tcp_idle_timeout = 5;\n"
+	      "zones = ( { name = \"lab.test\"; records = "
+	      "[ \"@ SOA ns1 hm 1 3600 600 86400 60\" ]; } );");
+	n = tcp_query(buf, "lab.test", 1);
+	/* A query dripped a byte a second has 5 s from its first byte. */
+	ck_assert(fk_tcp_open(0, 1 << 20));
+	fk_advance(1000);
+	for (int i = 0; i < 4; i++) {
+		ck_assert_uint_eq(fk_tcp_data(0, buf + i, 1), 1);
+		fk_advance(1000);
+	}
+	ck_assert(fk.conns[0].open);
+	fk_advance(999);
+	ck_assert(fk.conns[0].open);
+	fk_advance(2);
+	ck_assert(!fk.conns[0].open && fk.conns[0].closed);
+	ck_assert_uint_eq(fk.conns[0].out_len, 0);
+	/* Bytes offered while an answer waits for room are not taken, and
+	 * do not keep the connection open either. */
+	ck_assert(fk_tcp_open(1, 10));
+	took = fk_tcp_data(1, buf, 2 * n);
+	ck_assert_uint_eq(took, n);
+	for (int i = 0; i < 4; i++) {
+		fk_advance(1000);
+		ck_assert_uint_eq(fk_tcp_data(1, buf, n), 0);
+	}
+	fk_advance(999);
+	ck_assert(fk.conns[1].open);
+	fk_advance(2);
+	ck_assert(!fk.conns[1].open && fk.conns[1].closed);
+	ck_assert_uint_eq(fk_counter("tcp_idle_closed"), 2);
+}
+END_TEST
+
 START_TEST(test_tcp_short_length_resets)
 {
 	static const uint8_t bad[] = {0, 5, 1, 2, 3, 4, 5};
@@ -1029,6 +1068,7 @@ static Suite *dns_suite(void)
 	tcase_add_test(tm, test_tcp_backpressure_bounds_buffering);
 	tcase_add_test(tm, test_tcp_idle_timeout_and_connection_limit);
 	tcase_add_test(tm, test_tcp_slow_reader_is_not_idle);
+	tcase_add_test(tm, test_tcp_query_deadline);
 	tcase_add_test(tm, test_tcp_short_length_resets);
 	tcase_add_test(tm, test_tcp_peer_close_and_unlisten);
 	tcase_add_test(tm, test_rate_limit_drops_and_slips);

@@ -14,8 +14,11 @@
  * Over TCP a connection carries any number of queries, each with its 2-byte
  * length; they are answered in order.  Per connection at most one query is
  * buffered in and one response out: while a response waits for send room,
- * nothing more is read (the window closes).  An idle connection is closed
- * after tcp_idle_timeout.
+ * nothing more is read (the window closes).  One timer per connection
+ * bounds it: tcp_idle_timeout from its start, from the last whole query
+ * taken, or from the first byte of the query being read, which must then
+ * arrive whole before it runs out (bytes dripped in do not extend it); a
+ * peer that takes some of a waiting response also restarts it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -535,9 +538,11 @@ static size_t tcp_recv(void *ctx, struct tapir_tcp *c, const uint8_t *data,
 	size_t taken = 0;
 
 	(void)c;
-	t->d->api->timer_arm(t->idle, t->d->conf.tcp_idle_ms);
 	while (taken < len && !t->pend_len) {
 		if (t->lenhave < 2) {
+			if (!t->lenhave) /* a query starts: its deadline */
+				t->d->api->timer_arm(t->idle,
+						     t->d->conf.tcp_idle_ms);
 			t->lenb[t->lenhave++] = data[taken++];
 			if (t->lenhave < 2)
 				continue;
@@ -565,8 +570,11 @@ static size_t tcp_recv(void *ctx, struct tapir_tcp *c, const uint8_t *data,
 			t->have += n;
 			taken += n;
 		}
-		if (t->have == t->need)
+		if (t->have == t->need) {
 			tcp_query(t);
+			/* A whole query: the connection is in use. */
+			t->d->api->timer_arm(t->idle, t->d->conf.tcp_idle_ms);
+		}
 	}
 	return taken;
 }
