@@ -965,6 +965,38 @@ START_TEST(test_inform)
 }
 END_TEST
 
+/* An INFORM with ciaddr from src_ip; true when it was answered. */
+static bool inform_from(uint32_t ciaddr, uint32_t src_ip)
+{
+	struct msgb m;
+
+	mb_start(&m, DHCPINFORM, 1, ciaddr);
+	mb_end(&m);
+	nsent = 0;
+	dhcp_srv_input(srv, src_ip, 68, m.b, m.len);
+	return nsent == 1;
+}
+
+START_TEST(test_inform_ciaddr_checked)
+{
+	/* ciaddr is the client's say-so: a reply goes only to a host of our
+	 * subnet, or to the address the INFORM came from. */
+	ck_assert(!inform_from(0xc0000201, 0)); /* 192.0.2.1 */
+	ck_assert(!inform_from(0xc0000201, 0x0a000007));
+	ck_assert(!inform_from(0x0a0000ff, 0)); /* our broadcast */
+	ck_assert(!inform_from(0x0a000000, 0)); /* our network */
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_IGNORED], 4);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_ACK], 0);
+	ck_assert(inform_from(0xc0000201, 0xc0000201));
+	ck_assert_uint_eq(sent[0].ip, 0xc0000201);
+	ck_assert(inform_from(0x0a000007, 0));
+	ck_assert_uint_eq(sent[0].ip, 0x0a000007);
+	/* No address at all: nowhere to answer. */
+	ck_assert(!inform_from(0, 0));
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_IGNORED], 5);
+}
+END_TEST
+
 START_TEST(test_reply_destinations)
 {
 	struct msgb m;
@@ -1356,6 +1388,7 @@ static Suite *dhcp_suite(void)
 	tcase_add_test(p, test_decline_quarantines);
 	tcase_add_test(p, test_release);
 	tcase_add_test(p, test_inform);
+	tcase_add_test(p, test_inform_ciaddr_checked);
 	tcase_add_test(p, test_reply_destinations);
 	tcase_add_test(p, test_lease_cap);
 	tcase_add_test(p, test_expiry_unpublishes);

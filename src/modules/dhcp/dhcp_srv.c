@@ -1134,12 +1134,36 @@ static void release(struct dhcp_srv *s, const struct dhcp_msg *m,
 	add_rec(s, &r);
 }
 
+/* Whether the reply to an INFORM may go to its ciaddr: the field is the
+ * client's word alone, so unless it is the address the message came from
+ * it must be a host address of our subnet; else anyone could aim our
+ * replies at any address. */
+static bool inform_ciaddr_ok(const struct dhcp_srv *s, uint32_t ciaddr,
+			     uint32_t src_ip)
+{
+	uint32_t mask = s->env.prefix ? ~0u << (32 - s->env.prefix) : 0;
+
+	if (src_ip && ciaddr == src_ip)
+		return true;
+	if (!in_subnet(s, ciaddr))
+		return false;
+	/* Not the subnet's own or broadcast address (on a /31 or /32 both
+	 * are hosts). */
+	return s->env.prefix >= 31 ||
+	       ((ciaddr & ~mask) != 0 && (ciaddr & ~mask) != ~mask);
+}
+
 static void inform(struct dhcp_srv *s, const struct dhcp_msg *m,
 		   uint32_t src_ip)
 {
 	size_t len;
 
 	if (!m->ciaddr && !src_ip && !m->giaddr) {
+		s->count[DC_IGNORED]++;
+		return;
+	}
+	if (m->ciaddr && !m->giaddr &&
+	    !inform_ciaddr_ok(s, m->ciaddr, src_ip)) {
 		s->count[DC_IGNORED]++;
 		return;
 	}
