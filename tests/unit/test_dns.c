@@ -967,6 +967,32 @@ START_TEST(test_rate_limit_drops_and_slips)
 }
 END_TEST
 
+START_TEST(test_rate_limit_shared_slot_counts_together)
+{
+	size_t ql = mkq(q, "www.lab.test", DNS_T_A, DNS_C_IN, NULL);
+	unsigned answered = 0;
+
+	/* 17 prefixes in 16 slots: at least two share one, and the second
+	 * of those is over the limit of one a second rather than wiping out
+	 * the first one's count. */
+	start("rate_limit = 1; rate_limit_slip = 0; "
+	      "rate_limit_table_size = 16;\n"
+	      "zones = ( { name = \"lab.test\"; records = [ \"@ SOA ns1 hm 1 "
+	      "3600 600 86400 60\", \"www A 10.0.0.2\" ]; } );");
+	fk.now = 10000;
+	for (uint32_t i = 0; i < 17; i++) {
+		fk_udp_from(0xc6120000u + (i << 8) + 1, q, ql);
+		answered += fk.sent_len > 0;
+	}
+	ck_assert_uint_lt(answered, 17);
+	ck_assert_uint_eq(fk_counter("rate_limited"), 17 - answered);
+	/* A new second: every prefix has its answer again. */
+	fk.now += 1000;
+	fk_udp_from(0xc6120001u, q, ql);
+	ck_assert_uint_gt(fk.sent_len, 0);
+}
+END_TEST
+
 START_TEST(test_reload_all_or_nothing)
 {
 	size_t ql = mkq(q, "new.lab.test", DNS_T_A, DNS_C_IN, NULL);
@@ -1072,6 +1098,7 @@ static Suite *dns_suite(void)
 	tcase_add_test(tm, test_tcp_short_length_resets);
 	tcase_add_test(tm, test_tcp_peer_close_and_unlisten);
 	tcase_add_test(tm, test_rate_limit_drops_and_slips);
+	tcase_add_test(tm, test_rate_limit_shared_slot_counts_together);
 	tcase_add_test(tm, test_reload_all_or_nothing);
 	tcase_add_test(tm, test_module_watches_dhcp_leases);
 	suite_add_tcase(s, tm);
