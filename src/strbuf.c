@@ -107,6 +107,28 @@ void strbuf_json_str(struct strbuf *b, const char *s)
 	strbuf_add(b, "\"", 1);
 }
 
+/* The Prometheus text format escapes only backslash, double quote and line
+ * feed in a label value, and wants UTF-8; any other byte outside printable
+ * ASCII (control bytes, which a parser may refuse, and bytes over 0x7e,
+ * which need not be valid UTF-8) becomes '?'. */
+void strbuf_prom_label(struct strbuf *b, const char *s)
+{
+	strbuf_add(b, "\"", 1);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			strbuf_add(b, (const char[]){'\\', (char)ch}, 2);
+		else if (ch == '\n')
+			strbuf_add(b, "\\n", 2);
+		else if (ch < 0x20 || ch >= 0x7f)
+			strbuf_add(b, "?", 1);
+		else
+			strbuf_add(b, (const char *)&ch, 1);
+	}
+	strbuf_add(b, "\"", 1);
+}
+
 const char *strbuf_str(const struct strbuf *b)
 {
 	return b->p ? b->p : "";

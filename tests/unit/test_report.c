@@ -215,6 +215,11 @@ START_TEST(test_strbuf_limit)
 	ck_assert_str_eq(strbuf_str(&b),
 			 "\"\\u007f\\u00c3\\u00a9\\u00ff\"");
 	strbuf_free(&b);
+	/* A Prometheus label value has three escapes and no others. */
+	strbuf_init(&b, 64);
+	strbuf_prom_label(&b, "a\"b\\c\nd\t\x01\x7f\xff" "z");
+	ck_assert_str_eq(strbuf_str(&b), "\"a\\\"b\\\\c\\nd????" "z\"");
+	strbuf_free(&b);
 }
 END_TEST
 
