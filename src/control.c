@@ -18,6 +18,7 @@
 struct client {
 	struct control *ctl;
 	struct bufferevent *bev;
+	struct event *deadline; /* the whole exchange, from accept */
 	struct client *next, **pprev;
 	bool answered;
 };
@@ -39,6 +40,8 @@ static void client_free(struct client *cl)
 	if (cl->next)
 		cl->next->pprev = cl->pprev;
 	cl->ctl->nclients--;
+	if (cl->deadline)
+		event_free(cl->deadline);
 	bufferevent_free(cl->bev);
 	free(cl);
 }
@@ -107,7 +110,14 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
 	(void)what;
-	client_free(arg); /* EOF, error or timeout */
+	client_free(arg); /* EOF or error */
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	client_free(arg);
 }
 
 static void on_accept(evutil_socket_t fd, short what, void *arg)
@@ -135,6 +145,14 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 			free(cl);
 			continue;
 		}
+		/* One deadline for the line and the answer, not a timeout per
+		 * read that a byte now and then would keep resetting. */
+		cl->deadline = evtimer_new(c->base, on_deadline, cl);
+		if (!cl->deadline) {
+			bufferevent_free(cl->bev);
+			free(cl);
+			continue;
+		}
 		cl->next = c->clients;
 		if (cl->next)
 			cl->next->pprev = &cl->next;
@@ -144,7 +162,7 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 		bufferevent_setcb(cl->bev, on_read, on_write, on_event, cl);
 		bufferevent_setwatermark(cl->bev, EV_READ, 0,
 					 CONTROL_LINE_MAX + 2);
-		bufferevent_set_timeouts(cl->bev, &tv, &tv);
+		evtimer_add(cl->deadline, &tv);
 		bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
 	}
 }

@@ -138,9 +138,9 @@ static void module_counter_visit(void *arg, const char *module,
 		break;
 	case REPORT_PROMETHEUS:
 		strbuf_puts(m->b, "tapir_module_events_total{module=");
-		strbuf_json_str(m->b, module);
+		strbuf_prom_label(m->b, module);
 		strbuf_puts(m->b, ",counter=");
-		strbuf_json_str(m->b, name);
+		strbuf_prom_label(m->b, name);
 		strbuf_printf(m->b, "} %" PRIu64 "\n", v);
 		break;
 	case REPORT_JSON:

@@ -84,6 +84,10 @@ void strbuf_printf(struct strbuf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+/* Bytes outside printable ASCII are escaped one by one, so what comes out
+ * is ASCII and therefore valid UTF-8 whatever came in (names from the wire
+ * or from modules need not be); a byte 0x80-0xff reads back as U+0080 to
+ * U+00FF. */
 void strbuf_json_str(struct strbuf *b, const char *s)
 {
 	strbuf_add(b, "\"", 1);
@@ -94,11 +98,33 @@ void strbuf_json_str(struct strbuf *b, const char *s)
 			char esc[2] = {'\\', (char)ch};
 
 			strbuf_add(b, esc, 2);
-		} else if (ch < 0x20 || ch == 0x7f) {
+		} else if (ch < 0x20 || ch >= 0x7f) {
 			strbuf_printf(b, "\\u%04x", ch);
 		} else {
 			strbuf_add(b, (const char *)&ch, 1);
 		}
+	}
+	strbuf_add(b, "\"", 1);
+}
+
+/* The Prometheus text format escapes only backslash, double quote and line
+ * feed in a label value, and wants UTF-8; any other byte outside printable
+ * ASCII (control bytes, which a parser may refuse, and bytes over 0x7e,
+ * which need not be valid UTF-8) becomes '?'. */
+void strbuf_prom_label(struct strbuf *b, const char *s)
+{
+	strbuf_add(b, "\"", 1);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			strbuf_add(b, (const char[]){'\\', (char)ch}, 2);
+		else if (ch == '\n')
+			strbuf_add(b, "\\n", 2);
+		else if (ch < 0x20 || ch >= 0x7f)
+			strbuf_add(b, "?", 1);
+		else
+			strbuf_add(b, (const char *)&ch, 1);
 	}
 	strbuf_add(b, "\"", 1);
 }

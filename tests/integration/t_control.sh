@@ -1,8 +1,9 @@
 #!/bin/bash
 # tapirctl and the control socket: every verb answers, as a table and as
 # JSON (python3 -m json.tool must accept it); metrics parse as Prometheus
-# text exposition format (python3-prometheus-client's parser); a reload of
-# a broken configuration prints FILE:LINE and exits 1 while the old one
+# text exposition format (python3-prometheus-client's parser); a client
+# that sends its request slowly is closed 10 s after it connected; a reload
+# of a broken configuration prints FILE:LINE and exits 1 while the old one
 # keeps serving; a good reload exits 0.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091,SC2317
 . "$(dirname "$0")/lib.sh"
@@ -90,6 +91,27 @@ check "tapirctl metrics parses as Prometheus text (counter, values)" \
 
 kill "$nc_pid" 2>/dev/null
 wait "$nc_pid" 2>/dev/null
+
+# A client that drips its request a byte a second is closed when its 10 s
+# from accept are up, not kept open by each byte.
+got=$(python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(1)
+t0 = time.monotonic()
+while time.monotonic() - t0 < 20:
+    try:
+        s.send(b"s")
+        if s.recv(1) == b"":
+            break
+    except socket.timeout:
+        continue
+    except OSError:
+        break
+print(round(time.monotonic() - t0))' "$SOCK" 2>&1)
+check "a control client dripping its request is closed after 10 s" \
+	"closed after: $got s" sh -c "[ '$got' -ge 9 ] && [ '$got' -le 12 ]"
 
 # A broken configuration: FILE:LINE, exit 1, the old one keeps serving.
 cp "$TL_TMP/tapir.conf" "$TL_TMP/good.conf"

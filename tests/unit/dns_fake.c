@@ -341,7 +341,12 @@ void fk_section_free(void)
 
 void fk_udp(const uint8_t *q, size_t len)
 {
-	struct tapir_udp_meta m = {.src_ip = 0x0a000001u,
+	fk_udp_from(0x0a000001u, q, len);
+}
+
+void fk_udp_from(uint32_t src, const uint8_t *q, size_t len)
+{
+	struct tapir_udp_meta m = {.src_ip = src,
 				   .dst_ip = 0x0a000002u,
 				   .src_port = 5353,
 				   .dst_port = fk.udp_port};

@@ -84,6 +84,8 @@ void fk_section_free(void);
 /* A query datagram from 10.0.0.1:5353 to the module; the answer, if any,
  * is in fk.sent. */
 void fk_udp(const uint8_t *q, size_t len);
+/* The same from source address src (host byte order). */
+void fk_udp_from(uint32_t src, const uint8_t *q, size_t len);
 /* Open connection i (accepted() called); false when refused. */
 bool fk_tcp_open(unsigned i, size_t room);
 /* Bytes from the peer on connection i: recv() is offered them (again

@@ -965,6 +965,38 @@ START_TEST(test_inform)
 }
 END_TEST
 
+/* An INFORM with ciaddr from src_ip; true when it was answered. */
+static bool inform_from(uint32_t ciaddr, uint32_t src_ip)
+{
+	struct msgb m;
+
+	mb_start(&m, DHCPINFORM, 1, ciaddr);
+	mb_end(&m);
+	nsent = 0;
+	dhcp_srv_input(srv, src_ip, 68, m.b, m.len);
+	return nsent == 1;
+}
+
+START_TEST(test_inform_ciaddr_checked)
+{
+	/* ciaddr is the client's say-so: a reply goes only to a host of our
+	 * subnet, or to the address the INFORM came from. */
+	ck_assert(!inform_from(0xc0000201, 0)); /* 192.0.2.1 */
+	ck_assert(!inform_from(0xc0000201, 0x0a000007));
+	ck_assert(!inform_from(0x0a0000ff, 0)); /* our broadcast */
+	ck_assert(!inform_from(0x0a000000, 0)); /* our network */
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_IGNORED], 4);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_ACK], 0);
+	ck_assert(inform_from(0xc0000201, 0xc0000201));
+	ck_assert_uint_eq(sent[0].ip, 0xc0000201);
+	ck_assert(inform_from(0x0a000007, 0));
+	ck_assert_uint_eq(sent[0].ip, 0x0a000007);
+	/* No address at all: nowhere to answer. */
+	ck_assert(!inform_from(0, 0));
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_IGNORED], 5);
+}
+END_TEST
+
 START_TEST(test_reply_destinations)
 {
 	struct msgb m;
@@ -1057,6 +1089,72 @@ START_TEST(test_expiry_unpublishes)
 	ck_assert_uint_eq(dhcp_srv_bound(srv), 0);
 	/* Its client still gets it back. */
 	ck_assert_uint_eq(discover(1), a);
+}
+END_TEST
+
+/* A SELECTING REQUEST for the offered address carrying host name name
+ * (none when NULL); flushes the batch and checks the ACK. */
+static uint32_t lease_named(uint8_t macid, const char *name)
+{
+	uint32_t a = discover(macid);
+	struct msgb m;
+
+	ck_assert_uint_ne(a, 0);
+	nsent = 0;
+	mb_start(&m, DHCPREQUEST, macid, 0);
+	mb_ip(&m, OPT_SERVER_ID, SERVER);
+	mb_ip(&m, OPT_REQUESTED_IP, a);
+	if (name)
+		mb_opt(&m, OPT_HOSTNAME, name, strlen(name));
+	mb_end(&m);
+	input(&m);
+	dhcp_srv_flush(srv);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_eq(msg_type(&sent[0]), DHCPACK);
+	return a;
+}
+
+START_TEST(test_new_client_gets_no_old_hostname)
+{
+	uint32_t a = lease_named(1, "laptop");
+	struct msgb m;
+	char *file;
+
+	/* A renewal without a name keeps the one the client gave. */
+	mb_start(&m, DHCPREQUEST, 1, a);
+	mb_end(&m);
+	input(&m);
+	dhcp_srv_flush(srv);
+	ck_assert_ptr_nonnull(strstr(pub_find("10.0.0.100")->val,
+				     "hostname=laptop"));
+	/* The lease ends; the pool's other two go to clients 2 and 3, and
+	 * the address passes to client 4, which sends no name. */
+	clock_s += 3601;
+	dhcp_srv_tick(srv);
+	ck_assert_uint_ne(lease_named(2, NULL), a);
+	ck_assert_uint_ne(lease_named(3, NULL), a);
+	ck_assert_uint_eq(lease_named(4, NULL), a);
+	ck_assert_str_eq(pub_find("10.0.0.100")->val,
+			 "mac=02:00:00:00:00:04 expires=1700007201");
+	file = slurp(lease_path);
+	ck_assert_ptr_nonnull(strstr(file, "02:00:00:00:00:04"));
+	ck_assert_ptr_null(strstr(strstr(file, "02:00:00:00:00:04"),
+				  "laptop"));
+}
+END_TEST
+
+START_TEST(test_reserved_hostname_not_taken)
+{
+	/* "fixed" is the reservation's for 02:00:00:00:00:99: another
+	 * client that calls itself that (in any case) gets no name. */
+	lease_named(1, "FIXED");
+	ck_assert_str_eq(pub_find("10.0.0.100")->val,
+			 "mac=02:00:00:00:00:01 expires=1700003600");
+	ck_assert_ptr_null(strstr(slurp(lease_path), "fixed"));
+	/* Any other name is its own. */
+	lease_named(2, "fixed2");
+	ck_assert_ptr_nonnull(strstr(pub_find("10.0.0.101")->val,
+				     "hostname=fixed2"));
 }
 END_TEST
 
@@ -1290,9 +1388,12 @@ static Suite *dhcp_suite(void)
 	tcase_add_test(p, test_decline_quarantines);
 	tcase_add_test(p, test_release);
 	tcase_add_test(p, test_inform);
+	tcase_add_test(p, test_inform_ciaddr_checked);
 	tcase_add_test(p, test_reply_destinations);
 	tcase_add_test(p, test_lease_cap);
 	tcase_add_test(p, test_expiry_unpublishes);
+	tcase_add_test(p, test_new_client_gets_no_old_hostname);
+	tcase_add_test(p, test_reserved_hostname_not_taken);
 	tcase_add_test(w, test_client_hostnames);
 	tcase_add_checked_fixture(j, setup, teardown);
 	tcase_set_timeout(j, 60);

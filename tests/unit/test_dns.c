@@ -574,6 +574,60 @@ START_TEST(test_dynamic_names)
 }
 END_TEST
 
+START_TEST(test_dynamic_name_first_wins)
+{
+	struct dns_dyn t;
+	struct dns_dynamic dy = {zones.z[0], dns_dyn_lookup_a,
+				 dns_dyn_lookup_ptr, &t, 60};
+	static const char v1[] = "mac=02:00:00:00:00:01 expires=2000 "
+				 "hostname=laptop";
+	static const char v2[] = "mac=02:00:00:00:00:02 expires=3000 "
+				 "hostname=LAPTOP";
+	static const char v3[] = "mac=02:00:00:00:00:03 expires=500 "
+				 "hostname=old";
+	static const char v4[] = "mac=02:00:00:00:00:04 expires=3000 "
+				 "hostname=old";
+	const struct parsed *p;
+
+	dns_dyn_init(&t);
+	t.now = fixed_now;
+	dns_dyn_set_zone(&t, zones.z[0]->origin);
+	ctx.dyn = &dy;
+	dns_dyn_update(&t, "10.0.0.123", v1, strlen(v1));
+	/* Another lease giving the same name (in any case) gets neither
+	 * the name nor a PTR for its address. */
+	dns_dyn_update(&t, "10.0.0.130", v2, strlen(v2));
+	ck_assert_uint_eq(dns_dyn_count(&t), 1);
+	p = ask("laptop.lab.test", DNS_T_A, NULL, false, NULL);
+	ck_assert_uint_eq(p->n[0], 1);
+	ck_assert(has_rr(p, 0, "laptop.lab.test. 60 A 10.0.0.123"));
+	p = ask("130.0.0.10.in-addr.arpa", DNS_T_PTR, NULL, false, NULL);
+	ck_assert_uint_eq(p->n[0], 0);
+	/* The holder renews: still its own. */
+	dns_dyn_update(&t, "10.0.0.123", v1, strlen(v1));
+	ck_assert_uint_eq(dns_dyn_count(&t), 1);
+	p = ask("laptop.lab.test", DNS_T_A, NULL, false, NULL);
+	ck_assert(has_rr(p, 0, "laptop.lab.test. 60 A 10.0.0.123"));
+	/* Once the holder's lease is gone, the next lease may take it. */
+	dns_dyn_update(&t, "10.0.0.123", NULL, 0);
+	dns_dyn_update(&t, "10.0.0.130", v2, strlen(v2));
+	p = ask("laptop.lab.test", DNS_T_A, NULL, false, NULL);
+	ck_assert_uint_eq(p->n[0], 1);
+	ck_assert(has_rr(p, 0, "laptop.lab.test. 60 A 10.0.0.130"));
+	p = ask("130.0.0.10.in-addr.arpa", DNS_T_PTR, NULL, false, NULL);
+	ck_assert(has_rr(p, 0, "130.0.0.10.in-addr.arpa. 60 PTR "
+			       "laptop.lab.test."));
+	/* An expired holder does not keep its name either. */
+	dns_dyn_update(&t, "10.0.0.124", v3, strlen(v3));
+	dns_dyn_update(&t, "10.0.0.131", v4, strlen(v4));
+	p = ask("old.lab.test", DNS_T_A, NULL, false, NULL);
+	ck_assert_uint_eq(p->n[0], 1);
+	ck_assert(has_rr(p, 0, "old.lab.test. 60 A 10.0.0.131"));
+	dns_dyn_fini(&t);
+	ctx.dyn = NULL;
+}
+END_TEST
+
 /* ---- The module on a fake host ----------------------------------------- */
 
 static const char conf_text[] =
@@ -818,6 +872,45 @@ START_TEST(test_tcp_slow_reader_is_not_idle)
 }
 END_TEST
 
+START_TEST(test_tcp_query_deadline)
+{
+	uint8_t buf[512];
+	size_t n, took;
+
+	start("tcp_idle_timeout = 5;\n"
+	      "zones = ( { name = \"lab.test\"; records = "
+	      "[ \"@ SOA ns1 hm 1 3600 600 86400 60\" ]; } );");
+	n = tcp_query(buf, "lab.test", 1);
+	/* A query dripped a byte a second has 5 s from its first byte. */
+	ck_assert(fk_tcp_open(0, 1 << 20));
+	fk_advance(1000);
+	for (int i = 0; i < 4; i++) {
+		ck_assert_uint_eq(fk_tcp_data(0, buf + i, 1), 1);
+		fk_advance(1000);
+	}
+	ck_assert(fk.conns[0].open);
+	fk_advance(999);
+	ck_assert(fk.conns[0].open);
+	fk_advance(2);
+	ck_assert(!fk.conns[0].open && fk.conns[0].closed);
+	ck_assert_uint_eq(fk.conns[0].out_len, 0);
+	/* Bytes offered while an answer waits for room are not taken, and
+	 * do not keep the connection open either. */
+	ck_assert(fk_tcp_open(1, 10));
+	took = fk_tcp_data(1, buf, 2 * n);
+	ck_assert_uint_eq(took, n);
+	for (int i = 0; i < 4; i++) {
+		fk_advance(1000);
+		ck_assert_uint_eq(fk_tcp_data(1, buf, n), 0);
+	}
+	fk_advance(999);
+	ck_assert(fk.conns[1].open);
+	fk_advance(2);
+	ck_assert(!fk.conns[1].open && fk.conns[1].closed);
+	ck_assert_uint_eq(fk_counter("tcp_idle_closed"), 2);
+}
+END_TEST
+
 START_TEST(test_tcp_short_length_resets)
 {
 	static const uint8_t bad[] = {0, 5, 1, 2, 3, 4, 5};
@@ -871,6 +964,32 @@ START_TEST(test_rate_limit_drops_and_slips)
 	fk.now += 1000; /* a new second */
 	fk_udp(q, ql);
 	ck_assert_uint_eq(parse(fk.sent, fk.sent_len)->n[0], 1);
+}
+END_TEST
+
+START_TEST(test_rate_limit_shared_slot_counts_together)
+{
+	size_t ql = mkq(q, "www.lab.test", DNS_T_A, DNS_C_IN, NULL);
+	unsigned answered = 0;
+
+	/* 17 prefixes in 16 slots: at least two share one, and the second
+	 * of those is over the limit of one a second rather than wiping out
+	 * the first one's count. */
+	start("rate_limit = 1; rate_limit_slip = 0; "
+	      "rate_limit_table_size = 16;\n"
+	      "zones = ( { name = \"lab.test\"; records = [ \"@ SOA ns1 hm 1 "
+	      "3600 600 86400 60\", \"www A 10.0.0.2\" ]; } );");
+	fk.now = 10000;
+	for (uint32_t i = 0; i < 17; i++) {
+		fk_udp_from(0xc6120000u + (i << 8) + 1, q, ql);
+		answered += fk.sent_len > 0;
+	}
+	ck_assert_uint_lt(answered, 17);
+	ck_assert_uint_eq(fk_counter("rate_limited"), 17 - answered);
+	/* A new second: every prefix has its answer again. */
+	fk.now += 1000;
+	fk_udp_from(0xc6120001u, q, ql);
+	ck_assert_uint_gt(fk.sent_len, 0);
 }
 END_TEST
 
@@ -964,6 +1083,7 @@ static Suite *dns_suite(void)
 	tcase_add_test(tc, test_auto_ptr_v4_and_v6);
 	tcase_add_test(tc, test_zone_transfer_refused);
 	tcase_add_test(tc, test_dynamic_names);
+	tcase_add_test(tc, test_dynamic_name_first_wins);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(tm, mod_setup, mod_teardown);
@@ -974,9 +1094,11 @@ static Suite *dns_suite(void)
 	tcase_add_test(tm, test_tcp_backpressure_bounds_buffering);
 	tcase_add_test(tm, test_tcp_idle_timeout_and_connection_limit);
 	tcase_add_test(tm, test_tcp_slow_reader_is_not_idle);
+	tcase_add_test(tm, test_tcp_query_deadline);
 	tcase_add_test(tm, test_tcp_short_length_resets);
 	tcase_add_test(tm, test_tcp_peer_close_and_unlisten);
 	tcase_add_test(tm, test_rate_limit_drops_and_slips);
+	tcase_add_test(tm, test_rate_limit_shared_slot_counts_together);
 	tcase_add_test(tm, test_reload_all_or_nothing);
 	tcase_add_test(tm, test_module_watches_dhcp_leases);
 	suite_add_tcase(s, tm);

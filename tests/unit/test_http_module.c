@@ -561,12 +561,48 @@ START_TEST(test_slow_reader_reset)
 	start("");
 	c = connect_peer(100);
 	send_str(c, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+	/* Taking 100 bytes every 100 ms earns no more time: reset when
+	 * send_timeout (4 s) runs out. */
+	for (int i = 0; i < 39; i++) {
+		advance(100);
+		drain(c, 100);
+	}
+	advance(99);
+	ck_assert(c->live);
+	advance(2);
+	ck_assert(c->aborted);
+	ck_assert_uint_eq(counter("timeouts"), 1);
+	/* Taking 16 KiB does: send_timeout starts again. */
+	c = connect_peer(100);
+	send_str(c, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
 	advance(3000);
-	drain(c, 100); /* progress re-arms send_timeout (4 s) */
+	drain(c, 16384);
 	advance(3999);
 	ck_assert(c->live);
 	advance(2);
 	ck_assert(c->aborted);
+}
+END_TEST
+
+START_TEST(test_body_deadline)
+{
+	struct tapir_tcp *c;
+
+	start("");
+	c = connect_peer(65536);
+	send_str(c, "POST /a.txt HTTP/1.1\r\nHost: x\r\n"
+		    "Content-Length: 10\r\n\r\n0");
+	/* A byte every half second does not extend header_timeout (2 s),
+	 * which the whole body has from the head's end. */
+	for (int i = 0; i < 3; i++) {
+		advance(500);
+		send_str(c, "1");
+	}
+	advance(499);
+	ck_assert(c->live);
+	advance(2);
+	ck_assert(c->aborted);
+	ck_assert_uint_eq(counter("timeouts"), 1);
 }
 END_TEST
 
@@ -797,6 +833,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_many_pipelined_flow_control);
 	tcase_add_test(tc, test_header_deadline_408);
 	tcase_add_test(tc, test_slow_reader_reset);
+	tcase_add_test(tc, test_body_deadline);
 	tcase_add_test(tc, test_max_connections);
 	tcase_add_test(tc, test_body_dropped_then_next);
 	tcase_add_test(tc, test_errors_close);

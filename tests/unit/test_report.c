@@ -209,6 +209,17 @@ START_TEST(test_strbuf_limit)
 	strbuf_json_str(&b, "a\"b\\c\n\x01");
 	ck_assert_str_eq(strbuf_str(&b), "\"a\\\"b\\\\c\\u000a\\u0001\"");
 	strbuf_free(&b);
+	/* Bytes over 0x7e, invalid UTF-8 or not, come out as escapes. */
+	strbuf_init(&b, 64);
+	strbuf_json_str(&b, "\x7f\xc3\xa9\xff");
+	ck_assert_str_eq(strbuf_str(&b),
+			 "\"\\u007f\\u00c3\\u00a9\\u00ff\"");
+	strbuf_free(&b);
+	/* A Prometheus label value has three escapes and no others. */
+	strbuf_init(&b, 64);
+	strbuf_prom_label(&b, "a\"b\\c\nd\t\x01\x7f\xff" "z");
+	ck_assert_str_eq(strbuf_str(&b), "\"a\\\"b\\\\c\\nd????" "z\"");
+	strbuf_free(&b);
 }
 END_TEST
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -177,7 +178,9 @@ static void hash_remove(struct dhcp_srv *s, uint32_t i)
 	sl->keylen = 0;
 }
 
-/* Give slot i the client key k (taking it from any other slot). */
+/* Give slot i the client key k (taking it from any other slot).  A slot
+ * that changes hands forgets its host name: the name was the old client's,
+ * and the new one may send none. */
 static void set_key(struct dhcp_srv *s, uint32_t i, const uint8_t *k,
 		    size_t len)
 {
@@ -193,6 +196,7 @@ static void set_key(struct dhcp_srv *s, uint32_t i, const uint8_t *k,
 	if (other != NONE)
 		hash_remove(s, other);
 	hash_remove(s, i);
+	sl->host[0] = 0;
 	memcpy(sl->key, k, len);
 	sl->keylen = (uint8_t)len;
 	h = key_hash(s, k, len);
@@ -951,6 +955,19 @@ static void discover(struct dhcp_srv *s, const struct dhcp_msg *m,
 	s->count[DC_OFFER]++;
 }
 
+/* True when host is the host name of a reservation other than the
+ * client's own: that name is the reserved client's, whether or not it is
+ * here now, and another client must not have it published. */
+static bool reserved_name(const struct dhcp_srv *s, const struct client *c,
+			  const char *host)
+{
+	for (unsigned k = 0; k < s->cfg.nres; k++)
+		if ((c->res == NONE || s->slot[c->res].res != k) &&
+		    strcasecmp(s->cfg.res[k].host, host) == 0)
+			return true;
+	return false;
+}
+
 /* Bind slot i to the client and queue the ACK behind the journal. */
 static void bind(struct dhcp_srv *s, const struct dhcp_msg *m,
 		 const struct client *c, uint32_t i)
@@ -970,7 +987,7 @@ static void bind(struct dhcp_srv *s, const struct dhcp_msg *m,
 	if (!sl->reserved)
 		set_key(s, i, c->key, c->keylen);
 	memcpy(sl->mac, c->mac, 6);
-	if (dhcp_client_hostname(m, host))
+	if (dhcp_client_hostname(m, host) && !reserved_name(s, c, host))
 		memcpy(sl->host, host, sizeof(sl->host));
 	sl->expires = now(s) + s->cfg.lease_time;
 	set_state(s, i, S_BOUND);
@@ -1117,12 +1134,36 @@ static void release(struct dhcp_srv *s, const struct dhcp_msg *m,
 	add_rec(s, &r);
 }
 
+/* Whether the reply to an INFORM may go to its ciaddr: the field is the
+ * client's word alone, so unless it is the address the message came from
+ * it must be a host address of our subnet; else anyone could aim our
+ * replies at any address. */
+static bool inform_ciaddr_ok(const struct dhcp_srv *s, uint32_t ciaddr,
+			     uint32_t src_ip)
+{
+	uint32_t mask = s->env.prefix ? ~0u << (32 - s->env.prefix) : 0;
+
+	if (src_ip && ciaddr == src_ip)
+		return true;
+	if (!in_subnet(s, ciaddr))
+		return false;
+	/* Not the subnet's own or broadcast address (on a /31 or /32 both
+	 * are hosts). */
+	return s->env.prefix >= 31 ||
+	       ((ciaddr & ~mask) != 0 && (ciaddr & ~mask) != ~mask);
+}
+
 static void inform(struct dhcp_srv *s, const struct dhcp_msg *m,
 		   uint32_t src_ip)
 {
 	size_t len;
 
 	if (!m->ciaddr && !src_ip && !m->giaddr) {
+		s->count[DC_IGNORED]++;
+		return;
+	}
+	if (m->ciaddr && !m->giaddr &&
+	    !inform_ciaddr_ok(s, m->ciaddr, src_ip)) {
 		s->count[DC_IGNORED]++;
 		return;
 	}

@@ -14,18 +14,24 @@
  * Over TCP a connection carries any number of queries, each with its 2-byte
  * length; they are answered in order.  Per connection at most one query is
  * buffered in and one response out: while a response waits for send room,
- * nothing more is read (the window closes).  An idle connection is closed
- * after tcp_idle_timeout.
+ * nothing more is read (the window closes).  One timer per connection
+ * bounds it: tcp_idle_timeout from its start, from the last whole query
+ * taken, or from the first byte of the query being read, which must then
+ * arrive whole before it runs out (bytes dripped in do not extend it); a
+ * peer that takes some of a waiting response also restarts it.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include <tapir/module.h>
 
 #include "answer.h"
 #include "dyn.h"
+#include "siphash.h"
 #include "wire.h"
 #include "zone.h"
 
@@ -68,8 +74,9 @@ static const struct {
 };
 #define NQTYPES (sizeof(qtypes) / sizeof(qtypes[0]))
 
+/* A slot of the rate limiter: the answers of one second to the prefixes
+ * that hash to it. */
 struct rl_ent {
-	uint32_t prefix;
 	uint32_t second;
 	uint32_t count;
 	uint32_t slip;
@@ -83,6 +90,7 @@ struct dns_srv {
 	struct tapir_tcp_listener *tcp;
 	unsigned nconns;
 	struct rl_ent *rl;
+	uint8_t rl_key[SIPHASH_KEY_LEN];
 	struct dns_dyn dyn;
 	uint64_t *rc[RC_COUNT];
 	uint64_t *qt[NQTYPES];
@@ -355,7 +363,13 @@ static size_t answer(struct dns_srv *d, const uint8_t *q, size_t len, bool tcp,
 
 /* Response rate limiting per source prefix: at most rl_rate responses a
  * second; of those over, every rl_slip-th is sent as an empty truncated
- * answer (a real client retries over TCP), the rest are dropped. */
+ * answer (a real client retries over TCP), the rest are dropped.
+ *
+ * The table is direct-mapped by a SipHash of the prefix under a key chosen
+ * at start, so nobody outside can pick prefixes that share a slot; the
+ * slot comes from the hash's high bits, all of which depend on every bit
+ * of the prefix.  Prefixes that do share a slot are counted together for
+ * the second: a newcomer never resets another prefix's count. */
 enum rl_verdict { RL_SEND, RL_SLIP, RL_DROP };
 
 static enum rl_verdict rate_check(struct dns_srv *d, uint32_t src)
@@ -365,14 +379,14 @@ static enum rl_verdict rate_check(struct dns_srv *d, uint32_t src)
 				: ~(0xffffffffu >> d->conf.rl_prefix);
 	uint32_t prefix = src & mask;
 	uint32_t sec = (uint32_t)(d->api->now_ms(d->host) / 1000);
-	uint32_t h = (prefix * 2654435761u) >> 7;
+	uint64_t h;
 	struct rl_ent *e;
 
 	if (!d->conf.rl_rate || !d->rl)
 		return RL_SEND;
-	e = &d->rl[h % d->conf.rl_table];
-	if (e->prefix != prefix || e->second != sec) {
-		e->prefix = prefix;
+	h = siphash24(&prefix, sizeof(prefix), d->rl_key);
+	e = &d->rl[((h >> 32) * d->conf.rl_table) >> 32];
+	if (e->second != sec) {
 		e->second = sec;
 		e->count = 0;
 	}
@@ -535,9 +549,11 @@ static size_t tcp_recv(void *ctx, struct tapir_tcp *c, const uint8_t *data,
 	size_t taken = 0;
 
 	(void)c;
-	t->d->api->timer_arm(t->idle, t->d->conf.tcp_idle_ms);
 	while (taken < len && !t->pend_len) {
 		if (t->lenhave < 2) {
+			if (!t->lenhave) /* a query starts: its deadline */
+				t->d->api->timer_arm(t->idle,
+						     t->d->conf.tcp_idle_ms);
 			t->lenb[t->lenhave++] = data[taken++];
 			if (t->lenhave < 2)
 				continue;
@@ -565,8 +581,11 @@ static size_t tcp_recv(void *ctx, struct tapir_tcp *c, const uint8_t *data,
 			t->have += n;
 			taken += n;
 		}
-		if (t->have == t->need)
+		if (t->have == t->need) {
 			tcp_query(t);
+			/* A whole query: the connection is in use. */
+			t->d->api->timer_arm(t->idle, t->d->conf.tcp_idle_ms);
+		}
 	}
 	return taken;
 }
@@ -692,6 +711,14 @@ static void *dns_init(struct tapir_host *host, const struct tapir_host_api *api,
 		return NULL;
 	d->host = host;
 	d->api = api;
+	if (getrandom(d->rl_key, sizeof(d->rl_key), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(d->rl_key)) {
+		/* No entropy yet (early boot): weaker, but still not a key
+		 * anyone outside can know in advance. */
+		uint64_t t = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)d;
+
+		memcpy(d->rl_key, &t, sizeof(t));
+	}
 	dns_dyn_init(&d->dyn);
 	if (counters(d) < 0 || read_conf(NULL, sec, &d->conf) < 0) {
 		free(d);

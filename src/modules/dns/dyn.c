@@ -124,6 +124,23 @@ static bool ldh(const char *s)
 	return true;
 }
 
+/* True when label belongs to an address other than ip whose entry has not
+ * expired. */
+static bool name_taken(const struct dns_dyn *t, const uint8_t *label,
+		       uint32_t ip)
+{
+	int64_t now = t->now();
+
+	for (const struct dns_dyn_ent *e = t->byname[name_bucket(label)]; e;
+	     e = e->namenext)
+		if (e->ip != ip && e->expires > now && label_eq(e->label, label))
+			return true;
+	return false;
+}
+
+/* A lease's name is its address's until the lease ends: a later lease
+ * that gives the same name is not answered at all (neither A nor PTR), so
+ * one client cannot take over the name of another. */
 void dns_dyn_update(struct dns_dyn *t, const char *key, const void *value,
 		    size_t len)
 {
@@ -158,6 +175,10 @@ void dns_dyn_update(struct dns_dyn *t, const char *key, const void *value,
 
 		e->label[1 + i] =
 			(uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	if (name_taken(t, e->label, ip)) {
+		free(e);
+		return;
 	}
 	e->ipnext = t->byip[ip_bucket(ip)];
 	t->byip[ip_bucket(ip)] = e;

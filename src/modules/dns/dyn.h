@@ -7,8 +7,11 @@
  *
  * An entry with a hostname makes <hostname>.<dhcp_zone> answer A with the
  * address and the address's PTR answer that name, while the entry exists
- * and has not expired.  Names in the configuration win over these.  The
- * table holds at most DNS_DYN_MAX names (the host's table is bounded too).
+ * and has not expired.  Names in the configuration win over these, and a
+ * name already answered for another live lease wins over a newer one: the
+ * newer lease gets no name and no PTR until it is published again after
+ * the first has gone.  The table holds at most DNS_DYN_MAX names (the
+ * host's table is bounded too).
  */
 #ifndef TAPIR_DNS_DYN_H
 #define TAPIR_DNS_DYN_H

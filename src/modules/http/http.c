@@ -9,7 +9,8 @@
  *           header deadline at its first byte, so a head sent slowly
  *           (slowloris) is answered 408 and closed when it runs out.
  *   BODY    a Content-Length body is read and dropped (the response is
- *           already built and waits).
+ *           already built and waits); the whole body must arrive within
+ *           header_timeout of the head's end, however it is dripped.
  *   SEND    the response: a header block from a per-connection buffer,
  *           then the body from memory (an error page, a listing, a cached
  *           small file) or from the file, read with pread() only as much
@@ -18,7 +19,8 @@
  *           wait, in the head buffer as far as they fit and unread in
  *           TCP beyond it (recv takes nothing: the window closes), and
  *           are answered in order once the response is out.  A reader
- *           that takes nothing for send_timeout (slow read) is reset.
+ *           that takes less than SEND_PROGRESS bytes in send_timeout
+ *           (slow read, even a few bytes at a time) is reset.
  *   LINGER  after a response that ends the connection: FIN sent, what
  *           still arrives is read and dropped (so unread data does not
  *           turn our FIN into a reset that destroys the response), until
@@ -74,6 +76,7 @@ static const char *const settings[] = {"port",
 #define SCRATCH_SIZE 65536 /* file reads, shared by all connections */
 #define LISTING_MAX 65536  /* bytes of a directory listing page */
 #define LINGER_MS 2000	   /* reading after our FIN */
+#define SEND_PROGRESS 16384 /* bytes taken that earn another send_timeout */
 #define ROOT_RETRY_MS 1000 /* a missing root is looked for again */
 #define LOG_TARGET_MAX 200 /* bytes of the target in the access log */
 #define PATH_CAP 4096
@@ -145,6 +148,7 @@ struct hconn {
 	/* The response. */
 	char out[OUT_CAP];
 	size_t out_len, out_off;
+	uint64_t armed_bytes; /* bytes when send_timeout was last armed */
 	const uint8_t *mem; /* body from memory */
 	uint8_t *mem_owned;
 	struct cache_ent *ce;
@@ -1236,6 +1240,7 @@ static bool pump(struct hconn *hc)
 static void start_send(struct hconn *hc)
 {
 	hc->st = C_SEND;
+	hc->armed_bytes = hc->bytes;
 	arm(hc, hc->h->conf.send_timeout_ms);
 }
 
@@ -1284,8 +1289,10 @@ static void process(struct hconn *hc)
 			hc->body_left = r.content_length - take;
 		}
 		if (hc->body_left) {
+			/* One deadline for the whole body: bytes dripped
+			 * into it do not extend it. */
 			hc->st = C_BODY;
-			arm(hc, h->conf.idle_timeout_ms);
+			arm(hc, h->conf.header_timeout_ms);
 			return;
 		}
 		start_send(hc);
@@ -1325,9 +1332,7 @@ static size_t on_recv(void *ctx, struct tapir_tcp *c, const uint8_t *data,
 
 			hc->body_left -= n;
 			took += (size_t)n;
-			if (hc->body_left) {
-				arm(hc, h->conf.idle_timeout_ms);
-			} else {
+			if (!hc->body_left) {
 				start_send(hc);
 				if (pump(hc))
 					process(hc);
@@ -1367,9 +1372,16 @@ static void on_writable(void *ctx, struct tapir_tcp *c)
 	(void)c;
 	if (hc->st != C_SEND)
 		return;
-	arm(hc, hc->h->conf.send_timeout_ms); /* progress */
-	if (pump(hc))
+	if (pump(hc)) {
 		resume(hc);
+		return;
+	}
+	/* Progress earns more time only in steps of SEND_PROGRESS, so a
+	 * reader taking a few bytes at a time cannot hold us forever. */
+	if (hc->bytes - hc->armed_bytes >= SEND_PROGRESS) {
+		hc->armed_bytes = hc->bytes;
+		arm(hc, hc->h->conf.send_timeout_ms);
+	}
 }
 
 static void on_peer_closed(void *ctx, struct tapir_tcp *c)
