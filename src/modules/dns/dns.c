@@ -17,8 +17,9 @@
  * nothing more is read (the window closes).  One timer per connection
  * bounds it: tcp_idle_timeout from its start, from the last whole query
  * taken, or from the first byte of the query being read, which must then
- * arrive whole before it runs out (bytes dripped in do not extend it); a
- * peer that takes some of a waiting response also restarts it.
+ * arrive whole before it runs out (bytes dripped in do not extend it);
+ * a response that waits for send room must likewise be taken whole
+ * within it, and the timer restarts once it is.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -594,10 +595,12 @@ static void tcp_writable(void *ctx, struct tapir_tcp *c)
 {
 	struct tconn *t = ctx;
 
-	/* The peer reads: that is activity too. */
-	t->d->api->timer_arm(t->idle, t->d->conf.tcp_idle_ms);
+	/* The response must be taken whole within the deadline set when
+	 * its query arrived: a reader taking a few bytes at a time does not
+	 * extend it.  Once it is out, the connection is idle from now. */
 	if (!flush(t))
 		return;
+	t->d->api->timer_arm(t->idle, t->d->conf.tcp_idle_ms);
 	if (t->peer_done) {
 		tconn_close(t, false);
 		return;
