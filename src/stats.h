@@ -92,6 +92,7 @@
 	X(TCP_OOO_SEGS, "tcp", "out_of_order_segments", "")                  \
 	X(TCP_DSACK_TX, "tcp", "dsack_sent", "")                             \
 	X(TCP_DSACK_RX, "tcp", "dsack_received", "")                         \
+	X(TCP_TLP_REPAIRED, "tcp", "loss_probe_repairs", "")                 \
 	X(TCP_TIME_WAIT_REUSED, "tcp", "time_wait_reused", "")               \
 	X(TCP_TIME_WAIT_OVERFLOW, "tcp", "time_wait_skipped", "")            \
 	X(TCP_COOKIES_SENT, "tcp", "syn_cookies_sent", "")                   \

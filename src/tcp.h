@@ -189,6 +189,10 @@ struct tcp_conn {
 	struct timer rack; /* RACK's reordering wait; tail loss probe */
 	bool rack_wait;    /* the rack timer is RACK's wait, not a probe */
 	bool tlp_out;      /* a loss probe is out, not yet answered */
+	/* The probe's episode (RFC 8985 7.4): until an ACK covers tlp_end,
+	 * whether a retransmitted probe repaired a loss is not known. */
+	bool tlp_episode, tlp_retrans;
+	uint32_t tlp_end;
 	/* RACK's reordering window in quarters of SRTT, widened by the
 	 * peer's D-SACKs (RFC 8985 6.2 step 4): one step per round trip,
 	 * kept for 16 recoveries after the last. */
@@ -310,6 +314,8 @@ void tcp_sb_sent(struct tcp_conn *c, uint32_t seq, uint32_t len, bool fin,
 uint32_t tcp_sb_ack(struct tcp_conn *c, uint32_t ack,
 		    const struct tcp_opts *o);
 void tcp_sb_reset(struct tcp_conn *c);
+/* The ACK's first SACK block reports a duplicate (RFC 2883). */
+bool tcp_is_dsack(const struct tcp_opts *o, uint32_t ack);
 /* Loss recovery has ended: a widened reordering window lasts 16. */
 void tcp_sb_recovery_done(struct tcp_conn *c);
 bool tcp_sb_mark_head_lost(struct tcp_conn *c);

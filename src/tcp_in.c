@@ -497,6 +497,7 @@ static void tcp_enter_recovery(struct tcp_conn *c)
 	c->in_recovery = true;
 	c->rtt_pending = false;
 	c->tlp_out = false;
+	c->tlp_episode = false; /* recovery reduces the window itself */
 	c->prr_on = c->sb.nsacked != 0;
 	c->prr_delivered = c->prr_out = 0;
 	c->recover_fs = c->snd_max - c->snd_una;
@@ -550,6 +551,31 @@ void tcp_loss_check(struct tcp_conn *c, uint32_t delivered)
 		tcp_prr(c, delivered);
 	if (wake)
 		tcp_arm_rack(c, wake);
+}
+
+/* Did a retransmitted loss probe repair a loss (RFC 8985 7.4.2)?  Only an
+ * ACK that reaches the probe's end can tell: with a D-SACK of it, the
+ * original arrived too and nothing was lost; acknowledging beyond it (or
+ * a duplicate ACK without SACK) without one, the probe stood in for a
+ * lost segment, and the window is reduced as for any loss. */
+static void tcp_tlp_ack(struct tcp_conn *c, uint32_t ack,
+			const struct tcp_opts *o)
+{
+	if (!c->tlp_episode || seq_lt(ack, c->tlp_end))
+		return;
+	if (!c->tlp_retrans || tcp_is_dsack(o, ack)) {
+		c->tlp_episode = false;
+		return;
+	}
+	if (!seq_gt(ack, c->tlp_end) && (ack != c->snd_una || o->nsack))
+		return;
+	c->tlp_episode = false;
+	STAT_INC(&c->s->stats, TCP_TLP_REPAIRED);
+	if (c->in_recovery)
+		return;
+	c->ssthresh = c->cc->on_loss(c, false);
+	if (c->cwnd > c->ssthresh)
+		c->cwnd = c->ssthresh;
 }
 
 /* Congestion control on an ACK of new data (RFC 5681 3.1, RFC 6582). */
@@ -647,6 +673,7 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 		delivered = tcp_sb_ack(c, ack, c->sack_ok ? o : NULL);
 		if (seq_gt(ack, c->snd_una) || o->nsack)
 			c->tlp_out = false; /* the probe, if any, was answered */
+		tcp_tlp_ack(c, ack, o);
 	}
 	if (seq_gt(ack, c->snd_una)) {
 		uint32_t acked = ack - c->snd_una;

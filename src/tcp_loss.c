@@ -227,16 +227,21 @@ static uint32_t sb_mark_sacked(struct tcp_conn *c, uint32_t start,
  * inside the second block.  The peer got something twice, so a segment
  * was resent that was only late: RACK allows more reordering (RFC 8985
  * 6.2 step 4), by one quarter of SRTT per round trip, up to a whole SRTT. */
-static void sb_dsack(struct tcp_conn *c, uint32_t ack,
-		     const struct tcp_opts *o)
+bool tcp_is_dsack(const struct tcp_opts *o, uint32_t ack)
 {
 	const struct tcp_sack_block *b = o->sack;
 
 	if (!o->nsack || !seq_lt(b[0].start, b[0].end))
-		return;
-	if (!seq_leq(b[0].end, ack) &&
-	    !(o->nsack > 1 && seq_geq(b[0].start, b[1].start) &&
-	      seq_leq(b[0].end, b[1].end)))
+		return false;
+	return seq_leq(b[0].end, ack) ||
+	       (o->nsack > 1 && seq_geq(b[0].start, b[1].start) &&
+		seq_leq(b[0].end, b[1].end));
+}
+
+static void sb_dsack(struct tcp_conn *c, uint32_t ack,
+		     const struct tcp_opts *o)
+{
+	if (!tcp_is_dsack(o, ack))
 		return;
 	STAT_INC(&c->s->stats, TCP_DSACK_RX);
 	if (c->dsack_round_set && seq_lt(c->snd_una, c->dsack_round))

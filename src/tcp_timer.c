@@ -141,6 +141,7 @@ static void tcp_rtx_fire(struct timer *t, void *arg)
 	 * SND.UNA goes again. */
 	tcp_sb_reset(c);
 	c->tlp_out = false;
+	c->tlp_episode = false; /* the timeout reduces the window anyway */
 	c->rack_wait = false;
 	timer_cancel(&c->s->timers, &c->rack);
 	c->backoff++;
@@ -165,7 +166,7 @@ void tcp_arm_tlp(struct tcp_conn *c)
 {
 	uint32_t srtt = c->srtt8 >> 3, pto;
 
-	if (!c->sack_ok || !c->srtt8 || c->tlp_out ||
+	if (!c->sack_ok || !c->srtt8 || c->tlp_out || c->tlp_episode ||
 	    c->snd_nxt == c->snd_una || c->snd_nxt != c->snd_max ||
 	    c->state < TCP_ESTABLISHED || c->state == TCP_TIME_WAIT)
 		return;
@@ -195,15 +196,18 @@ static void tcp_send_probe(struct tcp_conn *c)
 	uint32_t queued = (uint32_t)c->snd.len, off = c->snd_nxt - c->snd_una;
 	uint32_t cwnd = c->cwnd;
 
-	if (queued > off && c->snd_wnd > off) {
+	c->tlp_retrans = !(queued > off && c->snd_wnd > off);
+	if (!c->tlp_retrans) {
 		c->cwnd = tcp_sb_pipe(c) + c->mss;
 		c->persist = true; /* past Nagle and silly-window avoidance */
 		tcp_output(c);
 		c->persist = false;
 		c->cwnd = cwnd;
-		return;
+	} else {
+		tcp_resend_last(c);
 	}
-	tcp_resend_last(c);
+	c->tlp_episode = true;
+	c->tlp_end = c->snd_nxt;
 }
 
 static void tcp_rack_fire(struct timer *t, void *arg)

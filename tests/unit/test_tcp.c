@@ -1201,6 +1201,80 @@ START_TEST(test_rack_lost_retransmission)
 }
 END_TEST
 
+/* After a probe that resent the last segment (RFC 8985 7.4): when the
+ * peer's ACK for it carries a D-SACK, the original had arrived and the
+ * window stays; when data beyond it is acknowledged without one, the
+ * probe repaired a loss and the window is reduced. */
+static void tlp_episode(bool dsack)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	static uint8_t data[4 * SEG];
+	uint32_t base, cwnd;
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1000);
+	th_pattern(data, sizeof(data), 14);
+	th_advance(s, 5);
+	ck_assert_uint_eq(tcp_send(c, "x", 1), 1);
+	out(0, &g);
+	p.tsecr = g.o.tsval;
+	p.ack += 1;
+	th_advance(s, 2);
+	psend(s, &p, ACKF, NULL, 0);
+	th_frames_clear();
+	base = p.ack;
+	ck_assert_uint_eq(tcp_send(c, data, 3 * SEG), 3 * SEG);
+	/* Two of three acknowledged; then silence: the probe resends the
+	 * third. */
+	p.ack = base + 2 * SEG;
+	psend(s, &p, ACKF, NULL, 0);
+	th_frames_clear();
+	advance_to_frame(s, 1000);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_LOSS_PROBES], 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.seq, base + 2 * SEG);
+	ck_assert(c->tlp_episode && c->tlp_retrans);
+	th_frames_clear();
+	cwnd = c->cwnd;
+	p.ack = base + 3 * SEG;
+	if (dsack) {
+		ack_sack(s, &p, base + 2 * SEG, base + 3 * SEG, 0, 0);
+		ck_assert(!c->tlp_episode);
+	} else {
+		psend(s, &p, ACKF, NULL, 0);
+		ck_assert(c->tlp_episode); /* not known yet */
+		ck_assert_uint_eq(tcp_send(c, data + 3 * SEG, SEG), SEG);
+		p.ack = base + 4 * SEG;
+		psend(s, &p, ACKF, NULL, 0);
+		ck_assert(!c->tlp_episode);
+	}
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_TLP_REPAIRED], dsack ? 0 : 1);
+	if (dsack) {
+		ck_assert_uint_eq(c->ssthresh, UINT32_MAX);
+		ck_assert_uint_ge(c->cwnd, cwnd);
+	} else {
+		ck_assert_uint_lt(c->ssthresh, cwnd);
+		ck_assert_uint_le(c->cwnd, c->ssthresh);
+	}
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_RTO_FIRED], 0);
+	finish(s);
+}
+
+START_TEST(test_tlp_spurious_keeps_window)
+{
+	tlp_episode(true);
+}
+END_TEST
+
+START_TEST(test_tlp_repair_reduces_window)
+{
+	tlp_episode(false);
+}
+END_TEST
+
 /* A lost tail (RFC 8985 7): nothing comes back for the last segments of
  * a burst.  Two round trips on, well before the retransmission timeout,
  * the last segment goes again as a probe; the SACK it draws shows the
@@ -2889,6 +2963,8 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_limited_transmit);
 	tcase_add_test(tc, test_rack_lost_retransmission);
 	tcase_add_test(tc, test_tail_loss_probe);
+	tcase_add_test(tc, test_tlp_spurious_keeps_window);
+	tcase_add_test(tc, test_tlp_repair_reduces_window);
 	tcase_add_test(tc, test_offload_segmentation);
 	tcase_add_test(tc, test_nagle);
 	tcase_add_test(tc, test_send_backpressure);
