@@ -702,13 +702,6 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 		timer_cancel(&s->timers, &c->rtx);
 		if (c->snd_nxt != c->snd_una)
 			tcp_arm_rtx(c);
-		if (c->want_writable && tcp_send_room(c) && c->cb &&
-		    c->cb->writable) {
-			c->want_writable = false;
-			c->cb->writable(c->ctx, c);
-			if (c->dead)
-				return false;
-		}
 	} else if (ack == c->snd_una && !len &&
 		   !(h->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) && wnd &&
 		   c->snd_max != c->snd_una &&
@@ -746,6 +739,16 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 	tcp_loss_check(c, delivered);
 	if (delivered && !(timer_pending(&c->rack) && c->rack_wait))
 		tcp_arm_tlp(c);
+	/* Room freed: the owner may queue more, which goes out at once, so
+	 * only now, with this ACK's window and losses taken in (sending on
+	 * the previous window overran the peer's). */
+	if (c->want_writable && tcp_send_room(c) && c->cb &&
+	    c->cb->writable) {
+		c->want_writable = false;
+		c->cb->writable(c->ctx, c);
+		if (c->dead)
+			return false;
+	}
 	switch (c->state) {
 	case TCP_FIN_WAIT_1:
 		if (c->fin_acked) {

@@ -83,12 +83,18 @@ static size_t cb_recv(void *ctx, struct tcp_conn *c, const uint8_t *data,
 	return n;
 }
 
+static const uint8_t *writable_send; /* writable() queues this much */
+static size_t writable_send_len;
+
 static void cb_writable(void *ctx, struct tcp_conn *c)
 {
 	struct crec *r = ctx;
 
 	ck_assert_ptr_eq(c, r->c);
 	r->writable++;
+	if (writable_send_len)
+		ck_assert_uint_eq(tcp_send(c, writable_send, writable_send_len),
+				  writable_send_len);
 }
 
 static void cb_peer_closed(void *ctx, struct tcp_conn *c)
@@ -148,6 +154,8 @@ static struct stack *new_stack(void)
 	refuse = false;
 	accept_send = NULL;
 	accept_send_len = accept_sent = 0;
+	writable_send = NULL;
+	writable_send_len = 0;
 	accept_nodelay = false;
 	accept_echo = false;
 	ck_assert_int_eq(tcp_listen(s, &L, PORT, &cbs, &L), 0);
@@ -1443,6 +1451,57 @@ START_TEST(test_send_backpressure)
 	}
 	ck_assert_uint_eq(c->snd.len, 0);
 	ck_assert_uint_eq(CR[0].writable, 1); /* once per refusal */
+	finish(s);
+}
+END_TEST
+
+/* An ACK that frees send room and shrinks the window at once: what the
+ * owner queues from writable() is sent within the new window, not the
+ * one before (the peer would drop it as beyond its window). */
+START_TEST(test_writable_sends_within_new_window)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+	static uint8_t data[8000];
+	uint32_t base;
+
+	s->p.tcp.sndbuf = 4096;
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1000);
+	th_pattern(data, sizeof(data), 21);
+	base = p.ack;
+	ck_assert_uint_eq(tcp_send(c, data, sizeof(data)), 4096);
+	th_frames_clear();
+	writable_send = data + 4096;
+	writable_send_len = 2000;
+	/* 2000 acknowledged; the window now ends at base + 4096 + 128: */
+	p.ack = base + 2000;
+	p.win = (2096 + 128) >> 7;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(CR[0].writable, 1);
+	ck_assert_uint_eq(c->snd.len, 4096);
+	/* At most up to that edge went out. */
+	for (size_t i = 0; i < th_frame_count(); i++) {
+		out(i, &g);
+		ck_assert_msg(seq_leq(g.h.seq + (uint32_t)g.data.len,
+				      base + 4096 + 128),
+			      "segment %u+%zu beyond the window's end %u",
+			      g.h.seq - base, g.data.len, 4096 + 128);
+	}
+	/* The window opens: the rest goes. */
+	th_frames_clear();
+	p.win = 1024;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_gt(th_frame_count(), 0);
+	/* Everything acknowledged (a last small segment waits for Nagle). */
+	for (unsigned i = 0; i < 3 && c->snd.len; i++) {
+		p.ack = c->snd_max;
+		psend(s, &p, ACKF, NULL, 0);
+	}
+	ck_assert_uint_eq(c->snd_una, base + 6096);
+	ck_assert_uint_eq(c->snd.len, 0);
 	finish(s);
 }
 END_TEST
@@ -2968,6 +3027,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_offload_segmentation);
 	tcase_add_test(tc, test_nagle);
 	tcase_add_test(tc, test_send_backpressure);
+	tcase_add_test(tc, test_writable_sends_within_new_window);
 	tcase_add_test(tc, test_dsack);
 	tcase_add_test(tc, test_out_of_order_sack);
 	tcase_add_test(tc, test_out_of_order_no_sack);
