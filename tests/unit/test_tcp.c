@@ -1209,6 +1209,23 @@ START_TEST(test_rack_lost_retransmission)
 }
 END_TEST
 
+/* One exchange first, so that the connection has a round-trip estimate
+ * (a loss probe needs one): a byte out, its ACK 2 ms later. */
+static void rtt_sample(struct stack *s, struct peer *p, struct tcp_conn *c)
+{
+	struct seg g;
+
+	th_advance(s, 5);
+	ck_assert_uint_eq(tcp_send(c, "x", 1), 1);
+	out(0, &g);
+	p->tsecr = g.o.tsval;
+	p->ack += 1;
+	th_advance(s, 2);
+	psend(s, p, ACKF, NULL, 0);
+	ck_assert_uint_ne(c->srtt8, 0);
+	th_frames_clear();
+}
+
 /* After a probe that resent the last segment (RFC 8985 7.4): when the
  * peer's ACK for it carries a D-SACK, the original had arrived and the
  * window stays; when data beyond it is acknowledged without one, the
@@ -1225,14 +1242,7 @@ static void tlp_episode(bool dsack)
 	peer_full(&p, PPORT);
 	c = establish(s, &p, 1000);
 	th_pattern(data, sizeof(data), 14);
-	th_advance(s, 5);
-	ck_assert_uint_eq(tcp_send(c, "x", 1), 1);
-	out(0, &g);
-	p.tsecr = g.o.tsval;
-	p.ack += 1;
-	th_advance(s, 2);
-	psend(s, &p, ACKF, NULL, 0);
-	th_frames_clear();
+	rtt_sample(s, &p, c);
 	base = p.ack;
 	ck_assert_uint_eq(tcp_send(c, data, 3 * SEG), 3 * SEG);
 	/* Two of three acknowledged; then silence: the probe resends the
@@ -1300,16 +1310,7 @@ START_TEST(test_tail_loss_probe)
 	peer_full(&p, PPORT);
 	c = establish(s, &p, 1000);
 	th_pattern(data, sizeof(data), 13);
-	/* One exchange first: the probe needs a round-trip estimate. */
-	th_advance(s, 5);
-	ck_assert_uint_eq(tcp_send(c, "x", 1), 1);
-	out(0, &g);
-	p.tsecr = g.o.tsval;
-	p.ack += 1;
-	th_advance(s, 2);
-	psend(s, &p, ACKF, NULL, 0);
-	ck_assert_uint_ne(c->srtt8, 0);
-	th_frames_clear();
+	rtt_sample(s, &p, c);
 	ck_assert_uint_eq(tcp_send(c, data, sizeof(data)), sizeof(data));
 	ck_assert_uint_eq(th_frame_count(), 4);
 	th_frames_clear();
