@@ -71,11 +71,10 @@ static void newreno_on_ack(struct tcp_conn *c, uint32_t acked,
 }
 
 /* RFC 5681 (4): half the data in flight, at least two segments. */
-static uint32_t newreno_on_loss(struct tcp_conn *c, bool timeout)
+static uint32_t newreno_on_loss(struct tcp_conn *c)
 {
 	uint32_t flight = c->snd_nxt - c->snd_una;
 
-	(void)timeout;
 	c->cc_st.acked = 0;
 	return flight / 2 > 2u * c->mss ? flight / 2 : 2u * c->mss;
 }
@@ -188,19 +187,17 @@ static void cubic_on_ack(struct tcp_conn *c, uint32_t acked,
 
 /* Multiplicative decrease with fast convergence (4.6, 4.7); a timeout
  * (4.8) ends the epoch as well. */
-static uint32_t cubic_on_loss(struct tcp_conn *c, bool timeout)
+static uint32_t cubic_on_loss(struct tcp_conn *c)
 {
 	struct tcp_cc_state *st = &c->cc_st;
 	double cwnd = c->cwnd, ss;
 
-	(void)timeout;
 	if (cwnd < st->w_max)
 		st->w_max = cwnd * (1.0 + CUBIC_BETA) / 2.0;
 	else
 		st->w_max = cwnd;
 	st->cwnd_prior = cwnd;
 	st->epoch = 0;
-	st->acked = 0;
 	ss = cwnd * CUBIC_BETA;
 	if (ss < 2.0 * c->mss)
 		ss = 2.0 * c->mss;

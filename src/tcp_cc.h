@@ -18,14 +18,13 @@
 #ifndef TAPIR_TCP_CC_H
 #define TAPIR_TCP_CC_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 struct tcp_conn;
 
 /* Per-connection state of the algorithms (a member of struct tcp_conn). */
 struct tcp_cc_state {
-	uint32_t acked;      /* bytes toward the next additive increase */
+	uint32_t acked;      /* NewReno: bytes toward the next increase */
 	/* CUBIC (RFC 9438), windows in bytes, times in milliseconds. */
 	uint64_t epoch;      /* start of this growth epoch; 0: none yet */
 	double w_max;        /* the window just before the last reduction */
@@ -42,9 +41,9 @@ struct tcp_cc_ops {
 	/* acked bytes of new data were acknowledged outside recovery;
 	 * flight is what was outstanding just before (the window in use). */
 	void (*on_ack)(struct tcp_conn *c, uint32_t acked, uint32_t flight);
-	/* A loss: fast retransmit, or a retransmission timeout.  Returns
-	 * the new slow start threshold. */
-	uint32_t (*on_loss)(struct tcp_conn *c, bool timeout);
+	/* A loss (fast retransmit, a retransmission timeout, a repairing
+	 * loss probe): returns the new slow start threshold. */
+	uint32_t (*on_loss)(struct tcp_conn *c);
 };
 
 extern const struct tcp_cc_ops tcp_cc_newreno;

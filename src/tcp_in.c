@@ -172,7 +172,7 @@ static struct tcp_conn *tcp_conn_new(struct stack *s, const struct flow_key *k,
 	tcp_timers_init(c);
 	c->nagle = true;
 	c->reo_mult = 1;
-	c->cc = s->p.tcp.cc ? s->p.tcp.cc : &tcp_cc_cubic;
+	c->cc = s->p.tcp.cc;
 	return c;
 }
 
@@ -492,7 +492,7 @@ void tcp_fin_in_order(struct tcp_conn *c)
 static void tcp_enter_recovery(struct tcp_conn *c)
 {
 	STAT_INC(&c->s->stats, TCP_FAST_RETRANSMITS);
-	c->ssthresh = c->cc->on_loss(c, false);
+	c->ssthresh = c->cc->on_loss(c);
 	c->recover = c->snd_max;
 	c->in_recovery = true;
 	c->rtt_pending = false;
@@ -573,7 +573,7 @@ static void tcp_tlp_ack(struct tcp_conn *c, uint32_t ack,
 	STAT_INC(&c->s->stats, TCP_TLP_REPAIRED);
 	if (c->in_recovery)
 		return;
-	c->ssthresh = c->cc->on_loss(c, false);
+	c->ssthresh = c->cc->on_loss(c);
 	if (c->cwnd > c->ssthresh)
 		c->cwnd = c->ssthresh;
 }
@@ -938,7 +938,7 @@ static void tcp_input_conn(struct tcp_conn *c, const struct tcp_hdr *h,
 			c->ack_now = true;
 		/* Data we already have (a retransmission that was not
 		 * needed): tell the sender (D-SACK, RFC 2883 4.1.1). */
-		if (!rst && data.len && seq_lt(seq, c->rcv_nxt) &&
+		if (!rst && data.len &&
 		    seq_leq(seq + (uint32_t)data.len, c->rcv_nxt))
 			tcp_note_dsack(c, seq, seq + (uint32_t)data.len);
 		goto out;

@@ -224,9 +224,7 @@ static uint32_t sb_mark_sacked(struct tcp_conn *c, uint32_t start,
 }
 
 /* A D-SACK (RFC 2883): the first block lies below the cumulative ACK, or
- * inside the second block.  The peer got something twice, so a segment
- * was resent that was only late: RACK allows more reordering (RFC 8985
- * 6.2 step 4), by one quarter of SRTT per round trip, up to a whole SRTT. */
+ * inside the second block. */
 bool tcp_is_dsack(const struct tcp_opts *o, uint32_t ack)
 {
 	const struct tcp_sack_block *b = o->sack;
@@ -238,6 +236,9 @@ bool tcp_is_dsack(const struct tcp_opts *o, uint32_t ack)
 		seq_leq(b[0].end, b[1].end));
 }
 
+/* The peer got something twice, so a segment was resent that was only
+ * late: RACK allows more reordering (RFC 8985 6.2 step 4), by one quarter
+ * of SRTT per round trip, up to a whole SRTT. */
 static void sb_dsack(struct tcp_conn *c, uint32_t ack,
 		     const struct tcp_opts *o)
 {

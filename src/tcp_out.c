@@ -81,7 +81,7 @@ static int tcp_emit(struct tcp_conn *c, uint8_t flags, uint32_t seq,
 	} else {
 		o.ts_ok = c->ts_ok;
 		if (c->sack_ok && (flags & TCP_FLAG_ACK)) {
-			size_t n = 0;
+			unsigned n = 0;
 
 			/* A duplicate goes first, in one ACK (RFC 2883 4). */
 			if (c->dsack) {
@@ -91,7 +91,7 @@ static int tcp_emit(struct tcp_conn *c, uint8_t flags, uint32_t seq,
 				n = 1;
 				STAT_INC(&s->stats, TCP_DSACK_TX);
 			}
-			n += tcp_ooo_sack(&c->ooo, o.sack + n, (unsigned)(TCP_MAX_SACK - n));
+			n += tcp_ooo_sack(&c->ooo, o.sack + n, TCP_MAX_SACK - n);
 			o.nsack = (uint8_t)n;
 		}
 	}

@@ -128,7 +128,7 @@ static void tcp_rtx_fire(struct timer *t, void *arg)
 		return;
 	}
 	/* RFC 5681 (4): the window collapses; RFC 6298 5.5-5.6: back off. */
-	c->ssthresh = c->cc->on_loss(c, true);
+	c->ssthresh = c->cc->on_loss(c);
 	c->cwnd = c->mss;
 	c->in_recovery = false;
 	/* RFC 6582 4 would set recover to SND.MAX, barring fast retransmit

@@ -46,7 +46,7 @@ static void ack_full(struct tcp_conn *c, uint32_t acked)
 static void loss(struct tcp_conn *c)
 {
 	c->snd_nxt = c->snd_una + c->cwnd;
-	c->ssthresh = c->cc->on_loss(c, false);
+	c->ssthresh = c->cc->on_loss(c);
 	c->cwnd = c->ssthresh;
 	c->snd_nxt = c->snd_una;
 }
@@ -159,9 +159,9 @@ START_TEST(test_newreno_loss)
 	struct tcp_conn *c = conn(&tcp_cc_newreno, 100);
 
 	c->snd_nxt = c->snd_una + 30 * MSS;
-	ck_assert_uint_eq(c->cc->on_loss(c, false), 15 * MSS);
+	ck_assert_uint_eq(c->cc->on_loss(c), 15 * MSS);
 	c->snd_nxt = c->snd_una + 3 * MSS;
-	ck_assert_uint_eq(c->cc->on_loss(c, true), 2 * MSS);
+	ck_assert_uint_eq(c->cc->on_loss(c), 2 * MSS);
 	done();
 }
 END_TEST
@@ -183,7 +183,7 @@ START_TEST(test_cubic_loss_and_fast_convergence)
 	ck_assert(c->cc_st.w_max > 68.0 * MSS - 1 &&
 		  c->cc_st.w_max < 68.0 * MSS + 1);
 	c->cwnd = 2 * MSS;
-	ck_assert_uint_eq(c->cc->on_loss(c, true), 2 * MSS);
+	ck_assert_uint_eq(c->cc->on_loss(c), 2 * MSS);
 	done();
 }
 END_TEST
