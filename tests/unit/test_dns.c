@@ -528,11 +528,28 @@ static int64_t fixed_now(void)
 	return 1000;
 }
 
+/* A table of DHCP names in the lab zone (60 s TTL, the clock fixed),
+ * answered by ask() until dyn_end(). */
+static void dyn_begin(struct dns_dyn *t, struct dns_dynamic *dy)
+{
+	dns_dyn_init(t);
+	t->now = fixed_now;
+	dns_dyn_set_zone(t, zones.z[0]->origin);
+	*dy = (struct dns_dynamic){zones.z[0], dns_dyn_lookup_a,
+				   dns_dyn_lookup_ptr, t, 60};
+	ctx.dyn = dy;
+}
+
+static void dyn_end(struct dns_dyn *t)
+{
+	dns_dyn_fini(t);
+	ctx.dyn = NULL;
+}
+
 START_TEST(test_dynamic_names)
 {
 	struct dns_dyn t;
-	struct dns_dynamic dy = {zones.z[0], dns_dyn_lookup_a,
-				 dns_dyn_lookup_ptr, &t, 60};
+	struct dns_dynamic dy;
 	static const char v1[] = "mac=02:00:00:00:00:01 expires=2000 "
 				 "hostname=Laptop";
 	static const char v2[] = "mac=02:00:00:00:00:02 expires=500 "
@@ -541,10 +558,7 @@ START_TEST(test_dynamic_names)
 				 "hostname=www";
 	const struct parsed *p;
 
-	dns_dyn_init(&t);
-	t.now = fixed_now;
-	dns_dyn_set_zone(&t, zones.z[0]->origin);
-	ctx.dyn = &dy;
+	dyn_begin(&t, &dy);
 	dns_dyn_update(&t, "10.0.0.123", v1, strlen(v1));
 	dns_dyn_update(&t, "10.0.0.124", v2, strlen(v2));
 	dns_dyn_update(&t, "10.0.0.125", v3, strlen(v3));
@@ -569,16 +583,14 @@ START_TEST(test_dynamic_names)
 	dns_dyn_update(&t, "10.0.0.123", NULL, 0);
 	p = ask("laptop.lab.test", DNS_T_A, NULL, false, NULL);
 	ck_assert_uint_eq(rcode(p), DNS_R_NXDOMAIN);
-	dns_dyn_fini(&t);
-	ctx.dyn = NULL;
+	dyn_end(&t);
 }
 END_TEST
 
 START_TEST(test_dynamic_name_first_wins)
 {
 	struct dns_dyn t;
-	struct dns_dynamic dy = {zones.z[0], dns_dyn_lookup_a,
-				 dns_dyn_lookup_ptr, &t, 60};
+	struct dns_dynamic dy;
 	static const char v1[] = "mac=02:00:00:00:00:01 expires=2000 "
 				 "hostname=laptop";
 	static const char v2[] = "mac=02:00:00:00:00:02 expires=3000 "
@@ -589,10 +601,7 @@ START_TEST(test_dynamic_name_first_wins)
 				 "hostname=old";
 	const struct parsed *p;
 
-	dns_dyn_init(&t);
-	t.now = fixed_now;
-	dns_dyn_set_zone(&t, zones.z[0]->origin);
-	ctx.dyn = &dy;
+	dyn_begin(&t, &dy);
 	dns_dyn_update(&t, "10.0.0.123", v1, strlen(v1));
 	/* Another lease giving the same name (in any case) gets neither
 	 * the name nor a PTR for its address. */
@@ -623,8 +632,7 @@ START_TEST(test_dynamic_name_first_wins)
 	p = ask("old.lab.test", DNS_T_A, NULL, false, NULL);
 	ck_assert_uint_eq(p->n[0], 1);
 	ck_assert(has_rr(p, 0, "old.lab.test. 60 A 10.0.0.131"));
-	dns_dyn_fini(&t);
-	ctx.dyn = NULL;
+	dyn_end(&t);
 }
 END_TEST
 
