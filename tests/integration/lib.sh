@@ -136,6 +136,19 @@ modules = (
 EOF
 }
 
+# The interface group of a lab configuration, for tests that write their
+# own modules list: tapird's address and MAC, the host side's address.
+tl_iface_conf() {
+	cat <<EOF
+interface = {
+  name = "$TAP";
+  address = "$TAPIR_ADDR/24";
+  mac = "$TAPIR_MAC";
+  host_address = "$HOST_ADDR/24";
+};
+EOF
+}
+
 # Start tapird with a fresh tl_write_conf configuration, or give up.
 tl_start() {
 	tl_write_conf "$TL_TMP/tapir.conf"

@@ -22,12 +22,7 @@ write_conf() {
 		big="$big, \"big A 10.0.1.$i\""
 	done
 	cat >"$conf" <<CONF
-interface = {
-  name = "$TAP";
-  address = "$TAPIR_ADDR/24";
-  mac = "$TAPIR_MAC";
-  host_address = "$HOST_ADDR/24";
-};
+$(tl_iface_conf)
 modules = (
   { name = "dns"; port = 53;
     zones = ( { name = "lab.test";

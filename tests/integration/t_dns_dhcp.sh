@@ -20,12 +20,7 @@ out=$TL_TMP/dig.out
 write_conf() {
 	local extra=${1:+, \"$1\"}
 	cat >"$TL_TMP/tapir.conf" <<CONF
-interface = {
-  name = "$TAP";
-  address = "$TAPIR_ADDR/24";
-  mac = "$TAPIR_MAC";
-  host_address = "$HOST_ADDR/24";
-};
+$(tl_iface_conf)
 modules = (
   { name = "dns"; port = 53;
     zones = ( { name = "lab.test";

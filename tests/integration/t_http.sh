@@ -25,12 +25,7 @@ ln -s "$TL_TMP" "$WWW/linkdir"
 head -c 100M /dev/urandom >"$WWW/big.bin"
 
 cat >"$TL_TMP/tapir.conf" <<EOF
-interface = {
-  name = "$TAP";
-  address = "$TAPIR_ADDR/24";
-  mac = "$TAPIR_MAC";
-  host_address = "$HOST_ADDR/24";
-};
+$(tl_iface_conf)
 modules = (
   { name = "http";
     port = 80;
