@@ -496,21 +496,22 @@ START_TEST(test_mime)
 	char ext[] = "md", type[] = "text/x-test";
 	struct http_mime over[] = {{ext, type}};
 
-	ck_assert_str_eq(http_mime_lookup(NULL, 0, "/a/index.html"),
-			 "text/html; charset=utf-8");
-	ck_assert_str_eq(http_mime_lookup(NULL, 0, "/A.PNG"), "image/png");
-	ck_assert_str_eq(http_mime_lookup(NULL, 0, "/x.tar.gz"),
-			 "application/gzip");
-	ck_assert_str_eq(http_mime_lookup(NULL, 0, "/noext"),
-			 "application/octet-stream");
-	ck_assert_str_eq(http_mime_lookup(NULL, 0, "/d.png/file"),
-			 "application/octet-stream");
-	ck_assert_str_eq(http_mime_lookup(NULL, 0, "/.png"),
-			 "application/octet-stream");
-	ck_assert_str_eq(http_mime_lookup(NULL, 0, "/x."),
-			 "application/octet-stream");
-	ck_assert_str_eq(http_mime_lookup(NULL, 0, "/x.md"),
-			 "text/markdown; charset=utf-8");
+	static const struct {
+		const char *path, *type;
+	} builtin[] = {
+		{"/a/index.html", "text/html; charset=utf-8"},
+		{"/A.PNG", "image/png"},
+		{"/x.tar.gz", "application/gzip"},
+		{"/noext", "application/octet-stream"},
+		{"/d.png/file", "application/octet-stream"},
+		{"/.png", "application/octet-stream"},
+		{"/x.", "application/octet-stream"},
+		{"/x.md", "text/markdown; charset=utf-8"},
+	};
+
+	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
+		ck_assert_str_eq(http_mime_lookup(NULL, 0, builtin[i].path),
+				 builtin[i].type);
 	ck_assert_str_eq(http_mime_lookup(over, 1, "/x.MD"), "text/x-test");
 	ck_assert_str_eq(http_mime_lookup(over, 1, "/x.css"),
 			 "text/css; charset=utf-8");

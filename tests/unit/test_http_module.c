@@ -286,7 +286,6 @@ static void start(const char *extra)
 {
 	char text[2048];
 	const config_setting_t *sec;
-	const struct tapir_check chk = {0};
 
 	snprintf(
 	    text, sizeof(text),
@@ -297,7 +296,6 @@ static void start(const char *extra)
 	ck_assert_msg(config_read_string(&cfg, text), "%s",
 		      config_error_text(&cfg));
 	sec = config_lookup(&cfg, "http");
-	(void)chk;
 	state = tapir_module.init(&host, &api, sec);
 	ck_assert_ptr_nonnull(state);
 }

@@ -305,7 +305,7 @@ static int read_conf(const struct tapir_check *chk, const config_setting_t *sec,
 {
 	const config_setting_t *s;
 	const char *root, *index, *alog, *spath, *mpath;
-	long long v[13];
+	long long v[11];
 	int bad = 0;
 
 	memset(c, 0, sizeof(*c));
@@ -476,10 +476,11 @@ static int open_beneath(int dirfd, const char *rel)
  * ROOT_RETRY_MS while it is missing; -1 when there is none. */
 static int root_fd(struct http *h)
 {
-	uint64_t now = h->api->now_ms(h->host);
+	uint64_t now;
 
 	if (h->root_fd >= 0)
 		return h->root_fd;
+	now = h->api->now_ms(h->host);
 	if (h->root_tried_ms && now - h->root_tried_ms < ROOT_RETRY_MS)
 		return -1;
 	h->root_tried_ms = now ? now : 1;
@@ -1431,8 +1432,7 @@ static void on_timer(void *arg)
 		return;
 	case C_BODY:
 	case C_SEND: /* a body that stopped, a reader that stopped */
-		++*h->c_timeouts;
-		hc->status = hc->status ? hc->status : 408;
+		++*h->c_timeouts; /* logged with the response's status */
 		access_log(hc);
 		conn_close(hc, true);
 		return;
