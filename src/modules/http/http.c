@@ -888,10 +888,10 @@ static uint8_t *make_listing(int fd, const char *path, size_t *len)
 /* Serve the regular file fd (stat st) as path: conditionals, Range, then
  * the head; the body comes from the cache or the file. */
 static void serve_file(struct hconn *hc, const struct http_request *r, int fd,
-		       const struct stat *st, const char *path,
-		       const char *type)
+		       const struct stat *st, const char *path)
 {
 	struct http *h = hc->h;
+	const char *type = http_mime_lookup(h->conf.mime, h->conf.n_mime, path);
 	char etag[64], lm[HTTP_DATE_LEN];
 	uint64_t size = (uint64_t)st->st_size, first = 0, last = 0;
 	int64_t mtime = (int64_t)st->st_mtim.tv_sec;
@@ -961,6 +961,24 @@ static void serve_file(struct hconn *hc, const struct http_request *r, int fd,
 	hc->file_left = last - first + 1;
 }
 
+/* A 200 whose body is page (len bytes, malloc'd: the connection owns it
+ * from here), of the given type, with extra header lines. */
+static void respond_page(struct hconn *hc, const char *type,
+			 const char *extra, uint8_t *page, size_t len, bool head)
+{
+	head_start(hc, 200);
+	out_add(hc, "Content-Type: %s\r\n%sContent-Length: %zu\r\n", type,
+		extra, len);
+	head_end(hc);
+	if (head) {
+		free(page);
+		return;
+	}
+	hc->mem_owned = page;
+	hc->mem = page;
+	hc->mem_left = len;
+}
+
 /* The built-in /status (JSON) and /metrics (Prometheus text) pages, from
  * tapird's reports (host API 4).  False when path is neither. */
 static bool serve_report(struct hconn *hc, const char *path, bool head)
@@ -985,19 +1003,8 @@ static bool serve_report(struct hconn *hc, const char *path, bool head)
 		respond_simple(hc, 503, head, NULL);
 		return true;
 	}
-	head_start(hc, 200);
-	out_add(hc,
-		"Content-Type: %s\r\nCache-Control: no-store\r\n"
-		"Content-Length: %zu\r\n",
-		type, len);
-	head_end(hc);
-	if (head) {
-		free(page);
-		return true;
-	}
-	hc->mem_owned = (uint8_t *)page;
-	hc->mem = (const uint8_t *)page;
-	hc->mem_left = len;
+	respond_page(hc, type, "Cache-Control: no-store\r\n", (uint8_t *)page,
+		     len, head);
 	return true;
 }
 
@@ -1051,10 +1058,7 @@ static void handle(struct hconn *hc, const struct http_request *r)
 			    plen + strlen(h->conf.index) < PATH_CAP) {
 				close(fd);
 				strcat(path, h->conf.index);
-				serve_file(hc, r, ifd, &ist, path,
-					   http_mime_lookup(h->conf.mime,
-							    h->conf.n_mime,
-							    path));
+				serve_file(hc, r, ifd, &ist, path);
 				return;
 			}
 			close(ifd);
@@ -1068,27 +1072,15 @@ static void handle(struct hconn *hc, const struct http_request *r)
 				respond_simple(hc, 500, head, NULL);
 				return;
 			}
-			head_start(hc, 200);
-			out_add(hc,
-				"Content-Type: text/html; charset=utf-8\r\n"
-				"Content-Length: %zu\r\n",
-				len);
-			head_end(hc);
-			if (head) {
-				free(page);
-				return;
-			}
-			hc->mem_owned = page;
-			hc->mem = page;
-			hc->mem_left = len;
+			respond_page(hc, "text/html; charset=utf-8", "", page,
+				     len, head);
 			return;
 		}
 		goto not_found;
 	}
 	if (!S_ISREG(st.st_mode))
 		goto not_found;
-	serve_file(hc, r, fd, &st, path,
-		   http_mime_lookup(h->conf.mime, h->conf.n_mime, path));
+	serve_file(hc, r, fd, &st, path);
 	return;
 not_found:
 	close(fd);
