@@ -8,15 +8,15 @@
  * readable, the single timer that drives the stack's timer wheel, signals,
  * and the watchdog.
  */
-#include "conf.h"
-#include "log.h"
-#include "module.h"
-#include "notify.h"
-#include "control.h"
-#include "report.h"
-#include "pubsub.h"
-#include "stack.h"
-#include "tap.h"
+#include "daemon/conf.h"
+#include "daemon/log.h"
+#include "daemon/modhost.h"
+#include "daemon/notify.h"
+#include "daemon/control.h"
+#include "daemon/report.h"
+#include "daemon/pubsub.h"
+#include "net/stack.h"
+#include "daemon/tap.h"
 
 #include <errno.h>
 #include <event2/event.h>

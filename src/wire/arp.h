@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "../pkt.h"
-#include "eth.h"
+#include "wire/cur.h"
+#include "wire/eth.h"
 
 #define ARP_LEN 28
 #define ARP_HTYPE_ETHER 1

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "../pkt.h"
+#include "wire/cur.h"
 
 #define ETH_ALEN 6
 #define ETH_HLEN 14

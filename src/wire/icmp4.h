@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "../pkt.h"
+#include "wire/cur.h"
 
 #define ICMP4_HLEN 8
 

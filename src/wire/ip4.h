@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "../pkt.h"
+#include "wire/cur.h"
 
 #define IP4_HLEN 20     /* without options */
 #define IP4_MAX_HLEN 60

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../pkt.h"
+#include "wire/cur.h"
 
 #define TCP_HLEN 20     /* without options */
 #define TCP_MAX_HLEN 60 /* data offset 15 */

@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "../pkt.h"
+#include "wire/cur.h"
 
 #define UDP_HLEN 8
 #define UDP_MAX_PAYLOAD (65535 - 20 - UDP_HLEN)

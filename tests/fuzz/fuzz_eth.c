@@ -38,8 +38,8 @@
  * TAPIR_FUZZ_LAX_TIMERS=1 in the environment skips the two timing checks,
  * to keep fuzzing for other bugs while a timing bug is open.
  */
-#include "stack.h"
-#include "csum.h"
+#include "net/stack.h"
+#include "net/csum.h"
 #include "wire/arp.h"
 #include "wire/icmp4.h"
 #include "wire/ip4.h"

@@ -42,8 +42,8 @@
  * After stack_run_timers() no timer may be more than a tick overdue;
  * TAPIR_FUZZ_LAX_TIMERS=1 skips that check.
  */
-#include "stack.h"
-#include "csum.h"
+#include "net/stack.h"
+#include "net/csum.h"
 #include "wire/arp.h"
 #include "wire/icmp4.h"
 #include "wire/ip4.h"

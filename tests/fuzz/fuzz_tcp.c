@@ -78,8 +78,8 @@
  * pending count (a simultaneous open underflows it), to keep fuzzing past
  * that known bug.
  */
-#include "stack.h"
-#include "csum.h"
+#include "net/stack.h"
+#include "net/csum.h"
 #include "wire/arp.h"
 #include "wire/ip4.h"
 #include "wire/tcp.h"

@@ -20,7 +20,7 @@
  *     nothing ignored, to the same options; a room one byte smaller makes
  *     the writer write nothing and return 0.
  */
-#include "tcp_opt.h"
+#include "net/tcp/tcp_opt.h"
 
 #include <stdio.h>
 #include <stdlib.h>

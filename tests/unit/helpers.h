@@ -29,9 +29,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "csum.h"
-#include "pkt.h"
-#include "stack.h"
+#include "net/csum.h"
+#include "net/pbuf.h"
+#include "net/stack.h"
 #include "wire/arp.h"
 #include "wire/eth.h"
 #include "wire/icmp4.h"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
+#include "daemon/conf.h"
 
 static struct conf_errors errs;
 

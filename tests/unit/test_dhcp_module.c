@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
+#include "daemon/conf.h"
 #include "helpers.h"
-#include "module.h"
-#include "pubsub.h"
+#include "daemon/modhost.h"
+#include "daemon/pubsub.h"
 
 static char dpath[1024], dir[128], lease_path[256];
 static struct stack *st;

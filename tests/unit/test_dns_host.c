@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "csum.h"
+#include "daemon/conf.h"
+#include "net/csum.h"
 #include "dns_msg.h"
-#include "module.h"
-#include "stack.h"
+#include "daemon/modhost.h"
+#include "net/stack.h"
 #include "wire/eth.h"
 #include "wire/ip4.h"
 #include "wire/udp.h"

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flow.h"
-#include "siphash.h"
-#include "tcp_isn.h"
+#include "net/flow.h"
+#include "tapir/siphash.h"
+#include "net/tcp/tcp_isn.h"
 
 /* ---- SipHash-2-4 --------------------------------------------------------- */
 
@@ -123,18 +123,18 @@ START_TEST(test_siphash_vectors)
 	for (n = 0; n < sizeof(msg); n++)
 		msg[n] = (uint8_t)n;
 	for (n = 0; n < 64; n++)
-		ck_assert_msg(siphash24(msg, n, ref_key) == sip_vectors[n],
+		ck_assert_msg(tapir_siphash24(msg, n, ref_key) == sip_vectors[n],
 			      "n=%zu: got %016llx", n,
-			      (unsigned long long)siphash24(msg, n, ref_key));
+			      (unsigned long long)tapir_siphash24(msg, n, ref_key));
 	/* The ones named in the brief, spelled out. */
-	ck_assert_uint_eq(siphash24(msg, 0, ref_key), 0x726fdb47dd0e0e31ull);
-	ck_assert_uint_eq(siphash24(msg, 1, ref_key), 0x74f839c593dc67fdull);
-	ck_assert_uint_eq(siphash24(msg, 2, ref_key), 0x0d6c8009d9a94f5aull);
-	ck_assert_uint_eq(siphash24(msg, 7, ref_key), 0xab0200f58b01d137ull);
-	ck_assert_uint_eq(siphash24(msg, 8, ref_key), 0x93f5f5799a932462ull);
-	ck_assert_uint_eq(siphash24(msg, 15, ref_key), 0xa129ca6149be45e5ull);
-	ck_assert_uint_eq(siphash24(msg, 16, ref_key), 0x3f2acc7f57c29bdbull);
-	ck_assert_uint_eq(siphash24(msg, 63, ref_key), 0x958a324ceb064572ull);
+	ck_assert_uint_eq(tapir_siphash24(msg, 0, ref_key), 0x726fdb47dd0e0e31ull);
+	ck_assert_uint_eq(tapir_siphash24(msg, 1, ref_key), 0x74f839c593dc67fdull);
+	ck_assert_uint_eq(tapir_siphash24(msg, 2, ref_key), 0x0d6c8009d9a94f5aull);
+	ck_assert_uint_eq(tapir_siphash24(msg, 7, ref_key), 0xab0200f58b01d137ull);
+	ck_assert_uint_eq(tapir_siphash24(msg, 8, ref_key), 0x93f5f5799a932462ull);
+	ck_assert_uint_eq(tapir_siphash24(msg, 15, ref_key), 0xa129ca6149be45e5ull);
+	ck_assert_uint_eq(tapir_siphash24(msg, 16, ref_key), 0x3f2acc7f57c29bdbull);
+	ck_assert_uint_eq(tapir_siphash24(msg, 63, ref_key), 0x958a324ceb064572ull);
 }
 END_TEST
 
@@ -150,14 +150,14 @@ START_TEST(test_siphash_unaligned)
 
 			for (i = 0; i < n; i++)
 				buf[off + i] = (uint8_t)i;
-			ck_assert_uint_eq(siphash24(buf + off, n, ref_key),
+			ck_assert_uint_eq(tapir_siphash24(buf + off, n, ref_key),
 					  sip_vectors[n]);
 		}
 	}
 }
 END_TEST
 
-/* siphash24_12() is siphash24() of the 12 little-endian bytes. */
+/* tapir_siphash24_12() is tapir_siphash24() of the 12 little-endian bytes. */
 START_TEST(test_siphash_12)
 {
 	uint8_t key[16], msg[12];
@@ -173,12 +173,12 @@ START_TEST(test_siphash_12)
 			msg[i] = (uint8_t)(w0 >> (8 * i));
 		for (i = 0; i < 4; i++)
 			msg[8 + i] = (uint8_t)(w1 >> (8 * i));
-		ck_assert_uint_eq(siphash24_12(key, w0, w1),
-				  siphash24(msg, 12, key));
+		ck_assert_uint_eq(tapir_siphash24_12(key, w0, w1),
+				  tapir_siphash24(msg, 12, key));
 	}
 	/* And against the reference vector for 00..0b. */
 	ck_assert_uint_eq(
-	    siphash24_12(ref_key, 0x0706050403020100ull, 0x0b0a0908u),
+	    tapir_siphash24_12(ref_key, 0x0706050403020100ull, 0x0b0a0908u),
 	    sip_vectors[12]);
 }
 END_TEST
@@ -192,13 +192,13 @@ START_TEST(test_siphash_key)
 
 	memset(msg, 0xab, sizeof(msg));
 	memcpy(key, ref_key, sizeof(key));
-	h0 = siphash24(msg, sizeof(msg), key);
+	h0 = tapir_siphash24(msg, sizeof(msg), key);
 	for (i = 0; i < 128; i++) {
 		key[i / 8] ^= (uint8_t)(1u << (i % 8));
-		ck_assert_uint_ne(siphash24(msg, sizeof(msg), key), h0);
+		ck_assert_uint_ne(tapir_siphash24(msg, sizeof(msg), key), h0);
 		key[i / 8] ^= (uint8_t)(1u << (i % 8));
 	}
-	ck_assert_uint_eq(siphash24(msg, sizeof(msg), key), h0);
+	ck_assert_uint_eq(tapir_siphash24(msg, sizeof(msg), key), h0);
 }
 END_TEST
 
@@ -242,7 +242,7 @@ START_TEST(test_flow_hash_layout)
 		0x31, 0xd4,             /* rport 54321 */
 	};
 
-	ck_assert_uint_eq(flow_key_siphash(&k, tkey), siphash24(b, 12, tkey));
+	ck_assert_uint_eq(flow_key_siphash(&k, tkey), tapir_siphash24(b, 12, tkey));
 }
 END_TEST
 
@@ -711,7 +711,7 @@ static const uint8_t isn_key[16] = {
 START_TEST(test_isn_formula)
 {
 	struct flow_key k = key_of(0x0a000002u, 0x0a000001u, 80, 40000);
-	uint32_t f = (uint32_t)siphash24_12(isn_key, 0x0a0000010a000002ull,
+	uint32_t f = (uint32_t)tapir_siphash24_12(isn_key, 0x0a0000010a000002ull,
 					    40000u << 16 | 80u);
 
 	/* M = 0: the ISN is F itself. */

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "daemon/log.h"
 
 static char path[64];
 static int saved = -1;

@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "csum.h"
-#include "module.h"
-#include "pubsub.h"
-#include "stack.h"
+#include "daemon/conf.h"
+#include "net/csum.h"
+#include "daemon/modhost.h"
+#include "daemon/pubsub.h"
+#include "net/stack.h"
 #include "wire/ip4.h"
 #include "wire/udp.h"
 

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "notify.h"
+#include "daemon/notify.h"
 
 static int sock = -1;
 static char path[108];

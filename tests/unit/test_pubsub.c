@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pubsub.h"
+#include "daemon/pubsub.h"
 
 static int owner_a, owner_b; /* their addresses are the owners */
 

@@ -2,9 +2,9 @@
  * size limit of the buffer they are built in. */
 #include "helpers.h"
 
-#include "module.h"
-#include "report.h"
-#include "strbuf.h"
+#include "daemon/modhost.h"
+#include "daemon/report.h"
+#include "lib/strbuf.h"
 
 #include <ctype.h>
 #include <stdlib.h>

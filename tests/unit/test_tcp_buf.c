@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcp_buf.h"
+#include "net/tcp/tcp_buf.h"
 
 static uint8_t pat[70000];
 

@@ -4,7 +4,7 @@
  * arbitrary option areas.  Each area is parsed from a heap block of exactly
  * its size, so under ASan a read one byte past it fails the test. */
 #include "helpers.h"
-#include "tcp_opt.h"
+#include "net/tcp/tcp_opt.h"
 #include "wire/tcp.h"
 
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* The DHCP server proper; see dhcp_srv.h. */
 #include "dhcp_srv.h"
-#include "siphash.h"
+#include <tapir/siphash.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -74,7 +74,7 @@ struct dhcp_srv {
 	uint32_t nbuckets;
 	uint32_t qhead, qtail;
 	uint32_t nbound, nactive;
-	uint8_t hkey[SIPHASH_KEY_LEN];
+	uint8_t hkey[TAPIR_SIPHASH_KEY_LEN];
 	struct journal j;
 	/* The open batch. */
 	struct pend *pend;
@@ -144,7 +144,7 @@ void dhcp_cfg_free(struct dhcp_cfg *c)
 static uint32_t key_hash(const struct dhcp_srv *s, const uint8_t *k,
 			 size_t len)
 {
-	return (uint32_t)siphash24(k, len, s->hkey) & (s->nbuckets - 1);
+	return (uint32_t)tapir_siphash24(k, len, s->hkey) & (s->nbuckets - 1);
 }
 
 static uint32_t hash_find(const struct dhcp_srv *s, const uint8_t *k,

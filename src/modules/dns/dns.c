@@ -32,7 +32,7 @@
 
 #include "answer.h"
 #include "dyn.h"
-#include "siphash.h"
+#include <tapir/siphash.h>
 #include "wire.h"
 #include "zone.h"
 
@@ -91,7 +91,7 @@ struct dns_srv {
 	struct tapir_tcp_listener *tcp;
 	unsigned nconns;
 	struct rl_ent *rl;
-	uint8_t rl_key[SIPHASH_KEY_LEN];
+	uint8_t rl_key[TAPIR_SIPHASH_KEY_LEN];
 	struct dns_dyn dyn;
 	uint64_t *rc[RC_COUNT];
 	uint64_t *qt[NQTYPES];
@@ -385,7 +385,7 @@ static enum rl_verdict rate_check(struct dns_srv *d, uint32_t src)
 
 	if (!d->conf.rl_rate || !d->rl)
 		return RL_SEND;
-	h = siphash24(&prefix, sizeof(prefix), d->rl_key);
+	h = tapir_siphash24(&prefix, sizeof(prefix), d->rl_key);
 	e = &d->rl[((h >> 32) * d->conf.rl_table) >> 32];
 	if (e->second != sec) {
 		e->second = sec;

@@ -1,0 +1,695 @@
+/*
+ * Configuration loading and validation.
+ *
+ * The schema is fixed by tapir.conf(5): interface, module_dir, modules,
+ * stack, log, user, group.  Unknown keys are errors at every level, so a typo
+ * never passes silently.  Module sections are checked for their name here;
+ * their own settings are checked by the module (module.c) against the keys
+ * it declares.
+ */
+#include "daemon/conf.h"
+#include "daemon/log.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Relative module paths are taken from here (see conf_set_base_dir). */
+static char *base_dir;
+
+void conf_set_base_dir(const char *dir)
+{
+	free(base_dir);
+	base_dir = dir ? strdup(dir) : NULL;
+}
+
+const char conf_default_text[] =
+	"interface = {\n"
+	"  name = \"tapir0\";\n"
+	"  address = \"10.0.0.2/24\";\n"
+	"  host_address = \"10.0.0.1/24\";\n"
+	"};\n"
+	"modules = ( { name = \"echo\"; } );\n";
+
+static void conf_verror(struct conf_errors *e, const char *file, int line,
+			const char *fmt, va_list ap)
+{
+	char msg[512], *full;
+	char **n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (asprintf(&full, "%s:%d: %s", file ? file : "?", line, msg) < 0)
+		return;
+	n = realloc(e->msgs, (e->n + 1) * sizeof(*n));
+	if (!n) {
+		free(full);
+		return;
+	}
+	e->msgs = n;
+	e->msgs[e->n++] = full;
+}
+
+void conf_error(struct conf_errors *e, const char *file, int line,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	conf_verror(e, file, line, fmt, ap);
+	va_end(ap);
+}
+
+void conf_error_at(struct conf_errors *e, const config_setting_t *s,
+		   const char *fallback_file, const char *fmt, ...)
+{
+	const char *file = s ? config_setting_source_file(s) : NULL;
+	int line = s ? (int)config_setting_source_line(s) : 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	conf_verror(e, file ? file : fallback_file, line, fmt, ap);
+	va_end(ap);
+}
+
+void conf_errors_clear(struct conf_errors *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->msgs[i]);
+	free(e->msgs);
+	e->msgs = NULL;
+	e->n = 0;
+}
+
+bool conf_parse_ip(const char *s, uint32_t *addr)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return false;
+	*addr = ntohl(a.s_addr);
+	return true;
+}
+
+bool conf_parse_prefix(const char *s, uint32_t *addr, unsigned *prefix)
+{
+	char buf[INET_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	char *end;
+	unsigned long len;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(buf) || !slash[1])
+		return false;
+	memcpy(buf, s, (size_t)(slash - s));
+	buf[slash - s] = '\0';
+	if (!isdigit((unsigned char)slash[1]))
+		return false;
+	errno = 0;
+	len = strtoul(slash + 1, &end, 10);
+	if (errno || *end || len < 1 || len > 32)
+		return false;
+	if (!conf_parse_ip(buf, addr))
+		return false;
+	*prefix = (unsigned)len;
+	return true;
+}
+
+bool conf_parse_mac(const char *s, uint8_t mac[6])
+{
+	for (int i = 0; i < 6; i++) {
+		if (!isxdigit((unsigned char)s[0]) ||
+		    !isxdigit((unsigned char)s[1]))
+			return false;
+		mac[i] = (uint8_t)strtoul((char[]){s[0], s[1], 0}, NULL, 16);
+		s += 2;
+		if (i < 5 && *s++ != ':')
+			return false;
+	}
+	return *s == '\0';
+}
+
+/* Loading context: where errors go and what file we are in. */
+struct ld {
+	struct conf_errors *errs;
+	const char *file;
+	struct conf *c;
+};
+
+#define ERR(ld, s, ...) conf_error_at((ld)->errs, (s), (ld)->file, __VA_ARGS__)
+
+/* Reject any child of group not named in keys (NULL-terminated). */
+static void check_keys(struct ld *ld, const config_setting_t *group,
+		       const char *where, const char *const *keys)
+{
+	int n = config_setting_length(group);
+
+	for (int i = 0; i < n; i++) {
+		config_setting_t *ch = config_setting_get_elem(group, (unsigned)i);
+		const char *name = config_setting_name(ch);
+		bool known = false;
+
+		for (const char *const *k = keys; *k && !known; k++)
+			known = name && strcmp(name, *k) == 0;
+		if (!known)
+			ERR(ld, ch, "unknown setting '%s%s%s'", where,
+			    *where ? "." : "", name ? name : "?");
+	}
+}
+
+/* An optional group; NULL when absent, error when not a group. */
+static config_setting_t *get_group(struct ld *ld, config_setting_t *parent,
+				   const char *key)
+{
+	config_setting_t *s = config_setting_get_member(parent, key);
+
+	if (s && !config_setting_is_group(s)) {
+		ERR(ld, s, "'%s' must be a group: %s = { ... };", key, key);
+		return NULL;
+	}
+	return s;
+}
+
+/* An optional string; NULL when absent or wrong type (error added). */
+static const char *get_str(struct ld *ld, config_setting_t *parent,
+			   const char *where, const char *key,
+			   config_setting_t **out)
+{
+	config_setting_t *s = config_setting_get_member(parent, key);
+
+	if (out)
+		*out = s;
+	if (!s)
+		return NULL;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		ERR(ld, s, "%s%s%s: expected a string in double quotes", where,
+		    *where ? "." : "", key);
+		return NULL;
+	}
+	return config_setting_get_string(s);
+}
+
+/* An optional integer in [lo, hi]; *val untouched when absent or bad. */
+static void get_int(struct ld *ld, config_setting_t *parent, const char *where,
+		    const char *key, long long lo, long long hi, unsigned *val)
+{
+	config_setting_t *s = config_setting_get_member(parent, key);
+	long long v;
+
+	if (!s)
+		return;
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64) {
+		ERR(ld, s, "%s.%s: expected an integer", where, key);
+		return;
+	}
+	v = config_setting_get_int64(s);
+	if (v < lo || v > hi) {
+		ERR(ld, s, "%s.%s: %lld is out of range %lld..%lld", where, key,
+		    v, lo, hi);
+		return;
+	}
+	*val = (unsigned)v;
+}
+
+/* An optional boolean; *val untouched when absent or bad. */
+static void get_bool(struct ld *ld, config_setting_t *parent,
+		     const char *where, const char *key, bool *val)
+{
+	config_setting_t *s = config_setting_get_member(parent, key);
+
+	if (!s)
+		return;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		ERR(ld, s, "%s.%s: expected true or false", where, key);
+		return;
+	}
+	*val = config_setting_get_bool(s) != 0;
+}
+
+/* A stable, locally administered unicast MAC derived from the name. */
+static void default_mac(const char *name, uint8_t mac[6])
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	mac[0] = 0x02;
+	mac[1] = 0x54; /* 'T' */
+	mac[2] = (uint8_t)(h >> 24);
+	mac[3] = (uint8_t)(h >> 16);
+	mac[4] = (uint8_t)(h >> 8);
+	mac[5] = (uint8_t)h;
+}
+
+static bool valid_ifname(const char *n)
+{
+	size_t len = strlen(n);
+
+	if (len == 0 || len >= IFNAMSIZ)
+		return false;
+	for (const char *p = n; *p; p++)
+		if (*p == '/' || *p == ':' || isspace((unsigned char)*p) ||
+		    !isprint((unsigned char)*p))
+			return false;
+	return strcmp(n, ".") != 0 && strcmp(n, "..") != 0;
+}
+
+static void load_interface(struct ld *ld, config_setting_t *root)
+{
+	static const char *const keys[] = {"name",	   "address", "gateway",
+					   "mtu",	   "mac",
+					   "host_address", "offload", NULL};
+	struct conf *c = ld->c;
+	config_setting_t *ifs = get_group(ld, root, "interface"), *s;
+	const char *v;
+
+	if (!ifs) {
+		if (!config_setting_get_member(root, "interface"))
+			conf_error(ld->errs, ld->file, 1,
+				   "missing 'interface' group: interface = "
+				   "{ name = \"tapir0\"; address = "
+				   "\"10.0.0.2/24\"; };");
+		return;
+	}
+	check_keys(ld, ifs, "interface", keys);
+	v = get_str(ld, ifs, "interface", "name", &s);
+	c->ifname_setting = s;
+	if (v && !valid_ifname(v))
+		ERR(ld, s, "interface.name: '%s' is not a valid device name "
+			   "(1-15 characters, no '/', ':' or spaces)", v);
+	else
+		snprintf(c->ifname, sizeof(c->ifname), "%s", v ? v : "tapir0");
+
+	v = get_str(ld, ifs, "interface", "address", &s);
+	if (!s)
+		ERR(ld, ifs, "interface.address is required, e.g. "
+			     "address = \"10.0.0.2/24\";");
+	else if (v && !conf_parse_prefix(v, &c->params.addr, &c->params.prefix))
+		ERR(ld, s, "interface.address: '%s' is not ADDRESS/PREFIX, "
+			   "e.g. \"10.0.0.2/24\"", v);
+	else if (v && (c->params.addr == 0 || ip4_is_multicast(c->params.addr) ||
+		       ip4_is_loopback(c->params.addr) ||
+		       c->params.addr == IP4_BROADCAST))
+		ERR(ld, s, "interface.address: %s is not a usable host "
+			   "address", v);
+
+	v = get_str(ld, ifs, "interface", "gateway", &s);
+	if (v) {
+		uint32_t m = ip4_mask(c->params.prefix);
+
+		if (!conf_parse_ip(v, &c->params.gateway))
+			ERR(ld, s, "interface.gateway: '%s' is not an IPv4 "
+				   "address", v);
+		else if ((c->params.gateway & m) != (c->params.addr & m))
+			ERR(ld, s, "interface.gateway: %s is not inside the "
+				   "interface's subnet", v);
+	}
+	get_int(ld, ifs, "interface", "mtu", 68, 65521, &c->params.mtu);
+	c->offload = true;
+	get_bool(ld, ifs, "interface", "offload", &c->offload);
+
+	v = get_str(ld, ifs, "interface", "mac", &s);
+	if (v) {
+		if (!conf_parse_mac(v, c->params.mac))
+			ERR(ld, s, "interface.mac: '%s' is not a MAC address "
+				   "like 02:00:00:00:00:02", v);
+		else if (eth_is_multicast(c->params.mac))
+			ERR(ld, s, "interface.mac: %s is a multicast address",
+			    v);
+	} else {
+		default_mac(c->ifname, c->params.mac);
+	}
+
+	v = get_str(ld, ifs, "interface", "host_address", &s);
+	if (v) {
+		if (!conf_parse_prefix(v, &c->host_addr, &c->host_prefix))
+			ERR(ld, s, "interface.host_address: '%s' is not "
+				   "ADDRESS/PREFIX, e.g. \"10.0.0.1/24\"", v);
+		else if (c->host_addr == c->params.addr)
+			ERR(ld, s, "interface.host_address: %s is our own "
+				   "address (interface.address)", v);
+		else
+			c->has_host = true;
+	}
+}
+
+static void load_stack(struct ld *ld, config_setting_t *root)
+{
+	static const char *const keys[] = {
+		"arp_cache_size",      "arp_timeout",     "arp_retries",
+		"arp_queue_len",       "reasm_max_datagrams",
+		"reasm_max_bytes",     "reasm_max_fragments",
+		"reasm_timeout",       "icmp_rate",       "icmp_burst",
+		"ttl",                 "tcp_max_connections",
+		"tcp_syn_backlog",     "tcp_send_buffer",
+		"tcp_receive_buffer",  "tcp_out_of_order_limit",
+		"tcp_time_wait",       "tcp_syn_cookies",
+		"tcp_keepalive_idle",  "tcp_keepalive_interval",
+		"tcp_keepalive_probes", "tcp_memory_limit",
+		"tcp_max_time_wait",   "tcp_congestion_control",
+		NULL};
+	struct stack_params *p = &ld->c->params;
+	config_setting_t *st = get_group(ld, root, "stack"), *s;
+	const char *cc;
+	unsigned v;
+
+	if (!st)
+		return;
+	check_keys(ld, st, "stack", keys);
+	get_int(ld, st, "stack", "arp_cache_size", 1, 65536, &p->arp_cache_size);
+	v = p->arp_timeout_ms / 1000;
+	get_int(ld, st, "stack", "arp_timeout", 1, 86400, &v);
+	p->arp_timeout_ms = v * 1000;
+	get_int(ld, st, "stack", "arp_retries", 1, 10, &p->arp_retries);
+	get_int(ld, st, "stack", "arp_queue_len", 0, 64, &p->arp_queue_len);
+	get_int(ld, st, "stack", "reasm_max_datagrams", 0, 4096,
+		&p->reasm_max_datagrams);
+	get_int(ld, st, "stack", "reasm_max_bytes", 65536, 1073741824,
+		&p->reasm_max_bytes);
+	get_int(ld, st, "stack", "reasm_max_fragments", 1, 8192,
+		&p->reasm_max_frags);
+	v = p->reasm_timeout_ms / 1000;
+	get_int(ld, st, "stack", "reasm_timeout", 1, 120, &v);
+	p->reasm_timeout_ms = v * 1000;
+	get_int(ld, st, "stack", "icmp_rate", 0, 100000, &p->icmp_rate);
+	get_int(ld, st, "stack", "icmp_burst", 1, 100000, &p->icmp_burst);
+	v = p->ttl;
+	get_int(ld, st, "stack", "ttl", 1, 255, &v);
+	p->ttl = (uint8_t)v;
+	get_int(ld, st, "stack", "tcp_max_connections", 1, 1000000,
+		&p->tcp.max_conns);
+	get_int(ld, st, "stack", "tcp_max_time_wait", 0, 1000000,
+		&p->tcp.max_time_wait);
+	get_int(ld, st, "stack", "tcp_syn_backlog", 1, 65535,
+		&p->tcp.syn_backlog);
+	get_int(ld, st, "stack", "tcp_send_buffer", 4096, 64 << 20,
+		&p->tcp.sndbuf);
+	get_int(ld, st, "stack", "tcp_receive_buffer", 4096, 64 << 20,
+		&p->tcp.rcvbuf);
+	get_int(ld, st, "stack", "tcp_out_of_order_limit", 4096, 64 << 20,
+		&p->tcp.ooo_limit);
+	v = p->tcp.time_wait_ms / 1000;
+	get_int(ld, st, "stack", "tcp_time_wait", 1, 240, &v);
+	p->tcp.time_wait_ms = v * 1000;
+	get_bool(ld, st, "stack", "tcp_syn_cookies", &p->tcp.syncookies);
+	cc = get_str(ld, st, "stack", "tcp_congestion_control", &s);
+	if (cc && !tcp_cc_find(cc))
+		ERR(ld, s, "stack.tcp_congestion_control: '%s' is not "
+			   "\"cubic\" or \"newreno\"", cc);
+	else if (cc)
+		p->tcp.cc = tcp_cc_find(cc);
+	v = p->tcp.keepalive_idle_ms / 1000;
+	get_int(ld, st, "stack", "tcp_keepalive_idle", 1, 86400, &v);
+	p->tcp.keepalive_idle_ms = v * 1000;
+	v = p->tcp.keepalive_intvl_ms / 1000;
+	get_int(ld, st, "stack", "tcp_keepalive_interval", 1, 3600, &v);
+	p->tcp.keepalive_intvl_ms = v * 1000;
+	get_int(ld, st, "stack", "tcp_keepalive_probes", 1, 100,
+		&p->tcp.keepalive_probes);
+	get_int(ld, st, "stack", "tcp_memory_limit", 1 << 20, 1u << 31,
+		&p->tcp.memory_limit);
+}
+
+static void load_log(struct ld *ld, config_setting_t *root)
+{
+	static const char *const keys[] = {"level", NULL};
+	static const struct {
+		const char *name;
+		int level;
+	} levels[] = {{"err", LOG_ERR},       {"warning", LOG_WARNING},
+		      {"notice", LOG_NOTICE}, {"info", LOG_INFO},
+		      {"debug", LOG_DEBUG}};
+	config_setting_t *lg = get_group(ld, root, "log"), *s;
+	const char *v;
+
+	if (!lg)
+		return;
+	check_keys(ld, lg, "log", keys);
+	v = get_str(ld, lg, "log", "level", &s);
+	if (!v)
+		return;
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		if (strcmp(v, levels[i].name) == 0) {
+			ld->c->log_level = levels[i].level;
+			return;
+		}
+	}
+	ERR(ld, s, "log.level: '%s' is not one of err, warning, notice, info, "
+		   "debug", v);
+}
+
+static void load_control(struct ld *ld, config_setting_t *root)
+{
+	static const char *const keys[] = {"socket", NULL};
+	config_setting_t *cg = get_group(ld, root, "control"), *s = NULL;
+	const char *v = TAPIR_CONTROL_SOCKET;
+
+	if (cg) {
+		check_keys(ld, cg, "control", keys);
+		if (config_setting_get_member(cg, "socket")) {
+			v = get_str(ld, cg, "control", "socket", &s);
+			ld->c->control_explicit = true;
+		}
+	}
+	if (!v)
+		return; /* get_str reported it */
+	if (*v && (v[0] != '/' || strlen(v) > 107))
+		ERR(ld, s ? s : cg,
+		    "control.socket: '%s' is not an absolute path of at most "
+		    "107 bytes (or \"\" for no control socket)",
+		    v);
+	else if (!(ld->c->control_socket = strdup(v)))
+		conf_error(ld->errs, ld->file, 0, "out of memory");
+}
+
+static bool valid_module_name(const char *n)
+{
+	if (!*n || strlen(n) > 64)
+		return false;
+	for (const char *p = n; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
+			return false;
+	return true;
+}
+
+static void load_modules(struct ld *ld, config_setting_t *root)
+{
+	struct conf *c = ld->c;
+	config_setting_t *ms = config_setting_get_member(root, "modules");
+	const char *dir;
+	int n;
+
+	dir = get_str(ld, root, "", "module_dir", NULL);
+	if (!dir)
+		dir = getenv("TAPIR_MODULE_DIR");
+	if (!dir || !*dir)
+		dir = TAPIR_MODULE_DIR;
+	c->module_dir = strdup(dir);
+	if (!c->module_dir) {
+		conf_error(ld->errs, ld->file, 0, "out of memory");
+		return;
+	}
+	if (!ms)
+		return;
+	if (!config_setting_is_list(ms)) {
+		ERR(ld, ms, "'modules' must be a list of groups: modules = ( "
+			    "{ name = \"echo\"; } );");
+		return;
+	}
+	n = config_setting_length(ms);
+	c->mods = calloc((size_t)n + 1, sizeof(*c->mods));
+	if (!c->mods) {
+		ERR(ld, ms, "out of memory");
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		config_setting_t *m = config_setting_get_elem(ms, (unsigned)i);
+		config_setting_t *ns, *ps;
+		const char *name, *path;
+		struct conf_module *cm;
+
+		if (!config_setting_is_group(m)) {
+			ERR(ld, m, "modules: each entry must be a group: "
+				   "{ name = \"echo\"; }");
+			continue;
+		}
+		name = get_str(ld, m, "modules", "name", &ns);
+		if (!ns) {
+			ERR(ld, m, "modules: entry without a name");
+			continue;
+		}
+		if (!name)
+			continue;
+		if (!valid_module_name(name)) {
+			ERR(ld, ns, "modules: '%s' is not a module name "
+				    "(letters, digits, '_' and '-')", name);
+			continue;
+		}
+		for (size_t j = 0; j < c->nmods; j++)
+			if (strcmp(c->mods[j].name, name) == 0)
+				ERR(ld, ns, "modules: '%s' is listed twice",
+				    name);
+		path = get_str(ld, m, "modules", "path", &ps);
+		cm = &c->mods[c->nmods++];
+		cm->name = strdup(name);
+		cm->section = m;
+		if (!path && asprintf(&cm->path, "%s/%s.so", c->module_dir,
+				      name) < 0)
+			cm->path = NULL;
+		else if (path)
+			cm->path = strdup(path);
+		/* Anchor relative paths, so a reload after daemon() has
+		 * changed directory still finds the same files. */
+		if (cm->path && cm->path[0] != '/' && base_dir) {
+			char *abs;
+
+			if (asprintf(&abs, "%s/%s", base_dir, cm->path) < 0) {
+				abs = NULL;
+			}
+			free(cm->path);
+			cm->path = abs;
+		}
+		if (!cm->name || !cm->path)
+			ERR(ld, m, "out of memory");
+	}
+}
+
+static void load_root(struct ld *ld)
+{
+	static const char *const keys[] = {"interface", "module_dir", "modules",
+					   "stack",     "log",        "user",
+					   "group",     "control",    NULL};
+	config_setting_t *root = config_root_setting(&ld->c->cfg);
+	const char *v;
+
+	check_keys(ld, root, "", keys);
+	load_interface(ld, root);
+	load_stack(ld, root);
+	load_log(ld, root);
+	load_control(ld, root);
+	load_modules(ld, root);
+	v = get_str(ld, root, "", "user", NULL);
+	if (v && !(ld->c->user = strdup(v)))
+		conf_error(ld->errs, ld->file, 0, "out of memory");
+	v = get_str(ld, root, "", "group", NULL);
+	if (v && !(ld->c->group = strdup(v)))
+		conf_error(ld->errs, ld->file, 0, "out of memory");
+}
+
+static struct conf *conf_new(const char *name)
+{
+	struct conf *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	config_init(&c->cfg);
+	c->file = strdup(name);
+	if (!c->file) {
+		free(c);
+		return NULL;
+	}
+	stack_params_default(&c->params);
+	c->log_level = LOG_INFO;
+	return c;
+}
+
+static struct conf *conf_finish(struct conf *c, bool ok,
+				struct conf_errors *errs, bool keep_invalid)
+{
+	struct ld ld = {.errs = errs, .file = c->file, .c = c};
+	size_t before = errs->n;
+
+	if (!ok) {
+		const char *f = config_error_file(&c->cfg);
+
+		conf_error(errs, f ? f : c->file, config_error_line(&c->cfg),
+			   "%s", config_error_text(&c->cfg));
+		conf_free(c);
+		return NULL;
+	}
+	load_root(&ld);
+	if (errs->n != before && !keep_invalid) {
+		conf_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static struct conf *load_file(const char *path, struct conf_errors *errs,
+			      bool keep_invalid)
+{
+	struct conf *c;
+
+	if (access(path, R_OK) < 0) {
+		conf_error(errs, path, 0, "cannot read the configuration: %s%s",
+			   strerror(errno),
+			   errno == EACCES ? " (run as root or fix the file's "
+					     "permissions)"
+					   : "");
+		return NULL;
+	}
+	c = conf_new(path);
+	if (!c) {
+		conf_error(errs, path, 0, "out of memory");
+		return NULL;
+	}
+	return conf_finish(c, config_read_file(&c->cfg, path) == CONFIG_TRUE,
+			   errs, keep_invalid);
+}
+
+static struct conf *load_string(const char *text, const char *name,
+				struct conf_errors *errs, bool keep_invalid)
+{
+	struct conf *c = conf_new(name);
+
+	if (!c) {
+		conf_error(errs, name, 0, "out of memory");
+		return NULL;
+	}
+	return conf_finish(c, config_read_string(&c->cfg, text) == CONFIG_TRUE,
+			   errs, keep_invalid);
+}
+
+struct conf *conf_load_file(const char *path, struct conf_errors *errs)
+{
+	return load_file(path, errs, false);
+}
+
+struct conf *conf_load_string(const char *text, const char *name,
+			      struct conf_errors *errs)
+{
+	return load_string(text, name, errs, false);
+}
+
+struct conf *conf_parse_file(const char *path, struct conf_errors *errs)
+{
+	return load_file(path, errs, true);
+}
+
+struct conf *conf_parse_string(const char *text, const char *name,
+			       struct conf_errors *errs)
+{
+	return load_string(text, name, errs, true);
+}
+
+void conf_free(struct conf *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nmods; i++) {
+		free(c->mods[i].name);
+		free(c->mods[i].path);
+	}
+	free(c->mods);
+	free(c->module_dir);
+	free(c->user);
+	free(c->group);
+	free(c->control_socket);
+	free(c->file);
+	config_destroy(&c->cfg);
+	free(c);
+}

@@ -1,0 +1,934 @@
+/*
+ * Module loader, host API and the reload transaction.
+ *
+ * Theory of operation.  A running module is a struct tapir_host: the
+ * dlopen() handle, the module's descriptor and state, and every resource it
+ * obtained through the host API (UDP ports, timers, counters), so that
+ * whatever a module forgets in fini() is still released.  The host API table
+ * handed to init() points at the functions below; each takes the host (or a
+ * resource that knows its host) and reaches the stack through it.
+ *
+ * A reload is a transaction in two phases.  Prepare: for each module the new
+ * file lists, dlopen it (a module already running is simply referenced
+ * again), check its ABI, reject settings it does not declare, and run its
+ * check().  Nothing running is touched, so a failure anywhere leaves the old
+ * configuration intact after abort.  Commit, in three passes: stop the
+ * modules no longer listed, reconfigure those whose section text changed,
+ * then init the new ones (so ports given up are free for them).  Modules
+ * are matched by name and path; a change of path is a remove plus an add,
+ * and the old instance is not brought back if the new one fails to start.
+ * Running modules keep the order in which they were started.
+ */
+#include "daemon/modhost.h"
+#include "daemon/log.h"
+#include "daemon/pubsub.h"
+#include "daemon/report.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct tapir_udp {
+	struct udp_binding b;
+	struct tapir_host *h;
+	struct tapir_udp *next;
+};
+
+struct tapir_timer {
+	struct timer t;
+	struct tapir_host *h;
+	tapir_timer_fn fn;
+	void *arg;
+	struct tapir_timer *next;
+};
+
+/* A module's TCP listener: the stack's listener plus the module's
+ * handlers, which the adapters below call with the opaque handle. */
+struct tapir_tcp_listener {
+	struct tcp_listener tl;
+	struct tapir_host *h;
+	const struct tapir_tcp_handlers *cb;
+	void *arg;
+	bool gone; /* the module is gone: call nothing */
+	struct tapir_tcp_listener *next;
+};
+
+struct mod_counter {
+	struct mod_counter *next;
+	uint64_t v;
+	char name[];
+};
+
+struct tapir_host {
+	struct tapir_host *next;
+	struct modules *set;
+	char *name;
+	char *path;
+	void *dl;
+	const struct tapir_module *desc;
+	void *state;
+	char *text;
+	struct tapir_udp *udps;
+	struct tapir_timer *timers;
+	struct tapir_tcp_listener *listeners;
+	struct tapir_tcp_listener *group; /* owns its tcp_connect()s */
+	struct mod_counter *counters;
+};
+
+/* ---- host API ---------------------------------------------------------- */
+
+static void host_log(struct tapir_host *h, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void host_log(struct tapir_host *h, int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(prio, h->name, fmt, ap);
+	va_end(ap);
+}
+
+static uint64_t host_now_ms(struct tapir_host *h)
+{
+	return stack_now(h->set->stack);
+}
+
+static uint32_t host_if_addr(struct tapir_host *h, unsigned *prefix)
+{
+	if (prefix)
+		*prefix = h->set->stack->p.prefix;
+	return h->set->stack->p.addr;
+}
+
+static struct tapir_udp *host_udp_bind(struct tapir_host *h, uint16_t port,
+				       tapir_udp_recv_fn fn, void *arg)
+{
+	struct tapir_udp *u = calloc(1, sizeof(*u));
+	int err;
+
+	if (!u) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	u->b.port = port;
+	u->b.fn = fn;
+	u->b.arg = arg;
+	u->h = h;
+	err = udp_bind(h->set->stack, &u->b);
+	if (err) {
+		free(u);
+		errno = -err;
+		return NULL;
+	}
+	u->next = h->udps;
+	h->udps = u;
+	return u;
+}
+
+static void host_udp_unbind(struct tapir_udp *u)
+{
+	struct tapir_udp **pp;
+
+	if (!u)
+		return;
+	for (pp = &u->h->udps; *pp && *pp != u; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = u->next;
+	udp_unbind(u->h->set->stack, &u->b);
+	free(u);
+}
+
+static int host_udp_send(struct tapir_udp *u, const struct tapir_udp_dst *dst,
+			 const void *data, size_t len)
+{
+	return udp_output(u->h->set->stack, u->b.port, dst, data, len);
+}
+
+static void host_timer_fire(struct timer *t, void *arg)
+{
+	struct tapir_timer *mt = arg;
+
+	(void)t;
+	mt->fn(mt->arg);
+}
+
+static struct tapir_timer *host_timer_new(struct tapir_host *h,
+					  tapir_timer_fn fn, void *arg)
+{
+	struct tapir_timer *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	timer_init(&t->t, host_timer_fire, t);
+	t->h = h;
+	t->fn = fn;
+	t->arg = arg;
+	t->next = h->timers;
+	h->timers = t;
+	return t;
+}
+
+static void host_timer_arm(struct tapir_timer *t, uint64_t delay_ms)
+{
+	struct stack *s = t->h->set->stack;
+
+	timer_arm(&s->timers, &t->t, stack_now(s), delay_ms);
+}
+
+static void host_timer_cancel(struct tapir_timer *t)
+{
+	timer_cancel(&t->h->set->stack->timers, &t->t);
+}
+
+static void host_timer_free(struct tapir_timer *t)
+{
+	struct tapir_timer **pp;
+
+	if (!t)
+		return;
+	host_timer_cancel(t);
+	for (pp = &t->h->timers; *pp && *pp != t; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = t->next;
+	free(t);
+}
+
+static uint64_t *host_counter(struct tapir_host *h, const char *name)
+{
+	struct mod_counter *c;
+	size_t len = strlen(name);
+
+	for (c = h->counters; c; c = c->next)
+		if (strcmp(c->name, name) == 0)
+			return &c->v;
+	if (len > 64)
+		return NULL;
+	c = calloc(1, sizeof(*c) + len + 1);
+	if (!c)
+		return NULL;
+	memcpy(c->name, name, len + 1);
+	c->next = h->counters;
+	h->counters = c;
+	return &c->v;
+}
+
+/* TCP: the stack calls these, they call the module. */
+static const struct tapir_tcp_handlers *tcp_handlers(struct tcp_conn *c)
+{
+	struct tapir_tcp_listener *wl;
+
+	if (!c->listener)
+		return NULL;
+	wl = (struct tapir_tcp_listener *)(void *)c->listener;
+	if (wl->gone)
+		return NULL;
+	/* An active open carries its own handlers. */
+	if (c->owner_data)
+		return c->owner_data;
+	return wl->cb;
+}
+
+static void *tcp_adapt_accepted(void *arg, struct tcp_conn *c)
+{
+	struct tapir_tcp_listener *wl = arg;
+
+	if (wl->gone || !wl->cb || !wl->cb->accepted)
+		return NULL;
+	return wl->cb->accepted(wl->arg, (struct tapir_tcp *)c);
+}
+
+static size_t tcp_adapt_recv(void *ctx, struct tcp_conn *c,
+			     const uint8_t *data, size_t len)
+{
+	const struct tapir_tcp_handlers *cb = tcp_handlers(c);
+
+	if (!cb || !cb->recv)
+		return len;
+	return cb->recv(ctx, (struct tapir_tcp *)c, data, len);
+}
+
+static void tcp_adapt_writable(void *ctx, struct tcp_conn *c)
+{
+	const struct tapir_tcp_handlers *cb = tcp_handlers(c);
+
+	if (cb && cb->writable)
+		cb->writable(ctx, (struct tapir_tcp *)c);
+}
+
+static void tcp_adapt_peer_closed(void *ctx, struct tcp_conn *c)
+{
+	const struct tapir_tcp_handlers *cb = tcp_handlers(c);
+
+	if (cb && cb->peer_closed)
+		cb->peer_closed(ctx, (struct tapir_tcp *)c);
+}
+
+static void tcp_adapt_closed(void *ctx, struct tcp_conn *c, int err)
+{
+	const struct tapir_tcp_handlers *cb = tcp_handlers(c);
+
+	if (cb && cb->closed)
+		cb->closed(ctx, (struct tapir_tcp *)c, err);
+}
+
+static void tcp_adapt_connected(void *ctx, struct tcp_conn *c)
+{
+	const struct tapir_tcp_handlers *cb = tcp_handlers(c);
+
+	if (cb && cb->connected)
+		cb->connected(ctx, (struct tapir_tcp *)c);
+}
+
+static const struct tcp_callbacks tcp_adapters = {
+	.accepted = tcp_adapt_accepted,
+	.recv = tcp_adapt_recv,
+	.writable = tcp_adapt_writable,
+	.peer_closed = tcp_adapt_peer_closed,
+	.closed = tcp_adapt_closed,
+	.connected = tcp_adapt_connected,
+};
+
+static struct tapir_tcp *host_tcp_connect(struct tapir_host *h, uint32_t ip,
+					  uint16_t port,
+					  const struct tapir_tcp_handlers *cb,
+					  void *ctx)
+{
+	struct tcp_conn *c;
+	int err;
+
+	if (!h->group) {
+		h->group = calloc(1, sizeof(*h->group));
+		if (!h->group) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		tcp_group_init(&h->group->tl);
+		h->group->h = h;
+	}
+	c = tcp_connect(h->set->stack, &h->group->tl, ip, port, &tcp_adapters,
+			ctx, &err);
+	if (!c) {
+		errno = -err;
+		return NULL;
+	}
+	c->owner_data = cb;
+	return (struct tapir_tcp *)c;
+}
+
+static struct tapir_tcp_listener *
+host_tcp_listen(struct tapir_host *h, uint16_t port,
+		const struct tapir_tcp_handlers *cb, void *arg)
+{
+	struct tapir_tcp_listener *wl = calloc(1, sizeof(*wl));
+	int err;
+
+	if (!wl) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	wl->h = h;
+	wl->cb = cb;
+	wl->arg = arg;
+	err = tcp_listen(h->set->stack, &wl->tl, port, &tcp_adapters, wl);
+	if (err) {
+		free(wl);
+		errno = -err;
+		return NULL;
+	}
+	wl->next = h->listeners;
+	h->listeners = wl;
+	return wl;
+}
+
+static void host_tcp_unlisten(struct tapir_tcp_listener *wl)
+{
+	struct tapir_tcp_listener **pp;
+
+	if (!wl)
+		return;
+	for (pp = &wl->h->listeners; *pp && *pp != wl; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = wl->next;
+	tcp_unlisten(wl->h->set->stack, &wl->tl);
+	free(wl);
+}
+
+static size_t host_tcp_send(struct tapir_tcp *c, const void *data, size_t len)
+{
+	return tcp_send((struct tcp_conn *)c, data, len);
+}
+
+static size_t host_tcp_send_room(struct tapir_tcp *c)
+{
+	return tcp_send_room((struct tcp_conn *)c);
+}
+
+static void host_tcp_shutdown(struct tapir_tcp *c)
+{
+	tcp_shutdown((struct tcp_conn *)c);
+}
+
+static void host_tcp_close(struct tapir_tcp *c)
+{
+	tcp_close((struct tcp_conn *)c);
+}
+
+static void host_tcp_abort(struct tapir_tcp *c)
+{
+	tcp_abort((struct tcp_conn *)c);
+}
+
+static void host_tcp_recv_resume(struct tapir_tcp *c)
+{
+	tcp_recv_resume((struct tcp_conn *)c);
+}
+
+static void host_tcp_set_nodelay(struct tapir_tcp *c, bool nodelay)
+{
+	tcp_set_nodelay((struct tcp_conn *)c, nodelay);
+}
+
+static void host_tcp_set_keepalive(struct tapir_tcp *c, bool on)
+{
+	tcp_set_keepalive((struct tcp_conn *)c, on);
+}
+
+static void host_tcp_peer(struct tapir_tcp *c, uint32_t *ip, uint16_t *port)
+{
+	const struct tcp_conn *tc = (const struct tcp_conn *)c;
+
+	if (ip)
+		*ip = tc->flow.key.raddr;
+	if (port)
+		*port = tc->flow.key.rport;
+}
+
+/* Published data (version 3): one table for all modules, made on first
+ * use. */
+static struct pubsub *host_pubsub(struct tapir_host *h)
+{
+	if (!h->set->pubsub)
+		h->set->pubsub = pubsub_new();
+	return h->set->pubsub;
+}
+
+static int host_publish(struct tapir_host *h, const char *topic,
+			const char *key, const void *value, size_t len)
+{
+	struct pubsub *ps = host_pubsub(h);
+
+	if (!ps)
+		return -ENOMEM;
+	return pubsub_publish(ps, h, topic, key, value, len);
+}
+
+static void host_unpublish(struct tapir_host *h, const char *topic,
+			   const char *key)
+{
+	if (h->set->pubsub &&
+	    pubsub_unpublish(h->set->pubsub, h, topic, key) == -EBUSY)
+		log_warn("module %s: unpublish of %s from inside a watch "
+			    "of that topic ignored",
+			    h->name, topic);
+}
+
+static struct tapir_watch *host_watch(struct tapir_host *h, const char *topic,
+				      tapir_watch_fn fn, void *arg)
+{
+	struct pubsub *ps = host_pubsub(h);
+
+	if (!ps) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return pubsub_watch(ps, h, topic, fn, arg);
+}
+
+static void host_unwatch(struct tapir_watch *w)
+{
+	pubsub_unwatch(w);
+}
+
+static const void *host_lookup(struct tapir_host *h, const char *topic,
+			       const char *key, size_t *len)
+{
+	return pubsub_lookup(h->set->pubsub, topic, key, len);
+}
+
+static char *host_report(struct tapir_host *h, const char *what,
+			 size_t *len)
+{
+	const struct report_src *r = h->set->report;
+	enum report_fmt fmt;
+	struct strbuf b;
+	char *out;
+
+	*len = 0;
+	if (!what || (strcmp(what, "status") && strcmp(what, "metrics"))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!r) {
+		errno = EAGAIN;
+		return NULL;
+	}
+	fmt = strcmp(what, "metrics") ? REPORT_JSON : REPORT_PROMETHEUS;
+	strbuf_init(&b, 64u << 20);
+	if (report(&b, r, what, fmt) < 0 || b.full || !b.p) {
+		strbuf_free(&b);
+		errno = ENOMEM;
+		return NULL;
+	}
+	out = b.p; /* handed over: the module frees it */
+	*len = b.len;
+	return out;
+}
+
+static const struct tapir_host_api host_api = {
+	.size = sizeof(struct tapir_host_api),
+	.version = TAPIR_HOST_API_VERSION,
+	.log = host_log,
+	.now_ms = host_now_ms,
+	.if_addr = host_if_addr,
+	.udp_bind = host_udp_bind,
+	.udp_unbind = host_udp_unbind,
+	.udp_send = host_udp_send,
+	.timer_new = host_timer_new,
+	.timer_arm = host_timer_arm,
+	.timer_cancel = host_timer_cancel,
+	.timer_free = host_timer_free,
+	.counter = host_counter,
+	.tcp_listen = host_tcp_listen,
+	.tcp_unlisten = host_tcp_unlisten,
+	.tcp_send = host_tcp_send,
+	.tcp_send_room = host_tcp_send_room,
+	.tcp_shutdown = host_tcp_shutdown,
+	.tcp_close = host_tcp_close,
+	.tcp_abort = host_tcp_abort,
+	.tcp_recv_resume = host_tcp_recv_resume,
+	.tcp_set_nodelay = host_tcp_set_nodelay,
+	.tcp_peer = host_tcp_peer,
+	.tcp_set_keepalive = host_tcp_set_keepalive,
+	.tcp_connect = host_tcp_connect,
+	.publish = host_publish,
+	.unpublish = host_unpublish,
+	.watch = host_watch,
+	.unwatch = host_unwatch,
+	.lookup = host_lookup,
+	.report = host_report,
+};
+
+/* ---- section text, for change detection ------------------------------- */
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static void sb_add(struct sbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void sb_add(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL,
+			      b->p ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if (b->p && b->len + (size_t)n < b->cap) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = (b->cap ? b->cap * 2 : 256) + (size_t)n;
+		char *q = realloc(b->p, cap);
+
+		if (!q)
+			return;
+		b->p = q;
+		b->cap = cap;
+	}
+}
+
+static void setting_text(struct sbuf *b, const config_setting_t *s, int depth)
+{
+	const char *name = config_setting_name(s);
+	int n;
+
+	if (depth > 32) /* libconfig nests finitely; stay bounded anyway */
+		return;
+	if (name)
+		sb_add(b, "%s=", name);
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		sb_add(b, "%lld;", (long long)config_setting_get_int64(s));
+		break;
+	case CONFIG_TYPE_FLOAT:
+		sb_add(b, "%.17g;", config_setting_get_float(s));
+		break;
+	case CONFIG_TYPE_BOOL:
+		sb_add(b, "%d;", config_setting_get_bool(s));
+		break;
+	case CONFIG_TYPE_STRING:
+		sb_add(b, "\"%s\";", config_setting_get_string(s));
+		break;
+	default: /* group, array, list */
+		sb_add(b, "%c", config_setting_is_group(s) ? '{' : '(');
+		n = config_setting_length(s);
+		for (int i = 0; i < n; i++)
+			setting_text(b, config_setting_get_elem(s, (unsigned)i),
+				     depth + 1);
+		sb_add(b, "%c;", config_setting_is_group(s) ? '}' : ')');
+		break;
+	}
+}
+
+/* ---- check() error reporting ------------------------------------------ */
+
+struct check_ctx {
+	struct conf_errors *errs;
+	const char *file;
+	const char *module;
+};
+
+static void check_error(const struct tapir_check *chk,
+			const config_setting_t *setting, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void check_error(const struct tapir_check *chk,
+			const config_setting_t *setting, const char *fmt, ...)
+{
+	struct check_ctx *cx = chk->priv;
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	conf_error_at(cx->errs, setting, cx->file, "module %s: %s", cx->module,
+		      msg);
+}
+
+/* ---- the transaction --------------------------------------------------- */
+
+void modules_init(struct modules *set, struct stack *stack)
+{
+	set->stack = stack;
+	set->list = NULL;
+	set->pubsub = NULL;
+}
+
+/* Load one module and check its section; 0 or -1 with errors added. */
+static int prepare_one(const struct conf *conf, const struct conf_module *cm,
+		       struct conf_errors *errs, struct module_prep *p)
+{
+	struct check_ctx cx = {errs, conf->file, cm->name};
+	struct tapir_check chk = {.error = check_error, .priv = &cx};
+	const struct tapir_module *d;
+	const config_setting_t *sec = cm->section;
+	size_t before = errs->n;
+	struct sbuf sb = {0};
+	int n;
+
+	p->name = strdup(cm->name);
+	p->path = cm->path ? strdup(cm->path) : NULL;
+	p->section = sec;
+	if (!p->name || !p->path) {
+		conf_error_at(errs, sec, conf->file, "out of memory");
+		return -1;
+	}
+	p->dl = dlopen(p->path, RTLD_NOW | RTLD_LOCAL);
+	if (!p->dl) {
+		conf_error_at(errs, sec, conf->file,
+			      "cannot load module '%s': %s (set module_dir or "
+			      "the module's path)",
+			      cm->name, dlerror());
+		return -1;
+	}
+	d = dlsym(p->dl, "tapir_module");
+	if (!d) {
+		conf_error_at(errs, sec, conf->file,
+			      "%s is not a tapir module (no 'tapir_module' "
+			      "symbol)", p->path);
+		return -1;
+	}
+	if (d->abi != TAPIR_MODULE_ABI ||
+	    d->size < offsetof(struct tapir_module, fini) + sizeof(d->fini)) {
+		conf_error_at(errs, sec, conf->file,
+			      "module '%s' was built for module ABI %u, this "
+			      "tapird has ABI %u: rebuild the module",
+			      cm->name, d->abi, TAPIR_MODULE_ABI);
+		return -1;
+	}
+	if (!d->init || !d->fini || !d->name) {
+		conf_error_at(errs, sec, conf->file,
+			      "module '%s' lacks a name, init or fini",
+			      cm->name);
+		return -1;
+	}
+	p->desc = d;
+	/* Settings the module did not declare are typos. */
+	n = config_setting_length(sec);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *ch =
+			config_setting_get_elem(sec, (unsigned)i);
+		const char *key = config_setting_name(ch);
+		bool known = strcmp(key, "name") == 0 || strcmp(key, "path") == 0;
+
+		for (const char *const *k = d->settings; k && *k && !known; k++)
+			known = strcmp(key, *k) == 0;
+		if (!known)
+			conf_error_at(errs, ch, conf->file,
+				      "module %s: unknown setting '%s'",
+				      cm->name, key);
+	}
+	if (d->check && d->check(&chk, sec) != 0 && errs->n == before)
+		conf_error_at(errs, sec, conf->file,
+			      "module %s: configuration rejected", cm->name);
+	setting_text(&sb, sec, 0);
+	p->text = sb.p;
+	return errs->n == before ? 0 : -1;
+}
+
+int modules_prepare(struct modules *set, const struct conf *conf,
+		    struct conf_errors *errs, struct module_txn *txn)
+{
+	int rc = 0;
+
+	(void)set;
+	txn->n = 0;
+	txn->p = calloc(conf->nmods ? conf->nmods : 1, sizeof(*txn->p));
+	if (!txn->p) {
+		conf_error(errs, conf->file, 0, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < conf->nmods; i++) {
+		txn->n++;
+		if (prepare_one(conf, &conf->mods[i], errs, &txn->p[i]) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+static void prep_free(struct module_prep *p)
+{
+	if (p->dl)
+		dlclose(p->dl);
+	free(p->name);
+	free(p->path);
+	free(p->text);
+	memset(p, 0, sizeof(*p));
+}
+
+void modules_abort(struct module_txn *txn)
+{
+	for (size_t i = 0; i < txn->n; i++)
+		prep_free(&txn->p[i]);
+	free(txn->p);
+	txn->p = NULL;
+	txn->n = 0;
+}
+
+/* Stop one module and release whatever it still holds. */
+static void host_stop(struct tapir_host *h)
+{
+	if (h->state)
+		h->desc->fini(h->state);
+	h->state = NULL;
+	/* Its watches and published entries go; the other watchers are told. */
+	pubsub_drop_owner(h->set->pubsub, h);
+	while (h->udps)
+		host_udp_unbind(h->udps);
+	/* Listeners and connections the module forgot: reset them without
+	 * calling back into a module that is gone. */
+	while (h->listeners) {
+		h->listeners->gone = true;
+		host_tcp_unlisten(h->listeners);
+	}
+	if (h->group) {
+		h->group->gone = true;
+		tcp_unlisten(h->set->stack, &h->group->tl);
+		free(h->group);
+		h->group = NULL;
+	}
+	while (h->timers)
+		host_timer_free(h->timers);
+	while (h->counters) {
+		struct mod_counter *c = h->counters;
+
+		h->counters = c->next;
+		free(c);
+	}
+	dlclose(h->dl);
+	free(h->name);
+	free(h->path);
+	free(h->text);
+	free(h);
+}
+
+static struct tapir_host *host_start(struct modules *set, struct module_prep *p)
+{
+	struct tapir_host *h = calloc(1, sizeof(*h));
+	const config_setting_t *sec = p->section;
+
+	if (!h)
+		return NULL;
+	h->set = set;
+	h->name = p->name;
+	h->path = p->path;
+	h->dl = p->dl;
+	h->desc = p->desc;
+	h->text = p->text;
+	memset(p, 0, sizeof(*p)); /* ownership moves to h */
+	h->state = h->desc->init(h, &host_api, sec);
+	return h;
+}
+
+/* The prepared entry for a running module, if the new list keeps it (same
+ * name and path). */
+static struct module_prep *txn_find(struct module_txn *txn,
+				    const struct tapir_host *h)
+{
+	for (size_t i = 0; i < txn->n; i++)
+		if (txn->p[i].name && strcmp(txn->p[i].name, h->name) == 0 &&
+		    strcmp(txn->p[i].path, h->path) == 0)
+			return &txn->p[i];
+	return NULL;
+}
+
+int modules_commit(struct modules *set, struct module_txn *txn)
+{
+	struct tapir_host *running = set->list, *h, *next;
+	struct tapir_host **tail = &set->list;
+	int failures = 0;
+
+	/* 1. Stop what the new configuration no longer lists (or moved). */
+	set->list = NULL;
+	for (h = running; h; h = next) {
+		next = h->next;
+		if (!txn_find(txn, h)) {
+			log_notice("module %s: stopped", h->name);
+			host_stop(h);
+			continue;
+		}
+		h->next = NULL;
+		*tail = h;
+		tail = &h->next;
+	}
+	/* 2. Reconfigure the modules that stay, before anything new starts,
+	 * so ports they give up are free for the newcomers. */
+	for (h = set->list; h; h = h->next) {
+		struct module_prep *p = txn_find(txn, h);
+
+		if (strcmp(h->text, p->text) != 0) {
+			if (!h->desc->reconfigure ||
+			    h->desc->reconfigure(h->state, p->section) != 0) {
+				log_err("module %s: reconfigure failed; it keeps "
+					"its previous settings",
+					h->name);
+				failures++;
+			} else {
+				log_notice("module %s: reconfigured", h->name);
+				free(h->text);
+				h->text = p->text;
+				p->text = NULL;
+			}
+		}
+		prep_free(p); /* drops the extra dlopen reference */
+	}
+	/* 3. Start the new ones. */
+	for (size_t i = 0; i < txn->n; i++) {
+		struct module_prep *p = &txn->p[i];
+
+		if (!p->name)
+			continue; /* kept, handled above */
+		h = host_start(set, p);
+		if (!h || !h->state) {
+			log_err("module %s: init failed; not running",
+				h ? h->name : "?");
+			if (h)
+				host_stop(h);
+			prep_free(p);
+			failures++;
+			continue;
+		}
+		log_notice("module %s: started", h->name);
+		*tail = h;
+		tail = &h->next;
+	}
+	free(txn->p);
+	txn->p = NULL;
+	txn->n = 0;
+	return failures;
+}
+
+void modules_stop_all(struct modules *set)
+{
+	while (set->list) {
+		struct tapir_host *h = set->list;
+
+		set->list = h->next;
+		host_stop(h);
+	}
+	pubsub_free(set->pubsub);
+	set->pubsub = NULL;
+}
+
+size_t modules_count(const struct modules *set)
+{
+	size_t n = 0;
+
+	for (const struct tapir_host *h = set->list; h; h = h->next)
+		n++;
+	return n;
+}
+
+void modules_names(const struct modules *set, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	for (const struct tapir_host *h = set->list; h; h = h->next) {
+		int n = snprintf(buf + used, len - used, "%s%s",
+				 used ? ", " : "", h->name);
+
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
+	}
+}
+
+void modules_log_counters(const struct modules *set)
+{
+	for (const struct tapir_host *h = set->list; h; h = h->next)
+		for (const struct mod_counter *c = h->counters; c; c = c->next)
+			if (c->v)
+				log_notice("counter module_%s_%s %llu", h->name,
+				   c->name, (unsigned long long)c->v);
+}
+
+void modules_foreach_counter(const struct modules *set,
+			     module_counter_fn fn, void *arg)
+{
+	for (const struct tapir_host *h = set->list; h; h = h->next)
+		for (const struct mod_counter *c = h->counters; c; c = c->next)
+			fn(arg, h->name, c->name, c->v);
+}
+
+void modules_foreach(const struct modules *set,
+		     void (*fn)(void *arg, const char *name), void *arg)
+{
+	for (const struct tapir_host *h = set->list; h; h = h->next)
+		fn(arg, h->name);
+}

@@ -1,0 +1,69 @@
+/*
+ * Module loader and the reload transaction.
+ *
+ * modules_prepare() loads (dlopen) and checks every module a new
+ * configuration names, collecting FILE:LINE errors and touching nothing
+ * that runs.  Only when it succeeded for the whole file does the caller
+ * modules_commit() the transaction: removed modules are stopped, changed
+ * ones reconfigured, new ones initialised.  modules_abort() throws a
+ * prepared transaction away and leaves the running set exactly as it was.
+ */
+#ifndef TAPIR_MODULE_LOADER_H
+#define TAPIR_MODULE_LOADER_H
+
+#include <stddef.h>
+
+#include "daemon/conf.h"
+#include "net/stack.h"
+#include "tapir/module.h"
+
+struct pubsub;
+struct report_src;
+
+struct modules {
+	struct stack *stack;      /* NULL in `tapird -t` */
+	struct tapir_host *list;  /* running instances, in config order */
+	struct pubsub *pubsub;    /* published data (host API 3), or NULL */
+	const struct report_src *report; /* for host API 4, or NULL */
+};
+
+struct module_prep {
+	char *name;
+	char *path;
+	void *dl;
+	const struct tapir_module *desc;
+	const config_setting_t *section;
+	char *text; /* canonical form of the section, for change detection */
+};
+
+struct module_txn {
+	struct module_prep *p;
+	size_t n;
+};
+
+void modules_init(struct modules *set, struct stack *stack);
+/* Load and check every module of conf.  0 when all pass; otherwise -1 with
+ * errors added (the transaction must still be aborted). */
+int modules_prepare(struct modules *set, const struct conf *conf,
+		    struct conf_errors *errs, struct module_txn *txn);
+/* Apply a prepared transaction.  Returns the number of modules whose
+ * init or reconfigure failed (each logged; a failed reconfigure keeps the
+ * module's old settings, a failed init leaves the module out). */
+int modules_commit(struct modules *set, struct module_txn *txn);
+void modules_abort(struct module_txn *txn);
+/* Stop and unload every running module. */
+void modules_stop_all(struct modules *set);
+size_t modules_count(const struct modules *set);
+/* Comma-separated names of the running modules into buf. */
+void modules_names(const struct modules *set, char *buf, size_t len);
+/* Log every module counter (SIGUSR1). */
+void modules_log_counters(const struct modules *set);
+/* Visit every module counter, and every running module, in load order. */
+typedef void (*module_counter_fn)(void *arg, const char *module,
+				  const char *name, uint64_t v);
+void modules_foreach_counter(const struct modules *set,
+			     module_counter_fn fn, void *arg);
+void modules_foreach(const struct modules *set,
+		     void (*fn)(void *arg, const char *name), void *arg);
+
+#endif

@@ -1,0 +1,559 @@
+/* Reports: status, counters, ARP, connections and leases (see report.h). */
+#include "daemon/report.h"
+
+#include "config.h"
+#include "daemon/modhost.h"
+#include "net/stack.h"
+#include "net/stats.h"
+#include "net/tcp/tcp.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void ip_str(char *out, size_t len, uint32_t ip)
+{
+	snprintf(out, len, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255,
+		 (ip >> 8) & 255, ip & 255);
+}
+
+static void mac_str(char *out, size_t len, const uint8_t *m)
+{
+	snprintf(out, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+		 m[3], m[4], m[5]);
+}
+
+static uint64_t uptime_s(const struct report_src *r)
+{
+	uint64_t now = stack_now(r->s);
+
+	return now > r->started_ms ? (now - r->started_ms) / 1000 : 0;
+}
+
+/* ---- Counters ------------------------------------------------------------ */
+
+/* Entries of the counter table with the same layer and name form one
+ * family (one per drop reason); i is the first of a family when no
+ * earlier entry has its layer and name. */
+static bool family_first(int i)
+{
+	for (int j = 0; j < i; j++)
+		if (!strcmp(stat_descs[j].layer, stat_descs[i].layer) &&
+		    !strcmp(stat_descs[j].name, stat_descs[i].name))
+			return false;
+	return true;
+}
+
+static bool same_family(int i, int j)
+{
+	return !strcmp(stat_descs[j].layer, stat_descs[i].layer) &&
+	       !strcmp(stat_descs[j].name, stat_descs[i].name);
+}
+
+static void counters_json(struct strbuf *b, const struct stack *s)
+{
+	const char *layer = NULL;
+
+	strbuf_puts(b, "{");
+	for (int i = 0; i < STAT_COUNT; i++) {
+		const struct stat_desc *d = &stat_descs[i];
+		bool first_in_layer;
+
+		if (!family_first(i))
+			continue;
+		first_in_layer = !layer || strcmp(layer, d->layer) != 0;
+		if (first_in_layer) {
+			if (layer)
+				strbuf_puts(b, "},");
+			strbuf_json_str(b, d->layer);
+			strbuf_puts(b, ":{");
+			layer = d->layer;
+		} else {
+			strbuf_puts(b, ",");
+		}
+		strbuf_json_str(b, d->name);
+		strbuf_puts(b, ":");
+		if (!*d->reason) {
+			strbuf_printf(b, "%" PRIu64, s->stats.v[i]);
+			continue;
+		}
+		strbuf_puts(b, "{");
+		for (int j = i, n = 0; j < STAT_COUNT; j++) {
+			if (!same_family(i, j))
+				continue;
+			strbuf_printf(b, "%s", n++ ? "," : "");
+			strbuf_json_str(b, stat_descs[j].reason);
+			strbuf_printf(b, ":%" PRIu64, s->stats.v[j]);
+		}
+		strbuf_puts(b, "}");
+	}
+	strbuf_puts(b, layer ? "}}" : "}");
+}
+
+static void stats_text(struct strbuf *b, const struct report_src *r)
+{
+	const struct stack *s = r->s;
+	char name[128];
+
+	for (int i = 0; i < STAT_COUNT; i++) {
+		const struct stat_desc *d = &stat_descs[i];
+
+		if (!s->stats.v[i])
+			continue;
+		snprintf(name, sizeof(name), "%s_%s%s%s", d->layer, d->name,
+			 *d->reason ? " reason=" : "", d->reason);
+		strbuf_printf(b, "%-48s %20" PRIu64 "\n", name, s->stats.v[i]);
+	}
+	for (int i = 0; i < TCP_NSTATES; i++) {
+		if (!s->tcp.by_state[i])
+			continue;
+		snprintf(name, sizeof(name), "tcp_connections state=%s",
+			 tcp_state_names[i]);
+		strbuf_printf(b, "%-48s %20u\n", name, s->tcp.by_state[i]);
+	}
+}
+
+struct mod_ctx {
+	struct strbuf *b;
+	const char *module; /* the module whose counters are open (JSON) */
+	unsigned n;
+	enum report_fmt fmt;
+	const struct modules *mods_set;
+};
+
+static void module_counter_visit(void *arg, const char *module,
+				 const char *name, uint64_t v)
+{
+	struct mod_ctx *m = arg;
+	char full[160];
+
+	switch (m->fmt) {
+	case REPORT_TEXT:
+		if (!v)
+			return;
+		snprintf(full, sizeof(full), "module_%s_%s", module, name);
+		strbuf_printf(m->b, "%-48s %20" PRIu64 "\n", full, v);
+		break;
+	case REPORT_PROMETHEUS:
+		strbuf_puts(m->b, "tapir_module_events_total{module=");
+		strbuf_prom_label(m->b, module);
+		strbuf_puts(m->b, ",counter=");
+		strbuf_prom_label(m->b, name);
+		strbuf_printf(m->b, "} %" PRIu64 "\n", v);
+		break;
+	case REPORT_JSON:
+		if (strcmp(module, m->module) != 0)
+			return;
+		strbuf_printf(m->b, "%s", m->n++ ? "," : "");
+		strbuf_json_str(m->b, name);
+		strbuf_printf(m->b, ":%" PRIu64, v);
+		break;
+	}
+}
+
+static void module_json_visit(void *arg, const char *name)
+{
+	struct mod_ctx *outer = arg;
+	struct mod_ctx m = {outer->b, name, 0, REPORT_JSON, NULL};
+
+	strbuf_printf(outer->b, "%s{\"name\":", outer->n++ ? "," : "");
+	strbuf_json_str(outer->b, name);
+	strbuf_puts(outer->b, ",\"counters\":{");
+	modules_foreach_counter(outer->mods_set, module_counter_visit, &m);
+	strbuf_puts(outer->b, "}}");
+}
+
+/* ---- ARP ----------------------------------------------------------------- */
+
+struct arp_ctx {
+	struct strbuf *b;
+	enum report_fmt fmt;
+	unsigned n;
+};
+
+static void arp_visit(void *arg, uint32_t ip, const uint8_t *mac,
+		      const char *state, uint64_t age_ms)
+{
+	struct arp_ctx *a = arg;
+	char ips[16], macs[18];
+
+	ip_str(ips, sizeof(ips), ip);
+	mac_str(macs, sizeof(macs), mac);
+	if (a->fmt == REPORT_JSON)
+		strbuf_printf(a->b,
+			      "%s{\"address\":\"%s\",\"mac\":\"%s\","
+			      "\"state\":\"%s\",\"age_seconds\":%" PRIu64 "}",
+			      a->n ? "," : "", ips, macs, state,
+			      age_ms / 1000);
+	else
+		strbuf_printf(a->b, "%-15s  %-17s  %-10s  %8" PRIu64 "\n", ips,
+			      macs, state, age_ms / 1000);
+	a->n++;
+}
+
+/* ---- TCP ----------------------------------------------------------------- */
+
+struct conn_ctx {
+	struct strbuf *b;
+	enum report_fmt fmt;
+	unsigned n;
+};
+
+static void conn_visit(void *arg, const struct tcp_conn *c)
+{
+	struct conn_ctx *x = arg;
+	char l[24], r[24], la[16], ra[16];
+
+	if (x->n++ >= REPORT_MAX_CONNS)
+		return;
+	ip_str(la, sizeof(la), c->flow.key.laddr);
+	ip_str(ra, sizeof(ra), c->flow.key.raddr);
+	snprintf(l, sizeof(l), "%s:%u", la, c->flow.key.lport);
+	snprintf(r, sizeof(r), "%s:%u", ra, c->flow.key.rport);
+	if (x->fmt == REPORT_JSON)
+		strbuf_printf(x->b,
+			      "%s{\"local\":\"%s\",\"remote\":\"%s\","
+			      "\"state\":\"%s\",\"send_queue\":%zu,"
+			      "\"receive_queue\":%zu,\"srtt_ms\":%u,"
+			      "\"cwnd\":%u}",
+			      x->n > 1 ? "," : "", l, r,
+			      tcp_state_names[c->state], c->snd.len,
+			      c->rcv.len, c->srtt8 >> 3, c->cwnd);
+	else
+		strbuf_printf(x->b, "%-21s  %-21s  %-11s  %8zu  %8zu  %6u\n",
+			      l, r, tcp_state_names[c->state], c->snd.len,
+			      c->rcv.len, c->srtt8 >> 3);
+}
+
+static void conns(struct strbuf *b, const struct report_src *r,
+		  enum report_fmt fmt)
+{
+	struct conn_ctx x = {b, fmt, 0};
+
+	if (fmt == REPORT_TEXT)
+		strbuf_printf(b, "%-21s  %-21s  %-11s  %8s  %8s  %6s\n",
+			      "LOCAL", "REMOTE", "STATE", "SEND-Q", "RECV-Q",
+			      "RTT-MS");
+	else
+		strbuf_puts(b, "[");
+	tcp_foreach(r->s, conn_visit, &x);
+	if (fmt == REPORT_JSON)
+		strbuf_puts(b, "]");
+	else if (x.n > REPORT_MAX_CONNS)
+		strbuf_printf(b, "(%u more not shown)\n",
+			      x.n - REPORT_MAX_CONNS);
+}
+
+/* ---- Leases -------------------------------------------------------------- */
+
+/* The value of field `name` in "k=v k=v" text, into out ("" if absent). */
+static void lease_field(const char *v, size_t len, const char *name,
+			char *out, size_t outlen)
+{
+	size_t nl = strlen(name), i = 0;
+
+	*out = '\0';
+	while (i < len) {
+		size_t start = i, end;
+
+		while (i < len && v[i] != ' ')
+			i++;
+		end = i;
+		if (end - start > nl && v[start + nl] == '=' &&
+		    !memcmp(v + start, name, nl)) {
+			size_t n = end - start - nl - 1;
+
+			if (n >= outlen)
+				n = outlen - 1;
+			memcpy(out, v + start + nl + 1, n);
+			out[n] = '\0';
+			return;
+		}
+		while (i < len && v[i] == ' ')
+			i++;
+	}
+}
+
+struct lease_ctx {
+	struct strbuf *b;
+	enum report_fmt fmt;
+	unsigned n;
+};
+
+static void lease_visit(void *arg, const char *key, const char *value,
+			size_t len)
+{
+	struct lease_ctx *x = arg;
+	char mac[32], exp[24], host[72];
+	unsigned long long e;
+	time_t t;
+	struct tm tm;
+	char when[32] = "-";
+
+	lease_field(value, len, "mac", mac, sizeof(mac));
+	lease_field(value, len, "expires", exp, sizeof(exp));
+	lease_field(value, len, "hostname", host, sizeof(host));
+	e = strtoull(exp, NULL, 10);
+	if (x->fmt == REPORT_JSON) {
+		strbuf_printf(x->b, "%s{\"address\":", x->n ? "," : "");
+		strbuf_json_str(x->b, key);
+		strbuf_puts(x->b, ",\"mac\":");
+		strbuf_json_str(x->b, mac);
+		strbuf_puts(x->b, ",\"hostname\":");
+		strbuf_json_str(x->b, host);
+		strbuf_printf(x->b, ",\"expires\":%llu}", e);
+	} else {
+		t = (time_t)e;
+		if (e && gmtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", &tm);
+		strbuf_printf(x->b, "%-15s  %-17s  %-20s  %s\n", key, mac,
+			      *host ? host : "-", when);
+	}
+	x->n++;
+}
+
+static void leases(struct strbuf *b, const struct report_src *r,
+		   enum report_fmt fmt)
+{
+	struct lease_ctx x = {b, fmt, 0};
+
+	if (fmt == REPORT_TEXT)
+		strbuf_printf(b, "%-15s  %-17s  %-20s  %s\n", "ADDRESS", "MAC",
+			      "HOSTNAME", "EXPIRES");
+	else
+		strbuf_puts(b, "[");
+	if (r->leases)
+		r->leases(r, lease_visit, &x);
+	if (fmt == REPORT_JSON)
+		strbuf_puts(b, "]");
+}
+
+static unsigned lease_count(const struct report_src *r)
+{
+	struct strbuf scratch;
+	struct lease_ctx x;
+
+	strbuf_init(&scratch, 1 << 20);
+	x.b = &scratch;
+	x.fmt = REPORT_JSON;
+	x.n = 0;
+	if (r->leases)
+		r->leases(r, lease_visit, &x);
+	strbuf_free(&scratch);
+	return x.n;
+}
+
+/* ---- Status -------------------------------------------------------------- */
+
+static void status_json(struct strbuf *b, const struct report_src *r)
+{
+	const struct stack *s = r->s;
+	char addr[16], mac[18];
+	struct arp_ctx a = {b, REPORT_JSON, 0};
+	struct mod_ctx m = {b, NULL, 0, REPORT_JSON, NULL};
+
+	ip_str(addr, sizeof(addr), s->p.addr);
+	mac_str(mac, sizeof(mac), s->p.mac);
+	strbuf_puts(b, "{\"version\":");
+	strbuf_json_str(b, PACKAGE_VERSION);
+	strbuf_printf(b, ",\"uptime_seconds\":%" PRIu64, uptime_s(r));
+	strbuf_puts(b, ",\"interface\":{\"name\":");
+	strbuf_json_str(b, r->ifname);
+	strbuf_printf(b,
+		      ",\"address\":\"%s/%u\",\"mac\":\"%s\",\"mtu\":%u,"
+		      "\"offload\":%s}",
+		      addr, s->p.prefix, mac, s->p.mtu,
+		      r->offload ? "true" : "false");
+	strbuf_puts(b, ",\"counters\":");
+	counters_json(b, s);
+	strbuf_printf(b, ",\"tcp\":{\"connections\":%u,\"by_state\":{",
+		      s->tcp.count);
+	for (int i = 0, n = 0; i < TCP_NSTATES; i++) {
+		if (i == TCP_CLOSED || i == TCP_LISTEN)
+			continue;
+		strbuf_printf(b, "%s\"%s\":%u", n++ ? "," : "",
+			      tcp_state_names[i], s->tcp.by_state[i]);
+	}
+	strbuf_puts(b, "},\"list\":");
+	conns(b, r, REPORT_JSON);
+	strbuf_puts(b, "},\"arp\":[");
+	arp_foreach(r->s, arp_visit, &a);
+	strbuf_puts(b, "],\"modules\":[");
+	m.mods_set = r->mods;
+	modules_foreach(r->mods, module_json_visit, &m);
+	strbuf_puts(b, "],\"dhcp_leases\":");
+	leases(b, r, REPORT_JSON);
+	strbuf_puts(b, "}\n");
+}
+
+static void module_name_visit(void *arg, const char *name)
+{
+	struct mod_ctx *m = arg;
+
+	strbuf_printf(m->b, "%s%s", m->n++ ? ", " : "", name);
+}
+
+static void arp_count(void *arg, uint32_t ip, const uint8_t *mac,
+		      const char *state, uint64_t age_ms)
+{
+	(void)ip;
+	(void)mac;
+	(void)state;
+	(void)age_ms;
+	++*(unsigned *)arg;
+}
+
+static void status_text(struct strbuf *b, const struct report_src *r)
+{
+	const struct stack *s = r->s;
+	char addr[16], mac[18];
+	uint64_t up = uptime_s(r);
+	struct mod_ctx m = {b, NULL, 0, REPORT_TEXT, NULL};
+	unsigned narp = 0, n = 0;
+
+	ip_str(addr, sizeof(addr), s->p.addr);
+	mac_str(mac, sizeof(mac), s->p.mac);
+	arp_foreach(r->s, arp_count, &narp);
+	strbuf_printf(b, "%-11s %s\n", "version", PACKAGE_VERSION);
+	strbuf_printf(b, "%-11s %" PRIu64 "d %02" PRIu64 ":%02" PRIu64
+			 ":%02" PRIu64 "\n",
+		      "uptime", up / 86400, up / 3600 % 24, up / 60 % 60,
+		      up % 60);
+	strbuf_printf(b, "%-11s %s  %s/%u  %s  mtu %u  offload %s\n",
+		      "interface", r->ifname, addr, s->p.prefix, mac, s->p.mtu,
+		      r->offload ? "on" : "off");
+	strbuf_printf(b, "%-11s ", "modules");
+	modules_foreach(r->mods, module_name_visit, &m);
+	strbuf_printf(b, "%s\n", m.n ? "" : "none");
+	strbuf_printf(b, "%-11s %u", "tcp", s->tcp.count);
+	for (int i = 0; i < TCP_NSTATES; i++)
+		if (s->tcp.by_state[i])
+			strbuf_printf(b, "%s%s %u", n++ ? ", " : " (",
+				      tcp_state_names[i], s->tcp.by_state[i]);
+	strbuf_printf(b, "%s\n", n ? ")" : "");
+	strbuf_printf(b, "%-11s %u entries\n", "arp", narp);
+	strbuf_printf(b, "%-11s %u\n", "dhcp leases", lease_count(r));
+	strbuf_printf(b, "%-11s %" PRIu64 " in, %" PRIu64 " out\n", "frames",
+		      s->stats.v[STAT_LINK_RX], s->stats.v[STAT_LINK_TX]);
+}
+
+/* ---- Prometheus ---------------------------------------------------------- */
+
+static void metrics(struct strbuf *b, const struct report_src *r)
+{
+	const struct stack *s = r->s;
+	struct mod_ctx m = {b, NULL, 0, REPORT_PROMETHEUS, NULL};
+	unsigned narp = 0;
+
+	strbuf_puts(b, "# HELP tapir_build_info The running tapird.\n"
+		       "# TYPE tapir_build_info gauge\n");
+	strbuf_printf(b, "tapir_build_info{version=\"%s\"} 1\n",
+		      PACKAGE_VERSION);
+	strbuf_puts(b, "# HELP tapir_uptime_seconds Seconds since start.\n"
+		       "# TYPE tapir_uptime_seconds gauge\n");
+	strbuf_printf(b, "tapir_uptime_seconds %" PRIu64 "\n", uptime_s(r));
+	for (int i = 0; i < STAT_COUNT; i++) {
+		const struct stat_desc *d = &stat_descs[i];
+
+		if (!family_first(i))
+			continue;
+		strbuf_printf(b,
+			      "# HELP tapir_%s_%s_total %s: %s%s.\n"
+			      "# TYPE tapir_%s_%s_total counter\n",
+			      d->layer, d->name, d->layer, d->name,
+			      *d->reason ? ", by reason" : "", d->layer,
+			      d->name);
+		for (int j = i; j < STAT_COUNT; j++) {
+			if (!same_family(i, j))
+				continue;
+			if (*stat_descs[j].reason)
+				strbuf_printf(b,
+					      "tapir_%s_%s_total{reason=\"%s\"} "
+					      "%" PRIu64 "\n",
+					      d->layer, d->name,
+					      stat_descs[j].reason,
+					      s->stats.v[j]);
+			else
+				strbuf_printf(b,
+					      "tapir_%s_%s_total %" PRIu64 "\n",
+					      d->layer, d->name, s->stats.v[j]);
+		}
+	}
+	strbuf_puts(b, "# HELP tapir_tcp_connections TCP connections by "
+		       "state.\n# TYPE tapir_tcp_connections gauge\n");
+	for (int i = 0; i < TCP_NSTATES; i++)
+		if (i != TCP_CLOSED && i != TCP_LISTEN)
+			strbuf_printf(b,
+				      "tapir_tcp_connections{state=\"%s\"} %u\n",
+				      tcp_state_names[i], s->tcp.by_state[i]);
+	arp_foreach(r->s, arp_count, &narp);
+	strbuf_puts(b, "# HELP tapir_arp_entries ARP cache entries in use.\n"
+		       "# TYPE tapir_arp_entries gauge\n");
+	strbuf_printf(b, "tapir_arp_entries %u\n", narp);
+	strbuf_puts(b, "# HELP tapir_dhcp_leases DHCP leases held.\n"
+		       "# TYPE tapir_dhcp_leases gauge\n");
+	strbuf_printf(b, "tapir_dhcp_leases %u\n", lease_count(r));
+	strbuf_puts(b, "# HELP tapir_module_events_total Counters kept by "
+		       "modules.\n# TYPE tapir_module_events_total counter\n");
+	modules_foreach_counter(r->mods, module_counter_visit, &m);
+}
+
+int report(struct strbuf *b, const struct report_src *r, const char *what,
+	   enum report_fmt fmt)
+{
+	if (!strcmp(what, "metrics")) {
+		if (fmt != REPORT_PROMETHEUS)
+			return -1;
+		metrics(b, r);
+		return 0;
+	}
+	if (fmt == REPORT_PROMETHEUS)
+		return -1;
+	if (!strcmp(what, "status")) {
+		if (fmt == REPORT_JSON)
+			status_json(b, r);
+		else
+			status_text(b, r);
+	} else if (!strcmp(what, "stats")) {
+		if (fmt == REPORT_JSON) {
+			struct mod_ctx m = {b, NULL, 0, REPORT_JSON, NULL};
+
+			strbuf_puts(b, "{\"stack\":");
+			counters_json(b, r->s);
+			strbuf_puts(b, ",\"modules\":[");
+			m.mods_set = r->mods;
+			modules_foreach(r->mods, module_json_visit, &m);
+			strbuf_puts(b, "]}\n");
+		} else {
+			struct mod_ctx m = {b, NULL, 0, REPORT_TEXT, NULL};
+
+			stats_text(b, r);
+			modules_foreach_counter(r->mods, module_counter_visit,
+						&m);
+		}
+	} else if (!strcmp(what, "arp")) {
+		struct arp_ctx a = {b, fmt, 0};
+
+		if (fmt == REPORT_TEXT)
+			strbuf_printf(b, "%-15s  %-17s  %-10s  %8s\n",
+				      "ADDRESS", "MAC", "STATE", "AGE-S");
+		else
+			strbuf_puts(b, "[");
+		arp_foreach(r->s, arp_visit, &a);
+		if (fmt == REPORT_JSON)
+			strbuf_puts(b, "]\n");
+	} else if (!strcmp(what, "connections")) {
+		conns(b, r, fmt);
+		if (fmt == REPORT_JSON)
+			strbuf_puts(b, "\n");
+	} else if (!strcmp(what, "leases")) {
+		leases(b, r, fmt);
+		if (fmt == REPORT_JSON)
+			strbuf_puts(b, "\n");
+	} else {
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,133 @@
+/*
+ * ICMP (RFC 792, RFC 1122 3.2.2): echo replies, destination unreachable,
+ * and the rules that keep errors from making storms: no error about an
+ * ICMP error, about a broadcast or multicast, about a non-first fragment or
+ * from a source that is not a host; and a token bucket on all errors.
+ */
+#include "net/stack.h"
+#include "net/csum.h"
+#include "wire/icmp4.h"
+#include "wire/ip4.h"
+
+#include <string.h>
+
+/* Quote at most this much of the offending datagram, so the error fits in
+ * the 576 bytes every host accepts (RFC 1812 4.3.2.3). */
+#define ICMP4_QUOTE_MAX (576 - IP4_HLEN - ICMP4_HLEN)
+
+static void icmp4_echo(struct stack *s, struct cur msg, const struct ip4_rx *rx)
+{
+	struct pbuf *pb = &s->tx;
+	uint8_t *p;
+
+	STAT_INC(&s->stats, ICMP4_ECHO_RX);
+	/* No replies to broadcasts (RFC 1122 3.2.2.6 allows silence) nor to
+	 * 0.0.0.0, which is no destination. */
+	if (rx->l2_multi || rx->l3_multi || rx->src == 0) {
+		STAT_INC(&s->stats, ICMP4_DROP_BCAST);
+		return;
+	}
+	pbuf_reset(pb);
+	p = pbuf_put(pb, msg.len);
+	if (!p)
+		return;
+	memcpy(p, msg.p, msg.len);
+	p[0] = ICMP4_ECHO_REPLY;
+	p[2] = p[3] = 0;
+	put_be16(p + 2, csum(p, msg.len));
+	STAT_INC(&s->stats, ICMP4_ECHO_TX);
+	STAT_INC(&s->stats, ICMP4_TX);
+	ip4_output(s, rx->dst, rx->src, IP4_PROTO_ICMP, NULL, pb);
+}
+
+void icmp4_input(struct stack *s, struct cur c, struct ip4_rx *rx)
+{
+	struct cur msg = c;
+	struct icmp4_hdr h;
+
+	STAT_INC(&s->stats, ICMP4_RX);
+	if (!icmp4_hdr_parse(&c, &h)) {
+		STAT_INC(&s->stats, ICMP4_DROP_SHORT);
+		return;
+	}
+#ifndef TAPIR_FUZZING
+	if (csum(msg.p, msg.len) != 0) {
+		STAT_INC(&s->stats, ICMP4_DROP_CSUM);
+		return;
+	}
+#endif
+	switch (h.type) {
+	case ICMP4_ECHO_REQUEST:
+		icmp4_echo(s, msg, rx);
+		break;
+	default:
+		/* Errors about our own packets will matter to TCP; echo
+		 * replies and the rest are counted and dropped. */
+		STAT_INC(&s->stats, ICMP4_DROP_TYPE);
+		break;
+	}
+}
+
+/* Take one token from the error bucket; false when it is empty. */
+static bool icmp4_allow(struct stack *s)
+{
+	uint64_t now = stack_now(s);
+	uint64_t cap = (uint64_t)s->p.icmp_burst * 1000;
+
+	s->icmp_tokens += (now - s->icmp_last_ms) * s->p.icmp_rate;
+	s->icmp_last_ms = now;
+	if (s->icmp_tokens > cap)
+		s->icmp_tokens = cap;
+	if (s->icmp_tokens < 1000)
+		return false;
+	s->icmp_tokens -= 1000;
+	return true;
+}
+
+/* RFC 1122 3.2.2: may we send an error about this datagram at all? */
+static bool icmp4_error_allowed(const struct stack *s, const struct ip4_rx *rx)
+{
+	if (rx->l2_multi || rx->l3_multi)
+		return false;
+	if (rx->src == 0 || ip4_is_multicast(rx->src) ||
+	    ip4_is_reserved(rx->src) || stack_is_broadcast(s, rx->src))
+		return false;
+	if (rx->hdr_len >= IP4_HLEN && (be16(rx->hdr + 6) & IP4_OFF_MASK))
+		return false;
+	if (rx->proto == IP4_PROTO_ICMP &&
+	    (rx->payload_len < 1 || icmp4_is_error(rx->payload[0])))
+		return false;
+	return true;
+}
+
+void icmp4_send_error(struct stack *s, uint8_t type, uint8_t code,
+		      const struct ip4_rx *rx)
+{
+	struct pbuf *pb = &s->tx;
+	struct icmp4_hdr h = {.type = type, .code = code};
+	size_t quote = rx->payload_len;
+	uint8_t *p;
+
+	if (!icmp4_error_allowed(s, rx)) {
+		STAT_INC(&s->stats, ICMP4_ERR_SUPPRESSED);
+		return;
+	}
+	if (!icmp4_allow(s)) {
+		STAT_INC(&s->stats, ICMP4_ERR_RATELIMIT);
+		return;
+	}
+	if (quote > ICMP4_QUOTE_MAX - rx->hdr_len)
+		quote = ICMP4_QUOTE_MAX - rx->hdr_len;
+	pbuf_reset(pb);
+	p = pbuf_put(pb, ICMP4_HLEN + rx->hdr_len + quote);
+	icmp4_hdr_write(p, &h);
+	memcpy(p + ICMP4_HLEN, rx->hdr, rx->hdr_len);
+	memcpy(p + ICMP4_HLEN + rx->hdr_len, rx->payload, quote);
+	put_be16(p + 2, csum(p, pb->len));
+	if (type == ICMP4_DEST_UNREACH)
+		STAT_INC(&s->stats, ICMP4_UNREACH_TX);
+	else
+		STAT_INC(&s->stats, ICMP4_TIME_EXCEEDED_TX);
+	STAT_INC(&s->stats, ICMP4_TX);
+	ip4_output(s, s->p.addr, rx->src, IP4_PROTO_ICMP, NULL, pb);
+}

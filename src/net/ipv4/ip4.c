@@ -1,0 +1,213 @@
+/*
+ * IPv4 (RFC 791, RFC 1122 3.2.1): validate, reassemble, deliver; route and
+ * fragment on output.
+ */
+#include "net/stack.h"
+#include "net/csum.h"
+#include "wire/icmp4.h"
+#include "wire/ip4.h"
+
+#include <errno.h>
+#include <string.h>
+
+void ip4_hdr_write(uint8_t *p, const struct ip4_hdr *h)
+{
+	p[0] = 0x45;
+	p[1] = h->tos;
+	put_be16(p + 2, h->total_len);
+	put_be16(p + 4, h->id);
+	put_be16(p + 6, h->frag);
+	p[8] = h->ttl;
+	p[9] = h->proto;
+	put_be16(p + 10, 0);
+	put_be32(p + 12, h->src);
+	put_be32(p + 16, h->dst);
+	put_be16(p + 10, csum(p, IP4_HLEN));
+}
+
+static const enum stat_id parse_drop[] = {
+	[IP4_ERR_SHORT] = STAT_IP4_DROP_SHORT,
+	[IP4_ERR_VERSION] = STAT_IP4_DROP_VERSION,
+	[IP4_ERR_HLEN] = STAT_IP4_DROP_HLEN,
+	[IP4_ERR_LEN] = STAT_IP4_DROP_LEN,
+	[IP4_ERR_OPTIONS] = STAT_IP4_DROP_OPTIONS,
+};
+
+/* Sources no host may use (RFC 1122 3.2.1.3): multicast, reserved (240/4),
+ * loopback, limited or our directed broadcast, and our own address.
+ * 0.0.0.0 is allowed (DHCP clients). */
+static bool ip4_src_ok(const struct stack *s, uint32_t src)
+{
+	return !ip4_is_multicast(src) && !ip4_is_reserved(src) &&
+	       !ip4_is_loopback(src) && !stack_is_broadcast(s, src) &&
+	       !stack_is_local(s, src);
+}
+
+/* Is dst ours to receive: our address, a broadcast, or the one multicast
+ * group we belong to (all-hosts, RFC 1112)? */
+static bool ip4_dst_ok(const struct stack *s, uint32_t dst)
+{
+	return stack_is_local(s, dst) || stack_is_broadcast(s, dst) ||
+	       dst == IP4_ALL_HOSTS;
+}
+
+void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh)
+{
+	const uint8_t *hdr = c.p;
+	struct ip4_hdr ih;
+	struct ip4_rx rx;
+	enum ip4_parse_err err;
+
+	STAT_INC(&s->stats, IP4_RX);
+	err = ip4_hdr_parse(&c, &ih);
+	if (err != IP4_OK) {
+		s->stats.v[parse_drop[err]]++;
+		return;
+	}
+#ifndef TAPIR_FUZZING
+	if (csum(hdr, ih.ihl) != 0) {
+		STAT_INC(&s->stats, IP4_DROP_CSUM);
+		return;
+	}
+#endif
+	if (!ip4_src_ok(s, ih.src)) {
+		STAT_INC(&s->stats, IP4_DROP_SRC);
+		return;
+	}
+	memset(&rx, 0, sizeof(rx));
+	rx.src = ih.src;
+	rx.dst = ih.dst;
+	rx.proto = ih.proto;
+	memcpy(rx.src_mac, eh->src, ETH_ALEN);
+	rx.l2_multi = eth_is_multicast(eh->dst);
+	rx.l3_multi = stack_is_broadcast(s, ih.dst) || ip4_is_multicast(ih.dst);
+	rx.hdr = hdr;
+	rx.hdr_len = ih.ihl;
+	rx.dgram_len = ih.total_len;
+	/* RFC 1122 3.3.6: a link-layer broadcast must carry an IP broadcast
+	 * or multicast destination. */
+	if (!ip4_dst_ok(s, ih.dst) || (rx.l2_multi && !rx.l3_multi)) {
+		STAT_INC(&s->stats, IP4_DROP_NOT_US);
+		return;
+	}
+	if (ih.frag & (IP4_FLAG_MF | IP4_OFF_MASK)) {
+		/* What the link vouched for was one fragment, not the
+		 * datagram it may complete: that is checked in full. */
+		s->rx_csum_ok = false;
+		ip4_reasm_input(s, c, &ih, &rx);
+		return;
+	}
+	ip4_deliver(s, c, &rx);
+}
+
+void ip4_deliver(struct stack *s, struct cur payload, struct ip4_rx *rx)
+{
+	rx->payload = payload.p;
+	rx->payload_len = payload.len;
+	switch (rx->proto) {
+	case IP4_PROTO_ICMP:
+		icmp4_input(s, payload, rx);
+		break;
+	case IP4_PROTO_UDP:
+		udp_input(s, payload, rx);
+		break;
+	case IP4_PROTO_TCP:
+		tcp_input(s, payload, rx);
+		break;
+	default:
+		STAT_INC(&s->stats, IP4_DROP_PROTO);
+		icmp4_send_error(s, ICMP4_DEST_UNREACH, ICMP4_UNREACH_PROTO, rx);
+		break;
+	}
+}
+
+int ip4_xmit(struct stack *s, const uint8_t *mac, struct pbuf *pb)
+{
+	const uint8_t *dg = pbuf_data(pb);
+	size_t payload = pb->len - IP4_HLEN, chunk, off;
+	struct ip4_hdr h;
+	struct cur c = cur_make(dg, pb->len);
+	int err = 0;
+
+	STAT_INC(&s->stats, IP4_TX);
+	/* A segment the link cuts up (GSO) is not fragmented here. */
+	if (pb->len <= s->p.mtu || s->tx_off.gso_size)
+		return eth_output(s, mac, ETH_TYPE_IP4, pb);
+
+	/* Fragment (RFC 791): every piece but the last carries a multiple of
+	 * eight bytes and MF.  We wrote this header: 20 bytes, no options. */
+	if (ip4_hdr_parse(&c, &h) != IP4_OK)
+		return -EINVAL;
+	chunk = (s->p.mtu - IP4_HLEN) & ~(size_t)7;
+	for (off = 0; off < payload && !err; off += chunk) {
+		size_t n = payload - off < chunk ? payload - off : chunk;
+		struct pbuf *f = &s->frag;
+		struct ip4_hdr fh = h;
+
+		pbuf_reset(f);
+		memcpy(pbuf_put(f, n), dg + IP4_HLEN + off, n);
+		fh.total_len = (uint16_t)(IP4_HLEN + n);
+		fh.frag = (uint16_t)(off / 8);
+		if (off + n < payload)
+			fh.frag |= IP4_FLAG_MF;
+		ip4_hdr_write(pbuf_push(f, IP4_HLEN), &fh);
+		STAT_INC(&s->stats, IP4_FRAG_TX);
+		err = eth_output(s, mac, ETH_TYPE_IP4, f);
+	}
+	return err;
+}
+
+bool ip4_offload_ok(struct stack *s, uint32_t dst)
+{
+	uint32_t mask = ip4_mask(s->p.prefix);
+
+	if (!s->p.offload || stack_is_broadcast(s, dst) ||
+	    ip4_is_multicast(dst))
+		return false;
+	if ((dst & mask) != (s->p.addr & mask))
+		dst = s->p.gateway;
+	return dst && arp_ready(s, dst);
+}
+
+int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
+	       const uint8_t *dst_mac, struct pbuf *pb)
+{
+	struct ip4_hdr h = {
+		.ttl = s->p.ttl,
+		.proto = proto,
+		.src = src ? src : s->p.addr,
+		.dst = dst,
+	};
+	uint32_t mask = ip4_mask(s->p.prefix);
+	uint32_t next_hop = dst;
+	uint8_t mcast_mac[ETH_ALEN];
+
+	if (pb->len + IP4_HLEN > IP4_MAX_LEN)
+		return -EMSGSIZE;
+	h.id = s->ip_ids[((dst ^ s->ip_id_key) * 2654435761u >> 26) & 63]++;
+	/* Route: broadcast and multicast map to their MACs; a caller's MAC
+	 * is used as given; off-link goes through the gateway. */
+	if (stack_is_broadcast(s, dst)) {
+		dst_mac = eth_broadcast;
+	} else if (ip4_is_multicast(dst)) {
+		/* RFC 1112 6.4: 01:00:5e and the group's low 23 bits. */
+		mcast_mac[0] = 0x01;
+		mcast_mac[1] = 0x00;
+		mcast_mac[2] = 0x5e;
+		mcast_mac[3] = (uint8_t)((dst >> 16) & 0x7f);
+		mcast_mac[4] = (uint8_t)(dst >> 8);
+		mcast_mac[5] = (uint8_t)dst;
+		dst_mac = mcast_mac;
+	} else if (!dst_mac && (dst & mask) != (s->p.addr & mask)) {
+		if (!s->p.gateway) {
+			STAT_INC(&s->stats, IP4_DROP_NO_ROUTE);
+			return -EHOSTUNREACH;
+		}
+		next_hop = s->p.gateway;
+	}
+	h.total_len = (uint16_t)(pb->len + IP4_HLEN);
+	ip4_hdr_write(pbuf_push(pb, IP4_HLEN), &h);
+	if (dst_mac)
+		return ip4_xmit(s, dst_mac, pb);
+	return arp_output(s, next_hop, pb);
+}

@@ -1,0 +1,148 @@
+/* Stack lifetime, parameters and the entry points the daemon calls. */
+#include "net/stack.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void stack_params_default(struct stack_params *p)
+{
+	static const uint8_t mac[ETH_ALEN] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
+
+	memset(p, 0, sizeof(*p));
+	memcpy(p->mac, mac, ETH_ALEN);
+	p->addr = 0x0a000002; /* 10.0.0.2 */
+	p->prefix = 24;
+	p->mtu = 1500;
+	p->arp_cache_size = 256;
+	p->arp_timeout_ms = 60000;
+	p->arp_retry_ms = 1000;
+	p->arp_retries = 3;
+	p->arp_queue_len = 3;
+	p->reasm_max_datagrams = 64;
+	p->reasm_max_bytes = 4 * 1024 * 1024;
+	p->reasm_max_frags = 128;
+	p->reasm_timeout_ms = 30000;
+	p->icmp_rate = 100;
+	p->icmp_burst = 50;
+	p->ttl = 64;
+	tcp_params_default(&p->tcp);
+}
+
+struct stack *stack_new(const struct stack_params *p, stack_xmit_fn xmit,
+			void *xmit_ctx, stack_clock_fn clock, void *clock_ctx)
+{
+	struct stack *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->p = *p;
+	s->xmit = xmit;
+	s->xmit_ctx = xmit_ctx;
+	s->clock = clock;
+	s->clock_ctx = clock_ctx;
+	timer_wheel_init(&s->timers, stack_now(s));
+	s->reasm_tail = &s->reasm_head;
+	s->icmp_tokens = (uint64_t)p->icmp_burst * 1000;
+	s->icmp_last_ms = stack_now(s);
+	arp_init(s);
+	if (!s->arp) {
+		free(s);
+		return NULL;
+	}
+	if (tcp_init(s) < 0) {
+		arp_fini(s);
+		free(s);
+		return NULL;
+	}
+	stack_seed(s, stack_now(s));
+	return s;
+}
+
+/* splitmix64: spreads a seed into well-mixed values. */
+static uint64_t mix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+void stack_seed(struct stack *s, uint64_t seed)
+{
+	s->ip_id_key = (uint32_t)mix64(&seed);
+	for (size_t i = 0; i < sizeof(s->ip_ids) / sizeof(s->ip_ids[0]); i++)
+		s->ip_ids[i] = (uint16_t)mix64(&seed);
+	/* Two unrelated keys: connection table and ISNs (tcp_isn.h). */
+	for (size_t i = 0; i < 16; i += 8) {
+		uint64_t a = mix64(&seed), b = mix64(&seed);
+
+		memcpy(s->tcp.isn_key + i, &a, 8);
+		a = mix64(&seed);
+		memcpy(s->tcp.cookie_key + i, &a, 8);
+		if (!s->tcp.count)
+			memcpy(s->tcp.flows.key + i, &b, 8);
+	}
+}
+
+void stack_free(struct stack *s)
+{
+	if (!s)
+		return;
+	tcp_fini(s);
+	ip4_reasm_fini(s);
+	arp_fini(s);
+	udp_fini(s);
+	free(s);
+}
+
+bool stack_is_broadcast(const struct stack *s, uint32_t a)
+{
+	uint32_t mask = ip4_mask(s->p.prefix);
+
+	if (a == IP4_BROADCAST)
+		return true;
+	return s->p.prefix < 31 && (a & mask) == (s->p.addr & mask) &&
+	       (a & ~mask) == ~mask;
+}
+
+void stack_input(struct stack *s, const uint8_t *frame, size_t len)
+{
+	eth_input(s, cur_make(frame, len));
+}
+
+void stack_input_csum_ok(struct stack *s, const uint8_t *frame, size_t len)
+{
+	s->rx_csum_ok = true;
+	eth_input(s, cur_make(frame, len));
+	s->rx_csum_ok = false;
+}
+
+void stack_run_timers(struct stack *s)
+{
+	timer_wheel_run(&s->timers, stack_now(s));
+}
+
+int64_t stack_next_timer(struct stack *s)
+{
+	return timer_wheel_next(&s->timers, stack_now(s));
+}
+
+void stack_announce(struct stack *s)
+{
+	arp_announce(s);
+}
+
+void stack_update(struct stack *s, const struct stack_params *p)
+{
+	bool moved = p->addr != s->p.addr ||
+		     memcmp(p->mac, s->p.mac, ETH_ALEN) != 0;
+
+	/* The ARP table is sized once; a new cache size needs a restart. */
+	unsigned cache = s->p.arp_cache_size;
+
+	s->p = *p;
+	s->p.arp_cache_size = cache;
+	if (moved)
+		arp_announce(s);
+}

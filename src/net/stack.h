@@ -1,0 +1,252 @@
+/*
+ * The userspace IPv4 stack: one struct stack per interface.
+ *
+ * The stack never touches a file descriptor or the system clock.  Frames
+ * come in through stack_input(); frames go out through the link's xmit
+ * callback; time is read from the clock callback.  The daemon wires these to
+ * the TAP and to CLOCK_MONOTONIC, unit tests and fuzzers to a recording link
+ * and a hand-advanced clock.
+ *
+ * Frame path (one file per layer, read top to bottom):
+ *   stack_input -> eth_input -> arp_input
+ *                            -> ip4_input -> ip4_reasm_input (fragments)
+ *                                         -> icmp4_input / udp_input
+ *   udp_output / icmp4 replies -> ip4_output (header, route)
+ *                             -> arp_output (resolve, or queue the datagram)
+ *                             -> ip4_xmit (fragment to the MTU) -> eth_output
+ *                             -> link xmit
+ */
+#ifndef TAPIR_STACK_H
+#define TAPIR_STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/pbuf.h"
+#include "net/stats.h"
+#include "net/tcp/tcp.h"
+#include "net/timer.h"
+#include "wire/eth.h"
+#include "wire/ip4.h"
+#include "tapir/module.h"
+
+struct stack;
+
+/* Hands a finished frame to the link.  Returns 0 or -errno. */
+typedef int (*stack_xmit_fn)(void *ctx, const uint8_t *frame, size_t len);
+/* Monotonic milliseconds. */
+typedef uint64_t (*stack_clock_fn)(void *ctx);
+
+/* Tunables, with their defaults in stack_params_default(). */
+struct stack_params {
+	uint8_t mac[ETH_ALEN];
+	uint32_t addr; /* host order */
+	unsigned prefix;
+	uint32_t gateway; /* 0: none */
+	unsigned mtu;
+
+	unsigned arp_cache_size;    /* entries */
+	unsigned arp_timeout_ms;    /* lifetime of a resolved entry */
+	unsigned arp_retry_ms;      /* between requests while resolving */
+	unsigned arp_retries;       /* requests before giving up */
+	unsigned arp_queue_len;     /* packets held per unresolved entry */
+
+	unsigned reasm_max_datagrams;
+	unsigned reasm_max_bytes;   /* over all datagrams being reassembled */
+	unsigned reasm_max_frags;   /* per datagram */
+	unsigned reasm_timeout_ms;
+
+	unsigned icmp_rate;  /* error messages per second */
+	unsigned icmp_burst; /* bucket depth */
+	uint8_t ttl;
+	/* The link takes offloads (a TAP with a virtio-net header): TCP
+	 * segments may leave with only the pseudo-header checksum, and up to
+	 * 64 KiB of TCP payload in one frame for the link to cut up. */
+	bool offload;
+
+	struct tcp_params tcp;
+};
+
+/* What the link is to do with the frame being sent (stack->tx_off): with
+ * csum, complete the checksum at csum_start + csum_offset over the bytes
+ * from csum_start on; with gso_size, cut the TCP payload into pieces of
+ * that size, each with a copy of the hdr_len bytes of headers. */
+struct stack_tx_offload {
+	bool csum;
+	uint16_t csum_start, csum_offset;
+	uint16_t gso_size, hdr_len;
+};
+
+void stack_params_default(struct stack_params *p);
+
+struct arp_entry;
+struct reasm_dgram;
+struct udp_binding;
+
+/* Metadata of a received IPv4 datagram, passed up from ip4_input. */
+struct ip4_rx {
+	uint32_t src, dst;
+	uint8_t proto;
+	uint8_t src_mac[ETH_ALEN];
+	bool l2_multi;  /* Ethernet destination was broadcast/multicast */
+	bool l3_multi;  /* IP destination was broadcast/multicast */
+	const uint8_t *hdr; /* the IP header, for quoting in ICMP errors */
+	size_t hdr_len;
+	size_t dgram_len; /* header + payload */
+	const uint8_t *payload; /* the transport message (set by ip4_deliver) */
+	size_t payload_len;
+};
+
+struct stack {
+	struct stack_params p;
+	stack_xmit_fn xmit;
+	void *xmit_ctx;
+	stack_clock_fn clock;
+	void *clock_ctx;
+
+	struct stats stats;
+	struct timer_wheel timers;
+
+	/* ARP cache: a fixed table of entries chained in hash buckets. */
+	struct arp_entry *arp;
+	uint32_t *arp_bucket; /* index + 1 of the first entry, 0 = empty */
+	unsigned arp_nbuckets;
+	unsigned arp_used;
+	unsigned arp_incomplete;   /* entries resolving */
+	size_t arp_queued_bytes;   /* datagrams waiting for resolution */
+	struct timer arp_announce_timer;
+	bool arp_defended;
+	uint64_t arp_defend_ms;
+
+	/* Reassembly: a list of datagrams in progress, oldest first. */
+	struct reasm_dgram *reasm_head, **reasm_tail;
+	unsigned reasm_count;
+	size_t reasm_bytes;
+
+	/* ICMP error token bucket (milli-tokens). */
+	uint64_t icmp_tokens;
+	uint64_t icmp_last_ms;
+
+	struct udp_binding *udp_bucket[64];
+	struct tcp_stack tcp;
+
+	/* IPv4 identification: a counter per bucket of destinations, each
+	 * starting at a random value, so one peer cannot predict the IDs we
+	 * use towards another (RFC 7739). */
+	uint32_t ip_id_key;
+	uint16_t ip_ids[64];
+	/* Offloads of the frame being sent (all zero for most frames), and
+	 * whether the frame being received had its transport checksum
+	 * checked (or left to complete) by the link. */
+	struct stack_tx_offload tx_off;
+	bool rx_csum_ok;
+
+	struct pbuf tx;   /* scratch for replies built by the stack itself */
+	struct pbuf frag; /* scratch for one output fragment */
+	struct pbuf arp_tx; /* ARP packets, so a request never clobbers the
+			     * datagram that triggered it */
+};
+
+/* Create a stack.  Returns NULL when memory runs out. */
+struct stack *stack_new(const struct stack_params *p, stack_xmit_fn xmit,
+			void *xmit_ctx, stack_clock_fn clock, void *clock_ctx);
+void stack_free(struct stack *s);
+/* Seed the stack's unpredictable values (IPv4 IDs) from a random seed. */
+void stack_seed(struct stack *s, uint64_t seed);
+
+/* Process one received Ethernet frame (borrowed for the call). */
+void stack_input(struct stack *s, const uint8_t *frame, size_t len);
+/* The same, for a frame whose TCP/UDP checksum the link vouches for
+ * (a TAP's VIRTIO_NET_HDR_F_DATA_VALID or NEEDS_CSUM). */
+void stack_input_csum_ok(struct stack *s, const uint8_t *frame, size_t len);
+/* Fire due timers; call when timer_wheel_next() says so. */
+void stack_run_timers(struct stack *s);
+/* Milliseconds until stack_run_timers() is next needed, -1 for never. */
+int64_t stack_next_timer(struct stack *s);
+/* Apply new parameters live (address change -> gratuitous ARP). */
+void stack_update(struct stack *s, const struct stack_params *p);
+/* Announce our address (gratuitous ARP); done at start. */
+void stack_announce(struct stack *s);
+
+static inline uint64_t stack_now(const struct stack *s)
+{
+	return s->clock(s->clock_ctx);
+}
+
+/* True when a is one of our unicast addresses. */
+static inline bool stack_is_local(const struct stack *s, uint32_t a)
+{
+	return a == s->p.addr && a != 0;
+}
+
+/* True for 255.255.255.255 and the directed broadcast of our subnet. */
+bool stack_is_broadcast(const struct stack *s, uint32_t a);
+
+/* Layer entry points (each file's public functions). */
+void eth_input(struct stack *s, struct cur c);
+int eth_output(struct stack *s, const uint8_t *dst_mac, uint16_t type,
+	       struct pbuf *pb);
+
+void arp_input(struct stack *s, struct cur c);
+/* Send pb (a whole IPv4 datagram, possibly larger than the MTU) to
+ * next_hop, resolving it first if needed.  pb is borrowed: while resolving,
+ * a copy waits in a bounded queue (0 is returned: it is on its way). */
+int arp_output(struct stack *s, uint32_t next_hop, struct pbuf *pb);
+/* Visit every ARP cache entry: address, MAC, state name ("incomplete",
+ * "reachable", "stale") and ms since it was last confirmed. */
+typedef void (*arp_visit_fn)(void *arg, uint32_t ip, const uint8_t *mac,
+			     const char *state, uint64_t age_ms);
+void arp_foreach(struct stack *s, arp_visit_fn fn, void *arg);
+/* Whether a datagram to next_hop would leave at once (its MAC known). */
+bool arp_ready(struct stack *s, uint32_t next_hop);
+void arp_announce(struct stack *s);
+void arp_init(struct stack *s);
+void arp_fini(struct stack *s);
+/* Lookup for tests and counters dumps: 0 and the MAC if resolved. */
+int arp_lookup(struct stack *s, uint32_t ip, uint8_t mac[ETH_ALEN]);
+
+void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh);
+/* Deliver a complete (possibly reassembled) datagram to its protocol. */
+void ip4_deliver(struct stack *s, struct cur payload, struct ip4_rx *rx);
+/* Send pb (transport header + data) as one IPv4 datagram.  Broadcast and
+ * multicast destinations go to their link addresses; otherwise a non-NULL
+ * dst_mac sends there without routing or ARP.  0 or -errno. */
+int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
+	       const uint8_t *dst_mac, struct pbuf *pb);
+/* Put a complete datagram (20-byte header first) on the link to mac,
+ * fragmenting it to the MTU.  Uses s->frag; pb must not be s->frag. */
+int ip4_xmit(struct stack *s, const uint8_t *mac, struct pbuf *pb);
+/* Whether a datagram to dst may use the link's offloads: they are on and
+ * dst is unicast with its next hop resolved (a datagram that waits for ARP
+ * must be complete, since it may be fragmented later). */
+bool ip4_offload_ok(struct stack *s, uint32_t dst);
+
+void ip4_reasm_input(struct stack *s, struct cur frag,
+		     const struct ip4_hdr *ih, struct ip4_rx *rx);
+void ip4_reasm_fini(struct stack *s);
+
+void icmp4_input(struct stack *s, struct cur c, struct ip4_rx *rx);
+/* Send an ICMP error (destination unreachable, time exceeded) about the
+ * datagram described by rx, unless RFC 1122 or the rate limit forbids it. */
+void icmp4_send_error(struct stack *s, uint8_t type, uint8_t code,
+		      const struct ip4_rx *rx);
+
+/* A UDP port bound by a module (or a test); owned by the caller. */
+struct udp_binding {
+	struct udp_binding *next;
+	uint16_t port;
+	tapir_udp_recv_fn fn;
+	void *arg;
+};
+
+void udp_input(struct stack *s, struct cur c, struct ip4_rx *rx);
+void udp_fini(struct stack *s);
+/* Bind b->port; -EADDRINUSE when taken, -EINVAL for port 0. */
+int udp_bind(struct stack *s, struct udp_binding *b);
+void udp_unbind(struct stack *s, struct udp_binding *b);
+/* Send a datagram from sport.  0 or -errno. */
+int udp_output(struct stack *s, uint16_t sport, const struct tapir_udp_dst *dst,
+	       const void *data, size_t len);
+
+#endif

@@ -1,0 +1,297 @@
+/* TCP connections and listeners: lifetime and the owner's calls. */
+#include "net/tcp/tcp.h"
+#include "net/stack.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const tcp_state_names[TCP_NSTATES] = {
+	[TCP_CLOSED] = "closed",
+	[TCP_LISTEN] = "listen",
+	[TCP_SYN_SENT] = "syn_sent",
+	[TCP_SYN_RECEIVED] = "syn_received",
+	[TCP_ESTABLISHED] = "established",
+	[TCP_FIN_WAIT_1] = "fin_wait_1",
+	[TCP_FIN_WAIT_2] = "fin_wait_2",
+	[TCP_CLOSE_WAIT] = "close_wait",
+	[TCP_CLOSING] = "closing",
+	[TCP_LAST_ACK] = "last_ack",
+	[TCP_TIME_WAIT] = "time_wait",
+};
+
+void tcp_params_default(struct tcp_params *p)
+{
+	p->max_conns = 4096;
+	p->max_time_wait = 16384;
+	p->syn_backlog = 256;
+	p->sndbuf = 256 * 1024;
+	p->rcvbuf = 256 * 1024;
+	p->ooo_limit = 256 * 1024;
+	p->memory_limit = 256u << 20;
+	p->time_wait_ms = 60000;
+	p->rto_min_ms = 200;
+	p->rto_max_ms = 60000;
+	p->rto_initial_ms = 1000;
+	p->max_retries = 15;
+	p->syn_retries = 5;
+	p->delack_ms = 40;
+	p->syncookies = true;
+	p->cc = &tcp_cc_cubic;
+	p->keepalive_idle_ms = 7200000; /* RFC 1122: no less than 2 hours */
+	p->keepalive_intvl_ms = 75000;
+	p->keepalive_probes = 9;
+}
+
+unsigned tcp_active_count(const struct stack *s)
+{
+	return s->tcp.count - s->tcp.by_state[TCP_TIME_WAIT];
+}
+
+int tcp_init(struct stack *s)
+{
+	static const uint8_t zero[16];
+
+	/* The keys come from stack_seed(). */
+	listener_table_init(&s->tcp.listeners);
+	return flow_table_init(&s->tcp.flows, 64, zero);
+}
+
+void tcp_fini(struct stack *s)
+{
+	for (size_t i = 0; i < s->tcp.flows.nbuckets; i++)
+		while (s->tcp.flows.bucket && s->tcp.flows.bucket[i])
+			tcp_destroy(flow_entry(s->tcp.flows.bucket[i],
+					       struct tcp_conn, flow),
+				    -ECONNABORTED);
+	flow_table_fini(&s->tcp.flows);
+}
+
+void tcp_set_state(struct tcp_conn *c, enum tcp_state st)
+{
+	struct tcp_stack *t = &c->s->tcp;
+
+	t->by_state[c->state]--;
+	t->by_state[st]++;
+	if (c->listener && c->state == TCP_SYN_RECEIVED)
+		c->listener->pending--;
+	c->state = (uint8_t)st;
+}
+
+/* Unhook c from its owner: no more callbacks. */
+static void tcp_release_owner(struct tcp_conn *c)
+{
+	c->cb = NULL;
+	c->ctx = NULL;
+	c->released = true;
+}
+
+void tcp_destroy(struct tcp_conn *c, int err)
+{
+	struct stack *s = c->s;
+	const struct tcp_callbacks *cb = c->cb;
+	void *ctx = c->ctx;
+
+	if (c->dead)
+		return;
+	c->dead = true;
+	c->cb = NULL;
+	tcp_set_state(c, TCP_CLOSED);
+	s->tcp.by_state[TCP_CLOSED]--;
+	s->tcp.count--;
+	flow_remove(&s->tcp.flows, &c->flow);
+	if (c->listener) {
+		*c->lpprev = c->lnext;
+		if (c->lnext)
+			c->lnext->lpprev = c->lpprev;
+		c->listener->count--;
+	}
+	timer_cancel(&s->timers, &c->rtx);
+	timer_cancel(&s->timers, &c->delack);
+	timer_cancel(&s->timers, &c->keepalive);
+	timer_cancel(&s->timers, &c->rack);
+	tcp_sb_fini(c);
+	bytering_fini(&c->snd);
+	bytering_fini(&c->rcv);
+	tcp_ooo_fini(&c->ooo);
+	if (cb && cb->closed)
+		cb->closed(ctx, c, err);
+	if (!c->busy)
+		free(c);
+}
+
+int tcp_listen(struct stack *s, struct tcp_listener *l, uint16_t port,
+	       const struct tcp_callbacks *cb, void *arg)
+{
+	if (port == 0)
+		return -EINVAL;
+	memset(l, 0, sizeof(*l));
+	l->l.port = port;
+	l->cb = cb;
+	l->arg = arg;
+	return listener_add(&s->tcp.listeners, &l->l);
+}
+
+void tcp_group_init(struct tcp_listener *group)
+{
+	memset(group, 0, sizeof(*group));
+}
+
+void tcp_unlisten(struct stack *s, struct tcp_listener *l)
+{
+	if (l->l.port)
+		listener_remove(&s->tcp.listeners, &l->l);
+	/* Every connection is reset; its owner hears closed(). */
+	while (l->conns) {
+		struct tcp_conn *c = l->conns;
+
+		if (c->state != TCP_TIME_WAIT && c->state != TCP_SYN_SENT)
+			tcp_send_ctl(c, TCP_FLAG_RST | TCP_FLAG_ACK, c->snd_nxt);
+		tcp_destroy(c, -ECONNABORTED);
+	}
+}
+
+void tcp_foreach(struct stack *s, tcp_visit_fn fn, void *arg)
+{
+	const struct flow_table *t = &s->tcp.flows;
+
+	for (size_t b = 0; b < t->nbuckets; b++)
+		for (const struct flow *f = t->bucket[b]; f; f = f->next)
+			fn(arg, flow_entry(f, const struct tcp_conn, flow));
+}
+
+size_t tcp_send_room(const struct tcp_conn *c)
+{
+	if (c->fin_queued || (c->state != TCP_ESTABLISHED &&
+			      c->state != TCP_CLOSE_WAIT &&
+			      c->state != TCP_SYN_RECEIVED &&
+			      c->state != TCP_SYN_SENT))
+		return 0;
+	return bytering_room(&c->snd);
+}
+
+size_t tcp_send(struct tcp_conn *c, const void *data, size_t len)
+{
+	size_t n = 0;
+
+	if (tcp_send_room(c))
+		n = bytering_append(&c->snd, data, len);
+	if (n < len)
+		c->want_writable = true;
+	if (n)
+		tcp_output(c);
+	return n;
+}
+
+void tcp_shutdown(struct tcp_conn *c)
+{
+	if (c->fin_queued)
+		return;
+	switch (c->state) {
+	case TCP_ESTABLISHED:
+		c->fin_queued = true;
+		tcp_set_state(c, TCP_FIN_WAIT_1);
+		break;
+	case TCP_CLOSE_WAIT:
+		c->fin_queued = true;
+		tcp_set_state(c, TCP_LAST_ACK);
+		break;
+	default:
+		return;
+	}
+	tcp_output(c);
+}
+
+void tcp_close(struct tcp_conn *c)
+{
+	/* Inside recv(), the bytes it was offered count as read. */
+	size_t offered = c->delivering ? c->delivering_n : 0;
+	size_t unread = c->rcv.len > offered ? c->rcv.len - offered : 0;
+
+	tcp_release_owner(c);
+	/* Data the owner will never read: reset (RFC 1122 4.2.2.13). */
+	if (unread || c->state == TCP_SYN_SENT) {
+		tcp_abort(c);
+		return;
+	}
+	tcp_shutdown(c);
+	/* Already in FIN_WAIT_2: do not wait for the peer's FIN for ever. */
+	if (c->state == TCP_FIN_WAIT_2) {
+		timer_cancel(&c->s->timers, &c->rtx);
+		timer_arm(&c->s->timers, &c->rtx, stack_now(c->s),
+			  c->s->p.tcp.time_wait_ms);
+	}
+}
+
+void tcp_abort(struct tcp_conn *c)
+{
+	tcp_release_owner(c);
+	if (c->state != TCP_SYN_SENT && c->state != TCP_TIME_WAIT &&
+	    c->state != TCP_CLOSED)
+		tcp_send_ctl(c, TCP_FLAG_RST | TCP_FLAG_ACK, c->snd_nxt);
+	tcp_destroy(c, -ECONNABORTED);
+}
+
+void tcp_set_nodelay(struct tcp_conn *c, bool on)
+{
+	c->nagle = !on;
+	if (on)
+		tcp_output(c);
+}
+
+void tcp_set_keepalive(struct tcp_conn *c, bool on)
+{
+	c->ka_on = on;
+	c->ka_sent = 0;
+	if (on)
+		tcp_keepalive_touch(c);
+	else
+		timer_cancel(&c->s->timers, &c->keepalive);
+}
+
+void tcp_deliver(struct tcp_conn *c)
+{
+	const uint8_t *p;
+	size_t n, took;
+	uint16_t before = tcp_rcv_window(c);
+
+	if (c->delivering)
+		return; /* recv() called us back: the outer loop goes on */
+	while (c->cb && c->cb->recv && (n = bytering_head_run(&c->rcv, &p))) {
+		c->delivering = true;
+		c->delivering_n = n;
+		took = c->cb->recv(c->ctx, c, p, n);
+		c->delivering = false;
+		if (c->dead)
+			return;
+		if (took > n)
+			took = n;
+		bytering_consume(&c->rcv, took);
+		if (took < n)
+			break;
+	}
+	/* Nobody reads any more: what arrives is dropped, but acknowledged
+	 * only until we reset (tcp_close() resets when data is pending). */
+	if (!c->cb && c->rcv.len)
+		bytering_consume(&c->rcv, c->rcv.len);
+	/* A window that opened a lot is worth telling at once. */
+	if (before == 0 && tcp_rcv_window(c) > 0)
+		c->ack_now = true;
+	/* The peer's FIN waited for the data before it to be taken. */
+	if (c->fin_pending && !c->rcv.len) {
+		c->fin_pending = false;
+		tcp_fin_in_order(c);
+	}
+}
+
+void tcp_recv_resume(struct tcp_conn *c)
+{
+	if (c->delivering)
+		return; /* from inside recv(): delivery continues anyway */
+	c->busy++;
+	tcp_deliver(c);
+	if (!c->dead)
+		tcp_output(c);
+	if (--c->busy == 0 && c->dead)
+		free(c);
+}
