@@ -35,6 +35,8 @@ struct tapir_udp {
 	struct udp_binding b;
 	struct tapir_host *h;
 	struct tapir_udp *next;
+	tapir_udp_recv_fn fn; /* the module's receiver */
+	void *arg;
 };
 
 struct tapir_timer {
@@ -103,6 +105,23 @@ static uint32_t host_if_addr(struct tapir_host *h, unsigned *prefix)
 	return h->set->stack->p.addr;
 }
 
+/* The core's delivery, adapted to the module ABI. */
+static void host_udp_recv(void *arg, const struct udp_meta *m,
+			  const uint8_t *data, size_t len)
+{
+	struct tapir_udp *u = arg;
+	struct tapir_udp_meta mm = {
+		.src_ip = m->src_ip,
+		.dst_ip = m->dst_ip,
+		.src_port = m->src_port,
+		.dst_port = m->dst_port,
+		.broadcast = m->broadcast,
+	};
+
+	memcpy(mm.src_mac, m->src_mac, sizeof(mm.src_mac));
+	u->fn(u->arg, &mm, data, len);
+}
+
 static struct tapir_udp *host_udp_bind(struct tapir_host *h, uint16_t port,
 				       tapir_udp_recv_fn fn, void *arg)
 {
@@ -114,8 +133,10 @@ static struct tapir_udp *host_udp_bind(struct tapir_host *h, uint16_t port,
 		return NULL;
 	}
 	u->b.port = port;
-	u->b.fn = fn;
-	u->b.arg = arg;
+	u->b.fn = host_udp_recv;
+	u->b.arg = u;
+	u->fn = fn;
+	u->arg = arg;
 	u->h = h;
 	err = udp_bind(h->set->stack, &u->b);
 	if (err) {
@@ -145,7 +166,14 @@ static void host_udp_unbind(struct tapir_udp *u)
 static int host_udp_send(struct tapir_udp *u, const struct tapir_udp_dst *dst,
 			 const void *data, size_t len)
 {
-	return udp_output(u->h->set->stack, u->b.port, dst, data, len);
+	struct udp_dst d = {
+		.ip = dst->ip,
+		.port = dst->port,
+		.mac = dst->mac,
+		.src_ip = dst->src_ip,
+	};
+
+	return udp_output(u->h->set->stack, u->b.port, &d, data, len);
 }
 
 static void host_timer_fire(struct timer *t, void *arg)

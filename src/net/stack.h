@@ -27,9 +27,9 @@
 #include "net/stats.h"
 #include "net/tcp/tcp.h"
 #include "net/timer.h"
+#include "net/udp.h"
 #include "wire/eth.h"
 #include "wire/ip4.h"
-#include "tapir/module.h"
 
 struct stack;
 
@@ -231,22 +231,5 @@ void icmp4_input(struct stack *s, struct cur c, struct ip4_rx *rx);
  * datagram described by rx, unless RFC 1122 or the rate limit forbids it. */
 void icmp4_send_error(struct stack *s, uint8_t type, uint8_t code,
 		      const struct ip4_rx *rx);
-
-/* A UDP port bound by a module (or a test); owned by the caller. */
-struct udp_binding {
-	struct udp_binding *next;
-	uint16_t port;
-	tapir_udp_recv_fn fn;
-	void *arg;
-};
-
-void udp_input(struct stack *s, struct cur c, struct ip4_rx *rx);
-void udp_fini(struct stack *s);
-/* Bind b->port; -EADDRINUSE when taken, -EINVAL for port 0. */
-int udp_bind(struct stack *s, struct udp_binding *b);
-void udp_unbind(struct stack *s, struct udp_binding *b);
-/* Send a datagram from sport.  0 or -errno. */
-int udp_output(struct stack *s, uint16_t sport, const struct tapir_udp_dst *dst,
-	       const void *data, size_t len);
 
 #endif

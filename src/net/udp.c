@@ -60,7 +60,7 @@ void udp_input(struct stack *s, struct cur c, struct ip4_rx *rx)
 	const uint8_t *seg = c.p;
 	struct udp_hdr h;
 	struct udp_binding *b;
-	struct tapir_udp_meta m;
+	struct udp_meta m;
 
 	STAT_INC(&s->stats, UDP_RX);
 	if (!udp_hdr_parse(&c, &h)) {
@@ -95,7 +95,7 @@ void udp_input(struct stack *s, struct cur c, struct ip4_rx *rx)
 	b->fn(b->arg, &m, c.p, c.len);
 }
 
-int udp_output(struct stack *s, uint16_t sport, const struct tapir_udp_dst *dst,
+int udp_output(struct stack *s, uint16_t sport, const struct udp_dst *dst,
 	       const void *data, size_t len)
 {
 	struct pbuf *pb = &s->tx;

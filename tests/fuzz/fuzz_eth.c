@@ -224,10 +224,10 @@ static int fuzz_xmit(void *ctx, const uint8_t *frame, size_t len)
 }
 
 /* Port 7: echo back to the sender, routed and resolved like any module. */
-static void echo_recv(void *arg, const struct tapir_udp_meta *m,
+static void echo_recv(void *arg, const struct udp_meta *m,
 		      const uint8_t *data, size_t len)
 {
-	struct tapir_udp_dst dst = {.ip = m->src_ip, .port = m->src_port};
+	struct udp_dst dst = {.ip = m->src_ip, .port = m->src_port};
 
 	(void)arg;
 	udp_output(g_s, m->dst_port, &dst, data, len);
@@ -235,10 +235,10 @@ static void echo_recv(void *arg, const struct tapir_udp_meta *m,
 
 /* Port 67: answer straight to the sender's MAC, broadcast when the sender
  * has no address yet (what a DHCP server does). */
-static void direct_recv(void *arg, const struct tapir_udp_meta *m,
+static void direct_recv(void *arg, const struct udp_meta *m,
 			const uint8_t *data, size_t len)
 {
-	struct tapir_udp_dst dst = {
+	struct udp_dst dst = {
 		.ip = m->src_ip ? m->src_ip : IP4_BROADCAST,
 		.port = m->src_port,
 		.mac = m->src_mac,
@@ -248,7 +248,7 @@ static void direct_recv(void *arg, const struct tapir_udp_meta *m,
 	udp_output(g_s, m->dst_port, &dst, data, len < 300 ? len : 300);
 }
 
-static void discard_recv(void *arg, const struct tapir_udp_meta *m,
+static void discard_recv(void *arg, const struct udp_meta *m,
 			 const uint8_t *data, size_t len)
 {
 	(void)arg;
@@ -401,7 +401,7 @@ static void advance(uint8_t ctl)
 
 static void send_from_7(uint32_t ip, const uint8_t *mac, size_t len)
 {
-	struct tapir_udp_dst dst = {.ip = ip, .port = 9, .mac = mac};
+	struct udp_dst dst = {.ip = ip, .port = 9, .mac = mac};
 
 	memset(g_big, 0xa5, len);
 	udp_output(g_s, 7, &dst, g_big, len);

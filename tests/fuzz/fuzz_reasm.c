@@ -189,10 +189,10 @@ static void check_payload(unsigned src, const uint8_t *data, size_t len)
 			     UDP_HLEN + j, data[j], want[j]);
 }
 
-static void echo_recv(void *arg, const struct tapir_udp_meta *m,
+static void echo_recv(void *arg, const struct udp_meta *m,
 		      const uint8_t *data, size_t len)
 {
-	struct tapir_udp_dst dst = {.ip = m->src_ip, .port = m->src_port};
+	struct udp_dst dst = {.ip = m->src_ip, .port = m->src_port};
 	unsigned src = m->src_ip == src_ip[1];
 
 	(void)arg;

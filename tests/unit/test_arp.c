@@ -19,7 +19,7 @@ static struct stack_params params(void)
 /* Send a small UDP datagram to ip through ARP; returns udp_output(). */
 static int send_to(struct stack *s, uint32_t ip, const char *data)
 {
-	struct tapir_udp_dst d = {.ip = ip, .port = 9};
+	struct udp_dst d = {.ip = ip, .port = 9};
 
 	return udp_output(s, 4000, &d, data, strlen(data));
 }
@@ -576,7 +576,7 @@ END_TEST
 
 START_TEST(test_large_datagram_waits_whole)
 {
-	struct tapir_udp_dst d = {.ip = TH_PEER_IP, .port = 9};
+	struct udp_dst d = {.ip = TH_PEER_IP, .port = 9};
 	static uint8_t big[6000];
 	struct stack *s = th_stack_new(NULL);
 	size_t sent = 0;

@@ -116,9 +116,9 @@ START_TEST(test_drop_other_multicast)
 END_TEST
 
 static unsigned udp_calls;
-static struct tapir_udp_meta udp_meta;
+static struct udp_meta udp_meta;
 
-static void udp_count(void *arg, const struct tapir_udp_meta *m,
+static void udp_count(void *arg, const struct udp_meta *m,
 		      const uint8_t *data, size_t len)
 {
 	(void)arg;

@@ -11,11 +11,11 @@ static uint8_t f[TH_FRAME_MAX];
 /* ---- A UDP listener that records what it got ----------------------------- */
 
 static unsigned rx_calls;
-static struct tapir_udp_meta rx_meta;
+static struct udp_meta rx_meta;
 static uint8_t rx_data[IP4_MAX_LEN];
 static size_t rx_len;
 
-static void rx_record(void *arg, const struct tapir_udp_meta *m,
+static void rx_record(void *arg, const struct udp_meta *m,
 		      const uint8_t *data, size_t len)
 {
 	(void)arg;
@@ -371,7 +371,7 @@ START_TEST(test_output_header_fields)
 {
 	struct stack_params p = params();
 	struct stack *s;
-	struct tapir_udp_dst d = {.ip = TH_PEER_IP, .port = 9};
+	struct udp_dst d = {.ip = TH_PEER_IP, .port = 9};
 	struct ip4_hdr a, b;
 	struct udp_hdr uh;
 
@@ -401,7 +401,7 @@ END_TEST
 static size_t send_and_reassemble(struct stack *s, size_t len, unsigned mtu)
 {
 	static uint8_t data[UDP_MAX_PAYLOAD], whole[IP4_MAX_LEN];
-	struct tapir_udp_dst d = {.ip = TH_PEER_IP, .port = 9};
+	struct udp_dst d = {.ip = TH_PEER_IP, .port = 9};
 	size_t nfrag, got = 0;
 	uint16_t id = 0;
 	struct udp_hdr uh;
@@ -505,7 +505,7 @@ START_TEST(test_route_via_gateway)
 {
 	struct stack_params p = params();
 	struct stack *s;
-	struct tapir_udp_dst d = {.ip = 0x08080808, .port = 53};
+	struct udp_dst d = {.ip = 0x08080808, .port = 53};
 	struct ip4_hdr ih;
 	struct udp_hdr uh;
 	struct arp_hdr a;
@@ -544,7 +544,7 @@ END_TEST
 START_TEST(test_no_route)
 {
 	struct stack *s = stack_with_listener(NULL);
-	struct tapir_udp_dst d = {.ip = 0x08080808, .port = 53};
+	struct udp_dst d = {.ip = 0x08080808, .port = 53};
 
 	ck_assert_int_eq(udp_output(s, 5353, &d, "query", 5), -EHOSTUNREACH);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_DROP_NO_ROUTE], 1);

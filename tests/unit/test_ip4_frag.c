@@ -11,9 +11,9 @@ static uint8_t f[TH_FRAME_MAX];
 static unsigned rx_calls;
 static uint8_t rx_data[IP4_MAX_LEN];
 static size_t rx_len;
-static struct tapir_udp_meta rx_meta;
+static struct udp_meta rx_meta;
 
-static void rx_record(void *arg, const struct tapir_udp_meta *m,
+static void rx_record(void *arg, const struct udp_meta *m,
 		      const uint8_t *data, size_t len)
 {
 	(void)arg;

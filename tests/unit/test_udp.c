@@ -12,14 +12,14 @@ static uint8_t f[TH_FRAME_MAX];
 struct rec {
 	struct udp_binding b;
 	unsigned calls;
-	struct tapir_udp_meta meta;
+	struct udp_meta meta;
 	uint8_t data[IP4_MAX_LEN];
 	size_t len;
 	void *arg_seen;
 	struct stack *echo_to; /* non-NULL: send the data back from here */
 };
 
-static void rec_fn(void *arg, const struct tapir_udp_meta *m,
+static void rec_fn(void *arg, const struct udp_meta *m,
 		   const uint8_t *data, size_t len)
 {
 	struct rec *r = arg;
@@ -30,7 +30,7 @@ static void rec_fn(void *arg, const struct tapir_udp_meta *m,
 	memcpy(r->data, data, len);
 	r->len = len;
 	if (r->echo_to) {
-		struct tapir_udp_dst d = {.ip = m->src_ip,
+		struct udp_dst d = {.ip = m->src_ip,
 					  .port = m->src_port};
 
 		ck_assert_int_eq(udp_output(r->echo_to, m->dst_port, &d, data,
@@ -208,7 +208,7 @@ START_TEST(test_checksum_ffff)
 	/* And we send such a datagram with 0xffff too. */
 	zero_sum_data(data, sizeof(data), TH_OUR_IP, TH_PEER_IP, 5555, 6666);
 	{
-		struct tapir_udp_dst d = {.ip = TH_PEER_IP, .port = 6666};
+		struct udp_dst d = {.ip = TH_PEER_IP, .port = 6666};
 		struct ip4_hdr ih;
 		struct udp_hdr uh;
 
@@ -414,7 +414,7 @@ END_TEST
 START_TEST(test_output)
 {
 	struct stack *s = new_stack(NULL);
-	struct tapir_udp_dst d = {.ip = TH_PEER_IP, .port = 53};
+	struct udp_dst d = {.ip = TH_PEER_IP, .port = 53};
 	struct ip4_hdr ih;
 	struct udp_hdr uh;
 	struct cur c;
@@ -449,7 +449,7 @@ END_TEST
 START_TEST(test_output_to_mac)
 {
 	struct stack *s = th_stack_new(NULL);
-	struct tapir_udp_dst d = {
+	struct udp_dst d = {
 		.ip = 0x0a000032, /* 10.0.0.50, never resolved */
 		.port = 68,
 		.mac = th_other_mac,
@@ -480,7 +480,7 @@ END_TEST
 START_TEST(test_output_broadcast)
 {
 	struct stack *s = th_stack_new(NULL);
-	struct tapir_udp_dst d = {.ip = IP4_BROADCAST, .port = 68};
+	struct udp_dst d = {.ip = IP4_BROADCAST, .port = 68};
 	struct ip4_hdr ih;
 	struct udp_hdr uh;
 
@@ -503,7 +503,7 @@ START_TEST(test_output_sizes)
 {
 	static uint8_t big[UDP_MAX_PAYLOAD + 1];
 	struct stack *s = th_stack_new(NULL);
-	struct tapir_udp_dst d = {.ip = IP4_BROADCAST, .port = 9};
+	struct udp_dst d = {.ip = IP4_BROADCAST, .port = 9};
 
 	ck_assert_uint_eq(UDP_MAX_PAYLOAD, 65507);
 	ck_assert_int_eq(udp_output(s, 9, &d, big, 65508), -EMSGSIZE);
@@ -523,7 +523,7 @@ END_TEST
 START_TEST(test_output_invalid)
 {
 	struct stack *s = th_stack_new(NULL);
-	struct tapir_udp_dst d = {.ip = TH_PEER_IP, .port = 0};
+	struct udp_dst d = {.ip = TH_PEER_IP, .port = 0};
 
 	ck_assert_int_eq(udp_output(s, 9, &d, "x", 1), -EINVAL);
 	d.port = 9;
@@ -539,7 +539,7 @@ END_TEST
 START_TEST(test_output_link_error)
 {
 	struct stack *s = new_stack(NULL);
-	struct tapir_udp_dst d = {.ip = TH_PEER_IP, .port = 9};
+	struct udp_dst d = {.ip = TH_PEER_IP, .port = 9};
 
 	th_link_fail(-ENOBUFS);
 	ck_assert_int_eq(udp_output(s, 9, &d, "x", 1), -ENOBUFS);
