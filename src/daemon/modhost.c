@@ -111,8 +111,8 @@ static void host_udp_recv(void *arg, const struct udp_meta *m,
 {
 	struct tapir_udp *u = arg;
 	struct tapir_udp_meta mm = {
-		.src_ip = m->src_ip,
-		.dst_ip = m->dst_ip,
+		.src_ip = inany_v4(&m->src),
+		.dst_ip = inany_v4(&m->dst),
 		.src_port = m->src_port,
 		.dst_port = m->dst_port,
 		.broadcast = m->broadcast,
@@ -167,10 +167,10 @@ static int host_udp_send(struct tapir_udp *u, const struct tapir_udp_dst *dst,
 			 const void *data, size_t len)
 {
 	struct udp_dst d = {
-		.ip = dst->ip,
+		.addr = inany_from_v4(dst->ip),
 		.port = dst->port,
 		.mac = dst->mac,
-		.src_ip = dst->src_ip,
+		.src = dst->src_ip ? inany_from_v4(dst->src_ip) : INANY_ANY,
 	};
 
 	return udp_output(u->h->set->stack, u->b.port, &d, data, len);
@@ -326,6 +326,7 @@ static struct tapir_tcp *host_tcp_connect(struct tapir_host *h, uint32_t ip,
 					  const struct tapir_tcp_handlers *cb,
 					  void *ctx)
 {
+	union inany to = inany_from_v4(ip);
 	struct tcp_conn *c;
 	int err;
 
@@ -338,7 +339,7 @@ static struct tapir_tcp *host_tcp_connect(struct tapir_host *h, uint32_t ip,
 		tcp_group_init(&h->group->tl);
 		h->group->h = h;
 	}
-	c = tcp_connect(h->set->stack, &h->group->tl, ip, port, &tcp_adapters,
+	c = tcp_connect(h->set->stack, &h->group->tl, &to, port, &tcp_adapters,
 			ctx, &err);
 	if (!c) {
 		errno = -err;
@@ -432,7 +433,7 @@ static void host_tcp_peer(struct tapir_tcp *c, uint32_t *ip, uint16_t *port)
 	const struct tcp_conn *tc = (const struct tcp_conn *)c;
 
 	if (ip)
-		*ip = tc->flow.key.raddr;
+		*ip = inany_v4(&tc->flow.key.raddr);
 	if (port)
 		*port = tc->flow.key.rport;
 }

@@ -7,6 +7,7 @@
 #include "net/stats.h"
 #include "net/tcp/tcp.h"
 
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,26 @@ static void ip_str(char *out, size_t len, uint32_t ip)
 {
 	snprintf(out, len, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255,
 		 (ip >> 8) & 255, ip & 255);
+}
+
+/* An address as people write it: dotted quad for IPv4 (also when mapped),
+ * RFC 5952 text for IPv6. */
+static void inany_str(char *out, size_t len, const union inany *a)
+{
+	if (inany_is_v4(a))
+		ip_str(out, len, inany_v4(a));
+	else if (!inet_ntop(AF_INET6, a->a, out, (socklen_t)len))
+		snprintf(out, len, "?");
+}
+
+/* ADDR:PORT, with the IPv6 address in brackets (RFC 5952 6). */
+static void endpoint_str(char *out, size_t len, const union inany *a,
+			 uint16_t port)
+{
+	char as[INET6_ADDRSTRLEN];
+
+	inany_str(as, sizeof(as), a);
+	snprintf(out, len, inany_is_v4(a) ? "%s:%u" : "[%s]:%u", as, port);
 }
 
 static void mac_str(char *out, size_t len, const uint8_t *m)
@@ -204,14 +225,12 @@ struct conn_ctx {
 static void conn_visit(void *arg, const struct tcp_conn *c)
 {
 	struct conn_ctx *x = arg;
-	char l[24], r[24], la[16], ra[16];
+	char l[INET6_ADDRSTRLEN + 8], r[INET6_ADDRSTRLEN + 8];
 
 	if (x->n++ >= REPORT_MAX_CONNS)
 		return;
-	ip_str(la, sizeof(la), c->flow.key.laddr);
-	ip_str(ra, sizeof(ra), c->flow.key.raddr);
-	snprintf(l, sizeof(l), "%s:%u", la, c->flow.key.lport);
-	snprintf(r, sizeof(r), "%s:%u", ra, c->flow.key.rport);
+	endpoint_str(l, sizeof(l), &c->flow.key.laddr, c->flow.key.lport);
+	endpoint_str(r, sizeof(r), &c->flow.key.raddr, c->flow.key.rport);
 	if (x->fmt == REPORT_JSON)
 		strbuf_printf(x->b,
 			      "%s{\"local\":\"%s\",\"remote\":\"%s\","

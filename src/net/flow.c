@@ -9,8 +9,22 @@
 uint64_t flow_key_siphash(const struct flow_key *k,
 			  const uint8_t key[TAPIR_SIPHASH_KEY_LEN])
 {
-	return tapir_siphash24_12(key, (uint64_t)k->laddr | (uint64_t)k->raddr << 32,
-			    (uint32_t)k->lport | (uint32_t)k->rport << 16);
+	uint8_t b[36];
+
+	if (inany_is_v4(&k->laddr) && inany_is_v4(&k->raddr))
+		return tapir_siphash24_12(key,
+					  (uint64_t)inany_v4(&k->laddr) |
+						  (uint64_t)inany_v4(&k->raddr)
+							  << 32,
+					  (uint32_t)k->lport |
+						  (uint32_t)k->rport << 16);
+	memcpy(b, k->laddr.a, 16);
+	memcpy(b + 16, k->raddr.a, 16);
+	b[32] = (uint8_t)k->lport;
+	b[33] = (uint8_t)(k->lport >> 8);
+	b[34] = (uint8_t)k->rport;
+	b[35] = (uint8_t)(k->rport >> 8);
+	return tapir_siphash24(b, sizeof(b), key);
 }
 
 static uint32_t hash_key(const struct flow_table *t, const struct flow_key *k)
@@ -157,7 +171,8 @@ int listener_add(struct listener_table *lt, struct listener *l)
 	for (o = *chain; o; o = o->next) {
 		if (o->port != l->port)
 			continue;
-		if (o->addr == l->addr || !o->addr || !l->addr)
+		if (inany_eq(&o->addr, &l->addr) ||
+		    inany_is_unspec(&o->addr) || inany_is_unspec(&l->addr))
 			return -EADDRINUSE;
 	}
 	l->next = *chain;
@@ -178,17 +193,17 @@ void listener_remove(struct listener_table *lt, struct listener *l)
 	l->next = NULL;
 }
 
-struct listener *listener_find(const struct listener_table *lt, uint32_t addr,
-			       uint16_t port)
+struct listener *listener_find(const struct listener_table *lt,
+			       const union inany *addr, uint16_t port)
 {
 	struct listener *l, *any = NULL;
 
 	for (l = lt->bucket[listener_slot(port)]; l; l = l->next) {
 		if (l->port != port)
 			continue;
-		if (l->addr == addr)
+		if (inany_eq(&l->addr, addr))
 			return l;
-		if (!l->addr)
+		if (inany_is_unspec(&l->addr))
 			any = l;
 	}
 	return any;

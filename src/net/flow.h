@@ -6,14 +6,19 @@
  * and gets back to the object from a lookup with flow_entry().  The table
  * never allocates or frees entries, only its bucket array.
  *
- * The hash is SipHash-2-4 (siphash.h) of the 4-tuple under a secret
- * 128-bit key the owner supplies (the daemon draws it with getrandom() at
- * start), truncated to 32 bits and kept in the entry.  The tuple is hashed
- * in a fixed 12-byte layout, independent of the host's byte order: laddr,
- * raddr, lport, rport, each little-endian (flow_key_siphash()).  Because the
- * key is secret, a peer that picks its addresses and ports cannot aim many
- * connections at one chain; with an unkeyed hash it could make every
- * lookup walk all of them.
+ * Addresses are union inany (inany.h): IPv4 as IPv4-mapped IPv6, so one
+ * table holds both families.
+ *
+ * The hash is SipHash-2-4 (tapir/siphash.h) of the 4-tuple under a secret
+ * 128-bit key the owner supplies, truncated to 32 bits and kept in the
+ * entry.  The tuple is hashed in a fixed layout, independent of the host's
+ * byte order (flow_key_siphash()): when both addresses are IPv4, 12 bytes
+ * (the two IPv4 addresses as host-order integers, then lport and rport, each
+ * little-endian), so the common case costs two SipHash words; otherwise 36
+ * bytes (the two 16-byte addresses as on the wire, then lport and rport
+ * little-endian).  Because the key is secret, a peer that picks its
+ * addresses and ports cannot aim many connections at one chain; with an
+ * unkeyed hash it could make every lookup walk all of them.
  *
  * The bucket count is a power of two and a bucket is hash & (n - 1).  An
  * insert that leaves more entries than buckets doubles the array (rehashing
@@ -26,11 +31,11 @@
  *
  * Listeners: a small separate table (as Linux splits established and
  * listening sockets), 64 chains by port.  On one port there is either one
- * any-address listener (addr 0) or any number of listeners on distinct
+ * any-address listener (addr ::, for both families) or any number of listeners on distinct
  * specific addresses, never both; listener_find() prefers the exact
  * address and falls back to the any-address one.
  *
- * Addresses and ports are in host byte order throughout.
+ * Ports are in host byte order throughout.
  */
 #ifndef TAPIR_FLOW_H
 #define TAPIR_FLOW_H
@@ -39,12 +44,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/inany.h"
 #include "tapir/siphash.h"
 
 #define FLOW_MAX_BUCKETS_DEFAULT ((size_t)1 << 20)
 
 struct flow_key {
-	uint32_t laddr, raddr;
+	union inany laddr, raddr;
 	uint16_t lport, rport;
 };
 
@@ -69,8 +75,8 @@ struct flow_table {
 static inline bool flow_key_eq(const struct flow_key *a,
 			       const struct flow_key *b)
 {
-	return a->laddr == b->laddr && a->raddr == b->raddr &&
-	       a->lport == b->lport && a->rport == b->rport;
+	return a->lport == b->lport && a->rport == b->rport &&
+	       inany_eq(&a->raddr, &b->raddr) && inany_eq(&a->laddr, &b->laddr);
 }
 
 /* SipHash-2-4 under key of the 12-byte layout of k described above. */
@@ -109,7 +115,7 @@ size_t flow_bucket_of(const struct flow_table *t, const struct flow_key *k);
 struct listener {
 	struct listener *next;
 	uint16_t port;
-	uint32_t addr; /* 0 = any */
+	union inany addr; /* unspecified = any */
 };
 
 struct listener_table {
@@ -126,8 +132,8 @@ int listener_add(struct listener_table *lt, struct listener *l);
 void listener_remove(struct listener_table *lt, struct listener *l);
 /* The listener for a SYN to addr:port: the one bound to addr, else the
  * any-address one, else NULL. */
-struct listener *listener_find(const struct listener_table *lt, uint32_t addr,
-			       uint16_t port);
+struct listener *listener_find(const struct listener_table *lt,
+			       const union inany *addr, uint16_t port);
 bool listener_table_empty(const struct listener_table *lt);
 
 #endif

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/l3.h"
 #include "net/pbuf.h"
 #include "net/stats.h"
 #include "net/tcp/tcp.h"
@@ -83,20 +84,6 @@ void stack_params_default(struct stack_params *p);
 struct arp_entry;
 struct reasm_dgram;
 struct udp_binding;
-
-/* Metadata of a received IPv4 datagram, passed up from ip4_input. */
-struct ip4_rx {
-	uint32_t src, dst;
-	uint8_t proto;
-	uint8_t src_mac[ETH_ALEN];
-	bool l2_multi;  /* Ethernet destination was broadcast/multicast */
-	bool l3_multi;  /* IP destination was broadcast/multicast */
-	const uint8_t *hdr; /* the IP header, for quoting in ICMP errors */
-	size_t hdr_len;
-	size_t dgram_len; /* header + payload */
-	const uint8_t *payload; /* the transport message (set by ip4_deliver) */
-	size_t payload_len;
-};
 
 struct stack {
 	struct stack_params p;
@@ -208,7 +195,7 @@ int arp_lookup(struct stack *s, uint32_t ip, uint8_t mac[ETH_ALEN]);
 
 void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh);
 /* Deliver a complete (possibly reassembled) datagram to its protocol. */
-void ip4_deliver(struct stack *s, struct cur payload, struct ip4_rx *rx);
+void ip4_deliver(struct stack *s, struct cur payload, struct l3_rx *rx);
 /* Send pb (transport header + data) as one IPv4 datagram.  Broadcast and
  * multicast destinations go to their link addresses; otherwise a non-NULL
  * dst_mac sends there without routing or ARP.  0 or -errno. */
@@ -221,15 +208,18 @@ int ip4_xmit(struct stack *s, const uint8_t *mac, struct pbuf *pb);
  * dst is unicast with its next hop resolved (a datagram that waits for ARP
  * must be complete, since it may be fragmented later). */
 bool ip4_offload_ok(struct stack *s, uint32_t dst);
+/* Whether a datagram to dst can be sent: 0, -EINVAL (dst or our address
+ * 0), -EHOSTUNREACH (off our subnet with no gateway). */
+int ip4_reachable(const struct stack *s, uint32_t dst);
 
 void ip4_reasm_input(struct stack *s, struct cur frag,
-		     const struct ip4_hdr *ih, struct ip4_rx *rx);
+		     const struct ip4_hdr *ih, struct l3_rx *rx);
 void ip4_reasm_fini(struct stack *s);
 
-void icmp4_input(struct stack *s, struct cur c, struct ip4_rx *rx);
+void icmp4_input(struct stack *s, struct cur c, struct l3_rx *rx);
 /* Send an ICMP error (destination unreachable, time exceeded) about the
  * datagram described by rx, unless RFC 1122 or the rate limit forbids it. */
 void icmp4_send_error(struct stack *s, uint8_t type, uint8_t code,
-		      const struct ip4_rx *rx);
+		      const struct l3_rx *rx);
 
 #endif

@@ -1,7 +1,6 @@
 /* UDP (RFC 768): checksum, demultiplex to bound ports, send. */
 #include "net/stack.h"
 #include "net/csum.h"
-#include "wire/icmp4.h"
 #include "wire/ip4.h"
 #include "wire/udp.h"
 
@@ -55,7 +54,7 @@ void udp_fini(struct stack *s)
 	memset(s->udp_bucket, 0, sizeof(s->udp_bucket));
 }
 
-void udp_input(struct stack *s, struct cur c, struct ip4_rx *rx)
+void udp_input(struct stack *s, struct cur c, struct l3_rx *rx)
 {
 	const uint8_t *seg = c.p;
 	struct udp_hdr h;
@@ -71,23 +70,28 @@ void udp_input(struct stack *s, struct cur c, struct ip4_rx *rx)
 	/* A zero checksum means the sender did not compute one. */
 	if (h.csum != 0 && !s->rx_csum_ok &&
 	    csum_fold(csum_partial(seg, h.len,
-				   csum_pseudo4(rx->src, rx->dst,
-						IP4_PROTO_UDP, h.len))) != 0) {
+				   l3_pseudo(&rx->src, &rx->dst, IP4_PROTO_UDP,
+					     h.len))) != 0) {
 		STAT_INC(&s->stats, UDP_DROP_CSUM);
 		return;
 	}
 #else
 	(void)seg;
 #endif
+	/* Only IPv4 lets a sender leave the checksum out (RFC 8200 8.1). */
+	if (h.csum == 0 && !inany_is_v4(&rx->src)) {
+		STAT_INC(&s->stats, UDP_DROP_CSUM);
+		return;
+	}
 	b = udp_find(s, h.dport);
 	if (!b) {
 		STAT_INC(&s->stats, UDP_DROP_NO_PORT);
-		icmp4_send_error(s, ICMP4_DEST_UNREACH, ICMP4_UNREACH_PORT, rx);
+		l3_port_unreachable(s, rx);
 		return;
 	}
 	memset(&m, 0, sizeof(m));
-	m.src_ip = rx->src;
-	m.dst_ip = rx->dst;
+	m.src = rx->src;
+	m.dst = rx->dst;
 	m.src_port = h.sport;
 	m.dst_port = h.dport;
 	memcpy(m.src_mac, rx->src_mac, ETH_ALEN);
@@ -99,7 +103,8 @@ int udp_output(struct stack *s, uint16_t sport, const struct udp_dst *dst,
 	       const void *data, size_t len)
 {
 	struct pbuf *pb = &s->tx;
-	uint32_t src = dst->src_ip ? dst->src_ip : s->p.addr;
+	union inany src = inany_is_unspec(&dst->src) ? l3_source(s, &dst->addr)
+						     : dst->src;
 	struct udp_hdr h = {.sport = sport, .dport = dst->port};
 	uint8_t *p;
 	uint16_t sum;
@@ -109,7 +114,7 @@ int udp_output(struct stack *s, uint16_t sport, const struct udp_dst *dst,
 		STAT_INC(&s->stats, UDP_TX_ERR);
 		return -EMSGSIZE;
 	}
-	if (dst->port == 0 || dst->ip == 0) {
+	if (dst->port == 0 || inany_is_unspec(&dst->addr)) {
 		STAT_INC(&s->stats, UDP_TX_ERR);
 		return -EINVAL;
 	}
@@ -119,12 +124,11 @@ int udp_output(struct stack *s, uint16_t sport, const struct udp_dst *dst,
 	udp_hdr_write(p, &h);
 	if (len)
 		memcpy(p + UDP_HLEN, data, len);
-	sum = csum_fold(csum_partial(p, h.len, csum_pseudo4(src, dst->ip,
-							    IP4_PROTO_UDP,
-							    h.len)));
+	sum = csum_fold(csum_partial(p, h.len, l3_pseudo(&src, &dst->addr,
+							 IP4_PROTO_UDP, h.len)));
 	put_be16(p + 6, sum ? sum : 0xffff);
 	STAT_INC(&s->stats, UDP_TX);
-	err = ip4_output(s, src, dst->ip, IP4_PROTO_UDP, dst->mac, pb);
+	err = l3_output(s, &src, &dst->addr, IP4_PROTO_UDP, dst->mac, pb);
 	if (err)
 		STAT_INC(&s->stats, UDP_TX_ERR);
 	return err;

@@ -11,27 +11,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/inany.h"
 #include "wire/cur.h"
 
 struct stack;
-struct ip4_rx;
+struct l3_rx;
 
 /* What the stack knows about a received UDP datagram. */
 struct udp_meta {
-	uint32_t src_ip, dst_ip; /* host order */
+	union inany src, dst;
 	uint16_t src_port, dst_port;
 	uint8_t src_mac[6];
 	bool broadcast; /* sent to a broadcast or multicast address */
 };
 
 /* Where a datagram goes.  With mac == NULL the stack routes and resolves
- * ip (255.255.255.255 goes to the Ethernet broadcast address); with a MAC
- * it sends straight there without ARP.  src_ip 0: our interface address. */
+ * addr (255.255.255.255 goes to the Ethernet broadcast address); with a MAC
+ * it sends straight there without resolving.  src unspecified: our
+ * address in addr's family. */
 struct udp_dst {
-	uint32_t ip;
+	union inany addr;
 	uint16_t port;
 	const uint8_t *mac;
-	uint32_t src_ip;
+	union inany src;
 };
 
 typedef void (*udp_recv_fn)(void *arg, const struct udp_meta *m,
@@ -45,7 +47,7 @@ struct udp_binding {
 	void *arg;
 };
 
-void udp_input(struct stack *s, struct cur c, struct ip4_rx *rx);
+void udp_input(struct stack *s, struct cur c, struct l3_rx *rx);
 void udp_fini(struct stack *s);
 /* Bind b->port; -EADDRINUSE when taken, -EINVAL for port 0. */
 int udp_bind(struct stack *s, struct udp_binding *b);

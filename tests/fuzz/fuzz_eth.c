@@ -78,11 +78,11 @@ static uint8_t g_big[8000];
 #define HARNESS_ONLY __attribute__((noinline))
 #endif
 
-#define FAIL(...)                                                            \
-	do {                                                                 \
+#define FAIL(...)                                                              \
+	do {                                                                   \
 		fprintf(stderr, "fuzz_eth: invariant violated: " __VA_ARGS__); \
-		fputc('\n', stderr);                                         \
-		abort();                                                     \
+		fputc('\n', stderr);                                           \
+		abort();                                                       \
 	} while (0)
 
 static uint64_t fake_clock(void *ctx)
@@ -136,7 +136,8 @@ static void check_transport(uint8_t proto, uint32_t src, uint32_t dst,
 		if (csum(p, len) != 0)
 			FAIL("bad ICMP checksum emitted");
 		if (p[0] != ICMP4_ECHO_REPLY && p[0] != ICMP4_DEST_UNREACH &&
-		    !(p[0] == ICMP4_TIME_EXCEEDED && p[1] == ICMP4_EXC_FRAGTIME))
+		    !(p[0] == ICMP4_TIME_EXCEEDED &&
+		      p[1] == ICMP4_EXC_FRAGTIME))
 			FAIL("ICMP type %u code %u emitted", p[0], p[1]);
 		if (p[0] != ICMP4_ECHO_REPLY && len > 576 - IP4_HLEN)
 			FAIL("ICMP error of %zu bytes exceeds 576", len);
@@ -198,8 +199,7 @@ static int fuzz_xmit(void *ctx, const uint8_t *frame, size_t len)
 	if (len < ETH_HLEN)
 		FAIL("frame of %zu bytes (< %d)", len, ETH_HLEN);
 	if (len > ETH_HLEN + (size_t)g_s->p.mtu)
-		FAIL("frame of %zu bytes exceeds 14 + MTU %u", len,
-		     g_s->p.mtu);
+		FAIL("frame of %zu bytes exceeds 14 + MTU %u", len, g_s->p.mtu);
 	if (memcmp(frame + 6, g_s->p.mac, ETH_ALEN) != 0)
 		FAIL("source MAC is not ours");
 	type = be16(frame + 12);
@@ -224,10 +224,10 @@ static int fuzz_xmit(void *ctx, const uint8_t *frame, size_t len)
 }
 
 /* Port 7: echo back to the sender, routed and resolved like any module. */
-static void echo_recv(void *arg, const struct udp_meta *m,
-		      const uint8_t *data, size_t len)
+static void echo_recv(void *arg, const struct udp_meta *m, const uint8_t *data,
+		      size_t len)
 {
-	struct udp_dst dst = {.ip = m->src_ip, .port = m->src_port};
+	struct udp_dst dst = {.addr = m->src, .port = m->src_port};
 
 	(void)arg;
 	udp_output(g_s, m->dst_port, &dst, data, len);
@@ -239,9 +239,10 @@ static void direct_recv(void *arg, const struct udp_meta *m,
 			const uint8_t *data, size_t len)
 {
 	struct udp_dst dst = {
-		.ip = m->src_ip ? m->src_ip : IP4_BROADCAST,
-		.port = m->src_port,
-		.mac = m->src_mac,
+	    .addr = inany_from_v4(inany_v4(&m->src) ? inany_v4(&m->src)
+						    : IP4_BROADCAST),
+	    .port = m->src_port,
+	    .mac = m->src_mac,
 	};
 
 	(void)arg;
@@ -297,11 +298,11 @@ static void tcp_fz_closed(void *ctx, struct tcp_conn *c, int err)
 }
 
 static const struct tcp_callbacks tcp_fz_cb = {
-	.accepted = tcp_fz_accepted,
-	.recv = tcp_fz_recv,
-	.writable = tcp_fz_writable,
-	.peer_closed = tcp_fz_peer_closed,
-	.closed = tcp_fz_closed,
+    .accepted = tcp_fz_accepted,
+    .recv = tcp_fz_recv,
+    .writable = tcp_fz_writable,
+    .peer_closed = tcp_fz_peer_closed,
+    .closed = tcp_fz_closed,
 };
 static struct tcp_listener l_echo;
 
@@ -360,8 +361,8 @@ static void check_timers(bool after_run)
 		FAIL("stack_next_timer -1 with %zu timers armed", n);
 	if (!g_lax_timers && min_exp + TIMER_TICK_MS <= g_now && next != 0)
 		FAIL("stack_next_timer says %lld ms, a timer was due %llu ms "
-		     "ago", (long long)next,
-		     (unsigned long long)(g_now - min_exp));
+		     "ago",
+		     (long long)next, (unsigned long long)(g_now - min_exp));
 	if (!g_lax_timers && min_exp >= g_now &&
 	    (uint64_t)next > min_exp - g_now + TIMER_TICK_MS)
 		FAIL("stack_next_timer says %lld ms, a timer expires in %llu",
@@ -381,12 +382,11 @@ static void check_state(void)
 	 * bookkeeping. */
 	if (g_s->reasm_bytes >
 	    (size_t)g_s->reasm_count *
-		    (IP4_MAX_LEN + 1024 + (size_t)g_s->p.reasm_max_frags * 8))
+		(IP4_MAX_LEN + 1024 + (size_t)g_s->p.reasm_max_frags * 8))
 		FAIL("reasm_bytes %zu for %u datagrams", g_s->reasm_bytes,
 		     g_s->reasm_count);
 	if (g_s->arp_used > g_s->p.arp_cache_size)
-		FAIL("arp_used %u > %u", g_s->arp_used,
-		     g_s->p.arp_cache_size);
+		FAIL("arp_used %u > %u", g_s->arp_used, g_s->p.arp_cache_size);
 }
 
 static void advance(uint8_t ctl)
@@ -401,7 +401,7 @@ static void advance(uint8_t ctl)
 
 static void send_from_7(uint32_t ip, const uint8_t *mac, size_t len)
 {
-	struct udp_dst dst = {.ip = ip, .port = 9, .mac = mac};
+	struct udp_dst dst = {.addr = inany_from_v4(ip), .port = 9, .mac = mac};
 
 	memset(g_big, 0xa5, len);
 	udp_output(g_s, 7, &dst, g_big, len);
@@ -491,8 +491,7 @@ static void drain(void)
 		FAIL("%u reassemblies (%zu bytes) left after every timeout",
 		     g_s->reasm_count, g_s->reasm_bytes);
 	if (g_s->arp_used)
-		FAIL("%u ARP entries left after every timeout",
-		     g_s->arp_used);
+		FAIL("%u ARP entries left after every timeout", g_s->arp_used);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -64,8 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const uint32_t src_ip[NSRC] = {0x0a000001u, 0x0a000007u};
 static const uint8_t src_mac[NSRC][ETH_ALEN] = {
-	{0x02, 0x00, 0x00, 0x00, 0x00, 0x01},
-	{0x02, 0x00, 0x00, 0x00, 0x00, 0x07},
+    {0x02, 0x00, 0x00, 0x00, 0x00, 0x01},
+    {0x02, 0x00, 0x00, 0x00, 0x00, 0x07},
 };
 static const uint16_t ids[4] = {0x1234, 0x1235, 0xbeef, 0x0000};
 
@@ -85,12 +85,12 @@ static uint8_t g_frame[ETH_HLEN + IP4_MAX_LEN + 8];
 #define HARNESS_ONLY __attribute__((noinline))
 #endif
 
-#define FAIL(...)                                                            \
-	do {                                                                 \
-		fprintf(stderr,                                              \
-			"fuzz_reasm: invariant violated: " __VA_ARGS__);     \
-		fputc('\n', stderr);                                         \
-		abort();                                                     \
+#define FAIL(...)                                                              \
+	do {                                                                   \
+		fprintf(stderr,                                                \
+			"fuzz_reasm: invariant violated: " __VA_ARGS__);       \
+		fputc('\n', stderr);                                           \
+		abort();                                                       \
 	} while (0)
 
 static uint64_t fake_clock(void *ctx)
@@ -108,7 +108,7 @@ static void make_pattern(void)
 	for (unsigned src = 0; src < NSRC; src++)
 		for (size_t k = 0; k < PATTERN_LEN; k++)
 			g_pattern[src][k] =
-				(uint8_t)(k + (k >> 8) * 31 + src * 101);
+			    (uint8_t)(k + (k >> 8) * 31 + src * 101);
 }
 
 /* Frames out: the same checks as fuzz_eth, for one fixed address. */
@@ -142,9 +142,9 @@ static void check_ip4_out(const uint8_t *p, size_t len)
 		if (plen < UDP_HLEN || be16(p + 4) != plen)
 			FAIL("bad UDP length emitted");
 		if (csum_fold(csum_partial(
-			    p, plen,
-			    csum_pseudo4(be32(p - 8), be32(p - 4),
-					 IP4_PROTO_UDP, (uint16_t)plen))) != 0)
+			p, plen,
+			csum_pseudo4(be32(p - 8), be32(p - 4), IP4_PROTO_UDP,
+				     (uint16_t)plen))) != 0)
 			FAIL("bad UDP checksum emitted");
 	} else {
 		FAIL("IP protocol %u emitted", p[-IP4_HLEN + 9]);
@@ -158,8 +158,7 @@ static int fuzz_xmit(void *ctx, const uint8_t *frame, size_t len)
 	if (len < ETH_HLEN)
 		FAIL("frame of %zu bytes (< %d)", len, ETH_HLEN);
 	if (len > ETH_HLEN + (size_t)g_s->p.mtu)
-		FAIL("frame of %zu bytes exceeds 14 + MTU %u", len,
-		     g_s->p.mtu);
+		FAIL("frame of %zu bytes exceeds 14 + MTU %u", len, g_s->p.mtu);
 	if (memcmp(frame + 6, g_s->p.mac, ETH_ALEN) != 0)
 		FAIL("source MAC is not ours");
 	switch (be16(frame + 12)) {
@@ -189,15 +188,15 @@ static void check_payload(unsigned src, const uint8_t *data, size_t len)
 			     UDP_HLEN + j, data[j], want[j]);
 }
 
-static void echo_recv(void *arg, const struct udp_meta *m,
-		      const uint8_t *data, size_t len)
+static void echo_recv(void *arg, const struct udp_meta *m, const uint8_t *data,
+		      size_t len)
 {
-	struct udp_dst dst = {.ip = m->src_ip, .port = m->src_port};
-	unsigned src = m->src_ip == src_ip[1];
+	struct udp_dst dst = {.addr = m->src, .port = m->src_port};
+	unsigned src = inany_v4(&m->src) == src_ip[1];
 
 	(void)arg;
-	if (m->src_ip != src_ip[0] && m->src_ip != src_ip[1])
-		FAIL("datagram from %08x delivered", m->src_ip);
+	if (inany_v4(&m->src) != src_ip[0] && inany_v4(&m->src) != src_ip[1])
+		FAIL("datagram from %08x delivered", inany_v4(&m->src));
 	if (!g_tainted[src])
 		check_payload(src, data, len);
 	udp_output(g_s, m->dst_port, &dst, data, len);
@@ -250,7 +249,7 @@ static void check_reasm(void)
 	 * bookkeeping. */
 	if (g_s->reasm_bytes >
 	    (size_t)g_s->reasm_count *
-		    (IP4_MAX_LEN + 1024 + (size_t)g_params.reasm_max_frags * 8))
+		(IP4_MAX_LEN + 1024 + (size_t)g_params.reasm_max_frags * 8))
 		FAIL("reasm_bytes %zu for %u datagrams", g_s->reasm_bytes,
 		     g_s->reasm_count);
 	if ((g_s->reasm_count == 0) != (g_s->reasm_head == NULL))
@@ -276,13 +275,13 @@ static void learn_peer(void)
 {
 	uint8_t *f = g_frame;
 	struct arp_hdr a = {
-		.htype = ARP_HTYPE_ETHER,
-		.ptype = ETH_TYPE_IP4,
-		.hlen = ETH_ALEN,
-		.plen = 4,
-		.op = ARP_OP_REQUEST,
-		.spa = src_ip[0],
-		.tpa = OUR_ADDR,
+	    .htype = ARP_HTYPE_ETHER,
+	    .ptype = ETH_TYPE_IP4,
+	    .hlen = ETH_ALEN,
+	    .plen = 4,
+	    .op = ARP_OP_REQUEST,
+	    .spa = src_ip[0],
+	    .tpa = OUR_ADDR,
 	};
 	struct eth_hdr eh = {.type = ETH_TYPE_ARP};
 
@@ -294,7 +293,6 @@ static void learn_peer(void)
 	arp_hdr_write(f + ETH_HLEN, &a);
 	input(f, ETH_HLEN + ARP_LEN);
 }
-
 
 static void fragment(const uint8_t *d)
 {

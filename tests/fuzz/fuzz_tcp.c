@@ -439,8 +439,8 @@ static void check_tcp_segment(uint32_t src, uint32_t dst, const uint8_t *p,
 
 	/* Never shrink the window (RFC 9293 3.8.6.2.2); scaling rounds the
 	 * edge down by less than one unit. */
-	k.laddr = src;
-	k.raddr = dst;
+	k.laddr = inany_from_v4(src);
+	k.raddr = inany_from_v4(dst);
 	k.lport = h.sport;
 	k.rport = h.dport;
 	f = flow_lookup(&g_s->tcp.flows, &k);
@@ -916,6 +916,7 @@ static void action(uint8_t op, uint8_t arg)
 {
 	struct tcp_conn *c = g_nh ? g_h[(arg & 7) % g_nh] : NULL;
 	size_t n;
+	union inany peer;
 	int err;
 
 	switch (op & 0x1f) {
@@ -960,7 +961,8 @@ static void action(uint8_t op, uint8_t arg)
 	case 9:
 		if (g_nh == MAX_HANDLES)
 			break;
-		c = tcp_connect(g_s, &g_group, PEER_IP, (uint16_t)(1000 + arg),
+		peer = inany_from_v4(PEER_IP);
+		c = tcp_connect(g_s, &g_group, &peer, (uint16_t)(1000 + arg),
 				&g_cb_active, &g_h, &err);
 		if (!c) {
 			if (err != -ENOBUFS)

@@ -43,6 +43,8 @@
 #define TH_PEER_IP 0x0a000001u  /* 10.0.0.1 */
 #define TH_PEER2_IP 0x0a000003u /* 10.0.0.3 */
 #define TH_BCAST_IP 0x0a0000ffu /* 10.0.0.255 */
+/* A pointer to the IPv4-mapped form of x, for calls that take one. */
+#define TH_A4(x) (&(union inany[1]){inany_from_v4(x)}[0])
 #define TH_GW_IP 0x0a0000feu    /* 10.0.0.254 */
 
 extern const uint8_t th_our_mac[ETH_ALEN];   /* 02:00:00:00:00:02 */

@@ -19,7 +19,7 @@ static struct stack_params params(void)
 /* Send a small UDP datagram to ip through ARP; returns udp_output(). */
 static int send_to(struct stack *s, uint32_t ip, const char *data)
 {
-	struct udp_dst d = {.ip = ip, .port = 9};
+	struct udp_dst d = {.addr = inany_from_v4(ip), .port = 9};
 
 	return udp_output(s, 4000, &d, data, strlen(data));
 }
@@ -57,20 +57,20 @@ START_TEST(test_request_for_us)
 {
 	/* The reply, byte for byte. */
 	static const uint8_t expect[] = {
-		0x02, 0x00, 0x00, 0x00, 0x00, 0x01, /* eth dst: the asker */
-		0x02, 0x00, 0x00, 0x00, 0x00, 0x02, /* eth src: us */
-		0x08, 0x06,                         /* ARP */
-		0x00, 0x01, 0x08, 0x00, 0x06, 0x04, /* Ethernet, IPv4, 6, 4 */
-		0x00, 0x02,                         /* reply */
-		0x02, 0x00, 0x00, 0x00, 0x00, 0x02, /* sha: us */
-		0x0a, 0x00, 0x00, 0x02,             /* spa: 10.0.0.2 */
-		0x02, 0x00, 0x00, 0x00, 0x00, 0x01, /* tha: the asker */
-		0x0a, 0x00, 0x00, 0x01,             /* tpa: 10.0.0.1 */
+	    0x02, 0x00, 0x00, 0x00, 0x00, 0x01, /* eth dst: the asker */
+	    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, /* eth src: us */
+	    0x08, 0x06,				/* ARP */
+	    0x00, 0x01, 0x08, 0x00, 0x06, 0x04, /* Ethernet, IPv4, 6, 4 */
+	    0x00, 0x02,				/* reply */
+	    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, /* sha: us */
+	    0x0a, 0x00, 0x00, 0x02,		/* spa: 10.0.0.2 */
+	    0x02, 0x00, 0x00, 0x00, 0x00, 0x01, /* tha: the asker */
+	    0x0a, 0x00, 0x00, 0x01,		/* tpa: 10.0.0.1 */
 	};
 	struct stack *s = th_stack_new(NULL);
 
-	stack_input(s, f, th_arp_request(f, th_peer_mac, TH_PEER_IP,
-					 TH_OUR_IP));
+	stack_input(s, f,
+		    th_arp_request(f, th_peer_mac, TH_PEER_IP, TH_OUR_IP));
 	ck_assert_uint_eq(th_frame_count(), 1);
 	ck_assert_uint_eq(th_frame(0)->len, sizeof(expect));
 	ck_assert_mem_eq(th_frame(0)->data, expect, sizeof(expect));
@@ -88,14 +88,14 @@ START_TEST(test_request_for_other_ip)
 {
 	struct stack *s = th_stack_new(NULL);
 
-	stack_input(s, f, th_arp_request(f, th_peer_mac, TH_PEER_IP,
-					 TH_PEER2_IP));
+	stack_input(s, f,
+		    th_arp_request(f, th_peer_mac, TH_PEER_IP, TH_PEER2_IP));
 	ck_assert_uint_eq(th_frame_count(), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_DROP_NOT_US], 1);
 	expect_not_cached(s, TH_PEER_IP);
 	/* A gratuitous ARP from a stranger teaches us nothing either. */
-	stack_input(s, f, th_arp_request(f, th_peer_mac, TH_PEER_IP,
-					 TH_PEER_IP));
+	stack_input(s, f,
+		    th_arp_request(f, th_peer_mac, TH_PEER_IP, TH_PEER_IP));
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_DROP_NOT_US], 2);
 	expect_not_cached(s, TH_PEER_IP);
 	ck_assert_uint_eq(th_frame_count(), 0);
@@ -108,15 +108,15 @@ START_TEST(test_unsolicited_reply)
 {
 	struct stack *s = th_stack_new(NULL);
 	struct arp_hdr a = {
-		.htype = ARP_HTYPE_ETHER,
-		.ptype = ETH_TYPE_IP4,
-		.hlen = ETH_ALEN,
-		.plen = 4,
-		.op = ARP_OP_REPLY,
-		.sha = {0x02, 0x00, 0x00, 0x00, 0x00, 0x03},
-		.spa = TH_PEER2_IP,
-		.tha = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
-		.tpa = TH_PEER_IP,
+	    .htype = ARP_HTYPE_ETHER,
+	    .ptype = ETH_TYPE_IP4,
+	    .hlen = ETH_ALEN,
+	    .plen = 4,
+	    .op = ARP_OP_REPLY,
+	    .sha = {0x02, 0x00, 0x00, 0x00, 0x00, 0x03},
+	    .spa = TH_PEER2_IP,
+	    .tha = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+	    .tpa = TH_PEER_IP,
 	};
 
 	/* A reply to us for an address we never asked about. */
@@ -157,8 +157,8 @@ START_TEST(test_resolve_and_flush_in_order)
 	for (size_t i = 0; i < 3; i++) {
 		struct ip4_hdr ih;
 		struct udp_hdr uh;
-		struct cur c = th_expect_udp(th_frame(i), th_peer_mac, &ih,
-					     &uh);
+		struct cur c =
+		    th_expect_udp(th_frame(i), th_peer_mac, &ih, &uh);
 
 		ck_assert_uint_eq(ih.dst, TH_PEER_IP);
 		ck_assert_uint_eq(c.len, strlen(msgs[i]));
@@ -181,16 +181,16 @@ START_TEST(test_request_from_pending_resolves)
 	ck_assert_int_eq(send_to(s, TH_PEER_IP, "held"), 0);
 	th_frames_clear();
 	/* The peer asks for us before answering: that resolves it too. */
-	stack_input(s, f, th_arp_request(f, th_peer_mac, TH_PEER_IP,
-					 TH_OUR_IP));
+	stack_input(s, f,
+		    th_arp_request(f, th_peer_mac, TH_PEER_IP, TH_OUR_IP));
 	expect_cached(s, TH_PEER_IP, th_peer_mac);
 	ck_assert_uint_eq(th_frame_count(), 2);
 	{
 		struct ip4_hdr ih;
 		struct udp_hdr uh;
 		struct arp_hdr a;
-		struct cur c = th_expect_udp(th_frame(0), th_peer_mac, &ih,
-					     &uh);
+		struct cur c =
+		    th_expect_udp(th_frame(0), th_peer_mac, &ih, &uh);
 
 		ck_assert_mem_eq(c.p, "held", 4);
 		th_expect_arp(th_frame(1), th_peer_mac, &a);
@@ -221,8 +221,8 @@ START_TEST(test_queue_bound)
 	for (size_t i = 0; i < 2; i++) {
 		struct ip4_hdr ih;
 		struct udp_hdr uh;
-		struct cur c = th_expect_udp(th_frame(i), th_peer_mac, &ih,
-					     &uh);
+		struct cur c =
+		    th_expect_udp(th_frame(i), th_peer_mac, &ih, &uh);
 
 		ck_assert_uint_eq(c.len, 1);
 		ck_assert_uint_eq(c.p[0], (uint8_t)('a' + i));
@@ -385,8 +385,8 @@ START_TEST(test_conflict)
 	struct arp_hdr a;
 
 	/* Someone else says 10.0.0.2 is at their MAC. */
-	stack_input(s, f, th_arp_request(f, th_other_mac, TH_OUR_IP,
-					 TH_PEER_IP));
+	stack_input(s, f,
+		    th_arp_request(f, th_other_mac, TH_OUR_IP, TH_PEER_IP));
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_CONFLICT], 1);
 	/* Defended once with an announcement of our own. */
 	ck_assert_uint_eq(th_frame_count(), 1);
@@ -405,8 +405,7 @@ START_TEST(test_conflict)
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_CONFLICT], 3);
 	ck_assert_uint_eq(th_frame_count(), 2);
 	/* Our own announcement looped back is no conflict. */
-	stack_input(s, f, th_arp_request(f, th_our_mac, TH_OUR_IP,
-					 TH_OUR_IP));
+	stack_input(s, f, th_arp_request(f, th_our_mac, TH_OUR_IP, TH_OUR_IP));
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_CONFLICT], 3);
 	ck_assert_uint_eq(th_frame_count(), 2);
 	/* None of it is cached. */
@@ -419,15 +418,14 @@ END_TEST
 START_TEST(test_announce)
 {
 	static const uint8_t expect[] = {
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* broadcast */
-		0x02, 0x00, 0x00, 0x00, 0x00, 0x02, /* us */
-		0x08, 0x06,
-		0x00, 0x01, 0x08, 0x00, 0x06, 0x04,
-		0x00, 0x01,                         /* request */
-		0x02, 0x00, 0x00, 0x00, 0x00, 0x02, /* sha: us */
-		0x0a, 0x00, 0x00, 0x02,             /* spa: 10.0.0.2 */
-		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* tha: zero */
-		0x0a, 0x00, 0x00, 0x02,             /* tpa: 10.0.0.2 */
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* broadcast */
+	    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, /* us */
+	    0x08, 0x06, 0x00, 0x01, 0x08, 0x00,
+	    0x06, 0x04, 0x00, 0x01,		/* request */
+	    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, /* sha: us */
+	    0x0a, 0x00, 0x00, 0x02,		/* spa: 10.0.0.2 */
+	    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* tha: zero */
+	    0x0a, 0x00, 0x00, 0x02,		/* tpa: 10.0.0.2 */
 	};
 	struct stack_params p = params();
 	struct stack *s = th_stack_new(NULL);
@@ -543,7 +541,8 @@ START_TEST(test_pending_entries_are_capped)
 	expect_not_cached(s, TH_PEER_IP);
 	th_frames_clear();
 	/* Resolved entries still have room: a request for us is learned. */
-	stack_input(s, f, th_arp_request(f, th_peer_mac, TH_PEER_IP, TH_OUR_IP));
+	stack_input(s, f,
+		    th_arp_request(f, th_peer_mac, TH_PEER_IP, TH_OUR_IP));
 	ck_assert_uint_eq(th_frame_count(), 1);
 	expect_cached(s, TH_PEER_IP, th_peer_mac);
 	ck_assert_uint_eq(s->arp_used, 3);
@@ -576,7 +575,7 @@ END_TEST
 
 START_TEST(test_large_datagram_waits_whole)
 {
-	struct udp_dst d = {.ip = TH_PEER_IP, .port = 9};
+	struct udp_dst d = {.addr = inany_from_v4(TH_PEER_IP), .port = 9};
 	static uint8_t big[6000];
 	struct stack *s = th_stack_new(NULL);
 	size_t sent = 0;
@@ -609,14 +608,14 @@ START_TEST(test_bad_packets)
 	struct stack *s = th_stack_new(NULL);
 	static const uint8_t mc_mac[ETH_ALEN] = {0x01, 0x00, 0x5e, 0, 0, 1};
 	struct arp_hdr a = {
-		.htype = ARP_HTYPE_ETHER,
-		.ptype = ETH_TYPE_IP4,
-		.hlen = ETH_ALEN,
-		.plen = 4,
-		.op = 3, /* RARP request */
-		.sha = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01},
-		.spa = TH_PEER_IP,
-		.tpa = TH_OUR_IP,
+	    .htype = ARP_HTYPE_ETHER,
+	    .ptype = ETH_TYPE_IP4,
+	    .hlen = ETH_ALEN,
+	    .plen = 4,
+	    .op = 3, /* RARP request */
+	    .sha = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01},
+	    .spa = TH_PEER_IP,
+	    .tpa = TH_OUR_IP,
 	};
 	size_t n;
 
@@ -683,8 +682,8 @@ START_TEST(test_known_sender_updated)
 
 	th_learn(s, th_peer_mac, TH_PEER_IP);
 	/* The peer moved to a new MAC and says so (gratuitous ARP). */
-	stack_input(s, f, th_arp_request(f, th_peer2_mac, TH_PEER_IP,
-					 TH_PEER_IP));
+	stack_input(s, f,
+		    th_arp_request(f, th_peer2_mac, TH_PEER_IP, TH_PEER_IP));
 	expect_cached(s, TH_PEER_IP, th_peer2_mac);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_DROP_NOT_US], 0);
 	ck_assert_uint_eq(th_frame_count(), 0);

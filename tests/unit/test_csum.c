@@ -160,6 +160,39 @@ START_TEST(test_partial_large_start)
 }
 END_TEST
 
+/* The L3 seam's pseudo-header sum: for IPv4-mapped addresses the same as
+ * csum_pseudo4(); for IPv6 the sum of RFC 8200 8.1's 40-byte pseudo-header
+ * (source, destination, 32-bit length, three zero bytes, next header). */
+START_TEST(test_l3_pseudo)
+{
+	uint8_t ph[40] = {
+		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01,
+		0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0x16, 0x3e, 0xff, 0xfe,
+		0x12, 0x34, 0x56,
+	};
+	union inany a4 = inany_from_v4(0x0a000002u), b4 = inany_from_v4(0xc0a80101u);
+	union inany a6 = inany_from_v6(ph), b6 = inany_from_v6(ph + 16);
+	size_t lens[] = {0, 8, 1480, 65535, 70000};
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		size_t len = lens[i];
+
+		if (len <= 65535)
+			ck_assert_uint_eq(csum_fold(l3_pseudo(&a4, &b4, 17, len)),
+					  csum_fold(csum_pseudo4(0x0a000002u,
+								 0xc0a80101u, 17,
+								 (uint16_t)len)));
+		ph[32] = (uint8_t)(len >> 24);
+		ph[33] = (uint8_t)(len >> 16);
+		ph[34] = (uint8_t)(len >> 8);
+		ph[35] = (uint8_t)len;
+		ph[39] = 6;
+		ck_assert_uint_eq(csum_fold(l3_pseudo(&a6, &b6, 6, len)),
+				  csum_fold(csum_partial(ph, sizeof(ph), 0)));
+	}
+}
+END_TEST
+
 START_TEST(test_pseudo4)
 {
 	struct {
@@ -228,6 +261,7 @@ static Suite *csum_suite(void)
 	tcase_add_test(tc, test_fold);
 	tcase_add_test(tc, test_partial_large_start);
 	tcase_add_test(tc, test_pseudo4);
+	tcase_add_test(tc, test_l3_pseudo);
 	tcase_add_test(tc, test_udp_datagram_verifies);
 	suite_add_tcase(su, tc);
 	return su;

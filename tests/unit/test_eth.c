@@ -11,13 +11,13 @@ static uint8_t f[TH_FRAME_MAX];
 static size_t arp_for_us(const uint8_t *dst, const uint8_t *src)
 {
 	struct arp_hdr a = {
-		.htype = ARP_HTYPE_ETHER,
-		.ptype = ETH_TYPE_IP4,
-		.hlen = ETH_ALEN,
-		.plen = 4,
-		.op = ARP_OP_REQUEST,
-		.spa = TH_PEER_IP,
-		.tpa = TH_OUR_IP,
+	    .htype = ARP_HTYPE_ETHER,
+	    .ptype = ETH_TYPE_IP4,
+	    .hlen = ETH_ALEN,
+	    .plen = 4,
+	    .op = ARP_OP_REQUEST,
+	    .spa = TH_PEER_IP,
+	    .tpa = TH_OUR_IP,
 	};
 	size_t n;
 
@@ -118,8 +118,8 @@ END_TEST
 static unsigned udp_calls;
 static struct udp_meta udp_meta;
 
-static void udp_count(void *arg, const struct udp_meta *m,
-		      const uint8_t *data, size_t len)
+static void udp_count(void *arg, const struct udp_meta *m, const uint8_t *data,
+		      size_t len)
 {
 	(void)arg;
 	(void)data;
@@ -145,7 +145,7 @@ START_TEST(test_accept_all_hosts)
 	expect_no_drops(s);
 	ck_assert_uint_eq(udp_calls, 1);
 	ck_assert(udp_meta.broadcast);
-	ck_assert_uint_eq(udp_meta.dst_ip, 0xe0000001);
+	ck_assert_uint_eq(inany_v4(&udp_meta.dst), 0xe0000001);
 	th_stack_free(s);
 }
 END_TEST
@@ -197,9 +197,9 @@ END_TEST
 
 START_TEST(test_unknown_ethertype)
 {
-	static const uint16_t types[] = {ETH_TYPE_IP6, ETH_TYPE_VLAN, 0x88cc,
-					 0x0040 /* an 802.3 length */,
-					 ETH_TYPE_MIN, 0xffff, 0};
+	static const uint16_t types[] = {
+	    ETH_TYPE_IP6, ETH_TYPE_VLAN, 0x88cc, 0x0040 /* an 802.3 length */,
+	    ETH_TYPE_MIN, 0xffff,	 0};
 	struct stack *s = th_stack_new(NULL);
 	size_t n = arp_for_us(th_our_mac, th_peer_mac);
 	size_t ntypes = sizeof(types) / sizeof(types[0]);
@@ -222,10 +222,10 @@ static struct pbuf pb;
 START_TEST(test_output_header)
 {
 	static const uint8_t expect[] = {
-		0x02, 0x00, 0x00, 0x00, 0x00, 0x01, /* dst: the peer */
-		0x02, 0x00, 0x00, 0x00, 0x00, 0x02, /* src: us */
-		0x88, 0xb5,                         /* type */
-		'p',  'a',  'y',  'l',  'o',  'a',  'd',
+	    0x02, 0x00, 0x00, 0x00, 0x00, 0x01, /* dst: the peer */
+	    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, /* src: us */
+	    0x88, 0xb5,				/* type */
+	    'p',  'a',	'y',  'l',  'o',  'a',	'd',
 	};
 	struct stack *s = th_stack_new(NULL);
 

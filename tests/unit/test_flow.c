@@ -217,9 +217,24 @@ static const uint8_t tkey[16] = {
 
 static struct flow_key key_of(uint32_t l, uint32_t r, uint16_t lp, uint16_t rp)
 {
-	struct flow_key k = {.laddr = l, .raddr = r, .lport = lp, .rport = rp};
+	struct flow_key k = {.laddr = inany_from_v4(l),
+			     .raddr = inany_from_v4(r),
+			     .lport = lp,
+			     .rport = rp};
 
 	return k;
+}
+
+/* A pointer to the IPv4-mapped form of x, for calls that take one. */
+#define A4(x) (&(union inany[1]){inany_from_v4(x)}[0])
+
+/* An IPv6 address 2001:db8::n. */
+static union inany v6_of(uint8_t n)
+{
+	uint8_t b[16] = {0x20, 0x01, 0x0d, 0xb8};
+
+	b[15] = n;
+	return inany_from_v6(b);
 }
 
 static struct flow_key random_key(void)
@@ -243,6 +258,66 @@ START_TEST(test_flow_hash_layout)
 	};
 
 	ck_assert_uint_eq(flow_key_siphash(&k, tkey), tapir_siphash24(b, 12, tkey));
+}
+END_TEST
+
+/* With an IPv6 address on either side the hash is over 36 bytes: both
+ * addresses as on the wire, then lport and rport little-endian. */
+START_TEST(test_flow_hash_layout_v6)
+{
+	struct flow_key k = {.laddr = v6_of(2), .raddr = v6_of(1),
+			     .lport = 80, .rport = 54321};
+	uint8_t b[36] = {
+		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,
+		0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+		0x50, 0x00, /* lport 80 */
+		0x31, 0xd4, /* rport 54321 */
+	};
+
+	ck_assert_uint_eq(flow_key_siphash(&k, tkey),
+			  tapir_siphash24(b, sizeof(b), tkey));
+	/* A mixed key (one side IPv4-mapped) takes the long form too. */
+	k.laddr = inany_from_v4(0x0a000002u);
+	memcpy(b, k.laddr.a, 16);
+	ck_assert_uint_eq(flow_key_siphash(&k, tkey),
+			  tapir_siphash24(b, sizeof(b), tkey));
+}
+END_TEST
+
+/* IPv4 and IPv6 connections share one table; keys that differ only in
+ * family, or in one bit of a 128-bit address, are distinct entries. */
+START_TEST(test_flow_v6_keys)
+{
+	static struct conn c[5];
+	struct flow_table t;
+	struct flow_key k;
+	size_t i;
+
+	c[0].flow.key = key_of(0x0a000002u, 0x0a000001u, 80, 40000);
+	c[1].flow.key = (struct flow_key){v6_of(2), v6_of(1), 80, 40000};
+	c[2].flow.key = c[1].flow.key;
+	c[2].flow.key.raddr.a[0] ^= 0x80; /* the top bit */
+	c[3].flow.key = c[1].flow.key;
+	c[3].flow.key.laddr.a[8] ^= 0x01; /* inside the address */
+	/* ::a00:1 is not ::ffff:10.0.0.1 */
+	c[4].flow.key = c[0].flow.key;
+	c[4].flow.key.raddr.v4.ones[0] = c[4].flow.key.raddr.v4.ones[1] = 0;
+	ck_assert_int_eq(flow_table_init(&t, 1, tkey), 0);
+	for (i = 0; i < 5; i++) {
+		c[i].id = (int)i;
+		ck_assert_int_eq(flow_insert(&t, &c[i].flow), 0);
+	}
+	ck_assert_uint_eq(flow_count(&t), 5);
+	for (i = 0; i < 5; i++) {
+		k = c[i].flow.key;
+		ck_assert_ptr_eq(flow_lookup(&t, &k), &c[i].flow);
+	}
+	k = c[1].flow.key;
+	ck_assert_int_eq(flow_insert(&t, &(struct conn){.flow.key = k}.flow),
+			 -EEXIST);
+	for (i = 0; i < 5; i++)
+		flow_remove(&t, &c[i].flow);
+	flow_table_fini(&t);
 }
 END_TEST
 
@@ -346,16 +421,18 @@ START_TEST(test_flow_one_field)
 
 	for (i = 0; i < 9; i++)
 		c[i].flow.key = base;
-	c[1].flow.key.laddr ^= 1;
-	c[2].flow.key.raddr ^= 1;
+	c[1].flow.key.laddr.v4.a4[3] ^= 1;
+	c[2].flow.key.raddr.v4.a4[3] ^= 1;
 	c[3].flow.key.lport ^= 1;
 	c[4].flow.key.rport ^= 1;
-	c[5].flow.key.laddr ^= 0x80000000u;
+	c[5].flow.key.laddr.v4.a4[0] ^= 0x80;
 	c[6].flow.key.rport ^= 0x8000;
 	/* Local and remote swapped. */
-	c[7].flow.key = key_of(base.raddr, base.laddr, base.rport, base.lport);
+	c[7].flow.key = (struct flow_key){base.raddr, base.laddr, base.rport,
+					  base.lport};
 	/* Ports swapped only. */
-	c[8].flow.key = key_of(base.laddr, base.raddr, base.rport, base.lport);
+	c[8].flow.key = (struct flow_key){base.laddr, base.raddr, base.rport,
+					  base.lport};
 
 	ck_assert_int_eq(flow_table_init(&t, 1, tkey), 0);
 	for (i = 0; i < 9; i++) {
@@ -611,29 +688,29 @@ END_TEST
 START_TEST(test_listener_basic)
 {
 	struct listener_table lt;
-	struct listener a = {.port = 80, .addr = 0};
-	struct listener b = {.port = 22, .addr = 0x0a000002u};
-	struct listener c = {.port = 80 + LISTENER_BUCKETS, .addr = 0};
+	struct listener a = {.port = 80, .addr = inany_from_v4(0)};
+	struct listener b = {.port = 22, .addr = inany_from_v4(0x0a000002u)};
+	struct listener c = {.port = 80 + LISTENER_BUCKETS, .addr = inany_from_v4(0)};
 
 	listener_table_init(&lt);
 	ck_assert(listener_table_empty(&lt));
-	ck_assert_ptr_null(listener_find(&lt, 0x0a000002u, 80));
+	ck_assert_ptr_null(listener_find(&lt, A4(0x0a000002u), 80));
 	ck_assert_int_eq(listener_add(&lt, &a), 0);
 	ck_assert_int_eq(listener_add(&lt, &b), 0);
 	ck_assert_int_eq(listener_add(&lt, &c), 0); /* same chain as a */
 	ck_assert(!listener_table_empty(&lt));
-	ck_assert_ptr_eq(listener_find(&lt, 0x0a000002u, 80), &a);
-	ck_assert_ptr_eq(listener_find(&lt, 0x01020304u, 80), &a);
-	ck_assert_ptr_eq(listener_find(&lt, 0x0a000002u, 80 + LISTENER_BUCKETS),
+	ck_assert_ptr_eq(listener_find(&lt, A4(0x0a000002u), 80), &a);
+	ck_assert_ptr_eq(listener_find(&lt, A4(0x01020304u), 80), &a);
+	ck_assert_ptr_eq(listener_find(&lt, A4(0x0a000002u), 80 + LISTENER_BUCKETS),
 			 &c);
-	ck_assert_ptr_eq(listener_find(&lt, 0x0a000002u, 22), &b);
-	ck_assert_ptr_null(listener_find(&lt, 0x0a000003u, 22));
-	ck_assert_ptr_null(listener_find(&lt, 0x0a000002u, 23));
+	ck_assert_ptr_eq(listener_find(&lt, A4(0x0a000002u), 22), &b);
+	ck_assert_ptr_null(listener_find(&lt, A4(0x0a000003u), 22));
+	ck_assert_ptr_null(listener_find(&lt, A4(0x0a000002u), 23));
 	ck_assert_ptr_null(
-	    listener_find(&lt, 0x0a000002u, 22 + LISTENER_BUCKETS));
+	    listener_find(&lt, A4(0x0a000002u), 22 + LISTENER_BUCKETS));
 	listener_remove(&lt, &a);
-	ck_assert_ptr_null(listener_find(&lt, 0x0a000002u, 80));
-	ck_assert_ptr_eq(listener_find(&lt, 0x0a000002u, 80 + LISTENER_BUCKETS),
+	ck_assert_ptr_null(listener_find(&lt, A4(0x0a000002u), 80));
+	ck_assert_ptr_eq(listener_find(&lt, A4(0x0a000002u), 80 + LISTENER_BUCKETS),
 			 &c);
 	listener_remove(&lt, &c);
 	listener_remove(&lt, &b);
@@ -644,12 +721,12 @@ END_TEST
 START_TEST(test_listener_conflicts)
 {
 	struct listener_table lt;
-	struct listener s1 = {.port = 53, .addr = 0x0a000002u};
-	struct listener s2 = {.port = 53, .addr = 0x0a000003u};
-	struct listener s1b = {.port = 53, .addr = 0x0a000002u};
-	struct listener any = {.port = 53, .addr = 0};
-	struct listener any2 = {.port = 53, .addr = 0};
-	struct listener other = {.port = 54, .addr = 0};
+	struct listener s1 = {.port = 53, .addr = inany_from_v4(0x0a000002u)};
+	struct listener s2 = {.port = 53, .addr = inany_from_v4(0x0a000003u)};
+	struct listener s1b = {.port = 53, .addr = inany_from_v4(0x0a000002u)};
+	struct listener any = {.port = 53, .addr = inany_from_v4(0)};
+	struct listener any2 = {.port = 53, .addr = inany_from_v4(0)};
+	struct listener other = {.port = 54, .addr = inany_from_v4(0)};
 
 	listener_table_init(&lt);
 	/* Specific addresses: distinct ones coexist, the same one does not,
@@ -659,9 +736,9 @@ START_TEST(test_listener_conflicts)
 	ck_assert_int_eq(listener_add(&lt, &s1b), -EADDRINUSE);
 	ck_assert_int_eq(listener_add(&lt, &any), -EADDRINUSE);
 	ck_assert_int_eq(listener_add(&lt, &other), 0); /* another port */
-	ck_assert_ptr_eq(listener_find(&lt, 0x0a000002u, 53), &s1);
-	ck_assert_ptr_eq(listener_find(&lt, 0x0a000003u, 53), &s2);
-	ck_assert_ptr_null(listener_find(&lt, 0x0a000004u, 53));
+	ck_assert_ptr_eq(listener_find(&lt, A4(0x0a000002u), 53), &s1);
+	ck_assert_ptr_eq(listener_find(&lt, A4(0x0a000003u), 53), &s2);
+	ck_assert_ptr_null(listener_find(&lt, A4(0x0a000004u), 53));
 	/* Any-address only once the specific ones are gone. */
 	listener_remove(&lt, &s1);
 	ck_assert_int_eq(listener_add(&lt, &any), -EADDRINUSE);
@@ -669,8 +746,8 @@ START_TEST(test_listener_conflicts)
 	ck_assert_int_eq(listener_add(&lt, &any), 0);
 	ck_assert_int_eq(listener_add(&lt, &any2), -EADDRINUSE);
 	ck_assert_int_eq(listener_add(&lt, &s1), -EADDRINUSE);
-	ck_assert_ptr_eq(listener_find(&lt, 0x0a000002u, 53), &any);
-	ck_assert_ptr_eq(listener_find(&lt, 0x0a000004u, 53), &any);
+	ck_assert_ptr_eq(listener_find(&lt, A4(0x0a000002u), 53), &any);
+	ck_assert_ptr_eq(listener_find(&lt, A4(0x0a000004u), 53), &any);
 	listener_remove(&lt, &any);
 	listener_remove(&lt, &other);
 	ck_assert(listener_table_empty(&lt));
@@ -680,24 +757,52 @@ END_TEST
 /* listener_find() prefers the exact address to an any-address listener
  * wherever each sits in the chain.  listener_add() never lets both exist
  * on one port, so build that chain by hand. */
+/* The any-address listener (::) takes both families; a specific IPv6
+ * address conflicts only with itself and the any-address listener. */
+START_TEST(test_listener_v6)
+{
+	struct listener_table lt;
+	struct listener any = {.port = 443, .addr = INANY_ANY};
+	struct listener six = {.port = 80, .addr = v6_of(2)};
+	struct listener four = {.port = 80, .addr = inany_from_v4(0x0a000002u)};
+	struct listener six_again = {.port = 80, .addr = v6_of(2)};
+	union inany other = v6_of(3), ours = v6_of(2);
+
+	listener_table_init(&lt);
+	ck_assert_int_eq(listener_add(&lt, &any), 0);
+	ck_assert_ptr_eq(listener_find(&lt, &ours, 443), &any);
+	ck_assert_ptr_eq(listener_find(&lt, A4(0x0a000002u), 443), &any);
+	ck_assert_int_eq(listener_add(&lt, &six), 0);
+	ck_assert_int_eq(listener_add(&lt, &four), 0);
+	ck_assert_int_eq(listener_add(&lt, &six_again), -EADDRINUSE);
+	ck_assert_ptr_eq(listener_find(&lt, &ours, 80), &six);
+	ck_assert_ptr_eq(listener_find(&lt, A4(0x0a000002u), 80), &four);
+	ck_assert_ptr_null(listener_find(&lt, &other, 80));
+	listener_remove(&lt, &four);
+	listener_remove(&lt, &six);
+	listener_remove(&lt, &any);
+	ck_assert(listener_table_empty(&lt));
+}
+END_TEST
+
 START_TEST(test_listener_exact_first)
 {
 	struct listener_table lt;
-	struct listener any = {.port = 7, .addr = 0};
-	struct listener ex = {.port = 7, .addr = 0x0a000002u};
+	struct listener any = {.port = 7, .addr = inany_from_v4(0)};
+	struct listener ex = {.port = 7, .addr = inany_from_v4(0x0a000002u)};
 	size_t b = 7 % LISTENER_BUCKETS;
 
 	listener_table_init(&lt);
 	lt.bucket[b] = &any;
 	any.next = &ex;
 	ex.next = NULL;
-	ck_assert_ptr_eq(listener_find(&lt, 0x0a000002u, 7), &ex);
-	ck_assert_ptr_eq(listener_find(&lt, 0x0a000009u, 7), &any);
+	ck_assert_ptr_eq(listener_find(&lt, A4(0x0a000002u), 7), &ex);
+	ck_assert_ptr_eq(listener_find(&lt, A4(0x0a000009u), 7), &any);
 	lt.bucket[b] = &ex;
 	ex.next = &any;
 	any.next = NULL;
-	ck_assert_ptr_eq(listener_find(&lt, 0x0a000002u, 7), &ex);
-	ck_assert_ptr_eq(listener_find(&lt, 0x0a000009u, 7), &any);
+	ck_assert_ptr_eq(listener_find(&lt, A4(0x0a000002u), 7), &ex);
+	ck_assert_ptr_eq(listener_find(&lt, A4(0x0a000009u), 7), &any);
 }
 END_TEST
 
@@ -762,11 +867,11 @@ START_TEST(test_isn_tuple_and_key)
 
 	for (i = 0; i < 6; i++)
 		k[i] = base;
-	k[1].laddr++;
-	k[2].raddr++;
+	k[1].laddr.v4.a4[3]++;
+	k[2].raddr.v4.a4[3]++;
 	k[3].lport++;
 	k[4].rport++;
-	k[5] = key_of(base.raddr, base.laddr, base.rport, base.lport);
+	k[5] = (struct flow_key){base.raddr, base.laddr, base.rport, base.lport};
 	for (i = 0; i < 6; i++) {
 		f[i] = tcp_isn(&k[i], isn_key, t) - m;
 		ck_assert_uint_eq(f[i], tcp_isn(&k[i], isn_key, 0));
@@ -819,6 +924,8 @@ static Suite *flow_suite(void)
 	tcase_add_checked_fixture(fl, setup, NULL);
 	tcase_set_timeout(fl, 30);
 	tcase_add_test(fl, test_flow_hash_layout);
+	tcase_add_test(fl, test_flow_hash_layout_v6);
+	tcase_add_test(fl, test_flow_v6_keys);
 	tcase_add_test(fl, test_flow_init_sizes);
 	tcase_add_test(fl, test_flow_basic);
 	tcase_add_test(fl, test_flow_eexist);
@@ -832,6 +939,7 @@ static Suite *flow_suite(void)
 
 	tcase_add_test(li, test_listener_basic);
 	tcase_add_test(li, test_listener_conflicts);
+	tcase_add_test(li, test_listener_v6);
 	tcase_add_test(li, test_listener_exact_first);
 	suite_add_tcase(su, li);
 

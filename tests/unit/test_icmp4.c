@@ -299,11 +299,11 @@ START_TEST(test_unreachable_quotes_options)
 END_TEST
 
 /* What ip4_input would have passed up for a datagram at dgram. */
-static struct ip4_rx rx_of(const uint8_t *dgram, size_t len)
+static struct l3_rx rx_of(const uint8_t *dgram, size_t len)
 {
-	struct ip4_rx rx = {
-		.src = be32(dgram + 12),
-		.dst = be32(dgram + 16),
+	struct l3_rx rx = {
+		.src = inany_from_v4(be32(dgram + 12)),
+		.dst = inany_from_v4(be32(dgram + 16)),
 		.proto = dgram[9],
 		.hdr = dgram,
 		.hdr_len = (size_t)(dgram[0] & 0x0f) * 4,
@@ -319,7 +319,7 @@ static struct ip4_rx rx_of(const uint8_t *dgram, size_t len)
 START_TEST(test_no_error_about_icmp_error)
 {
 	struct stack *s = new_stack(NULL);
-	struct ip4_rx rx;
+	struct l3_rx rx;
 
 	icmp_frame(ICMP4_DEST_UNREACH, ICMP4_UNREACH_PORT);
 	rx = rx_of(f + ETH_HLEN, IP4_HLEN + ICMP4_HLEN + 28);
@@ -374,7 +374,7 @@ END_TEST
 START_TEST(test_no_error_about_fragment)
 {
 	struct stack *s = new_stack(NULL);
-	struct ip4_rx rx;
+	struct l3_rx rx;
 	size_t n;
 
 	/* A non-first fragment (offset 185, MF) of a UDP datagram. */

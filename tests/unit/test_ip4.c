@@ -15,8 +15,8 @@ static struct udp_meta rx_meta;
 static uint8_t rx_data[IP4_MAX_LEN];
 static size_t rx_len;
 
-static void rx_record(void *arg, const struct udp_meta *m,
-		      const uint8_t *data, size_t len)
+static void rx_record(void *arg, const struct udp_meta *m, const uint8_t *data,
+		      size_t len)
 {
 	(void)arg;
 	rx_calls++;
@@ -75,8 +75,8 @@ START_TEST(test_deliver_udp)
 	ck_assert_uint_eq(rx_calls, 1);
 	ck_assert_uint_eq(rx_len, 5);
 	ck_assert_mem_eq(rx_data, "hello", 5);
-	ck_assert_uint_eq(rx_meta.src_ip, TH_PEER_IP);
-	ck_assert_uint_eq(rx_meta.dst_ip, TH_OUR_IP);
+	ck_assert_uint_eq(inany_v4(&rx_meta.src), TH_PEER_IP);
+	ck_assert_uint_eq(inany_v4(&rx_meta.dst), TH_OUR_IP);
 	ck_assert(!rx_meta.broadcast);
 	for (int id = STAT_IP4_DROP_SHORT; id <= STAT_IP4_DROP_NO_ROUTE; id++)
 		ck_assert_uint_eq(s->stats.v[id], 0);
@@ -91,8 +91,8 @@ START_TEST(test_deliver_icmp)
 	struct ip4_hdr ih;
 	struct icmp4_hdr h;
 
-	stack_input(s, f, th_echo_frame(f, TH_PEER_IP, TH_OUR_IP, 1, 1,
-					"ping", 4));
+	stack_input(s, f,
+		    th_echo_frame(f, TH_PEER_IP, TH_OUR_IP, 1, 1, "ping", 4));
 	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_RX], 1);
 	ck_assert_uint_eq(th_frame_count(), 1);
 	th_expect_icmp(th_frame(0), th_peer_mac, &ih, &h);
@@ -194,13 +194,13 @@ static size_t udp_with_options(const uint8_t opts[4])
 	uint8_t seg[UDP_HLEN + 5];
 	struct udp_hdr uh = {.sport = 4000, .dport = 7777};
 	struct ip4_hdr ih = {
-		.ttl = 64,
-		.proto = IP4_PROTO_UDP,
-		.src = TH_PEER_IP,
-		.dst = TH_OUR_IP,
+	    .ttl = 64,
+	    .proto = IP4_PROTO_UDP,
+	    .src = TH_PEER_IP,
+	    .dst = TH_OUR_IP,
 	};
-	size_t n = th_udp_write(seg, TH_PEER_IP, TH_OUR_IP, &uh, "hello", 5,
-				false);
+	size_t n =
+	    th_udp_write(seg, TH_PEER_IP, TH_OUR_IP, &uh, "hello", 5, false);
 
 	return th_ip4_frame_opts(f, th_our_mac, th_peer_mac, &ih, opts, 4, seg,
 				 n);
@@ -225,8 +225,7 @@ START_TEST(test_good_options)
 	struct stack *s = stack_with_listener(NULL);
 
 	stack_input(s, f, udp_with_options((const uint8_t[]){1, 1, 1, 0}));
-	stack_input(s, f,
-		    udp_with_options((const uint8_t[]){0x94, 4, 0, 0}));
+	stack_input(s, f, udp_with_options((const uint8_t[]){0x94, 4, 0, 0}));
 	ck_assert_uint_eq(rx_calls, 2);
 	ck_assert_uint_eq(rx_len, 5);
 	ck_assert_mem_eq(rx_data, "hello", 5);
@@ -239,22 +238,23 @@ END_TEST
 START_TEST(test_martian_sources)
 {
 	static const uint32_t src[] = {
-		0x7f000001,  /* loopback */
-		0xe0000009,  /* multicast */
-		0xf0000001,  /* reserved, 240/4 */
-		0xffffffff,  /* limited broadcast */
-		TH_BCAST_IP, /* our directed broadcast */
-		TH_OUR_IP,   /* ourselves */
+	    0x7f000001,	 /* loopback */
+	    0xe0000009,	 /* multicast */
+	    0xf0000001,	 /* reserved, 240/4 */
+	    0xffffffff,	 /* limited broadcast */
+	    TH_BCAST_IP, /* our directed broadcast */
+	    TH_OUR_IP,	 /* ourselves */
 	};
 	struct stack *s = stack_with_listener(NULL);
 	size_t nsrc = sizeof(src) / sizeof(src[0]);
 
 	for (size_t i = 0; i < nsrc; i++)
-		stack_input(s, f, th_udp_frame(f, src[i], TH_OUR_IP, 4000,
-					       7777, "x", 1));
+		stack_input(
+		    s, f,
+		    th_udp_frame(f, src[i], TH_OUR_IP, 4000, 7777, "x", 1));
 	/* An echo request from a martian is not answered either. */
-	stack_input(s, f, th_echo_frame(f, 0x7f000001, TH_OUR_IP, 1, 1, "x",
-					1));
+	stack_input(s, f,
+		    th_echo_frame(f, 0x7f000001, TH_OUR_IP, 1, 1, "x", 1));
 	expect_dropped(s, STAT_IP4_DROP_SRC, nsrc + 1);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
@@ -271,8 +271,8 @@ START_TEST(test_source_zero_allowed)
 	memcpy(f, th_bcast_mac, ETH_ALEN);
 	stack_input(s, f, n);
 	ck_assert_uint_eq(rx_calls, 1);
-	ck_assert_uint_eq(rx_meta.src_ip, 0);
-	ck_assert_uint_eq(rx_meta.dst_ip, IP4_BROADCAST);
+	ck_assert_uint_eq(inany_v4(&rx_meta.src), 0);
+	ck_assert_uint_eq(inany_v4(&rx_meta.dst), IP4_BROADCAST);
 	ck_assert(rx_meta.broadcast);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_DROP_SRC], 0);
 	th_check_leaks(s, 1);
@@ -284,18 +284,19 @@ START_TEST(test_not_for_us)
 {
 	/* Others' addresses, another subnet's broadcast, nobody, and a
 	 * multicast group we are not a member of (only 224.0.0.1). */
-	static const uint32_t dst[] = {TH_PEER2_IP, 0x0a0001ff, 0x08080808,
-				       0, 0xe00000fb};
+	static const uint32_t dst[] = {TH_PEER2_IP, 0x0a0001ff, 0x08080808, 0,
+				       0xe00000fb};
 	struct stack *s = stack_with_listener(NULL);
 	size_t ndst = sizeof(dst) / sizeof(dst[0]);
 
 	for (size_t i = 0; i < ndst; i++)
-		stack_input(s, f, th_udp_frame(f, TH_PEER_IP, dst[i], 4000,
-					       7777, "x", 1));
+		stack_input(
+		    s, f,
+		    th_udp_frame(f, TH_PEER_IP, dst[i], 4000, 7777, "x", 1));
 	expect_dropped(s, STAT_IP4_DROP_NOT_US, ndst);
 	/* Our directed broadcast is for us. */
-	stack_input(s, f, th_udp_frame(f, TH_PEER_IP, TH_BCAST_IP, 4000, 7777,
-				       "x", 1));
+	stack_input(
+	    s, f, th_udp_frame(f, TH_PEER_IP, TH_BCAST_IP, 4000, 7777, "x", 1));
 	ck_assert_uint_eq(rx_calls, 1);
 	ck_assert(rx_meta.broadcast);
 	th_check_leaks(s, 1);
@@ -306,17 +307,19 @@ END_TEST
 START_TEST(test_unknown_protocol)
 {
 	struct stack *s = stack_with_listener(NULL);
-	struct ip4_hdr ih = {
-		.ttl = 64,
-		.proto = 47, /* GRE */
-		.src = TH_PEER_IP,
-		.dst = TH_OUR_IP,
-		.id = 0x4242,
-	}, rih, qih;
+	struct ip4_hdr ih =
+			   {
+			       .ttl = 64,
+			       .proto = 47, /* GRE */
+			       .src = TH_PEER_IP,
+			       .dst = TH_OUR_IP,
+			       .id = 0x4242,
+			   },
+		       rih, qih;
 	struct icmp4_hdr h;
 	struct cur c;
-	size_t n = th_ip4_frame(f, th_our_mac, th_peer_mac, &ih, "greetings",
-				9);
+	size_t n =
+	    th_ip4_frame(f, th_our_mac, th_peer_mac, &ih, "greetings", 9);
 
 	stack_input(s, f, n);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_DROP_PROTO], 1);
@@ -371,7 +374,7 @@ START_TEST(test_output_header_fields)
 {
 	struct stack_params p = params();
 	struct stack *s;
-	struct udp_dst d = {.ip = TH_PEER_IP, .port = 9};
+	struct udp_dst d = {.addr = inany_from_v4(TH_PEER_IP), .port = 9};
 	struct ip4_hdr a, b;
 	struct udp_hdr uh;
 
@@ -401,7 +404,7 @@ END_TEST
 static size_t send_and_reassemble(struct stack *s, size_t len, unsigned mtu)
 {
 	static uint8_t data[UDP_MAX_PAYLOAD], whole[IP4_MAX_LEN];
-	struct udp_dst d = {.ip = TH_PEER_IP, .port = 9};
+	struct udp_dst d = {.addr = inany_from_v4(TH_PEER_IP), .port = 9};
 	size_t nfrag, got = 0;
 	uint16_t id = 0;
 	struct udp_hdr uh;
@@ -441,12 +444,11 @@ static size_t send_and_reassemble(struct stack *s, size_t len, unsigned mtu)
 	ck_assert_uint_eq(uh.len, UDP_HLEN + len);
 	ck_assert_uint_eq(uh.sport, 1234);
 	ck_assert_uint_eq(uh.dport, 9);
-	ck_assert_uint_eq(csum_fold(csum_partial(whole, got,
-						 csum_pseudo4(TH_OUR_IP,
-							      TH_PEER_IP,
-							      IP4_PROTO_UDP,
-							      uh.len))),
-			  0);
+	ck_assert_uint_eq(
+	    csum_fold(csum_partial(
+		whole, got,
+		csum_pseudo4(TH_OUR_IP, TH_PEER_IP, IP4_PROTO_UDP, uh.len))),
+	    0);
 	ck_assert_uint_eq(c.len, len);
 	ck_assert_mem_eq(c.p, data, len);
 	return nfrag;
@@ -505,7 +507,7 @@ START_TEST(test_route_via_gateway)
 {
 	struct stack_params p = params();
 	struct stack *s;
-	struct udp_dst d = {.ip = 0x08080808, .port = 53};
+	struct udp_dst d = {.addr = inany_from_v4(0x08080808), .port = 53};
 	struct ip4_hdr ih;
 	struct udp_hdr uh;
 	struct arp_hdr a;
@@ -526,13 +528,13 @@ START_TEST(test_route_via_gateway)
 	ck_assert_uint_eq(ih.src, TH_OUR_IP);
 	ck_assert_mem_eq(c.p, "query", 5);
 	/* On-link destinations still go direct. */
-	d.ip = TH_PEER_IP;
+	d.addr = inany_from_v4(TH_PEER_IP);
 	ck_assert_int_eq(udp_output(s, 5353, &d, "direct", 6), 0);
 	ck_assert_uint_eq(th_frame_count(), 2);
 	th_expect_udp(th_frame(1), th_peer_mac, &ih, &uh);
 	/* An echo from far away is answered through the gateway. */
-	stack_input(s, f, th_echo_frame(f, 0x01020304, TH_OUR_IP, 1, 1, "x",
-					1));
+	stack_input(s, f,
+		    th_echo_frame(f, 0x01020304, TH_OUR_IP, 1, 1, "x", 1));
 	ck_assert_uint_eq(th_frame_count(), 3);
 	th_expect_ip4(th_frame(2), th_gw_mac, &ih);
 	ck_assert_uint_eq(ih.dst, 0x01020304);
@@ -544,7 +546,7 @@ END_TEST
 START_TEST(test_no_route)
 {
 	struct stack *s = stack_with_listener(NULL);
-	struct udp_dst d = {.ip = 0x08080808, .port = 53};
+	struct udp_dst d = {.addr = inany_from_v4(0x08080808), .port = 53};
 
 	ck_assert_int_eq(udp_output(s, 5353, &d, "query", 5), -EHOSTUNREACH);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_DROP_NO_ROUTE], 1);
@@ -553,8 +555,8 @@ START_TEST(test_no_route)
 	/* Nothing was queued for resolution. */
 	ck_assert_uint_eq(s->arp_used, 1);
 	/* An echo from off-link cannot be answered. */
-	stack_input(s, f, th_echo_frame(f, 0x01020304, TH_OUR_IP, 1, 1, "x",
-					1));
+	stack_input(s, f,
+		    th_echo_frame(f, 0x01020304, TH_OUR_IP, 1, 1, "x", 1));
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_DROP_NO_ROUTE], 2);
 	ck_assert_uint_eq(th_frame_count(), 0);
 	th_check_leaks(s, 1);

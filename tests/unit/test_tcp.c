@@ -2662,7 +2662,7 @@ START_TEST(test_active_open)
 	tcp_group_init(&group);
 	nconnected = 0;
 	th_frames_clear();
-	c = tcp_connect(s, &group, TH_PEER_IP, 8080, &cb, &CR[0], &err);
+	c = tcp_connect(s, &group, TH_A4(TH_PEER_IP), 8080, &cb, &CR[0], &err);
 	ck_assert_ptr_nonnull(c);
 	CR[0].c = c;
 	ck_assert_uint_eq(c->state, TCP_SYN_SENT);
@@ -2700,7 +2700,7 @@ START_TEST(test_active_open)
 	tcp_abort(c);
 	/* Refused: RST|ACK for our SYN. */
 	th_frames_clear();
-	c = tcp_connect(s, &group, TH_PEER_IP, 8081, &cb, &CR[1], &err);
+	c = tcp_connect(s, &group, TH_A4(TH_PEER_IP), 8081, &cb, &CR[1], &err);
 	ck_assert_ptr_nonnull(c);
 	CR[1].c = c;
 	out(0, &g);
@@ -2710,16 +2710,27 @@ START_TEST(test_active_open)
 	ck_assert_int_eq(CR[1].err, -ECONNREFUSED);
 	/* Unanswered: SYN resent with backoff, then -ETIMEDOUT. */
 	s->p.tcp.syn_retries = 2;
-	c = tcp_connect(s, &group, TH_PEER_IP, 8082, &cb, &CR[2], &err);
+	c = tcp_connect(s, &group, TH_A4(TH_PEER_IP), 8082, &cb, &CR[2], &err);
 	ck_assert_ptr_nonnull(c);
 	CR[2].c = c;
 	th_advance(s, 1000 + 2000 + 4000);
 	ck_assert_uint_eq(CR[2].closed, 1);
 	ck_assert_int_eq(CR[2].err, -ETIMEDOUT);
 	/* Off-link with no gateway. */
-	ck_assert_ptr_null(tcp_connect(s, &group, 0x08080808, 80, &cb, NULL,
+	ck_assert_ptr_null(tcp_connect(s, &group, TH_A4(0x08080808), 80, &cb, NULL,
 				       &err));
 	ck_assert_int_eq(err, -EHOSTUNREACH);
+	/* No IPv6 address of ours: the family is refused, nothing is sent. */
+	{
+		uint8_t b[16] = {0xfd, [15] = 1};
+		union inany six = inany_from_v6(b);
+		size_t before = th_frame_count();
+
+		ck_assert_ptr_null(tcp_connect(s, &group, &six, 80, &cb, NULL,
+					       &err));
+		ck_assert_int_eq(err, -EAFNOSUPPORT);
+		ck_assert_uint_eq(th_frame_count(), before);
+	}
 	tcp_unlisten(s, &group);
 	finish(s);
 }

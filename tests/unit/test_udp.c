@@ -19,8 +19,8 @@ struct rec {
 	struct stack *echo_to; /* non-NULL: send the data back from here */
 };
 
-static void rec_fn(void *arg, const struct udp_meta *m,
-		   const uint8_t *data, size_t len)
+static void rec_fn(void *arg, const struct udp_meta *m, const uint8_t *data,
+		   size_t len)
 {
 	struct rec *r = arg;
 
@@ -30,12 +30,10 @@ static void rec_fn(void *arg, const struct udp_meta *m,
 	memcpy(r->data, data, len);
 	r->len = len;
 	if (r->echo_to) {
-		struct udp_dst d = {.ip = m->src_ip,
-					  .port = m->src_port};
+		struct udp_dst d = {.addr = m->src, .port = m->src_port};
 
-		ck_assert_int_eq(udp_output(r->echo_to, m->dst_port, &d, data,
-					    len),
-				 0);
+		ck_assert_int_eq(
+		    udp_output(r->echo_to, m->dst_port, &d, data, len), 0);
 	}
 }
 
@@ -69,13 +67,13 @@ static size_t udp_frame(uint16_t dport, const void *data, size_t len,
 	static uint8_t seg[IP4_MAX_LEN];
 	struct udp_hdr h = {.sport = 4000, .dport = dport};
 	struct ip4_hdr ih = {
-		.ttl = 64,
-		.proto = IP4_PROTO_UDP,
-		.src = TH_PEER_IP,
-		.dst = TH_OUR_IP,
+	    .ttl = 64,
+	    .proto = IP4_PROTO_UDP,
+	    .src = TH_PEER_IP,
+	    .dst = TH_OUR_IP,
 	};
-	size_t n = th_udp_write(seg, TH_PEER_IP, TH_OUR_IP, &h, data, len,
-				csum_zero);
+	size_t n =
+	    th_udp_write(seg, TH_PEER_IP, TH_OUR_IP, &h, data, len, csum_zero);
 
 	return th_ip4_frame(f, th_our_mac, th_peer_mac, &ih, seg, n);
 }
@@ -171,8 +169,8 @@ END_TEST
 
 /* Two data bytes that make the UDP checksum of (src, dst, sport, dport,
  * data) come out as zero before the 0 -> 0xffff rule. */
-static void zero_sum_data(uint8_t *data, size_t len, uint32_t src,
-			  uint32_t dst, uint16_t sport, uint16_t dport)
+static void zero_sum_data(uint8_t *data, size_t len, uint32_t src, uint32_t dst,
+			  uint16_t sport, uint16_t dport)
 {
 	uint8_t seg[UDP_HLEN + 64];
 	struct udp_hdr h = {.sport = sport, .dport = dport};
@@ -184,10 +182,8 @@ static void zero_sum_data(uint8_t *data, size_t len, uint32_t src,
 	th_udp_write(seg, src, dst, &h, data, len, true);
 	/* The one's complement sum without the last word, and the word
 	 * that completes it to 0xffff. */
-	folded = (uint16_t)~csum_fold(csum_partial(seg, total,
-						   csum_pseudo4(src, dst,
-								IP4_PROTO_UDP,
-								total)));
+	folded = (uint16_t)~csum_fold(csum_partial(
+	    seg, total, csum_pseudo4(src, dst, IP4_PROTO_UDP, total)));
 	put_be16(data + len - 2, (uint16_t)~folded);
 }
 
@@ -208,7 +204,8 @@ START_TEST(test_checksum_ffff)
 	/* And we send such a datagram with 0xffff too. */
 	zero_sum_data(data, sizeof(data), TH_OUR_IP, TH_PEER_IP, 5555, 6666);
 	{
-		struct udp_dst d = {.ip = TH_PEER_IP, .port = 6666};
+		struct udp_dst d = {.addr = inany_from_v4(TH_PEER_IP),
+				    .port = 6666};
 		struct ip4_hdr ih;
 		struct udp_hdr uh;
 
@@ -238,8 +235,8 @@ START_TEST(test_demux)
 	ck_assert_mem_eq(r2.data, "two again", 9);
 	ck_assert_ptr_eq(r2.arg_seen, &r2);
 	/* The metadata of what arrived. */
-	ck_assert_uint_eq(r1.meta.src_ip, TH_PEER_IP);
-	ck_assert_uint_eq(r1.meta.dst_ip, TH_OUR_IP);
+	ck_assert_uint_eq(inany_v4(&r1.meta.src), TH_PEER_IP);
+	ck_assert_uint_eq(inany_v4(&r1.meta.dst), TH_OUR_IP);
 	ck_assert_uint_eq(r1.meta.src_port, 4000);
 	ck_assert_uint_eq(r1.meta.dst_port, 7777);
 	ck_assert_mem_eq(r1.meta.src_mac, th_peer_mac, ETH_ALEN);
@@ -256,20 +253,21 @@ START_TEST(test_meta_broadcast)
 {
 	struct stack *s = new_stack(NULL);
 	struct ip4_hdr ih = {
-		.ttl = 64,
-		.proto = IP4_PROTO_UDP,
-		.src = TH_PEER_IP,
-		.dst = TH_BCAST_IP,
+	    .ttl = 64,
+	    .proto = IP4_PROTO_UDP,
+	    .src = TH_PEER_IP,
+	    .dst = TH_BCAST_IP,
 	};
 	uint8_t seg[UDP_HLEN + 4];
 	struct udp_hdr h = {.sport = 137, .dport = 7777};
 
 	th_udp_write(seg, TH_PEER_IP, TH_BCAST_IP, &h, "bcst", 4, false);
-	stack_input(s, f, th_ip4_frame(f, th_bcast_mac, th_peer_mac, &ih, seg,
-				       sizeof(seg)));
+	stack_input(
+	    s, f,
+	    th_ip4_frame(f, th_bcast_mac, th_peer_mac, &ih, seg, sizeof(seg)));
 	ck_assert_uint_eq(r1.calls, 1);
 	ck_assert(r1.meta.broadcast);
-	ck_assert_uint_eq(r1.meta.dst_ip, TH_BCAST_IP);
+	ck_assert_uint_eq(inany_v4(&r1.meta.dst), TH_BCAST_IP);
 	ck_assert_uint_eq(r1.meta.src_port, 137);
 	th_stack_free(s);
 }
@@ -302,15 +300,15 @@ START_TEST(test_bad_lengths)
 	/* An IP payload too short for the header. */
 	{
 		struct ip4_hdr ih = {
-			.ttl = 64,
-			.proto = IP4_PROTO_UDP,
-			.src = TH_PEER_IP,
-			.dst = TH_OUR_IP,
+		    .ttl = 64,
+		    .proto = IP4_PROTO_UDP,
+		    .src = TH_PEER_IP,
+		    .dst = TH_OUR_IP,
 		};
 
-		stack_input(s, f, th_ip4_frame(f, th_our_mac, th_peer_mac, &ih,
-					       "\x1f\x40\x1e\x61\x00\x08\x00",
-					       7));
+		stack_input(s, f,
+			    th_ip4_frame(f, th_our_mac, th_peer_mac, &ih,
+					 "\x1f\x40\x1e\x61\x00\x08\x00", 7));
 	}
 	ck_assert_uint_eq(s->stats.v[STAT_UDP_DROP_SHORT], 4);
 	ck_assert_uint_eq(r1.calls, 0);
@@ -414,7 +412,7 @@ END_TEST
 START_TEST(test_output)
 {
 	struct stack *s = new_stack(NULL);
-	struct udp_dst d = {.ip = TH_PEER_IP, .port = 53};
+	struct udp_dst d = {.addr = inany_from_v4(TH_PEER_IP), .port = 53};
 	struct ip4_hdr ih;
 	struct udp_hdr uh;
 	struct cur c;
@@ -431,12 +429,12 @@ START_TEST(test_output)
 	ck_assert_mem_eq(c.p, "question", 8);
 	ck_assert_uint_eq(s->stats.v[STAT_UDP_TX], 1);
 	/* A chosen source address is used, and summed. */
-	d.src_ip = 0x0a000063;
+	d.src = inany_from_v4(0x0a000063);
 	ck_assert_int_eq(udp_output(s, 5353, &d, "again", 5), 0);
 	th_expect_udp(th_frame(1), th_peer_mac, &ih, &uh);
 	ck_assert_uint_eq(ih.src, 0x0a000063);
 	/* Nothing at all is fine. */
-	d.src_ip = 0;
+	d.src = inany_from_v4(0);
 	ck_assert_int_eq(udp_output(s, 5353, &d, NULL, 0), 0);
 	c = th_expect_udp(th_frame(2), th_peer_mac, &ih, &uh);
 	ck_assert_uint_eq(uh.len, UDP_HLEN);
@@ -450,9 +448,9 @@ START_TEST(test_output_to_mac)
 {
 	struct stack *s = th_stack_new(NULL);
 	struct udp_dst d = {
-		.ip = 0x0a000032, /* 10.0.0.50, never resolved */
-		.port = 68,
-		.mac = th_other_mac,
+	    .addr = inany_from_v4(0x0a000032), /* 10.0.0.50, never resolved */
+	    .port = 68,
+	    .mac = th_other_mac,
 	};
 	struct ip4_hdr ih;
 	struct udp_hdr uh;
@@ -467,7 +465,7 @@ START_TEST(test_output_to_mac)
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_TX_REQUEST], 0);
 	ck_assert_uint_eq(s->arp_used, 0);
 	/* Not routed either: off-link with no gateway still goes. */
-	d.ip = 0xc0a80105;
+	d.addr = inany_from_v4(0xc0a80105);
 	ck_assert_int_eq(udp_output(s, 67, &d, "offer", 5), 0);
 	ck_assert_uint_eq(th_frame_count(), 2);
 	th_expect_udp(th_frame(1), th_other_mac, &ih, &uh);
@@ -480,7 +478,7 @@ END_TEST
 START_TEST(test_output_broadcast)
 {
 	struct stack *s = th_stack_new(NULL);
-	struct udp_dst d = {.ip = IP4_BROADCAST, .port = 68};
+	struct udp_dst d = {.addr = inany_from_v4(IP4_BROADCAST), .port = 68};
 	struct ip4_hdr ih;
 	struct udp_hdr uh;
 
@@ -489,7 +487,7 @@ START_TEST(test_output_broadcast)
 	th_expect_udp(th_frame(0), th_bcast_mac, &ih, &uh);
 	ck_assert_uint_eq(ih.dst, IP4_BROADCAST);
 	/* The directed broadcast too. */
-	d.ip = TH_BCAST_IP;
+	d.addr = inany_from_v4(TH_BCAST_IP);
 	ck_assert_int_eq(udp_output(s, 67, &d, "ack", 3), 0);
 	th_expect_udp(th_frame(1), th_bcast_mac, &ih, &uh);
 	ck_assert_uint_eq(ih.dst, TH_BCAST_IP);
@@ -503,7 +501,7 @@ START_TEST(test_output_sizes)
 {
 	static uint8_t big[UDP_MAX_PAYLOAD + 1];
 	struct stack *s = th_stack_new(NULL);
-	struct udp_dst d = {.ip = IP4_BROADCAST, .port = 9};
+	struct udp_dst d = {.addr = inany_from_v4(IP4_BROADCAST), .port = 9};
 
 	ck_assert_uint_eq(UDP_MAX_PAYLOAD, 65507);
 	ck_assert_int_eq(udp_output(s, 9, &d, big, 65508), -EMSGSIZE);
@@ -523,11 +521,11 @@ END_TEST
 START_TEST(test_output_invalid)
 {
 	struct stack *s = th_stack_new(NULL);
-	struct udp_dst d = {.ip = TH_PEER_IP, .port = 0};
+	struct udp_dst d = {.addr = inany_from_v4(TH_PEER_IP), .port = 0};
 
 	ck_assert_int_eq(udp_output(s, 9, &d, "x", 1), -EINVAL);
 	d.port = 9;
-	d.ip = 0;
+	d.addr = inany_from_v4(0);
 	ck_assert_int_eq(udp_output(s, 9, &d, "x", 1), -EINVAL);
 	ck_assert_uint_eq(s->stats.v[STAT_UDP_TX_ERR], 2);
 	ck_assert_uint_eq(th_frame_count(), 0);
@@ -539,7 +537,7 @@ END_TEST
 START_TEST(test_output_link_error)
 {
 	struct stack *s = new_stack(NULL);
-	struct udp_dst d = {.ip = TH_PEER_IP, .port = 9};
+	struct udp_dst d = {.addr = inany_from_v4(TH_PEER_IP), .port = 9};
 
 	th_link_fail(-ENOBUFS);
 	ck_assert_int_eq(udp_output(s, 9, &d, "x", 1), -ENOBUFS);

@@ -15,7 +15,7 @@
  * the 576 bytes every host accepts (RFC 1812 4.3.2.3). */
 #define ICMP4_QUOTE_MAX (576 - IP4_HLEN - ICMP4_HLEN)
 
-static void icmp4_echo(struct stack *s, struct cur msg, const struct ip4_rx *rx)
+static void icmp4_echo(struct stack *s, struct cur msg, const struct l3_rx *rx)
 {
 	struct pbuf *pb = &s->tx;
 	uint8_t *p;
@@ -23,7 +23,7 @@ static void icmp4_echo(struct stack *s, struct cur msg, const struct ip4_rx *rx)
 	STAT_INC(&s->stats, ICMP4_ECHO_RX);
 	/* No replies to broadcasts (RFC 1122 3.2.2.6 allows silence) nor to
 	 * 0.0.0.0, which is no destination. */
-	if (rx->l2_multi || rx->l3_multi || rx->src == 0) {
+	if (rx->l2_multi || rx->l3_multi || inany_v4(&rx->src) == 0) {
 		STAT_INC(&s->stats, ICMP4_DROP_BCAST);
 		return;
 	}
@@ -37,10 +37,11 @@ static void icmp4_echo(struct stack *s, struct cur msg, const struct ip4_rx *rx)
 	put_be16(p + 2, csum(p, msg.len));
 	STAT_INC(&s->stats, ICMP4_ECHO_TX);
 	STAT_INC(&s->stats, ICMP4_TX);
-	ip4_output(s, rx->dst, rx->src, IP4_PROTO_ICMP, NULL, pb);
+	ip4_output(s, inany_v4(&rx->dst), inany_v4(&rx->src), IP4_PROTO_ICMP,
+		   NULL, pb);
 }
 
-void icmp4_input(struct stack *s, struct cur c, struct ip4_rx *rx)
+void icmp4_input(struct stack *s, struct cur c, struct l3_rx *rx)
 {
 	struct cur msg = c;
 	struct icmp4_hdr h;
@@ -85,12 +86,14 @@ static bool icmp4_allow(struct stack *s)
 }
 
 /* RFC 1122 3.2.2: may we send an error about this datagram at all? */
-static bool icmp4_error_allowed(const struct stack *s, const struct ip4_rx *rx)
+static bool icmp4_error_allowed(const struct stack *s, const struct l3_rx *rx)
 {
+	uint32_t src = inany_v4(&rx->src);
+
 	if (rx->l2_multi || rx->l3_multi)
 		return false;
-	if (rx->src == 0 || ip4_is_multicast(rx->src) ||
-	    ip4_is_reserved(rx->src) || stack_is_broadcast(s, rx->src))
+	if (src == 0 || ip4_is_multicast(src) || ip4_is_reserved(src) ||
+	    stack_is_broadcast(s, src))
 		return false;
 	if (rx->hdr_len >= IP4_HLEN && (be16(rx->hdr + 6) & IP4_OFF_MASK))
 		return false;
@@ -101,7 +104,7 @@ static bool icmp4_error_allowed(const struct stack *s, const struct ip4_rx *rx)
 }
 
 void icmp4_send_error(struct stack *s, uint8_t type, uint8_t code,
-		      const struct ip4_rx *rx)
+		      const struct l3_rx *rx)
 {
 	struct pbuf *pb = &s->tx;
 	struct icmp4_hdr h = {.type = type, .code = code};
@@ -129,5 +132,5 @@ void icmp4_send_error(struct stack *s, uint8_t type, uint8_t code,
 	else
 		STAT_INC(&s->stats, ICMP4_TIME_EXCEEDED_TX);
 	STAT_INC(&s->stats, ICMP4_TX);
-	ip4_output(s, s->p.addr, rx->src, IP4_PROTO_ICMP, NULL, pb);
+	ip4_output(s, s->p.addr, inany_v4(&rx->src), IP4_PROTO_ICMP, NULL, pb);
 }

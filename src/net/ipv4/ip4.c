@@ -55,7 +55,7 @@ void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh)
 {
 	const uint8_t *hdr = c.p;
 	struct ip4_hdr ih;
-	struct ip4_rx rx;
+	struct l3_rx rx;
 	enum ip4_parse_err err;
 
 	STAT_INC(&s->stats, IP4_RX);
@@ -75,8 +75,8 @@ void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh)
 		return;
 	}
 	memset(&rx, 0, sizeof(rx));
-	rx.src = ih.src;
-	rx.dst = ih.dst;
+	rx.src = inany_from_v4(ih.src);
+	rx.dst = inany_from_v4(ih.dst);
 	rx.proto = ih.proto;
 	memcpy(rx.src_mac, eh->src, ETH_ALEN);
 	rx.l2_multi = eth_is_multicast(eh->dst);
@@ -100,7 +100,7 @@ void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh)
 	ip4_deliver(s, c, &rx);
 }
 
-void ip4_deliver(struct stack *s, struct cur payload, struct ip4_rx *rx)
+void ip4_deliver(struct stack *s, struct cur payload, struct l3_rx *rx)
 {
 	rx->payload = payload.p;
 	rx->payload_len = payload.len;
@@ -167,6 +167,17 @@ bool ip4_offload_ok(struct stack *s, uint32_t dst)
 	if ((dst & mask) != (s->p.addr & mask))
 		dst = s->p.gateway;
 	return dst && arp_ready(s, dst);
+}
+
+int ip4_reachable(const struct stack *s, uint32_t dst)
+{
+	uint32_t mask = ip4_mask(s->p.prefix);
+
+	if (!dst || !s->p.addr)
+		return -EINVAL;
+	if ((dst & mask) != (s->p.addr & mask) && !s->p.gateway)
+		return -EHOSTUNREACH;
+	return 0;
 }
 
 int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,

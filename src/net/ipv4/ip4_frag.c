@@ -39,7 +39,7 @@ struct reasm_dgram {
 	uint32_t received; /* bytes covered by ranges */
 	uint8_t hdr[IP4_MAX_HLEN]; /* header of the first fragment */
 	size_t hdr_len;
-	struct ip4_rx rx;
+	struct l3_rx rx;
 	uint8_t *buf;
 	size_t cap;
 	unsigned nranges;
@@ -108,7 +108,7 @@ static void reasm_timeout(struct timer *t, void *arg)
 	/* RFC 1122 3.3.2: tell the sender, if the first fragment came (it
 	 * holds what the error must quote). */
 	if (d->hdr_len && d->nranges && d->ranges[0].start == 0) {
-		struct ip4_rx rx = d->rx;
+		struct l3_rx rx = d->rx;
 
 		rx.hdr = d->hdr;
 		rx.hdr_len = d->hdr_len;
@@ -236,7 +236,7 @@ static enum range_result reasm_add_range(struct stack *s, struct reasm_dgram *d,
 /* Deliver d as one datagram and free it. */
 static void reasm_complete(struct stack *s, struct reasm_dgram *d)
 {
-	struct ip4_rx rx = d->rx;
+	struct l3_rx rx = d->rx;
 
 	STAT_INC(&s->stats, IP4_REASM_OK);
 	rx.hdr = d->hdr;
@@ -249,7 +249,7 @@ static void reasm_complete(struct stack *s, struct reasm_dgram *d)
 }
 
 void ip4_reasm_input(struct stack *s, struct cur frag, const struct ip4_hdr *ih,
-		     struct ip4_rx *rx)
+		     struct l3_rx *rx)
 {
 	uint32_t start = (uint32_t)(ih->frag & IP4_OFF_MASK) * 8;
 	uint32_t end = start + (uint32_t)frag.len;

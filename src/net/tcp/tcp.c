@@ -1,6 +1,7 @@
 /* TCP connections and listeners: lifetime and the owner's calls. */
 #include "net/tcp/tcp.h"
 #include "net/stack.h"
+#include "net/tcp/tcp_isn.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -130,6 +131,98 @@ int tcp_listen(struct stack *s, struct tcp_listener *l, uint16_t port,
 	l->cb = cb;
 	l->arg = arg;
 	return listener_add(&s->tcp.listeners, &l->l);
+}
+
+/* The window scale that lets buf bytes be advertised (RFC 7323 2.2). */
+uint8_t tcp_ws_for(uint32_t buf)
+{
+	uint8_t ws = 0;
+
+	while (ws < TCP_MAX_WS && (buf >> ws) > 65535)
+		ws++;
+	return ws;
+}
+
+/* ---- Making connections -------------------------------------------------- */
+
+struct tcp_conn *tcp_conn_new(struct stack *s, const struct flow_key *k,
+			      struct tcp_listener *owner)
+{
+	struct tcp_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->s = s;
+	c->flow.key = *k;
+	if (flow_insert(&s->tcp.flows, &c->flow) < 0) {
+		free(c);
+		return NULL;
+	}
+	s->tcp.count++;
+	s->tcp.by_state[TCP_CLOSED]++;
+	c->state = TCP_CLOSED;
+	c->listener = owner;
+	c->lnext = owner->conns;
+	if (c->lnext)
+		c->lnext->lpprev = &c->lnext;
+	c->lpprev = &owner->conns;
+	owner->conns = c;
+	owner->count++;
+	bytering_init(&c->snd, s->p.tcp.sndbuf);
+	bytering_init(&c->rcv, s->p.tcp.rcvbuf);
+	tcp_ooo_init(&c->ooo, s->p.tcp.ooo_limit);
+	s->tcp.mem.limit = s->p.tcp.memory_limit;
+	c->snd.pool = c->rcv.pool = c->ooo.pool = &s->tcp.mem;
+	tcp_timers_init(c);
+	c->nagle = true;
+	c->reo_mult = 1;
+	c->cc = s->p.tcp.cc;
+	return c;
+}
+
+/* Active open (RFC 9293 3.10.1); see tcp.h. */
+struct tcp_conn *tcp_connect(struct stack *s, struct tcp_listener *group,
+			     const union inany *raddr, uint16_t rport,
+			     const struct tcp_callbacks *cb, void *ctx,
+			     int *err)
+{
+	struct flow_key k = {l3_source(s, raddr), *raddr, 0, rport};
+	uint32_t r = tcp_isn(&k, s->tcp.isn_key, stack_now(s) * 1000);
+	struct tcp_conn *c = NULL;
+
+	*err = rport ? l3_reachable(s, raddr) : -EINVAL;
+	if (*err)
+		return NULL;
+	if (tcp_active_count(s) >= s->p.tcp.max_conns) {
+		*err = -ENOBUFS;
+		return NULL;
+	}
+	/* An ephemeral port (RFC 6056): from a keyed starting point, the
+	 * first free one in 49152..65535. */
+	for (uint32_t i = 0; i < 16384 && !c; i++) {
+		k.lport = (uint16_t)(49152 + (r + i) % 16384);
+		if (!flow_lookup(&s->tcp.flows, &k))
+			c = tcp_conn_new(s, &k, group);
+	}
+	if (!c) {
+		*err = -ENOBUFS;
+		return NULL;
+	}
+	c->cb = cb;
+	c->ctx = ctx;
+	c->iss = tcp_isn(&k, s->tcp.isn_key, stack_now(s) * 1000);
+	c->snd_una = c->iss;
+	c->snd_nxt = c->iss + 1;
+	c->snd_max = c->snd_nxt;
+	c->recover = c->iss;
+	c->mss = (uint16_t)(s->p.mtu - l3_hlen(&k.raddr) - TCP_HLEN);
+	c->rcv_ws = tcp_ws_for(s->p.tcp.rcvbuf);
+	c->cc->init(c);
+	tcp_set_state(c, TCP_SYN_SENT);
+	STAT_INC(&s->stats, TCP_ACTIVE_OPENS);
+	tcp_send_ctl(c, TCP_FLAG_SYN, c->iss);
+	tcp_arm_rtx(c);
+	return c;
 }
 
 void tcp_group_init(struct tcp_listener *group)

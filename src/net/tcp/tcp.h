@@ -34,7 +34,7 @@
 #include "net/timer.h"
 
 struct stack;
-struct ip4_rx;
+struct l3_rx;
 struct tcp_conn;
 
 enum tcp_state {
@@ -241,8 +241,8 @@ unsigned tcp_active_count(const struct stack *s);
 int tcp_init(struct stack *s);
 void tcp_fini(struct stack *s);
 
-/* Input from ip4_deliver(). */
-void tcp_input(struct stack *s, struct cur seg, const struct ip4_rx *rx);
+/* Input from the network layer (ip4_deliver()). */
+void tcp_input(struct stack *s, struct cur seg, const struct l3_rx *rx);
 
 int tcp_listen(struct stack *s, struct tcp_listener *l, uint16_t port,
 	       const struct tcp_callbacks *cb, void *arg);
@@ -255,9 +255,11 @@ void tcp_unlisten(struct stack *s, struct tcp_listener *l);
  * connected() when the handshake completes, closed(-ECONNREFUSED) on a
  * reset, closed(-ETIMEDOUT) when the SYN is never answered.  NULL with
  * -errno in *err: -ENOBUFS at the connection limit or with no free port,
- * -EHOSTUNREACH off-link without a gateway, -EINVAL for address 0. */
+ * -EHOSTUNREACH off-link without a gateway, -EINVAL for address 0 (or
+ * no address of ours in its family), -EAFNOSUPPORT for a family the stack
+ * does not speak. */
 struct tcp_conn *tcp_connect(struct stack *s, struct tcp_listener *group,
-			     uint32_t raddr, uint16_t rport,
+			     const union inany *raddr, uint16_t rport,
 			     const struct tcp_callbacks *cb, void *ctx,
 			     int *err);
 /* A listener structure used only to own active connections. */
@@ -285,6 +287,12 @@ void tcp_foreach(struct stack *s, tcp_visit_fn fn, void *arg);
 /* ---- Internal, between tcp*.c ------------------------------------------ */
 
 void tcp_set_state(struct tcp_conn *c, enum tcp_state st);
+/* A new connection for k, in the table and on owner's list, in CLOSED with
+ * its buffers and timers ready.  NULL when memory runs out or k is taken. */
+struct tcp_conn *tcp_conn_new(struct stack *s, const struct flow_key *k,
+			      struct tcp_listener *owner);
+/* The window scale that lets buf bytes be advertised (RFC 7323 2.2). */
+uint8_t tcp_ws_for(uint32_t buf);
 /* End c: unlink it, cancel its timers, tell the owner closed(err) unless
  * it let go.  Freed at once, or when the input running on it unwinds. */
 void tcp_destroy(struct tcp_conn *c, int err);
@@ -293,7 +301,7 @@ void tcp_output(struct tcp_conn *c);
 /* Send a segment with no data: flags plus options for a SYN. */
 void tcp_send_ctl(struct tcp_conn *c, uint8_t flags, uint32_t seq);
 /* Reset in answer to a segment for no connection (RFC 9293 3.10.7.1). */
-void tcp_send_reset(struct stack *s, const struct ip4_rx *rx,
+void tcp_send_reset(struct stack *s, const struct l3_rx *rx,
 		    const struct tcp_hdr *h, size_t seg_len);
 /* Resend the last segment sent (a tail loss probe). */
 void tcp_resend_last(struct tcp_conn *c);

@@ -25,21 +25,10 @@
 #include "net/stack.h"
 #include "tapir/siphash.h"
 #include "net/tcp/tcp_isn.h"
-#include "wire/ip4.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The window scale that lets buf bytes be advertised (RFC 7323 2.2). */
-static uint8_t tcp_ws_for(uint32_t buf)
-{
-	uint8_t ws = 0;
-
-	while (ws < TCP_MAX_WS && (buf >> ws) > 65535)
-		ws++;
-	return ws;
-}
 
 /* ---- SYN cookies ---------------------------------------------------------
  *
@@ -60,14 +49,14 @@ static const uint16_t cookie_mss[8] = {88, 536, 1200, 1400, 1440, 1460,
 static uint32_t cookie_hash(const struct stack *s, const struct flow_key *k,
 			    uint32_t peer_isn, uint32_t slot)
 {
-	uint8_t b[20];
+	uint8_t b[44];
 
-	put_be32(b, k->laddr);
-	put_be32(b + 4, k->raddr);
-	put_be16(b + 8, k->lport);
-	put_be16(b + 10, k->rport);
-	put_be32(b + 12, peer_isn);
-	put_be32(b + 16, slot);
+	memcpy(b, k->laddr.a, 16);
+	memcpy(b + 16, k->raddr.a, 16);
+	put_be16(b + 32, k->lport);
+	put_be16(b + 34, k->rport);
+	put_be32(b + 36, peer_isn);
+	put_be32(b + 40, slot);
 	return (uint32_t)tapir_siphash24(b, sizeof(b), s->tcp.cookie_key);
 }
 
@@ -78,7 +67,7 @@ static void tcp_send_cookie(struct stack *s, const struct flow_key *k,
 	struct tcp_conn t;
 	uint32_t slot = (uint32_t)(stack_now(s) / COOKIE_SLOT_MS);
 	uint16_t want = o->mss_ok ? o->mss : TCP_DEFAULT_MSS;
-	uint32_t mtu_mss = s->p.mtu - IP4_HLEN - TCP_HLEN;
+	uint32_t mtu_mss = (uint32_t)(s->p.mtu - l3_hlen(&k->raddr) - TCP_HLEN);
 	unsigned idx = 0;
 
 	if (want > mtu_mss)
@@ -137,103 +126,14 @@ static bool tcp_check_cookie(struct stack *s, const struct flow_key *k,
 	return false;
 }
 
-/* ---- Making connections -------------------------------------------------- */
-
-/* A new connection for k, in the table and on owner's list, in CLOSED with
- * its buffers and timers ready.  NULL when memory runs out or k is taken. */
-static struct tcp_conn *tcp_conn_new(struct stack *s, const struct flow_key *k,
-				     struct tcp_listener *owner)
-{
-	struct tcp_conn *c = calloc(1, sizeof(*c));
-
-	if (!c)
-		return NULL;
-	c->s = s;
-	c->flow.key = *k;
-	if (flow_insert(&s->tcp.flows, &c->flow) < 0) {
-		free(c);
-		return NULL;
-	}
-	s->tcp.count++;
-	s->tcp.by_state[TCP_CLOSED]++;
-	c->state = TCP_CLOSED;
-	c->listener = owner;
-	c->lnext = owner->conns;
-	if (c->lnext)
-		c->lnext->lpprev = &c->lnext;
-	c->lpprev = &owner->conns;
-	owner->conns = c;
-	owner->count++;
-	bytering_init(&c->snd, s->p.tcp.sndbuf);
-	bytering_init(&c->rcv, s->p.tcp.rcvbuf);
-	tcp_ooo_init(&c->ooo, s->p.tcp.ooo_limit);
-	s->tcp.mem.limit = s->p.tcp.memory_limit;
-	c->snd.pool = c->rcv.pool = c->ooo.pool = &s->tcp.mem;
-	tcp_timers_init(c);
-	c->nagle = true;
-	c->reo_mult = 1;
-	c->cc = s->p.tcp.cc;
-	return c;
-}
-
-struct tcp_conn *tcp_connect(struct stack *s, struct tcp_listener *group,
-			     uint32_t raddr, uint16_t rport,
-			     const struct tcp_callbacks *cb, void *ctx,
-			     int *err)
-{
-	uint32_t mask = ip4_mask(s->p.prefix);
-	struct flow_key k = {s->p.addr, raddr, 0, rport};
-	uint32_t r = tcp_isn(&k, s->tcp.isn_key, stack_now(s) * 1000);
-	struct tcp_conn *c = NULL;
-
-	*err = 0;
-	if (!raddr || !rport || !s->p.addr) {
-		*err = -EINVAL;
-		return NULL;
-	}
-	if ((raddr & mask) != (s->p.addr & mask) && !s->p.gateway) {
-		*err = -EHOSTUNREACH;
-		return NULL;
-	}
-	if (tcp_active_count(s) >= s->p.tcp.max_conns) {
-		*err = -ENOBUFS;
-		return NULL;
-	}
-	/* An ephemeral port (RFC 6056): from a keyed starting point, the
-	 * first free one in 49152..65535. */
-	for (uint32_t i = 0; i < 16384 && !c; i++) {
-		k.lport = (uint16_t)(49152 + (r + i) % 16384);
-		if (!flow_lookup(&s->tcp.flows, &k))
-			c = tcp_conn_new(s, &k, group);
-	}
-	if (!c) {
-		*err = -ENOBUFS;
-		return NULL;
-	}
-	c->cb = cb;
-	c->ctx = ctx;
-	c->iss = tcp_isn(&k, s->tcp.isn_key, stack_now(s) * 1000);
-	c->snd_una = c->iss;
-	c->snd_nxt = c->iss + 1;
-	c->snd_max = c->snd_nxt;
-	c->recover = c->iss;
-	c->mss = (uint16_t)(s->p.mtu - IP4_HLEN - TCP_HLEN);
-	c->rcv_ws = tcp_ws_for(s->p.tcp.rcvbuf);
-	c->cc->init(c);
-	tcp_set_state(c, TCP_SYN_SENT);
-	STAT_INC(&s->stats, TCP_ACTIVE_OPENS);
-	tcp_send_ctl(c, TCP_FLAG_SYN, c->iss);
-	tcp_arm_rtx(c);
-	return c;
-}
-
 /* SYN-SENT (RFC 9293 3.10.7.3). */
 static void tcp_input_syn_sent(struct tcp_conn *c, const struct tcp_hdr *h,
 			       const struct tcp_opts *o)
 {
 	struct stack *s = c->s;
 	bool ack = h->flags & TCP_FLAG_ACK;
-	uint32_t mtu_mss = s->p.mtu - IP4_HLEN - TCP_HLEN;
+	uint32_t mtu_mss =
+		(uint32_t)(s->p.mtu - l3_hlen(&c->flow.key.raddr) - TCP_HLEN);
 
 	/* First: the ACK must be for our SYN. */
 	if (ack && (seq_leq(h->ack, c->iss) || seq_gt(h->ack, c->snd_nxt))) {
@@ -297,20 +197,20 @@ static void tcp_input_syn_sent(struct tcp_conn *c, const struct tcp_hdr *h,
 static void tcp_input_conn(struct tcp_conn *c, const struct tcp_hdr *h,
 			   const struct tcp_opts *o, struct cur data);
 
-static void tcp_input_listen(struct stack *s, const struct ip4_rx *rx,
+static void tcp_input_listen(struct stack *s, const struct l3_rx *rx,
 			     const struct tcp_hdr *h, const struct tcp_opts *o,
 			     struct cur seg)
 {
 	size_t len = seg.len;
 	struct tcp_listener *l;
 	struct tcp_conn *c;
-	uint32_t mtu_mss = s->p.mtu - IP4_HLEN - TCP_HLEN;
+	uint32_t mtu_mss = (uint32_t)(s->p.mtu - l3_hlen(&rx->src) - TCP_HLEN);
 	struct flow_key k = {rx->dst, rx->src, h->dport, h->sport};
 	uint16_t cookie_mss_v = 0;
 	int ts_bits = -1;
 	bool cookie = false;
 
-	l = (struct tcp_listener *)listener_find(&s->tcp.listeners, rx->dst,
+	l = (struct tcp_listener *)listener_find(&s->tcp.listeners, &rx->dst,
 						 h->dport);
 	if (!l) {
 		STAT_INC(&s->stats, TCP_DROP_NO_LISTENER);
@@ -333,7 +233,7 @@ static void tcp_input_listen(struct stack *s, const struct ip4_rx *rx,
 			tcp_send_reset(s, rx, h, len);
 			return;
 		}
-	} else if (!(h->flags & TCP_FLAG_SYN) || rx->src == 0) {
+	} else if (!(h->flags & TCP_FLAG_SYN) || inany_is_unspec(&rx->src)) {
 		STAT_INC(&s->stats, TCP_DROP_NOT_SYN);
 		return;
 	} else if (tcp_active_count(s) >= s->p.tcp.max_conns) {
@@ -798,7 +698,8 @@ static void tcp_data_in(struct tcp_conn *c, uint32_t seq, struct cur data,
 	}
 	if (seq == c->rcv_nxt) {
 		bool had_ooo = c->ooo.head != NULL;
-		size_t took = 0, full = s->p.mtu - IP4_HLEN - TCP_HLEN;
+		size_t took = 0,
+		       full = s->p.mtu - l3_hlen(&c->flow.key.raddr) - TCP_HLEN;
 		bool held = false; /* the owner took less than offered */
 
 		/* Nothing queued ahead of it and room for all of it: the
@@ -1016,7 +917,7 @@ out:
 		tcp_send_ctl(c, TCP_FLAG_ACK, c->snd_nxt);
 }
 
-void tcp_input(struct stack *s, struct cur seg, const struct ip4_rx *rx)
+void tcp_input(struct stack *s, struct cur seg, const struct l3_rx *rx)
 {
 	struct tcp_hdr h;
 	struct tcp_opts o;
@@ -1032,8 +933,8 @@ void tcp_input(struct stack *s, struct cur seg, const struct ip4_rx *rx)
 	}
 #ifndef TAPIR_FUZZING
 	if (!s->rx_csum_ok && csum_fold(csum_partial(seg.p, seg.len,
-				   csum_pseudo4(rx->src, rx->dst, IP4_PROTO_TCP,
-						(uint16_t)seg.len))) != 0) {
+				   l3_pseudo(&rx->src, &rx->dst, L3_PROTO_TCP,
+					     seg.len))) != 0) {
 		STAT_INC(&s->stats, TCP_DROP_CSUM);
 		return;
 	}

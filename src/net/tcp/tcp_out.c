@@ -12,7 +12,6 @@
 #include "net/tcp/tcp.h"
 #include "net/csum.h"
 #include "net/stack.h"
-#include "wire/ip4.h"
 
 #include <string.h>
 
@@ -54,6 +53,7 @@ static int tcp_emit(struct tcp_conn *c, uint8_t flags, uint32_t seq,
 	uint32_t pseudo;
 	struct stack *s = c->s;
 	struct pbuf *pb = &s->tx;
+	size_t l3h = l3_hlen(&c->flow.key.raddr);
 	struct tcp_opts o;
 	struct tcp_hdr h = {
 		.sport = c->flow.key.lport,
@@ -73,7 +73,8 @@ static int tcp_emit(struct tcp_conn *c, uint8_t flags, uint32_t seq,
 	memset(&o, 0, sizeof(o));
 	if (syn) {
 		o.mss_ok = true;
-		o.mss = (uint16_t)(s->p.mtu - IP4_HLEN - TCP_HLEN);
+		o.mss = (uint16_t)(s->p.mtu - l3_hlen(&c->flow.key.raddr) -
+				   TCP_HLEN);
 		o.ws_ok = c->state == TCP_SYN_SENT || c->rcv_ws || c->snd_ws;
 		o.ws = c->rcv_ws;
 		o.sack_perm = c->state == TCP_SYN_SENT || c->sack_ok;
@@ -112,20 +113,20 @@ static int tcp_emit(struct tcp_conn *c, uint8_t flags, uint32_t seq,
 	p = pbuf_push(pb, h.doff);
 	tcp_opts_write(p + TCP_HLEN, olen, &o, syn);
 	tcp_hdr_write(p, &h);
-	pseudo = csum_pseudo4(c->flow.key.laddr, c->flow.key.raddr,
-			      IP4_PROTO_TCP, (uint16_t)pb->len);
-	if (len && ip4_offload_ok(s, c->flow.key.raddr) &&
-	    ((gso && len > gso) || pb->len + IP4_HLEN <= s->p.mtu)) {
+	pseudo = l3_pseudo(&c->flow.key.laddr, &c->flow.key.raddr, L3_PROTO_TCP,
+			   pb->len);
+	if (len && l3_offload_ok(s, &c->flow.key.raddr) &&
+	    ((gso && len > gso) || pb->len + l3h <= s->p.mtu)) {
 		/* The link completes the checksum (and cuts a long segment
 		 * into pieces of gso bytes): the field holds the
 		 * pseudo-header's sum, not inverted. */
 		s->tx_off.csum = true;
-		s->tx_off.csum_start = ETH_HLEN + IP4_HLEN;
+		s->tx_off.csum_start = (uint16_t)(ETH_HLEN + l3h);
 		s->tx_off.csum_offset = 16;
 		if (gso && len > gso) {
 			s->tx_off.gso_size = (uint16_t)gso;
 			s->tx_off.hdr_len =
-				(uint16_t)(ETH_HLEN + IP4_HLEN + h.doff);
+				(uint16_t)(ETH_HLEN + l3h + h.doff);
 		}
 		put_be16(p + 16, (uint16_t)~csum_fold(pseudo));
 	} else {
@@ -140,8 +141,8 @@ static int tcp_emit(struct tcp_conn *c, uint8_t flags, uint32_t seq,
 		timer_cancel(&s->timers, &c->delack);
 	}
 	STAT_INC(&s->stats, TCP_TX);
-	err = ip4_output(s, c->flow.key.laddr, c->flow.key.raddr,
-			 IP4_PROTO_TCP, NULL, pb);
+	err = l3_output(s, &c->flow.key.laddr, &c->flow.key.raddr, L3_PROTO_TCP,
+			NULL, pb);
 	memset(&s->tx_off, 0, sizeof(s->tx_off));
 	return err;
 }
@@ -211,6 +212,7 @@ static uint32_t tcp_send_at(struct tcp_conn *c, uint32_t seq, size_t len,
 void tcp_output(struct tcp_conn *c)
 {
 	uint32_t cwnd, pipe, queued, off, used, maxlen, mss = tcp_eff_mss(c);
+	size_t l3h = l3_hlen(&c->flow.key.raddr);
 	bool sent = false;
 
 	switch (c->state) {
@@ -247,10 +249,10 @@ void tcp_output(struct tcp_conn *c)
 	/* With the link's segmentation, up to 64 KiB go out as one frame
 	 * (whole segments; the link cuts them). */
 	maxlen = mss;
-	if (queued > mss && ip4_offload_ok(c->s, c->flow.key.raddr) &&
-	    (unsigned)c->mss + IP4_HLEN + TCP_HLEN <= c->s->p.mtu)
-		maxlen = (65535 - IP4_HLEN - TCP_HLEN - TCP_MAX_OPTLEN) / mss *
-			 mss;
+	if (queued > mss && l3_offload_ok(c->s, &c->flow.key.raddr) &&
+	    (unsigned)c->mss + l3h + TCP_HLEN <= c->s->p.mtu)
+		maxlen = (uint32_t)(65535 - l3h - TCP_HLEN - TCP_MAX_OPTLEN) /
+			 mss * mss;
 	for (;;) {
 		uint32_t room, rwnd;
 		size_t len;
@@ -344,7 +346,7 @@ void tcp_retransmit_syn(struct tcp_conn *c)
 		tcp_send_ctl(c, TCP_FLAG_SYN, c->iss);
 }
 
-void tcp_send_reset(struct stack *s, const struct ip4_rx *rx,
+void tcp_send_reset(struct stack *s, const struct l3_rx *rx,
 		    const struct tcp_hdr *h, size_t seg_len)
 {
 	struct pbuf *pb = &s->tx;
@@ -357,7 +359,7 @@ void tcp_send_reset(struct stack *s, const struct ip4_rx *rx,
 
 	/* Never a reset in answer to a reset, nor to a broadcast. */
 	if ((h->flags & TCP_FLAG_RST) || rx->l2_multi || rx->l3_multi ||
-	    rx->src == 0)
+	    inany_is_unspec(&rx->src))
 		return;
 	if (h->flags & TCP_FLAG_ACK) {
 		r.seq = h->ack;
@@ -373,9 +375,9 @@ void tcp_send_reset(struct stack *s, const struct ip4_rx *rx,
 	tcp_hdr_write(p, &r);
 	put_be16(p + 16, csum_fold(csum_partial(
 				 p, TCP_HLEN,
-				 csum_pseudo4(rx->dst, rx->src, IP4_PROTO_TCP,
-					      TCP_HLEN))));
+				 l3_pseudo(&rx->dst, &rx->src, L3_PROTO_TCP,
+					   TCP_HLEN))));
 	STAT_INC(&s->stats, TCP_RST_TX);
 	STAT_INC(&s->stats, TCP_TX);
-	ip4_output(s, rx->dst, rx->src, IP4_PROTO_TCP, NULL, pb);
+	l3_output(s, &rx->dst, &rx->src, L3_PROTO_TCP, NULL, pb);
 }
