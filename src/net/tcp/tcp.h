@@ -303,6 +303,12 @@ void tcp_send_ctl(struct tcp_conn *c, uint8_t flags, uint32_t seq);
 /* Reset in answer to a segment for no connection (RFC 9293 3.10.7.1). */
 void tcp_send_reset(struct stack *s, const struct l3_rx *rx,
 		    const struct tcp_hdr *h, size_t seg_len);
+/* Recovery on an ACK (tcp_loss.c): a duplicate ACK; an ACK of new data for
+ * congestion control or the end of recovery; a loss probe's outcome. */
+void tcp_dupack(struct tcp_conn *c);
+void tcp_cc_ack(struct tcp_conn *c, uint32_t acked, uint32_t ack,
+		uint32_t flight);
+void tcp_tlp_ack(struct tcp_conn *c, uint32_t ack, const struct tcp_opts *o);
 /* Resend the last segment sent (a tail loss probe). */
 void tcp_resend_last(struct tcp_conn *c);
 /* Resend the SYN or SYN-ACK. */

@@ -23,6 +23,14 @@
  * The ring's size is bounded per connection (about one record per 512
  * bytes of send buffer); when it is full no new data goes out until ACKs
  * free records.
+ *
+ * Recovery, at the end of this file, is what the input path calls on an
+ * ACK once the scoreboard is updated: tcp_loss_check() runs RACK and enters
+ * fast recovery (RFC 5681 3.2, RFC 6675 5) when a loss is found, PRR (RFC
+ * 6937) paces sending inside it; tcp_dupack() counts duplicates for a peer
+ * without SACK; tcp_cc_ack() leaves recovery on a full ACK (RFC 6582 for a
+ * partial one) or hands the ACK to congestion control; tcp_tlp_ack()
+ * decides whether a loss probe repaired a loss (RFC 8985 7.4).
  */
 #include "net/tcp/tcp.h"
 #include "net/stack.h"
@@ -430,4 +438,137 @@ bool tcp_sb_next_lost(struct tcp_conn *c, uint32_t mss, uint32_t *seq,
 		return true;
 	}
 	return false;
+}
+
+/* ---- Recovery ----------------------------------------------------------- */
+
+/* Fast recovery begins (RFC 5681 3.2, RFC 6675 5): once per window of
+ * data, the threshold halves; with SACK the window is the threshold and
+ * the pipe governs, without it NewReno inflates by the three duplicates. */
+static void tcp_enter_recovery(struct tcp_conn *c)
+{
+	STAT_INC(&c->s->stats, TCP_FAST_RETRANSMITS);
+	c->ssthresh = c->cc->on_loss(c);
+	c->recover = c->snd_max;
+	c->in_recovery = true;
+	c->rtt_pending = false;
+	c->tlp_out = false;
+	c->tlp_episode = false; /* recovery reduces the window itself */
+	c->prr_on = c->sb.nsacked != 0;
+	c->prr_delivered = c->prr_out = 0;
+	c->recover_fs = c->snd_max - c->snd_una;
+	c->cwnd = c->prr_on ? c->ssthresh : c->ssthresh + 3u * c->mss;
+	c->rtx_first = true; /* the first loss goes whatever the pipe */
+}
+
+/* RFC 6937: during recovery, send about ssthresh/RecoverFS of what each
+ * ACK delivers while the pipe is above ssthresh, then grow back to it no
+ * faster than slow start (the SSRB bound). */
+static void tcp_prr(struct tcp_conn *c, uint32_t delivered)
+{
+	uint32_t pipe = tcp_sb_pipe(c);
+	int64_t sndcnt;
+
+	c->prr_delivered += delivered;
+	if (pipe > c->ssthresh) {
+		uint64_t fs = c->recover_fs ? c->recover_fs : 1;
+
+		sndcnt = (int64_t)(((uint64_t)c->prr_delivered * c->ssthresh +
+				    fs - 1) / fs) - (int64_t)c->prr_out;
+	} else {
+		int64_t limit = (int64_t)c->prr_delivered - c->prr_out;
+
+		if (limit < (int64_t)delivered)
+			limit = delivered;
+		limit += c->mss;
+		sndcnt = (int64_t)(c->ssthresh - pipe);
+		if (sndcnt > limit)
+			sndcnt = limit;
+	}
+	if (sndcnt < 0)
+		sndcnt = 0;
+	c->cwnd = pipe + (uint32_t)sndcnt;
+}
+
+void tcp_loss_check(struct tcp_conn *c, uint32_t delivered)
+{
+	uint64_t wake = 0;
+	unsigned lost;
+
+	if (!c->sack_ok || (!c->sb.nsacked && !c->sb.nretrans))
+		return;
+	lost = tcp_sb_detect(c, &wake);
+	if (lost) {
+		STAT_ADD(&c->s->stats, TCP_RACK_LOST, lost);
+		if (!c->in_recovery && seq_geq(c->snd_una, c->recover))
+			tcp_enter_recovery(c);
+	}
+	if (c->in_recovery && c->prr_on && delivered)
+		tcp_prr(c, delivered);
+	if (wake)
+		tcp_arm_rack(c, wake);
+}
+
+/* Did a retransmitted loss probe repair a loss (RFC 8985 7.4.2)?  Only an
+ * ACK that reaches the probe's end can tell: with a D-SACK of it, the
+ * original arrived too and nothing was lost; acknowledging beyond it (or
+ * a duplicate ACK without SACK) without one, the probe stood in for a
+ * lost segment, and the window is reduced as for any loss. */
+void tcp_tlp_ack(struct tcp_conn *c, uint32_t ack, const struct tcp_opts *o)
+{
+	if (!c->tlp_episode || seq_lt(ack, c->tlp_end))
+		return;
+	if (!c->tlp_retrans || tcp_is_dsack(o, ack)) {
+		c->tlp_episode = false;
+		return;
+	}
+	if (!seq_gt(ack, c->tlp_end) && (ack != c->snd_una || o->nsack))
+		return;
+	c->tlp_episode = false;
+	STAT_INC(&c->s->stats, TCP_TLP_REPAIRED);
+	if (c->in_recovery)
+		return;
+	c->ssthresh = c->cc->on_loss(c);
+	if (c->cwnd > c->ssthresh)
+		c->cwnd = c->ssthresh;
+}
+
+/* Congestion control on an ACK of new data (RFC 5681 3.1, RFC 6582). */
+void tcp_cc_ack(struct tcp_conn *c, uint32_t acked, uint32_t ack,
+		uint32_t flight)
+{
+	if (c->in_recovery) {
+		if (seq_geq(ack, c->recover)) {
+			/* Full ACK: leave recovery, deflate. */
+			c->in_recovery = false;
+			tcp_sb_recovery_done(c);
+			c->cwnd = c->ssthresh;
+		} else if (!c->sb.nsacked) {
+			/* Partial ACK without SACK: the next segment is lost
+			 * too; deflate by what was acked, keep going (RFC 6582
+			 * 3.2 step 3). */
+			c->cwnd = c->cwnd > acked ? c->cwnd - acked : c->mss;
+			c->cwnd += c->mss;
+			tcp_sb_mark_head_lost(c);
+		}
+		return;
+	}
+	c->cc->on_ack(c, acked, flight);
+}
+
+/* A duplicate ACK.  With SACK the scoreboard finds losses; without it,
+ * the third duplicate is the signal (RFC 5681 3.2) and each further one
+ * means a segment has left the network (window inflation). */
+void tcp_dupack(struct tcp_conn *c)
+{
+	++c->dupacks;
+	if (c->sb.nsacked && c->sack_ok)
+		return;
+	if (c->dupacks == 3 && !c->in_recovery &&
+	    seq_geq(c->snd_una, c->recover)) {
+		tcp_sb_mark_head_lost(c);
+		tcp_enter_recovery(c);
+	} else if (c->in_recovery) {
+		c->cwnd += c->mss;
+	}
 }
