@@ -9,7 +9,8 @@
  *
  * Frame path (one file per layer, read top to bottom):
  *   stack_input -> eth_input -> arp_input
- *                            -> ip4_input -> ip4_reasm_input (fragments)
+ *                            -> ip4_input -> ip4_reasm_input (fragments:
+ *                                            returns the whole datagram)
  *                                         -> icmp4_input / udp_input
  *   udp_output / icmp4 replies -> ip4_output (header, route)
  *                             -> arp_output (resolve, or queue the datagram)
@@ -212,8 +213,15 @@ bool ip4_offload_ok(struct stack *s, uint32_t dst);
  * 0), -EHOSTUNREACH (off our subnet with no gateway). */
 int ip4_reachable(const struct stack *s, uint32_t dst);
 
-void ip4_reasm_input(struct stack *s, struct cur frag,
-		     const struct ip4_hdr *ih, struct l3_rx *rx);
+/* Add a fragment to its datagram.  When it completes one, returns the
+ * datagram, with *rx describing it (the first fragment's metadata, the
+ * reassembled header) and *payload its transport message; the caller
+ * delivers it and then gives it back with ip4_reasm_release().  NULL
+ * otherwise (kept, or dropped and counted). */
+struct reasm_dgram *ip4_reasm_input(struct stack *s, struct cur frag,
+				    const struct ip4_hdr *ih, struct l3_rx *rx,
+				    struct cur *payload);
+void ip4_reasm_release(struct stack *s, struct reasm_dgram *d);
 void ip4_reasm_fini(struct stack *s);
 
 void icmp4_input(struct stack *s, struct cur c, struct l3_rx *rx);

@@ -91,10 +91,18 @@ void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh)
 		return;
 	}
 	if (ih.frag & (IP4_FLAG_MF | IP4_OFF_MASK)) {
+		struct reasm_dgram *d;
+
 		/* What the link vouched for was one fragment, not the
 		 * datagram it may complete: that is checked in full. */
 		s->rx_csum_ok = false;
-		ip4_reasm_input(s, c, &ih, &rx);
+		d = ip4_reasm_input(s, c, &ih, &rx, &c);
+		if (d) {
+			/* Delivery may send (an echo reply), never receive,
+			 * so the datagram stays put until released. */
+			ip4_deliver(s, c, &rx);
+			ip4_reasm_release(s, d);
+		}
 		return;
 	}
 	ip4_deliver(s, c, &rx);

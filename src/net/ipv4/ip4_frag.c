@@ -233,23 +233,30 @@ static enum range_result reasm_add_range(struct stack *s, struct reasm_dgram *d,
 	return RANGE_ADDED;
 }
 
-/* Deliver d as one datagram and free it. */
-static void reasm_complete(struct stack *s, struct reasm_dgram *d)
+/* Describe the complete d for delivery: its metadata in *rx, its payload
+ * in *payload.  d stays in the list (so its bytes still count against the
+ * limits) until the caller releases it. */
+static struct reasm_dgram *reasm_complete(struct stack *s,
+					  struct reasm_dgram *d,
+					  struct l3_rx *rx, struct cur *payload)
 {
-	struct l3_rx rx = d->rx;
-
 	STAT_INC(&s->stats, IP4_REASM_OK);
-	rx.hdr = d->hdr;
-	rx.hdr_len = d->hdr_len;
-	rx.dgram_len = d->hdr_len + d->total;
-	/* Delivery may send (an echo reply), never receive, so d stays
-	 * valid until it is freed below. */
-	ip4_deliver(s, cur_make(d->buf, d->total), &rx);
+	*rx = d->rx;
+	rx->hdr = d->hdr;
+	rx->hdr_len = d->hdr_len;
+	rx->dgram_len = d->hdr_len + d->total;
+	*payload = cur_make(d->buf, d->total);
+	return d;
+}
+
+void ip4_reasm_release(struct stack *s, struct reasm_dgram *d)
+{
 	reasm_free(s, d);
 }
 
-void ip4_reasm_input(struct stack *s, struct cur frag, const struct ip4_hdr *ih,
-		     struct l3_rx *rx)
+struct reasm_dgram *ip4_reasm_input(struct stack *s, struct cur frag,
+				    const struct ip4_hdr *ih, struct l3_rx *rx,
+				    struct cur *payload)
 {
 	uint32_t start = (uint32_t)(ih->frag & IP4_OFF_MASK) * 8;
 	uint32_t end = start + (uint32_t)frag.len;
@@ -261,14 +268,14 @@ void ip4_reasm_input(struct stack *s, struct cur frag, const struct ip4_hdr *ih,
 	if (frag.len == 0 || (more && frag.len % 8) ||
 	    end + ih->ihl > IP4_MAX_LEN) {
 		STAT_INC(&s->stats, IP4_REASM_DROP_BAD_LEN);
-		return;
+		return NULL;
 	}
 	d = reasm_find(s, ih);
 	if (!d) {
 		d = reasm_new(s, ih);
 		if (!d) {
 			STAT_INC(&s->stats, IP4_REASM_DROP_LIMIT);
-			return;
+			return NULL;
 		}
 	}
 	if (!more) {
@@ -311,10 +318,11 @@ void ip4_reasm_input(struct stack *s, struct cur frag, const struct ip4_hdr *ih,
 	}
 maybe_done:
 	if (d->have_last && d->received == d->total && d->hdr_len)
-		reasm_complete(s, d);
-	return;
+		return reasm_complete(s, d, rx, payload);
+	return NULL;
 drop:
 	reasm_free(s, d);
+	return NULL;
 }
 
 void ip4_reasm_fini(struct stack *s)
