@@ -44,8 +44,7 @@ struct stack *stack_new(const struct stack_params *p, stack_xmit_fn xmit,
 	s->reasm_tail = &s->reasm_head;
 	s->icmp_tokens = (uint64_t)p->icmp_burst * 1000;
 	s->icmp_last_ms = stack_now(s);
-	arp_init(s);
-	if (!s->arp) {
+	if (arp_init(s) < 0) {
 		free(s);
 		return NULL;
 	}
@@ -138,11 +137,8 @@ void stack_update(struct stack *s, const struct stack_params *p)
 	bool moved = p->addr != s->p.addr ||
 		     memcmp(p->mac, s->p.mac, ETH_ALEN) != 0;
 
-	/* The ARP table is sized once; a new cache size needs a restart. */
-	unsigned cache = s->p.arp_cache_size;
-
 	s->p = *p;
-	s->p.arp_cache_size = cache;
+	arp_update(s); /* the cache keeps its size: that needs a restart */
 	if (moved)
 		arp_announce(s);
 }

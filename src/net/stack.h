@@ -12,9 +12,11 @@
  *                            -> ip4_input -> ip4_reasm_input (fragments:
  *                                            returns the whole datagram)
  *                                         -> icmp4_input / udp_input
- *   udp_output / icmp4 replies -> ip4_output (header, route)
- *                             -> arp_output (resolve, or queue the datagram)
- *                             -> ip4_xmit (fragment to the MTU) -> eth_output
+ *   udp_output / tcp -> l3_output -> ip4_output (header, route)
+ *   icmp4 replies ------------------> ip4_output
+ *                             -> ip4_xmit (fragment to the MTU)
+ *                             -> arp_output -> neigh_output (resolve, or
+ *                                queue the fragments) -> eth_output
  *                             -> link xmit
  */
 #ifndef TAPIR_STACK_H
@@ -25,6 +27,7 @@
 #include <stdint.h>
 
 #include "net/l3.h"
+#include "net/neigh.h"
 #include "net/pbuf.h"
 #include "net/stats.h"
 #include "net/tcp/tcp.h"
@@ -82,7 +85,6 @@ struct stack_tx_offload {
 
 void stack_params_default(struct stack_params *p);
 
-struct arp_entry;
 struct reasm_dgram;
 struct udp_binding;
 
@@ -96,13 +98,8 @@ struct stack {
 	struct stats stats;
 	struct timer_wheel timers;
 
-	/* ARP cache: a fixed table of entries chained in hash buckets. */
-	struct arp_entry *arp;
-	uint32_t *arp_bucket; /* index + 1 of the first entry, 0 = empty */
-	unsigned arp_nbuckets;
-	unsigned arp_used;
-	unsigned arp_incomplete;   /* entries resolving */
-	size_t arp_queued_bytes;   /* datagrams waiting for resolution */
+	/* ARP: the IPv4 neighbour cache, and our own address's defence. */
+	struct neigh_table arp;
 	struct timer arp_announce_timer;
 	bool arp_defended;
 	uint64_t arp_defend_ms;
@@ -177,10 +174,12 @@ int eth_output(struct stack *s, const uint8_t *dst_mac, uint16_t type,
 	       struct pbuf *pb);
 
 void arp_input(struct stack *s, struct cur c);
-/* Send pb (a whole IPv4 datagram, possibly larger than the MTU) to
- * next_hop, resolving it first if needed.  pb is borrowed: while resolving,
- * a copy waits in a bounded queue (0 is returned: it is on its way). */
-int arp_output(struct stack *s, uint32_t next_hop, struct pbuf *pb);
+/* Send pb (an IPv4 datagram or fragment that fits the link) to next_hop,
+ * resolving it first if needed.  pb is borrowed: while resolving, a copy
+ * waits in a bounded queue (0 is returned: it is on its way).  flags:
+ * NEIGH_MORE for a fragment after the first of its datagram. */
+int arp_output(struct stack *s, uint32_t next_hop, struct pbuf *pb,
+	       unsigned flags);
 /* Visit every ARP cache entry: address, MAC, state name ("incomplete",
  * "reachable", "stale") and ms since it was last confirmed. */
 typedef void (*arp_visit_fn)(void *arg, uint32_t ip, const uint8_t *mac,
@@ -189,7 +188,9 @@ void arp_foreach(struct stack *s, arp_visit_fn fn, void *arg);
 /* Whether a datagram to next_hop would leave at once (its MAC known). */
 bool arp_ready(struct stack *s, uint32_t next_hop);
 void arp_announce(struct stack *s);
-void arp_init(struct stack *s);
+int arp_init(struct stack *s);
+/* Take the ARP settings of s->p (all but the cache size) live. */
+void arp_update(struct stack *s);
 void arp_fini(struct stack *s);
 /* Lookup for tests and counters dumps: 0 and the MAC if resolved. */
 int arp_lookup(struct stack *s, uint32_t ip, uint8_t mac[ETH_ALEN]);
@@ -202,12 +203,14 @@ void ip4_deliver(struct stack *s, struct cur payload, struct l3_rx *rx);
  * dst_mac sends there without routing or ARP.  0 or -errno. */
 int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
 	       const uint8_t *dst_mac, struct pbuf *pb);
-/* Put a complete datagram (20-byte header first) on the link to mac,
- * fragmenting it to the MTU.  Uses s->frag; pb must not be s->frag. */
-int ip4_xmit(struct stack *s, const uint8_t *mac, struct pbuf *pb);
+/* Put a complete datagram (20-byte header first) on the link, fragmenting
+ * it to the MTU: to mac when given, else to next_hop's resolved address.
+ * Uses s->frag; pb must not be s->frag. */
+int ip4_xmit(struct stack *s, const uint8_t *mac, uint32_t next_hop,
+	     struct pbuf *pb);
 /* Whether a datagram to dst may use the link's offloads: they are on and
- * dst is unicast with its next hop resolved (a datagram that waits for ARP
- * must be complete, since it may be fragmented later). */
+ * dst is unicast with its next hop resolved (what waits for ARP is kept as
+ * plain frames, without offload metadata). */
 bool ip4_offload_ok(struct stack *s, uint32_t dst);
 /* Whether a datagram to dst can be sent: 0, -EINVAL (dst or our address
  * 0), -EHOSTUNREACH (off our subnet with no gateway). */

@@ -385,8 +385,8 @@ static void check_state(void)
 		(IP4_MAX_LEN + 1024 + (size_t)g_s->p.reasm_max_frags * 8))
 		FAIL("reasm_bytes %zu for %u datagrams", g_s->reasm_bytes,
 		     g_s->reasm_count);
-	if (g_s->arp_used > g_s->p.arp_cache_size)
-		FAIL("arp_used %u > %u", g_s->arp_used, g_s->p.arp_cache_size);
+	if (g_s->arp.used > g_s->p.arp_cache_size)
+		FAIL("arp_used %u > %u", g_s->arp.used, g_s->p.arp_cache_size);
 }
 
 static void advance(uint8_t ctl)
@@ -490,8 +490,8 @@ static void drain(void)
 	if (g_s->reasm_count || g_s->reasm_bytes)
 		FAIL("%u reassemblies (%zu bytes) left after every timeout",
 		     g_s->reasm_count, g_s->reasm_bytes);
-	if (g_s->arp_used)
-		FAIL("%u ARP entries left after every timeout", g_s->arp_used);
+	if (g_s->arp.used)
+		FAIL("%u ARP entries left after every timeout", g_s->arp.used);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -145,7 +145,7 @@ void th_check_leaks(struct stack *s, unsigned arp_entries)
 	ck_assert_uint_eq(s->reasm_count, 0);
 	ck_assert_ptr_null(s->reasm_head);
 	ck_assert_uint_eq(s->reasm_bytes, 0);
-	ck_assert_uint_eq(s->arp_used, arp_entries);
+	ck_assert_uint_eq(s->arp.used, arp_entries);
 	/* Every live ARP entry keeps exactly one timer (expiry or retry). */
 	ck_assert_uint_eq(s->timers.count, arp_entries);
 	ck_assert_uint_eq(th_frames_lost(), 0);
@@ -160,7 +160,7 @@ void th_stack_free(struct stack *s)
 	ck_assert_uint_eq(s->reasm_bytes, 0);
 	ck_assert_ptr_null(s->reasm_head);
 	arp_fini(s);
-	ck_assert_uint_eq(s->arp_used, 0);
+	ck_assert_uint_eq(s->arp.used, 0);
 	udp_fini(s);
 	for (size_t i = 0; i < sizeof(s->udp_bucket) / sizeof(s->udp_bucket[0]);
 	     i++)

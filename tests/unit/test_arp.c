@@ -128,7 +128,7 @@ START_TEST(test_unsolicited_reply)
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_DROP_UNSOLICITED], 2);
 	expect_not_cached(s, TH_PEER2_IP);
 	ck_assert_uint_eq(th_frame_count(), 0);
-	ck_assert_uint_eq(s->arp_used, 0);
+	ck_assert_uint_eq(s->arp.used, 0);
 	th_check_leaks(s, 0);
 	th_stack_free(s);
 }
@@ -146,7 +146,7 @@ START_TEST(test_resolve_and_flush_in_order)
 	expect_request(th_frame(0), th_bcast_mac, TH_PEER_IP);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_TX_REQUEST], 1);
 	expect_not_cached(s, TH_PEER_IP);
-	ck_assert_uint_eq(s->arp_used, 1);
+	ck_assert_uint_eq(s->arp.used, 1);
 	th_frames_clear();
 
 	stack_input(s, f, th_arp_reply(f, th_peer_mac, TH_PEER_IP));
@@ -249,7 +249,7 @@ START_TEST(test_retries_then_give_up)
 		expect_request(th_frame(i), th_bcast_mac, TH_PEER_IP);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_TX_REQUEST], 3);
 	th_advance(s, 999);
-	ck_assert_uint_eq(s->arp_used, 1);
+	ck_assert_uint_eq(s->arp.used, 1);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_RESOLVE_FAIL], 0);
 	/* arp_retries requests unanswered: give up, drop what waited. */
 	th_advance(s, 1);
@@ -279,7 +279,7 @@ START_TEST(test_retries_configured)
 	ck_assert_int_eq(send_to(s, TH_PEER_IP, "x"), 0);
 	th_advance(s, 996);
 	ck_assert_uint_eq(th_frame_count(), 5);
-	ck_assert_uint_eq(s->arp_used, 1);
+	ck_assert_uint_eq(s->arp.used, 1);
 	th_advance(s, 4);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_RESOLVE_FAIL], 1);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_UNRESOLVED_DROP], 1);
@@ -481,7 +481,7 @@ START_TEST(test_cache_full_evicts_oldest)
 	th_learn(s, th_peer2_mac, TH_PEER2_IP);
 	th_advance(s, 12);
 	th_learn(s, th_gw_mac, TH_GW_IP);
-	ck_assert_uint_eq(s->arp_used, 2);
+	ck_assert_uint_eq(s->arp.used, 2);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_CACHE_EVICT], 1);
 	expect_not_cached(s, TH_PEER_IP);
 	expect_cached(s, TH_PEER2_IP, th_peer2_mac);
@@ -502,10 +502,10 @@ START_TEST(test_cache_bounded)
 		uint8_t mac[ETH_ALEN] = {0x02, 0x10, 0, 0, 0, (uint8_t)i};
 
 		th_learn(s, mac, 0x0a000010 + i);
-		ck_assert_uint_le(s->arp_used, 4);
+		ck_assert_uint_le(s->arp.used, 4);
 		th_advance(s, 4);
 	}
-	ck_assert_uint_eq(s->arp_used, 4);
+	ck_assert_uint_eq(s->arp.used, 4);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_CACHE_EVICT], 36);
 	/* The four most recent survive. */
 	for (uint32_t i = 0; i < 40; i++) {
@@ -535,8 +535,8 @@ START_TEST(test_pending_entries_are_capped)
 	ck_assert_int_eq(send_to(s, TH_GW_IP, "c"), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_CACHE_EVICT], 1);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_UNRESOLVED_DROP], 1);
-	ck_assert_uint_eq(s->arp_used, 2);
-	ck_assert_uint_eq(s->arp_incomplete, 2);
+	ck_assert_uint_eq(s->arp.used, 2);
+	ck_assert_uint_eq(s->arp.incomplete, 2);
 	ck_assert_uint_eq(th_frame_count(), 3);
 	expect_not_cached(s, TH_PEER_IP);
 	th_frames_clear();
@@ -545,7 +545,7 @@ START_TEST(test_pending_entries_are_capped)
 		    th_arp_request(f, th_peer_mac, TH_PEER_IP, TH_OUR_IP));
 	ck_assert_uint_eq(th_frame_count(), 1);
 	expect_cached(s, TH_PEER_IP, th_peer_mac);
-	ck_assert_uint_eq(s->arp_used, 3);
+	ck_assert_uint_eq(s->arp.used, 3);
 	th_check_leaks(s, 3);
 	th_stack_free(s);
 }
@@ -580,11 +580,14 @@ START_TEST(test_large_datagram_waits_whole)
 	struct stack *s = th_stack_new(NULL);
 	size_t sent = 0;
 
-	/* Queued as one datagram, fragmented only when it can go out. */
+	/* Fragmented before resolving (ip4 never hears of ARP again): the
+	 * five fragments wait as one packet against arp_queue_len, and go
+	 * out in order when the answer comes. */
 	memset(big, 0x5a, sizeof(big));
 	ck_assert_int_eq(udp_output(s, 4000, &d, big, sizeof(big)), 0);
 	ck_assert_uint_eq(th_frame_count(), 1); /* the ARP request */
-	ck_assert_uint_eq(s->arp_queued_bytes, 20 + 8 + sizeof(big));
+	ck_assert_uint_eq(s->arp.queued_bytes, 5 * 20 + 8 + sizeof(big));
+	ck_assert_uint_eq(s->arp.e[0].qlen, 1);
 	th_frames_clear();
 	stack_input(s, f, th_arp_reply(f, th_peer_mac, TH_PEER_IP));
 	ck_assert_uint_eq(th_frame_count(), 5);
@@ -597,7 +600,7 @@ START_TEST(test_large_datagram_waits_whole)
 		sent += fr->len - 14 - 20;
 	}
 	ck_assert_uint_eq(sent, 8 + sizeof(big));
-	ck_assert_uint_eq(s->arp_queued_bytes, 0);
+	ck_assert_uint_eq(s->arp.queued_bytes, 0);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
 }
@@ -649,7 +652,7 @@ START_TEST(test_bad_packets)
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_DROP_BAD_SENDER], 5);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_RX], 9);
 	ck_assert_uint_eq(th_frame_count(), 0);
-	ck_assert_uint_eq(s->arp_used, 0);
+	ck_assert_uint_eq(s->arp.used, 0);
 	th_check_leaks(s, 0);
 	th_stack_free(s);
 }
@@ -669,7 +672,7 @@ START_TEST(test_probe_answered)
 	ck_assert_mem_eq(a.tha, th_peer_mac, ETH_ALEN);
 	ck_assert_uint_eq(a.tpa, 0);
 	/* 0.0.0.0 is not learned. */
-	ck_assert_uint_eq(s->arp_used, 0);
+	ck_assert_uint_eq(s->arp.used, 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_CONFLICT], 0);
 	th_check_leaks(s, 0);
 	th_stack_free(s);
@@ -705,7 +708,7 @@ START_TEST(test_fini_drops_queue)
 
 	ck_assert_int_eq(send_to(s, TH_PEER_IP, "a"), 0);
 	ck_assert_int_eq(send_to(s, TH_PEER_IP, "b"), 0);
-	ck_assert_uint_eq(s->arp_used, 1);
+	ck_assert_uint_eq(s->arp.used, 1);
 	ck_assert_uint_eq(s->timers.count, 1);
 	/* Teardown with datagrams queued frees them (ASan checks). */
 	arp_fini(s);

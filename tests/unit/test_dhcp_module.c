@@ -161,7 +161,7 @@ START_TEST(test_discover_from_zero_source_answered_to_mac)
 	send_client(1, 0, 0);
 	/* The OFFER goes straight to the MAC: no ARP request first. */
 	ck_assert_uint_eq(expect_reply(2), 0x0a000064);
-	ck_assert_uint_eq(st->arp_used, 0);
+	ck_assert_uint_eq(st->arp.used, 0);
 	ck_assert_uint_eq(st->stats.v[STAT_IP4_DROP_SRC], 0);
 }
 END_TEST

@@ -553,7 +553,7 @@ START_TEST(test_no_route)
 	ck_assert_uint_eq(s->stats.v[STAT_UDP_TX_ERR], 1);
 	ck_assert_uint_eq(th_frame_count(), 0);
 	/* Nothing was queued for resolution. */
-	ck_assert_uint_eq(s->arp_used, 1);
+	ck_assert_uint_eq(s->arp.used, 1);
 	/* An echo from off-link cannot be answered. */
 	stack_input(s, f,
 		    th_echo_frame(f, 0x01020304, TH_OUR_IP, 1, 1, "x", 1));

@@ -82,7 +82,7 @@ static void teardown(void)
 {
 	modules_stop_all(&set);
 	/* Only the ARP cache's own entry timers may remain. */
-	ck_assert_uint_eq(st->timers.count, st->arp_used);
+	ck_assert_uint_eq(st->timers.count, st->arp.used);
 	stack_free(st);
 	conf_free(cur);
 	dlclose(tdl);

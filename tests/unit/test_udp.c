@@ -463,7 +463,7 @@ START_TEST(test_output_to_mac)
 	ck_assert_uint_eq(ih.dst, 0x0a000032);
 	ck_assert_mem_eq(c.p, "offer", 5);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_TX_REQUEST], 0);
-	ck_assert_uint_eq(s->arp_used, 0);
+	ck_assert_uint_eq(s->arp.used, 0);
 	/* Not routed either: off-link with no gateway still goes. */
 	d.addr = inany_from_v4(0xc0a80105);
 	ck_assert_int_eq(udp_output(s, 67, &d, "offer", 5), 0);

@@ -129,7 +129,17 @@ void ip4_deliver(struct stack *s, struct cur payload, struct l3_rx *rx)
 	}
 }
 
-int ip4_xmit(struct stack *s, const uint8_t *mac, struct pbuf *pb)
+/* One frame of a datagram out: to the given MAC, or through ARP. */
+static int ip4_emit(struct stack *s, const uint8_t *mac, uint32_t next_hop,
+		    struct pbuf *pb, unsigned flags)
+{
+	if (mac)
+		return eth_output(s, mac, ETH_TYPE_IP4, pb);
+	return arp_output(s, next_hop, pb, flags);
+}
+
+int ip4_xmit(struct stack *s, const uint8_t *mac, uint32_t next_hop,
+	     struct pbuf *pb)
 {
 	const uint8_t *dg = pbuf_data(pb);
 	size_t payload = pb->len - IP4_HLEN, chunk, off;
@@ -140,7 +150,7 @@ int ip4_xmit(struct stack *s, const uint8_t *mac, struct pbuf *pb)
 	STAT_INC(&s->stats, IP4_TX);
 	/* A segment the link cuts up (GSO) is not fragmented here. */
 	if (pb->len <= s->p.mtu || s->tx_off.gso_size)
-		return eth_output(s, mac, ETH_TYPE_IP4, pb);
+		return ip4_emit(s, mac, next_hop, pb, 0);
 
 	/* Fragment (RFC 791): every piece but the last carries a multiple of
 	 * eight bytes and MF.  We wrote this header: 20 bytes, no options. */
@@ -160,7 +170,7 @@ int ip4_xmit(struct stack *s, const uint8_t *mac, struct pbuf *pb)
 			fh.frag |= IP4_FLAG_MF;
 		ip4_hdr_write(pbuf_push(f, IP4_HLEN), &fh);
 		STAT_INC(&s->stats, IP4_FRAG_TX);
-		err = eth_output(s, mac, ETH_TYPE_IP4, f);
+		err = ip4_emit(s, mac, next_hop, f, off ? NEIGH_MORE : 0);
 	}
 	return err;
 }
@@ -226,7 +236,5 @@ int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
 	}
 	h.total_len = (uint16_t)(pb->len + IP4_HLEN);
 	ip4_hdr_write(pbuf_push(pb, IP4_HLEN), &h);
-	if (dst_mac)
-		return ip4_xmit(s, dst_mac, pb);
-	return arp_output(s, next_hop, pb);
+	return ip4_xmit(s, dst_mac, next_hop, pb);
 }

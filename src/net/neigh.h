@@ -1,0 +1,156 @@
+/*
+ * The neighbour cache: which link address a next hop has, shared by ARP
+ * (IPv4) and, with the same code, Neighbor Discovery (IPv6).
+ *
+ * Theory of operation.  A table of a fixed number of entries, chained into
+ * hash buckets by index, keyed by union inany.  States:
+ *
+ *   INCOMPLETE  a solicitation is out; up to queue_len packets wait
+ *   REACHABLE   usable until timeout_ms after the last confirmation
+ *   STALE       timed out but used since: still usable while the neighbour
+ *               is asked again by unicast; freed when it does not answer
+ *
+ * The protocol (arp.c, later nd6.c) parses and sends its own messages and
+ * tells the cache what it learnt: neigh_confirm() for an answer about an
+ * address we asked about or know (never creates an entry), neigh_learn()
+ * for a neighbour that is about to talk to us (creates one).  The cache
+ * calls back into the protocol only to solicit.
+ *
+ * Output: the network layer has already routed and fragmented; it hands
+ * each frame's payload to neigh_output() with the next hop.  When the next
+ * hop is known the frame goes straight to eth_output(); otherwise a copy
+ * waits and goes to eth_output() when the answer comes.  Nothing calls
+ * back up into the network layer.  The pieces of one datagram count as one
+ * packet against queue_len (a fragment marked NEIGH_MORE belongs to the
+ * packet before it and shares its fate), so a fragmented datagram waits
+ * whole or not at all.
+ *
+ * Bounds an outsider could push against: at most a quarter of the table is
+ * INCOMPLETE (the oldest such entry is recycled), queued bytes have one
+ * limit over the whole table, and the router's entry is never evicted.
+ */
+#ifndef TAPIR_NET_NEIGH_H
+#define TAPIR_NET_NEIGH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/inany.h"
+#include "net/pbuf.h"
+#include "net/timer.h"
+
+struct stack;
+struct neigh_table;
+struct neigh_entry;
+
+enum neigh_state {
+	NEIGH_FREE,
+	NEIGH_INCOMPLETE,
+	NEIGH_REACHABLE,
+	NEIGH_STALE,
+};
+
+/* What the protocol does for the cache. */
+struct neigh_ops {
+	/* Ask for addr's link address: by broadcast (or the solicited-node
+	 * multicast) when mac is NULL, by unicast to mac otherwise. */
+	void (*solicit)(struct stack *s, const union inany *addr,
+			const uint8_t *mac);
+};
+
+/* Counter indices (enum stat_id) the cache bumps for its protocol. */
+struct neigh_stat_ids {
+	int queue_drop;       /* a packet not queued (full, or no entry) */
+	int unresolved_drop;  /* a queued packet dropped unsent */
+	int evict;            /* an entry recycled to make room */
+	int expire;           /* an entry timed out */
+	int resolve_fail;     /* a solicitation never answered */
+};
+
+struct neigh_params {
+	unsigned size;       /* entries */
+	unsigned timeout_ms; /* lifetime of a confirmation */
+	unsigned retry_ms;   /* between solicitations */
+	unsigned retries;    /* solicitations before giving up */
+	unsigned queue_len;  /* packets held per unresolved entry */
+	size_t queue_bytes;  /* held over the whole table */
+};
+
+struct neigh_queued {
+	struct neigh_queued *next;
+	uint16_t type; /* EtherType */
+	bool first;    /* the first piece of a packet */
+	size_t len;
+	uint8_t data[];
+};
+
+struct neigh_entry {
+	struct neigh_table *t;
+	union inany addr;
+	uint8_t mac[6];
+	uint8_t state; /* enum neigh_state */
+	uint8_t tries;
+	bool last_dropped; /* the last packet offered was not queued */
+	uint32_t next;     /* index + 1 of the next entry in the chain */
+	uint64_t updated;  /* last confirmed (or created) */
+	uint64_t used;     /* last sent to */
+	struct timer timer;
+	struct neigh_queued *q;
+	unsigned qlen; /* packets (not fragments) waiting */
+};
+
+struct neigh_table {
+	struct stack *s;
+	const struct neigh_ops *ops;
+	struct neigh_stat_ids ids;
+	struct neigh_params p;
+	struct neigh_entry *e;
+	uint32_t *bucket; /* index + 1 of the first entry, 0 = empty */
+	unsigned used;       /* entries not FREE */
+	unsigned incomplete; /* entries resolving */
+	size_t queued_bytes;
+	union inany keep; /* never evicted (the router); unspecified: none */
+};
+
+/* Set up t for s.  0, or -ENOMEM (t is then empty and every output fails
+ * with -ENOBUFS). */
+int neigh_init(struct neigh_table *t, struct stack *s,
+	       const struct neigh_ops *ops, const struct neigh_stat_ids *ids,
+	       const struct neigh_params *p);
+/* Free every entry and what waits in it. */
+void neigh_fini(struct neigh_table *t);
+
+/* Flags for neigh_output(). */
+#define NEIGH_MORE 1u /* a further fragment of the packet offered before */
+
+/* Send pb's bytes as an Ethernet frame of the given type to next_hop's
+ * link address, resolving it first when needed.  pb is borrowed: while
+ * resolving, a copy waits.  0 when sent or waiting, -ENOBUFS when dropped,
+ * or the link's error. */
+int neigh_output(struct neigh_table *t, const union inany *next_hop,
+		 uint16_t type, struct pbuf *pb, unsigned flags);
+
+/* An answer about addr: when an entry exists, it is now REACHABLE at mac
+ * and what waited goes out.  Returns whether the entry existed. */
+bool neigh_confirm(struct neigh_table *t, const union inany *addr,
+		   const uint8_t *mac);
+/* addr at mac is about to talk to us: confirm it, creating the entry
+ * (marked as just used) when there is room. */
+void neigh_learn(struct neigh_table *t, const union inany *addr,
+		 const uint8_t *mac);
+
+/* 0 and the MAC when addr is resolved, -ENOENT otherwise. */
+int neigh_lookup(const struct neigh_table *t, const union inany *addr,
+		 uint8_t mac[6]);
+/* Whether a packet to addr would leave at once. */
+bool neigh_ready(const struct neigh_table *t, const union inany *addr);
+
+/* Visit every entry: address, MAC, state name ("incomplete", "reachable",
+ * "stale") and ms since it was last confirmed. */
+typedef void (*neigh_visit_fn)(void *arg, const union inany *addr,
+			       const uint8_t *mac, const char *state,
+			       uint64_t age_ms);
+void neigh_foreach(const struct neigh_table *t, neigh_visit_fn fn, void *arg);
+
+#endif
