@@ -14,17 +14,26 @@
 #include <stddef.h>
 
 #include "daemon/conf.h"
+#include "lib/strbuf.h"
 #include "net/stack.h"
 #include "tapir/module.h"
 
 struct pubsub;
-struct report_src;
+
+/* The reports modules may ask for (host API 4), given by the daemon: the
+ * host checks the request and owns the buffer, render() writes report
+ * `what` ("status" as JSON, "metrics" in the Prometheus text format) into
+ * b and returns 0, or -1 when it cannot. */
+struct modules_reporter {
+	int (*render)(void *ctx, struct strbuf *b, const char *what);
+	void *ctx;
+};
 
 struct modules {
 	struct stack *stack;      /* NULL in `tapird -t` */
 	struct tapir_host *list;  /* running instances, in config order */
 	struct pubsub *pubsub;    /* published data (host API 3), or NULL */
-	const struct report_src *report; /* for host API 4, or NULL */
+	struct modules_reporter report; /* host API 4; no render(): none */
 };
 
 struct module_prep {
