@@ -8,13 +8,20 @@
  * and a hand-advanced clock.
  *
  * Frame path (one file per layer, read top to bottom):
- *   stack_input -> eth_input -> arp_input
- *                            -> ip4_input -> ip4_reasm_input (fragments)
- *                                         -> icmp4_input / udp_input
- *   udp_output / icmp4 replies -> ip4_output (header, route)
- *                             -> arp_output (resolve, or queue the datagram)
- *                             -> ip4_xmit (fragment to the MTU) -> eth_output
- *                             -> link xmit
+ *   stack_input, stack_input_csum_ok
+ *     -> eth_input -> arp_input (replies, cache updates)
+ *                  -> ip4_input -> ip4_reasm_input (a fragment; the whole
+ *                                  datagram, once complete, goes on to
+ *                                  ip4_deliver)
+ *                               -> ip4_deliver -> icmp4_input / udp_input /
+ *                                                 tcp_input
+ *   tcp_out.c / udp_output / icmp4 replies and errors
+ *     -> ip4_output (header, route)
+ *     -> arp_output, unless the MAC is known already (broadcast, multicast,
+ *        or given by the caller): resolved, on at once; otherwise a copy
+ *        waits (bounded) and arp_input sends it on when the answer comes
+ *     -> ip4_xmit (fragment to the MTU) -> eth_output -> the link's xmit
+ *   ARP's own requests and replies: arp_send -> eth_output -> the link's xmit
  */
 #ifndef TAPIR_STACK_H
 #define TAPIR_STACK_H
