@@ -314,7 +314,31 @@ static bool reload(struct daemon *d, struct strbuf *out)
 static void report_leases(const struct report_src *r, report_entry_fn fn,
 			  void *arg)
 {
-	pubsub_foreach(r->mods->pubsub, "dhcp.lease", fn, arg);
+	const struct modules *mods = r->leases_arg;
+
+	pubsub_foreach(mods->pubsub, "dhcp.lease", fn, arg);
+}
+
+/* The reports see the running modules through these two. */
+static void report_modules(const void *ctx, report_module_fn fn, void *arg)
+{
+	modules_foreach(ctx, fn, arg);
+}
+
+static void report_module_counters(const void *ctx, report_counter_fn fn,
+				   void *arg)
+{
+	modules_foreach_counter(ctx, fn, arg);
+}
+
+/* Host API 4: modules get the status as JSON, metrics as Prometheus. */
+static int report_for_module(void *ctx, struct strbuf *b, const char *what)
+{
+	const struct daemon *d = ctx;
+
+	return report(b, &d->report, what,
+		      strcmp(what, "metrics") ? REPORT_JSON
+					      : REPORT_PROMETHEUS);
 }
 
 /* One tapirctl request: "VERB" or "VERB json". */
@@ -684,13 +708,14 @@ int main(int argc, char **argv)
 	snprintf(d->ifname, sizeof(d->ifname), "%s", d->conf->ifname);
 	d->report = (struct report_src){
 		.s = d->stack,
-		.mods = &d->mods,
+		.mods = {report_modules, report_module_counters, &d->mods},
 		.ifname = d->ifname,
 		.offload = d->vnet,
 		.started_ms = stack_now(d->stack),
 		.leases = report_leases,
+		.leases_arg = &d->mods,
 	};
-	d->mods.report = &d->report;
+	d->mods.report = (struct modules_reporter){report_for_module, d};
 	if (modules_commit(&d->mods, &txn) > 0) {
 		log_err("a module failed to start; see the lines above");
 		goto out;

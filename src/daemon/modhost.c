@@ -22,7 +22,6 @@
 #include "daemon/modhost.h"
 #include "daemon/log.h"
 #include "daemon/pubsub.h"
-#include "daemon/report.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -493,8 +492,7 @@ static const void *host_lookup(struct tapir_host *h, const char *topic,
 static char *host_report(struct tapir_host *h, const char *what,
 			 size_t *len)
 {
-	const struct report_src *r = h->set->report;
-	enum report_fmt fmt;
+	const struct modules_reporter *r = &h->set->report;
 	struct strbuf b;
 	char *out;
 
@@ -503,13 +501,12 @@ static char *host_report(struct tapir_host *h, const char *what,
 		errno = EINVAL;
 		return NULL;
 	}
-	if (!r) {
+	if (!r->render) {
 		errno = EAGAIN;
 		return NULL;
 	}
-	fmt = strcmp(what, "metrics") ? REPORT_JSON : REPORT_PROMETHEUS;
 	strbuf_init(&b, 64u << 20);
-	if (report(&b, r, what, fmt) < 0 || b.full || !b.p) {
+	if (r->render(r->ctx, &b, what) < 0 || b.full || !b.p) {
 		strbuf_free(&b);
 		errno = ENOMEM;
 		return NULL;
@@ -654,6 +651,7 @@ void modules_init(struct modules *set, struct stack *stack)
 	set->stack = stack;
 	set->list = NULL;
 	set->pubsub = NULL;
+	set->report = (struct modules_reporter){NULL, NULL};
 }
 
 /* Load one module and check its section; 0 or -1 with errors added. */

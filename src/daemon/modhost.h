@@ -4,9 +4,15 @@
  * modules_prepare() loads (dlopen) and checks every module a new
  * configuration names, collecting FILE:LINE errors and touching nothing
  * that runs.  Only when it succeeded for the whole file does the caller
- * modules_commit() the transaction: removed modules are stopped, changed
- * ones reconfigured, new ones initialised.  modules_abort() throws a
- * prepared transaction away and leaves the running set exactly as it was.
+ * modules_commit() the transaction, in three passes: removed modules (or
+ * ones whose path changed) are stopped, the kept ones whose section
+ * changed reconfigured, then new ones initialised, so a port a module gives
+ * up is free for a newcomer.  modules_abort() throws a prepared
+ * transaction away and leaves the running set exactly as it was.
+ *
+ * The running list is in load order, not in the configuration's: a module
+ * a reload keeps stays where it was, and new ones are appended in the
+ * order the configuration lists them.
  */
 #ifndef TAPIR_MODULE_LOADER_H
 #define TAPIR_MODULE_LOADER_H
@@ -14,17 +20,26 @@
 #include <stddef.h>
 
 #include "daemon/conf.h"
+#include "lib/strbuf.h"
 #include "net/stack.h"
 #include "tapir/module.h"
 
 struct pubsub;
-struct report_src;
+
+/* The reports modules may ask for (host API 4), given by the daemon: the
+ * host checks the request and owns the buffer, render() writes report
+ * `what` ("status" as JSON, "metrics" in the Prometheus text format) into
+ * b and returns 0, or -1 when it cannot. */
+struct modules_reporter {
+	int (*render)(void *ctx, struct strbuf *b, const char *what);
+	void *ctx;
+};
 
 struct modules {
 	struct stack *stack;      /* NULL in `tapird -t` */
-	struct tapir_host *list;  /* running instances, in config order */
+	struct tapir_host *list;  /* running instances, in load order */
 	struct pubsub *pubsub;    /* published data (host API 3), or NULL */
-	const struct report_src *report; /* for host API 4, or NULL */
+	struct modules_reporter report; /* host API 4; no render(): none */
 };
 
 struct module_prep {

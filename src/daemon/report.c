@@ -2,7 +2,6 @@
 #include "daemon/report.h"
 
 #include "config.h"
-#include "daemon/modhost.h"
 #include "net/stack.h"
 #include "net/stats.h"
 #include "net/tcp/tcp.h"
@@ -141,8 +140,23 @@ struct mod_ctx {
 	const char *module; /* the module whose counters are open (JSON) */
 	unsigned n;
 	enum report_fmt fmt;
-	const struct modules *mods_set;
+	const struct report_modules *mods;
 };
+
+/* The injected module visitor, or nothing when none was given. */
+static void foreach_module(const struct report_modules *mods,
+			   report_module_fn fn, void *arg)
+{
+	if (mods->foreach)
+		mods->foreach(mods->ctx, fn, arg);
+}
+
+static void foreach_module_counter(const struct report_modules *mods,
+				   report_counter_fn fn, void *arg)
+{
+	if (mods->foreach_counter)
+		mods->foreach_counter(mods->ctx, fn, arg);
+}
 
 static void module_counter_visit(void *arg, const char *module,
 				 const char *name, uint64_t v)
@@ -177,12 +191,12 @@ static void module_counter_visit(void *arg, const char *module,
 static void module_json_visit(void *arg, const char *name)
 {
 	struct mod_ctx *outer = arg;
-	struct mod_ctx m = {outer->b, name, 0, REPORT_JSON, NULL};
+	struct mod_ctx m = {outer->b, name, 0, REPORT_JSON, outer->mods};
 
 	strbuf_printf(outer->b, "%s{\"name\":", outer->n++ ? "," : "");
 	strbuf_json_str(outer->b, name);
 	strbuf_puts(outer->b, ",\"counters\":{");
-	modules_foreach_counter(outer->mods_set, module_counter_visit, &m);
+	foreach_module_counter(outer->mods, module_counter_visit, &m);
 	strbuf_puts(outer->b, "}}");
 }
 
@@ -371,7 +385,7 @@ static void status_json(struct strbuf *b, const struct report_src *r)
 	const struct stack *s = r->s;
 	char addr[16], mac[18];
 	struct arp_ctx a = {b, REPORT_JSON, 0};
-	struct mod_ctx m = {b, NULL, 0, REPORT_JSON, NULL};
+	struct mod_ctx m = {b, NULL, 0, REPORT_JSON, &r->mods};
 
 	ip_str(addr, sizeof(addr), s->p.addr);
 	mac_str(mac, sizeof(mac), s->p.mac);
@@ -400,8 +414,7 @@ static void status_json(struct strbuf *b, const struct report_src *r)
 	strbuf_puts(b, "},\"arp\":[");
 	arp_foreach(r->s, arp_visit, &a);
 	strbuf_puts(b, "],\"modules\":[");
-	m.mods_set = r->mods;
-	modules_foreach(r->mods, module_json_visit, &m);
+	foreach_module(&r->mods, module_json_visit, &m);
 	strbuf_puts(b, "],\"dhcp_leases\":");
 	leases(b, r, REPORT_JSON);
 	strbuf_puts(b, "}\n");
@@ -429,7 +442,7 @@ static void status_text(struct strbuf *b, const struct report_src *r)
 	const struct stack *s = r->s;
 	char addr[16], mac[18];
 	uint64_t up = uptime_s(r);
-	struct mod_ctx m = {b, NULL, 0, REPORT_TEXT, NULL};
+	struct mod_ctx m = {b, NULL, 0, REPORT_TEXT, &r->mods};
 	unsigned narp = 0, n = 0;
 
 	ip_str(addr, sizeof(addr), s->p.addr);
@@ -444,7 +457,7 @@ static void status_text(struct strbuf *b, const struct report_src *r)
 		      "interface", r->ifname, addr, s->p.prefix, mac, s->p.mtu,
 		      r->offload ? "on" : "off");
 	strbuf_printf(b, "%-11s ", "modules");
-	modules_foreach(r->mods, module_name_visit, &m);
+	foreach_module(&r->mods, module_name_visit, &m);
 	strbuf_printf(b, "%s\n", m.n ? "" : "none");
 	strbuf_printf(b, "%-11s %u", "tcp", s->tcp.count);
 	for (int i = 0; i < TCP_NSTATES; i++)
@@ -463,7 +476,7 @@ static void status_text(struct strbuf *b, const struct report_src *r)
 static void metrics(struct strbuf *b, const struct report_src *r)
 {
 	const struct stack *s = r->s;
-	struct mod_ctx m = {b, NULL, 0, REPORT_PROMETHEUS, NULL};
+	struct mod_ctx m = {b, NULL, 0, REPORT_PROMETHEUS, &r->mods};
 	unsigned narp = 0;
 
 	strbuf_puts(b, "# HELP tapir_build_info The running tapird.\n"
@@ -516,7 +529,7 @@ static void metrics(struct strbuf *b, const struct report_src *r)
 	strbuf_printf(b, "tapir_dhcp_leases %u\n", lease_count(r));
 	strbuf_puts(b, "# HELP tapir_module_events_total Counters kept by "
 		       "modules.\n# TYPE tapir_module_events_total counter\n");
-	modules_foreach_counter(r->mods, module_counter_visit, &m);
+	foreach_module_counter(&r->mods, module_counter_visit, &m);
 }
 
 int report(struct strbuf *b, const struct report_src *r, const char *what,
@@ -537,20 +550,19 @@ int report(struct strbuf *b, const struct report_src *r, const char *what,
 			status_text(b, r);
 	} else if (!strcmp(what, "stats")) {
 		if (fmt == REPORT_JSON) {
-			struct mod_ctx m = {b, NULL, 0, REPORT_JSON, NULL};
+			struct mod_ctx m = {b, NULL, 0, REPORT_JSON, &r->mods};
 
 			strbuf_puts(b, "{\"stack\":");
 			counters_json(b, r->s);
 			strbuf_puts(b, ",\"modules\":[");
-			m.mods_set = r->mods;
-			modules_foreach(r->mods, module_json_visit, &m);
+			foreach_module(&r->mods, module_json_visit, &m);
 			strbuf_puts(b, "]}\n");
 		} else {
-			struct mod_ctx m = {b, NULL, 0, REPORT_TEXT, NULL};
+			struct mod_ctx m = {b, NULL, 0, REPORT_TEXT, &r->mods};
 
 			stats_text(b, r);
-			modules_foreach_counter(r->mods, module_counter_visit,
-						&m);
+			foreach_module_counter(&r->mods, module_counter_visit,
+					       &m);
 		}
 	} else if (!strcmp(what, "arp")) {
 		struct arp_ctx a = {b, fmt, 0};

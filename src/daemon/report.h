@@ -13,7 +13,6 @@
 #include "lib/strbuf.h"
 
 struct stack;
-struct modules;
 
 enum report_fmt { REPORT_TEXT, REPORT_JSON, REPORT_PROMETHEUS };
 
@@ -21,9 +20,26 @@ enum report_fmt { REPORT_TEXT, REPORT_JSON, REPORT_PROMETHEUS };
 typedef void (*report_entry_fn)(void *arg, const char *key, const char *value,
 				size_t len);
 
+/* One running module, and one counter of a module, for the visitor. */
+typedef void (*report_module_fn)(void *arg, const char *name);
+typedef void (*report_counter_fn)(void *arg, const char *module,
+				  const char *name, uint64_t v);
+
+/* The running modules as a report sees them, given by whoever owns them
+ * (tapird hands over the module host's; tests, a fake), so reports need
+ * no module loader.  Each call visits in load order; a NULL function means
+ * no modules. */
+struct report_modules {
+	void (*foreach)(const void *ctx, report_module_fn fn, void *arg);
+	/* Every counter of every module, a module's together. */
+	void (*foreach_counter)(const void *ctx, report_counter_fn fn,
+				void *arg);
+	const void *ctx;
+};
+
 struct report_src {
 	struct stack *s;
-	const struct modules *mods;
+	struct report_modules mods;
 	const char *ifname;
 	bool offload;
 	uint64_t started_ms; /* the stack's clock at start */

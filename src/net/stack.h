@@ -8,16 +8,22 @@
  * and a hand-advanced clock.
  *
  * Frame path (one file per layer, read top to bottom):
- *   stack_input -> eth_input -> arp_input
- *                            -> ip4_input -> ip4_reasm_input (fragments:
- *                                            returns the whole datagram)
- *                                         -> icmp4_input / udp_input
- *   udp_output / tcp -> l3_output -> ip4_output (header, route)
- *   icmp4 replies ------------------> ip4_output
- *                             -> ip4_xmit (fragment to the MTU)
- *                             -> arp_output -> neigh_output (resolve, or
- *                                queue the fragments) -> eth_output
- *                             -> link xmit
+ *   stack_input, stack_input_csum_ok
+ *     -> eth_input -> arp_input (replies; answers go to the neighbour cache)
+ *                  -> ip4_input -> ip4_reasm_input (a fragment; returns the
+ *                                  whole datagram once complete)
+ *                               -> ip4_deliver -> icmp4_input / udp_input /
+ *                                                 tcp_input
+ *   tcp_out.c / udp_output -> l3_output (net/l3.c picks the family)
+ *   icmp4 replies and errors ---------+
+ *     -> ip4_output (header, route)
+ *     -> ip4_xmit (fragment to the MTU)
+ *     -> eth_output when the MAC is known already (broadcast, multicast, or
+ *        given by the caller); otherwise arp_output -> neigh_output:
+ *        resolved, on at once; else a copy of each fragment waits (bounded)
+ *        and goes to eth_output when the answer comes
+ *     -> the link's xmit
+ *   ARP's own requests and replies: arp_send -> eth_output -> the link's xmit
  */
 #ifndef TAPIR_STACK_H
 #define TAPIR_STACK_H

@@ -31,6 +31,9 @@
 #include "dhcp_srv.h"
 #include "dhcp_wire.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 static char dir[64], path[256];
 static int64_t clock_s;
 static struct dhcp_msg reply;

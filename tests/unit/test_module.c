@@ -534,6 +534,49 @@ START_TEST(test_published_data_follows_module_lifetime)
 }
 END_TEST
 
+static int fake_render(void *ctx, struct strbuf *b, const char *what)
+{
+	int *calls = ctx;
+
+	++*calls;
+	strbuf_printf(b, "the %s report", what);
+	return 0;
+}
+
+/* Host API 4: the host checks the request, asks the reporter it was given
+ * (no report code here) and hands the text over; EAGAIN without one. */
+START_TEST(test_report_comes_from_the_given_reporter)
+{
+	struct conf_errors errs = {0};
+	const struct tapir_host_api *api;
+	struct tapir_host *h;
+	int fail = -1, calls = 0;
+	size_t len = 1;
+	char *out;
+
+	ck_assert_uint_eq(reload(mod("a", tpath, "slot = 0;"), &fail, &errs),
+			  0);
+	h = tlog->host[0];
+	api = tlog->api[0];
+	ck_assert(TAPIR_HOST_HAS(api, report));
+	errno = 0;
+	ck_assert_ptr_null(api->report(h, "status", &len));
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_uint_eq(len, 0);
+	set.report = (struct modules_reporter){fake_render, &calls};
+	out = api->report(h, "metrics", &len);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_str_eq(out, "the metrics report");
+	ck_assert_uint_eq(len, strlen("the metrics report"));
+	free(out);
+	errno = 0;
+	ck_assert_ptr_null(api->report(h, "arp", &len));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(calls, 1);
+	conf_errors_clear(&errs);
+}
+END_TEST
+
 static Suite *module_suite(void)
 {
 	Suite *s = suite_create("module");
@@ -550,6 +593,7 @@ static Suite *module_suite(void)
 	tcase_add_test(tc, test_echo_module_refuses_to_be_a_weapon);
 	tcase_add_test(tc, test_port_handed_over_on_reload);
 	tcase_add_test(tc, test_published_data_follows_module_lifetime);
+	tcase_add_test(tc, test_report_comes_from_the_given_reporter);
 	suite_add_tcase(s, tc);
 	return s;
 }

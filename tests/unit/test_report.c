@@ -1,22 +1,50 @@
-/* Reports: Prometheus text format rules, JSON shape, text tables, and the
- * size limit of the buffer they are built in. */
+/* Reports: Prometheus text format rules, JSON shape, text tables, the
+ * modules as a fake visitor shows them, and the size limit of the buffer
+ * they are built in.  Built without the module loader: reports see modules
+ * only through the visitor they are given. */
 #include "helpers.h"
 
-#include "daemon/modhost.h"
 #include "daemon/report.h"
 #include "lib/strbuf.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static struct modules mods;
-
+/* No modules: no visitor. */
 static struct report_src src(struct stack *s)
 {
-	struct report_src r = {.s = s, .mods = &mods, .ifname = "tapir0"};
+	struct report_src r = {.s = s, .ifname = "tapir0"};
 
 	return r;
+}
+
+/* A fake module host: modules and their counters, in load order. */
+struct fake_mod {
+	const char *name;
+	const char *counter[3]; /* NULL-terminated */
+	uint64_t v[3];
+};
+
+static const struct fake_mod fake_mods[] = {
+	{"dns", {"queries", "refused", NULL}, {12, 0, 0}},
+	{"web", {"hits", NULL, NULL}, {3, 0, 0}},
+	{NULL, {NULL, NULL, NULL}, {0, 0, 0}},
+};
+
+static void fake_foreach(const void *ctx, report_module_fn fn, void *arg)
+{
+	for (const struct fake_mod *m = ctx; m->name; m++)
+		fn(arg, m->name);
+}
+
+static void fake_foreach_counter(const void *ctx, report_counter_fn fn,
+				 void *arg)
+{
+	for (const struct fake_mod *m = ctx; m->name; m++)
+		for (int i = 0; m->counter[i]; i++)
+			fn(arg, m->name, m->counter[i], m->v[i]);
 }
 
 static bool metric_name_ok(const char *p, size_t n)
@@ -41,7 +69,6 @@ START_TEST(test_metrics_format)
 	unsigned samples = 0, families = 0;
 	char *text, *line, *save;
 
-	modules_init(&mods, s);
 	r = src(s);
 	th_learn(s, th_peer_mac, TH_PEER_IP);
 	s->stats.v[STAT_TCP_DROP_PAWS] = 7;
@@ -121,7 +148,6 @@ START_TEST(test_metrics_format)
 	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "\ntapir_arp_entries 1\n"));
 	free(text);
 	strbuf_free(&b);
-	modules_stop_all(&mods);
 	th_stack_free(s);
 }
 END_TEST
@@ -137,7 +163,6 @@ START_TEST(test_status_json_shape)
 	bool in_str = false;
 	const char *p;
 
-	modules_init(&mods, s);
 	r = src(s);
 	s->stats.v[STAT_ICMP4_ECHO_RX] = 3;
 	strbuf_init(&b, 1 << 20);
@@ -166,7 +191,6 @@ START_TEST(test_status_json_shape)
 	ck_assert_int_eq(report(&b, &r, "bogus", REPORT_JSON), -1);
 	ck_assert_int_eq(report(&b, &r, "metrics", REPORT_JSON), -1);
 	strbuf_free(&b);
-	modules_stop_all(&mods);
 	th_stack_free(s);
 }
 END_TEST
@@ -177,7 +201,6 @@ START_TEST(test_arp_table_text)
 	struct report_src r;
 	struct strbuf b;
 
-	modules_init(&mods, s);
 	r = src(s);
 	th_learn(s, th_peer_mac, TH_PEER_IP);
 	strbuf_init(&b, 4096);
@@ -185,7 +208,72 @@ START_TEST(test_arp_table_text)
 	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "ADDRESS"));
 	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "reachable"));
 	strbuf_free(&b);
-	modules_stop_all(&mods);
+	th_stack_free(s);
+}
+END_TEST
+
+/* Every report that lists modules shows what the visitor gives, in its
+ * order; without a visitor there are none. */
+START_TEST(test_modules_from_visitor)
+{
+	struct stack *s = th_stack_new(NULL);
+	struct report_src r = src(s);
+	struct strbuf b;
+
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "status", REPORT_TEXT), 0);
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "\nmodules     none\n"));
+	strbuf_free(&b);
+
+	r.mods = (struct report_modules){fake_foreach, fake_foreach_counter,
+					 fake_mods};
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "status", REPORT_TEXT), 0);
+	ck_assert_ptr_nonnull(
+		strstr(strbuf_str(&b), "\nmodules     dns, web\n"));
+	strbuf_free(&b);
+
+	/* Text: counters that are not zero, one line each. */
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "stats", REPORT_TEXT), 0);
+	ck_assert_ptr_nonnull(strstr(
+		strbuf_str(&b),
+		"module_dns_queries                                 "
+		"                12\n"
+		"module_web_hits                                    "
+		"                 3\n"));
+	ck_assert_ptr_null(strstr(strbuf_str(&b), "refused"));
+	strbuf_free(&b);
+
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "stats", REPORT_JSON), 0);
+	ck_assert_ptr_nonnull(strstr(
+		strbuf_str(&b),
+		",\"modules\":[{\"name\":\"dns\",\"counters\":{\"queries\":12,"
+		"\"refused\":0}},{\"name\":\"web\",\"counters\":{\"hits\":3}}]}"
+		"\n"));
+	strbuf_free(&b);
+
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "status", REPORT_JSON), 0);
+	ck_assert_ptr_nonnull(strstr(
+		strbuf_str(&b),
+		",\"modules\":[{\"name\":\"dns\",\"counters\":{\"queries\":12,"
+		"\"refused\":0}},{\"name\":\"web\",\"counters\":{\"hits\":3}}],"
+		"\"dhcp_leases\":[]}\n"));
+	strbuf_free(&b);
+
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "metrics", REPORT_PROMETHEUS), 0);
+	ck_assert_ptr_nonnull(strstr(
+		strbuf_str(&b),
+		"# TYPE tapir_module_events_total counter\n"
+		"tapir_module_events_total{module=\"dns\",counter=\"queries\"} "
+		"12\n"
+		"tapir_module_events_total{module=\"dns\",counter=\"refused\"} "
+		"0\n"
+		"tapir_module_events_total{module=\"web\",counter=\"hits\"} 3\n"));
+	strbuf_free(&b);
 	th_stack_free(s);
 }
 END_TEST
@@ -231,6 +319,7 @@ int main(void)
 	tcase_add_test(tc, test_metrics_format);
 	tcase_add_test(tc, test_status_json_shape);
 	tcase_add_test(tc, test_arp_table_text);
+	tcase_add_test(tc, test_modules_from_visitor);
 	tcase_add_test(tc, test_strbuf_limit);
 	suite_add_tcase(su, tc);
 	return th_run(su);

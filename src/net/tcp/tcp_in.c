@@ -1,13 +1,24 @@
 /*
  * TCP input: segment arrival, in the order of RFC 9293 section 3.10.7.
  *
- * Theory of operation.  tcp_input() validates the segment (checksum,
- * header, options: a malformed option area drops it), finds the connection
- * by its 4-tuple, and hands it to one of three paths:
+ * Theory of operation.  tcp_input() drops what no connection may take
+ * (broadcast or multicast, a bad checksum unless the link vouched for it,
+ * a malformed header or option area), finds the connection by its
+ * 4-tuple (a bare SYN above RCV.NXT of a connection in TIME-WAIT ends it
+ * first, as Linux does), and hands the segment to one of three paths:
  *
- *   no connection   -> tcp_input_listen(): a SYN to a listener makes a
- *                      connection in SYN-RECEIVED; anything else is
- *                      answered with a reset (3.10.7.1, 3.10.7.2);
+ *   no connection   -> tcp_input_listen() (3.10.7.1, 3.10.7.2): with no
+ *                      listener, a reset (never for a RST).  At a
+ *                      listener, a SYN within the connection limit makes
+ *                      a connection in SYN-RECEIVED (past the SYN backlog
+ *                      a SYN cookie answers it and nothing is kept); an
+ *                      ACK that returns a valid cookie makes the
+ *                      connection and goes on through tcp_input_conn();
+ *                      any other ACK is answered with a reset; a RST, or
+ *                      a segment with neither SYN nor ACK, is dropped;
+ *   SYN-SENT        -> tcp_input_syn_sent() (3.10.7.3): the answer to our
+ *                      active open; a SYN-ACK for our SYN establishes it,
+ *                      a SYN alone means a simultaneous open (SYN-RECEIVED);
  *   SYN-RECEIVED and the synchronized states -> tcp_input_conn(), which
  *                      follows 3.10.7.4 step by step: sequence check (with
  *                      PAWS, RFC 7323), RST (RFC 5961 3), SYN (RFC 5961
@@ -15,10 +26,10 @@
  *                      the pointer is never used as an offset), text, FIN.
  *
  * A callback into the owner (accepted, connected, recv, writable,
- * peer_closed, closed) may
- * close or abort the connection.  While input runs, c->busy keeps the
- * memory alive: tcp_destroy() then only unlinks and marks c dead, input
- * checks c->dead after every callback and frees c on the way out.
+ * peer_closed, closed) may close or abort the connection.  While input
+ * runs, c->busy keeps the memory alive: tcp_destroy() then only unlinks
+ * and marks c dead, input checks c->dead after every callback and frees c
+ * on the way out.
  */
 #include "net/tcp/tcp.h"
 #include "net/csum.h"
