@@ -9,6 +9,7 @@
  * and the watchdog.
  */
 #include "daemon/conf.h"
+#include "daemon/entropy.h"
 #include "daemon/log.h"
 #include "daemon/modhost.h"
 #include "daemon/notify.h"
@@ -26,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/uio.h>
 #include <linux/virtio_net.h>
 #include <time.h>
@@ -451,6 +451,24 @@ static int drop_privileges(const struct conf *c)
 	return 0;
 }
 
+/* The stack's keys, each from its own draw of the kernel's random source
+ * so no key can be computed from another.  0, or -errno with the reason
+ * in err. */
+static int draw_secrets(struct stack_secrets *k, char *err, size_t errlen)
+{
+	uint8_t *keys[] = {k->isn_key, k->cookie_key, k->flow_key,
+			   k->ip_id_key};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		int rc = entropy_fill(keys[i], TAPIR_SIPHASH_KEY_LEN, err,
+				      errlen);
+
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: tapird [-dftV] [-c file]\n"
@@ -553,6 +571,7 @@ int main(int argc, char **argv)
 	struct daemon *d = &dd;
 	struct conf_errors errs = {0};
 	struct module_txn txn = {0};
+	struct stack_secrets secrets;
 	const char *path = NULL;
 	bool foreground = false, test = false, debug = false;
 	char err[512], status[512], *abspath = NULL;
@@ -668,17 +687,18 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	d->stack = stack_new(&d->conf->params, tap_xmit, d, clock_ms, NULL);
+	if (draw_secrets(&secrets, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		modules_abort(&txn);
+		goto out;
+	}
+	d->stack = stack_new(&d->conf->params, &secrets, tap_xmit, d, clock_ms,
+			     NULL);
+	explicit_bzero(&secrets, sizeof(secrets));
 	if (!d->base || !d->stack || setup_events(d) < 0) {
 		log_err("out of memory while starting");
 		modules_abort(&txn);
 		goto out;
-	}
-	{
-		uint64_t seed;
-
-		if (getrandom(&seed, sizeof(seed), 0) == sizeof(seed))
-			stack_seed(d->stack, seed);
 	}
 	modules_init(&d->mods, d->stack);
 	snprintf(d->ifname, sizeof(d->ifname), "%s", d->conf->ifname);

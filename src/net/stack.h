@@ -28,6 +28,7 @@
 #include "net/tcp/tcp.h"
 #include "net/timer.h"
 #include "net/udp.h"
+#include "tapir/siphash.h"
 #include "wire/eth.h"
 #include "wire/ip4.h"
 
@@ -80,6 +81,18 @@ struct stack_tx_offload {
 
 void stack_params_default(struct stack_params *p);
 
+/* The stack's secrets.  The core has no randomness of its own: the daemon
+ * fills each key from its own draw of the kernel's random source, tests
+ * and fuzzers pass fixed keys.  They are unrelated to one another, so
+ * nothing a peer learns about one (a hash chain's timing, an ISN, an IPv4
+ * ID) bears on the others.  The stack keeps them for its whole life. */
+struct stack_secrets {
+	uint8_t isn_key[TAPIR_SIPHASH_KEY_LEN];    /* TCP ISNs (tcp_isn.h) */
+	uint8_t cookie_key[TAPIR_SIPHASH_KEY_LEN]; /* SYN cookies (tcp_in.c) */
+	uint8_t flow_key[TAPIR_SIPHASH_KEY_LEN];   /* connection table (flow.h) */
+	uint8_t ip_id_key[TAPIR_SIPHASH_KEY_LEN];  /* IPv4 IDs (ip4.c) */
+};
+
 struct arp_entry;
 struct reasm_dgram;
 struct udp_binding;
@@ -97,6 +110,9 @@ struct ip4_rx {
 	const uint8_t *payload; /* the transport message (set by ip4_deliver) */
 	size_t payload_len;
 };
+
+/* Counters of IPv4 identification (a power of two). */
+#define IP4_ID_BUCKETS 2048
 
 struct stack {
 	struct stack_params p;
@@ -131,11 +147,10 @@ struct stack {
 	struct udp_binding *udp_bucket[64];
 	struct tcp_stack tcp;
 
-	/* IPv4 identification: a counter per bucket of destinations, each
-	 * starting at a random value, so one peer cannot predict the IDs we
-	 * use towards another (RFC 7739). */
-	uint32_t ip_id_key;
-	uint16_t ip_ids[64];
+	/* IPv4 identification (RFC 7739 5.3, ip4.c): counters selected by a
+	 * keyed hash of (source, destination, protocol). */
+	uint8_t ip_id_key[TAPIR_SIPHASH_KEY_LEN];
+	uint16_t ip_ids[IP4_ID_BUCKETS];
 	/* Offloads of the frame being sent (all zero for most frames), and
 	 * whether the frame being received had its transport checksum
 	 * checked (or left to complete) by the link. */
@@ -148,12 +163,13 @@ struct stack {
 			     * datagram that triggered it */
 };
 
-/* Create a stack.  Returns NULL when memory runs out. */
-struct stack *stack_new(const struct stack_params *p, stack_xmit_fn xmit,
+/* Create a stack with its parameters and secrets (copied), sending
+ * through xmit and reading the time from clock.  Returns NULL when memory
+ * runs out. */
+struct stack *stack_new(const struct stack_params *p,
+			const struct stack_secrets *secrets, stack_xmit_fn xmit,
 			void *xmit_ctx, stack_clock_fn clock, void *clock_ctx);
 void stack_free(struct stack *s);
-/* Seed the stack's unpredictable values (IPv4 IDs) from a random seed. */
-void stack_seed(struct stack *s, uint64_t seed);
 
 /* Process one received Ethernet frame (borrowed for the call). */
 void stack_input(struct stack *s, const uint8_t *frame, size_t len);

@@ -39,6 +39,7 @@
  * to keep fuzzing for other bugs while a timing bug is open.
  */
 #include "net/stack.h"
+#include "fixed_secrets.h"
 #include "net/csum.h"
 #include "wire/arp.h"
 #include "wire/icmp4.h"
@@ -519,7 +520,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g_now = BASE_MS + ((mode >> 3) & 15);
 	g_fail_mode = (mode >> 1) & 3;
 	g_xmit_n = 0;
-	g_s = stack_new(&g_params, fuzz_xmit, NULL, fake_clock, NULL);
+	g_s = stack_new(&g_params, &fuzz_secrets, fuzz_xmit, NULL, fake_clock,
+			NULL);
 	if (!g_s)
 		abort();
 	b_echo.next = b_direct.next = b_discard.next = NULL;

@@ -43,6 +43,7 @@
  * TAPIR_FUZZ_LAX_TIMERS=1 skips that check.
  */
 #include "net/stack.h"
+#include "fixed_secrets.h"
 #include "net/csum.h"
 #include "wire/arp.h"
 #include "wire/icmp4.h"
@@ -411,7 +412,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g_params.reasm_timeout_ms = cfg & 0x80 ? 1000 : 30000;
 	g_now = BASE_MS;
 	memset(g_tainted, 0, sizeof(g_tainted));
-	g_s = stack_new(&g_params, fuzz_xmit, NULL, fake_clock, NULL);
+	g_s = stack_new(&g_params, &fuzz_secrets, fuzz_xmit, NULL, fake_clock,
+			NULL);
 	if (!g_s)
 		abort();
 	b_echo.next = NULL;

@@ -79,6 +79,7 @@
  * that known bug.
  */
 #include "net/stack.h"
+#include "fixed_secrets.h"
 #include "net/csum.h"
 #include "wire/arp.h"
 #include "wire/ip4.h"
@@ -1036,7 +1037,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g_active_lport = g_active_rport = 0;
 	memset(g_rec, 0, sizeof(g_rec));
 	g_rec_next = 0;
-	g_s = stack_new(&p, fuzz_xmit, NULL, fake_clock, NULL);
+	g_s = stack_new(&p, &fuzz_secrets, fuzz_xmit, NULL, fake_clock,
+			NULL);
 	if (!g_s)
 		abort();
 	tcp_group_init(&g_group);

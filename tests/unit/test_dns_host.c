@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "daemon/conf.h"
+#include "helpers.h"
 #include "net/csum.h"
 #include "dns_msg.h"
 #include "daemon/modhost.h"
@@ -65,7 +66,7 @@ static void setup(void)
 	ck_assert_ptr_nonnull(tlog);
 	memset(tlog, 0, sizeof(*tlog));
 	stack_params_default(&p);
-	st = stack_new(&p, fake_xmit, NULL, fake_clock, NULL);
+	st = stack_new(&p, &th_secrets, fake_xmit, NULL, fake_clock, NULL);
 	ck_assert_ptr_nonnull(st);
 	modules_init(&set, st);
 	cur = NULL;

@@ -395,6 +395,79 @@ START_TEST(test_output_header_fields)
 }
 END_TEST
 
+/* The identification of one UDP datagram from s to dst. */
+static uint16_t id_towards(struct stack *s, uint32_t dst)
+{
+	struct udp_dst d = {.ip = dst, .port = 9};
+	struct ip4_hdr ih;
+	struct udp_hdr uh;
+
+	th_frames_clear();
+	ck_assert_int_eq(udp_output(s, 1234, &d, "x", 1), 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	th_expect_udp(th_frame(0),
+		      dst == TH_PEER_IP ? th_peer_mac : th_peer2_mac, &ih, &uh);
+	ck_assert_uint_eq(ih.dst, dst);
+	return ih.id;
+}
+
+/* RFC 7739 5.3: what we send to one destination does not move the IDs we
+ * use towards another, and they do not carry on from its sequence. */
+START_TEST(test_id_per_destination)
+{
+	struct stack *s = stack_with_listener(NULL);
+	uint16_t a0, a1, b[4];
+
+	th_learn(s, th_peer2_mac, TH_PEER2_IP);
+	a0 = id_towards(s, TH_PEER_IP);
+	for (size_t i = 0; i < 4; i++)
+		b[i] = id_towards(s, TH_PEER2_IP);
+	a1 = id_towards(s, TH_PEER_IP);
+	/* Each destination its own counter, one step per datagram. */
+	ck_assert_uint_eq(a1, (uint16_t)(a0 + 1));
+	for (size_t i = 1; i < 4; i++)
+		ck_assert_uint_eq(b[i], (uint16_t)(b[i - 1] + 1));
+	/* And its own offset: not the next ID of the other destination. */
+	ck_assert_uint_ne(b[0], (uint16_t)(a0 + 1));
+	ck_assert_uint_ne(a0, (uint16_t)(b[3] + 1));
+	th_check_leaks(s, 2);
+	th_stack_free(s);
+}
+END_TEST
+
+/* The IDs of n datagrams to each of two destinations, alternating, from a
+ * stack made with secrets k. */
+static void ids_with(const struct stack_secrets *k, uint16_t *ids, size_t n)
+{
+	struct stack *s = th_stack_new_keyed(NULL, k);
+
+	th_learn(s, th_peer_mac, TH_PEER_IP);
+	th_learn(s, th_peer2_mac, TH_PEER2_IP);
+	for (size_t i = 0; i < n; i++)
+		ids[i] = id_towards(s, i % 2 ? TH_PEER2_IP : TH_PEER_IP);
+	th_check_leaks(s, 2);
+	th_stack_free(s);
+}
+
+/* The IDs are a function of the ip_id key (and the traffic): the same key
+ * gives the same IDs, another key others. */
+START_TEST(test_id_keyed)
+{
+	struct stack_secrets k = th_secrets;
+	uint16_t a[8], b[8], c[8];
+	size_t same = 0;
+
+	ids_with(&th_secrets, a, 8);
+	ids_with(&th_secrets, b, 8);
+	ck_assert_mem_eq(a, b, sizeof(a));
+	k.ip_id_key[7] ^= 0x01;
+	ids_with(&k, c, 8);
+	for (size_t i = 0; i < 8; i++)
+		same += a[i] == c[i];
+	ck_assert_uint_eq(same, 0);
+}
+END_TEST
+
 /* Send len bytes of pattern over UDP; check that the frames are a correct
  * fragmentation for the MTU and that putting them back together gives the
  * datagram.  Returns the number of fragments. */
@@ -586,6 +659,8 @@ static Suite *ip4_suite(void)
 
 	tc = tcase_create("output");
 	tcase_add_test(tc, test_output_header_fields);
+	tcase_add_test(tc, test_id_per_destination);
+	tcase_add_test(tc, test_id_keyed);
 	tcase_add_test(tc, test_output_fragmentation);
 	tcase_add_test(tc, test_output_fragmentation_small_mtu);
 	tcase_add_test(tc, test_route_via_gateway);

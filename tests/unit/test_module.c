@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "daemon/conf.h"
+#include "helpers.h"
 #include "net/csum.h"
 #include "daemon/modhost.h"
 #include "daemon/pubsub.h"
@@ -72,7 +73,7 @@ static void setup(void)
 	stack_params_default(&p);
 	now_ms = 1000;
 	sent = 0;
-	st = stack_new(&p, fake_xmit, NULL, fake_clock, NULL);
+	st = stack_new(&p, &th_secrets, fake_xmit, NULL, fake_clock, NULL);
 	ck_assert_ptr_nonnull(st);
 	modules_init(&set, st);
 	cur = NULL;

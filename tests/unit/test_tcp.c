@@ -2900,7 +2900,7 @@ START_TEST(test_abort_and_stack_free)
 	ck_assert_uint_eq(CR[1].closed, 1);
 	ck_assert_int_eq(CR[1].err, -ECONNABORTED);
 	ck_assert_uint_eq(s->tcp.count, 0);
-	ck_assert_int_eq(tcp_init(s), 0);
+	ck_assert_int_eq(tcp_init(s, &th_secrets), 0);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
 }

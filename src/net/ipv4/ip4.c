@@ -169,6 +169,34 @@ bool ip4_offload_ok(struct stack *s, uint32_t dst)
 	return dst && arp_ready(s, dst);
 }
 
+/*
+ * The identification of a datagram from src to dst carrying proto, by the
+ * hash-based algorithm of RFC 7739 section 5.3: one keyed hash of the
+ * triple picks one of IP4_ID_BUCKETS counters, which advances by one; a
+ * second keyed hash of the triple, under the same key but a different
+ * input (tag 0 or 1 in the last word), is an offset added to it.  So an
+ * ID towards one destination comes back only once its counter has gone
+ * round (65536 datagrams), as reassembly needs, while a peer sees only its
+ * own counter behind an offset it cannot compute: the IDs it gets tell it
+ * nothing about the IDs we use towards anyone else (beyond how busy the
+ * destinations sharing its counter are, the table's trade-off).  The RFC
+ * starts the counters at random values; with a secret offset on top, zero
+ * does as well.
+ */
+_Static_assert((IP4_ID_BUCKETS & (IP4_ID_BUCKETS - 1)) == 0,
+	       "IP4_ID_BUCKETS is a power of two");
+
+static uint16_t ip4_next_id(struct stack *s, uint32_t src, uint32_t dst,
+			    uint8_t proto)
+{
+	uint64_t pair = (uint64_t)src << 32 | dst;
+	uint64_t index = tapir_siphash24_12(s->ip_id_key, pair, proto);
+	uint64_t offset = tapir_siphash24_12(s->ip_id_key, pair,
+					     1u << 8 | proto);
+
+	return (uint16_t)(offset + ++s->ip_ids[index & (IP4_ID_BUCKETS - 1)]);
+}
+
 int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
 	       const uint8_t *dst_mac, struct pbuf *pb)
 {
@@ -184,7 +212,7 @@ int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
 
 	if (pb->len + IP4_HLEN > IP4_MAX_LEN)
 		return -EMSGSIZE;
-	h.id = s->ip_ids[((dst ^ s->ip_id_key) * 2654435761u >> 26) & 63]++;
+	h.id = ip4_next_id(s, h.src, dst, proto);
 	/* Route: broadcast and multicast map to their MACs; a caller's MAC
 	 * is used as given; off-link goes through the gateway. */
 	if (stack_is_broadcast(s, dst)) {
