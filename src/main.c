@@ -71,7 +71,8 @@ static uint64_t clock_ms(void *ctx)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static int tap_xmit(void *ctx, const uint8_t *frame, size_t len)
+static int tap_xmit(void *ctx, const uint8_t *frame, size_t len,
+		    const struct stack_tx_offload *off)
 {
 	struct daemon *d = ctx;
 	struct virtio_net_hdr vh;
@@ -85,16 +86,14 @@ static int tap_xmit(void *ctx, const uint8_t *frame, size_t len)
 		return (size_t)n == len ? 0 : -EIO;
 	}
 	memset(&vh, 0, sizeof(vh));
-	if (d->stack && d->stack->tx_off.csum) {
-		const struct stack_tx_offload *o = &d->stack->tx_off;
-
+	if (off && off->csum) {
 		vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-		vh.csum_start = o->csum_start;
-		vh.csum_offset = o->csum_offset;
-		if (o->gso_size) {
+		vh.csum_start = off->csum_start;
+		vh.csum_offset = off->csum_offset;
+		if (off->gso_size) {
 			vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-			vh.gso_size = o->gso_size;
-			vh.hdr_len = o->hdr_len;
+			vh.gso_size = off->gso_size;
+			vh.hdr_len = off->hdr_len;
 		}
 	}
 	iov[0].iov_base = &vh;
@@ -149,18 +148,16 @@ static void on_tap(evutil_socket_t fd, short what, void *arg)
 		}
 		STAT_INC(&d->stack->stats, LINK_RX);
 		if (!d->vnet) {
-			stack_input(d->stack, d->rx, (size_t)n);
+			stack_input(d->stack, d->rx, (size_t)n, 0);
 		} else if ((size_t)n > VNET_HDR_LEN) {
 			/* The kernel checked the checksum, or leaves it to
 			 * the receiver of a frame it made itself. */
-			if (d->rx[0] & (VIRTIO_NET_HDR_F_NEEDS_CSUM |
-					VIRTIO_NET_HDR_F_DATA_VALID))
-				stack_input_csum_ok(d->stack,
-						    d->rx + VNET_HDR_LEN,
-						    (size_t)n - VNET_HDR_LEN);
-			else
-				stack_input(d->stack, d->rx + VNET_HDR_LEN,
-					    (size_t)n - VNET_HDR_LEN);
+			bool ok = d->rx[0] & (VIRTIO_NET_HDR_F_NEEDS_CSUM |
+					      VIRTIO_NET_HDR_F_DATA_VALID);
+
+			stack_input(d->stack, d->rx + VNET_HDR_LEN,
+				    (size_t)n - VNET_HDR_LEN,
+				    ok ? STACK_RX_CSUM_OK : 0);
 		}
 	}
 	/* Timers due meanwhile fire now rather than after the next wakeup. */

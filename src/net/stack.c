@@ -80,16 +80,10 @@ bool stack_is_broadcast(const struct stack *s, uint32_t a)
 	       (a & ~mask) == ~mask;
 }
 
-void stack_input(struct stack *s, const uint8_t *frame, size_t len)
+void stack_input(struct stack *s, const uint8_t *frame, size_t len,
+		 unsigned flags)
 {
-	eth_input(s, cur_make(frame, len));
-}
-
-void stack_input_csum_ok(struct stack *s, const uint8_t *frame, size_t len)
-{
-	s->rx_csum_ok = true;
-	eth_input(s, cur_make(frame, len));
-	s->rx_csum_ok = false;
+	eth_input(s, cur_make(frame, len), flags);
 }
 
 void stack_run_timers(struct stack *s)

@@ -1,20 +1,25 @@
 /*
  * The userspace IPv4 stack: one struct stack per interface.
  *
- * The stack never touches a file descriptor or the system clock.  Frames
- * come in through stack_input(); frames go out through the link's xmit
- * callback; time is read from the clock callback.  The daemon wires these to
- * the TAP and to CLOCK_MONOTONIC, unit tests and fuzzers to a recording link
- * and a hand-advanced clock.
+ * The stack never touches a file descriptor or the system clock.  The link
+ * interface is two calls: frames come in through stack_input(), with what
+ * the link knows about them (flags: its checksum verdict), and go out
+ * through the link's xmit callback, with what the link is to do to them
+ * (struct stack_tx_offload: finish a checksum, cut a long TCP segment).
+ * Time is read from the clock callback.  The daemon wires these to the TAP
+ * (daemon/tap.c) and to CLOCK_MONOTONIC, unit tests and fuzzers to a
+ * recording link and a hand-advanced clock.
  *
  * Frame path (one file per layer, read top to bottom):
  *   stack_input -> eth_input -> arp_input
  *                            -> ip4_input -> ip4_reasm_input (fragments)
  *                                         -> icmp4_input / udp_input
+ *                                            / tcp_input
  *   udp_output / icmp4 replies -> ip4_output (header, route)
+ *   tcp_out (may ask for offloads) -> ip4_output_offload
  *                             -> arp_output (resolve, or queue the datagram)
  *                             -> ip4_xmit (fragment to the MTU) -> eth_output
- *                             -> link xmit
+ *                             -> link xmit (frame and offloads)
  */
 #ifndef TAPIR_STACK_H
 #define TAPIR_STACK_H
@@ -34,8 +39,22 @@
 
 struct stack;
 
-/* Hands a finished frame to the link.  Returns 0 or -errno. */
-typedef int (*stack_xmit_fn)(void *ctx, const uint8_t *frame, size_t len);
+/* What the link is to do with a frame it is given: with csum, complete the
+ * checksum at csum_start + csum_offset over the bytes from csum_start on
+ * (the field holds the pseudo-header's sum); with gso_size as well, cut
+ * the TCP payload into pieces of that size, each with a copy of the
+ * hdr_len bytes of headers.  Only a stack made with params.offload asks. */
+struct stack_tx_offload {
+	bool csum;
+	uint16_t csum_start, csum_offset;
+	uint16_t gso_size, hdr_len;
+};
+
+/* Hands a finished frame to the link, with off NULL (or all zero) for a
+ * frame to send as it is.  The frame is borrowed for the call.  Returns 0
+ * or -errno. */
+typedef int (*stack_xmit_fn)(void *ctx, const uint8_t *frame, size_t len,
+			     const struct stack_tx_offload *off);
 /* Monotonic milliseconds. */
 typedef uint64_t (*stack_clock_fn)(void *ctx);
 
@@ -69,16 +88,6 @@ struct stack_params {
 	struct tcp_params tcp;
 };
 
-/* What the link is to do with the frame being sent (stack->tx_off): with
- * csum, complete the checksum at csum_start + csum_offset over the bytes
- * from csum_start on; with gso_size, cut the TCP payload into pieces of
- * that size, each with a copy of the hdr_len bytes of headers. */
-struct stack_tx_offload {
-	bool csum;
-	uint16_t csum_start, csum_offset;
-	uint16_t gso_size, hdr_len;
-};
-
 void stack_params_default(struct stack_params *p);
 
 /* The stack's secrets.  The core has no randomness of its own: the daemon
@@ -109,6 +118,9 @@ struct ip4_rx {
 	size_t dgram_len; /* header + payload */
 	const uint8_t *payload; /* the transport message (set by ip4_deliver) */
 	size_t payload_len;
+	/* The link vouched for the transport checksum (STACK_RX_CSUM_OK on
+	 * an unfragmented datagram): TCP and UDP need not check it. */
+	bool csum_ok;
 };
 
 /* Counters of IPv4 identification (a power of two). */
@@ -151,11 +163,6 @@ struct stack {
 	 * keyed hash of (source, destination, protocol). */
 	uint8_t ip_id_key[TAPIR_SIPHASH_KEY_LEN];
 	uint16_t ip_ids[IP4_ID_BUCKETS];
-	/* Offloads of the frame being sent (all zero for most frames), and
-	 * whether the frame being received had its transport checksum
-	 * checked (or left to complete) by the link. */
-	struct stack_tx_offload tx_off;
-	bool rx_csum_ok;
 
 	struct pbuf tx;   /* scratch for replies built by the stack itself */
 	struct pbuf frag; /* scratch for one output fragment */
@@ -171,11 +178,15 @@ struct stack *stack_new(const struct stack_params *p,
 			void *xmit_ctx, stack_clock_fn clock, void *clock_ctx);
 void stack_free(struct stack *s);
 
-/* Process one received Ethernet frame (borrowed for the call). */
-void stack_input(struct stack *s, const uint8_t *frame, size_t len);
-/* The same, for a frame whose TCP/UDP checksum the link vouches for
- * (a TAP's VIRTIO_NET_HDR_F_DATA_VALID or NEEDS_CSUM). */
-void stack_input_csum_ok(struct stack *s, const uint8_t *frame, size_t len);
+/* What the link says about a received frame, for stack_input()'s flags. */
+/* Its TCP/UDP checksum was checked, or is left unfinished by a sender on
+ * the same host (a TAP's VIRTIO_NET_HDR_F_DATA_VALID or NEEDS_CSUM). */
+#define STACK_RX_CSUM_OK 0x1u
+
+/* Process one received Ethernet frame (borrowed for the call), with flags
+ * STACK_RX_* (0 for a frame the link knows nothing about). */
+void stack_input(struct stack *s, const uint8_t *frame, size_t len,
+		 unsigned flags);
 /* Fire due timers; call when timer_wheel_next() says so. */
 void stack_run_timers(struct stack *s);
 /* Milliseconds until stack_run_timers() is next needed, -1 for never. */
@@ -200,15 +211,19 @@ static inline bool stack_is_local(const struct stack *s, uint32_t a)
 bool stack_is_broadcast(const struct stack *s, uint32_t a);
 
 /* Layer entry points (each file's public functions). */
-void eth_input(struct stack *s, struct cur c);
+void eth_input(struct stack *s, struct cur c, unsigned flags);
+/* Prepend the Ethernet header to pb and hand the frame to the link with
+ * off (NULL: none).  0 or -errno. */
 int eth_output(struct stack *s, const uint8_t *dst_mac, uint16_t type,
-	       struct pbuf *pb);
+	       struct pbuf *pb, const struct stack_tx_offload *off);
 
 void arp_input(struct stack *s, struct cur c);
 /* Send pb (a whole IPv4 datagram, possibly larger than the MTU) to
  * next_hop, resolving it first if needed.  pb is borrowed: while resolving,
- * a copy waits in a bounded queue (0 is returned: it is on its way). */
-int arp_output(struct stack *s, uint32_t next_hop, struct pbuf *pb);
+ * a copy waits in a bounded queue (0 is returned: it is on its way).  off
+ * (NULL: none) only for a next hop arp_ready() said is resolved. */
+int arp_output(struct stack *s, uint32_t next_hop, struct pbuf *pb,
+	       const struct stack_tx_offload *off);
 /* Visit every ARP cache entry: address, MAC, state name ("incomplete",
  * "reachable", "stale") and ms since it was last confirmed. */
 typedef void (*arp_visit_fn)(void *arg, uint32_t ip, const uint8_t *mac,
@@ -222,7 +237,9 @@ void arp_fini(struct stack *s);
 /* Lookup for tests and counters dumps: 0 and the MAC if resolved. */
 int arp_lookup(struct stack *s, uint32_t ip, uint8_t mac[ETH_ALEN]);
 
-void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh);
+/* flags: stack_input()'s, STACK_RX_*. */
+void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh,
+	       unsigned flags);
 /* Deliver a complete (possibly reassembled) datagram to its protocol. */
 void ip4_deliver(struct stack *s, struct cur payload, struct ip4_rx *rx);
 /* Send pb (transport header + data) as one IPv4 datagram.  Broadcast and
@@ -230,9 +247,16 @@ void ip4_deliver(struct stack *s, struct cur payload, struct ip4_rx *rx);
  * dst_mac sends there without routing or ARP.  0 or -errno. */
 int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
 	       const uint8_t *dst_mac, struct pbuf *pb);
+/* The same for a datagram the link is to finish as off says (NULL: none;
+ * only when ip4_offload_ok() said so). */
+int ip4_output_offload(struct stack *s, uint32_t src, uint32_t dst,
+		       uint8_t proto, const uint8_t *dst_mac, struct pbuf *pb,
+		       const struct stack_tx_offload *off);
 /* Put a complete datagram (20-byte header first) on the link to mac,
- * fragmenting it to the MTU.  Uses s->frag; pb must not be s->frag. */
-int ip4_xmit(struct stack *s, const uint8_t *mac, struct pbuf *pb);
+ * fragmenting it to the MTU unless the link cuts it up (gso_size).
+ * Uses s->frag; pb must not be s->frag. */
+int ip4_xmit(struct stack *s, const uint8_t *mac, struct pbuf *pb,
+	     const struct stack_tx_offload *offload);
 /* Whether a datagram to dst may use the link's offloads: they are on and
  * dst is unicast with its next hop resolved (a datagram that waits for ARP
  * must be complete, since it may be fragmented later). */

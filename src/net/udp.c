@@ -69,7 +69,7 @@ void udp_input(struct stack *s, struct cur c, struct ip4_rx *rx)
 	}
 #ifndef TAPIR_FUZZING
 	/* A zero checksum means the sender did not compute one. */
-	if (h.csum != 0 && !s->rx_csum_ok &&
+	if (h.csum != 0 && !rx->csum_ok &&
 	    csum_fold(csum_partial(seg, h.len,
 				   csum_pseudo4(rx->src, rx->dst,
 						IP4_PROTO_UDP, h.len))) != 0) {

@@ -53,9 +53,10 @@ void th_advance(struct stack *s, uint64_t ms)
 static struct th_frame frames[TH_MAX_FRAMES];
 static size_t nframes, nlost;
 static int link_err;
-static struct stack *link_stack; /* for the offloads of each frame */
+static struct stack *link_stack;
 
-static int th_xmit(void *ctx, const uint8_t *frame, size_t len)
+static int th_xmit(void *ctx, const uint8_t *frame, size_t len,
+		   const struct stack_tx_offload *off)
 {
 	uint8_t *copy;
 
@@ -72,15 +73,22 @@ static int th_xmit(void *ctx, const uint8_t *frame, size_t len)
 	memset(&frames[nframes].off, 0, sizeof(frames[nframes].off));
 	/* Do what a link that takes offloads does: finish the checksum
 	 * (and record the segmentation asked for). */
-	if (link_stack && link_stack->tx_off.csum) {
-		const struct stack_tx_offload *o = &link_stack->tx_off;
-		size_t at = (size_t)o->csum_start + o->csum_offset;
+	if (off && off->csum) {
+		size_t at = (size_t)off->csum_start + off->csum_offset;
 
+		/* Only a stack made with offloads asks for them. */
+		ck_assert_ptr_nonnull(link_stack);
+		ck_assert(link_stack->p.offload);
 		ck_assert_uint_le(at + 2, len);
 		put_be16(copy + at, csum_fold(csum_partial(
-					    copy + o->csum_start,
-					    len - o->csum_start, 0)));
-		frames[nframes].off = *o;
+					    copy + off->csum_start,
+					    len - off->csum_start, 0)));
+		frames[nframes].off = *off;
+	} else if (off) {
+		/* Nothing asked: all zero. */
+		ck_assert_uint_eq(off->gso_size | off->hdr_len |
+					  off->csum_start | off->csum_offset,
+				  0);
 	}
 	frames[nframes].data = copy;
 	frames[nframes].len = len;
@@ -195,7 +203,7 @@ void th_learn(struct stack *s, const uint8_t *mac, uint32_t ip)
 	uint8_t f[64];
 	uint8_t got[ETH_ALEN];
 
-	stack_input(s, f, th_arp_request(f, mac, ip, s->p.addr));
+	stack_input(s, f, th_arp_request(f, mac, ip, s->p.addr), 0);
 	ck_assert_int_eq(arp_lookup(s, ip, got), 0);
 	ck_assert_mem_eq(got, mac, ETH_ALEN);
 	th_frames_clear();

@@ -70,7 +70,7 @@ START_TEST(test_deliver_udp)
 {
 	struct stack *s = stack_with_listener(NULL);
 
-	stack_input(s, f, good_udp());
+	stack_input(s, f, good_udp(), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_RX], 1);
 	ck_assert_uint_eq(rx_calls, 1);
 	ck_assert_uint_eq(rx_len, 5);
@@ -92,7 +92,7 @@ START_TEST(test_deliver_icmp)
 	struct icmp4_hdr h;
 
 	stack_input(s, f, th_echo_frame(f, TH_PEER_IP, TH_OUR_IP, 1, 1,
-					"ping", 4));
+					"ping", 4), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_RX], 1);
 	ck_assert_uint_eq(th_frame_count(), 1);
 	th_expect_icmp(th_frame(0), th_peer_mac, &ih, &h);
@@ -109,10 +109,10 @@ START_TEST(test_bad_version)
 
 	f[ETH_HLEN] = 0x65;
 	th_ip4_fix_csum(f);
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	f[ETH_HLEN] = 0x05;
 	th_ip4_fix_csum(f);
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	expect_dropped(s, STAT_IP4_DROP_VERSION, 2);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
@@ -127,12 +127,12 @@ START_TEST(test_bad_ihl)
 	/* IHL < 5 (the checksum cannot even be taken over 20 bytes). */
 	for (uint8_t ihl = 0; ihl < 5; ihl++) {
 		f[ETH_HLEN] = (uint8_t)(0x40 | ihl);
-		stack_input(s, f, n);
+		stack_input(s, f, n, 0);
 	}
 	expect_dropped(s, STAT_IP4_DROP_HLEN, 5);
 	/* IHL past the frame: 60 bytes of header in a 33-byte datagram. */
 	f[ETH_HLEN] = 0x4f;
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	expect_dropped(s, STAT_IP4_DROP_HLEN, 6);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
@@ -149,7 +149,7 @@ START_TEST(test_bad_total_length)
 		good_udp();
 		put_be16(f + ETH_HLEN + 2, bad[i]);
 		th_ip4_fix_csum(f);
-		stack_input(s, f, n);
+		stack_input(s, f, n, 0);
 	}
 	expect_dropped(s, STAT_IP4_DROP_LEN, 4);
 	th_check_leaks(s, 1);
@@ -163,7 +163,7 @@ START_TEST(test_short)
 
 	good_udp();
 	for (size_t len = 0; len < IP4_HLEN; len++)
-		stack_input(s, f, ETH_HLEN + len);
+		stack_input(s, f, ETH_HLEN + len, 0);
 	expect_dropped(s, STAT_IP4_DROP_SHORT, IP4_HLEN);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_RX], IP4_HLEN);
 	th_check_leaks(s, 1);
@@ -177,11 +177,11 @@ START_TEST(test_bad_checksum)
 	size_t n = good_udp();
 
 	f[ETH_HLEN + 10] ^= 0x01;
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	/* A header byte changed without fixing the checksum. */
 	good_udp();
 	f[ETH_HLEN + 8] = 1; /* TTL */
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	expect_dropped(s, STAT_IP4_DROP_CSUM, 2);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
@@ -210,10 +210,14 @@ START_TEST(test_bad_options)
 {
 	struct stack *s = stack_with_listener(NULL);
 
-	stack_input(s, f, udp_with_options((const uint8_t[]){0x44, 0, 0, 0}));
-	stack_input(s, f, udp_with_options((const uint8_t[]){0x44, 1, 0, 0}));
-	stack_input(s, f, udp_with_options((const uint8_t[]){0x44, 5, 0, 0}));
-	stack_input(s, f, udp_with_options((const uint8_t[]){1, 1, 1, 0x83}));
+	stack_input(s, f, udp_with_options((const uint8_t[]){0x44, 0, 0, 0}),
+		    0);
+	stack_input(s, f, udp_with_options((const uint8_t[]){0x44, 1, 0, 0}),
+		    0);
+	stack_input(s, f, udp_with_options((const uint8_t[]){0x44, 5, 0, 0}),
+		    0);
+	stack_input(s, f, udp_with_options((const uint8_t[]){1, 1, 1, 0x83}),
+		    0);
 	expect_dropped(s, STAT_IP4_DROP_OPTIONS, 4);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
@@ -224,9 +228,10 @@ START_TEST(test_good_options)
 {
 	struct stack *s = stack_with_listener(NULL);
 
-	stack_input(s, f, udp_with_options((const uint8_t[]){1, 1, 1, 0}));
+	stack_input(s, f, udp_with_options((const uint8_t[]){1, 1, 1, 0}),
+		    0);
 	stack_input(s, f,
-		    udp_with_options((const uint8_t[]){0x94, 4, 0, 0}));
+		    udp_with_options((const uint8_t[]){0x94, 4, 0, 0}), 0);
 	ck_assert_uint_eq(rx_calls, 2);
 	ck_assert_uint_eq(rx_len, 5);
 	ck_assert_mem_eq(rx_data, "hello", 5);
@@ -251,10 +256,10 @@ START_TEST(test_martian_sources)
 
 	for (size_t i = 0; i < nsrc; i++)
 		stack_input(s, f, th_udp_frame(f, src[i], TH_OUR_IP, 4000,
-					       7777, "x", 1));
+					       7777, "x", 1), 0);
 	/* An echo request from a martian is not answered either. */
 	stack_input(s, f, th_echo_frame(f, 0x7f000001, TH_OUR_IP, 1, 1, "x",
-					1));
+					1), 0);
 	expect_dropped(s, STAT_IP4_DROP_SRC, nsrc + 1);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
@@ -269,7 +274,7 @@ START_TEST(test_source_zero_allowed)
 	/* A DHCP client: 0.0.0.0 -> 255.255.255.255, Ethernet broadcast. */
 	n = th_udp_frame(f, 0, IP4_BROADCAST, 68, 7777, "discover", 8);
 	memcpy(f, th_bcast_mac, ETH_ALEN);
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	ck_assert_uint_eq(rx_calls, 1);
 	ck_assert_uint_eq(rx_meta.src_ip, 0);
 	ck_assert_uint_eq(rx_meta.dst_ip, IP4_BROADCAST);
@@ -291,11 +296,11 @@ START_TEST(test_not_for_us)
 
 	for (size_t i = 0; i < ndst; i++)
 		stack_input(s, f, th_udp_frame(f, TH_PEER_IP, dst[i], 4000,
-					       7777, "x", 1));
+					       7777, "x", 1), 0);
 	expect_dropped(s, STAT_IP4_DROP_NOT_US, ndst);
 	/* Our directed broadcast is for us. */
 	stack_input(s, f, th_udp_frame(f, TH_PEER_IP, TH_BCAST_IP, 4000, 7777,
-				       "x", 1));
+				       "x", 1), 0);
 	ck_assert_uint_eq(rx_calls, 1);
 	ck_assert(rx_meta.broadcast);
 	th_check_leaks(s, 1);
@@ -318,7 +323,7 @@ START_TEST(test_unknown_protocol)
 	size_t n = th_ip4_frame(f, th_our_mac, th_peer_mac, &ih, "greetings",
 				9);
 
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_DROP_PROTO], 1);
 	/* Protocol unreachable, quoting the whole (short) datagram. */
 	ck_assert_uint_eq(th_frame_count(), 1);
@@ -346,7 +351,7 @@ START_TEST(test_padding_ignored)
 	/* Link-layer padding after the datagram (a 60-byte minimum frame
 	 * and some). */
 	memset(f + n, 0xee, 30);
-	stack_input(s, f, n + 30);
+	stack_input(s, f, n + 30, 0);
 	ck_assert_uint_eq(rx_calls, 1);
 	ck_assert_uint_eq(rx_len, 5);
 	ck_assert_mem_eq(rx_data, "hello", 5);
@@ -354,7 +359,7 @@ START_TEST(test_padding_ignored)
 	/* The echo reply carries the data, not the padding. */
 	n = th_echo_frame(f, TH_PEER_IP, TH_OUR_IP, 9, 9, "ab", 2);
 	memset(f + n, 0xee, 60 - n);
-	stack_input(s, f, 60);
+	stack_input(s, f, 60, 0);
 	ck_assert_uint_eq(th_frame_count(), 1);
 	c = th_expect_icmp(th_frame(0), th_peer_mac, &ih, &h);
 	ck_assert_uint_eq(ih.total_len, IP4_HLEN + ICMP4_HLEN + 2);
@@ -592,7 +597,7 @@ START_TEST(test_route_via_gateway)
 	th_expect_arp(th_frame(0), th_bcast_mac, &a);
 	ck_assert_uint_eq(a.tpa, TH_GW_IP);
 	th_frames_clear();
-	stack_input(s, f, th_arp_reply(f, th_gw_mac, TH_GW_IP));
+	stack_input(s, f, th_arp_reply(f, th_gw_mac, TH_GW_IP), 0);
 	ck_assert_uint_eq(th_frame_count(), 1);
 	c = th_expect_udp(th_frame(0), th_gw_mac, &ih, &uh);
 	ck_assert_uint_eq(ih.dst, 0x08080808);
@@ -605,7 +610,7 @@ START_TEST(test_route_via_gateway)
 	th_expect_udp(th_frame(1), th_peer_mac, &ih, &uh);
 	/* An echo from far away is answered through the gateway. */
 	stack_input(s, f, th_echo_frame(f, 0x01020304, TH_OUR_IP, 1, 1, "x",
-					1));
+					1), 0);
 	ck_assert_uint_eq(th_frame_count(), 3);
 	th_expect_ip4(th_frame(2), th_gw_mac, &ih);
 	ck_assert_uint_eq(ih.dst, 0x01020304);
@@ -627,7 +632,7 @@ START_TEST(test_no_route)
 	ck_assert_uint_eq(s->arp_used, 1);
 	/* An echo from off-link cannot be answered. */
 	stack_input(s, f, th_echo_frame(f, 0x01020304, TH_OUR_IP, 1, 1, "x",
-					1));
+					1), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_DROP_NO_ROUTE], 2);
 	ck_assert_uint_eq(th_frame_count(), 0);
 	th_check_leaks(s, 1);

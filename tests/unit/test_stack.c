@@ -42,7 +42,7 @@ static uint32_t syn_ack_seq(struct stack *s, uint16_t sport)
 
 	th_frames_clear();
 	stack_input(s, f, th_tcp_frame(f, TH_PEER_IP, TH_OUR_IP, &h, NULL, 0,
-				       NULL, 0));
+				       NULL, 0), 0);
 	ck_assert_uint_eq(th_frame_count(), 1);
 	th_expect_tcp(th_frame(0), th_peer_mac, &ih, &h, &o);
 	ck_assert_uint_eq(h.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);

@@ -19,6 +19,7 @@
 #include "wire/arp.h"
 #include "wire/ip4.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,7 +183,7 @@ static void arp_send(struct stack *s, uint16_t op, const uint8_t *eth_dst,
 	arp_hdr_write(pbuf_put(pb, ARP_LEN), &a);
 	s->stats.v[op == ARP_OP_REQUEST ? STAT_ARP_TX_REQUEST
 					 : STAT_ARP_TX_REPLY]++;
-	eth_output(s, eth_dst, ETH_TYPE_ARP, pb);
+	eth_output(s, eth_dst, ETH_TYPE_ARP, pb, NULL);
 }
 
 /* Mark e resolved to mac and send what waited for it. */
@@ -209,7 +210,7 @@ static void arp_resolved(struct stack *s, struct arp_entry *e,
 		pbuf_reset(pb);
 		memcpy(pbuf_put(pb, q->len), q->data, q->len);
 		free(q);
-		ip4_xmit(s, e->mac, pb);
+		ip4_xmit(s, e->mac, pb, NULL);
 	}
 }
 
@@ -391,7 +392,8 @@ bool arp_ready(struct stack *s, uint32_t next_hop)
 	return e && e->state != ARP_INCOMPLETE;
 }
 
-int arp_output(struct stack *s, uint32_t next_hop, struct pbuf *pb)
+int arp_output(struct stack *s, uint32_t next_hop, struct pbuf *pb,
+	       const struct stack_tx_offload *off)
 {
 	struct arp_entry *e = arp_find(s, next_hop);
 	struct arp_queued *q, **tail;
@@ -400,8 +402,11 @@ int arp_output(struct stack *s, uint32_t next_hop, struct pbuf *pb)
 
 	if (e && e->state != ARP_INCOMPLETE) {
 		e->used = now;
-		return ip4_xmit(s, e->mac, pb);
+		return ip4_xmit(s, e->mac, pb, off);
 	}
+	/* A queued datagram leaves whole and finished: the caller asked
+	 * for offloads only towards a resolved next hop. */
+	assert(!off || (!off->csum && !off->gso_size));
 	if (!e) {
 		e = arp_alloc(s, next_hop, true);
 		if (!e) {

@@ -51,7 +51,8 @@ static bool ip4_dst_ok(const struct stack *s, uint32_t dst)
 	       dst == IP4_ALL_HOSTS;
 }
 
-void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh)
+void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh,
+	       unsigned flags)
 {
 	const uint8_t *hdr = c.p;
 	struct ip4_hdr ih;
@@ -93,10 +94,10 @@ void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh)
 	if (ih.frag & (IP4_FLAG_MF | IP4_OFF_MASK)) {
 		/* What the link vouched for was one fragment, not the
 		 * datagram it may complete: that is checked in full. */
-		s->rx_csum_ok = false;
 		ip4_reasm_input(s, c, &ih, &rx);
 		return;
 	}
+	rx.csum_ok = flags & STACK_RX_CSUM_OK;
 	ip4_deliver(s, c, &rx);
 }
 
@@ -121,7 +122,8 @@ void ip4_deliver(struct stack *s, struct cur payload, struct ip4_rx *rx)
 	}
 }
 
-int ip4_xmit(struct stack *s, const uint8_t *mac, struct pbuf *pb)
+int ip4_xmit(struct stack *s, const uint8_t *mac, struct pbuf *pb,
+	     const struct stack_tx_offload *offload)
 {
 	const uint8_t *dg = pbuf_data(pb);
 	size_t payload = pb->len - IP4_HLEN, chunk, off;
@@ -131,8 +133,8 @@ int ip4_xmit(struct stack *s, const uint8_t *mac, struct pbuf *pb)
 
 	STAT_INC(&s->stats, IP4_TX);
 	/* A segment the link cuts up (GSO) is not fragmented here. */
-	if (pb->len <= s->p.mtu || s->tx_off.gso_size)
-		return eth_output(s, mac, ETH_TYPE_IP4, pb);
+	if (pb->len <= s->p.mtu || (offload && offload->gso_size))
+		return eth_output(s, mac, ETH_TYPE_IP4, pb, offload);
 
 	/* Fragment (RFC 791): every piece but the last carries a multiple of
 	 * eight bytes and MF.  We wrote this header: 20 bytes, no options. */
@@ -152,7 +154,7 @@ int ip4_xmit(struct stack *s, const uint8_t *mac, struct pbuf *pb)
 			fh.frag |= IP4_FLAG_MF;
 		ip4_hdr_write(pbuf_push(f, IP4_HLEN), &fh);
 		STAT_INC(&s->stats, IP4_FRAG_TX);
-		err = eth_output(s, mac, ETH_TYPE_IP4, f);
+		err = eth_output(s, mac, ETH_TYPE_IP4, f, NULL);
 	}
 	return err;
 }
@@ -200,6 +202,13 @@ static uint16_t ip4_next_id(struct stack *s, uint32_t src, uint32_t dst,
 int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
 	       const uint8_t *dst_mac, struct pbuf *pb)
 {
+	return ip4_output_offload(s, src, dst, proto, dst_mac, pb, NULL);
+}
+
+int ip4_output_offload(struct stack *s, uint32_t src, uint32_t dst,
+		       uint8_t proto, const uint8_t *dst_mac, struct pbuf *pb,
+		       const struct stack_tx_offload *off)
+{
 	struct ip4_hdr h = {
 		.ttl = s->p.ttl,
 		.proto = proto,
@@ -236,6 +245,6 @@ int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
 	h.total_len = (uint16_t)(pb->len + IP4_HLEN);
 	ip4_hdr_write(pbuf_push(pb, IP4_HLEN), &h);
 	if (dst_mac)
-		return ip4_xmit(s, dst_mac, pb);
-	return arp_output(s, next_hop, pb);
+		return ip4_xmit(s, dst_mac, pb, off);
+	return arp_output(s, next_hop, pb, off);
 }

@@ -1031,7 +1031,7 @@ void tcp_input(struct stack *s, struct cur seg, const struct ip4_rx *rx)
 		return;
 	}
 #ifndef TAPIR_FUZZING
-	if (!s->rx_csum_ok && csum_fold(csum_partial(seg.p, seg.len,
+	if (!rx->csum_ok && csum_fold(csum_partial(seg.p, seg.len,
 				   csum_pseudo4(rx->src, rx->dst, IP4_PROTO_TCP,
 						(uint16_t)seg.len))) != 0) {
 		STAT_INC(&s->stats, TCP_DROP_CSUM);
