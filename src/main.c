@@ -27,8 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
-#include <linux/virtio_net.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,22 +34,13 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
-/* Frames read per readable event before yielding to other events. */
-#define RX_BUDGET 64
-/* Large enough for any frame the kernel side can send (MTU up to 65521). */
-/* A frame (up to MTU 65521 plus Ethernet), or with offloads a virtio-net
- * header and a TCP segment of up to 64 KiB the kernel did not cut up. */
-#define VNET_HDR_LEN 10
-#define RX_FRAME_MAX (VNET_HDR_LEN + 14 + 65536 + 256)
-
 struct daemon {
 	struct event_base *base;
 	const char *conf_path; /* NULL: the built-in default */
 	struct conf *conf;
 	struct stack *stack;
 	struct modules mods;
-	int tap_fd;
-	bool vnet; /* frames carry a struct virtio_net_hdr (offloads) */
+	struct tap tap;
 	struct control *ctl;
 	uint64_t started_ms; /* the stack's clock at start */
 	struct report_src report; /* for tapirctl and modules (host API 4) */
@@ -59,7 +48,6 @@ struct daemon {
 	bool debug; /* -d: overrides log.level, also after reload */
 	struct event *tap_ev, *timer_ev, *watchdog_ev;
 	struct event *sig_hup, *sig_term, *sig_int, *sig_usr1;
-	uint8_t rx[RX_FRAME_MAX];
 };
 
 static uint64_t clock_ms(void *ctx)
@@ -69,41 +57,6 @@ static uint64_t clock_ms(void *ctx)
 	(void)ctx;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static int tap_xmit(void *ctx, const uint8_t *frame, size_t len,
-		    const struct stack_tx_offload *off)
-{
-	struct daemon *d = ctx;
-	struct virtio_net_hdr vh;
-	struct iovec iov[2];
-	ssize_t n;
-
-	if (!d->vnet) {
-		n = write(d->tap_fd, frame, len);
-		if (n < 0)
-			return -errno;
-		return (size_t)n == len ? 0 : -EIO;
-	}
-	memset(&vh, 0, sizeof(vh));
-	if (off && off->csum) {
-		vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-		vh.csum_start = off->csum_start;
-		vh.csum_offset = off->csum_offset;
-		if (off->gso_size) {
-			vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-			vh.gso_size = off->gso_size;
-			vh.hdr_len = off->hdr_len;
-		}
-	}
-	iov[0].iov_base = &vh;
-	iov[0].iov_len = VNET_HDR_LEN;
-	iov[1].iov_base = (void *)frame;
-	iov[1].iov_len = len;
-	n = writev(d->tap_fd, iov, 2);
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len + VNET_HDR_LEN ? 0 : -EIO;
 }
 
 /* Arm the one libevent timer for the wheel's next deadline. */
@@ -131,34 +84,25 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	schedule_timers(d);
 }
 
-static void on_tap(evutil_socket_t fd, short what, void *arg)
+/* The TAP is readable: a batch of frames into the stack. */
+static void on_link(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
+	size_t n;
+	int err;
 
+	(void)fd;
 	(void)what;
-	for (int i = 0; i < RX_BUDGET; i++) {
-		ssize_t n = read(fd, d->rx, sizeof(d->rx));
+	n = tap_read_batch(&d->tap, &err);
+	for (size_t i = 0; i < n; i++) {
+		const struct tap_frame *fr = &d->tap.rx[i];
 
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR) {
-				STAT_INC(&d->stack->stats, LINK_RX_ERR);
-				log_warn("read from TAP: %s", strerror(errno));
-			}
-			break;
-		}
 		STAT_INC(&d->stack->stats, LINK_RX);
-		if (!d->vnet) {
-			stack_input(d->stack, d->rx, (size_t)n, 0);
-		} else if ((size_t)n > VNET_HDR_LEN) {
-			/* The kernel checked the checksum, or leaves it to
-			 * the receiver of a frame it made itself. */
-			bool ok = d->rx[0] & (VIRTIO_NET_HDR_F_NEEDS_CSUM |
-					      VIRTIO_NET_HDR_F_DATA_VALID);
-
-			stack_input(d->stack, d->rx + VNET_HDR_LEN,
-				    (size_t)n - VNET_HDR_LEN,
-				    ok ? STACK_RX_CSUM_OK : 0);
-		}
+		stack_input(d->stack, fr->data, fr->len, fr->flags);
+	}
+	if (err) {
+		STAT_INC(&d->stack->stats, LINK_RX_ERR);
+		log_warn("read from TAP: %s", strerror(-err));
 	}
 	/* Timers due meanwhile fire now rather than after the next wakeup. */
 	stack_run_timers(d->stack);
@@ -280,7 +224,7 @@ static bool reload(struct daemon *d, struct strbuf *out)
 		}
 	}
 	warn_restart_needed(d->conf, nc);
-	nc->params.offload = d->vnet; /* a property of the open TAP */
+	nc->params.offload = d->tap.vnet; /* a property of the open TAP */
 	log_set_level(d->debug ? LOG_DEBUG : nc->log_level);
 	stack_update(d->stack, &nc->params);
 	failed = modules_commit(&d->mods, &txn);
@@ -515,7 +459,7 @@ static int setup_events(struct daemon *d)
 {
 	uint64_t wd = notify_watchdog_usec();
 
-	d->tap_ev = event_new(d->base, d->tap_fd, EV_READ | EV_PERSIST, on_tap,
+	d->tap_ev = event_new(d->base, d->tap.fd, EV_READ | EV_PERSIST, on_link,
 			      d);
 	d->timer_ev = evtimer_new(d->base, on_timer, d);
 	d->sig_hup = evsignal_new(d->base, SIGHUP, on_signal, d);
@@ -555,8 +499,7 @@ static void teardown(struct daemon *d)
 		if (evs[i])
 			event_free(evs[i]);
 	stack_free(d->stack);
-	if (d->tap_fd >= 0)
-		close(d->tap_fd);
+	tap_link_close(&d->tap);
 	if (d->base)
 		event_base_free(d->base);
 	conf_free(d->conf);
@@ -564,7 +507,7 @@ static void teardown(struct daemon *d)
 
 int main(int argc, char **argv)
 {
-	static struct daemon dd; /* large (frame buffer): keep off the stack */
+	static struct daemon dd; /* zero: nothing made yet */
 	struct daemon *d = &dd;
 	struct conf_errors errs = {0};
 	struct module_txn txn = {0};
@@ -622,7 +565,7 @@ int main(int argc, char **argv)
 	if (path && (abspath = realpath(path, NULL)) != NULL)
 		path = abspath;
 
-	d->tap_fd = -1;
+	d->tap.fd = -1;
 	d->debug = debug;
 	d->conf_path = path;
 	d->conf = load_conf(path, &errs);
@@ -638,17 +581,17 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	if (d->conf->offload)
-		d->tap_fd = tap_open_offload(d->conf->ifname, &d->vnet, err,
-					     sizeof(err));
-	else
-		d->tap_fd = tap_open(d->conf->ifname, err, sizeof(err));
-	d->conf->params.offload = d->vnet;
-	if (d->conf->offload && !d->vnet && d->tap_fd >= 0)
+	if (tap_link_open(&d->tap, d->conf->ifname, d->conf->offload, err,
+			  sizeof(err)) < 0) {
+		log_err("%s", err);
+		modules_abort(&txn);
+		goto out;
+	}
+	d->conf->params.offload = d->tap.vnet;
+	if (d->conf->offload && !d->tap.vnet)
 		log_info("the TAP takes no offloads; every segment is cut and "
 			 "checksummed here");
-	if (d->tap_fd < 0 ||
-	    tap_configure(d->conf->ifname, d->conf->params.mtu,
+	if (tap_configure(d->conf->ifname, d->conf->params.mtu,
 			  d->conf->host_addr,
 			  d->conf->has_host ? d->conf->host_prefix : 0, err,
 			  sizeof(err)) < 0) {
@@ -689,8 +632,8 @@ int main(int argc, char **argv)
 		modules_abort(&txn);
 		goto out;
 	}
-	d->stack = stack_new(&d->conf->params, &secrets, tap_xmit, d, clock_ms,
-			     NULL);
+	d->stack = stack_new(&d->conf->params, &secrets, tap_xmit, &d->tap,
+			     clock_ms, NULL);
 	explicit_bzero(&secrets, sizeof(secrets));
 	if (!d->base || !d->stack || setup_events(d) < 0) {
 		log_err("out of memory while starting");
@@ -703,7 +646,7 @@ int main(int argc, char **argv)
 		.s = d->stack,
 		.mods = &d->mods,
 		.ifname = d->ifname,
-		.offload = d->vnet,
+		.offload = d->tap.vnet,
 		.started_ms = stack_now(d->stack),
 		.leases = report_leases,
 	};
