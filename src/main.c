@@ -1,12 +1,25 @@
 /*
  * tapird: options, start-up, the event loop, signals and reload.
  *
- * Start-up order: load and check the configuration (with every module's
- * check), open the TAP, configure its kernel side, drop privileges, create
- * the stack, start the modules, announce our address, then READY=1.  After
- * that everything is an event on one libevent loop: the TAP fd becoming
- * readable, the single timer that drives the stack's timer wheel, signals,
- * and the watchdog.
+ * main() runs the start-up steps in order, each a function that logs its
+ * own failure in one line and leaves what it made in struct daemon:
+ *
+ *   parse_options      the command line (-t: check the configuration, exit)
+ *   load_config        the file (or the built-in default), and every
+ *                      module's check of its section
+ *   open_link          the TAP (daemon/tap.c), its kernel side configured
+ *   open_control       the event base and the control socket
+ *   drop_privileges    to the configured user and group
+ *   create_stack       its secrets drawn from the kernel, the stack made
+ *   setup_events       the link, the stack's timer, signals, the watchdog
+ *   start_modules      the modules' init, with the stack to bind on
+ *   detach             daemon(3) unless in the foreground or under systemd
+ *   announce_ready     gratuitous ARP, "ready" in the log, READY=1
+ *
+ * then runs the loop, and teardown() undoes whatever exists, whether
+ * start-up finished or stopped part way.  After start-up everything is an
+ * event on one libevent loop: the TAP fd becoming readable, the single
+ * timer that drives the stack's timer wheel, signals, and the watchdog.
  */
 #include "daemon/conf.h"
 #include "daemon/entropy.h"
@@ -34,12 +47,22 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
+/* What the command line asks for. */
+struct options {
+	const char *path; /* the configuration; NULL: the built-in default */
+	bool foreground, test, debug;
+};
+
+/* Everything the daemon holds; teardown() frees what is there. */
 struct daemon {
 	struct event_base *base;
 	const char *conf_path; /* NULL: the built-in default */
+	char *abspath;         /* conf_path's storage, when resolved */
 	struct conf *conf;
 	struct stack *stack;
 	struct modules mods;
+	struct module_txn txn; /* the modules checked, not yet started */
+	bool txn_open;
 	struct tap tap;
 	struct control *ctl;
 	uint64_t started_ms; /* the stack's clock at start */
@@ -333,7 +356,6 @@ static void on_watchdog(evutil_socket_t fd, short what, void *arg)
 	notify_watchdog();
 }
 
-/* Switch to the configured user and group, keeping no privilege. */
 /* The uid and gid tapird runs as once privileges are dropped. */
 static int service_ids(const struct conf *c, uid_t *uidp, gid_t *gidp)
 {
@@ -369,6 +391,8 @@ static int service_ids(const struct conf *c, uid_t *uidp, gid_t *gidp)
 	return 0;
 }
 
+/* Start-up: switch to the configured user and group, keeping no
+ * privilege. */
 static int drop_privileges(const struct conf *c)
 {
 	uid_t uid;
@@ -455,6 +479,160 @@ static int check_only(const char *path)
 	return rc;
 }
 
+/* The command line into o.  Returns -1 for a bad one (usage printed: exit
+ * 1), 1 when it was all there is to do (-h, -V: exit 0), 0 to go on. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	int opt;
+
+	while ((opt = getopt(argc, argv, "c:dfhtV")) != -1) {
+		switch (opt) {
+		case 'c':
+			o->path = optarg;
+			break;
+		case 'd':
+			o->debug = true;
+			break;
+		case 'f':
+			o->foreground = true;
+			break;
+		case 't':
+			o->test = true;
+			break;
+		case 'V':
+			printf("tapird %s (module ABI %d)\n", PACKAGE_VERSION,
+			       TAPIR_MODULE_ABI);
+			return 1;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return -1;
+	}
+	/* No -c and no file at the default path: the built-in default. */
+	if (!o->path && access(TAPIR_CONF_FILE, F_OK) == 0)
+		o->path = TAPIR_CONF_FILE;
+	return 0;
+}
+
+/* Start-up: the configuration and every module's check of it, reported
+ * all at once.  The modules stay checked (d->txn) until start_modules(). */
+static int load_config(struct daemon *d, const struct options *o)
+{
+	struct conf_errors errs = {0};
+	int rc = -1;
+
+	/* Reloads may happen after daemon() has changed to /: resolve the
+	 * name now (relative module paths are anchored by main()). */
+	if (o->path && (d->abspath = realpath(o->path, NULL)) != NULL)
+		d->conf_path = d->abspath;
+	else
+		d->conf_path = o->path;
+	d->debug = o->debug;
+	d->conf = load_conf(d->conf_path, &errs);
+	if (!d->conf) {
+		log_errors(&errs);
+		goto out;
+	}
+	log_set_level(d->debug ? LOG_DEBUG : d->conf->log_level);
+	modules_init(&d->mods, NULL);
+	d->txn_open = true;
+	if (modules_prepare(&d->mods, d->conf, &errs, &d->txn) < 0 ||
+	    errs.n) {
+		log_errors(&errs);
+		goto out;
+	}
+	rc = 0;
+out:
+	conf_errors_clear(&errs);
+	return rc;
+}
+
+/* Start-up: the TAP, with offloads if configured and the kernel takes
+ * them, and its kernel side (MTU, host address, up). */
+static int open_link(struct daemon *d)
+{
+	struct conf *c = d->conf;
+	char err[512];
+
+	if (tap_link_open(&d->tap, c->ifname, c->offload, err,
+			  sizeof(err)) < 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	c->params.offload = d->tap.vnet;
+	if (c->offload && !d->tap.vnet)
+		log_info("the TAP takes no offloads; every segment is cut and "
+			 "checksummed here");
+	if (tap_configure(c->ifname, c->params.mtu, c->host_addr,
+			  c->has_host ? c->host_prefix : 0, err,
+			  sizeof(err)) < 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Start-up: the event loop and, if configured, the control socket (made
+ * while still privileged, owned by the service's user).  A default socket
+ * that cannot be made is only a warning. */
+static int open_control(struct daemon *d)
+{
+	struct conf *c = d->conf;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	char err[512];
+
+	d->base = event_base_new();
+	if (!d->base) {
+		log_err("out of memory while starting");
+		return -1;
+	}
+	if (!c->control_socket || !*c->control_socket)
+		return 0;
+	if ((c->user || c->group) && service_ids(c, &uid, &gid) < 0)
+		return -1;
+	d->ctl = control_open(d->base, c->control_socket, uid, gid,
+			      control_request, d, err, sizeof(err));
+	if (!d->ctl && c->control_explicit) {
+		log_err("%s", err);
+		return -1;
+	}
+	if (!d->ctl)
+		log_warn("%s; running without a control socket (tapirctl will "
+			 "not reach this tapird)",
+			 err);
+	return 0;
+}
+
+/* Start-up: the stack on the link, with secrets fresh from the kernel. */
+static int create_stack(struct daemon *d)
+{
+	struct stack_secrets secrets;
+	char err[512];
+
+	if (draw_secrets(&secrets, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	d->stack = stack_new(&d->conf->params, &secrets, tap_xmit, &d->tap,
+			     clock_ms, NULL);
+	explicit_bzero(&secrets, sizeof(secrets));
+	if (!d->stack) {
+		log_err("out of memory while starting");
+		return -1;
+	}
+	return 0;
+}
+
+/* Start-up: the events of the loop.  Added only here, so a failure leaves
+ * nothing pending. */
 static int setup_events(struct daemon *d)
 {
 	uint64_t wd = notify_watchdog_usec();
@@ -466,9 +644,14 @@ static int setup_events(struct daemon *d)
 	d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
 	d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
 	d->sig_usr1 = evsignal_new(d->base, SIGUSR1, on_signal, d);
+	if (wd)
+		d->watchdog_ev = event_new(d->base, -1, EV_PERSIST, on_watchdog,
+					   d);
 	if (!d->tap_ev || !d->timer_ev || !d->sig_hup || !d->sig_term ||
-	    !d->sig_int || !d->sig_usr1)
+	    !d->sig_int || !d->sig_usr1 || (wd && !d->watchdog_ev)) {
+		log_err("out of memory while starting");
 		return -1;
+	}
 	event_add(d->tap_ev, NULL);
 	event_add(d->sig_hup, NULL);
 	event_add(d->sig_term, NULL);
@@ -478,168 +661,14 @@ static int setup_events(struct daemon *d)
 		struct timeval tv = {.tv_sec = (time_t)(wd / 2000000u),
 				     .tv_usec = (suseconds_t)(wd / 2 % 1000000u)};
 
-		d->watchdog_ev = event_new(d->base, -1, EV_PERSIST, on_watchdog,
-					   d);
-		if (!d->watchdog_ev)
-			return -1;
 		event_add(d->watchdog_ev, &tv);
 	}
 	return 0;
 }
 
-static void teardown(struct daemon *d)
+/* Start-up: the modules checked by load_config() start on the stack. */
+static int start_modules(struct daemon *d)
 {
-	struct event *evs[] = {d->tap_ev,   d->timer_ev, d->watchdog_ev,
-			       d->sig_hup,  d->sig_term, d->sig_int,
-			       d->sig_usr1};
-
-	control_close(d->ctl);
-	modules_stop_all(&d->mods);
-	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
-		if (evs[i])
-			event_free(evs[i]);
-	stack_free(d->stack);
-	tap_link_close(&d->tap);
-	if (d->base)
-		event_base_free(d->base);
-	conf_free(d->conf);
-}
-
-int main(int argc, char **argv)
-{
-	static struct daemon dd; /* zero: nothing made yet */
-	struct daemon *d = &dd;
-	struct conf_errors errs = {0};
-	struct module_txn txn = {0};
-	struct stack_secrets secrets;
-	const char *path = NULL;
-	bool foreground = false, test = false, debug = false;
-	char err[512], status[512], *abspath = NULL;
-	int opt, rc = 1;
-
-	log_init("tapird");
-	while ((opt = getopt(argc, argv, "c:dfhtV")) != -1) {
-		switch (opt) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'd':
-			debug = true;
-			break;
-		case 'f':
-			foreground = true;
-			break;
-		case 't':
-			test = true;
-			break;
-		case 'V':
-			printf("tapird %s (module ABI %d)\n", PACKAGE_VERSION,
-			       TAPIR_MODULE_ABI);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 1;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 1;
-	}
-	/* No -c and no file at the default path: the built-in default. */
-	if (!path && access(TAPIR_CONF_FILE, F_OK) == 0)
-		path = TAPIR_CONF_FILE;
-	/* Reloads may happen after daemon() has changed to /: anchor the
-	 * configuration's name and relative module paths here. */
-	abspath = getcwd(NULL, 0);
-	conf_set_base_dir(abspath);
-	free(abspath);
-	abspath = NULL;
-	if (test) {
-		rc = check_only(path);
-		conf_set_base_dir(NULL);
-		return rc;
-	}
-	if (path && (abspath = realpath(path, NULL)) != NULL)
-		path = abspath;
-
-	d->tap.fd = -1;
-	d->debug = debug;
-	d->conf_path = path;
-	d->conf = load_conf(path, &errs);
-	if (!d->conf) {
-		log_errors(&errs);
-		goto out;
-	}
-	log_set_level(debug ? LOG_DEBUG : d->conf->log_level);
-	modules_init(&d->mods, NULL);
-	if (modules_prepare(&d->mods, d->conf, &errs, &txn) < 0 || errs.n) {
-		log_errors(&errs);
-		modules_abort(&txn);
-		goto out;
-	}
-
-	if (tap_link_open(&d->tap, d->conf->ifname, d->conf->offload, err,
-			  sizeof(err)) < 0) {
-		log_err("%s", err);
-		modules_abort(&txn);
-		goto out;
-	}
-	d->conf->params.offload = d->tap.vnet;
-	if (d->conf->offload && !d->tap.vnet)
-		log_info("the TAP takes no offloads; every segment is cut and "
-			 "checksummed here");
-	if (tap_configure(d->conf->ifname, d->conf->params.mtu,
-			  d->conf->host_addr,
-			  d->conf->has_host ? d->conf->host_prefix : 0, err,
-			  sizeof(err)) < 0) {
-		log_err("%s", err);
-		modules_abort(&txn);
-		goto out;
-	}
-	d->base = event_base_new();
-	if (d->base && d->conf->control_socket && *d->conf->control_socket) {
-		uid_t uid = (uid_t)-1;
-		gid_t gid = (gid_t)-1;
-
-		if ((d->conf->user || d->conf->group) &&
-		    service_ids(d->conf, &uid, &gid) < 0) {
-			modules_abort(&txn);
-			goto out;
-		}
-		d->ctl = control_open(d->base, d->conf->control_socket, uid,
-				      gid, control_request, d, err,
-				      sizeof(err));
-		if (!d->ctl && d->conf->control_explicit) {
-			log_err("%s", err);
-			modules_abort(&txn);
-			goto out;
-		}
-		if (!d->ctl)
-			log_warn("%s; running without a control socket "
-				 "(tapirctl will not reach this tapird)",
-				 err);
-	}
-	if (drop_privileges(d->conf) < 0) {
-		modules_abort(&txn);
-		goto out;
-	}
-
-	if (draw_secrets(&secrets, err, sizeof(err)) < 0) {
-		log_err("%s", err);
-		modules_abort(&txn);
-		goto out;
-	}
-	d->stack = stack_new(&d->conf->params, &secrets, tap_xmit, &d->tap,
-			     clock_ms, NULL);
-	explicit_bzero(&secrets, sizeof(secrets));
-	if (!d->base || !d->stack || setup_events(d) < 0) {
-		log_err("out of memory while starting");
-		modules_abort(&txn);
-		goto out;
-	}
 	modules_init(&d->mods, d->stack);
 	snprintf(d->ifname, sizeof(d->ifname), "%s", d->conf->ifname);
 	d->report = (struct report_src){
@@ -651,18 +680,33 @@ int main(int argc, char **argv)
 		.leases = report_leases,
 	};
 	d->mods.report = &d->report;
-	if (modules_commit(&d->mods, &txn) > 0) {
+	d->txn_open = false; /* committing consumes it, failed or not */
+	if (modules_commit(&d->mods, &d->txn) > 0) {
 		log_err("a module failed to start; see the lines above");
-		goto out;
+		return -1;
 	}
-	if (!foreground && !under_systemd()) {
-		/* Detached, stderr goes nowhere: log to syslog instead. */
-		if (daemon(0, 0) < 0 || event_reinit(d->base) < 0) {
-			log_err("cannot daemonize: %s", strerror(errno));
-			goto out;
-		}
-		log_to_syslog();
+	return 0;
+}
+
+/* Start-up: detach unless asked not to or run by systemd. */
+static int detach(struct daemon *d, const struct options *o)
+{
+	if (o->foreground || under_systemd())
+		return 0;
+	/* Detached, stderr goes nowhere: log to syslog instead. */
+	if (daemon(0, 0) < 0 || event_reinit(d->base) < 0) {
+		log_err("cannot daemonize: %s", strerror(errno));
+		return -1;
 	}
+	log_to_syslog();
+	return 0;
+}
+
+/* Start-up, last: announce our address and tell the log and systemd. */
+static void announce_ready(struct daemon *d)
+{
+	char status[512];
+
 	d->started_ms = stack_now(d->stack);
 	d->report.started_ms = d->started_ms;
 	stack_announce(d->stack);
@@ -670,14 +714,68 @@ int main(int argc, char **argv)
 	status_line(d, "running on ", status, sizeof(status));
 	log_notice("ready: %s", status);
 	notify_ready(status);
+}
+
+/* The one cleanup path: undo whatever start-up made, in reverse, whether
+ * it finished or not (every field is NULL, -1 or false until set). */
+static void teardown(struct daemon *d)
+{
+	struct event *evs[] = {d->tap_ev,   d->timer_ev, d->watchdog_ev,
+			       d->sig_hup,  d->sig_term, d->sig_int,
+			       d->sig_usr1};
+
+	if (d->txn_open)
+		modules_abort(&d->txn);
+	control_close(d->ctl);
+	modules_stop_all(&d->mods);
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+		if (evs[i])
+			event_free(evs[i]);
+	stack_free(d->stack);
+	tap_link_close(&d->tap);
+	if (d->base)
+		event_base_free(d->base);
+	conf_free(d->conf);
+	free(d->abspath);
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon dd; /* zero: nothing made yet */
+	struct daemon *d = &dd;
+	struct options o = {0};
+	char *cwd;
+	int rc;
+
+	log_init("tapird");
+	d->tap.fd = -1;
+	rc = parse_options(argc, argv, &o);
+	if (rc != 0)
+		return rc < 0 ? 1 : 0;
+	/* Reloads may happen after daemon() has changed to /: anchor the
+	 * configuration's name and relative module paths here. */
+	cwd = getcwd(NULL, 0);
+	conf_set_base_dir(cwd);
+	free(cwd);
+	if (o.test) {
+		rc = check_only(o.path);
+		conf_set_base_dir(NULL);
+		return rc;
+	}
+
+	rc = 1;
+	if (load_config(d, &o) < 0 || open_link(d) < 0 ||
+	    open_control(d) < 0 || drop_privileges(d->conf) < 0 ||
+	    create_stack(d) < 0 || setup_events(d) < 0 ||
+	    start_modules(d) < 0 || detach(d, &o) < 0)
+		goto out;
+	announce_ready(d);
 
 	event_base_dispatch(d->base);
 	rc = 0;
 	log_counters(d);
 out:
-	conf_errors_clear(&errs);
 	teardown(d);
-	free(abspath);
 	conf_set_base_dir(NULL);
 	return rc;
 }
