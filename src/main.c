@@ -1,14 +1,28 @@
 /*
  * tapird: options, start-up, the event loop, signals and reload.
  *
- * Start-up order: load and check the configuration (with every module's
- * check), open the TAP, configure its kernel side, drop privileges, create
- * the stack, start the modules, announce our address, then READY=1.  After
- * that everything is an event on one libevent loop: the TAP fd becoming
- * readable, the single timer that drives the stack's timer wheel, signals,
- * and the watchdog.
+ * main() runs the start-up steps in order, each a function that logs its
+ * own failure in one line and leaves what it made in struct daemon:
+ *
+ *   parse_options      the command line (-t: check the configuration, exit)
+ *   load_config        the file (or the built-in default), and every
+ *                      module's check of its section
+ *   open_link          the TAP (daemon/tap.c), its kernel side configured
+ *   open_control       the event base and the control socket
+ *   drop_privileges    to the configured user and group
+ *   create_stack       its secrets drawn from the kernel, the stack made
+ *   setup_events       the link, the stack's timer, signals, the watchdog
+ *   start_modules      the modules' init, with the stack to bind on
+ *   detach             daemon(3) unless in the foreground or under systemd
+ *   announce_ready     gratuitous ARP, "ready" in the log, READY=1
+ *
+ * then runs the loop, and teardown() undoes whatever exists, whether
+ * start-up finished or stopped part way.  After start-up everything is an
+ * event on one libevent loop: the TAP fd becoming readable, the single
+ * timer that drives the stack's timer wheel, signals, and the watchdog.
  */
 #include "daemon/conf.h"
+#include "daemon/entropy.h"
 #include "daemon/log.h"
 #include "daemon/modhost.h"
 #include "daemon/notify.h"
@@ -26,9 +40,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/uio.h>
-#include <linux/virtio_net.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,22 +47,23 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
-/* Frames read per readable event before yielding to other events. */
-#define RX_BUDGET 64
-/* Large enough for any frame the kernel side can send (MTU up to 65521). */
-/* A frame (up to MTU 65521 plus Ethernet), or with offloads a virtio-net
- * header and a TCP segment of up to 64 KiB the kernel did not cut up. */
-#define VNET_HDR_LEN 10
-#define RX_FRAME_MAX (VNET_HDR_LEN + 14 + 65536 + 256)
+/* What the command line asks for. */
+struct options {
+	const char *path; /* the configuration; NULL: the built-in default */
+	bool foreground, test, debug;
+};
 
+/* Everything the daemon holds; teardown() frees what is there. */
 struct daemon {
 	struct event_base *base;
 	const char *conf_path; /* NULL: the built-in default */
+	char *abspath;         /* conf_path's storage, when resolved */
 	struct conf *conf;
 	struct stack *stack;
 	struct modules mods;
-	int tap_fd;
-	bool vnet; /* frames carry a struct virtio_net_hdr (offloads) */
+	struct module_txn txn; /* the modules checked, not yet started */
+	bool txn_open;
+	struct tap tap;
 	struct control *ctl;
 	uint64_t started_ms; /* the stack's clock at start */
 	struct report_src report; /* for tapirctl and modules (host API 4) */
@@ -59,7 +71,6 @@ struct daemon {
 	bool debug; /* -d: overrides log.level, also after reload */
 	struct event *tap_ev, *timer_ev, *watchdog_ev;
 	struct event *sig_hup, *sig_term, *sig_int, *sig_usr1;
-	uint8_t rx[RX_FRAME_MAX];
 };
 
 static uint64_t clock_ms(void *ctx)
@@ -69,42 +80,6 @@ static uint64_t clock_ms(void *ctx)
 	(void)ctx;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static int tap_xmit(void *ctx, const uint8_t *frame, size_t len)
-{
-	struct daemon *d = ctx;
-	struct virtio_net_hdr vh;
-	struct iovec iov[2];
-	ssize_t n;
-
-	if (!d->vnet) {
-		n = write(d->tap_fd, frame, len);
-		if (n < 0)
-			return -errno;
-		return (size_t)n == len ? 0 : -EIO;
-	}
-	memset(&vh, 0, sizeof(vh));
-	if (d->stack && d->stack->tx_off.csum) {
-		const struct stack_tx_offload *o = &d->stack->tx_off;
-
-		vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-		vh.csum_start = o->csum_start;
-		vh.csum_offset = o->csum_offset;
-		if (o->gso_size) {
-			vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
-			vh.gso_size = o->gso_size;
-			vh.hdr_len = o->hdr_len;
-		}
-	}
-	iov[0].iov_base = &vh;
-	iov[0].iov_len = VNET_HDR_LEN;
-	iov[1].iov_base = (void *)frame;
-	iov[1].iov_len = len;
-	n = writev(d->tap_fd, iov, 2);
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len + VNET_HDR_LEN ? 0 : -EIO;
 }
 
 /* Arm the one libevent timer for the wheel's next deadline. */
@@ -132,36 +107,25 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	schedule_timers(d);
 }
 
-static void on_tap(evutil_socket_t fd, short what, void *arg)
+/* The TAP is readable: a batch of frames into the stack. */
+static void on_link(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
+	size_t n;
+	int err;
 
+	(void)fd;
 	(void)what;
-	for (int i = 0; i < RX_BUDGET; i++) {
-		ssize_t n = read(fd, d->rx, sizeof(d->rx));
+	n = tap_read_batch(&d->tap, &err);
+	for (size_t i = 0; i < n; i++) {
+		const struct tap_frame *fr = &d->tap.rx[i];
 
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR) {
-				STAT_INC(&d->stack->stats, LINK_RX_ERR);
-				log_warn("read from TAP: %s", strerror(errno));
-			}
-			break;
-		}
 		STAT_INC(&d->stack->stats, LINK_RX);
-		if (!d->vnet) {
-			stack_input(d->stack, d->rx, (size_t)n);
-		} else if ((size_t)n > VNET_HDR_LEN) {
-			/* The kernel checked the checksum, or leaves it to
-			 * the receiver of a frame it made itself. */
-			if (d->rx[0] & (VIRTIO_NET_HDR_F_NEEDS_CSUM |
-					VIRTIO_NET_HDR_F_DATA_VALID))
-				stack_input_csum_ok(d->stack,
-						    d->rx + VNET_HDR_LEN,
-						    (size_t)n - VNET_HDR_LEN);
-			else
-				stack_input(d->stack, d->rx + VNET_HDR_LEN,
-					    (size_t)n - VNET_HDR_LEN);
-		}
+		stack_input(d->stack, fr->data, fr->len, fr->flags);
+	}
+	if (err) {
+		STAT_INC(&d->stack->stats, LINK_RX_ERR);
+		log_warn("read from TAP: %s", strerror(-err));
 	}
 	/* Timers due meanwhile fire now rather than after the next wakeup. */
 	stack_run_timers(d->stack);
@@ -283,7 +247,7 @@ static bool reload(struct daemon *d, struct strbuf *out)
 		}
 	}
 	warn_restart_needed(d->conf, nc);
-	nc->params.offload = d->vnet; /* a property of the open TAP */
+	nc->params.offload = d->tap.vnet; /* a property of the open TAP */
 	log_set_level(d->debug ? LOG_DEBUG : nc->log_level);
 	stack_update(d->stack, &nc->params);
 	failed = modules_commit(&d->mods, &txn);
@@ -416,7 +380,6 @@ static void on_watchdog(evutil_socket_t fd, short what, void *arg)
 	notify_watchdog();
 }
 
-/* Switch to the configured user and group, keeping no privilege. */
 /* The uid and gid tapird runs as once privileges are dropped. */
 static int service_ids(const struct conf *c, uid_t *uidp, gid_t *gidp)
 {
@@ -452,6 +415,8 @@ static int service_ids(const struct conf *c, uid_t *uidp, gid_t *gidp)
 	return 0;
 }
 
+/* Start-up: switch to the configured user and group, keeping no
+ * privilege. */
 static int drop_privileges(const struct conf *c)
 {
 	uid_t uid;
@@ -472,6 +437,24 @@ static int drop_privileges(const struct conf *c)
 		return -1;
 	}
 	log_info("running as uid %u gid %u", (unsigned)uid, (unsigned)gid);
+	return 0;
+}
+
+/* The stack's keys, each from its own draw of the kernel's random source
+ * so no key can be computed from another.  0, or -errno with the reason
+ * in err. */
+static int draw_secrets(struct stack_secrets *k, char *err, size_t errlen)
+{
+	uint8_t *keys[] = {k->isn_key, k->cookie_key, k->flow_key,
+			   k->ip_id_key};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		int rc = entropy_fill(keys[i], TAPIR_SIPHASH_KEY_LEN, err,
+				      errlen);
+
+		if (rc < 0)
+			return rc;
+	}
 	return 0;
 }
 
@@ -520,20 +503,179 @@ static int check_only(const char *path)
 	return rc;
 }
 
+/* The command line into o.  Returns -1 for a bad one (usage printed: exit
+ * 1), 1 when it was all there is to do (-h, -V: exit 0), 0 to go on. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	int opt;
+
+	while ((opt = getopt(argc, argv, "c:dfhtV")) != -1) {
+		switch (opt) {
+		case 'c':
+			o->path = optarg;
+			break;
+		case 'd':
+			o->debug = true;
+			break;
+		case 'f':
+			o->foreground = true;
+			break;
+		case 't':
+			o->test = true;
+			break;
+		case 'V':
+			printf("tapird %s (module ABI %d)\n", PACKAGE_VERSION,
+			       TAPIR_MODULE_ABI);
+			return 1;
+		case 'h':
+			usage(stdout);
+			return 1;
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return -1;
+	}
+	/* No -c and no file at the default path: the built-in default. */
+	if (!o->path && access(TAPIR_CONF_FILE, F_OK) == 0)
+		o->path = TAPIR_CONF_FILE;
+	return 0;
+}
+
+/* Start-up: the configuration and every module's check of it, reported
+ * all at once.  The modules stay checked (d->txn) until start_modules(). */
+static int load_config(struct daemon *d, const struct options *o)
+{
+	struct conf_errors errs = {0};
+	int rc = -1;
+
+	/* Reloads may happen after daemon() has changed to /: resolve the
+	 * name now (relative module paths are anchored by main()). */
+	if (o->path && (d->abspath = realpath(o->path, NULL)) != NULL)
+		d->conf_path = d->abspath;
+	else
+		d->conf_path = o->path;
+	d->debug = o->debug;
+	d->conf = load_conf(d->conf_path, &errs);
+	if (!d->conf) {
+		log_errors(&errs);
+		goto out;
+	}
+	log_set_level(d->debug ? LOG_DEBUG : d->conf->log_level);
+	modules_init(&d->mods, NULL);
+	d->txn_open = true;
+	if (modules_prepare(&d->mods, d->conf, &errs, &d->txn) < 0 ||
+	    errs.n) {
+		log_errors(&errs);
+		goto out;
+	}
+	rc = 0;
+out:
+	conf_errors_clear(&errs);
+	return rc;
+}
+
+/* Start-up: the TAP, with offloads if configured and the kernel takes
+ * them, and its kernel side (MTU, host address, up). */
+static int open_link(struct daemon *d)
+{
+	struct conf *c = d->conf;
+	char err[512];
+
+	if (tap_link_open(&d->tap, c->ifname, c->offload, err,
+			  sizeof(err)) < 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	c->params.offload = d->tap.vnet;
+	if (c->offload && !d->tap.vnet)
+		log_info("the TAP takes no offloads; every segment is cut and "
+			 "checksummed here");
+	if (tap_configure(c->ifname, c->params.mtu, c->host_addr,
+			  c->has_host ? c->host_prefix : 0, err,
+			  sizeof(err)) < 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Start-up: the event loop and, if configured, the control socket (made
+ * while still privileged, owned by the service's user).  A default socket
+ * that cannot be made is only a warning. */
+static int open_control(struct daemon *d)
+{
+	struct conf *c = d->conf;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	char err[512];
+
+	d->base = event_base_new();
+	if (!d->base) {
+		log_err("out of memory while starting");
+		return -1;
+	}
+	if (!c->control_socket || !*c->control_socket)
+		return 0;
+	if ((c->user || c->group) && service_ids(c, &uid, &gid) < 0)
+		return -1;
+	d->ctl = control_open(d->base, c->control_socket, uid, gid,
+			      control_request, d, err, sizeof(err));
+	if (!d->ctl && c->control_explicit) {
+		log_err("%s", err);
+		return -1;
+	}
+	if (!d->ctl)
+		log_warn("%s; running without a control socket (tapirctl will "
+			 "not reach this tapird)",
+			 err);
+	return 0;
+}
+
+/* Start-up: the stack on the link, with secrets fresh from the kernel. */
+static int create_stack(struct daemon *d)
+{
+	struct stack_secrets secrets;
+	char err[512];
+
+	if (draw_secrets(&secrets, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	d->stack = stack_new(&d->conf->params, &secrets, tap_xmit, &d->tap,
+			     clock_ms, NULL);
+	explicit_bzero(&secrets, sizeof(secrets));
+	if (!d->stack) {
+		log_err("out of memory while starting");
+		return -1;
+	}
+	return 0;
+}
+
+/* Start-up: the events of the loop.  Added only here, so a failure leaves
+ * nothing pending. */
 static int setup_events(struct daemon *d)
 {
 	uint64_t wd = notify_watchdog_usec();
 
-	d->tap_ev = event_new(d->base, d->tap_fd, EV_READ | EV_PERSIST, on_tap,
+	d->tap_ev = event_new(d->base, d->tap.fd, EV_READ | EV_PERSIST, on_link,
 			      d);
 	d->timer_ev = evtimer_new(d->base, on_timer, d);
 	d->sig_hup = evsignal_new(d->base, SIGHUP, on_signal, d);
 	d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
 	d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
 	d->sig_usr1 = evsignal_new(d->base, SIGUSR1, on_signal, d);
+	if (wd)
+		d->watchdog_ev = event_new(d->base, -1, EV_PERSIST, on_watchdog,
+					   d);
 	if (!d->tap_ev || !d->timer_ev || !d->sig_hup || !d->sig_term ||
-	    !d->sig_int || !d->sig_usr1)
+	    !d->sig_int || !d->sig_usr1 || (wd && !d->watchdog_ev)) {
+		log_err("out of memory while starting");
 		return -1;
+	}
 	event_add(d->tap_ev, NULL);
 	event_add(d->sig_hup, NULL);
 	event_add(d->sig_term, NULL);
@@ -543,191 +685,53 @@ static int setup_events(struct daemon *d)
 		struct timeval tv = {.tv_sec = (time_t)(wd / 2000000u),
 				     .tv_usec = (suseconds_t)(wd / 2 % 1000000u)};
 
-		d->watchdog_ev = event_new(d->base, -1, EV_PERSIST, on_watchdog,
-					   d);
-		if (!d->watchdog_ev)
-			return -1;
 		event_add(d->watchdog_ev, &tv);
 	}
 	return 0;
 }
 
-static void teardown(struct daemon *d)
+/* Start-up: the modules checked by load_config() start on the stack. */
+static int start_modules(struct daemon *d)
 {
-	struct event *evs[] = {d->tap_ev,   d->timer_ev, d->watchdog_ev,
-			       d->sig_hup,  d->sig_term, d->sig_int,
-			       d->sig_usr1};
-
-	control_close(d->ctl);
-	modules_stop_all(&d->mods);
-	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
-		if (evs[i])
-			event_free(evs[i]);
-	stack_free(d->stack);
-	if (d->tap_fd >= 0)
-		close(d->tap_fd);
-	if (d->base)
-		event_base_free(d->base);
-	conf_free(d->conf);
-}
-
-int main(int argc, char **argv)
-{
-	static struct daemon dd; /* large (frame buffer): keep off the stack */
-	struct daemon *d = &dd;
-	struct conf_errors errs = {0};
-	struct module_txn txn = {0};
-	const char *path = NULL;
-	bool foreground = false, test = false, debug = false;
-	char err[512], status[512], *abspath = NULL;
-	int opt, rc = 1;
-
-	log_init("tapird");
-	while ((opt = getopt(argc, argv, "c:dfhtV")) != -1) {
-		switch (opt) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'd':
-			debug = true;
-			break;
-		case 'f':
-			foreground = true;
-			break;
-		case 't':
-			test = true;
-			break;
-		case 'V':
-			printf("tapird %s (module ABI %d)\n", PACKAGE_VERSION,
-			       TAPIR_MODULE_ABI);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 1;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 1;
-	}
-	/* No -c and no file at the default path: the built-in default. */
-	if (!path && access(TAPIR_CONF_FILE, F_OK) == 0)
-		path = TAPIR_CONF_FILE;
-	/* Reloads may happen after daemon() has changed to /: anchor the
-	 * configuration's name and relative module paths here. */
-	abspath = getcwd(NULL, 0);
-	conf_set_base_dir(abspath);
-	free(abspath);
-	abspath = NULL;
-	if (test) {
-		rc = check_only(path);
-		conf_set_base_dir(NULL);
-		return rc;
-	}
-	if (path && (abspath = realpath(path, NULL)) != NULL)
-		path = abspath;
-
-	d->tap_fd = -1;
-	d->debug = debug;
-	d->conf_path = path;
-	d->conf = load_conf(path, &errs);
-	if (!d->conf) {
-		log_errors(&errs);
-		goto out;
-	}
-	log_set_level(debug ? LOG_DEBUG : d->conf->log_level);
-	modules_init(&d->mods, NULL);
-	if (modules_prepare(&d->mods, d->conf, &errs, &txn) < 0 || errs.n) {
-		log_errors(&errs);
-		modules_abort(&txn);
-		goto out;
-	}
-
-	if (d->conf->offload)
-		d->tap_fd = tap_open_offload(d->conf->ifname, &d->vnet, err,
-					     sizeof(err));
-	else
-		d->tap_fd = tap_open(d->conf->ifname, err, sizeof(err));
-	d->conf->params.offload = d->vnet;
-	if (d->conf->offload && !d->vnet && d->tap_fd >= 0)
-		log_info("the TAP takes no offloads; every segment is cut and "
-			 "checksummed here");
-	if (d->tap_fd < 0 ||
-	    tap_configure(d->conf->ifname, d->conf->params.mtu,
-			  d->conf->host_addr,
-			  d->conf->has_host ? d->conf->host_prefix : 0, err,
-			  sizeof(err)) < 0) {
-		log_err("%s", err);
-		modules_abort(&txn);
-		goto out;
-	}
-	d->base = event_base_new();
-	if (d->base && d->conf->control_socket && *d->conf->control_socket) {
-		uid_t uid = (uid_t)-1;
-		gid_t gid = (gid_t)-1;
-
-		if ((d->conf->user || d->conf->group) &&
-		    service_ids(d->conf, &uid, &gid) < 0) {
-			modules_abort(&txn);
-			goto out;
-		}
-		d->ctl = control_open(d->base, d->conf->control_socket, uid,
-				      gid, control_request, d, err,
-				      sizeof(err));
-		if (!d->ctl && d->conf->control_explicit) {
-			log_err("%s", err);
-			modules_abort(&txn);
-			goto out;
-		}
-		if (!d->ctl)
-			log_warn("%s; running without a control socket "
-				 "(tapirctl will not reach this tapird)",
-				 err);
-	}
-	if (drop_privileges(d->conf) < 0) {
-		modules_abort(&txn);
-		goto out;
-	}
-
-	d->stack = stack_new(&d->conf->params, tap_xmit, d, clock_ms, NULL);
-	if (!d->base || !d->stack || setup_events(d) < 0) {
-		log_err("out of memory while starting");
-		modules_abort(&txn);
-		goto out;
-	}
-	{
-		uint64_t seed;
-
-		if (getrandom(&seed, sizeof(seed), 0) == sizeof(seed))
-			stack_seed(d->stack, seed);
-	}
 	modules_init(&d->mods, d->stack);
 	snprintf(d->ifname, sizeof(d->ifname), "%s", d->conf->ifname);
 	d->report = (struct report_src){
 		.s = d->stack,
 		.mods = {report_modules, report_module_counters, &d->mods},
 		.ifname = d->ifname,
-		.offload = d->vnet,
+		.offload = d->tap.vnet,
 		.started_ms = stack_now(d->stack),
 		.leases = report_leases,
 		.leases_arg = &d->mods,
 	};
 	d->mods.report = (struct modules_reporter){report_for_module, d};
-	if (modules_commit(&d->mods, &txn) > 0) {
+	d->txn_open = false; /* committing consumes it, failed or not */
+	if (modules_commit(&d->mods, &d->txn) > 0) {
 		log_err("a module failed to start; see the lines above");
-		goto out;
+		return -1;
 	}
-	if (!foreground && !under_systemd()) {
-		/* Detached, stderr goes nowhere: log to syslog instead. */
-		if (daemon(0, 0) < 0 || event_reinit(d->base) < 0) {
-			log_err("cannot daemonize: %s", strerror(errno));
-			goto out;
-		}
-		log_to_syslog();
+	return 0;
+}
+
+/* Start-up: detach unless asked not to or run by systemd. */
+static int detach(struct daemon *d, const struct options *o)
+{
+	if (o->foreground || under_systemd())
+		return 0;
+	/* Detached, stderr goes nowhere: log to syslog instead. */
+	if (daemon(0, 0) < 0 || event_reinit(d->base) < 0) {
+		log_err("cannot daemonize: %s", strerror(errno));
+		return -1;
 	}
+	log_to_syslog();
+	return 0;
+}
+
+/* Start-up, last: announce our address and tell the log and systemd. */
+static void announce_ready(struct daemon *d)
+{
+	char status[512];
+
 	d->started_ms = stack_now(d->stack);
 	d->report.started_ms = d->started_ms;
 	stack_announce(d->stack);
@@ -735,14 +739,68 @@ int main(int argc, char **argv)
 	status_line(d, "running on ", status, sizeof(status));
 	log_notice("ready: %s", status);
 	notify_ready(status);
+}
+
+/* The one cleanup path: undo whatever start-up made, in reverse, whether
+ * it finished or not (every field is NULL, -1 or false until set). */
+static void teardown(struct daemon *d)
+{
+	struct event *evs[] = {d->tap_ev,   d->timer_ev, d->watchdog_ev,
+			       d->sig_hup,  d->sig_term, d->sig_int,
+			       d->sig_usr1};
+
+	if (d->txn_open)
+		modules_abort(&d->txn);
+	control_close(d->ctl);
+	modules_stop_all(&d->mods);
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+		if (evs[i])
+			event_free(evs[i]);
+	stack_free(d->stack);
+	tap_link_close(&d->tap);
+	if (d->base)
+		event_base_free(d->base);
+	conf_free(d->conf);
+	free(d->abspath);
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon dd; /* zero: nothing made yet */
+	struct daemon *d = &dd;
+	struct options o = {0};
+	char *cwd;
+	int rc;
+
+	log_init("tapird");
+	d->tap.fd = -1;
+	rc = parse_options(argc, argv, &o);
+	if (rc != 0)
+		return rc < 0 ? 1 : 0;
+	/* Reloads may happen after daemon() has changed to /: anchor the
+	 * configuration's name and relative module paths here. */
+	cwd = getcwd(NULL, 0);
+	conf_set_base_dir(cwd);
+	free(cwd);
+	if (o.test) {
+		rc = check_only(o.path);
+		conf_set_base_dir(NULL);
+		return rc;
+	}
+
+	rc = 1;
+	if (load_config(d, &o) < 0 || open_link(d) < 0 ||
+	    open_control(d) < 0 || drop_privileges(d->conf) < 0 ||
+	    create_stack(d) < 0 || setup_events(d) < 0 ||
+	    start_modules(d) < 0 || detach(d, &o) < 0)
+		goto out;
+	announce_ready(d);
 
 	event_base_dispatch(d->base);
 	rc = 0;
 	log_counters(d);
 out:
-	conf_errors_clear(&errs);
 	teardown(d);
-	free(abspath);
 	conf_set_base_dir(NULL);
 	return rc;
 }

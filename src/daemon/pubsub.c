@@ -9,14 +9,14 @@
  * once the outermost notification returns.
  */
 #include "daemon/pubsub.h"
+#include "daemon/entropy.h"
+#include "daemon/log.h"
 #include "tapir/siphash.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #define PUBSUB_MIN_BUCKETS 64u
 
@@ -73,6 +73,7 @@ static uint64_t entry_hash(const struct pubsub *ps, const char *topic,
 struct pubsub *pubsub_new(void)
 {
 	struct pubsub *ps = calloc(1, sizeof(*ps));
+	char err[256];
 
 	if (!ps)
 		return NULL;
@@ -82,12 +83,13 @@ struct pubsub *pubsub_new(void)
 		free(ps);
 		return NULL;
 	}
-	if (getrandom(ps->key, sizeof(ps->key), GRND_NONBLOCK) !=
-	    (ssize_t)sizeof(ps->key)) {
-		/* No entropy yet: still a per-process key. */
-		uint64_t t = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)ps;
-
-		memcpy(ps->key, &t, sizeof(t));
+	/* The table's hash key: without it, a module publishing names a
+	 * client picks could be made to fill one chain. */
+	if (entropy_fill(ps->key, sizeof(ps->key), err, sizeof(err)) < 0) {
+		log_err("%s; published data (pubsub) is unavailable", err);
+		free(ps->bucket);
+		free(ps);
+		return NULL;
 	}
 	return ps;
 }

@@ -29,6 +29,9 @@
 
 struct pubsub;
 
+/* An empty table with a random hash key.  NULL when memory runs out or
+ * the kernel gives no random bytes (said in the log: there is no weaker
+ * fallback key). */
 struct pubsub *pubsub_new(void);
 /* Free the table and whatever is left in it, without callbacks. */
 void pubsub_free(struct pubsub *ps);

@@ -1,4 +1,5 @@
-/* TAP device setup through /dev/net/tun and SIOCSIF* ioctls. */
+/* The TAP link: setup through /dev/net/tun and SIOCSIF* ioctls, and the
+ * data path (see tap.h). */
 #include "daemon/tap.h"
 
 #include <arpa/inet.h>
@@ -6,12 +7,18 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
+
+_Static_assert(sizeof(struct virtio_net_hdr) == TAP_VNET_HDR_LEN,
+	       "the virtio-net header TUNSETVNETHDRSZ is given");
 
 static int tap_open_flags(const char *name, short flags, char *err,
 			  size_t errlen)
@@ -72,15 +79,17 @@ static int tap_open_flags(const char *name, short flags, char *err,
 	return fd;
 }
 
-int tap_open(const char *name, char *err, size_t errlen)
+static int tap_open(const char *name, char *err, size_t errlen)
 {
 	return tap_open_flags(name, 0, err, errlen);
 }
 
-int tap_open_offload(const char *name, bool *offload, char *err,
-		     size_t errlen)
+/* tap_open() asking for offloads; *offload says whether they took. */
+static int tap_open_offload(const char *name, bool *offload, char *err,
+			    size_t errlen)
 {
-	int fd = tap_open_flags(name, IFF_VNET_HDR, err, errlen), hdr = 10;
+	int fd = tap_open_flags(name, IFF_VNET_HDR, err, errlen);
+	int hdr = TAP_VNET_HDR_LEN;
 
 	*offload = false;
 	if (fd < 0)
@@ -179,4 +188,135 @@ int tap_configure(const char *name, unsigned mtu, uint32_t host_addr,
 out:
 	close(sock);
 	return rc;
+}
+
+/* ---- Data path ----------------------------------------------------------- */
+
+int tap_link_init(struct tap *t, int fd, bool vnet)
+{
+	memset(t, 0, sizeof(*t));
+	t->fd = fd;
+	t->vnet = vnet;
+	/* Pages are touched only as frames need them. */
+	t->slots = malloc((size_t)TAP_BATCH * TAP_FRAME_MAX);
+	return t->slots ? 0 : -ENOMEM;
+}
+
+int tap_link_open(struct tap *t, const char *name, bool offload, char *err,
+		  size_t errlen)
+{
+	bool vnet = false;
+	int fd = offload ? tap_open_offload(name, &vnet, err, errlen)
+			 : tap_open(name, err, errlen);
+
+	if (fd < 0) {
+		memset(t, 0, sizeof(*t));
+		t->fd = -1;
+		return -1;
+	}
+	if (tap_link_init(t, fd, vnet) < 0) {
+		snprintf(err, errlen, "out of memory for the buffers of TAP %s",
+			 name);
+		return -1;
+	}
+	return 0;
+}
+
+void tap_link_close(struct tap *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	free(t->slots);
+	t->slots = NULL;
+}
+
+/* Read one frame into slot; 1 and *fr filled, 0 for a runt (dropped), or
+ * -errno (-EAGAIN: nothing to read). */
+static int tap_read_one(struct tap *t, uint8_t *slot, struct tap_frame *fr)
+{
+	struct virtio_net_hdr vh;
+	struct iovec iov[2] = {
+		{.iov_base = &vh, .iov_len = TAP_VNET_HDR_LEN},
+		{.iov_base = slot, .iov_len = TAP_FRAME_MAX},
+	};
+	ssize_t n;
+
+	if (t->vnet)
+		n = readv(t->fd, iov, 2);
+	else
+		n = read(t->fd, slot, TAP_FRAME_MAX);
+	if (n < 0)
+		return -errno;
+	fr->data = slot;
+	fr->flags = 0;
+	if (!t->vnet) {
+		fr->len = (size_t)n;
+		return 1;
+	}
+	if ((size_t)n <= TAP_VNET_HDR_LEN) {
+		t->rx_short++;
+		return 0;
+	}
+	fr->len = (size_t)n - TAP_VNET_HDR_LEN;
+	/* The kernel checked the checksum, or leaves it to the receiver of
+	 * a frame it made itself. */
+	if (vh.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM |
+			VIRTIO_NET_HDR_F_DATA_VALID))
+		fr->flags |= STACK_RX_CSUM_OK;
+	return 1;
+}
+
+size_t tap_read_batch(struct tap *t, int *err)
+{
+	size_t n = 0;
+
+	*err = 0;
+	for (size_t reads = 0; reads < TAP_BATCH; reads++) {
+		int rc = tap_read_one(t, t->slots + n * TAP_FRAME_MAX,
+				      &t->rx[n]);
+
+		if (rc < 0) {
+			if (rc != -EAGAIN && rc != -EINTR)
+				*err = rc;
+			break;
+		}
+		n += (size_t)rc;
+	}
+	return n;
+}
+
+int tap_xmit(void *ctx, const uint8_t *frame, size_t len,
+	     const struct stack_tx_offload *off)
+{
+	struct tap *t = ctx;
+	struct virtio_net_hdr vh;
+	struct iovec iov[2];
+	ssize_t n;
+
+	if (!t->vnet) {
+		n = write(t->fd, frame, len);
+		if (n < 0)
+			return -errno;
+		return (size_t)n == len ? 0 : -EIO;
+	}
+	memset(&vh, 0, sizeof(vh));
+	if (off && off->csum) {
+		vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		vh.csum_start = off->csum_start;
+		vh.csum_offset = off->csum_offset;
+		if (off->gso_size) {
+			vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+			vh.gso_size = off->gso_size;
+			vh.hdr_len = off->hdr_len;
+		}
+	}
+	iov[0].iov_base = &vh;
+	iov[0].iov_len = TAP_VNET_HDR_LEN;
+	iov[1].iov_base = (void *)frame;
+	iov[1].iov_len = len;
+	n = writev(t->fd, iov, 2);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len + TAP_VNET_HDR_LEN ? 0 : -EIO;
 }

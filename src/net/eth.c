@@ -14,7 +14,7 @@ static bool eth_accept(const struct stack *s, const uint8_t *dst)
 	       memcmp(dst, all_hosts_mac, ETH_ALEN) == 0;
 }
 
-void eth_input(struct stack *s, struct cur c)
+void eth_input(struct stack *s, struct cur c, unsigned flags)
 {
 	struct eth_hdr eh;
 
@@ -36,7 +36,7 @@ void eth_input(struct stack *s, struct cur c)
 		arp_input(s, c);
 		break;
 	case ETH_TYPE_IP4:
-		ip4_input(s, c, &eh);
+		ip4_input(s, c, &eh, flags);
 		break;
 	default:
 		STAT_INC(&s->stats, ETH_DROP_TYPE);
@@ -45,7 +45,7 @@ void eth_input(struct stack *s, struct cur c)
 }
 
 int eth_output(struct stack *s, const uint8_t *dst_mac, uint16_t type,
-	       struct pbuf *pb)
+	       struct pbuf *pb, const struct stack_tx_offload *off)
 {
 	struct eth_hdr eh = {.type = type};
 	int err;
@@ -54,7 +54,7 @@ int eth_output(struct stack *s, const uint8_t *dst_mac, uint16_t type,
 	memcpy(eh.src, s->p.mac, ETH_ALEN);
 	eth_hdr_write(pbuf_push(pb, ETH_HLEN), &eh);
 	STAT_INC(&s->stats, ETH_TX);
-	err = s->xmit(s->xmit_ctx, pbuf_data(pb), pb->len);
+	err = s->xmit(s->xmit_ctx, pbuf_data(pb), pb->len, off);
 	if (err) {
 		STAT_INC(&s->stats, LINK_TX_ERR);
 		return err;

@@ -25,11 +25,12 @@ uint32_t l3_pseudo(const union inany *src, const union inany *dst,
 }
 
 int l3_output(struct stack *s, const union inany *src, const union inany *dst,
-	      uint8_t proto, const uint8_t *dst_mac, struct pbuf *pb)
+	      uint8_t proto, const uint8_t *dst_mac, struct pbuf *pb,
+	      const struct stack_tx_offload *off)
 {
 	if (inany_is_v4(dst) && inany_is_v4(src))
-		return ip4_output(s, inany_v4(src), inany_v4(dst), proto,
-				  dst_mac, pb);
+		return ip4_output_offload(s, inany_v4(src), inany_v4(dst),
+					  proto, dst_mac, pb, off);
 	return -EAFNOSUPPORT;
 }
 

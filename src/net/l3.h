@@ -21,6 +21,7 @@
 #include "net/pbuf.h"
 
 struct stack;
+struct stack_tx_offload;
 
 /* Transport protocol numbers: IPv4's protocol and IPv6's next header
  * share one registry. */
@@ -48,6 +49,9 @@ struct l3_rx {
 	size_t dgram_len; /* header + payload */
 	const uint8_t *payload; /* the transport message */
 	size_t payload_len;
+	/* The link vouched for the transport checksum (STACK_RX_CSUM_OK on
+	 * an unfragmented datagram): TCP and UDP need not check it. */
+	bool csum_ok;
 };
 
 /* The pseudo-header sum for a transport checksum over len bytes from src
@@ -59,9 +63,12 @@ uint32_t l3_pseudo(const union inany *src, const union inany *dst,
 /* Send pb (transport header + data) as one datagram from src to dst.
  * Broadcast and multicast destinations go to their link addresses;
  * otherwise a non-NULL dst_mac sends there without routing or resolving.
- * 0 or -errno (-EAFNOSUPPORT for a family the stack does not speak). */
+ * off (NULL: none) asks the link to finish the frame, only when
+ * l3_offload_ok() said so.  0 or -errno (-EAFNOSUPPORT for a family the
+ * stack does not speak). */
 int l3_output(struct stack *s, const union inany *src, const union inany *dst,
-	      uint8_t proto, const uint8_t *dst_mac, struct pbuf *pb);
+	      uint8_t proto, const uint8_t *dst_mac, struct pbuf *pb,
+	      const struct stack_tx_offload *off);
 
 /* Whether a datagram to dst may use the link's offloads now. */
 bool l3_offload_ok(struct stack *s, const union inany *dst);

@@ -2,6 +2,7 @@
 #include "net/neigh.h"
 #include "net/stack.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,7 +226,7 @@ static void neigh_resolved(struct neigh_table *t, struct neigh_entry *e,
 		t->queued_bytes -= q->len;
 		pbuf_reset(pb);
 		memcpy(pbuf_put(pb, q->len), q->data, q->len);
-		eth_output(s, e->mac, q->type, pb);
+		eth_output(s, e->mac, q->type, pb, NULL);
 		free(q);
 	}
 	e->qlen = 0;
@@ -311,7 +312,8 @@ static bool neigh_enqueue(struct neigh_table *t, struct neigh_entry *e,
 }
 
 int neigh_output(struct neigh_table *t, const union inany *next_hop,
-		 uint16_t type, struct pbuf *pb, unsigned flags)
+		 uint16_t type, struct pbuf *pb,
+		 const struct stack_tx_offload *off, unsigned flags)
 {
 	struct neigh_entry *e = neigh_find(t, next_hop);
 	uint64_t now = stack_now(t->s);
@@ -319,8 +321,11 @@ int neigh_output(struct neigh_table *t, const union inany *next_hop,
 
 	if (e && e->state != NEIGH_INCOMPLETE) {
 		e->used = now;
-		return eth_output(t->s, e->mac, type, pb);
+		return eth_output(t->s, e->mac, type, pb, off);
 	}
+	/* What waits leaves whole and finished: offloads were asked for
+	 * only towards a resolved next hop. */
+	assert(!off || (!off->csum && !off->gso_size));
 	if (!e) {
 		if (flags & NEIGH_MORE) {
 			/* its first piece found no room either */

@@ -41,6 +41,7 @@
 #include "net/timer.h"
 
 struct stack;
+struct stack_tx_offload;
 struct neigh_table;
 struct neigh_entry;
 
@@ -126,10 +127,13 @@ void neigh_fini(struct neigh_table *t);
 
 /* Send pb's bytes as an Ethernet frame of the given type to next_hop's
  * link address, resolving it first when needed.  pb is borrowed: while
- * resolving, a copy waits.  0 when sent or waiting, -ENOBUFS when dropped,
- * or the link's error. */
+ * resolving, a copy waits.  off (NULL: none) goes to the link with the
+ * frame; it is only for a next hop neigh_ready() said is resolved, since
+ * what waits is kept as plain frames.  0 when sent or waiting, -ENOBUFS
+ * when dropped, or the link's error. */
 int neigh_output(struct neigh_table *t, const union inany *next_hop,
-		 uint16_t type, struct pbuf *pb, unsigned flags);
+		 uint16_t type, struct pbuf *pb,
+		 const struct stack_tx_offload *off, unsigned flags);
 
 /* An answer about addr: when an entry exists, it is now REACHABLE at mac
  * and what waited goes out.  Returns whether the entry existed. */

@@ -28,7 +28,8 @@ void stack_params_default(struct stack_params *p)
 	tcp_params_default(&p->tcp);
 }
 
-struct stack *stack_new(const struct stack_params *p, stack_xmit_fn xmit,
+struct stack *stack_new(const struct stack_params *p,
+			const struct stack_secrets *secrets, stack_xmit_fn xmit,
 			void *xmit_ctx, stack_clock_fn clock, void *clock_ctx)
 {
 	struct stack *s = calloc(1, sizeof(*s));
@@ -40,6 +41,7 @@ struct stack *stack_new(const struct stack_params *p, stack_xmit_fn xmit,
 	s->xmit_ctx = xmit_ctx;
 	s->clock = clock;
 	s->clock_ctx = clock_ctx;
+	memcpy(s->ip_id_key, secrets->ip_id_key, sizeof(s->ip_id_key));
 	timer_wheel_init(&s->timers, stack_now(s));
 	s->reasm_tail = &s->reasm_head;
 	s->icmp_tokens = (uint64_t)p->icmp_burst * 1000;
@@ -48,40 +50,12 @@ struct stack *stack_new(const struct stack_params *p, stack_xmit_fn xmit,
 		free(s);
 		return NULL;
 	}
-	if (tcp_init(s) < 0) {
+	if (tcp_init(s, secrets) < 0) {
 		arp_fini(s);
 		free(s);
 		return NULL;
 	}
-	stack_seed(s, stack_now(s));
 	return s;
-}
-
-/* splitmix64: spreads a seed into well-mixed values. */
-static uint64_t mix64(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-void stack_seed(struct stack *s, uint64_t seed)
-{
-	s->ip_id_key = (uint32_t)mix64(&seed);
-	for (size_t i = 0; i < sizeof(s->ip_ids) / sizeof(s->ip_ids[0]); i++)
-		s->ip_ids[i] = (uint16_t)mix64(&seed);
-	/* Two unrelated keys: connection table and ISNs (tcp_isn.h). */
-	for (size_t i = 0; i < 16; i += 8) {
-		uint64_t a = mix64(&seed), b = mix64(&seed);
-
-		memcpy(s->tcp.isn_key + i, &a, 8);
-		a = mix64(&seed);
-		memcpy(s->tcp.cookie_key + i, &a, 8);
-		if (!s->tcp.count)
-			memcpy(s->tcp.flows.key + i, &b, 8);
-	}
 }
 
 void stack_free(struct stack *s)
@@ -105,16 +79,10 @@ bool stack_is_broadcast(const struct stack *s, uint32_t a)
 	       (a & ~mask) == ~mask;
 }
 
-void stack_input(struct stack *s, const uint8_t *frame, size_t len)
+void stack_input(struct stack *s, const uint8_t *frame, size_t len,
+		 unsigned flags)
 {
-	eth_input(s, cur_make(frame, len));
-}
-
-void stack_input_csum_ok(struct stack *s, const uint8_t *frame, size_t len)
-{
-	s->rx_csum_ok = true;
-	eth_input(s, cur_make(frame, len));
-	s->rx_csum_ok = false;
+	eth_input(s, cur_make(frame, len), flags);
 }
 
 void stack_run_timers(struct stack *s)

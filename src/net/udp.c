@@ -68,7 +68,7 @@ void udp_input(struct stack *s, struct cur c, struct l3_rx *rx)
 	}
 #ifndef TAPIR_FUZZING
 	/* A zero checksum means the sender did not compute one. */
-	if (h.csum != 0 && !s->rx_csum_ok &&
+	if (h.csum != 0 && !rx->csum_ok &&
 	    csum_fold(csum_partial(seg, h.len,
 				   l3_pseudo(&rx->src, &rx->dst, IP4_PROTO_UDP,
 					     h.len))) != 0) {
@@ -128,7 +128,7 @@ int udp_output(struct stack *s, uint16_t sport, const struct udp_dst *dst,
 							 IP4_PROTO_UDP, h.len)));
 	put_be16(p + 6, sum ? sum : 0xffff);
 	STAT_INC(&s->stats, UDP_TX);
-	err = l3_output(s, &src, &dst->addr, IP4_PROTO_UDP, dst->mac, pb);
+	err = l3_output(s, &src, &dst->addr, IP4_PROTO_UDP, dst->mac, pb, NULL);
 	if (err)
 		STAT_INC(&s->stats, UDP_TX_ERR);
 	return err;

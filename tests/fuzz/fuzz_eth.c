@@ -39,6 +39,7 @@
  * to keep fuzzing for other bugs while a timing bug is open.
  */
 #include "net/stack.h"
+#include "fixed_secrets.h"
 #include "net/csum.h"
 #include "wire/arp.h"
 #include "wire/icmp4.h"
@@ -191,11 +192,15 @@ static void check_ip4_frame(const uint8_t *p, size_t len)
 }
 
 HARNESS_ONLY
-static int fuzz_xmit(void *ctx, const uint8_t *frame, size_t len)
+static int fuzz_xmit(void *ctx, const uint8_t *frame, size_t len,
+		     const struct stack_tx_offload *off)
 {
 	uint16_t type;
 
 	(void)ctx;
+	/* These stacks are made without offloads: nothing is asked. */
+	if (off && (off->csum || off->gso_size))
+		FAIL("offloads asked of a link without them");
 	if (len < ETH_HLEN)
 		FAIL("frame of %zu bytes (< %d)", len, ETH_HLEN);
 	if (len > ETH_HLEN + (size_t)g_s->p.mtu)
@@ -469,7 +474,7 @@ static void input(const uint8_t *frame, size_t len)
 		abort();
 	if (len)
 		memcpy(copy, frame, len);
-	stack_input(g_s, copy, len);
+	stack_input(g_s, copy, len, 0);
 	free(copy);
 	check_state();
 	check_timers(false);
@@ -518,7 +523,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g_now = BASE_MS + ((mode >> 3) & 15);
 	g_fail_mode = (mode >> 1) & 3;
 	g_xmit_n = 0;
-	g_s = stack_new(&g_params, fuzz_xmit, NULL, fake_clock, NULL);
+	g_s = stack_new(&g_params, &fuzz_secrets, fuzz_xmit, NULL, fake_clock,
+			NULL);
 	if (!g_s)
 		abort();
 	b_echo.next = b_direct.next = b_discard.next = NULL;

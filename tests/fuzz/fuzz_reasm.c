@@ -43,6 +43,7 @@
  * TAPIR_FUZZ_LAX_TIMERS=1 skips that check.
  */
 #include "net/stack.h"
+#include "fixed_secrets.h"
 #include "net/csum.h"
 #include "wire/arp.h"
 #include "wire/icmp4.h"
@@ -152,9 +153,13 @@ static void check_ip4_out(const uint8_t *p, size_t len)
 }
 
 HARNESS_ONLY
-static int fuzz_xmit(void *ctx, const uint8_t *frame, size_t len)
+static int fuzz_xmit(void *ctx, const uint8_t *frame, size_t len,
+		     const struct stack_tx_offload *off)
 {
 	(void)ctx;
+	/* These stacks are made without offloads: nothing is asked. */
+	if (off && (off->csum || off->gso_size))
+		FAIL("offloads asked of a link without them");
 	if (len < ETH_HLEN)
 		FAIL("frame of %zu bytes (< %d)", len, ETH_HLEN);
 	if (len > ETH_HLEN + (size_t)g_s->p.mtu)
@@ -264,7 +269,7 @@ static void input(const uint8_t *frame, size_t len)
 	if (!copy)
 		abort();
 	memcpy(copy, frame, len);
-	stack_input(g_s, copy, len);
+	stack_input(g_s, copy, len, 0);
 	free(copy);
 	check_reasm();
 	check_timers(false);
@@ -409,7 +414,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g_params.reasm_timeout_ms = cfg & 0x80 ? 1000 : 30000;
 	g_now = BASE_MS;
 	memset(g_tainted, 0, sizeof(g_tainted));
-	g_s = stack_new(&g_params, fuzz_xmit, NULL, fake_clock, NULL);
+	g_s = stack_new(&g_params, &fuzz_secrets, fuzz_xmit, NULL, fake_clock,
+			NULL);
 	if (!g_s)
 		abort();
 	b_echo.next = NULL;

@@ -79,6 +79,7 @@
  * that known bug.
  */
 #include "net/stack.h"
+#include "fixed_secrets.h"
 #include "net/csum.h"
 #include "wire/arp.h"
 #include "wire/ip4.h"
@@ -369,7 +370,7 @@ static struct tuple_rec *rec_find(uint16_t lport, uint16_t rport, bool make)
 
 HARNESS_ONLY
 static void check_tcp_segment(uint32_t src, uint32_t dst, const uint8_t *p,
-			      size_t len)
+			      size_t len, const struct stack_tx_offload *off)
 {
 	struct cur c = cur_make(p, len), opts;
 	struct tcp_hdr h;
@@ -385,7 +386,7 @@ static void check_tcp_segment(uint32_t src, uint32_t dst, const uint8_t *p,
 	    (size_t)(p[12] >> 4) * 4 > len)
 		FAIL("TCP segment of %zu bytes, data offset %u", len,
 		     p[12] >> 4);
-	if (g_s->tx_off.csum) {
+	if (off->csum) {
 		/* Left for the link: the field holds the pseudo-header sum. */
 		if (be16(p + 16) !=
 		    (uint16_t)~csum_fold(csum_pseudo4(src, dst, IP4_PROTO_TCP,
@@ -468,8 +469,11 @@ static void check_tcp_segment(uint32_t src, uint32_t dst, const uint8_t *p,
 }
 
 HARNESS_ONLY
-static int fuzz_xmit(void *ctx, const uint8_t *frame, size_t len)
+static int fuzz_xmit(void *ctx, const uint8_t *frame, size_t len,
+		     const struct stack_tx_offload *off)
 {
+	static const struct stack_tx_offload none;
+	const struct stack_tx_offload *o = off ? off : &none;
 	const uint8_t *p = frame + ETH_HLEN;
 	size_t plen;
 	uint16_t type;
@@ -479,9 +483,7 @@ static int fuzz_xmit(void *ctx, const uint8_t *frame, size_t len)
 		FAIL("frame of %zu bytes (< %d)", len, ETH_HLEN);
 	/* Only a frame the link is to cut up may exceed the MTU, and each
 	 * of its pieces must fit it. */
-	if (g_s->tx_off.gso_size) {
-		const struct stack_tx_offload *o = &g_s->tx_off;
-
+	if (o->gso_size) {
 		if (!g_s->p.offload || !o->csum)
 			FAIL("segmentation asked of a link without offloads");
 		if ((size_t)o->hdr_len + o->gso_size > ETH_HLEN + g_s->p.mtu)
@@ -493,7 +495,7 @@ static int fuzz_xmit(void *ctx, const uint8_t *frame, size_t len)
 		FAIL("frame of %zu bytes exceeds 14 + MTU %u", len,
 		     g_s->p.mtu);
 	}
-	if (g_s->tx_off.csum && !g_s->p.offload)
+	if (o->csum && !g_s->p.offload)
 		FAIL("checksum offload asked of a link without offloads");
 	if (memcmp(frame + 6, g_s->p.mac, ETH_ALEN) != 0)
 		FAIL("source MAC is not ours");
@@ -532,7 +534,7 @@ static int fuzz_xmit(void *ctx, const uint8_t *frame, size_t len)
 		FAIL("TCP segment fragmented");
 	if (p[9] == IP4_PROTO_TCP)
 		check_tcp_segment(be32(p + 12), be32(p + 16), p + IP4_HLEN,
-				  plen - IP4_HLEN);
+				  plen - IP4_HLEN, o);
 	else if (p[9] != IP4_PROTO_ICMP)
 		FAIL("IP protocol %u emitted", p[9]);
 	return 0;
@@ -698,7 +700,7 @@ static void input_frame(size_t len)
 	if (!copy)
 		abort();
 	memcpy(copy, g_buf, len);
-	stack_input(g_s, copy, len);
+	stack_input(g_s, copy, len, 0);
 	free(copy);
 }
 
@@ -1038,7 +1040,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g_active_lport = g_active_rport = 0;
 	memset(g_rec, 0, sizeof(g_rec));
 	g_rec_next = 0;
-	g_s = stack_new(&p, fuzz_xmit, NULL, fake_clock, NULL);
+	g_s = stack_new(&p, &fuzz_secrets, fuzz_xmit, NULL, fake_clock,
+			NULL);
 	if (!g_s)
 		abort();
 	tcp_group_init(&g_group);

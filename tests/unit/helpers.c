@@ -53,9 +53,10 @@ void th_advance(struct stack *s, uint64_t ms)
 static struct th_frame frames[TH_MAX_FRAMES];
 static size_t nframes, nlost;
 static int link_err;
-static struct stack *link_stack; /* for the offloads of each frame */
+static struct stack *link_stack;
 
-static int th_xmit(void *ctx, const uint8_t *frame, size_t len)
+static int th_xmit(void *ctx, const uint8_t *frame, size_t len,
+		   const struct stack_tx_offload *off)
 {
 	uint8_t *copy;
 
@@ -72,15 +73,22 @@ static int th_xmit(void *ctx, const uint8_t *frame, size_t len)
 	memset(&frames[nframes].off, 0, sizeof(frames[nframes].off));
 	/* Do what a link that takes offloads does: finish the checksum
 	 * (and record the segmentation asked for). */
-	if (link_stack && link_stack->tx_off.csum) {
-		const struct stack_tx_offload *o = &link_stack->tx_off;
-		size_t at = (size_t)o->csum_start + o->csum_offset;
+	if (off && off->csum) {
+		size_t at = (size_t)off->csum_start + off->csum_offset;
 
+		/* Only a stack made with offloads asks for them. */
+		ck_assert_ptr_nonnull(link_stack);
+		ck_assert(link_stack->p.offload);
 		ck_assert_uint_le(at + 2, len);
 		put_be16(copy + at, csum_fold(csum_partial(
-					    copy + o->csum_start,
-					    len - o->csum_start, 0)));
-		frames[nframes].off = *o;
+					    copy + off->csum_start,
+					    len - off->csum_start, 0)));
+		frames[nframes].off = *off;
+	} else if (off) {
+		/* Nothing asked: all zero. */
+		ck_assert_uint_eq(off->gso_size | off->hdr_len |
+					  off->csum_start | off->csum_offset,
+				  0);
 	}
 	frames[nframes].data = copy;
 	frames[nframes].len = len;
@@ -122,7 +130,25 @@ void th_link_fail(int err)
 
 /* ---- Stack lifetime and leak checks -------------------------------------- */
 
+/* Four different fixed keys, so a test sees the same values every run. */
+const struct stack_secrets th_secrets = {
+	.isn_key = {0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a,
+		    0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x10},
+	.cookie_key = {0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29,
+		       0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f, 0x20},
+	.flow_key = {0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a,
+		     0x3b, 0x3c, 0x3d, 0x3e, 0x3f, 0x30},
+	.ip_id_key = {0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49,
+		      0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f, 0x40},
+};
+
 struct stack *th_stack_new(const struct stack_params *p)
+{
+	return th_stack_new_keyed(p, &th_secrets);
+}
+
+struct stack *th_stack_new_keyed(const struct stack_params *p,
+				 const struct stack_secrets *k)
 {
 	struct stack_params def;
 	struct stack *s;
@@ -134,7 +160,7 @@ struct stack *th_stack_new(const struct stack_params *p)
 		stack_params_default(&def);
 		p = &def;
 	}
-	s = stack_new(p, th_xmit, NULL, th_clock, NULL);
+	s = stack_new(p, k, th_xmit, NULL, th_clock, NULL);
 	ck_assert_ptr_nonnull(s);
 	link_stack = s;
 	return s;
@@ -177,7 +203,7 @@ void th_learn(struct stack *s, const uint8_t *mac, uint32_t ip)
 	uint8_t f[64];
 	uint8_t got[ETH_ALEN];
 
-	stack_input(s, f, th_arp_request(f, mac, ip, s->p.addr));
+	stack_input(s, f, th_arp_request(f, mac, ip, s->p.addr), 0);
 	ck_assert_int_eq(arp_lookup(s, ip, got), 0);
 	ck_assert_mem_eq(got, mac, ETH_ALEN);
 	th_frames_clear();

@@ -95,6 +95,11 @@ void th_link_fail(int err);
 /* A stack on the fake link and clock; p NULL means stack_params_default().
  * Resets the link and sets the clock to 0 first. */
 struct stack *th_stack_new(const struct stack_params *p);
+/* The fixed secrets th_stack_new() gives every stack. */
+extern const struct stack_secrets th_secrets;
+/* th_stack_new() with other secrets (tests of what they key). */
+struct stack *th_stack_new_keyed(const struct stack_params *p,
+				 const struct stack_secrets *k);
 /* Assert a quiescent stack: nothing reassembling, exactly arp_entries ARP
  * entries, and no timer armed except one per ARP entry. */
 void th_check_leaks(struct stack *s, unsigned arp_entries);

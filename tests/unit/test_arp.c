@@ -69,8 +69,8 @@ START_TEST(test_request_for_us)
 	};
 	struct stack *s = th_stack_new(NULL);
 
-	stack_input(s, f,
-		    th_arp_request(f, th_peer_mac, TH_PEER_IP, TH_OUR_IP));
+	stack_input(s, f, th_arp_request(f, th_peer_mac, TH_PEER_IP,
+					 TH_OUR_IP), 0);
 	ck_assert_uint_eq(th_frame_count(), 1);
 	ck_assert_uint_eq(th_frame(0)->len, sizeof(expect));
 	ck_assert_mem_eq(th_frame(0)->data, expect, sizeof(expect));
@@ -88,14 +88,14 @@ START_TEST(test_request_for_other_ip)
 {
 	struct stack *s = th_stack_new(NULL);
 
-	stack_input(s, f,
-		    th_arp_request(f, th_peer_mac, TH_PEER_IP, TH_PEER2_IP));
+	stack_input(s, f, th_arp_request(f, th_peer_mac, TH_PEER_IP,
+					 TH_PEER2_IP), 0);
 	ck_assert_uint_eq(th_frame_count(), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_DROP_NOT_US], 1);
 	expect_not_cached(s, TH_PEER_IP);
 	/* A gratuitous ARP from a stranger teaches us nothing either. */
-	stack_input(s, f,
-		    th_arp_request(f, th_peer_mac, TH_PEER_IP, TH_PEER_IP));
+	stack_input(s, f, th_arp_request(f, th_peer_mac, TH_PEER_IP,
+					 TH_PEER_IP), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_DROP_NOT_US], 2);
 	expect_not_cached(s, TH_PEER_IP);
 	ck_assert_uint_eq(th_frame_count(), 0);
@@ -120,11 +120,11 @@ START_TEST(test_unsolicited_reply)
 	};
 
 	/* A reply to us for an address we never asked about. */
-	stack_input(s, f, th_arp_reply(f, th_peer_mac, TH_PEER_IP));
+	stack_input(s, f, th_arp_reply(f, th_peer_mac, TH_PEER_IP), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_DROP_UNSOLICITED], 1);
 	expect_not_cached(s, TH_PEER_IP);
 	/* A broadcast reply addressed to someone else. */
-	stack_input(s, f, th_arp_frame(f, th_bcast_mac, &a));
+	stack_input(s, f, th_arp_frame(f, th_bcast_mac, &a), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_DROP_UNSOLICITED], 2);
 	expect_not_cached(s, TH_PEER2_IP);
 	ck_assert_uint_eq(th_frame_count(), 0);
@@ -149,7 +149,7 @@ START_TEST(test_resolve_and_flush_in_order)
 	ck_assert_uint_eq(s->arp.used, 1);
 	th_frames_clear();
 
-	stack_input(s, f, th_arp_reply(f, th_peer_mac, TH_PEER_IP));
+	stack_input(s, f, th_arp_reply(f, th_peer_mac, TH_PEER_IP), 0);
 	expect_cached(s, TH_PEER_IP, th_peer_mac);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_DROP_UNSOLICITED], 0);
 	/* The queue goes out in order, to the resolved MAC. */
@@ -181,8 +181,8 @@ START_TEST(test_request_from_pending_resolves)
 	ck_assert_int_eq(send_to(s, TH_PEER_IP, "held"), 0);
 	th_frames_clear();
 	/* The peer asks for us before answering: that resolves it too. */
-	stack_input(s, f,
-		    th_arp_request(f, th_peer_mac, TH_PEER_IP, TH_OUR_IP));
+	stack_input(s, f, th_arp_request(f, th_peer_mac, TH_PEER_IP,
+					 TH_OUR_IP), 0);
 	expect_cached(s, TH_PEER_IP, th_peer_mac);
 	ck_assert_uint_eq(th_frame_count(), 2);
 	{
@@ -216,7 +216,7 @@ START_TEST(test_queue_bound)
 	ck_assert_uint_eq(s->stats.v[STAT_UDP_TX_ERR], 2);
 	ck_assert_uint_eq(th_frame_count(), 1); /* the request only */
 	th_frames_clear();
-	stack_input(s, f, th_arp_reply(f, th_peer_mac, TH_PEER_IP));
+	stack_input(s, f, th_arp_reply(f, th_peer_mac, TH_PEER_IP), 0);
 	ck_assert_uint_eq(th_frame_count(), 2);
 	for (size_t i = 0; i < 2; i++) {
 		struct ip4_hdr ih;
@@ -261,7 +261,7 @@ START_TEST(test_retries_then_give_up)
 	th_advance(s, 60000);
 	ck_assert_uint_eq(th_frame_count(), 3);
 	/* A late reply is unsolicited now. */
-	stack_input(s, f, th_arp_reply(f, th_peer_mac, TH_PEER_IP));
+	stack_input(s, f, th_arp_reply(f, th_peer_mac, TH_PEER_IP), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_DROP_UNSOLICITED], 1);
 	expect_not_cached(s, TH_PEER_IP);
 	th_stack_free(s);
@@ -297,7 +297,7 @@ START_TEST(test_expiry_unused)
 	p.arp_timeout_ms = 5000;
 	s = th_stack_new(&p);
 	ck_assert_int_eq(send_to(s, TH_PEER_IP, "x"), 0);
-	stack_input(s, f, th_arp_reply(f, th_peer_mac, TH_PEER_IP));
+	stack_input(s, f, th_arp_reply(f, th_peer_mac, TH_PEER_IP), 0);
 	expect_cached(s, TH_PEER_IP, th_peer_mac);
 	th_frames_clear();
 	th_advance(s, 4996);
@@ -342,7 +342,7 @@ START_TEST(test_expiry_used_reconfirms)
 		th_expect_udp(th_frame(1), th_peer_mac, &ih, &uh);
 	}
 	/* The answer makes it fresh for another arp_timeout_ms. */
-	stack_input(s, f, th_arp_reply(f, th_peer_mac, TH_PEER_IP));
+	stack_input(s, f, th_arp_reply(f, th_peer_mac, TH_PEER_IP), 0);
 	th_frames_clear();
 	th_advance(s, 4996);
 	ck_assert_uint_eq(th_frame_count(), 0);
@@ -385,8 +385,8 @@ START_TEST(test_conflict)
 	struct arp_hdr a;
 
 	/* Someone else says 10.0.0.2 is at their MAC. */
-	stack_input(s, f,
-		    th_arp_request(f, th_other_mac, TH_OUR_IP, TH_PEER_IP));
+	stack_input(s, f, th_arp_request(f, th_other_mac, TH_OUR_IP,
+					 TH_PEER_IP), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_CONFLICT], 1);
 	/* Defended once with an announcement of our own. */
 	ck_assert_uint_eq(th_frame_count(), 1);
@@ -397,15 +397,16 @@ START_TEST(test_conflict)
 	ck_assert_uint_eq(a.tpa, TH_OUR_IP);
 	/* Within the defend interval: counted, not answered again. */
 	th_advance(s, 5000);
-	stack_input(s, f, th_arp_reply(f, th_other_mac, TH_OUR_IP));
+	stack_input(s, f, th_arp_reply(f, th_other_mac, TH_OUR_IP), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_CONFLICT], 2);
 	ck_assert_uint_eq(th_frame_count(), 1);
 	th_advance(s, 5000);
-	stack_input(s, f, th_arp_reply(f, th_other_mac, TH_OUR_IP));
+	stack_input(s, f, th_arp_reply(f, th_other_mac, TH_OUR_IP), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_CONFLICT], 3);
 	ck_assert_uint_eq(th_frame_count(), 2);
 	/* Our own announcement looped back is no conflict. */
-	stack_input(s, f, th_arp_request(f, th_our_mac, TH_OUR_IP, TH_OUR_IP));
+	stack_input(s, f, th_arp_request(f, th_our_mac, TH_OUR_IP,
+					 TH_OUR_IP), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_CONFLICT], 3);
 	ck_assert_uint_eq(th_frame_count(), 2);
 	/* None of it is cached. */
@@ -541,8 +542,8 @@ START_TEST(test_pending_entries_are_capped)
 	expect_not_cached(s, TH_PEER_IP);
 	th_frames_clear();
 	/* Resolved entries still have room: a request for us is learned. */
-	stack_input(s, f,
-		    th_arp_request(f, th_peer_mac, TH_PEER_IP, TH_OUR_IP));
+	stack_input(s, f, th_arp_request(f, th_peer_mac, TH_PEER_IP, TH_OUR_IP),
+		    0);
 	ck_assert_uint_eq(th_frame_count(), 1);
 	expect_cached(s, TH_PEER_IP, th_peer_mac);
 	ck_assert_uint_eq(s->arp.used, 3);
@@ -589,7 +590,7 @@ START_TEST(test_large_datagram_waits_whole)
 	ck_assert_uint_eq(s->arp.queued_bytes, 5 * 20 + 8 + sizeof(big));
 	ck_assert_uint_eq(s->arp.e[0].qlen, 1);
 	th_frames_clear();
-	stack_input(s, f, th_arp_reply(f, th_peer_mac, TH_PEER_IP));
+	stack_input(s, f, th_arp_reply(f, th_peer_mac, TH_PEER_IP), 0);
 	ck_assert_uint_eq(th_frame_count(), 5);
 	for (unsigned i = 0; i < 5; i++) {
 		const struct th_frame *fr = th_frame(i);
@@ -622,33 +623,33 @@ START_TEST(test_bad_packets)
 	};
 	size_t n;
 
-	stack_input(s, f, th_arp_frame(f, th_bcast_mac, &a));
+	stack_input(s, f, th_arp_frame(f, th_bcast_mac, &a), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_DROP_OP], 1);
 	a.op = ARP_OP_REQUEST;
 	a.hlen = 8;
-	stack_input(s, f, th_arp_frame(f, th_bcast_mac, &a));
+	stack_input(s, f, th_arp_frame(f, th_bcast_mac, &a), 0);
 	a.hlen = ETH_ALEN;
 	a.ptype = ETH_TYPE_IP6;
-	stack_input(s, f, th_arp_frame(f, th_bcast_mac, &a));
+	stack_input(s, f, th_arp_frame(f, th_bcast_mac, &a), 0);
 	a.ptype = ETH_TYPE_IP4;
 	n = th_arp_frame(f, th_bcast_mac, &a);
-	stack_input(s, f, n - 1); /* truncated */
+	stack_input(s, f, n - 1, 0); /* truncated */
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_DROP_MALFORMED], 3);
 	/* Senders no host can be: multicast MAC (sent from a unicast
 	 * Ethernet source), multicast, loopback or broadcast IP. */
 	memcpy(a.sha, mc_mac, ETH_ALEN);
 	th_arp_frame(f, th_bcast_mac, &a);
 	memcpy(f + 6, th_peer_mac, ETH_ALEN);
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	memcpy(a.sha, th_peer_mac, ETH_ALEN);
 	a.spa = 0xe0000001;
-	stack_input(s, f, th_arp_frame(f, th_bcast_mac, &a));
+	stack_input(s, f, th_arp_frame(f, th_bcast_mac, &a), 0);
 	a.spa = 0x7f000001;
-	stack_input(s, f, th_arp_frame(f, th_bcast_mac, &a));
+	stack_input(s, f, th_arp_frame(f, th_bcast_mac, &a), 0);
 	a.spa = TH_BCAST_IP;
-	stack_input(s, f, th_arp_frame(f, th_bcast_mac, &a));
+	stack_input(s, f, th_arp_frame(f, th_bcast_mac, &a), 0);
 	a.spa = IP4_BROADCAST;
-	stack_input(s, f, th_arp_frame(f, th_bcast_mac, &a));
+	stack_input(s, f, th_arp_frame(f, th_bcast_mac, &a), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_DROP_BAD_SENDER], 5);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_RX], 9);
 	ck_assert_uint_eq(th_frame_count(), 0);
@@ -664,7 +665,7 @@ START_TEST(test_probe_answered)
 	struct arp_hdr a;
 
 	/* An RFC 5227 probe for our address (sender 0.0.0.0). */
-	stack_input(s, f, th_arp_request(f, th_peer_mac, 0, TH_OUR_IP));
+	stack_input(s, f, th_arp_request(f, th_peer_mac, 0, TH_OUR_IP), 0);
 	ck_assert_uint_eq(th_frame_count(), 1);
 	th_expect_arp(th_frame(0), th_peer_mac, &a);
 	ck_assert_uint_eq(a.op, ARP_OP_REPLY);
@@ -685,8 +686,8 @@ START_TEST(test_known_sender_updated)
 
 	th_learn(s, th_peer_mac, TH_PEER_IP);
 	/* The peer moved to a new MAC and says so (gratuitous ARP). */
-	stack_input(s, f,
-		    th_arp_request(f, th_peer2_mac, TH_PEER_IP, TH_PEER_IP));
+	stack_input(s, f, th_arp_request(f, th_peer2_mac, TH_PEER_IP,
+					 TH_PEER_IP), 0);
 	expect_cached(s, TH_PEER_IP, th_peer2_mac);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_DROP_NOT_US], 0);
 	ck_assert_uint_eq(th_frame_count(), 0);

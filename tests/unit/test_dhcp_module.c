@@ -131,7 +131,7 @@ static void send_client(uint8_t type, uint32_t req_ip, uint32_t server_id)
 	memcpy(frame, th_bcast_mac, ETH_ALEN);
 	memcpy(frame + ETH_ALEN, client_mac, ETH_ALEN);
 	th_frames_clear();
-	stack_input(st, frame, len);
+	stack_input(st, frame, len, 0);
 }
 
 /* The one frame sent: a DHCP reply of type to the client's MAC and

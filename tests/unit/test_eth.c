@@ -41,7 +41,7 @@ START_TEST(test_accept_own_mac)
 	struct stack *s = th_stack_new(NULL);
 	struct arp_hdr a;
 
-	stack_input(s, f, arp_for_us(th_our_mac, th_peer_mac));
+	stack_input(s, f, arp_for_us(th_our_mac, th_peer_mac), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ETH_RX], 1);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_RX], 1);
 	expect_no_drops(s);
@@ -61,7 +61,7 @@ START_TEST(test_accept_broadcast)
 	struct stack *s = th_stack_new(NULL);
 	struct arp_hdr a;
 
-	stack_input(s, f, arp_for_us(th_bcast_mac, th_peer_mac));
+	stack_input(s, f, arp_for_us(th_bcast_mac, th_peer_mac), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_RX], 1);
 	expect_no_drops(s);
 	ck_assert_uint_eq(th_frame_count(), 1);
@@ -78,7 +78,7 @@ START_TEST(test_padding_accepted)
 
 	/* Padded to the 60-byte minimum with junk. */
 	memset(f + n, 0xa5, 60 - n);
-	stack_input(s, f, 60);
+	stack_input(s, f, 60, 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_RX], 1);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_TX_REPLY], 1);
 	ck_assert_uint_eq(th_frame_count(), 1);
@@ -90,7 +90,7 @@ START_TEST(test_drop_other_unicast)
 {
 	struct stack *s = th_stack_new(NULL);
 
-	stack_input(s, f, arp_for_us(th_other_mac, th_peer_mac));
+	stack_input(s, f, arp_for_us(th_other_mac, th_peer_mac), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ETH_RX], 1);
 	ck_assert_uint_eq(s->stats.v[STAT_ETH_DROP_NOT_US], 1);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_RX], 0);
@@ -106,8 +106,8 @@ START_TEST(test_drop_other_multicast)
 	static const uint8_t v6[ETH_ALEN] = {0x33, 0x33, 0, 0, 0, 1};
 	struct stack *s = th_stack_new(NULL);
 
-	stack_input(s, f, arp_for_us(mdns, th_peer_mac));
-	stack_input(s, f, arp_for_us(v6, th_peer_mac));
+	stack_input(s, f, arp_for_us(mdns, th_peer_mac), 0);
+	stack_input(s, f, arp_for_us(v6, th_peer_mac), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ETH_DROP_NOT_US], 2);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_RX], 0);
 	ck_assert_uint_eq(th_frame_count(), 0);
@@ -141,7 +141,7 @@ START_TEST(test_accept_all_hosts)
 	/* UDP to 224.0.0.1 on 01:00:5e:00:00:01, the group we are in. */
 	n = th_udp_frame(f, TH_PEER_IP, 0xe0000001, 4000, 5000, "hi", 2);
 	memcpy(f, all_hosts, ETH_ALEN);
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	expect_no_drops(s);
 	ck_assert_uint_eq(udp_calls, 1);
 	ck_assert(udp_meta.broadcast);
@@ -157,18 +157,18 @@ START_TEST(test_short_frames)
 
 	ck_assert_uint_eq(n, ETH_HLEN + ARP_LEN);
 	for (size_t len = 0; len < ETH_HLEN; len++)
-		stack_input(s, f, len);
+		stack_input(s, f, len, 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ETH_RX], ETH_HLEN);
 	ck_assert_uint_eq(s->stats.v[STAT_ETH_DROP_SHORT], ETH_HLEN);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_RX], 0);
 	/* A whole header and nothing after it is handed up, where the next
 	 * layer finds it short. */
-	stack_input(s, f, ETH_HLEN);
+	stack_input(s, f, ETH_HLEN, 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ETH_DROP_SHORT], ETH_HLEN);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_RX], 1);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_DROP_MALFORMED], 1);
 	th_eth(f, th_our_mac, th_peer_mac, ETH_TYPE_IP4);
-	stack_input(s, f, ETH_HLEN);
+	stack_input(s, f, ETH_HLEN, 0);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_RX], 1);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_DROP_SHORT], 1);
 	ck_assert_uint_eq(th_frame_count(), 0);
@@ -183,9 +183,9 @@ START_TEST(test_multicast_source)
 	static const uint8_t odd_src[ETH_ALEN] = {0x03, 0, 0, 0, 0, 1};
 	struct stack *s = th_stack_new(NULL);
 
-	stack_input(s, f, arp_for_us(th_our_mac, mc_src));
-	stack_input(s, f, arp_for_us(th_bcast_mac, th_bcast_mac));
-	stack_input(s, f, arp_for_us(th_our_mac, odd_src));
+	stack_input(s, f, arp_for_us(th_our_mac, mc_src), 0);
+	stack_input(s, f, arp_for_us(th_bcast_mac, th_bcast_mac), 0);
+	stack_input(s, f, arp_for_us(th_our_mac, odd_src), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ETH_RX], 3);
 	ck_assert_uint_eq(s->stats.v[STAT_ETH_DROP_BAD_SRC], 3);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_RX], 0);
@@ -206,7 +206,7 @@ START_TEST(test_unknown_ethertype)
 
 	for (size_t i = 0; i < ntypes; i++) {
 		put_be16(f + 12, types[i]);
-		stack_input(s, f, n);
+		stack_input(s, f, n, 0);
 	}
 	ck_assert_uint_eq(s->stats.v[STAT_ETH_RX], ntypes);
 	ck_assert_uint_eq(s->stats.v[STAT_ETH_DROP_TYPE], ntypes);
@@ -231,7 +231,7 @@ START_TEST(test_output_header)
 
 	pbuf_reset(&pb);
 	memcpy(pbuf_put(&pb, 7), "payload", 7);
-	ck_assert_int_eq(eth_output(s, th_peer_mac, 0x88b5, &pb), 0);
+	ck_assert_int_eq(eth_output(s, th_peer_mac, 0x88b5, &pb, NULL), 0);
 	ck_assert_uint_eq(th_frame_count(), 1);
 	ck_assert_uint_eq(th_frame(0)->len, sizeof(expect));
 	ck_assert_mem_eq(th_frame(0)->data, expect, sizeof(expect));
@@ -249,7 +249,7 @@ START_TEST(test_output_link_error)
 	th_link_fail(-EAGAIN);
 	pbuf_reset(&pb);
 	memcpy(pbuf_put(&pb, 4), "data", 4);
-	ck_assert_int_eq(eth_output(s, th_peer_mac, ETH_TYPE_IP4, &pb),
+	ck_assert_int_eq(eth_output(s, th_peer_mac, ETH_TYPE_IP4, &pb, NULL),
 			 -EAGAIN);
 	ck_assert_uint_eq(s->stats.v[STAT_LINK_TX_ERR], 1);
 	ck_assert_uint_eq(s->stats.v[STAT_LINK_TX], 0);

@@ -50,7 +50,7 @@ START_TEST(test_echo_reply)
 
 	th_pattern(data, sizeof(data), 1);
 	stack_input(s, f, th_echo_frame(f, TH_PEER_IP, TH_OUR_IP, 0x1234, 1,
-					data, sizeof(data)));
+					data, sizeof(data)), 0);
 	ck_assert_uint_eq(th_frame_count(), 1);
 	expect_echo_reply(0, 0x1234, 1, data, sizeof(data));
 	ck_assert_uint_eq(th_frame(0)->len, ETH_HLEN + IP4_HLEN + 64);
@@ -72,8 +72,10 @@ START_TEST(test_echo_sizes)
 
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		th_pattern(data, sizes[i], (unsigned)i);
-		stack_input(s, f, th_echo_frame(f, TH_PEER_IP, TH_OUR_IP, 77,
-						(uint16_t)i, data, sizes[i]));
+		stack_input(s, f,
+			    th_echo_frame(f, TH_PEER_IP, TH_OUR_IP, 77,
+					  (uint16_t)i, data, sizes[i]),
+			    0);
 		ck_assert_uint_eq(th_frame_count(), i + 1);
 		expect_echo_reply(i, 77, (uint16_t)i, data, sizes[i]);
 	}
@@ -90,7 +92,7 @@ START_TEST(test_echo_checksum_edge)
 	/* Words of all ones and near it: the reply's checksum needs the
 	 * end-around carry. */
 	stack_input(s, f, th_echo_frame(f, TH_PEER_IP, TH_OUR_IP, 0xffff,
-					0xf7ff, data, 2));
+					0xf7ff, data, 2), 0);
 	expect_echo_reply(0, 0xffff, 0xf7ff, data, 2);
 	th_stack_free(s);
 }
@@ -102,12 +104,12 @@ START_TEST(test_echo_unknown_peer)
 	struct arp_hdr a;
 
 	stack_input(s, f, th_echo_frame(f, TH_PEER_IP, TH_OUR_IP, 5, 6, "abc",
-					3));
+					3), 0);
 	/* The reply waits for the peer's MAC. */
 	ck_assert_uint_eq(th_frame_count(), 1);
 	th_expect_arp(th_frame(0), th_bcast_mac, &a);
 	ck_assert_uint_eq(a.tpa, TH_PEER_IP);
-	stack_input(s, f, th_arp_reply(f, th_peer_mac, TH_PEER_IP));
+	stack_input(s, f, th_arp_reply(f, th_peer_mac, TH_PEER_IP), 0);
 	ck_assert_uint_eq(th_frame_count(), 2);
 	expect_echo_reply(1, 5, 6, (const uint8_t *)"abc", 3);
 	th_check_leaks(s, 1);
@@ -124,22 +126,22 @@ START_TEST(test_broadcast_echo)
 
 	n = th_echo_frame(f, TH_PEER_IP, TH_BCAST_IP, 1, 1, "x", 1);
 	memcpy(f, th_bcast_mac, ETH_ALEN);
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	n = th_echo_frame(f, TH_PEER_IP, IP4_BROADCAST, 1, 2, "x", 1);
 	memcpy(f, th_bcast_mac, ETH_ALEN);
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	/* Our unicast address on a broadcast frame: dropped by IPv4 already
 	 * (RFC 1122 3.3.6). */
 	n = th_echo_frame(f, TH_PEER_IP, TH_OUR_IP, 1, 3, "x", 1);
 	memcpy(f, th_bcast_mac, ETH_ALEN);
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	/* The directed broadcast on a unicast frame. */
 	stack_input(s, f, th_echo_frame(f, TH_PEER_IP, TH_BCAST_IP, 1, 4, "x",
-					1));
+					1), 0);
 	/* All-hosts multicast. */
 	n = th_echo_frame(f, TH_PEER_IP, 0xe0000001, 1, 5, "x", 1);
 	memcpy(f, all_hosts, ETH_ALEN);
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_DROP_NOT_US], 1);
 	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_ECHO_RX], 4);
 	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_DROP_BCAST], 4);
@@ -156,10 +158,10 @@ START_TEST(test_bad_checksum)
 	size_t n = th_echo_frame(f, TH_PEER_IP, TH_OUR_IP, 1, 1, "data", 4);
 
 	f[n - 1] ^= 0x20; /* a data byte */
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	n = th_echo_frame(f, TH_PEER_IP, TH_OUR_IP, 1, 1, "data", 4);
 	f[ETH_HLEN + IP4_HLEN + 2] ^= 0x80; /* the checksum itself */
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_DROP_CSUM], 2);
 	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_ECHO_RX], 0);
 	ck_assert_uint_eq(th_frame_count(), 0);
@@ -181,7 +183,7 @@ START_TEST(test_short)
 
 	for (size_t len = 0; len < ICMP4_HLEN; len++)
 		stack_input(s, f, th_ip4_frame(f, th_our_mac, th_peer_mac, &ih,
-					       seven, len));
+					       seven, len), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_DROP_SHORT], ICMP4_HLEN);
 	ck_assert_uint_eq(th_frame_count(), 0);
 	th_check_leaks(s, 1);
@@ -210,11 +212,12 @@ START_TEST(test_other_types_dropped)
 {
 	struct stack *s = new_stack(NULL);
 
-	stack_input(s, f, icmp_frame(ICMP4_ECHO_REPLY, 0));
-	stack_input(s, f, icmp_frame(ICMP4_DEST_UNREACH, ICMP4_UNREACH_PORT));
-	stack_input(s, f, icmp_frame(ICMP4_TIME_EXCEEDED, 0));
-	stack_input(s, f, icmp_frame(ICMP4_REDIRECT, 1));
-	stack_input(s, f, icmp_frame(13, 0)); /* timestamp */
+	stack_input(s, f, icmp_frame(ICMP4_ECHO_REPLY, 0), 0);
+	stack_input(s, f, icmp_frame(ICMP4_DEST_UNREACH, ICMP4_UNREACH_PORT),
+		    0);
+	stack_input(s, f, icmp_frame(ICMP4_TIME_EXCEEDED, 0), 0);
+	stack_input(s, f, icmp_frame(ICMP4_REDIRECT, 1), 0);
+	stack_input(s, f, icmp_frame(13, 0), 0); /* timestamp */
 	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_RX], 5);
 	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_DROP_TYPE], 5);
 	/* Nothing answers them, in particular no error about an error. */
@@ -250,7 +253,7 @@ START_TEST(test_port_unreachable)
 	static uint8_t data[1000];
 
 	stack_input(s, f, th_udp_frame(f, TH_PEER_IP, TH_OUR_IP, 4000, 9999,
-				       "knock", 5));
+				       "knock", 5), 0);
 	ck_assert_uint_eq(th_frame_count(), 1);
 	/* The whole offending datagram fits: header, UDP header, data. */
 	expect_port_unreach(0, f + ETH_HLEN, UDP_HLEN + 5);
@@ -259,7 +262,7 @@ START_TEST(test_port_unreachable)
 	/* A big one is quoted up to a 576-byte error. */
 	th_pattern(data, sizeof(data), 2);
 	stack_input(s, f, th_udp_frame(f, TH_PEER_IP, TH_OUR_IP, 4000, 9999,
-				       data, sizeof(data)));
+				       data, sizeof(data)), 0);
 	ck_assert_uint_eq(th_frame_count(), 2);
 	expect_port_unreach(1, f + ETH_HLEN, 576 - 2 * IP4_HLEN - ICMP4_HLEN);
 	ck_assert_uint_eq(th_frame(1)->len, ETH_HLEN + 576);
@@ -287,7 +290,7 @@ START_TEST(test_unreachable_quotes_options)
 	struct cur c;
 
 	stack_input(s, f, th_ip4_frame_opts(f, th_our_mac, th_peer_mac, &ih,
-					    opts, 4, seg, n));
+					    opts, 4, seg, n), 0);
 	ck_assert_uint_eq(th_frame_count(), 1);
 	c = th_expect_icmp(th_frame(0), th_peer_mac, &rih, &h);
 	ck_assert_uint_eq(h.type, ICMP4_DEST_UNREACH);
@@ -351,16 +354,16 @@ START_TEST(test_no_error_about_broadcast)
 	/* To our directed broadcast, and to 255.255.255.255. */
 	n = th_udp_frame(f, TH_PEER_IP, TH_BCAST_IP, 4000, 9999, "x", 1);
 	memcpy(f, th_bcast_mac, ETH_ALEN);
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	n = th_udp_frame(f, TH_PEER_IP, IP4_BROADCAST, 4000, 9999, "x", 1);
 	memcpy(f, th_bcast_mac, ETH_ALEN);
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	/* Unicast IP on a broadcast frame: dropped by IPv4 already. */
 	n = th_udp_frame(f, TH_PEER_IP, TH_OUR_IP, 4000, 9999, "x", 1);
 	memcpy(f, th_bcast_mac, ETH_ALEN);
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	/* From a host with no address yet. */
-	stack_input(s, f, th_udp_frame(f, 0, TH_OUR_IP, 68, 9999, "x", 1));
+	stack_input(s, f, th_udp_frame(f, 0, TH_OUR_IP, 68, 9999, "x", 1), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_DROP_NOT_US], 1);
 	ck_assert_uint_eq(s->stats.v[STAT_UDP_DROP_NO_PORT], 3);
 	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_ERR_SUPPRESSED], 3);
@@ -417,10 +420,10 @@ START_TEST(test_error_about_reassembled)
 	/* Last fragment first, then the first one. */
 	ih.frag = 1480 / 8;
 	stack_input(s, f, th_ip4_frame(f, th_our_mac, th_peer_mac, &ih,
-				       seg + 1480, sizeof(seg) - 1480));
+				       seg + 1480, sizeof(seg) - 1480), 0);
 	ih.frag = IP4_FLAG_MF;
 	stack_input(s, first, th_ip4_frame(first, th_our_mac, th_peer_mac,
-					   &ih, seg, 1480));
+					   &ih, seg, 1480), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_OK], 1);
 	/* One error for the whole datagram, quoting the first fragment's
 	 * header and the start of the reassembled payload. */
@@ -442,7 +445,7 @@ START_TEST(test_rate_limit)
 	s = new_stack(&p);
 	for (int i = 0; i < 8; i++)
 		stack_input(s, f, th_udp_frame(f, TH_PEER_IP, TH_OUR_IP, 4000,
-					       9999, "x", 1));
+					       9999, "x", 1), 0);
 	/* Exactly the burst, then suppression. */
 	ck_assert_uint_eq(th_frame_count(), 5);
 	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_UNREACH_TX], 5);
@@ -450,21 +453,21 @@ START_TEST(test_rate_limit)
 	/* 96 ms: not yet a whole token. */
 	th_advance(s, 96);
 	stack_input(s, f, th_udp_frame(f, TH_PEER_IP, TH_OUR_IP, 4000, 9999,
-				       "x", 1));
+				       "x", 1), 0);
 	ck_assert_uint_eq(th_frame_count(), 5);
 	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_ERR_RATELIMIT], 4);
 	/* 100 ms since the bucket emptied: one. */
 	th_advance(s, 4);
 	for (int i = 0; i < 2; i++)
 		stack_input(s, f, th_udp_frame(f, TH_PEER_IP, TH_OUR_IP, 4000,
-					       9999, "x", 1));
+					       9999, "x", 1), 0);
 	ck_assert_uint_eq(th_frame_count(), 6);
 	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_ERR_RATELIMIT], 5);
 	/* A long pause refills to the burst, not beyond. */
 	th_advance(s, 10000);
 	for (int i = 0; i < 7; i++)
 		stack_input(s, f, th_udp_frame(f, TH_PEER_IP, TH_OUR_IP, 4000,
-					       9999, "x", 1));
+					       9999, "x", 1), 0);
 	ck_assert_uint_eq(th_frame_count(), 11);
 	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_ERR_RATELIMIT], 7);
 	for (size_t i = 0; i < th_frame_count(); i++) {
@@ -477,7 +480,7 @@ START_TEST(test_rate_limit)
 	/* Echo replies are not errors: never limited. */
 	for (int i = 0; i < 10; i++)
 		stack_input(s, f, th_echo_frame(f, TH_PEER_IP, TH_OUR_IP, 1,
-						(uint16_t)i, "x", 1));
+						(uint16_t)i, "x", 1), 0);
 	ck_assert_uint_eq(th_frame_count(), 21);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
@@ -499,11 +502,11 @@ START_TEST(test_rate_limit_shared)
 	s = new_stack(&p);
 	/* Protocol and port unreachables draw from one bucket. */
 	stack_input(s, f, th_ip4_frame(f, th_our_mac, th_peer_mac, &ih, "x",
-				       1));
+				       1), 0);
 	stack_input(s, f, th_udp_frame(f, TH_PEER_IP, TH_OUR_IP, 4000, 9999,
-				       "x", 1));
+				       "x", 1), 0);
 	stack_input(s, f, th_ip4_frame(f, th_our_mac, th_peer_mac, &ih, "x",
-				       1));
+				       1), 0);
 	ck_assert_uint_eq(th_frame_count(), 2);
 	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_ERR_RATELIMIT], 1);
 	th_stack_free(s);
@@ -523,7 +526,7 @@ START_TEST(test_regression_echo_from_zero)
 	p.gateway = TH_GW_IP;
 	s = new_stack(&p);
 	th_learn(s, th_gw_mac, TH_GW_IP);
-	stack_input(s, f, th_echo_frame(f, 0, TH_OUR_IP, 1, 1, "x", 1));
+	stack_input(s, f, th_echo_frame(f, 0, TH_OUR_IP, 1, 1, "x", 1), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_ECHO_RX], 1);
 	ck_assert_uint_eq(th_frame_count(), 0);
 	th_stack_free(s);

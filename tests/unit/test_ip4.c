@@ -70,7 +70,7 @@ START_TEST(test_deliver_udp)
 {
 	struct stack *s = stack_with_listener(NULL);
 
-	stack_input(s, f, good_udp());
+	stack_input(s, f, good_udp(), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_RX], 1);
 	ck_assert_uint_eq(rx_calls, 1);
 	ck_assert_uint_eq(rx_len, 5);
@@ -91,8 +91,8 @@ START_TEST(test_deliver_icmp)
 	struct ip4_hdr ih;
 	struct icmp4_hdr h;
 
-	stack_input(s, f,
-		    th_echo_frame(f, TH_PEER_IP, TH_OUR_IP, 1, 1, "ping", 4));
+	stack_input(s, f, th_echo_frame(f, TH_PEER_IP, TH_OUR_IP, 1, 1,
+					"ping", 4), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ICMP4_RX], 1);
 	ck_assert_uint_eq(th_frame_count(), 1);
 	th_expect_icmp(th_frame(0), th_peer_mac, &ih, &h);
@@ -109,10 +109,10 @@ START_TEST(test_bad_version)
 
 	f[ETH_HLEN] = 0x65;
 	th_ip4_fix_csum(f);
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	f[ETH_HLEN] = 0x05;
 	th_ip4_fix_csum(f);
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	expect_dropped(s, STAT_IP4_DROP_VERSION, 2);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
@@ -127,12 +127,12 @@ START_TEST(test_bad_ihl)
 	/* IHL < 5 (the checksum cannot even be taken over 20 bytes). */
 	for (uint8_t ihl = 0; ihl < 5; ihl++) {
 		f[ETH_HLEN] = (uint8_t)(0x40 | ihl);
-		stack_input(s, f, n);
+		stack_input(s, f, n, 0);
 	}
 	expect_dropped(s, STAT_IP4_DROP_HLEN, 5);
 	/* IHL past the frame: 60 bytes of header in a 33-byte datagram. */
 	f[ETH_HLEN] = 0x4f;
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	expect_dropped(s, STAT_IP4_DROP_HLEN, 6);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
@@ -149,7 +149,7 @@ START_TEST(test_bad_total_length)
 		good_udp();
 		put_be16(f + ETH_HLEN + 2, bad[i]);
 		th_ip4_fix_csum(f);
-		stack_input(s, f, n);
+		stack_input(s, f, n, 0);
 	}
 	expect_dropped(s, STAT_IP4_DROP_LEN, 4);
 	th_check_leaks(s, 1);
@@ -163,7 +163,7 @@ START_TEST(test_short)
 
 	good_udp();
 	for (size_t len = 0; len < IP4_HLEN; len++)
-		stack_input(s, f, ETH_HLEN + len);
+		stack_input(s, f, ETH_HLEN + len, 0);
 	expect_dropped(s, STAT_IP4_DROP_SHORT, IP4_HLEN);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_RX], IP4_HLEN);
 	th_check_leaks(s, 1);
@@ -177,11 +177,11 @@ START_TEST(test_bad_checksum)
 	size_t n = good_udp();
 
 	f[ETH_HLEN + 10] ^= 0x01;
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	/* A header byte changed without fixing the checksum. */
 	good_udp();
 	f[ETH_HLEN + 8] = 1; /* TTL */
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	expect_dropped(s, STAT_IP4_DROP_CSUM, 2);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
@@ -210,10 +210,14 @@ START_TEST(test_bad_options)
 {
 	struct stack *s = stack_with_listener(NULL);
 
-	stack_input(s, f, udp_with_options((const uint8_t[]){0x44, 0, 0, 0}));
-	stack_input(s, f, udp_with_options((const uint8_t[]){0x44, 1, 0, 0}));
-	stack_input(s, f, udp_with_options((const uint8_t[]){0x44, 5, 0, 0}));
-	stack_input(s, f, udp_with_options((const uint8_t[]){1, 1, 1, 0x83}));
+	stack_input(s, f, udp_with_options((const uint8_t[]){0x44, 0, 0, 0}),
+		    0);
+	stack_input(s, f, udp_with_options((const uint8_t[]){0x44, 1, 0, 0}),
+		    0);
+	stack_input(s, f, udp_with_options((const uint8_t[]){0x44, 5, 0, 0}),
+		    0);
+	stack_input(s, f, udp_with_options((const uint8_t[]){1, 1, 1, 0x83}),
+		    0);
 	expect_dropped(s, STAT_IP4_DROP_OPTIONS, 4);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
@@ -224,8 +228,10 @@ START_TEST(test_good_options)
 {
 	struct stack *s = stack_with_listener(NULL);
 
-	stack_input(s, f, udp_with_options((const uint8_t[]){1, 1, 1, 0}));
-	stack_input(s, f, udp_with_options((const uint8_t[]){0x94, 4, 0, 0}));
+	stack_input(s, f, udp_with_options((const uint8_t[]){1, 1, 1, 0}),
+		    0);
+	stack_input(s, f,
+		    udp_with_options((const uint8_t[]){0x94, 4, 0, 0}), 0);
 	ck_assert_uint_eq(rx_calls, 2);
 	ck_assert_uint_eq(rx_len, 5);
 	ck_assert_mem_eq(rx_data, "hello", 5);
@@ -249,12 +255,11 @@ START_TEST(test_martian_sources)
 	size_t nsrc = sizeof(src) / sizeof(src[0]);
 
 	for (size_t i = 0; i < nsrc; i++)
-		stack_input(
-		    s, f,
-		    th_udp_frame(f, src[i], TH_OUR_IP, 4000, 7777, "x", 1));
+		stack_input(s, f, th_udp_frame(f, src[i], TH_OUR_IP, 4000,
+					       7777, "x", 1), 0);
 	/* An echo request from a martian is not answered either. */
-	stack_input(s, f,
-		    th_echo_frame(f, 0x7f000001, TH_OUR_IP, 1, 1, "x", 1));
+	stack_input(s, f, th_echo_frame(f, 0x7f000001, TH_OUR_IP, 1, 1, "x",
+					1), 0);
 	expect_dropped(s, STAT_IP4_DROP_SRC, nsrc + 1);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
@@ -269,7 +274,7 @@ START_TEST(test_source_zero_allowed)
 	/* A DHCP client: 0.0.0.0 -> 255.255.255.255, Ethernet broadcast. */
 	n = th_udp_frame(f, 0, IP4_BROADCAST, 68, 7777, "discover", 8);
 	memcpy(f, th_bcast_mac, ETH_ALEN);
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	ck_assert_uint_eq(rx_calls, 1);
 	ck_assert_uint_eq(inany_v4(&rx_meta.src), 0);
 	ck_assert_uint_eq(inany_v4(&rx_meta.dst), IP4_BROADCAST);
@@ -290,13 +295,12 @@ START_TEST(test_not_for_us)
 	size_t ndst = sizeof(dst) / sizeof(dst[0]);
 
 	for (size_t i = 0; i < ndst; i++)
-		stack_input(
-		    s, f,
-		    th_udp_frame(f, TH_PEER_IP, dst[i], 4000, 7777, "x", 1));
+		stack_input(s, f, th_udp_frame(f, TH_PEER_IP, dst[i], 4000,
+					       7777, "x", 1), 0);
 	expect_dropped(s, STAT_IP4_DROP_NOT_US, ndst);
 	/* Our directed broadcast is for us. */
-	stack_input(
-	    s, f, th_udp_frame(f, TH_PEER_IP, TH_BCAST_IP, 4000, 7777, "x", 1));
+	stack_input(s, f, th_udp_frame(f, TH_PEER_IP, TH_BCAST_IP, 4000, 7777,
+				       "x", 1), 0);
 	ck_assert_uint_eq(rx_calls, 1);
 	ck_assert(rx_meta.broadcast);
 	th_check_leaks(s, 1);
@@ -321,7 +325,7 @@ START_TEST(test_unknown_protocol)
 	size_t n =
 	    th_ip4_frame(f, th_our_mac, th_peer_mac, &ih, "greetings", 9);
 
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_DROP_PROTO], 1);
 	/* Protocol unreachable, quoting the whole (short) datagram. */
 	ck_assert_uint_eq(th_frame_count(), 1);
@@ -349,7 +353,7 @@ START_TEST(test_padding_ignored)
 	/* Link-layer padding after the datagram (a 60-byte minimum frame
 	 * and some). */
 	memset(f + n, 0xee, 30);
-	stack_input(s, f, n + 30);
+	stack_input(s, f, n + 30, 0);
 	ck_assert_uint_eq(rx_calls, 1);
 	ck_assert_uint_eq(rx_len, 5);
 	ck_assert_mem_eq(rx_data, "hello", 5);
@@ -357,7 +361,7 @@ START_TEST(test_padding_ignored)
 	/* The echo reply carries the data, not the padding. */
 	n = th_echo_frame(f, TH_PEER_IP, TH_OUR_IP, 9, 9, "ab", 2);
 	memset(f + n, 0xee, 60 - n);
-	stack_input(s, f, 60);
+	stack_input(s, f, 60, 0);
 	ck_assert_uint_eq(th_frame_count(), 1);
 	c = th_expect_icmp(th_frame(0), th_peer_mac, &ih, &h);
 	ck_assert_uint_eq(ih.total_len, IP4_HLEN + ICMP4_HLEN + 2);
@@ -395,6 +399,79 @@ START_TEST(test_output_header_fields)
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_TX], 2);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
+}
+END_TEST
+
+/* The identification of one UDP datagram from s to dst. */
+static uint16_t id_towards(struct stack *s, uint32_t dst)
+{
+	struct udp_dst d = {.addr = inany_from_v4(dst), .port = 9};
+	struct ip4_hdr ih;
+	struct udp_hdr uh;
+
+	th_frames_clear();
+	ck_assert_int_eq(udp_output(s, 1234, &d, "x", 1), 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	th_expect_udp(th_frame(0),
+		      dst == TH_PEER_IP ? th_peer_mac : th_peer2_mac, &ih, &uh);
+	ck_assert_uint_eq(ih.dst, dst);
+	return ih.id;
+}
+
+/* RFC 7739 5.3: what we send to one destination does not move the IDs we
+ * use towards another, and they do not carry on from its sequence. */
+START_TEST(test_id_per_destination)
+{
+	struct stack *s = stack_with_listener(NULL);
+	uint16_t a0, a1, b[4];
+
+	th_learn(s, th_peer2_mac, TH_PEER2_IP);
+	a0 = id_towards(s, TH_PEER_IP);
+	for (size_t i = 0; i < 4; i++)
+		b[i] = id_towards(s, TH_PEER2_IP);
+	a1 = id_towards(s, TH_PEER_IP);
+	/* Each destination its own counter, one step per datagram. */
+	ck_assert_uint_eq(a1, (uint16_t)(a0 + 1));
+	for (size_t i = 1; i < 4; i++)
+		ck_assert_uint_eq(b[i], (uint16_t)(b[i - 1] + 1));
+	/* And its own offset: not the next ID of the other destination. */
+	ck_assert_uint_ne(b[0], (uint16_t)(a0 + 1));
+	ck_assert_uint_ne(a0, (uint16_t)(b[3] + 1));
+	th_check_leaks(s, 2);
+	th_stack_free(s);
+}
+END_TEST
+
+/* The IDs of n datagrams to each of two destinations, alternating, from a
+ * stack made with secrets k. */
+static void ids_with(const struct stack_secrets *k, uint16_t *ids, size_t n)
+{
+	struct stack *s = th_stack_new_keyed(NULL, k);
+
+	th_learn(s, th_peer_mac, TH_PEER_IP);
+	th_learn(s, th_peer2_mac, TH_PEER2_IP);
+	for (size_t i = 0; i < n; i++)
+		ids[i] = id_towards(s, i % 2 ? TH_PEER2_IP : TH_PEER_IP);
+	th_check_leaks(s, 2);
+	th_stack_free(s);
+}
+
+/* The IDs are a function of the ip_id key (and the traffic): the same key
+ * gives the same IDs, another key others. */
+START_TEST(test_id_keyed)
+{
+	struct stack_secrets k = th_secrets;
+	uint16_t a[8], b[8], c[8];
+	size_t same = 0;
+
+	ids_with(&th_secrets, a, 8);
+	ids_with(&th_secrets, b, 8);
+	ck_assert_mem_eq(a, b, sizeof(a));
+	k.ip_id_key[7] ^= 0x01;
+	ids_with(&k, c, 8);
+	for (size_t i = 0; i < 8; i++)
+		same += a[i] == c[i];
+	ck_assert_uint_eq(same, 0);
 }
 END_TEST
 
@@ -521,7 +598,7 @@ START_TEST(test_route_via_gateway)
 	th_expect_arp(th_frame(0), th_bcast_mac, &a);
 	ck_assert_uint_eq(a.tpa, TH_GW_IP);
 	th_frames_clear();
-	stack_input(s, f, th_arp_reply(f, th_gw_mac, TH_GW_IP));
+	stack_input(s, f, th_arp_reply(f, th_gw_mac, TH_GW_IP), 0);
 	ck_assert_uint_eq(th_frame_count(), 1);
 	c = th_expect_udp(th_frame(0), th_gw_mac, &ih, &uh);
 	ck_assert_uint_eq(ih.dst, 0x08080808);
@@ -533,8 +610,8 @@ START_TEST(test_route_via_gateway)
 	ck_assert_uint_eq(th_frame_count(), 2);
 	th_expect_udp(th_frame(1), th_peer_mac, &ih, &uh);
 	/* An echo from far away is answered through the gateway. */
-	stack_input(s, f,
-		    th_echo_frame(f, 0x01020304, TH_OUR_IP, 1, 1, "x", 1));
+	stack_input(s, f, th_echo_frame(f, 0x01020304, TH_OUR_IP, 1, 1, "x",
+					1), 0);
 	ck_assert_uint_eq(th_frame_count(), 3);
 	th_expect_ip4(th_frame(2), th_gw_mac, &ih);
 	ck_assert_uint_eq(ih.dst, 0x01020304);
@@ -555,8 +632,8 @@ START_TEST(test_no_route)
 	/* Nothing was queued for resolution. */
 	ck_assert_uint_eq(s->arp.used, 1);
 	/* An echo from off-link cannot be answered. */
-	stack_input(s, f,
-		    th_echo_frame(f, 0x01020304, TH_OUR_IP, 1, 1, "x", 1));
+	stack_input(s, f, th_echo_frame(f, 0x01020304, TH_OUR_IP, 1, 1, "x",
+					1), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_DROP_NO_ROUTE], 2);
 	ck_assert_uint_eq(th_frame_count(), 0);
 	th_check_leaks(s, 1);
@@ -588,6 +665,8 @@ static Suite *ip4_suite(void)
 
 	tc = tcase_create("output");
 	tcase_add_test(tc, test_output_header_fields);
+	tcase_add_test(tc, test_id_per_destination);
+	tcase_add_test(tc, test_id_keyed);
 	tcase_add_test(tc, test_output_fragmentation);
 	tcase_add_test(tc, test_output_fragmentation_small_mtu);
 	tcase_add_test(tc, test_route_via_gateway);

@@ -64,6 +64,9 @@ static void make_udp(size_t len, unsigned seed)
 	    th_udp_write(msg, TH_PEER_IP, TH_OUR_IP, &h, data, len, false);
 }
 
+/* What the link says about every fragment sent (stack_input()'s flags). */
+static unsigned link_flags;
+
 /* Send msg[off, off + len) as a fragment of datagram id. */
 static void send_piece(struct stack *s, uint16_t id, uint8_t proto, size_t off,
 		       size_t len, bool more)
@@ -78,9 +81,8 @@ static void send_piece(struct stack *s, uint16_t id, uint8_t proto, size_t off,
 	};
 
 	ck_assert_uint_le(off + len, sizeof(msg));
-	stack_input(
-	    s, f,
-	    th_ip4_frame(f, th_our_mac, th_peer_mac, &ih, msg + off, len));
+	stack_input(s, f, th_ip4_frame(f, th_our_mac, th_peer_mac, &ih,
+				       msg + off, len), link_flags);
 }
 
 #define PIECE 1480
@@ -554,6 +556,30 @@ START_TEST(test_reassembled_echo)
 }
 END_TEST
 
+/* A link vouches for the fragments it passed, not for the datagram they
+ * make: that one's checksum is checked after reassembly. */
+START_TEST(test_link_verdict_not_for_datagram)
+{
+	struct stack *s = new_stack(NULL);
+
+	link_flags = STACK_RX_CSUM_OK;
+	make_udp(3000, 9);
+	msg[6] ^= 0x5a; /* the UDP checksum: now wrong */
+	for (size_t i = 0; i < npieces(); i++)
+		send_nth(s, 40, IP4_PROTO_UDP, i);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_OK], 1);
+	ck_assert_uint_eq(s->stats.v[STAT_UDP_DROP_CSUM], 1);
+	ck_assert_uint_eq(rx_calls, 0);
+	/* The same with the right checksum is delivered. */
+	msg[6] ^= 0x5a;
+	for (size_t i = 0; i < npieces(); i++)
+		send_nth(s, 41, IP4_PROTO_UDP, i);
+	expect_delivered(1);
+	th_check_leaks(s, 1);
+	th_stack_free(s);
+}
+END_TEST
+
 START_TEST(test_fini_frees_all)
 {
 	struct stack *s = new_stack(NULL);
@@ -612,9 +638,8 @@ START_TEST(test_regression_options_past_65535)
 	};
 
 	make_udp(16, 19);
-	stack_input(s, f,
-		    th_ip4_frame_opts(f, th_our_mac, th_peer_mac, &ih, opts, 4,
-				      msg, 16));
+	stack_input(s, f, th_ip4_frame_opts(f, th_our_mac, th_peer_mac, &ih,
+					    opts, 4, msg, 16), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_BAD_LEN], 1);
 	ck_assert_uint_eq(s->reasm_count, 0);
 	th_stack_free(s);
@@ -647,6 +672,7 @@ static Suite *frag_suite(void)
 	tcase_add_test(tc, test_limit_frags);
 	tcase_add_test(tc, test_timeout_sends_time_exceeded);
 	tcase_add_test(tc, test_bad_lengths);
+	tcase_add_test(tc, test_link_verdict_not_for_datagram);
 	tcase_add_test(tc, test_fini_frees_all);
 	tcase_add_test(tc, test_regression_max_frags_raised_live);
 	tcase_add_test(tc, test_regression_options_past_65535);

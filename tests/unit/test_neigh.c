@@ -79,7 +79,7 @@ START_TEST(test_solicit_queue_release)
 	struct stack *s = setup(&t);
 	union inany a = v6(1);
 
-	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(1, 100), 0),
+	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(1, 100), NULL, 0),
 			 0);
 	ck_assert_uint_eq(sol.n, 1);
 	ck_assert(inany_eq(&sol.addr, &a));
@@ -87,18 +87,18 @@ START_TEST(test_solicit_queue_release)
 	ck_assert_uint_eq(th_frame_count(), 0);
 	ck_assert(!neigh_ready(&t, &a));
 	/* Two pieces of one packet count once. */
-	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(2, 100), 0),
+	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(2, 100), NULL, 0),
 			 0);
-	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(3, 100),
+	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(3, 100), NULL,
 				      NEIGH_MORE),
 			 0);
 	ck_assert_uint_eq(t.e[0].qlen, 2);
 	ck_assert_uint_eq(t.queued_bytes, 300);
 	/* A third packet exceeds queue_len. */
-	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(4, 100), 0),
+	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(4, 100), NULL, 0),
 			 -ENOBUFS);
 	/* ...and its further pieces share its fate. */
-	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(5, 100),
+	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(5, 100), NULL,
 				      NEIGH_MORE),
 			 -ENOBUFS);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_QUEUE_DROP], 2);
@@ -123,7 +123,7 @@ START_TEST(test_solicit_queue_release)
 	ck_assert(neigh_ready(&t, &a));
 	/* Resolved: straight out. */
 	th_frames_clear();
-	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(6, 50), 0),
+	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(6, 50), NULL, 0),
 			 0);
 	ck_assert_uint_eq(th_frame_count(), 1);
 	teardown(s, &t);
@@ -138,15 +138,15 @@ START_TEST(test_packet_whole_or_nothing)
 	struct stack *s = setup(&t);
 	union inany a = v6(1);
 
-	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(1, 300), 0),
+	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(1, 300), NULL, 0),
 			 0);
-	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(2, 300), 0),
+	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(2, 300), NULL, 0),
 			 0);
-	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(2, 300),
+	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(2, 300), NULL,
 				      NEIGH_MORE),
 			 0);
 	ck_assert_uint_eq(t.queued_bytes, 900);
-	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(2, 300),
+	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(2, 300), NULL,
 				      NEIGH_MORE),
 			 -ENOBUFS);
 	ck_assert_uint_eq(t.queued_bytes, 300);
@@ -166,7 +166,7 @@ START_TEST(test_retries_and_stale)
 	struct stack *s = setup(&t);
 	union inany a = v6(1), b = v6(2);
 
-	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(1, 10), 0),
+	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(1, 10), NULL, 0),
 			 0);
 	th_advance(s, 1000);
 	th_advance(s, 1000);
@@ -181,7 +181,7 @@ START_TEST(test_retries_and_stale)
 	ck_assert(neigh_ready(&t, &b));
 	sol.n = 0;
 	th_advance(s, 10000);
-	ck_assert_int_eq(neigh_output(&t, &b, T_ETHERTYPE, piece(1, 10), 0),
+	ck_assert_int_eq(neigh_output(&t, &b, T_ETHERTYPE, piece(1, 10), NULL, 0),
 			 0);
 	th_advance(s, 20000); /* used since: stale, asked by unicast */
 	ck_assert_uint_eq(sol.n, 1);
@@ -205,7 +205,7 @@ START_TEST(test_bounds)
 	for (uint8_t i = 1; i <= 6; i++) {
 		union inany a = v6(i);
 
-		neigh_output(&t, &a, T_ETHERTYPE, piece(i, 10), 0);
+		neigh_output(&t, &a, T_ETHERTYPE, piece(i, 10), NULL, 0);
 		ck_assert_uint_le(t.incomplete, 1);
 		ck_assert_uint_le(t.used, 4);
 		ck_assert(neigh_ready(&t, &r));

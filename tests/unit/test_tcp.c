@@ -205,7 +205,7 @@ static void seg_to(struct stack *s, uint16_t sport, uint16_t dport,
 	};
 
 	stack_input(s, f, th_tcp_frame(f, TH_PEER_IP, TH_OUR_IP, &h, opts,
-				       optlen, data, len));
+				       optlen, data, len), 0);
 }
 
 static size_t ts_opt(uint8_t *o, uint32_t tsval, uint32_t tsecr)
@@ -750,7 +750,7 @@ START_TEST(test_data_in_bad_checksum)
 			     .ack = p.ack, .flags = ACKF, .win = p.win};
 	n = th_tcp_frame(f, TH_PEER_IP, TH_OUR_IP, &h, NULL, 0, "abcd", 4);
 	f[n - 1] ^= 1;
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_CSUM], 1);
 	ck_assert_uint_eq(CR[0].len, 0);
 	ck_assert_uint_eq(th_frame_count(), 0);
@@ -2483,15 +2483,42 @@ START_TEST(test_bad_header)
 				   csum_pseudo4(TH_PEER_IP, TH_OUR_IP,
 						IP4_PROTO_TCP, (uint16_t)n))));
 	stack_input(s, f, th_ip4_frame(f, th_our_mac, th_peer_mac, &ih, seg,
-				       n));
+				       n), 0);
 	/* Shorter than a header. */
 	stack_input(s, f, th_ip4_frame(f, th_our_mac, th_peer_mac, &ih, seg,
-				       10));
+				       10), 0);
 	ck_assert_uint_eq(th_frame_count(), 0);
 	ck_assert_uint_eq(s->tcp.count, 0);
 	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_HEADER] +
 				  s->stats.v[STAT_TCP_DROP_CSUM],
 			  2);
+	finish(s);
+}
+END_TEST
+
+/* A segment whose checksum the link vouches for (STACK_RX_CSUM_OK) is not
+ * checked again; the same bytes without that are dropped. */
+START_TEST(test_checksum_link_vouched)
+{
+	struct stack *s = new_stack();
+	struct tcp_hdr h = {.sport = PPORT, .dport = PORT, .seq = PEER_ISN,
+			    .flags = SYNF, .win = 100};
+	struct seg g;
+	size_t n;
+
+	n = th_tcp_frame(f, TH_PEER_IP, TH_OUR_IP, &h, NULL, 0, NULL, 0);
+	f[ETH_HLEN + IP4_HLEN + 16] ^= 0x5a; /* the checksum: now wrong */
+	stack_input(s, f, n, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_CSUM], 1);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	ck_assert_uint_eq(s->tcp.count, 0);
+	stack_input(s, f, n, STACK_RX_CSUM_OK);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_CSUM], 1);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	out(0, &g);
+	ck_assert_uint_eq(g.h.flags, SYNF | ACKF);
+	ck_assert_uint_eq(g.h.ack, PEER_ISN + 1);
+	ck_assert_uint_eq(s->tcp.count, 1);
 	finish(s);
 }
 END_TEST
@@ -2911,7 +2938,7 @@ START_TEST(test_abort_and_stack_free)
 	ck_assert_uint_eq(CR[1].closed, 1);
 	ck_assert_int_eq(CR[1].err, -ECONNABORTED);
 	ck_assert_uint_eq(s->tcp.count, 0);
-	ck_assert_int_eq(tcp_init(s), 0);
+	ck_assert_int_eq(tcp_init(s, &th_secrets), 0);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
 }
@@ -3082,6 +3109,7 @@ static Suite *tcp_suite(void)
 	tc = tcase_create("robustness");
 	tcase_add_test(tc, test_malformed_options);
 	tcase_add_test(tc, test_bad_header);
+	tcase_add_test(tc, test_checksum_link_vouched);
 	tcase_add_test(tc, test_syn_backlog);
 	tcase_add_test(tc, test_syn_cookies);
 	tcase_add_test(tc, test_keepalive);

@@ -86,7 +86,7 @@ START_TEST(test_checksum_valid)
 {
 	struct stack *s = new_stack(NULL);
 
-	stack_input(s, f, udp_frame(7777, "valid", 5, false));
+	stack_input(s, f, udp_frame(7777, "valid", 5, false), 0);
 	ck_assert_uint_ne(be16(f + UDP_OFF + 6), 0);
 	ck_assert_uint_eq(r1.calls, 1);
 	ck_assert_uint_eq(r1.len, 5);
@@ -105,16 +105,16 @@ START_TEST(test_checksum_invalid)
 
 	n = udp_frame(7777, "valid", 5, false);
 	f[n - 1] ^= 0x01; /* data */
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	n = udp_frame(7777, "valid", 5, false);
 	f[UDP_OFF + 1] ^= 0x40; /* source port */
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	/* The pseudo-header counts: the same segment to another address
 	 * of ours would not verify (here: a changed IP source). */
 	n = udp_frame(7777, "valid", 5, false);
 	put_be32(f + ETH_HLEN + 12, TH_PEER2_IP);
 	th_ip4_fix_csum(f);
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	ck_assert_uint_eq(s->stats.v[STAT_UDP_DROP_CSUM], 3);
 	ck_assert_uint_eq(r1.calls, 0);
 	/* Dropped silently: no port unreachable for a corrupt datagram. */
@@ -135,15 +135,16 @@ START_TEST(test_checksum_link_vouched)
 
 	n = udp_frame(7777, "valid", 5, false);
 	put_be16(f + UDP_OFF + 6, 0x1234); /* not the sum of anything */
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	ck_assert_uint_eq(s->stats.v[STAT_UDP_DROP_CSUM], 1);
 	ck_assert_uint_eq(r1.calls, 0);
-	stack_input_csum_ok(s, f, n);
+	stack_input(s, f, n, STACK_RX_CSUM_OK);
 	ck_assert_uint_eq(r1.calls, 1);
 	ck_assert_mem_eq(r1.data, "valid", 5);
-	ck_assert(!s->rx_csum_ok); /* only for that frame */
-	stack_input(s, f, n);
+	/* Only for that frame: the next one is checked again. */
+	stack_input(s, f, n, 0);
 	ck_assert_uint_eq(s->stats.v[STAT_UDP_DROP_CSUM], 2);
+	ck_assert_uint_eq(r1.calls, 1);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
 }
@@ -158,7 +159,7 @@ START_TEST(test_checksum_zero)
 	n = udp_frame(7777, "nosum", 5, true);
 	ck_assert_uint_eq(be16(f + UDP_OFF + 6), 0);
 	f[n - 1] = '!';
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	ck_assert_uint_eq(r1.calls, 1);
 	ck_assert_mem_eq(r1.data, "nosu!", 5);
 	ck_assert_uint_eq(s->stats.v[STAT_UDP_DROP_CSUM], 0);
@@ -198,7 +199,7 @@ START_TEST(test_checksum_ffff)
 	zero_sum_data(data, sizeof(data), TH_PEER_IP, TH_OUR_IP, 4000, 7777);
 	n = udp_frame(7777, data, sizeof(data), false);
 	ck_assert_uint_eq(be16(f + UDP_OFF + 6), 0xffff);
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	ck_assert_uint_eq(r1.calls, 1);
 	ck_assert_mem_eq(r1.data, data, sizeof(data));
 	/* And we send such a datagram with 0xffff too. */
@@ -223,9 +224,9 @@ START_TEST(test_demux)
 {
 	struct stack *s = new_stack(NULL);
 
-	stack_input(s, f, udp_frame(7777, "to one", 6, false));
-	stack_input(s, f, udp_frame(7777 + 64, "to two", 6, false));
-	stack_input(s, f, udp_frame(7777 + 64, "two again", 9, false));
+	stack_input(s, f, udp_frame(7777, "to one", 6, false), 0);
+	stack_input(s, f, udp_frame(7777 + 64, "to two", 6, false), 0);
+	stack_input(s, f, udp_frame(7777 + 64, "two again", 9, false), 0);
 	ck_assert_uint_eq(r1.calls, 1);
 	ck_assert_uint_eq(r1.len, 6);
 	ck_assert_mem_eq(r1.data, "to one", 6);
@@ -262,9 +263,8 @@ START_TEST(test_meta_broadcast)
 	struct udp_hdr h = {.sport = 137, .dport = 7777};
 
 	th_udp_write(seg, TH_PEER_IP, TH_BCAST_IP, &h, "bcst", 4, false);
-	stack_input(
-	    s, f,
-	    th_ip4_frame(f, th_bcast_mac, th_peer_mac, &ih, seg, sizeof(seg)));
+	stack_input(s, f, th_ip4_frame(f, th_bcast_mac, th_peer_mac, &ih, seg,
+				       sizeof(seg)), 0);
 	ck_assert_uint_eq(r1.calls, 1);
 	ck_assert(r1.meta.broadcast);
 	ck_assert_uint_eq(inany_v4(&r1.meta.dst), TH_BCAST_IP);
@@ -277,7 +277,7 @@ START_TEST(test_empty_datagram)
 {
 	struct stack *s = new_stack(NULL);
 
-	stack_input(s, f, udp_frame(7777, NULL, 0, false));
+	stack_input(s, f, udp_frame(7777, NULL, 0, false), 0);
 	ck_assert_uint_eq(r1.calls, 1);
 	ck_assert_uint_eq(r1.len, 0);
 	th_stack_free(s);
@@ -292,11 +292,11 @@ START_TEST(test_bad_lengths)
 	/* UDP length field below 8, and past the IP payload. */
 	n = udp_frame(7777, "abcdef", 6, true);
 	put_be16(f + UDP_OFF + 4, 7);
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	put_be16(f + UDP_OFF + 4, 0);
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	put_be16(f + UDP_OFF + 4, UDP_HLEN + 7);
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	/* An IP payload too short for the header. */
 	{
 		struct ip4_hdr ih = {
@@ -306,9 +306,9 @@ START_TEST(test_bad_lengths)
 		    .dst = TH_OUR_IP,
 		};
 
-		stack_input(s, f,
-			    th_ip4_frame(f, th_our_mac, th_peer_mac, &ih,
-					 "\x1f\x40\x1e\x61\x00\x08\x00", 7));
+		stack_input(s, f, th_ip4_frame(f, th_our_mac, th_peer_mac, &ih,
+					       "\x1f\x40\x1e\x61\x00\x08\x00",
+					       7), 0);
 	}
 	ck_assert_uint_eq(s->stats.v[STAT_UDP_DROP_SHORT], 4);
 	ck_assert_uint_eq(r1.calls, 0);
@@ -316,7 +316,7 @@ START_TEST(test_bad_lengths)
 	/* A UDP length shorter than the IP payload: the rest is ignored. */
 	n = udp_frame(7777, "abcdef", 6, true);
 	put_be16(f + UDP_OFF + 4, UDP_HLEN + 4);
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	ck_assert_uint_eq(r1.calls, 1);
 	ck_assert_uint_eq(r1.len, 4);
 	ck_assert_mem_eq(r1.data, "abcd", 4);
@@ -335,17 +335,17 @@ START_TEST(test_bind_errors)
 	rec_init(&zero, 0);
 	ck_assert_int_eq(udp_bind(s, &zero.b), -EINVAL);
 	/* The first binding still gets the traffic. */
-	stack_input(s, f, udp_frame(7777, "mine", 4, false));
+	stack_input(s, f, udp_frame(7777, "mine", 4, false), 0);
 	ck_assert_uint_eq(r1.calls, 1);
 	ck_assert_uint_eq(dup.calls, 0);
 	/* Unbinding something never bound changes nothing. */
 	udp_unbind(s, &dup.b);
-	stack_input(s, f, udp_frame(7777, "mine", 4, false));
+	stack_input(s, f, udp_frame(7777, "mine", 4, false), 0);
 	ck_assert_uint_eq(r1.calls, 2);
 	/* Once the port is free it can be bound again. */
 	udp_unbind(s, &r1.b);
 	ck_assert_int_eq(udp_bind(s, &dup.b), 0);
-	stack_input(s, f, udp_frame(7777, "new", 3, false));
+	stack_input(s, f, udp_frame(7777, "new", 3, false), 0);
 	ck_assert_uint_eq(dup.calls, 1);
 	ck_assert_uint_eq(r1.calls, 2);
 	th_check_leaks(s, 1);
@@ -364,7 +364,7 @@ START_TEST(test_unbind_then_closed)
 	/* Unbind the second of a bucket's chain; the first stays. */
 	udp_unbind(s, &r2.b);
 	n = udp_frame(7777 + 64, "gone", 4, false);
-	stack_input(s, f, n);
+	stack_input(s, f, n, 0);
 	ck_assert_uint_eq(r2.calls, 0);
 	ck_assert_uint_eq(s->stats.v[STAT_UDP_DROP_NO_PORT], 1);
 	/* A closed port: port unreachable quoting the datagram. */
@@ -374,10 +374,10 @@ START_TEST(test_unbind_then_closed)
 	ck_assert_uint_eq(h.code, ICMP4_UNREACH_PORT);
 	ck_assert_uint_eq(c.len, n - ETH_HLEN);
 	ck_assert_mem_eq(c.p, f + ETH_HLEN, n - ETH_HLEN);
-	stack_input(s, f, udp_frame(7777, "here", 4, false));
+	stack_input(s, f, udp_frame(7777, "here", 4, false), 0);
 	ck_assert_uint_eq(r1.calls, 1);
 	udp_unbind(s, &r1.b);
-	stack_input(s, f, udp_frame(7777, "gone", 4, false));
+	stack_input(s, f, udp_frame(7777, "gone", 4, false), 0);
 	ck_assert_uint_eq(r1.calls, 1);
 	ck_assert_uint_eq(s->stats.v[STAT_UDP_DROP_NO_PORT], 2);
 	ck_assert_uint_eq(th_frame_count(), 2);
@@ -394,7 +394,7 @@ START_TEST(test_reply_from_callback)
 	struct cur c;
 
 	r1.echo_to = s;
-	stack_input(s, f, udp_frame(7777, "echo me", 7, false));
+	stack_input(s, f, udp_frame(7777, "echo me", 7, false), 0);
 	ck_assert_uint_eq(r1.calls, 1);
 	ck_assert_uint_eq(th_frame_count(), 1);
 	c = th_expect_udp(th_frame(0), th_peer_mac, &ih, &uh);

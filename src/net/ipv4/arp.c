@@ -41,7 +41,7 @@ static void arp_send(struct stack *s, uint16_t op, const uint8_t *eth_dst,
 	arp_hdr_write(pbuf_put(pb, ARP_LEN), &a);
 	s->stats.v[op == ARP_OP_REQUEST ? STAT_ARP_TX_REQUEST
 					 : STAT_ARP_TX_REPLY]++;
-	eth_output(s, eth_dst, ETH_TYPE_ARP, pb);
+	eth_output(s, eth_dst, ETH_TYPE_ARP, pb, NULL);
 }
 
 /* The cache asks: a request by broadcast, or by unicast to re-check. */
@@ -118,11 +118,11 @@ bool arp_ready(struct stack *s, uint32_t next_hop)
 }
 
 int arp_output(struct stack *s, uint32_t next_hop, struct pbuf *pb,
-	       unsigned flags)
+	       const struct stack_tx_offload *off, unsigned flags)
 {
 	union inany a = inany_from_v4(next_hop);
 
-	return neigh_output(&s->arp, &a, ETH_TYPE_IP4, pb, flags);
+	return neigh_output(&s->arp, &a, ETH_TYPE_IP4, pb, off, flags);
 }
 
 struct arp_visit {

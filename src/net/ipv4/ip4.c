@@ -51,7 +51,8 @@ static bool ip4_dst_ok(const struct stack *s, uint32_t dst)
 	       dst == IP4_ALL_HOSTS;
 }
 
-void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh)
+void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh,
+	       unsigned flags)
 {
 	const uint8_t *hdr = c.p;
 	struct ip4_hdr ih;
@@ -95,7 +96,6 @@ void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh)
 
 		/* What the link vouched for was one fragment, not the
 		 * datagram it may complete: that is checked in full. */
-		s->rx_csum_ok = false;
 		d = ip4_reasm_input(s, c, &ih, &rx, &c);
 		if (d) {
 			/* Delivery may send (an echo reply), never receive,
@@ -105,6 +105,7 @@ void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh)
 		}
 		return;
 	}
+	rx.csum_ok = flags & STACK_RX_CSUM_OK;
 	ip4_deliver(s, c, &rx);
 }
 
@@ -131,15 +132,16 @@ void ip4_deliver(struct stack *s, struct cur payload, struct l3_rx *rx)
 
 /* One frame of a datagram out: to the given MAC, or through ARP. */
 static int ip4_emit(struct stack *s, const uint8_t *mac, uint32_t next_hop,
-		    struct pbuf *pb, unsigned flags)
+		    struct pbuf *pb, const struct stack_tx_offload *off,
+		    unsigned flags)
 {
 	if (mac)
-		return eth_output(s, mac, ETH_TYPE_IP4, pb);
-	return arp_output(s, next_hop, pb, flags);
+		return eth_output(s, mac, ETH_TYPE_IP4, pb, off);
+	return arp_output(s, next_hop, pb, off, flags);
 }
 
 int ip4_xmit(struct stack *s, const uint8_t *mac, uint32_t next_hop,
-	     struct pbuf *pb)
+	     struct pbuf *pb, const struct stack_tx_offload *offload)
 {
 	const uint8_t *dg = pbuf_data(pb);
 	size_t payload = pb->len - IP4_HLEN, chunk, off;
@@ -149,8 +151,8 @@ int ip4_xmit(struct stack *s, const uint8_t *mac, uint32_t next_hop,
 
 	STAT_INC(&s->stats, IP4_TX);
 	/* A segment the link cuts up (GSO) is not fragmented here. */
-	if (pb->len <= s->p.mtu || s->tx_off.gso_size)
-		return ip4_emit(s, mac, next_hop, pb, 0);
+	if (pb->len <= s->p.mtu || (offload && offload->gso_size))
+		return ip4_emit(s, mac, next_hop, pb, offload, 0);
 
 	/* Fragment (RFC 791): every piece but the last carries a multiple of
 	 * eight bytes and MF.  We wrote this header: 20 bytes, no options. */
@@ -170,7 +172,8 @@ int ip4_xmit(struct stack *s, const uint8_t *mac, uint32_t next_hop,
 			fh.frag |= IP4_FLAG_MF;
 		ip4_hdr_write(pbuf_push(f, IP4_HLEN), &fh);
 		STAT_INC(&s->stats, IP4_FRAG_TX);
-		err = ip4_emit(s, mac, next_hop, f, off ? NEIGH_MORE : 0);
+		err = ip4_emit(s, mac, next_hop, f, NULL,
+			       off ? NEIGH_MORE : 0);
 	}
 	return err;
 }
@@ -198,8 +201,43 @@ int ip4_reachable(const struct stack *s, uint32_t dst)
 	return 0;
 }
 
+/*
+ * The identification of a datagram from src to dst carrying proto, by the
+ * hash-based algorithm of RFC 7739 section 5.3: one keyed hash of the
+ * triple picks one of IP4_ID_BUCKETS counters, which advances by one; a
+ * second keyed hash of the triple, under the same key but a different
+ * input (tag 0 or 1 in the last word), is an offset added to it.  So an
+ * ID towards one destination comes back only once its counter has gone
+ * round (65536 datagrams), as reassembly needs, while a peer sees only its
+ * own counter behind an offset it cannot compute: the IDs it gets tell it
+ * nothing about the IDs we use towards anyone else (beyond how busy the
+ * destinations sharing its counter are, the table's trade-off).  The RFC
+ * starts the counters at random values; with a secret offset on top, zero
+ * does as well.
+ */
+_Static_assert((IP4_ID_BUCKETS & (IP4_ID_BUCKETS - 1)) == 0,
+	       "IP4_ID_BUCKETS is a power of two");
+
+static uint16_t ip4_next_id(struct stack *s, uint32_t src, uint32_t dst,
+			    uint8_t proto)
+{
+	uint64_t pair = (uint64_t)src << 32 | dst;
+	uint64_t index = tapir_siphash24_12(s->ip_id_key, pair, proto);
+	uint64_t offset = tapir_siphash24_12(s->ip_id_key, pair,
+					     1u << 8 | proto);
+
+	return (uint16_t)(offset + ++s->ip_ids[index & (IP4_ID_BUCKETS - 1)]);
+}
+
 int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
 	       const uint8_t *dst_mac, struct pbuf *pb)
+{
+	return ip4_output_offload(s, src, dst, proto, dst_mac, pb, NULL);
+}
+
+int ip4_output_offload(struct stack *s, uint32_t src, uint32_t dst,
+		       uint8_t proto, const uint8_t *dst_mac, struct pbuf *pb,
+		       const struct stack_tx_offload *off)
 {
 	struct ip4_hdr h = {
 		.ttl = s->p.ttl,
@@ -213,7 +251,7 @@ int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
 
 	if (pb->len + IP4_HLEN > IP4_MAX_LEN)
 		return -EMSGSIZE;
-	h.id = s->ip_ids[((dst ^ s->ip_id_key) * 2654435761u >> 26) & 63]++;
+	h.id = ip4_next_id(s, h.src, dst, proto);
 	/* Route: broadcast and multicast map to their MACs; a caller's MAC
 	 * is used as given; off-link goes through the gateway. */
 	if (stack_is_broadcast(s, dst)) {
@@ -236,5 +274,5 @@ int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
 	}
 	h.total_len = (uint16_t)(pb->len + IP4_HLEN);
 	ip4_hdr_write(pbuf_push(pb, IP4_HLEN), &h);
-	return ip4_xmit(s, dst_mac, next_hop, pb);
+	return ip4_xmit(s, dst_mac, next_hop, pb, off);
 }

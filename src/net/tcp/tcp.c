@@ -49,13 +49,13 @@ unsigned tcp_active_count(const struct stack *s)
 	return s->tcp.count - s->tcp.by_state[TCP_TIME_WAIT];
 }
 
-int tcp_init(struct stack *s)
+int tcp_init(struct stack *s, const struct stack_secrets *secrets)
 {
-	static const uint8_t zero[16];
-
-	/* The keys come from stack_seed(). */
+	memcpy(s->tcp.isn_key, secrets->isn_key, sizeof(s->tcp.isn_key));
+	memcpy(s->tcp.cookie_key, secrets->cookie_key,
+	       sizeof(s->tcp.cookie_key));
 	listener_table_init(&s->tcp.listeners);
-	return flow_table_init(&s->tcp.flows, 64, zero);
+	return flow_table_init(&s->tcp.flows, 64, secrets->flow_key);
 }
 
 void tcp_fini(struct stack *s)

@@ -238,7 +238,10 @@ struct tcp_params {
 void tcp_params_default(struct tcp_params *p);
 /* Connections that count against max_conns: all but TIME_WAIT. */
 unsigned tcp_active_count(const struct stack *s);
-int tcp_init(struct stack *s);
+struct stack_secrets;
+/* Set up TCP's tables with its three keys (ISN, cookie, flow table) from
+ * secrets.  0 or -ENOMEM. */
+int tcp_init(struct stack *s, const struct stack_secrets *secrets);
 void tcp_fini(struct stack *s);
 
 /* Input from the network layer (ip4_deliver()). */

@@ -811,7 +811,7 @@ void tcp_input(struct stack *s, struct cur seg, const struct l3_rx *rx)
 		return;
 	}
 #ifndef TAPIR_FUZZING
-	if (!s->rx_csum_ok && csum_fold(csum_partial(seg.p, seg.len,
+	if (!rx->csum_ok && csum_fold(csum_partial(seg.p, seg.len,
 				   l3_pseudo(&rx->src, &rx->dst, L3_PROTO_TCP,
 					     seg.len))) != 0) {
 		STAT_INC(&s->stats, TCP_DROP_CSUM);

@@ -54,6 +54,7 @@ static int tcp_emit(struct tcp_conn *c, uint8_t flags, uint32_t seq,
 	struct stack *s = c->s;
 	struct pbuf *pb = &s->tx;
 	size_t l3h = l3_hlen(&c->flow.key.raddr);
+	struct stack_tx_offload off = {0};
 	struct tcp_opts o;
 	struct tcp_hdr h = {
 		.sport = c->flow.key.lport,
@@ -64,7 +65,6 @@ static int tcp_emit(struct tcp_conn *c, uint8_t flags, uint32_t seq,
 	bool syn = flags & TCP_FLAG_SYN;
 	size_t olen;
 	uint8_t *p;
-	int err;
 
 	pbuf_reset(pb);
 	if (len)
@@ -120,13 +120,12 @@ static int tcp_emit(struct tcp_conn *c, uint8_t flags, uint32_t seq,
 		/* The link completes the checksum (and cuts a long segment
 		 * into pieces of gso bytes): the field holds the
 		 * pseudo-header's sum, not inverted. */
-		s->tx_off.csum = true;
-		s->tx_off.csum_start = (uint16_t)(ETH_HLEN + l3h);
-		s->tx_off.csum_offset = 16;
+		off.csum = true;
+		off.csum_start = (uint16_t)(ETH_HLEN + l3h);
+		off.csum_offset = 16;
 		if (gso && len > gso) {
-			s->tx_off.gso_size = (uint16_t)gso;
-			s->tx_off.hdr_len =
-				(uint16_t)(ETH_HLEN + l3h + h.doff);
+			off.gso_size = (uint16_t)gso;
+			off.hdr_len = (uint16_t)(ETH_HLEN + l3h + h.doff);
 		}
 		put_be16(p + 16, (uint16_t)~csum_fold(pseudo));
 	} else {
@@ -141,10 +140,8 @@ static int tcp_emit(struct tcp_conn *c, uint8_t flags, uint32_t seq,
 		timer_cancel(&s->timers, &c->delack);
 	}
 	STAT_INC(&s->stats, TCP_TX);
-	err = l3_output(s, &c->flow.key.laddr, &c->flow.key.raddr, L3_PROTO_TCP,
-			NULL, pb);
-	memset(&s->tx_off, 0, sizeof(s->tx_off));
-	return err;
+	return l3_output(s, &c->flow.key.laddr, &c->flow.key.raddr,
+			 L3_PROTO_TCP, NULL, pb, &off);
 }
 
 void tcp_send_ctl(struct tcp_conn *c, uint8_t flags, uint32_t seq)
@@ -379,5 +376,5 @@ void tcp_send_reset(struct stack *s, const struct l3_rx *rx,
 					   TCP_HLEN))));
 	STAT_INC(&s->stats, TCP_RST_TX);
 	STAT_INC(&s->stats, TCP_TX);
-	l3_output(s, &rx->dst, &rx->src, L3_PROTO_TCP, NULL, pb);
+	l3_output(s, &rx->dst, &rx->src, L3_PROTO_TCP, NULL, pb, NULL);
 }

@@ -1,0 +1,51 @@
+/* Random bytes from the kernel; see entropy.h. */
+#include "daemon/entropy.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+/* What to do about a getrandom() failure. */
+static const char *entropy_fix(int e)
+{
+	switch (e) {
+	case ENOSYS:
+		return "the kernel has no getrandom system call; run tapird on "
+		       "Linux 3.17 or later";
+	case EPERM:
+	case EACCES:
+		return "a system call filter forbids getrandom; allow it (it "
+		       "is in systemd's @system-service set)";
+	case EIO:
+		return "the kernel returned fewer bytes than asked; check its "
+		       "random number generator";
+	default:
+		return "check the kernel's random number generator";
+	}
+}
+
+int entropy_fill(void *buf, size_t len, char *err, size_t errlen)
+{
+	uint8_t *p = buf;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = getrandom(p + got, len - got, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+
+			snprintf(err, errlen,
+				 "cannot read random bytes from the kernel "
+				 "(getrandom: %s): %s",
+				 strerror(e), entropy_fix(e));
+			return -e;
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}
