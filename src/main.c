@@ -120,11 +120,11 @@ static void on_link(evutil_socket_t fd, short what, void *arg)
 	for (size_t i = 0; i < n; i++) {
 		const struct tap_frame *fr = &d->tap.rx[i];
 
-		STAT_INC(&d->stack->stats, LINK_RX);
+		stack_count(d->stack, STAT_LINK_RX);
 		stack_input(d->stack, fr->data, fr->len, fr->flags);
 	}
 	if (err) {
-		STAT_INC(&d->stack->stats, LINK_RX_ERR);
+		stack_count(d->stack, STAT_LINK_RX_ERR);
 		log_warn("read from TAP: %s", strerror(-err));
 	}
 	/* Timers due meanwhile fire now rather than after the next wakeup. */
@@ -136,12 +136,12 @@ static void status_line(struct daemon *d, const char *prefix, char *buf,
 			size_t len)
 {
 	char names[256];
-	uint32_t a = d->stack->p.addr;
+	uint32_t a = stack_get_params(d->stack)->addr;
 
 	modules_names(&d->mods, names, sizeof(names));
 	snprintf(buf, len, "%s%s %u.%u.%u.%u/%u, modules: %s", prefix,
 		 d->conf->ifname, a >> 24, (a >> 16) & 255, (a >> 8) & 255,
-		 a & 255, d->stack->p.prefix, *names ? names : "none");
+		 a & 255, stack_get_params(d->stack)->prefix, *names ? names : "none");
 }
 
 static void log_errors(const struct conf_errors *errs)
@@ -339,16 +339,16 @@ static void log_counters(struct daemon *d)
 	for (int i = 0; i < STAT_COUNT; i++) {
 		const struct stat_desc *sd = &stat_descs[i];
 
-		if (!d->stack->stats.v[i])
+		if (!stack_stats(d->stack)->v[i])
 			continue;
 		log_notice("counter %s_%s%s%s %llu", sd->layer, sd->name,
 			   *sd->reason ? " reason=" : "", sd->reason,
-			   (unsigned long long)d->stack->stats.v[i]);
+			   (unsigned long long)stack_stats(d->stack)->v[i]);
 	}
 	for (int i = 0; i < TCP_NSTATES; i++)
-		if (d->stack->tcp.by_state[i])
+		if (stack_tcp_in_state(d->stack, i))
 			log_notice("counter tcp_connections state=%s %u",
-				   tcp_state_names[i], d->stack->tcp.by_state[i]);
+				   tcp_state_names[i], stack_tcp_in_state(d->stack, i));
 	modules_log_counters(&d->mods);
 }
 
@@ -700,7 +700,7 @@ static int start_modules(struct daemon *d)
 		.mods = {report_modules, report_module_counters, &d->mods},
 		.ifname = d->ifname,
 		.offload = d->tap.vnet,
-		.started_ms = stack_now(d->stack),
+		.started_ms = stack_now_ms(d->stack),
 		.leases = report_leases,
 		.leases_arg = &d->mods,
 	};
@@ -732,7 +732,7 @@ static void announce_ready(struct daemon *d)
 {
 	char status[512];
 
-	d->started_ms = stack_now(d->stack);
+	d->started_ms = stack_now_ms(d->stack);
 	d->report.started_ms = d->started_ms;
 	stack_announce(d->stack);
 	schedule_timers(d);

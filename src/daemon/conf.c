@@ -9,6 +9,7 @@
  */
 #include "daemon/conf.h"
 #include "daemon/log.h"
+#include "wire/ip4.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

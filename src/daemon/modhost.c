@@ -94,14 +94,14 @@ static void host_log(struct tapir_host *h, int prio, const char *fmt, ...)
 
 static uint64_t host_now_ms(struct tapir_host *h)
 {
-	return stack_now(h->set->stack);
+	return stack_now_ms(h->set->stack);
 }
 
 static uint32_t host_if_addr(struct tapir_host *h, unsigned *prefix)
 {
 	if (prefix)
-		*prefix = h->set->stack->p.prefix;
-	return h->set->stack->p.addr;
+		*prefix = stack_get_params(h->set->stack)->prefix;
+	return stack_get_params(h->set->stack)->addr;
 }
 
 /* The core's delivery, adapted to the module ABI. */
@@ -203,12 +203,12 @@ static void host_timer_arm(struct tapir_timer *t, uint64_t delay_ms)
 {
 	struct stack *s = t->h->set->stack;
 
-	timer_arm(&s->timers, &t->t, stack_now(s), delay_ms);
+	stack_timer_arm(s, &t->t, delay_ms);
 }
 
 static void host_timer_cancel(struct tapir_timer *t)
 {
-	timer_cancel(&t->h->set->stack->timers, &t->t);
+	stack_timer_cancel(t->h->set->stack, &t->t);
 }
 
 static void host_timer_free(struct tapir_timer *t)

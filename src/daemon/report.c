@@ -47,7 +47,7 @@ static void mac_str(char *out, size_t len, const uint8_t *m)
 
 static uint64_t uptime_s(const struct report_src *r)
 {
-	uint64_t now = stack_now(r->s);
+	uint64_t now = stack_now_ms(r->s);
 
 	return now > r->started_ms ? (now - r->started_ms) / 1000 : 0;
 }
@@ -96,7 +96,7 @@ static void counters_json(struct strbuf *b, const struct stack *s)
 		strbuf_json_str(b, d->name);
 		strbuf_puts(b, ":");
 		if (!*d->reason) {
-			strbuf_printf(b, "%" PRIu64, s->stats.v[i]);
+			strbuf_printf(b, "%" PRIu64, stack_stats(s)->v[i]);
 			continue;
 		}
 		strbuf_puts(b, "{");
@@ -105,7 +105,7 @@ static void counters_json(struct strbuf *b, const struct stack *s)
 				continue;
 			strbuf_printf(b, "%s", n++ ? "," : "");
 			strbuf_json_str(b, stat_descs[j].reason);
-			strbuf_printf(b, ":%" PRIu64, s->stats.v[j]);
+			strbuf_printf(b, ":%" PRIu64, stack_stats(s)->v[j]);
 		}
 		strbuf_puts(b, "}");
 	}
@@ -120,18 +120,18 @@ static void stats_text(struct strbuf *b, const struct report_src *r)
 	for (int i = 0; i < STAT_COUNT; i++) {
 		const struct stat_desc *d = &stat_descs[i];
 
-		if (!s->stats.v[i])
+		if (!stack_stats(s)->v[i])
 			continue;
 		snprintf(name, sizeof(name), "%s_%s%s%s", d->layer, d->name,
 			 *d->reason ? " reason=" : "", d->reason);
-		strbuf_printf(b, "%-48s %20" PRIu64 "\n", name, s->stats.v[i]);
+		strbuf_printf(b, "%-48s %20" PRIu64 "\n", name, stack_stats(s)->v[i]);
 	}
 	for (int i = 0; i < TCP_NSTATES; i++) {
-		if (!s->tcp.by_state[i])
+		if (!stack_tcp_in_state(s, i))
 			continue;
 		snprintf(name, sizeof(name), "tcp_connections state=%s",
 			 tcp_state_names[i]);
-		strbuf_printf(b, "%-48s %20u\n", name, s->tcp.by_state[i]);
+		strbuf_printf(b, "%-48s %20u\n", name, stack_tcp_in_state(s, i));
 	}
 }
 
@@ -208,13 +208,13 @@ struct arp_ctx {
 	unsigned n;
 };
 
-static void arp_visit(void *arg, uint32_t ip, const uint8_t *mac,
+static void arp_visit(void *arg, const union inany *ip, const uint8_t *mac,
 		      const char *state, uint64_t age_ms)
 {
 	struct arp_ctx *a = arg;
-	char ips[16], macs[18];
+	char ips[INET6_ADDRSTRLEN], macs[18];
 
-	ip_str(ips, sizeof(ips), ip);
+	inany_str(ips, sizeof(ips), ip);
 	mac_str(macs, sizeof(macs), mac);
 	if (a->fmt == REPORT_JSON)
 		strbuf_printf(a->b,
@@ -387,8 +387,8 @@ static void status_json(struct strbuf *b, const struct report_src *r)
 	struct arp_ctx a = {b, REPORT_JSON, 0};
 	struct mod_ctx m = {b, NULL, 0, REPORT_JSON, &r->mods};
 
-	ip_str(addr, sizeof(addr), s->p.addr);
-	mac_str(mac, sizeof(mac), s->p.mac);
+	ip_str(addr, sizeof(addr), stack_get_params(s)->addr);
+	mac_str(mac, sizeof(mac), stack_get_params(s)->mac);
 	strbuf_puts(b, "{\"version\":");
 	strbuf_json_str(b, PACKAGE_VERSION);
 	strbuf_printf(b, ",\"uptime_seconds\":%" PRIu64, uptime_s(r));
@@ -397,22 +397,22 @@ static void status_json(struct strbuf *b, const struct report_src *r)
 	strbuf_printf(b,
 		      ",\"address\":\"%s/%u\",\"mac\":\"%s\",\"mtu\":%u,"
 		      "\"offload\":%s}",
-		      addr, s->p.prefix, mac, s->p.mtu,
+		      addr, stack_get_params(s)->prefix, mac, stack_get_params(s)->mtu,
 		      r->offload ? "true" : "false");
 	strbuf_puts(b, ",\"counters\":");
 	counters_json(b, s);
 	strbuf_printf(b, ",\"tcp\":{\"connections\":%u,\"by_state\":{",
-		      s->tcp.count);
+		      stack_tcp_count(s));
 	for (int i = 0, n = 0; i < TCP_NSTATES; i++) {
 		if (i == TCP_CLOSED || i == TCP_LISTEN)
 			continue;
 		strbuf_printf(b, "%s\"%s\":%u", n++ ? "," : "",
-			      tcp_state_names[i], s->tcp.by_state[i]);
+			      tcp_state_names[i], stack_tcp_in_state(s, i));
 	}
 	strbuf_puts(b, "},\"list\":");
 	conns(b, r, REPORT_JSON);
 	strbuf_puts(b, "},\"arp\":[");
-	arp_foreach(r->s, arp_visit, &a);
+	stack_foreach_neigh(r->s, arp_visit, &a);
 	strbuf_puts(b, "],\"modules\":[");
 	foreach_module(&r->mods, module_json_visit, &m);
 	strbuf_puts(b, "],\"dhcp_leases\":");
@@ -427,7 +427,7 @@ static void module_name_visit(void *arg, const char *name)
 	strbuf_printf(m->b, "%s%s", m->n++ ? ", " : "", name);
 }
 
-static void arp_count(void *arg, uint32_t ip, const uint8_t *mac,
+static void arp_count(void *arg, const union inany *ip, const uint8_t *mac,
 		      const char *state, uint64_t age_ms)
 {
 	(void)ip;
@@ -445,30 +445,30 @@ static void status_text(struct strbuf *b, const struct report_src *r)
 	struct mod_ctx m = {b, NULL, 0, REPORT_TEXT, &r->mods};
 	unsigned narp = 0, n = 0;
 
-	ip_str(addr, sizeof(addr), s->p.addr);
-	mac_str(mac, sizeof(mac), s->p.mac);
-	arp_foreach(r->s, arp_count, &narp);
+	ip_str(addr, sizeof(addr), stack_get_params(s)->addr);
+	mac_str(mac, sizeof(mac), stack_get_params(s)->mac);
+	stack_foreach_neigh(r->s, arp_count, &narp);
 	strbuf_printf(b, "%-11s %s\n", "version", PACKAGE_VERSION);
 	strbuf_printf(b, "%-11s %" PRIu64 "d %02" PRIu64 ":%02" PRIu64
 			 ":%02" PRIu64 "\n",
 		      "uptime", up / 86400, up / 3600 % 24, up / 60 % 60,
 		      up % 60);
 	strbuf_printf(b, "%-11s %s  %s/%u  %s  mtu %u  offload %s\n",
-		      "interface", r->ifname, addr, s->p.prefix, mac, s->p.mtu,
+		      "interface", r->ifname, addr, stack_get_params(s)->prefix, mac, stack_get_params(s)->mtu,
 		      r->offload ? "on" : "off");
 	strbuf_printf(b, "%-11s ", "modules");
 	foreach_module(&r->mods, module_name_visit, &m);
 	strbuf_printf(b, "%s\n", m.n ? "" : "none");
-	strbuf_printf(b, "%-11s %u", "tcp", s->tcp.count);
+	strbuf_printf(b, "%-11s %u", "tcp", stack_tcp_count(s));
 	for (int i = 0; i < TCP_NSTATES; i++)
-		if (s->tcp.by_state[i])
+		if (stack_tcp_in_state(s, i))
 			strbuf_printf(b, "%s%s %u", n++ ? ", " : " (",
-				      tcp_state_names[i], s->tcp.by_state[i]);
+				      tcp_state_names[i], stack_tcp_in_state(s, i));
 	strbuf_printf(b, "%s\n", n ? ")" : "");
 	strbuf_printf(b, "%-11s %u entries\n", "arp", narp);
 	strbuf_printf(b, "%-11s %u\n", "dhcp leases", lease_count(r));
 	strbuf_printf(b, "%-11s %" PRIu64 " in, %" PRIu64 " out\n", "frames",
-		      s->stats.v[STAT_LINK_RX], s->stats.v[STAT_LINK_TX]);
+		      stack_stats(s)->v[STAT_LINK_RX], stack_stats(s)->v[STAT_LINK_TX]);
 }
 
 /* ---- Prometheus ---------------------------------------------------------- */
@@ -506,11 +506,11 @@ static void metrics(struct strbuf *b, const struct report_src *r)
 					      "%" PRIu64 "\n",
 					      d->layer, d->name,
 					      stat_descs[j].reason,
-					      s->stats.v[j]);
+					      stack_stats(s)->v[j]);
 			else
 				strbuf_printf(b,
 					      "tapir_%s_%s_total %" PRIu64 "\n",
-					      d->layer, d->name, s->stats.v[j]);
+					      d->layer, d->name, stack_stats(s)->v[j]);
 		}
 	}
 	strbuf_puts(b, "# HELP tapir_tcp_connections TCP connections by "
@@ -519,8 +519,8 @@ static void metrics(struct strbuf *b, const struct report_src *r)
 		if (i != TCP_CLOSED && i != TCP_LISTEN)
 			strbuf_printf(b,
 				      "tapir_tcp_connections{state=\"%s\"} %u\n",
-				      tcp_state_names[i], s->tcp.by_state[i]);
-	arp_foreach(r->s, arp_count, &narp);
+				      tcp_state_names[i], stack_tcp_in_state(s, i));
+	stack_foreach_neigh(r->s, arp_count, &narp);
 	strbuf_puts(b, "# HELP tapir_arp_entries ARP cache entries in use.\n"
 		       "# TYPE tapir_arp_entries gauge\n");
 	strbuf_printf(b, "tapir_arp_entries %u\n", narp);
@@ -572,7 +572,7 @@ int report(struct strbuf *b, const struct report_src *r, const char *what,
 				      "ADDRESS", "MAC", "STATE", "AGE-S");
 		else
 			strbuf_puts(b, "[");
-		arp_foreach(r->s, arp_visit, &a);
+		stack_foreach_neigh(r->s, arp_visit, &a);
 		if (fmt == REPORT_JSON)
 			strbuf_puts(b, "]\n");
 	} else if (!strcmp(what, "connections")) {

@@ -1,5 +1,5 @@
 /* Ethernet II: accept what is for us, hand it up by type; prepend on output. */
-#include "net/stack.h"
+#include "net/core.h"
 #include "wire/arp.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* The transport layers' way to IP; see l3.h. */
 #include "net/l3.h"
 #include "net/csum.h"
-#include "net/stack.h"
+#include "net/core.h"
 #include "wire/icmp4.h"
 #include "wire/ip4.h"
 

@@ -1,6 +1,6 @@
 /* The neighbour cache; see neigh.h for the theory of operation. */
 #include "net/neigh.h"
-#include "net/stack.h"
+#include "net/core.h"
 
 #include <assert.h>
 #include <errno.h>

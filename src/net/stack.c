@@ -1,5 +1,5 @@
 /* Stack lifetime, parameters and the entry points the daemon calls. */
-#include "net/stack.h"
+#include "net/core.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -69,16 +69,6 @@ void stack_free(struct stack *s)
 	free(s);
 }
 
-bool stack_is_broadcast(const struct stack *s, uint32_t a)
-{
-	uint32_t mask = ip4_mask(s->p.prefix);
-
-	if (a == IP4_BROADCAST)
-		return true;
-	return s->p.prefix < 31 && (a & mask) == (s->p.addr & mask) &&
-	       (a & ~mask) == ~mask;
-}
-
 void stack_input(struct stack *s, const uint8_t *frame, size_t len,
 		 unsigned flags)
 {
@@ -109,4 +99,50 @@ void stack_update(struct stack *s, const struct stack_params *p)
 	arp_update(s); /* the cache keeps its size: that needs a restart */
 	if (moved)
 		arp_announce(s);
+}
+
+uint64_t stack_now_ms(const struct stack *s)
+{
+	return stack_now(s);
+}
+
+const struct stack_params *stack_get_params(const struct stack *s)
+{
+	return &s->p;
+}
+
+const struct stats *stack_stats(const struct stack *s)
+{
+	return &s->stats;
+}
+
+void stack_count(struct stack *s, enum stat_id id)
+{
+	if ((unsigned)id < STAT_COUNT)
+		s->stats.v[id]++;
+}
+
+unsigned stack_tcp_count(const struct stack *s)
+{
+	return s->tcp.count;
+}
+
+unsigned stack_tcp_in_state(const struct stack *s, unsigned state)
+{
+	return state < TCP_NSTATES ? s->tcp.by_state[state] : 0;
+}
+
+void stack_timer_arm(struct stack *s, struct timer *t, uint64_t delay_ms)
+{
+	timer_arm(&s->timers, t, stack_now(s), delay_ms);
+}
+
+void stack_timer_cancel(struct stack *s, struct timer *t)
+{
+	timer_cancel(&s->timers, t);
+}
+
+void stack_foreach_neigh(struct stack *s, stack_neigh_fn fn, void *arg)
+{
+	neigh_foreach(&s->arp, fn, arg);
 }

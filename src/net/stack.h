@@ -1,5 +1,11 @@
 /*
- * The userspace IPv4 stack: one struct stack per interface.
+ * The userspace network stack: one struct stack per interface.  This is
+ * its public API, what the daemon (and a test or fuzzer driving the whole
+ * stack) uses: parameters and secrets, new and free, frames in, timers,
+ * and visitors for reports.  The UDP and TCP calls a host makes are in
+ * net/udp.h and net/tcp/tcp.h.  The stack's state and the layers' entry
+ * points are the core's own business: net/core.h, which nothing in
+ * src/daemon includes (scripts/layers checks).
  *
  * The stack never touches a file descriptor or the system clock.  The link
  * interface is two calls: frames come in through stack_input(), with what
@@ -36,16 +42,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "net/l3.h"
-#include "net/neigh.h"
-#include "net/pbuf.h"
+#include "net/inany.h"
 #include "net/stats.h"
 #include "net/tcp/tcp.h"
 #include "net/timer.h"
 #include "net/udp.h"
 #include "tapir/siphash.h"
 #include "wire/eth.h"
-#include "wire/ip4.h"
 
 struct stack;
 
@@ -112,51 +115,6 @@ struct stack_secrets {
 	uint8_t ip_id_key[TAPIR_SIPHASH_KEY_LEN];  /* IPv4 IDs (ip4.c) */
 };
 
-struct reasm_dgram;
-struct udp_binding;
-
-/* Counters of IPv4 identification (a power of two). */
-#define IP4_ID_BUCKETS 2048
-
-struct stack {
-	struct stack_params p;
-	stack_xmit_fn xmit;
-	void *xmit_ctx;
-	stack_clock_fn clock;
-	void *clock_ctx;
-
-	struct stats stats;
-	struct timer_wheel timers;
-
-	/* ARP: the IPv4 neighbour cache, and our own address's defence. */
-	struct neigh_table arp;
-	struct timer arp_announce_timer;
-	bool arp_defended;
-	uint64_t arp_defend_ms;
-
-	/* Reassembly: a list of datagrams in progress, oldest first. */
-	struct reasm_dgram *reasm_head, **reasm_tail;
-	unsigned reasm_count;
-	size_t reasm_bytes;
-
-	/* ICMP error token bucket (milli-tokens). */
-	uint64_t icmp_tokens;
-	uint64_t icmp_last_ms;
-
-	struct udp_binding *udp_bucket[64];
-	struct tcp_stack tcp;
-
-	/* IPv4 identification (RFC 7739 5.3, ip4.c): counters selected by a
-	 * keyed hash of (source, destination, protocol). */
-	uint8_t ip_id_key[TAPIR_SIPHASH_KEY_LEN];
-	uint16_t ip_ids[IP4_ID_BUCKETS];
-
-	struct pbuf tx;   /* scratch for replies built by the stack itself */
-	struct pbuf frag; /* scratch for one output fragment */
-	struct pbuf arp_tx; /* ARP packets, so a request never clobbers the
-			     * datagram that triggered it */
-};
-
 /* Create a stack with its parameters and secrets (copied), sending
  * through xmit and reading the time from clock.  Returns NULL when memory
  * runs out. */
@@ -183,95 +141,30 @@ void stack_update(struct stack *s, const struct stack_params *p);
 /* Announce our address (gratuitous ARP); done at start. */
 void stack_announce(struct stack *s);
 
-static inline uint64_t stack_now(const struct stack *s)
-{
-	return s->clock(s->clock_ctx);
-}
+/* The stack's clock: monotonic milliseconds. */
+uint64_t stack_now_ms(const struct stack *s);
+/* The parameters in force (stack_update() changes them). */
+const struct stack_params *stack_get_params(const struct stack *s);
+/* The counters (enum stat_id, net/stats.h). */
+const struct stats *stack_stats(const struct stack *s);
+/* Count an event of the link's (STAT_LINK_*), kept with the stack's
+ * counters so that reports show them together. */
+void stack_count(struct stack *s, enum stat_id id);
+/* TCP connections: in all, and in each state (enum tcp_state). */
+unsigned stack_tcp_count(const struct stack *s);
+unsigned stack_tcp_in_state(const struct stack *s, unsigned state);
 
-/* True when a is one of our unicast addresses. */
-static inline bool stack_is_local(const struct stack *s, uint32_t a)
-{
-	return a == s->p.addr && a != 0;
-}
+/* A timer of the host's on the stack's wheel (fired by
+ * stack_run_timers()): arm delay_ms from now, or cancel. */
+void stack_timer_arm(struct stack *s, struct timer *t, uint64_t delay_ms);
+void stack_timer_cancel(struct stack *s, struct timer *t);
 
-/* True for 255.255.255.255 and the directed broadcast of our subnet. */
-bool stack_is_broadcast(const struct stack *s, uint32_t a);
-
-/* Layer entry points (each file's public functions). */
-void eth_input(struct stack *s, struct cur c, unsigned flags);
-/* Prepend the Ethernet header to pb and hand the frame to the link with
- * off (NULL: none).  0 or -errno. */
-int eth_output(struct stack *s, const uint8_t *dst_mac, uint16_t type,
-	       struct pbuf *pb, const struct stack_tx_offload *off);
-
-void arp_input(struct stack *s, struct cur c);
-/* Send pb (an IPv4 datagram or fragment that fits the link, or a segment
- * the link cuts up) to next_hop, resolving it first if needed.  pb is
- * borrowed: while resolving, a copy waits in a bounded queue (0 is
- * returned: it is on its way).  off (NULL: none) only for a next hop
- * arp_ready() said is resolved.  flags: NEIGH_MORE for a fragment after
- * the first of its datagram. */
-int arp_output(struct stack *s, uint32_t next_hop, struct pbuf *pb,
-	       const struct stack_tx_offload *off, unsigned flags);
-/* Visit every ARP cache entry: address, MAC, state name ("incomplete",
- * "reachable", "stale") and ms since it was last confirmed. */
-typedef void (*arp_visit_fn)(void *arg, uint32_t ip, const uint8_t *mac,
-			     const char *state, uint64_t age_ms);
-void arp_foreach(struct stack *s, arp_visit_fn fn, void *arg);
-/* Whether a datagram to next_hop would leave at once (its MAC known). */
-bool arp_ready(struct stack *s, uint32_t next_hop);
-void arp_announce(struct stack *s);
-int arp_init(struct stack *s);
-/* Take the ARP settings of s->p (all but the cache size) live. */
-void arp_update(struct stack *s);
-void arp_fini(struct stack *s);
-/* Lookup for tests and counters dumps: 0 and the MAC if resolved. */
-int arp_lookup(struct stack *s, uint32_t ip, uint8_t mac[ETH_ALEN]);
-
-/* flags: stack_input()'s, STACK_RX_*. */
-void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh,
-	       unsigned flags);
-/* Deliver a complete (possibly reassembled) datagram to its protocol. */
-void ip4_deliver(struct stack *s, struct cur payload, struct l3_rx *rx);
-/* Send pb (transport header + data) as one IPv4 datagram.  Broadcast and
- * multicast destinations go to their link addresses; otherwise a non-NULL
- * dst_mac sends there without routing or ARP.  0 or -errno. */
-int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
-	       const uint8_t *dst_mac, struct pbuf *pb);
-/* The same for a datagram the link is to finish as off says (NULL: none;
- * only when ip4_offload_ok() said so). */
-int ip4_output_offload(struct stack *s, uint32_t src, uint32_t dst,
-		       uint8_t proto, const uint8_t *dst_mac, struct pbuf *pb,
-		       const struct stack_tx_offload *off);
-/* Put a complete datagram (20-byte header first) on the link, fragmenting
- * it to the MTU unless the link cuts it up (gso_size): to mac when given,
- * else to next_hop's resolved address.  Uses s->frag; pb must not be
- * s->frag. */
-int ip4_xmit(struct stack *s, const uint8_t *mac, uint32_t next_hop,
-	     struct pbuf *pb, const struct stack_tx_offload *off);
-/* Whether a datagram to dst may use the link's offloads: they are on and
- * dst is unicast with its next hop resolved (what waits for ARP is kept as
- * plain frames, without offload metadata). */
-bool ip4_offload_ok(struct stack *s, uint32_t dst);
-/* Whether a datagram to dst can be sent: 0, -EINVAL (dst or our address
- * 0), -EHOSTUNREACH (off our subnet with no gateway). */
-int ip4_reachable(const struct stack *s, uint32_t dst);
-
-/* Add a fragment to its datagram.  When it completes one, returns the
- * datagram, with *rx describing it (the first fragment's metadata, the
- * reassembled header) and *payload its transport message; the caller
- * delivers it and then gives it back with ip4_reasm_release().  NULL
- * otherwise (kept, or dropped and counted). */
-struct reasm_dgram *ip4_reasm_input(struct stack *s, struct cur frag,
-				    const struct ip4_hdr *ih, struct l3_rx *rx,
-				    struct cur *payload);
-void ip4_reasm_release(struct stack *s, struct reasm_dgram *d);
-void ip4_reasm_fini(struct stack *s);
-
-void icmp4_input(struct stack *s, struct cur c, struct l3_rx *rx);
-/* Send an ICMP error (destination unreachable, time exceeded) about the
- * datagram described by rx, unless RFC 1122 or the rate limit forbids it. */
-void icmp4_send_error(struct stack *s, uint8_t type, uint8_t code,
-		      const struct l3_rx *rx);
+/* Visit every neighbour cache entry: address, MAC, state name
+ * ("incomplete", "reachable", "stale") and ms since it was last
+ * confirmed. */
+typedef void (*stack_neigh_fn)(void *arg, const union inany *addr,
+			       const uint8_t *mac, const char *state,
+			       uint64_t age_ms);
+void stack_foreach_neigh(struct stack *s, stack_neigh_fn fn, void *arg);
 
 #endif

@@ -1,5 +1,5 @@
 /* UDP (RFC 768): checksum, demultiplex to bound ports, send. */
-#include "net/stack.h"
+#include "net/core.h"
 #include "net/csum.h"
 #include "wire/ip4.h"
 #include "wire/udp.h"

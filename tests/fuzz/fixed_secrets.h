@@ -3,7 +3,7 @@
 #ifndef TAPIR_FIXED_SECRETS_H
 #define TAPIR_FIXED_SECRETS_H
 
-#include "net/stack.h"
+#include "net/core.h"
 
 static const struct stack_secrets fuzz_secrets = {
 	.isn_key = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},

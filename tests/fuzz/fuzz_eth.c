@@ -38,7 +38,7 @@
  * TAPIR_FUZZ_LAX_TIMERS=1 in the environment skips the two timing checks,
  * to keep fuzzing for other bugs while a timing bug is open.
  */
-#include "net/stack.h"
+#include "net/core.h"
 #include "fixed_secrets.h"
 #include "net/csum.h"
 #include "wire/arp.h"

@@ -42,7 +42,7 @@
  * After stack_run_timers() no timer may be more than a tick overdue;
  * TAPIR_FUZZ_LAX_TIMERS=1 skips that check.
  */
-#include "net/stack.h"
+#include "net/core.h"
 #include "fixed_secrets.h"
 #include "net/csum.h"
 #include "wire/arp.h"

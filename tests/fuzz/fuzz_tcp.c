@@ -78,7 +78,7 @@
  * pending count (a simultaneous open underflows it), to keep fuzzing past
  * that known bug.
  */
-#include "net/stack.h"
+#include "net/core.h"
 #include "fixed_secrets.h"
 #include "net/csum.h"
 #include "wire/arp.h"

@@ -31,7 +31,7 @@
 
 #include "net/csum.h"
 #include "net/pbuf.h"
-#include "net/stack.h"
+#include "net/core.h"
 #include "wire/arp.h"
 #include "wire/eth.h"
 #include "wire/icmp4.h"

@@ -15,7 +15,7 @@
 #include "net/csum.h"
 #include "dns_msg.h"
 #include "daemon/modhost.h"
-#include "net/stack.h"
+#include "net/core.h"
 #include "wire/eth.h"
 #include "wire/ip4.h"
 #include "wire/udp.h"

@@ -18,7 +18,7 @@
 #include "net/csum.h"
 #include "daemon/modhost.h"
 #include "daemon/pubsub.h"
-#include "net/stack.h"
+#include "net/core.h"
 #include "wire/ip4.h"
 #include "wire/udp.h"
 

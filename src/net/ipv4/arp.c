@@ -5,7 +5,7 @@
  * wait.  Replies and gratuitous ARPs only update entries that already
  * exist; a request addressed to us teaches us its sender, as RFC 826 says.
  */
-#include "net/stack.h"
+#include "net/core.h"
 #include "wire/arp.h"
 #include "wire/ip4.h"
 
@@ -125,26 +125,6 @@ int arp_output(struct stack *s, uint32_t next_hop, struct pbuf *pb,
 	return neigh_output(&s->arp, &a, ETH_TYPE_IP4, pb, off, flags);
 }
 
-struct arp_visit {
-	arp_visit_fn fn;
-	void *arg;
-};
-
-static void arp_visit_one(void *arg, const union inany *addr,
-			  const uint8_t *mac, const char *state, uint64_t age_ms)
-{
-	const struct arp_visit *v = arg;
-
-	v->fn(v->arg, inany_v4(addr), mac, state, age_ms);
-}
-
-void arp_foreach(struct stack *s, arp_visit_fn fn, void *arg)
-{
-	struct arp_visit v = {fn, arg};
-
-	neigh_foreach(&s->arp, arp_visit_one, &v);
-}
-
 static bool arp_sender_ok(const struct stack *s, const struct arp_hdr *a)
 {
 	static const uint8_t zero[ETH_ALEN];
@@ -154,7 +134,7 @@ static bool arp_sender_ok(const struct stack *s, const struct arp_hdr *a)
 	if (a->spa == 0) /* an RFC 5227 probe */
 		return true;
 	return !ip4_is_multicast(a->spa) && !ip4_is_loopback(a->spa) &&
-	       !stack_is_broadcast(s, a->spa);
+	       !ip4_is_broadcast(s, a->spa);
 }
 
 void arp_input(struct stack *s, struct cur c)
@@ -176,7 +156,7 @@ void arp_input(struct stack *s, struct cur c)
 		STAT_INC(&s->stats, ARP_DROP_BAD_SENDER);
 		return;
 	}
-	if (stack_is_local(s, a.spa)) {
+	if (ip4_is_local(s, a.spa)) {
 		/* Someone else claims our address (RFC 5227 2.4): count it
 		 * and defend once with an announcement. */
 		uint64_t now = stack_now(s);
@@ -196,7 +176,7 @@ void arp_input(struct stack *s, struct cur c)
 	sender = inany_from_v4(a.spa);
 	if (a.spa)
 		known = neigh_confirm(&s->arp, &sender, a.sha);
-	if (!stack_is_local(s, a.tpa)) {
+	if (!ip4_is_local(s, a.tpa)) {
 		if (!known)
 			s->stats.v[a.op == ARP_OP_REPLY
 					   ? STAT_ARP_DROP_UNSOLICITED

@@ -4,7 +4,7 @@
  * ICMP error, about a broadcast or multicast, about a non-first fragment or
  * from a source that is not a host; and a token bucket on all errors.
  */
-#include "net/stack.h"
+#include "net/core.h"
 #include "net/csum.h"
 #include "wire/icmp4.h"
 #include "wire/ip4.h"
@@ -93,7 +93,7 @@ static bool icmp4_error_allowed(const struct stack *s, const struct l3_rx *rx)
 	if (rx->l2_multi || rx->l3_multi)
 		return false;
 	if (src == 0 || ip4_is_multicast(src) || ip4_is_reserved(src) ||
-	    stack_is_broadcast(s, src))
+	    ip4_is_broadcast(s, src))
 		return false;
 	if (rx->hdr_len >= IP4_HLEN && (be16(rx->hdr + 6) & IP4_OFF_MASK))
 		return false;

@@ -2,7 +2,7 @@
  * IPv4 (RFC 791, RFC 1122 3.2.1): validate, reassemble, deliver; route and
  * fragment on output.
  */
-#include "net/stack.h"
+#include "net/core.h"
 #include "net/csum.h"
 #include "wire/icmp4.h"
 #include "wire/ip4.h"
@@ -39,15 +39,15 @@ static const enum stat_id parse_drop[] = {
 static bool ip4_src_ok(const struct stack *s, uint32_t src)
 {
 	return !ip4_is_multicast(src) && !ip4_is_reserved(src) &&
-	       !ip4_is_loopback(src) && !stack_is_broadcast(s, src) &&
-	       !stack_is_local(s, src);
+	       !ip4_is_loopback(src) && !ip4_is_broadcast(s, src) &&
+	       !ip4_is_local(s, src);
 }
 
 /* Is dst ours to receive: our address, a broadcast, or the one multicast
  * group we belong to (all-hosts, RFC 1112)? */
 static bool ip4_dst_ok(const struct stack *s, uint32_t dst)
 {
-	return stack_is_local(s, dst) || stack_is_broadcast(s, dst) ||
+	return ip4_is_local(s, dst) || ip4_is_broadcast(s, dst) ||
 	       dst == IP4_ALL_HOSTS;
 }
 
@@ -81,7 +81,7 @@ void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh,
 	rx.proto = ih.proto;
 	memcpy(rx.src_mac, eh->src, ETH_ALEN);
 	rx.l2_multi = eth_is_multicast(eh->dst);
-	rx.l3_multi = stack_is_broadcast(s, ih.dst) || ip4_is_multicast(ih.dst);
+	rx.l3_multi = ip4_is_broadcast(s, ih.dst) || ip4_is_multicast(ih.dst);
 	rx.hdr = hdr;
 	rx.hdr_len = ih.ihl;
 	rx.dgram_len = ih.total_len;
@@ -182,12 +182,27 @@ bool ip4_offload_ok(struct stack *s, uint32_t dst)
 {
 	uint32_t mask = ip4_mask(s->p.prefix);
 
-	if (!s->p.offload || stack_is_broadcast(s, dst) ||
+	if (!s->p.offload || ip4_is_broadcast(s, dst) ||
 	    ip4_is_multicast(dst))
 		return false;
 	if ((dst & mask) != (s->p.addr & mask))
 		dst = s->p.gateway;
 	return dst && arp_ready(s, dst);
+}
+
+bool ip4_is_local(const struct stack *s, uint32_t a)
+{
+	return a == s->p.addr && a != 0;
+}
+
+bool ip4_is_broadcast(const struct stack *s, uint32_t a)
+{
+	uint32_t mask = ip4_mask(s->p.prefix);
+
+	if (a == IP4_BROADCAST)
+		return true;
+	return s->p.prefix < 31 && (a & mask) == (s->p.addr & mask) &&
+	       (a & ~mask) == ~mask;
 }
 
 int ip4_reachable(const struct stack *s, uint32_t dst)
@@ -254,7 +269,7 @@ int ip4_output_offload(struct stack *s, uint32_t src, uint32_t dst,
 	h.id = ip4_next_id(s, h.src, dst, proto);
 	/* Route: broadcast and multicast map to their MACs; a caller's MAC
 	 * is used as given; off-link goes through the gateway. */
-	if (stack_is_broadcast(s, dst)) {
+	if (ip4_is_broadcast(s, dst)) {
 		dst_mac = eth_broadcast;
 	} else if (ip4_is_multicast(dst)) {
 		/* RFC 1112 6.4: 01:00:5e and the group's low 23 bits. */

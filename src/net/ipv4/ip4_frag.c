@@ -17,7 +17,7 @@
  * times out after its first fragment came, the sender hears of it (ICMP
  * time exceeded, RFC 1122 3.3.2).
  */
-#include "net/stack.h"
+#include "net/core.h"
 #include "wire/icmp4.h"
 #include "wire/ip4.h"
 

@@ -1,6 +1,6 @@
 /* TCP connections and listeners: lifetime and the owner's calls. */
 #include "net/tcp/tcp.h"
-#include "net/stack.h"
+#include "net/core.h"
 #include "net/tcp/tcp_isn.h"
 
 #include <errno.h>

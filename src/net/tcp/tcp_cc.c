@@ -1,7 +1,7 @@
 /* Congestion control: NewReno (RFC 5681, 6582, 6928) and CUBIC (RFC 9438).
  * Windows are in bytes. */
 #include "net/tcp/tcp_cc.h"
-#include "net/stack.h"
+#include "net/core.h"
 #include "net/tcp/tcp.h"
 
 #include <string.h>

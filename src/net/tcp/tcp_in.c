@@ -33,7 +33,7 @@
  */
 #include "net/tcp/tcp.h"
 #include "net/csum.h"
-#include "net/stack.h"
+#include "net/core.h"
 #include "tapir/siphash.h"
 #include "net/tcp/tcp_isn.h"
 

@@ -33,7 +33,7 @@
  * decides whether a loss probe repaired a loss (RFC 8985 7.4).
  */
 #include "net/tcp/tcp.h"
-#include "net/stack.h"
+#include "net/core.h"
 
 #include <stdlib.h>
 #include <string.h>

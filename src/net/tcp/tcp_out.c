@@ -11,7 +11,7 @@
  */
 #include "net/tcp/tcp.h"
 #include "net/csum.h"
-#include "net/stack.h"
+#include "net/core.h"
 
 #include <string.h>
 

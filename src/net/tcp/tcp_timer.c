@@ -6,7 +6,7 @@
  * probe, RFC 8985), delack, and keepalive.
  */
 #include "net/tcp/tcp.h"
-#include "net/stack.h"
+#include "net/core.h"
 
 #include <errno.h>
 

@@ -1,0 +1,95 @@
+/*
+ * IPv4 (net/ipv4/): ARP, IP input and output, reassembly, ICMP.  The
+ * entry points the other layers call; see each file for its protocol.
+ */
+#ifndef TAPIR_NET_IPV4_H
+#define TAPIR_NET_IPV4_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/l3.h"
+#include "net/pbuf.h"
+#include "wire/cur.h"
+#include "wire/eth.h"
+#include "wire/ip4.h"
+
+struct stack;
+struct stack_tx_offload;
+struct reasm_dgram;
+
+/* Our addresses, as IPv4 sees them. */
+/* True when a is one of our unicast addresses. */
+bool ip4_is_local(const struct stack *s, uint32_t a);
+
+/* True for 255.255.255.255 and the directed broadcast of our subnet. */
+bool ip4_is_broadcast(const struct stack *s, uint32_t a);
+
+
+void arp_input(struct stack *s, struct cur c);
+/* Send pb (an IPv4 datagram or fragment that fits the link, or a segment
+ * the link cuts up) to next_hop, resolving it first if needed.  pb is
+ * borrowed: while resolving, a copy waits in a bounded queue (0 is
+ * returned: it is on its way).  off (NULL: none) only for a next hop
+ * arp_ready() said is resolved.  flags: NEIGH_MORE for a fragment after
+ * the first of its datagram. */
+int arp_output(struct stack *s, uint32_t next_hop, struct pbuf *pb,
+	       const struct stack_tx_offload *off, unsigned flags);
+/* Whether a datagram to next_hop would leave at once (its MAC known). */
+bool arp_ready(struct stack *s, uint32_t next_hop);
+void arp_announce(struct stack *s);
+int arp_init(struct stack *s);
+/* Take the ARP settings of s->p (all but the cache size) live. */
+void arp_update(struct stack *s);
+void arp_fini(struct stack *s);
+/* Lookup for tests and counters dumps: 0 and the MAC if resolved. */
+int arp_lookup(struct stack *s, uint32_t ip, uint8_t mac[ETH_ALEN]);
+
+/* flags: stack_input()'s, STACK_RX_*. */
+void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh,
+	       unsigned flags);
+/* Deliver a complete (possibly reassembled) datagram to its protocol. */
+void ip4_deliver(struct stack *s, struct cur payload, struct l3_rx *rx);
+/* Send pb (transport header + data) as one IPv4 datagram.  Broadcast and
+ * multicast destinations go to their link addresses; otherwise a non-NULL
+ * dst_mac sends there without routing or ARP.  0 or -errno. */
+int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
+	       const uint8_t *dst_mac, struct pbuf *pb);
+/* The same for a datagram the link is to finish as off says (NULL: none;
+ * only when ip4_offload_ok() said so). */
+int ip4_output_offload(struct stack *s, uint32_t src, uint32_t dst,
+		       uint8_t proto, const uint8_t *dst_mac, struct pbuf *pb,
+		       const struct stack_tx_offload *off);
+/* Put a complete datagram (20-byte header first) on the link, fragmenting
+ * it to the MTU unless the link cuts it up (gso_size): to mac when given,
+ * else to next_hop's resolved address.  Uses s->frag; pb must not be
+ * s->frag. */
+int ip4_xmit(struct stack *s, const uint8_t *mac, uint32_t next_hop,
+	     struct pbuf *pb, const struct stack_tx_offload *off);
+/* Whether a datagram to dst may use the link's offloads: they are on and
+ * dst is unicast with its next hop resolved (what waits for ARP is kept as
+ * plain frames, without offload metadata). */
+bool ip4_offload_ok(struct stack *s, uint32_t dst);
+/* Whether a datagram to dst can be sent: 0, -EINVAL (dst or our address
+ * 0), -EHOSTUNREACH (off our subnet with no gateway). */
+int ip4_reachable(const struct stack *s, uint32_t dst);
+
+/* Add a fragment to its datagram.  When it completes one, returns the
+ * datagram, with *rx describing it (the first fragment's metadata, the
+ * reassembled header) and *payload its transport message; the caller
+ * delivers it and then gives it back with ip4_reasm_release().  NULL
+ * otherwise (kept, or dropped and counted). */
+struct reasm_dgram *ip4_reasm_input(struct stack *s, struct cur frag,
+				    const struct ip4_hdr *ih, struct l3_rx *rx,
+				    struct cur *payload);
+void ip4_reasm_release(struct stack *s, struct reasm_dgram *d);
+void ip4_reasm_fini(struct stack *s);
+
+void icmp4_input(struct stack *s, struct cur c, struct l3_rx *rx);
+/* Send an ICMP error (destination unreachable, time exceeded) about the
+ * datagram described by rx, unless RFC 1122 or the rate limit forbids it. */
+void icmp4_send_error(struct stack *s, uint8_t type, uint8_t code,
+		      const struct l3_rx *rx);
+
+#endif
