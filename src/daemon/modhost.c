@@ -10,9 +10,10 @@
  *
  * A reload is a transaction in two phases.  Prepare: for each module the new
  * file lists, dlopen it (a module already running is simply referenced
- * again), check its ABI, reject settings it does not declare, and run its
- * check().  Nothing running is touched, so a failure anywhere leaves the old
- * configuration intact after abort.  Commit, in three passes: stop the
+ * again), check its ABI and its setting descriptors, read its section
+ * against them (modconf.c: unknown keys, types, ranges) and run its
+ * check() on the settings struct that fills.  Nothing running is touched,
+ * so a failure anywhere leaves the old configuration intact after abort.  Commit, in three passes: stop the
  * modules no longer listed, reconfigure those whose section text changed,
  * then init the new ones (so ports given up are free for them).  Modules
  * are matched by name and path; a change of path is a remove plus an add,
@@ -21,6 +22,7 @@
  */
 #include "daemon/modhost.h"
 #include "daemon/log.h"
+#include "daemon/modconf.h"
 #include "daemon/pubsub.h"
 #include "daemon/report.h"
 
@@ -437,7 +439,7 @@ static void host_tcp_peer(struct tapir_tcp *c, uint32_t *ip, uint16_t *port)
 		*port = tc->flow.key.rport;
 }
 
-/* Published data (version 3): one table for all modules, made on first
+/* Published data: one table for all modules, made on first
  * use. */
 static struct pubsub *host_pubsub(struct tapir_host *h)
 {
@@ -621,7 +623,7 @@ static void setting_text(struct sbuf *b, const config_setting_t *s, int depth)
 	}
 }
 
-/* ---- check() error reporting ------------------------------------------ */
+/* ---- settings errors ------------------------------------------------------ */
 
 struct check_ctx {
 	struct conf_errors *errs;
@@ -629,20 +631,12 @@ struct check_ctx {
 	const char *module;
 };
 
-static void check_error(const struct tapir_check *chk,
-			const config_setting_t *setting, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void check_error(const struct tapir_check *chk,
-			const config_setting_t *setting, const char *fmt, ...)
+static void check_report(void *arg, const config_setting_t *at,
+			 const char *msg)
 {
-	struct check_ctx *cx = chk->priv;
-	char msg[400];
-	va_list ap;
+	struct check_ctx *cx = arg;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	conf_error_at(cx->errs, setting, cx->file, "module %s: %s", cx->module,
+	conf_error_at(cx->errs, at, cx->file, "module %s: %s", cx->module,
 		      msg);
 }
 
@@ -660,12 +654,11 @@ static int prepare_one(const struct conf *conf, const struct conf_module *cm,
 		       struct conf_errors *errs, struct module_prep *p)
 {
 	struct check_ctx cx = {errs, conf->file, cm->name};
-	struct tapir_check chk = {.error = check_error, .priv = &cx};
 	const struct tapir_module *d;
 	const config_setting_t *sec = cm->section;
 	size_t before = errs->n;
 	struct sbuf sb = {0};
-	int n;
+	char why[200];
 
 	p->name = strdup(cm->name);
 	p->path = cm->path ? strdup(cm->path) : NULL;
@@ -692,9 +685,9 @@ static int prepare_one(const struct conf *conf, const struct conf_module *cm,
 	if (d->abi != TAPIR_MODULE_ABI ||
 	    d->size < offsetof(struct tapir_module, fini) + sizeof(d->fini)) {
 		conf_error_at(errs, sec, conf->file,
-			      "module '%s' was built for module ABI %u, this "
-			      "tapird has ABI %u: rebuild the module",
-			      cm->name, d->abi, TAPIR_MODULE_ABI);
+			      "module '%s' (%s) was built for module ABI %u, "
+			      "this tapird has ABI %u: rebuild the module",
+			      cm->name, p->path, d->abi, TAPIR_MODULE_ABI);
 		return -1;
 	}
 	if (!d->init || !d->fini || !d->name) {
@@ -703,25 +696,15 @@ static int prepare_one(const struct conf *conf, const struct conf_module *cm,
 			      cm->name);
 		return -1;
 	}
-	p->desc = d;
-	/* Settings the module did not declare are typos. */
-	n = config_setting_length(sec);
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *ch =
-			config_setting_get_elem(sec, (unsigned)i);
-		const char *key = config_setting_name(ch);
-		bool known = strcmp(key, "name") == 0 || strcmp(key, "path") == 0;
-
-		for (const char *const *k = d->settings; k && *k && !known; k++)
-			known = strcmp(key, *k) == 0;
-		if (!known)
-			conf_error_at(errs, ch, conf->file,
-				      "module %s: unknown setting '%s'",
-				      cm->name, key);
-	}
-	if (d->check && d->check(&chk, sec) != 0 && errs->n == before)
+	if (modconf_validate(d, why, sizeof(why)) < 0) {
 		conf_error_at(errs, sec, conf->file,
-			      "module %s: configuration rejected", cm->name);
+			      "module '%s' (%s) declares its settings wrongly: "
+			      "%s",
+			      cm->name, p->path, why);
+		return -1;
+	}
+	p->desc = d;
+	modconf_check(d, sec, check_report, &cx, &p->mc);
 	setting_text(&sb, sec, 0);
 	p->text = sb.p;
 	return errs->n == before ? 0 : -1;
@@ -754,6 +737,7 @@ static void prep_free(struct module_prep *p)
 	free(p->name);
 	free(p->path);
 	free(p->text);
+	modconf_free(&p->mc);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -806,7 +790,7 @@ static void host_stop(struct tapir_host *h)
 static struct tapir_host *host_start(struct modules *set, struct module_prep *p)
 {
 	struct tapir_host *h = calloc(1, sizeof(*h));
-	const config_setting_t *sec = p->section;
+	struct modconf mc = p->mc;
 
 	if (!h)
 		return NULL;
@@ -817,7 +801,8 @@ static struct tapir_host *host_start(struct modules *set, struct module_prep *p)
 	h->desc = p->desc;
 	h->text = p->text;
 	memset(p, 0, sizeof(*p)); /* ownership moves to h */
-	h->state = h->desc->init(h, &host_api, sec);
+	h->state = h->desc->init(h, &host_api, mc.values);
+	modconf_free(&mc);
 	return h;
 }
 
@@ -859,7 +844,7 @@ int modules_commit(struct modules *set, struct module_txn *txn)
 
 		if (strcmp(h->text, p->text) != 0) {
 			if (!h->desc->reconfigure ||
-			    h->desc->reconfigure(h->state, p->section) != 0) {
+			    h->desc->reconfigure(h->state, p->mc.values) != 0) {
 				log_err("module %s: reconfigure failed; it keeps "
 					"its previous settings",
 					h->name);

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "daemon/conf.h"
+#include "daemon/modconf.h"
 #include "net/stack.h"
 #include "tapir/module.h"
 
@@ -23,8 +24,8 @@ struct report_src;
 struct modules {
 	struct stack *stack;      /* NULL in `tapird -t` */
 	struct tapir_host *list;  /* running instances, in config order */
-	struct pubsub *pubsub;    /* published data (host API 3), or NULL */
-	const struct report_src *report; /* for host API 4, or NULL */
+	struct pubsub *pubsub;    /* published data, or NULL */
+	const struct report_src *report; /* for the report call, or NULL */
 };
 
 struct module_prep {
@@ -33,6 +34,7 @@ struct module_prep {
 	void *dl;
 	const struct tapir_module *desc;
 	const config_setting_t *section;
+	struct modconf mc; /* the section read against the module's settings */
 	char *text; /* canonical form of the section, for change detection */
 };
 

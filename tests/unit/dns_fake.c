@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dns_fake.h"
+#include "daemon/modconf.h"
 
 struct fake_host fk;
 
@@ -290,25 +291,27 @@ const struct tapir_host_api fk_api = {
 	.unwatch = f_unwatch,
 };
 
-static void f_error(const struct tapir_check *chk, const config_setting_t *s,
-		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void f_error(const struct tapir_check *chk, const config_setting_t *s,
-		    const char *fmt, ...)
-{
-	char msg[200];
-	va_list ap;
+static struct modconf mc;
 
-	(void)chk;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
+static void f_report(void *arg, const config_setting_t *s, const char *msg)
+{
+	(void)arg;
 	if (fk.nerrors < 8)
 		snprintf(fk.errors[fk.nerrors++], sizeof(fk.errors[0]),
 			 "line %u: %s", s ? config_setting_source_line(s) : 0,
 			 msg);
 }
 
-const struct tapir_check fk_check = {.error = f_error};
+int fk_check_section(const config_setting_t *s)
+{
+	modconf_free(&mc);
+	return modconf_check(&tapir_module, s, f_report, NULL, &mc) ? -1 : 0;
+}
+
+const void *fk_conf(void)
+{
+	return mc.values;
+}
 
 void fk_reset(void)
 {
@@ -334,6 +337,7 @@ config_setting_t *fk_section(const char *settings)
 
 void fk_section_free(void)
 {
+	modconf_free(&mc);
 	if (cfg_live)
 		config_destroy(&cfg);
 	cfg_live = false;

@@ -73,7 +73,7 @@ struct fake_host {
 
 extern struct fake_host fk;
 extern const struct tapir_host_api fk_api;
-extern const struct tapir_check fk_check;
+extern const struct tapir_module tapir_module; /* the dns module's */
 
 /* Reset the fake (everything zero). */
 void fk_reset(void);
@@ -81,6 +81,12 @@ void fk_reset(void);
  * call); NULL with the parse error printed. */
 config_setting_t *fk_section(const char *settings);
 void fk_section_free(void);
+/* Read s against the dns module's setting descriptors and run its check()
+ * (as tapird does); the problems land in fk.errors.  0 or -1.  fk_conf()
+ * is the settings struct it filled, for init() or reconfigure(), valid
+ * until the next call or fk_section_free(). */
+int fk_check_section(const config_setting_t *s);
+const void *fk_conf(void);
 /* A query datagram from 10.0.0.1:5353 to the module; the answer, if any,
  * is in fk.sent. */
 void fk_udp(const uint8_t *q, size_t len);

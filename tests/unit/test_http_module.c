@@ -18,6 +18,8 @@
 
 #include <tapir/module.h>
 
+#include "daemon/modconf.h"
+
 extern const struct tapir_module tapir_module;
 
 /* ---- Fake host ---------------------------------------------------------- */
@@ -268,6 +270,25 @@ static const struct tapir_host_api api = {
 
 static config_t cfg;
 static void *state;
+static struct modconf mc;
+static int check_errors;
+
+static void count_error(void *arg, const config_setting_t *at, const char *msg)
+{
+	(void)arg;
+	(void)at;
+	(void)msg;
+	check_errors++;
+}
+
+/* The section read against the module's descriptors and checked, as
+ * tapird does; the number of problems.  mc holds the settings. */
+static int read_section(const config_setting_t *sec)
+{
+	modconf_free(&mc);
+	check_errors = 0;
+	return modconf_check(&tapir_module, sec, count_error, NULL, &mc);
+}
 
 static void write_file(const char *name, const void *data, size_t len)
 {
@@ -296,7 +317,8 @@ static void start(const char *extra)
 	ck_assert_msg(config_read_string(&cfg, text), "%s",
 		      config_error_text(&cfg));
 	sec = config_lookup(&cfg, "http");
-	state = tapir_module.init(&host, &api, sec);
+	ck_assert_int_eq(read_section(sec), 0);
+	state = tapir_module.init(&host, &api, mc.values);
 	ck_assert_ptr_nonnull(state);
 }
 
@@ -334,6 +356,7 @@ static void teardown(void)
 	for (int i = 0; i < MAX_CONNS; i++)
 		free(conns[i].sent);
 	config_destroy(&cfg);
+	modconf_free(&mc);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	ck_assert_int_eq(system(cmd), 0);
 }
@@ -751,17 +774,6 @@ START_TEST(test_listing_escapes_names)
 }
 END_TEST
 
-static int check_errors;
-
-static void chk_error(const struct tapir_check *chk, const config_setting_t *s,
-		      const char *fmt, ...)
-{
-	(void)chk;
-	(void)s;
-	(void)fmt;
-	check_errors++;
-}
-
 static const struct {
 	const char *section;
 	int errors;
@@ -784,14 +796,13 @@ static const struct {
 START_TEST(test_check_errors)
 {
 	char text[512];
-	const struct tapir_check chk = {.error = chk_error};
+	int n;
 
 	snprintf(text, sizeof(text), "http = { %s };", checks[_i].section);
 	config_init(&cfg);
 	ck_assert(config_read_string(&cfg, text));
-	check_errors = 0;
-	ck_assert_int_eq(tapir_module.check(&chk, config_lookup(&cfg, "http")),
-			 checks[_i].errors ? -1 : 0);
+	n = read_section(config_lookup(&cfg, "http"));
+	ck_assert_int_eq(n, check_errors);
 	ck_assert_msg(check_errors == checks[_i].errors, "%s: %d errors",
 		      checks[_i].section, check_errors);
 }
@@ -810,8 +821,8 @@ START_TEST(test_reconfigure_keeps_serving)
 		 dir);
 	config_init(&c2);
 	ck_assert(config_read_string(&c2, text));
-	ck_assert_int_eq(
-	    tapir_module.reconfigure(state, config_lookup(&c2, "http")), 0);
+	ck_assert_int_eq(read_section(config_lookup(&c2, "http")), 0);
+	ck_assert_int_eq(tapir_module.reconfigure(state, mc.values), 0);
 	config_destroy(&c2);
 	ck_assert(c->live); /* same port: the connection carries on */
 	send_str(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");

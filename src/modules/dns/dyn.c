@@ -199,7 +199,7 @@ int dns_dyn_watch(struct dns_dyn *t, struct tapir_host *h,
 {
 	t->api = api;
 	if (!TAPIR_HOST_HAS(api, unwatch))
-		return 0; /* an older tapird: no published data */
+		return 0; /* a host without published data */
 	t->watch = api->watch(h, DNS_DYN_TOPIC, on_watch, t);
 	if (!t->watch) {
 		api->log(h, TAPIR_LOG_WARNING,
