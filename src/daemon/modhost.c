@@ -100,11 +100,30 @@ static uint64_t host_now_ms(struct tapir_host *h)
 	return stack_now(h->set->stack);
 }
 
-static uint32_t host_if_addr(struct tapir_host *h, unsigned *prefix)
+static int host_if_addr(struct tapir_host *h, unsigned i,
+			struct tapir_addr *addr, unsigned *prefix)
 {
+	if (i > 0)
+		return -ENOENT;
+	if (addr)
+		*addr = tapir_addr_from_v4(h->set->stack->p.addr);
 	if (prefix)
 		*prefix = h->set->stack->p.prefix;
-	return h->set->stack->p.addr;
+	return 0;
+}
+
+/* A module's address as the core's IPv4 one: the unspecified address is
+ * 0 (the core's "none"); -EAFNOSUPPORT for an address that is not IPv4. */
+static int addr_to_v4(const struct tapir_addr *a, uint32_t *v4)
+{
+	if (tapir_addr_is_unspec(a)) {
+		*v4 = 0;
+		return 0;
+	}
+	if (!tapir_addr_is_v4(a))
+		return -EAFNOSUPPORT;
+	*v4 = tapir_addr_v4(a);
+	return 0;
 }
 
 /* The core's delivery, adapted to the module ABI. */
@@ -113,8 +132,8 @@ static void host_udp_recv(void *arg, const struct udp_meta *m,
 {
 	struct tapir_udp *u = arg;
 	struct tapir_udp_meta mm = {
-		.src_ip = m->src_ip,
-		.dst_ip = m->dst_ip,
+		.src_ip = tapir_addr_from_v4(m->src_ip),
+		.dst_ip = tapir_addr_from_v4(m->dst_ip),
 		.src_port = m->src_port,
 		.dst_port = m->dst_port,
 		.broadcast = m->broadcast,
@@ -169,12 +188,13 @@ static int host_udp_send(struct tapir_udp *u, const struct tapir_udp_dst *dst,
 			 const void *data, size_t len)
 {
 	struct udp_dst d = {
-		.ip = dst->ip,
 		.port = dst->port,
 		.mac = dst->mac,
-		.src_ip = dst->src_ip,
 	};
 
+	if (addr_to_v4(&dst->ip, &d.ip) < 0 ||
+	    addr_to_v4(&dst->src_ip, &d.src_ip) < 0)
+		return -EAFNOSUPPORT;
 	return udp_output(u->h->set->stack, u->b.port, &d, data, len);
 }
 
@@ -323,13 +343,20 @@ static const struct tcp_callbacks tcp_adapters = {
 	.connected = tcp_adapt_connected,
 };
 
-static struct tapir_tcp *host_tcp_connect(struct tapir_host *h, uint32_t ip,
+static struct tapir_tcp *host_tcp_connect(struct tapir_host *h,
+					  const struct tapir_addr *addr,
 					  uint16_t port,
 					  const struct tapir_tcp_handlers *cb,
 					  void *ctx)
 {
 	struct tcp_conn *c;
+	uint32_t ip;
 	int err;
+
+	if (addr_to_v4(addr, &ip) < 0) {
+		errno = EAFNOSUPPORT;
+		return NULL;
+	}
 
 	if (!h->group) {
 		h->group = calloc(1, sizeof(*h->group));
@@ -429,12 +456,13 @@ static void host_tcp_set_keepalive(struct tapir_tcp *c, bool on)
 	tcp_set_keepalive((struct tcp_conn *)c, on);
 }
 
-static void host_tcp_peer(struct tapir_tcp *c, uint32_t *ip, uint16_t *port)
+static void host_tcp_peer(struct tapir_tcp *c, struct tapir_addr *addr,
+			  uint16_t *port)
 {
 	const struct tcp_conn *tc = (const struct tcp_conn *)c;
 
-	if (ip)
-		*ip = tc->flow.key.raddr;
+	if (addr)
+		*addr = tapir_addr_from_v4(tc->flow.key.raddr);
 	if (port)
 		*port = tc->flow.key.rport;
 }

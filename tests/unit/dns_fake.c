@@ -51,12 +51,17 @@ static uint64_t f_now(struct tapir_host *h)
 	return fk.now;
 }
 
-static uint32_t f_if_addr(struct tapir_host *h, unsigned *plen)
+static int f_if_addr(struct tapir_host *h, unsigned i,
+		     struct tapir_addr *addr, unsigned *plen)
 {
 	(void)h;
+	if (i)
+		return -ENOENT;
+	if (addr)
+		*addr = tapir_addr_from_v4(0x0a000002u);
 	if (plen)
 		*plen = 24;
-	return 0x0a000002u;
+	return 0;
 }
 
 static struct tapir_udp *f_udp_bind(struct tapir_host *h, uint16_t port,
@@ -240,10 +245,11 @@ static void f_tcp_nodelay(struct tapir_tcp *c, bool on)
 	(void)on;
 }
 
-static void f_tcp_peer(struct tapir_tcp *c, uint32_t *ip, uint16_t *port)
+static void f_tcp_peer(struct tapir_tcp *c, struct tapir_addr *addr,
+		       uint16_t *port)
 {
 	(void)c;
-	*ip = 0x0a000001u;
+	*addr = tapir_addr_from_v4(0x0a000001u);
 	*port = 40000;
 }
 
@@ -350,8 +356,8 @@ void fk_udp(const uint8_t *q, size_t len)
 
 void fk_udp_from(uint32_t src, const uint8_t *q, size_t len)
 {
-	struct tapir_udp_meta m = {.src_ip = src,
-				   .dst_ip = 0x0a000002u,
+	struct tapir_udp_meta m = {.src_ip = tapir_addr_from_v4(src),
+				   .dst_ip = tapir_addr_from_v4(0x0a000002u),
 				   .src_port = 5353,
 				   .dst_port = fk.udp_port};
 

@@ -238,9 +238,12 @@ static void f_nodelay(struct tapir_tcp *c, bool on)
 	(void)on;
 }
 
-static void f_peer(struct tapir_tcp *c, uint32_t *ip, uint16_t *port)
+static struct tapir_addr peer_addr; /* 10.0.0.1 unless a test says */
+
+static void f_peer(struct tapir_tcp *c, struct tapir_addr *addr,
+		   uint16_t *port)
 {
-	*ip = 0x0a000001;
+	*addr = peer_addr;
 	*port = (uint16_t)(40000 + (c - conns));
 }
 
@@ -335,6 +338,7 @@ static void setup(void)
 	write_file("big.bin", big, sizeof(big));
 	clock_ms = 1000;
 	logbuf[0] = '\0';
+	peer_addr = tapir_addr_from_v4(0x0a000001);
 	memset(counters, 0, sizeof(counters));
 	memset(counter_names, 0, sizeof(counter_names));
 	for (int i = 0; i < MAX_CONNS; i++) {
@@ -454,7 +458,17 @@ START_TEST(test_get_and_keep_alive)
 	ck_assert_int_eq(count_in_sent(c, "Content-Length: 6\r\n"), 1);
 	ck_assert_int_eq(count_in_sent(c, "\r\n\r\nhello\n"), 1);
 	ck_assert(c->live && !c->shut);
-	ck_assert_ptr_nonnull(strstr(logbuf, "\"GET /a.txt HTTP/1.1\" 200 "));
+	ck_assert_ptr_nonnull(strstr(logbuf, "10.0.0.1:40000 \"GET /a.txt "
+					     "HTTP/1.1\" 200 "));
+	/* An IPv6 peer is logged in brackets (RFC 5952 section 6). */
+	ck_assert(tapir_addr_parse("fd00::1", &peer_addr));
+	{
+		struct tapir_tcp *c6 = connect_peer(65536);
+
+		send_str(c6, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+		ck_assert(sent_starts(c6, "HTTP/1.1 200 OK\r\n"));
+		ck_assert_ptr_nonnull(strstr(logbuf, "[fd00::1]:40001 \"GET "));
+	}
 	/* Idle for idle_timeout (3 s): closed quietly. */
 	c->sent_len = 0;
 	advance(2999);

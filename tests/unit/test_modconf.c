@@ -45,7 +45,7 @@ static const struct tapir_setting tsettings[] = {
 	{"custom", TAPIR_SET_CUSTOM, TAPIR_FIELD(struct tconf, custom)},
 	{"need", TAPIR_SET_INT, TAPIR_FIELD(struct tconf, need),
 	 .flags = TAPIR_SETF_REQUIRED, .min = 0, .max = 10},
-	{NULL}};
+	{.name = NULL}};
 
 static int checks;
 static bool point_at_word;
@@ -261,35 +261,35 @@ START_TEST(test_lying_descriptors_refused)
 	const struct tapir_setting wide[] = {
 		{"small", TAPIR_SET_INT, TAPIR_FIELD(struct bad, small),
 		 .max = 65536},
-		{NULL}};
+		{.name = NULL}};
 	const struct tapir_setting negative[] = {
 		{"small", TAPIR_SET_INT, TAPIR_FIELD(struct bad, small),
 		 .min = -1, .max = 1},
-		{NULL}};
+		{.name = NULL}};
 	const struct tapir_setting signed_ok[] = {
 		{"sig", TAPIR_SET_INT, TAPIR_FIELD(struct bad, sig),
 		 .min = INT32_MIN, .max = INT32_MAX},
 		{"small", TAPIR_SET_INT, TAPIR_FIELD(struct bad, small),
 		 .max = 65535},
-		{NULL}};
+		{.name = NULL}};
 	const struct tapir_setting wrong_type[] = {
 		{"small", TAPIR_SET_BOOL, TAPIR_FIELD(struct bad, small)},
-		{NULL}};
+		{.name = NULL}};
 	const struct tapir_setting twice[] = {
 		{"s", TAPIR_SET_STRING, TAPIR_FIELD(struct bad, str)},
 		{"s", TAPIR_SET_STRING, TAPIR_FIELD(struct bad, str)},
-		{NULL}};
+		{.name = NULL}};
 	const struct tapir_setting reserved[] = {
 		{"path", TAPIR_SET_STRING, TAPIR_FIELD(struct bad, str)},
-		{NULL}};
+		{.name = NULL}};
 	const struct tapir_setting outside[] = {
 		{"x", TAPIR_SET_STRING, .offset = sizeof(struct bad),
 		 .size = sizeof(char *)},
-		{NULL}};
+		{.name = NULL}};
 	const struct tapir_setting bad_default[] = {
 		{"small", TAPIR_SET_INT, TAPIR_FIELD(struct bad, small),
 		 .min = 1, .max = 2},
-		{NULL}};
+		{.name = NULL}};
 
 	ck_assert_int_eq(validate(signed_ok, err, sizeof(err)), 0);
 	ck_assert_int_eq(modconf_validate(&tmod, err, sizeof(err)), 0);

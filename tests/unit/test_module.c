@@ -534,6 +534,69 @@ START_TEST(test_published_data_follows_module_lifetime)
 }
 END_TEST
 
+static struct tapir_udp_meta got_meta;
+static int got;
+
+static void meta_cb(void *arg, const struct tapir_udp_meta *m,
+		    const uint8_t *data, size_t len)
+{
+	(void)arg;
+	(void)data;
+	(void)len;
+	got_meta = *m;
+	got++;
+}
+
+/* Addresses cross the ABI as struct tapir_addr: IPv4 mapped in, and only
+ * IPv4 accepted out (for now). */
+START_TEST(test_addresses_are_family_neutral)
+{
+	struct conf_errors errs = {0};
+	const struct tapir_host_api *api;
+	struct tapir_addr a, v6;
+	struct tapir_udp *u;
+	unsigned plen = 0;
+	int fail = -1;
+
+	ck_assert_uint_eq(reload(mod("a", tpath, "slot = 0;"), &fail, &errs),
+			  0);
+	api = tlog->api[0];
+	ck_assert_int_eq(api->if_addr(tlog->host[0], 0, &a, &plen), 0);
+	ck_assert(tapir_addr_is_v4(&a));
+	ck_assert_uint_eq(tapir_addr_v4(&a), 0x0a000002);
+	ck_assert_uint_eq(plen, 24);
+	ck_assert_int_eq(api->if_addr(tlog->host[0], 1, &a, &plen), -ENOENT);
+
+	u = api->udp_bind(tlog->host[0], 4000, meta_cb, NULL);
+	ck_assert_ptr_nonnull(u);
+	got = 0;
+	send_udp(4000, "hi");
+	ck_assert_int_eq(got, 1);
+	ck_assert(tapir_addr_is_v4(&got_meta.src_ip));
+	ck_assert_uint_eq(tapir_addr_v4(&got_meta.src_ip), 0x0a000001);
+	ck_assert_uint_eq(tapir_addr_v4(&got_meta.dst_ip), 0x0a000002);
+	ck_assert_uint_eq(got_meta.src_port, 5555);
+
+	ck_assert(tapir_addr_parse("fd00::1", &v6));
+	{
+		struct tapir_udp_dst d6 = {.ip = v6, .port = 9};
+		struct tapir_udp_dst s6 = {
+			.ip = tapir_addr_from_v4(0x0a000001), .port = 9,
+			.src_ip = v6};
+		struct tapir_udp_dst zero = {.port = 9};
+
+		ck_assert_int_eq(api->udp_send(u, &d6, "x", 1), -EAFNOSUPPORT);
+		ck_assert_int_eq(api->udp_send(u, &s6, "x", 1), -EAFNOSUPPORT);
+		ck_assert_int_eq(api->udp_send(u, &zero, "x", 1), -EINVAL);
+	}
+	errno = 0;
+	ck_assert_ptr_null(api->tcp_connect(tlog->host[0], &v6, 80, NULL, NULL));
+	ck_assert_int_eq(errno, EAFNOSUPPORT);
+	api->udp_unbind(u);
+	conf_errors_clear(&errs);
+}
+END_TEST
+
 static Suite *module_suite(void)
 {
 	Suite *s = suite_create("module");
@@ -550,6 +613,7 @@ static Suite *module_suite(void)
 	tcase_add_test(tc, test_echo_module_refuses_to_be_a_weapon);
 	tcase_add_test(tc, test_port_handed_over_on_reload);
 	tcase_add_test(tc, test_published_data_follows_module_lifetime);
+	tcase_add_test(tc, test_addresses_are_family_neutral);
 	suite_add_tcase(s, tc);
 	return s;
 }

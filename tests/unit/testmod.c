@@ -44,7 +44,7 @@ static const struct tapir_setting settings[] = {
 	 .max = 65535},
 	{"slot", TAPIR_SET_INT, TAPIR_FIELD(struct tm_conf, slot), .min = -1,
 	 .max = 3, .def = -1},
-	{NULL}};
+	{.name = NULL}};
 
 struct state {
 	long long value;

@@ -45,9 +45,12 @@
  * meaning); tapird refuses modules built for another ABI and says which.
  * ABI 2 (settings as descriptors) restarted the host API at version 1.
  *
- * Addresses are IPv4 in host byte order (10.0.0.2 is 0x0a000002); ports are
- * in host byte order.  Everything runs on tapird's single event loop thread:
- * callbacks never run concurrently and must not block.
+ * Addresses are struct tapir_addr (<tapir/addr.h>: IPv4 as IPv4-mapped
+ * IPv6, with helpers to convert, compare, print and parse); ports are in
+ * host byte order.  Settings of type TAPIR_SET_IPV4 are host-order
+ * uint32_t, as IPv4-only protocols (DHCP) want them.  Everything runs on
+ * tapird's single event loop thread: callbacks never run concurrently and
+ * must not block.
  */
 #ifndef TAPIR_MODULE_H
 #define TAPIR_MODULE_H
@@ -58,6 +61,8 @@
 #include <stdint.h>
 
 #include <libconfig.h>
+
+#include <tapir/addr.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -81,8 +86,8 @@ struct tapir_watch;   /* a module's watch on a published topic */
 
 /* What tapird knows about a received UDP datagram. */
 struct tapir_udp_meta {
-	uint32_t src_ip;
-	uint32_t dst_ip;
+	struct tapir_addr src_ip;
+	struct tapir_addr dst_ip;
 	uint16_t src_port;
 	uint16_t dst_port;
 	uint8_t src_mac[6];
@@ -90,14 +95,15 @@ struct tapir_udp_meta {
 };
 
 /* Where a datagram goes.  With mac == NULL tapird routes and resolves
- * dst_ip (255.255.255.255 goes to the Ethernet broadcast address); with a
+ * ip (255.255.255.255 goes to the Ethernet broadcast address); with a
  * MAC it sends straight to that MAC without ARP (a DHCP server answering a
- * client that has no address yet).  src_ip 0 means our interface address. */
+ * client that has no address yet).  An unspecified src_ip (all zero, as a
+ * zeroed struct leaves it) means our interface address. */
 struct tapir_udp_dst {
-	uint32_t ip;
+	struct tapir_addr ip;
 	uint16_t port;
 	const uint8_t *mac;
-	uint32_t src_ip;
+	struct tapir_addr src_ip;
 };
 
 typedef void (*tapir_udp_recv_fn)(void *arg, const struct tapir_udp_meta *m,
@@ -144,8 +150,11 @@ struct tapir_host_api {
 		__attribute__((format(printf, 3, 4)));
 	/* Monotonic milliseconds, as the stack sees them. */
 	uint64_t (*now_ms)(struct tapir_host *h);
-	/* Our interface address (host order) and prefix length. */
-	uint32_t (*if_addr)(struct tapir_host *h, unsigned *prefix_len);
+	/* Our i-th interface address (0, 1, ...) and its prefix length in
+	 * its own family (24 for 10.0.0.2/24).  0, or -ENOENT past the last.
+	 * Address 0 is the IPv4 address. */
+	int (*if_addr)(struct tapir_host *h, unsigned i, struct tapir_addr *addr,
+		       unsigned *prefix_len);
 
 	/* Bind a UDP port; fn runs for every datagram to it.  NULL and errno
 	 * EADDRINUSE when another module holds the port. */
@@ -154,8 +163,10 @@ struct tapir_host_api {
 	void (*udp_unbind)(struct tapir_udp *u);
 	/* Send a datagram from the bound port.  0 when it left or waits for
 	 * the neighbour's address (ARP), or -errno: -EMSGSIZE over 65507
-	 * bytes, -EINVAL for address or port 0, -EHOSTUNREACH with no route,
-	 * -ENOBUFS when the ARP queue is full, or the link's error. */
+	 * bytes, -EINVAL for address or port 0, -EAFNOSUPPORT for an
+	 * address this tapird cannot reach (IPv6 for now), -EHOSTUNREACH
+	 * with no route, -ENOBUFS when the ARP queue is full, or the link's
+	 * error. */
 	int (*udp_send)(struct tapir_udp *u, const struct tapir_udp_dst *dst,
 			const void *data, size_t len);
 
@@ -193,15 +204,18 @@ struct tapir_host_api {
 	void (*tcp_recv_resume)(struct tapir_tcp *c);
 	/* Nagle's algorithm is on by default; nodelay turns it off. */
 	void (*tcp_set_nodelay)(struct tapir_tcp *c, bool nodelay);
-	/* The peer's address and port (host order). */
-	void (*tcp_peer)(struct tapir_tcp *c, uint32_t *ip, uint16_t *port);
+	/* The peer's address and port. */
+	void (*tcp_peer)(struct tapir_tcp *c, struct tapir_addr *addr,
+			 uint16_t *port);
 	/* Keepalive probes after stack.tcp_keepalive_idle of silence (off by
 	 * default); a peer that stops answering is reset, closed(-ETIMEDOUT). */
 	void (*tcp_set_keepalive)(struct tapir_tcp *c, bool on);
-	/* Active open to ip:port from our address.  The handle is valid at
+	/* Active open to addr:port from our address.  The handle is valid at
 	 * once (tcp_send queues until the handshake completes); connected()
-	 * or closed() follows, with ctx.  NULL and errno on failure. */
-	struct tapir_tcp *(*tcp_connect)(struct tapir_host *h, uint32_t ip,
+	 * or closed() follows, with ctx.  NULL and errno on failure
+	 * (EAFNOSUPPORT for an address this tapird cannot reach). */
+	struct tapir_tcp *(*tcp_connect)(struct tapir_host *h,
+					 const struct tapir_addr *addr,
 					 uint16_t port,
 					 const struct tapir_tcp_handlers *cb,
 					 void *ctx);
@@ -303,7 +317,7 @@ struct tapir_host_api {
  *              .min = 1, .max = 65535, .def = 7},
  *             {"verbose", TAPIR_SET_BOOL,
  *              TAPIR_FIELD(struct echo_settings, verbose)},
- *             {NULL}};
+ *             {.name = NULL}};
  */
 enum tapir_setting_type {
 	TAPIR_SET_BOOL = 1,
@@ -368,7 +382,7 @@ struct tapir_module {
 	const char *name;
 	const char *description;
 	/* The settings the module accepts besides "name" and "path", ended
-	 * by {NULL}; and the size of the struct they fill. */
+	 * by {.name = NULL}; and the size of the struct they fill. */
 	const struct tapir_setting *settings;
 	size_t settings_size;
 

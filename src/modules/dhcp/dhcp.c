@@ -77,7 +77,7 @@ static const struct tapir_setting settings[] = {
 	{"batch_max", TAPIR_SET_INT,
 	 TAPIR_FIELD(struct dhcp_settings, batch_max), .min = 1, .max = 1024,
 	 .def = 64, .unit = "leases"},
-	{NULL}};
+	{.name = NULL}};
 
 struct dhcp {
 	struct tapir_host *host;
@@ -567,7 +567,8 @@ static void env_send(void *arg, uint32_t ip, uint16_t port, const uint8_t *mac,
 		     const uint8_t *data, size_t len)
 {
 	struct dhcp *d = arg;
-	struct tapir_udp_dst dst = {.ip = ip, .port = port, .mac = mac};
+	struct tapir_udp_dst dst = {
+		.ip = tapir_addr_from_v4(ip), .port = port, .mac = mac};
 
 	if (d->udp)
 		d->api->udp_send(d->udp, &dst, data, len);
@@ -632,10 +633,17 @@ static struct dhcp_srv *make_srv(struct dhcp *d, const struct dhcp_cfg *cfg)
 		.log = env_log,
 		.reply_max = 1472,
 	};
+	struct tapir_addr self;
 	char err[300];
 	struct dhcp_srv *s;
 
-	env.server_ip = d->api->if_addr(d->host, &env.prefix);
+	if (d->api->if_addr(d->host, 0, &self, &env.prefix) < 0 ||
+	    !tapir_addr_is_v4(&self)) {
+		d->api->log(d->host, TAPIR_LOG_ERR,
+			    "no IPv4 address to serve DHCP from");
+		return NULL;
+	}
+	env.server_ip = tapir_addr_v4(&self);
 	s = dhcp_srv_new(cfg, &env, err, sizeof(err));
 	if (!s)
 		d->api->log(d->host, TAPIR_LOG_ERR, "%s", err);
@@ -649,7 +657,10 @@ static void on_recv(void *arg, const struct tapir_udp_meta *m,
 {
 	struct dhcp *d = arg;
 
-	dhcp_srv_input(d->srv, m->src_ip, m->src_port, data, len);
+	if (!tapir_addr_is_v4(&m->src_ip))
+		return; /* DHCP is IPv4's */
+	dhcp_srv_input(d->srv, tapir_addr_v4(&m->src_ip), m->src_port, data,
+		       len);
 	if (!d->cfg.batch_ms)
 		dhcp_srv_flush(d->srv);
 	sync_counters(d);

@@ -74,7 +74,7 @@ static const struct tapir_setting settings[] = {
 	{"dhcp_zone", TAPIR_SET_STRING,
 	 TAPIR_FIELD(struct dns_settings, dhcp_zone)},
 	{"zones", TAPIR_SET_CUSTOM, TAPIR_FIELD(struct dns_settings, zones)},
-	{NULL}};
+	{.name = NULL}};
 
 struct conf {
 	uint16_t port;
@@ -357,19 +357,25 @@ static size_t answer(struct dns_srv *d, const uint8_t *q, size_t len, bool tcp,
  * the second: a newcomer never resets another prefix's count. */
 enum rl_verdict { RL_SEND, RL_SLIP, RL_DROP };
 
-static enum rl_verdict rate_check(struct dns_srv *d, uint32_t src)
+static enum rl_verdict rate_check(struct dns_srv *d,
+				  const struct tapir_addr *src)
 {
 	uint32_t mask = d->conf.rl_prefix >= 32
 				? 0xffffffffu
 				: ~(0xffffffffu >> d->conf.rl_prefix);
-	uint32_t prefix = src & mask;
+	uint32_t prefix = tapir_addr_v4(src) & mask;
 	uint32_t sec = (uint32_t)(d->api->now_ms(d->host) / 1000);
 	uint64_t h;
 	struct rl_ent *e;
 
 	if (!d->conf.rl_rate || !d->rl)
 		return RL_SEND;
-	h = tapir_siphash24(&prefix, sizeof(prefix), d->rl_key);
+	if (tapir_addr_is_v4(src)) {
+		h = tapir_siphash24(&prefix, sizeof(prefix), d->rl_key);
+	} else {
+		/* Not IPv4: the /64, what one site is usually given. */
+		h = tapir_siphash24(src->b, 8, d->rl_key);
+	}
 	e = &d->rl[((h >> 32) * d->conf.rl_table) >> 32];
 	if (e->second != sec) {
 		e->second = sec;
@@ -398,7 +404,7 @@ static void on_udp(void *arg, const struct tapir_udp_meta *m,
 	n = answer(d, data, len, false, d->out, &r);
 	if (!n)
 		return;
-	switch (rate_check(d, m->src_ip)) {
+	switch (rate_check(d, &m->src_ip)) {
 	case RL_DROP:
 		return;
 	case RL_SLIP: /* header and question only, TC set */

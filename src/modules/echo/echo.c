@@ -59,7 +59,7 @@ static const struct tapir_setting settings[] = {
 	{"chargen_rate", TAPIR_SET_INT, TAPIR_FIELD(struct ports, chargen_rate),
 	 .min = 0, .max = 1000000, .def = CHARGEN_RATE_DEFAULT,
 	 .unit = "replies per second (0: no limit)"},
-	{NULL}};
+	{.name = NULL}};
 
 struct echo {
 	struct tapir_host *host;

@@ -96,7 +96,7 @@ static const struct tapir_setting settings[] = {
 		    "bytes"),
 	STR_SETTING("status_path", status_path, "/status"),
 	STR_SETTING("metrics_path", metrics_path, "/metrics"),
-	{NULL}};
+	{.name = NULL}};
 
 #define OUT_CAP 2048	   /* response head, error and redirect pages */
 #define SCRATCH_SIZE 65536 /* file reads, shared by all connections */
@@ -182,7 +182,7 @@ struct hconn {
 	int fd; /* body from a file */
 	uint64_t file_off, file_left;
 	/* For the access log. */
-	uint32_t peer_ip;
+	struct tapir_addr peer;
 	uint16_t peer_port;
 	uint64_t start_ms;
 	int status;
@@ -598,17 +598,18 @@ static void access_log(struct hconn *hc)
 	if (!strcmp(h->conf.access_log, "off"))
 		return;
 	char req[sizeof(hc->method) + sizeof(hc->target) + 16] = "-";
+	char peer[TAPIR_ADDR_STRLEN];
+	bool v4 = tapir_addr_is_v4(&hc->peer);
 
 	/* A request that could not be parsed is logged as "-". */
 	if (hc->method[0])
 		snprintf(req, sizeof(req), "%s %s HTTP/1.%u", hc->method,
 			 hc->target, hc->minor);
 	n = snprintf(line, sizeof(line),
-		     "%u.%u.%u.%u:%u \"%s\" %d %" PRIu64 " %" PRIu64
+		     "%s%s%s:%u \"%s\" %d %" PRIu64 " %" PRIu64
 		     ".%03" PRIu64 "s",
-		     hc->peer_ip >> 24, (hc->peer_ip >> 16) & 255,
-		     (hc->peer_ip >> 8) & 255, hc->peer_ip & 255, hc->peer_port,
-		     req, hc->status, hc->bytes, ms / 1000, ms % 1000);
+		     v4 ? "" : "[", tapir_addr_format(&hc->peer, peer),
+		     v4 ? "" : "]", hc->peer_port, req, hc->status, hc->bytes, ms / 1000, ms % 1000);
 	if (n < 0)
 		return;
 	if (h->log_fd < 0) {
@@ -1394,7 +1395,7 @@ static void *on_accepted(void *arg, struct tapir_tcp *c)
 		free(hc);
 		return NULL;
 	}
-	h->api->tcp_peer(c, &hc->peer_ip, &hc->peer_port);
+	h->api->tcp_peer(c, &hc->peer, &hc->peer_port);
 	/* Responses are written whole; no reason to wait for an ACK. */
 	h->api->tcp_set_nodelay(c, true);
 	hc->next = h->conns;
