@@ -22,7 +22,8 @@
  */
 #include "daemon/modconf.h"
 
-#include <arpa/inet.h>
+#include <tapir/addr.h>
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -244,16 +245,6 @@ static void *own(struct reader *r, size_t n, size_t size)
 	return p;
 }
 
-static bool parse_ipv4(const char *s, uint32_t *out)
-{
-	struct in_addr in;
-
-	if (!s || inet_pton(AF_INET, s, &in) != 1)
-		return false;
-	*out = ntohl(in.s_addr);
-	return true;
-}
-
 static void read_int(struct reader *r, const struct tapir_setting *d,
 		     const config_setting_t *s)
 {
@@ -352,7 +343,7 @@ static void read_list(struct reader *r, const struct tapir_setting *d,
 			ok = false;
 		} else if (sv) {
 			sv[i] = v;
-		} else if (!parse_ipv4(v, &av[i])) {
+		} else if (!tapir_ipv4_parse(v, &av[i])) {
 			say(r, e, "%s: \"%s\" is not an IPv4 address", d->name,
 			    v);
 			ok = false;
@@ -397,7 +388,7 @@ static void read_one(struct reader *r, const struct tapir_setting *d,
 		if (config_setting_type(s) != CONFIG_TYPE_STRING || !v)
 			say(r, s, "%s must be an IPv4 address (a string)",
 			    d->name);
-		else if (!parse_ipv4(v, &a))
+		else if (!tapir_ipv4_parse(v, &a))
 			say(r, s, "%s: \"%s\" is not an IPv4 address", d->name,
 			    v);
 		else

@@ -15,11 +15,12 @@
 #ifndef TAPIR_ADDR_H
 #define TAPIR_ADDR_H
 
-#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include <tapir/text.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -69,6 +70,14 @@ static inline bool tapir_addr_is_unspec(const struct tapir_addr *a)
 
 	return memcmp(a->b, zero, sizeof(zero)) == 0 ||
 	       (tapir_addr_is_v4(a) && tapir_addr_v4(a) == 0);
+}
+
+/* The IPv4 netmask of a prefix length (host order): 24 is 0xffffff00,
+ * 0 is 0, 32 and beyond all ones. */
+static inline uint32_t tapir_v4_mask(unsigned prefix)
+{
+	return prefix == 0 ? 0 : prefix >= 32 ? 0xffffffffu
+					      : ~0u << (32 - prefix);
 }
 
 static inline bool tapir_addr_eq(const struct tapir_addr *a,
@@ -136,19 +145,122 @@ static inline char *tapir_addr_format(const struct tapir_addr *a,
 	return buf;
 }
 
+/* s[0..len) as a dotted quad (four decimals 0..255, no leading zeros)
+ * into out; false otherwise. */
+static inline bool tapir_addr_parse_v4_(const char *s, size_t len,
+					uint8_t out[4])
+{
+	size_t i = 0;
+
+	for (int part = 0; part < 4; part++) {
+		unsigned v = 0, digits = 0;
+
+		if (part && (i >= len || s[i++] != '.'))
+			return false;
+		while (i < len && s[i] >= '0' && s[i] <= '9') {
+			if (digits && v == 0)
+				return false; /* a leading zero */
+			v = v * 10 + (unsigned)(s[i++] - '0');
+			if (++digits > 3 || v > 255)
+				return false;
+		}
+		if (!digits)
+			return false;
+		out[part] = (uint8_t)v;
+	}
+	return i == len;
+}
+
+/* s[0..len) in an RFC 4291 2.2 text form (groups of 1..4 hex digits, at
+ * most one "::", optionally a dotted quad last) into out. */
+static inline bool tapir_addr_parse_v6_(const char *s, size_t len,
+					uint8_t out[16])
+{
+	uint16_t w[8];
+	int n = 0, gap = -1;
+	size_t i = 0;
+
+	if (len >= 2 && s[0] == ':' && s[1] == ':') {
+		gap = 0;
+		i = 2;
+	}
+	while (i < len) {
+		size_t end = i;
+		bool dot = false;
+		unsigned v = 0;
+
+		while (end < len && s[end] != ':')
+			dot |= s[end++] == '.';
+		if (dot) { /* the last 32 bits as a dotted quad */
+			uint8_t q[4];
+
+			if (end != len || n > 6 ||
+			    !tapir_addr_parse_v4_(s + i, end - i, q))
+				return false;
+			w[n++] = (uint16_t)(q[0] << 8 | q[1]);
+			w[n++] = (uint16_t)(q[2] << 8 | q[3]);
+			break;
+		}
+		if (end == i || end - i > 4 || n >= 8)
+			return false;
+		for (; i < end; i++) {
+			int h = tapir_hexval((uint8_t)s[i]);
+
+			if (h < 0)
+				return false;
+			v = v << 4 | (unsigned)h;
+		}
+		w[n++] = (uint16_t)v;
+		if (i == len)
+			break;
+		i++; /* the ':' */
+		if (i < len && s[i] == ':') {
+			if (gap >= 0)
+				return false;
+			gap = n;
+			i++;
+		} else if (i == len) {
+			return false; /* a single ':' at the end */
+		}
+	}
+	if (gap < 0 ? n != 8 : n > 7)
+		return false;
+	memset(out, 0, 16);
+	for (int k = 0; k < n; k++) {
+		int at = gap < 0 || k < gap ? k : 8 - n + k;
+
+		out[2 * at] = (uint8_t)(w[k] >> 8);
+		out[2 * at + 1] = (uint8_t)w[k];
+	}
+	return true;
+}
+
+/* A dotted quad (as inet_pton(AF_INET): four decimals 0..255, no leading
+ * zeros, nothing else) into *out, host order; false otherwise. */
+static inline bool tapir_ipv4_parse(const char *s, uint32_t *out)
+{
+	uint8_t q[4];
+
+	if (!s || !tapir_addr_parse_v4_(s, strlen(s), q))
+		return false;
+	*out = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 |
+	       (uint32_t)q[2] << 8 | q[3];
+	return true;
+}
+
 /* Parse a dotted quad or an IPv6 address (RFC 4291 2.2 text forms) into
- * *out; false when s is neither. */
+ * *out; false when s is neither (*out may have changed). */
 static inline bool tapir_addr_parse(const char *s, struct tapir_addr *out)
 {
-	struct in_addr v4;
+	uint32_t v4;
 
 	if (!s)
 		return false;
-	if (inet_pton(AF_INET, s, &v4) == 1) {
-		*out = tapir_addr_from_v4(ntohl(v4.s_addr));
+	if (tapir_ipv4_parse(s, &v4)) {
+		*out = tapir_addr_from_v4(v4);
 		return true;
 	}
-	return inet_pton(AF_INET6, s, out->b) == 1;
+	return tapir_addr_parse_v6_(s, strlen(s), out->b);
 }
 
 #ifdef __cplusplus

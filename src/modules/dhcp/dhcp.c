@@ -17,7 +17,6 @@
  *   offer_time = 30; decline_time = 600; max_leases = 0;
  *   batch_ms = 5; batch_max = 64;
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <tapir/bytes.h>
 #include <tapir/module.h>
 
 #include "dhcp_srv.h"
@@ -135,12 +135,7 @@ static void bad_at(struct rd *rd, const char *key, int index,
 
 static bool parse_ip(const char *str, uint32_t *a)
 {
-	struct in_addr in;
-
-	if (!str || inet_pton(AF_INET, str, &in) != 1)
-		return false;
-	*a = ntohl(in.s_addr);
-	return true;
+	return tapir_ipv4_parse(str, a);
 }
 
 /* An option's ip: a string or a list/array of strings of addresses. */
@@ -449,12 +444,8 @@ static void get_options(struct rd *rd, const config_setting_t *s,
 				unsigned na = 0;
 
 				get_ips(rd, e, "ip", a, &na);
-				for (unsigned q = 0; q < na; q++) {
-					o->data[4 * q] = (uint8_t)(a[q] >> 24);
-					o->data[4 * q + 1] = (uint8_t)(a[q] >> 16);
-					o->data[4 * q + 2] = (uint8_t)(a[q] >> 8);
-					o->data[4 * q + 3] = (uint8_t)a[q];
-				}
+				for (unsigned q = 0; q < na; q++)
+					tapir_put_be32(o->data + 4 * q, a[q]);
 				o->len = (uint8_t)(4 * na);
 				if (!na && rd->bad == before)
 					bad(rd, f, "ip: no address");

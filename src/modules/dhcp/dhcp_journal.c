@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <tapir/text.h>
+
 /* CRC-32 (IEEE 802.3, reflected, as zlib's), bit by bit: records are
  * short. */
 static uint32_t crc32_of(const char *p, size_t len)
@@ -44,15 +46,6 @@ size_t jrec_format(const struct jrec *r, char *buf)
 	n += snprintf(buf + n, JREC_LINE_MAX - (size_t)n, " %08x\n",
 		      crc32_of(buf, (size_t)n));
 	return (size_t)n;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
 }
 
 /* Split line into at most max space-separated fields (in place in copy). */
@@ -107,7 +100,8 @@ bool jrec_parse(const char *line, size_t len, struct jrec *r)
 	if (strlen(f[3]) != 17)
 		return false;
 	for (int i = 0; i < 6; i++) {
-		int hi = hexval(f[3][3 * i]), lo = hexval(f[3][3 * i + 1]);
+		int hi = tapir_hexval((uint8_t)f[3][3 * i]),
+		    lo = tapir_hexval((uint8_t)f[3][3 * i + 1]);
 
 		if (hi < 0 || lo < 0 || (i < 5 && f[3][3 * i + 2] != ':'))
 			return false;
@@ -118,7 +112,8 @@ bool jrec_parse(const char *line, size_t len, struct jrec *r)
 	if (kl < 2 || kl % 2 || kl / 2 > JREC_KEY_MAX)
 		return false;
 	for (size_t i = 0; i < kl / 2; i++) {
-		int hi = hexval(f[4][2 * i]), lo = hexval(f[4][2 * i + 1]);
+		int hi = tapir_hexval((uint8_t)f[4][2 * i]),
+		    lo = tapir_hexval((uint8_t)f[4][2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return false;

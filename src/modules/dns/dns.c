@@ -28,6 +28,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include <tapir/bytes.h>
 #include <tapir/module.h>
 
 #include "answer.h"
@@ -360,10 +361,7 @@ enum rl_verdict { RL_SEND, RL_SLIP, RL_DROP };
 static enum rl_verdict rate_check(struct dns_srv *d,
 				  const struct tapir_addr *src)
 {
-	uint32_t mask = d->conf.rl_prefix >= 32
-				? 0xffffffffu
-				: ~(0xffffffffu >> d->conf.rl_prefix);
-	uint32_t prefix = tapir_addr_v4(src) & mask;
+	uint32_t prefix = tapir_addr_v4(src) & tapir_v4_mask(d->conf.rl_prefix);
 	uint32_t sec = (uint32_t)(d->api->now_ms(d->host) / 1000);
 	uint64_t h;
 	struct rl_ent *e;
@@ -518,8 +516,7 @@ static void tcp_query(struct tconn *t)
 	t->lenhave = 0;
 	if (!n)
 		return;
-	d->out[0] = (uint8_t)(n >> 8);
-	d->out[1] = (uint8_t)n;
+	tapir_put_be16(d->out, (uint16_t)n);
 	sent = d->api->tcp_send(t->c, d->out, n + 2);
 	if (sent < n + 2) {
 		t->pend = malloc(n + 2 - sent);
@@ -548,7 +545,7 @@ static size_t tcp_recv(void *ctx, struct tapir_tcp *c, const uint8_t *data,
 			t->lenb[t->lenhave++] = data[taken++];
 			if (t->lenhave < 2)
 				continue;
-			t->need = (size_t)t->lenb[0] << 8 | t->lenb[1];
+			t->need = tapir_get_be16(t->lenb);
 			if (t->need < DNS_HDR_LEN) {
 				/* No message fits: the stream is broken. */
 				++*t->d->dropped;
