@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 struct tapir_udp {
 	struct udp_binding b;
@@ -548,6 +549,26 @@ static char *host_report(struct tapir_host *h, const char *what,
 	return out;
 }
 
+/* Version 2: randomness for modules, so that no module reads the kernel
+ * itself.  Up to 256 bytes getrandom() never returns short, but a signal
+ * can still interrupt it: try again. */
+static int host_random(struct tapir_host *h, void *buf, size_t len)
+{
+	ssize_t n;
+
+	(void)h;
+	if (len > TAPIR_RANDOM_MAX)
+		return -EINVAL;
+	if (!len)
+		return 0;
+	do
+		n = getrandom(buf, len, GRND_NONBLOCK);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EAGAIN;
+}
+
 static const struct tapir_host_api host_api = {
 	.size = sizeof(struct tapir_host_api),
 	.version = TAPIR_HOST_API_VERSION,
@@ -580,6 +601,7 @@ static const struct tapir_host_api host_api = {
 	.unwatch = host_unwatch,
 	.lookup = host_lookup,
 	.report = host_report,
+	.random = host_random,
 };
 
 /* ---- section text, for change detection ------------------------------- */

@@ -253,6 +253,19 @@ static void f_tcp_peer(struct tapir_tcp *c, struct tapir_addr *addr,
 	*port = 40000;
 }
 
+/* Not random at all: a test wants to know it was asked, and repeatable
+ * runs. */
+static int f_random(struct tapir_host *h, void *buf, size_t len)
+{
+	(void)h;
+	fk.randoms++;
+	if (len > TAPIR_RANDOM_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++)
+		((uint8_t *)buf)[i] = (uint8_t)(0x5a ^ i);
+	return 0;
+}
+
 static struct tapir_watch *f_watch(struct tapir_host *h, const char *topic,
 				   tapir_watch_fn fn, void *arg)
 {
@@ -295,6 +308,7 @@ const struct tapir_host_api fk_api = {
 	.tcp_peer = f_tcp_peer,
 	.watch = f_watch,
 	.unwatch = f_unwatch,
+	.random = f_random,
 };
 
 static struct modconf mc;

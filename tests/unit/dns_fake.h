@@ -67,6 +67,7 @@ struct fake_host {
 	void *watch_arg;
 	char topic[64];
 	unsigned logs;
+	unsigned randoms; /* random() calls */
 	char errors[8][256]; /* what check() reported */
 	unsigned nerrors;
 };

@@ -116,8 +116,19 @@ static void f_batch(void *arg)
 	batch_opens++;
 }
 
+static int randoms;
+
+static int f_random(void *arg, void *buf, size_t len)
+{
+	(void)arg;
+	randoms++;
+	memset(buf, 0x5a, len);
+	return 0;
+}
+
 static const struct dhcp_env env = {
 	.now = f_now,
+	.random = f_random,
 	.server_ip = SERVER,
 	.prefix = 24,
 	.reply_max = 1472,
@@ -164,8 +175,10 @@ static void start(void)
 {
 	char err[256] = "";
 
+	randoms = 0;
 	srv = dhcp_srv_new(&cfg, &env, err, sizeof(err));
 	ck_assert_msg(srv != NULL, "%s", err);
+	ck_assert_int_eq(randoms, 1); /* its hash key, from the host */
 	dhcp_srv_publish_all(srv);
 }
 

@@ -597,6 +597,32 @@ START_TEST(test_addresses_are_family_neutral)
 }
 END_TEST
 
+/* Host API 2: random bytes from the kernel, bounded per call. */
+START_TEST(test_random_from_the_host)
+{
+	struct conf_errors errs = {0};
+	const struct tapir_host_api *api;
+	uint8_t a[TAPIR_RANDOM_MAX + 1], b[32], zero[32] = {0};
+	int fail = -1;
+
+	ck_assert_uint_eq(reload(mod("a", tpath, "slot = 0;"), &fail, &errs),
+			  0);
+	api = tlog->api[0];
+	ck_assert(TAPIR_HOST_HAS(api, random));
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	ck_assert_int_eq(api->random(tlog->host[0], a, 32), 0);
+	ck_assert_int_eq(api->random(tlog->host[0], b, 32), 0);
+	/* 2^-256 to fail by chance. */
+	ck_assert(memcmp(a, zero, 32) != 0);
+	ck_assert(memcmp(a, b, 32) != 0);
+	ck_assert_int_eq(api->random(tlog->host[0], a, TAPIR_RANDOM_MAX), 0);
+	ck_assert_int_eq(api->random(tlog->host[0], a, sizeof(a)), -EINVAL);
+	ck_assert_int_eq(api->random(tlog->host[0], a, 0), 0);
+	conf_errors_clear(&errs);
+}
+END_TEST
+
 static Suite *module_suite(void)
 {
 	Suite *s = suite_create("module");
@@ -614,6 +640,7 @@ static Suite *module_suite(void)
 	tcase_add_test(tc, test_port_handed_over_on_reload);
 	tcase_add_test(tc, test_published_data_follows_module_lifetime);
 	tcase_add_test(tc, test_addresses_are_family_neutral);
+	tcase_add_test(tc, test_random_from_the_host);
 	suite_add_tcase(s, tc);
 	return s;
 }

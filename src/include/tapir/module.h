@@ -267,9 +267,19 @@ struct tapir_host_api {
 
 	/* ---- Version 1 ends here.  Calls appended by later versions say
 	 * which; check TAPIR_HOST_HAS() before using one. ---- */
+
+	/* ---- Version 2 ---- */
+
+	/* Fill buf with len unpredictable bytes (the kernel's CSPRNG, as
+	 * getrandom(2)), for keys, cookies and IDs; a module never opens
+	 * /dev/urandom or calls getrandom() itself.  0, or -errno: -EAGAIN
+	 * while the kernel's pool is not yet initialised (early boot: never
+	 * blocks), -EINVAL for len over TAPIR_RANDOM_MAX. */
+	int (*random)(struct tapir_host *h, void *buf, size_t len);
 };
 
-#define TAPIR_HOST_API_VERSION 1
+#define TAPIR_HOST_API_VERSION 2
+#define TAPIR_RANDOM_MAX 256 /* bytes per random() call */
 /* Limits of the published-data table. */
 #define TAPIR_TOPIC_MAX 63
 #define TAPIR_KEY_MAX 255

@@ -596,6 +596,15 @@ static void env_batch_open(void *arg)
 	}
 }
 
+static int env_random(void *arg, void *buf, size_t len)
+{
+	struct dhcp *d = arg;
+
+	if (!TAPIR_HOST_HAS(d->api, random))
+		return -1;
+	return d->api->random(d->host, buf, len) ? -1 : 0;
+}
+
 static void env_log(void *arg, int prio, const char *msg)
 {
 	struct dhcp *d = arg;
@@ -622,6 +631,7 @@ static struct dhcp_srv *make_srv(struct dhcp *d, const struct dhcp_cfg *cfg)
 		.unpublish = env_unpublish,
 		.batch_open = env_batch_open,
 		.log = env_log,
+		.random = env_random,
 		.reply_max = 1472,
 	};
 	struct tapir_addr self;

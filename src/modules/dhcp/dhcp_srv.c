@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #define NONE UINT32_MAX
@@ -498,8 +497,10 @@ struct dhcp_srv *dhcp_srv_new(const struct dhcp_cfg *cfg,
 	s->cfg = *cfg;
 	s->env = *env;
 	s->j.fd = -1;
-	if (getrandom(s->hkey, sizeof(s->hkey), GRND_NONBLOCK) !=
-	    (ssize_t)sizeof(s->hkey)) {
+	if (!env->random || env->random(env->arg, s->hkey, sizeof(s->hkey))) {
+		/* No randomness (a host without random(), or early
+		 * boot): weaker, but still not a key anyone outside can
+		 * know in advance. */
 		uint64_t t = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)s;
 
 		memcpy(s->hkey, &t, sizeof(t));

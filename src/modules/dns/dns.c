@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include <tapir/bytes.h>
@@ -693,10 +692,11 @@ static void *dns_init(struct tapir_host *host, const struct tapir_host_api *api,
 		return NULL;
 	d->host = host;
 	d->api = api;
-	if (getrandom(d->rl_key, sizeof(d->rl_key), GRND_NONBLOCK) !=
-	    (ssize_t)sizeof(d->rl_key)) {
-		/* No entropy yet (early boot): weaker, but still not a key
-		 * anyone outside can know in advance. */
+	if (!TAPIR_HOST_HAS(api, random) ||
+	    api->random(host, d->rl_key, sizeof(d->rl_key)) != 0) {
+		/* No randomness (a host without random(), or early
+		 * boot): weaker, but still not a key anyone outside can
+		 * know in advance. */
 		uint64_t t = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)d;
 
 		memcpy(d->rl_key, &t, sizeof(t));
