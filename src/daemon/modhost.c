@@ -81,6 +81,7 @@ struct tapir_host {
 	struct tapir_tcp_listener *listeners;
 	struct tapir_tcp_listener *group; /* owns its tcp_connect()s */
 	struct mod_counter *counters;
+	struct tapir_host_api api; /* as large as the module knows it */
 };
 
 /* ---- host API ---------------------------------------------------------- */
@@ -604,6 +605,31 @@ static const struct tapir_host_api host_api = {
 	.random = host_random,
 };
 
+/* The size of the host API table at each version: a module built against
+ * version v gets a table of api_sizes[v - 1] bytes, whatever this tapird
+ * has beyond that zeroed, so TAPIR_HOST_HAS() says no to it. */
+static const struct {
+	uint32_t version;
+	size_t size;
+} api_sizes[] = {
+	{1, offsetof(struct tapir_host_api, random)},
+	{2, sizeof(struct tapir_host_api)},
+};
+#define API_V1_SIZE offsetof(struct tapir_host_api, random)
+
+/* The table for a module built with a host API of size bytes. */
+static void api_for(struct tapir_host_api *api, size_t size)
+{
+	*api = host_api;
+	if (size >= sizeof(*api))
+		return;
+	memset((char *)api + size, 0, sizeof(*api) - size);
+	api->size = (uint32_t)size;
+	for (size_t i = 0; i < sizeof(api_sizes) / sizeof(api_sizes[0]); i++)
+		if (api_sizes[i].size <= size)
+			api->version = api_sizes[i].version;
+}
+
 /* ---- section text, for change detection ------------------------------- */
 
 struct sbuf {
@@ -740,6 +766,15 @@ static int prepare_one(const struct conf *conf, const struct conf_module *cm,
 			      cm->name, p->path, d->abi, TAPIR_MODULE_ABI);
 		return -1;
 	}
+	if (d->host_api_size < API_V1_SIZE) {
+		conf_error_at(errs, sec, conf->file,
+			      "module '%s' (%s) was built against a host API of "
+			      "%u bytes, older than version 1 (%zu bytes) of "
+			      "module ABI %u: rebuild the module",
+			      cm->name, p->path, d->host_api_size, API_V1_SIZE,
+			      TAPIR_MODULE_ABI);
+		return -1;
+	}
 	if (!d->init || !d->fini || !d->name) {
 		conf_error_at(errs, sec, conf->file,
 			      "module '%s' lacks a name, init or fini",
@@ -851,7 +886,8 @@ static struct tapir_host *host_start(struct modules *set, struct module_prep *p)
 	h->desc = p->desc;
 	h->text = p->text;
 	memset(p, 0, sizeof(*p)); /* ownership moves to h */
-	h->state = h->desc->init(h, &host_api, mc.values);
+	api_for(&h->api, h->desc->host_api_size);
+	h->state = h->desc->init(h, &h->api, mc.values);
 	modconf_free(&mc);
 	return h;
 }

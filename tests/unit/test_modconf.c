@@ -66,8 +66,7 @@ static int tcheck(const struct tapir_check *chk, const void *conf)
 }
 
 static const struct tapir_module tmod = {
-	.abi = TAPIR_MODULE_ABI,
-	.size = sizeof(struct tapir_module),
+	TAPIR_MODULE_HEAD,
 	.name = "t",
 	.settings = tsettings,
 	.settings_size = sizeof(struct tconf),

@@ -26,6 +26,8 @@ struct testmod_log {
 	long long value;
 	struct tapir_host *host[4];
 	const struct tapir_host_api *api[4];
+	bool has_random, has_report;
+	int random_rc;
 };
 
 static struct testmod_log *tlog;
@@ -502,7 +504,9 @@ START_TEST(test_published_data_follows_module_lifetime)
 	ck_assert_int_eq(fail, 0);
 	a = tlog->host[0];
 	b = tlog->host[1];
-	api = tlog->api[0];
+	/* Each module has its own table, valid while it runs: b's outlives
+	 * a, so the test calls through b's for both. */
+	api = tlog->api[1];
 	ck_assert_uint_eq(api->version, TAPIR_HOST_API_VERSION);
 	ck_assert(TAPIR_HOST_HAS(api, publish) && TAPIR_HOST_HAS(api, lookup));
 	ck_assert_int_eq(api->publish(a, "t", "10.0.0.5", "mac=x", 5), 0);
@@ -623,6 +627,98 @@ START_TEST(test_random_from_the_host)
 }
 END_TEST
 
+/* A module built for module ABI 1 is refused, in one line that names its
+ * file and both ABIs, and nothing of it runs. */
+START_TEST(test_other_abi_refused)
+{
+	struct conf_errors errs = {0};
+	char path[1100], want[1400];
+	int fail = -1;
+
+	snprintf(path, sizeof(path), "%s/testmod_abi1.so",
+		 getenv("TAPIR_TEST_MODULE_DIR") ? getenv("TAPIR_TEST_MODULE_DIR")
+						 : ".libs");
+	ck_assert_uint_eq(reload(mod("old", path, "value = 1;"), &fail, &errs),
+			  1);
+	snprintf(want, sizeof(want),
+		 "t.conf:3: module 'old' (%s) was built for module ABI 1, "
+		 "this tapird has ABI %d: rebuild the module",
+		 path, TAPIR_MODULE_ABI);
+	ck_assert_str_eq(errs.msgs[0], want);
+	ck_assert_ptr_null(strchr(errs.msgs[0], '\n'));
+	ck_assert_uint_eq(modules_count(&set), 0);
+	conf_errors_clear(&errs);
+}
+END_TEST
+
+static uint64_t old_inits;
+
+static void find_counter(void *arg, const char *module, const char *name,
+			 uint64_t v)
+{
+	(void)arg;
+	if (!strcmp(module, "old") && !strcmp(name, "inits"))
+		old_inits = v;
+}
+
+/* A module built against host API version 1 runs beside one built against
+ * the current version: it gets a table of the size it knows, in which
+ * TAPIR_HOST_HAS() says no to random() (version 2) and yes to the rest,
+ * and it works (its port answers, its counter counts). */
+START_TEST(test_older_host_api_works)
+{
+	struct conf_errors errs = {0};
+	struct testmod_log *vlog;
+	const struct tapir_host_api *api;
+	struct udp_binding b = {.port = 4243};
+	char vpath[1100], mods[4096];
+	void *vdl;
+	int fail = -1;
+
+	snprintf(vpath, sizeof(vpath), "%s/testmod_v1.so",
+		 getenv("TAPIR_TEST_MODULE_DIR") ? getenv("TAPIR_TEST_MODULE_DIR")
+						 : ".libs");
+	vdl = dlopen(vpath, RTLD_NOW | RTLD_LOCAL);
+	ck_assert_msg(vdl, "%s", dlerror());
+	vlog = dlsym(vdl, "testmod_log");
+	ck_assert_ptr_nonnull(vlog);
+	memset(vlog, 0, sizeof(*vlog));
+	snprintf(mods, sizeof(mods), "%s,\n%s",
+		 mod("old", vpath, "slot = 0; port = 4243;"),
+		 mod("new", tpath, "slot = 0;"));
+	ck_assert_uint_eq(reload(mods, &fail, &errs), 0);
+	ck_assert_int_eq(fail, 0);
+	ck_assert_uint_eq(modules_count(&set), 2);
+	/* What the old module was handed, and what it saw. */
+	api = vlog->api[0];
+	ck_assert_uint_eq(api->version, 1);
+	ck_assert_uint_eq(api->size, offsetof(struct tapir_host_api, random));
+	ck_assert(!TAPIR_HOST_HAS(api, random));
+	ck_assert(TAPIR_HOST_HAS(api, report));
+	ck_assert(!vlog->has_random);
+	ck_assert(vlog->has_report);
+	ck_assert_int_eq(vlog->inits, 1);
+	/* It works: its port is bound, its counter counted. */
+	ck_assert_int_eq(udp_bind(st, &b), -EADDRINUSE);
+	old_inits = 0;
+	modules_foreach_counter(&set, find_counter, NULL);
+	ck_assert_uint_eq(old_inits, 1);
+	ck_assert_int_eq(api->if_addr(vlog->host[0], 0, NULL, NULL), 0);
+	/* The current module has the whole table, random() included. */
+	api = tlog->api[0];
+	ck_assert_uint_eq(api->version, TAPIR_HOST_API_VERSION);
+	ck_assert_uint_eq(api->size, sizeof(struct tapir_host_api));
+	ck_assert(tlog->has_random);
+	ck_assert_int_eq(tlog->random_rc, 0);
+	ck_assert_uint_eq(reload("", &fail, &errs), 0);
+	ck_assert_int_eq(vlog->finis, 1);
+	ck_assert_int_eq(udp_bind(st, &b), 0);
+	udp_unbind(st, &b);
+	conf_errors_clear(&errs);
+	dlclose(vdl);
+}
+END_TEST
+
 static Suite *module_suite(void)
 {
 	Suite *s = suite_create("module");
@@ -641,6 +737,8 @@ static Suite *module_suite(void)
 	tcase_add_test(tc, test_published_data_follows_module_lifetime);
 	tcase_add_test(tc, test_addresses_are_family_neutral);
 	tcase_add_test(tc, test_random_from_the_host);
+	tcase_add_test(tc, test_other_abi_refused);
+	tcase_add_test(tc, test_older_host_api_works);
 	suite_add_tcase(s, tc);
 	return s;
 }

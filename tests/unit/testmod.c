@@ -10,6 +10,11 @@
  *                          testmod_log.host[N]/api[N] (the test calls the
  *                          host API as this module)
  * The test reads what happened through testmod_log (dlsym).
+ *
+ * Built a second time as testmod_v1.so with TESTMOD_HOST_API_V1: then it
+ * declares the host API of version 1 (the table ending before random()),
+ * as a module built against that header would, and records what
+ * TAPIR_HOST_HAS() tells it.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,7 +27,15 @@ struct testmod_log {
 	long long value;
 	struct tapir_host *host[4];
 	const struct tapir_host_api *api[4];
+	bool has_random, has_report; /* TAPIR_HOST_HAS() in init */
+	int random_rc;                /* random() in init, when it has it */
 };
+
+#ifdef TESTMOD_HOST_API_V1
+#define HOST_API_SIZE offsetof(struct tapir_host_api, random)
+#else
+#define HOST_API_SIZE sizeof(struct tapir_host_api)
+#endif
 
 TAPIR_MODULE_EXPORT struct testmod_log testmod_log;
 
@@ -93,6 +106,13 @@ static void *tm_init(struct tapir_host *h, const struct tapir_host_api *api,
 	s->value = c->value;
 	s->fail_reconfigure = c->fail_reconfigure;
 	testmod_log.value = s->value;
+	testmod_log.has_random = TAPIR_HOST_HAS(api, random);
+	testmod_log.has_report = TAPIR_HOST_HAS(api, report);
+	if (testmod_log.has_random) {
+		uint8_t b[8];
+
+		testmod_log.random_rc = api->random(h, b, sizeof(b));
+	}
 	if (c->slot >= 0) {
 		testmod_log.host[c->slot] = h;
 		testmod_log.api[c->slot] = api;
@@ -128,8 +148,11 @@ static void tm_fini(void *state)
 }
 
 TAPIR_MODULE_EXPORT const struct tapir_module tapir_module = {
+	/* TAPIR_MODULE_HEAD but for the host API's size, which the v1 build
+	 * sets as an older header would have. */
 	.abi = TAPIR_MODULE_ABI,
 	.size = sizeof(struct tapir_module),
+	.host_api_size = HOST_API_SIZE,
 	.name = "testmod",
 	.description = "loader tests",
 	.settings = settings,

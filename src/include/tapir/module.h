@@ -4,7 +4,12 @@
  * A module is a shared object that tapird loads with dlopen() from its module
  * directory.  It exports exactly one symbol:
  *
- *     const struct tapir_module tapir_module = { ... };
+ *     TAPIR_MODULE_EXPORT const struct tapir_module tapir_module = {
+ *             TAPIR_MODULE_HEAD, .name = "echo", ... };
+ *
+ * Besides this header, <tapir/addr.h>, <tapir/bytes.h> (a bounds-checked
+ * cursor for wire formats) and <tapir/text.h> are header-only helpers a
+ * module may include; nothing else of tapird's.
  *
  * Its settings are declared, not read: a table of struct tapir_setting
  * (name, type, range, default, where in the module's settings struct) that
@@ -39,7 +44,9 @@
  *
  * The host API is a struct of function pointers that starts with its own size
  * and version.  It only ever grows at the end; a module built against an older
- * header keeps working.  A module that wants a newer call checks
+ * header keeps working: its descriptor says how large a table it knows
+ * (TAPIR_MODULE_HEAD records it) and tapird hands it one of that size.  A
+ * module that wants a call newer than the tapird it may run on checks
  * TAPIR_HOST_HAS(api, member) first.  TAPIR_MODULE_ABI changes only when
  * something breaks (the module descriptor, a callback's signature, a call's
  * meaning); tapird refuses modules built for another ABI and says which.
@@ -387,8 +394,15 @@ struct tapir_check {
 };
 
 struct tapir_module {
+	/* Set these three with TAPIR_MODULE_HEAD. */
 	uint32_t abi;  /* TAPIR_MODULE_ABI; stays the first field in every ABI */
 	uint32_t size; /* sizeof(struct tapir_module) */
+	/* sizeof(struct tapir_host_api) in the header the module was built
+	 * with.  tapird hands a module built against an older host API a
+	 * table of that size (TAPIR_HOST_HAS() then says no to every later
+	 * call); a module built against a newer one gets tapird's whole
+	 * table and checks TAPIR_HOST_HAS() before each newer call. */
+	uint32_t host_api_size;
 	const char *name;
 	const char *description;
 	/* The settings the module accepts besides "name" and "path", ended
@@ -403,6 +417,12 @@ struct tapir_module {
 	int (*reconfigure)(void *state, const void *conf);
 	void (*fini)(void *state);
 };
+
+/* The first fields of every module's descriptor, as this header has them:
+ *     const struct tapir_module tapir_module = { TAPIR_MODULE_HEAD, ... }; */
+#define TAPIR_MODULE_HEAD                                                     \
+	.abi = TAPIR_MODULE_ABI, .size = sizeof(struct tapir_module),          \
+	.host_api_size = sizeof(struct tapir_host_api)
 
 /* Declare the module's descriptor with this so the symbol is exported. */
 #define TAPIR_MODULE_EXPORT __attribute__((visibility("default")))

@@ -775,8 +775,7 @@ static void dhcp_fini(void *state)
 }
 
 TAPIR_MODULE_EXPORT const struct tapir_module tapir_module = {
-	.abi = TAPIR_MODULE_ABI,
-	.size = sizeof(struct tapir_module),
+	TAPIR_MODULE_HEAD,
 	.name = "dhcp",
 	.description = "DHCP server (RFC 2131) with durable leases",
 	.settings = settings,

@@ -787,8 +787,7 @@ static void dns_fini(void *state)
 }
 
 TAPIR_MODULE_EXPORT const struct tapir_module tapir_module = {
-	.abi = TAPIR_MODULE_ABI,
-	.size = sizeof(struct tapir_module),
+	TAPIR_MODULE_HEAD,
 	.name = "dns",
 	.description = "authoritative DNS for the configured zones",
 	.settings = settings,

@@ -482,8 +482,7 @@ static void echo_fini(void *state)
 }
 
 TAPIR_MODULE_EXPORT const struct tapir_module tapir_module = {
-	.abi = TAPIR_MODULE_ABI,
-	.size = sizeof(struct tapir_module),
+	TAPIR_MODULE_HEAD,
 	.name = "echo",
 	.description = "RFC 862 echo, RFC 863 discard, RFC 864 chargen",
 	.settings = settings,

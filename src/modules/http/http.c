@@ -1545,8 +1545,7 @@ static void http_fini(void *state)
 }
 
 TAPIR_MODULE_EXPORT const struct tapir_module tapir_module = {
-    .abi = TAPIR_MODULE_ABI,
-    .size = sizeof(struct tapir_module),
+    TAPIR_MODULE_HEAD,
     .name = "http",
     .description = "HTTP/1.1 static files (RFC 9110, 9112)",
     .settings = settings,
