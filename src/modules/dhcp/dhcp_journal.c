@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <tapir/addr.h>
 #include <tapir/text.h>
 
 /* CRC-32 (IEEE 802.3, reflected, as zlib's), bit by bit: records are
@@ -63,10 +64,26 @@ static int fields(char *s, char **f, int max)
 	return *s ? max + 1 : n;
 }
 
+/* Exactly 8 hex digits at s (not a string: the line has no NUL). */
+static bool crc_field(const char *s, uint32_t *crc)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < 8; i++) {
+		int h = tapir_hexval((uint8_t)s[i]);
+
+		if (h < 0)
+			return false;
+		v = v << 4 | (uint32_t)h;
+	}
+	*crc = v;
+	return true;
+}
+
 bool jrec_parse(const char *line, size_t len, struct jrec *r)
 {
 	char copy[JREC_LINE_MAX], *f[8], *end;
-	unsigned a[4], crc;
+	uint32_t crc;
 	unsigned long long t;
 	int n;
 
@@ -74,7 +91,7 @@ bool jrec_parse(const char *line, size_t len, struct jrec *r)
 		return false;
 	/* The CRC covers everything before " xxxxxxxx". */
 	if (line[len - 9] != ' ' ||
-	    sscanf(line + len - 8, "%8x", &crc) != 1 ||
+	    !crc_field(line + len - 8, &crc) ||
 	    crc32_of(line, len - 9) != crc)
 		return false;
 	memcpy(copy, line, len - 9);
@@ -86,10 +103,8 @@ bool jrec_parse(const char *line, size_t len, struct jrec *r)
 	r->kind = f[0][0];
 	if (r->kind != 'L' && r->kind != 'R' && r->kind != 'D')
 		return false;
-	if (sscanf(f[1], "%3u.%3u.%3u.%3u", &a[0], &a[1], &a[2], &a[3]) != 4 ||
-	    a[0] > 255 || a[1] > 255 || a[2] > 255 || a[3] > 255)
+	if (!tapir_ipv4_parse(f[1], &r->addr))
 		return false;
-	r->addr = a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3];
 	errno = 0;
 	t = strtoull(f[2], &end, 10);
 	if (*end || errno || t > (1ull << 40))
