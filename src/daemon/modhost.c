@@ -738,7 +738,6 @@ static int prepare_one(const struct conf *conf, const struct conf_module *cm,
 
 	p->name = strdup(cm->name);
 	p->path = cm->path ? strdup(cm->path) : NULL;
-	p->section = sec;
 	if (!p->name || !p->path) {
 		conf_error_at(errs, sec, conf->file, "out of memory");
 		return -1;

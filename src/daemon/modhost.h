@@ -33,7 +33,6 @@ struct module_prep {
 	char *path;
 	void *dl;
 	const struct tapir_module *desc;
-	const config_setting_t *section;
 	struct modconf mc; /* the section read against the module's settings */
 	char *text; /* canonical form of the section, for change detection */
 };
