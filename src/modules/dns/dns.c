@@ -7,7 +7,8 @@
  *                 3600 600 86400 60", "www A 10.0.0.2", ... ]; } ); }
  *
  * The answers are computed by answer.c from the zones of zone.c; this file
- * reads the settings, binds the ports, frames DNS over TCP, limits the
+ * declares the settings (tapird reads them; the zones, a custom setting,
+ * are read here), binds the ports, frames DNS over TCP, limits the
  * response rate per source prefix and keeps the counters.  tapir.conf(5)
  * documents every setting.
  *
