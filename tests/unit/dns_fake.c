@@ -103,9 +103,9 @@ static int f_udp_send(struct tapir_udp *u, const struct tapir_udp_dst *dst,
 		      const void *data, size_t len)
 {
 	(void)u;
-	(void)dst;
 	if (len > sizeof(fk.sent))
 		return -EMSGSIZE;
+	fk.sent_to = dst->ip;
 	memcpy(fk.sent, data, len);
 	fk.sent_len = len;
 	fk.sends++;
@@ -370,7 +370,15 @@ void fk_udp(const uint8_t *q, size_t len)
 
 void fk_udp_from(uint32_t src, const uint8_t *q, size_t len)
 {
-	struct tapir_udp_meta m = {.src_ip = tapir_addr_from_v4(src),
+	struct tapir_addr a = tapir_addr_from_v4(src);
+
+	fk_udp_from_addr(&a, q, len);
+}
+
+void fk_udp_from_addr(const struct tapir_addr *src, const uint8_t *q,
+		      size_t len)
+{
+	struct tapir_udp_meta m = {.src_ip = *src,
 				   .dst_ip = tapir_addr_from_v4(0x0a000002u),
 				   .src_port = 5353,
 				   .dst_port = fk.udp_port};

@@ -50,6 +50,7 @@ struct fake_host {
 	uint8_t sent[65536];
 	size_t sent_len;
 	unsigned sends;
+	struct tapir_addr sent_to; /* where the last datagram went */
 	/* TCP */
 	bool listening;
 	uint16_t tcp_port;
@@ -93,6 +94,9 @@ const void *fk_conf(void);
 void fk_udp(const uint8_t *q, size_t len);
 /* The same from source address src (host byte order). */
 void fk_udp_from(uint32_t src, const uint8_t *q, size_t len);
+/* The same from any address. */
+void fk_udp_from_addr(const struct tapir_addr *src, const uint8_t *q,
+		      size_t len);
 /* Open connection i (accepted() called); false when refused. */
 bool fk_tcp_open(unsigned i, size_t room);
 /* Bytes from the peer on connection i: recv() is offered them (again

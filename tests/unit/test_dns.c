@@ -1018,6 +1018,32 @@ START_TEST(test_rate_limit_shared_slot_counts_together)
 }
 END_TEST
 
+/* A source that is not IPv4 is answered at its own address and limited
+ * by its /64, the share of the address space one site is usually given. */
+START_TEST(test_rate_limit_ipv6_by_64)
+{
+	size_t ql = mkq(q, "www.lab.test", DNS_T_A, DNS_C_IN, NULL);
+	struct tapir_addr a1, a2, b1;
+
+	ck_assert(tapir_addr_parse("fd00:1:2:3::1", &a1));
+	ck_assert(tapir_addr_parse("fd00:1:2:3:ffff::2", &a2));
+	ck_assert(tapir_addr_parse("fd00:1:2:4::1", &b1));
+	start("rate_limit = 1; rate_limit_slip = 0;\n"
+	      "zones = ( { name = \"lab.test\"; records = [ \"@ SOA ns1 hm 1 "
+	      "3600 600 86400 60\", \"www A 10.0.0.2\" ]; } );");
+	fk.now = 10000;
+	fk_udp_from_addr(&a1, q, ql);
+	ck_assert_uint_gt(fk.sent_len, 0);
+	ck_assert(tapir_addr_eq(&fk.sent_to, &a1));
+	fk_udp_from_addr(&a2, q, ql); /* the same /64: over the limit */
+	ck_assert_uint_eq(fk.sent_len, 0);
+	fk_udp_from_addr(&b1, q, ql); /* the next /64 has its own */
+	ck_assert_uint_gt(fk.sent_len, 0);
+	ck_assert(tapir_addr_eq(&fk.sent_to, &b1));
+	ck_assert_uint_eq(fk_counter("rate_limited"), 1);
+}
+END_TEST
+
 START_TEST(test_reload_all_or_nothing)
 {
 	size_t ql = mkq(q, "new.lab.test", DNS_T_A, DNS_C_IN, NULL);
@@ -1127,6 +1153,7 @@ static Suite *dns_suite(void)
 	tcase_add_test(tm, test_tcp_peer_close_and_unlisten);
 	tcase_add_test(tm, test_rate_limit_drops_and_slips);
 	tcase_add_test(tm, test_rate_limit_shared_slot_counts_together);
+	tcase_add_test(tm, test_rate_limit_ipv6_by_64);
 	tcase_add_test(tm, test_reload_all_or_nothing);
 	tcase_add_test(tm, test_module_watches_dhcp_leases);
 	suite_add_tcase(s, tm);

@@ -651,6 +651,29 @@ START_TEST(test_other_abi_refused)
 }
 END_TEST
 
+/* A descriptor claiming a host API older than version 1 is refused. */
+START_TEST(test_host_api_older_than_v1_refused)
+{
+	struct conf_errors errs = {0};
+	char path[1100], want[1500];
+	int fail = -1;
+
+	snprintf(path, sizeof(path), "%s/testmod_tiny.so",
+		 getenv("TAPIR_TEST_MODULE_DIR") ? getenv("TAPIR_TEST_MODULE_DIR")
+						 : ".libs");
+	ck_assert_uint_eq(reload(mod("tiny", path, ""), &fail, &errs), 1);
+	snprintf(want, sizeof(want),
+		 "t.conf:3: module 'tiny' (%s) was built against a host API "
+		 "of 8 bytes, older than version 1 (%zu bytes) of module ABI "
+		 "%d: rebuild the module",
+		 path, offsetof(struct tapir_host_api, random),
+		 TAPIR_MODULE_ABI);
+	ck_assert_str_eq(errs.msgs[0], want);
+	ck_assert_uint_eq(modules_count(&set), 0);
+	conf_errors_clear(&errs);
+}
+END_TEST
+
 static uint64_t old_inits;
 
 static void find_counter(void *arg, const char *module, const char *name,
@@ -739,6 +762,7 @@ static Suite *module_suite(void)
 	tcase_add_test(tc, test_random_from_the_host);
 	tcase_add_test(tc, test_other_abi_refused);
 	tcase_add_test(tc, test_older_host_api_works);
+	tcase_add_test(tc, test_host_api_older_than_v1_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
