@@ -9,6 +9,7 @@
  */
 #include "daemon/conf.h"
 #include "daemon/log.h"
+#include "tapir/addr.h"
 #include "wire/ip4.h"
 
 #include <arpa/inet.h>
@@ -88,12 +89,7 @@ void conf_errors_clear(struct conf_errors *e)
 
 bool conf_parse_ip(const char *s, uint32_t *addr)
 {
-	struct in_addr a;
-
-	if (inet_pton(AF_INET, s, &a) != 1)
-		return false;
-	*addr = ntohl(a.s_addr);
-	return true;
+	return tapir_ipv4_parse(s, addr);
 }
 
 bool conf_parse_prefix(const char *s, uint32_t *addr, unsigned *prefix)

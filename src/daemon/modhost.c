@@ -10,9 +10,10 @@
  *
  * A reload is a transaction in two phases.  Prepare: for each module the new
  * file lists, dlopen it (a module already running is simply referenced
- * again), check its ABI, reject settings it does not declare, and run its
- * check().  Nothing running is touched, so a failure anywhere leaves the old
- * configuration intact after abort.  Commit, in three passes: stop the
+ * again), check its ABI and its setting descriptors, read its section
+ * against them (modconf.c: unknown keys, types, ranges) and run its
+ * check() on the settings struct that fills.  Nothing running is touched,
+ * so a failure anywhere leaves the old configuration intact after abort.  Commit, in three passes: stop the
  * modules no longer listed, reconfigure those whose section text changed,
  * then init the new ones (so ports given up are free for them).  Modules
  * are matched by name and path; a change of path is a remove plus an add,
@@ -20,7 +21,9 @@
  * Running modules keep the order in which they were started.
  */
 #include "daemon/modhost.h"
+#include "daemon/entropy.h"
 #include "daemon/log.h"
+#include "daemon/modconf.h"
 #include "daemon/pubsub.h"
 
 #include <dlfcn.h>
@@ -77,6 +80,7 @@ struct tapir_host {
 	struct tapir_tcp_listener *listeners;
 	struct tapir_tcp_listener *group; /* owns its tcp_connect()s */
 	struct mod_counter *counters;
+	struct tapir_host_api api; /* as large as the module knows it */
 };
 
 /* ---- host API ---------------------------------------------------------- */
@@ -97,11 +101,35 @@ static uint64_t host_now_ms(struct tapir_host *h)
 	return stack_now_ms(h->set->stack);
 }
 
-static uint32_t host_if_addr(struct tapir_host *h, unsigned *prefix)
+static int host_if_addr(struct tapir_host *h, unsigned i,
+			struct tapir_addr *addr, unsigned *prefix)
 {
+	if (i > 0)
+		return -ENOENT;
+	if (addr)
+		*addr = tapir_addr_from_v4(stack_get_params(h->set->stack)->addr);
 	if (prefix)
 		*prefix = stack_get_params(h->set->stack)->prefix;
-	return stack_get_params(h->set->stack)->addr;
+	return 0;
+}
+
+/* The ABI's address and the core's are the same 16 bytes (IPv4 mapped
+ * into IPv6, network order): the core refuses a family it does not speak
+ * (-EAFNOSUPPORT), so the host passes addresses through. */
+static union inany inany_of(const struct tapir_addr *a)
+{
+	union inany x;
+
+	memcpy(x.a, a->b, sizeof(x.a));
+	return x;
+}
+
+static struct tapir_addr tapir_addr_of(const union inany *x)
+{
+	struct tapir_addr a;
+
+	memcpy(a.b, x->a, sizeof(a.b));
+	return a;
 }
 
 /* The core's delivery, adapted to the module ABI. */
@@ -110,8 +138,8 @@ static void host_udp_recv(void *arg, const struct udp_meta *m,
 {
 	struct tapir_udp *u = arg;
 	struct tapir_udp_meta mm = {
-		.src_ip = inany_v4(&m->src),
-		.dst_ip = inany_v4(&m->dst),
+		.src_ip = tapir_addr_of(&m->src),
+		.dst_ip = tapir_addr_of(&m->dst),
 		.src_port = m->src_port,
 		.dst_port = m->dst_port,
 		.broadcast = m->broadcast,
@@ -166,10 +194,10 @@ static int host_udp_send(struct tapir_udp *u, const struct tapir_udp_dst *dst,
 			 const void *data, size_t len)
 {
 	struct udp_dst d = {
-		.addr = inany_from_v4(dst->ip),
+		.addr = inany_of(&dst->ip),
 		.port = dst->port,
 		.mac = dst->mac,
-		.src = dst->src_ip ? inany_from_v4(dst->src_ip) : INANY_ANY,
+		.src = inany_of(&dst->src_ip),
 	};
 
 	return udp_output(u->h->set->stack, u->b.port, &d, data, len);
@@ -320,12 +348,13 @@ static const struct tcp_callbacks tcp_adapters = {
 	.connected = tcp_adapt_connected,
 };
 
-static struct tapir_tcp *host_tcp_connect(struct tapir_host *h, uint32_t ip,
+static struct tapir_tcp *host_tcp_connect(struct tapir_host *h,
+					  const struct tapir_addr *addr,
 					  uint16_t port,
 					  const struct tapir_tcp_handlers *cb,
 					  void *ctx)
 {
-	union inany to = inany_from_v4(ip);
+	union inany to = inany_of(addr);
 	struct tcp_conn *c;
 	int err;
 
@@ -427,17 +456,18 @@ static void host_tcp_set_keepalive(struct tapir_tcp *c, bool on)
 	tcp_set_keepalive((struct tcp_conn *)c, on);
 }
 
-static void host_tcp_peer(struct tapir_tcp *c, uint32_t *ip, uint16_t *port)
+static void host_tcp_peer(struct tapir_tcp *c, struct tapir_addr *addr,
+			  uint16_t *port)
 {
 	const struct tcp_conn *tc = (const struct tcp_conn *)c;
 
-	if (ip)
-		*ip = inany_v4(&tc->flow.key.raddr);
+	if (addr)
+		*addr = tapir_addr_of(&tc->flow.key.raddr);
 	if (port)
 		*port = tc->flow.key.rport;
 }
 
-/* Published data (version 3): one table for all modules, made on first
+/* Published data: one table for all modules, made on first
  * use. */
 static struct pubsub *host_pubsub(struct tapir_host *h)
 {
@@ -516,6 +546,23 @@ static char *host_report(struct tapir_host *h, const char *what,
 	return out;
 }
 
+/* Version 2: randomness for modules, so that no module reads the kernel
+ * itself; drawn the way tapird draws its own secrets (entropy.c). */
+static int host_random(struct tapir_host *h, void *buf, size_t len)
+{
+	char err[256];
+	int rc;
+
+	if (len > TAPIR_RANDOM_MAX)
+		return -EINVAL;
+	if (!len)
+		return 0;
+	rc = entropy_fill(buf, len, err, sizeof(err));
+	if (rc < 0)
+		log_err("module %s: %s", h->name, err);
+	return rc;
+}
+
 static const struct tapir_host_api host_api = {
 	.size = sizeof(struct tapir_host_api),
 	.version = TAPIR_HOST_API_VERSION,
@@ -548,7 +595,33 @@ static const struct tapir_host_api host_api = {
 	.unwatch = host_unwatch,
 	.lookup = host_lookup,
 	.report = host_report,
+	.random = host_random,
 };
+
+/* The size of the host API table at each version: a module built against
+ * version v gets a table of api_sizes[v - 1] bytes, whatever this tapird
+ * has beyond that zeroed, so TAPIR_HOST_HAS() says no to it. */
+static const struct {
+	uint32_t version;
+	size_t size;
+} api_sizes[] = {
+	{1, offsetof(struct tapir_host_api, random)},
+	{2, sizeof(struct tapir_host_api)},
+};
+#define API_V1_SIZE offsetof(struct tapir_host_api, random)
+
+/* The table for a module built with a host API of size bytes. */
+static void api_for(struct tapir_host_api *api, size_t size)
+{
+	*api = host_api;
+	if (size >= sizeof(*api))
+		return;
+	memset((char *)api + size, 0, sizeof(*api) - size);
+	api->size = (uint32_t)size;
+	for (size_t i = 0; i < sizeof(api_sizes) / sizeof(api_sizes[0]); i++)
+		if (api_sizes[i].size <= size)
+			api->version = api_sizes[i].version;
+}
 
 /* ---- section text, for change detection ------------------------------- */
 
@@ -619,7 +692,7 @@ static void setting_text(struct sbuf *b, const config_setting_t *s, int depth)
 	}
 }
 
-/* ---- check() error reporting ------------------------------------------ */
+/* ---- settings errors ------------------------------------------------------ */
 
 struct check_ctx {
 	struct conf_errors *errs;
@@ -627,20 +700,12 @@ struct check_ctx {
 	const char *module;
 };
 
-static void check_error(const struct tapir_check *chk,
-			const config_setting_t *setting, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void check_error(const struct tapir_check *chk,
-			const config_setting_t *setting, const char *fmt, ...)
+static void check_report(void *arg, const config_setting_t *at,
+			 const char *msg)
 {
-	struct check_ctx *cx = chk->priv;
-	char msg[400];
-	va_list ap;
+	struct check_ctx *cx = arg;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	conf_error_at(cx->errs, setting, cx->file, "module %s: %s", cx->module,
+	conf_error_at(cx->errs, at, cx->file, "module %s: %s", cx->module,
 		      msg);
 }
 
@@ -659,16 +724,14 @@ static int prepare_one(const struct conf *conf, const struct conf_module *cm,
 		       struct conf_errors *errs, struct module_prep *p)
 {
 	struct check_ctx cx = {errs, conf->file, cm->name};
-	struct tapir_check chk = {.error = check_error, .priv = &cx};
 	const struct tapir_module *d;
 	const config_setting_t *sec = cm->section;
 	size_t before = errs->n;
 	struct sbuf sb = {0};
-	int n;
+	char why[200];
 
 	p->name = strdup(cm->name);
 	p->path = cm->path ? strdup(cm->path) : NULL;
-	p->section = sec;
 	if (!p->name || !p->path) {
 		conf_error_at(errs, sec, conf->file, "out of memory");
 		return -1;
@@ -691,9 +754,18 @@ static int prepare_one(const struct conf *conf, const struct conf_module *cm,
 	if (d->abi != TAPIR_MODULE_ABI ||
 	    d->size < offsetof(struct tapir_module, fini) + sizeof(d->fini)) {
 		conf_error_at(errs, sec, conf->file,
-			      "module '%s' was built for module ABI %u, this "
-			      "tapird has ABI %u: rebuild the module",
-			      cm->name, d->abi, TAPIR_MODULE_ABI);
+			      "module '%s' (%s) was built for module ABI %u, "
+			      "this tapird has ABI %u: rebuild the module",
+			      cm->name, p->path, d->abi, TAPIR_MODULE_ABI);
+		return -1;
+	}
+	if (d->host_api_size < API_V1_SIZE) {
+		conf_error_at(errs, sec, conf->file,
+			      "module '%s' (%s) was built against a host API of "
+			      "%u bytes, older than version 1 (%zu bytes) of "
+			      "module ABI %u: rebuild the module",
+			      cm->name, p->path, d->host_api_size, API_V1_SIZE,
+			      TAPIR_MODULE_ABI);
 		return -1;
 	}
 	if (!d->init || !d->fini || !d->name) {
@@ -702,25 +774,15 @@ static int prepare_one(const struct conf *conf, const struct conf_module *cm,
 			      cm->name);
 		return -1;
 	}
-	p->desc = d;
-	/* Settings the module did not declare are typos. */
-	n = config_setting_length(sec);
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *ch =
-			config_setting_get_elem(sec, (unsigned)i);
-		const char *key = config_setting_name(ch);
-		bool known = strcmp(key, "name") == 0 || strcmp(key, "path") == 0;
-
-		for (const char *const *k = d->settings; k && *k && !known; k++)
-			known = strcmp(key, *k) == 0;
-		if (!known)
-			conf_error_at(errs, ch, conf->file,
-				      "module %s: unknown setting '%s'",
-				      cm->name, key);
-	}
-	if (d->check && d->check(&chk, sec) != 0 && errs->n == before)
+	if (modconf_validate(d, why, sizeof(why)) < 0) {
 		conf_error_at(errs, sec, conf->file,
-			      "module %s: configuration rejected", cm->name);
+			      "module '%s' (%s) declares its settings wrongly: "
+			      "%s",
+			      cm->name, p->path, why);
+		return -1;
+	}
+	p->desc = d;
+	modconf_check(d, sec, check_report, &cx, &p->mc);
 	setting_text(&sb, sec, 0);
 	p->text = sb.p;
 	return errs->n == before ? 0 : -1;
@@ -753,6 +815,7 @@ static void prep_free(struct module_prep *p)
 	free(p->name);
 	free(p->path);
 	free(p->text);
+	modconf_free(&p->mc);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -805,7 +868,7 @@ static void host_stop(struct tapir_host *h)
 static struct tapir_host *host_start(struct modules *set, struct module_prep *p)
 {
 	struct tapir_host *h = calloc(1, sizeof(*h));
-	const config_setting_t *sec = p->section;
+	struct modconf mc = p->mc;
 
 	if (!h)
 		return NULL;
@@ -816,7 +879,9 @@ static struct tapir_host *host_start(struct modules *set, struct module_prep *p)
 	h->desc = p->desc;
 	h->text = p->text;
 	memset(p, 0, sizeof(*p)); /* ownership moves to h */
-	h->state = h->desc->init(h, &host_api, sec);
+	api_for(&h->api, h->desc->host_api_size);
+	h->state = h->desc->init(h, &h->api, mc.values);
+	modconf_free(&mc);
 	return h;
 }
 
@@ -858,7 +923,7 @@ int modules_commit(struct modules *set, struct module_txn *txn)
 
 		if (strcmp(h->text, p->text) != 0) {
 			if (!h->desc->reconfigure ||
-			    h->desc->reconfigure(h->state, p->section) != 0) {
+			    h->desc->reconfigure(h->state, p->mc.values) != 0) {
 				log_err("module %s: reconfigure failed; it keeps "
 					"its previous settings",
 					h->name);

@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "daemon/conf.h"
+#include "daemon/modconf.h"
 #include "lib/strbuf.h"
 #include "net/stack.h"
 #include "tapir/module.h"
@@ -38,8 +39,8 @@ struct modules_reporter {
 struct modules {
 	struct stack *stack;      /* NULL in `tapird -t` */
 	struct tapir_host *list;  /* running instances, in load order */
-	struct pubsub *pubsub;    /* published data (host API 3), or NULL */
-	struct modules_reporter report; /* host API 4; no render(): none */
+	struct pubsub *pubsub;    /* published data, or NULL */
+	struct modules_reporter report; /* the report call; no render(): none */
 };
 
 struct module_prep {
@@ -47,7 +48,7 @@ struct module_prep {
 	char *path;
 	void *dl;
 	const struct tapir_module *desc;
-	const config_setting_t *section;
+	struct modconf mc; /* the section read against the module's settings */
 	char *text; /* canonical form of the section, for change detection */
 };
 

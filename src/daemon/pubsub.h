@@ -1,7 +1,8 @@
 /*
- * Published data shared between modules (host API version 3): a hash table
- * of (topic, key) -> value entries, each owned by the module that published
- * it, and watches that are told of every change of a topic.
+ * Published data shared between modules (the host API's publish, watch
+ * and lookup): a hash table of (topic, key) -> value entries, each owned
+ * by the module that published it, and watches that are told of every
+ * change of a topic.
  *
  * The owner is an opaque pointer (the module's struct tapir_host); the
  * module loader drops everything an owner holds when the module stops

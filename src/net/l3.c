@@ -48,6 +48,8 @@ union inany l3_source(const struct stack *s, const union inany *dst)
 
 int l3_reachable(const struct stack *s, const union inany *dst)
 {
+	if (inany_is_unspec(dst))
+		return -EINVAL;
 	if (!inany_is_v4(dst))
 		return -EAFNOSUPPORT;
 	return ip4_reachable(s, inany_v4(dst));

@@ -61,9 +61,9 @@ static void start(void)
 
 	fk_reset();
 	s = fk_section(conf);
-	if (!s || tapir_module.check(&fk_check, s) != 0)
+	if (!s || fk_check_section(s) != 0)
 		FAIL("the harness's configuration is refused\n");
-	mod = tapir_module.init((struct tapir_host *)&fk, &fk_api, s);
+	mod = tapir_module.init((struct tapir_host *)&fk, &fk_api, fk_conf());
 	if (!mod)
 		FAIL("init failed\n");
 	fk_section_free();

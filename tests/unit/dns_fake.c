@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dns_fake.h"
+#include "daemon/modconf.h"
 
 struct fake_host fk;
 
@@ -50,12 +51,17 @@ static uint64_t f_now(struct tapir_host *h)
 	return fk.now;
 }
 
-static uint32_t f_if_addr(struct tapir_host *h, unsigned *plen)
+static int f_if_addr(struct tapir_host *h, unsigned i,
+		     struct tapir_addr *addr, unsigned *plen)
 {
 	(void)h;
+	if (i)
+		return -ENOENT;
+	if (addr)
+		*addr = tapir_addr_from_v4(0x0a000002u);
 	if (plen)
 		*plen = 24;
-	return 0x0a000002u;
+	return 0;
 }
 
 static struct tapir_udp *f_udp_bind(struct tapir_host *h, uint16_t port,
@@ -97,9 +103,9 @@ static int f_udp_send(struct tapir_udp *u, const struct tapir_udp_dst *dst,
 		      const void *data, size_t len)
 {
 	(void)u;
-	(void)dst;
 	if (len > sizeof(fk.sent))
 		return -EMSGSIZE;
+	fk.sent_to = dst->ip;
 	memcpy(fk.sent, data, len);
 	fk.sent_len = len;
 	fk.sends++;
@@ -239,11 +245,25 @@ static void f_tcp_nodelay(struct tapir_tcp *c, bool on)
 	(void)on;
 }
 
-static void f_tcp_peer(struct tapir_tcp *c, uint32_t *ip, uint16_t *port)
+static void f_tcp_peer(struct tapir_tcp *c, struct tapir_addr *addr,
+		       uint16_t *port)
 {
 	(void)c;
-	*ip = 0x0a000001u;
+	*addr = tapir_addr_from_v4(0x0a000001u);
 	*port = 40000;
+}
+
+/* Not random at all: a test wants to know it was asked, and repeatable
+ * runs. */
+static int f_random(struct tapir_host *h, void *buf, size_t len)
+{
+	(void)h;
+	fk.randoms++;
+	if (len > TAPIR_RANDOM_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++)
+		((uint8_t *)buf)[i] = (uint8_t)(0x5a ^ i);
+	return 0;
 }
 
 static struct tapir_watch *f_watch(struct tapir_host *h, const char *topic,
@@ -288,27 +308,30 @@ const struct tapir_host_api fk_api = {
 	.tcp_peer = f_tcp_peer,
 	.watch = f_watch,
 	.unwatch = f_unwatch,
+	.random = f_random,
 };
 
-static void f_error(const struct tapir_check *chk, const config_setting_t *s,
-		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void f_error(const struct tapir_check *chk, const config_setting_t *s,
-		    const char *fmt, ...)
-{
-	char msg[200];
-	va_list ap;
+static struct modconf mc;
 
-	(void)chk;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
+static void f_report(void *arg, const config_setting_t *s, const char *msg)
+{
+	(void)arg;
 	if (fk.nerrors < 8)
 		snprintf(fk.errors[fk.nerrors++], sizeof(fk.errors[0]),
 			 "line %u: %s", s ? config_setting_source_line(s) : 0,
 			 msg);
 }
 
-const struct tapir_check fk_check = {.error = f_error};
+int fk_check_section(const config_setting_t *s)
+{
+	modconf_free(&mc);
+	return modconf_check(&tapir_module, s, f_report, NULL, &mc) ? -1 : 0;
+}
+
+const void *fk_conf(void)
+{
+	return mc.values;
+}
 
 void fk_reset(void)
 {
@@ -334,6 +357,7 @@ config_setting_t *fk_section(const char *settings)
 
 void fk_section_free(void)
 {
+	modconf_free(&mc);
 	if (cfg_live)
 		config_destroy(&cfg);
 	cfg_live = false;
@@ -346,8 +370,16 @@ void fk_udp(const uint8_t *q, size_t len)
 
 void fk_udp_from(uint32_t src, const uint8_t *q, size_t len)
 {
-	struct tapir_udp_meta m = {.src_ip = src,
-				   .dst_ip = 0x0a000002u,
+	struct tapir_addr a = tapir_addr_from_v4(src);
+
+	fk_udp_from_addr(&a, q, len);
+}
+
+void fk_udp_from_addr(const struct tapir_addr *src, const uint8_t *q,
+		      size_t len)
+{
+	struct tapir_udp_meta m = {.src_ip = *src,
+				   .dst_ip = tapir_addr_from_v4(0x0a000002u),
 				   .src_port = 5353,
 				   .dst_port = fk.udp_port};
 

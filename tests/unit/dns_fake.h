@@ -50,6 +50,7 @@ struct fake_host {
 	uint8_t sent[65536];
 	size_t sent_len;
 	unsigned sends;
+	struct tapir_addr sent_to; /* where the last datagram went */
 	/* TCP */
 	bool listening;
 	uint16_t tcp_port;
@@ -67,13 +68,14 @@ struct fake_host {
 	void *watch_arg;
 	char topic[64];
 	unsigned logs;
+	unsigned randoms; /* random() calls */
 	char errors[8][256]; /* what check() reported */
 	unsigned nerrors;
 };
 
 extern struct fake_host fk;
 extern const struct tapir_host_api fk_api;
-extern const struct tapir_check fk_check;
+extern const struct tapir_module tapir_module; /* the dns module's */
 
 /* Reset the fake (everything zero). */
 void fk_reset(void);
@@ -81,11 +83,20 @@ void fk_reset(void);
  * call); NULL with the parse error printed. */
 config_setting_t *fk_section(const char *settings);
 void fk_section_free(void);
+/* Read s against the dns module's setting descriptors and run its check()
+ * (as tapird does); the problems land in fk.errors.  0 or -1.  fk_conf()
+ * is the settings struct it filled, for init() or reconfigure(), valid
+ * until the next call or fk_section_free(). */
+int fk_check_section(const config_setting_t *s);
+const void *fk_conf(void);
 /* A query datagram from 10.0.0.1:5353 to the module; the answer, if any,
  * is in fk.sent. */
 void fk_udp(const uint8_t *q, size_t len);
 /* The same from source address src (host byte order). */
 void fk_udp_from(uint32_t src, const uint8_t *q, size_t len);
+/* The same from any address. */
+void fk_udp_from_addr(const struct tapir_addr *src, const uint8_t *q,
+		      size_t len);
 /* Open connection i (accepted() called); false when refused. */
 bool fk_tcp_open(unsigned i, size_t room);
 /* Bytes from the peer on connection i: recv() is offered them (again

@@ -116,8 +116,19 @@ static void f_batch(void *arg)
 	batch_opens++;
 }
 
+static int randoms;
+
+static int f_random(void *arg, void *buf, size_t len)
+{
+	(void)arg;
+	randoms++;
+	memset(buf, 0x5a, len);
+	return 0;
+}
+
 static const struct dhcp_env env = {
 	.now = f_now,
+	.random = f_random,
 	.server_ip = SERVER,
 	.prefix = 24,
 	.reply_max = 1472,
@@ -164,8 +175,10 @@ static void start(void)
 {
 	char err[256] = "";
 
+	randoms = 0;
 	srv = dhcp_srv_new(&cfg, &env, err, sizeof(err));
 	ck_assert_msg(srv != NULL, "%s", err);
+	ck_assert_int_eq(randoms, 1); /* its hash key, from the host */
 	dhcp_srv_publish_all(srv);
 }
 
@@ -415,6 +428,42 @@ START_TEST(test_wire_overload_and_concatenation)
 	p = dhcp_opt(&got, OPT_DOMAIN, &len);
 	ck_assert_uint_eq(len, 1);
 	ck_assert_uint_eq(p[0], 'x');
+}
+END_TEST
+
+/* The most options a message can hold: every one of them empty (code and
+ * length only), all over the options field and both overloaded fields.
+ * Each is found, and an empty option is present with length 0. */
+START_TEST(test_wire_most_options)
+{
+	static struct dhcp_msg got;
+	static struct msgb m;
+	uint8_t ov = 3;
+	size_t len, n = 0;
+
+	mb_start(&m, DHCPDISCOVER, 1, 0);
+	mb_opt(&m, OPT_OVERLOAD, &ov, 1);
+	while (m.len + 2 < DHCP_MSG_MAX)
+		mb_opt(&m, (uint8_t)(100 + n++ % 100), "", 0);
+	mb_end(&m);
+	ck_assert_uint_ge(m.len, DHCP_MSG_MAX - 1);
+	ck_assert_uint_le(m.len, DHCP_MSG_MAX);
+	for (size_t i = 0; i + 2 < 128; i += 2) /* file */
+		m.b[108 + i] = 200;
+	m.b[108 + 126] = OPT_END;
+	for (size_t i = 0; i + 2 < 64; i += 2) /* sname */
+		m.b[44 + i] = 201;
+	m.b[44 + 62] = OPT_END;
+	ck_assert_int_eq(dhcp_parse(m.b, m.len, &got), DHCP_OK);
+	for (unsigned c = 100; c < 202; c++) {
+		ck_assert_ptr_nonnull(dhcp_opt(&got, (uint8_t)c, &len));
+		ck_assert_uint_eq(len, 0);
+	}
+	ck_assert_ptr_null(dhcp_opt(&got, 99, &len));
+	/* One byte short of the END: the last option's length runs out. */
+	m.len--;
+	m.b[m.len - 1] = 150;
+	ck_assert_int_eq(dhcp_parse(m.b, m.len, &got), DHCP_ERR_OPT_LEN);
 }
 END_TEST
 
@@ -1368,6 +1417,7 @@ static Suite *dhcp_suite(void)
 
 	tcase_add_test(w, test_wire_round_trip);
 	tcase_add_test(w, test_wire_overload_and_concatenation);
+	tcase_add_test(w, test_wire_most_options);
 	tcase_add_test(w, test_malformed_rejected);
 	tcase_add_checked_fixture(p, setup, teardown);
 	tcase_add_test(p, test_huge_and_repeated_options);

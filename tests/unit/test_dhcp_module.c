@@ -220,16 +220,19 @@ START_TEST(test_settings_errors_have_lines)
 		 "  options = ( { code = 3; ip = \"10.0.0.1\"; } );\n"
 		 "  lease_file = \"relative\"; }",
 		 dpath);
+	/* The typed settings first, as tapird reads them in file order;
+	 * then what the module's check() finds. */
 	ck_assert_uint_eq(reload(mods, &errs), 6);
-	ck_assert_ptr_nonnull(strstr(errs.msgs[0], "t.conf:4: module dhcp: pool"));
-	ck_assert_ptr_nonnull(strstr(errs.msgs[1], "t.conf:5: module dhcp: "
-						   "lease_time must be 60.."));
-	ck_assert_ptr_nonnull(strstr(errs.msgs[2], "t.conf:6: module dhcp: router"));
-	ck_assert_ptr_nonnull(strstr(errs.msgs[3], "t.conf:9: module dhcp: lease_file"));
-	ck_assert_ptr_nonnull(strstr(errs.msgs[4], "t.conf:7: module dhcp: "
+	ck_assert_ptr_nonnull(strstr(errs.msgs[0], "t.conf:5: module dhcp: "
+						   "lease_time = 5: must be "
+						   "60-31536000 seconds"));
+	ck_assert_ptr_nonnull(strstr(errs.msgs[1], "t.conf:6: module dhcp: router"));
+	ck_assert_ptr_nonnull(strstr(errs.msgs[2], "t.conf:4: module dhcp: pool"));
+	ck_assert_ptr_nonnull(strstr(errs.msgs[3], "t.conf:7: module dhcp: "
 						   "reservation: mac"));
-	ck_assert_ptr_nonnull(strstr(errs.msgs[5], "t.conf:8: module dhcp: "
+	ck_assert_ptr_nonnull(strstr(errs.msgs[4], "t.conf:8: module dhcp: "
 						   "option 3 is set"));
+	ck_assert_ptr_nonnull(strstr(errs.msgs[5], "t.conf:9: module dhcp: lease_file"));
 	ck_assert_uint_eq(modules_count(&set), 0);
 	conf_errors_clear(&errs);
 }

@@ -669,8 +669,8 @@ static void start(const char *text)
 	config_setting_t *s = fk_section(text);
 
 	ck_assert_ptr_nonnull(s);
-	ck_assert_int_eq(tapir_module.check(&fk_check, s), 0);
-	mod = tapir_module.init((struct tapir_host *)&fk, &fk_api, s);
+	ck_assert_int_eq(fk_check_section(s), 0);
+	mod = tapir_module.init((struct tapir_host *)&fk, &fk_api, fk_conf());
 	ck_assert_ptr_nonnull(mod);
 }
 
@@ -685,7 +685,7 @@ START_TEST(test_check_reports_each_bad_record_with_its_line)
 		"    \"x.other.test. A 10.0.0.1\" ]; } );\n");         /* 6 */
 
 	ck_assert_ptr_nonnull(s);
-	ck_assert_int_eq(tapir_module.check(&fk_check, s), -1);
+	ck_assert_int_eq(fk_check_section(s), -1);
 	ck_assert_uint_eq(fk.nerrors, 3);
 	ck_assert_ptr_nonnull(strstr(fk.errors[0], "line 3: "));
 	ck_assert_ptr_nonnull(strstr(fk.errors[0], "not an IPv4 address"));
@@ -701,7 +701,7 @@ START_TEST(test_check_rejects_bad_settings)
 		"port = 0;\n default_ttl = 0;\n edns_payload = 100;\n"
 		"tcp = 3;\n dhcp_zone = \"nowhere.test\";\n zones = ();\n");
 
-	ck_assert_int_eq(tapir_module.check(&fk_check, s), -1);
+	ck_assert_int_eq(fk_check_section(s), -1);
 	ck_assert_uint_eq(fk.nerrors, 5);
 	ck_assert_ptr_nonnull(strstr(fk.errors[0], "line 1: port"));
 	ck_assert_ptr_nonnull(strstr(fk.errors[1], "line 2: default_ttl"));
@@ -712,7 +712,7 @@ START_TEST(test_check_rejects_bad_settings)
 	fk.nerrors = 0;
 	s = fk_section("zones = ( { name = \"a.test\"; records = "
 		       "[ \"www A 10.0.0.1\" ]; } );");
-	ck_assert_int_eq(tapir_module.check(&fk_check, s), -1);
+	ck_assert_int_eq(fk_check_section(s), -1);
 	ck_assert_ptr_nonnull(strstr(fk.errors[0], "no SOA"));
 }
 END_TEST
@@ -723,6 +723,8 @@ START_TEST(test_module_udp_and_counters)
 	const struct parsed *p;
 
 	start(conf_text);
+	/* The rate limiter's key comes from the host, not the kernel. */
+	ck_assert_uint_eq(fk.randoms, 1);
 	ck_assert(fk.udp_bound);
 	ck_assert_uint_eq(fk.udp_port, 53);
 	ck_assert(fk.listening);
@@ -1016,6 +1018,32 @@ START_TEST(test_rate_limit_shared_slot_counts_together)
 }
 END_TEST
 
+/* A source that is not IPv4 is answered at its own address and limited
+ * by its /64, the share of the address space one site is usually given. */
+START_TEST(test_rate_limit_ipv6_by_64)
+{
+	size_t ql = mkq(q, "www.lab.test", DNS_T_A, DNS_C_IN, NULL);
+	struct tapir_addr a1, a2, b1;
+
+	ck_assert(tapir_addr_parse("fd00:1:2:3::1", &a1));
+	ck_assert(tapir_addr_parse("fd00:1:2:3:ffff::2", &a2));
+	ck_assert(tapir_addr_parse("fd00:1:2:4::1", &b1));
+	start("rate_limit = 1; rate_limit_slip = 0;\n"
+	      "zones = ( { name = \"lab.test\"; records = [ \"@ SOA ns1 hm 1 "
+	      "3600 600 86400 60\", \"www A 10.0.0.2\" ]; } );");
+	fk.now = 10000;
+	fk_udp_from_addr(&a1, q, ql);
+	ck_assert_uint_gt(fk.sent_len, 0);
+	ck_assert(tapir_addr_eq(&fk.sent_to, &a1));
+	fk_udp_from_addr(&a2, q, ql); /* the same /64: over the limit */
+	ck_assert_uint_eq(fk.sent_len, 0);
+	fk_udp_from_addr(&b1, q, ql); /* the next /64 has its own */
+	ck_assert_uint_gt(fk.sent_len, 0);
+	ck_assert(tapir_addr_eq(&fk.sent_to, &b1));
+	ck_assert_uint_eq(fk_counter("rate_limited"), 1);
+}
+END_TEST
+
 START_TEST(test_reload_all_or_nothing)
 {
 	size_t ql = mkq(q, "new.lab.test", DNS_T_A, DNS_C_IN, NULL);
@@ -1027,21 +1055,24 @@ START_TEST(test_reload_all_or_nothing)
 	s = fk_section("zones = ( { name = \"lab.test\"; records = [ \"@ SOA "
 		       "ns1 hm 1 3600 600 86400 60\", \"new A 10.0.0.7\" ]; "
 		       "} );");
-	ck_assert_int_eq(tapir_module.reconfigure(mod, s), 0);
+	fk_check_section(s);
+	ck_assert_int_eq(tapir_module.reconfigure(mod, fk_conf()), 0);
 	fk_udp(q, ql);
 	ck_assert(has_rr(parse(fk.sent, fk.sent_len), 0,
 			 "new.lab.test. 3600 A 10.0.0.7"));
 	/* A broken section is refused and the zone stays. */
 	s = fk_section("zones = ( { name = \"lab.test\"; records = [ \"new A "
 		       "nonsense\" ]; } );");
-	ck_assert_int_eq(tapir_module.reconfigure(mod, s), -1);
+	ck_assert_int_eq(fk_check_section(s), -1);
+	ck_assert_int_eq(tapir_module.reconfigure(mod, fk_conf()), -1);
 	fk_udp(q, ql);
 	ck_assert(has_rr(parse(fk.sent, fk.sent_len), 0,
 			 "new.lab.test. 3600 A 10.0.0.7"));
 	/* A port change moves both UDP and TCP. */
 	s = fk_section("port = 5300; zones = ( { name = \"lab.test\"; records "
 		       "= [ \"@ SOA ns1 hm 1 3600 600 86400 60\" ]; } );");
-	ck_assert_int_eq(tapir_module.reconfigure(mod, s), 0);
+	fk_check_section(s);
+	ck_assert_int_eq(tapir_module.reconfigure(mod, fk_conf()), 0);
 	ck_assert_uint_eq(fk.udp_port, 5300);
 	ck_assert_uint_eq(fk.tcp_port, 5300);
 }
@@ -1122,6 +1153,7 @@ static Suite *dns_suite(void)
 	tcase_add_test(tm, test_tcp_peer_close_and_unlisten);
 	tcase_add_test(tm, test_rate_limit_drops_and_slips);
 	tcase_add_test(tm, test_rate_limit_shared_slot_counts_together);
+	tcase_add_test(tm, test_rate_limit_ipv6_by_64);
 	tcase_add_test(tm, test_reload_all_or_nothing);
 	tcase_add_test(tm, test_module_watches_dhcp_leases);
 	suite_add_tcase(s, tm);

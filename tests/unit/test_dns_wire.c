@@ -33,14 +33,13 @@ static int read_at(const uint8_t *m, size_t len, size_t pos, char *text,
 	size_t l;
 
 	dns_reader_init(&r, m, len);
-	r.pos = pos;
-	if (dns_read_name(&r, n, &l) < 0)
+	if (dns_skip(&r, pos) < 0 || dns_read_name(&r, n, &l) < 0)
 		return -1;
 	ck_assert_uint_eq(l, dns_name_len(n));
 	if (text)
 		ck_assert_int_ge(dns_name_to_text(n, text, 300), 0);
 	if (end)
-		*end = r.pos;
+		*end = dns_reader_pos(&r);
 	return 0;
 }
 

@@ -18,6 +18,8 @@
 
 #include <tapir/module.h>
 
+#include "daemon/modconf.h"
+
 extern const struct tapir_module tapir_module;
 
 /* ---- Fake host ---------------------------------------------------------- */
@@ -236,9 +238,12 @@ static void f_nodelay(struct tapir_tcp *c, bool on)
 	(void)on;
 }
 
-static void f_peer(struct tapir_tcp *c, uint32_t *ip, uint16_t *port)
+static struct tapir_addr peer_addr; /* 10.0.0.1 unless a test says */
+
+static void f_peer(struct tapir_tcp *c, struct tapir_addr *addr,
+		   uint16_t *port)
 {
-	*ip = 0x0a000001;
+	*addr = peer_addr;
 	*port = (uint16_t)(40000 + (c - conns));
 }
 
@@ -268,6 +273,25 @@ static const struct tapir_host_api api = {
 
 static config_t cfg;
 static void *state;
+static struct modconf mc;
+static int check_errors;
+
+static void count_error(void *arg, const config_setting_t *at, const char *msg)
+{
+	(void)arg;
+	(void)at;
+	(void)msg;
+	check_errors++;
+}
+
+/* The section read against the module's descriptors and checked, as
+ * tapird does; the number of problems.  mc holds the settings. */
+static int read_section(const config_setting_t *sec)
+{
+	modconf_free(&mc);
+	check_errors = 0;
+	return modconf_check(&tapir_module, sec, count_error, NULL, &mc);
+}
 
 static void write_file(const char *name, const void *data, size_t len)
 {
@@ -296,7 +320,8 @@ static void start(const char *extra)
 	ck_assert_msg(config_read_string(&cfg, text), "%s",
 		      config_error_text(&cfg));
 	sec = config_lookup(&cfg, "http");
-	state = tapir_module.init(&host, &api, sec);
+	ck_assert_int_eq(read_section(sec), 0);
+	state = tapir_module.init(&host, &api, mc.values);
 	ck_assert_ptr_nonnull(state);
 }
 
@@ -313,6 +338,7 @@ static void setup(void)
 	write_file("big.bin", big, sizeof(big));
 	clock_ms = 1000;
 	logbuf[0] = '\0';
+	peer_addr = tapir_addr_from_v4(0x0a000001);
 	memset(counters, 0, sizeof(counters));
 	memset(counter_names, 0, sizeof(counter_names));
 	for (int i = 0; i < MAX_CONNS; i++) {
@@ -334,6 +360,7 @@ static void teardown(void)
 	for (int i = 0; i < MAX_CONNS; i++)
 		free(conns[i].sent);
 	config_destroy(&cfg);
+	modconf_free(&mc);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	ck_assert_int_eq(system(cmd), 0);
 }
@@ -431,7 +458,17 @@ START_TEST(test_get_and_keep_alive)
 	ck_assert_int_eq(count_in_sent(c, "Content-Length: 6\r\n"), 1);
 	ck_assert_int_eq(count_in_sent(c, "\r\n\r\nhello\n"), 1);
 	ck_assert(c->live && !c->shut);
-	ck_assert_ptr_nonnull(strstr(logbuf, "\"GET /a.txt HTTP/1.1\" 200 "));
+	ck_assert_ptr_nonnull(strstr(logbuf, "10.0.0.1:40000 \"GET /a.txt "
+					     "HTTP/1.1\" 200 "));
+	/* An IPv6 peer is logged in brackets (RFC 5952 section 6). */
+	ck_assert(tapir_addr_parse("fd00::1", &peer_addr));
+	{
+		struct tapir_tcp *c6 = connect_peer(65536);
+
+		send_str(c6, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+		ck_assert(sent_starts(c6, "HTTP/1.1 200 OK\r\n"));
+		ck_assert_ptr_nonnull(strstr(logbuf, "[fd00::1]:40001 \"GET "));
+	}
 	/* Idle for idle_timeout (3 s): closed quietly. */
 	c->sent_len = 0;
 	advance(2999);
@@ -751,17 +788,6 @@ START_TEST(test_listing_escapes_names)
 }
 END_TEST
 
-static int check_errors;
-
-static void chk_error(const struct tapir_check *chk, const config_setting_t *s,
-		      const char *fmt, ...)
-{
-	(void)chk;
-	(void)s;
-	(void)fmt;
-	check_errors++;
-}
-
 static const struct {
 	const char *section;
 	int errors;
@@ -784,14 +810,13 @@ static const struct {
 START_TEST(test_check_errors)
 {
 	char text[512];
-	const struct tapir_check chk = {.error = chk_error};
+	int n;
 
 	snprintf(text, sizeof(text), "http = { %s };", checks[_i].section);
 	config_init(&cfg);
 	ck_assert(config_read_string(&cfg, text));
-	check_errors = 0;
-	ck_assert_int_eq(tapir_module.check(&chk, config_lookup(&cfg, "http")),
-			 checks[_i].errors ? -1 : 0);
+	n = read_section(config_lookup(&cfg, "http"));
+	ck_assert_int_eq(n, check_errors);
 	ck_assert_msg(check_errors == checks[_i].errors, "%s: %d errors",
 		      checks[_i].section, check_errors);
 }
@@ -810,8 +835,8 @@ START_TEST(test_reconfigure_keeps_serving)
 		 dir);
 	config_init(&c2);
 	ck_assert(config_read_string(&c2, text));
-	ck_assert_int_eq(
-	    tapir_module.reconfigure(state, config_lookup(&c2, "http")), 0);
+	ck_assert_int_eq(read_section(config_lookup(&c2, "http")), 0);
+	ck_assert_int_eq(tapir_module.reconfigure(state, mc.values), 0);
 	config_destroy(&c2);
 	ck_assert(c->live); /* same port: the connection carries on */
 	send_str(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");

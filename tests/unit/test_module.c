@@ -27,6 +27,8 @@ struct testmod_log {
 	long long value;
 	struct tapir_host *host[4];
 	const struct tapir_host_api *api[4];
+	bool has_random, has_report;
+	int random_rc;
 };
 
 static struct testmod_log *tlog;
@@ -488,7 +490,7 @@ static void told_cb(void *arg, const char *topic, const char *key,
 	snprintf(t->key, sizeof(t->key), "%s", key);
 }
 
-/* Host API 3: entries belong to their module; a reconfigured module keeps
+/* Published data: entries belong to their module; a reconfigured module keeps
  * them, a removed one loses them and the watchers are told. */
 START_TEST(test_published_data_follows_module_lifetime)
 {
@@ -506,8 +508,10 @@ START_TEST(test_published_data_follows_module_lifetime)
 	ck_assert_int_eq(fail, 0);
 	a = tlog->host[0];
 	b = tlog->host[1];
-	api = tlog->api[0];
-	ck_assert_uint_ge(api->version, 3);
+	/* Each module has its own table, valid while it runs: b's outlives
+	 * a, so the test calls through b's for both. */
+	api = tlog->api[1];
+	ck_assert_uint_eq(api->version, TAPIR_HOST_API_VERSION);
 	ck_assert(TAPIR_HOST_HAS(api, publish) && TAPIR_HOST_HAS(api, lookup));
 	ck_assert_int_eq(api->publish(a, "t", "10.0.0.5", "mac=x", 5), 0);
 	ck_assert_int_eq(api->publish(b, "t", "10.0.0.5", "mac=y", 5), -EPERM);
@@ -547,7 +551,7 @@ static int fake_render(void *ctx, struct strbuf *b, const char *what)
 	return 0;
 }
 
-/* Host API 4: the host checks the request, asks the reporter it was given
+/* The report call: the host checks the request, asks the reporter it was given
  * (no report code here) and hands the text over; EAGAIN without one. */
 START_TEST(test_report_comes_from_the_given_reporter)
 {
@@ -581,6 +585,210 @@ START_TEST(test_report_comes_from_the_given_reporter)
 }
 END_TEST
 
+static struct tapir_udp_meta got_meta;
+static int got;
+
+static void meta_cb(void *arg, const struct tapir_udp_meta *m,
+		    const uint8_t *data, size_t len)
+{
+	(void)arg;
+	(void)data;
+	(void)len;
+	got_meta = *m;
+	got++;
+}
+
+/* Addresses cross the ABI as struct tapir_addr: IPv4 mapped in, and only
+ * IPv4 accepted out (for now). */
+START_TEST(test_addresses_are_family_neutral)
+{
+	struct conf_errors errs = {0};
+	const struct tapir_host_api *api;
+	struct tapir_addr a, v6;
+	struct tapir_udp *u;
+	unsigned plen = 0;
+	int fail = -1;
+
+	ck_assert_uint_eq(reload(mod("a", tpath, "slot = 0;"), &fail, &errs),
+			  0);
+	api = tlog->api[0];
+	ck_assert_int_eq(api->if_addr(tlog->host[0], 0, &a, &plen), 0);
+	ck_assert(tapir_addr_is_v4(&a));
+	ck_assert_uint_eq(tapir_addr_v4(&a), 0x0a000002);
+	ck_assert_uint_eq(plen, 24);
+	ck_assert_int_eq(api->if_addr(tlog->host[0], 1, &a, &plen), -ENOENT);
+
+	u = api->udp_bind(tlog->host[0], 4000, meta_cb, NULL);
+	ck_assert_ptr_nonnull(u);
+	got = 0;
+	send_udp(4000, "hi");
+	ck_assert_int_eq(got, 1);
+	ck_assert(tapir_addr_is_v4(&got_meta.src_ip));
+	ck_assert_uint_eq(tapir_addr_v4(&got_meta.src_ip), 0x0a000001);
+	ck_assert_uint_eq(tapir_addr_v4(&got_meta.dst_ip), 0x0a000002);
+	ck_assert_uint_eq(got_meta.src_port, 5555);
+
+	ck_assert(tapir_addr_parse("fd00::1", &v6));
+	{
+		struct tapir_udp_dst d6 = {.ip = v6, .port = 9};
+		struct tapir_udp_dst s6 = {
+			.ip = tapir_addr_from_v4(0x0a000001), .port = 9,
+			.src_ip = v6};
+		struct tapir_udp_dst zero = {.port = 9};
+
+		ck_assert_int_eq(api->udp_send(u, &d6, "x", 1), -EAFNOSUPPORT);
+		ck_assert_int_eq(api->udp_send(u, &s6, "x", 1), -EAFNOSUPPORT);
+		ck_assert_int_eq(api->udp_send(u, &zero, "x", 1), -EINVAL);
+	}
+	errno = 0;
+	ck_assert_ptr_null(api->tcp_connect(tlog->host[0], &v6, 80, NULL, NULL));
+	ck_assert_int_eq(errno, EAFNOSUPPORT);
+	api->udp_unbind(u);
+	conf_errors_clear(&errs);
+}
+END_TEST
+
+/* Host API 2: random bytes from the kernel, bounded per call. */
+START_TEST(test_random_from_the_host)
+{
+	struct conf_errors errs = {0};
+	const struct tapir_host_api *api;
+	uint8_t a[TAPIR_RANDOM_MAX + 1], b[32], zero[32] = {0};
+	int fail = -1;
+
+	ck_assert_uint_eq(reload(mod("a", tpath, "slot = 0;"), &fail, &errs),
+			  0);
+	api = tlog->api[0];
+	ck_assert(TAPIR_HOST_HAS(api, random));
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	ck_assert_int_eq(api->random(tlog->host[0], a, 32), 0);
+	ck_assert_int_eq(api->random(tlog->host[0], b, 32), 0);
+	/* 2^-256 to fail by chance. */
+	ck_assert(memcmp(a, zero, 32) != 0);
+	ck_assert(memcmp(a, b, 32) != 0);
+	ck_assert_int_eq(api->random(tlog->host[0], a, TAPIR_RANDOM_MAX), 0);
+	ck_assert_int_eq(api->random(tlog->host[0], a, sizeof(a)), -EINVAL);
+	ck_assert_int_eq(api->random(tlog->host[0], a, 0), 0);
+	conf_errors_clear(&errs);
+}
+END_TEST
+
+/* A module built for module ABI 1 is refused, in one line that names its
+ * file and both ABIs, and nothing of it runs. */
+START_TEST(test_other_abi_refused)
+{
+	struct conf_errors errs = {0};
+	char path[1100], want[1400];
+	int fail = -1;
+
+	snprintf(path, sizeof(path), "%s/testmod_abi1.so",
+		 getenv("TAPIR_TEST_MODULE_DIR") ? getenv("TAPIR_TEST_MODULE_DIR")
+						 : ".libs");
+	ck_assert_uint_eq(reload(mod("old", path, "value = 1;"), &fail, &errs),
+			  1);
+	snprintf(want, sizeof(want),
+		 "t.conf:3: module 'old' (%s) was built for module ABI 1, "
+		 "this tapird has ABI %d: rebuild the module",
+		 path, TAPIR_MODULE_ABI);
+	ck_assert_str_eq(errs.msgs[0], want);
+	ck_assert_ptr_null(strchr(errs.msgs[0], '\n'));
+	ck_assert_uint_eq(modules_count(&set), 0);
+	conf_errors_clear(&errs);
+}
+END_TEST
+
+/* A descriptor claiming a host API older than version 1 is refused. */
+START_TEST(test_host_api_older_than_v1_refused)
+{
+	struct conf_errors errs = {0};
+	char path[1100], want[1500];
+	int fail = -1;
+
+	snprintf(path, sizeof(path), "%s/testmod_tiny.so",
+		 getenv("TAPIR_TEST_MODULE_DIR") ? getenv("TAPIR_TEST_MODULE_DIR")
+						 : ".libs");
+	ck_assert_uint_eq(reload(mod("tiny", path, ""), &fail, &errs), 1);
+	snprintf(want, sizeof(want),
+		 "t.conf:3: module 'tiny' (%s) was built against a host API "
+		 "of 8 bytes, older than version 1 (%zu bytes) of module ABI "
+		 "%d: rebuild the module",
+		 path, offsetof(struct tapir_host_api, random),
+		 TAPIR_MODULE_ABI);
+	ck_assert_str_eq(errs.msgs[0], want);
+	ck_assert_uint_eq(modules_count(&set), 0);
+	conf_errors_clear(&errs);
+}
+END_TEST
+
+static uint64_t old_inits;
+
+static void find_counter(void *arg, const char *module, const char *name,
+			 uint64_t v)
+{
+	(void)arg;
+	if (!strcmp(module, "old") && !strcmp(name, "inits"))
+		old_inits = v;
+}
+
+/* A module built against host API version 1 runs beside one built against
+ * the current version: it gets a table of the size it knows, in which
+ * TAPIR_HOST_HAS() says no to random() (version 2) and yes to the rest,
+ * and it works (its port answers, its counter counts). */
+START_TEST(test_older_host_api_works)
+{
+	struct conf_errors errs = {0};
+	struct testmod_log *vlog;
+	const struct tapir_host_api *api;
+	struct udp_binding b = {.port = 4243};
+	char vpath[1100], mods[4096];
+	void *vdl;
+	int fail = -1;
+
+	snprintf(vpath, sizeof(vpath), "%s/testmod_v1.so",
+		 getenv("TAPIR_TEST_MODULE_DIR") ? getenv("TAPIR_TEST_MODULE_DIR")
+						 : ".libs");
+	vdl = dlopen(vpath, RTLD_NOW | RTLD_LOCAL);
+	ck_assert_msg(vdl, "%s", dlerror());
+	vlog = dlsym(vdl, "testmod_log");
+	ck_assert_ptr_nonnull(vlog);
+	memset(vlog, 0, sizeof(*vlog));
+	snprintf(mods, sizeof(mods), "%s,\n%s",
+		 mod("old", vpath, "slot = 0; port = 4243;"),
+		 mod("new", tpath, "slot = 0;"));
+	ck_assert_uint_eq(reload(mods, &fail, &errs), 0);
+	ck_assert_int_eq(fail, 0);
+	ck_assert_uint_eq(modules_count(&set), 2);
+	/* What the old module was handed, and what it saw. */
+	api = vlog->api[0];
+	ck_assert_uint_eq(api->version, 1);
+	ck_assert_uint_eq(api->size, offsetof(struct tapir_host_api, random));
+	ck_assert(!TAPIR_HOST_HAS(api, random));
+	ck_assert(TAPIR_HOST_HAS(api, report));
+	ck_assert(!vlog->has_random);
+	ck_assert(vlog->has_report);
+	ck_assert_int_eq(vlog->inits, 1);
+	/* It works: its port is bound, its counter counted. */
+	ck_assert_int_eq(udp_bind(st, &b), -EADDRINUSE);
+	old_inits = 0;
+	modules_foreach_counter(&set, find_counter, NULL);
+	ck_assert_uint_eq(old_inits, 1);
+	ck_assert_int_eq(api->if_addr(vlog->host[0], 0, NULL, NULL), 0);
+	/* The current module has the whole table, random() included. */
+	api = tlog->api[0];
+	ck_assert_uint_eq(api->version, TAPIR_HOST_API_VERSION);
+	ck_assert_uint_eq(api->size, sizeof(struct tapir_host_api));
+	ck_assert(tlog->has_random);
+	ck_assert_int_eq(tlog->random_rc, 0);
+	ck_assert_uint_eq(reload("", &fail, &errs), 0);
+	ck_assert_int_eq(vlog->finis, 1);
+	ck_assert_int_eq(udp_bind(st, &b), 0);
+	udp_unbind(st, &b);
+	conf_errors_clear(&errs);
+	dlclose(vdl);
+}
+END_TEST
+
 static Suite *module_suite(void)
 {
 	Suite *s = suite_create("module");
@@ -598,6 +806,11 @@ static Suite *module_suite(void)
 	tcase_add_test(tc, test_port_handed_over_on_reload);
 	tcase_add_test(tc, test_published_data_follows_module_lifetime);
 	tcase_add_test(tc, test_report_comes_from_the_given_reporter);
+	tcase_add_test(tc, test_addresses_are_family_neutral);
+	tcase_add_test(tc, test_random_from_the_host);
+	tcase_add_test(tc, test_other_abi_refused);
+	tcase_add_test(tc, test_older_host_api_works);
+	tcase_add_test(tc, test_host_api_older_than_v1_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

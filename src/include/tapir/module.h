@@ -4,37 +4,60 @@
  * A module is a shared object that tapird loads with dlopen() from its module
  * directory.  It exports exactly one symbol:
  *
- *     const struct tapir_module tapir_module = { ... };
+ *     TAPIR_MODULE_EXPORT const struct tapir_module tapir_module = {
+ *             TAPIR_MODULE_HEAD, .name = "echo", ... };
+ *
+ * Besides this header, <tapir/addr.h>, <tapir/bytes.h> (a bounds-checked
+ * cursor for wire formats) and <tapir/text.h> are header-only helpers a
+ * module may include; nothing else of tapird's.
+ *
+ * Its settings are declared, not read: a table of struct tapir_setting
+ * (name, type, range, default, where in the module's settings struct) that
+ * tapird validates with FILE:LINE errors and turns into a filled struct
+ * before any callback sees it (see "Settings" below).  A module reads no
+ * configuration itself, except the inside of a TAPIR_SET_CUSTOM setting.
  *
  * Lifecycle, driven by tapird:
  *
- *   check(chk, section)      pure: validate the module's config section and
- *                            report every problem with chk->error(); called
- *                            for `tapird -t`, at start and before every reload.
- *                            Must not bind ports, allocate lasting state or
- *                            touch the network.
- *   init(host, section)      the section passed check(); create the module's
+ *   check(chk, conf)         pure: validate what the descriptors cannot say
+ *                            (cross-setting rules, the inside of custom
+ *                            settings) and report every problem with
+ *                            chk->error() or chk->error_at(); called for
+ *                            `tapird -t`, at start and before every reload,
+ *                            even when some typed settings were rejected
+ *                            (they hold their defaults), so one run reports
+ *                            everything.  Must not bind ports, allocate
+ *                            lasting state or touch the network.
+ *   init(host, api, conf)    conf passed check(); create the module's
  *                            state, bind ports, arm timers.  Returns the state
  *                            (any non-NULL pointer) or NULL on failure.
- *   reconfigure(state, s)    the module's section changed on reload.  Apply it
+ *   reconfigure(state, conf) the module's section changed on reload.  Apply it
  *                            all or nothing: on failure return -1 and keep the
  *                            old settings running.
  *   fini(state)              stop and free.  Anything still bound or armed
  *                            through the host API is released by tapird after
  *                            fini returns, so a module cannot leak ports.
  *
- * A config section (libconfig's config_setting_t) is valid only for the
- * duration of the call it is passed to: copy what you need.
+ * conf, the module's settings struct, and everything it points to (strings,
+ * lists, custom settings) are valid only for the duration of the call it
+ * is passed to: copy what you need.
  *
  * The host API is a struct of function pointers that starts with its own size
  * and version.  It only ever grows at the end; a module built against an older
- * header keeps working.  A module that wants a newer call checks
+ * header keeps working: its descriptor says how large a table it knows
+ * (TAPIR_MODULE_HEAD records it) and tapird hands it one of that size.  A
+ * module that wants a call newer than the tapird it may run on checks
  * TAPIR_HOST_HAS(api, member) first.  TAPIR_MODULE_ABI changes only when
- * something breaks; tapird refuses modules built for another ABI.
+ * something breaks (the module descriptor, a callback's signature, a call's
+ * meaning); tapird refuses modules built for another ABI and says which.
+ * ABI 2 (settings as descriptors) restarted the host API at version 1.
  *
- * Addresses are IPv4 in host byte order (10.0.0.2 is 0x0a000002); ports are
- * in host byte order.  Everything runs on tapird's single event loop thread:
- * callbacks never run concurrently and must not block.
+ * Addresses are struct tapir_addr (<tapir/addr.h>: IPv4 as IPv4-mapped
+ * IPv6, with helpers to convert, compare, print and parse); ports are in
+ * host byte order.  Settings of type TAPIR_SET_IPV4 are host-order
+ * uint32_t, as IPv4-only protocols (DHCP) want them.  Everything runs on
+ * tapird's single event loop thread: callbacks never run concurrently and
+ * must not block.
  */
 #ifndef TAPIR_MODULE_H
 #define TAPIR_MODULE_H
@@ -46,11 +69,13 @@
 
 #include <libconfig.h>
 
+#include <tapir/addr.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define TAPIR_MODULE_ABI 1
+#define TAPIR_MODULE_ABI 2
 
 /* Log priorities, as syslog(3). */
 #define TAPIR_LOG_ERR 3
@@ -68,8 +93,8 @@ struct tapir_watch;   /* a module's watch on a published topic */
 
 /* What tapird knows about a received UDP datagram. */
 struct tapir_udp_meta {
-	uint32_t src_ip;
-	uint32_t dst_ip;
+	struct tapir_addr src_ip;
+	struct tapir_addr dst_ip;
 	uint16_t src_port;
 	uint16_t dst_port;
 	uint8_t src_mac[6];
@@ -77,25 +102,26 @@ struct tapir_udp_meta {
 };
 
 /* Where a datagram goes.  With mac == NULL tapird routes and resolves
- * dst_ip (255.255.255.255 goes to the Ethernet broadcast address); with a
+ * ip (255.255.255.255 goes to the Ethernet broadcast address); with a
  * MAC it sends straight to that MAC without ARP (a DHCP server answering a
- * client that has no address yet).  src_ip 0 means our interface address. */
+ * client that has no address yet).  An unspecified src_ip (all zero, as a
+ * zeroed struct leaves it) means our interface address. */
 struct tapir_udp_dst {
-	uint32_t ip;
+	struct tapir_addr ip;
 	uint16_t port;
 	const uint8_t *mac;
-	uint32_t src_ip;
+	struct tapir_addr src_ip;
 };
 
 typedef void (*tapir_udp_recv_fn)(void *arg, const struct tapir_udp_meta *m,
 				  const uint8_t *data, size_t len);
 typedef void (*tapir_timer_fn)(void *arg);
-/* A published entry of topic changed (API version 3): value is its new
+/* A published entry of topic changed: value is its new
  * content, or NULL when it was removed. */
 typedef void (*tapir_watch_fn)(void *arg, const char *topic, const char *key,
 			       const void *value, size_t len);
 
-/* What a TCP listener's connections call back (API version 2).  A
+/* What a TCP listener's connections call back.  A
  * connection handle is valid from accepted() until the module calls
  * tcp_close() or tcp_abort(), or until closed() returns. */
 struct tapir_tcp_handlers {
@@ -131,8 +157,11 @@ struct tapir_host_api {
 		__attribute__((format(printf, 3, 4)));
 	/* Monotonic milliseconds, as the stack sees them. */
 	uint64_t (*now_ms)(struct tapir_host *h);
-	/* Our interface address (host order) and prefix length. */
-	uint32_t (*if_addr)(struct tapir_host *h, unsigned *prefix_len);
+	/* Our i-th interface address (0, 1, ...) and its prefix length in
+	 * its own family (24 for 10.0.0.2/24).  0, or -ENOENT past the last.
+	 * Address 0 is the IPv4 address. */
+	int (*if_addr)(struct tapir_host *h, unsigned i, struct tapir_addr *addr,
+		       unsigned *prefix_len);
 
 	/* Bind a UDP port; fn runs for every datagram to it.  NULL and errno
 	 * EADDRINUSE when another module holds the port. */
@@ -141,8 +170,10 @@ struct tapir_host_api {
 	void (*udp_unbind)(struct tapir_udp *u);
 	/* Send a datagram from the bound port.  0 when it left or waits for
 	 * the neighbour's address (ARP), or -errno: -EMSGSIZE over 65507
-	 * bytes, -EINVAL for address or port 0, -EHOSTUNREACH with no route,
-	 * -ENOBUFS when the ARP queue is full, or the link's error. */
+	 * bytes, -EINVAL for address or port 0, -EAFNOSUPPORT for an
+	 * address this tapird cannot reach (IPv6 for now), -EHOSTUNREACH
+	 * with no route, -ENOBUFS when the ARP queue is full, or the link's
+	 * error. */
 	int (*udp_send)(struct tapir_udp *u, const struct tapir_udp_dst *dst,
 			const void *data, size_t len);
 
@@ -158,7 +189,7 @@ struct tapir_host_api {
 	 * fini; increment it directly. */
 	uint64_t *(*counter)(struct tapir_host *h, const char *name);
 
-	/* ---- Version 2: TCP streams.  Check TAPIR_HOST_HAS() first. ---- */
+	/* ---- TCP streams ---- */
 
 	/* Listen on a TCP port; NULL and errno EADDRINUSE when taken. */
 	struct tapir_tcp_listener *(*tcp_listen)(
@@ -180,20 +211,23 @@ struct tapir_host_api {
 	void (*tcp_recv_resume)(struct tapir_tcp *c);
 	/* Nagle's algorithm is on by default; nodelay turns it off. */
 	void (*tcp_set_nodelay)(struct tapir_tcp *c, bool nodelay);
-	/* The peer's address and port (host order). */
-	void (*tcp_peer)(struct tapir_tcp *c, uint32_t *ip, uint16_t *port);
+	/* The peer's address and port. */
+	void (*tcp_peer)(struct tapir_tcp *c, struct tapir_addr *addr,
+			 uint16_t *port);
 	/* Keepalive probes after stack.tcp_keepalive_idle of silence (off by
 	 * default); a peer that stops answering is reset, closed(-ETIMEDOUT). */
 	void (*tcp_set_keepalive)(struct tapir_tcp *c, bool on);
-	/* Active open to ip:port from our address.  The handle is valid at
+	/* Active open to addr:port from our address.  The handle is valid at
 	 * once (tcp_send queues until the handshake completes); connected()
-	 * or closed() follows, with ctx.  NULL and errno on failure. */
-	struct tapir_tcp *(*tcp_connect)(struct tapir_host *h, uint32_t ip,
+	 * or closed() follows, with ctx.  NULL and errno on failure
+	 * (EAFNOSUPPORT for an address this tapird cannot reach). */
+	struct tapir_tcp *(*tcp_connect)(struct tapir_host *h,
+					 const struct tapir_addr *addr,
 					 uint16_t port,
 					 const struct tapir_tcp_handlers *cb,
 					 void *ctx);
 
-	/* ---- Version 3: data one module publishes and others read. ----
+	/* ---- Data one module publishes and others read. ----
 	 *
 	 * A table of (topic, key) -> value shared by all modules.  An entry
 	 * belongs to the module that published it: only that module can
@@ -228,7 +262,7 @@ struct tapir_host_api {
 	const void *(*lookup)(struct tapir_host *h, const char *topic,
 			      const char *key, size_t *len);
 
-	/* ---- Version 4: reports on the running daemon. ---- */
+	/* ---- Reports on the running daemon. ---- */
 
 	/* The report `what`, as tapirctl shows it: "status" (JSON, as
 	 * tapirctl --json status) or "metrics" (Prometheus text exposition
@@ -238,11 +272,22 @@ struct tapir_host_api {
 	 * report to give (under `tapird -t`). */
 	char *(*report)(struct tapir_host *h, const char *what, size_t *len);
 
-	/* Appended by later versions.  Check TAPIR_HOST_HAS() before use. */
+	/* ---- Version 1 ends here.  Calls appended by later versions say
+	 * which; check TAPIR_HOST_HAS() before using one. ---- */
+
+	/* ---- Version 2 ---- */
+
+	/* Fill buf with len unpredictable bytes (the kernel's CSPRNG, as
+	 * getrandom(2)), for keys, cookies and IDs; a module never opens
+	 * /dev/urandom or calls getrandom() itself.  0, or -errno: -EAGAIN
+	 * while the kernel's pool is not yet initialised (early boot: never
+	 * blocks), -EINVAL for len over TAPIR_RANDOM_MAX. */
+	int (*random)(struct tapir_host *h, void *buf, size_t len);
 };
 
-#define TAPIR_HOST_API_VERSION 4
-/* Limits of the published-data table (API version 3). */
+#define TAPIR_HOST_API_VERSION 2
+#define TAPIR_RANDOM_MAX 256 /* bytes per random() call */
+/* Limits of the published-data table. */
 #define TAPIR_TOPIC_MAX 63
 #define TAPIR_KEY_MAX 255
 #define TAPIR_VALUE_MAX 4096
@@ -253,31 +298,131 @@ struct tapir_host_api {
 				sizeof((api)->member) &&                       \
 	 (api)->member != NULL)
 
+/* ---- Settings ------------------------------------------------------------
+ *
+ * A module declares its settings as a table of descriptors, ended by an
+ * entry with name NULL, and the struct they fill (settings_size bytes).
+ * tapird reads the module's section against the table before check()
+ * runs: it rejects keys the table does not name (besides "name" and
+ * "path"), values of the wrong type or out of range, and a missing
+ * required setting, each with its FILE:LINE, and fills a zeroed struct:
+ * each setting's value, or its default when absent or rejected.  check(),
+ * init() and reconfigure() get that struct (const void *, cast to yours);
+ * it and everything it points to are tapird's and live only for the call.
+ *
+ *   type                   field                   min..max     default
+ *   TAPIR_SET_BOOL         bool                    -            def (0/1)
+ *   TAPIR_SET_INT          an integer type         value range  def
+ *   TAPIR_SET_STRING       const char *            length       def_str
+ *   TAPIR_SET_IPV4         uint32_t (host order)   -            def
+ *   TAPIR_SET_STRINGS      struct tapir_strings    entries      none
+ *   TAPIR_SET_IPV4S        struct tapir_ipv4s      entries      none
+ *   TAPIR_SET_CUSTOM       const config_setting_t * -           NULL
+ *
+ * A max of 0 means no upper bound for lengths and entries.  An integer is
+ * stored in the field's own width (TAPIR_FIELD() records width and
+ * signedness; tapird refuses a module whose range does not fit its field).
+ * A list is written [ ... ] or ( ... ); with TAPIR_SETF_SCALAR a single
+ * value is taken as a list of one.  TAPIR_SET_CUSTOM is the escape for a
+ * structured setting (a list of groups: DNS zones, DHCP reservations):
+ * tapird passes the libconfig setting as it is and the module validates
+ * it in check(), reporting through chk->error() with the element at fault.
+ *
+ *     struct echo_settings { uint16_t port; bool verbose; };
+ *     static const struct tapir_setting settings[] = {
+ *             {"port", TAPIR_SET_INT, TAPIR_FIELD(struct echo_settings, port),
+ *              .min = 1, .max = 65535, .def = 7},
+ *             {"verbose", TAPIR_SET_BOOL,
+ *              TAPIR_FIELD(struct echo_settings, verbose)},
+ *             {.name = NULL}};
+ */
+enum tapir_setting_type {
+	TAPIR_SET_BOOL = 1,
+	TAPIR_SET_INT,
+	TAPIR_SET_STRING,
+	TAPIR_SET_IPV4,
+	TAPIR_SET_STRINGS,
+	TAPIR_SET_IPV4S,
+	TAPIR_SET_CUSTOM,
+};
+
+#define TAPIR_SETF_REQUIRED 0x1u /* absent is an error */
+#define TAPIR_SETF_SCALAR 0x2u   /* lists: one value alone is a list of one */
+
+struct tapir_setting {
+	const char *name;
+	uint32_t type;  /* enum tapir_setting_type */
+	uint32_t flags; /* TAPIR_SETF_* */
+	size_t offset;  /* of the field in the settings struct */
+	size_t size;    /* of the field */
+	bool is_signed; /* the field's type is signed */
+	int64_t min, max;    /* see the table above */
+	int64_t def;         /* BOOL, INT, IPV4: the value when absent */
+	const char *def_str; /* STRING: the value when absent (may be NULL) */
+	const char *unit;    /* INT: said after the range in errors, e.g.
+			      * "seconds" */
+};
+
+/* Where a setting goes: offset, size and signedness of T's member. */
+#define TAPIR_FIELD(T, member)                                                \
+	.offset = offsetof(T, member), .size = sizeof(((T *)0)->member),       \
+	.is_signed = _Generic(((T *)0)->member, signed char: 1, short: 1,    \
+			      int: 1, long: 1, long long: 1, default: 0)
+
+/* TAPIR_SET_STRINGS and TAPIR_SET_IPV4S values: n entries in file order. */
+struct tapir_strings {
+	const char *const *v;
+	size_t n;
+};
+struct tapir_ipv4s {
+	const uint32_t *v; /* host order */
+	size_t n;
+};
+
 /* Handed to check(): report problems through error(), which prefixes the
- * setting's FILE:LINE (setting may be NULL for the section itself). */
+ * setting's FILE:LINE (NULL: the module's section), or through error_at(),
+ * which finds the line of the setting named key (of its index-th entry
+ * when index >= 0 and it is a list; of the section when key is absent). */
 struct tapir_check {
 	void (*error)(const struct tapir_check *chk,
 		      const config_setting_t *setting, const char *fmt, ...)
 		__attribute__((format(printf, 3, 4)));
+	void (*error_at)(const struct tapir_check *chk, const char *key,
+			 int index, const char *fmt, ...)
+		__attribute__((format(printf, 4, 5)));
 	void *priv;
 };
 
 struct tapir_module {
-	uint32_t abi;  /* TAPIR_MODULE_ABI */
+	/* Set these three with TAPIR_MODULE_HEAD. */
+	uint32_t abi;  /* TAPIR_MODULE_ABI; stays the first field in every ABI */
 	uint32_t size; /* sizeof(struct tapir_module) */
+	/* sizeof(struct tapir_host_api) in the header the module was built
+	 * with.  tapird hands a module built against an older host API a
+	 * table of that size (TAPIR_HOST_HAS() then says no to every later
+	 * call); a module built against a newer one gets tapird's whole
+	 * table and checks TAPIR_HOST_HAS() before each newer call. */
+	uint32_t host_api_size;
 	const char *name;
 	const char *description;
-	/* NULL-terminated list of the setting names the module accepts besides
-	 * "name" and "path"; tapird rejects any other key with FILE:LINE. */
-	const char *const *settings;
+	/* The settings the module accepts besides "name" and "path", ended
+	 * by {.name = NULL}; and the size of the struct they fill. */
+	const struct tapir_setting *settings;
+	size_t settings_size;
 
-	int (*check)(const struct tapir_check *chk,
-		     const config_setting_t *section);
+	/* conf: the filled settings struct (see above). */
+	int (*check)(const struct tapir_check *chk, const void *conf);
 	void *(*init)(struct tapir_host *host, const struct tapir_host_api *api,
-		      const config_setting_t *section);
-	int (*reconfigure)(void *state, const config_setting_t *section);
+		      const void *conf);
+	int (*reconfigure)(void *state, const void *conf);
 	void (*fini)(void *state);
 };
+
+/* The first fields of every module's descriptor, as this header has them:
+ *     const struct tapir_module tapir_module = { TAPIR_MODULE_HEAD, ... }; */
+#define TAPIR_MODULE_HEAD                                                     \
+	.abi = TAPIR_MODULE_ABI, .size = sizeof(struct tapir_module),          \
+	.host_api_size = sizeof(struct tapir_host_api)
 
 /* Declare the module's descriptor with this so the symbol is exported. */
 #define TAPIR_MODULE_EXPORT __attribute__((visibility("default")))

@@ -2,7 +2,8 @@
  * The dhcp module: an RFC 2131/2132 server on UDP port 67 with durable
  * leases.  This file is the glue between tapird's host API and the server
  * (dhcp_srv.c): settings, the port, the timers (journal batch, expiry) and
- * publishing each lease on the topic "dhcp.lease" (host API version 3).
+ * publishing each lease on the topic "dhcp.lease" (the host API's
+ * published data).
  *
  * Settings (see tapir.conf(5), section "dhcp module"):
  *   pool = [ "10.0.0.100-10.0.0.199" ];  ranges or single addresses
@@ -16,7 +17,6 @@
  *   offer_time = 30; decline_time = 600; max_leases = 0;
  *   batch_ms = 5; batch_max = 64;
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <tapir/bytes.h>
 #include <tapir/module.h>
 
 #include "dhcp_srv.h"
@@ -33,11 +34,50 @@
 #define TICK_MS 1000
 #define DEFAULT_LEASE_FILE "/var/lib/tapir/dhcp.leases"
 
-static const char *const settings[] = {
-	"pool",	      "lease_time", "t1",	  "t2",		"router",
-	"dns",	      "domain",	    "lease_file", "reservations", "options",
-	"offer_time", "decline_time", "max_leases", "batch_ms",	"batch_max",
-	NULL};
+/* The settings as tapird fills them from the descriptors below;
+ * reservations and options are lists of groups read here. */
+struct dhcp_settings {
+	struct tapir_strings pool;
+	uint32_t lease_time, t1, t2;
+	struct tapir_ipv4s router, dns;
+	const char *domain;
+	const char *lease_file;
+	const config_setting_t *reservations, *options;
+	uint32_t offer_time, decline_time, max_leases, batch_ms, batch_max;
+};
+
+#define SECONDS(key, member, lo, hi, dflt)                                   \
+	{key, TAPIR_SET_INT, TAPIR_FIELD(struct dhcp_settings, member),       \
+	 .min = lo, .max = hi, .def = dflt, .unit = "seconds"}
+
+static const struct tapir_setting settings[] = {
+	{"pool", TAPIR_SET_STRINGS, TAPIR_FIELD(struct dhcp_settings, pool),
+	 .max = DHCP_MAX_RANGES},
+	SECONDS("lease_time", lease_time, 60, 31536000, 3600),
+	SECONDS("t1", t1, 0, 31536000, 0),
+	SECONDS("t2", t2, 0, 31536000, 0),
+	{"router", TAPIR_SET_IPV4S, TAPIR_FIELD(struct dhcp_settings, router),
+	 .flags = TAPIR_SETF_SCALAR, .max = DHCP_MAX_ADDRS},
+	{"dns", TAPIR_SET_IPV4S, TAPIR_FIELD(struct dhcp_settings, dns),
+	 .flags = TAPIR_SETF_SCALAR, .max = DHCP_MAX_ADDRS},
+	{"domain", TAPIR_SET_STRING, TAPIR_FIELD(struct dhcp_settings, domain)},
+	{"lease_file", TAPIR_SET_STRING,
+	 TAPIR_FIELD(struct dhcp_settings, lease_file), .max = 4000,
+	 .def_str = DEFAULT_LEASE_FILE},
+	{"reservations", TAPIR_SET_CUSTOM,
+	 TAPIR_FIELD(struct dhcp_settings, reservations)},
+	{"options", TAPIR_SET_CUSTOM, TAPIR_FIELD(struct dhcp_settings, options)},
+	SECONDS("offer_time", offer_time, 5, 3600, 30),
+	SECONDS("decline_time", decline_time, 0, 86400, 600),
+	{"max_leases", TAPIR_SET_INT,
+	 TAPIR_FIELD(struct dhcp_settings, max_leases), .min = 0,
+	 .max = DHCP_MAX_SLOTS, .def = 0, .unit = "(0: no limit)"},
+	{"batch_ms", TAPIR_SET_INT, TAPIR_FIELD(struct dhcp_settings, batch_ms),
+	 .min = 0, .max = 1000, .def = 5, .unit = "milliseconds"},
+	{"batch_max", TAPIR_SET_INT,
+	 TAPIR_FIELD(struct dhcp_settings, batch_max), .min = 1, .max = 1024,
+	 .def = 64, .unit = "leases"},
+	{.name = NULL}};
 
 struct dhcp {
 	struct tapir_host *host;
@@ -76,38 +116,29 @@ static void bad(struct rd *rd, const config_setting_t *s, const char *fmt, ...)
 	rd->chk->error(rd->chk, s, "%s", msg);
 }
 
+static void bad_at(struct rd *rd, const char *key, int index,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void bad_at(struct rd *rd, const char *key, int index,
+		   const char *fmt, ...)
+{
+	char msg[300];
+	va_list ap;
+
+	rd->bad++;
+	if (!rd->chk)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rd->chk->error_at(rd->chk, key, index, "%s", msg);
+}
+
 static bool parse_ip(const char *str, uint32_t *a)
 {
-	struct in_addr in;
-
-	if (!str || inet_pton(AF_INET, str, &in) != 1)
-		return false;
-	*a = ntohl(in.s_addr);
-	return true;
+	return tapir_ipv4_parse(str, a);
 }
 
-static void get_uint(struct rd *rd, const config_setting_t *sec,
-		    const char *key, uint32_t lo, uint32_t hi, uint32_t *v)
-{
-	const config_setting_t *s = config_setting_get_member(sec, key);
-	long long x;
-
-	if (!s)
-		return;
-	if (config_setting_type(s) != CONFIG_TYPE_INT &&
-	    config_setting_type(s) != CONFIG_TYPE_INT64) {
-		bad(rd, s, "%s must be an integer", key);
-		return;
-	}
-	x = config_setting_get_int64(s);
-	if (x < lo || x > hi) {
-		bad(rd, s, "%s must be %u..%u", key, lo, hi);
-		return;
-	}
-	*v = (uint32_t)x;
-}
-
-/* A string or a list/array of strings of addresses. */
+/* An option's ip: a string or a list/array of strings of addresses. */
 static void get_ips(struct rd *rd, const config_setting_t *sec,
 		    const char *key, uint32_t *out, unsigned *n)
 {
@@ -180,64 +211,47 @@ static bool domain_ok(const char *d)
 	return true;
 }
 
-static void get_pool(struct rd *rd, const config_setting_t *sec,
+static void get_pool(struct rd *rd, const struct tapir_strings *pool,
 		     struct dhcp_cfg *c)
 {
-	const config_setting_t *s = config_setting_get_member(sec, "pool");
-	int len;
-
-	if (!s)
-		return; /* no pool: reservations and INFORM only */
-	if (!config_setting_is_aggregate(s) || config_setting_is_group(s)) {
-		bad(rd, s, "pool must be a list of \"first-last\" ranges");
-		return;
-	}
-	len = config_setting_length(s);
-	if (len > DHCP_MAX_RANGES) {
-		bad(rd, s, "pool: at most %d ranges", DHCP_MAX_RANGES);
-		return;
-	}
-	for (int i = 0; i < len; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		const char *str = config_setting_get_string(e);
+	for (size_t i = 0; i < pool->n; i++) {
+		const char *str = pool->v[i];
 		char first[64];
 		const char *dash;
 		struct dhcp_range r;
 
-		if (!str) {
-			bad(rd, e, "pool: each range is a string");
-			continue;
-		}
 		dash = strchr(str, '-');
 		snprintf(first, sizeof(first), "%.*s",
 			 dash ? (int)(dash - str) : (int)strlen(str), str);
 		if (!parse_ip(first, &r.first) ||
 		    !parse_ip(dash ? dash + 1 : first, &r.last) ||
 		    r.last < r.first) {
-			bad(rd, e, "pool: \"%s\" is not a range "
-				   "\"first-last\" of IPv4 addresses", str);
+			bad_at(rd, "pool", (int)i,
+			       "pool: \"%s\" is not a range \"first-last\" "
+			       "of IPv4 addresses", str);
 			continue;
 		}
 		if ((uint64_t)r.last - r.first + 1 > DHCP_MAX_SLOTS) {
-			bad(rd, e, "pool: \"%s\" has over %u addresses", str,
-			    DHCP_MAX_SLOTS);
+			bad_at(rd, "pool", (int)i,
+			       "pool: \"%s\" has over %u addresses", str,
+			       DHCP_MAX_SLOTS);
 			continue;
 		}
 		for (unsigned k = 0; k < c->nranges; k++)
 			if (r.first <= c->range[k].last &&
 			    c->range[k].first <= r.last) {
-				bad(rd, e, "pool: \"%s\" overlaps another range",
-				    str);
+				bad_at(rd, "pool", (int)i,
+				       "pool: \"%s\" overlaps another range",
+				       str);
 				break;
 			}
 		c->range[c->nranges++] = r;
 	}
 }
 
-static void get_reservations(struct rd *rd, const config_setting_t *sec,
+static void get_reservations(struct rd *rd, const config_setting_t *s,
 			     struct dhcp_cfg *c)
 {
-	const config_setting_t *s = config_setting_get_member(sec, "reservations");
 	int len;
 
 	if (!s)
@@ -355,10 +369,9 @@ static bool managed(unsigned code)
 	       code == 81 || code == 82 || code == 255;
 }
 
-static void get_options(struct rd *rd, const config_setting_t *sec,
+static void get_options(struct rd *rd, const config_setting_t *s,
 			struct dhcp_cfg *c)
 {
-	const config_setting_t *s = config_setting_get_member(sec, "options");
 	int len;
 
 	if (!s)
@@ -431,12 +444,8 @@ static void get_options(struct rd *rd, const config_setting_t *sec,
 				unsigned na = 0;
 
 				get_ips(rd, e, "ip", a, &na);
-				for (unsigned q = 0; q < na; q++) {
-					o->data[4 * q] = (uint8_t)(a[q] >> 24);
-					o->data[4 * q + 1] = (uint8_t)(a[q] >> 16);
-					o->data[4 * q + 2] = (uint8_t)(a[q] >> 8);
-					o->data[4 * q + 3] = (uint8_t)a[q];
-				}
+				for (unsigned q = 0; q < na; q++)
+					tapir_put_be32(o->data + 4 * q, a[q]);
 				o->len = (uint8_t)(4 * na);
 				if (!na && rd->bad == before)
 					bad(rd, f, "ip: no address");
@@ -476,70 +485,61 @@ static void get_options(struct rd *rd, const config_setting_t *sec,
 	}
 }
 
-/* Read the whole section into c; the number of problems (each reported
+/* Turn the settings into c; the number of problems (each reported
  * through chk when it is not NULL). */
-static int read_cfg(const struct tapir_check *chk, const config_setting_t *sec,
-		    struct dhcp_cfg *c)
+static int read_cfg(const struct tapir_check *chk,
+		    const struct dhcp_settings *set, struct dhcp_cfg *c)
 {
 	struct rd rd = {chk, 0};
-	const config_setting_t *s;
-	const char *str;
 	uint64_t total = 0;
 
 	dhcp_cfg_default(c);
-	snprintf(c->lease_file, sizeof(c->lease_file), "%s", DEFAULT_LEASE_FILE);
-	get_pool(&rd, sec, c);
-	get_uint(&rd, sec, "lease_time", 60, 31536000, &c->lease_time);
-	get_uint(&rd, sec, "t1", 0, 31536000, &c->t1);
-	get_uint(&rd, sec, "t2", 0, 31536000, &c->t2);
-	get_ips(&rd, sec, "router", c->router, &c->nrouters);
-	get_ips(&rd, sec, "dns", c->dns, &c->ndns);
-	s = config_setting_get_member(sec, "domain");
-	if (s) {
-		str = config_setting_get_string(s);
-		if (!str || !domain_ok(str))
-			bad(&rd, s, "domain must be a domain name (labels of "
-				    "letters, digits and hyphens)");
-		else
-			snprintf(c->domain, sizeof(c->domain), "%s", str);
-	}
-	s = config_setting_get_member(sec, "lease_file");
-	if (s) {
-		str = config_setting_get_string(s);
-		if (!str || str[0] != '/' || strlen(str) > 4000)
-			bad(&rd, s, "lease_file must be an absolute path");
-		else
-			snprintf(c->lease_file, sizeof(c->lease_file), "%s",
-				 str);
-	}
-	get_reservations(&rd, sec, c);
-	get_options(&rd, sec, c);
-	get_uint(&rd, sec, "offer_time", 5, 3600, &c->offer_time);
-	get_uint(&rd, sec, "decline_time", 0, 86400, &c->decline_time);
-	get_uint(&rd, sec, "max_leases", 0, DHCP_MAX_SLOTS, &c->max_leases);
-	get_uint(&rd, sec, "batch_ms", 0, 1000, &c->batch_ms);
-	get_uint(&rd, sec, "batch_max", 1, 1024, &c->batch_max);
+	get_pool(&rd, &set->pool, c);
+	c->lease_time = set->lease_time;
+	c->t1 = set->t1;
+	c->t2 = set->t2;
+	for (size_t i = 0; i < set->router.n; i++)
+		c->router[c->nrouters++] = set->router.v[i];
+	for (size_t i = 0; i < set->dns.n; i++)
+		c->dns[c->ndns++] = set->dns.v[i];
+	if (set->domain && !domain_ok(set->domain))
+		bad_at(&rd, "domain", -1,
+		       "domain must be a domain name (labels of letters, "
+		       "digits and hyphens)");
+	else if (set->domain)
+		snprintf(c->domain, sizeof(c->domain), "%s", set->domain);
+	get_reservations(&rd, set->reservations, c);
+	get_options(&rd, set->options, c);
+	snprintf(c->lease_file, sizeof(c->lease_file), "%s", set->lease_file);
+	if (set->lease_file[0] != '/')
+		bad_at(&rd, "lease_file", -1,
+		       "lease_file must be an absolute path");
+	c->offer_time = set->offer_time;
+	c->decline_time = set->decline_time;
+	c->max_leases = set->max_leases;
+	c->batch_ms = set->batch_ms;
+	c->batch_max = set->batch_max;
 	if (c->t1 || c->t2) {
 		uint32_t t1 = c->t1 ? c->t1 : c->lease_time / 2;
 		uint32_t t2 = c->t2 ? c->t2 : c->lease_time / 8 * 7;
 
 		if (!(t1 < t2 && t2 < c->lease_time))
-			bad(&rd, config_setting_get_member(sec, c->t1 ? "t1" : "t2"),
-			    "t1 < t2 < lease_time is required");
+			bad_at(&rd, c->t1 ? "t1" : "t2", -1,
+			       "t1 < t2 < lease_time is required");
 	}
 	for (unsigned r = 0; r < c->nranges; r++)
 		total += (uint64_t)c->range[r].last - c->range[r].first + 1;
 	if (total + c->nres > DHCP_MAX_SLOTS)
-		bad(&rd, config_setting_get_member(sec, "pool"),
-		    "pool and reservations: over %u addresses", DHCP_MAX_SLOTS);
+		bad_at(&rd, "pool", -1,
+		       "pool and reservations: over %u addresses",
+		       DHCP_MAX_SLOTS);
 	return rd.bad;
 }
 
-static int dhcp_check(const struct tapir_check *chk,
-		      const config_setting_t *sec)
+static int dhcp_check(const struct tapir_check *chk, const void *conf)
 {
 	struct dhcp_cfg c;
-	int n = read_cfg(chk, sec, &c);
+	int n = read_cfg(chk, conf, &c);
 
 	dhcp_cfg_free(&c);
 	return n ? -1 : 0;
@@ -558,7 +558,8 @@ static void env_send(void *arg, uint32_t ip, uint16_t port, const uint8_t *mac,
 		     const uint8_t *data, size_t len)
 {
 	struct dhcp *d = arg;
-	struct tapir_udp_dst dst = {.ip = ip, .port = port, .mac = mac};
+	struct tapir_udp_dst dst = {
+		.ip = tapir_addr_from_v4(ip), .port = port, .mac = mac};
 
 	if (d->udp)
 		d->api->udp_send(d->udp, &dst, data, len);
@@ -595,6 +596,15 @@ static void env_batch_open(void *arg)
 	}
 }
 
+static int env_random(void *arg, void *buf, size_t len)
+{
+	struct dhcp *d = arg;
+
+	if (!TAPIR_HOST_HAS(d->api, random))
+		return -1;
+	return d->api->random(d->host, buf, len) ? -1 : 0;
+}
+
 static void env_log(void *arg, int prio, const char *msg)
 {
 	struct dhcp *d = arg;
@@ -621,12 +631,20 @@ static struct dhcp_srv *make_srv(struct dhcp *d, const struct dhcp_cfg *cfg)
 		.unpublish = env_unpublish,
 		.batch_open = env_batch_open,
 		.log = env_log,
+		.random = env_random,
 		.reply_max = 1472,
 	};
+	struct tapir_addr self;
 	char err[300];
 	struct dhcp_srv *s;
 
-	env.server_ip = d->api->if_addr(d->host, &env.prefix);
+	if (d->api->if_addr(d->host, 0, &self, &env.prefix) < 0 ||
+	    !tapir_addr_is_v4(&self)) {
+		d->api->log(d->host, TAPIR_LOG_ERR,
+			    "no IPv4 address to serve DHCP from");
+		return NULL;
+	}
+	env.server_ip = tapir_addr_v4(&self);
 	s = dhcp_srv_new(cfg, &env, err, sizeof(err));
 	if (!s)
 		d->api->log(d->host, TAPIR_LOG_ERR, "%s", err);
@@ -640,7 +658,10 @@ static void on_recv(void *arg, const struct tapir_udp_meta *m,
 {
 	struct dhcp *d = arg;
 
-	dhcp_srv_input(d->srv, m->src_ip, m->src_port, data, len);
+	if (!tapir_addr_is_v4(&m->src_ip))
+		return; /* DHCP is IPv4's */
+	dhcp_srv_input(d->srv, tapir_addr_v4(&m->src_ip), m->src_port, data,
+		       len);
 	if (!d->cfg.batch_ms)
 		dhcp_srv_flush(d->srv);
 	sync_counters(d);
@@ -667,7 +688,7 @@ static void on_tick(void *arg)
 static void dhcp_fini(void *state);
 
 static void *dhcp_init(struct tapir_host *h, const struct tapir_host_api *api,
-		       const config_setting_t *sec)
+		       const void *conf)
 {
 	struct dhcp *d = calloc(1, sizeof(*d));
 
@@ -677,13 +698,14 @@ static void *dhcp_init(struct tapir_host *h, const struct tapir_host_api *api,
 	d->api = api;
 	d->wall0 = (int64_t)time(NULL);
 	d->ms0 = api->now_ms(h);
-	if (read_cfg(NULL, sec, &d->cfg)) {
+	if (read_cfg(NULL, conf, &d->cfg)) {
+		dhcp_cfg_free(&d->cfg);
 		free(d);
 		return NULL;
 	}
 	if (!TAPIR_HOST_HAS(api, publish))
 		api->log(h, TAPIR_LOG_NOTICE,
-			 "this tapird has no published data (host API < 3): "
+			 "this tapird offers no published data: "
 			 "leases are not handed to other modules");
 	for (int i = 0; i < DC_COUNT; i++)
 		d->ctr[i] = api->counter(h, dhcp_count_names[i]);
@@ -706,14 +728,14 @@ static void *dhcp_init(struct tapir_host *h, const struct tapir_host_api *api,
 	return d;
 }
 
-static int dhcp_reconfigure(void *state, const config_setting_t *sec)
+static int dhcp_reconfigure(void *state, const void *conf)
 {
 	struct dhcp *d = state;
 	struct dhcp_cfg cfg;
 	struct dhcp_srv *ns;
 	const uint64_t *c;
 
-	if (read_cfg(NULL, sec, &cfg)) {
+	if (read_cfg(NULL, conf, &cfg)) {
 		dhcp_cfg_free(&cfg);
 		return -1;
 	}
@@ -753,11 +775,11 @@ static void dhcp_fini(void *state)
 }
 
 TAPIR_MODULE_EXPORT const struct tapir_module tapir_module = {
-	.abi = TAPIR_MODULE_ABI,
-	.size = sizeof(struct tapir_module),
+	TAPIR_MODULE_HEAD,
 	.name = "dhcp",
 	.description = "DHCP server (RFC 2131) with durable leases",
 	.settings = settings,
+	.settings_size = sizeof(struct dhcp_settings),
 	.check = dhcp_check,
 	.init = dhcp_init,
 	.reconfigure = dhcp_reconfigure,

@@ -9,6 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <tapir/addr.h>
+#include <tapir/text.h>
+
 /* CRC-32 (IEEE 802.3, reflected, as zlib's), bit by bit: records are
  * short. */
 static uint32_t crc32_of(const char *p, size_t len)
@@ -46,15 +49,6 @@ size_t jrec_format(const struct jrec *r, char *buf)
 	return (size_t)n;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Split line into at most max space-separated fields (in place in copy). */
 static int fields(char *s, char **f, int max)
 {
@@ -70,10 +64,26 @@ static int fields(char *s, char **f, int max)
 	return *s ? max + 1 : n;
 }
 
+/* Exactly 8 hex digits at s (not a string: the line has no NUL). */
+static bool crc_field(const char *s, uint32_t *crc)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < 8; i++) {
+		int h = tapir_hexval((uint8_t)s[i]);
+
+		if (h < 0)
+			return false;
+		v = v << 4 | (uint32_t)h;
+	}
+	*crc = v;
+	return true;
+}
+
 bool jrec_parse(const char *line, size_t len, struct jrec *r)
 {
 	char copy[JREC_LINE_MAX], *f[8], *end;
-	unsigned a[4], crc;
+	uint32_t crc;
 	unsigned long long t;
 	int n;
 
@@ -81,7 +91,7 @@ bool jrec_parse(const char *line, size_t len, struct jrec *r)
 		return false;
 	/* The CRC covers everything before " xxxxxxxx". */
 	if (line[len - 9] != ' ' ||
-	    sscanf(line + len - 8, "%8x", &crc) != 1 ||
+	    !crc_field(line + len - 8, &crc) ||
 	    crc32_of(line, len - 9) != crc)
 		return false;
 	memcpy(copy, line, len - 9);
@@ -93,10 +103,8 @@ bool jrec_parse(const char *line, size_t len, struct jrec *r)
 	r->kind = f[0][0];
 	if (r->kind != 'L' && r->kind != 'R' && r->kind != 'D')
 		return false;
-	if (sscanf(f[1], "%3u.%3u.%3u.%3u", &a[0], &a[1], &a[2], &a[3]) != 4 ||
-	    a[0] > 255 || a[1] > 255 || a[2] > 255 || a[3] > 255)
+	if (!tapir_ipv4_parse(f[1], &r->addr))
 		return false;
-	r->addr = a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3];
 	errno = 0;
 	t = strtoull(f[2], &end, 10);
 	if (*end || errno || t > (1ull << 40))
@@ -107,7 +115,8 @@ bool jrec_parse(const char *line, size_t len, struct jrec *r)
 	if (strlen(f[3]) != 17)
 		return false;
 	for (int i = 0; i < 6; i++) {
-		int hi = hexval(f[3][3 * i]), lo = hexval(f[3][3 * i + 1]);
+		int hi = tapir_hexval((uint8_t)f[3][3 * i]),
+		    lo = tapir_hexval((uint8_t)f[3][3 * i + 1]);
 
 		if (hi < 0 || lo < 0 || (i < 5 && f[3][3 * i + 2] != ':'))
 			return false;
@@ -118,7 +127,8 @@ bool jrec_parse(const char *line, size_t len, struct jrec *r)
 	if (kl < 2 || kl % 2 || kl / 2 > JREC_KEY_MAX)
 		return false;
 	for (size_t i = 0; i < kl / 2; i++) {
-		int hi = hexval(f[4][2 * i]), lo = hexval(f[4][2 * i + 1]);
+		int hi = tapir_hexval((uint8_t)f[4][2 * i]),
+		    lo = tapir_hexval((uint8_t)f[4][2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return false;

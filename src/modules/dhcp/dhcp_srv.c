@@ -1,14 +1,15 @@
 /* The DHCP server proper; see dhcp_srv.h. */
 #include "dhcp_srv.h"
+#include <tapir/addr.h>
+#include <tapir/bytes.h>
 #include <tapir/siphash.h>
+#include <tapir/text.h>
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/random.h>
 #include <time.h>
 
 #define NONE UINT32_MAX
@@ -496,8 +497,10 @@ struct dhcp_srv *dhcp_srv_new(const struct dhcp_cfg *cfg,
 	s->cfg = *cfg;
 	s->env = *env;
 	s->j.fd = -1;
-	if (getrandom(s->hkey, sizeof(s->hkey), GRND_NONBLOCK) !=
-	    (ssize_t)sizeof(s->hkey)) {
+	if (!env->random || env->random(env->arg, s->hkey, sizeof(s->hkey))) {
+		/* No randomness (a host without random(), or early
+		 * boot): weaker, but still not a key anyone outside can
+		 * know in advance. */
 		uint64_t t = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)s;
 
 		memcpy(s->hkey, &t, sizeof(t));
@@ -520,7 +523,7 @@ struct dhcp_srv *dhcp_srv_new(const struct dhcp_cfg *cfg,
 	}
 	/* Every pool address except ours, the subnet's network and broadcast
 	 * addresses; then the reservations (which may lie in the pool). */
-	mask = env->prefix ? ~0u << (32 - env->prefix) : 0;
+	mask = tapir_v4_mask(env->prefix);
 	for (unsigned r = 0; r < cfg->nranges; r++) {
 		for (uint64_t a = cfg->range[r].first; a <= cfg->range[r].last;
 		     a++) {
@@ -700,12 +703,8 @@ static void put_addrs(struct dhcp_out *o, uint8_t code, const uint32_t *a,
 
 	if (!n)
 		return;
-	for (unsigned i = 0; i < n; i++) {
-		b[4 * i] = (uint8_t)(a[i] >> 24);
-		b[4 * i + 1] = (uint8_t)(a[i] >> 16);
-		b[4 * i + 2] = (uint8_t)(a[i] >> 8);
-		b[4 * i + 3] = (uint8_t)a[i];
-	}
+	for (unsigned i = 0; i < n; i++)
+		tapir_put_be32(b + 4 * i, a[i]);
 	dhcp_out_opt(o, code, b, 4 * n);
 }
 
@@ -714,7 +713,7 @@ static void put_config(struct dhcp_srv *s, struct dhcp_out *o,
 		       const struct dhcp_msg *m, const char *host)
 {
 	bool prl;
-	uint32_t mask = s->env.prefix ? ~0u << (32 - s->env.prefix) : 0;
+	uint32_t mask = tapir_v4_mask(s->env.prefix);
 
 	if (in_prl(m, OPT_SUBNET_MASK, &prl))
 		dhcp_out_u32(o, OPT_SUBNET_MASK, mask);
@@ -963,7 +962,7 @@ static bool reserved_name(const struct dhcp_srv *s, const struct client *c,
 {
 	for (unsigned k = 0; k < s->cfg.nres; k++)
 		if ((c->res == NONE || s->slot[c->res].res != k) &&
-		    strcasecmp(s->cfg.res[k].host, host) == 0)
+		    tapir_ieq_str(host, strlen(host), s->cfg.res[k].host))
 			return true;
 	return false;
 }
@@ -1008,7 +1007,7 @@ static void bind(struct dhcp_srv *s, const struct dhcp_msg *m,
 
 static bool in_subnet(const struct dhcp_srv *s, uint32_t a)
 {
-	uint32_t mask = s->env.prefix ? ~0u << (32 - s->env.prefix) : 0;
+	uint32_t mask = tapir_v4_mask(s->env.prefix);
 
 	return (a & mask) == (s->env.server_ip & mask);
 }
@@ -1141,7 +1140,7 @@ static void release(struct dhcp_srv *s, const struct dhcp_msg *m,
 static bool inform_ciaddr_ok(const struct dhcp_srv *s, uint32_t ciaddr,
 			     uint32_t src_ip)
 {
-	uint32_t mask = s->env.prefix ? ~0u << (32 - s->env.prefix) : 0;
+	uint32_t mask = tapir_v4_mask(s->env.prefix);
 
 	if (src_ip && ciaddr == src_ip)
 		return true;

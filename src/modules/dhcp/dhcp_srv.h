@@ -98,6 +98,9 @@ struct dhcp_env {
 	/* A batch opened: call dhcp_srv_flush() within cfg.batch_ms. */
 	void (*batch_open)(void *arg);
 	void (*log)(void *arg, int prio, const char *msg);
+	/* Fill buf with len unpredictable bytes: 0, or -1 when none are to
+	 * be had (then a weaker key is made from the time).  May be NULL. */
+	int (*random)(void *arg, void *buf, size_t len);
 };
 
 enum dhcp_count {

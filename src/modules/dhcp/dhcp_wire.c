@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <tapir/bytes.h>
+
 const char *const dhcp_err_names[DHCP_ERR_COUNT] = {
 	[DHCP_OK] = "ok",
 	[DHCP_ERR_SHORT] = "short",
@@ -14,154 +16,117 @@ const char *const dhcp_err_names[DHCP_ERR_COUNT] = {
 	[DHCP_ERR_OVERLOAD] = "bad option overload",
 };
 
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-/* The option areas of a message, in RFC 3396 order. */
-struct area {
-	const uint8_t *p;
-	size_t len;
+/* One option as found on the wire: where its data is in the message and
+ * how long.  A message of DHCP_MSG_MAX bytes holds at most half as many
+ * options (each takes a code and a length byte). */
+struct frag {
+	uint16_t off;
+	uint8_t code, len;
 };
 
-/* Walk one area: add each option's length to total[], note an overload
- * option (only where allowed), and require END. */
-static enum dhcp_err scan(struct area a, size_t total[256], int *overload)
+struct walk {
+	const uint8_t *msg;
+	struct frag frag[DHCP_MSG_MAX / 2];
+	size_t n;
+};
+
+/* Walk one option area once, through a cursor: every length is checked
+ * against what is left as it is read, and the option is remembered by
+ * where its data is, so nothing reads the area again.  Notes an overload
+ * option (only where allowed) and requires END. */
+static enum dhcp_err walk_area(struct walk *w, struct tapir_cur c,
+			      int *overload)
 {
-	size_t i = 0;
+	while (tapir_cur_ok(&c) && c.len) {
+		uint8_t code = tapir_cur_u8(&c), l;
+		const uint8_t *data;
 
-	while (i < a.len) {
-		uint8_t code = a.p[i];
-		size_t l;
-
-		if (code == OPT_PAD) {
-			i++;
+		if (code == OPT_PAD)
 			continue;
-		}
 		if (code == OPT_END)
 			return DHCP_OK;
-		if (i + 1 >= a.len)
-			return DHCP_ERR_OPT_LEN;
-		l = a.p[i + 1];
-		if (i + 2 + l > a.len)
+		l = tapir_cur_u8(&c);
+		data = tapir_cur_pull(&c, l);
+		if (!data)
 			return DHCP_ERR_OPT_LEN;
 		if (code == OPT_OVERLOAD) {
 			/* Once, one byte 1..3, in the options field only. */
-			if (!overload || *overload || l != 1 || a.p[i + 2] < 1 ||
-			    a.p[i + 2] > 3)
+			if (!overload || *overload || l != 1 || data[0] < 1 ||
+			    data[0] > 3)
 				return DHCP_ERR_OVERLOAD;
-			*overload = a.p[i + 2];
+			*overload = data[0];
 		}
-		total[code] += l;
-		i += 2 + l;
+		w->frag[w->n++] = (struct frag){(uint16_t)(data - w->msg), code,
+						l};
 	}
-	return DHCP_ERR_NO_END;
-}
-
-static void gather(struct area a, struct dhcp_msg *m, size_t fill[256])
-{
-	size_t i = 0;
-
-	while (i < a.len) {
-		uint8_t code = a.p[i];
-		size_t l;
-
-		if (code == OPT_PAD) {
-			i++;
-			continue;
-		}
-		if (code == OPT_END)
-			return;
-		l = a.p[i + 1]; /* scan() checked every bound */
-		memcpy(m->odata + m->ooff[code] + fill[code], a.p + i + 2, l);
-		fill[code] += l;
-		i += 2 + l;
-	}
+	return tapir_cur_ok(&c) ? DHCP_ERR_NO_END : DHCP_ERR_OPT_LEN;
 }
 
 enum dhcp_err dhcp_parse(const uint8_t *p, size_t len, struct dhcp_msg *m)
 {
+	struct tapir_cur c = tapir_cur(p, len);
 	size_t total[256] = {0}, fill[256] = {0}, off = 0;
-	struct area areas[3];
-	int overload = 0, n = 1;
+	struct walk w;
+	int overload = 0;
 	enum dhcp_err e;
 
 	if (len < DHCP_MIN_LEN)
 		return DHCP_ERR_SHORT;
 	if (len > DHCP_MSG_MAX)
 		return DHCP_ERR_LONG;
-	if (rd32(p + 236) != DHCP_MAGIC)
+	if (tapir_get_be32(p + DHCP_FIXED_LEN) != DHCP_MAGIC)
 		return DHCP_ERR_COOKIE;
-	m->op = p[0];
-	m->htype = p[1];
-	m->hlen = p[2];
-	m->hops = p[3];
+	m->op = tapir_cur_u8(&c);
+	m->htype = tapir_cur_u8(&c);
+	m->hlen = tapir_cur_u8(&c);
+	m->hops = tapir_cur_u8(&c);
 	if (m->hlen > 16)
 		return DHCP_ERR_HLEN;
-	m->xid = rd32(p + 4);
-	m->secs = rd16(p + 8);
-	m->flags = rd16(p + 10);
-	m->ciaddr = rd32(p + 12);
-	m->yiaddr = rd32(p + 16);
-	m->siaddr = rd32(p + 20);
-	m->giaddr = rd32(p + 24);
-	memcpy(m->chaddr, p + 28, 16);
-	areas[0] = (struct area){p + DHCP_MIN_LEN, len - DHCP_MIN_LEN};
-	e = scan(areas[0], total, &overload);
-	if (e)
-		return e;
-	if (overload & 1)
-		areas[n++] = (struct area){p + 108, 128}; /* file */
-	if (overload & 2)
-		areas[n++] = (struct area){p + 44, 64}; /* sname */
-	for (int i = 1; i < n; i++) {
-		e = scan(areas[i], total, NULL);
+	m->xid = tapir_cur_be32(&c);
+	m->secs = tapir_cur_be16(&c);
+	m->flags = tapir_cur_be16(&c);
+	m->ciaddr = tapir_cur_be32(&c);
+	m->yiaddr = tapir_cur_be32(&c);
+	m->siaddr = tapir_cur_be32(&c);
+	m->giaddr = tapir_cur_be32(&c);
+	tapir_cur_copy(&c, m->chaddr, 16);
+	{
+		/* sname and file: option areas when overloaded. */
+		struct tapir_cur sname = tapir_cur_sub(&c, 64);
+		struct tapir_cur file = tapir_cur_sub(&c, 128);
+
+		tapir_cur_skip(&c, 4); /* the cookie, checked above */
+		if (!tapir_cur_ok(&c))
+			return DHCP_ERR_SHORT; /* not after the length check */
+		/* RFC 3396 order: options, then file, then sname. */
+		w.msg = p;
+		w.n = 0;
+		e = walk_area(&w, c, &overload);
+		if (!e && (overload & 1))
+			e = walk_area(&w, file, NULL);
+		if (!e && (overload & 2))
+			e = walk_area(&w, sname, NULL);
 		if (e)
 			return e;
 	}
 	/* The parts add up to at most len bytes: they fit in odata. */
-	for (int c = 0; c < 256; c++) {
-		m->present[c] = total[c] > 0;
-		m->ooff[c] = (uint16_t)off;
-		m->olen[c] = (uint16_t)total[c];
-		off += total[c];
+	memset(m->present, 0, sizeof(m->present));
+	for (size_t i = 0; i < w.n; i++) {
+		total[w.frag[i].code] += w.frag[i].len;
+		m->present[w.frag[i].code] = true; /* length 0 counts too */
 	}
-	/* An option of length 0 is present too: mark it in a second walk. */
-	for (int i = 0; i < n; i++) {
-		size_t j = 0;
+	for (int code = 0; code < 256; code++) {
+		m->ooff[code] = (uint16_t)off;
+		m->olen[code] = (uint16_t)total[code];
+		off += total[code];
+	}
+	for (size_t i = 0; i < w.n; i++) {
+		const struct frag *f = &w.frag[i];
 
-		while (j < areas[i].len && areas[i].p[j] != OPT_END) {
-			if (areas[i].p[j] == OPT_PAD) {
-				j++;
-				continue;
-			}
-			m->present[areas[i].p[j]] = true;
-			j += 2 + areas[i].p[j + 1];
-		}
+		memcpy(m->odata + m->ooff[f->code] + fill[f->code], p + f->off,
+		       f->len);
+		fill[f->code] += f->len;
 	}
-	for (int i = 0; i < n; i++)
-		gather(areas[i], m, fill);
 	return DHCP_OK;
 }
 
@@ -192,7 +157,7 @@ bool dhcp_opt_u16(const struct dhcp_msg *m, uint8_t code, uint16_t *v)
 
 	if (!p || l != 2)
 		return false;
-	*v = rd16(p);
+	*v = tapir_get_be16(p);
 	return true;
 }
 
@@ -203,7 +168,7 @@ bool dhcp_opt_u32(const struct dhcp_msg *m, uint8_t code, uint32_t *v)
 
 	if (!p || l != 4)
 		return false;
-	*v = rd32(p);
+	*v = tapir_get_be32(p);
 	return true;
 }
 
@@ -218,14 +183,14 @@ void dhcp_out_start(struct dhcp_out *o, uint8_t *buf, size_t cap,
 	buf[0] = BOOTREPLY;
 	buf[1] = req->htype;
 	buf[2] = req->hlen;
-	wr32(buf + 4, req->xid);
-	wr16(buf + 10, req->flags);
-	wr32(buf + 12, ciaddr);
-	wr32(buf + 16, yiaddr);
-	wr32(buf + 20, siaddr);
-	wr32(buf + 24, req->giaddr);
+	tapir_put_be32(buf + 4, req->xid);
+	tapir_put_be16(buf + 10, req->flags);
+	tapir_put_be32(buf + 12, ciaddr);
+	tapir_put_be32(buf + 16, yiaddr);
+	tapir_put_be32(buf + 20, siaddr);
+	tapir_put_be32(buf + 24, req->giaddr);
 	memcpy(buf + 28, req->chaddr, 16);
-	wr32(buf + 236, DHCP_MAGIC);
+	tapir_put_be32(buf + 236, DHCP_MAGIC);
 	o->len = DHCP_MIN_LEN;
 	dhcp_out_opt(o, OPT_MSG_TYPE, &type, 1);
 }
@@ -259,7 +224,7 @@ bool dhcp_out_u32(struct dhcp_out *o, uint8_t code, uint32_t v)
 {
 	uint8_t b[4];
 
-	wr32(b, v);
+	tapir_put_be32(b, v);
 	return dhcp_out_opt(o, code, b, 4);
 }
 

@@ -3,6 +3,8 @@
  */
 #include <string.h>
 
+#include <tapir/bytes.h>
+
 #include "answer.h"
 
 #define OPT_LEN 11 /* an OPT record without options */
@@ -29,12 +31,6 @@ struct resp {
 	unsigned nadded;
 };
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
 /* The sections after the question: skipped, but each record must parse,
  * and an OPT in the additional section is taken apart (RFC 6891 §6.1.1:
  * one at most, owned by the root). */
@@ -53,30 +49,27 @@ static bool parse_rest(struct dns_reader *r, struct query *q)
 		    dns_read_u16(r, &rdlen))
 			return false;
 		if (type == DNS_T_OPT) {
-			struct dns_reader o;
+			/* The RDATA as a cursor of its own: rdlen is checked
+			 * once, here, and the options cannot read past it. */
+			struct tapir_cur o = tapir_cur_sub(&r->cur, rdlen);
 
 			if (i < (unsigned)q->h.ancount + q->h.nscount ||
-			    q->edns || nlen != 1)
+			    q->edns || nlen != 1 || !tapir_cur_ok(&o))
 				return false;
 			q->edns = true;
 			q->edns_payload = class;
 			q->edns_version = (uint8_t)(ttl >> 16);
 			q->edns_flags = (uint16_t)ttl;
 			/* Options: each must fit; unknown ones are ignored. */
-			if (rdlen > r->len - r->pos)
-				return false;
-			dns_reader_init(&o, r->msg + r->pos, rdlen);
-			while (o.pos < o.len) {
-				uint16_t code, olen;
-
-				if (dns_read_u16(&o, &code) ||
-				    dns_read_u16(&o, &olen) ||
-				    dns_skip(&o, olen))
-					return false;
+			while (tapir_cur_ok(&o) && o.len) {
+				tapir_cur_be16(&o); /* code */
+				tapir_cur_skip(&o, tapir_cur_be16(&o));
 			}
-		}
-		if (dns_skip(r, rdlen))
+			if (!tapir_cur_ok(&o))
+				return false;
+		} else if (dns_skip(r, rdlen)) {
 			return false;
+		}
 	}
 	return true;
 }
@@ -244,12 +237,12 @@ static void additional(struct resp *p, const struct dns_ctx *c,
 static void put_a(struct resp *p, const uint8_t *owner, uint32_t ip,
 		  uint32_t ttl)
 {
-	uint8_t rd[4] = {(uint8_t)(ip >> 24), (uint8_t)(ip >> 16),
-			 (uint8_t)(ip >> 8), (uint8_t)ip};
+	uint8_t rd[4];
 	struct dns_mark m = dns_writer_mark(&p->w);
 
 	if (p->tc)
 		return;
+	tapir_put_be32(rd, ip);
 	if (put_rr(p, owner, DNS_T_A, ttl, rd, 4)) {
 		dns_writer_reset(&p->w, m);
 		truncate_resp(p);
@@ -290,7 +283,7 @@ static bool auto_ptr(struct resp *p, const struct dns_ctx *c,
 		return false;
 	e = dns_zones_addr(c->zones, addr, len);
 	if (len == 4 && c->dyn && c->dyn->lookup_ptr) {
-		ip = get32(addr);
+		ip = tapir_get_be32(addr);
 		dyn = c->dyn->lookup_ptr(c->dyn->arg, ip, dname);
 	}
 	if (!e && !dyn)

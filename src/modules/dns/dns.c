@@ -7,7 +7,8 @@
  *                 3600 600 86400 60", "www A 10.0.0.2", ... ]; } ); }
  *
  * The answers are computed by answer.c from the zones of zone.c; this file
- * reads the settings, binds the ports, frames DNS over TCP, limits the
+ * declares the settings (tapird reads them; the zones, a custom setting,
+ * are read here), binds the ports, frames DNS over TCP, limits the
  * response rate per source prefix and keeps the counters.  tapir.conf(5)
  * documents every setting.
  *
@@ -25,9 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
+#include <tapir/bytes.h>
 #include <tapir/module.h>
 
 #include "answer.h"
@@ -36,12 +37,45 @@
 #include "wire.h"
 #include "zone.h"
 
-static const char *const settings[] = {
-	"port",		      "zones",		     "default_ttl",
-	"edns_payload",	      "tcp",		     "tcp_idle_timeout",
-	"max_tcp_connections", "rate_limit",	     "rate_limit_prefix",
-	"rate_limit_slip",    "rate_limit_table_size", "dhcp_zone",
-	"dhcp_ttl",	      NULL};
+/* The settings as tapird fills them from the descriptors below. */
+struct dns_settings {
+	uint16_t port;
+	uint32_t default_ttl;
+	uint16_t edns_payload;
+	bool tcp;
+	unsigned tcp_idle_timeout; /* seconds */
+	unsigned max_tcp;
+	unsigned rl_rate, rl_prefix, rl_slip, rl_table;
+	uint32_t dhcp_ttl;
+	const char *dhcp_zone; /* NULL: the first zone; "": none */
+	const config_setting_t *zones;
+};
+
+#define INT_SETTING(key, member, lo, hi, dflt, u)                            \
+	{key, TAPIR_SET_INT, TAPIR_FIELD(struct dns_settings, member),        \
+	 .min = lo, .max = hi, .def = dflt, .unit = u}
+
+static const struct tapir_setting settings[] = {
+	INT_SETTING("port", port, 1, 65535, 53, NULL),
+	INT_SETTING("default_ttl", default_ttl, 1, DNS_TTL_MAX, 3600,
+		    "seconds"),
+	INT_SETTING("edns_payload", edns_payload, 512, 4096, 1232, "bytes"),
+	{"tcp", TAPIR_SET_BOOL, TAPIR_FIELD(struct dns_settings, tcp),
+	 .def = true},
+	INT_SETTING("tcp_idle_timeout", tcp_idle_timeout, 1, 3600, 10,
+		    "seconds"),
+	INT_SETTING("max_tcp_connections", max_tcp, 1, 10000, 64, NULL),
+	INT_SETTING("rate_limit", rl_rate, 0, 1000000, 0,
+		    "responses per second (0: off)"),
+	INT_SETTING("rate_limit_prefix", rl_prefix, 8, 32, 24, "bits"),
+	INT_SETTING("rate_limit_slip", rl_slip, 0, 10, 2, "(0: never)"),
+	INT_SETTING("rate_limit_table_size", rl_table, 16, 1048576, 4096,
+		    "entries"),
+	INT_SETTING("dhcp_ttl", dhcp_ttl, 0, DNS_TTL_MAX, 60, "seconds"),
+	{"dhcp_zone", TAPIR_SET_STRING,
+	 TAPIR_FIELD(struct dns_settings, dhcp_zone)},
+	{"zones", TAPIR_SET_CUSTOM, TAPIR_FIELD(struct dns_settings, zones)},
+	{.name = NULL}};
 
 struct conf {
 	uint16_t port;
@@ -101,35 +135,6 @@ struct dns_srv {
 };
 
 /* ---- Settings ------------------------------------------------------------ */
-
-/* An integer setting in [min, max], or def when absent. */
-static long long get_int(const struct tapir_check *chk,
-			 const config_setting_t *sec, const char *key,
-			 long long def, long long min, long long max,
-			 const char *what, int *bad)
-{
-	const config_setting_t *s = config_setting_get_member(sec, key);
-	long long v;
-
-	if (!s)
-		return def;
-	if (config_setting_type(s) != CONFIG_TYPE_INT &&
-	    config_setting_type(s) != CONFIG_TYPE_INT64) {
-		if (chk)
-			chk->error(chk, s, "%s must be an integer", key);
-		*bad = -1;
-		return def;
-	}
-	v = config_setting_get_int64(s);
-	if (v < min || v > max) {
-		if (chk)
-			chk->error(chk, s, "%s = %lld: must be %lld-%lld%s", key,
-				   v, min, max, what);
-		*bad = -1;
-		return def;
-	}
-	return v;
-}
 
 static int read_zone(const struct tapir_check *chk, const config_setting_t *zs,
 		     struct conf *c)
@@ -217,45 +222,27 @@ static int read_zone(const struct tapir_check *chk, const config_setting_t *zs,
 	return 0;
 }
 
-/* Read and validate the section into c (zones built); report through chk
- * when it is non-NULL.  On failure c holds nothing to free. */
-static int read_conf(const struct tapir_check *chk, const config_setting_t *sec,
-		     struct conf *c)
+/* Turn the settings into c (zones built); report through chk when it is
+ * non-NULL.  On failure c holds nothing to free. */
+static int read_conf(const struct tapir_check *chk,
+		     const struct dns_settings *set, struct conf *c)
 {
-	const config_setting_t *s;
+	const config_setting_t *s = set->zones;
 	int bad = 0;
 
 	memset(c, 0, sizeof(*c));
 	dns_zones_init(&c->zones);
-	c->port = (uint16_t)get_int(chk, sec, "port", 53, 1, 65535, "", &bad);
-	c->default_ttl = (uint32_t)get_int(chk, sec, "default_ttl", 3600, 1,
-					   DNS_TTL_MAX, " seconds", &bad);
-	c->edns_payload = (uint16_t)get_int(chk, sec, "edns_payload", 1232,
-					    512, 4096, " bytes", &bad);
-	c->tcp_idle_ms = (unsigned)get_int(chk, sec, "tcp_idle_timeout", 10,
-					   1, 3600, " seconds", &bad) * 1000;
-	c->max_tcp = (unsigned)get_int(chk, sec, "max_tcp_connections", 64, 1,
-				       10000, "", &bad);
-	c->rl_rate = (unsigned)get_int(chk, sec, "rate_limit", 0, 0, 1000000,
-				       " responses per second (0: off)", &bad);
-	c->rl_prefix = (unsigned)get_int(chk, sec, "rate_limit_prefix", 24, 8,
-					 32, " bits", &bad);
-	c->rl_slip = (unsigned)get_int(chk, sec, "rate_limit_slip", 2, 0, 10,
-				       " (0: never)", &bad);
-	c->rl_table = (unsigned)get_int(chk, sec, "rate_limit_table_size",
-					4096, 16, 1048576, " entries", &bad);
-	c->dhcp_ttl = (uint32_t)get_int(chk, sec, "dhcp_ttl", 60, 0,
-					DNS_TTL_MAX, " seconds", &bad);
-	c->tcp = true;
-	s = config_setting_get_member(sec, "tcp");
-	if (s && config_setting_type(s) != CONFIG_TYPE_BOOL) {
-		if (chk)
-			chk->error(chk, s, "tcp must be true or false");
-		bad = -1;
-	} else if (s) {
-		c->tcp = config_setting_get_bool(s);
-	}
-	s = config_setting_get_member(sec, "zones");
+	c->port = set->port;
+	c->default_ttl = set->default_ttl;
+	c->edns_payload = set->edns_payload;
+	c->tcp_idle_ms = set->tcp_idle_timeout * 1000;
+	c->max_tcp = set->max_tcp;
+	c->rl_rate = set->rl_rate;
+	c->rl_prefix = set->rl_prefix;
+	c->rl_slip = set->rl_slip;
+	c->rl_table = set->rl_table;
+	c->dhcp_ttl = set->dhcp_ttl;
+	c->tcp = set->tcp;
 	if (s && config_setting_type(s) != CONFIG_TYPE_LIST) {
 		if (chk)
 			chk->error(chk, s,
@@ -269,15 +256,14 @@ static int read_conf(const struct tapir_check *chk, const config_setting_t *sec,
 				bad = -1;
 	}
 	c->dhcp_zone = c->zones.n ? 0 : -1;
-	s = config_setting_get_member(sec, "dhcp_zone");
-	if (s) {
+	if (set->dhcp_zone) {
 		uint8_t name[DNS_NAME_MAX];
-		const char *t = config_setting_get_string(s);
+		const char *t = set->dhcp_zone;
 		char buf[1100];
-		size_t l = t ? strlen(t) : 0;
+		size_t l = strlen(t);
 
 		c->dhcp_zone = -1;
-		if (t && l && l + 2 < sizeof(buf)) {
+		if (l && l + 2 < sizeof(buf)) {
 			memcpy(buf, t, l);
 			if (t[l - 1] != '.')
 				buf[l++] = '.';
@@ -287,17 +273,17 @@ static int read_conf(const struct tapir_check *chk, const config_setting_t *sec,
 							name))
 						c->dhcp_zone = (int)i;
 		}
-		if (c->dhcp_zone < 0 && (!t || *t)) {
+		if (c->dhcp_zone < 0 && *t) {
 			if (chk)
-				chk->error(chk, s,
-					   "dhcp_zone must name one of the "
-					   "zones (\"\": none)");
+				chk->error_at(chk, "dhcp_zone", -1,
+					      "dhcp_zone must name one of the "
+					      "zones (\"\": none)");
 			bad = -1;
 		}
 	}
 	if (!bad && dns_zones_index(&c->zones) < 0) {
 		if (chk)
-			chk->error(chk, sec, "out of memory");
+			chk->error(chk, NULL, "out of memory");
 		bad = -1;
 	}
 	if (bad)
@@ -305,12 +291,11 @@ static int read_conf(const struct tapir_check *chk, const config_setting_t *sec,
 	return bad;
 }
 
-static int dns_check(const struct tapir_check *chk,
-		     const config_setting_t *sec)
+static int dns_check(const struct tapir_check *chk, const void *conf)
 {
 	struct conf c;
 
-	if (read_conf(chk, sec, &c) < 0)
+	if (read_conf(chk, conf, &c) < 0)
 		return -1;
 	dns_zones_free(&c.zones);
 	return 0;
@@ -373,19 +358,22 @@ static size_t answer(struct dns_srv *d, const uint8_t *q, size_t len, bool tcp,
  * the second: a newcomer never resets another prefix's count. */
 enum rl_verdict { RL_SEND, RL_SLIP, RL_DROP };
 
-static enum rl_verdict rate_check(struct dns_srv *d, uint32_t src)
+static enum rl_verdict rate_check(struct dns_srv *d,
+				  const struct tapir_addr *src)
 {
-	uint32_t mask = d->conf.rl_prefix >= 32
-				? 0xffffffffu
-				: ~(0xffffffffu >> d->conf.rl_prefix);
-	uint32_t prefix = src & mask;
+	uint32_t prefix = tapir_addr_v4(src) & tapir_v4_mask(d->conf.rl_prefix);
 	uint32_t sec = (uint32_t)(d->api->now_ms(d->host) / 1000);
 	uint64_t h;
 	struct rl_ent *e;
 
 	if (!d->conf.rl_rate || !d->rl)
 		return RL_SEND;
-	h = tapir_siphash24(&prefix, sizeof(prefix), d->rl_key);
+	if (tapir_addr_is_v4(src)) {
+		h = tapir_siphash24(&prefix, sizeof(prefix), d->rl_key);
+	} else {
+		/* Not IPv4: the /64, what one site is usually given. */
+		h = tapir_siphash24(src->b, 8, d->rl_key);
+	}
 	e = &d->rl[((h >> 32) * d->conf.rl_table) >> 32];
 	if (e->second != sec) {
 		e->second = sec;
@@ -414,7 +402,7 @@ static void on_udp(void *arg, const struct tapir_udp_meta *m,
 	n = answer(d, data, len, false, d->out, &r);
 	if (!n)
 		return;
-	switch (rate_check(d, m->src_ip)) {
+	switch (rate_check(d, &m->src_ip)) {
 	case RL_DROP:
 		return;
 	case RL_SLIP: /* header and question only, TC set */
@@ -528,8 +516,7 @@ static void tcp_query(struct tconn *t)
 	t->lenhave = 0;
 	if (!n)
 		return;
-	d->out[0] = (uint8_t)(n >> 8);
-	d->out[1] = (uint8_t)n;
+	tapir_put_be16(d->out, (uint16_t)n);
 	sent = d->api->tcp_send(t->c, d->out, n + 2);
 	if (sent < n + 2) {
 		t->pend = malloc(n + 2 - sent);
@@ -558,7 +545,7 @@ static size_t tcp_recv(void *ctx, struct tapir_tcp *c, const uint8_t *data,
 			t->lenb[t->lenhave++] = data[taken++];
 			if (t->lenhave < 2)
 				continue;
-			t->need = (size_t)t->lenb[0] << 8 | t->lenb[1];
+			t->need = tapir_get_be16(t->lenb);
 			if (t->need < DNS_HDR_LEN) {
 				/* No message fits: the stream is broken. */
 				++*t->d->dropped;
@@ -635,11 +622,6 @@ static const struct tapir_tcp_handlers tcp_handlers = {
 
 /* ---- Lifecycle ----------------------------------------------------------- */
 
-static bool has_tcp(const struct tapir_host_api *api)
-{
-	return TAPIR_HOST_HAS(api, tcp_peer);
-}
-
 static int counters(struct dns_srv *d)
 {
 	for (int i = 0; i < RC_COUNT; i++)
@@ -671,7 +653,7 @@ static int open_ports(struct dns_srv *d, const struct conf *c,
 			    c->port, strerror(errno));
 		return -1;
 	}
-	if (c->tcp && has_tcp(d->api)) {
+	if (c->tcp) {
 		*tcp = d->api->tcp_listen(d->host, c->port, &tcp_handlers, d);
 		if (!*tcp) {
 			d->api->log(d->host, TAPIR_LOG_ERR,
@@ -681,9 +663,6 @@ static int open_ports(struct dns_srv *d, const struct conf *c,
 			*udp = NULL;
 			return -1;
 		}
-	} else if (c->tcp) {
-		d->api->log(d->host, TAPIR_LOG_NOTICE,
-			    "this tapird has no TCP: DNS over UDP only");
 	}
 	return 0;
 }
@@ -706,7 +685,7 @@ static void log_conf(struct dns_srv *d)
 }
 
 static void *dns_init(struct tapir_host *host, const struct tapir_host_api *api,
-		      const config_setting_t *sec)
+		      const void *conf)
 {
 	struct dns_srv *d = calloc(1, sizeof(*d));
 
@@ -714,16 +693,17 @@ static void *dns_init(struct tapir_host *host, const struct tapir_host_api *api,
 		return NULL;
 	d->host = host;
 	d->api = api;
-	if (getrandom(d->rl_key, sizeof(d->rl_key), GRND_NONBLOCK) !=
-	    (ssize_t)sizeof(d->rl_key)) {
-		/* No entropy yet (early boot): weaker, but still not a key
-		 * anyone outside can know in advance. */
+	if (!TAPIR_HOST_HAS(api, random) ||
+	    api->random(host, d->rl_key, sizeof(d->rl_key)) != 0) {
+		/* No randomness (a host without random(), or early
+		 * boot): weaker, but still not a key anyone outside can
+		 * know in advance. */
 		uint64_t t = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)d;
 
 		memcpy(d->rl_key, &t, sizeof(t));
 	}
 	dns_dyn_init(&d->dyn);
-	if (counters(d) < 0 || read_conf(NULL, sec, &d->conf) < 0) {
+	if (counters(d) < 0 || read_conf(NULL, conf, &d->conf) < 0) {
 		free(d);
 		return NULL;
 	}
@@ -742,13 +722,13 @@ static void *dns_init(struct tapir_host *host, const struct tapir_host_api *api,
 
 /* New zones and settings all or nothing; connections on an unchanged port
  * keep running. */
-static int dns_reconfigure(void *state, const config_setting_t *sec)
+static int dns_reconfigure(void *state, const void *conf)
 {
 	struct dns_srv *d = state;
 	struct conf c;
 	struct rl_ent *rl;
 
-	if (read_conf(NULL, sec, &c) < 0)
+	if (read_conf(NULL, conf, &c) < 0)
 		return -1;
 	rl = rl_table(&c);
 	if (c.rl_rate && !rl) {
@@ -808,11 +788,11 @@ static void dns_fini(void *state)
 }
 
 TAPIR_MODULE_EXPORT const struct tapir_module tapir_module = {
-	.abi = TAPIR_MODULE_ABI,
-	.size = sizeof(struct tapir_module),
+	TAPIR_MODULE_HEAD,
 	.name = "dns",
 	.description = "authoritative DNS for the configured zones",
 	.settings = settings,
+	.settings_size = sizeof(struct dns_settings),
 	.check = dns_check,
 	.init = dns_init,
 	.reconfigure = dns_reconfigure,

@@ -1,10 +1,11 @@
 /*
  * DHCP names; see dyn.h.
  */
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <tapir/addr.h>
 
 #include "dyn.h"
 #include "wire.h"
@@ -144,14 +145,12 @@ static bool name_taken(const struct dns_dyn *t, const uint8_t *label,
 void dns_dyn_update(struct dns_dyn *t, const char *key, const void *value,
 		    size_t len)
 {
-	struct in_addr a;
 	char host[DNS_LABEL_MAX + 2], exp[24];
 	struct dns_dyn_ent *e;
 	uint32_t ip;
 
-	if (!key || inet_pton(AF_INET, key, &a) != 1)
+	if (!tapir_ipv4_parse(key, &ip))
 		return;
-	ip = ntohl(a.s_addr);
 	remove_ip(t, ip);
 	if (!value || len > 4096 ||
 	    !field(value, len, "hostname", host, sizeof(host)) || !ldh(host) ||
@@ -199,7 +198,7 @@ int dns_dyn_watch(struct dns_dyn *t, struct tapir_host *h,
 {
 	t->api = api;
 	if (!TAPIR_HOST_HAS(api, unwatch))
-		return 0; /* an older tapird: no published data */
+		return 0; /* a host without published data */
 	t->watch = api->watch(h, DNS_DYN_TOPIC, on_watch, t);
 	if (!t->watch) {
 		api->log(h, TAPIR_LOG_WARNING,

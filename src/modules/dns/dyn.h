@@ -1,6 +1,6 @@
 /*
  * Names that DHCP hands out, learnt from the "dhcp.lease" topic that the
- * dhcp module publishes through the host API (version 3):
+ * dhcp module publishes through the host API:
  *
  *   key   "10.0.0.123"
  *   value "mac=02:00:00:00:00:01 expires=1790000000 hostname=foo"

@@ -3,53 +3,44 @@
  */
 #include <string.h>
 
+#include <tapir/bytes.h>
+#include <tapir/text.h>
+
 #include "wire.h"
 
 void dns_reader_init(struct dns_reader *r, const uint8_t *msg, size_t len)
 {
 	r->msg = msg;
 	r->len = len;
-	r->pos = 0;
+	r->cur = tapir_cur(msg, len);
 }
 
-static bool avail(const struct dns_reader *r, size_t n)
+size_t dns_reader_pos(const struct dns_reader *r)
 {
-	return r->pos <= r->len && r->len - r->pos >= n;
+	return tapir_cur_ok(&r->cur) ? (size_t)(r->cur.p - r->msg) : r->len;
 }
 
 int dns_read_u8(struct dns_reader *r, uint8_t *v)
 {
-	if (!avail(r, 1))
-		return -1;
-	*v = r->msg[r->pos++];
-	return 0;
+	*v = tapir_cur_u8(&r->cur);
+	return tapir_cur_ok(&r->cur) ? 0 : -1;
 }
 
 int dns_read_u16(struct dns_reader *r, uint16_t *v)
 {
-	if (!avail(r, 2))
-		return -1;
-	*v = (uint16_t)(r->msg[r->pos] << 8 | r->msg[r->pos + 1]);
-	r->pos += 2;
-	return 0;
+	*v = tapir_cur_be16(&r->cur);
+	return tapir_cur_ok(&r->cur) ? 0 : -1;
 }
 
 int dns_read_u32(struct dns_reader *r, uint32_t *v)
 {
-	if (!avail(r, 4))
-		return -1;
-	*v = (uint32_t)r->msg[r->pos] << 24 | (uint32_t)r->msg[r->pos + 1] << 16 |
-	     (uint32_t)r->msg[r->pos + 2] << 8 | r->msg[r->pos + 3];
-	r->pos += 4;
-	return 0;
+	*v = tapir_cur_be32(&r->cur);
+	return tapir_cur_ok(&r->cur) ? 0 : -1;
 }
 
 int dns_skip(struct dns_reader *r, size_t n)
 {
-	if (!avail(r, n))
-		return -1;
-	r->pos += n;
-	return 0;
+	return tapir_cur_skip(&r->cur, n) ? 0 : -1;
 }
 
 int dns_read_hdr(struct dns_reader *r, struct dns_hdr *h)
@@ -63,34 +54,34 @@ int dns_read_hdr(struct dns_reader *r, struct dns_hdr *h)
 
 int dns_read_name(struct dns_reader *r, uint8_t *out, size_t *outlen)
 {
-	size_t p = r->pos;   /* where the next label byte is read */
-	size_t end = 0;      /* r->pos after the name, once known */
-	size_t limit = p;    /* a pointer must go below this */
-	size_t n = 0;        /* bytes written to out */
+	struct tapir_cur c = r->cur; /* where the next label is read */
+	struct tapir_cur after = c;  /* r->cur past the name, once known */
+	size_t limit = dns_reader_pos(r); /* a pointer must go below this */
+	size_t n = 0;                /* bytes written to out */
 	unsigned jumps = 0;
 	bool jumped = false;
 
 	for (;;) {
-		uint8_t l;
+		uint8_t l = tapir_cur_u8(&c);
+		const uint8_t *label;
 
-		if (p >= r->len)
+		if (!tapir_cur_ok(&c))
 			return -1;
-		l = r->msg[p];
 		if ((l & 0xc0) == 0xc0) {
-			size_t target;
+			uint8_t lo = tapir_cur_u8(&c);
+			size_t target = (size_t)(l & 0x3f) << 8 | lo;
 
-			if (p + 1 >= r->len)
-				return -1;
-			target = (size_t)(l & 0x3f) << 8 | r->msg[p + 1];
 			/* Strictly backwards: before the pointer and before
-			 * every label read so far, so no loop is possible. */
-			if (target >= limit || ++jumps > DNS_MAX_POINTERS)
+			 * every label read so far, so no loop is possible
+			 * (and target < limit <= len: inside the message). */
+			if (!tapir_cur_ok(&c) || target >= limit ||
+			    ++jumps > DNS_MAX_POINTERS)
 				return -1;
 			if (!jumped) {
-				end = p + 2;
+				after = c;
 				jumped = true;
 			}
-			p = target;
+			c = tapir_cur(r->msg + target, r->len - target);
 			limit = target;
 			continue;
 		}
@@ -102,23 +93,19 @@ int dns_read_name(struct dns_reader *r, uint8_t *out, size_t *outlen)
 			out[n++] = 0;
 			break;
 		}
-		if (p + 1 + l > r->len)
+		label = tapir_cur_pull(&c, l);
+		if (!label)
 			return -1;
-		memcpy(out + n, r->msg + p, 1 + (size_t)l);
+		out[n] = l;
+		memcpy(out + n + 1, label, l);
 		n += 1 + (size_t)l;
-		p += 1 + (size_t)l;
 	}
-	r->pos = jumped ? end : p + 1;
+	r->cur = jumped ? after : c;
 	*outlen = n;
 	return 0;
 }
 
 /* ---- Names ------------------------------------------------------------- */
-
-static uint8_t lower(uint8_t c)
-{
-	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
-}
 
 size_t dns_name_len(const uint8_t *name)
 {
@@ -135,7 +122,7 @@ void dns_name_lower(uint8_t *name)
 
 	while (name[n]) {
 		for (size_t i = 1; i <= name[n]; i++)
-			name[n + i] = lower(name[n + i]);
+			name[n + i] = tapir_lower(name[n + i]);
 		n += 1 + (size_t)name[n];
 	}
 }
@@ -150,7 +137,7 @@ bool dns_name_eq(const uint8_t *a, const uint8_t *b)
 		if (!a[n])
 			return true;
 		for (size_t i = 1; i <= a[n]; i++)
-			if (lower(a[n + i]) != lower(b[n + i]))
+			if (tapir_lower(a[n + i]) != tapir_lower(b[n + i]))
 				return false;
 		n += 1 + (size_t)a[n];
 	}
@@ -227,7 +214,7 @@ uint32_t dns_name_hash(const uint8_t *name)
 	size_t n = dns_name_len(name);
 
 	for (size_t i = 0; i < n; i++) {
-		h ^= lower(name[i]);
+		h ^= tapir_lower(name[i]);
 		h *= 16777619u;
 	}
 	return h;
@@ -267,25 +254,24 @@ int dns_put_u8(struct dns_writer *w, uint8_t v)
 
 int dns_put_u16(struct dns_writer *w, uint16_t v)
 {
-	uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+	uint8_t b[2];
 
+	tapir_put_be16(b, v);
 	return dns_put_bytes(w, b, 2);
 }
 
 int dns_put_u32(struct dns_writer *w, uint32_t v)
 {
-	uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16),
-			(uint8_t)(v >> 8), (uint8_t)v};
+	uint8_t b[4];
 
+	tapir_put_be32(b, v);
 	return dns_put_bytes(w, b, 4);
 }
 
 void dns_put_u16_at(struct dns_writer *w, size_t off, uint16_t v)
 {
-	if (off + 2 <= w->len) {
-		w->buf[off] = (uint8_t)(v >> 8);
-		w->buf[off + 1] = (uint8_t)v;
-	}
+	if (off + 2 <= w->len)
+		tapir_put_be16(w->buf + off, v);
 }
 
 int dns_put_hdr(struct dns_writer *w, const struct dns_hdr *h)
@@ -309,8 +295,8 @@ static int find_comp(const struct dns_writer *w, const uint8_t *suffix)
 		size_t n;
 
 		dns_reader_init(&r, w->buf, w->len);
-		r.pos = w->comp[i];
-		if (dns_read_name(&r, tmp, &n) == 0 &&
+		if (dns_skip(&r, w->comp[i]) == 0 &&
+		    dns_read_name(&r, tmp, &n) == 0 &&
 		    dns_name_eq(tmp, suffix))
 			return w->comp[i];
 	}

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <tapir/bytes.h>
+
 #define DNS_HDR_LEN 12
 #define DNS_NAME_MAX 255
 #define DNS_LABEL_MAX 63
@@ -69,13 +71,18 @@ struct dns_hdr {
 
 /* ---- Reading ------------------------------------------------------------ */
 
+/* A message being read: the whole of it (compression pointers count from
+ * its start) and a cursor over what is left (<tapir/bytes.h>).  A read
+ * that does not fit fails the cursor: every later read fails too. */
 struct dns_reader {
 	const uint8_t *msg;
 	size_t len;
-	size_t pos;
+	struct tapir_cur cur;
 };
 
 void dns_reader_init(struct dns_reader *r, const uint8_t *msg, size_t len);
+/* Offset of the next byte to read (len once a read failed). */
+size_t dns_reader_pos(const struct dns_reader *r);
 /* The header; -1 when the message is shorter. */
 int dns_read_hdr(struct dns_reader *r, struct dns_hdr *h);
 int dns_read_u8(struct dns_reader *r, uint8_t *v);

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+
+#include <tapir/bytes.h>
+#include <tapir/text.h>
 
 #include "zone.h"
 
@@ -241,8 +243,7 @@ uint32_t dns_zone_neg_ttl(const struct dns_zone *z)
 		return 0;
 	/* SOA RDATA ends with the MINIMUM field. */
 	rd = s->rr[0].rdata + s->rr[0].rdlen - 4;
-	min = (uint32_t)rd[0] << 24 | (uint32_t)rd[1] << 16 |
-	      (uint32_t)rd[2] << 8 | rd[3];
+	min = tapir_get_be32(rd);
 	return min < s->rr[0].ttl ? min : s->rr[0].ttl;
 }
 
@@ -361,23 +362,15 @@ static int split(const char *line, struct field *f, unsigned *nf, char *err,
 
 static bool field_is(const struct field *f, const char *word)
 {
-	return !f->quoted && strlen(word) == f->len &&
-	       strncasecmp(f->s, word, f->len) == 0;
+	return !f->quoted && tapir_ieq_str(f->s, f->len, word);
 }
 
 /* Unsigned decimal up to max. */
 static int parse_num(const struct field *f, uint32_t max, uint32_t *v)
 {
-	uint64_t x = 0;
+	uint64_t x;
 
-	if (f->quoted || f->len == 0 || f->len > 10)
-		return -1;
-	for (size_t i = 0; i < f->len; i++) {
-		if (f->s[i] < '0' || f->s[i] > '9')
-			return -1;
-		x = x * 10 + (uint64_t)(f->s[i] - '0');
-	}
-	if (x > max)
+	if (f->quoted || !tapir_dec_parse(f->s, f->len, 10, max, &x))
 		return -1;
 	*v = (uint32_t)x;
 	return 0;
@@ -460,16 +453,17 @@ static int rd_put(struct rdbuf *r, const void *p, size_t n)
 
 static int rd_u16(struct rdbuf *r, uint32_t v)
 {
-	uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+	uint8_t b[2];
 
+	tapir_put_be16(b, (uint16_t)v);
 	return rd_put(r, b, 2);
 }
 
 static int rd_u32(struct rdbuf *r, uint32_t v)
 {
-	uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16),
-			(uint8_t)(v >> 8), (uint8_t)v};
+	uint8_t b[4];
 
+	tapir_put_be32(b, v);
 	return rd_put(r, b, 4);
 }
 
@@ -874,16 +868,6 @@ const struct dns_zone *dns_zones_find(const struct dns_zones *zs,
 static const uint8_t in_addr_arpa[] = "\7in-addr\4arpa";
 static const uint8_t ip6_arpa[] = "\3ip6\4arpa";
 
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (uint8_t)(c | 0x20);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 unsigned dns_reverse_addr(const uint8_t *name, uint8_t addr[16])
 {
 	unsigned labels = dns_name_labels(name);
@@ -912,7 +896,7 @@ unsigned dns_reverse_addr(const uint8_t *name, uint8_t addr[16])
 		for (int i = 31; i >= 0; i--) {
 			int v;
 
-			if (*p != 1 || (v = hexval(p[1])) < 0)
+			if (*p != 1 || (v = tapir_hexval(p[1])) < 0)
 				return 0;
 			addr[i / 2] |= (uint8_t)(i % 2 ? v : v << 4);
 			p += 2;

@@ -2,9 +2,11 @@
  * The echo module: RFC 862 echo, RFC 863 discard and RFC 864 chargen.
  *
  * This is the example to copy when writing a module.  It shows the whole
- * contract of <tapir/module.h>: a pure check() that reports every bad
- * setting with its line, init() that binds ports through the host API,
- * reconfigure() that applies new ports all or nothing, and fini().
+ * contract of <tapir/module.h>: settings declared as descriptors (tapird
+ * reads and range-checks them into struct ports), a pure check() for what
+ * descriptors cannot say (two services on one port), init() that binds
+ * ports through the host API, reconfigure() that applies new ports all or
+ * nothing, and fini().
  *
  * Settings (0 disables a service):
  *   udp_port = 7;          tcp_port = 7;
@@ -14,8 +16,7 @@
  * Over TCP: echo sends back what it reads, with flow control (what it
  * cannot send yet stays unread, so the peer's window closes); discard
  * reads and drops; chargen fills the send buffer with RFC 864 lines for as
- * long as the connection lasts.  The TCP services need host API version 2;
- * with an older tapird they are left off with a notice.
+ * long as the connection lasts.
  *
  * UDP services answer forged sources too, so they must not become weapons:
  * no answer to a source port below 1024 (another echo or chargen service
@@ -31,30 +32,34 @@
 
 enum svc { SVC_ECHO, SVC_DISCARD, SVC_CHARGEN, SVC_COUNT };
 
-static const char *const settings[] = {
-	"udp_port",	    "tcp_port",		"discard_udp_port",
-	"discard_tcp_port", "chargen_udp_port", "chargen_tcp_port",
-	"chargen_rate",	    NULL};
-
 #define CHARGEN_RATE_DEFAULT 100
 #define MIN_CLIENT_PORT 1024
 
-/* Index in settings[] of each service's UDP and TCP port. */
-static const struct {
-	const char *name;
-	int udp_key, tcp_key;
-	uint16_t def;
-} svcs[SVC_COUNT] = {
-	[SVC_ECHO] = {"echo", 0, 1, 7},
-	[SVC_DISCARD] = {"discard", 2, 3, 9},
-	[SVC_CHARGEN] = {"chargen", 4, 5, 19},
-};
+static const char *const svc_names[SVC_COUNT] = {"echo", "discard",
+						 "chargen"};
 
+/* The settings, as tapird fills them from the descriptors below. */
 struct ports {
 	uint16_t udp[SVC_COUNT];
 	uint16_t tcp[SVC_COUNT];
 	unsigned chargen_rate;
 };
+
+#define PORT(key, field, dflt)                                               \
+	{key, TAPIR_SET_INT, TAPIR_FIELD(struct ports, field), .min = 0,      \
+	 .max = 65535, .def = dflt, .unit = "(0 disables)"}
+
+static const struct tapir_setting settings[] = {
+	PORT("udp_port", udp[SVC_ECHO], 7),
+	PORT("tcp_port", tcp[SVC_ECHO], 7),
+	PORT("discard_udp_port", udp[SVC_DISCARD], 9),
+	PORT("discard_tcp_port", tcp[SVC_DISCARD], 9),
+	PORT("chargen_udp_port", udp[SVC_CHARGEN], 19),
+	PORT("chargen_tcp_port", tcp[SVC_CHARGEN], 19),
+	{"chargen_rate", TAPIR_SET_INT, TAPIR_FIELD(struct ports, chargen_rate),
+	 .min = 0, .max = 1000000, .def = CHARGEN_RATE_DEFAULT,
+	 .unit = "replies per second (0: no limit)"},
+	{.name = NULL}};
 
 struct echo {
 	struct tapir_host *host;
@@ -71,91 +76,30 @@ struct echo {
 	uint64_t last_ms;
 };
 
-/* Read the ports; report problems through chk when it is non-NULL. */
-static int read_ports(const struct tapir_check *chk,
-		      const config_setting_t *sec, struct ports *p)
+/* Two services on one port would shadow each other. */
+static int echo_check(const struct tapir_check *chk, const void *conf)
 {
+	const struct ports *p = conf;
 	int bad = 0;
 
-	for (int i = 0; i < SVC_COUNT; i++) {
-		int keys[2] = {svcs[i].udp_key, svcs[i].tcp_key};
-		uint16_t *dst[2] = {&p->udp[i], &p->tcp[i]};
-
-		for (int k = 0; k < 2; k++) {
-			const config_setting_t *s =
-				config_setting_get_member(sec, settings[keys[k]]);
-			long long v;
-
-			*dst[k] = svcs[i].def;
-			if (!s)
-				continue;
-			if (config_setting_type(s) != CONFIG_TYPE_INT &&
-			    config_setting_type(s) != CONFIG_TYPE_INT64) {
-				if (chk)
-					chk->error(chk, s, "%s must be an integer",
-						   settings[keys[k]]);
-				bad = -1;
-				continue;
-			}
-			v = config_setting_get_int64(s);
-			if (v < 0 || v > 65535) {
-				if (chk)
-					chk->error(chk, s,
-						   "%s = %lld is not a port "
-						   "(0-65535, 0 disables)",
-						   settings[keys[k]], v);
-				bad = -1;
-				continue;
-			}
-			*dst[k] = (uint16_t)v;
-		}
-	}
-	p->chargen_rate = CHARGEN_RATE_DEFAULT;
-	{
-		const config_setting_t *s =
-			config_setting_get_member(sec, "chargen_rate");
-
-		if (s && (config_setting_type(s) != CONFIG_TYPE_INT ||
-			  config_setting_get_int(s) < 0 ||
-			  config_setting_get_int(s) > 1000000)) {
-			if (chk)
-				chk->error(chk, s,
-					   "chargen_rate must be 0-1000000 "
-					   "replies per second (0: no limit)");
-			bad = -1;
-		} else if (s) {
-			p->chargen_rate = (unsigned)config_setting_get_int(s);
-		}
-	}
-	/* Two services on one port would shadow each other. */
 	for (int i = 0; i < SVC_COUNT; i++)
 		for (int j = i + 1; j < SVC_COUNT; j++) {
 			if (p->udp[i] && p->udp[i] == p->udp[j]) {
-				if (chk)
-					chk->error(chk, sec,
-						   "%s and %s share UDP port %u",
-						   svcs[i].name, svcs[j].name,
-						   p->udp[i]);
+				chk->error(chk, NULL,
+					   "%s and %s share UDP port %u",
+					   svc_names[i], svc_names[j],
+					   p->udp[i]);
 				bad = -1;
 			}
 			if (p->tcp[i] && p->tcp[i] == p->tcp[j]) {
-				if (chk)
-					chk->error(chk, sec,
-						   "%s and %s share TCP port %u",
-						   svcs[i].name, svcs[j].name,
-						   p->tcp[i]);
+				chk->error(chk, NULL,
+					   "%s and %s share TCP port %u",
+					   svc_names[i], svc_names[j],
+					   p->tcp[i]);
 				bad = -1;
 			}
 		}
 	return bad;
-}
-
-static int echo_check(const struct tapir_check *chk,
-		      const config_setting_t *sec)
-{
-	struct ports p;
-
-	return read_ports(chk, sec, &p);
 }
 
 static void reply(struct echo *e, enum svc svc, const struct tapir_udp_meta *m,
@@ -254,11 +198,6 @@ struct tconn {
 	bool peer_done;
 	bool backlog; /* echo: data left unread for want of send room */
 };
-
-static bool has_tcp(const struct tapir_host_api *api)
-{
-	return TAPIR_HOST_HAS(api, tcp_peer);
-}
 
 /* The chargen stream repeats every 95 lines: one period, built once. */
 #define CHARGEN_PERIOD (95 * (CHARGEN_LINE + 2))
@@ -396,8 +335,6 @@ static void unlisten_all(struct echo *e)
 /* Listen on the TCP ports of p; on failure undo and return -1. */
 static int listen_all(struct echo *e, const struct ports *p)
 {
-	if (!has_tcp(e->api))
-		return 0;
 	for (int i = 0; i < SVC_COUNT; i++) {
 		e->tcp[i] = NULL;
 		if (!p->tcp[i])
@@ -407,7 +344,7 @@ static int listen_all(struct echo *e, const struct ports *p)
 		if (!e->tcp[i]) {
 			e->api->log(e->host, TAPIR_LOG_ERR,
 				    "cannot listen on TCP port %u for %s: %s",
-				    p->tcp[i], svcs[i].name, strerror(errno));
+				    p->tcp[i], svc_names[i], strerror(errno));
 			unlisten_all(e);
 			return -1;
 		}
@@ -427,7 +364,7 @@ static int bind_all(struct echo *e, const struct ports *p,
 		if (!udp[i]) {
 			e->api->log(e->host, TAPIR_LOG_ERR,
 				    "cannot bind UDP port %u for %s: %s",
-				    p->udp[i], svcs[i].name, strerror(errno));
+				    p->udp[i], svc_names[i], strerror(errno));
 			for (int j = 0; j < i; j++)
 				e->api->udp_unbind(udp[j]);
 			return -1;
@@ -444,19 +381,6 @@ static void unbind_all(struct echo *e)
 	}
 }
 
-static void note_tcp(struct echo *e)
-{
-	if (has_tcp(e->api))
-		return;
-	for (int i = 0; i < SVC_COUNT; i++)
-		if (e->ports.tcp[i]) {
-			e->api->log(e->host, TAPIR_LOG_NOTICE,
-				    "TCP ports are accepted but not served: "
-				    "this tapird has no TCP");
-			return;
-		}
-}
-
 static void log_ports(struct echo *e)
 {
 	e->api->log(e->host, TAPIR_LOG_INFO,
@@ -468,8 +392,7 @@ static void log_ports(struct echo *e)
 }
 
 static void *echo_init(struct tapir_host *host,
-		       const struct tapir_host_api *api,
-		       const config_setting_t *sec)
+		       const struct tapir_host_api *api, const void *conf)
 {
 	struct echo *e = calloc(1, sizeof(*e));
 
@@ -477,6 +400,7 @@ static void *echo_init(struct tapir_host *host,
 		return NULL;
 	e->host = host;
 	e->api = api;
+	e->ports = *(const struct ports *)conf;
 	e->rx[SVC_ECHO] = api->counter(host, "echo_rx");
 	e->rx[SVC_DISCARD] = api->counter(host, "discard_rx");
 	e->rx[SVC_CHARGEN] = api->counter(host, "chargen_rx");
@@ -486,7 +410,6 @@ static void *echo_init(struct tapir_host *host,
 	e->tokens_us = 1000000;
 	if (!e->rx[SVC_ECHO] || !e->rx[SVC_DISCARD] || !e->rx[SVC_CHARGEN] ||
 	    !e->limited || !e->tcp_conns ||
-	    read_ports(NULL, sec, &e->ports) < 0 ||
 	    bind_all(e, &e->ports, e->udp) < 0) {
 		free(e);
 		return NULL;
@@ -497,7 +420,6 @@ static void *echo_init(struct tapir_host *host,
 		return NULL;
 	}
 	log_ports(e);
-	note_tcp(e);
 	return e;
 }
 
@@ -507,15 +429,12 @@ static void *echo_init(struct tapir_host *host,
  * is refused).  Then UDP: release the old ports, bind the new; when that
  * fails, bind the old ones again.  Nothing arrives in between: tapird runs
  * one event at a time. */
-static int echo_reconfigure(void *state, const config_setting_t *sec)
+static int echo_reconfigure(void *state, const void *conf)
 {
 	struct echo *e = state;
 	struct tapir_tcp_listener *fresh[SVC_COUNT] = {NULL};
-	struct ports p;
-
-	if (read_ports(NULL, sec, &p) < 0)
-		return -1;
-	for (int i = 0; i < SVC_COUNT && has_tcp(e->api); i++) {
+	struct ports p = *(const struct ports *)conf;
+	for (int i = 0; i < SVC_COUNT; i++) {
 		if (!p.tcp[i] || p.tcp[i] == e->ports.tcp[i])
 			continue;
 		fresh[i] = e->api->tcp_listen(e->host, p.tcp[i],
@@ -541,7 +460,7 @@ static int echo_reconfigure(void *state, const config_setting_t *sec)
 		return -1;
 	}
 	/* Commit TCP: connections on unchanged ports keep running. */
-	for (int i = 0; i < SVC_COUNT && has_tcp(e->api); i++) {
+	for (int i = 0; i < SVC_COUNT; i++) {
 		if (p.tcp[i] == e->ports.tcp[i])
 			continue;
 		if (e->tcp[i])
@@ -550,7 +469,6 @@ static int echo_reconfigure(void *state, const config_setting_t *sec)
 	}
 	e->ports = p;
 	log_ports(e);
-	note_tcp(e);
 	return 0;
 }
 
@@ -564,11 +482,11 @@ static void echo_fini(void *state)
 }
 
 TAPIR_MODULE_EXPORT const struct tapir_module tapir_module = {
-	.abi = TAPIR_MODULE_ABI,
-	.size = sizeof(struct tapir_module),
+	TAPIR_MODULE_HEAD,
 	.name = "echo",
 	.description = "RFC 862 echo, RFC 863 discard, RFC 864 chargen",
 	.settings = settings,
+	.settings_size = sizeof(struct ports),
 	.check = echo_check,
 	.init = echo_init,
 	.reconfigure = echo_reconfigure,

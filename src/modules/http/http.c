@@ -52,25 +52,51 @@
 
 #include "http_proto.h"
 
-static const char *const settings[] = {"port",
-				       "root",
-				       "index",
-				       "listing",
-				       "mime_types",
-				       "max_request_line",
-				       "max_header_bytes",
-				       "max_headers",
-				       "max_request_body",
-				       "header_timeout",
-				       "idle_timeout",
-				       "send_timeout",
-				       "max_connections",
-				       "access_log",
-				       "cache_size",
-				       "cache_max_file",
-				       "status_path",
-				       "metrics_path",
-				       NULL};
+/* The settings as tapird fills them from the descriptors below. */
+struct http_settings {
+	uint16_t port;
+	uint32_t max_request_line, max_header_bytes, max_headers;
+	uint64_t max_request_body;
+	uint32_t header_timeout, idle_timeout, send_timeout; /* seconds */
+	uint32_t max_connections;
+	uint32_t cache_size, cache_max_file;
+	const char *root, *index, *access_log, *status_path, *metrics_path;
+	bool listing;
+	struct tapir_strings mime_types;
+};
+
+#define INT_SETTING(key, member, lo, hi, dflt, u)                            \
+	{key, TAPIR_SET_INT, TAPIR_FIELD(struct http_settings, member),       \
+	 .min = lo, .max = hi, .def = dflt, .unit = u}
+#define STR_SETTING(key, member, dflt)                                       \
+	{key, TAPIR_SET_STRING, TAPIR_FIELD(struct http_settings, member),    \
+	 .def_str = dflt}
+
+static const struct tapir_setting settings[] = {
+	INT_SETTING("port", port, 1, 65535, 80, NULL),
+	STR_SETTING("root", root, "/srv/tapir/www"),
+	STR_SETTING("index", index, "index.html"),
+	{"listing", TAPIR_SET_BOOL, TAPIR_FIELD(struct http_settings, listing)},
+	{"mime_types", TAPIR_SET_STRINGS,
+	 TAPIR_FIELD(struct http_settings, mime_types), .max = 1000},
+	INT_SETTING("max_request_line", max_request_line, 64, 65536, 4096,
+		    "bytes"),
+	INT_SETTING("max_header_bytes", max_header_bytes, 256, 262144, 8192,
+		    "bytes"),
+	INT_SETTING("max_headers", max_headers, 1, 1000, 64, NULL),
+	INT_SETTING("max_request_body", max_request_body, 0, 1LL << 40,
+		    1048576, "bytes"),
+	INT_SETTING("header_timeout", header_timeout, 1, 3600, 10, "seconds"),
+	INT_SETTING("idle_timeout", idle_timeout, 1, 3600, 5, "seconds"),
+	INT_SETTING("send_timeout", send_timeout, 1, 3600, 30, "seconds"),
+	INT_SETTING("max_connections", max_connections, 1, 65536, 256, NULL),
+	STR_SETTING("access_log", access_log, "daemon"),
+	INT_SETTING("cache_size", cache_size, 0, 1LL << 30, 4194304, "bytes"),
+	INT_SETTING("cache_max_file", cache_max_file, 0, 16777216, 65536,
+		    "bytes"),
+	STR_SETTING("status_path", status_path, "/status"),
+	STR_SETTING("metrics_path", metrics_path, "/metrics"),
+	{.name = NULL}};
 
 #define OUT_CAP 2048	   /* response head, error and redirect pages */
 #define SCRATCH_SIZE 65536 /* file reads, shared by all connections */
@@ -156,7 +182,7 @@ struct hconn {
 	int fd; /* body from a file */
 	uint64_t file_off, file_left;
 	/* For the access log. */
-	uint32_t peer_ip;
+	struct tapir_addr peer;
 	uint16_t peer_port;
 	uint64_t start_ms;
 	int status;
@@ -167,51 +193,6 @@ struct hconn {
 };
 
 /* ---- Settings ----------------------------------------------------------- */
-
-static int get_int(const struct tapir_check *chk, const config_setting_t *sec,
-		   const char *name, long long min, long long max,
-		   long long def, long long *out)
-{
-	const config_setting_t *s = config_setting_get_member(sec, name);
-	long long v;
-
-	*out = def;
-	if (!s)
-		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_INT &&
-	    config_setting_type(s) != CONFIG_TYPE_INT64) {
-		if (chk)
-			chk->error(chk, s, "%s must be an integer", name);
-		return -1;
-	}
-	v = config_setting_get_int64(s);
-	if (v < min || v > max) {
-		if (chk)
-			chk->error(chk, s,
-				   "%s = %lld is out of range (%lld-%lld)",
-				   name, v, min, max);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-static int get_str(const struct tapir_check *chk, const config_setting_t *sec,
-		   const char *name, const char *def, const char **out)
-{
-	const config_setting_t *s = config_setting_get_member(sec, name);
-
-	*out = def;
-	if (!s)
-		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		if (chk)
-			chk->error(chk, s, "%s must be a string", name);
-		return -1;
-	}
-	*out = config_setting_get_string(s);
-	return 0;
-}
 
 static void conf_free(struct http_conf *c)
 {
@@ -253,43 +234,22 @@ static int parse_mime(const char *s, struct http_mime *m)
 	return 0;
 }
 
-static int read_mime(const struct tapir_check *chk, const config_setting_t *sec,
-		     struct http_conf *c)
+static int read_mime(const struct tapir_check *chk,
+		     const struct tapir_strings *l, struct http_conf *c)
 {
-	const config_setting_t *s =
-	    config_setting_get_member(sec, "mime_types");
-	int n, bad = 0;
+	int bad = 0;
 
-	if (!s)
-		return 0;
-	if (!config_setting_is_aggregate(s) || config_setting_is_group(s)) {
-		if (chk)
-			chk->error(chk, s,
-				   "mime_types must be a list of "
-				   "\"extension type\" strings");
-		return -1;
-	}
-	n = config_setting_length(s);
-	if (n > 1000) {
-		if (chk)
-			chk->error(chk, s, "mime_types: at most 1000 entries");
-		return -1;
-	}
-	c->mime = calloc((size_t)n + 1, sizeof(*c->mime));
+	c->mime = calloc(l->n + 1, sizeof(*c->mime));
 	if (!c->mime)
 		return -1;
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *e =
-		    config_setting_get_elem(s, (unsigned)i);
-		const char *v = e ? config_setting_get_string(e) : NULL;
-
-		if (!v || parse_mime(v, &c->mime[c->n_mime]) < 0) {
+	for (size_t i = 0; i < l->n; i++) {
+		if (parse_mime(l->v[i], &c->mime[c->n_mime]) < 0) {
 			if (chk)
-				chk->error(chk, e ? e : s,
-					   "mime_types entry %d must be "
-					   "\"extension type\", e.g. "
-					   "\"wasm application/wasm\"",
-					   i + 1);
+				chk->error_at(chk, "mime_types", (int)i,
+					      "mime_types entry %zu must be "
+					      "\"extension type\", e.g. "
+					      "\"wasm application/wasm\"",
+					      i + 1);
 			bad = -1;
 			continue;
 		}
@@ -298,62 +258,35 @@ static int read_mime(const struct tapir_check *chk, const config_setting_t *sec,
 	return bad;
 }
 
-/* Read and validate the section; every problem is reported through chk
- * when it is non-NULL.  On success c owns copies of the strings. */
-static int read_conf(const struct tapir_check *chk, const config_setting_t *sec,
-		     struct http_conf *c)
+/* Check what the descriptors cannot and copy the settings into c; every
+ * problem is reported through chk when it is non-NULL.  On success c owns
+ * copies of the strings. */
+static int read_conf(const struct tapir_check *chk,
+		     const struct http_settings *set, struct http_conf *c)
 {
-	const config_setting_t *s;
-	const char *root, *index, *alog, *spath, *mpath;
-	long long v[11];
+	const char *index = set->index, *alog = set->access_log;
+	const char *spath = set->status_path, *mpath = set->metrics_path;
 	int bad = 0;
 
 	memset(c, 0, sizeof(*c));
-	bad |= get_int(chk, sec, "port", 1, 65535, 80, &v[0]);
-	bad |= get_int(chk, sec, "max_request_line", 64, 65536, 4096, &v[1]);
-	bad |= get_int(chk, sec, "max_header_bytes", 256, 262144, 8192, &v[2]);
-	bad |= get_int(chk, sec, "max_headers", 1, 1000, 64, &v[3]);
-	bad |=
-	    get_int(chk, sec, "max_request_body", 0, 1LL << 40, 1048576, &v[4]);
-	bad |= get_int(chk, sec, "header_timeout", 1, 3600, 10, &v[5]);
-	bad |= get_int(chk, sec, "idle_timeout", 1, 3600, 5, &v[6]);
-	bad |= get_int(chk, sec, "send_timeout", 1, 3600, 30, &v[7]);
-	bad |= get_int(chk, sec, "max_connections", 1, 65536, 256, &v[8]);
-	bad |= get_int(chk, sec, "cache_size", 0, 1LL << 30, 4194304, &v[9]);
-	bad |= get_int(chk, sec, "cache_max_file", 0, 16777216, 65536, &v[10]);
-	bad |= get_str(chk, sec, "root", "/srv/tapir/www", &root);
-	bad |= get_str(chk, sec, "index", "index.html", &index);
-	bad |= get_str(chk, sec, "access_log", "daemon", &alog);
-	bad |= get_str(chk, sec, "status_path", "/status", &spath);
-	bad |= get_str(chk, sec, "metrics_path", "/metrics", &mpath);
-	s = config_setting_get_member(sec, "listing");
-	if (s && config_setting_type(s) != CONFIG_TYPE_BOOL) {
+	if (set->root[0] != '/') {
 		if (chk)
-			chk->error(chk, s, "listing must be true or false");
-		bad = -1;
-	}
-	if (bad)
-		return -1;
-	if (root[0] != '/') {
-		if (chk)
-			chk->error(chk, config_setting_get_member(sec, "root"),
-				   "root must be an absolute path");
+			chk->error_at(chk, "root", -1,
+				      "root must be an absolute path");
 		bad = -1;
 	}
 	if (strchr(index, '/') || !strcmp(index, ".") || !strcmp(index, "..")) {
 		if (chk)
-			chk->error(
-			    chk, config_setting_get_member(sec, "index"),
-			    "index must be a file name (no '/'), or \"\" "
-			    "for none");
+			chk->error_at(chk, "index", -1,
+				      "index must be a file name (no '/'), or "
+				      "\"\" for none");
 		bad = -1;
 	}
 	if (strcmp(alog, "daemon") && strcmp(alog, "off") && alog[0] != '/') {
 		if (chk)
-			chk->error(chk,
-				   config_setting_get_member(sec, "access_log"),
-				   "access_log must be \"daemon\", \"off\" or "
-				   "an absolute file name");
+			chk->error_at(chk, "access_log", -1,
+				      "access_log must be \"daemon\", \"off\" "
+				      "or an absolute file name");
 		bad = -1;
 	}
 	for (int i = 0; i < 2; i++) {
@@ -368,54 +301,53 @@ static int read_conf(const struct tapir_check *chk, const config_setting_t *sec,
 			    0 ||
 		    strcmp(norm, pth) != 0) {
 			if (chk)
-				chk->error(chk, config_setting_get_member(sec, name),
-					   "%s must be a normalised absolute "
-					   "path such as \"/%s\" (at most 255 "
-					   "bytes), or \"\" for none",
-					   name, i ? "metrics" : "status");
+				chk->error_at(chk, name, -1,
+					      "%s must be a normalised absolute "
+					      "path such as \"/%s\" (at most "
+					      "255 bytes), or \"\" for none",
+					      name, i ? "metrics" : "status");
 			bad = -1;
 		}
 	}
 	if (*spath && !strcmp(spath, mpath)) {
 		if (chk)
-			chk->error(chk, config_setting_get_member(sec, "metrics_path"),
-				   "metrics_path and status_path must differ");
+			chk->error_at(chk, "metrics_path", -1,
+				      "metrics_path and status_path must "
+				      "differ");
 		bad = -1;
 	}
 	if (bad)
 		return -1;
-	c->port = (uint16_t)v[0];
-	c->lim.max_line = (size_t)v[1];
-	c->lim.max_header_bytes = (size_t)v[2];
-	c->lim.max_headers = (unsigned)v[3];
-	c->lim.max_body = (uint64_t)v[4];
-	c->header_timeout_ms = (unsigned)v[5] * 1000;
-	c->idle_timeout_ms = (unsigned)v[6] * 1000;
-	c->send_timeout_ms = (unsigned)v[7] * 1000;
-	c->max_conns = (unsigned)v[8];
-	c->cache_size = (size_t)v[9];
-	c->cache_max_file = (size_t)v[10];
-	c->listing = s && config_setting_get_bool(s);
-	c->root = strdup(root);
+	c->port = set->port;
+	c->lim.max_line = set->max_request_line;
+	c->lim.max_header_bytes = set->max_header_bytes;
+	c->lim.max_headers = set->max_headers;
+	c->lim.max_body = set->max_request_body;
+	c->header_timeout_ms = set->header_timeout * 1000;
+	c->idle_timeout_ms = set->idle_timeout * 1000;
+	c->send_timeout_ms = set->send_timeout * 1000;
+	c->max_conns = set->max_connections;
+	c->cache_size = set->cache_size;
+	c->cache_max_file = set->cache_max_file;
+	c->listing = set->listing;
+	c->root = strdup(set->root);
 	c->index = strdup(index);
 	c->access_log = strdup(alog);
 	c->status_path = strdup(spath);
 	c->metrics_path = strdup(mpath);
 	if (!c->root || !c->index || !c->access_log || !c->status_path ||
-	    !c->metrics_path ||
-	    read_mime(chk, sec, c) < 0) {
+	    !c->metrics_path || read_mime(chk, &set->mime_types, c) < 0) {
 		conf_free(c);
 		return -1;
 	}
 	return 0;
 }
 
-static int http_check(const struct tapir_check *chk,
-		      const config_setting_t *sec)
+static int http_check(const struct tapir_check *chk, const void *conf)
 {
 	struct http_conf c;
 
-	if (read_conf(chk, sec, &c) < 0)
+	if (read_conf(chk, conf, &c) < 0)
 		return -1;
 	conf_free(&c);
 	return 0;
@@ -666,17 +598,18 @@ static void access_log(struct hconn *hc)
 	if (!strcmp(h->conf.access_log, "off"))
 		return;
 	char req[sizeof(hc->method) + sizeof(hc->target) + 16] = "-";
+	char peer[TAPIR_ADDR_STRLEN];
+	bool v4 = tapir_addr_is_v4(&hc->peer);
 
 	/* A request that could not be parsed is logged as "-". */
 	if (hc->method[0])
 		snprintf(req, sizeof(req), "%s %s HTTP/1.%u", hc->method,
 			 hc->target, hc->minor);
 	n = snprintf(line, sizeof(line),
-		     "%u.%u.%u.%u:%u \"%s\" %d %" PRIu64 " %" PRIu64
+		     "%s%s%s:%u \"%s\" %d %" PRIu64 " %" PRIu64
 		     ".%03" PRIu64 "s",
-		     hc->peer_ip >> 24, (hc->peer_ip >> 16) & 255,
-		     (hc->peer_ip >> 8) & 255, hc->peer_ip & 255, hc->peer_port,
-		     req, hc->status, hc->bytes, ms / 1000, ms % 1000);
+		     v4 ? "" : "[", tapir_addr_format(&hc->peer, peer),
+		     v4 ? "" : "]", hc->peer_port, req, hc->status, hc->bytes, ms / 1000, ms % 1000);
 	if (n < 0)
 		return;
 	if (h->log_fd < 0) {
@@ -980,7 +913,7 @@ static void respond_page(struct hconn *hc, const char *type,
 }
 
 /* The built-in /status (JSON) and /metrics (Prometheus text) pages, from
- * tapird's reports (host API 4).  False when path is neither. */
+ * tapird's reports (the host API's report call).  False when path is neither. */
 static bool serve_report(struct hconn *hc, const char *path, bool head)
 {
 	struct http *h = hc->h;
@@ -1462,7 +1395,7 @@ static void *on_accepted(void *arg, struct tapir_tcp *c)
 		free(hc);
 		return NULL;
 	}
-	h->api->tcp_peer(c, &hc->peer_ip, &hc->peer_port);
+	h->api->tcp_peer(c, &hc->peer, &hc->peer_port);
 	/* Responses are written whole; no reason to wait for an ACK. */
 	h->api->tcp_set_nodelay(c, true);
 	hc->next = h->conns;
@@ -1504,7 +1437,7 @@ static int open_log(struct http *h, const struct http_conf *c, int *fd)
 
 static void *http_init(struct tapir_host *host,
 		       const struct tapir_host_api *api,
-		       const config_setting_t *sec)
+		       const void *conf)
 {
 	struct http *h = calloc(1, sizeof(*h));
 
@@ -1514,12 +1447,7 @@ static void *http_init(struct tapir_host *host,
 	h->api = api;
 	h->root_fd = -1;
 	h->log_fd = -1;
-	if (!TAPIR_HOST_HAS(api, tcp_peer)) {
-		api->log(host, TAPIR_LOG_ERR, "this tapird has no TCP");
-		free(h);
-		return NULL;
-	}
-	if (read_conf(NULL, sec, &h->conf) < 0) {
+	if (read_conf(NULL, conf, &h->conf) < 0) {
 		free(h);
 		return NULL;
 	}
@@ -1555,14 +1483,14 @@ fail:
 /* New settings all or nothing: the new port is listened on and the new
  * log opened before anything old is let go.  Open connections keep the
  * limits they started with. */
-static int http_reconfigure(void *state, const config_setting_t *sec)
+static int http_reconfigure(void *state, const void *conf)
 {
 	struct http *h = state;
 	struct http_conf c;
 	struct tapir_tcp_listener *l = NULL;
 	int log_fd;
 
-	if (read_conf(NULL, sec, &c) < 0)
+	if (read_conf(NULL, conf, &c) < 0)
 		return -1;
 	if (open_log(h, &c, &log_fd) < 0) {
 		conf_free(&c);
@@ -1617,11 +1545,11 @@ static void http_fini(void *state)
 }
 
 TAPIR_MODULE_EXPORT const struct tapir_module tapir_module = {
-    .abi = TAPIR_MODULE_ABI,
-    .size = sizeof(struct tapir_module),
+    TAPIR_MODULE_HEAD,
     .name = "http",
     .description = "HTTP/1.1 static files (RFC 9110, 9112)",
     .settings = settings,
+    .settings_size = sizeof(struct http_settings),
     .check = http_check,
     .init = http_init,
     .reconfigure = http_reconfigure,

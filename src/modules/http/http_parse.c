@@ -11,6 +11,8 @@
  */
 #include <string.h>
 
+#include <tapir/text.h>
+
 #include "http_proto.h"
 
 /* tchar of RFC 9110 5.6.2. */
@@ -30,19 +32,7 @@ static bool is_field_char(unsigned char c)
 
 static bool str_ieq(struct http_str s, const char *lit)
 {
-	size_t n = strlen(lit);
-
-	if (s.len != n)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char a = (unsigned char)s.p[i];
-
-		if (a >= 'A' && a <= 'Z')
-			a = (unsigned char)(a - 'A' + 'a');
-		if (a != (unsigned char)lit[i])
-			return false;
-	}
-	return true;
+	return tapir_ieq_str(s.p, s.len, lit);
 }
 
 /* The next line at buf[pos..len): its length without the terminator
@@ -120,17 +110,7 @@ static long parse_request_line(const char *l, size_t n, struct http_request *r)
 /* Content-Length = 1*DIGIT, at most 19 digits (fits uint64_t). */
 static long parse_content_length(struct http_str v, uint64_t *out)
 {
-	uint64_t n = 0;
-
-	if (v.len == 0 || v.len > 19)
-		return -400;
-	for (size_t i = 0; i < v.len; i++) {
-		if (v.p[i] < '0' || v.p[i] > '9')
-			return -400;
-		n = n * 10 + (uint64_t)(v.p[i] - '0');
-	}
-	*out = n;
-	return 0;
+	return tapir_dec_parse(v.p, v.len, 19, UINT64_MAX, out) ? 0 : -400;
 }
 
 /* Walk a comma-separated list of tokens (Connection, Transfer-Encoding):

@@ -13,35 +13,9 @@
  */
 #include <string.h>
 
+#include <tapir/text.h>
+
 #include "http_proto.h"
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static bool prefix_ieq(const char *s, size_t len, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	if (len < n)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (c != lit[i])
-			return false;
-	}
-	return true;
-}
 
 int http_path_normalise(const char *target, size_t len, char *out, size_t outsz)
 {
@@ -51,8 +25,8 @@ int http_path_normalise(const char *target, size_t len, char *out, size_t outsz)
 	if (outsz < 2)
 		return -414;
 	/* absolute-form: drop "scheme://authority". */
-	if (prefix_ieq(target, len, "http://") ||
-	    prefix_ieq(target, len, "https://")) {
+	if (tapir_iprefix(target, len, "http://") ||
+	    tapir_iprefix(target, len, "https://")) {
 		i = target[4] == ':' ? 7 : 8;
 		while (i < len && target[i] != '/' && target[i] != '?')
 			i++;
@@ -86,8 +60,8 @@ int http_path_normalise(const char *target, size_t len, char *out, size_t outsz)
 
 				if (len - i < 3)
 					return -400;
-				hi = hexval(target[i + 1]);
-				lo = hexval(target[i + 2]);
+				hi = tapir_hexval((uint8_t)target[i + 1]);
+				lo = tapir_hexval((uint8_t)target[i + 2]);
 				if (hi < 0 || lo < 0)
 					return -400;
 				c = (unsigned char)(hi * 16 + lo);

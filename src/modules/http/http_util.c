@@ -4,6 +4,8 @@
  */
 #include <string.h>
 
+#include <tapir/text.h>
+
 #include "http_proto.h"
 
 static bool is_ows(char c)
@@ -11,29 +13,15 @@ static bool is_ows(char c)
 	return c == ' ' || c == '\t';
 }
 
-static char lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
 /* ---- Range -------------------------------------------------------------- */
 
 /* Digits at s[*i..len): at least one, at most 19.  Returns 0 or -1. */
 static int read_u64(const char *s, size_t len, size_t *i, uint64_t *out)
 {
-	uint64_t n = 0;
-	size_t start = *i;
+	size_t n = tapir_dec_prefix(s + *i, len - *i, 19, out);
 
-	while (*i < len && s[*i] >= '0' && s[*i] <= '9') {
-		if (*i - start >= 19)
-			return -1;
-		n = n * 10 + (uint64_t)(s[*i] - '0');
-		(*i)++;
-	}
-	if (*i == start)
-		return -1;
-	*out = n;
-	return 0;
+	*i += n;
+	return n ? 0 : -1;
 }
 
 /* One range-spec of s[0..len) (OWS trimmed): -1 invalid, 0 unsatisfiable,
@@ -79,9 +67,8 @@ enum http_range_result http_range_eval(const char *v, size_t len, uint64_t size,
 
 	if (len < 6)
 		return HTTP_RANGE_FULL;
-	for (i = 0; i < 5; i++)
-		if (lower(v[i]) != "bytes"[i])
-			return HTTP_RANGE_FULL;
+	if (!tapir_iprefix(v, len, "bytes"))
+		return HTTP_RANGE_FULL;
 	if (v[5] != '=')
 		return HTTP_RANGE_FULL;
 	i = 6;
@@ -428,11 +415,7 @@ static const struct {
 
 static bool ext_ieq(const char *a, const char *b)
 {
-	while (*a && *b && lower(*a) == lower(*b)) {
-		a++;
-		b++;
-	}
-	return *a == '\0' && *b == '\0';
+	return tapir_ieq_str(a, strlen(a), b);
 }
 
 const char *http_mime_lookup(const struct http_mime *over, size_t n_over,
