@@ -66,7 +66,7 @@ struct daemon {
 	struct tap tap;
 	struct control *ctl;
 	uint64_t started_ms; /* the stack's clock at start */
-	struct report_src report; /* for tapirctl and modules (host API 4) */
+	struct report_src report; /* for tapirctl and modules (the report call) */
 	char ifname[IFNAMSIZ];    /* the report's copy: conf changes */
 	bool debug; /* -d: overrides log.level, also after reload */
 	struct event *tap_ev, *timer_ev, *watchdog_ev;
@@ -295,7 +295,7 @@ static void report_module_counters(const void *ctx, report_counter_fn fn,
 	modules_foreach_counter(ctx, fn, arg);
 }
 
-/* Host API 4: modules get the status as JSON, metrics as Prometheus. */
+/* The host API's report call: status as JSON, metrics as Prometheus. */
 static int report_for_module(void *ctx, struct strbuf *b, const char *what)
 {
 	const struct daemon *d = ctx;

@@ -27,10 +27,10 @@
 
 struct pubsub;
 
-/* The reports modules may ask for (host API 4), given by the daemon: the
- * host checks the request and owns the buffer, render() writes report
- * `what` ("status" as JSON, "metrics" in the Prometheus text format) into
- * b and returns 0, or -1 when it cannot. */
+/* The reports modules may ask for (the host API's report call), given by
+ * the daemon: the host checks the request and owns the buffer, render()
+ * writes report `what` ("status" as JSON, "metrics" in the Prometheus text
+ * format) into b and returns 0, or -1 when it cannot. */
 struct modules_reporter {
 	int (*render)(void *ctx, struct strbuf *b, const char *what);
 	void *ctx;
