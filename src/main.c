@@ -111,12 +111,19 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 static void on_link(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
+	uint64_t runts = d->tap.rx_short;
 	size_t n;
 	int err;
 
 	(void)fd;
 	(void)what;
 	n = tap_read_batch(&d->tap, &err);
+	/* Reads too short to hold the virtio-net header: frames the link
+	 * gave us and we dropped. */
+	for (; runts < d->tap.rx_short; runts++) {
+		stack_count(d->stack, STAT_LINK_RX);
+		stack_count(d->stack, STAT_LINK_RX_SHORT);
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct tap_frame *fr = &d->tap.rx[i];
 

@@ -4,8 +4,9 @@
  * The schema is fixed by tapir.conf(5): interface, module_dir, modules,
  * stack, log, user, group.  Unknown keys are errors at every level, so a typo
  * never passes silently.  Module sections are checked for their name here;
- * their own settings are checked by the module (module.c) against the keys
- * it declares.
+ * their settings are read against the module's descriptors (names, types,
+ * ranges, required) by modconf.c, and what descriptors cannot say by the
+ * module's own check().
  */
 #include "daemon/conf.h"
 #include "daemon/log.h"

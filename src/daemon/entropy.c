@@ -26,16 +26,22 @@ static const char *entropy_fix(int e)
 	}
 }
 
-int entropy_fill(void *buf, size_t len, char *err, size_t errlen)
+static int entropy_draw(void *buf, size_t len, unsigned flags, char *err,
+			size_t errlen)
 {
 	uint8_t *p = buf;
 	size_t got = 0;
 
 	while (got < len) {
-		ssize_t n = getrandom(p + got, len - got, 0);
+		ssize_t n = getrandom(p + got, len - got, flags);
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN && (flags & GRND_NONBLOCK)) {
+			snprintf(err, errlen, "the kernel's random pool is not "
+					      "initialised yet");
+			return -EAGAIN;
+		}
 		if (n <= 0) {
 			int e = n < 0 ? errno : EIO;
 
@@ -48,4 +54,14 @@ int entropy_fill(void *buf, size_t len, char *err, size_t errlen)
 		got += (size_t)n;
 	}
 	return 0;
+}
+
+int entropy_fill(void *buf, size_t len, char *err, size_t errlen)
+{
+	return entropy_draw(buf, len, 0, err, errlen);
+}
+
+int entropy_try(void *buf, size_t len, char *err, size_t errlen)
+{
+	return entropy_draw(buf, len, GRND_NONBLOCK, err, errlen);
 }

@@ -128,6 +128,14 @@ static int desc_ok(const struct tapir_module *m, const struct tapir_setting *d,
 		snprintf(err, len, "setting '%s': bad bounds", d->name);
 		return -1;
 	}
+	if (d->type == TAPIR_SET_STRING && d->def_str &&
+	    ((int64_t)strlen(d->def_str) < d->min ||
+	     (d->max && (int64_t)strlen(d->def_str) > d->max))) {
+		snprintf(err, len, "setting '%s': the default's length is "
+				   "outside %lld-%lld",
+			 d->name, (long long)d->min, (long long)d->max);
+		return -1;
+	}
 	return 0;
 }
 

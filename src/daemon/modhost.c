@@ -547,7 +547,8 @@ static char *host_report(struct tapir_host *h, const char *what,
 }
 
 /* Version 2: randomness for modules, so that no module reads the kernel
- * itself; drawn the way tapird draws its own secrets (entropy.c). */
+ * itself; drawn as tapird draws its own secrets (entropy.c), but never
+ * waiting on the event loop: -EAGAIN while the pool is not ready. */
 static int host_random(struct tapir_host *h, void *buf, size_t len)
 {
 	char err[256];
@@ -557,8 +558,8 @@ static int host_random(struct tapir_host *h, void *buf, size_t len)
 		return -EINVAL;
 	if (!len)
 		return 0;
-	rc = entropy_fill(buf, len, err, sizeof(err));
-	if (rc < 0)
+	rc = entropy_try(buf, len, err, sizeof(err));
+	if (rc < 0 && rc != -EAGAIN)
 		log_err("module %s: %s", h->name, err);
 	return rc;
 }

@@ -79,7 +79,8 @@ static inline bool flow_key_eq(const struct flow_key *a,
 	       inany_eq(&a->raddr, &b->raddr) && inany_eq(&a->laddr, &b->laddr);
 }
 
-/* SipHash-2-4 under key of the 12-byte layout of k described above. */
+/* SipHash-2-4 under key of the 12- or 36-byte layout of k described
+ * above. */
 uint64_t flow_key_siphash(const struct flow_key *k,
 			  const uint8_t key[TAPIR_SIPHASH_KEY_LEN]);
 

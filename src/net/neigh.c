@@ -2,7 +2,6 @@
 #include "net/neigh.h"
 #include "net/core.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +64,7 @@ int neigh_init(struct neigh_table *t, struct stack *s,
 	return 0;
 }
 
+/* Drop what waits in e, counting packets (not their fragments). */
 static void neigh_drop_queue(struct neigh_table *t, struct neigh_entry *e)
 {
 	while (e->q) {
@@ -72,8 +72,9 @@ static void neigh_drop_queue(struct neigh_table *t, struct neigh_entry *e)
 
 		e->q = q->next;
 		t->queued_bytes -= q->len;
+		if (q->first)
+			bump(t, t->ids.unresolved_drop);
 		free(q);
-		bump(t, t->ids.unresolved_drop);
 	}
 	e->qlen = 0;
 }
@@ -276,25 +277,34 @@ static void neigh_drop_last(struct neigh_table *t, struct neigh_entry *e)
 	e->qlen--;
 }
 
+/* What neigh_enqueue() did with a piece. */
+enum neigh_fate {
+	NEIGH_QUEUED,
+	NEIGH_DROPPED,       /* the piece's packet is lost: count it */
+	NEIGH_DROPPED_AGAIN, /* a further piece of a packet counted lost */
+};
+
 /* Keep a copy of pb on e's queue, within the bounds.  A NEIGH_MORE piece
  * follows the fate of the packet it belongs to: when it cannot be kept,
  * neither is the rest of its packet. */
-static bool neigh_enqueue(struct neigh_table *t, struct neigh_entry *e,
-			  uint16_t type, const struct pbuf *pb, unsigned flags)
+static enum neigh_fate neigh_enqueue(struct neigh_table *t,
+				     struct neigh_entry *e, uint16_t type,
+				     const struct pbuf *pb, unsigned flags)
 {
 	bool more = flags & NEIGH_MORE;
 	struct neigh_queued *q = NULL, **tail;
 
 	if (more && e->last_dropped)
-		return false;
+		return NEIGH_DROPPED_AGAIN;
 	if ((more || e->qlen < t->p.queue_len) &&
 	    t->queued_bytes + pb->len <= t->p.queue_bytes)
 		q = malloc(sizeof(*q) + pb->len);
 	if (!q) {
+		/* What of the packet waits already goes with it. */
 		if (more)
 			neigh_drop_last(t, e);
 		e->last_dropped = true;
-		return false;
+		return NEIGH_DROPPED;
 	}
 	q->next = NULL;
 	q->type = type;
@@ -308,7 +318,7 @@ static bool neigh_enqueue(struct neigh_table *t, struct neigh_entry *e,
 		e->qlen++;
 	t->queued_bytes += q->len;
 	e->last_dropped = false;
-	return true;
+	return NEIGH_QUEUED;
 }
 
 int neigh_output(struct neigh_table *t, const union inany *next_hop,
@@ -317,21 +327,24 @@ int neigh_output(struct neigh_table *t, const union inany *next_hop,
 {
 	struct neigh_entry *e = neigh_find(t, next_hop);
 	uint64_t now = stack_now(t->s);
-	bool fresh = false, queued;
+	enum neigh_fate fate;
+	bool fresh = false;
 
 	if (e && e->state != NEIGH_INCOMPLETE) {
 		e->used = now;
 		return eth_output(t->s, e->mac, type, pb, off);
 	}
-	/* What waits leaves whole and finished: offloads were asked for
-	 * only towards a resolved next hop. */
-	assert(!off || (!off->csum && !off->gso_size));
+	/* What waits leaves whole and finished: offloads may be asked for
+	 * only towards a resolved next hop (neigh_ready()), and a frame
+	 * that breaks that rule is refused rather than queued unfinished. */
+	if (off && (off->csum || off->gso_size)) {
+		bump(t, t->ids.queue_drop);
+		return -EINVAL;
+	}
 	if (!e) {
-		if (flags & NEIGH_MORE) {
-			/* its first piece found no room either */
-			bump(t, t->ids.queue_drop);
+		/* A further piece whose first found no entry: counted. */
+		if (flags & NEIGH_MORE)
 			return -ENOBUFS;
-		}
 		e = neigh_alloc(t, next_hop, true);
 		if (!e) {
 			bump(t, t->ids.queue_drop);
@@ -341,12 +354,12 @@ int neigh_output(struct neigh_table *t, const union inany *next_hop,
 		e->used = now;
 		fresh = true;
 	}
-	queued = neigh_enqueue(t, e, type, pb, flags);
-	if (!queued)
+	fate = neigh_enqueue(t, e, type, pb, flags);
+	if (fate == NEIGH_DROPPED)
 		bump(t, t->ids.queue_drop);
 	if (fresh) /* ask even when nothing could wait */
 		neigh_timeout(&e->timer, e);
-	return queued ? 0 : -ENOBUFS;
+	return fate == NEIGH_QUEUED ? 0 : -ENOBUFS;
 }
 
 int neigh_lookup(const struct neigh_table *t, const union inany *addr,

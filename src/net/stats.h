@@ -14,6 +14,7 @@
 	X(LINK_TX, "link", "tx_frames", "")                                  \
 	X(LINK_TX_ERR, "link", "tx_dropped", "write_failed")                 \
 	X(LINK_RX_ERR, "link", "rx_dropped", "read_failed")                  \
+	X(LINK_RX_SHORT, "link", "rx_dropped", "short")                      \
 	X(ETH_RX, "eth", "rx", "")                                           \
 	X(ETH_TX, "eth", "tx", "")                                           \
 	X(ETH_DROP_SHORT, "eth", "dropped", "short")                         \

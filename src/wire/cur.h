@@ -1,11 +1,10 @@
 /*
  * The bounds-checked read cursor and the big-endian byte accessors through
  * which the stack core (src/net, with the formats of src/wire) reads
- * untrusted bytes.  Modules cannot use it (they include only <tapir/...>)
- * and keep their own readers: the dns module a position-and-length reader
- * (struct dns_reader, dns/wire.c), the dhcp module length-checked option
- * areas (dhcp_wire.c), the http module a line parser over text
- * (http_parse.c).
+ * untrusted bytes.  Modules cannot use it (they include only <tapir/...>):
+ * they read through the installed cursor of <tapir/bytes.h>, built the same
+ * way (the dns module's wire reader, the dhcp module's option areas), and
+ * the http module through a line parser over text (http_parse.c).
  *
  * Theory of operation.  A struct cur is a (pointer, remaining length) pair.
  * cur_pull(c, n) hands out n bytes and advances, or returns NULL when fewer

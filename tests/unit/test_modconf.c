@@ -243,6 +243,7 @@ struct bad {
 	uint16_t small;
 	int32_t sig;
 	const char *str;
+	char plain; /* signed or not as the platform says */
 };
 
 static int validate(const struct tapir_setting *s, char *err, size_t len)
@@ -303,6 +304,41 @@ START_TEST(test_lying_descriptors_refused)
 	ck_assert_int_eq(validate(outside, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "outside"));
 	ck_assert_int_eq(validate(bad_default, err, sizeof(err)), -1);
+	/* A plain char field holds what the platform's char holds. */
+	{
+		const struct tapir_setting plain_255[] = {
+			{"c", TAPIR_SET_INT, TAPIR_FIELD(struct bad, plain),
+			 .max = 255},
+			{.name = NULL}};
+		const struct tapir_setting plain_127[] = {
+			{"c", TAPIR_SET_INT, TAPIR_FIELD(struct bad, plain),
+			 .max = 127},
+			{.name = NULL}};
+
+		ck_assert_int_eq(validate(plain_255, err, sizeof(err)),
+				 (char)-1 < 0 ? -1 : 0);
+		ck_assert_int_eq(validate(plain_127, err, sizeof(err)), 0);
+	}
+	/* A string's default must keep its own length bounds. */
+	{
+		const struct tapir_setting long_default[] = {
+			{"s", TAPIR_SET_STRING, TAPIR_FIELD(struct bad, str),
+			 .max = 3, .def_str = "four"},
+			{.name = NULL}};
+		const struct tapir_setting short_default[] = {
+			{"s", TAPIR_SET_STRING, TAPIR_FIELD(struct bad, str),
+			 .min = 2, .def_str = "x"},
+			{.name = NULL}};
+		const struct tapir_setting fits[] = {
+			{"s", TAPIR_SET_STRING, TAPIR_FIELD(struct bad, str),
+			 .min = 1, .max = 4, .def_str = "four"},
+			{.name = NULL}};
+
+		ck_assert_int_eq(validate(long_default, err, sizeof(err)), -1);
+		ck_assert_ptr_nonnull(strstr(err, "default"));
+		ck_assert_int_eq(validate(short_default, err, sizeof(err)), -1);
+		ck_assert_int_eq(validate(fits, err, sizeof(err)), 0);
+	}
 }
 END_TEST
 

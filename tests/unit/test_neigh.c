@@ -101,7 +101,8 @@ START_TEST(test_solicit_queue_release)
 	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(5, 100), NULL,
 				      NEIGH_MORE),
 			 -ENOBUFS);
-	ck_assert_uint_eq(s->stats.v[STAT_ARP_QUEUE_DROP], 2);
+	/* One packet lost, counted once however many pieces it had. */
+	ck_assert_uint_eq(s->stats.v[STAT_ARP_QUEUE_DROP], 1);
 	/* An unsolicited answer for another address creates nothing. */
 	{
 		union inany b = v6(2);
@@ -151,6 +152,16 @@ START_TEST(test_packet_whole_or_nothing)
 			 -ENOBUFS);
 	ck_assert_uint_eq(t.queued_bytes, 300);
 	ck_assert_uint_eq(t.e[0].qlen, 1);
+	ck_assert_uint_eq(s->stats.v[STAT_ARP_QUEUE_DROP], 1);
+	/* Offloads are for a resolved neighbour only: refused, not queued. */
+	{
+		struct stack_tx_offload off = {.csum = true};
+
+		ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(7, 10),
+					      &off, 0),
+				 -EINVAL);
+		ck_assert_uint_eq(t.queued_bytes, 300);
+	}
 	ck_assert(neigh_confirm(&t, &a, peer_mac));
 	ck_assert_uint_eq(th_frame_count(), 1);
 	ck_assert_uint_eq(th_frame(0)->data[14], 1);
@@ -168,12 +179,16 @@ START_TEST(test_retries_and_stale)
 
 	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(1, 10), NULL, 0),
 			 0);
+	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(1, 10), NULL,
+				      NEIGH_MORE),
+			 0);
 	th_advance(s, 1000);
 	th_advance(s, 1000);
 	ck_assert_uint_eq(sol.n, 3);
 	th_advance(s, 1000);
 	ck_assert_uint_eq(t.used, 0);
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_RESOLVE_FAIL], 1);
+	/* One packet of two pieces went unsent: counted once. */
 	ck_assert_uint_eq(s->stats.v[STAT_ARP_UNRESOLVED_DROP], 1);
 	ck_assert_uint_eq(t.queued_bytes, 0);
 

@@ -8,8 +8,9 @@
  *             TAPIR_MODULE_HEAD, .name = "echo", ... };
  *
  * Besides this header, <tapir/addr.h>, <tapir/bytes.h> (a bounds-checked
- * cursor for wire formats) and <tapir/text.h> are header-only helpers a
- * module may include; nothing else of tapird's.
+ * cursor for wire formats), <tapir/text.h> and <tapir/siphash.h> (a keyed
+ * hash for tables an outsider fills) are header-only helpers a module may
+ * include; nothing else of tapird's.
  *
  * Its settings are declared, not read: a table of struct tapir_setting
  * (name, type, range, default, where in the module's settings struct) that
@@ -366,8 +367,9 @@ struct tapir_setting {
 /* Where a setting goes: offset, size and signedness of T's member. */
 #define TAPIR_FIELD(T, member)                                                \
 	.offset = offsetof(T, member), .size = sizeof(((T *)0)->member),       \
-	.is_signed = _Generic(((T *)0)->member, signed char: 1, short: 1,    \
-			      int: 1, long: 1, long long: 1, default: 0)
+	.is_signed = _Generic(((T *)0)->member, char: (char)-1 < 0,           \
+			      signed char: 1, short: 1, int: 1, long: 1,       \
+			      long long: 1, default: 0)
 
 /* TAPIR_SET_STRINGS and TAPIR_SET_IPV4S values: n entries in file order. */
 struct tapir_strings {
