@@ -1,6 +1,7 @@
 /* The TAP link: setup through /dev/net/tun and SIOCSIF* ioctls, and the
  * data path (see tap.h). */
 #include "daemon/tap.h"
+#include "wire/ip4.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -141,7 +142,7 @@ static bool has_addr(int sock, struct ifreq *ifr, uint32_t addr,
 	if (ioctl(sock, SIOCGIFADDR, ifr) < 0 || get_sin(&ifr->ifr_addr) != addr)
 		return false;
 	return ioctl(sock, SIOCGIFNETMASK, ifr) == 0 &&
-	       get_sin(&ifr->ifr_netmask) == ~0u << (32 - prefix);
+	       get_sin(&ifr->ifr_netmask) == ip4_mask(prefix);
 }
 
 int tap_configure(const char *name, unsigned mtu, uint32_t host_addr,
@@ -170,8 +171,7 @@ int tap_configure(const char *name, unsigned mtu, uint32_t host_addr,
 		if (sioc(sock, SIOCSIFADDR, &ifr, "set the host address", err,
 			 errlen))
 			goto out;
-		set_sin(&ifr.ifr_netmask,
-			host_prefix ? ~0u << (32 - host_prefix) : 0);
+		set_sin(&ifr.ifr_netmask, ip4_mask(host_prefix));
 		if (sioc(sock, SIOCSIFNETMASK, &ifr, "set the netmask", err,
 			 errlen))
 			goto out;

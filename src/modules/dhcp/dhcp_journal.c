@@ -82,9 +82,9 @@ static bool crc_field(const char *s, uint32_t *crc)
 
 bool jrec_parse(const char *line, size_t len, struct jrec *r)
 {
-	char copy[JREC_LINE_MAX], *f[8], *end;
+	char copy[JREC_LINE_MAX], *f[8];
 	uint32_t crc;
-	unsigned long long t;
+	uint64_t t;
 	int n;
 
 	if (len < 10 || len >= sizeof(copy) || memchr(line, 0, len))
@@ -105,9 +105,7 @@ bool jrec_parse(const char *line, size_t len, struct jrec *r)
 		return false;
 	if (!tapir_ipv4_parse(f[1], &r->addr))
 		return false;
-	errno = 0;
-	t = strtoull(f[2], &end, 10);
-	if (*end || errno || t > (1ull << 40))
+	if (!tapir_dec_parse(f[2], strlen(f[2]), 13, 1ull << 40, &t))
 		return false;
 	r->time = (int64_t)t;
 	if (r->kind != 'L')
