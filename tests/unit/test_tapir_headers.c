@@ -195,6 +195,72 @@ START_TEST(test_cur_sub_and_trim)
 }
 END_TEST
 
+static bool is_digit(uint8_t b)
+{
+	return b >= '0' && b <= '9';
+}
+
+/* Text delimited by bytes: a missing delimiter leaves the cursor as it
+ * was (more may arrive); nothing is read past the end. */
+START_TEST(test_cur_text)
+{
+	static const char m[] = "12a:b\r";
+	struct tapir_cur c = tapir_cur(m, sizeof(m) - 1), head, run;
+
+	ck_assert_int_eq(tapir_cur_peek(&c), '1');
+	ck_assert_uint_eq(c.len, 6); /* peek does not move */
+	ck_assert(!tapir_cur_eat(&c, '2'));
+	ck_assert_uint_eq(c.len, 6);
+	ck_assert(tapir_cur_eat(&c, '1'));
+	ck_assert_uint_eq(c.len, 5);
+	/* eat_last drops one matching byte from the end, no more. */
+	ck_assert(!tapir_cur_eat_last(&c, 'b'));
+	ck_assert(tapir_cur_eat_last(&c, '\r'));
+	ck_assert(!tapir_cur_eat_last(&c, '\r'));
+	ck_assert_uint_eq(c.len, 4); /* "2a:b" */
+	/* span: the digits, then an empty run. */
+	run = tapir_cur_span(&c, is_digit);
+	ck_assert(tapir_cur_ok(&run));
+	ck_assert_ptr_eq(run.p, (const uint8_t *)m + 1);
+	ck_assert_uint_eq(run.len, 1);
+	run = tapir_cur_span(&c, is_digit);
+	ck_assert(tapir_cur_ok(&run));
+	ck_assert_uint_eq(run.len, 0);
+	ck_assert_uint_eq(c.len, 3); /* "a:b" */
+	/* split: found, then not found (c unchanged, not failed). */
+	ck_assert(!tapir_cur_split(&c, ';', &head));
+	ck_assert_uint_eq(c.len, 3);
+	ck_assert(tapir_cur_split(&c, ':', &head));
+	ck_assert_ptr_eq(head.p, (const uint8_t *)m + 2);
+	ck_assert_uint_eq(head.len, 1);
+	ck_assert_uint_eq(c.len, 1);
+	ck_assert_int_eq(tapir_cur_peek(&c), 'b');
+	ck_assert(tapir_cur_split(&c, 'b', &head)); /* delimiter last */
+	ck_assert_uint_eq(head.len, 0);
+	ck_assert_uint_eq(c.len, 0);
+	ck_assert(tapir_cur_ok(&c));
+	/* Empty: nothing to peek, eat, split or span. */
+	ck_assert_int_eq(tapir_cur_peek(&c), -1);
+	ck_assert(!tapir_cur_eat(&c, 0));
+	ck_assert(!tapir_cur_eat_last(&c, 0));
+	ck_assert(!tapir_cur_split(&c, 0, &head));
+	ck_assert_uint_eq(tapir_cur_span(&c, is_digit).len, 0);
+	ck_assert(tapir_cur_ok(&c));
+	/* A byte above 0x7f peeks as itself, not negative. */
+	c = tapir_cur("\xff", 1);
+	ck_assert_int_eq(tapir_cur_peek(&c), 0xff);
+	/* A failed cursor finds nothing and spans a failed cursor. */
+	tapir_cur_fail(&c);
+	ck_assert_int_eq(tapir_cur_peek(&c), -1);
+	ck_assert(!tapir_cur_eat(&c, 0));
+	ck_assert(!tapir_cur_eat_last(&c, 0));
+	ck_assert(!tapir_cur_split(&c, 0, &head));
+	run = tapir_cur_span(&c, is_digit);
+	ck_assert(!tapir_cur_ok(&run));
+	ck_assert(!tapir_cur_ok(&c));
+}
+END_TEST
+
 START_TEST(test_wbuf_bounded)
 {
 	uint8_t buf[7];
@@ -310,6 +376,7 @@ static Suite *suite(void)
 	tcase_add_test(tb, test_cur_reads_in_order);
 	tcase_add_test(tb, test_cur_fails_once_and_stays_failed);
 	tcase_add_test(tb, test_cur_sub_and_trim);
+	tcase_add_test(tb, test_cur_text);
 	tcase_add_test(tb, test_wbuf_bounded);
 	tcase_add_test(tb, test_be_fields);
 	suite_add_tcase(s, tb);

@@ -165,6 +165,76 @@ static inline bool tapir_cur_copy(struct tapir_cur *c, void *out, size_t n)
 	return true;
 }
 
+/* ---- Reading text: delimiters and runs ---------------------------------- *
+ *
+ * For formats delimited by bytes rather than by lengths.  A delimiter that
+ * is not (yet) there is not an error: these leave c as it is and return
+ * false, so a parser of a stream can wait for more bytes.  On a failed
+ * cursor they find nothing and return false or a failed cursor.
+ */
+
+/* The next byte, without moving; -1 when none is left (or c failed). */
+static inline int tapir_cur_peek(const struct tapir_cur *c)
+{
+	return c->p && c->len ? c->p[0] : -1;
+}
+
+/* When the next byte is b, move past it and return true; otherwise c is
+ * unchanged. */
+static inline bool tapir_cur_eat(struct tapir_cur *c, uint8_t b)
+{
+	if (tapir_cur_peek(c) != b)
+		return false;
+	c->p++;
+	c->len--;
+	return true;
+}
+
+/* When the last byte of c is b, drop it (c ends one byte sooner) and
+ * return true; otherwise c is unchanged. */
+static inline bool tapir_cur_eat_last(struct tapir_cur *c, uint8_t b)
+{
+	if (!c->p || !c->len || c->p[c->len - 1] != b)
+		return false;
+	c->len--;
+	return true;
+}
+
+/* When b occurs in c: the bytes before its first occurrence in *head, c
+ * moving past them and b, and true.  Otherwise false, c and *head
+ * unchanged. */
+static inline bool tapir_cur_split(struct tapir_cur *c, uint8_t b,
+				   struct tapir_cur *head)
+{
+	const uint8_t *at = c->p && c->len ? memchr(c->p, b, c->len) : NULL;
+	size_t n;
+
+	if (!at)
+		return false;
+	n = (size_t)(at - c->p);
+	head->p = c->p;
+	head->len = n;
+	c->p += n + 1;
+	c->len -= n + 1;
+	return true;
+}
+
+/* The longest run of bytes at the start of c for which pred is true, as a
+ * cursor of its own (possibly empty), c moving past it. */
+static inline struct tapir_cur tapir_cur_span(struct tapir_cur *c,
+					      bool (*pred)(uint8_t))
+{
+	struct tapir_cur s = {c->p, 0};
+
+	while (s.len < c->len && pred(c->p[s.len]))
+		s.len++;
+	if (s.len) { /* never arithmetic on the NULL of a failed cursor */
+		c->p += s.len;
+		c->len -= s.len;
+	}
+	return s;
+}
+
 /* ---- Writing ------------------------------------------------------------- */
 
 struct tapir_wbuf {

@@ -11,12 +11,13 @@
  */
 #include <string.h>
 
+#include <tapir/bytes.h>
 #include <tapir/text.h>
 
 #include "http_proto.h"
 
 /* tchar of RFC 9110 5.6.2. */
-static bool is_tchar(unsigned char c)
+static bool is_tchar(uint8_t c)
 {
 	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
 	    (c >= 'A' && c <= 'Z'))
@@ -25,9 +26,46 @@ static bool is_tchar(unsigned char c)
 }
 
 /* field-vchar, SP and HTAB (RFC 9110 5.5); obs-text is allowed. */
-static bool is_field_char(unsigned char c)
+static bool is_field_char(uint8_t c)
 {
 	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+/* A byte of a request-target: visible ASCII (RFC 9112 3.2). */
+static bool is_target_char(uint8_t c)
+{
+	return c > 0x20 && c < 0x7f;
+}
+
+/* Is every byte of s one pred accepts? */
+static bool all_of(struct tapir_cur s, bool (*pred)(uint8_t))
+{
+	tapir_cur_span(&s, pred);
+	return tapir_cur_ok(&s) && s.len == 0;
+}
+
+/* Does b occur in s? */
+static bool has_byte(struct tapir_cur s, uint8_t b)
+{
+	struct tapir_cur head;
+
+	return tapir_cur_split(&s, b, &head);
+}
+
+/* s without leading and trailing OWS (SP / HTAB). */
+static struct tapir_cur trim_ows(struct tapir_cur s)
+{
+	while (tapir_cur_eat(&s, ' ') || tapir_cur_eat(&s, '\t'))
+		;
+	while (tapir_cur_eat_last(&s, ' ') || tapir_cur_eat_last(&s, '\t'))
+		;
+	return s;
+}
+
+/* The part of the request buffer s views. */
+static struct http_str to_str(struct tapir_cur s)
+{
+	return (struct http_str){(const char *)s.p, s.len};
 }
 
 static bool str_ieq(struct http_str s, const char *lit)
@@ -35,70 +73,66 @@ static bool str_ieq(struct http_str s, const char *lit)
 	return tapir_ieq_str(s.p, s.len, lit);
 }
 
-/* The next line at buf[pos..len): its length without the terminator
- * (CRLF or LF) in *line_len; returns the offset after the terminator, or
- * 0 when no LF has arrived within [pos, pos + limit]. */
-static size_t next_line(const char *buf, size_t len, size_t pos, size_t limit,
-			size_t *line_len)
+/* The next line of c, looking for its LF within limit + 2 bytes (the line,
+ * CR and LF).  When found: the line without its terminator (CRLF or LF) in
+ * *line, c moving past the terminator, and true.  Otherwise false and c
+ * unchanged. */
+static bool next_line(struct tapir_cur *c, size_t limit, struct tapir_cur *line)
 {
-	size_t end = len - pos > limit + 2 ? pos + limit + 2 : len;
-	const char *lf = memchr(buf + pos, '\n', end - pos);
-	size_t n;
+	struct tapir_cur win = *c;
 
-	if (!lf)
-		return 0;
-	n = (size_t)(lf - (buf + pos));
-	*line_len = n && buf[pos + n - 1] == '\r' ? n - 1 : n;
-	return pos + n + 1;
+	if (win.len > limit + 2)
+		tapir_cur_trim(&win, limit + 2);
+	if (!tapir_cur_split(&win, '\n', line))
+		return false;
+	tapir_cur_skip(c, line->len + 1);
+	tapir_cur_eat_last(line, '\r');
+	return true;
 }
 
 static const char *const other_methods[] = {
     "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", NULL};
 
 /* Request line (RFC 9112 3): method SP request-target SP HTTP-version. */
-static long parse_request_line(const char *l, size_t n, struct http_request *r)
+static long parse_request_line(struct tapir_cur l, struct http_request *r)
 {
-	const char *sp1 = memchr(l, ' ', n), *sp2;
+	struct tapir_cur m, t;
+	const uint8_t *v;
+	uint8_t major, dot, minor;
 	size_t i;
 
-	if (!sp1 || sp1 == l)
+	if (!tapir_cur_split(&l, ' ', &m) || m.len == 0)
 		return -400;
-	r->method_name.p = l;
-	r->method_name.len = (size_t)(sp1 - l);
-	for (i = 0; i < r->method_name.len; i++)
-		if (!is_tchar((unsigned char)l[i]))
-			return -400;
-	sp2 = memchr(sp1 + 1, ' ', n - (size_t)(sp1 + 1 - l));
-	if (!sp2 || sp2 == sp1 + 1)
+	r->method_name = to_str(m);
+	if (!all_of(m, is_tchar))
 		return -400;
-	r->target.p = sp1 + 1;
-	r->target.len = (size_t)(sp2 - sp1 - 1);
-	for (i = 0; i < r->target.len; i++) {
-		unsigned char c = (unsigned char)r->target.p[i];
-
-		if (c <= 0x20 || c >= 0x7f)
-			return -400;
-	}
-	/* HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive. */
-	{
-		const char *v = sp2 + 1;
-		size_t vlen = n - (size_t)(v - l);
-
-		if (vlen != 8 || memcmp(v, "HTTP/", 5) != 0 || v[6] != '.' ||
-		    v[5] < '0' || v[5] > '9' || v[7] < '0' || v[7] > '9')
-			return -400;
-		if (v[5] != '1')
-			return -505;
-		r->minor = v[7] == '0' ? 0 : 1;
-	}
-	if (r->method_name.len == 3 && !memcmp(l, "GET", 3)) {
+	if (!tapir_cur_split(&l, ' ', &t) || t.len == 0)
+		return -400;
+	r->target = to_str(t);
+	if (!all_of(t, is_target_char))
+		return -400;
+	/* HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive; what is
+	 * left of the line, all of it. */
+	if (l.len != 8)
+		return -400;
+	v = tapir_cur_pull(&l, 5);
+	major = tapir_cur_u8(&l);
+	dot = tapir_cur_u8(&l);
+	minor = tapir_cur_u8(&l);
+	if (!tapir_cur_ok(&l) || memcmp(v, "HTTP/", 5) != 0 || dot != '.' ||
+	    major < '0' || major > '9' || minor < '0' || minor > '9')
+		return -400;
+	if (major != '1')
+		return -505;
+	r->minor = minor == '0' ? 0 : 1;
+	if (m.len == 3 && !memcmp(m.p, "GET", 3)) {
 		r->method = HTTP_GET;
-	} else if (r->method_name.len == 4 && !memcmp(l, "HEAD", 4)) {
+	} else if (m.len == 4 && !memcmp(m.p, "HEAD", 4)) {
 		r->method = HTTP_HEAD;
 	} else {
 		for (i = 0; other_methods[i]; i++)
-			if (r->method_name.len == strlen(other_methods[i]) &&
-			    !memcmp(l, other_methods[i], r->method_name.len))
+			if (m.len == strlen(other_methods[i]) &&
+			    !memcmp(m.p, other_methods[i], m.len))
 				break;
 		if (!other_methods[i])
 			return -501;
@@ -118,26 +152,21 @@ static long parse_content_length(struct http_str v, uint64_t *out)
 static long each_token(struct http_str v, long (*fn)(struct http_str, void *),
 		       void *arg)
 {
-	size_t i = 0;
+	struct tapir_cur c = tapir_cur(v.p, v.len), el;
+	bool more;
 
-	while (i <= v.len) {
-		size_t s = i, e;
-		long rc;
+	do {
+		more = tapir_cur_split(&c, ',', &el);
+		if (!more)
+			el = c; /* the last element */
+		el = trim_ows(el);
+		if (el.len) {
+			long rc = fn(to_str(el), arg);
 
-		while (i < v.len && v.p[i] != ',')
-			i++;
-		e = i;
-		while (s < e && (v.p[s] == ' ' || v.p[s] == '\t'))
-			s++;
-		while (e > s && (v.p[e - 1] == ' ' || v.p[e - 1] == '\t'))
-			e--;
-		if (e > s) {
-			rc = fn((struct http_str){v.p + s, e - s}, arg);
 			if (rc)
 				return rc;
 		}
-		i++;
-	}
+	} while (more);
 	return 0;
 }
 
@@ -181,34 +210,25 @@ struct head_state {
 	bool host_seen;
 };
 
-/* One field line; validates it and records what we use. */
-static long parse_field(const char *l, size_t n, struct http_request *r,
+/* One field line (not empty); validates it and records what we use. */
+static long parse_field(struct tapir_cur l, struct http_request *r,
 			struct head_state *st)
 {
-	const char *colon;
+	struct tapir_cur nc;
 	struct http_str name, v;
-	size_t i;
+	int first = tapir_cur_peek(&l);
 
-	if (l[0] == ' ' || l[0] == '\t')
+	if (first == ' ' || first == '\t')
 		return -400; /* obs-fold (RFC 9112 5.2) */
-	colon = memchr(l, ':', n);
-	if (!colon || colon == l)
+	if (!tapir_cur_split(&l, ':', &nc) || nc.len == 0)
 		return -400;
-	name = (struct http_str){l, (size_t)(colon - l)};
-	for (i = 0; i < name.len; i++)
-		if (!is_tchar((unsigned char)l[i]))
-			return -400; /* includes whitespace before ':' */
-	v.p = colon + 1;
-	v.len = n - name.len - 1;
-	for (i = 0; i < v.len; i++)
-		if (!is_field_char((unsigned char)v.p[i]))
-			return -400;
-	while (v.len && (v.p[0] == ' ' || v.p[0] == '\t')) {
-		v.p++;
-		v.len--;
-	}
-	while (v.len && (v.p[v.len - 1] == ' ' || v.p[v.len - 1] == '\t'))
-		v.len--;
+	if (!all_of(nc, is_tchar))
+		return -400; /* includes whitespace before ':' */
+	name = to_str(nc);
+	/* l is now the value, all of the rest of the line. */
+	if (!all_of(l, is_field_char))
+		return -400;
+	v = to_str(trim_ows(l));
 
 	if (str_ieq(name, "host")) {
 		if (st->host_seen)
@@ -270,55 +290,57 @@ static long finish_head(const struct http_limits *lim, struct http_request *r,
 long http_parse_request(const struct http_limits *lim, const char *buf,
 			size_t len, struct http_request *req)
 {
-	size_t pos = 0, next, n, hdr_start;
+	struct tapir_cur c = tapir_cur(buf, len), line;
+	size_t pos, hdr_start;
 	unsigned count = 0;
 	struct head_state st;
 	long rc;
 
 	memset(req, 0, sizeof(*req));
 	memset(&st, 0, sizeof(st));
-	/* Empty lines before the request line (RFC 9112 2.2). */
-	while (pos < len && (buf[pos] == '\r' || buf[pos] == '\n')) {
-		if (buf[pos] == '\r' &&
-		    (pos + 1 >= len || buf[pos + 1] != '\n'))
+	/* Empty lines before the request line (RFC 9112 2.2): LF or CRLF. */
+	for (;;) {
+		struct tapir_cur t = c;
+
+		if (tapir_cur_eat(&t, '\n') ||
+		    (tapir_cur_eat(&t, '\r') && tapir_cur_eat(&t, '\n')))
+			c = t;
+		else
 			break;
-		pos += buf[pos] == '\r' ? 2 : 1;
 	}
+	pos = len - c.len; /* bytes read so far */
 	if (pos > lim->max_line)
 		return -400;
-	next = next_line(buf, len, pos, lim->max_line - pos, &n);
-	if (!next)
-		return len - pos > lim->max_line - pos + 1 ? -414 : 0;
-	if (n > lim->max_line - pos)
+	if (!next_line(&c, lim->max_line - pos, &line))
+		return c.len > lim->max_line - pos + 1 ? -414 : 0;
+	if (line.len > lim->max_line - pos)
 		return -414;
-	if (memchr(buf + pos, '\r', n))
+	if (has_byte(line, '\r'))
 		return -400; /* bare CR */
-	rc = parse_request_line(buf + pos, n, req);
+	rc = parse_request_line(line, req);
 	if (rc)
 		return rc;
-	pos = hdr_start = next;
+	hdr_start = len - c.len;
 	for (;;) {
-		size_t room = lim->max_header_bytes - (pos - hdr_start);
+		size_t room = lim->max_header_bytes - (len - c.len - hdr_start);
 
-		next = next_line(buf, len, pos, room, &n);
-		if (!next)
-			return len - pos > room + 1 ? -431 : 0;
-		if (n == 0)
+		if (!next_line(&c, room, &line))
+			return c.len > room + 1 ? -431 : 0;
+		if (line.len == 0)
 			break;
-		if (next - hdr_start > lim->max_header_bytes)
+		if (len - c.len - hdr_start > lim->max_header_bytes)
 			return -431;
 		if (++count > lim->max_headers)
 			return -431;
-		if (memchr(buf + pos, '\r', n))
+		if (has_byte(line, '\r'))
 			return -400;
-		rc = parse_field(buf + pos, n, req, &st);
+		rc = parse_field(line, req, &st);
 		if (rc)
 			return rc;
-		pos = next;
 	}
 	rc = finish_head(lim, req, &st);
 	if (rc)
 		return rc;
-	req->head_len = next;
-	return (long)next;
+	req->head_len = len - c.len;
+	return (long)req->head_len;
 }

@@ -13,13 +13,33 @@
  */
 #include <string.h>
 
+#include <tapir/bytes.h>
 #include <tapir/text.h>
 
 #include "http_proto.h"
 
+/* A byte of an absolute-form's authority: up to the path or query. */
+static bool in_authority(uint8_t c)
+{
+	return c != '/' && c != '?';
+}
+
+/* A byte of the path: up to the query (or a fragment, never sent by a
+ * conforming client). */
+static bool in_path(uint8_t c)
+{
+	return c != '?' && c != '#';
+}
+
+static bool in_segment(uint8_t c)
+{
+	return c != '/';
+}
+
 int http_path_normalise(const char *target, size_t len, char *out, size_t outsz)
 {
-	size_t i = 0, o = 0, seg;
+	struct tapir_cur c = tapir_cur(target, len), path;
+	size_t o = 0, seg;
 	bool dir = false;
 
 	if (outsz < 2)
@@ -27,55 +47,49 @@ int http_path_normalise(const char *target, size_t len, char *out, size_t outsz)
 	/* absolute-form: drop "scheme://authority". */
 	if (tapir_iprefix(target, len, "http://") ||
 	    tapir_iprefix(target, len, "https://")) {
-		i = target[4] == ':' ? 7 : 8;
-		while (i < len && target[i] != '/' && target[i] != '?')
-			i++;
-		if (i == len || target[i] == '?') {
+		bool tls = !tapir_iprefix(target, len, "http://");
+
+		tapir_cur_skip(&c, strlen(tls ? "https://" : "http://"));
+		tapir_cur_span(&c, in_authority);
+		if (tapir_cur_peek(&c) != '/') { /* the end, or a query */
 			out[0] = '/';
 			out[1] = '\0';
 			return 0;
 		}
 	}
-	if (i >= len || target[i] != '/')
+	if (tapir_cur_peek(&c) != '/')
 		return -400;
-	/* The path ends at the query (or a fragment, never sent by a
-	 * conforming client). */
-	{
-		size_t end = i;
-
-		while (end < len && target[end] != '?' && target[end] != '#')
-			end++;
-		len = end;
-	}
+	path = tapir_cur_span(&c, in_path);
 	out[o++] = '/';
-	while (i < len) {
-		/* At a '/': one segment follows, up to the next raw '/'. */
-		i++;
-		seg = o;
-		while (i < len && target[i] != '/') {
-			unsigned char c = (unsigned char)target[i];
+	while (path.len) {
+		struct tapir_cur s;
 
-			if (c == '%') {
+		/* At a '/': one segment follows, up to the next raw '/'. */
+		tapir_cur_skip(&path, 1);
+		s = tapir_cur_span(&path, in_segment);
+		seg = o;
+		while (s.len) {
+			uint8_t b = tapir_cur_u8(&s);
+
+			if (b == '%') {
+				const uint8_t *hex = tapir_cur_pull(&s, 2);
 				int hi, lo;
 
-				if (len - i < 3)
+				if (!hex)
 					return -400;
-				hi = tapir_hexval((uint8_t)target[i + 1]);
-				lo = tapir_hexval((uint8_t)target[i + 2]);
+				hi = tapir_hexval(hex[0]);
+				lo = tapir_hexval(hex[1]);
 				if (hi < 0 || lo < 0)
 					return -400;
-				c = (unsigned char)(hi * 16 + lo);
-				i += 3;
-				if (c == '/' || c == '\\')
+				b = (uint8_t)(hi * 16 + lo);
+				if (b == '/' || b == '\\')
 					return -400;
-			} else {
-				i++;
 			}
-			if (c < 0x20 || c == 0x7f)
+			if (b < 0x20 || b == 0x7f)
 				return -400;
 			if (o + 1 >= outsz)
 				return -414;
-			out[o++] = (char)c;
+			out[o++] = (char)b;
 		}
 		/* out[seg..o) is the decoded segment. */
 		dir = false;
@@ -98,7 +112,7 @@ int http_path_normalise(const char *target, size_t len, char *out, size_t outsz)
 			dir = true;
 			continue;
 		}
-		if (i < len) { /* another segment follows */
+		if (path.len) { /* another segment follows */
 			if (o + 1 >= outsz)
 				return -414;
 			out[o++] = '/';

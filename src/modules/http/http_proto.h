@@ -6,7 +6,8 @@
  * the fuzz harness drive them directly.
  *
  * Parsing untrusted bytes: every function takes a pointer and a length and
- * never reads outside them; nothing here allocates.
+ * reads them through a <tapir/bytes.h> cursor, so never outside them;
+ * nothing here allocates.
  */
 #ifndef TAPIR_HTTP_PROTO_H
 #define TAPIR_HTTP_PROTO_H

@@ -4,37 +4,46 @@
  */
 #include <string.h>
 
+#include <tapir/bytes.h>
 #include <tapir/text.h>
 
 #include "http_proto.h"
 
-static bool is_ows(char c)
+static bool is_ows(uint8_t c)
 {
 	return c == ' ' || c == '\t';
 }
 
+/* s without leading and trailing OWS. */
+static struct tapir_cur trim_ows(struct tapir_cur s)
+{
+	tapir_cur_span(&s, is_ows);
+	while (tapir_cur_eat_last(&s, ' ') || tapir_cur_eat_last(&s, '\t'))
+		;
+	return s;
+}
+
 /* ---- Range -------------------------------------------------------------- */
 
-/* Digits at s[*i..len): at least one, at most 19.  Returns 0 or -1. */
-static int read_u64(const char *s, size_t len, size_t *i, uint64_t *out)
+/* Digits at the start of c: at least one, at most 19, c moving past them.
+ * Returns 0 or -1. */
+static int read_u64(struct tapir_cur *c, uint64_t *out)
 {
-	size_t n = tapir_dec_prefix(s + *i, len - *i, 19, out);
+	size_t n = tapir_dec_prefix((const char *)c->p, c->len, 19, out);
 
-	*i += n;
+	tapir_cur_skip(c, n);
 	return n ? 0 : -1;
 }
 
-/* One range-spec of s[0..len) (OWS trimmed): -1 invalid, 0 unsatisfiable,
+/* One range-spec, all of s (OWS trimmed): -1 invalid, 0 unsatisfiable,
  * 1 satisfiable with [*first, *last]. */
-static int range_spec(const char *s, size_t len, uint64_t size, uint64_t *first,
+static int range_spec(struct tapir_cur s, uint64_t size, uint64_t *first,
 		      uint64_t *last)
 {
-	size_t i = 0;
 	uint64_t a, b;
 
-	if (len && s[0] == '-') { /* suffix-range: the last b bytes */
-		i = 1;
-		if (read_u64(s, len, &i, &b) < 0 || i != len)
+	if (tapir_cur_eat(&s, '-')) { /* suffix-range: the last b bytes */
+		if (read_u64(&s, &b) < 0 || s.len)
 			return -1;
 		if (b == 0 || size == 0)
 			return 0;
@@ -42,13 +51,12 @@ static int range_spec(const char *s, size_t len, uint64_t size, uint64_t *first,
 		*last = size - 1;
 		return 1;
 	}
-	if (read_u64(s, len, &i, &a) < 0 || i >= len || s[i] != '-')
+	if (read_u64(&s, &a) < 0 || !tapir_cur_eat(&s, '-'))
 		return -1;
-	i++;
-	if (i == len) {
+	if (!s.len) {
 		b = UINT64_MAX;
 	} else {
-		if (read_u64(s, len, &i, &b) < 0 || i != len || b < a)
+		if (read_u64(&s, &b) < 0 || s.len || b < a)
 			return -1;
 	}
 	if (a >= size)
@@ -61,31 +69,25 @@ static int range_spec(const char *s, size_t len, uint64_t size, uint64_t *first,
 enum http_range_result http_range_eval(const char *v, size_t len, uint64_t size,
 				       uint64_t *first, uint64_t *last)
 {
-	size_t i;
+	struct tapir_cur c = tapir_cur(v, len), unit, el;
 	unsigned specs = 0, sat = 0;
 	uint64_t f = 0, l = 0;
+	bool more;
 
-	if (len < 6)
+	/* "bytes=" then the list; "bytes" has no '=' of its own. */
+	if (!tapir_cur_split(&c, '=', &unit) ||
+	    !tapir_ieq_str((const char *)unit.p, unit.len, "bytes"))
 		return HTTP_RANGE_FULL;
-	if (!tapir_iprefix(v, len, "bytes"))
-		return HTTP_RANGE_FULL;
-	if (v[5] != '=')
-		return HTTP_RANGE_FULL;
-	i = 6;
-	while (i <= len) {
-		size_t s = i, e;
+	do {
 		int rc;
 
-		while (i < len && v[i] != ',')
-			i++;
-		e = i++;
-		while (s < e && is_ows(v[s]))
-			s++;
-		while (e > s && is_ows(v[e - 1]))
-			e--;
-		if (e == s)
+		more = tapir_cur_split(&c, ',', &el);
+		if (!more)
+			el = c; /* the last element */
+		el = trim_ows(el);
+		if (!el.len)
 			continue; /* empty list element */
-		rc = range_spec(v + s, e - s, size, &f, &l);
+		rc = range_spec(el, size, &f, &l);
 		if (rc < 0)
 			return HTTP_RANGE_FULL;
 		specs++;
@@ -93,7 +95,7 @@ enum http_range_result http_range_eval(const char *v, size_t len, uint64_t size,
 			*first = f;
 			*last = l;
 		}
-	}
+	} while (more);
 	if (specs == 0)
 		return HTTP_RANGE_FULL;
 	if (sat == 0)
@@ -103,58 +105,53 @@ enum http_range_result http_range_eval(const char *v, size_t len, uint64_t size,
 
 /* ---- Entity tags -------------------------------------------------------- */
 
-/* An entity-tag at s[*i..len): [W/] DQUOTE *etagc DQUOTE.  Sets *opaque
- * to the quoted part (quotes included) and *weak.  Returns 0 or -1. */
-static int read_etag(const char *s, size_t len, size_t *i,
-		     struct http_str *opaque, bool *weak)
+/* etagc of RFC 9110 8.8.3: visible ASCII but DQUOTE, and obs-text. */
+static bool is_etagc(uint8_t c)
 {
-	size_t j = *i;
+	return c >= 0x21 && c != 0x7f && c != '"';
+}
+
+/* An entity-tag at the start of c: [W/] DQUOTE *etagc DQUOTE, c moving
+ * past it.  Sets *opaque to the quoted part (quotes included) and *weak.
+ * Returns 0 or -1. */
+static int read_etag(struct tapir_cur *c, struct http_str *opaque, bool *weak)
+{
+	struct tapir_cur t = *c, start, body, rest;
 
 	*weak = false;
-	if (len - j >= 2 && s[j] == 'W' && s[j + 1] == '/') {
+	if (tapir_cur_eat(&t, 'W') && tapir_cur_eat(&t, '/')) {
 		*weak = true;
-		j += 2;
+		*c = t;
 	}
-	if (j >= len || s[j] != '"')
+	start = *c;
+	if (!tapir_cur_eat(c, '"') || !tapir_cur_split(c, '"', &body))
 		return -1;
-	opaque->p = s + j;
-	j++;
-	while (j < len && s[j] != '"') {
-		unsigned char c = (unsigned char)s[j];
-
-		if (c < 0x21 || c == 0x7f)
-			return -1;
-		j++;
-	}
-	if (j >= len)
+	rest = body;
+	tapir_cur_span(&rest, is_etagc);
+	if (rest.len)
 		return -1;
-	j++;
-	opaque->len = (size_t)(s + j - opaque->p);
-	*i = j;
+	opaque->p = (const char *)start.p;
+	opaque->len = start.len - c->len;
 	return 0;
 }
 
 bool http_etag_list_match(const char *list, size_t len, const char *etag)
 {
-	size_t i = 0, elen = strlen(etag);
+	struct tapir_cur c = tapir_cur(list, len);
+	size_t elen = strlen(etag);
 
-	while (i < len && is_ows(list[i]))
-		i++;
-	if (i < len && list[i] == '*') {
-		i++;
-		while (i < len && is_ows(list[i]))
-			i++;
-		return i == len;
+	tapir_cur_span(&c, is_ows);
+	if (tapir_cur_eat(&c, '*')) {
+		tapir_cur_span(&c, is_ows);
+		return c.len == 0;
 	}
-	while (i < len) {
+	while (c.len) {
 		struct http_str op;
 		bool weak;
 
-		if (list[i] == ',' || is_ows(list[i])) {
-			i++;
+		if (tapir_cur_eat(&c, ',') || tapir_cur_span(&c, is_ows).len)
 			continue;
-		}
-		if (read_etag(list, len, &i, &op, &weak) < 0)
+		if (read_etag(&c, &op, &weak) < 0)
 			return false;
 		/* Weak comparison: the opaque parts alone. */
 		if (op.len == elen && !memcmp(op.p, etag, elen))
@@ -231,100 +228,103 @@ void http_date_format(int64_t t, char out[HTTP_DATE_LEN])
 	memcpy(out + 25, " GMT", 5);
 }
 
-/* A fixed-width number of n digits at s[*i]. */
-static int digits(const char *s, size_t len, size_t *i, unsigned n,
-		  unsigned *out)
+/* Date fields read from a cursor: a field that is not there fails the
+ * cursor (and reads as 0), so a date is checked once, at its end. */
+
+/* A fixed-width number of n digits. */
+static unsigned digits(struct tapir_cur *c, unsigned n)
 {
+	const uint8_t *p = tapir_cur_pull(c, n);
 	unsigned v = 0;
 
-	if (len - *i < n)
-		return -1;
+	if (!p)
+		return 0;
 	for (unsigned k = 0; k < n; k++) {
-		char c = s[*i + k];
-
-		if (c < '0' || c > '9')
-			return -1;
-		v = v * 10 + (unsigned)(c - '0');
-	}
-	*i += n;
-	*out = v;
-	return 0;
-}
-
-static int lit(const char *s, size_t len, size_t *i, const char *l)
-{
-	size_t n = strlen(l);
-
-	if (len - *i < n || memcmp(s + *i, l, n) != 0)
-		return -1;
-	*i += n;
-	return 0;
-}
-
-static int month(const char *s, size_t len, size_t *i, unsigned *m)
-{
-	if (len - *i < 3)
-		return -1;
-	for (unsigned k = 0; k < 12; k++)
-		if (!memcmp(s + *i, months[k], 3)) {
-			*m = k + 1;
-			*i += 3;
+		if (p[k] < '0' || p[k] > '9') {
+			tapir_cur_fail(c);
 			return 0;
 		}
-	return -1;
+		v = v * 10 + (unsigned)(p[k] - '0');
+	}
+	return v;
+}
+
+static void lit(struct tapir_cur *c, const char *l)
+{
+	size_t n = strlen(l);
+	const uint8_t *p = tapir_cur_pull(c, n);
+
+	if (p && memcmp(p, l, n) != 0)
+		tapir_cur_fail(c);
+}
+
+/* A month name: 1..12. */
+static unsigned month(struct tapir_cur *c)
+{
+	const uint8_t *p = tapir_cur_pull(c, 3);
+
+	if (!p)
+		return 0;
+	for (unsigned k = 0; k < 12; k++)
+		if (!memcmp(p, months[k], 3))
+			return k + 1;
+	tapir_cur_fail(c);
+	return 0;
 }
 
 /* "HH:MM:SS" */
-static int hms(const char *s, size_t len, size_t *i, unsigned *h, unsigned *mi,
-	       unsigned *se)
+static void hms(struct tapir_cur *c, unsigned *h, unsigned *mi, unsigned *se)
 {
-	if (digits(s, len, i, 2, h) || lit(s, len, i, ":") ||
-	    digits(s, len, i, 2, mi) || lit(s, len, i, ":") ||
-	    digits(s, len, i, 2, se))
-		return -1;
-	return *h > 23 || *mi > 59 || *se > 60 ? -1 : 0;
+	*h = digits(c, 2);
+	lit(c, ":");
+	*mi = digits(c, 2);
+	lit(c, ":");
+	*se = digits(c, 2);
+	if (*h > 23 || *mi > 59 || *se > 60)
+		tapir_cur_fail(c);
 }
 
 int http_date_parse(const char *s, size_t len, int64_t *t)
 {
-	size_t i = 0;
+	struct tapir_cur c = tapir_cur(s, len), wkday_name;
+	bool comma = tapir_cur_split(&c, ',', &wkday_name);
 	unsigned d, m, y, h, mi, se;
-	const char *comma = memchr(s, ',', len);
 
-	if (comma && comma - s == 3) { /* IMF-fixdate */
-		i = 4;
-		if (lit(s, len, &i, " ") || digits(s, len, &i, 2, &d) ||
-		    lit(s, len, &i, " ") || month(s, len, &i, &m) ||
-		    lit(s, len, &i, " ") || digits(s, len, &i, 4, &y) ||
-		    lit(s, len, &i, " ") || hms(s, len, &i, &h, &mi, &se) ||
-		    lit(s, len, &i, " GMT"))
-			return -1;
-	} else if (comma) { /* RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT" */
-		i = (size_t)(comma - s) + 1;
-		if (lit(s, len, &i, " ") || digits(s, len, &i, 2, &d) ||
-		    lit(s, len, &i, "-") || month(s, len, &i, &m) ||
-		    lit(s, len, &i, "-") || digits(s, len, &i, 2, &y) ||
-		    lit(s, len, &i, " ") || hms(s, len, &i, &h, &mi, &se) ||
-		    lit(s, len, &i, " GMT"))
-			return -1;
+	if (comma && wkday_name.len == 3) {
+		/* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" */
+		lit(&c, " ");
+		d = digits(&c, 2);
+		lit(&c, " ");
+		m = month(&c);
+		lit(&c, " ");
+		y = digits(&c, 4);
+		lit(&c, " ");
+		hms(&c, &h, &mi, &se);
+		lit(&c, " GMT");
+	} else if (comma) {
+		/* RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT" (past the comma) */
+		lit(&c, " ");
+		d = digits(&c, 2);
+		lit(&c, "-");
+		m = month(&c);
+		lit(&c, "-");
+		y = digits(&c, 2);
+		lit(&c, " ");
+		hms(&c, &h, &mi, &se);
+		lit(&c, " GMT");
 		y += y < 70 ? 2000 : 1900; /* RFC 9110 5.6.7's 50-year rule */
 	} else { /* asctime: "Sun Nov  6 08:49:37 1994" */
-		i = 3;
-		if (len < 3 || lit(s, len, &i, " ") || month(s, len, &i, &m) ||
-		    lit(s, len, &i, " "))
-			return -1;
-		if (i < len && s[i] == ' ') {
-			i++;
-			if (digits(s, len, &i, 1, &d))
-				return -1;
-		} else if (digits(s, len, &i, 2, &d)) {
-			return -1;
-		}
-		if (lit(s, len, &i, " ") || hms(s, len, &i, &h, &mi, &se) ||
-		    lit(s, len, &i, " ") || digits(s, len, &i, 4, &y))
-			return -1;
+		tapir_cur_skip(&c, 3);
+		lit(&c, " ");
+		m = month(&c);
+		lit(&c, " ");
+		d = tapir_cur_eat(&c, ' ') ? digits(&c, 1) : digits(&c, 2);
+		lit(&c, " ");
+		hms(&c, &h, &mi, &se);
+		lit(&c, " ");
+		y = digits(&c, 4);
 	}
-	if (i != len || d < 1 || d > 31)
+	if (!tapir_cur_ok(&c) || c.len || d < 1 || d > 31)
 		return -1;
 	*t = days_from_civil(y, m, d) * 86400 + h * 3600 + mi * 60 + se;
 	return 0;
@@ -353,21 +353,22 @@ int http_conditional(const struct http_request *r, const char *etag,
 bool http_if_range_ok(const struct http_request *r, const char *etag,
 		      int64_t mtime)
 {
-	const char *v = r->if_range.p;
-	size_t len = r->if_range.len, i = 0;
+	struct tapir_cur c = tapir_cur(r->if_range.p, r->if_range.len);
+	int first = tapir_cur_peek(&c);
 	int64_t t;
 
-	if (!v)
+	if (!r->if_range.p)
 		return true;
-	if (len && (v[0] == '"' || v[0] == 'W')) {
+	if (first == '"' || first == 'W') {
 		struct http_str op;
 		bool weak;
 
-		if (read_etag(v, len, &i, &op, &weak) < 0 || i != len || weak)
+		if (read_etag(&c, &op, &weak) < 0 || c.len || weak)
 			return false;
 		return op.len == strlen(etag) && !memcmp(op.p, etag, op.len);
 	}
-	return http_date_parse(v, len, &t) == 0 && t == mtime;
+	return http_date_parse(r->if_range.p, r->if_range.len, &t) == 0 &&
+	       t == mtime;
 }
 
 /* ---- MIME types --------------------------------------------------------- */
