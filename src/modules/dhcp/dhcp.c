@@ -100,20 +100,35 @@ struct rd {
 	int bad;
 };
 
-static void bad(struct rd *rd, const config_setting_t *s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void bad(struct rd *rd, const config_setting_t *s, const char *fmt, ...)
+/* Count a problem and, when checking, report it at setting s, or at the
+ * setting named key (entry index) when s is NULL. */
+static void vbad(struct rd *rd, const config_setting_t *s, const char *key,
+		 int index, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
+static void vbad(struct rd *rd, const config_setting_t *s, const char *key,
+		 int index, const char *fmt, va_list ap)
 {
 	char msg[300];
-	va_list ap;
 
 	rd->bad++;
 	if (!rd->chk)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (s || !key)
+		rd->chk->error(rd->chk, s, "%s", msg);
+	else
+		rd->chk->error_at(rd->chk, key, index, "%s", msg);
+}
+
+static void bad(struct rd *rd, const config_setting_t *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void bad(struct rd *rd, const config_setting_t *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vbad(rd, s, NULL, 0, fmt, ap);
 	va_end(ap);
-	rd->chk->error(rd->chk, s, "%s", msg);
 }
 
 static void bad_at(struct rd *rd, const char *key, int index,
@@ -121,16 +136,11 @@ static void bad_at(struct rd *rd, const char *key, int index,
 static void bad_at(struct rd *rd, const char *key, int index,
 		   const char *fmt, ...)
 {
-	char msg[300];
 	va_list ap;
 
-	rd->bad++;
-	if (!rd->chk)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vbad(rd, NULL, key, index, fmt, ap);
 	va_end(ap);
-	rd->chk->error_at(rd->chk, key, index, "%s", msg);
 }
 
 static bool parse_ip(const char *str, uint32_t *a)

@@ -218,30 +218,30 @@ int ip4_reachable(const struct stack *s, uint32_t dst)
 
 /*
  * The identification of a datagram from src to dst carrying proto, by the
- * hash-based algorithm of RFC 7739 section 5.3: one keyed hash of the
- * triple picks one of IP4_ID_BUCKETS counters, which advances by one; a
- * second keyed hash of the triple, under the same key but a different
- * input (tag 0 or 1 in the last word), is an offset added to it.  So an
- * ID towards one destination comes back only once its counter has gone
- * round (65536 datagrams), as reassembly needs, while a peer sees only its
- * own counter behind an offset it cannot compute: the IDs it gets tell it
- * nothing about the IDs we use towards anyone else (beyond how busy the
- * destinations sharing its counter are, the table's trade-off).  The RFC
- * starts the counters at random values; with a secret offset on top, zero
- * does as well.
+ * hash-based algorithm of RFC 7739 section 5.3: a keyed hash of the triple
+ * picks one of IP4_ID_BUCKETS counters, which advances by one, and adds an
+ * offset from the same keyed hash.  One SipHash gives 64 bits: the low
+ * ones choose the counter, the high 16 are the offset, so the two the RFC
+ * asks for cost one hash per datagram.  An ID towards one destination
+ * comes back only once its counter has gone round (65536 datagrams), as
+ * reassembly needs, while a peer sees only its own counter behind an
+ * offset it cannot compute: the IDs it gets tell it nothing about the IDs
+ * we use towards anyone else (beyond how busy the destinations sharing its
+ * counter are, the table's trade-off).  The RFC starts the counters at
+ * random values; with a secret offset on top, zero does as well.
  */
 _Static_assert((IP4_ID_BUCKETS & (IP4_ID_BUCKETS - 1)) == 0,
 	       "IP4_ID_BUCKETS is a power of two");
+_Static_assert(IP4_ID_BUCKETS <= 1u << 16,
+	       "the counter index and the offset use separate bits");
 
 static uint16_t ip4_next_id(struct stack *s, uint32_t src, uint32_t dst,
 			    uint8_t proto)
 {
-	uint64_t pair = (uint64_t)src << 32 | dst;
-	uint64_t index = tapir_siphash24_12(s->ip_id_key, pair, proto);
-	uint64_t offset = tapir_siphash24_12(s->ip_id_key, pair,
-					     1u << 8 | proto);
+	uint64_t h = tapir_siphash24_12(s->ip_id_key,
+					(uint64_t)src << 32 | dst, proto);
 
-	return (uint16_t)(offset + ++s->ip_ids[index & (IP4_ID_BUCKETS - 1)]);
+	return (uint16_t)((h >> 48) + ++s->ip_ids[h & (IP4_ID_BUCKETS - 1)]);
 }
 
 int ip4_output(struct stack *s, uint32_t src, uint32_t dst, uint8_t proto,
