@@ -453,7 +453,7 @@ static int drop_privileges(const struct conf *c)
 static int draw_secrets(struct stack_secrets *k, char *err, size_t errlen)
 {
 	uint8_t *keys[] = {k->isn_key, k->cookie_key, k->flow_key,
-			   k->ip_id_key};
+			   k->ip_id_key, k->frag6_key};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		int rc = entropy_fill(keys[i], TAPIR_SIPHASH_KEY_LEN, err,

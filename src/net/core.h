@@ -12,6 +12,7 @@
 
 #include "net/eth.h"
 #include "net/ipv4/ipv4.h"
+#include "net/ipv6/ipv6.h"
 #include "net/l3.h"
 #include "net/neigh.h"
 #include "net/pbuf.h"
@@ -52,6 +53,12 @@ struct stack {
 	/* ICMP error token bucket (milli-tokens). */
 	uint64_t icmp_tokens;
 	uint64_t icmp_last_ms;
+
+	/* IPv6: our addresses, the link-local one first (nd6.c), and the
+	 * IPv6 neighbour cache. */
+	struct addr6 addr6[STACK_MAX_ADDR6 + 1];
+	unsigned naddr6;
+	struct neigh_table nd;
 
 	struct udp_binding *udp_bucket[64];
 	struct tcp_stack tcp;

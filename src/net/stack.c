@@ -25,6 +25,12 @@ void stack_params_default(struct stack_params *p)
 	p->icmp_rate = 100;
 	p->icmp_burst = 50;
 	p->ttl = 64;
+	p->ipv6 = true;
+	p->dad = true;
+	p->dad_transmits = 1;
+	p->nd_reachable_ms = 30000;
+	p->nd_retrans_ms = 1000;
+	p->hop_limit = 64;
 	tcp_params_default(&p->tcp);
 }
 
@@ -145,4 +151,14 @@ void stack_timer_cancel(struct stack *s, struct timer *t)
 void stack_foreach_neigh(struct stack *s, stack_neigh_fn fn, void *arg)
 {
 	neigh_foreach(&s->arp, fn, arg);
+}
+
+void stack_foreach_addr6(struct stack *s, stack_addr6_fn fn, void *arg)
+{
+	static const char *const names[] = {"tentative", "preferred",
+					    "duplicate"};
+
+	for (unsigned i = 0; i < s->naddr6; i++)
+		fn(arg, &s->addr6[i].a, s->addr6[i].prefix,
+		   names[s->addr6[i].state]);
 }

@@ -71,6 +71,15 @@ typedef int (*stack_xmit_fn)(void *ctx, const uint8_t *frame, size_t len,
 /* Monotonic milliseconds. */
 typedef uint64_t (*stack_clock_fn)(void *ctx);
 
+/* Most IPv6 addresses an interface is given, besides its link-local one. */
+#define STACK_MAX_ADDR6 8
+
+/* An IPv6 address and its prefix length (1-128), network order. */
+struct stack_addr6 {
+	uint8_t addr[16];
+	unsigned prefix;
+};
+
 /* Tunables, with their defaults in stack_params_default(). */
 struct stack_params {
 	uint8_t mac[ETH_ALEN];
@@ -78,6 +87,25 @@ struct stack_params {
 	unsigned prefix;
 	uint32_t gateway; /* 0: none */
 	unsigned mtu;
+
+	/* IPv6 (net/ipv6/).  With ipv6 off, every IPv6 frame is dropped and
+	 * the rest of this block is ignored.  Otherwise the stack forms a
+	 * link-local address fe80::IID/64 and takes addr6[0..naddr6) as
+	 * configured; each is tentative until Duplicate Address Detection
+	 * (RFC 4862 5.4) has passed, unless dad is off.  The interface
+	 * identifier of the link-local address is RFC 7217's stable one
+	 * (keyed by stack_secrets.iid_key) or, with iid_eui64, the modified
+	 * EUI-64 of the MAC (RFC 4291 appendix A). */
+	bool ipv6;
+	bool iid_eui64;
+	bool dad;
+	unsigned naddr6;
+	struct stack_addr6 addr6[STACK_MAX_ADDR6];
+	uint8_t gateway6[16];     /* all zero: none; on-link or link-local */
+	unsigned dad_transmits;   /* RFC 4862 DupAddrDetectTransmits, >= 1 */
+	unsigned nd_reachable_ms; /* RFC 4861 REACHABLE_TIME */
+	unsigned nd_retrans_ms;   /* RFC 4861 RETRANS_TIMER */
+	uint8_t hop_limit;        /* of the IPv6 datagrams we originate */
 
 	unsigned arp_cache_size;    /* entries */
 	unsigned arp_timeout_ms;    /* lifetime of a resolved entry */
@@ -113,6 +141,13 @@ struct stack_secrets {
 	uint8_t cookie_key[TAPIR_SIPHASH_KEY_LEN]; /* SYN cookies (tcp_in.c) */
 	uint8_t flow_key[TAPIR_SIPHASH_KEY_LEN];   /* connection table (flow.h) */
 	uint8_t ip_id_key[TAPIR_SIPHASH_KEY_LEN];  /* IPv4 IDs (ip4.c) */
+	/* IPv6 fragment identifications (ip6.c, RFC 7739). */
+	uint8_t frag6_key[TAPIR_SIPHASH_KEY_LEN];
+	/* RFC 7217 interface identifiers (nd6.c).  Unlike the others it must
+	 * stay the same from one start to the next, or our link-local
+	 * address would move: the daemon derives it from the machine's
+	 * identity. */
+	uint8_t iid_key[TAPIR_SIPHASH_KEY_LEN];
 };
 
 /* Create a stack with its parameters and secrets (copied), sending
@@ -166,5 +201,11 @@ typedef void (*stack_neigh_fn)(void *arg, const union inany *addr,
 			       const uint8_t *mac, const char *state,
 			       uint64_t age_ms);
 void stack_foreach_neigh(struct stack *s, stack_neigh_fn fn, void *arg);
+
+/* Visit our IPv6 addresses, the link-local one first: address, prefix
+ * length and state ("tentative", "preferred", "duplicate"). */
+typedef void (*stack_addr6_fn)(void *arg, const union inany *addr,
+			       unsigned prefix, const char *state);
+void stack_foreach_addr6(struct stack *s, stack_addr6_fn fn, void *arg);
 
 #endif
