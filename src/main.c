@@ -32,6 +32,7 @@
 #include "net/stack.h"
 #include "daemon/tap.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <grp.h>
@@ -642,6 +643,24 @@ static int open_control(struct daemon *d)
 	return 0;
 }
 
+/* What the stack reports that an operator must hear of. */
+static void stack_event_log(void *ctx, enum stack_event ev,
+			    const union inany *addr)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	(void)ctx;
+	if (!inet_ntop(AF_INET6, addr->a, a, sizeof(a)))
+		snprintf(a, sizeof(a), "?");
+	switch (ev) {
+	case STACK_EV_ADDR6_DUPLICATE:
+		log_err("IPv6 address %s is in use by another node on the link "
+			"(duplicate address detection): not using it; give "
+			"this interface another address6", a);
+		break;
+	}
+}
+
 /* Start-up: the stack on the link, with secrets fresh from the kernel. */
 static int create_stack(struct daemon *d)
 {
@@ -659,6 +678,7 @@ static int create_stack(struct daemon *d)
 		log_err("out of memory while starting");
 		return -1;
 	}
+	stack_set_event_fn(d->stack, stack_event_log, d);
 	return 0;
 }
 

@@ -28,6 +28,8 @@ struct udp_binding;
 
 /* Counters of IPv4 identification (a power of two). */
 #define IP4_ID_BUCKETS 2048
+/* Counters of IPv6 fragment identification (a power of two). */
+#define IP6_ID_BUCKETS 1024
 
 struct stack {
 	struct stack_params p;
@@ -35,6 +37,8 @@ struct stack {
 	void *xmit_ctx;
 	stack_clock_fn clock;
 	void *clock_ctx;
+	stack_event_fn event;
+	void *event_ctx;
 
 	struct stats stats;
 	struct timer_wheel timers;
@@ -59,6 +63,11 @@ struct stack {
 	struct addr6 addr6[STACK_MAX_ADDR6 + 1];
 	unsigned naddr6;
 	struct neigh_table nd;
+	uint8_t frag6_key[TAPIR_SIPHASH_KEY_LEN];
+	uint32_t frag6_ids[IP6_ID_BUCKETS];
+	uint8_t iid_key[TAPIR_SIPHASH_KEY_LEN];
+	uint8_t ll_dad_counter; /* RFC 7217 DAD_Counter of the link-local */
+	uint64_t nd6_rand;      /* state of the DAD delays' generator */
 
 	struct udp_binding *udp_bucket[64];
 	struct tcp_stack tcp;
@@ -77,6 +86,13 @@ struct stack {
 static inline uint64_t stack_now(const struct stack *s)
 {
 	return s->clock(s->clock_ctx);
+}
+
+static inline void stack_event(struct stack *s, enum stack_event ev,
+			       const union inany *addr)
+{
+	if (s->event)
+		s->event(s->event_ctx, ev, addr);
 }
 
 #endif

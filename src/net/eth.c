@@ -8,8 +8,26 @@
 static const uint8_t all_hosts_mac[ETH_ALEN] = {0x01, 0x00, 0x5e,
 						0x00, 0x00, 0x01};
 
+/* IPv6 multicast (RFC 2464 7): all-nodes ff02::1, and the solicited-node
+ * group ff02::1:ffXX:XXXX of each of our addresses. */
+static bool eth_accept6(const struct stack *s, const uint8_t *dst)
+{
+	static const uint8_t all_nodes[ETH_ALEN] = {0x33, 0x33, 0, 0, 0, 1};
+
+	if (memcmp(dst, all_nodes, ETH_ALEN) == 0)
+		return s->naddr6 > 0;
+	if (dst[2] != 0xff)
+		return false;
+	for (unsigned i = 0; i < s->naddr6; i++)
+		if (memcmp(dst + 3, s->addr6[i].a.a + 13, 3) == 0)
+			return true;
+	return false;
+}
+
 static bool eth_accept(const struct stack *s, const uint8_t *dst)
 {
+	if (dst[0] == 0x33 && dst[1] == 0x33)
+		return eth_accept6(s, dst);
 	return memcmp(dst, s->p.mac, ETH_ALEN) == 0 || eth_is_broadcast(dst) ||
 	       memcmp(dst, all_hosts_mac, ETH_ALEN) == 0;
 }
@@ -37,6 +55,9 @@ void eth_input(struct stack *s, struct cur c, unsigned flags)
 		break;
 	case ETH_TYPE_IP4:
 		ip4_input(s, c, &eh, flags);
+		break;
+	case ETH_TYPE_IP6:
+		ip6_input(s, c, &eh, flags);
 		break;
 	default:
 		STAT_INC(&s->stats, ETH_DROP_TYPE);

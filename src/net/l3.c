@@ -3,6 +3,7 @@
 #include "net/csum.h"
 #include "net/core.h"
 #include "wire/icmp4.h"
+#include "wire/icmp6.h"
 #include "wire/ip4.h"
 
 #include <errno.h>
@@ -31,19 +32,23 @@ int l3_output(struct stack *s, const union inany *src, const union inany *dst,
 	if (inany_is_v4(dst) && inany_is_v4(src))
 		return ip4_output_offload(s, inany_v4(src), inany_v4(dst),
 					  proto, dst_mac, pb, off);
-	return -EAFNOSUPPORT;
+	if (inany_is_v4(dst) || inany_is_v4(src))
+		return -EAFNOSUPPORT;
+	return ip6_output(s, src, dst, proto, 0, dst_mac, pb, off);
 }
 
 bool l3_offload_ok(struct stack *s, const union inany *dst)
 {
-	return inany_is_v4(dst) && ip4_offload_ok(s, inany_v4(dst));
+	if (inany_is_v4(dst))
+		return ip4_offload_ok(s, inany_v4(dst));
+	return ip6_offload_ok(s, dst);
 }
 
 union inany l3_source(const struct stack *s, const union inany *dst)
 {
 	if (inany_is_v4(dst))
 		return inany_from_v4(s->p.addr);
-	return INANY_ANY;
+	return ip6_source(s, dst);
 }
 
 int l3_reachable(const struct stack *s, const union inany *dst)
@@ -51,7 +56,7 @@ int l3_reachable(const struct stack *s, const union inany *dst)
 	if (inany_is_unspec(dst))
 		return -EINVAL;
 	if (!inany_is_v4(dst))
-		return -EAFNOSUPPORT;
+		return ip6_reachable(s, dst);
 	return ip4_reachable(s, inany_v4(dst));
 }
 
@@ -59,4 +64,23 @@ void l3_port_unreachable(struct stack *s, const struct l3_rx *rx)
 {
 	if (inany_is_v4(&rx->src))
 		icmp4_send_error(s, ICMP4_DEST_UNREACH, ICMP4_UNREACH_PORT, rx);
+	else
+		icmp6_send_error(s, ICMP6_DEST_UNREACH, ICMP6_UNREACH_PORT, 0,
+				 rx);
+}
+
+/* A token bucket in milli-tokens: icmp_rate a second, icmp_burst deep. */
+bool l3_icmp_allow(struct stack *s)
+{
+	uint64_t now = stack_now(s);
+	uint64_t cap = (uint64_t)s->p.icmp_burst * 1000;
+
+	s->icmp_tokens += (now - s->icmp_last_ms) * s->p.icmp_rate;
+	s->icmp_last_ms = now;
+	if (s->icmp_tokens > cap)
+		s->icmp_tokens = cap;
+	if (s->icmp_tokens < 1000)
+		return false;
+	s->icmp_tokens -= 1000;
+	return true;
 }

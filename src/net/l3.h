@@ -41,6 +41,8 @@ static inline size_t l3_hlen(const union inany *dst)
 struct l3_rx {
 	union inany src, dst;
 	uint8_t proto;  /* the transport protocol (IP protocol number) */
+	uint8_t hop_limit; /* IPv4 TTL or IPv6 hop limit, as received */
+	bool fragmented; /* it came in fragments (reassembled) */
 	uint8_t src_mac[6];
 	bool l2_multi;  /* Ethernet destination was broadcast/multicast */
 	bool l3_multi;  /* IP destination was broadcast/multicast */
@@ -81,6 +83,10 @@ union inany l3_source(const struct stack *s, const union inany *dst);
  * address of ours in its family), -EHOSTUNREACH (off-link with no router),
  * -EAFNOSUPPORT. */
 int l3_reachable(const struct stack *s, const union inany *dst);
+
+/* Take one token from the ICMP error bucket that IPv4 and IPv6 share;
+ * false when it is empty. */
+bool l3_icmp_allow(struct stack *s);
 
 /* Tell the sender of rx that no one listens on the port it sent to (an
  * ICMP port unreachable, within the error rules and rate limit). */

@@ -48,6 +48,8 @@ struct stack *stack_new(const struct stack_params *p,
 	s->clock = clock;
 	s->clock_ctx = clock_ctx;
 	memcpy(s->ip_id_key, secrets->ip_id_key, sizeof(s->ip_id_key));
+	memcpy(s->frag6_key, secrets->frag6_key, sizeof(s->frag6_key));
+	memcpy(s->iid_key, secrets->iid_key, sizeof(s->iid_key));
 	timer_wheel_init(&s->timers, stack_now(s));
 	s->reasm_tail = &s->reasm_head;
 	s->icmp_tokens = (uint64_t)p->icmp_burst * 1000;
@@ -56,7 +58,13 @@ struct stack *stack_new(const struct stack_params *p,
 		free(s);
 		return NULL;
 	}
+	if (nd6_init(s) < 0) {
+		arp_fini(s);
+		free(s);
+		return NULL;
+	}
 	if (tcp_init(s, secrets) < 0) {
+		nd6_fini(s);
 		arp_fini(s);
 		free(s);
 		return NULL;
@@ -70,6 +78,7 @@ void stack_free(struct stack *s)
 		return;
 	tcp_fini(s);
 	ip4_reasm_fini(s);
+	nd6_fini(s);
 	arp_fini(s);
 	udp_fini(s);
 	free(s);
@@ -94,6 +103,7 @@ int64_t stack_next_timer(struct stack *s)
 void stack_announce(struct stack *s)
 {
 	arp_announce(s);
+	nd6_addr_setup(s);
 }
 
 void stack_update(struct stack *s, const struct stack_params *p)
@@ -101,10 +111,19 @@ void stack_update(struct stack *s, const struct stack_params *p)
 	bool moved = p->addr != s->p.addr ||
 		     memcmp(p->mac, s->p.mac, ETH_ALEN) != 0;
 
+	bool moved6 = p->ipv6 != s->p.ipv6 || p->iid_eui64 != s->p.iid_eui64 ||
+		      p->dad != s->p.dad || p->naddr6 != s->p.naddr6 ||
+		      memcmp(p->addr6, s->p.addr6, sizeof(p->addr6)) != 0 ||
+		      memcmp(p->mac, s->p.mac, ETH_ALEN) != 0 ||
+		      (p->mtu >= 1280) != (s->p.mtu >= 1280);
+
 	s->p = *p;
-	arp_update(s); /* the cache keeps its size: that needs a restart */
+	arp_update(s); /* the caches keep their size: that needs a restart */
+	nd6_update(s);
 	if (moved)
 		arp_announce(s);
+	if (moved6)
+		nd6_addr_setup(s);
 }
 
 uint64_t stack_now_ms(const struct stack *s)
@@ -151,6 +170,13 @@ void stack_timer_cancel(struct stack *s, struct timer *t)
 void stack_foreach_neigh(struct stack *s, stack_neigh_fn fn, void *arg)
 {
 	neigh_foreach(&s->arp, fn, arg);
+	neigh_foreach(&s->nd, fn, arg);
+}
+
+void stack_set_event_fn(struct stack *s, stack_event_fn fn, void *ctx)
+{
+	s->event = fn;
+	s->event_ctx = ctx;
 }
 
 void stack_foreach_addr6(struct stack *s, stack_addr6_fn fn, void *arg)

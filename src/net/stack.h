@@ -202,6 +202,17 @@ typedef void (*stack_neigh_fn)(void *arg, const union inany *addr,
 			       uint64_t age_ms);
 void stack_foreach_neigh(struct stack *s, stack_neigh_fn fn, void *arg);
 
+/* Events the host may want to log. */
+enum stack_event {
+	/* DAD found another node using one of our IPv6 addresses: it will
+	 * not be used (addr: which). */
+	STACK_EV_ADDR6_DUPLICATE,
+};
+typedef void (*stack_event_fn)(void *ctx, enum stack_event ev,
+			       const union inany *addr);
+/* Call fn (NULL: none) on each event. */
+void stack_set_event_fn(struct stack *s, stack_event_fn fn, void *ctx);
+
 /* Visit our IPv6 addresses, the link-local one first: address, prefix
  * length and state ("tentative", "preferred", "duplicate"). */
 typedef void (*stack_addr6_fn)(void *arg, const union inany *addr,

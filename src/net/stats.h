@@ -68,6 +68,57 @@
 	X(ICMP4_DROP_TYPE, "icmp4", "dropped", "unhandled_type")             \
 	X(ICMP4_ERR_RATELIMIT, "icmp4", "errors_suppressed", "rate_limit")   \
 	X(ICMP4_ERR_SUPPRESSED, "icmp4", "errors_suppressed", "rfc1122")     \
+	X(IP6_RX, "ip6", "rx", "")                                           \
+	X(IP6_TX, "ip6", "tx", "")                                           \
+	X(IP6_DROP_DISABLED, "ip6", "dropped", "disabled")                   \
+	X(IP6_DROP_SHORT, "ip6", "dropped", "short")                         \
+	X(IP6_DROP_VERSION, "ip6", "dropped", "bad_version")                 \
+	X(IP6_DROP_LEN, "ip6", "dropped", "bad_payload_length")              \
+	X(IP6_DROP_SRC, "ip6", "dropped", "bad_source")                      \
+	X(IP6_DROP_NOT_US, "ip6", "dropped", "not_for_us")                   \
+	X(IP6_DROP_EXT, "ip6", "dropped", "bad_extension_header")            \
+	X(IP6_DROP_EXT_LIMIT, "ip6", "dropped", "extension_header_limit")    \
+	X(IP6_DROP_OPTION, "ip6", "dropped", "unknown_option")               \
+	X(IP6_DROP_RH0, "ip6", "dropped", "routing_header_0")                \
+	X(IP6_DROP_ROUTING, "ip6", "dropped", "routing_header")              \
+	X(IP6_DROP_PROTO, "ip6", "dropped", "unknown_next_header")           \
+	X(IP6_DROP_NONE, "ip6", "dropped", "no_next_header")                 \
+	X(IP6_DROP_FRAG, "ip6", "dropped", "bad_fragment")                   \
+	X(IP6_DROP_CHAIN, "ip6", "dropped", "incomplete_header_chain")       \
+	X(IP6_DROP_NO_ROUTE, "ip6", "dropped", "no_route")                   \
+	X(IP6_FRAG_RX, "ip6", "fragments_rx", "")                            \
+	X(IP6_FRAG_TX, "ip6", "fragments_tx", "")                            \
+	X(IP6_ATOMIC_FRAG, "ip6", "atomic_fragments", "")                    \
+	X(ICMP6_RX, "icmp6", "rx", "")                                       \
+	X(ICMP6_TX, "icmp6", "tx", "")                                       \
+	X(ICMP6_ECHO_RX, "icmp6", "echo_requests", "")                       \
+	X(ICMP6_ECHO_TX, "icmp6", "echo_replies", "")                        \
+	X(ICMP6_UNREACH_TX, "icmp6", "unreachables_tx", "")                  \
+	X(ICMP6_PARAM_TX, "icmp6", "parameter_problems_tx", "")              \
+	X(ICMP6_TIME_EXCEEDED_TX, "icmp6", "time_exceeded_tx", "")           \
+	X(ICMP6_DROP_SHORT, "icmp6", "dropped", "short")                     \
+	X(ICMP6_DROP_CSUM, "icmp6", "dropped", "bad_checksum")               \
+	X(ICMP6_DROP_TYPE, "icmp6", "dropped", "unhandled_type")             \
+	X(ICMP6_ERR_RATELIMIT, "icmp6", "errors_suppressed", "rate_limit")   \
+	X(ICMP6_ERR_SUPPRESSED, "icmp6", "errors_suppressed", "rfc4443")     \
+	X(ND6_RX, "nd6", "rx", "")                                           \
+	X(ND6_NS_RX, "nd6", "solicitations_rx", "")                          \
+	X(ND6_NA_RX, "nd6", "advertisements_rx", "")                         \
+	X(ND6_NS_TX, "nd6", "solicitations_tx", "")                          \
+	X(ND6_NA_TX, "nd6", "advertisements_tx", "")                         \
+	X(ND6_DAD_OK, "nd6", "dad_passed", "")                               \
+	X(ND6_DAD_DUPLICATE, "nd6", "dad_duplicates", "")                    \
+	X(ND6_CONFLICT, "nd6", "address_conflicts", "")                      \
+	X(ND6_DROP_INVALID, "nd6", "dropped", "invalid")                     \
+	X(ND6_DROP_FRAGMENTED, "nd6", "dropped", "fragmented")               \
+	X(ND6_DROP_NOT_US, "nd6", "dropped", "not_our_target")               \
+	X(ND6_DROP_UNSOLICITED, "nd6", "dropped", "unsolicited")             \
+	X(ND6_DROP_IGNORED, "nd6", "dropped", "ignored_type")                \
+	X(ND6_QUEUE_DROP, "nd6", "dropped", "queue_full")                    \
+	X(ND6_UNRESOLVED_DROP, "nd6", "dropped", "unresolved")               \
+	X(ND6_CACHE_EVICT, "nd6", "cache_evictions", "")                     \
+	X(ND6_CACHE_EXPIRE, "nd6", "cache_expired", "")                      \
+	X(ND6_RESOLVE_FAIL, "nd6", "resolve_failures", "")                   \
 	X(UDP_RX, "udp", "rx", "")                                           \
 	X(UDP_TX, "udp", "tx", "")                                           \
 	X(UDP_DROP_SHORT, "udp", "dropped", "bad_length")                    \

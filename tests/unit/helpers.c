@@ -191,6 +191,8 @@ void th_stack_free(struct stack *s)
 	ck_assert_ptr_null(s->reasm_head);
 	arp_fini(s);
 	ck_assert_uint_eq(s->arp.used, 0);
+	nd6_fini(s);
+	ck_assert_uint_eq(s->nd.used, 0);
 	udp_fini(s);
 	for (size_t i = 0; i < sizeof(s->udp_bucket) / sizeof(s->udp_bucket[0]);
 	     i++)

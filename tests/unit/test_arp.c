@@ -13,6 +13,7 @@ static struct stack_params params(void)
 	struct stack_params p;
 
 	stack_params_default(&p);
+	p.ipv6 = false; /* only ARP on the wire */
 	return p;
 }
 
@@ -429,7 +430,7 @@ START_TEST(test_announce)
 	    0x0a, 0x00, 0x00, 0x02,		/* tpa: 10.0.0.2 */
 	};
 	struct stack_params p = params();
-	struct stack *s = th_stack_new(NULL);
+	struct stack *s = th_stack_new(&p);
 	struct arp_hdr a;
 
 	stack_announce(s);

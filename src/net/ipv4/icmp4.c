@@ -69,22 +69,6 @@ void icmp4_input(struct stack *s, struct cur c, struct l3_rx *rx)
 	}
 }
 
-/* Take one token from the error bucket; false when it is empty. */
-static bool icmp4_allow(struct stack *s)
-{
-	uint64_t now = stack_now(s);
-	uint64_t cap = (uint64_t)s->p.icmp_burst * 1000;
-
-	s->icmp_tokens += (now - s->icmp_last_ms) * s->p.icmp_rate;
-	s->icmp_last_ms = now;
-	if (s->icmp_tokens > cap)
-		s->icmp_tokens = cap;
-	if (s->icmp_tokens < 1000)
-		return false;
-	s->icmp_tokens -= 1000;
-	return true;
-}
-
 /* RFC 1122 3.2.2: may we send an error about this datagram at all? */
 static bool icmp4_error_allowed(const struct stack *s, const struct l3_rx *rx)
 {
@@ -115,7 +99,7 @@ void icmp4_send_error(struct stack *s, uint8_t type, uint8_t code,
 		STAT_INC(&s->stats, ICMP4_ERR_SUPPRESSED);
 		return;
 	}
-	if (!icmp4_allow(s)) {
+	if (!l3_icmp_allow(s)) {
 		STAT_INC(&s->stats, ICMP4_ERR_RATELIMIT);
 		return;
 	}

@@ -79,6 +79,7 @@ void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh,
 	rx.src = inany_from_v4(ih.src);
 	rx.dst = inany_from_v4(ih.dst);
 	rx.proto = ih.proto;
+	rx.hop_limit = ih.ttl;
 	memcpy(rx.src_mac, eh->src, ETH_ALEN);
 	rx.l2_multi = eth_is_multicast(eh->dst);
 	rx.l3_multi = ip4_is_broadcast(s, ih.dst) || ip4_is_multicast(ih.dst);

@@ -19,6 +19,7 @@
 
 struct stack;
 struct stack_tx_offload;
+struct ip6_frag_hdr;
 
 /* The state of one of our addresses (RFC 4862 5.4). */
 enum addr6_state {
@@ -44,7 +45,58 @@ bool ip6_is_local(const struct stack *s, const union inany *a);
 /* Form the addresses from s->p and start DAD on each (at start and after
  * a change of the parameters). */
 void nd6_addr_setup(struct stack *s);
-void nd6_init(struct stack *s);
+/* Set up the IPv6 neighbour cache; 0 or -ENOMEM. */
+int nd6_init(struct stack *s);
+/* Take the ND settings of s->p live. */
+void nd6_update(struct stack *s);
 void nd6_fini(struct stack *s);
+/* A Neighbor Discovery message (the whole ICMPv6 message in msg). */
+void nd6_input(struct stack *s, struct cur msg, const struct l3_rx *rx,
+	       bool tentative);
+
+/* flags: stack_input()'s, STACK_RX_*. */
+void ip6_input(struct stack *s, struct cur c, const struct eth_hdr *eh,
+	       unsigned flags);
+/* A fragment (c: its data after the Fragment header fh, which is off bytes
+ * into the packet; the field that named the Fragment header is at
+ * nh_field) for the reassembler; a datagram it completes continues
+ * through ip6_reasm_deliver(). */
+void ip6_reasm(struct stack *s, struct cur c, struct l3_rx *rx,
+	       const struct ip6_frag_hdr *fh, size_t nh_field, size_t off,
+	       unsigned depth, bool tentative);
+/* Continue the walk of a reassembled datagram: payload starts with header
+ * nh, after hdr_len bytes of unfragmentable part. */
+void ip6_reasm_deliver(struct stack *s, struct cur payload, struct l3_rx *rx,
+		       uint8_t nh, size_t hdr_len, unsigned depth,
+		       bool tentative);
+/* Send pb (transport header + data) as one IPv6 datagram from src to dst
+ * with hop_limit (0: the default).  Multicast goes to its MAC; a non-NULL
+ * dst_mac sends there without routing or resolving; off as l3_output().
+ * 0 or -errno. */
+int ip6_output(struct stack *s, const union inany *src, const union inany *dst,
+	       uint8_t proto, uint8_t hop_limit, const uint8_t *dst_mac,
+	       struct pbuf *pb, const struct stack_tx_offload *off);
+/* Put a complete datagram (fixed header first, no extension headers) on
+ * the link, fragmenting it to the MTU unless the link cuts it up.  Uses
+ * s->frag; pb must not be s->frag. */
+int ip6_xmit(struct stack *s, const uint8_t *mac, const union inany *next_hop,
+	     struct pbuf *pb, const struct stack_tx_offload *off);
+/* Whether dst is on the link (link-local, or in one of our prefixes). */
+bool ip6_onlink(const struct stack *s, const uint8_t *dst);
+/* Our source address for dst (RFC 6724, as far as one link needs it);
+ * unspecified when no address of ours is usable yet. */
+union inany ip6_source(const struct stack *s, const union inany *dst);
+/* 0, -EINVAL, -EHOSTUNREACH or -EAFNOSUPPORT, as l3_reachable(). */
+int ip6_reachable(const struct stack *s, const union inany *dst);
+bool ip6_offload_ok(struct stack *s, const union inany *dst);
+
+/* tentative: the destination is an address of ours still under DAD. */
+void icmp6_input(struct stack *s, struct cur c, struct l3_rx *rx,
+		 bool tentative);
+/* Send an ICMPv6 error about the datagram rx describes (param: the MTU of
+ * a packet too big, the pointer of a parameter problem, else 0), unless
+ * RFC 4443 2.4 or the rate limit forbids it. */
+void icmp6_send_error(struct stack *s, uint8_t type, uint8_t code,
+		      uint32_t param, const struct l3_rx *rx);
 
 #endif

@@ -1,0 +1,171 @@
+/*
+ * ICMPv6 (RFC 4443): echo, errors, and the hand-off of Neighbor Discovery
+ * to nd6.c.  The error rules of section 2.4 (e): never an error about an
+ * error or a redirect, nor about a packet to a multicast address or sent
+ * as link-layer multicast (except packet too big and a parameter problem
+ * for an option whose action bits ask for one), nor to a source that does
+ * not name one node (unspecified, multicast).  Errors share the token
+ * bucket of ICMP for IPv4 (l3_icmp_allow()).
+ */
+#include "net/core.h"
+#include "net/csum.h"
+#include "wire/icmp6.h"
+#include "wire/ip6.h"
+
+#include <string.h>
+
+/* An error carries as much of the offending packet as fits in the
+ * minimum MTU (RFC 4443 2.4 (c)). */
+#define ICMP6_QUOTE_MAX (IP6_MIN_MTU - IP6_HLEN - ICMP6_HLEN)
+
+static uint16_t icmp6_csum(const union inany *src, const union inany *dst,
+			   const uint8_t *p, size_t len)
+{
+	return csum_fold(csum_partial(p, len,
+				      l3_pseudo(src, dst, IP6_NH_ICMP6, len)));
+}
+
+static void icmp6_echo(struct stack *s, struct cur msg, const struct l3_rx *rx)
+{
+	struct pbuf *pb = &s->tx;
+	union inany src = rx->dst;
+	uint8_t *p;
+
+	STAT_INC(&s->stats, ICMP6_ECHO_RX);
+	if (ip6_is_unspecified(rx->src.a))
+		return;
+	/* To a group (ff02::1) we answer from our own unicast address
+	 * (RFC 4443 4.2). */
+	if (rx->l3_multi)
+		src = ip6_source(s, &rx->src);
+	if (inany_is_unspec(&src))
+		return;
+	pbuf_reset(pb);
+	p = pbuf_put(pb, msg.len);
+	if (!p)
+		return;
+	memcpy(p, msg.p, msg.len);
+	p[0] = ICMP6_ECHO_REPLY;
+	p[2] = p[3] = 0;
+	put_be16(p + 2, icmp6_csum(&src, &rx->src, p, msg.len));
+	STAT_INC(&s->stats, ICMP6_ECHO_TX);
+	STAT_INC(&s->stats, ICMP6_TX);
+	ip6_output(s, &src, &rx->src, IP6_NH_ICMP6, 0, NULL, pb, NULL);
+}
+
+void icmp6_input(struct stack *s, struct cur c, struct l3_rx *rx,
+		 bool tentative)
+{
+	struct cur msg = c;
+	struct icmp6_hdr h;
+
+	STAT_INC(&s->stats, ICMP6_RX);
+	if (!icmp6_hdr_parse(&c, &h)) {
+		STAT_INC(&s->stats, ICMP6_DROP_SHORT);
+		return;
+	}
+#ifndef TAPIR_FUZZING
+	if (icmp6_csum(&rx->src, &rx->dst, msg.p, msg.len) != 0) {
+		STAT_INC(&s->stats, ICMP6_DROP_CSUM);
+		return;
+	}
+#endif
+	switch (h.type) {
+	case ICMP6_ND_RS:
+	case ICMP6_ND_RA:
+	case ICMP6_ND_NS:
+	case ICMP6_ND_NA:
+	case ICMP6_ND_REDIRECT:
+		/* RFC 6980: ND in fragments (atomic ones too) is ignored. */
+		if (rx->fragmented) {
+			STAT_INC(&s->stats, ND6_DROP_FRAGMENTED);
+			return;
+		}
+		nd6_input(s, msg, rx, tentative);
+		return;
+	default:
+		break;
+	}
+	if (tentative) {
+		STAT_INC(&s->stats, IP6_DROP_NOT_US);
+		return;
+	}
+	switch (h.type) {
+	case ICMP6_ECHO_REQUEST:
+		icmp6_echo(s, msg, rx);
+		break;
+	default:
+		STAT_INC(&s->stats, ICMP6_DROP_TYPE);
+		break;
+	}
+}
+
+/* RFC 4443 2.4 (e): may we send this error about rx at all? */
+static bool icmp6_error_allowed(const struct l3_rx *rx, uint8_t type,
+				uint8_t code)
+{
+	bool multi_ok = type == ICMP6_PACKET_TOO_BIG ||
+			(type == ICMP6_PARAM_PROBLEM &&
+			 code == ICMP6_PARAM_OPTION);
+
+	if ((rx->l2_multi || rx->l3_multi) && !multi_ok)
+		return false;
+	if (ip6_is_unspecified(rx->src.a) || ip6_is_multicast(rx->src.a))
+		return false;
+	if (rx->proto == IP6_NH_ICMP6 && rx->payload &&
+	    (rx->payload_len < 1 || icmp6_is_error(rx->payload[0]) ||
+	     rx->payload[0] == ICMP6_ND_REDIRECT))
+		return false;
+	return true;
+}
+
+void icmp6_send_error(struct stack *s, uint8_t type, uint8_t code,
+		      uint32_t param, const struct l3_rx *rx)
+{
+	struct pbuf *pb = &s->tx;
+	struct icmp6_hdr h = {.type = type, .code = code, .rest = param};
+	size_t hdr = rx->hdr_len, quote = rx->payload_len;
+	union inany src;
+	uint8_t *p;
+
+	if (!icmp6_error_allowed(rx, type, code)) {
+		STAT_INC(&s->stats, ICMP6_ERR_SUPPRESSED);
+		return;
+	}
+	/* From the address the packet was sent to when that is ours. */
+	src = ip6_is_local(s, &rx->dst) ? rx->dst : ip6_source(s, &rx->src);
+	if (inany_is_unspec(&src)) {
+		STAT_INC(&s->stats, ICMP6_ERR_SUPPRESSED);
+		return;
+	}
+	if (!l3_icmp_allow(s)) {
+		STAT_INC(&s->stats, ICMP6_ERR_RATELIMIT);
+		return;
+	}
+	if (hdr > ICMP6_QUOTE_MAX)
+		hdr = ICMP6_QUOTE_MAX;
+	if (quote > ICMP6_QUOTE_MAX - hdr)
+		quote = ICMP6_QUOTE_MAX - hdr;
+	pbuf_reset(pb);
+	p = pbuf_put(pb, ICMP6_HLEN + hdr + quote);
+	icmp6_hdr_write(p, &h);
+	memcpy(p + ICMP6_HLEN, rx->hdr, hdr);
+	if (quote)
+		memcpy(p + ICMP6_HLEN + hdr, rx->payload, quote);
+	put_be16(p + 2, icmp6_csum(&src, &rx->src, p, pb->len));
+	switch (type) {
+	case ICMP6_DEST_UNREACH:
+		STAT_INC(&s->stats, ICMP6_UNREACH_TX);
+		break;
+	case ICMP6_PARAM_PROBLEM:
+		STAT_INC(&s->stats, ICMP6_PARAM_TX);
+		break;
+	case ICMP6_TIME_EXCEEDED:
+		STAT_INC(&s->stats, ICMP6_TIME_EXCEEDED_TX);
+		break;
+	default:
+		break;
+	}
+	STAT_INC(&s->stats, ICMP6_TX);
+	ip6_output(s, &src, &rx->src, IP6_NH_ICMP6, 0, NULL, pb, NULL);
+}

@@ -1,0 +1,431 @@
+/*
+ * Neighbor Discovery (RFC 4861) and our addresses with Duplicate Address
+ * Detection (RFC 4862).
+ *
+ * Theory of operation.  Addresses: s->addr6[0] is the link-local address
+ * fe80::/64 with an interface identifier that is RFC 7217's stable one
+ * (a keyed hash of the prefix, the MAC and a DAD counter under
+ * stack_secrets.iid_key) or the MAC's modified EUI-64; s->addr6[1..] are
+ * the configured ones.  Each starts TENTATIVE: after a random delay of up
+ * to a second (RFC 4862 5.4.2) we send dad_transmits Neighbor
+ * Solicitations from :: to its solicited-node group, nd_retrans_ms apart;
+ * if nothing claims it by then it becomes PREFERRED, if a Neighbor
+ * Advertisement for it or another node's DAD solicitation for it arrives
+ * first it becomes DUPLICATE and is never used (a stable link-local
+ * address is then formed again with the next DAD counter, up to
+ * ND6_IDGEN_RETRIES times, as RFC 7217 6 says).  A PREFERRED address is
+ * defended: a solicitation for it is answered, an advertisement for it
+ * from another node is counted as a conflict.
+ *
+ * Neighbours: the IPv6 entries of the shared neighbour cache (neigh.h).
+ * A solicitation for one of our addresses with a source link-layer
+ * address teaches us its sender (it is about to talk to us); an
+ * advertisement only updates an entry we have (no entry is created by an
+ * unsolicited advertisement).  The cache asks through nd6_solicit(): a
+ * solicitation to the target's solicited-node group, or by unicast to
+ * re-check a stale entry.
+ *
+ * Validation (RFC 4861 7.1): hop limit 255, code 0, length, a target that
+ * is not multicast, options that are well formed (nd_opts_parse()), no
+ * source link-layer address from ::, a solicitation from :: only to a
+ * solicited-node group, an advertisement to a group never marked
+ * solicited.  Router advertisements, router solicitations and redirects
+ * are counted and ignored: our routes are configured, not learnt.
+ */
+#include "net/core.h"
+#include "net/csum.h"
+#include "wire/icmp6.h"
+#include "wire/ip6.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define ND6_MAX_DAD_DELAY_MS 1000 /* RFC 4861 MAX_RTR_SOLICITATION_DELAY */
+#define ND6_IDGEN_RETRIES 3       /* RFC 7217 IDGEN_RETRIES */
+#define ND6_QUEUE_BYTES_MAX (2u << 20)
+
+static void nd6_dad_timer(struct timer *t, void *arg);
+
+/* ---- Our addresses ---- */
+
+struct addr6 *ip6_addr_find(struct stack *s, const union inany *a)
+{
+	for (unsigned i = 0; i < s->naddr6; i++)
+		if (inany_eq(&s->addr6[i].a, a))
+			return &s->addr6[i];
+	return NULL;
+}
+
+bool ip6_is_local(const struct stack *s, const union inany *a)
+{
+	for (unsigned i = 0; i < s->naddr6; i++)
+		if (s->addr6[i].state == ADDR6_PREFERRED &&
+		    inany_eq(&s->addr6[i].a, a))
+			return true;
+	return false;
+}
+
+/* The RFC 5453 identifiers no interface may use: all zero, and the
+ * reserved subnet anycast range fdff:ffff:ffff:ff80-ff. */
+static bool iid_reserved(const uint8_t *iid)
+{
+	static const uint8_t zero[8];
+	static const uint8_t anycast[7] = {0xfd, 0xff, 0xff, 0xff,
+					   0xff, 0xff, 0xff};
+
+	return memcmp(iid, zero, 8) == 0 ||
+	       (memcmp(iid, anycast, 7) == 0 && iid[7] >= 0x80);
+}
+
+/* The link-local address fe80::IID for s. */
+static union inany nd6_link_local(struct stack *s)
+{
+	union inany a = {.a = {0xfe, 0x80}};
+
+	if (s->p.iid_eui64) {
+		/* RFC 4291 appendix A: the MAC with ff:fe in the middle and
+		 * the universal/local bit inverted. */
+		a.a[8] = s->p.mac[0] ^ 0x02;
+		a.a[9] = s->p.mac[1];
+		a.a[10] = s->p.mac[2];
+		a.a[11] = 0xff;
+		a.a[12] = 0xfe;
+		memcpy(a.a + 13, s->p.mac + 3, 3);
+		return a;
+	}
+	/* RFC 7217 5: F(Prefix, Net_Iface, Network_ID, DAD_Counter,
+	 * secret_key), with the MAC naming the interface and no
+	 * Network_ID; a reserved result takes the next counter. */
+	for (;;) {
+		uint8_t b[8 + ETH_ALEN + 1];
+		uint64_t h;
+
+		memcpy(b, a.a, 8);
+		memcpy(b + 8, s->p.mac, ETH_ALEN);
+		b[8 + ETH_ALEN] = s->ll_dad_counter;
+		h = tapir_siphash24(b, sizeof(b), s->iid_key);
+		for (unsigned i = 0; i < 8; i++)
+			a.a[8 + i] = (uint8_t)(h >> (56 - 8 * i));
+		if (!iid_reserved(a.a + 8))
+			return a;
+		s->ll_dad_counter++;
+	}
+}
+
+/* A pseudo-random number for the DAD delays: a keyed hash of a counter.
+ * Nothing rides on it being unpredictable; it keeps hosts that start
+ * together from soliciting together. */
+static uint32_t nd6_random(struct stack *s)
+{
+	uint64_t h = tapir_siphash24_12(s->frag6_key, ++s->nd6_rand,
+					(uint32_t)stack_now(s));
+
+	return (uint32_t)(h >> 32);
+}
+
+static void nd6_dad_start(struct stack *s, struct addr6 *a)
+{
+	a->s = s;
+	timer_init(&a->timer, nd6_dad_timer, a);
+	if (!s->p.dad) {
+		a->state = ADDR6_PREFERRED;
+		return;
+	}
+	a->state = ADDR6_TENTATIVE;
+	a->dad_left = (uint8_t)(s->p.dad_transmits ? s->p.dad_transmits : 1);
+	timer_arm(&s->timers, &a->timer, stack_now(s),
+		  nd6_random(s) % ND6_MAX_DAD_DELAY_MS);
+}
+
+void nd6_addr_setup(struct stack *s)
+{
+	struct addr6 old[STACK_MAX_ADDR6 + 1];
+	unsigned nold = s->naddr6, n = 0;
+	union inany want[STACK_MAX_ADDR6 + 1];
+	unsigned prefix[STACK_MAX_ADDR6 + 1];
+
+	memcpy(old, s->addr6, sizeof(old));
+	for (unsigned i = 0; i < nold; i++)
+		timer_cancel(&s->timers, &s->addr6[i].timer);
+	if (s->p.ipv6 && s->p.mtu >= IP6_MIN_MTU) {
+		want[n] = nd6_link_local(s);
+		prefix[n++] = 64;
+		for (unsigned i = 0; i < s->p.naddr6 && i < STACK_MAX_ADDR6;
+		     i++) {
+			want[n] = inany_from_v6(s->p.addr6[i].addr);
+			prefix[n++] = s->p.addr6[i].prefix;
+		}
+	}
+	memset(s->addr6, 0, sizeof(s->addr6));
+	s->naddr6 = n;
+	for (unsigned i = 0; i < n; i++) {
+		struct addr6 *a = &s->addr6[i];
+		const struct addr6 *was = NULL;
+
+		a->a = want[i];
+		a->prefix = prefix[i];
+		for (unsigned j = 0; j < nold; j++)
+			if (inany_eq(&old[j].a, &want[i]))
+				was = &old[j];
+		if (was && was->state != ADDR6_TENTATIVE) {
+			/* Kept across a change: checked already. */
+			a->s = s;
+			timer_init(&a->timer, nd6_dad_timer, a);
+			a->state = was->state;
+			continue;
+		}
+		nd6_dad_start(s, a);
+	}
+}
+
+/* ---- Sending ---- */
+
+/* Send an ND message (type, the word after the checksum, target, and a
+ * link-layer address option of opt_type unless 0) from src to dst, to
+ * the link address mac (NULL: resolve dst). */
+static void nd6_send(struct stack *s, uint8_t type, uint32_t flags,
+		     const union inany *src, const union inany *dst,
+		     const uint8_t *mac, const union inany *target,
+		     uint8_t opt_type)
+{
+	struct pbuf *pb = &s->arp_tx;
+	struct icmp6_hdr h = {.type = type, .rest = flags};
+	size_t len = ND_NS_LEN + (opt_type ? 8 : 0);
+	uint8_t *p;
+
+	pbuf_reset(pb);
+	p = pbuf_put(pb, len);
+	icmp6_hdr_write(p, &h);
+	memcpy(p + ICMP6_HLEN, target->a, 16);
+	if (opt_type)
+		nd_opt_lla_write(p + ND_NS_LEN, opt_type, s->p.mac);
+	put_be16(p + 2, csum_fold(csum_partial(p, len,
+					       l3_pseudo(src, dst, IP6_NH_ICMP6,
+							 len))));
+	STAT_INC(&s->stats, ICMP6_TX);
+	s->stats.v[type == ICMP6_ND_NS ? STAT_ND6_NS_TX : STAT_ND6_NA_TX]++;
+	ip6_output(s, src, dst, IP6_NH_ICMP6, ND_HOP_LIMIT, mac, pb, NULL);
+}
+
+/* The cache asks for addr's link address: by multicast to its
+ * solicited-node group, or by unicast to mac to re-check it. */
+static void nd6_solicit(struct stack *s, const union inany *addr,
+			const uint8_t *mac)
+{
+	union inany src = ip6_source(s, addr), dst = *addr;
+
+	if (inany_is_unspec(&src))
+		return; /* :: is for DAD only */
+	if (!mac)
+		ip6_solicited_node(addr->a, dst.a);
+	nd6_send(s, ICMP6_ND_NS, 0, &src, &dst, mac, addr, ND_OPT_SLLA);
+}
+
+static void nd6_dad_timer(struct timer *t, void *arg)
+{
+	struct addr6 *a = arg;
+	struct stack *s = a->s;
+	union inany any = INANY_ANY, group = INANY_ANY;
+
+	(void)t;
+	if (a->state != ADDR6_TENTATIVE)
+		return;
+	if (a->dad_left) {
+		a->dad_left--;
+		ip6_solicited_node(a->a.a, group.a);
+		/* From ::, without a source link-layer address (RFC 4862
+		 * 5.4.2). */
+		nd6_send(s, ICMP6_ND_NS, 0, &any, &group, NULL, &a->a, 0);
+		timer_arm(&s->timers, &a->timer, stack_now(s),
+			  s->p.nd_retrans_ms);
+		return;
+	}
+	a->state = ADDR6_PREFERRED;
+	STAT_INC(&s->stats, ND6_DAD_OK);
+}
+
+/* a is someone else's (RFC 4862 5.4.5). */
+static void nd6_dad_failed(struct stack *s, struct addr6 *a)
+{
+	STAT_INC(&s->stats, ND6_DAD_DUPLICATE);
+	timer_cancel(&s->timers, &a->timer);
+	a->state = ADDR6_DUPLICATE;
+	stack_event(s, STACK_EV_ADDR6_DUPLICATE, &a->a);
+	/* A stable link-local identifier gets another try (RFC 7217 6). */
+	if (a == &s->addr6[0] && !s->p.iid_eui64 &&
+	    s->ll_dad_counter < ND6_IDGEN_RETRIES) {
+		s->ll_dad_counter++;
+		a->a = nd6_link_local(s);
+		nd6_dad_start(s, a);
+	}
+}
+
+/* ---- Input ---- */
+
+static void nd6_ns_input(struct stack *s, struct cur msg,
+			 const struct l3_rx *rx, const struct nd_opts *o,
+			 const union inany *target)
+{
+	bool from_any = ip6_is_unspecified(rx->src.a);
+	struct addr6 *a;
+	union inany dst;
+
+	STAT_INC(&s->stats, ND6_NS_RX);
+	(void)msg;
+	if (from_any) {
+		uint8_t sn[16];
+
+		/* DAD: to the target's solicited-node group, no SLLAO. */
+		ip6_solicited_node(target->a, sn);
+		if (o->slla || memcmp(rx->dst.a, sn, 16) != 0) {
+			STAT_INC(&s->stats, ND6_DROP_INVALID);
+			return;
+		}
+	}
+	a = ip6_addr_find(s, target);
+	if (!a || a->state == ADDR6_DUPLICATE) {
+		STAT_INC(&s->stats, ND6_DROP_NOT_US);
+		return;
+	}
+	if (a->state == ADDR6_TENTATIVE) {
+		/* Another node checks the same address: neither may have
+		 * it (RFC 4862 5.4.3).  A solicitation from a unicast
+		 * source is for a node that has it; not us yet. */
+		if (from_any)
+			nd6_dad_failed(s, a);
+		return;
+	}
+	if (from_any) {
+		/* Answer a DAD probe for our address to all nodes. */
+		dst = inany_from_v6(ip6_all_nodes);
+		nd6_send(s, ICMP6_ND_NA, ND_NA_OVERRIDE, &a->a, &dst, NULL,
+			 target, ND_OPT_TLLA);
+		return;
+	}
+	/* The asker is about to talk to us: learn it (RFC 4861 7.2.3). */
+	if (o->slla)
+		neigh_learn(&s->nd, &rx->src, o->slla);
+	nd6_send(s, ICMP6_ND_NA, ND_NA_SOLICITED | ND_NA_OVERRIDE, &a->a,
+		 &rx->src, o->slla ? o->slla : rx->src_mac, target,
+		 ND_OPT_TLLA);
+}
+
+static void nd6_na_input(struct stack *s, const struct l3_rx *rx,
+			 uint32_t flags, const struct nd_opts *o,
+			 const union inany *target)
+{
+	struct addr6 *a;
+	uint8_t mac[ETH_ALEN];
+
+	STAT_INC(&s->stats, ND6_NA_RX);
+	if (rx->l3_multi && (flags & ND_NA_SOLICITED)) {
+		STAT_INC(&s->stats, ND6_DROP_INVALID);
+		return;
+	}
+	a = ip6_addr_find(s, target);
+	if (a) {
+		if (a->state == ADDR6_TENTATIVE)
+			nd6_dad_failed(s, a);
+		else if (a->state == ADDR6_PREFERRED)
+			STAT_INC(&s->stats, ND6_CONFLICT);
+		return;
+	}
+	/* Only an entry we have learns from an advertisement; without a
+	 * target link-layer address it confirms the one we know. */
+	if (o->tlla) {
+		if (!neigh_confirm(&s->nd, target, o->tlla))
+			STAT_INC(&s->stats, ND6_DROP_UNSOLICITED);
+		return;
+	}
+	if ((flags & ND_NA_SOLICITED) &&
+	    neigh_lookup(&s->nd, target, mac) == 0) {
+		neigh_confirm(&s->nd, target, mac);
+		return;
+	}
+	STAT_INC(&s->stats, ND6_DROP_UNSOLICITED);
+}
+
+void nd6_input(struct stack *s, struct cur msg, const struct l3_rx *rx,
+	       bool tentative)
+{
+	struct cur c = msg;
+	struct icmp6_hdr h;
+	struct nd_opts o;
+	const uint8_t *t;
+	union inany target;
+
+	(void)tentative;
+	STAT_INC(&s->stats, ND6_RX);
+	if (!icmp6_hdr_parse(&c, &h))
+		return;
+	if (h.type != ICMP6_ND_NS && h.type != ICMP6_ND_NA) {
+		/* RS is for routers; RA and redirects would teach us
+		 * routes, which are configured here. */
+		STAT_INC(&s->stats, ND6_DROP_IGNORED);
+		return;
+	}
+	if (rx->hop_limit != ND_HOP_LIMIT || h.code != 0 ||
+	    !(t = cur_pull(&c, 16)) || ip6_is_multicast(t) ||
+	    !nd_opts_parse(c, &o)) {
+		STAT_INC(&s->stats, ND6_DROP_INVALID);
+		return;
+	}
+	target = inany_from_v6(t);
+	if (h.type == ICMP6_ND_NS)
+		nd6_ns_input(s, msg, rx, &o, &target);
+	else
+		nd6_na_input(s, rx, h.rest, &o, &target);
+}
+
+/* ---- The cache ---- */
+
+static const struct neigh_ops nd6_ops = {.solicit = nd6_solicit};
+
+static const struct neigh_stat_ids nd6_stat_ids = {
+	.queue_drop = STAT_ND6_QUEUE_DROP,
+	.unresolved_drop = STAT_ND6_UNRESOLVED_DROP,
+	.evict = STAT_ND6_CACHE_EVICT,
+	.expire = STAT_ND6_CACHE_EXPIRE,
+	.resolve_fail = STAT_ND6_RESOLVE_FAIL,
+};
+
+static void nd6_params(const struct stack *s, struct neigh_params *np)
+{
+	np->size = s->p.arp_cache_size;
+	np->timeout_ms = s->p.nd_reachable_ms;
+	np->retry_ms = s->p.nd_retrans_ms;
+	np->retries = 3; /* RFC 4861 MAX_MULTICAST_SOLICIT */
+	np->queue_len = s->p.arp_queue_len;
+	np->queue_bytes = ND6_QUEUE_BYTES_MAX;
+}
+
+int nd6_init(struct stack *s)
+{
+	struct neigh_params np;
+
+	nd6_params(s, &np);
+	if (neigh_init(&s->nd, s, &nd6_ops, &nd6_stat_ids, &np) < 0)
+		return -ENOMEM;
+	nd6_update(s);
+	return 0;
+}
+
+void nd6_update(struct stack *s)
+{
+	struct neigh_params np;
+
+	nd6_params(s, &np);
+	np.size = s->nd.p.size;
+	s->nd.p = np;
+	s->nd.keep = inany_from_v6(s->p.gateway6);
+	if (ip6_is_unspecified(s->p.gateway6))
+		s->nd.keep = INANY_ANY;
+}
+
+void nd6_fini(struct stack *s)
+{
+	for (unsigned i = 0; i < s->naddr6; i++)
+		timer_cancel(&s->timers, &s->addr6[i].timer);
+	s->naddr6 = 0;
+	neigh_fini(&s->nd);
+}
