@@ -16,6 +16,7 @@
 #include "net/l3.h"
 #include "net/neigh.h"
 #include "net/pbuf.h"
+#include "net/pmtu.h"
 #include "net/stack.h"
 #include "net/stats.h"
 #include "net/tcp/tcp.h"
@@ -53,6 +54,10 @@ struct stack {
 	struct reasm_dgram *reasm_head, **reasm_tail;
 	unsigned reasm_count;
 	size_t reasm_bytes;
+
+	/* Path MTUs learnt from ICMP (pmtu.c). */
+	struct pmtu_entry pmtu[PMTU_ENTRIES];
+	unsigned pmtu_used;
 
 	/* ICMP error token bucket (milli-tokens). */
 	uint64_t icmp_tokens;

@@ -84,3 +84,104 @@ bool l3_icmp_allow(struct stack *s)
 	s->icmp_tokens -= 1000;
 	return true;
 }
+
+/* RFC 1191 7: with no MTU in a Fragmentation Needed from an old router,
+ * the next plateau below the size of the datagram that was too big. */
+static uint32_t pmtu_plateau(uint32_t too_big)
+{
+	static const uint32_t plateau[] = {32000, 17914, 8166, 4352, 2002,
+					   1492, 1006, 508, 296, 68};
+
+	for (size_t i = 0; i < sizeof(plateau) / sizeof(plateau[0]); i++)
+		if (plateau[i] < too_big)
+			return plateau[i];
+	return 68;
+}
+
+/* Read the quoted IPv6 header's chain up to the transport header: false
+ * when it is not there (cut short, a later fragment, too long a chain). */
+static bool quote_walk6(struct cur *q, uint8_t *proto)
+{
+	uint8_t nh = *proto;
+
+	for (unsigned n = 0; n < 8; n++) {
+		const uint8_t *p;
+		size_t len;
+
+		switch (nh) {
+		case 0:  /* Hop-by-Hop */
+		case 43: /* Routing */
+		case 60: /* Destination Options */
+			if (q->len < 2)
+				return false;
+			len = ((size_t)q->p[1] + 1) * 8;
+			break;
+		case 44: /* Fragment: only the first carries the ports */
+			if (q->len < 8 || (be16(q->p + 2) & 0xfff8))
+				return false;
+			len = 8;
+			break;
+		default:
+			*proto = nh;
+			return true;
+		}
+		p = cur_pull(q, len);
+		if (!p)
+			return false;
+		nh = p[0];
+	}
+	return false;
+}
+
+void l3_icmp_error(struct stack *s, const struct l3_rx *rx, struct cur quote,
+		   enum l3_err_kind kind, uint32_t mtu)
+{
+	union inany src, dst;
+	struct flow_key k;
+	const uint8_t *p;
+	uint8_t proto;
+
+	(void)rx;
+	STAT_INC(&s->stats, ICMP_ERR_RX);
+	if (quote.len >= IP4_HLEN && quote.p[0] >> 4 == 4) {
+		size_t ihl = (size_t)(quote.p[0] & 0x0f) * 4;
+
+		if (ihl < IP4_HLEN || !(p = cur_pull(&quote, ihl)))
+			goto bad;
+		src = inany_from_v4(be32(p + 12));
+		dst = inany_from_v4(be32(p + 16));
+		proto = p[9];
+		if (!ip4_is_local(s, inany_v4(&src)))
+			goto bad;
+		if (kind == L3_ERR_MTU && mtu == 0)
+			mtu = pmtu_plateau(be16(p + 2));
+		if (be16(p + 6) & IP4_OFF_MASK)
+			proto = 0; /* a later fragment: no ports */
+	} else if (quote.len >= 40 && quote.p[0] >> 4 == 6) {
+		p = cur_pull(&quote, 40);
+		src = inany_from_v6(p + 8);
+		dst = inany_from_v6(p + 24);
+		proto = p[6];
+		if (!ip6_addr_find(s, &src))
+			goto bad;
+		if (!quote_walk6(&quote, &proto))
+			proto = 0;
+	} else {
+		goto bad;
+	}
+	if (proto != L3_PROTO_TCP || quote.len < 8) {
+		/* UDP and ICMP keep no state to check the error against or
+		 * to tell of it: the path MTU is all there is to learn. */
+		if (kind == L3_ERR_MTU)
+			pmtu_update(s, &dst, mtu);
+		return;
+	}
+	k.laddr = src;
+	k.raddr = dst;
+	k.lport = be16(quote.p);
+	k.rport = be16(quote.p + 2);
+	tcp_icmp_error(s, &k, be32(quote.p + 4), kind, mtu);
+	return;
+bad:
+	STAT_INC(&s->stats, ICMP_ERR_DROP_QUOTE);
+}

@@ -84,6 +84,21 @@ union inany l3_source(const struct stack *s, const union inany *dst);
  * -EAFNOSUPPORT. */
 int l3_reachable(const struct stack *s, const union inany *dst);
 
+/* What an ICMP error of either family says, as the transports see it. */
+enum l3_err_kind {
+	L3_ERR_OTHER,   /* time exceeded, parameter problem: nothing to do */
+	L3_ERR_UNREACH, /* network, host or address unreachable; prohibited */
+	L3_ERR_REFUSED, /* port or protocol unreachable */
+	L3_ERR_MTU,     /* fragmentation needed / packet too big */
+};
+
+/* An ICMP error arrived: rx describes the error's own datagram, quote is
+ * the datagram of ours it quotes (from its IP header; often cut short).
+ * For L3_ERR_MTU, mtu is the MTU the router reported (0: none given).
+ * Checks the quote, lowers the path MTU, and tells the transport. */
+void l3_icmp_error(struct stack *s, const struct l3_rx *rx, struct cur quote,
+		   enum l3_err_kind kind, uint32_t mtu);
+
 /* Take one token from the ICMP error bucket that IPv4 and IPv6 share;
  * false when it is empty. */
 bool l3_icmp_allow(struct stack *s);

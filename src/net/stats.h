@@ -119,6 +119,13 @@
 	X(ND6_CACHE_EVICT, "nd6", "cache_evictions", "")                     \
 	X(ND6_CACHE_EXPIRE, "nd6", "cache_expired", "")                      \
 	X(ND6_RESOLVE_FAIL, "nd6", "resolve_failures", "")                   \
+	X(PMTU_LOWERED, "pmtu", "lowered", "")                               \
+	X(ICMP_ERR_RX, "icmp", "errors_rx", "")                              \
+	X(ICMP_ERR_DROP_QUOTE, "icmp", "errors_dropped", "bad_quote")        \
+	X(ICMP_ERR_DROP_NO_CONN, "icmp", "errors_dropped", "no_connection")  \
+	X(ICMP_ERR_DROP_SEQ, "icmp", "errors_dropped", "sequence_not_in_flight") \
+	X(TCP_PMTU_REDUCED, "tcp", "mss_reduced_by_pmtu", "")                \
+	X(TCP_ICMP_ABORTS, "tcp", "connects_aborted_by_icmp", "")            \
 	X(UDP_RX, "udp", "rx", "")                                           \
 	X(UDP_TX, "udp", "tx", "")                                           \
 	X(UDP_DROP_SHORT, "udp", "dropped", "bad_length")                    \

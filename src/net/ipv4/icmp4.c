@@ -61,9 +61,24 @@ void icmp4_input(struct stack *s, struct cur c, struct l3_rx *rx)
 	case ICMP4_ECHO_REQUEST:
 		icmp4_echo(s, msg, rx);
 		break;
+	case ICMP4_DEST_UNREACH:
+		/* RFC 1122 3.2.2.1: codes 2 and 3 are hard, 4 carries the
+		 * next hop's MTU (RFC 1191 4) in the low half of the word. */
+		if (h.code == ICMP4_UNREACH_NEEDFRAG)
+			l3_icmp_error(s, rx, c, L3_ERR_MTU, h.rest & 0xffff);
+		else if (h.code == ICMP4_UNREACH_PROTO ||
+			 h.code == ICMP4_UNREACH_PORT)
+			l3_icmp_error(s, rx, c, L3_ERR_REFUSED, 0);
+		else
+			l3_icmp_error(s, rx, c, L3_ERR_UNREACH, 0);
+		break;
+	case ICMP4_TIME_EXCEEDED:
+	case ICMP4_PARAM_PROBLEM:
+		l3_icmp_error(s, rx, c, L3_ERR_OTHER, 0);
+		break;
 	default:
-		/* Errors about our own packets will matter to TCP; echo
-		 * replies and the rest are counted and dropped. */
+		/* Echo replies, redirects (our routes are configured), source
+		 * quench (deprecated, RFC 6633) and the rest: counted. */
 		STAT_INC(&s->stats, ICMP4_DROP_TYPE);
 		break;
 	}

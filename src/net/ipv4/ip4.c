@@ -142,7 +142,8 @@ static int ip4_emit(struct stack *s, const uint8_t *mac, uint32_t next_hop,
 }
 
 int ip4_xmit(struct stack *s, const uint8_t *mac, uint32_t next_hop,
-	     struct pbuf *pb, const struct stack_tx_offload *offload)
+	     unsigned mtu, struct pbuf *pb,
+	     const struct stack_tx_offload *offload)
 {
 	const uint8_t *dg = pbuf_data(pb);
 	size_t payload = pb->len - IP4_HLEN, chunk, off;
@@ -152,14 +153,14 @@ int ip4_xmit(struct stack *s, const uint8_t *mac, uint32_t next_hop,
 
 	STAT_INC(&s->stats, IP4_TX);
 	/* A segment the link cuts up (GSO) is not fragmented here. */
-	if (pb->len <= s->p.mtu || (offload && offload->gso_size))
+	if (pb->len <= mtu || (offload && offload->gso_size))
 		return ip4_emit(s, mac, next_hop, pb, offload, 0);
 
 	/* Fragment (RFC 791): every piece but the last carries a multiple of
 	 * eight bytes and MF.  We wrote this header: 20 bytes, no options. */
 	if (ip4_hdr_parse(&c, &h) != IP4_OK)
 		return -EINVAL;
-	chunk = (s->p.mtu - IP4_HLEN) & ~(size_t)7;
+	chunk = (mtu - IP4_HLEN) & ~(size_t)7;
 	for (off = 0; off < payload && !err; off += chunk) {
 		size_t n = payload - off < chunk ? payload - off : chunk;
 		struct pbuf *f = &s->frag;
@@ -264,9 +265,19 @@ int ip4_output_offload(struct stack *s, uint32_t src, uint32_t dst,
 	uint32_t mask = ip4_mask(s->p.prefix);
 	uint32_t next_hop = dst;
 	uint8_t mcast_mac[ETH_ALEN];
+	unsigned mtu = s->p.mtu;
 
 	if (pb->len + IP4_HLEN > IP4_MAX_LEN)
 		return -EMSGSIZE;
+	/* TCP discovers the path MTU (RFC 1191): its segments carry DF and
+	 * fit the path; the rest is fragmented to what we learnt of it. */
+	if (proto == IP4_PROTO_TCP)
+		h.frag = IP4_FLAG_DF;
+	if (s->pmtu_used) {
+		union inany d = inany_from_v4(dst);
+
+		mtu = pmtu_get(s, &d);
+	}
 	h.id = ip4_next_id(s, h.src, dst, proto);
 	/* Route: broadcast and multicast map to their MACs; a caller's MAC
 	 * is used as given; off-link goes through the gateway. */
@@ -290,5 +301,5 @@ int ip4_output_offload(struct stack *s, uint32_t src, uint32_t dst,
 	}
 	h.total_len = (uint16_t)(pb->len + IP4_HLEN);
 	ip4_hdr_write(pbuf_push(pb, IP4_HLEN), &h);
-	return ip4_xmit(s, dst_mac, next_hop, pb, off);
+	return ip4_xmit(s, dst_mac, next_hop, mtu, pb, off);
 }

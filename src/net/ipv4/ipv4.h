@@ -62,11 +62,12 @@ int ip4_output_offload(struct stack *s, uint32_t src, uint32_t dst,
 		       uint8_t proto, const uint8_t *dst_mac, struct pbuf *pb,
 		       const struct stack_tx_offload *off);
 /* Put a complete datagram (20-byte header first) on the link, fragmenting
- * it to the MTU unless the link cuts it up (gso_size): to mac when given,
- * else to next_hop's resolved address.  Uses s->frag; pb must not be
- * s->frag. */
+ * it to mtu (the path's) unless the link cuts it up (gso_size): to mac
+ * when given, else to next_hop's resolved address.  Uses s->frag; pb must
+ * not be s->frag. */
 int ip4_xmit(struct stack *s, const uint8_t *mac, uint32_t next_hop,
-	     struct pbuf *pb, const struct stack_tx_offload *off);
+	     unsigned mtu, struct pbuf *pb,
+	     const struct stack_tx_offload *off);
 /* Whether a datagram to dst may use the link's offloads: they are on and
  * dst is unicast with its next hop resolved (what waits for ARP is kept as
  * plain frames, without offload metadata). */

@@ -94,6 +94,26 @@ void icmp6_input(struct stack *s, struct cur c, struct l3_rx *rx,
 	case ICMP6_ECHO_REQUEST:
 		icmp6_echo(s, msg, rx);
 		break;
+	case ICMP6_DEST_UNREACH:
+		l3_icmp_error(s, rx, c,
+			      h.code == ICMP6_UNREACH_PORT ? L3_ERR_REFUSED
+							   : L3_ERR_UNREACH,
+			      0);
+		break;
+	case ICMP6_PACKET_TOO_BIG:
+		l3_icmp_error(s, rx, c, L3_ERR_MTU, h.rest);
+		break;
+	case ICMP6_PARAM_PROBLEM:
+		/* An unrecognized next header is the protocol unreachable
+		 * of IPv6 (RFC 4443 3.4). */
+		l3_icmp_error(s, rx, c,
+			      h.code == ICMP6_PARAM_NEXTHDR ? L3_ERR_REFUSED
+							    : L3_ERR_OTHER,
+			      0);
+		break;
+	case ICMP6_TIME_EXCEEDED:
+		l3_icmp_error(s, rx, c, L3_ERR_OTHER, 0);
+		break;
 	default:
 		STAT_INC(&s->stats, ICMP6_DROP_TYPE);
 		break;

@@ -522,7 +522,8 @@ static int ip6_emit(struct stack *s, const uint8_t *mac,
 }
 
 int ip6_xmit(struct stack *s, const uint8_t *mac, const union inany *next_hop,
-	     struct pbuf *pb, const struct stack_tx_offload *offload)
+	     unsigned mtu, struct pbuf *pb,
+	     const struct stack_tx_offload *offload)
 {
 	const uint8_t *dg = pbuf_data(pb);
 	size_t payload = pb->len - IP6_HLEN, chunk, off;
@@ -532,7 +533,7 @@ int ip6_xmit(struct stack *s, const uint8_t *mac, const union inany *next_hop,
 	int err = 0;
 
 	STAT_INC(&s->stats, IP6_TX);
-	if (pb->len <= s->p.mtu || (offload && offload->gso_size))
+	if (pb->len <= mtu || (offload && offload->gso_size))
 		return ip6_emit(s, mac, next_hop, pb, offload, 0);
 	/* Fragment (RFC 8200 4.5): we wrote this header and no extension
 	 * header, so all but the fixed header is the fragmentable part. */
@@ -541,7 +542,7 @@ int ip6_xmit(struct stack *s, const uint8_t *mac, const union inany *next_hop,
 	fh.next = h.next;
 	fh.id = ip6_next_id(s, h.src, h.dst);
 	h.next = IP6_NH_FRAGMENT;
-	chunk = (s->p.mtu - IP6_HLEN - IP6_FRAG_HLEN) & ~(size_t)7;
+	chunk = (mtu - IP6_HLEN - IP6_FRAG_HLEN) & ~(size_t)7;
 	for (off = 0; off < payload && !err; off += chunk) {
 		size_t n = payload - off < chunk ? payload - off : chunk;
 		struct pbuf *f = &s->frag;
@@ -585,5 +586,6 @@ int ip6_output(struct stack *s, const union inany *src, const union inany *dst,
 	memcpy(h.dst, dst->a, 16);
 	h.payload_len = (uint16_t)pb->len;
 	ip6_hdr_write(pbuf_push(pb, IP6_HLEN), &h);
-	return ip6_xmit(s, dst_mac, &next_hop, pb, off);
+	return ip6_xmit(s, dst_mac, &next_hop,
+			s->pmtu_used ? pmtu_get(s, dst) : s->p.mtu, pb, off);
 }

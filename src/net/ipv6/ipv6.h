@@ -77,10 +77,11 @@ int ip6_output(struct stack *s, const union inany *src, const union inany *dst,
 	       uint8_t proto, uint8_t hop_limit, const uint8_t *dst_mac,
 	       struct pbuf *pb, const struct stack_tx_offload *off);
 /* Put a complete datagram (fixed header first, no extension headers) on
- * the link, fragmenting it to the MTU unless the link cuts it up.  Uses
- * s->frag; pb must not be s->frag. */
+ * the link, fragmenting it to mtu (the path's) unless the link cuts it
+ * up.  Uses s->frag; pb must not be s->frag. */
 int ip6_xmit(struct stack *s, const uint8_t *mac, const union inany *next_hop,
-	     struct pbuf *pb, const struct stack_tx_offload *off);
+	     unsigned mtu, struct pbuf *pb,
+	     const struct stack_tx_offload *off);
 /* Whether dst is on the link (link-local, or in one of our prefixes). */
 bool ip6_onlink(const struct stack *s, const uint8_t *dst);
 /* Our source address for dst (RFC 6724, as far as one link needs it);

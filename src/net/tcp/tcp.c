@@ -215,7 +215,7 @@ struct tcp_conn *tcp_connect(struct stack *s, struct tcp_listener *group,
 	c->snd_nxt = c->iss + 1;
 	c->snd_max = c->snd_nxt;
 	c->recover = c->iss;
-	c->mss = (uint16_t)(s->p.mtu - l3_hlen(&k.raddr) - TCP_HLEN);
+	c->mss = (uint16_t)(pmtu_get(s, &k.raddr) - l3_hlen(&k.raddr) - TCP_HLEN);
 	c->rcv_ws = tcp_ws_for(s->p.tcp.rcvbuf);
 	c->cc->init(c);
 	tcp_set_state(c, TCP_SYN_SENT);

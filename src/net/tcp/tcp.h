@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "net/flow.h"
+#include "net/l3.h"
 #include "net/pbuf.h"
 #include "net/tcp/tcp_buf.h"
 #include "net/tcp/tcp_cc.h"
@@ -246,6 +247,10 @@ void tcp_fini(struct stack *s);
 
 /* Input from the network layer (ip4_deliver()). */
 void tcp_input(struct stack *s, struct cur seg, const struct l3_rx *rx);
+/* An ICMP error about the segment of connection k with sequence number
+ * seq (of either family; mtu: what the router reported, for L3_ERR_MTU). */
+void tcp_icmp_error(struct stack *s, const struct flow_key *k, uint32_t seq,
+		    enum l3_err_kind kind, unsigned mtu);
 
 int tcp_listen(struct stack *s, struct tcp_listener *l, uint16_t port,
 	       const struct tcp_callbacks *cb, void *arg);

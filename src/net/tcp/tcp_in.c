@@ -78,7 +78,8 @@ static void tcp_send_cookie(struct stack *s, const struct flow_key *k,
 	struct tcp_conn t;
 	uint32_t slot = (uint32_t)(stack_now(s) / COOKIE_SLOT_MS);
 	uint16_t want = o->mss_ok ? o->mss : TCP_DEFAULT_MSS;
-	uint32_t mtu_mss = (uint32_t)(s->p.mtu - l3_hlen(&k->raddr) - TCP_HLEN);
+	uint32_t mtu_mss =
+		(uint32_t)(pmtu_get(s, &k->raddr) - l3_hlen(&k->raddr) - TCP_HLEN);
 	unsigned idx = 0;
 
 	if (want > mtu_mss)
@@ -143,8 +144,8 @@ static void tcp_input_syn_sent(struct tcp_conn *c, const struct tcp_hdr *h,
 {
 	struct stack *s = c->s;
 	bool ack = h->flags & TCP_FLAG_ACK;
-	uint32_t mtu_mss =
-		(uint32_t)(s->p.mtu - l3_hlen(&c->flow.key.raddr) - TCP_HLEN);
+	uint32_t mtu_mss = (uint32_t)(pmtu_get(s, &c->flow.key.raddr) -
+				      l3_hlen(&c->flow.key.raddr) - TCP_HLEN);
 
 	/* First: the ACK must be for our SYN. */
 	if (ack && (seq_leq(h->ack, c->iss) || seq_gt(h->ack, c->snd_nxt))) {
@@ -215,7 +216,8 @@ static void tcp_input_listen(struct stack *s, const struct l3_rx *rx,
 	size_t len = seg.len;
 	struct tcp_listener *l;
 	struct tcp_conn *c;
-	uint32_t mtu_mss = (uint32_t)(s->p.mtu - l3_hlen(&rx->src) - TCP_HLEN);
+	uint32_t mtu_mss =
+		(uint32_t)(pmtu_get(s, &rx->src) - l3_hlen(&rx->src) - TCP_HLEN);
 	struct flow_key k = {rx->dst, rx->src, h->dport, h->sport};
 	uint16_t cookie_mss_v = 0;
 	int ts_bits = -1;
@@ -853,4 +855,65 @@ void tcp_input(struct stack *s, struct cur seg, const struct l3_rx *rx)
 		tcp_input_conn(c, &h, &o, seg);
 	if (--c->busy == 0 && c->dead)
 		free(c);
+}
+
+/* ---- ICMP errors ---------------------------------------------------------
+ *
+ * An ICMP error quoting one of our segments (l3_icmp_error() found the
+ * 4-tuple and the quoted sequence number).  It acts, the path MTU
+ * included, only when the quoted sequence number is in flight (RFC 5927 4.1: anything else is forged or
+ * stale).  A smaller path MTU lowers the MSS and sends again what was in
+ * flight, in the smaller pieces, without touching the congestion window
+ * (RFC 1191 6.5, RFC 8201 5.4: it is not congestion).  An unreachable or
+ * refused destination ends a connect in SYN-SENT (RFC 1122 4.2.3.9 lets a
+ * hard error abort; Linux does the same for a host unreachable while
+ * connecting); in the synchronized states the errors are soft and the
+ * retransmission timer decides (RFC 5461).
+ */
+void tcp_icmp_error(struct stack *s, const struct flow_key *k, uint32_t seq,
+		    enum l3_err_kind kind, unsigned mtu)
+{
+	struct flow *f = flow_lookup(&s->tcp.flows, k);
+	struct tcp_conn *c = f ? flow_entry(f, struct tcp_conn, flow) : NULL;
+
+	if (!c || c->state == TCP_TIME_WAIT || c->state == TCP_CLOSED) {
+		STAT_INC(&s->stats, ICMP_ERR_DROP_NO_CONN);
+		return;
+	}
+	if (!seq_geq(seq, c->snd_una) || !seq_lt(seq, c->snd_max)) {
+		STAT_INC(&s->stats, ICMP_ERR_DROP_SEQ);
+		return;
+	}
+	switch (kind) {
+	case L3_ERR_MTU: {
+		size_t hdrs = l3_hlen(&k->raddr) + TCP_HLEN;
+		uint32_t mss;
+
+		mtu = pmtu_update(s, &k->raddr, mtu);
+		mss = mtu > hdrs + 64 ? (uint32_t)(mtu - hdrs) : 64;
+
+		if (mss >= c->mss)
+			return;
+		c->mss = (uint16_t)mss;
+		STAT_INC(&s->stats, TCP_PMTU_REDUCED);
+		if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED)
+			return; /* the SYN is small; data will use the MSS */
+		/* Send again, in pieces that fit, what was in flight. */
+		c->snd_nxt = c->snd_una;
+		c->fin_sent = false;
+		tcp_sb_reset(c);
+		tcp_output(c);
+		break;
+	}
+	case L3_ERR_UNREACH:
+	case L3_ERR_REFUSED:
+		if (c->state != TCP_SYN_SENT)
+			return;
+		STAT_INC(&s->stats, TCP_ICMP_ABORTS);
+		tcp_destroy(c, kind == L3_ERR_REFUSED ? -ECONNREFUSED
+						      : -EHOSTUNREACH);
+		break;
+	default:
+		break;
+	}
 }
