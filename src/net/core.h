@@ -73,6 +73,11 @@ struct stack {
 	uint8_t iid_key[TAPIR_SIPHASH_KEY_LEN];
 	uint8_t ll_dad_counter; /* RFC 7217 DAD_Counter of the link-local */
 	uint64_t nd6_rand;      /* state of the DAD delays' generator */
+	/* MLDv2 (mld6.c): the groups we reported, and the report timer. */
+	uint8_t mld_groups[STACK_MAX_ADDR6 + 1][16];
+	unsigned mld_ngroups;
+	bool mld_repeat; /* the timer sends the unsolicited repeat */
+	struct timer mld_timer;
 
 	struct udp_binding *udp_bucket[64];
 	struct tcp_stack tcp;

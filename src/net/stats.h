@@ -119,6 +119,9 @@
 	X(ND6_CACHE_EVICT, "nd6", "cache_evictions", "")                     \
 	X(ND6_CACHE_EXPIRE, "nd6", "cache_expired", "")                      \
 	X(ND6_RESOLVE_FAIL, "nd6", "resolve_failures", "")                   \
+	X(MLD6_REPORT_TX, "mld6", "reports_tx", "")                          \
+	X(MLD6_QUERY_RX, "mld6", "queries_rx", "")                           \
+	X(MLD6_DROP_INVALID, "mld6", "dropped", "invalid")                   \
 	X(PMTU_LOWERED, "pmtu", "lowered", "")                               \
 	X(ICMP_ERR_RX, "icmp", "errors_rx", "")                              \
 	X(ICMP_ERR_DROP_QUOTE, "icmp", "errors_dropped", "bad_quote")        \

@@ -94,6 +94,9 @@ void icmp6_input(struct stack *s, struct cur c, struct l3_rx *rx,
 	case ICMP6_ECHO_REQUEST:
 		icmp6_echo(s, msg, rx);
 		break;
+	case ICMP6_MLD_QUERY:
+		mld6_query_input(s, msg, rx);
+		break;
 	case ICMP6_DEST_UNREACH:
 		l3_icmp_error(s, rx, c,
 			      h.code == ICMP6_UNREACH_PORT ? L3_ERR_REFUSED

@@ -54,6 +54,13 @@ void nd6_fini(struct stack *s);
 void nd6_input(struct stack *s, struct cur msg, const struct l3_rx *rx,
 	       bool tentative);
 
+/* MLDv2 (mld6.c): report our solicited-node groups when they change, and
+ * answer queries. */
+void mld6_init(struct stack *s);
+void mld6_fini(struct stack *s);
+void mld6_groups_changed(struct stack *s);
+void mld6_query_input(struct stack *s, struct cur msg, const struct l3_rx *rx);
+
 /* flags: stack_input()'s, STACK_RX_*. */
 void ip6_input(struct stack *s, struct cur c, const struct eth_hdr *eh,
 	       unsigned flags);

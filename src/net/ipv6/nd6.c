@@ -176,6 +176,7 @@ void nd6_addr_setup(struct stack *s)
 		}
 		nd6_dad_start(s, a);
 	}
+	mld6_groups_changed(s);
 }
 
 /* ---- Sending ---- */
@@ -258,6 +259,7 @@ static void nd6_dad_failed(struct stack *s, struct addr6 *a)
 		a->a = nd6_link_local(s);
 		nd6_dad_start(s, a);
 	}
+	mld6_groups_changed(s);
 }
 
 /* ---- Input ---- */
@@ -403,6 +405,7 @@ int nd6_init(struct stack *s)
 {
 	struct neigh_params np;
 
+	mld6_init(s);
 	nd6_params(s, &np);
 	if (neigh_init(&s->nd, s, &nd6_ops, &nd6_stat_ids, &np) < 0)
 		return -ENOMEM;
@@ -424,6 +427,7 @@ void nd6_update(struct stack *s)
 
 void nd6_fini(struct stack *s)
 {
+	mld6_fini(s);
 	for (unsigned i = 0; i < s->naddr6; i++)
 		timer_cancel(&s->timers, &s->addr6[i].timer);
 	s->naddr6 = 0;
