@@ -122,7 +122,11 @@ static struct neigh_entry *neigh_victim(struct neigh_table *t, bool incomplete)
 		if ((c->state == NEIGH_INCOMPLETE) != incomplete ||
 		    (!inany_is_unspec(&t->keep) && inany_eq(&c->addr, &t->keep)))
 			continue;
-		if (!victim || c->updated < victim->updated)
+		/* A STALE entry goes before one in use (RFC 6583 7.1). */
+		if (!victim ||
+		    (c->state == NEIGH_STALE && victim->state != NEIGH_STALE) ||
+		    ((c->state == NEIGH_STALE) == (victim->state == NEIGH_STALE) &&
+		     c->updated < victim->updated))
 			victim = c;
 	}
 	return victim;
@@ -167,6 +171,38 @@ static struct neigh_entry *neigh_alloc(struct neigh_table *t,
 	return e;
 }
 
+/* The NUD states' timer (RFC 4861 7.3.3). */
+static void neigh_nud_timeout(struct neigh_table *t, struct neigh_entry *e,
+			      uint64_t now)
+{
+	switch (e->state) {
+	case NEIGH_REACHABLE:
+		e->state = NEIGH_STALE;
+		timer_arm(&t->s->timers, &e->timer, now, t->p.stale_ms);
+		break;
+	case NEIGH_STALE: /* unused all this while */
+		bump(t, t->ids.expire);
+		neigh_free_entry(t, e);
+		break;
+	case NEIGH_DELAY:
+		e->state = NEIGH_PROBE;
+		e->tries = 0;
+		__attribute__((fallthrough));
+	case NEIGH_PROBE:
+		if (e->tries >= t->p.retries) {
+			bump(t, t->ids.resolve_fail);
+			neigh_free_entry(t, e);
+			return;
+		}
+		e->tries++;
+		t->ops->solicit(t->s, &e->addr, e->mac);
+		timer_arm(&t->s->timers, &e->timer, now, t->p.retry_ms);
+		break;
+	default:
+		break;
+	}
+}
+
 static void neigh_timeout(struct timer *tm, void *arg)
 {
 	struct neigh_entry *e = arg;
@@ -174,6 +210,10 @@ static void neigh_timeout(struct timer *tm, void *arg)
 	uint64_t now = stack_now(t->s);
 
 	(void)tm;
+	if (t->p.nud && e->state != NEIGH_INCOMPLETE) {
+		neigh_nud_timeout(t, e, now);
+		return;
+	}
 	switch (e->state) {
 	case NEIGH_REACHABLE:
 		if (now - e->used >= t->p.timeout_ms) {
@@ -258,6 +298,68 @@ void neigh_learn(struct neigh_table *t, const union inany *addr,
 	}
 }
 
+bool neigh_update(struct neigh_table *t, const union inany *addr,
+		  const uint8_t *mac, unsigned how)
+{
+	struct neigh_entry *e = neigh_find(t, addr);
+	uint64_t now = stack_now(t->s);
+	bool changed;
+
+	if (!e) {
+		if (!(how & NEIGH_CREATE) || !mac)
+			return false;
+		e = neigh_alloc(t, addr, false);
+		if (!e)
+			return false;
+		/* Learnt, not confirmed: STALE (RFC 4861 7.2.3). */
+		memcpy(e->mac, mac, sizeof(e->mac));
+		e->state = NEIGH_STALE;
+		e->updated = e->used = now;
+		timer_arm(&t->s->timers, &e->timer, now, t->p.stale_ms);
+		return true;
+	}
+	if (e->state == NEIGH_INCOMPLETE) {
+		if (!mac)
+			return true; /* nothing to resolve it with */
+		neigh_resolved(t, e, mac);
+		if (!(how & NEIGH_SOLICITED)) {
+			e->state = NEIGH_STALE;
+			timer_arm(&t->s->timers, &e->timer, now, t->p.stale_ms);
+		}
+		return true;
+	}
+	changed = mac && memcmp(mac, e->mac, sizeof(e->mac)) != 0;
+	if (how & NEIGH_CREATE) {
+		/* A solicitation with a new address: take it, unconfirmed. */
+		if (changed) {
+			memcpy(e->mac, mac, sizeof(e->mac));
+			e->state = NEIGH_STALE;
+			e->updated = now;
+			timer_arm(&t->s->timers, &e->timer, now, t->p.stale_ms);
+		}
+		return true;
+	}
+	/* An advertisement (7.2.5): without the override flag a new link
+	 * address is only a hint that ours may be old. */
+	if (changed && !(how & NEIGH_OVERRIDE)) {
+		if (e->state == NEIGH_REACHABLE) {
+			e->state = NEIGH_STALE;
+			timer_arm(&t->s->timers, &e->timer, now, t->p.stale_ms);
+		}
+		return true;
+	}
+	if (changed)
+		memcpy(e->mac, mac, sizeof(e->mac));
+	if (how & NEIGH_SOLICITED) {
+		neigh_resolved(t, e, e->mac);
+	} else if (changed) {
+		e->state = NEIGH_STALE;
+		e->updated = now;
+		timer_arm(&t->s->timers, &e->timer, now, t->p.stale_ms);
+	}
+	return true;
+}
+
 /* Drop the pieces of the last packet on e's queue (the one a later piece
  * could not join). */
 static void neigh_drop_last(struct neigh_table *t, struct neigh_entry *e)
@@ -332,6 +434,12 @@ int neigh_output(struct neigh_table *t, const union inany *next_hop,
 
 	if (e && e->state != NEIGH_INCOMPLETE) {
 		e->used = now;
+		if (t->p.nud && e->state == NEIGH_STALE) {
+			/* Used again: confirm it soon (RFC 4861 7.3.3). */
+			e->state = NEIGH_DELAY;
+			timer_arm(&t->s->timers, &e->timer, now,
+				  t->p.delay_ms);
+		}
 		return eth_output(t->s, e->mac, type, pb, off);
 	}
 	/* What waits leaves whole and finished: offloads may be asked for
@@ -382,8 +490,8 @@ bool neigh_ready(const struct neigh_table *t, const union inany *addr)
 
 void neigh_foreach(const struct neigh_table *t, neigh_visit_fn fn, void *arg)
 {
-	static const char *const names[] = {"free", "incomplete", "reachable",
-					    "stale"};
+	static const char *const names[] = {"free",  "incomplete", "reachable",
+					    "stale", "delay",      "probe"};
 	uint64_t now;
 
 	if (!t->e)

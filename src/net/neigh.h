@@ -50,6 +50,8 @@ enum neigh_state {
 	NEIGH_INCOMPLETE,
 	NEIGH_REACHABLE,
 	NEIGH_STALE,
+	NEIGH_DELAY, /* NUD only: stale, used, waiting before a probe */
+	NEIGH_PROBE, /* NUD only: asked by unicast, not answered yet */
 };
 
 /* What the protocol does for the cache. */
@@ -76,6 +78,16 @@ struct neigh_params {
 	unsigned retries;    /* solicitations before giving up */
 	unsigned queue_len;  /* packets held per unresolved entry */
 	size_t queue_bytes;  /* held over the whole table */
+	/* Neighbor Unreachability Detection (RFC 4861 7.3), for ND: a
+	 * REACHABLE entry goes STALE after timeout_ms and stays usable;
+	 * the first packet sent to a STALE entry makes it DELAY, and
+	 * delay_ms later, unless confirmed meanwhile, PROBE: up to retries
+	 * unicast solicitations retry_ms apart, then the entry goes.  A
+	 * STALE entry unused for stale_ms goes too.  Without nud, the ARP
+	 * behaviour described above. */
+	bool nud;
+	unsigned delay_ms;   /* RFC 4861 DELAY_FIRST_PROBE_TIME */
+	unsigned stale_ms;
 };
 
 struct neigh_queued {
@@ -144,6 +156,19 @@ bool neigh_confirm(struct neigh_table *t, const union inany *addr,
 void neigh_learn(struct neigh_table *t, const union inany *addr,
 		 const uint8_t *mac);
 
+/* What neigh_update() was told (RFC 4861 7.2.3, 7.2.5). */
+#define NEIGH_SOLICITED 1u /* an answer to our solicitation: reachable */
+#define NEIGH_OVERRIDE 2u  /* the link address replaces the one we have */
+#define NEIGH_CREATE 4u    /* a solicitation from addr: make the entry */
+
+/* Neighbor Discovery's update of addr's entry with mac (NULL: none given)
+ * and how (NEIGH_*): an advertisement (SOLICITED, OVERRIDE as its flags
+ * say) or a solicitation from addr (CREATE).  A new or changed link
+ * address that nothing confirmed leaves the entry STALE.  Returns whether
+ * the entry exists now. */
+bool neigh_update(struct neigh_table *t, const union inany *addr,
+		  const uint8_t *mac, unsigned how);
+
 /* 0 and the MAC when addr is resolved, -ENOENT otherwise. */
 int neigh_lookup(const struct neigh_table *t, const union inany *addr,
 		 uint8_t mac[6]);
@@ -151,7 +176,7 @@ int neigh_lookup(const struct neigh_table *t, const union inany *addr,
 bool neigh_ready(const struct neigh_table *t, const union inany *addr);
 
 /* Visit every entry: address, MAC, state name ("incomplete", "reachable",
- * "stale") and ms since it was last confirmed. */
+ * "stale", "delay", "probe") and ms since it was last confirmed. */
 typedef void (*neigh_visit_fn)(void *arg, const union inany *addr,
 			       const uint8_t *mac, const char *state,
 			       uint64_t age_ms);

@@ -17,11 +17,13 @@
  * defended: a solicitation for it is answered, an advertisement for it
  * from another node is counted as a conflict.
  *
- * Neighbours: the IPv6 entries of the shared neighbour cache (neigh.h).
- * A solicitation for one of our addresses with a source link-layer
- * address teaches us its sender (it is about to talk to us); an
- * advertisement only updates an entry we have (no entry is created by an
- * unsolicited advertisement).  The cache asks through nd6_solicit(): a
+ * Neighbours: the IPv6 entries of the shared neighbour cache (neigh.h),
+ * with Neighbor Unreachability Detection (INCOMPLETE, REACHABLE, STALE,
+ * DELAY, PROBE; RFC 4861 7.3).  A solicitation for one of our addresses
+ * with a source link-layer address teaches us its sender, STALE (it is
+ * about to talk to us); an advertisement only updates an entry we have
+ * (no entry is created by an unsolicited advertisement), by its
+ * solicited and override flags (7.2.5).  The cache asks through nd6_solicit(): a
  * solicitation to the target's solicited-node group, or by unicast to
  * re-check a stale entry.
  *
@@ -43,6 +45,7 @@
 #define ND6_MAX_DAD_DELAY_MS 1000 /* RFC 4861 MAX_RTR_SOLICITATION_DELAY */
 #define ND6_IDGEN_RETRIES 3       /* RFC 7217 IDGEN_RETRIES */
 #define ND6_QUEUE_BYTES_MAX (2u << 20)
+#define ND6_STALE_MS 60000 /* a STALE entry unused this long goes */
 
 static void nd6_dad_timer(struct timer *t, void *arg);
 
@@ -304,9 +307,10 @@ static void nd6_ns_input(struct stack *s, struct cur msg,
 			 target, ND_OPT_TLLA);
 		return;
 	}
-	/* The asker is about to talk to us: learn it (RFC 4861 7.2.3). */
+	/* The asker is about to talk to us: learn it, unconfirmed (RFC
+	 * 4861 7.2.3). */
 	if (o->slla)
-		neigh_learn(&s->nd, &rx->src, o->slla);
+		neigh_update(&s->nd, &rx->src, o->slla, NEIGH_CREATE);
 	nd6_send(s, ICMP6_ND_NA, ND_NA_SOLICITED | ND_NA_OVERRIDE, &a->a,
 		 &rx->src, o->slla ? o->slla : rx->src_mac, target,
 		 ND_OPT_TLLA);
@@ -317,7 +321,6 @@ static void nd6_na_input(struct stack *s, const struct l3_rx *rx,
 			 const union inany *target)
 {
 	struct addr6 *a;
-	uint8_t mac[ETH_ALEN];
 
 	STAT_INC(&s->stats, ND6_NA_RX);
 	if (rx->l3_multi && (flags & ND_NA_SOLICITED)) {
@@ -332,19 +335,11 @@ static void nd6_na_input(struct stack *s, const struct l3_rx *rx,
 			STAT_INC(&s->stats, ND6_CONFLICT);
 		return;
 	}
-	/* Only an entry we have learns from an advertisement; without a
-	 * target link-layer address it confirms the one we know. */
-	if (o->tlla) {
-		if (!neigh_confirm(&s->nd, target, o->tlla))
-			STAT_INC(&s->stats, ND6_DROP_UNSOLICITED);
-		return;
-	}
-	if ((flags & ND_NA_SOLICITED) &&
-	    neigh_lookup(&s->nd, target, mac) == 0) {
-		neigh_confirm(&s->nd, target, mac);
-		return;
-	}
-	STAT_INC(&s->stats, ND6_DROP_UNSOLICITED);
+	/* Only an entry we have learns from an advertisement (7.2.5). */
+	if (!neigh_update(&s->nd, target, o->tlla,
+			  (flags & ND_NA_SOLICITED ? NEIGH_SOLICITED : 0) |
+				  (flags & ND_NA_OVERRIDE ? NEIGH_OVERRIDE : 0)))
+		STAT_INC(&s->stats, ND6_DROP_UNSOLICITED);
 }
 
 void nd6_input(struct stack *s, struct cur msg, const struct l3_rx *rx,
@@ -399,6 +394,9 @@ static void nd6_params(const struct stack *s, struct neigh_params *np)
 	np->retries = 3; /* RFC 4861 MAX_MULTICAST_SOLICIT */
 	np->queue_len = s->p.arp_queue_len;
 	np->queue_bytes = ND6_QUEUE_BYTES_MAX;
+	np->nud = true;
+	np->delay_ms = 5000; /* RFC 4861 DELAY_FIRST_PROBE_TIME */
+	np->stale_ms = ND6_STALE_MS;
 }
 
 int nd6_init(struct stack *s)
