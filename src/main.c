@@ -173,11 +173,21 @@ static bool str_differs(const char *a, const char *b)
 	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
 }
 
-/* Settings a reload cannot apply to a running daemon: say so. */
-static void warn_restart_needed(const struct conf *old, const struct conf *nc)
+/* Settings a reload cannot apply to a running daemon: say so.  Those the
+ * stack is given keep their running values in nc, so that stack_update()
+ * never sees them change. */
+static void warn_restart_needed(const struct conf *old, struct conf *nc)
 {
 	if (old->offload != nc->offload)
 		log_warn("interface.offload changes at the next restart");
+	/* IPv6 on or off, and how the link-local address is formed, are
+	 * what the interface started with, like the TAP's offloads. */
+	if (old->params.ipv6 != nc->params.ipv6)
+		log_warn("interface.ipv6 changes at the next restart");
+	if (old->params.iid_eui64 != nc->params.iid_eui64)
+		log_warn("interface.interface_id changes at the next restart");
+	nc->params.ipv6 = old->params.ipv6;
+	nc->params.iid_eui64 = old->params.iid_eui64;
 	if (old->params.arp_cache_size != nc->params.arp_cache_size)
 		log_warn("stack.arp_cache_size changes at the next restart");
 	if (str_differs(old->user, nc->user) ||
