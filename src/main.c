@@ -10,7 +10,8 @@
  *   open_link          the TAP (daemon/tap.c), its kernel side configured
  *   open_control       the event base and the control socket
  *   drop_privileges    to the configured user and group
- *   create_stack       its secrets drawn from the kernel, the stack made
+ *   create_stack       its secrets drawn from the kernel (the RFC 7217
+ *                      one derived from the machine ID), the stack made
  *   setup_events       the link, the stack's timer, signals, the watchdog
  *   start_modules      the modules' init, with the stack to bind on
  *   detach             daemon(3) unless in the foreground or under systemd
@@ -457,22 +458,39 @@ static int drop_privileges(const struct conf *c)
 	return 0;
 }
 
+/* Where this machine's identity is (machine-id(5)). */
+#define MACHINE_ID_FILE "/etc/machine-id"
+
 /* The stack's keys, each from its own draw of the kernel's random source
- * so no key can be computed from another.  0, or -errno with the reason
- * in err. */
-static int draw_secrets(struct stack_secrets *k, char *err, size_t errlen)
+ * so no key can be computed from another; but the RFC 7217 key, which must
+ * stay the same from one start to the next (or our link-local address
+ * would move), comes from the machine's identity and the interface's name,
+ * and is drawn too only when that identity cannot be read.  0, or -errno
+ * with the reason in err. */
+static int draw_secrets(struct stack_secrets *k, const struct conf *c,
+			char *err, size_t errlen)
 {
 	uint8_t *keys[] = {k->isn_key, k->cookie_key, k->flow_key,
 			   k->ip_id_key, k->frag6_key};
+	char why[256];
+	int rc;
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		int rc = entropy_fill(keys[i], TAPIR_SIPHASH_KEY_LEN, err,
-				      errlen);
-
+		rc = entropy_fill(keys[i], TAPIR_SIPHASH_KEY_LEN, err, errlen);
 		if (rc < 0)
 			return rc;
 	}
-	return 0;
+	if (entropy_machine_key(MACHINE_ID_FILE, ENTROPY_PURPOSE_IID, c->ifname,
+				k->iid_key, why, sizeof(why)) == 0)
+		return 0;
+	/* Only a stable identifier in use makes the loss worth a word. */
+	if (c->params.ipv6 && !c->params.iid_eui64)
+		log_notice("%s, so the IPv6 link-local address of %s will "
+			   "change at each start (a random RFC 7217 key); give "
+			   "the machine an ID, or set interface.interface_id = "
+			   "\"eui64\"",
+			   why, c->ifname);
+	return entropy_fill(k->iid_key, TAPIR_SIPHASH_KEY_LEN, err, errlen);
 }
 
 static void usage(FILE *f)
@@ -652,13 +670,14 @@ static int open_control(struct daemon *d)
 	return 0;
 }
 
-/* Start-up: the stack on the link, with secrets fresh from the kernel. */
+/* Start-up: the stack on the link, with secrets fresh from the kernel
+ * (and the one that must not change, from the machine's identity). */
 static int create_stack(struct daemon *d)
 {
 	struct stack_secrets secrets;
 	char err[512];
 
-	if (draw_secrets(&secrets, err, sizeof(err)) < 0) {
+	if (draw_secrets(&secrets, d->conf, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		return -1;
 	}
