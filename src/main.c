@@ -264,6 +264,19 @@ static bool reload(struct daemon *d, struct strbuf *out)
 			nc->params.mtu = d->conf->params.mtu;
 		}
 	}
+	if (nc->has_host6 &&
+	    (!d->conf->has_host6 ||
+	     memcmp(nc->host_addr6.addr, d->conf->host_addr6.addr, 16) != 0 ||
+	     nc->host_addr6.prefix != d->conf->host_addr6.prefix)) {
+		char err[512];
+
+		if (tap_configure6(nc->ifname, &nc->host_addr6,
+				   d->conf->has_host6 ? &d->conf->host_addr6
+						      : NULL,
+				   err, sizeof(err)) < 0)
+			log_warn("%s; restart tapird to apply the host side",
+				 err);
+	}
 	warn_restart_needed(d->conf, nc);
 	nc->params.offload = d->tap.vnet; /* a property of the open TAP */
 	log_set_level(d->debug ? LOG_DEBUG : nc->log_level);
@@ -614,7 +627,7 @@ out:
 }
 
 /* Start-up: the TAP, with offloads if configured and the kernel takes
- * them, and its kernel side (MTU, host address, up). */
+ * them, and its kernel side (MTU, host addresses, up). */
 static int open_link(struct daemon *d)
 {
 	struct conf *c = d->conf;
@@ -631,7 +644,9 @@ static int open_link(struct daemon *d)
 			 "checksummed here");
 	if (tap_configure(c->ifname, c->params.mtu, c->host_addr,
 			  c->has_host ? c->host_prefix : 0, err,
-			  sizeof(err)) < 0) {
+			  sizeof(err)) < 0 ||
+	    tap_configure6(c->ifname, c->has_host6 ? &c->host_addr6 : NULL,
+			   NULL, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		return -1;
 	}
