@@ -34,6 +34,19 @@ static const char *one_error(const char *text)
 
 #define IFACE "interface = { address = \"10.0.0.2/24\"; };\n"
 
+/* The bytes of an IPv6 address in text, for comparisons. */
+static const uint8_t *a6(const char *text)
+{
+	static uint8_t b[4][16];
+	static unsigned next;
+	uint8_t *p = b[next++ % 4];
+	char why[160];
+
+	ck_assert_msg(conf_parse_ip6(text, p, why, sizeof(why)), "%s %s", text,
+		      why);
+	return p;
+}
+
 START_TEST(test_default_config)
 {
 	struct conf *c = conf_load_string(conf_default_text, CONF_DEFAULT_NAME,
@@ -68,6 +81,14 @@ START_TEST(test_shipped_config)
 	ck_assert_str_eq(c->ifname, "tapir0");
 	ck_assert_uint_eq(c->params.gateway, 0x0a000001);
 	ck_assert_uint_eq(c->params.mac[5], 2);
+	/* Dual-stack: fd00::2/64 here, fd00::1/64 on the kernel side. */
+	ck_assert(c->params.ipv6);
+	ck_assert_uint_eq(c->params.naddr6, 1);
+	ck_assert_mem_eq(c->params.addr6[0].addr, a6("fd00::2"), 16);
+	ck_assert_uint_eq(c->params.addr6[0].prefix, 64);
+	ck_assert(c->has_host6);
+	ck_assert_mem_eq(c->host_addr6.addr, a6("fd00::1"), 16);
+	ck_assert_uint_eq(c->host_addr6.prefix, 64);
 	/* The shipped services: echo first, dns, dhcp and http among them. */
 	ck_assert_uint_ge(c->nmods, 4);
 	ck_assert_str_eq(c->mods[0].name, "echo");
@@ -316,19 +337,6 @@ END_TEST
 /* ---- IPv6 ---------------------------------------------------------------- */
 
 #define IF6(lines) "interface = { address = \"10.0.0.2/24\";\n" lines " };\n"
-
-/* The bytes of an IPv6 address in text, for comparisons. */
-static const uint8_t *a6(const char *text)
-{
-	static uint8_t b[4][16];
-	static unsigned next;
-	uint8_t *p = b[next++ % 4];
-	char why[160];
-
-	ck_assert_msg(conf_parse_ip6(text, p, why, sizeof(why)), "%s %s", text,
-		      why);
-	return p;
-}
 
 /* Without IPv6 settings: IPv6 on, DAD on, RFC 7217 stable identifiers,
  * only the link-local address, no gateway, the host side left alone. */
