@@ -10,7 +10,8 @@
  *   open_link          the TAP (daemon/tap.c), its kernel side configured
  *   open_control       the event base and the control socket
  *   drop_privileges    to the configured user and group
- *   create_stack       its secrets drawn from the kernel, the stack made
+ *   create_stack       its secrets drawn from the kernel (the RFC 7217
+ *                      one derived from the machine ID), the stack made
  *   setup_events       the link, the stack's timer, signals, the watchdog
  *   start_modules      the modules' init, with the stack to bind on
  *   detach             daemon(3) unless in the foreground or under systemd
@@ -174,11 +175,21 @@ static bool str_differs(const char *a, const char *b)
 	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
 }
 
-/* Settings a reload cannot apply to a running daemon: say so. */
-static void warn_restart_needed(const struct conf *old, const struct conf *nc)
+/* Settings a reload cannot apply to a running daemon: say so.  Those the
+ * stack is given keep their running values in nc, so that stack_update()
+ * never sees them change. */
+static void warn_restart_needed(const struct conf *old, struct conf *nc)
 {
 	if (old->offload != nc->offload)
 		log_warn("interface.offload changes at the next restart");
+	/* IPv6 on or off, and how the link-local address is formed, are
+	 * what the interface started with, like the TAP's offloads. */
+	if (old->params.ipv6 != nc->params.ipv6)
+		log_warn("interface.ipv6 changes at the next restart");
+	if (old->params.iid_eui64 != nc->params.iid_eui64)
+		log_warn("interface.interface_id changes at the next restart");
+	nc->params.ipv6 = old->params.ipv6;
+	nc->params.iid_eui64 = old->params.iid_eui64;
 	if (old->params.arp_cache_size != nc->params.arp_cache_size)
 		log_warn("stack.arp_cache_size changes at the next restart");
 	if (str_differs(old->user, nc->user) ||
@@ -253,6 +264,19 @@ static bool reload(struct daemon *d, struct strbuf *out)
 				 err, d->conf->params.mtu);
 			nc->params.mtu = d->conf->params.mtu;
 		}
+	}
+	if (nc->has_host6 &&
+	    (!d->conf->has_host6 ||
+	     memcmp(nc->host_addr6.addr, d->conf->host_addr6.addr, 16) != 0 ||
+	     nc->host_addr6.prefix != d->conf->host_addr6.prefix)) {
+		char err[512];
+
+		if (tap_configure6(nc->ifname, &nc->host_addr6,
+				   d->conf->has_host6 ? &d->conf->host_addr6
+						      : NULL,
+				   err, sizeof(err)) < 0)
+			log_warn("%s; restart tapird to apply the host side",
+				 err);
 	}
 	warn_restart_needed(d->conf, nc);
 	nc->params.offload = d->tap.vnet; /* a property of the open TAP */
@@ -448,22 +472,39 @@ static int drop_privileges(const struct conf *c)
 	return 0;
 }
 
+/* Where this machine's identity is (machine-id(5)). */
+#define MACHINE_ID_FILE "/etc/machine-id"
+
 /* The stack's keys, each from its own draw of the kernel's random source
- * so no key can be computed from another.  0, or -errno with the reason
- * in err. */
-static int draw_secrets(struct stack_secrets *k, char *err, size_t errlen)
+ * so no key can be computed from another; but the RFC 7217 key, which must
+ * stay the same from one start to the next (or our link-local address
+ * would move), comes from the machine's identity and the interface's name,
+ * and is drawn too only when that identity cannot be read.  0, or -errno
+ * with the reason in err. */
+static int draw_secrets(struct stack_secrets *k, const struct conf *c,
+			char *err, size_t errlen)
 {
 	uint8_t *keys[] = {k->isn_key, k->cookie_key, k->flow_key,
 			   k->ip_id_key, k->frag6_key};
+	char why[256];
+	int rc;
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		int rc = entropy_fill(keys[i], TAPIR_SIPHASH_KEY_LEN, err,
-				      errlen);
-
+		rc = entropy_fill(keys[i], TAPIR_SIPHASH_KEY_LEN, err, errlen);
 		if (rc < 0)
 			return rc;
 	}
-	return 0;
+	if (entropy_machine_key(MACHINE_ID_FILE, ENTROPY_PURPOSE_IID, c->ifname,
+				k->iid_key, why, sizeof(why)) == 0)
+		return 0;
+	/* Only a stable identifier in use makes the loss worth a word. */
+	if (c->params.ipv6 && !c->params.iid_eui64)
+		log_notice("%s, so the IPv6 link-local address of %s will "
+			   "change at each start (a random RFC 7217 key); give "
+			   "the machine an ID, or set interface.interface_id = "
+			   "\"eui64\"",
+			   why, c->ifname);
+	return entropy_fill(k->iid_key, TAPIR_SIPHASH_KEY_LEN, err, errlen);
 }
 
 static void usage(FILE *f)
@@ -587,7 +628,7 @@ out:
 }
 
 /* Start-up: the TAP, with offloads if configured and the kernel takes
- * them, and its kernel side (MTU, host address, up). */
+ * them, and its kernel side (MTU, host addresses, up). */
 static int open_link(struct daemon *d)
 {
 	struct conf *c = d->conf;
@@ -604,7 +645,9 @@ static int open_link(struct daemon *d)
 			 "checksummed here");
 	if (tap_configure(c->ifname, c->params.mtu, c->host_addr,
 			  c->has_host ? c->host_prefix : 0, err,
-			  sizeof(err)) < 0) {
+			  sizeof(err)) < 0 ||
+	    tap_configure6(c->ifname, c->has_host6 ? &c->host_addr6 : NULL,
+			   NULL, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		return -1;
 	}
@@ -661,13 +704,14 @@ static void stack_event_log(void *ctx, enum stack_event ev,
 	}
 }
 
-/* Start-up: the stack on the link, with secrets fresh from the kernel. */
+/* Start-up: the stack on the link, with secrets fresh from the kernel
+ * (and the one that must not change, from the machine's identity). */
 static int create_stack(struct daemon *d)
 {
 	struct stack_secrets secrets;
 	char err[512];
 
-	if (draw_secrets(&secrets, err, sizeof(err)) < 0) {
+	if (draw_secrets(&secrets, d->conf, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		return -1;
 	}

@@ -116,6 +116,86 @@ bool conf_parse_prefix(const char *s, uint32_t *addr, unsigned *prefix)
 	return true;
 }
 
+bool conf_parse_ip6(const char *s, uint8_t addr[16], char *why, size_t len)
+{
+	struct in_addr v4;
+
+	if (!*s) {
+		snprintf(why, len, "is empty; write an IPv6 address such as "
+				   "fd00::1");
+		return false;
+	}
+	if (strchr(s, '%')) {
+		snprintf(why, len, "carries a zone index ('%s'); leave it out: "
+				   "the address is on interface.name",
+			 strchr(s, '%'));
+		return false;
+	}
+	if (strchr(s, '/')) {
+		snprintf(why, len, "has a prefix length; write the address "
+				   "alone, such as fd00::1");
+		return false;
+	}
+	if (s[0] == '[') {
+		snprintf(why, len, "is in brackets; write the address without "
+				   "them, such as fd00::1");
+		return false;
+	}
+	if (inet_pton(AF_INET, s, &v4) == 1) {
+		snprintf(why, len, "is an IPv4 address; this setting is for "
+				   "IPv6 (its IPv4 twin has the same name "
+				   "without the 6)");
+		return false;
+	}
+	if (strlen(s) >= INET6_ADDRSTRLEN ||
+	    inet_pton(AF_INET6, s, addr) != 1) {
+		snprintf(why, len, "is not an IPv6 address (RFC 4291 text, "
+				   "such as fd00::1 or 2001:db8:0:1::5)");
+		return false;
+	}
+	return true;
+}
+
+bool conf_parse_prefix6(const char *s, uint8_t addr[16], unsigned *prefix,
+			char *why, size_t len)
+{
+	char buf[INET6_ADDRSTRLEN + 16];
+	const char *slash = strrchr(s, '/');
+	char *end;
+	unsigned long n;
+
+	if (!*s) {
+		snprintf(why, len, "is empty; write ADDRESS/PREFIX, such as "
+				   "fd00::2/64");
+		return false;
+	}
+	if (!slash) {
+		snprintf(why, len, "has no prefix length; write "
+				   "ADDRESS/PREFIX, such as fd00::2/64");
+		return false;
+	}
+	errno = 0;
+	n = isdigit((unsigned char)slash[1]) ? strtoul(slash + 1, &end, 10) : 0;
+	if (!isdigit((unsigned char)slash[1]) || errno || *end || n < 1 ||
+	    n > 128) {
+		snprintf(why, len, "has prefix length '%.16s'; it must be 1 to "
+				   "128 (64 is usual)",
+			 slash + 1);
+		return false;
+	}
+	if ((size_t)(slash - s) >= sizeof(buf)) {
+		snprintf(why, len, "is not an IPv6 address (RFC 4291 text, "
+				   "such as fd00::1 or 2001:db8:0:1::5)");
+		return false;
+	}
+	memcpy(buf, s, (size_t)(slash - s));
+	buf[slash - s] = '\0';
+	if (!conf_parse_ip6(buf, addr, why, len))
+		return false;
+	*prefix = (unsigned)n;
+	return true;
+}
+
 bool conf_parse_mac(const char *s, uint8_t mac[6])
 {
 	for (int i = 0; i < 6; i++) {
@@ -256,11 +336,264 @@ static bool valid_ifname(const char *n)
 	return strcmp(n, ".") != 0 && strcmp(n, "..") != 0;
 }
 
+/* ---- IPv6 ------------------------------------------------------------ */
+
+/* Why a cannot be one of our addresses (or the kernel side's), as a phrase
+ * with its fix; NULL when it can.  Link-local is judged by the caller. */
+static const char *addr6_unusable(const uint8_t a[16])
+{
+	static const uint8_t unspec[16], loopback[16] = {[15] = 1},
+				  mapped[12] = {[10] = 0xff, [11] = 0xff};
+
+	if (a[0] == 0xff)
+		return "is a multicast address (ff00::/8); give a unicast one, "
+		       "such as fd00::2";
+	if (!memcmp(a, unspec, 16))
+		return "is the unspecified address; give a unicast one, such "
+		       "as fd00::2";
+	if (!memcmp(a, loopback, 16))
+		return "is the loopback address; give one on the link, such as "
+		       "fd00::2";
+	if (!memcmp(a, mapped, sizeof(mapped)))
+		return "is an IPv4-mapped address (::ffff:0:0/96); IPv4 "
+		       "addresses go in interface.address and "
+		       "interface.host_address";
+	return NULL;
+}
+
+static bool is_link_local6(const uint8_t a[16])
+{
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
+/* Is a inside net/prefix? */
+static bool in_prefix6(const uint8_t a[16], const uint8_t net[16],
+		       unsigned prefix)
+{
+	unsigned full = prefix / 8, rest = prefix % 8;
+
+	if (memcmp(a, net, full) != 0)
+		return false;
+	return !rest ||
+	       ((a[full] ^ net[full]) & (0xffu << (8 - rest)) & 0xff) == 0;
+}
+
+/* Are the bits of a after its prefix all zero: the Subnet-Router anycast
+ * address (RFC 4291 2.6.1)?  /127 and /128 have none (RFC 6164). */
+static bool is_subnet_anycast6(const uint8_t a[16], unsigned prefix)
+{
+	if (prefix >= 127)
+		return false;
+	for (unsigned bit = prefix; bit < 128; bit++)
+		if (a[bit / 8] & (0x80u >> (bit % 8)))
+			return false;
+	return true;
+}
+
+/* The index in addr6[0..n) of the first prefix a is inside, or -1. */
+static int prefix6_of(const struct stack_params *p, const uint8_t a[16])
+{
+	for (unsigned i = 0; i < p->naddr6; i++)
+		if (in_prefix6(a, p->addr6[i].addr, p->addr6[i].prefix))
+			return (int)i;
+	return -1;
+}
+
+static bool is_ours6(const struct stack_params *p, const uint8_t a[16])
+{
+	for (unsigned i = 0; i < p->naddr6; i++)
+		if (!memcmp(a, p->addr6[i].addr, 16))
+			return true;
+	return false;
+}
+
+/* Where an element's error goes: its own line, or its list's when the
+ * parser kept none for it. */
+static const config_setting_t *elem_at(const config_setting_t *e,
+				       const config_setting_t *list)
+{
+	return config_setting_source_line(e) ? e : list;
+}
+
+/* interface.address6: a list of ADDRESS/PREFIX, at most STACK_MAX_ADDR6. */
+static void load_address6(struct ld *ld, config_setting_t *ifs)
+{
+	struct stack_params *p = &ld->c->params;
+	config_setting_t *list = config_setting_get_member(ifs, "address6");
+	char why[160], prev[INET6_ADDRSTRLEN];
+	int n;
+
+	if (!list)
+		return;
+	if (!config_setting_is_array(list) && !config_setting_is_list(list)) {
+		ERR(ld, list, "interface.address6: expected a list in "
+			      "brackets, e.g. address6 = [ \"fd00::2/64\" ];");
+		return;
+	}
+	/* Too many is one error; each entry is still checked. */
+	n = config_setting_length(list);
+	if (n > STACK_MAX_ADDR6)
+		ERR(ld, list, "interface.address6: %d addresses, but at most "
+			      "%d are allowed; remove %d",
+		    n, STACK_MAX_ADDR6, n - STACK_MAX_ADDR6);
+	for (int i = 0; i < n; i++) {
+		config_setting_t *e =
+			config_setting_get_elem(list, (unsigned)i);
+		const config_setting_t *at = elem_at(e, list);
+		struct stack_addr6 a;
+		const char *v, *bad;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			ERR(ld, at, "interface.address6: entry %d is not a "
+				    "string; write each address in double "
+				    "quotes, e.g. \"fd00::2/64\"",
+			    i + 1);
+			continue;
+		}
+		v = config_setting_get_string(e);
+		if (!conf_parse_prefix6(v, a.addr, &a.prefix, why, sizeof(why)))
+			ERR(ld, at, "interface.address6: '%s' %s", v, why);
+		else if ((bad = addr6_unusable(a.addr)))
+			ERR(ld, at, "interface.address6: '%s' %s", v, bad);
+		else if (is_link_local6(a.addr))
+			ERR(ld, at, "interface.address6: '%s' is link-local "
+				    "(fe80::/10); tapird forms its link-local "
+				    "address itself (see "
+				    "interface.interface_id), so give a global "
+				    "or unique local one, such as fd00::2/64",
+			    v);
+		else if (is_subnet_anycast6(a.addr, a.prefix))
+			ERR(ld, at, "interface.address6: '%s' is the "
+				    "Subnet-Router anycast address of its "
+				    "prefix (all zero after the prefix); give "
+				    "a host address, such as fd00::2/64",
+			    v);
+		else if (is_ours6(p, a.addr))
+			ERR(ld, at, "interface.address6: '%s' repeats %s, "
+				    "listed before it; remove one",
+			    v, inet_ntop(AF_INET6, a.addr, prev, sizeof(prev)));
+		else if (p->naddr6 < STACK_MAX_ADDR6)
+			p->addr6[p->naddr6++] = a;
+	}
+}
+
+/* interface.gateway6: link-local, or on the link of one of address6. */
+static void load_gateway6(struct ld *ld, config_setting_t *ifs)
+{
+	struct stack_params *p = &ld->c->params;
+	config_setting_t *s;
+	const char *v = get_str(ld, ifs, "interface", "gateway6", &s), *bad;
+	uint8_t g[16];
+	char why[160];
+
+	if (!v)
+		return;
+	if (!conf_parse_ip6(v, g, why, sizeof(why)))
+		ERR(ld, s, "interface.gateway6: '%s' %s", v, why);
+	else if ((bad = addr6_unusable(g)))
+		ERR(ld, s, "interface.gateway6: '%s' %s", v, bad);
+	else if (is_ours6(p, g))
+		ERR(ld, s, "interface.gateway6: %s is our own address "
+			   "(interface.address6); give the router's",
+		    v);
+	else if (!is_link_local6(g) && prefix6_of(p, g) < 0)
+		ERR(ld, s, "interface.gateway6: %s is neither link-local "
+			   "(fe80::/10) nor inside a prefix of "
+			   "interface.address6; give the router's link-local "
+			   "address, or one on the link",
+		    v);
+	else
+		memcpy(p->gateway6, g, sizeof(g));
+}
+
+/* interface.host_address6: the kernel side, on the link of address6. */
+static void load_host_address6(struct ld *ld, config_setting_t *ifs)
+{
+	struct conf *c = ld->c;
+	config_setting_t *s;
+	const char *v = get_str(ld, ifs, "interface", "host_address6", &s),
+		   *bad;
+	struct stack_addr6 h;
+	char why[160];
+
+	if (!v)
+		return;
+	if (!conf_parse_prefix6(v, h.addr, &h.prefix, why, sizeof(why)))
+		ERR(ld, s, "interface.host_address6: '%s' %s", v, why);
+	else if ((bad = addr6_unusable(h.addr)))
+		ERR(ld, s, "interface.host_address6: '%s' %s", v, bad);
+	else if (is_link_local6(h.addr))
+		ERR(ld, s, "interface.host_address6: '%s' is link-local "
+			   "(fe80::/10); the kernel forms its own, so give one "
+			   "inside a prefix of interface.address6",
+		    v);
+	else if (is_subnet_anycast6(h.addr, h.prefix))
+		ERR(ld, s, "interface.host_address6: '%s' is the Subnet-Router "
+			   "anycast address of its prefix (all zero after the "
+			   "prefix); give a host address, such as fd00::1/64",
+		    v);
+	else if (is_ours6(&c->params, h.addr))
+		ERR(ld, s, "interface.host_address6: '%s' is our own address "
+			   "(interface.address6); give the kernel side another "
+			   "one",
+		    v);
+	else if (!c->params.naddr6)
+		ERR(ld, s, "interface.host_address6: '%s' needs a prefix to "
+			   "share with tapird; set interface.address6 too, "
+			   "e.g. address6 = [ \"fd00::2/64\" ];",
+		    v);
+	else if (prefix6_of(&c->params, h.addr) < 0)
+		ERR(ld, s, "interface.host_address6: '%s' is not inside a "
+			   "prefix of interface.address6; give the kernel side "
+			   "an address on tapird's link",
+		    v);
+	else {
+		c->host_addr6 = h;
+		c->has_host6 = true;
+	}
+}
+
+/* The IPv6 settings of the interface group. */
+static void load_interface6(struct ld *ld, config_setting_t *ifs)
+{
+	struct stack_params *p = &ld->c->params;
+	config_setting_t *s;
+	const char *v;
+
+	get_bool(ld, ifs, "interface", "ipv6", &p->ipv6);
+	get_bool(ld, ifs, "interface", "dad", &p->dad);
+	v = get_str(ld, ifs, "interface", "interface_id", &s);
+	if (v && !strcmp(v, "stable"))
+		p->iid_eui64 = false;
+	else if (v && !strcmp(v, "eui64"))
+		p->iid_eui64 = true;
+	else if (v)
+		ERR(ld, s, "interface.interface_id: '%s' is not \"stable\" "
+			   "(RFC 7217, the default) or \"eui64\" (from the MAC "
+			   "address)",
+		    v);
+	load_address6(ld, ifs);
+	load_gateway6(ld, ifs);
+	load_host_address6(ld, ifs);
+	/* IPv6 needs a link MTU of 1280 (RFC 8200 5); Linux turns IPv6 off
+	 * on a device with less, the host side's address with it. */
+	if (p->mtu < 1280 && (p->naddr6 || ld->c->has_host6)) {
+		s = config_setting_get_member(ifs, "mtu");
+		ERR(ld, s ? s : ifs,
+		    "interface.mtu: %u is below 1280, the least IPv6 allows "
+		    "(RFC 8200 5); raise it, or remove interface.address6 and "
+		    "interface.host_address6",
+		    p->mtu);
+	}
+}
+
 static void load_interface(struct ld *ld, config_setting_t *root)
 {
-	static const char *const keys[] = {"name",	   "address", "gateway",
-					   "mtu",	   "mac",
-					   "host_address", "offload", NULL};
+	static const char *const keys[] = {
+		"name",		 "address",	  "gateway",	"mtu",
+		"mac",		 "host_address",  "offload",	"ipv6",
+		"address6",	 "gateway6",	  "host_address6", "dad",
+		"interface_id", NULL};
 	struct conf *c = ld->c;
 	config_setting_t *ifs = get_group(ld, root, "interface"), *s;
 	const char *v;
@@ -333,6 +666,7 @@ static void load_interface(struct ld *ld, config_setting_t *root)
 		else
 			c->has_host = true;
 	}
+	load_interface6(ld, ifs);
 }
 
 static void load_stack(struct ld *ld, config_setting_t *root)

@@ -42,6 +42,9 @@ struct conf {
 	uint32_t host_addr;
 	unsigned host_prefix;
 	bool has_host;
+	/* interface.host_address6: the kernel side's IPv6 address. */
+	struct stack_addr6 host_addr6;
+	bool has_host6;
 	char *module_dir;
 	struct conf_module *mods;
 	size_t nmods;
@@ -77,5 +80,12 @@ void conf_free(struct conf *c);
 bool conf_parse_prefix(const char *s, uint32_t *addr, unsigned *prefix);
 bool conf_parse_ip(const char *s, uint32_t *addr);
 bool conf_parse_mac(const char *s, uint8_t mac[6]);
+/* Parse an IPv6 address in RFC 4291 2.2 text (inet_pton), or with
+ * conf_parse_prefix6 "ADDRESS/PREFIX" with a prefix length of 1-128.
+ * false when malformed, with what is wrong in why (a phrase that follows
+ * the quoted text in a message: "'x' <why>"). */
+bool conf_parse_ip6(const char *s, uint8_t addr[16], char *why, size_t len);
+bool conf_parse_prefix6(const char *s, uint8_t addr[16], unsigned *prefix,
+			char *why, size_t len);
 
 #endif

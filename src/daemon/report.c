@@ -206,7 +206,24 @@ struct arp_ctx {
 	struct strbuf *b;
 	enum report_fmt fmt;
 	unsigned n;
+	int width; /* of the text table's address column */
 };
+
+/* The text table's address column fits the longest address: 15 for
+ * dotted quads, up to 39 once IPv6 neighbours are listed. */
+static void arp_width(void *arg, const union inany *ip, const uint8_t *mac,
+		      const char *state, uint64_t age_ms)
+{
+	char ips[INET6_ADDRSTRLEN];
+	int *w = arg;
+
+	(void)mac;
+	(void)state;
+	(void)age_ms;
+	inany_str(ips, sizeof(ips), ip);
+	if ((int)strlen(ips) > *w)
+		*w = (int)strlen(ips);
+}
 
 static void arp_visit(void *arg, const union inany *ip, const uint8_t *mac,
 		      const char *state, uint64_t age_ms)
@@ -223,8 +240,8 @@ static void arp_visit(void *arg, const union inany *ip, const uint8_t *mac,
 			      a->n ? "," : "", ips, macs, state,
 			      age_ms / 1000);
 	else
-		strbuf_printf(a->b, "%-15s  %-17s  %-10s  %8" PRIu64 "\n", ips,
-			      macs, state, age_ms / 1000);
+		strbuf_printf(a->b, "%-*s  %-17s  %-10s  %8" PRIu64 "\n",
+			      a->width, ips, macs, state, age_ms / 1000);
 	a->n++;
 }
 
@@ -380,11 +397,62 @@ static unsigned lease_count(const struct report_src *r)
 
 /* ---- Status -------------------------------------------------------------- */
 
+/* Our IPv6 addresses (stack_foreach_addr6): JSON objects, or text lines
+ * under the "ipv6" heading of the status. */
+struct addr6_ctx {
+	struct strbuf *b;
+	enum report_fmt fmt;
+	unsigned n;
+};
+
+static void addr6_visit(void *arg, const union inany *a, unsigned prefix,
+			const char *state)
+{
+	struct addr6_ctx *x = arg;
+	char as[INET6_ADDRSTRLEN];
+
+	inany_str(as, sizeof(as), a);
+	if (x->fmt == REPORT_JSON)
+		strbuf_printf(x->b,
+			      "%s{\"address\":\"%s/%u\",\"state\":\"%s\"}",
+			      x->n ? "," : "", as, prefix, state);
+	else
+		strbuf_printf(x->b, "%-11s %s/%u  %s\n", x->n ? "" : "ipv6", as,
+			      prefix, state);
+	x->n++;
+}
+
+static void addr6_json(struct strbuf *b, const struct report_src *r)
+{
+	struct addr6_ctx x = {b, REPORT_JSON, 0};
+
+	strbuf_printf(b, ",\"ipv6\":%s,\"address6\":[",
+		      stack_get_params(r->s)->ipv6 ? "true" : "false");
+	if (stack_get_params(r->s)->ipv6)
+		stack_foreach_addr6(r->s, addr6_visit, &x);
+	strbuf_puts(b, "]");
+}
+
+/* "ipv6" and one line per address, or "off", or "no addresses" while
+ * there are none yet. */
+static void addr6_text(struct strbuf *b, const struct report_src *r)
+{
+	struct addr6_ctx x = {b, REPORT_TEXT, 0};
+
+	if (!stack_get_params(r->s)->ipv6) {
+		strbuf_printf(b, "%-11s off\n", "ipv6");
+		return;
+	}
+	stack_foreach_addr6(r->s, addr6_visit, &x);
+	if (!x.n)
+		strbuf_printf(b, "%-11s no addresses\n", "ipv6");
+}
+
 static void status_json(struct strbuf *b, const struct report_src *r)
 {
 	const struct stack *s = r->s;
 	char addr[16], mac[18];
-	struct arp_ctx a = {b, REPORT_JSON, 0};
+	struct arp_ctx a = {b, REPORT_JSON, 0, 0};
 	struct mod_ctx m = {b, NULL, 0, REPORT_JSON, &r->mods};
 
 	ip_str(addr, sizeof(addr), stack_get_params(s)->addr);
@@ -396,10 +464,11 @@ static void status_json(struct strbuf *b, const struct report_src *r)
 	strbuf_json_str(b, r->ifname);
 	strbuf_printf(b,
 		      ",\"address\":\"%s/%u\",\"mac\":\"%s\",\"mtu\":%u,"
-		      "\"offload\":%s}",
+		      "\"offload\":%s",
 		      addr, stack_get_params(s)->prefix, mac, stack_get_params(s)->mtu,
 		      r->offload ? "true" : "false");
-	strbuf_puts(b, ",\"counters\":");
+	addr6_json(b, r);
+	strbuf_puts(b, "},\"counters\":");
 	counters_json(b, s);
 	strbuf_printf(b, ",\"tcp\":{\"connections\":%u,\"by_state\":{",
 		      stack_tcp_count(s));
@@ -456,6 +525,7 @@ static void status_text(struct strbuf *b, const struct report_src *r)
 	strbuf_printf(b, "%-11s %s  %s/%u  %s  mtu %u  offload %s\n",
 		      "interface", r->ifname, addr, stack_get_params(s)->prefix, mac, stack_get_params(s)->mtu,
 		      r->offload ? "on" : "off");
+	addr6_text(b, r);
 	strbuf_printf(b, "%-11s ", "modules");
 	foreach_module(&r->mods, module_name_visit, &m);
 	strbuf_printf(b, "%s\n", m.n ? "" : "none");
@@ -565,13 +635,15 @@ int report(struct strbuf *b, const struct report_src *r, const char *what,
 					       &m);
 		}
 	} else if (!strcmp(what, "arp")) {
-		struct arp_ctx a = {b, fmt, 0};
+		struct arp_ctx a = {b, fmt, 0, 15};
 
-		if (fmt == REPORT_TEXT)
-			strbuf_printf(b, "%-15s  %-17s  %-10s  %8s\n",
+		if (fmt == REPORT_TEXT) {
+			stack_foreach_neigh(r->s, arp_width, &a.width);
+			strbuf_printf(b, "%-*s  %-17s  %-10s  %8s\n", a.width,
 				      "ADDRESS", "MAC", "STATE", "AGE-S");
-		else
+		} else {
 			strbuf_puts(b, "[");
+		}
 		stack_foreach_neigh(r->s, arp_visit, &a);
 		if (fmt == REPORT_JSON)
 			strbuf_puts(b, "]\n");

@@ -7,7 +7,10 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <linux/if_tun.h>
+#include <linux/ipv6.h>
 #include <linux/virtio_net.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -96,9 +99,10 @@ static int tap_open_offload(const char *name, bool *offload, char *err,
 	if (fd < 0)
 		return tap_open(name, err, errlen);
 	/* The 10-byte struct virtio_net_hdr; then let the kernel hand us
-	 * unfinished checksums and unsegmented TCP. */
+	 * unfinished checksums and unsegmented TCP, over IPv4 and IPv6. */
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 ||
-	    ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) < 0) {
+	    ioctl(fd, TUNSETOFFLOAD,
+		  TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) < 0) {
 		close(fd);
 		return tap_open(name, err, errlen);
 	}
@@ -184,6 +188,156 @@ int tap_configure(const char *name, unsigned mtu, uint32_t host_addr,
 			 errlen))
 			goto out;
 	}
+	rc = 0;
+out:
+	close(sock);
+	return rc;
+}
+
+/* The prefix length of addr on the kernel side of name, 0 when it does
+ * not carry it (or cannot be asked). */
+static unsigned addr6_prefix_on(const char *name, const uint8_t addr[16])
+{
+	struct ifaddrs *ifs, *i;
+	unsigned prefix = 0;
+
+	if (getifaddrs(&ifs) < 0)
+		return 0;
+	for (i = ifs; i && !prefix; i = i->ifa_next) {
+		struct sockaddr_in6 sa, mask;
+
+		if (!i->ifa_addr || !i->ifa_netmask ||
+		    i->ifa_addr->sa_family != AF_INET6 ||
+		    strcmp(i->ifa_name, name) != 0)
+			continue;
+		memcpy(&sa, i->ifa_addr, sizeof(sa));
+		memcpy(&mask, i->ifa_netmask, sizeof(mask));
+		if (memcmp(&sa.sin6_addr, addr, 16) != 0)
+			continue;
+		for (unsigned b = 0; b < 128; b++)
+			if (mask.sin6_addr.s6_addr[b / 8] & (0x80u >> (b % 8)))
+				prefix++;
+		if (!prefix) /* a /0 would read as absent: never ours */
+			break;
+	}
+	freeifaddrs(ifs);
+	return prefix;
+}
+
+/* Say in err why the kernel side of name takes no IPv6 address, when
+ * /proc tells: the kernel has no IPv6, or the device has it disabled. */
+static bool ipv6_disabled(const char *name, char *err, size_t errlen)
+{
+	char path[96], v = 0;
+	int fd;
+
+	if (access("/proc/sys/net", F_OK) == 0 &&
+	    access("/proc/sys/net/ipv6", F_OK) < 0 && errno == ENOENT) {
+		snprintf(err, errlen,
+			 "cannot set host_address6 on %s: the kernel runs "
+			 "without IPv6 (booted with ipv6.disable=1?); enable "
+			 "it, or remove interface.host_address6",
+			 name);
+		return true;
+	}
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false; /* the ioctl will tell */
+	if (read(fd, &v, 1) == 1 && v == '1') {
+		snprintf(err, errlen,
+			 "cannot set host_address6 on %s: IPv6 is disabled "
+			 "on it (net.ipv6.conf.%s.disable_ipv6 = 1); set it "
+			 "to 0 (for a TAP tapird creates, "
+			 "net.ipv6.conf.default.disable_ipv6), or remove "
+			 "interface.host_address6",
+			 name, name);
+		close(fd);
+		return true;
+	}
+	close(fd);
+	return false;
+}
+
+/* Add (SIOCSIFADDR) or remove (SIOCDIFADDR) addr/prefix on the device
+ * with index ifindex.  0, or -1 with err filled. */
+static int sioc6(int sock, unsigned long req, const char *name, int ifindex,
+		 const uint8_t addr[16], unsigned prefix, char *err,
+		 size_t errlen)
+{
+	struct in6_ifreq r;
+	char text[INET6_ADDRSTRLEN];
+	const char *hint = "";
+	int e;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(&r.ifr6_addr, addr, 16);
+	r.ifr6_prefixlen = prefix;
+	r.ifr6_ifindex = ifindex;
+	if (ioctl(sock, req, &r) == 0)
+		return 0;
+	e = errno;
+	if (e == EPERM)
+		hint = " (needs root or CAP_NET_ADMIN)";
+	else if (e == EACCES)
+		hint = " (IPv6 is disabled on it: "
+		       "net.ipv6.conf.*.disable_ipv6)";
+	else if (e == EINVAL && req == SIOCSIFADDR)
+		hint = " (IPv6 needs an MTU of at least 1280)";
+	inet_ntop(AF_INET6, addr, text, sizeof(text));
+	snprintf(err, errlen, "cannot %s %s/%u on %s: %s%s",
+		 req == SIOCSIFADDR ? "add the host address" : "remove",
+		 text, prefix, name, strerror(e), hint);
+	return -1;
+}
+
+int tap_configure6(const char *name, const struct stack_addr6 *a,
+		   const struct stack_addr6 *old, char *err, size_t errlen)
+{
+	unsigned have;
+	int sock, ifindex, rc = -1;
+
+	if (!a)
+		return 0;
+	/* Change only what differs, so an unprivileged tapird can attach to
+	 * a persistent TAP that was set up for it beforehand. */
+	have = addr6_prefix_on(name, a->addr);
+	if (have == a->prefix && (!old || !memcmp(old->addr, a->addr, 16)))
+		return 0;
+	if (ipv6_disabled(name, err, errlen))
+		return -1;
+	ifindex = (int)if_nametoindex(name);
+	if (!ifindex) {
+		snprintf(err, errlen, "cannot set host_address6 on %s: %s",
+			 name, strerror(errno));
+		return -1;
+	}
+	sock = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0) {
+		snprintf(err, errlen, "cannot set host_address6 on %s: "
+				      "socket(AF_INET6): %s%s",
+			 name, strerror(errno),
+			 errno == EAFNOSUPPORT ? " (the kernel has no IPv6)"
+					       : "");
+		return -1;
+	}
+	/* A reload that moves the address takes the old one away, as a new
+	 * IPv4 host_address replaces the old; the same address with another
+	 * prefix is replaced too. */
+	if (old && memcmp(old->addr, a->addr, 16) != 0 &&
+	    addr6_prefix_on(name, old->addr) == old->prefix &&
+	    sioc6(sock, SIOCDIFADDR, name, ifindex, old->addr, old->prefix, err,
+		  errlen) < 0)
+		goto out;
+	if (have && have != a->prefix &&
+	    sioc6(sock, SIOCDIFADDR, name, ifindex, a->addr, have, err,
+		  errlen) < 0)
+		goto out;
+	if (have != a->prefix &&
+	    sioc6(sock, SIOCSIFADDR, name, ifindex, a->addr, a->prefix, err,
+		  errlen) < 0)
+		goto out;
 	rc = 0;
 out:
 	close(sock);
@@ -306,7 +460,14 @@ int tap_xmit(void *ctx, const uint8_t *frame, size_t len,
 		vh.csum_start = off->csum_start;
 		vh.csum_offset = off->csum_offset;
 		if (off->gso_size) {
-			vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+			/* The kernel cuts by the network header it is told
+			 * of: the frame's EtherType says which. */
+			bool v6 = len >= ETH_HLEN &&
+				  ((unsigned)frame[12] << 8 | frame[13]) ==
+					  ETH_TYPE_IP6;
+
+			vh.gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6
+					 : VIRTIO_NET_HDR_GSO_TCPV4;
 			vh.gso_size = off->gso_size;
 			vh.hdr_len = off->hdr_len;
 		}

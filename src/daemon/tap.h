@@ -18,9 +18,9 @@
  *
  * Writing: tap_xmit() is the stack's xmit callback.  It builds the
  * virtio-net header from the offloads the stack asks for (a checksum to
- * finish, a TCP segment to cut into gso_size pieces) and writes header and
- * frame with one writev(); without a virtio-net header the frame is
- * written as it is.
+ * finish, a TCP segment to cut into gso_size pieces, as TCPv4 or TCPv6 by
+ * the frame's EtherType) and writes header and frame with one writev();
+ * without a virtio-net header the frame is written as it is.
  */
 #ifndef TAPIR_TAP_H
 #define TAPIR_TAP_H
@@ -60,16 +60,24 @@ struct tap {
 int tap_configure(const char *name, unsigned mtu, uint32_t host_addr,
 		  unsigned host_prefix, char *err, size_t errlen);
 
+/* Give the kernel side of the TAP name the IPv6 address a, unless it
+ * carries it already with that prefix length (NULL: leave it as it is).
+ * old, when not NULL, is the address set before (a reload): it is removed
+ * if a differs.  Fails with a clear line when the kernel side has IPv6
+ * disabled (net.ipv6.conf.NAME.disable_ipv6).  0, or -1 with err filled. */
+int tap_configure6(const char *name, const struct stack_addr6 *a,
+		   const struct stack_addr6 *old, char *err, size_t errlen);
+
 /* Set up the data path of t on fd (a TAP; in tests any fd that keeps
  * frame boundaries), whose frames carry a virtio-net header if vnet.  t
  * owns fd from now on, also when this fails.  0 or -ENOMEM. */
 int tap_link_init(struct tap *t, int fd, bool vnet);
 /* Open /dev/net/tun, attach to (or create) the TAP device name and set up
  * its data path.  With offload, ask for a virtio-net header on every frame
- * both ways (IFF_VNET_HDR), partial checksums and TCP segmentation
- * (TUN_F_CSUM, TUN_F_TSO4); t->vnet says whether the kernel took them.
- * The fd is non-blocking.  0, or -1 with a one-line explanation (cause and
- * fix) in err. */
+ * both ways (IFF_VNET_HDR), partial checksums and TCP segmentation over
+ * IPv4 and IPv6 (TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6); t->vnet says
+ * whether the kernel took them.  The fd is non-blocking.  0, or -1 with a
+ * one-line explanation (cause and fix) in err. */
 int tap_link_open(struct tap *t, const char *name, bool offload, char *err,
 		  size_t errlen);
 /* Close the fd and free the buffers; t may be zeroed with fd -1, or set

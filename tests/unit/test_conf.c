@@ -34,6 +34,19 @@ static const char *one_error(const char *text)
 
 #define IFACE "interface = { address = \"10.0.0.2/24\"; };\n"
 
+/* The bytes of an IPv6 address in text, for comparisons. */
+static const uint8_t *a6(const char *text)
+{
+	static uint8_t b[4][16];
+	static unsigned next;
+	uint8_t *p = b[next++ % 4];
+	char why[160];
+
+	ck_assert_msg(conf_parse_ip6(text, p, why, sizeof(why)), "%s %s", text,
+		      why);
+	return p;
+}
+
 START_TEST(test_default_config)
 {
 	struct conf *c = conf_load_string(conf_default_text, CONF_DEFAULT_NAME,
@@ -68,6 +81,14 @@ START_TEST(test_shipped_config)
 	ck_assert_str_eq(c->ifname, "tapir0");
 	ck_assert_uint_eq(c->params.gateway, 0x0a000001);
 	ck_assert_uint_eq(c->params.mac[5], 2);
+	/* Dual-stack: fd00::2/64 here, fd00::1/64 on the kernel side. */
+	ck_assert(c->params.ipv6);
+	ck_assert_uint_eq(c->params.naddr6, 1);
+	ck_assert_mem_eq(c->params.addr6[0].addr, a6("fd00::2"), 16);
+	ck_assert_uint_eq(c->params.addr6[0].prefix, 64);
+	ck_assert(c->has_host6);
+	ck_assert_mem_eq(c->host_addr6.addr, a6("fd00::1"), 16);
+	ck_assert_uint_eq(c->host_addr6.prefix, 64);
 	/* The shipped services: echo first, dns, dhcp and http among them. */
 	ck_assert_uint_ge(c->nmods, 4);
 	ck_assert_str_eq(c->mods[0].name, "echo");
@@ -313,6 +334,321 @@ START_TEST(test_parsers)
 }
 END_TEST
 
+/* ---- IPv6 ---------------------------------------------------------------- */
+
+#define IF6(lines) "interface = { address = \"10.0.0.2/24\";\n" lines " };\n"
+
+/* Without IPv6 settings: IPv6 on, DAD on, RFC 7217 stable identifiers,
+ * only the link-local address, no gateway, the host side left alone. */
+START_TEST(test_ipv6_defaults)
+{
+	static const uint8_t zero[16];
+	struct conf *c = conf_load_string(IFACE, "t.conf", &errs);
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert(c->params.ipv6);
+	ck_assert(c->params.dad);
+	ck_assert(!c->params.iid_eui64);
+	ck_assert_uint_eq(c->params.naddr6, 0);
+	ck_assert_mem_eq(c->params.gateway6, zero, 16);
+	ck_assert(!c->has_host6);
+	conf_free(c);
+
+	/* The built-in default is dual-stack in the same way. */
+	c = conf_load_string(conf_default_text, CONF_DEFAULT_NAME, &errs);
+	ck_assert_ptr_nonnull(c);
+	ck_assert(c->params.ipv6);
+	ck_assert(c->params.dad);
+	ck_assert(!c->params.iid_eui64);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_ipv6_settings)
+{
+	struct conf *c = conf_load_string(
+		IF6("  address6 = [ \"fd00::2/64\", \"2001:DB8:0:1:0:0:0:5/48\",\n"
+		    "    \"2001:db8:ffff::/127\", \"fd01::1/128\" ];\n"
+		    "  gateway6 = \"fe80::1\"; host_address6 = \"fd00::1/64\";\n"
+		    "  ipv6 = true; dad = false; interface_id = \"eui64\";"),
+		"t.conf", &errs);
+
+	ck_assert_msg(c != NULL, "%s", errs.n ? errs.msgs[0] : "?");
+	ck_assert(c->params.ipv6);
+	ck_assert(!c->params.dad);
+	ck_assert(c->params.iid_eui64);
+	ck_assert_uint_eq(c->params.naddr6, 4);
+	ck_assert_mem_eq(c->params.addr6[0].addr, a6("fd00::2"), 16);
+	ck_assert_uint_eq(c->params.addr6[0].prefix, 64);
+	ck_assert_mem_eq(c->params.addr6[1].addr, a6("2001:db8:0:1::5"), 16);
+	ck_assert_uint_eq(c->params.addr6[1].prefix, 48);
+	/* A /127's zero end is an address (RFC 6164), not an anycast one. */
+	ck_assert_mem_eq(c->params.addr6[2].addr, a6("2001:db8:ffff::"), 16);
+	ck_assert_uint_eq(c->params.addr6[2].prefix, 127);
+	ck_assert_uint_eq(c->params.addr6[3].prefix, 128);
+	ck_assert_mem_eq(c->params.gateway6, a6("fe80::1"), 16);
+	ck_assert(c->has_host6);
+	ck_assert_mem_eq(c->host_addr6.addr, a6("fd00::1"), 16);
+	ck_assert_uint_eq(c->host_addr6.prefix, 64);
+	conf_free(c);
+
+	/* A list in parentheses serves as well as an array; a gateway on
+	 * the link of an address; IPv6 off, the addresses still checked. */
+	c = conf_load_string(IF6("  address6 = ( \"2001:db8::2/64\" );\n"
+				 "  gateway6 = \"2001:db8::1\"; ipv6 = false;\n"
+				 "  interface_id = \"stable\";"),
+			     "t.conf", &errs);
+	ck_assert_msg(c != NULL, "%s", errs.n ? errs.msgs[0] : "?");
+	ck_assert(!c->params.ipv6);
+	ck_assert(!c->params.iid_eui64);
+	ck_assert_uint_eq(c->params.naddr6, 1);
+	ck_assert_mem_eq(c->params.gateway6, a6("2001:db8::1"), 16);
+	conf_free(c);
+
+	/* No addresses but the link-local one. */
+	c = conf_load_string(IF6("  address6 = [ ];"), "t.conf", &errs);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(c->params.naddr6, 0);
+	conf_free(c);
+}
+END_TEST
+
+/* STACK_MAX_ADDR6 addresses are taken; one more is an error that says
+ * how many to remove. */
+START_TEST(test_ipv6_address_limit)
+{
+	char text[1024];
+	size_t at;
+	struct conf *c;
+
+	at = (size_t)snprintf(text, sizeof(text),
+			      "interface = { address = \"10.0.0.2/24\";\n"
+			      " address6 = [");
+	for (int i = 1; i <= STACK_MAX_ADDR6; i++)
+		at += (size_t)snprintf(text + at, sizeof(text) - at,
+				       "%s\"fd00::%d/64\"", i > 1 ? ", " : "",
+				       i);
+	snprintf(text + at, sizeof(text) - at, " ]; };\n");
+	c = conf_load_string(text, "t.conf", &errs);
+	ck_assert_msg(c != NULL, "%s", errs.n ? errs.msgs[0] : "?");
+	ck_assert_uint_eq(c->params.naddr6, STACK_MAX_ADDR6);
+	ck_assert_mem_eq(c->params.addr6[STACK_MAX_ADDR6 - 1].addr,
+			 a6("fd00::8"), 16);
+	conf_free(c);
+
+	snprintf(text + at, sizeof(text) - at, ", \"fd00::99/64\" ]; };\n");
+	ck_assert_str_eq(one_error(text),
+			 "t.conf:2: interface.address6: 9 addresses, but at "
+			 "most 8 are allowed; remove 1");
+}
+END_TEST
+
+/* Each address6 entry refused, on its own line, with cause and fix. */
+START_TEST(test_address6_errors)
+{
+	static const struct {
+		const char *entry, *msg;
+	} bad[] = {
+		{"\"fd00::2\"", "'fd00::2' has no prefix length; write "
+				"ADDRESS/PREFIX, such as fd00::2/64"},
+		{"\"fd00::2/0\"", "'fd00::2/0' has prefix length '0'; it must "
+				  "be 1 to 128 (64 is usual)"},
+		{"\"fd00::2/129\"", "prefix length '129'; it must be 1 to 128"},
+		{"\"fd00::2/\"", "prefix length ''; it must be 1 to 128"},
+		{"\"fd00::2/6x\"", "prefix length '6x'"},
+		{"\"fd00::2/ 64\"", "prefix length ' 64'"},
+		{"\"\"", "'' is empty; write ADDRESS/PREFIX"},
+		{"\"fd00::g/64\"", "'fd00::g/64' is not an IPv6 address (RFC "
+				   "4291 text"},
+		{"\"fd00:::2/64\"", "is not an IPv6 address"},
+		{"\"1:2:3:4:5:6:7:8:9/64\"", "is not an IPv6 address"},
+		{"\"10.0.0.3/24\"", "'10.0.0.3/24' is an IPv4 address; this "
+				    "setting is for IPv6"},
+		{"\"fd00::2%tapir0/64\"", "carries a zone index ('%tapir0'); "
+					  "leave it out"},
+		{"\"[fd00::2]/64\"", "is in brackets"},
+		{"\"ff02::1/64\"", "'ff02::1/64' is a multicast address "
+				   "(ff00::/8); give a unicast one"},
+		{"\"::/64\"", "'::/64' is the unspecified address"},
+		{"\"::1/128\"", "'::1/128' is the loopback address"},
+		{"\"::ffff:10.0.0.5/96\"", "is an IPv4-mapped address "
+					   "(::ffff:0:0/96); IPv4 addresses "
+					   "go in interface.address"},
+		{"\"fe80::2/64\"", "'fe80::2/64' is link-local (fe80::/10); "
+				   "tapird forms its link-local address itself"},
+		{"\"febf::2/64\"", "is link-local"},
+		{"\"fd00::/64\"", "'fd00::/64' is the Subnet-Router anycast "
+				  "address of its prefix"},
+		{"5", "entry 2 is not a string; write each address in double "
+		      "quotes"},
+	};
+	char text[512];
+	struct conf *c;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *e;
+
+		snprintf(text, sizeof(text),
+			 "interface = { address = \"10.0.0.2/24\";\n"
+			 " address6 = [ %s,\n %s ]; };\n",
+			 bad[i].entry[0] == '"' ? "\"fd00::9/64\"" : "\"x\"",
+			 bad[i].entry);
+		if (bad[i].entry[0] != '"') /* a number: a list of mixed types */
+			snprintf(text, sizeof(text),
+				 "interface = { address = \"10.0.0.2/24\";\n"
+				 " address6 = ( \"fd00::9/64\",\n %s ); };\n",
+				 bad[i].entry);
+		e = one_error(text);
+		ck_assert_msg(!strncmp(e, "t.conf:3: interface.address6: ", 30),
+			      "%s: %s", bad[i].entry, e);
+		ck_assert_msg(strstr(e, bad[i].msg), "%s: %s", bad[i].entry, e);
+		conf_errors_clear(&errs);
+	}
+	/* The same address twice, however written and whatever its prefix. */
+	ck_assert_str_eq(one_error(IF6(" address6 = [ \"fd00::2/64\",\n"
+				       " \"FD00:0:0::0002/48\" ];")),
+			 "t.conf:3: interface.address6: 'FD00:0:0::0002/48' "
+			 "repeats fd00::2, listed before it; remove one");
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error(IF6("\n address6 = \"fd00::2/64\";")),
+				     "t.conf:3: interface.address6: expected a "
+				     "list in brackets"));
+	conf_errors_clear(&errs);
+	/* Too small an MTU for IPv6 once it has an address to use. */
+	ck_assert_ptr_nonnull(strstr(one_error(IF6(" address6 = [ \"fd00::2/64\" ];\n"
+						   " mtu = 1279;")),
+				     "t.conf:3: interface.mtu: 1279 is below "
+				     "1280, the least IPv6 allows"));
+	conf_errors_clear(&errs);
+	c = conf_load_string(IF6(" mtu = 576;"), "t.conf", &errs);
+	ck_assert_ptr_nonnull(c);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(test_gateway6_host6_errors)
+{
+	struct conf *c;
+
+#define ADDR6 " address6 = [ \"fd00::2/64\", \"2001:db8:1::2/48\" ];\n"
+	ck_assert_str_eq(one_error(IF6(ADDR6 " gateway6 = \"fd01::1\";")),
+			 "t.conf:3: interface.gateway6: fd01::1 is neither "
+			 "link-local (fe80::/10) nor inside a prefix of "
+			 "interface.address6; give the router's link-local "
+			 "address, or one on the link");
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error(IF6(ADDR6 " gateway6 = \"2001:db8:1::2\";")),
+				     "t.conf:3: interface.gateway6: "
+				     "2001:db8:1::2 is our own address"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error(IF6(ADDR6 " gateway6 = \"fe80::1/64\";")),
+				     "'fe80::1/64' has a prefix length; write the "
+				     "address alone"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error(IF6(ADDR6 " gateway6 = \"fe80::1%eth0\";")),
+				     "carries a zone index ('%eth0')"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error(IF6(ADDR6 " gateway6 = \"ff02::2\";")),
+				     "t.conf:3: interface.gateway6: 'ff02::2' is "
+				     "a multicast address"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error(IF6(ADDR6 " gateway6 = \"10.0.0.1\";")),
+				     "is an IPv4 address"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error(IF6(ADDR6 " gateway6 = 5;")),
+				     "interface.gateway6: expected a string"));
+	conf_errors_clear(&errs);
+
+	ck_assert_str_eq(one_error(IF6(ADDR6 " host_address6 = \"fd01::1/64\";")),
+			 "t.conf:3: interface.host_address6: 'fd01::1/64' is "
+			 "not inside a prefix of interface.address6; give the "
+			 "kernel side an address on tapird's link");
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error(IF6(ADDR6 " host_address6 = \"fd00::2/64\";")),
+				     "t.conf:3: interface.host_address6: "
+				     "'fd00::2/64' is our own address"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error(IF6(ADDR6 " host_address6 = \"fd00::1\";")),
+				     "has no prefix length"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error(IF6(ADDR6 " host_address6 = \"fe80::1/64\";")),
+				     "'fe80::1/64' is link-local (fe80::/10); the "
+				     "kernel forms its own"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error(IF6(ADDR6 " host_address6 = \"fd00::/64\";")),
+				     "Subnet-Router anycast"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error(IF6(ADDR6 " host_address6 = \"::1/128\";")),
+				     "loopback"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error(IF6("\n host_address6 = \"fd00::1/64\";")),
+				     "t.conf:3: interface.host_address6: "
+				     "'fd00::1/64' needs a prefix to share with "
+				     "tapird; set interface.address6 too"));
+	conf_errors_clear(&errs);
+	/* The host side may sit in a prefix shorter than its own. */
+	c = conf_load_string(IF6(ADDR6 " host_address6 = \"2001:db8:1:7::1/64\";"),
+			     "t.conf", &errs);
+	ck_assert_msg(c != NULL, "%s", errs.n ? errs.msgs[0] : "?");
+	ck_assert_uint_eq(c->host_addr6.prefix, 64);
+	conf_free(c);
+#undef ADDR6
+}
+END_TEST
+
+START_TEST(test_ipv6_flag_errors)
+{
+	ck_assert_str_eq(one_error(IF6("\n interface_id = \"random\";")),
+			 "t.conf:3: interface.interface_id: 'random' is not "
+			 "\"stable\" (RFC 7217, the default) or \"eui64\" "
+			 "(from the MAC address)");
+	conf_errors_clear(&errs);
+	ck_assert_str_eq(one_error(IF6("\n ipv6 = \"yes\";")),
+			 "t.conf:3: interface.ipv6: expected true or false");
+	conf_errors_clear(&errs);
+	ck_assert_str_eq(one_error(IF6("\n dad = 1;")),
+			 "t.conf:3: interface.dad: expected true or false");
+	conf_errors_clear(&errs);
+	ck_assert_str_eq(one_error(IF6("\n adress6 = [ ];")),
+			 "t.conf:3: unknown setting 'interface.adress6'");
+}
+END_TEST
+
+START_TEST(test_parsers6)
+{
+	uint8_t a[16];
+	unsigned p = 0;
+	char why[160];
+
+	ck_assert(conf_parse_prefix6("2001:db8::1/64", a, &p, why, sizeof(why)));
+	ck_assert_mem_eq(a, a6("2001:db8:0:0:0:0:0:1"), 16);
+	ck_assert_uint_eq(p, 64);
+	ck_assert(conf_parse_prefix6("::ffff:1.2.3.4/128", a, &p, why,
+				     sizeof(why)));
+	ck_assert_uint_eq(a[15], 4);
+	ck_assert(conf_parse_prefix6("fd00::1/1", a, &p, why, sizeof(why)));
+	ck_assert_uint_eq(p, 1);
+	ck_assert(!conf_parse_prefix6("fd00::1/-1", a, &p, why, sizeof(why)));
+	ck_assert(!conf_parse_prefix6("fd00::1/+64", a, &p, why, sizeof(why)));
+	ck_assert(!conf_parse_prefix6("fd00::1/99999999999999999999", a, &p,
+				      why, sizeof(why)));
+	ck_assert_ptr_nonnull(strstr(why, "it must be 1 to 128"));
+	ck_assert(!conf_parse_prefix6("fd00::1/64/64", a, &p, why, sizeof(why)));
+	ck_assert(!conf_parse_prefix6(
+		"0000:0000:0000:0000:0000:0000:0000:0000:0000:0001/64", a, &p,
+		why, sizeof(why)));
+	ck_assert_str_eq(why, "is not an IPv6 address (RFC 4291 text, such as "
+			      "fd00::1 or 2001:db8:0:1::5)");
+	ck_assert(conf_parse_ip6("::", a, why, sizeof(why)));
+	ck_assert(conf_parse_ip6("FE80::A", a, why, sizeof(why)));
+	ck_assert_uint_eq(a[15], 10);
+	ck_assert(!conf_parse_ip6("fe80::a ", a, why, sizeof(why)));
+	ck_assert(!conf_parse_ip6("1.2.3.4", a, why, sizeof(why)));
+	ck_assert(!conf_parse_ip6("", a, why, sizeof(why)));
+	ck_assert_str_eq(why, "is empty; write an IPv6 address such as fd00::1");
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
 	Suite *s = suite_create("conf");
@@ -330,6 +666,13 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_all_errors_reported);
 	tcase_add_test(tc, test_unreadable_file);
 	tcase_add_test(tc, test_parsers);
+	tcase_add_test(tc, test_ipv6_defaults);
+	tcase_add_test(tc, test_ipv6_settings);
+	tcase_add_test(tc, test_ipv6_address_limit);
+	tcase_add_test(tc, test_address6_errors);
+	tcase_add_test(tc, test_gateway6_host6_errors);
+	tcase_add_test(tc, test_ipv6_flag_errors);
+	tcase_add_test(tc, test_parsers6);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -171,7 +171,7 @@ END_TEST
 
 /* With one, a plain frame (no offloads, or all zero) gets an all-zero
  * header; a checksum to finish sets NEEDS_CSUM with where; a segment to
- * cut also says TCPv4 and the sizes. */
+ * cut also says TCPv4, or TCPv6 for an IPv6 frame, and the sizes. */
 START_TEST(test_xmit_vnet)
 {
 	static const uint8_t zero[TAP_VNET_HDR_LEN];
@@ -183,11 +183,14 @@ START_TEST(test_xmit_vnet)
 					     .csum_offset = 16,
 					     .gso_size = 1448,
 					     .hdr_len = 66};
+	struct stack_tx_offload tso6 = tso;
 	uint8_t frame[4000], got[TAP_VNET_HDR_LEN + 4000];
 	struct virtio_net_hdr vh;
 
 	link_up(true);
 	th_pattern(frame, sizeof(frame), 8);
+	frame[12] = 0x08; /* EtherType IPv4 */
+	frame[13] = 0x00;
 
 	ck_assert_int_eq(tap_xmit(&T, frame, 60, NULL), 0);
 	ck_assert_uint_eq(kernel_reads(got, sizeof(got)),
@@ -219,6 +222,28 @@ START_TEST(test_xmit_vnet)
 	ck_assert_uint_eq(vh.gso_size, 1448);
 	ck_assert_uint_eq(vh.hdr_len, 66);
 	ck_assert_mem_eq(got + TAP_VNET_HDR_LEN, frame, sizeof(frame));
+
+	/* The same over IPv6 (EtherType 0x86dd, a 40-byte header). */
+	frame[12] = 0x86;
+	frame[13] = 0xdd;
+	tso6.csum_start = 54;
+	tso6.hdr_len = 86;
+	ck_assert_int_eq(tap_xmit(&T, frame, sizeof(frame), &tso6), 0);
+	ck_assert_uint_eq(kernel_reads(got, sizeof(got)),
+			  TAP_VNET_HDR_LEN + sizeof(frame));
+	memcpy(&vh, got, TAP_VNET_HDR_LEN);
+	ck_assert_uint_eq(vh.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	ck_assert_uint_eq(vh.gso_type, VIRTIO_NET_HDR_GSO_TCPV6);
+	ck_assert_uint_eq(vh.gso_size, 1448);
+	ck_assert_uint_eq(vh.csum_start, 54);
+	ck_assert_uint_eq(vh.hdr_len, 86);
+	ck_assert_mem_eq(got + TAP_VNET_HDR_LEN, frame, sizeof(frame));
+
+	/* An IPv6 frame with only a checksum to finish: no GSO type. */
+	ck_assert_int_eq(tap_xmit(&T, frame, 1514, &csum), 0);
+	kernel_reads(got, sizeof(got));
+	memcpy(&vh, got, TAP_VNET_HDR_LEN);
+	ck_assert_uint_eq(vh.gso_type, VIRTIO_NET_HDR_GSO_NONE);
 	link_down();
 }
 END_TEST
