@@ -29,6 +29,9 @@ struct udp_binding;
 
 /* Counters of IPv4 identification (a power of two). */
 #define IP4_ID_BUCKETS 2048
+/* Redirects remembered (RFC 4861 8.3), and for how long. */
+#define ND6_REDIRECTS 16
+#define ND6_REDIRECT_MS (10u * 60 * 1000)
 /* Counters of IPv6 fragment identification (a power of two). */
 #define IP6_ID_BUCKETS 1024
 
@@ -73,6 +76,11 @@ struct stack {
 	uint8_t iid_key[TAPIR_SIPHASH_KEY_LEN];
 	uint8_t ll_dad_counter; /* RFC 7217 DAD_Counter of the link-local */
 	uint64_t nd6_rand;      /* state of the DAD delays' generator */
+	/* Redirects from our router (nd6.c): destination -> better hop. */
+	struct nd6_redirect {
+		union inany dst, target;
+		uint64_t updated; /* 0: a free slot */
+	} redir6[ND6_REDIRECTS];
 	/* MLDv2 (mld6.c): the groups we reported, and the report timer. */
 	uint8_t mld_groups[STACK_MAX_ADDR6 + 1][16];
 	unsigned mld_ngroups;

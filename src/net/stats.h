@@ -114,6 +114,9 @@
 	X(ND6_DROP_NOT_US, "nd6", "dropped", "not_our_target")               \
 	X(ND6_DROP_UNSOLICITED, "nd6", "dropped", "unsolicited")             \
 	X(ND6_DROP_IGNORED, "nd6", "dropped", "ignored_type")                \
+	X(ND6_REDIRECT_RX, "nd6", "redirects_rx", "")                        \
+	X(ND6_REDIRECT_OK, "nd6", "redirects_applied", "")                   \
+	X(ND6_DROP_REDIRECT, "nd6", "dropped", "redirect_not_from_router")   \
 	X(ND6_QUEUE_DROP, "nd6", "dropped", "queue_full")                    \
 	X(ND6_UNRESOLVED_DROP, "nd6", "dropped", "unresolved")               \
 	X(ND6_CACHE_EVICT, "nd6", "cache_evictions", "")                     \

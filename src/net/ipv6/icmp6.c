@@ -12,6 +12,7 @@
 #include "wire/icmp6.h"
 #include "wire/ip6.h"
 
+#include <errno.h>
 #include <string.h>
 
 /* An error carries as much of the offending packet as fits in the
@@ -50,7 +51,11 @@ static void icmp6_echo(struct stack *s, struct cur msg, const struct l3_rx *rx)
 	put_be16(p + 2, icmp6_csum(&src, &rx->src, p, msg.len));
 	STAT_INC(&s->stats, ICMP6_ECHO_TX);
 	STAT_INC(&s->stats, ICMP6_TX);
-	ip6_output(s, &src, &rx->src, IP6_NH_ICMP6, 0, NULL, pb, NULL);
+	/* With no route back, the node the packet came from takes it. */
+	ip6_output(s, &src, &rx->src, IP6_NH_ICMP6, 0,
+		   ip6_reachable(s, &rx->src) == -EHOSTUNREACH ? rx->src_mac
+							      : NULL,
+		   pb, NULL);
 }
 
 void icmp6_input(struct stack *s, struct cur c, struct l3_rx *rx,
@@ -190,5 +195,9 @@ void icmp6_send_error(struct stack *s, uint8_t type, uint8_t code,
 		break;
 	}
 	STAT_INC(&s->stats, ICMP6_TX);
-	ip6_output(s, &src, &rx->src, IP6_NH_ICMP6, 0, NULL, pb, NULL);
+	/* With no route back, the node the packet came from takes it. */
+	ip6_output(s, &src, &rx->src, IP6_NH_ICMP6, 0,
+		   ip6_reachable(s, &rx->src) == -EHOSTUNREACH ? rx->src_mac
+							      : NULL,
+		   pb, NULL);
 }

@@ -347,6 +347,25 @@ static void ip6_walk(struct stack *s, struct cur c, struct l3_rx *rx,
 	STAT_INC(&s->stats, IP6_DROP_EXT_LIMIT);
 }
 
+/* Whether we could answer a packet from src that starts with header nh
+ * (c: its payload): false only for a TCP segment, a UDP datagram or an
+ * echo request from an off-link source when we have no gateway.  ND,
+ * errors and the rest are left to their own rules. */
+static bool ip6_routable(struct stack *s, const uint8_t *src, uint8_t nh,
+			 struct cur c)
+{
+	static const uint8_t zero[16];
+	union inany hop;
+
+	if (nh != IP6_NH_TCP && nh != IP6_NH_UDP &&
+	    !(nh == IP6_NH_ICMP6 && c.len && c.p[0] == ICMP6_ECHO_REQUEST))
+		return true;
+	if (ip6_is_unspecified(src) || ip6_onlink(s, src) ||
+	    memcmp(s->p.gateway6, zero, 16) != 0)
+		return true;
+	return nd6_redirected(s, src, &hop);
+}
+
 void ip6_input(struct stack *s, struct cur c, const struct eth_hdr *eh,
 	       unsigned flags)
 {
@@ -386,6 +405,17 @@ void ip6_input(struct stack *s, struct cur c, const struct eth_hdr *eh,
 		return;
 	}
 	rx.csum_ok = flags & STACK_RX_CSUM_OK;
+	if (!rx.l3_multi && !ip6_routable(s, h.src, h.next, c)) {
+		/* We could not answer: say so at once, through the node
+		 * the packet came from (RFC 4443 3.1, code 0). */
+		STAT_INC(&s->stats, IP6_DROP_NO_ROUTE);
+		rx.proto = h.next;
+		rx.payload = c.p;
+		rx.payload_len = c.len;
+		icmp6_send_error(s, ICMP6_DEST_UNREACH, ICMP6_UNREACH_NOROUTE,
+				 0, &rx);
+		return;
+	}
 	ip6_walk(s, c, &rx, h.next, 6, IP6_HLEN, 0, tentative);
 }
 
@@ -471,11 +501,13 @@ int ip6_reachable(const struct stack *s, const union inany *dst)
 
 /* The next hop towards dst: dst itself on the link, else the gateway.
  * False when there is none. */
-static bool ip6_next_hop(const struct stack *s, const uint8_t *dst,
+static bool ip6_next_hop(struct stack *s, const uint8_t *dst,
 			 union inany *nh)
 {
 	static const uint8_t zero[16];
 
+	if (nd6_redirected(s, dst, nh))
+		return true;
 	if (ip6_onlink(s, dst)) {
 		*nh = inany_from_v6(dst);
 		return true;

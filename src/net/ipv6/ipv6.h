@@ -50,6 +50,9 @@ int nd6_init(struct stack *s);
 /* Take the ND settings of s->p live. */
 void nd6_update(struct stack *s);
 void nd6_fini(struct stack *s);
+/* The better first hop a redirect from our router named for dst: true
+ * and *hop when there is one in force. */
+bool nd6_redirected(struct stack *s, const uint8_t *dst, union inany *hop);
 /* A Neighbor Discovery message (the whole ICMPv6 message in msg). */
 void nd6_input(struct stack *s, struct cur msg, const struct l3_rx *rx,
 	       bool tentative);

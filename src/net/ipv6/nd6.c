@@ -31,8 +31,9 @@
  * is not multicast, options that are well formed (nd_opts_parse()), no
  * source link-layer address from ::, a solicitation from :: only to a
  * solicited-node group, an advertisement to a group never marked
- * solicited.  Router advertisements, router solicitations and redirects
- * are counted and ignored: our routes are configured, not learnt.
+ * solicited.  Router advertisements and solicitations are counted and
+ * ignored: our routes are configured, not learnt.  A redirect is taken
+ * only from our router (gateway6), as RFC 4861 8.1 requires.
  */
 #include "net/core.h"
 #include "net/csum.h"
@@ -342,6 +343,89 @@ static void nd6_na_input(struct stack *s, const struct l3_rx *rx,
 		STAT_INC(&s->stats, ND6_DROP_UNSOLICITED);
 }
 
+/* ---- Redirects (RFC 4861 8) ---- */
+
+bool nd6_redirected(struct stack *s, const uint8_t *dst, union inany *hop)
+{
+	uint64_t now;
+
+	for (unsigned i = 0; i < ND6_REDIRECTS; i++) {
+		struct nd6_redirect *r = &s->redir6[i];
+
+		if (!r->updated || memcmp(r->dst.a, dst, 16) != 0)
+			continue;
+		now = stack_now(s);
+		if (now - r->updated >= ND6_REDIRECT_MS) {
+			r->updated = 0;
+			return false;
+		}
+		*hop = r->target;
+		return true;
+	}
+	return false;
+}
+
+/* Whether src is our router: the gateway's address, or the address of
+ * the same link-layer node (a router sends redirects from its link-local
+ * address, and gateway6 may name a global one). */
+static bool nd6_from_router(struct stack *s, const struct l3_rx *rx)
+{
+	union inany gw = inany_from_v6(s->p.gateway6);
+	uint8_t mac[ETH_ALEN];
+
+	if (ip6_is_unspecified(s->p.gateway6))
+		return false;
+	if (inany_eq(&gw, &rx->src))
+		return true;
+	return neigh_lookup(&s->nd, &gw, mac) == 0 &&
+	       memcmp(mac, rx->src_mac, ETH_ALEN) == 0;
+}
+
+/* A redirect (8.1 validation, 8.3 processing): from our router, about a
+ * unicast destination, to a target that is a router on the link
+ * (link-local) or the destination itself.  The better hop is remembered
+ * for ND6_REDIRECT_MS, in a table of ND6_REDIRECTS (the oldest goes). */
+static void nd6_redirect_input(struct stack *s, struct cur c,
+			       const struct l3_rx *rx, const struct icmp6_hdr *h)
+{
+	const uint8_t *target, *dst;
+	struct nd_opts o;
+	struct nd6_redirect *slot = NULL;
+
+	STAT_INC(&s->stats, ND6_REDIRECT_RX);
+	if (rx->hop_limit != ND_HOP_LIMIT || h->code != 0 ||
+	    !ip6_is_linklocal(rx->src.a) || !(target = cur_pull(&c, 16)) ||
+	    !(dst = cur_pull(&c, 16)) || ip6_is_multicast(dst) ||
+	    (!ip6_is_linklocal(target) && memcmp(target, dst, 16) != 0) ||
+	    !nd_opts_parse(c, &o)) {
+		STAT_INC(&s->stats, ND6_DROP_INVALID);
+		return;
+	}
+	if (!nd6_from_router(s, rx)) {
+		STAT_INC(&s->stats, ND6_DROP_REDIRECT);
+		return;
+	}
+	if (o.tlla) {
+		union inany t = inany_from_v6(target);
+
+		neigh_update(&s->nd, &t, o.tlla, NEIGH_CREATE);
+	}
+	for (unsigned i = 0; i < ND6_REDIRECTS; i++) {
+		struct nd6_redirect *r = &s->redir6[i];
+
+		if (r->updated && memcmp(r->dst.a, dst, 16) == 0) {
+			slot = r;
+			break;
+		}
+		if (!slot || r->updated < slot->updated)
+			slot = r;
+	}
+	slot->dst = inany_from_v6(dst);
+	slot->target = inany_from_v6(target);
+	slot->updated = stack_now(s) ? stack_now(s) : 1;
+	STAT_INC(&s->stats, ND6_REDIRECT_OK);
+}
+
 void nd6_input(struct stack *s, struct cur msg, const struct l3_rx *rx,
 	       bool tentative)
 {
@@ -355,9 +439,13 @@ void nd6_input(struct stack *s, struct cur msg, const struct l3_rx *rx,
 	STAT_INC(&s->stats, ND6_RX);
 	if (!icmp6_hdr_parse(&c, &h))
 		return;
+	if (h.type == ICMP6_ND_REDIRECT) {
+		nd6_redirect_input(s, c, rx, &h);
+		return;
+	}
 	if (h.type != ICMP6_ND_NS && h.type != ICMP6_ND_NA) {
-		/* RS is for routers; RA and redirects would teach us
-		 * routes, which are configured here. */
+		/* RS is for routers; an RA would teach us routes and
+		 * addresses, which are configured here. */
 		STAT_INC(&s->stats, ND6_DROP_IGNORED);
 		return;
 	}
