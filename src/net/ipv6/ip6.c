@@ -277,10 +277,16 @@ static void ip6_walk(struct stack *s, struct cur c, struct l3_rx *rx,
 		     uint8_t nh, size_t nh_field, size_t off, unsigned depth,
 		     bool tentative)
 {
-	for (; depth < IP6_MAX_EXT; depth++) {
+	for (;; depth++) {
 		const uint8_t *p;
 		size_t len;
 
+		/* The limit is on extension headers: the upper-layer header
+		 * after the last one allowed is still delivered. */
+		if (depth >= IP6_MAX_EXT && ip6_is_ext(nh)) {
+			STAT_INC(&s->stats, IP6_DROP_EXT_LIMIT);
+			return;
+		}
 		switch (nh) {
 		case IP6_NH_HOPOPTS:
 			if (off != IP6_HLEN) {
@@ -344,7 +350,6 @@ static void ip6_walk(struct stack *s, struct cur c, struct l3_rx *rx,
 		nh_field = off;
 		off += len;
 	}
-	STAT_INC(&s->stats, IP6_DROP_EXT_LIMIT);
 }
 
 void ip6_input(struct stack *s, struct cur c, const struct eth_hdr *eh,
