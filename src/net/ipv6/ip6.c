@@ -244,14 +244,15 @@ static void ip6_fragment_input(struct stack *s, struct cur c, struct l3_rx *rx,
 		return;
 	}
 	/* Every fragment but the last carries a multiple of 8 bytes; none
-	 * may reach past 65535 bytes of payload (RFC 8200 4.5). */
+	 * may reach past 65535 bytes of reassembled payload, which is the
+	 * unfragmentable headers after the fixed one and the fragmentable
+	 * part, without the Fragment header (RFC 8200 4.5). */
 	if (fh.more && (c.len % 8 || c.len == 0)) {
 		STAT_INC(&s->stats, IP6_DROP_FRAG);
 		ip6_param_problem(s, rx, ICMP6_PARAM_HEADER, 4);
 		return;
 	}
-	if ((size_t)fh.off + c.len >
-	    IP6_MAX_PAYLOAD - (off + IP6_FRAG_HLEN - IP6_HLEN)) {
+	if ((size_t)fh.off + c.len > IP6_MAX_PAYLOAD - (off - IP6_HLEN)) {
 		STAT_INC(&s->stats, IP6_DROP_FRAG);
 		ip6_param_problem(s, rx, ICMP6_PARAM_HEADER, off + 2);
 		return;
