@@ -21,7 +21,8 @@
  * A solicitation for one of our addresses with a source link-layer
  * address teaches us its sender (it is about to talk to us); an
  * advertisement only updates an entry we have (no entry is created by an
- * unsolicited advertisement).  The cache asks through nd6_solicit(): a
+ * unsolicited advertisement), and replaces a link address we know only
+ * when it carries the override flag.  The cache asks through nd6_solicit(): a
  * solicitation to the target's solicited-node group, or by unicast to
  * re-check a stale entry.
  *
@@ -333,6 +334,15 @@ static void nd6_na_input(struct stack *s, const struct l3_rx *rx,
 	/* Only an entry we have learns from an advertisement; without a
 	 * target link-layer address it confirms the one we know. */
 	if (o->tlla) {
+		/* Without the override flag, a link address other than the
+		 * one we know must not replace it (RFC 4861 7.2.5; the
+		 * REACHABLE entry it would make STALE simply stays). */
+		if (!(flags & ND_NA_OVERRIDE) &&
+		    neigh_lookup(&s->nd, target, mac) == 0 &&
+		    memcmp(mac, o->tlla, ETH_ALEN) != 0) {
+			STAT_INC(&s->stats, ND6_DROP_NO_OVERRIDE);
+			return;
+		}
 		if (!neigh_confirm(&s->nd, target, o->tlla))
 			STAT_INC(&s->stats, ND6_DROP_UNSOLICITED);
 		return;
