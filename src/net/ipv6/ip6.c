@@ -580,6 +580,11 @@ int ip6_output(struct stack *s, const union inany *src, const union inany *dst,
 		return -EMSGSIZE;
 	if (!s->naddr6)
 		return -EAFNOSUPPORT;
+	/* :: names no node: only ICMPv6 (Duplicate Address Detection's
+	 * probes) may come from it (RFC 4291 2.5.2).  No usable address of
+	 * ours yet (all tentative, RFC 4862 5.4) means nothing to send. */
+	if (ip6_is_unspecified(src->a) && proto != IP6_NH_ICMP6)
+		return -EINVAL;
 	if (ip6_is_multicast(dst->a)) {
 		ip6_mcast_mac(dst->a, mcast_mac);
 		dst_mac = mcast_mac;
