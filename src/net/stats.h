@@ -113,6 +113,7 @@
 	X(ND6_DROP_FRAGMENTED, "nd6", "dropped", "fragmented")               \
 	X(ND6_DROP_NOT_US, "nd6", "dropped", "not_our_target")               \
 	X(ND6_DROP_UNSOLICITED, "nd6", "dropped", "unsolicited")             \
+	X(ND6_DROP_NO_OVERRIDE, "nd6", "dropped", "no_override")             \
 	X(ND6_DROP_IGNORED, "nd6", "dropped", "ignored_type")                \
 	X(ND6_REDIRECT_RX, "nd6", "redirects_rx", "")                        \
 	X(ND6_REDIRECT_OK, "nd6", "redirects_applied", "")                   \

@@ -535,6 +535,287 @@ struct cur th_expect_tcp(const struct th_frame *fr, const uint8_t *eth_dst,
 	return c;
 }
 
+/* ---- IPv6 ------------------------------------------------------------------ */
+
+const uint8_t th_our6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x02};
+const uint8_t th_peer6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x01};
+const uint8_t th_peer6_ll[16] = {0xfe, 0x80, [15] = 0x01};
+const uint8_t th_peer2_6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x03};
+const uint8_t th_gw6[16] = {0xfe, 0x80, [15] = 0xfe};
+const uint8_t th_far6[16] = {0x20, 0x01, 0x0d, 0xb9, [15] = 0x01};
+const uint8_t th_any6[16];
+const uint8_t th_all_nodes6[16] = {0xff, 0x02, [15] = 0x01};
+
+void th_params6(struct stack_params *p)
+{
+	stack_params_default(p);
+	p->ipv6 = true;
+	p->dad = false;
+	p->naddr6 = 1;
+	memcpy(p->addr6[0].addr, th_our6, 16);
+	p->addr6[0].prefix = 64;
+}
+
+struct stack *th_stack_new6(const struct stack_params *p)
+{
+	struct stack_params def;
+	struct stack *s;
+
+	if (!p) {
+		th_params6(&def);
+		p = &def;
+	}
+	s = th_stack_new(p);
+	nd6_addr_setup(s);
+	/* The MLD reports of the new addresses (and their repeat, a second
+	 * later) are test_mld6's business: out of the way here. */
+	timer_cancel(&s->timers, &s->mld_timer);
+	s->mld_repeat = false;
+	th_frames_clear();
+	return s;
+}
+
+const uint8_t *th_our_ll6(const struct stack *s)
+{
+	ck_assert_uint_gt(s->naddr6, 0);
+	return s->addr6[0].a.a;
+}
+
+void th_solicited6(const uint8_t *a, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	out[0] = 0xff;
+	out[1] = 0x02;
+	out[11] = 0x01;
+	out[12] = 0xff;
+	memcpy(out + 13, a + 13, 3);
+}
+
+void th_mcast_mac6(const uint8_t *g, uint8_t mac[ETH_ALEN])
+{
+	mac[0] = 0x33;
+	mac[1] = 0x33;
+	memcpy(mac + 2, g + 12, 4);
+}
+
+uint32_t th_pseudo6(const uint8_t *src, const uint8_t *dst, uint8_t nh,
+		    size_t len)
+{
+	uint8_t ph[40] = {0};
+
+	memcpy(ph, src, 16);
+	memcpy(ph + 16, dst, 16);
+	put_be32(ph + 32, (uint32_t)len);
+	ph[39] = nh;
+	return csum_partial(ph, sizeof(ph), 0);
+}
+
+size_t th_ip6_frame(uint8_t *f, const uint8_t *eth_dst, const uint8_t *eth_src,
+		    const struct ip6_hdr *h, const void *payload, size_t len)
+{
+	struct ip6_hdr ih = *h;
+	uint8_t mac[ETH_ALEN];
+
+	ck_assert(ETH_HLEN + IP6_HLEN + len <= TH_FRAME_MAX);
+	if (!eth_dst) {
+		if (ih.dst[0] == 0xff) {
+			th_mcast_mac6(ih.dst, mac);
+			eth_dst = mac;
+		} else {
+			eth_dst = th_our_mac;
+		}
+	}
+	th_eth(f, eth_dst, eth_src, ETH_TYPE_IP6);
+	if (!ih.payload_len)
+		ih.payload_len = (uint16_t)len;
+	ip6_hdr_write(f + ETH_HLEN, &ih);
+	if (len)
+		memcpy(f + ETH_HLEN + IP6_HLEN, payload, len);
+	return ETH_HLEN + IP6_HLEN + len;
+}
+
+size_t th_icmp6_write(uint8_t *p, const uint8_t *src, const uint8_t *dst,
+		      const struct icmp6_hdr *h, const void *data, size_t len)
+{
+	struct icmp6_hdr z = *h;
+	size_t n = ICMP6_HLEN + len;
+
+	z.csum = 0;
+	icmp6_hdr_write(p, &z);
+	if (len)
+		memcpy(p + ICMP6_HLEN, data, len);
+	put_be16(p + 2, csum_fold(csum_partial(
+				p, n, th_pseudo6(src, dst, IP6_NH_ICMP6, n))));
+	return n;
+}
+
+size_t th_udp6_write(uint8_t *p, const uint8_t *src, const uint8_t *dst,
+		     const struct udp_hdr *h, const void *data, size_t len,
+		     bool csum_zero)
+{
+	struct udp_hdr u = *h;
+	size_t n = UDP_HLEN + len;
+	uint16_t sum;
+
+	if (!u.len)
+		u.len = (uint16_t)n;
+	u.csum = 0;
+	udp_hdr_write(p, &u);
+	if (len)
+		memcpy(p + UDP_HLEN, data, len);
+	if (csum_zero)
+		return n;
+	sum = csum_fold(csum_partial(p, n, th_pseudo6(src, dst, IP6_NH_UDP,
+						      n)));
+	put_be16(p + 6, sum ? sum : 0xffff);
+	return n;
+}
+
+size_t th_tcp6_write(uint8_t *p, const uint8_t *src, const uint8_t *dst,
+		     const struct tcp_hdr *h, const uint8_t *opts,
+		     size_t optlen, const void *data, size_t len)
+{
+	struct tcp_hdr t = *h;
+	size_t n = TCP_HLEN + optlen + len;
+
+	ck_assert(optlen % 4 == 0 && optlen <= TCP_MAX_OPTLEN);
+	if (!t.doff)
+		t.doff = (uint8_t)(TCP_HLEN + optlen);
+	t.csum = 0;
+	tcp_hdr_write(p, &t);
+	if (optlen)
+		memcpy(p + TCP_HLEN, opts, optlen);
+	if (len)
+		memcpy(p + TCP_HLEN + optlen, data, len);
+	put_be16(p + 16, csum_fold(csum_partial(
+				 p, n, th_pseudo6(src, dst, IP6_NH_TCP, n))));
+	return n;
+}
+
+size_t th_echo6_frame(uint8_t *f, const uint8_t *src, const uint8_t *dst,
+		      uint16_t id, uint16_t seq, const void *data, size_t len)
+{
+	static uint8_t msg[IP6_MAX_PAYLOAD];
+	struct icmp6_hdr h = {
+		.type = ICMP6_ECHO_REQUEST,
+		.rest = (uint32_t)id << 16 | seq,
+	};
+	struct ip6_hdr ih = {.next = IP6_NH_ICMP6, .hop_limit = 64};
+	size_t n;
+
+	ck_assert(len <= sizeof(msg) - ICMP6_HLEN);
+	memcpy(ih.src, src, 16);
+	memcpy(ih.dst, dst, 16);
+	n = th_icmp6_write(msg, src, dst, &h, data, len);
+	return th_ip6_frame(f, NULL, th_peer_mac, &ih, msg, n);
+}
+
+size_t th_udp6_frame(uint8_t *f, const uint8_t *src, const uint8_t *dst,
+		     uint16_t sport, uint16_t dport, const void *data,
+		     size_t len)
+{
+	static uint8_t seg[IP6_MAX_PAYLOAD];
+	struct udp_hdr h = {.sport = sport, .dport = dport};
+	struct ip6_hdr ih = {.next = IP6_NH_UDP, .hop_limit = 64};
+	size_t n;
+
+	ck_assert(len <= sizeof(seg) - UDP_HLEN);
+	memcpy(ih.src, src, 16);
+	memcpy(ih.dst, dst, 16);
+	n = th_udp6_write(seg, src, dst, &h, data, len, false);
+	return th_ip6_frame(f, NULL, th_peer_mac, &ih, seg, n);
+}
+
+void th_learn6(struct stack *s, const uint8_t *mac, const uint8_t *ip)
+{
+	static uint8_t m[ND_NS_LEN + 8];
+	uint8_t f[ETH_HLEN + IP6_HLEN + sizeof(m)];
+	const uint8_t *target = ip[0] == 0xfe ? th_our_ll6(s) : th_our6;
+	struct icmp6_hdr h = {.type = ICMP6_ND_NS};
+	struct ip6_hdr ih = {.next = IP6_NH_ICMP6, .hop_limit = 255};
+	uint8_t body[16 + 8], got[ETH_ALEN];
+	size_t n;
+
+	memcpy(body, target, 16);
+	body[16] = ND_OPT_SLLA;
+	body[17] = 1;
+	memcpy(body + 18, mac, ETH_ALEN);
+	memcpy(ih.src, ip, 16);
+	th_solicited6(target, ih.dst);
+	n = th_icmp6_write(m, ih.src, ih.dst, &h, body, sizeof(body));
+	stack_input(s, f, th_ip6_frame(f, NULL, mac, &ih, m, n), 0);
+	ck_assert(th_nd_lookup(s, ip, got));
+	ck_assert_mem_eq(got, mac, ETH_ALEN);
+	th_frames_clear();
+}
+
+bool th_nd_lookup(struct stack *s, const uint8_t *ip, uint8_t mac[ETH_ALEN])
+{
+	union inany a = inany_from_v6(ip);
+
+	return neigh_lookup(&s->nd, &a, mac) == 0;
+}
+
+void th_check_leaks6(struct stack *s, unsigned arp_entries,
+		     unsigned nd_entries)
+{
+	ck_assert_uint_eq(s->reasm_count, 0);
+	ck_assert_ptr_null(s->reasm_head);
+	ck_assert_uint_eq(s->arp.used, arp_entries);
+	ck_assert_uint_eq(s->nd.used, nd_entries);
+	for (unsigned i = 0; i < s->naddr6; i++)
+		ck_assert_uint_ne(s->addr6[i].state, ADDR6_TENTATIVE);
+	ck_assert_uint_eq(s->timers.count,
+			  arp_entries + nd_entries +
+				  (timer_pending(&s->mld_timer) ? 1 : 0));
+	ck_assert_uint_eq(th_frames_lost(), 0);
+}
+
+struct cur th_expect_ip6(const struct th_frame *fr, const uint8_t *eth_dst,
+			 struct ip6_hdr *h)
+{
+	struct cur c = th_expect_eth(fr, eth_dst, ETH_TYPE_IP6);
+	size_t len = c.len;
+
+	ck_assert_int_eq(ip6_hdr_parse(&c, h), IP6_OK);
+	ck_assert_uint_eq((size_t)h->payload_len + IP6_HLEN, len);
+	return c;
+}
+
+struct cur th_expect_icmp6(const struct th_frame *fr, const uint8_t *eth_dst,
+			   struct ip6_hdr *h, struct icmp6_hdr *ih)
+{
+	struct cur c = th_expect_ip6(fr, eth_dst, h);
+
+	ck_assert_uint_eq(h->next, IP6_NH_ICMP6);
+	ck_assert_uint_ge(c.len, ICMP6_HLEN);
+	ck_assert_uint_eq(csum_fold(csum_partial(c.p, c.len,
+						 th_pseudo6(h->src, h->dst,
+							    IP6_NH_ICMP6,
+							    c.len))),
+			  0);
+	ck_assert(icmp6_hdr_parse(&c, ih));
+	return c;
+}
+
+struct cur th_expect_udp6(const struct th_frame *fr, const uint8_t *eth_dst,
+			  struct ip6_hdr *h, struct udp_hdr *uh)
+{
+	struct cur c = th_expect_ip6(fr, eth_dst, h);
+	const uint8_t *seg = c.p;
+	size_t len = c.len;
+
+	ck_assert_uint_eq(h->next, IP6_NH_UDP);
+	ck_assert(udp_hdr_parse(&c, uh));
+	ck_assert_uint_eq(uh->len, len);
+	ck_assert_uint_ne(uh->csum, 0);
+	ck_assert_uint_eq(csum_fold(csum_partial(seg, len,
+						 th_pseudo6(h->src, h->dst,
+							    IP6_NH_UDP, len))),
+			  0);
+	return c;
+}
+
 /* ---- Running suites ------------------------------------------------------ */
 
 int th_run(Suite *su)

@@ -35,7 +35,9 @@
 #include "wire/arp.h"
 #include "wire/eth.h"
 #include "wire/icmp4.h"
+#include "wire/icmp6.h"
 #include "wire/ip4.h"
+#include "wire/ip6.h"
 #include "wire/udp.h"
 
 /* Addresses of the lab: us (stack_params_default()) and a peer. */
@@ -202,6 +204,93 @@ size_t th_tcp_frame(uint8_t *f, uint32_t src, uint32_t dst,
 struct cur th_expect_tcp(const struct th_frame *fr, const uint8_t *eth_dst,
 			 struct ip4_hdr *ih, struct tcp_hdr *h,
 			 struct tcp_opts *o);
+
+/* ---- IPv6 ------------------------------------------------------------------ */
+
+/* The IPv6 lab: our configured address 2001:db8::2/64 (th_params6()), the
+ * peer 2001:db8::1 with link-local fe80::1 (both at th_peer_mac), a second
+ * peer 2001:db8::3 (th_peer2_mac), a router fe80::fe (th_gw_mac), and an
+ * off-link host 2001:db9::1. */
+extern const uint8_t th_our6[16];
+extern const uint8_t th_peer6[16];
+extern const uint8_t th_peer6_ll[16];
+extern const uint8_t th_peer2_6[16];
+extern const uint8_t th_gw6[16];
+extern const uint8_t th_far6[16];
+extern const uint8_t th_any6[16];       /* :: */
+extern const uint8_t th_all_nodes6[16]; /* ff02::1 */
+
+/* stack_params_default() with IPv6 on, DAD off, and th_our6/64 as the one
+ * configured address. */
+void th_params6(struct stack_params *p);
+/* th_stack_new() (p NULL: th_params6()), then the IPv6 addresses formed
+ * (nd6_addr_setup(), what stack_announce() does for IPv6; with DAD off
+ * they are preferred at once).  The link is empty afterwards. */
+struct stack *th_stack_new6(const struct stack_params *p);
+/* Our link-local address (the first of ours). */
+const uint8_t *th_our_ll6(const struct stack *s);
+/* Teach s a neighbour the way a real one does it: a Neighbor Solicitation
+ * from (mac, ip) for our address of ip's scope, with a source link-layer
+ * address option.  Asserts that the cache holds it; clears the link (our
+ * advertisement). */
+void th_learn6(struct stack *s, const uint8_t *mac, const uint8_t *ip);
+/* Whether the IPv6 neighbour cache resolves ip (and to what). */
+bool th_nd_lookup(struct stack *s, const uint8_t *ip, uint8_t mac[ETH_ALEN]);
+/* Assert a quiescent IPv6 stack: th_check_leaks()' invariants with
+ * nd_entries IPv6 neighbour entries (one timer each) besides arp_entries
+ * ARP ones, and no address of ours under DAD. */
+void th_check_leaks6(struct stack *s, unsigned arp_entries,
+		     unsigned nd_entries);
+
+/* The solicited-node group of a (RFC 4291 2.7.1) and the Ethernet address
+ * of multicast group g (RFC 2464 7), written here from the RFCs rather
+ * than taken from the stack. */
+void th_solicited6(const uint8_t *a, uint8_t out[16]);
+void th_mcast_mac6(const uint8_t *g, uint8_t mac[ETH_ALEN]);
+/* The IPv6 pseudo-header sum (RFC 8200 8.1) for an upper-layer packet of
+ * len bytes with next header nh, to pass to csum_partial(). */
+uint32_t th_pseudo6(const uint8_t *src, const uint8_t *dst, uint8_t nh,
+		    size_t len);
+
+/* Ethernet + IPv6 fixed header + payload (what follows the fixed header:
+ * extension headers and the upper-layer packet, as the test wrote them).
+ * h->payload_len 0 means len; any other value is written as given.  With
+ * eth_dst NULL: our MAC, or the group's MAC for a multicast destination. */
+size_t th_ip6_frame(uint8_t *f, const uint8_t *eth_dst, const uint8_t *eth_src,
+		    const struct ip6_hdr *h, const void *payload, size_t len);
+/* An ICMPv6 message at p, its checksum over the pseudo-header of (src,
+ * dst).  Returns ICMP6_HLEN + len. */
+size_t th_icmp6_write(uint8_t *p, const uint8_t *src, const uint8_t *dst,
+		      const struct icmp6_hdr *h, const void *data, size_t len);
+/* A UDP datagram at p (h->len 0 means 8 + len) with its IPv6 checksum,
+ * or a zero checksum with csum_zero.  Returns UDP_HLEN + len. */
+size_t th_udp6_write(uint8_t *p, const uint8_t *src, const uint8_t *dst,
+		     const struct udp_hdr *h, const void *data, size_t len,
+		     bool csum_zero);
+/* A TCP segment at p, as th_tcp_write() but with the IPv6 checksum. */
+size_t th_tcp6_write(uint8_t *p, const uint8_t *src, const uint8_t *dst,
+		     const struct tcp_hdr *h, const uint8_t *opts,
+		     size_t optlen, const void *data, size_t len);
+/* Complete frames from the peer's MAC (hop limit 64; to our MAC, or the
+ * group's for a multicast dst). */
+size_t th_echo6_frame(uint8_t *f, const uint8_t *src, const uint8_t *dst,
+		      uint16_t id, uint16_t seq, const void *data, size_t len);
+size_t th_udp6_frame(uint8_t *f, const uint8_t *src, const uint8_t *dst,
+		     uint16_t sport, uint16_t dport, const void *data,
+		     size_t len);
+
+/* Assert fr is IPv6 to eth_dst whose payload length matches the frame;
+ * parse the fixed header and return what follows it. */
+struct cur th_expect_ip6(const struct th_frame *fr, const uint8_t *eth_dst,
+			 struct ip6_hdr *h);
+/* Assert an ICMPv6 message (no extension header) with a valid checksum;
+ * parse it and return what follows the 8-byte header. */
+struct cur th_expect_icmp6(const struct th_frame *fr, const uint8_t *eth_dst,
+			   struct ip6_hdr *h, struct icmp6_hdr *ih);
+/* Assert a UDP datagram (no extension header) with a valid, non-zero
+ * IPv6 checksum; parse it and return its data. */
+struct cur th_expect_udp6(const struct th_frame *fr, const uint8_t *eth_dst,
+			  struct ip6_hdr *h, struct udp_hdr *uh);
 
 /* ---- Running suites ------------------------------------------------------ */
 

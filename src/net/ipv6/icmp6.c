@@ -128,6 +128,49 @@ void icmp6_input(struct stack *s, struct cur c, struct l3_rx *rx,
 	}
 }
 
+/* Whether the packet rx describes is an ICMPv6 error or a redirect (RFC
+ * 4443 2.4 (e.1, e.2)), or too short to tell.  A delivered packet names
+ * its protocol and its payload is the message.  One refused in its
+ * extension headers (rx->proto still unset, the payload what follows the
+ * fixed header) is followed to its upper-layer header as far as the
+ * headers allow, as Linux's is_ineligible() does: an error behind a bad
+ * option is still an error. */
+static bool icmp6_about_error(const struct l3_rx *rx)
+{
+	struct cur c;
+	uint8_t nh;
+
+	if (!rx->payload)
+		return false;
+	c = cur_make(rx->payload, rx->payload_len);
+	nh = rx->proto ? rx->proto : rx->hdr[6];
+	for (;;) {
+		const uint8_t *p;
+
+		switch (nh) {
+		case IP6_NH_HOPOPTS:
+		case IP6_NH_ROUTING:
+		case IP6_NH_DSTOPTS:
+			if (c.len < 2 ||
+			    !(p = cur_pull(&c, ((size_t)c.p[1] + 1) * 8)))
+				return false;
+			break;
+		case IP6_NH_FRAGMENT:
+			/* A later fragment does not show its header. */
+			if (!(p = cur_pull(&c, IP6_FRAG_HLEN)) ||
+			    (be16(p + 2) & IP6_FRAG_OFF_MASK))
+				return false;
+			break;
+		case IP6_NH_ICMP6:
+			return c.len < 1 || icmp6_is_error(c.p[0]) ||
+			       c.p[0] == ICMP6_ND_REDIRECT;
+		default:
+			return false;
+		}
+		nh = p[0];
+	}
+}
+
 /* RFC 4443 2.4 (e): may we send this error about rx at all? */
 static bool icmp6_error_allowed(const struct l3_rx *rx, uint8_t type,
 				uint8_t code)
@@ -140,11 +183,7 @@ static bool icmp6_error_allowed(const struct l3_rx *rx, uint8_t type,
 		return false;
 	if (ip6_is_unspecified(rx->src.a) || ip6_is_multicast(rx->src.a))
 		return false;
-	if (rx->proto == IP6_NH_ICMP6 && rx->payload &&
-	    (rx->payload_len < 1 || icmp6_is_error(rx->payload[0]) ||
-	     rx->payload[0] == ICMP6_ND_REDIRECT))
-		return false;
-	return true;
+	return !icmp6_about_error(rx);
 }
 
 void icmp6_send_error(struct stack *s, uint8_t type, uint8_t code,

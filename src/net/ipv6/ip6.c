@@ -244,14 +244,15 @@ static void ip6_fragment_input(struct stack *s, struct cur c, struct l3_rx *rx,
 		return;
 	}
 	/* Every fragment but the last carries a multiple of 8 bytes; none
-	 * may reach past 65535 bytes of payload (RFC 8200 4.5). */
+	 * may reach past 65535 bytes of reassembled payload, which is the
+	 * unfragmentable headers after the fixed one and the fragmentable
+	 * part, without the Fragment header (RFC 8200 4.5). */
 	if (fh.more && (c.len % 8 || c.len == 0)) {
 		STAT_INC(&s->stats, IP6_DROP_FRAG);
 		ip6_param_problem(s, rx, ICMP6_PARAM_HEADER, 4);
 		return;
 	}
-	if ((size_t)fh.off + c.len >
-	    IP6_MAX_PAYLOAD - (off + IP6_FRAG_HLEN - IP6_HLEN)) {
+	if ((size_t)fh.off + c.len > IP6_MAX_PAYLOAD - (off - IP6_HLEN)) {
 		STAT_INC(&s->stats, IP6_DROP_FRAG);
 		ip6_param_problem(s, rx, ICMP6_PARAM_HEADER, off + 2);
 		return;
@@ -277,10 +278,16 @@ static void ip6_walk(struct stack *s, struct cur c, struct l3_rx *rx,
 		     uint8_t nh, size_t nh_field, size_t off, unsigned depth,
 		     bool tentative)
 {
-	for (; depth < IP6_MAX_EXT; depth++) {
+	for (;; depth++) {
 		const uint8_t *p;
 		size_t len;
 
+		/* The limit is on extension headers: the upper-layer header
+		 * after the last one allowed is still delivered. */
+		if (depth >= IP6_MAX_EXT && ip6_is_ext(nh)) {
+			STAT_INC(&s->stats, IP6_DROP_EXT_LIMIT);
+			return;
+		}
 		switch (nh) {
 		case IP6_NH_HOPOPTS:
 			if (off != IP6_HLEN) {
@@ -344,7 +351,6 @@ static void ip6_walk(struct stack *s, struct cur c, struct l3_rx *rx,
 		nh_field = off;
 		off += len;
 	}
-	STAT_INC(&s->stats, IP6_DROP_EXT_LIMIT);
 }
 
 /* Whether we could answer a packet from src that starts with header nh
@@ -607,6 +613,11 @@ int ip6_output(struct stack *s, const union inany *src, const union inany *dst,
 		return -EMSGSIZE;
 	if (!s->naddr6)
 		return -EAFNOSUPPORT;
+	/* :: names no node: only ICMPv6 (Duplicate Address Detection's
+	 * probes) may come from it (RFC 4291 2.5.2).  No usable address of
+	 * ours yet (all tentative, RFC 4862 5.4) means nothing to send. */
+	if (ip6_is_unspecified(src->a) && proto != IP6_NH_ICMP6)
+		return -EINVAL;
 	if (ip6_is_multicast(dst->a)) {
 		ip6_mcast_mac(dst->a, mcast_mac);
 		dst_mac = mcast_mac;

@@ -322,6 +322,7 @@ static void nd6_na_input(struct stack *s, const struct l3_rx *rx,
 			 const union inany *target)
 {
 	struct addr6 *a;
+	uint8_t mac[ETH_ALEN];
 
 	STAT_INC(&s->stats, ND6_NA_RX);
 	if (rx->l3_multi && (flags & ND_NA_SOLICITED)) {
@@ -336,7 +337,13 @@ static void nd6_na_input(struct stack *s, const struct l3_rx *rx,
 			STAT_INC(&s->stats, ND6_CONFLICT);
 		return;
 	}
-	/* Only an entry we have learns from an advertisement (7.2.5). */
+	/* Only an entry we have learns from an advertisement (7.2.5);
+	 * without the override flag a link address other than the one we
+	 * know does not replace it (the entry only goes STALE). */
+	if (o->tlla && !(flags & ND_NA_OVERRIDE) &&
+	    neigh_lookup(&s->nd, target, mac) == 0 &&
+	    memcmp(mac, o->tlla, ETH_ALEN) != 0)
+		STAT_INC(&s->stats, ND6_DROP_NO_OVERRIDE);
 	if (!neigh_update(&s->nd, target, o->tlla,
 			  (flags & ND_NA_SOLICITED ? NEIGH_SOLICITED : 0) |
 				  (flags & ND_NA_OVERRIDE ? NEIGH_OVERRIDE : 0)))
