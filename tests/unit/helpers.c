@@ -535,6 +535,78 @@ struct cur th_expect_tcp(const struct th_frame *fr, const uint8_t *eth_dst,
 	return c;
 }
 
+/* ---- IPv6 ----------------------------------------------------------------- */
+
+size_t th_ip6_frame(uint8_t *f, const uint8_t *eth_dst, const uint8_t *eth_src,
+		    const uint8_t *src, const uint8_t *dst, uint8_t next,
+		    uint8_t hop_limit, const void *payload, size_t len)
+{
+	struct ip6_hdr h = {
+		.payload_len = (uint16_t)len,
+		.next = next,
+		.hop_limit = hop_limit,
+	};
+
+	ck_assert(ETH_HLEN + IP6_HLEN + len <= TH_FRAME_MAX);
+	th_eth(f, eth_dst, eth_src, ETH_TYPE_IP6);
+	memcpy(h.src, src, 16);
+	memcpy(h.dst, dst, 16);
+	ip6_hdr_write(f + ETH_HLEN, &h);
+	if (len)
+		memcpy(f + ETH_HLEN + IP6_HLEN, payload, len);
+	return ETH_HLEN + IP6_HLEN + len;
+}
+
+size_t th_icmp6_write(uint8_t *p, const uint8_t *src, const uint8_t *dst,
+		      const struct icmp6_hdr *h, const void *data, size_t len)
+{
+	union inany s = inany_from_v6(src), d = inany_from_v6(dst);
+	struct icmp6_hdr z = *h;
+	size_t n = ICMP6_HLEN + len;
+
+	z.csum = 0;
+	icmp6_hdr_write(p, &z);
+	if (len)
+		memcpy(p + ICMP6_HLEN, data, len);
+	put_be16(p + 2, csum_fold(csum_partial(
+				p, n, l3_pseudo(&s, &d, IP6_NH_ICMP6, n))));
+	return n;
+}
+
+void th_learn6(struct stack *s, const uint8_t *mac, const uint8_t *ip,
+	       const uint8_t *target)
+{
+	uint8_t f[128], body[16 + 8], msg[ICMP6_HLEN + sizeof(body)];
+	struct icmp6_hdr h = {.type = ICMP6_ND_NS};
+	union inany a = inany_from_v6(ip);
+	uint8_t got[ETH_ALEN];
+	size_t n;
+
+	memcpy(body, target, 16);
+	body[16] = ND_OPT_SLLA;
+	body[17] = 1; /* 8 bytes */
+	memcpy(body + 18, mac, ETH_ALEN);
+	n = th_icmp6_write(msg, ip, target, &h, body, sizeof(body));
+	stack_input(s, f,
+		    th_ip6_frame(f, th_our_mac, mac, ip, target, IP6_NH_ICMP6,
+				 ND_HOP_LIMIT, msg, n),
+		    0);
+	ck_assert_int_eq(neigh_lookup(&s->nd, &a, got), 0);
+	ck_assert_mem_eq(got, mac, ETH_ALEN);
+	th_frames_clear();
+}
+
+struct cur th_expect_ip6(const struct th_frame *fr, const uint8_t *eth_dst,
+			 struct ip6_hdr *h)
+{
+	struct cur c = th_expect_eth(fr, eth_dst, ETH_TYPE_IP6);
+	size_t len = c.len;
+
+	ck_assert_int_eq(ip6_hdr_parse(&c, h), IP6_OK);
+	ck_assert_uint_eq(IP6_HLEN + h->payload_len, len);
+	return c;
+}
+
 /* ---- Running suites ------------------------------------------------------ */
 
 int th_run(Suite *su)

@@ -35,7 +35,9 @@
 #include "wire/arp.h"
 #include "wire/eth.h"
 #include "wire/icmp4.h"
+#include "wire/icmp6.h"
 #include "wire/ip4.h"
+#include "wire/ip6.h"
 #include "wire/udp.h"
 
 /* Addresses of the lab: us (stack_params_default()) and a peer. */
@@ -202,6 +204,28 @@ size_t th_tcp_frame(uint8_t *f, uint32_t src, uint32_t dst,
 struct cur th_expect_tcp(const struct th_frame *fr, const uint8_t *eth_dst,
 			 struct ip4_hdr *ih, struct tcp_hdr *h,
 			 struct tcp_opts *o);
+
+/* ---- IPv6 ----------------------------------------------------------------- */
+
+/* Ethernet + the IPv6 fixed header (payload length len) + payload. */
+size_t th_ip6_frame(uint8_t *f, const uint8_t *eth_dst, const uint8_t *eth_src,
+		    const uint8_t *src, const uint8_t *dst, uint8_t next,
+		    uint8_t hop_limit, const void *payload, size_t len);
+/* An ICMPv6 message at p from src to dst: header h (checksum computed over
+ * the pseudo-header and the message), then data.  Returns ICMP6_HLEN +
+ * len. */
+size_t th_icmp6_write(uint8_t *p, const uint8_t *src, const uint8_t *dst,
+		      const struct icmp6_hdr *h, const void *data, size_t len);
+/* Teach s an IPv6 neighbour the way a real one does it (s has its
+ * addresses: nd6_addr_setup() ran, and DAD passed): a Neighbor
+ * Solicitation from (mac, ip) for our address target, with its link-layer
+ * address.  Clears the link afterwards (the advertisement). */
+void th_learn6(struct stack *s, const uint8_t *mac, const uint8_t *ip,
+	       const uint8_t *target);
+/* Assert fr is IPv6 to eth_dst whose payload length matches the frame;
+ * parse the fixed header and return what follows it. */
+struct cur th_expect_ip6(const struct th_frame *fr, const uint8_t *eth_dst,
+			 struct ip6_hdr *h);
 
 /* ---- Running suites ------------------------------------------------------ */
 
