@@ -151,9 +151,11 @@ void l3_icmp_error(struct stack *s, const struct l3_rx *rx, struct cur quote,
 	uint8_t proto;
 	bool ports; /* the quote holds the transport header's start */
 
-	(void)rx;
 	STAT_INC(&s->stats, ICMP_ERR_RX);
-	if (quote.len >= IP4_HLEN && quote.p[0] >> 4 == 4) {
+	/* The quote is of the error's own family (RFC 792, RFC 4443 3):
+	 * a router of one family never saw our datagram of the other. */
+	if (inany_is_v4(&rx->src) && quote.len >= IP4_HLEN &&
+	    quote.p[0] >> 4 == 4) {
 		size_t ihl = (size_t)(quote.p[0] & 0x0f) * 4;
 
 		if (ihl < IP4_HLEN || !(p = cur_pull(&quote, ihl)))
@@ -166,7 +168,8 @@ void l3_icmp_error(struct stack *s, const struct l3_rx *rx, struct cur quote,
 		if (kind == L3_ERR_MTU && mtu == 0)
 			mtu = pmtu_plateau(be16(p + 2));
 		ports = !(be16(p + 6) & IP4_OFF_MASK); /* a later fragment */
-	} else if (quote.len >= 40 && quote.p[0] >> 4 == 6) {
+	} else if (!inany_is_v4(&rx->src) && quote.len >= 40 &&
+		   quote.p[0] >> 4 == 6) {
 		p = cur_pull(&quote, 40);
 		src = inany_from_v6(p + 8);
 		dst = inany_from_v6(p + 24);
