@@ -61,6 +61,7 @@ struct stack {
 	/* Path MTUs learnt from ICMP (pmtu.c). */
 	struct pmtu_entry pmtu[PMTU_ENTRIES];
 	unsigned pmtu_used;
+	unsigned pmtu_gen; /* bumped whenever a path MTU is lowered */
 
 	/* ICMP error token bucket (milli-tokens). */
 	uint64_t icmp_tokens;

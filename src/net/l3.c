@@ -5,6 +5,7 @@
 #include "wire/icmp4.h"
 #include "wire/icmp6.h"
 #include "wire/ip4.h"
+#include "wire/ip6.h"
 
 #include <errno.h>
 
@@ -99,11 +100,14 @@ static uint32_t pmtu_plateau(uint32_t too_big)
 }
 
 /* Read the quoted IPv6 header's chain up to the transport header: false
- * when it is not there (cut short, a later fragment, too long a chain). */
-static bool quote_walk6(struct cur *q, uint8_t *proto)
+ * when it is not there (cut short, too long a chain).  A later fragment
+ * names its transport in the Fragment header but carries none of its
+ * header: *ports is false then. */
+static bool quote_walk6(struct cur *q, uint8_t *proto, bool *ports)
 {
 	uint8_t nh = *proto;
 
+	*ports = true;
 	for (unsigned n = 0; n < 8; n++) {
 		const uint8_t *p;
 		size_t len;
@@ -117,8 +121,13 @@ static bool quote_walk6(struct cur *q, uint8_t *proto)
 			len = ((size_t)q->p[1] + 1) * 8;
 			break;
 		case 44: /* Fragment: only the first carries the ports */
-			if (q->len < 8 || (be16(q->p + 2) & 0xfff8))
+			if (q->len < 8)
 				return false;
+			if (be16(q->p + 2) & 0xfff8) {
+				*proto = q->p[0];
+				*ports = false;
+				return !ip6_is_ext(*proto);
+			}
 			len = 8;
 			break;
 		default:
@@ -140,10 +149,13 @@ void l3_icmp_error(struct stack *s, const struct l3_rx *rx, struct cur quote,
 	struct flow_key k;
 	const uint8_t *p;
 	uint8_t proto;
+	bool ports; /* the quote holds the transport header's start */
 
-	(void)rx;
 	STAT_INC(&s->stats, ICMP_ERR_RX);
-	if (quote.len >= IP4_HLEN && quote.p[0] >> 4 == 4) {
+	/* The quote is of the error's own family (RFC 792, RFC 4443 3):
+	 * a router of one family never saw our datagram of the other. */
+	if (inany_is_v4(&rx->src) && quote.len >= IP4_HLEN &&
+	    quote.p[0] >> 4 == 4) {
 		size_t ihl = (size_t)(quote.p[0] & 0x0f) * 4;
 
 		if (ihl < IP4_HLEN || !(p = cur_pull(&quote, ihl)))
@@ -155,27 +167,35 @@ void l3_icmp_error(struct stack *s, const struct l3_rx *rx, struct cur quote,
 			goto bad;
 		if (kind == L3_ERR_MTU && mtu == 0)
 			mtu = pmtu_plateau(be16(p + 2));
-		if (be16(p + 6) & IP4_OFF_MASK)
-			proto = 0; /* a later fragment: no ports */
-	} else if (quote.len >= 40 && quote.p[0] >> 4 == 6) {
+		ports = !(be16(p + 6) & IP4_OFF_MASK); /* a later fragment */
+	} else if (!inany_is_v4(&rx->src) && quote.len >= 40 &&
+		   quote.p[0] >> 4 == 6) {
 		p = cur_pull(&quote, 40);
 		src = inany_from_v6(p + 8);
 		dst = inany_from_v6(p + 24);
 		proto = p[6];
 		if (!ip6_addr_find(s, &src))
 			goto bad;
-		if (!quote_walk6(&quote, &proto))
-			proto = 0;
+		if (!quote_walk6(&quote, &proto, &ports))
+			goto bad; /* not a datagram we could have sent */
 	} else {
 		goto bad;
 	}
-	if (proto != L3_PROTO_TCP || quote.len < 8) {
+	if (quote.len < 8)
+		ports = false;
+	if (proto != L3_PROTO_TCP) {
 		/* UDP and ICMP keep no state to check the error against or
 		 * to tell of it: the path MTU is all there is to learn. */
 		if (kind == L3_ERR_MTU)
 			pmtu_update(s, &dst, mtu);
 		return;
 	}
+	/* TCP acts, on the path MTU too, only when the quoted sequence
+	 * number is one in flight (RFC 5927 4.1): a quote without it (cut
+	 * short, or a later fragment, which our TCP never sends) is not
+	 * acted on. */
+	if (!ports)
+		goto bad;
 	k.laddr = src;
 	k.raddr = dst;
 	k.lport = be16(quote.p);

@@ -54,6 +54,7 @@ unsigned pmtu_update(struct stack *s, const union inany *dst, uint32_t mtu)
 	e->dst = *dst;
 	e->mtu = mtu;
 	e->updated = stack_now(s);
+	s->pmtu_gen++;
 	STAT_INC(&s->stats, PMTU_LOWERED);
 	return mtu;
 }

@@ -35,7 +35,8 @@ struct pmtu_entry {
 /* The MTU of the path to dst: the link's, or less when we learnt so. */
 unsigned pmtu_get(struct stack *s, const union inany *dst);
 /* A router said the path to dst takes at most mtu bytes.  Returns the
- * path MTU now in force for dst. */
+ * path MTU now in force for dst.  Each lowering bumps s->pmtu_gen, so the
+ * packetization layers using a path see that it shrank (RFC 8201 5.2). */
 unsigned pmtu_update(struct stack *s, const union inany *dst, uint32_t mtu);
 
 #endif

@@ -828,3 +828,62 @@ int th_run(Suite *su)
 	srunner_free(sr);
 	return failed ? 1 : 0;
 }
+
+size_t th_ip6_frame_raw(uint8_t *f, const uint8_t *eth_dst,
+			const uint8_t *eth_src, const uint8_t *src,
+			const uint8_t *dst, uint8_t next, uint8_t hop_limit,
+			const void *payload, size_t len)
+{
+	struct ip6_hdr h = {
+		.payload_len = (uint16_t)len,
+		.next = next,
+		.hop_limit = hop_limit,
+	};
+
+	memcpy(h.src, src, 16);
+	memcpy(h.dst, dst, 16);
+	return th_ip6_frame(f, eth_dst, eth_src, &h, payload, len);
+}
+
+void th_learn6_to(struct stack *s, const uint8_t *mac, const uint8_t *ip,
+		  const uint8_t *target)
+{
+	uint8_t fr[128], body[16 + 8], msg[ICMP6_HLEN + sizeof(body)];
+	struct icmp6_hdr h = {.type = ICMP6_ND_NS};
+	union inany a = inany_from_v6(ip);
+	uint8_t got[ETH_ALEN];
+	size_t n;
+
+	memcpy(body, target, 16);
+	body[16] = ND_OPT_SLLA;
+	body[17] = 1; /* 8 bytes */
+	memcpy(body + 18, mac, ETH_ALEN);
+	n = th_icmp6_write(msg, ip, target, &h, body, sizeof(body));
+	stack_input(s, fr,
+		    th_ip6_frame_raw(fr, th_our_mac, mac, ip, target,
+				     IP6_NH_ICMP6, ND_HOP_LIMIT, msg, n),
+		    0);
+	ck_assert_int_eq(neigh_lookup(&s->nd, &a, got), 0);
+	ck_assert_mem_eq(got, mac, ETH_ALEN);
+	th_frames_clear();
+}
+
+void th_confirm6(struct stack *s, const uint8_t *mac, const uint8_t *ip,
+		 const uint8_t *to)
+{
+	uint8_t fr[128], body[16 + 8], msg[ICMP6_HLEN + sizeof(body)];
+	struct icmp6_hdr h = {.type = ICMP6_ND_NA,
+			      .rest = ND_NA_SOLICITED | ND_NA_OVERRIDE};
+	size_t n;
+
+	memcpy(body, ip, 16);
+	body[16] = ND_OPT_TLLA;
+	body[17] = 1;
+	memcpy(body + 18, mac, ETH_ALEN);
+	n = th_icmp6_write(msg, ip, to, &h, body, sizeof(body));
+	stack_input(s, fr,
+		    th_ip6_frame_raw(fr, th_our_mac, mac, ip, to, IP6_NH_ICMP6,
+				     ND_HOP_LIMIT, msg, n),
+		    0);
+	th_frames_clear();
+}

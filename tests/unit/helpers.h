@@ -292,6 +292,22 @@ struct cur th_expect_icmp6(const struct th_frame *fr, const uint8_t *eth_dst,
 struct cur th_expect_udp6(const struct th_frame *fr, const uint8_t *eth_dst,
 			  struct ip6_hdr *h, struct udp_hdr *uh);
 
+/* The fixed header from its fields (payload length len), for tests that
+ * think in addresses rather than in struct ip6_hdr. */
+size_t th_ip6_frame_raw(uint8_t *f, const uint8_t *eth_dst,
+			const uint8_t *eth_src, const uint8_t *src,
+			const uint8_t *dst, uint8_t next, uint8_t hop_limit,
+			const void *payload, size_t len);
+/* th_learn6() with the solicitation's target (one of our addresses)
+ * chosen by the caller. */
+void th_learn6_to(struct stack *s, const uint8_t *mac, const uint8_t *ip,
+		  const uint8_t *target);
+
+/* A solicited, overriding Neighbor Advertisement from (mac, ip) to our
+ * address to: the neighbour is REACHABLE (for nd_reachable_ms). */
+void th_confirm6(struct stack *s, const uint8_t *mac, const uint8_t *ip,
+		 const uint8_t *to);
+
 /* ---- Running suites ------------------------------------------------------ */
 
 /* Run the suite with CK_NORMAL output; the exit status for main(). */

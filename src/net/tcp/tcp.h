@@ -144,6 +144,7 @@ struct tcp_conn {
 	bool ts_ok, sack_ok;
 	uint8_t snd_ws, rcv_ws;
 	uint16_t mss; /* most payload bytes per segment we send */
+	unsigned pmtu_gen; /* the stack's pmtu_gen when mss last met the path */
 	uint32_t ts_recent;
 
 	/* Send sequence space (RFC 9293 3.3.1). */

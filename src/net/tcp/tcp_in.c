@@ -898,9 +898,13 @@ void tcp_icmp_error(struct stack *s, const struct flow_key *k, uint32_t seq,
 		STAT_INC(&s->stats, TCP_PMTU_REDUCED);
 		if (c->state == TCP_SYN_SENT || c->state == TCP_SYN_RECEIVED)
 			return; /* the SYN is small; data will use the MSS */
-		/* Send again, in pieces that fit, what was in flight. */
+		/* Send again, in pieces that fit, what was in flight.  Those
+		 * are retransmissions: no RTT sample from them (Karn, RFC
+		 * 6298 3), or the timed segment's would count the router's
+		 * answer and the resend. */
 		c->snd_nxt = c->snd_una;
 		c->fin_sent = false;
+		c->rtt_pending = false;
 		tcp_sb_reset(c);
 		tcp_output(c);
 		break;

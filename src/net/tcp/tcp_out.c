@@ -183,6 +183,21 @@ static uint32_t tcp_eff_mss(struct tcp_conn *c)
 	struct tcp_opts o;
 	uint32_t olen;
 
+	/* A path MTU was lowered since we last looked, maybe by an error
+	 * quoting another connection's segment: every connection using the
+	 * path must fit it (RFC 8201 5.2, RFC 1191 6.4), in whole segments,
+	 * not in IP fragments. */
+	if (c->pmtu_gen != c->s->pmtu_gen) {
+		uint32_t hdrs =
+			(uint32_t)l3_hlen(&c->flow.key.raddr) + TCP_HLEN;
+		unsigned mtu = pmtu_get(c->s, &c->flow.key.raddr);
+
+		c->pmtu_gen = c->s->pmtu_gen;
+		if (mtu > hdrs + 64 && mtu - hdrs < c->mss) {
+			c->mss = (uint16_t)(mtu - hdrs);
+			STAT_INC(&c->s->stats, TCP_PMTU_REDUCED);
+		}
+	}
 	memset(&o, 0, sizeof(o));
 	o.ts_ok = c->ts_ok;
 	if (c->sack_ok && (c->ooo.head || c->dsack))
