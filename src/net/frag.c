@@ -1,28 +1,54 @@
 /*
- * IPv4 reassembly (RFC 791 3.2, RFC 815), with limits.
+ * IP reassembly (RFC 791 3.2, RFC 815, RFC 8200 4.5), one reassembler for
+ * IPv4 and IPv6, with limits.
  *
- * A datagram in progress is keyed by (src, dst, id, proto).  Its payload is
- * collected in a buffer that grows to the highest byte seen (at most 65515
- * bytes), and the received pieces are kept as a sorted array of disjoint
- * [start, end) ranges.  A fragment that exactly repeats one we hold is a
- * harmless duplicate and ignored; one that partly overlaps is either an
- * error or an attack (RFC 5722 reasoning), and the whole datagram is
- * dropped.  The datagram is complete when the last fragment (MF clear) has
- * fixed its length and the ranges cover [0, length) with no hole.
+ * Theory of operation.  ip4.c and ip6.c parse a fragment's header and pass
+ * the fragment here (struct reasm_frag, frag.h).  A datagram in progress is
+ * keyed by (src, dst, id, proto) for IPv4 and (src, dst, id) for IPv6,
+ * whose key ignores the protocol: only the offset-0 fragment's Next Header
+ * counts.  The family is the addresses' (union inany); it picks the
+ * counters and the length rule, and nothing else differs.
  *
- * Limits: reasm_max_datagrams in progress and reasm_max_bytes of memory
- * over all of them (buffers, range arrays and bookkeeping; the oldest
- * datagrams are evicted to make room for a newer one), reasm_max_frags per
- * datagram, and reasm_timeout_ms from the first fragment.  When a datagram
- * times out after its first fragment came, the sender hears of it (ICMP
- * time exceeded, RFC 1122 3.3.2).
+ * A datagram collects its fragmentable part in a buffer that grows to the
+ * highest byte seen, and the pieces received are kept as a sorted array of
+ * disjoint [start, end) ranges.  A fragment that exactly repeats one we
+ * hold is a harmless duplicate and ignored; one that partly overlaps is
+ * either an error or an attack (RFC 5722), and the whole datagram is
+ * dropped, as it is for a fragment that contradicts the length a last
+ * fragment fixed.  The offset-0 fragment gives the datagram its header
+ * (IPv4: the IP header; IPv6: the unfragmentable part) and its metadata
+ * (struct l3_rx).  The datagram is complete when the last fragment (MF or
+ * M clear) has fixed its length, the ranges cover [0, length) with no hole
+ * and the header is in.  The header is then fixed up to describe the whole
+ * datagram and handed back with it; the caller delivers it and releases
+ * it, so it counts against the limits until then.
+ *
+ * Lengths: every fragment carries data, all but the last a multiple of 8
+ * bytes, and no datagram may outgrow its 16-bit length field: 65535 bytes
+ * with the header for IPv4 (Total Length), a 65535-byte payload for IPv6
+ * (Payload Length: the extension headers of the unfragmentable part, then
+ * the fragmentable part).  Each fragment is checked with its own header,
+ * and again with the header the datagram keeps, which may be longer.
+ *
+ * Limits, the same for both families: reasm_max_datagrams in progress and
+ * reasm_max_bytes of memory over all of them (buffers, range arrays, kept
+ * headers and bookkeeping; the oldest datagrams are evicted to make room
+ * for a newer one), reasm_max_frags per datagram, and reasm_timeout_ms
+ * from the first fragment.  When a datagram times out after its offset-0
+ * fragment came, the sender hears of it through l3_reasm_expired(): an
+ * ICMP time exceeded (RFC 1122 3.3.2, RFC 8200 4.5) quoting that fragment.
  */
+#include "net/frag.h"
 #include "net/core.h"
-#include "wire/icmp4.h"
-#include "wire/ip4.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The largest value of IPv4's Total Length and IPv6's Payload Length. */
+#define REASM_LEN_MAX 65535u
+/* IPv6 (RFC 8200 3): where the Payload Length sits in the header. */
+#define REASM_IP6_PLEN_AT 4
 
 struct frag_range {
 	uint32_t start, end;
@@ -31,15 +57,13 @@ struct frag_range {
 struct reasm_dgram {
 	struct reasm_dgram *next;
 	struct stack *s;
-	uint32_t src, dst;
-	uint16_t id;
-	uint8_t proto;
+	struct reasm_key key; /* proto 0 for IPv6 */
 	bool have_last;
-	uint32_t total;    /* payload length, once the last fragment came */
+	uint32_t total;    /* fragmentable part's length, once the last came */
 	uint32_t received; /* bytes covered by ranges */
-	uint8_t hdr[IP4_MAX_HLEN]; /* header of the first fragment */
+	uint8_t *hdr;      /* the offset-0 fragment's header; NULL until then */
 	size_t hdr_len;
-	struct l3_rx rx;
+	struct l3_rx rx; /* the offset-0 fragment's, without its pointers */
 	uint8_t *buf;
 	size_t cap;
 	unsigned nranges;
@@ -48,13 +72,58 @@ struct reasm_dgram {
 	struct timer timer;
 };
 
-#define REASM_MAX_PAYLOAD (IP4_MAX_LEN - IP4_HLEN)
 #define REASM_MIN_RANGES 8
+
+/* Each family's counters, so that every path counts into the right ones. */
+struct reasm_stats {
+	enum stat_id frag_rx, ok, dup, overlap, timeout, too_big, bad_len, limit;
+};
+
+static const struct reasm_stats reasm_stats4 = {
+    .frag_rx = STAT_IP4_FRAG_RX,
+    .ok = STAT_IP4_REASM_OK,
+    .dup = STAT_IP4_REASM_DUP,
+    .overlap = STAT_IP4_REASM_DROP_OVERLAP,
+    .timeout = STAT_IP4_REASM_DROP_TIMEOUT,
+    .too_big = STAT_IP4_REASM_DROP_TOO_BIG,
+    .bad_len = STAT_IP4_REASM_DROP_BAD_LEN,
+    .limit = STAT_IP4_REASM_DROP_LIMIT,
+};
+
+static const struct reasm_stats reasm_stats6 = {
+    .frag_rx = STAT_IP6_FRAG_RX,
+    .ok = STAT_IP6_REASM_OK,
+    .dup = STAT_IP6_REASM_DUP,
+    .overlap = STAT_IP6_REASM_DROP_OVERLAP,
+    .timeout = STAT_IP6_REASM_DROP_TIMEOUT,
+    .too_big = STAT_IP6_REASM_DROP_TOO_BIG,
+    .bad_len = STAT_IP6_REASM_DROP_BAD_LEN,
+    .limit = STAT_IP6_REASM_DROP_LIMIT,
+};
+
+static bool reasm_is_v4(const struct reasm_key *k)
+{
+	return inany_is_v4(&k->src);
+}
+
+/* Count one event of kind what (a member of struct reasm_stats) against
+ * the family of key k. */
+#define REASM_COUNT(s, k, what)                                                \
+	((s)->stats.v[(reasm_is_v4(k) ? &reasm_stats4 : &reasm_stats6)->what]++)
+
+/* The most a datagram of k's family may hold, kept header included: the
+ * 16-bit length field counts the header in IPv4 and all but its fixed 40
+ * bytes in IPv6. */
+static size_t reasm_max_len(const struct reasm_key *k)
+{
+	return reasm_is_v4(k) ? REASM_LEN_MAX : l3_hlen(&k->src) + REASM_LEN_MAX;
+}
 
 /* Memory a datagram in progress holds, as counted against the limit. */
 static size_t reasm_size(const struct reasm_dgram *d)
 {
-	return sizeof(*d) + d->cap + d->cap_ranges * sizeof(*d->ranges);
+	return sizeof(*d) + d->cap + d->cap_ranges * sizeof(*d->ranges) +
+	       d->hdr_len;
 }
 
 static void reasm_free(struct stack *s, struct reasm_dgram *d);
@@ -71,7 +140,7 @@ static bool reasm_make_room(struct stack *s, struct reasm_dgram *keep,
 			old = old->next;
 		if (!old)
 			return false;
-		STAT_INC(&s->stats, IP4_REASM_DROP_LIMIT);
+		REASM_COUNT(s, &old->key, limit);
 		reasm_free(s, old);
 	}
 	return true;
@@ -94,6 +163,7 @@ static void reasm_free(struct stack *s, struct reasm_dgram *d)
 	timer_cancel(&s->timers, &d->timer);
 	s->reasm_bytes -= reasm_size(d);
 	s->reasm_count--;
+	free(d->hdr);
 	free(d->buf);
 	free(d->ranges);
 	free(d);
@@ -102,41 +172,48 @@ static void reasm_free(struct stack *s, struct reasm_dgram *d)
 static void reasm_timeout(struct timer *t, void *arg)
 {
 	struct reasm_dgram *d = arg;
+	struct stack *s = d->s;
 
 	(void)t;
-	STAT_INC(&d->s->stats, IP4_REASM_DROP_TIMEOUT);
-	/* RFC 1122 3.3.2: tell the sender, if the first fragment came (it
-	 * holds what the error must quote). */
-	if (d->hdr_len && d->nranges && d->ranges[0].start == 0) {
+	REASM_COUNT(s, &d->key, timeout);
+	/* Tell the sender, if the offset-0 fragment came: it holds what the
+	 * error must quote. */
+	if (d->hdr) {
 		struct l3_rx rx = d->rx;
 
 		rx.hdr = d->hdr;
 		rx.hdr_len = d->hdr_len;
 		rx.payload = d->buf;
 		rx.payload_len = d->ranges[0].end;
-		icmp4_send_error(d->s, ICMP4_TIME_EXCEEDED, ICMP4_EXC_FRAGTIME,
-				 &rx);
+		l3_reasm_expired(s, &rx);
 	}
-	reasm_free(d->s, d);
+	reasm_free(s, d);
 }
 
-static struct reasm_dgram *reasm_find(struct stack *s, const struct ip4_hdr *h)
+static bool reasm_key_eq(const struct reasm_key *a, const struct reasm_key *b)
+{
+	return a->id == b->id && a->proto == b->proto &&
+	       inany_eq(&a->src, &b->src) && inany_eq(&a->dst, &b->dst);
+}
+
+static struct reasm_dgram *reasm_find(struct stack *s,
+				      const struct reasm_key *k)
 {
 	for (struct reasm_dgram *d = s->reasm_head; d; d = d->next)
-		if (d->id == h->id && d->src == h->src && d->dst == h->dst &&
-		    d->proto == h->proto)
+		if (reasm_key_eq(&d->key, k))
 			return d;
 	return NULL;
 }
 
-static struct reasm_dgram *reasm_new(struct stack *s, const struct ip4_hdr *h)
+static struct reasm_dgram *reasm_new(struct stack *s,
+				     const struct reasm_key *k)
 {
 	struct reasm_dgram *d;
 
 	if (!s->p.reasm_max_datagrams)
 		return NULL;
 	while (s->reasm_count >= s->p.reasm_max_datagrams) {
-		STAT_INC(&s->stats, IP4_REASM_DROP_LIMIT);
+		REASM_COUNT(s, &s->reasm_head->key, limit);
 		reasm_free(s, s->reasm_head);
 	}
 	if (!reasm_make_room(s, NULL, sizeof(*d)))
@@ -145,10 +222,7 @@ static struct reasm_dgram *reasm_new(struct stack *s, const struct ip4_hdr *h)
 	if (!d)
 		return NULL;
 	d->s = s;
-	d->src = h->src;
-	d->dst = h->dst;
-	d->id = h->id;
-	d->proto = h->proto;
+	d->key = *k;
 	timer_init(&d->timer, reasm_timeout, d);
 	timer_arm(&s->timers, &d->timer, stack_now(s), s->p.reasm_timeout_ms);
 	*s->reasm_tail = d;
@@ -176,6 +250,7 @@ static void *reasm_realloc(struct stack *s, struct reasm_dgram *d, void *p,
 /* Grow d's buffer to hold need bytes, within the global byte limit. */
 static bool reasm_reserve(struct stack *s, struct reasm_dgram *d, size_t need)
 {
+	size_t most = reasm_max_len(&d->key) - l3_hlen(&d->key.src);
 	size_t cap = d->cap ? d->cap : 2048;
 	uint8_t *b;
 
@@ -183,13 +258,31 @@ static bool reasm_reserve(struct stack *s, struct reasm_dgram *d, size_t need)
 		return true;
 	while (cap < need)
 		cap *= 2;
-	if (cap > REASM_MAX_PAYLOAD)
-		cap = REASM_MAX_PAYLOAD;
+	if (cap > most)
+		cap = most;
 	b = reasm_realloc(s, d, d->buf, d->cap, cap);
 	if (!b)
 		return false;
 	d->buf = b;
 	d->cap = cap;
+	return true;
+}
+
+/* Keep the offset-0 fragment's header and metadata, within the limit. */
+static bool reasm_keep_header(struct stack *s, struct reasm_dgram *d,
+			      const struct reasm_frag *f)
+{
+	uint8_t *h = reasm_realloc(s, d, NULL, 0, f->hdr_len);
+
+	if (!h)
+		return false;
+	memcpy(h, f->hdr, f->hdr_len);
+	d->hdr = h;
+	d->hdr_len = f->hdr_len;
+	d->rx = *f->rx;
+	/* They point into the frame, which is gone after this call. */
+	d->rx.hdr = d->rx.payload = NULL;
+	d->rx.hdr_len = d->rx.payload_len = 0;
 	return true;
 }
 
@@ -233,6 +326,35 @@ static enum range_result reasm_add_range(struct stack *s, struct reasm_dgram *d,
 	return RANGE_ADDED;
 }
 
+/* Whether the datagram, with the fragment [start, end) of header length
+ * hdr_len added, still fits its family's length field: with the header
+ * it keeps (the offset-0 fragment's, when known), up to the highest byte
+ * it may hold. */
+static bool reasm_fits(const struct reasm_dgram *d, uint32_t start,
+		       uint32_t end, size_t hdr_len)
+{
+	size_t kept = d->hdr ? d->hdr_len : start == 0 ? hdr_len : 0;
+	uint32_t extent = end;
+
+	if (d->have_last)
+		extent = d->total;
+	else if (d->nranges && d->ranges[d->nranges - 1].end > extent)
+		extent = d->ranges[d->nranges - 1].end;
+	return kept + extent <= reasm_max_len(&d->key);
+}
+
+/* Fix the kept header up to describe the whole datagram: IPv6's Payload
+ * Length covers the extension headers kept and the reassembled part. */
+static void reasm_fix_header(struct reasm_dgram *d)
+{
+	size_t plen;
+
+	if (reasm_is_v4(&d->key))
+		return;
+	plen = d->hdr_len - l3_hlen(&d->key.src) + d->total;
+	put_be16(d->hdr + REASM_IP6_PLEN_AT, (uint16_t)plen);
+}
+
 /* Describe the complete d for delivery: its metadata in *rx, its payload
  * in *payload.  d stays in the list (so its bytes still count against the
  * limits) until the caller releases it. */
@@ -240,92 +362,122 @@ static struct reasm_dgram *reasm_complete(struct stack *s,
 					  struct reasm_dgram *d,
 					  struct l3_rx *rx, struct cur *payload)
 {
-	STAT_INC(&s->stats, IP4_REASM_OK);
+	REASM_COUNT(s, &d->key, ok);
+	reasm_fix_header(d);
 	*rx = d->rx;
 	rx->hdr = d->hdr;
 	rx->hdr_len = d->hdr_len;
 	rx->dgram_len = d->hdr_len + d->total;
+	rx->payload = d->buf;
+	rx->payload_len = d->total;
+	/* The link vouched for fragments at most, never for the datagram
+	 * they make: its transport checksum is checked in full. */
+	rx->csum_ok = false;
 	*payload = cur_make(d->buf, d->total);
 	return d;
 }
 
-void ip4_reasm_release(struct stack *s, struct reasm_dgram *d)
+void reasm_release(struct stack *s, struct reasm_dgram *d)
 {
 	reasm_free(s, d);
 }
 
-struct reasm_dgram *ip4_reasm_input(struct stack *s, struct cur frag,
-				    const struct ip4_hdr *ih, struct l3_rx *rx,
-				    struct cur *payload)
+struct reasm_dgram *reasm_input(struct stack *s, const struct reasm_frag *f,
+				struct l3_rx *rx_out, struct cur *payload,
+				enum reasm_result *res)
 {
-	uint32_t start = (uint32_t)(ih->frag & IP4_OFF_MASK) * 8;
-	uint32_t end = start + (uint32_t)frag.len;
-	bool more = ih->frag & IP4_FLAG_MF;
+	struct reasm_key k = f->key;
+	size_t len = f->data.len, max;
+	uint32_t start = f->off, end;
+	enum reasm_result ignored;
 	struct reasm_dgram *d;
 
-	STAT_INC(&s->stats, IP4_FRAG_RX);
+	if (!res)
+		res = &ignored;
+	*res = REASM_DROPPED;
+	if (!reasm_is_v4(&k))
+		k.proto = 0;
+	assert(f->hdr_len >= l3_hlen(&k.src));
+	REASM_COUNT(s, &k, frag_rx);
 	/* Every fragment carries data; all but the last a multiple of 8. */
-	if (frag.len == 0 || (more && frag.len % 8) ||
-	    end + ih->ihl > IP4_MAX_LEN) {
-		STAT_INC(&s->stats, IP4_REASM_DROP_BAD_LEN);
+	if (len == 0) {
+		REASM_COUNT(s, &k, bad_len);
 		return NULL;
 	}
-	d = reasm_find(s, ih);
+	if (f->more && len % 8) {
+		REASM_COUNT(s, &k, bad_len);
+		*res = REASM_UNALIGNED;
+		return NULL;
+	}
+	/* With its own header, the fragment fits the length field. */
+	max = reasm_max_len(&k);
+	if (start > max || len > max - start ||
+	    f->hdr_len > max - start - len) {
+		REASM_COUNT(s, &k, bad_len);
+		*res = REASM_TOO_LONG;
+		return NULL;
+	}
+	end = start + (uint32_t)len;
+	d = reasm_find(s, &k);
 	if (!d) {
-		d = reasm_new(s, ih);
+		d = reasm_new(s, &k);
 		if (!d) {
-			STAT_INC(&s->stats, IP4_REASM_DROP_LIMIT);
+			REASM_COUNT(s, &k, limit);
 			return NULL;
 		}
 	}
-	if (!more) {
+	if (!f->more) {
 		if ((d->have_last && d->total != end) ||
 		    (!d->have_last && d->nranges &&
 		     d->ranges[d->nranges - 1].end > end)) {
-			STAT_INC(&s->stats, IP4_REASM_DROP_OVERLAP);
+			REASM_COUNT(s, &k, overlap);
 			goto drop;
 		}
 		d->have_last = true;
 		d->total = end;
 	} else if (d->have_last && end > d->total) {
-		STAT_INC(&s->stats, IP4_REASM_DROP_OVERLAP);
+		REASM_COUNT(s, &k, overlap);
+		goto drop;
+	}
+	/* And with the header the datagram keeps. */
+	if (!reasm_fits(d, start, end, f->hdr_len)) {
+		REASM_COUNT(s, &k, bad_len);
+		*res = REASM_TOO_LONG;
 		goto drop;
 	}
 	switch (reasm_add_range(s, d, start, end)) {
 	case RANGE_DUP:
 		/* A repeat may still be the one that set the length. */
-		STAT_INC(&s->stats, IP4_REASM_DUP);
+		REASM_COUNT(s, &k, dup);
 		goto maybe_done;
 	case RANGE_OVERLAP:
-		STAT_INC(&s->stats, IP4_REASM_DROP_OVERLAP);
+		REASM_COUNT(s, &k, overlap);
 		goto drop;
 	case RANGE_FULL:
-		STAT_INC(&s->stats, IP4_REASM_DROP_LIMIT);
+		REASM_COUNT(s, &k, limit);
 		goto drop;
 	case RANGE_ADDED:
 		break;
 	}
-	if (!reasm_reserve(s, d, end)) {
-		STAT_INC(&s->stats, IP4_REASM_DROP_TOO_BIG);
+	if (!reasm_reserve(s, d, end) ||
+	    (start == 0 && !reasm_keep_header(s, d, f))) {
+		REASM_COUNT(s, &k, too_big);
 		goto drop;
 	}
-	if (frag.len)
-		memcpy(d->buf + start, frag.p, frag.len);
-	if (start == 0) {
-		d->hdr_len = rx->hdr_len;
-		memcpy(d->hdr, rx->hdr, rx->hdr_len);
-		d->rx = *rx;
-	}
+	memcpy(d->buf + start, f->data.p, len);
 maybe_done:
-	if (d->have_last && d->received == d->total && d->hdr_len)
-		return reasm_complete(s, d, rx, payload);
+	*res = REASM_HELD;
+	if (d->have_last && d->received == d->total && d->hdr) {
+		*res = REASM_DONE;
+		return reasm_complete(s, d, rx_out, payload);
+	}
 	return NULL;
 drop:
 	reasm_free(s, d);
 	return NULL;
 }
 
-void ip4_reasm_fini(struct stack *s)
+void reasm_fini(struct stack *s)
 {
 	while (s->reasm_head)
 		reasm_free(s, s->reasm_head);

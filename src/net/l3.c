@@ -60,3 +60,11 @@ void l3_port_unreachable(struct stack *s, const struct l3_rx *rx)
 	if (inany_is_v4(&rx->src))
 		icmp4_send_error(s, ICMP4_DEST_UNREACH, ICMP4_UNREACH_PORT, rx);
 }
+
+void l3_reasm_expired(struct stack *s, const struct l3_rx *rx)
+{
+	if (inany_is_v4(&rx->src))
+		icmp4_send_error(s, ICMP4_TIME_EXCEEDED, ICMP4_EXC_FRAGTIME,
+				 rx);
+	/* IPv6: filled in by icmp6.c */
+}

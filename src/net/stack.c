@@ -69,7 +69,7 @@ void stack_free(struct stack *s)
 	if (!s)
 		return;
 	tcp_fini(s);
-	ip4_reasm_fini(s);
+	reasm_fini(s);
 	arp_fini(s);
 	udp_fini(s);
 	free(s);

@@ -2,7 +2,8 @@
  * Counters for every layer.  One table, so the SIGUSR1 dump (and later the
  * control socket and /metrics) list the same names.  Each entry is
  * X(id, layer, name, reason): a drop counter carries the reason it counts,
- * other counters an empty reason.
+ * other counters an empty reason.  A layer's entries stay together: the
+ * JSON report opens one object per run of entries of the same layer.
  */
 #ifndef TAPIR_STATS_H
 #define TAPIR_STATS_H
@@ -56,6 +57,14 @@
 	X(IP4_REASM_DROP_BAD_LEN, "ip4", "reasm_dropped", "bad_length")      \
 	X(IP4_REASM_DROP_LIMIT, "ip4", "reasm_dropped", "limit")             \
 	X(IP4_REASM_DUP, "ip4", "reasm_duplicates", "")                      \
+	X(IP6_FRAG_RX, "ip6", "fragments_rx", "")                            \
+	X(IP6_REASM_OK, "ip6", "reassembled", "")                            \
+	X(IP6_REASM_DROP_OVERLAP, "ip6", "reasm_dropped", "overlap")         \
+	X(IP6_REASM_DROP_TIMEOUT, "ip6", "reasm_dropped", "timeout")         \
+	X(IP6_REASM_DROP_TOO_BIG, "ip6", "reasm_dropped", "too_big")         \
+	X(IP6_REASM_DROP_BAD_LEN, "ip6", "reasm_dropped", "bad_length")      \
+	X(IP6_REASM_DROP_LIMIT, "ip6", "reasm_dropped", "limit")             \
+	X(IP6_REASM_DUP, "ip6", "reasm_duplicates", "")                      \
 	X(ICMP4_RX, "icmp4", "rx", "")                                       \
 	X(ICMP4_TX, "icmp4", "tx", "")                                       \
 	X(ICMP4_ECHO_RX, "icmp4", "echo_requests", "")                       \

@@ -5,7 +5,7 @@
  * descriptors.  The harness builds each fragment as a well-formed Ethernet
  * + IPv4 frame (correct header checksum, total length, options) to
  * 10.0.0.2, so every fragment gets past ip4_input and the fuzzer spends its
- * time in ip4_frag.c, with the reassembled datagrams delivered to ICMP and
+ * time in net/frag.c, with the reassembled datagrams delivered to ICMP and
  * UDP and their replies fragmented on output.
  *
  *   config bits 0-2  reasm_max_datagrams 0..7

@@ -1,5 +1,6 @@
-/* IPv4 reassembly (ip4_frag.c): orders, duplicates, overlaps, timeout,
- * limits, bad fragment lengths, and an echo that only exists reassembled. */
+/* IPv4 reassembly through ip4_input (net/frag.c): orders, duplicates,
+ * overlaps, timeout, limits, bad fragment lengths, and an echo that only
+ * exists reassembled.  test_frag.c drives frag.c directly, both families. */
 #include "helpers.h"
 
 #include <string.h>
@@ -351,7 +352,7 @@ START_TEST(test_limit_datagrams)
 	send_nth(s, 1, IP4_PROTO_UDP, 1);
 	ck_assert_uint_eq(rx_calls, 2);
 	ck_assert_uint_eq(s->reasm_count, 1);
-	ip4_reasm_fini(s);
+	reasm_fini(s);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
 }
@@ -481,7 +482,7 @@ START_TEST(test_bad_lengths)
 	send_piece(s, 1, IP4_PROTO_UDP, 8188 * 8, 11, false);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_BAD_LEN], 6);
 	ck_assert_uint_eq(s->reasm_count, 1);
-	ip4_reasm_fini(s);
+	reasm_fini(s);
 	ck_assert_uint_eq(rx_calls, 0);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
@@ -646,6 +647,39 @@ START_TEST(test_regression_options_past_65535)
 }
 END_TEST
 
+/* The datagram keeps its first fragment's header: with 40 bytes of options
+ * there, less payload fits than the 20-byte header of a later fragment
+ * let it claim, and the whole would have been 65575 bytes long. */
+START_TEST(test_regression_first_header_longer)
+{
+	static uint8_t opts[40];
+	struct stack *s = new_stack(NULL);
+	struct ip4_hdr ih = {
+	    .ttl = 64,
+	    .proto = IP4_PROTO_UDP,
+	    .src = TH_PEER_IP,
+	    .dst = TH_OUR_IP,
+	    .id = 6,
+	};
+
+	make_udp(64, 20);
+	memset(opts, IP4_OPT_NOP, sizeof(opts));
+	/* The last fragment ends at 65515: 65535 with its 20-byte header. */
+	send_piece(s, 6, IP4_PROTO_UDP, 8186 * 8, 27, false);
+	ck_assert_uint_eq(s->reasm_count, 1);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_BAD_LEN], 0);
+	/* The first comes with a 60-byte header. */
+	ih.frag = IP4_FLAG_MF;
+	stack_input(s, f, th_ip4_frame_opts(f, th_our_mac, th_peer_mac, &ih,
+					    opts, sizeof(opts), msg, 64), 0);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_BAD_LEN], 1);
+	ck_assert_uint_eq(s->reasm_count, 0);
+	ck_assert_uint_eq(rx_calls, 0);
+	th_check_leaks(s, 1);
+	th_stack_free(s);
+}
+END_TEST
+
 static Suite *frag_suite(void)
 {
 	Suite *su = suite_create("ip4_frag");
@@ -676,6 +710,7 @@ static Suite *frag_suite(void)
 	tcase_add_test(tc, test_fini_frees_all);
 	tcase_add_test(tc, test_regression_max_frags_raised_live);
 	tcase_add_test(tc, test_regression_options_past_65535);
+	tcase_add_test(tc, test_regression_first_header_longer);
 	suite_add_tcase(su, tc);
 	return su;
 }
