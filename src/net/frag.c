@@ -40,6 +40,8 @@
  */
 #include "net/frag.h"
 #include "net/core.h"
+#include "net/csum.h"
+#include "wire/ip4.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -47,7 +49,8 @@
 
 /* The largest value of IPv4's Total Length and IPv6's Payload Length. */
 #define REASM_LEN_MAX 65535u
-/* IPv6 (RFC 8200 3): where the Payload Length sits in the header. */
+/* IPv6 (RFC 8200 3): where the Payload Length sits in the header (until
+ * wire/ip6.h names it). */
 #define REASM_IP6_PLEN_AT 4
 
 struct frag_range {
@@ -343,16 +346,24 @@ static bool reasm_fits(const struct reasm_dgram *d, uint32_t start,
 	return kept + extent <= reasm_max_len(&d->key);
 }
 
-/* Fix the kept header up to describe the whole datagram: IPv6's Payload
- * Length covers the extension headers kept and the reassembled part. */
+/* Fix the kept header up to describe the whole datagram.  IPv4: its
+ * Total Length, no fragment offset nor MF (DF stays as the first fragment
+ * had it), and the checksum.  IPv6: the Payload Length, over the extension
+ * headers kept and the reassembled part. */
 static void reasm_fix_header(struct reasm_dgram *d)
 {
-	size_t plen;
+	uint8_t *h = d->hdr;
 
-	if (reasm_is_v4(&d->key))
+	if (reasm_is_v4(&d->key)) {
+		put_be16(h + IP4_TOTAL_LEN_AT, (uint16_t)(d->hdr_len + d->total));
+		put_be16(h + IP4_FRAG_AT,
+			 (uint16_t)(be16(h + IP4_FRAG_AT) & IP4_FLAG_DF));
+		put_be16(h + IP4_CSUM_AT, 0);
+		put_be16(h + IP4_CSUM_AT, csum(h, d->hdr_len));
 		return;
-	plen = d->hdr_len - l3_hlen(&d->key.src) + d->total;
-	put_be16(d->hdr + REASM_IP6_PLEN_AT, (uint16_t)plen);
+	}
+	put_be16(h + REASM_IP6_PLEN_AT,
+		 (uint16_t)(d->hdr_len - l3_hlen(&d->key.src) + d->total));
 }
 
 /* Describe the complete d for delivery: its metadata in *rx, its payload

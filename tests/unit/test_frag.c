@@ -96,8 +96,9 @@ static struct reasm_dgram *frag6(struct stack *s, const uint8_t *src,
 }
 
 /* The same for an IPv4 fragment from src to us: 20-byte header with the
- * given id and protocol. */
+ * given id and protocol, and DF when df4 says so. */
 static uint8_t hdr4[IP4_HLEN];
+static bool df4;
 
 static struct reasm_dgram *frag4(struct stack *s, uint32_t src, uint16_t id,
 				 uint8_t proto, size_t off, size_t len,
@@ -106,7 +107,8 @@ static struct reasm_dgram *frag4(struct stack *s, uint32_t src, uint16_t id,
 	struct ip4_hdr ih = {
 	    .total_len = (uint16_t)(IP4_HLEN + len),
 	    .id = id,
-	    .frag = (uint16_t)(off / 8 | (more ? IP4_FLAG_MF : 0)),
+	    .frag = (uint16_t)(off / 8 | (more ? IP4_FLAG_MF : 0) |
+				(df4 ? IP4_FLAG_DF : 0)),
 	    .ttl = 64,
 	    .proto = proto,
 	    .src = src,
@@ -180,6 +182,7 @@ static struct stack *new_stack(const struct stack_params *p)
 {
 	struct stack *s = th_stack_new(p);
 
+	df4 = false;
 	make_hdr6(peer6, 0, NH_UDP);
 	return s;
 }
@@ -366,6 +369,44 @@ START_TEST(test_families_do_not_mix)
 	ck_assert_uint_eq(s->stats.v[STAT_IP6_REASM_OK], 1);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_FRAG_RX], 2);
 	ck_assert_uint_eq(s->stats.v[STAT_IP6_FRAG_RX], 2);
+	th_check_leaks(s, 0);
+	th_stack_free(s);
+}
+END_TEST
+
+/* The IPv4 header handed back describes the whole datagram: its total
+ * length, no offset and no MF, DF as the first fragment had it, a valid
+ * checksum, the rest as the first fragment had it. */
+START_TEST(test_v4_header_fixed_up)
+{
+	struct stack *s = new_stack(NULL);
+	uint8_t first[IP4_HLEN];
+	struct reasm_dgram *d;
+
+	make_msg(3000, 18);
+	for (int df = 0; df < 2; df++) {
+		uint16_t id = (uint16_t)(30 + df);
+
+		df4 = df;
+		frag4(s, TH_PEER_IP, id, IP4_PROTO_UDP, 1480, 1480, true);
+		frag4(s, TH_PEER_IP, id, IP4_PROTO_UDP, 0, 1480, true);
+		memcpy(first, hdr4, sizeof(first));
+		d = frag4(s, TH_PEER_IP, id, IP4_PROTO_UDP, 2960, 40, false);
+		ck_assert_ptr_nonnull(d);
+		ck_assert_uint_eq(out.hdr_len, IP4_HLEN);
+		ck_assert_uint_eq(out.dgram_len, IP4_HLEN + 3000);
+		ck_assert_uint_eq(be16(out.hdr + 2), IP4_HLEN + 3000);
+		ck_assert_uint_eq(be16(out.hdr + 6), df ? IP4_FLAG_DF : 0);
+		ck_assert_uint_eq(csum(out.hdr, IP4_HLEN), 0);
+		ck_assert_mem_eq(out.hdr, first, 2);
+		ck_assert_mem_eq(out.hdr + 4, first + 4, 2);
+		ck_assert_mem_eq(out.hdr + 8, first + 8, 2);
+		ck_assert_mem_eq(out.hdr + 12, first + 12, 8);
+		ck_assert_uint_eq(out_payload.len, 3000);
+		ck_assert_mem_eq(out_payload.p, msg, 3000);
+		reasm_release(s, d);
+	}
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_OK], 2);
 	th_check_leaks(s, 0);
 	th_stack_free(s);
 }
@@ -605,6 +646,7 @@ static Suite *frag_suite(void)
 
 	tc = tcase_create("families");
 	tcase_add_test(tc, test_families_do_not_mix);
+	tcase_add_test(tc, test_v4_header_fixed_up);
 	tcase_add_test(tc, test_shared_datagram_limit);
 	tcase_add_test(tc, test_shared_byte_limit);
 	suite_add_tcase(su, tc);
