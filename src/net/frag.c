@@ -30,11 +30,13 @@
  * the fragmentable part).  Each fragment is checked with its own header,
  * and again with the header the datagram keeps, which may be longer.
  *
- * Limits, the same for both families: reasm_max_datagrams in progress and
- * reasm_max_bytes of memory over all of them (buffers, range arrays, kept
- * headers and bookkeeping; the oldest datagrams are evicted to make room
- * for a newer one), reasm_max_frags per datagram, and reasm_timeout_ms
- * from the first fragment.  When a datagram times out after its offset-0
+ * Limits, the same for both families: reasm_max_datagrams in progress, at
+ * most reasm_max_per_source of them from one source address (so that an
+ * outsider on one address cannot take every slot: a source's newest
+ * datagram evicts its own oldest), and reasm_max_bytes of memory over all
+ * of them (buffers, range arrays, kept headers and bookkeeping; the oldest
+ * datagrams are evicted to make room for a newer one), reasm_max_frags per
+ * datagram, and reasm_timeout_ms from the first fragment.  When a datagram times out after its offset-0
  * fragment came, the sender hears of it through l3_reasm_expired(): an
  * ICMP time exceeded (RFC 1122 3.3.2, RFC 8200 4.5) quoting that fragment.
  */
@@ -79,7 +81,8 @@ struct reasm_dgram {
 
 /* Each family's counters, so that every path counts into the right ones. */
 struct reasm_stats {
-	enum stat_id frag_rx, ok, dup, overlap, timeout, too_big, bad_len, limit;
+	enum stat_id frag_rx, ok, dup, overlap, timeout, too_big, bad_len, limit,
+	    source_limit;
 };
 
 static const struct reasm_stats reasm_stats4 = {
@@ -91,6 +94,7 @@ static const struct reasm_stats reasm_stats4 = {
     .too_big = STAT_IP4_REASM_DROP_TOO_BIG,
     .bad_len = STAT_IP4_REASM_DROP_BAD_LEN,
     .limit = STAT_IP4_REASM_DROP_LIMIT,
+    .source_limit = STAT_IP4_REASM_DROP_SOURCE_LIMIT,
 };
 
 static const struct reasm_stats reasm_stats6 = {
@@ -102,6 +106,7 @@ static const struct reasm_stats reasm_stats6 = {
     .too_big = STAT_IP6_REASM_DROP_TOO_BIG,
     .bad_len = STAT_IP6_REASM_DROP_BAD_LEN,
     .limit = STAT_IP6_REASM_DROP_LIMIT,
+    .source_limit = STAT_IP6_REASM_DROP_SOURCE_LIMIT,
 };
 
 static bool reasm_is_v4(const struct reasm_key *k)
@@ -199,31 +204,69 @@ static bool reasm_key_eq(const struct reasm_key *a, const struct reasm_key *b)
 	       inany_eq(&a->src, &b->src) && inany_eq(&a->dst, &b->dst);
 }
 
+/* The datagram in progress keyed k, or NULL; then *nsrc says how many
+ * are in progress from k's source, and *oldest_src is the oldest of them
+ * (NULL: none). */
 static struct reasm_dgram *reasm_find(struct stack *s,
-				      const struct reasm_key *k)
+				      const struct reasm_key *k,
+				      unsigned *nsrc,
+				      struct reasm_dgram **oldest_src)
 {
-	for (struct reasm_dgram *d = s->reasm_head; d; d = d->next)
+	*nsrc = 0;
+	*oldest_src = NULL;
+	for (struct reasm_dgram *d = s->reasm_head; d; d = d->next) {
+		if (!inany_eq(&d->key.src, &k->src))
+			continue;
 		if (reasm_key_eq(&d->key, k))
 			return d;
+		if (!*oldest_src)
+			*oldest_src = d;
+		++*nsrc;
+	}
 	return NULL;
 }
 
+/* Start a datagram keyed k, evicting what the limits ask: first the
+ * source's own oldest, then anyone's oldest.  nsrc, oldest_src: as
+ * reasm_find() left them.  NULL when it may not start (counted). */
 static struct reasm_dgram *reasm_new(struct stack *s,
-				     const struct reasm_key *k)
+				     const struct reasm_key *k, unsigned nsrc,
+				     struct reasm_dgram *oldest_src)
 {
 	struct reasm_dgram *d;
 
-	if (!s->p.reasm_max_datagrams)
+	if (!s->p.reasm_max_per_source) {
+		REASM_COUNT(s, k, source_limit);
 		return NULL;
+	}
+	/* The limit may have been lowered since: evict the excess too. */
+	while (nsrc >= s->p.reasm_max_per_source) {
+		struct reasm_dgram *next = oldest_src->next;
+
+		REASM_COUNT(s, k, source_limit);
+		reasm_free(s, oldest_src);
+		nsrc--;
+		while (next && !inany_eq(&next->key.src, &k->src))
+			next = next->next;
+		oldest_src = next;
+	}
+	if (!s->p.reasm_max_datagrams) {
+		REASM_COUNT(s, k, limit);
+		return NULL;
+	}
 	while (s->reasm_count >= s->p.reasm_max_datagrams) {
 		REASM_COUNT(s, &s->reasm_head->key, limit);
 		reasm_free(s, s->reasm_head);
 	}
-	if (!reasm_make_room(s, NULL, sizeof(*d)))
+	if (!reasm_make_room(s, NULL, sizeof(*d))) {
+		REASM_COUNT(s, k, limit);
 		return NULL;
+	}
 	d = calloc(1, sizeof(*d));
-	if (!d)
+	if (!d) {
+		REASM_COUNT(s, k, limit);
 		return NULL;
+	}
 	d->s = s;
 	d->key = *k;
 	timer_init(&d->timer, reasm_timeout, d);
@@ -401,7 +444,8 @@ struct reasm_dgram *reasm_input(struct stack *s, const struct reasm_frag *f,
 	size_t len = f->data.len, max;
 	uint32_t start = f->off, end;
 	enum reasm_result ignored;
-	struct reasm_dgram *d;
+	struct reasm_dgram *d, *oldest_src;
+	unsigned nsrc;
 
 	if (!res)
 		res = &ignored;
@@ -429,13 +473,11 @@ struct reasm_dgram *reasm_input(struct stack *s, const struct reasm_frag *f,
 		return NULL;
 	}
 	end = start + (uint32_t)len;
-	d = reasm_find(s, &k);
+	d = reasm_find(s, &k, &nsrc, &oldest_src);
 	if (!d) {
-		d = reasm_new(s, &k);
-		if (!d) {
-			REASM_COUNT(s, &k, limit);
+		d = reasm_new(s, &k, nsrc, oldest_src);
+		if (!d)
 			return NULL;
-		}
 	}
 	if (!f->more) {
 		if ((d->have_last && d->total != end) ||

@@ -114,7 +114,9 @@ struct stack_params {
 	unsigned arp_retries;       /* requests before giving up */
 	unsigned arp_queue_len;     /* packets held per unresolved entry */
 
+	/* Reassembly (net/frag.c), IPv4 and IPv6 together. */
 	unsigned reasm_max_datagrams;
+	unsigned reasm_max_per_source; /* datagrams from one source address */
 	unsigned reasm_max_bytes;   /* over all datagrams being reassembled */
 	unsigned reasm_max_frags;   /* per datagram */
 	unsigned reasm_timeout_ms;

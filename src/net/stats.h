@@ -56,6 +56,8 @@
 	X(IP4_REASM_DROP_TOO_BIG, "ip4", "reasm_dropped", "too_big")         \
 	X(IP4_REASM_DROP_BAD_LEN, "ip4", "reasm_dropped", "bad_length")      \
 	X(IP4_REASM_DROP_LIMIT, "ip4", "reasm_dropped", "limit")             \
+	X(IP4_REASM_DROP_SOURCE_LIMIT, "ip4", "reasm_dropped",                \
+	  "per_source_limit")                                                \
 	X(IP4_REASM_DUP, "ip4", "reasm_duplicates", "")                      \
 	X(IP6_FRAG_RX, "ip6", "fragments_rx", "")                            \
 	X(IP6_REASM_OK, "ip6", "reassembled", "")                            \
@@ -64,6 +66,8 @@
 	X(IP6_REASM_DROP_TOO_BIG, "ip6", "reasm_dropped", "too_big")         \
 	X(IP6_REASM_DROP_BAD_LEN, "ip6", "reasm_dropped", "bad_length")      \
 	X(IP6_REASM_DROP_LIMIT, "ip6", "reasm_dropped", "limit")             \
+	X(IP6_REASM_DROP_SOURCE_LIMIT, "ip6", "reasm_dropped",                \
+	  "per_source_limit")                                                \
 	X(IP6_REASM_DUP, "ip6", "reasm_duplicates", "")                      \
 	X(ICMP4_RX, "icmp4", "rx", "")                                       \
 	X(ICMP4_TX, "icmp4", "tx", "")                                       \

@@ -9,8 +9,9 @@
 
 /* ---- The lab's IPv6 addresses --------------------------------------------- */
 
-/* 2001:db8::1 (the peer) and 2001:db8::2 (us). */
+/* 2001:db8::1 (the peer), 2001:db8::3 (another), 2001:db8::2 (us). */
 static const uint8_t peer6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+static const uint8_t peer6b[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 3};
 static const uint8_t our6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
 
 /* A pointer to the address made of b, for calls that take one. */
@@ -485,6 +486,66 @@ START_TEST(test_shared_byte_limit)
 }
 END_TEST
 
+/* An outsider on one address holds at most reasm_max_per_source
+ * datagrams: its newest evicts its own oldest, and others still get
+ * through without evicting anyone. */
+START_TEST(test_per_source_limit)
+{
+	struct stack_params p = params();
+	struct stack *s;
+	struct reasm_dgram *d;
+
+	p.reasm_max_datagrams = 10;
+	p.reasm_max_per_source = 4;
+	s = new_stack(&p);
+	make_msg(2000, 19);
+	for (uint32_t id = 0; id < 20; id++)
+		ck_assert_ptr_null(nth6(s, peer6, id, 0));
+	ck_assert_uint_eq(s->reasm_count, 4);
+	ck_assert_uint_eq(s->stats.v[STAT_IP6_REASM_DROP_SOURCE_LIMIT], 16);
+	ck_assert_uint_eq(s->stats.v[STAT_IP6_REASM_DROP_LIMIT], 0);
+	/* Its latest four are the ones kept: one of them completes, while
+	 * the second half of an earlier one starts over alone. */
+	d = nth6(s, peer6, 19, 1);
+	expect6(s, d, peer6, NH_UDP);
+	ck_assert_ptr_null(nth6(s, peer6, 0, 1));
+	ck_assert_uint_eq(s->reasm_count, 4);
+	/* Other sources, of either family, have room. */
+	make_hdr6(peer6b, 0, NH_UDP);
+	for (uint32_t id = 0; id < 4; id++)
+		ck_assert_ptr_null(nth6(s, peer6b, id, 0));
+	ck_assert_ptr_null(frag4(s, TH_PEER_IP, 1, IP4_PROTO_UDP, 0, 1480,
+				 true));
+	ck_assert_uint_eq(s->reasm_count, 9);
+	d = nth6(s, peer6b, 3, 1);
+	expect6(s, d, peer6b, NH_UDP);
+	d = frag4(s, TH_PEER_IP, 1, IP4_PROTO_UDP, 1480, 520, false);
+	ck_assert_ptr_nonnull(d);
+	reasm_release(s, d);
+	ck_assert_uint_eq(s->stats.v[STAT_IP6_REASM_DROP_SOURCE_LIMIT], 16);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_SOURCE_LIMIT], 0);
+	ck_assert_uint_eq(s->stats.v[STAT_IP6_REASM_DROP_LIMIT], 0);
+	ck_assert_uint_eq(s->stats.v[STAT_IP6_REASM_OK], 2);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_OK], 1);
+	/* Lowered live, the limit applies at the source's next datagram,
+	 * which evicts down to it. */
+	s->p.reasm_max_per_source = 1;
+	make_hdr6(peer6, 0, NH_UDP);
+	ck_assert_ptr_null(nth6(s, peer6, 100, 0));
+	ck_assert_uint_eq(s->stats.v[STAT_IP6_REASM_DROP_SOURCE_LIMIT], 20);
+	ck_assert_uint_eq(s->reasm_count, 4);
+	/* 0 takes none. */
+	s->p.reasm_max_per_source = 0;
+	ck_assert_ptr_null(nth6(s, peer6, 101, 0));
+	ck_assert_int_eq(res, REASM_DROPPED);
+	ck_assert_uint_eq(s->stats.v[STAT_IP6_REASM_DROP_SOURCE_LIMIT], 21);
+	ck_assert_uint_eq(s->reasm_count, 4);
+	reasm_fini(s);
+	th_check_leaks(s, 0);
+	th_stack_free(s);
+}
+END_TEST
+
 /* ---- Timeouts ------------------------------------------------------------- */
 
 /* IPv6: the datagram is freed and counted; the error is icmp6.c's. */
@@ -649,6 +710,7 @@ static Suite *frag_suite(void)
 	tcase_add_test(tc, test_v4_header_fixed_up);
 	tcase_add_test(tc, test_shared_datagram_limit);
 	tcase_add_test(tc, test_shared_byte_limit);
+	tcase_add_test(tc, test_per_source_limit);
 	suite_add_tcase(su, tc);
 
 	tc = tcase_create("timeouts");

@@ -583,8 +583,11 @@ END_TEST
 
 START_TEST(test_fini_frees_all)
 {
-	struct stack *s = new_stack(NULL);
+	struct stack_params p = params();
+	struct stack *s;
 
+	p.reasm_max_per_source = 20; /* all from the one peer */
+	s = new_stack(&p);
 	make_udp(4000, 17);
 	for (uint16_t id = 0; id < 20; id++)
 		send_nth(s, id, IP4_PROTO_UDP, id % 3);
