@@ -15,7 +15,11 @@
  * hold is a harmless duplicate and ignored; one that partly overlaps is
  * either an error or an attack (RFC 5722), and the whole datagram is
  * dropped, as it is for a fragment that contradicts the length a last
- * fragment fixed.  The offset-0 fragment gives the datagram its header
+ * fragment fixed.  RFC 5722 drops the fragments not yet received with
+ * it: the datagram lives on dead, its data freed and its key kept until
+ * its timeout, and drops (and counts as overlap) every fragment that
+ * comes for it, which would otherwise start it over and perhaps complete
+ * it with someone else's bytes.  The offset-0 fragment gives the datagram its header
  * (IPv4: the IP header; IPv6: the unfragmentable part) and its metadata
  * (struct l3_rx).  The datagram is complete when the last fragment (MF or
  * M clear) has fixed its length, the ranges cover [0, length) with no hole
@@ -63,6 +67,7 @@ struct reasm_dgram {
 	struct reasm_dgram *next;
 	struct stack *s;
 	struct reasm_key key; /* proto 0 for IPv6 */
+	bool dead;         /* dropped (RFC 5722): holds nothing, drops all */
 	bool have_last;
 	uint32_t total;    /* fragmentable part's length, once the last came */
 	uint32_t received; /* bytes covered by ranges */
@@ -114,10 +119,14 @@ static bool reasm_is_v4(const struct reasm_key *k)
 	return inany_is_v4(&k->src);
 }
 
+static const struct reasm_stats *reasm_stats_of(const struct reasm_key *k)
+{
+	return reasm_is_v4(k) ? &reasm_stats4 : &reasm_stats6;
+}
+
 /* Count one event of kind what (a member of struct reasm_stats) against
  * the family of key k. */
-#define REASM_COUNT(s, k, what)                                                \
-	((s)->stats.v[(reasm_is_v4(k) ? &reasm_stats4 : &reasm_stats6)->what]++)
+#define REASM_COUNT(s, k, what) ((s)->stats.v[reasm_stats_of(k)->what]++)
 
 /* The most a datagram of k's family may hold, kept header included: the
  * 16-bit length field counts the header in IPv4 and all but its fixed 40
@@ -136,6 +145,16 @@ static size_t reasm_size(const struct reasm_dgram *d)
 
 static void reasm_free(struct stack *s, struct reasm_dgram *d);
 
+/* Free d to make room for another, counting it as id unless it was dead
+ * already (then no datagram is lost). */
+static void reasm_evict(struct stack *s, struct reasm_dgram *d,
+			enum stat_id id)
+{
+	if (!d->dead)
+		s->stats.v[id]++;
+	reasm_free(s, d);
+}
+
 /* Free the oldest datagrams other than keep until need more bytes fit.
  * False when even that is not enough. */
 static bool reasm_make_room(struct stack *s, struct reasm_dgram *keep,
@@ -148,8 +167,7 @@ static bool reasm_make_room(struct stack *s, struct reasm_dgram *keep,
 			old = old->next;
 		if (!old)
 			return false;
-		REASM_COUNT(s, &old->key, limit);
-		reasm_free(s, old);
+		reasm_evict(s, old, reasm_stats_of(&old->key)->limit);
 	}
 	return true;
 }
@@ -177,12 +195,34 @@ static void reasm_free(struct stack *s, struct reasm_dgram *d)
 	free(d);
 }
 
+/* Drop d's data for good (RFC 5722), keeping its key and its timer: what
+ * comes for it until then is dropped too. */
+static void reasm_kill(struct stack *s, struct reasm_dgram *d)
+{
+	s->reasm_bytes -= reasm_size(d);
+	free(d->hdr);
+	free(d->buf);
+	free(d->ranges);
+	d->hdr = d->buf = NULL;
+	d->ranges = NULL;
+	d->hdr_len = d->cap = 0;
+	d->nranges = d->cap_ranges = 0;
+	d->have_last = false;
+	d->total = d->received = 0;
+	d->dead = true;
+	s->reasm_bytes += reasm_size(d);
+}
+
 static void reasm_timeout(struct timer *t, void *arg)
 {
 	struct reasm_dgram *d = arg;
 	struct stack *s = d->s;
 
 	(void)t;
+	if (d->dead) {
+		reasm_free(s, d);
+		return;
+	}
 	REASM_COUNT(s, &d->key, timeout);
 	/* Tell the sender, if the offset-0 fragment came: it holds what the
 	 * error must quote. */
@@ -243,8 +283,7 @@ static struct reasm_dgram *reasm_new(struct stack *s,
 	while (nsrc >= s->p.reasm_max_per_source) {
 		struct reasm_dgram *next = oldest_src->next;
 
-		REASM_COUNT(s, k, source_limit);
-		reasm_free(s, oldest_src);
+		reasm_evict(s, oldest_src, reasm_stats_of(k)->source_limit);
 		nsrc--;
 		while (next && !inany_eq(&next->key.src, &k->src))
 			next = next->next;
@@ -254,10 +293,9 @@ static struct reasm_dgram *reasm_new(struct stack *s,
 		REASM_COUNT(s, k, limit);
 		return NULL;
 	}
-	while (s->reasm_count >= s->p.reasm_max_datagrams) {
-		REASM_COUNT(s, &s->reasm_head->key, limit);
-		reasm_free(s, s->reasm_head);
-	}
+	while (s->reasm_count >= s->p.reasm_max_datagrams)
+		reasm_evict(s, s->reasm_head,
+			    reasm_stats_of(&s->reasm_head->key)->limit);
 	if (!reasm_make_room(s, NULL, sizeof(*d))) {
 		REASM_COUNT(s, k, limit);
 		return NULL;
@@ -479,18 +517,22 @@ struct reasm_dgram *reasm_input(struct stack *s, const struct reasm_frag *f,
 		if (!d)
 			return NULL;
 	}
+	if (d->dead) {
+		REASM_COUNT(s, &k, overlap);
+		return NULL;
+	}
 	if (!f->more) {
 		if ((d->have_last && d->total != end) ||
 		    (!d->have_last && d->nranges &&
 		     d->ranges[d->nranges - 1].end > end)) {
 			REASM_COUNT(s, &k, overlap);
-			goto drop;
+			goto kill;
 		}
 		d->have_last = true;
 		d->total = end;
 	} else if (d->have_last && end > d->total) {
 		REASM_COUNT(s, &k, overlap);
-		goto drop;
+		goto kill;
 	}
 	/* And with the header the datagram keeps. */
 	if (!reasm_fits(d, start, end, f->hdr_len)) {
@@ -505,7 +547,7 @@ struct reasm_dgram *reasm_input(struct stack *s, const struct reasm_frag *f,
 		goto maybe_done;
 	case RANGE_OVERLAP:
 		REASM_COUNT(s, &k, overlap);
-		goto drop;
+		goto kill;
 	case RANGE_FULL:
 		REASM_COUNT(s, &k, limit);
 		goto drop;
@@ -527,6 +569,9 @@ maybe_done:
 	return NULL;
 drop:
 	reasm_free(s, d);
+	return NULL;
+kill:
+	reasm_kill(s, d);
 	return NULL;
 }
 

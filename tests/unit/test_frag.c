@@ -315,24 +315,67 @@ START_TEST(test_v6_duplicates_ignored)
 }
 END_TEST
 
-/* RFC 5722: a fragment that overlaps another drops the whole datagram. */
+/* RFC 5722: a fragment that overlaps another drops the whole datagram,
+ * and the fragments of it still to come. */
 START_TEST(test_v6_overlap_drops_datagram)
 {
 	struct stack *s = new_stack(NULL);
+	struct reasm_dgram *d = NULL;
+	size_t held;
 
 	make_msg(4000, 7);
 	nth6(s, peer6, 12, 0);
 	nth6(s, peer6, 12, 2);
+	held = s->reasm_bytes;
+	th_advance(s, 10000);
 	ck_assert_ptr_null(frag6(s, peer6, 12, NH_UDP, PIECE - 8, 16, true));
 	ck_assert_int_eq(res, REASM_DROPPED);
 	ck_assert_uint_eq(s->stats.v[STAT_IP6_REASM_DROP_OVERLAP], 1);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_OVERLAP], 0);
-	ck_assert_uint_eq(s->reasm_count, 0);
-	ck_assert_uint_eq(s->reasm_bytes, 0);
-	/* What is left of it never makes a datagram. */
+	/* Its data is gone; its key stays. */
+	ck_assert_uint_eq(s->reasm_count, 1);
+	ck_assert_uint_lt(s->reasm_bytes, held - 2048);
+	/* The fragment that would have completed it is dropped, and so is
+	 * the whole datagram sent again. */
 	ck_assert_ptr_null(nth6(s, peer6, 12, 1));
+	ck_assert_int_eq(res, REASM_DROPPED);
+	for (size_t i = 0; i < npieces(); i++)
+		ck_assert_ptr_null(nth6(s, peer6, 12, i));
+	ck_assert_uint_eq(s->stats.v[STAT_IP6_REASM_DROP_OVERLAP], 5);
 	ck_assert_uint_eq(s->stats.v[STAT_IP6_REASM_OK], 0);
-	th_advance(s, 30000);
+	ck_assert_uint_eq(s->reasm_count, 1);
+	/* Until the timeout from its first fragment, which is no loss. */
+	th_advance(s, 20000);
+	ck_assert_uint_eq(s->reasm_count, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_IP6_REASM_DROP_TIMEOUT], 0);
+	for (size_t i = 0; i < npieces(); i++)
+		d = nth6(s, peer6, 12, i);
+	expect6(s, d, peer6, NH_UDP);
+	th_check_leaks(s, 0);
+	th_stack_free(s);
+}
+END_TEST
+
+/* A dead datagram is evicted like any other, without counting a loss. */
+START_TEST(test_dead_evicted_uncounted)
+{
+	struct stack_params p = params();
+	struct stack *s;
+
+	p.reasm_max_datagrams = 1;
+	s = new_stack(&p);
+	make_msg(4000, 20);
+	nth6(s, peer6, 1, 0);
+	frag6(s, peer6, 1, NH_UDP, 8, 8, true);
+	ck_assert_uint_eq(s->stats.v[STAT_IP6_REASM_DROP_OVERLAP], 1);
+	nth6(s, peer6, 2, 0);
+	ck_assert_uint_eq(s->reasm_count, 1);
+	ck_assert_uint_eq(s->stats.v[STAT_IP6_REASM_DROP_LIMIT], 0);
+	/* The key is free again; the living one is counted when evicted. */
+	nth6(s, peer6, 1, 0);
+	ck_assert_int_eq(res, REASM_HELD);
+	ck_assert_uint_eq(s->stats.v[STAT_IP6_REASM_DROP_LIMIT], 1);
+	reasm_fini(s);
 	th_check_leaks(s, 0);
 	th_stack_free(s);
 }
@@ -703,6 +746,7 @@ static Suite *frag_suite(void)
 	tcase_add_test(tc, test_v6_key_ignores_proto);
 	tcase_add_test(tc, test_v6_duplicates_ignored);
 	tcase_add_test(tc, test_v6_overlap_drops_datagram);
+	tcase_add_test(tc, test_dead_evicted_uncounted);
 	suite_add_tcase(su, tc);
 
 	tc = tcase_create("families");

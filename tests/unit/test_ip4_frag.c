@@ -231,28 +231,42 @@ START_TEST(test_partial_overlap_drops)
 	struct stack *s = new_stack(NULL);
 
 	make_udp(4000, 6);
-	/* [0, 1480) then [1472, 2952): 8 bytes claimed twice. */
+	/* [0, 1480) then [1472, 2952): 8 bytes claimed twice.  The datagram
+	 * is dropped; only its key stays, to drop what comes of it later. */
 	send_piece(s, 4, IP4_PROTO_UDP, 0, 1480, true);
 	send_piece(s, 4, IP4_PROTO_UDP, 1472, 1480, true);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_OVERLAP], 1);
-	ck_assert_uint_eq(s->reasm_count, 0);
+	ck_assert_uint_eq(s->reasm_count, 1);
 	/* A piece inside one we hold. */
 	send_piece(s, 5, IP4_PROTO_UDP, 0, 1480, true);
 	send_piece(s, 5, IP4_PROTO_UDP, 8, 16, true);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_OVERLAP], 2);
-	ck_assert_uint_eq(s->reasm_count, 0);
+	ck_assert_uint_eq(s->reasm_count, 2);
 	/* One covering two we hold. */
 	send_piece(s, 6, IP4_PROTO_UDP, 8, 8, true);
 	send_piece(s, 6, IP4_PROTO_UDP, 24, 8, true);
 	send_piece(s, 6, IP4_PROTO_UDP, 0, 40, true);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_OVERLAP], 3);
-	ck_assert_uint_eq(s->reasm_count, 0);
-	/* The rest of a dropped datagram never makes a whole one. */
-	send_piece(s, 4, IP4_PROTO_UDP, 2952, msg_len - 2952, false);
+	ck_assert_uint_eq(s->reasm_count, 3);
+	/* The rest of a dropped datagram is dropped too (RFC 5722), even
+	 * all of it again: it never makes a whole one. */
+	for (size_t i = 0; i < npieces(); i++)
+		send_nth(s, 4, IP4_PROTO_UDP, i);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_OVERLAP], 6);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_OK], 0);
 	ck_assert_uint_eq(rx_calls, 0);
-	ck_assert_uint_eq(s->reasm_count, 1);
+	ck_assert_uint_eq(s->reasm_count, 3);
+	/* Until its timeout: that is no loss of a datagram, and no error
+	 * goes to the sender. */
+	th_frames_clear();
 	th_advance(s, 30000);
-	ck_assert_uint_eq(rx_calls, 0);
+	ck_assert_uint_eq(s->reasm_count, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_TIMEOUT], 0);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	/* Then the id is free again. */
+	for (size_t i = 0; i < npieces(); i++)
+		send_nth(s, 4, IP4_PROTO_UDP, i);
+	expect_delivered(1);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
 }
@@ -267,18 +281,21 @@ START_TEST(test_conflicting_ends)
 	send_piece(s, 9, IP4_PROTO_UDP, 2960, 100, false);
 	send_piece(s, 9, IP4_PROTO_UDP, 2960, 200, false);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_OVERLAP], 1);
-	ck_assert_uint_eq(s->reasm_count, 0);
 	/* Data past the end the last fragment fixed. */
 	send_piece(s, 10, IP4_PROTO_UDP, 1480, 100, false);
 	send_piece(s, 10, IP4_PROTO_UDP, 1480, 1480, true);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_OVERLAP], 2);
-	ck_assert_uint_eq(s->reasm_count, 0);
 	/* A last fragment ending before data already held. */
 	send_piece(s, 11, IP4_PROTO_UDP, 1480, 1480, true);
 	send_piece(s, 11, IP4_PROTO_UDP, 8, 8, false);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_OVERLAP], 3);
-	ck_assert_uint_eq(s->reasm_count, 0);
+	/* Each is dead, and drops what comes for it until its timeout. */
+	ck_assert_uint_eq(s->reasm_count, 3);
+	send_piece(s, 11, IP4_PROTO_UDP, 0, 8, true);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_OVERLAP], 4);
 	ck_assert_uint_eq(rx_calls, 0);
+	th_advance(s, 30000);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_TIMEOUT], 0);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
 }
