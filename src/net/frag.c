@@ -575,6 +575,15 @@ kill:
 	return NULL;
 }
 
+unsigned reasm_from(const struct stack *s, const union inany *src)
+{
+	unsigned n = 0;
+
+	for (const struct reasm_dgram *d = s->reasm_head; d; d = d->next)
+		n += inany_eq(&d->key.src, src);
+	return n;
+}
+
 void reasm_fini(struct stack *s)
 {
 	while (s->reasm_head)

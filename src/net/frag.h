@@ -93,5 +93,8 @@ struct reasm_dgram *reasm_input(struct stack *s, const struct reasm_frag *f,
 void reasm_release(struct stack *s, struct reasm_dgram *d);
 /* Free every datagram in progress, without a word to their senders. */
 void reasm_fini(struct stack *s);
+/* How many datagrams from src are in progress (dead ones included), as
+ * reasm_max_per_source bounds them. */
+unsigned reasm_from(const struct stack *s, const union inany *src);
 
 #endif

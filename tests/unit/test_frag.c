@@ -545,6 +545,7 @@ START_TEST(test_per_source_limit)
 	for (uint32_t id = 0; id < 20; id++)
 		ck_assert_ptr_null(nth6(s, peer6, id, 0));
 	ck_assert_uint_eq(s->reasm_count, 4);
+	ck_assert_uint_eq(reasm_from(s, A6(peer6)), 4);
 	ck_assert_uint_eq(s->stats.v[STAT_IP6_REASM_DROP_SOURCE_LIMIT], 16);
 	ck_assert_uint_eq(s->stats.v[STAT_IP6_REASM_DROP_LIMIT], 0);
 	/* Its latest four are the ones kept: one of them completes, while
@@ -560,6 +561,9 @@ START_TEST(test_per_source_limit)
 	ck_assert_ptr_null(frag4(s, TH_PEER_IP, 1, IP4_PROTO_UDP, 0, 1480,
 				 true));
 	ck_assert_uint_eq(s->reasm_count, 9);
+	ck_assert_uint_eq(reasm_from(s, A6(peer6)), 4);
+	ck_assert_uint_eq(reasm_from(s, A6(peer6b)), 4);
+	ck_assert_uint_eq(reasm_from(s, TH_A4(TH_PEER_IP)), 1);
 	d = nth6(s, peer6b, 3, 1);
 	expect6(s, d, peer6b, NH_UDP);
 	d = frag4(s, TH_PEER_IP, 1, IP4_PROTO_UDP, 1480, 520, false);
@@ -576,6 +580,7 @@ START_TEST(test_per_source_limit)
 	make_hdr6(peer6, 0, NH_UDP);
 	ck_assert_ptr_null(nth6(s, peer6, 100, 0));
 	ck_assert_uint_eq(s->stats.v[STAT_IP6_REASM_DROP_SOURCE_LIMIT], 20);
+	ck_assert_uint_eq(reasm_from(s, A6(peer6)), 1);
 	ck_assert_uint_eq(s->reasm_count, 4);
 	/* 0 takes none. */
 	s->p.reasm_max_per_source = 0;
