@@ -15,15 +15,17 @@
  * hold is a harmless duplicate and ignored; one that partly overlaps is
  * either an error or an attack (RFC 5722), and the whole datagram is
  * dropped, as it is for a fragment that contradicts the length a last
- * fragment fixed.  RFC 5722 drops the fragments not yet received with
- * it: the datagram lives on dead, its data freed and its key kept until
- * its timeout, and drops (and counts as overlap) every fragment that
- * comes for it, which would otherwise start it over and perhaps complete
- * it with someone else's bytes.  The offset-0 fragment gives the datagram its header
- * (IPv4: the IP header; IPv6: the unfragmentable part) and its metadata
- * (struct l3_rx).  The datagram is complete when the last fragment (MF or
- * M clear) has fixed its length, the ranges cover [0, length) with no hole
- * and the header is in.  The header is then fixed up to describe the whole
+ * fragment fixed.  RFC 5722 drops the fragments not yet received with it:
+ * the datagram lives on dead, its data freed and its key kept until its
+ * timeout, and drops (and counts as overlap) every fragment that comes for
+ * it, which would otherwise start it over and perhaps complete it with
+ * someone else's bytes.
+ *
+ * The offset-0 fragment gives the datagram its header (IPv4: the IP
+ * header; IPv6: the unfragmentable part) and its metadata (struct l3_rx).
+ * The datagram is complete when the last fragment (MF or M clear) has
+ * fixed its length, the ranges cover [0, length) with no hole and the
+ * header is in.  The header is then fixed up to describe the whole
  * datagram and handed back with it; the caller delivers it and releases
  * it, so it counts against the limits until then.
  *
@@ -34,15 +36,17 @@
  * the fragmentable part).  Each fragment is checked with its own header,
  * and again with the header the datagram keeps, which may be longer.
  *
- * Limits, the same for both families: reasm_max_datagrams in progress, at
- * most reasm_max_per_source of them from one source address (so that an
- * outsider on one address cannot take every slot: a source's newest
- * datagram evicts its own oldest), and reasm_max_bytes of memory over all
- * of them (buffers, range arrays, kept headers and bookkeeping; the oldest
- * datagrams are evicted to make room for a newer one), reasm_max_frags per
- * datagram, and reasm_timeout_ms from the first fragment.  When a datagram times out after its offset-0
- * fragment came, the sender hears of it through l3_reasm_expired(): an
- * ICMP time exceeded (RFC 1122 3.3.2, RFC 8200 4.5) quoting that fragment.
+ * Limits, the same for both families, over one list of the datagrams in
+ * progress, oldest first: reasm_max_datagrams in all; at most
+ * reasm_max_per_source from one source address, so that an outsider on
+ * one address cannot take every slot (a source's new datagram evicts its
+ * own oldest); reasm_max_bytes of memory over all of them (buffers, range
+ * arrays, kept headers and bookkeeping: the oldest are evicted to make
+ * room for a newer one); reasm_max_frags per datagram; and
+ * reasm_timeout_ms from the first fragment.  When a datagram times out
+ * after its offset-0 fragment came, the sender hears of it through
+ * l3_reasm_expired(): an ICMP time exceeded (RFC 1122 3.3.2, RFC 8200 4.5)
+ * quoting that fragment.
  */
 #include "net/frag.h"
 #include "net/core.h"
@@ -67,11 +71,11 @@ struct reasm_dgram {
 	struct reasm_dgram *next;
 	struct stack *s;
 	struct reasm_key key; /* proto 0 for IPv6 */
-	bool dead;         /* dropped (RFC 5722): holds nothing, drops all */
+	bool dead;	      /* dropped (RFC 5722): holds nothing, drops all */
 	bool have_last;
-	uint32_t total;    /* fragmentable part's length, once the last came */
+	uint32_t total;	   /* fragmentable part's length, once the last came */
 	uint32_t received; /* bytes covered by ranges */
-	uint8_t *hdr;      /* the offset-0 fragment's header; NULL until then */
+	uint8_t *hdr;	   /* the offset-0 fragment's header; NULL until then */
 	size_t hdr_len;
 	struct l3_rx rx; /* the offset-0 fragment's, without its pointers */
 	uint8_t *buf;
@@ -86,8 +90,8 @@ struct reasm_dgram {
 
 /* Each family's counters, so that every path counts into the right ones. */
 struct reasm_stats {
-	enum stat_id frag_rx, ok, dup, overlap, timeout, too_big, bad_len, limit,
-	    source_limit;
+	enum stat_id frag_rx, ok, dup, overlap, timeout, too_big, bad_len,
+	    limit, source_limit;
 };
 
 static const struct reasm_stats reasm_stats4 = {
@@ -133,7 +137,8 @@ static const struct reasm_stats *reasm_stats_of(const struct reasm_key *k)
  * bytes in IPv6. */
 static size_t reasm_max_len(const struct reasm_key *k)
 {
-	return reasm_is_v4(k) ? REASM_LEN_MAX : l3_hlen(&k->src) + REASM_LEN_MAX;
+	return reasm_is_v4(k) ? REASM_LEN_MAX
+			      : l3_hlen(&k->src) + REASM_LEN_MAX;
 }
 
 /* Memory a datagram in progress holds, as counted against the limit. */
@@ -147,8 +152,7 @@ static void reasm_free(struct stack *s, struct reasm_dgram *d);
 
 /* Free d to make room for another, counting it as id unless it was dead
  * already (then no datagram is lost). */
-static void reasm_evict(struct stack *s, struct reasm_dgram *d,
-			enum stat_id id)
+static void reasm_evict(struct stack *s, struct reasm_dgram *d, enum stat_id id)
 {
 	if (!d->dead)
 		s->stats.v[id]++;
@@ -248,8 +252,7 @@ static bool reasm_key_eq(const struct reasm_key *a, const struct reasm_key *b)
  * are in progress from k's source, and *oldest_src is the oldest of them
  * (NULL: none). */
 static struct reasm_dgram *reasm_find(struct stack *s,
-				      const struct reasm_key *k,
-				      unsigned *nsrc,
+				      const struct reasm_key *k, unsigned *nsrc,
 				      struct reasm_dgram **oldest_src)
 {
 	*nsrc = 0;
@@ -269,8 +272,8 @@ static struct reasm_dgram *reasm_find(struct stack *s,
 /* Start a datagram keyed k, evicting what the limits ask: first the
  * source's own oldest, then anyone's oldest.  nsrc, oldest_src: as
  * reasm_find() left them.  NULL when it may not start (counted). */
-static struct reasm_dgram *reasm_new(struct stack *s,
-				     const struct reasm_key *k, unsigned nsrc,
+static struct reasm_dgram *reasm_new(struct stack *s, const struct reasm_key *k,
+				     unsigned nsrc,
 				     struct reasm_dgram *oldest_src)
 {
 	struct reasm_dgram *d;
@@ -388,14 +391,14 @@ static enum range_result reasm_add_range(struct stack *s, struct reasm_dgram *d,
 	if (d->nranges >= s->p.reasm_max_frags)
 		return RANGE_FULL;
 	if (d->nranges == d->cap_ranges) {
-		unsigned cap = d->cap_ranges ? d->cap_ranges * 2
-					     : REASM_MIN_RANGES;
+		unsigned cap =
+		    d->cap_ranges ? d->cap_ranges * 2 : REASM_MIN_RANGES;
 		struct frag_range *r;
 
 		if (cap > s->p.reasm_max_frags)
 			cap = s->p.reasm_max_frags;
-		r = reasm_realloc(s, d, d->ranges,
-				  d->cap_ranges * sizeof(*r), cap * sizeof(*r));
+		r = reasm_realloc(s, d, d->ranges, d->cap_ranges * sizeof(*r),
+				  cap * sizeof(*r));
 		if (!r)
 			return RANGE_FULL;
 		d->ranges = r;
@@ -436,7 +439,8 @@ static void reasm_fix_header(struct reasm_dgram *d)
 	uint8_t *h = d->hdr;
 
 	if (reasm_is_v4(&d->key)) {
-		put_be16(h + IP4_TOTAL_LEN_AT, (uint16_t)(d->hdr_len + d->total));
+		put_be16(h + IP4_TOTAL_LEN_AT,
+			 (uint16_t)(d->hdr_len + d->total));
 		put_be16(h + IP4_FRAG_AT,
 			 (uint16_t)(be16(h + IP4_FRAG_AT) & IP4_FLAG_DF));
 		put_be16(h + IP4_CSUM_AT, 0);
@@ -483,6 +487,7 @@ struct reasm_dgram *reasm_input(struct stack *s, const struct reasm_frag *f,
 	uint32_t start = f->off, end;
 	enum reasm_result ignored;
 	struct reasm_dgram *d, *oldest_src;
+	struct cur data;
 	unsigned nsrc;
 
 	if (!res)
@@ -559,7 +564,8 @@ struct reasm_dgram *reasm_input(struct stack *s, const struct reasm_frag *f,
 		REASM_COUNT(s, &k, too_big);
 		goto drop;
 	}
-	memcpy(d->buf + start, f->data.p, len);
+	data = f->data;
+	memcpy(d->buf + start, cur_pull(&data, len), len);
 maybe_done:
 	*res = REASM_HELD;
 	if (d->have_last && d->received == d->total && d->hdr) {

@@ -60,9 +60,11 @@ struct reasm_frag {
 
 /* What reasm_input() did with a fragment. */
 enum reasm_result {
-	REASM_DONE,    /* it completed its datagram, which is returned */
-	REASM_HELD,    /* kept until the rest comes, or a duplicate ignored */
-	REASM_DROPPED, /* dropped (alone, or with its datagram) and counted */
+	REASM_DONE, /* it completed its datagram, which is returned */
+	REASM_HELD, /* kept until the rest comes, or a duplicate ignored */
+	/* Dropped and counted: alone (no data, a limit, a datagram dropped
+	 * earlier for an overlap, RFC 5722), or with its datagram. */
+	REASM_DROPPED,
 	/* Refused and counted as bad_length, its datagram kept: more is set
 	 * and the length is not a multiple of 8.  IPv6 answers with a
 	 * parameter problem pointing at the Payload Length (RFC 8200 4.5). */

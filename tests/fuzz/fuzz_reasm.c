@@ -335,14 +335,13 @@ static void check_dgram6(unsigned src, const struct l3_rx *rx,
 {
 	size_t ext = rx->hdr_len - IP6_HLEN;
 
-	if (rx->hdr_len < IP6_HLEN || (ext != 0 && ext != 8 && ext != 16 &&
-				       ext != 40))
+	if (rx->hdr_len < IP6_HLEN ||
+	    (ext != 0 && ext != 8 && ext != 16 && ext != 40))
 		FAIL("IPv6 datagram with a %zu-byte header", rx->hdr_len);
 	if (rx->dgram_len != rx->hdr_len + payload.len)
 		FAIL("IPv6 datagram of %zu + %zu bytes said to be %zu",
 		     rx->hdr_len, payload.len, rx->dgram_len);
-	if (ext + payload.len > 65535 ||
-	    be16(rx->hdr + 4) != ext + payload.len)
+	if (ext + payload.len > 65535 || be16(rx->hdr + 4) != ext + payload.len)
 		FAIL("IPv6 Payload Length %u for %zu + %zu bytes",
 		     be16(rx->hdr + 4), ext, payload.len);
 	if (memcmp(rx->src.a, src6[src], 16) != 0)
@@ -372,7 +371,9 @@ static void fragment6(const uint8_t *d)
 	    .hdr_len = hlen,
 	};
 	struct reasm_frag f = {
-	    .key = {.src = rx.src, .dst = rx.dst, .id = ids[d[0] & 3],
+	    .key = {.src = rx.src,
+		    .dst = rx.dst,
+		    .id = ids[d[0] & 3],
 		    .proto = proto},
 	    .off = (uint32_t)off,
 	    .more = d[0] & 0x40,

@@ -7,7 +7,8 @@
 
 #include <string.h>
 
-/* ---- The lab's IPv6 addresses --------------------------------------------- */
+/* ---- The lab's IPv6 addresses ---------------------------------------------
+ */
 
 /* 2001:db8::1 (the peer), 2001:db8::3 (another), 2001:db8::2 (us). */
 static const uint8_t peer6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
@@ -22,13 +23,15 @@ static const uint8_t our6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
 #define NH_TCP 6
 #define NH_DSTOPTS 60
 
-/* ---- What reasm_input() handed back ---------------------------------------- */
+/* ---- What reasm_input() handed back ----------------------------------------
+ */
 
 static struct l3_rx out;
 static struct cur out_payload;
 static enum reasm_result res;
 
-/* ---- Datagrams and their fragments ---------------------------------------- */
+/* ---- Datagrams and their fragments ----------------------------------------
+ */
 
 /* The fragmentable part of the datagram being sent. */
 static uint8_t msg[70000];
@@ -109,7 +112,7 @@ static struct reasm_dgram *frag4(struct stack *s, uint32_t src, uint16_t id,
 	    .total_len = (uint16_t)(IP4_HLEN + len),
 	    .id = id,
 	    .frag = (uint16_t)(off / 8 | (more ? IP4_FLAG_MF : 0) |
-				(df4 ? IP4_FLAG_DF : 0)),
+			       (df4 ? IP4_FLAG_DF : 0)),
 	    .ttl = 64,
 	    .proto = proto,
 	    .src = src,
@@ -159,8 +162,8 @@ static struct reasm_dgram *nth6(struct stack *s, const uint8_t *src,
 /* Assert d is the whole of msg as an IPv6 datagram from src with hdr6 in
  * front, its Payload Length rewritten and Next Header nh, then release
  * it. */
-static void expect6(struct stack *s, struct reasm_dgram *d,
-		    const uint8_t *src, uint8_t nh)
+static void expect6(struct stack *s, struct reasm_dgram *d, const uint8_t *src,
+		    uint8_t nh)
 {
 	ck_assert_ptr_nonnull(d);
 	ck_assert_int_eq(res, REASM_DONE);
@@ -196,7 +199,8 @@ static struct stack_params params(void)
 	return p;
 }
 
-/* ---- IPv6 datagrams ---------------------------------------------------------- */
+/* ---- IPv6 datagrams
+ * ---------------------------------------------------------- */
 
 START_TEST(test_v6_in_order)
 {
@@ -282,8 +286,8 @@ START_TEST(test_v6_key_ignores_proto)
 	struct reasm_dgram *d;
 
 	make_msg(2000, 5);
-	ck_assert_ptr_null(frag6(s, peer6, 10, NH_TCP, PIECE, 2000 - PIECE,
-				 false));
+	ck_assert_ptr_null(
+	    frag6(s, peer6, 10, NH_TCP, PIECE, 2000 - PIECE, false));
 	ck_assert_ptr_null(frag6(s, peer6, 10, 99, 0, 8, true));
 	ck_assert_uint_eq(s->reasm_count, 1);
 	d = frag6(s, peer6, 10, NH_TCP, 8, PIECE - 8, true);
@@ -381,7 +385,8 @@ START_TEST(test_dead_evicted_uncounted)
 }
 END_TEST
 
-/* ---- The two families side by side ------------------------------------------ */
+/* ---- The two families side by side ------------------------------------------
+ */
 
 START_TEST(test_families_do_not_mix)
 {
@@ -392,8 +397,8 @@ START_TEST(test_families_do_not_mix)
 	/* The same id, the same pieces, in each family: two datagrams. */
 	make_msg(2000, 8);
 	memcpy(msg4, msg, sizeof(msg4));
-	ck_assert_ptr_null(frag4(s, TH_PEER_IP, 13, IP4_PROTO_UDP, 0, 1480,
-				 true));
+	ck_assert_ptr_null(
+	    frag4(s, TH_PEER_IP, 13, IP4_PROTO_UDP, 0, 1480, true));
 	ck_assert_ptr_null(frag6(s, peer6, 13, IP4_PROTO_UDP, 0, 1480, true));
 	ck_assert_uint_eq(s->reasm_count, 2);
 	/* The IPv6 datagram completes with its own bytes... */
@@ -476,8 +481,8 @@ START_TEST(test_shared_datagram_limit)
 	nth6(s, peer6, 3, 0);
 	ck_assert_uint_eq(s->stats.v[STAT_IP6_REASM_DROP_LIMIT], 1);
 	/* The IPv4 one is gone: its second half waits alone. */
-	ck_assert_ptr_null(frag4(s, TH_PEER_IP, 1, IP4_PROTO_UDP, 1480, 520,
-				 false));
+	ck_assert_ptr_null(
+	    frag4(s, TH_PEER_IP, 1, IP4_PROTO_UDP, 1480, 520, false));
 	ck_assert_uint_eq(s->stats.v[STAT_IP6_REASM_DROP_LIMIT], 2);
 	reasm_fini(s);
 	th_check_leaks(s, 0);
@@ -558,8 +563,8 @@ START_TEST(test_per_source_limit)
 	make_hdr6(peer6b, 0, NH_UDP);
 	for (uint32_t id = 0; id < 4; id++)
 		ck_assert_ptr_null(nth6(s, peer6b, id, 0));
-	ck_assert_ptr_null(frag4(s, TH_PEER_IP, 1, IP4_PROTO_UDP, 0, 1480,
-				 true));
+	ck_assert_ptr_null(
+	    frag4(s, TH_PEER_IP, 1, IP4_PROTO_UDP, 0, 1480, true));
 	ck_assert_uint_eq(s->reasm_count, 9);
 	ck_assert_uint_eq(reasm_from(s, A6(peer6)), 4);
 	ck_assert_uint_eq(reasm_from(s, A6(peer6b)), 4);
@@ -594,7 +599,8 @@ START_TEST(test_per_source_limit)
 }
 END_TEST
 
-/* ---- Timeouts ------------------------------------------------------------- */
+/* ---- Timeouts -------------------------------------------------------------
+ */
 
 /* IPv6: the datagram is freed and counted; the error is icmp6.c's. */
 START_TEST(test_v6_timeout)
@@ -651,7 +657,8 @@ START_TEST(test_v4_timeout_time_exceeded)
 }
 END_TEST
 
-/* ---- IPv6 lengths (RFC 8200 4.5) ------------------------------------------- */
+/* ---- IPv6 lengths (RFC 8200 4.5) -------------------------------------------
+ */
 
 START_TEST(test_v6_bad_lengths)
 {

@@ -95,7 +95,9 @@ void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh,
 		/* What the link vouched for was one fragment, not the
 		 * datagram it may complete: that is checked in full. */
 		struct reasm_frag fr = {
-		    .key = {.src = rx.src, .dst = rx.dst, .id = ih.id,
+		    .key = {.src = rx.src,
+			    .dst = rx.dst,
+			    .id = ih.id,
 			    .proto = ih.proto},
 		    .off = (uint32_t)(ih.frag & IP4_OFF_MASK) * 8,
 		    .more = ih.frag & IP4_FLAG_MF,
