@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "net/eth.h"
+#include "net/frag.h"
 #include "net/ipv4/ipv4.h"
 #include "net/ipv6/ipv6.h"
 #include "net/l3.h"
@@ -53,7 +54,8 @@ struct stack {
 	bool arp_defended;
 	uint64_t arp_defend_ms;
 
-	/* Reassembly: a list of datagrams in progress, oldest first. */
+	/* Reassembly (frag.c), both families: a list of datagrams in
+	 * progress, oldest first. */
 	struct reasm_dgram *reasm_head, **reasm_tail;
 	unsigned reasm_count;
 	size_t reasm_bytes;
@@ -100,6 +102,7 @@ struct stack {
 	struct pbuf frag; /* scratch for one output fragment */
 	struct pbuf arp_tx; /* ARP packets, so a request never clobbers the
 			     * datagram that triggered it */
+	struct pbuf rx6;    /* a reassembled IPv6 datagram, in one piece */
 };
 
 static inline uint64_t stack_now(const struct stack *s)

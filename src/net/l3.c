@@ -205,3 +205,13 @@ void l3_icmp_error(struct stack *s, const struct l3_rx *rx, struct cur quote,
 bad:
 	STAT_INC(&s->stats, ICMP_ERR_DROP_QUOTE);
 }
+
+void l3_reasm_expired(struct stack *s, const struct l3_rx *rx)
+{
+	if (inany_is_v4(&rx->src))
+		icmp4_send_error(s, ICMP4_TIME_EXCEEDED, ICMP4_EXC_FRAGTIME,
+				 rx);
+	else
+		icmp6_send_error(s, ICMP6_TIME_EXCEEDED, ICMP6_EXC_FRAGTIME, 0,
+				 rx);
+}

@@ -107,4 +107,10 @@ bool l3_icmp_allow(struct stack *s);
  * ICMP port unreachable, within the error rules and rate limit). */
 void l3_port_unreachable(struct stack *s, const struct l3_rx *rx);
 
+/* Tell the sender of rx that its datagram was dropped unfinished by the
+ * reassembly timeout (an ICMP time exceeded, code 1: fragment reassembly
+ * time exceeded, within the error rules and rate limit).  rx describes
+ * the offset-0 fragment: its header and the data that came with it. */
+void l3_reasm_expired(struct stack *s, const struct l3_rx *rx);
+
 #endif

@@ -19,6 +19,7 @@ void stack_params_default(struct stack_params *p)
 	p->arp_retries = 3;
 	p->arp_queue_len = 3;
 	p->reasm_max_datagrams = 64;
+	p->reasm_max_per_source = 8;
 	p->reasm_max_bytes = 4 * 1024 * 1024;
 	p->reasm_max_frags = 128;
 	p->reasm_timeout_ms = 30000;
@@ -77,7 +78,7 @@ void stack_free(struct stack *s)
 	if (!s)
 		return;
 	tcp_fini(s);
-	ip4_reasm_fini(s);
+	reasm_fini(s);
 	nd6_fini(s);
 	arp_fini(s);
 	udp_fini(s);

@@ -19,8 +19,9 @@
  * Frame path (one file per layer, read top to bottom):
  *   stack_input (flags: the link's checksum verdict)
  *     -> eth_input -> arp_input (replies; answers go to the neighbour cache)
- *                  -> ip4_input -> ip4_reasm_input (a fragment; returns the
- *                                  whole datagram once complete)
+ *                  -> ip4_input -> reasm_input (net/frag.c, both families:
+ *                                  a fragment; returns the whole datagram
+ *                                  once complete)
  *                               -> ip4_deliver -> icmp4_input / udp_input /
  *                                                 tcp_input
  *   tcp_out.c (may ask for offloads) / udp_output
@@ -113,7 +114,9 @@ struct stack_params {
 	unsigned arp_retries;       /* requests before giving up */
 	unsigned arp_queue_len;     /* packets held per unresolved entry */
 
+	/* Reassembly (net/frag.c), IPv4 and IPv6 together. */
 	unsigned reasm_max_datagrams;
+	unsigned reasm_max_per_source; /* datagrams from one source address */
 	unsigned reasm_max_bytes;   /* over all datagrams being reassembled */
 	unsigned reasm_max_frags;   /* per datagram */
 	unsigned reasm_timeout_ms;

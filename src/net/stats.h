@@ -2,7 +2,8 @@
  * Counters for every layer.  One table, so the SIGUSR1 dump (and later the
  * control socket and /metrics) list the same names.  Each entry is
  * X(id, layer, name, reason): a drop counter carries the reason it counts,
- * other counters an empty reason.
+ * other counters an empty reason.  A layer's entries stay together: the
+ * JSON report opens one object per run of entries of the same layer.
  */
 #ifndef TAPIR_STATS_H
 #define TAPIR_STATS_H
@@ -55,19 +56,19 @@
 	X(IP4_REASM_DROP_TOO_BIG, "ip4", "reasm_dropped", "too_big")         \
 	X(IP4_REASM_DROP_BAD_LEN, "ip4", "reasm_dropped", "bad_length")      \
 	X(IP4_REASM_DROP_LIMIT, "ip4", "reasm_dropped", "limit")             \
+	X(IP4_REASM_DROP_SOURCE_LIMIT, "ip4", "reasm_dropped",                \
+	  "per_source_limit")                                                \
 	X(IP4_REASM_DUP, "ip4", "reasm_duplicates", "")                      \
-	X(ICMP4_RX, "icmp4", "rx", "")                                       \
-	X(ICMP4_TX, "icmp4", "tx", "")                                       \
-	X(ICMP4_ECHO_RX, "icmp4", "echo_requests", "")                       \
-	X(ICMP4_ECHO_TX, "icmp4", "echo_replies", "")                        \
-	X(ICMP4_UNREACH_TX, "icmp4", "unreachables_tx", "")                  \
-	X(ICMP4_TIME_EXCEEDED_TX, "icmp4", "time_exceeded_tx", "")           \
-	X(ICMP4_DROP_SHORT, "icmp4", "dropped", "short")                     \
-	X(ICMP4_DROP_CSUM, "icmp4", "dropped", "bad_checksum")               \
-	X(ICMP4_DROP_BCAST, "icmp4", "dropped", "broadcast_echo")            \
-	X(ICMP4_DROP_TYPE, "icmp4", "dropped", "unhandled_type")             \
-	X(ICMP4_ERR_RATELIMIT, "icmp4", "errors_suppressed", "rate_limit")   \
-	X(ICMP4_ERR_SUPPRESSED, "icmp4", "errors_suppressed", "rfc1122")     \
+	X(IP6_REASM_OK, "ip6", "reassembled", "")                            \
+	X(IP6_REASM_DROP_OVERLAP, "ip6", "reasm_dropped", "overlap")         \
+	X(IP6_REASM_DROP_TIMEOUT, "ip6", "reasm_dropped", "timeout")         \
+	X(IP6_REASM_DROP_TOO_BIG, "ip6", "reasm_dropped", "too_big")         \
+	X(IP6_REASM_DROP_BAD_LEN, "ip6", "reasm_dropped", "bad_length")      \
+	X(IP6_REASM_DROP_LIMIT, "ip6", "reasm_dropped", "limit")             \
+	X(IP6_REASM_DROP_SOURCE_LIMIT, "ip6", "reasm_dropped",                \
+	  "per_source_limit")                                                \
+	X(IP6_REASM_DUP, "ip6", "reasm_duplicates", "")                      \
+	X(IP6_FRAG_RX, "ip6", "fragments_rx", "")                            \
 	X(IP6_RX, "ip6", "rx", "")                                           \
 	X(IP6_TX, "ip6", "tx", "")                                           \
 	X(IP6_DROP_DISABLED, "ip6", "dropped", "disabled")                   \
@@ -86,9 +87,20 @@
 	X(IP6_DROP_FRAG, "ip6", "dropped", "bad_fragment")                   \
 	X(IP6_DROP_CHAIN, "ip6", "dropped", "incomplete_header_chain")       \
 	X(IP6_DROP_NO_ROUTE, "ip6", "dropped", "no_route")                   \
-	X(IP6_FRAG_RX, "ip6", "fragments_rx", "")                            \
 	X(IP6_FRAG_TX, "ip6", "fragments_tx", "")                            \
 	X(IP6_ATOMIC_FRAG, "ip6", "atomic_fragments", "")                    \
+	X(ICMP4_RX, "icmp4", "rx", "")                                       \
+	X(ICMP4_TX, "icmp4", "tx", "")                                       \
+	X(ICMP4_ECHO_RX, "icmp4", "echo_requests", "")                       \
+	X(ICMP4_ECHO_TX, "icmp4", "echo_replies", "")                        \
+	X(ICMP4_UNREACH_TX, "icmp4", "unreachables_tx", "")                  \
+	X(ICMP4_TIME_EXCEEDED_TX, "icmp4", "time_exceeded_tx", "")           \
+	X(ICMP4_DROP_SHORT, "icmp4", "dropped", "short")                     \
+	X(ICMP4_DROP_CSUM, "icmp4", "dropped", "bad_checksum")               \
+	X(ICMP4_DROP_BCAST, "icmp4", "dropped", "broadcast_echo")            \
+	X(ICMP4_DROP_TYPE, "icmp4", "dropped", "unhandled_type")             \
+	X(ICMP4_ERR_RATELIMIT, "icmp4", "errors_suppressed", "rate_limit")   \
+	X(ICMP4_ERR_SUPPRESSED, "icmp4", "errors_suppressed", "rfc1122")     \
 	X(ICMP6_RX, "icmp6", "rx", "")                                       \
 	X(ICMP6_TX, "icmp6", "tx", "")                                       \
 	X(ICMP6_ECHO_RX, "icmp6", "echo_requests", "")                       \
@@ -131,8 +143,6 @@
 	X(ICMP_ERR_DROP_QUOTE, "icmp", "errors_dropped", "bad_quote")        \
 	X(ICMP_ERR_DROP_NO_CONN, "icmp", "errors_dropped", "no_connection")  \
 	X(ICMP_ERR_DROP_SEQ, "icmp", "errors_dropped", "sequence_not_in_flight") \
-	X(TCP_PMTU_REDUCED, "tcp", "mss_reduced_by_pmtu", "")                \
-	X(TCP_ICMP_ABORTS, "tcp", "connects_aborted_by_icmp", "")            \
 	X(UDP_RX, "udp", "rx", "")                                           \
 	X(UDP_TX, "udp", "tx", "")                                           \
 	X(UDP_DROP_SHORT, "udp", "dropped", "bad_length")                    \
@@ -177,7 +187,9 @@
 	X(TCP_DROP_NO_ACK, "tcp", "dropped", "no_ack")                       \
 	X(TCP_DROP_ACK_AHEAD, "tcp", "dropped", "ack_ahead")                 \
 	X(TCP_DROP_RCVBUF, "tcp", "dropped", "receive_buffer_full")          \
-	X(TCP_DROP_OOO_LIMIT, "tcp", "dropped", "out_of_order_limit")
+	X(TCP_DROP_OOO_LIMIT, "tcp", "dropped", "out_of_order_limit")        \
+	X(TCP_PMTU_REDUCED, "tcp", "mss_reduced_by_pmtu", "")                \
+	X(TCP_ICMP_ABORTS, "tcp", "connects_aborted_by_icmp", "")
 
 enum stat_id {
 #define STAT_ENUM(id, layer, name, reason) STAT_##id,

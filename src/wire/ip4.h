@@ -14,6 +14,11 @@
 #define IP4_OFF_MASK 0x1fff
 #define IP4_DEFAULT_TTL 64
 
+/* Where the fields a header is rewritten through sit. */
+#define IP4_TOTAL_LEN_AT 2
+#define IP4_FRAG_AT 6
+#define IP4_CSUM_AT 10
+
 #define IP4_PROTO_ICMP 1
 #define IP4_PROTO_TCP 6
 #define IP4_PROTO_UDP 17

@@ -1,14 +1,17 @@
 /*
- * libFuzzer harness: IPv4 reassembly.
+ * libFuzzer harness: reassembly, IPv4 and IPv6.
  *
  * The input is a configuration byte followed by 10-byte fragment
- * descriptors.  The harness builds each fragment as a well-formed Ethernet
- * + IPv4 frame (correct header checksum, total length, options) to
+ * descriptors.  The harness builds an IPv4 fragment as a well-formed
+ * Ethernet + IPv4 frame (correct header checksum, total length, options) to
  * 10.0.0.2, so every fragment gets past ip4_input and the fuzzer spends its
- * time in ip4_frag.c, with the reassembled datagrams delivered to ICMP and
- * UDP and their replies fragmented on output.
+ * time in net/frag.c, with the reassembled datagrams delivered to ICMP and
+ * UDP and their replies fragmented on output.  An IPv6 fragment goes
+ * straight to reasm_input(), as ip6.c would hand it over, and what it
+ * completes is checked and released.
  *
- *   config bits 0-2  reasm_max_datagrams 0..7
+ *   config bits 0-2  reasm_max_datagrams 0..7, and reasm_max_per_source
+ *                    1 + (that / 2): 1..4
  *          bits 3-4  reasm_max_bytes 2048, 8192, 70000, 4 MiB
  *          bits 5-6  reasm_max_frags 1, 2, 16, 128
  *          bit  7    reasm_timeout_ms 30000 or 1000
@@ -26,7 +29,13 @@
  *            1/16/256/1024 ms, bits 0-5 count), then timers run
  *     d6-d7  the UDP length field written in an offset-0 UDP fragment
  *     d8     bit 0 UDP destination port 7 (echo) or 9999 (closed),
- *            bit 1 IP destination the subnet broadcast instead of us
+ *            bit 1 IP destination the subnet broadcast instead of us,
+ *            bit 2 IPv6 instead: from 2001:db8::1 / ::7 (d0 bit 2) to
+ *            2001:db8::2, the options' length as extension headers in the
+ *            unfragmentable part (0/8/16/40 bytes), the id and the
+ *            protocol (the key's, which IPv6 ignores) as for IPv4; no
+ *            transport header is written, DF, d6-d7, bit 0 and bit 1
+ *            mean nothing
  *     d9     the garbage byte
  *
  *   A trailing partial descriptor (1-9 bytes) means: free the stack with
@@ -34,10 +43,13 @@
  *
  * Payload byte k of every datagram from a source is a fixed function of
  * (source, k); port 7 checks that what reassembly delivers matches it
- * (unless that source ever sent garbage), then echoes it.  After every
- * fragment: reasm_count <= reasm_max_datagrams, reasm_bytes <=
- * reasm_max_bytes, the timer wheel is consistent; frames the stack emits
- * are checked as in fuzz_eth.  At the end the clock runs past every timeout
+ * (unless that source ever sent garbage), then echoes it, and so does the
+ * harness for a completed IPv6 datagram, whose header must carry the
+ * Payload Length.  After every fragment: reasm_count <=
+ * reasm_max_datagrams, no source over reasm_max_per_source, reasm_bytes
+ * <= reasm_max_bytes, the timer wheel is consistent; frames the stack
+ * emits are checked as in fuzz_eth (an IPv6 datagram's timeout sends
+ * nothing yet).  At the end the clock runs past every timeout
  * and nothing may remain (unless a partial descriptor says otherwise).
  * After stack_run_timers() no timer may be more than a tick overdue;
  * TAPIR_FUZZ_LAX_TIMERS=1 skips that check.
@@ -69,12 +81,19 @@ static const uint8_t src_mac[NSRC][ETH_ALEN] = {
     {0x02, 0x00, 0x00, 0x00, 0x00, 0x07},
 };
 static const uint16_t ids[4] = {0x1234, 0x1235, 0xbeef, 0x0000};
+static const uint8_t src6[NSRC][16] = {
+    {0x20, 0x01, 0x0d, 0xb8, [15] = 1},
+    {0x20, 0x01, 0x0d, 0xb8, [15] = 7},
+};
+static const uint8_t our6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+#define IP6_HLEN 40
 
 static struct stack *g_s;
 static struct stack_params g_params;
 static uint64_t g_now;
 static bool g_lax_timers;
 static bool g_tainted[NSRC];
+static bool g_tainted6[NSRC];
 static uint8_t g_frame[ETH_HLEN + IP4_MAX_LEN + 8];
 
 /* The harness's own loops (checks, payload patterns) are not the code
@@ -260,6 +279,15 @@ static void check_reasm(void)
 	if ((g_s->reasm_count == 0) != (g_s->reasm_head == NULL))
 		FAIL("reasm_count %u, list %s", g_s->reasm_count,
 		     g_s->reasm_head ? "non-empty" : "empty");
+	for (unsigned src = 0; src < NSRC; src++) {
+		union inany a4 = inany_from_v4(src_ip[src]);
+		union inany a6 = inany_from_v6(src6[src]);
+
+		if (reasm_from(g_s, &a4) > g_params.reasm_max_per_source ||
+		    reasm_from(g_s, &a6) > g_params.reasm_max_per_source)
+			FAIL("source %u over reasm_max_per_source %u", src,
+			     g_params.reasm_max_per_source);
+	}
 }
 
 static void input(const uint8_t *frame, size_t len)
@@ -297,6 +325,104 @@ static void learn_peer(void)
 	eth_hdr_write(f, &eh);
 	arp_hdr_write(f + ETH_HLEN, &a);
 	input(f, ETH_HLEN + ARP_LEN);
+}
+
+/* A completed IPv6 datagram: its bytes are the source's, its header (its
+ * offset-0 fragment's, one the harness builds) says how long it is. */
+HARNESS_ONLY
+static void check_dgram6(unsigned src, const struct l3_rx *rx,
+			 struct cur payload)
+{
+	size_t ext = rx->hdr_len - IP6_HLEN;
+
+	if (rx->hdr_len < IP6_HLEN ||
+	    (ext != 0 && ext != 8 && ext != 16 && ext != 40))
+		FAIL("IPv6 datagram with a %zu-byte header", rx->hdr_len);
+	if (rx->dgram_len != rx->hdr_len + payload.len)
+		FAIL("IPv6 datagram of %zu + %zu bytes said to be %zu",
+		     rx->hdr_len, payload.len, rx->dgram_len);
+	if (ext + payload.len > 65535 || be16(rx->hdr + 4) != ext + payload.len)
+		FAIL("IPv6 Payload Length %u for %zu + %zu bytes",
+		     be16(rx->hdr + 4), ext, payload.len);
+	if (memcmp(rx->src.a, src6[src], 16) != 0)
+		FAIL("IPv6 datagram from the wrong source");
+	if (!g_tainted6[src] &&
+	    memcmp(payload.p, g_pattern[src], payload.len) != 0)
+		FAIL("IPv6 datagram of %zu bytes is not what was sent",
+		     payload.len);
+}
+
+/* An IPv6 fragment, handed to the reassembler as ip6.c would. */
+static void fragment6(const uint8_t *d)
+{
+	static const size_t extlen[4] = {0, 8, 16, 40};
+	static uint8_t hdr[IP6_HLEN + 40];
+	unsigned src = (d[0] >> 2) & 1;
+	uint8_t proto = d[0] & 8 ? L3_PROTO_ICMP6 : L3_PROTO_UDP;
+	size_t ext = extlen[(d[0] >> 4) & 3], hlen = IP6_HLEN + ext;
+	uint16_t w = be16(d + 1);
+	size_t off = (size_t)(w & IP4_OFF_MASK) * 8, plen = be16(d + 3);
+	bool garbage = w & 0x4000;
+	struct l3_rx rx = {
+	    .src = inany_from_v6(src6[src]),
+	    .dst = inany_from_v6(our6),
+	    .proto = proto,
+	    .hdr = hdr,
+	    .hdr_len = hlen,
+	};
+	struct reasm_frag f = {
+	    .key = {.src = rx.src,
+		    .dst = rx.dst,
+		    .id = ids[d[0] & 3],
+		    .proto = proto},
+	    .off = (uint32_t)off,
+	    .more = d[0] & 0x40,
+	    .hdr = hdr,
+	    .hdr_len = hlen,
+	    .rx = &rx,
+	};
+	enum reasm_result res;
+	struct reasm_dgram *dg;
+	struct l3_rx out;
+	struct cur payload;
+	uint8_t *copy = malloc(plen ? plen : 1);
+
+	if (!copy)
+		abort();
+	memset(hdr, 0, sizeof(hdr));
+	hdr[0] = 0x60;
+	put_be16(hdr + 4, (uint16_t)(ext + 8 + plen));
+	hdr[6] = ext ? 60 : proto; /* Destination Options, or the data */
+	hdr[7] = 64;
+	memcpy(hdr + 8, src6[src], 16);
+	memcpy(hdr + 24, our6, 16);
+	if (ext) {
+		hdr[IP6_HLEN] = proto;
+		hdr[IP6_HLEN + 1] = (uint8_t)(ext / 8 - 1);
+		hdr[IP6_HLEN + 2] = 1; /* PadN */
+		hdr[IP6_HLEN + 3] = (uint8_t)(ext - 4);
+	}
+	if (garbage) {
+		memset(copy, d[9], plen);
+		g_tainted6[src] = true;
+	} else {
+		memcpy(copy, g_pattern[src] + off, plen);
+	}
+	f.data = cur_make(copy, plen);
+	dg = reasm_input(g_s, &f, &out, &payload, &res);
+	free(copy);
+	if ((dg != NULL) != (res == REASM_DONE))
+		FAIL("reasm_input returned %p with result %d", (void *)dg,
+		     (int)res);
+	if (res == REASM_UNALIGNED && (!f.more || plen % 8 == 0))
+		FAIL("a fragment of %zu bytes, more %d, called unaligned", plen,
+		     (int)f.more);
+	if (dg) {
+		check_dgram6(src, &out, payload);
+		reasm_release(g_s, dg);
+	}
+	check_reasm();
+	check_timers(false);
 }
 
 static void fragment(const uint8_t *d)
@@ -409,11 +535,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	stack_params_default(&g_params);
 	g_params.reasm_max_datagrams = cfg & 7;
+	g_params.reasm_max_per_source = 1 + (cfg & 7) / 2;
 	g_params.reasm_max_bytes = max_bytes[(cfg >> 3) & 3];
 	g_params.reasm_max_frags = max_frags[(cfg >> 5) & 3];
 	g_params.reasm_timeout_ms = cfg & 0x80 ? 1000 : 30000;
 	g_now = BASE_MS;
 	memset(g_tainted, 0, sizeof(g_tainted));
+	memset(g_tainted6, 0, sizeof(g_tainted6));
 	g_s = stack_new(&g_params, &fuzz_secrets, fuzz_xmit, NULL, fake_clock,
 			NULL);
 	if (!g_s)
@@ -425,7 +553,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	for (; size >= DESC_LEN; data += DESC_LEN, size -= DESC_LEN) {
 		advance(data[5]);
-		fragment(data);
+		if (data[8] & 4)
+			fragment6(data);
+		else
+			fragment(data);
 	}
 
 	if (size) {

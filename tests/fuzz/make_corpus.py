@@ -200,13 +200,13 @@ def reasm_cfg(datagrams=7, max_bytes=3, frags=3, short_timeout=False):
 
 def desc(off, length, ident=0, src=0, icmp=False, opts=0, mf=False, df=False,
          no_thdr=False, garbage=False, pad=False, ms=0, udp_len=0,
-         closed=False, bcast=False, fill=0):
+         closed=False, bcast=False, v6=False, fill=0):
     d0 = ident | src << 2 | (8 if icmp else 0) | opts << 4 | \
         (0x40 if mf else 0) | (0x80 if df else 0)
     w = off // 8 | (0x2000 if no_thdr else 0) | (0x4000 if garbage else 0) | \
         (0x8000 if pad else 0)
     assert off % 8 == 0 and off // 8 < 8192
-    d8 = (1 if closed else 0) | (2 if bcast else 0)
+    d8 = (1 if closed else 0) | (2 if bcast else 0) | (4 if v6 else 0)
     return struct.pack("!BHHBHBB", d0, w, length, clock(ms), udp_len, d8,
                        fill)
 
@@ -236,9 +236,33 @@ REASM_SEEDS = {
         split(1000, 512, src=1, opts=3, udp_len=1000, pad=True)),
     "seed-max-size": reasm_cfg() + desc(0, 32768, mf=True, udp_len=65515) +
         desc(32768, 65515 - 32768, udp_len=65515),
+    # Two sources, so the global limit evicts before the per-source one
+    # (2 here) would.
     "seed-datagram-limit": reasm_cfg(datagrams=2, max_bytes=1) + b"".join(
-        desc(8, 8, ident=i, src=i >> 2 & 1, icmp=bool(i & 1), mf=True)
+        desc(8, 8, ident=i, src=i & 1, icmp=bool(i >> 1 & 1), mf=True)
         for i in range(4)) + desc(4096, 8, ident=3, mf=True),
+    # Six datagrams from one source, four allowed: its oldest go.
+    "seed-per-source-limit": reasm_cfg(datagrams=7) + b"".join(
+        desc(8, 8, ident=i & 3, icmp=bool(i >> 2 & 1), mf=True)
+        for i in range(6)) + desc(0, 8, ident=1, mf=True, udp_len=16) +
+        desc(16, 8, ident=1, udp_len=16),
+    # IPv6: a datagram in three pieces, reversed, with extension headers.
+    "seed-v6-three-reversed": reasm_cfg() + b"".join(
+        reversed(split(3000, 1448, v6=True, opts=2, ident=1))),
+    # IPv6: an overlap, then the rest of the dropped datagram.
+    "seed-v6-overlap": reasm_cfg() + desc(0, 16, mf=True, v6=True) +
+        desc(8, 16, mf=True, v6=True) + desc(24, 8, v6=True) +
+        desc(0, 24, mf=True, v6=True),
+    # IPv6: a payload past 65535 bytes, an unaligned piece, and the
+    # largest datagram that fits with 40 bytes of extension headers.
+    "seed-v6-lengths": reasm_cfg() + desc(65528, 16, v6=True) +
+        desc(0, 12, mf=True, v6=True) +
+        desc(0, 32768, mf=True, v6=True, opts=3, ident=2) +
+        desc(32768, 65535 - 40 - 32768, v6=True, opts=3, ident=2),
+    # The same id and addresses in both families, completed in turn.
+    "seed-v4-v6-same-id": reasm_cfg() + desc(0, 8, mf=True, udp_len=16) +
+        desc(0, 8, mf=True, v6=True) + desc(8, 8, v6=True) +
+        desc(8, 8, udp_len=16),
     "seed-frag-limit": reasm_cfg(frags=1) + b"".join(
         split(64, 8, icmp=True)),
     "seed-broadcast-dst": reasm_cfg() + b"".join(

@@ -185,7 +185,7 @@ void th_stack_free(struct stack *s)
 {
 	if (s == link_stack)
 		link_stack = NULL;
-	ip4_reasm_fini(s);
+	reasm_fini(s);
 	ck_assert_uint_eq(s->reasm_count, 0);
 	ck_assert_uint_eq(s->reasm_bytes, 0);
 	ck_assert_ptr_null(s->reasm_head);

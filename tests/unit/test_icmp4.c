@@ -408,6 +408,7 @@ START_TEST(test_error_about_reassembled)
 {
 	struct stack *s = new_stack(NULL);
 	static uint8_t seg[UDP_HLEN + 2000], first[ETH_HLEN + IP4_HLEN + 1480];
+	static uint8_t whole[IP4_HLEN + sizeof(seg)];
 	struct udp_hdr uh = {.sport = 4000, .dport = 9999};
 	struct ip4_hdr ih = {
 		.ttl = 64,
@@ -429,11 +430,15 @@ START_TEST(test_error_about_reassembled)
 	stack_input(s, first, th_ip4_frame(first, th_our_mac, th_peer_mac,
 					   &ih, seg, 1480), 0);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_OK], 1);
-	/* One error for the whole datagram, quoting the first fragment's
-	 * header and the start of the reassembled payload. */
+	/* One error for the whole datagram, quoting its header (the first
+	 * fragment's, now saying it is whole: no MF, the datagram's total
+	 * length) and the start of the reassembled payload. */
 	ck_assert_uint_eq(th_frame_count(), 1);
-	expect_port_unreach(0, first + ETH_HLEN,
-			    576 - 2 * IP4_HLEN - ICMP4_HLEN);
+	ih.frag = 0;
+	ih.total_len = (uint16_t)(IP4_HLEN + sizeof(seg));
+	ip4_hdr_write(whole, &ih);
+	memcpy(whole + IP4_HLEN, seg, sizeof(seg));
+	expect_port_unreach(0, whole, 576 - 2 * IP4_HLEN - ICMP4_HLEN);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
 }

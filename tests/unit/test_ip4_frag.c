@@ -1,5 +1,6 @@
-/* IPv4 reassembly (ip4_frag.c): orders, duplicates, overlaps, timeout,
- * limits, bad fragment lengths, and an echo that only exists reassembled. */
+/* IPv4 reassembly through ip4_input (net/frag.c): orders, duplicates,
+ * overlaps, timeout, limits, bad fragment lengths, and an echo that only
+ * exists reassembled.  test_frag.c drives frag.c directly, both families. */
 #include "helpers.h"
 
 #include <string.h>
@@ -230,28 +231,42 @@ START_TEST(test_partial_overlap_drops)
 	struct stack *s = new_stack(NULL);
 
 	make_udp(4000, 6);
-	/* [0, 1480) then [1472, 2952): 8 bytes claimed twice. */
+	/* [0, 1480) then [1472, 2952): 8 bytes claimed twice.  The datagram
+	 * is dropped; only its key stays, to drop what comes of it later. */
 	send_piece(s, 4, IP4_PROTO_UDP, 0, 1480, true);
 	send_piece(s, 4, IP4_PROTO_UDP, 1472, 1480, true);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_OVERLAP], 1);
-	ck_assert_uint_eq(s->reasm_count, 0);
+	ck_assert_uint_eq(s->reasm_count, 1);
 	/* A piece inside one we hold. */
 	send_piece(s, 5, IP4_PROTO_UDP, 0, 1480, true);
 	send_piece(s, 5, IP4_PROTO_UDP, 8, 16, true);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_OVERLAP], 2);
-	ck_assert_uint_eq(s->reasm_count, 0);
+	ck_assert_uint_eq(s->reasm_count, 2);
 	/* One covering two we hold. */
 	send_piece(s, 6, IP4_PROTO_UDP, 8, 8, true);
 	send_piece(s, 6, IP4_PROTO_UDP, 24, 8, true);
 	send_piece(s, 6, IP4_PROTO_UDP, 0, 40, true);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_OVERLAP], 3);
-	ck_assert_uint_eq(s->reasm_count, 0);
-	/* The rest of a dropped datagram never makes a whole one. */
-	send_piece(s, 4, IP4_PROTO_UDP, 2952, msg_len - 2952, false);
+	ck_assert_uint_eq(s->reasm_count, 3);
+	/* The rest of a dropped datagram is dropped too (RFC 5722), even
+	 * all of it again: it never makes a whole one. */
+	for (size_t i = 0; i < npieces(); i++)
+		send_nth(s, 4, IP4_PROTO_UDP, i);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_OVERLAP], 6);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_OK], 0);
 	ck_assert_uint_eq(rx_calls, 0);
-	ck_assert_uint_eq(s->reasm_count, 1);
+	ck_assert_uint_eq(s->reasm_count, 3);
+	/* Until its timeout: that is no loss of a datagram, and no error
+	 * goes to the sender. */
+	th_frames_clear();
 	th_advance(s, 30000);
-	ck_assert_uint_eq(rx_calls, 0);
+	ck_assert_uint_eq(s->reasm_count, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_TIMEOUT], 0);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	/* Then the id is free again. */
+	for (size_t i = 0; i < npieces(); i++)
+		send_nth(s, 4, IP4_PROTO_UDP, i);
+	expect_delivered(1);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
 }
@@ -266,18 +281,21 @@ START_TEST(test_conflicting_ends)
 	send_piece(s, 9, IP4_PROTO_UDP, 2960, 100, false);
 	send_piece(s, 9, IP4_PROTO_UDP, 2960, 200, false);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_OVERLAP], 1);
-	ck_assert_uint_eq(s->reasm_count, 0);
 	/* Data past the end the last fragment fixed. */
 	send_piece(s, 10, IP4_PROTO_UDP, 1480, 100, false);
 	send_piece(s, 10, IP4_PROTO_UDP, 1480, 1480, true);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_OVERLAP], 2);
-	ck_assert_uint_eq(s->reasm_count, 0);
 	/* A last fragment ending before data already held. */
 	send_piece(s, 11, IP4_PROTO_UDP, 1480, 1480, true);
 	send_piece(s, 11, IP4_PROTO_UDP, 8, 8, false);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_OVERLAP], 3);
-	ck_assert_uint_eq(s->reasm_count, 0);
+	/* Each is dead, and drops what comes for it until its timeout. */
+	ck_assert_uint_eq(s->reasm_count, 3);
+	send_piece(s, 11, IP4_PROTO_UDP, 0, 8, true);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_OVERLAP], 4);
 	ck_assert_uint_eq(rx_calls, 0);
+	th_advance(s, 30000);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_TIMEOUT], 0);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
 }
@@ -351,7 +369,7 @@ START_TEST(test_limit_datagrams)
 	send_nth(s, 1, IP4_PROTO_UDP, 1);
 	ck_assert_uint_eq(rx_calls, 2);
 	ck_assert_uint_eq(s->reasm_count, 1);
-	ip4_reasm_fini(s);
+	reasm_fini(s);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
 }
@@ -481,7 +499,7 @@ START_TEST(test_bad_lengths)
 	send_piece(s, 1, IP4_PROTO_UDP, 8188 * 8, 11, false);
 	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_BAD_LEN], 6);
 	ck_assert_uint_eq(s->reasm_count, 1);
-	ip4_reasm_fini(s);
+	reasm_fini(s);
 	ck_assert_uint_eq(rx_calls, 0);
 	th_check_leaks(s, 1);
 	th_stack_free(s);
@@ -582,8 +600,11 @@ END_TEST
 
 START_TEST(test_fini_frees_all)
 {
-	struct stack *s = new_stack(NULL);
+	struct stack_params p = params();
+	struct stack *s;
 
+	p.reasm_max_per_source = 20; /* all from the one peer */
+	s = new_stack(&p);
 	make_udp(4000, 17);
 	for (uint16_t id = 0; id < 20; id++)
 		send_nth(s, id, IP4_PROTO_UDP, id % 3);
@@ -646,6 +667,39 @@ START_TEST(test_regression_options_past_65535)
 }
 END_TEST
 
+/* The datagram keeps its first fragment's header: with 40 bytes of options
+ * there, less payload fits than the 20-byte header of a later fragment
+ * let it claim, and the whole would have been 65575 bytes long. */
+START_TEST(test_regression_first_header_longer)
+{
+	static uint8_t opts[40];
+	struct stack *s = new_stack(NULL);
+	struct ip4_hdr ih = {
+	    .ttl = 64,
+	    .proto = IP4_PROTO_UDP,
+	    .src = TH_PEER_IP,
+	    .dst = TH_OUR_IP,
+	    .id = 6,
+	};
+
+	make_udp(64, 20);
+	memset(opts, IP4_OPT_NOP, sizeof(opts));
+	/* The last fragment ends at 65515: 65535 with its 20-byte header. */
+	send_piece(s, 6, IP4_PROTO_UDP, 8186 * 8, 27, false);
+	ck_assert_uint_eq(s->reasm_count, 1);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_BAD_LEN], 0);
+	/* The first comes with a 60-byte header. */
+	ih.frag = IP4_FLAG_MF;
+	stack_input(s, f, th_ip4_frame_opts(f, th_our_mac, th_peer_mac, &ih,
+					    opts, sizeof(opts), msg, 64), 0);
+	ck_assert_uint_eq(s->stats.v[STAT_IP4_REASM_DROP_BAD_LEN], 1);
+	ck_assert_uint_eq(s->reasm_count, 0);
+	ck_assert_uint_eq(rx_calls, 0);
+	th_check_leaks(s, 1);
+	th_stack_free(s);
+}
+END_TEST
+
 static Suite *frag_suite(void)
 {
 	Suite *su = suite_create("ip4_frag");
@@ -676,6 +730,7 @@ static Suite *frag_suite(void)
 	tcase_add_test(tc, test_fini_frees_all);
 	tcase_add_test(tc, test_regression_max_frags_raised_live);
 	tcase_add_test(tc, test_regression_options_past_65535);
+	tcase_add_test(tc, test_regression_first_header_longer);
 	suite_add_tcase(su, tc);
 	return su;
 }

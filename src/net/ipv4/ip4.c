@@ -93,16 +93,29 @@ void ip4_input(struct stack *s, struct cur c, const struct eth_hdr *eh,
 		return;
 	}
 	if (ih.frag & (IP4_FLAG_MF | IP4_OFF_MASK)) {
-		struct reasm_dgram *d;
-
 		/* What the link vouched for was one fragment, not the
 		 * datagram it may complete: that is checked in full. */
-		d = ip4_reasm_input(s, c, &ih, &rx, &c);
+		struct reasm_frag fr = {
+		    .key = {.src = rx.src,
+			    .dst = rx.dst,
+			    .id = ih.id,
+			    .proto = ih.proto},
+		    .off = (uint32_t)(ih.frag & IP4_OFF_MASK) * 8,
+		    .more = ih.frag & IP4_FLAG_MF,
+		    .data = c,
+		    .hdr = hdr,
+		    .hdr_len = ih.ihl,
+		    .rx = &rx,
+		};
+		struct reasm_dgram *d;
+
+		STAT_INC(&s->stats, IP4_FRAG_RX);
+		d = reasm_input(s, &fr, &rx, &c, NULL);
 		if (d) {
 			/* Delivery may send (an echo reply), never receive,
 			 * so the datagram stays put until released. */
 			ip4_deliver(s, c, &rx);
-			ip4_reasm_release(s, d);
+			reasm_release(s, d);
 		}
 		return;
 	}

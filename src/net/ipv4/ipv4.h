@@ -1,5 +1,6 @@
 /*
- * IPv4 (net/ipv4/): ARP, IP input and output, reassembly, ICMP.  The
+ * IPv4 (net/ipv4/): ARP, IP input and output, ICMP.  Reassembly is the
+ * core's, for both families (net/frag.h).  The
  * entry points the other layers call; see each file for its protocol.
  */
 #ifndef TAPIR_NET_IPV4_H
@@ -17,7 +18,6 @@
 
 struct stack;
 struct stack_tx_offload;
-struct reasm_dgram;
 
 /* Our addresses, as IPv4 sees them. */
 /* True when a is one of our unicast addresses. */
@@ -75,17 +75,6 @@ bool ip4_offload_ok(struct stack *s, uint32_t dst);
 /* Whether a datagram to dst can be sent: 0, -EINVAL (dst or our address
  * 0), -EHOSTUNREACH (off our subnet with no gateway). */
 int ip4_reachable(const struct stack *s, uint32_t dst);
-
-/* Add a fragment to its datagram.  When it completes one, returns the
- * datagram, with *rx describing it (the first fragment's metadata, the
- * reassembled header) and *payload its transport message; the caller
- * delivers it and then gives it back with ip4_reasm_release().  NULL
- * otherwise (kept, or dropped and counted). */
-struct reasm_dgram *ip4_reasm_input(struct stack *s, struct cur frag,
-				    const struct ip4_hdr *ih, struct l3_rx *rx,
-				    struct cur *payload);
-void ip4_reasm_release(struct stack *s, struct reasm_dgram *d);
-void ip4_reasm_fini(struct stack *s);
 
 void icmp4_input(struct stack *s, struct cur c, struct l3_rx *rx);
 /* Send an ICMP error (destination unreachable, time exceeded) about the

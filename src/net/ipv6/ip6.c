@@ -111,6 +111,7 @@ static void ip6_param_problem(struct stack *s, struct l3_rx *rx, uint8_t code,
 	rx->payload = rx->hdr + IP6_HLEN;
 	rx->payload_len = rx->dgram_len - IP6_HLEN;
 	rx->hdr_len = IP6_HLEN;
+	rx->proto = 0; /* the chain is read from the fixed header on */
 	icmp6_send_error(s, ICMP6_PARAM_PROBLEM, code, (uint32_t)pointer, rx);
 }
 
@@ -266,10 +267,10 @@ static void ip6_fragment_input(struct stack *s, struct cur c, struct l3_rx *rx,
 }
 
 void ip6_reasm_deliver(struct stack *s, struct cur payload, struct l3_rx *rx,
-		       uint8_t nh, size_t hdr_len, unsigned depth,
-		       bool tentative)
+		       uint8_t nh, size_t nh_field, size_t hdr_len,
+		       unsigned depth, bool tentative)
 {
-	ip6_walk(s, payload, rx, nh, hdr_len, hdr_len, depth + 1, tentative);
+	ip6_walk(s, payload, rx, nh, nh_field, hdr_len, depth + 1, tentative);
 }
 
 /* Follow the chain from header nh at c (off bytes into the packet; the
@@ -290,7 +291,7 @@ static void ip6_walk(struct stack *s, struct cur c, struct l3_rx *rx,
 		}
 		switch (nh) {
 		case IP6_NH_HOPOPTS:
-			if (off != IP6_HLEN) {
+			if (off != IP6_HLEN || depth != 0) {
 				/* Hop-by-Hop only first (RFC 8200 4.1). */
 				STAT_INC(&s->stats, IP6_DROP_EXT);
 				ip6_param_problem(s, rx, ICMP6_PARAM_NEXTHDR,

@@ -74,11 +74,12 @@ void ip6_input(struct stack *s, struct cur c, const struct eth_hdr *eh,
 void ip6_reasm(struct stack *s, struct cur c, struct l3_rx *rx,
 	       const struct ip6_frag_hdr *fh, size_t nh_field, size_t off,
 	       unsigned depth, bool tentative);
-/* Continue the walk of a reassembled datagram: payload starts with header
- * nh, after hdr_len bytes of unfragmentable part. */
+/* Continue the walk of a reassembled datagram (rx->hdr: all of it, in one
+ * piece): payload starts with header nh, after hdr_len bytes of
+ * unfragmentable part whose byte nh_field names it. */
 void ip6_reasm_deliver(struct stack *s, struct cur payload, struct l3_rx *rx,
-		       uint8_t nh, size_t hdr_len, unsigned depth,
-		       bool tentative);
+		       uint8_t nh, size_t nh_field, size_t hdr_len,
+		       unsigned depth, bool tentative);
 /* Send pb (transport header + data) as one IPv6 datagram from src to dst
  * with hop_limit (0: the default).  Multicast goes to its MAC; a non-NULL
  * dst_mac sends there without routing or resolving; off as l3_output().
