@@ -1,5 +1,5 @@
 /*
- * The checks the whole-stack harnesses share (fuzz_eth): every
+ * The checks the whole-stack harnesses share (fuzz_eth, fuzz_ip6): every
  * frame the stack hands its link, the timer wheel, and the state the stack
  * keeps between frames.  A check that fails prints
  *
