@@ -346,6 +346,9 @@ SEEDS = {
     # --- UDP and TCP ---
     "seed-udp-port7": run(pkt(S_PEER_LL, D_OURS, NH_UDP,
                               udp(40000, 7, b"hello, tapir\n")), NA_PEER),
+    "seed-udp-port7-all-nodes": run(
+        pkt(S_PEER_LL, D_ALL_NODES, NH_UDP, udp(40000, 7, b"all")),
+        NA_PEER, mode=FIX | DAD),
     "seed-udp-closed-port": run(pkt(S_PEER_GUA, D_OURS, NH_UDP,
                                     udp(40000, 9999, b"anyone there?")),
                                 NA_PEER_GUA),

@@ -574,6 +574,14 @@ int ip6_output(struct stack *s, const union inany *src, const union inany *dst,
 		return -EMSGSIZE;
 	if (!s->naddr6)
 		return -EAFNOSUPPORT;
+	/* :: is the source of Neighbor Discovery's probes alone (RFC 4862
+	 * 5.4.2): a datagram that found no usable address of ours (none
+	 * preferred yet, say, while a transport answers all-nodes) does
+	 * not go out. */
+	if (ip6_is_unspecified(src->a) && proto != IP6_NH_ICMP6) {
+		STAT_INC(&s->stats, IP6_DROP_NO_SOURCE);
+		return -EADDRNOTAVAIL;
+	}
 	if (ip6_is_multicast(dst->a)) {
 		ip6_mcast_mac(dst->a, mcast_mac);
 		dst_mac = mcast_mac;
