@@ -45,7 +45,10 @@ static void icmp6_echo(struct stack *s, struct cur msg, const struct l3_rx *rx)
 	if (!p)
 		return;
 	memcpy(p, msg.p, msg.len);
+	/* Identifier, sequence number and data come back; the code of a
+	 * reply is 0 whatever the request's was (RFC 4443 4.2). */
 	p[0] = ICMP6_ECHO_REPLY;
+	p[1] = 0;
 	p[2] = p[3] = 0;
 	put_be16(p + 2, icmp6_csum(&src, &rx->src, p, msg.len));
 	STAT_INC(&s->stats, ICMP6_ECHO_TX);
