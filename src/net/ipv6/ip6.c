@@ -130,8 +130,12 @@ static bool ip6_options(struct stack *s, struct l3_rx *rx, const uint8_t *p,
 			continue;
 		}
 		if (len - i < 2 || p[i + 1] > len - i - 2) {
+			/* At the length that overruns the header, or at the
+			 * type when the header ends before its length: the
+			 * pointer stays inside the packet (RFC 4443 3.4). */
 			STAT_INC(&s->stats, IP6_DROP_EXT);
-			ip6_param_problem(s, rx, ICMP6_PARAM_HEADER, off + i + 1);
+			ip6_param_problem(s, rx, ICMP6_PARAM_HEADER,
+					  off + i + (len - i >= 2));
 			return false;
 		}
 		olen = p[i + 1];
