@@ -314,6 +314,21 @@ SEEDS = {
     "seed-chain-7": run(pkt(S_PEER_LL, D_OURS, *chain(7, NH_ICMP6, ECHO)), NA_PEER),
     "seed-chain-8": run(pkt(S_PEER_LL, D_OURS, *chain(8, NH_ICMP6, ECHO))),
     "seed-chain-9": run(pkt(S_PEER_LL, D_OURS, *chain(9, NH_ICMP6, ECHO))),
+    # RFC 4443 2.4 (e.1, e.2): no error about an error or a redirect,
+    # however many extension headers come before it.
+    "seed-error-about-error-behind-hbh": run(
+        pkt(S_PEER_LL, D_OURS, NH_HOPOPTS,
+            opts_hdr(NH_ICMP6, opt(0x9e)) + UNREACH), NA_PEER),
+    "seed-error-about-error-behind-routing": run(
+        pkt(S_PEER_LL, D_OURS, NH_ROUTING,
+            routing(NH_ICMP6, 2, 1, [OUR_GUA]) + UNREACH), NA_PEER),
+    "seed-error-about-error-behind-fragment": run(
+        pkt(S_PEER_LL, D_OURS, NH_FRAGMENT,
+            frag(NH_DSTOPTS, 0, False) + opts_hdr(NH_ICMP6, opt(0x9e)) +
+            UNREACH), NA_PEER),
+    "seed-error-about-redirect-behind-hbh": run(
+        pkt(S_PEER_LL, D_OURS, NH_HOPOPTS,
+            opts_hdr(NH_ICMP6, opt(0x9e)) + redirect(), hop=255), NA_PEER),
     "seed-unknown-next-header": run(pkt(S_PEER_LL, D_OURS, 99, b"\0" * 16),
                                     NA_PEER),
     "seed-no-next-header": run(pkt(S_PEER_LL, D_OURS, NH_DSTOPTS,

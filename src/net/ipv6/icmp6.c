@@ -1,11 +1,12 @@
 /*
  * ICMPv6 (RFC 4443): echo, errors, and the hand-off of Neighbor Discovery
  * to nd6.c.  The error rules of section 2.4 (e): never an error about an
- * error or a redirect, nor about a packet to a multicast address or sent
- * as link-layer multicast (except packet too big and a parameter problem
- * for an option whose action bits ask for one), nor to a source that does
- * not name one node (unspecified, multicast).  Errors share the token
- * bucket of ICMP for IPv4 (l3_icmp_allow()).
+ * error or a redirect (behind however many extension headers), nor about
+ * a packet to a multicast address or sent as link-layer multicast (except
+ * packet too big and a parameter problem for an option whose action bits
+ * ask for one), nor to a source that does not name one node (unspecified,
+ * multicast).  Errors share the token bucket of ICMP for IPv4
+ * (l3_icmp_allow()).
  */
 #include "net/core.h"
 #include "net/csum.h"
@@ -103,6 +104,53 @@ void icmp6_input(struct stack *s, struct cur c, struct l3_rx *rx,
 	}
 }
 
+/* Whether the packet rx describes carries an ICMPv6 error or a redirect
+ * (or an ICMPv6 message too short to tell), which no error may be about
+ * (RFC 4443 2.4 (e.1, e.2)).  An error found on the way to the
+ * upper-layer header has not set rx->proto yet, so the chain is followed
+ * here from the fixed header: every extension header by its length
+ * alone, whatever was wrong with it, as far as the packet goes; past a
+ * fragment that is not the first there is nothing to see. */
+static bool icmp6_about_error(const struct l3_rx *rx)
+{
+	struct cur c = cur_make(rx->hdr, rx->dgram_len);
+	const uint8_t *p;
+	uint8_t nh;
+
+	if (rx->proto == IP6_NH_ICMP6 && rx->payload)
+		return rx->payload_len < 1 || icmp6_is_error(rx->payload[0]) ||
+		       rx->payload[0] == ICMP6_ND_REDIRECT;
+	if (!(p = cur_pull(&c, IP6_HLEN)))
+		return false;
+	for (nh = p[6];;) {
+		switch (nh) {
+		case IP6_NH_HOPOPTS:
+		case IP6_NH_ROUTING:
+		case IP6_NH_DSTOPTS:
+			if (c.len < 2 ||
+			    !(p = cur_pull(&c, ((size_t)c.p[1] + 1) * 8)))
+				return false;
+			break;
+		case IP6_NH_AH:
+			if (c.len < 2 ||
+			    !(p = cur_pull(&c, ((size_t)c.p[1] + 2) * 4)))
+				return false;
+			break;
+		case IP6_NH_FRAGMENT:
+			if (!(p = cur_pull(&c, IP6_FRAG_HLEN)) ||
+			    (be16(p + 2) & IP6_FRAG_OFF_MASK))
+				return false;
+			break;
+		case IP6_NH_ICMP6:
+			return c.len < 1 || icmp6_is_error(c.p[0]) ||
+			       c.p[0] == ICMP6_ND_REDIRECT;
+		default:
+			return false;
+		}
+		nh = p[0];
+	}
+}
+
 /* RFC 4443 2.4 (e): may we send this error about rx at all? */
 static bool icmp6_error_allowed(const struct l3_rx *rx, uint8_t type,
 				uint8_t code)
@@ -115,11 +163,7 @@ static bool icmp6_error_allowed(const struct l3_rx *rx, uint8_t type,
 		return false;
 	if (ip6_is_unspecified(rx->src.a) || ip6_is_multicast(rx->src.a))
 		return false;
-	if (rx->proto == IP6_NH_ICMP6 && rx->payload &&
-	    (rx->payload_len < 1 || icmp6_is_error(rx->payload[0]) ||
-	     rx->payload[0] == ICMP6_ND_REDIRECT))
-		return false;
-	return true;
+	return !icmp6_about_error(rx);
 }
 
 void icmp6_send_error(struct stack *s, uint8_t type, uint8_t code,
