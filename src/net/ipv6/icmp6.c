@@ -172,10 +172,15 @@ void icmp6_send_error(struct stack *s, uint8_t type, uint8_t code,
 	struct pbuf *pb = &s->tx;
 	struct icmp6_hdr h = {.type = type, .code = code, .rest = param};
 	size_t hdr = rx->hdr_len, quote = rx->payload_len;
+	const struct addr6 *ad;
 	union inany src;
 	uint8_t *p;
 
-	if (!icmp6_error_allowed(rx, type, code)) {
+	/* A packet to an address of ours still under DAD is silently
+	 * discarded (RFC 4862 5.4), whatever was wrong with it. */
+	ad = ip6_addr_find(s, &rx->dst);
+	if (!icmp6_error_allowed(rx, type, code) ||
+	    (ad && ad->state == ADDR6_TENTATIVE)) {
 		STAT_INC(&s->stats, ICMP6_ERR_SUPPRESSED);
 		return;
 	}
