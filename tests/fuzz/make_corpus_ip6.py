@@ -392,6 +392,12 @@ SEEDS = {
         cmd(C_BIND7), cmd(C_ANNOUNCE), cmd(C_DAD), cmd(C_IPV6),
         cmd(C_IPV6, 16), cmd(C_CONNECT_LL), cmd(C_CONNECT_GUA),
         cmd(C_GW_LL), cmd(C_CONNECT_OFF_LINK), NA_PEER),
+    # Our own global address, tentative again after a change, talks to
+    # our link-local one: no neighbour entry for it, no solicitation
+    # for it once DAD has passed.
+    "seed-echo-from-own-tentative-address": run(
+        SETTLE, cmd(C_ADDR), pkt(S_OUR_GUA, D_OUR_LL, NH_ICMP6, ECHO),
+        SETTLE, mode=FIX | DAD),
     "seed-address-change-during-dad": run(
         PING, cmd(C_ADDR, 500), SETTLE, PING, NA_PEER, mode=FIX | DAD),
     "seed-small-cache": run(
