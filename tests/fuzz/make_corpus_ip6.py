@@ -71,6 +71,58 @@ PEER_GUA = addr("fd00::1")
 OFF_LINK = addr("2001:db8::1")
 
 
+def siphash24(key, data):
+    """SipHash-2-4, as tapir_siphash24()."""
+    mask = (1 << 64) - 1
+    k0, k1 = struct.unpack("<QQ", key)
+    v = [k0 ^ 0x736f6d6570736575, k1 ^ 0x646f72616e646f6d,
+         k0 ^ 0x6c7967656e657261, k1 ^ 0x7465646279746573]
+
+    def rotl(x, b):
+        return ((x << b) | (x >> (64 - b))) & mask
+
+    def sipround():
+        v[0] = (v[0] + v[1]) & mask
+        v[1] = rotl(v[1], 13) ^ v[0]
+        v[0] = rotl(v[0], 32)
+        v[2] = (v[2] + v[3]) & mask
+        v[3] = rotl(v[3], 16) ^ v[2]
+        v[0] = (v[0] + v[3]) & mask
+        v[3] = rotl(v[3], 21) ^ v[0]
+        v[2] = (v[2] + v[1]) & mask
+        v[1] = rotl(v[1], 17) ^ v[2]
+        v[2] = rotl(v[2], 32)
+
+    tail = len(data) % 8
+    words = [struct.unpack("<Q", data[i:i + 8])[0]
+             for i in range(0, len(data) - tail, 8)]
+    last = (len(data) & 0xFF) << 56
+    for i, c in enumerate(data[len(data) - tail:]):
+        last |= c << (8 * i)
+    for m in words + [last]:
+        v[3] ^= m
+        sipround()
+        sipround()
+        v[0] ^= m
+    v[2] ^= 0xFF
+    for _ in range(4):
+        sipround()
+    return v[0] ^ v[1] ^ v[2] ^ v[3]
+
+
+# fixed_secrets.h's iid_key, and the default MAC of stack_params_default().
+IID_KEY = bytes(range(81, 97))
+OUR_MAC = bytes.fromhex("020000000002")
+
+
+def our_link_local(dad_counter=0):
+    """Our RFC 7217 link-local address (nd6.c): fe80::/64 and SipHash of
+    the prefix, the MAC and the DAD counter."""
+    prefix = bytes([0xFE, 0x80]) + bytes(6)
+    h = siphash24(IID_KEY, prefix + OUR_MAC + bytes([dad_counter]))
+    return prefix + struct.pack("!Q", h)
+
+
 def clock(ms):
     """The ctl byte advancing the clock by at least ms, in the finest unit
     that can (see fuzz_ip6.c): 0-63 ms, 16 ms, 256 ms or 1024 ms steps."""
@@ -152,7 +204,7 @@ def tcp(sport, dport, flags, seq=1000, ack=0, opts=b"", data=b""):
                        flags, 65535, 0, 0) + opts + data
 
 
-SYN, RST, ACK = 0x02, 0x04, 0x10
+FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 MSS_OPT = struct.pack("!BBH", 2, 4, 1440)
 
 
@@ -165,6 +217,18 @@ def pad_options(opts):
     if n:
         return opts + bytes([1, n - 2]) + b"\0" * (n - 2)
     return opts
+
+
+def padding(n):
+    """n bytes of PadN options (Pad1 for a last odd byte)."""
+    out = b""
+    while n > 1:
+        k = min(n, 257)
+        if n - k == 1:
+            k -= 1
+        out += bytes([1, k - 2]) + b"\0" * (k - 2)
+        n -= k
+    return out + b"\0" * n
 
 
 def opts_hdr(nh, opts):
@@ -210,6 +274,21 @@ NA_PEER = pkt(S_PEER_LL, D_OUR_LL, NH_ICMP6,
 NA_PEER_GUA = pkt(S_PEER_GUA, D_OURS, NH_ICMP6,
                   na(PEER_GUA, SOLICITED | OVERRIDE), hop=255)
 
+# The ISN of our SYN-ACK to TCP_SYN (a SipHash of the tuple under
+# fixed_secrets.h's key, and the clock): the session seeds lose their
+# depth, but still run, when it changes.
+TCP_ISN = 1896879853
+TCP_SYN = pkt(S_PEER_LL, D_OURS, NH_TCP, tcp(40000, 7, SYN, opts=MSS_OPT))
+
+
+def tcp_ack(data=b"", flags=ACK, sent=0):
+    """The peer's next segment of the session TCP_SYN opened, sent bytes
+    of data into it already."""
+    return pkt(S_PEER_LL, D_OURS, NH_TCP,
+               tcp(40000, 7, flags, seq=1001 + sent, ack=TCP_ISN + 1,
+                   data=data))
+
+
 # DAD: a random delay of up to a second, then each solicitation a second
 # after the one before (timers count from when they run, so one long step
 # is not enough); after these, even three transmits are done.
@@ -250,6 +329,19 @@ SEEDS = {
     "seed-ns-from-any-link-local-eui64": run(
         pkt(S_ANY, D_SOLICITED_LL, NH_ICMP6, ns(OUR_LL_EUI64, slla=False),
             hop=255, ms=10), mode=FIX | DAD | EUI64),
+    # Our RFC 7217 link-local address is claimed again and again: a new
+    # identifier each time (RFC 7217 6), then none.
+    "seed-dad-link-local-rfc7217-retries": run(*(
+        pkt(S_ANY, D_SOLICITED_LL, NH_ICMP6,
+            ns(our_link_local(n), slla=False), hop=255, ms=10)
+        for n in range(4)), SETTLE, mode=FIX | DAD),
+    # A stale entry asked again by unicast, confirmed by a solicited NA
+    # without a target link-layer address.
+    "seed-na-solicited-no-tlla": run(
+        cmd(C_SEND_LL), NA_PEER, wait(16 * 1024), cmd(C_SEND_LL),
+        wait(16 * 1024),
+        pkt(S_PEER_LL, D_OUR_LL, NH_ICMP6,
+            na(PEER_LL, SOLICITED, tlla=False), hop=255)),
     "seed-na-solicited": run(cmd(C_SEND_LL), NA_PEER, cmd(C_SEND_LL, 16)),
     "seed-na-unsolicited-all-nodes": run(
         pkt(S_PEER_LL, D_ALL_NODES, NH_ICMP6, na(PEER_LL, OVERRIDE),
@@ -358,6 +450,25 @@ SEEDS = {
     "seed-fragment-past-65535": run(
         pkt(S_PEER_LL, D_OURS, NH_FRAGMENT,
             frag(NH_UDP, 65528, False) + b"\0" * 16), NA_PEER),
+    "seed-first-fragment-udp": run(
+        pkt(S_PEER_LL, D_OURS, NH_FRAGMENT,
+            frag(NH_UDP, 0, True) + udp(40000, 7, b"12345678")[:16])),
+    "seed-first-fragment-tcp-short": run(
+        pkt(S_PEER_LL, D_OURS, NH_FRAGMENT,
+            frag(NH_TCP, 0, True) + tcp(40000, 7, SYN)[:16]), NA_PEER),
+    "seed-first-fragment-nested": run(
+        pkt(S_PEER_LL, D_OURS, NH_FRAGMENT,
+            frag(NH_FRAGMENT, 0, True) + frag(NH_ICMP6, 0, True, 7) +
+            ECHO[:16]), NA_PEER),
+    # --- error limits ---
+    "seed-error-rate-limit": run(
+        pkt(S_PEER_LL, D_OURS, NH_UDP, udp(40000, 9999, b"first")),
+        NA_PEER, *(pkt(S_PEER_LL, D_OURS, NH_UDP,
+                       udp(40000, 9999, b"%d" % i)) for i in range(60))),
+    "seed-error-quote-truncated": run(
+        pkt(S_PEER_LL, D_OURS, NH_DSTOPTS,
+            bytes([NH_UDP, 255]) + padding(2046) +
+            udp(40000, 9999, b"quoted")), NA_PEER),
     # --- UDP and TCP ---
     "seed-udp-port7": run(pkt(S_PEER_LL, D_OURS, NH_UDP,
                               udp(40000, 7, b"hello, tapir\n")), NA_PEER),
@@ -375,6 +486,13 @@ SEEDS = {
     "seed-tcp-syn-port7": run(pkt(S_PEER_LL, D_OURS, NH_TCP,
                                   tcp(40000, 7, SYN, opts=MSS_OPT)),
                               NA_PEER),
+    "seed-tcp-session-port7": run(
+        TCP_SYN, NA_PEER, tcp_ack(), tcp_ack(b"hello, tapir\n", ACK | PSH),
+        tcp_ack(b"", FIN | ACK, 13), wait(1024)),
+    "seed-tcp-session-offload": run(
+        TCP_SYN, NA_PEER, tcp_ack(), tcp_ack(bytes(4000), ACK | PSH),
+        tcp_ack(b"A", ACK | PSH, 4000), mode=FIX | OFFLOAD,
+        config=MTU_9000),
     "seed-tcp-syn-closed-port": run(pkt(S_PEER_GUA, D_OURS, NH_TCP,
                                         tcp(40000, 8080, SYN)), NA_PEER_GUA),
     "seed-tcp-syn-offload": run(pkt(S_PEER_LL, D_OURS, NH_TCP,
