@@ -212,6 +212,5 @@ void l3_reasm_expired(struct stack *s, const struct l3_rx *rx)
 		icmp4_send_error(s, ICMP4_TIME_EXCEEDED, ICMP4_EXC_FRAGTIME,
 				 rx);
 	else
-		icmp6_send_error(s, ICMP6_TIME_EXCEEDED, ICMP6_EXC_FRAGTIME, 0,
-				 rx);
+		icmp6_reasm_expired(s, rx);
 }

@@ -87,6 +87,7 @@
 	X(IP6_DROP_FRAG, "ip6", "dropped", "bad_fragment")                   \
 	X(IP6_DROP_CHAIN, "ip6", "dropped", "incomplete_header_chain")       \
 	X(IP6_DROP_NO_ROUTE, "ip6", "dropped", "no_route")                   \
+	X(IP6_DROP_NO_SOURCE, "ip6", "dropped", "no_source_address")         \
 	X(IP6_FRAG_TX, "ip6", "fragments_tx", "")                            \
 	X(IP6_ATOMIC_FRAG, "ip6", "atomic_fragments", "")                    \
 	X(ICMP4_RX, "icmp4", "rx", "")                                       \

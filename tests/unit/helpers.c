@@ -54,6 +54,12 @@ static struct th_frame frames[TH_MAX_FRAMES];
 static size_t nframes, nlost;
 static int link_err;
 static struct stack *link_stack;
+static bool ignore_mld;
+
+void th_link_ignore_mld(bool on)
+{
+	ignore_mld = on;
+}
 
 static int th_xmit(void *ctx, const uint8_t *frame, size_t len,
 		   const struct stack_tx_offload *off)
@@ -63,6 +69,10 @@ static int th_xmit(void *ctx, const uint8_t *frame, size_t len,
 	(void)ctx;
 	if (link_err)
 		return link_err;
+	if (ignore_mld && len >= ETH_ALEN &&
+	    memcmp(frame, (const uint8_t[]){0x33, 0x33, 0, 0, 0, 0x16},
+		   ETH_ALEN) == 0)
+		return 0; /* an MLD report, which this test does not see */
 	if (nframes == TH_MAX_FRAMES) {
 		nlost++;
 		return 0;
@@ -202,6 +212,7 @@ void th_stack_free(struct stack *s)
 	stack_free(s);
 	th_frames_clear();
 	th_link_fail(0);
+	th_link_ignore_mld(false);
 }
 
 void th_learn(struct stack *s, const uint8_t *mac, uint32_t ip)

@@ -308,6 +308,11 @@ void th_learn6_to(struct stack *s, const uint8_t *mac, const uint8_t *ip,
 void th_confirm6(struct stack *s, const uint8_t *mac, const uint8_t *ip,
 		 const uint8_t *to);
 
+/* Leave MLD reports (to ff02::16) off the fake link's record, for tests
+ * about other traffic of a stack whose addresses change; th_stack_free()
+ * turns it off again. */
+void th_link_ignore_mld(bool on);
+
 /* ---- Running suites ------------------------------------------------------ */
 
 /* Run the suite with CK_NORMAL output; the exit status for main(). */

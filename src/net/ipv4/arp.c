@@ -64,6 +64,7 @@ static const struct neigh_stat_ids arp_stat_ids = {
 
 static void arp_params(const struct stack *s, struct neigh_params *np)
 {
+	memset(np, 0, sizeof(*np)); /* no NUD: ARP's own behaviour */
 	np->size = s->p.arp_cache_size;
 	np->timeout_ms = s->p.arp_timeout_ms;
 	np->retry_ms = s->p.arp_retry_ms;

@@ -1,11 +1,12 @@
 /*
  * ICMPv6 (RFC 4443): echo, errors, and the hand-off of Neighbor Discovery
  * to nd6.c.  The error rules of section 2.4 (e): never an error about an
- * error or a redirect, nor about a packet to a multicast address or sent
- * as link-layer multicast (except packet too big and a parameter problem
- * for an option whose action bits ask for one), nor to a source that does
- * not name one node (unspecified, multicast).  Errors share the token
- * bucket of ICMP for IPv4 (l3_icmp_allow()).
+ * error or a redirect (behind however many extension headers), nor about
+ * a packet to a multicast address or sent as link-layer multicast (except
+ * packet too big and a parameter problem for an option whose action bits
+ * ask for one), nor to a source that does not name one node (unspecified,
+ * multicast).  Errors share the token bucket of ICMP for IPv4
+ * (l3_icmp_allow()).
  */
 #include "net/core.h"
 #include "net/csum.h"
@@ -46,7 +47,10 @@ static void icmp6_echo(struct stack *s, struct cur msg, const struct l3_rx *rx)
 	if (!p)
 		return;
 	memcpy(p, msg.p, msg.len);
+	/* Identifier, sequence number and data come back; the code of a
+	 * reply is 0 whatever the request's was (RFC 4443 4.2). */
 	p[0] = ICMP6_ECHO_REPLY;
+	p[1] = 0;
 	p[2] = p[3] = 0;
 	put_be16(p + 2, icmp6_csum(&src, &rx->src, p, msg.len));
 	STAT_INC(&s->stats, ICMP6_ECHO_TX);
@@ -128,25 +132,25 @@ void icmp6_input(struct stack *s, struct cur c, struct l3_rx *rx,
 	}
 }
 
-/* Whether the packet rx describes is an ICMPv6 error or a redirect (RFC
- * 4443 2.4 (e.1, e.2)), or too short to tell.  A delivered packet names
- * its protocol and its payload is the message.  One refused in its
- * extension headers (rx->proto still unset, the payload what follows the
- * fixed header) is followed to its upper-layer header as far as the
- * headers allow, as Linux's is_ineligible() does: an error behind a bad
- * option is still an error. */
+/* Whether the packet rx describes carries an ICMPv6 error or a redirect
+ * (or an ICMPv6 message too short to tell), which no error may be about
+ * (RFC 4443 2.4 (e.1, e.2)).  An error found on the way to the
+ * upper-layer header has not set rx->proto yet, so the chain is followed
+ * here from the fixed header: every extension header by its length
+ * alone, whatever was wrong with it, as far as the packet goes; past a
+ * fragment that is not the first there is nothing to see. */
 static bool icmp6_about_error(const struct l3_rx *rx)
 {
-	struct cur c;
+	struct cur c = cur_make(rx->hdr, rx->dgram_len);
+	const uint8_t *p;
 	uint8_t nh;
 
-	if (!rx->payload)
+	if (rx->proto == IP6_NH_ICMP6 && rx->payload)
+		return rx->payload_len < 1 || icmp6_is_error(rx->payload[0]) ||
+		       rx->payload[0] == ICMP6_ND_REDIRECT;
+	if (!(p = cur_pull(&c, IP6_HLEN)))
 		return false;
-	c = cur_make(rx->payload, rx->payload_len);
-	nh = rx->proto ? rx->proto : rx->hdr[6];
-	for (;;) {
-		const uint8_t *p;
-
+	for (nh = p[6];;) {
 		switch (nh) {
 		case IP6_NH_HOPOPTS:
 		case IP6_NH_ROUTING:
@@ -155,8 +159,12 @@ static bool icmp6_about_error(const struct l3_rx *rx)
 			    !(p = cur_pull(&c, ((size_t)c.p[1] + 1) * 8)))
 				return false;
 			break;
+		case IP6_NH_AH:
+			if (c.len < 2 ||
+			    !(p = cur_pull(&c, ((size_t)c.p[1] + 2) * 4)))
+				return false;
+			break;
 		case IP6_NH_FRAGMENT:
-			/* A later fragment does not show its header. */
 			if (!(p = cur_pull(&c, IP6_FRAG_HLEN)) ||
 			    (be16(p + 2) & IP6_FRAG_OFF_MASK))
 				return false;
@@ -192,10 +200,15 @@ void icmp6_send_error(struct stack *s, uint8_t type, uint8_t code,
 	struct pbuf *pb = &s->tx;
 	struct icmp6_hdr h = {.type = type, .code = code, .rest = param};
 	size_t hdr = rx->hdr_len, quote = rx->payload_len;
+	const struct addr6 *ad;
 	union inany src;
 	uint8_t *p;
 
-	if (!icmp6_error_allowed(rx, type, code)) {
+	/* A packet to an address of ours still under DAD is silently
+	 * discarded (RFC 4862 5.4), whatever was wrong with it. */
+	ad = ip6_addr_find(s, &rx->dst);
+	if (!icmp6_error_allowed(rx, type, code) ||
+	    (ad && ad->state == ADDR6_TENTATIVE)) {
 		STAT_INC(&s->stats, ICMP6_ERR_SUPPRESSED);
 		return;
 	}
@@ -239,4 +252,25 @@ void icmp6_send_error(struct stack *s, uint8_t type, uint8_t code,
 		   ip6_reachable(s, &rx->src) == -EHOSTUNREACH ? rx->src_mac
 							      : NULL,
 		   pb, NULL);
+}
+
+void icmp6_reasm_expired(struct stack *s, const struct l3_rx *rx)
+{
+	struct pbuf *pb = &s->rx6;
+	struct l3_rx q = *rx;
+	uint8_t *p;
+
+	/* The reassembler keeps the header apart from the first fragment's
+	 * data; the error rules read the datagram in one piece. */
+	pbuf_reset(pb);
+	p = pbuf_put(pb, rx->hdr_len + rx->payload_len);
+	if (!p)
+		return;
+	memcpy(p, rx->hdr, rx->hdr_len);
+	if (rx->payload_len)
+		memcpy(p + rx->hdr_len, rx->payload, rx->payload_len);
+	q.hdr = p;
+	q.payload = p + rx->hdr_len;
+	q.dgram_len = rx->hdr_len + rx->payload_len;
+	icmp6_send_error(s, ICMP6_TIME_EXCEEDED, ICMP6_EXC_FRAGTIME, 0, &q);
 }

@@ -131,8 +131,12 @@ static bool ip6_options(struct stack *s, struct l3_rx *rx, const uint8_t *p,
 			continue;
 		}
 		if (len - i < 2 || p[i + 1] > len - i - 2) {
+			/* At the length that overruns the header, or at the
+			 * type when the header ends before its length: the
+			 * pointer stays inside the packet (RFC 4443 3.4). */
 			STAT_INC(&s->stats, IP6_DROP_EXT);
-			ip6_param_problem(s, rx, ICMP6_PARAM_HEADER, off + i + 1);
+			ip6_param_problem(s, rx, ICMP6_PARAM_HEADER,
+					  off + i + (len - i >= 2));
 			return false;
 		}
 		olen = p[i + 1];
@@ -614,11 +618,16 @@ int ip6_output(struct stack *s, const union inany *src, const union inany *dst,
 		return -EMSGSIZE;
 	if (!s->naddr6)
 		return -EAFNOSUPPORT;
-	/* :: names no node: only ICMPv6 (Duplicate Address Detection's
-	 * probes) may come from it (RFC 4291 2.5.2).  No usable address of
-	 * ours yet (all tentative, RFC 4862 5.4) means nothing to send. */
-	if (ip6_is_unspecified(src->a) && proto != IP6_NH_ICMP6)
+	/* :: names no node: only Neighbor Discovery's probes and MLD's
+	 * reports (ICMPv6, the latter behind a Hop-by-Hop header) may come
+	 * from it (RFC 4291 2.5.2, RFC 4862 5.4.2, RFC 3810 5.2.13).  A
+	 * datagram that found no usable address of ours (none preferred
+	 * yet, all tentative) does not go out. */
+	if (ip6_is_unspecified(src->a) && proto != IP6_NH_ICMP6 &&
+	    proto != IP6_NH_HOPOPTS) {
+		STAT_INC(&s->stats, IP6_DROP_NO_SOURCE);
 		return -EINVAL;
+	}
 	if (ip6_is_multicast(dst->a)) {
 		ip6_mcast_mac(dst->a, mcast_mac);
 		dst_mac = mcast_mac;

@@ -83,7 +83,7 @@ void ip6_reasm_deliver(struct stack *s, struct cur payload, struct l3_rx *rx,
 /* Send pb (transport header + data) as one IPv6 datagram from src to dst
  * with hop_limit (0: the default).  Multicast goes to its MAC; a non-NULL
  * dst_mac sends there without routing or resolving; off as l3_output().
- * 0 or -errno. */
+ * 0 or -errno (-EADDRNOTAVAIL from :: for anything but ICMPv6). */
 int ip6_output(struct stack *s, const union inany *src, const union inany *dst,
 	       uint8_t proto, uint8_t hop_limit, const uint8_t *dst_mac,
 	       struct pbuf *pb, const struct stack_tx_offload *off);
@@ -102,6 +102,9 @@ union inany ip6_source(const struct stack *s, const union inany *dst);
 int ip6_reachable(const struct stack *s, const union inany *dst);
 bool ip6_offload_ok(struct stack *s, const union inany *dst);
 
+/* Time exceeded (fragment reassembly) about the datagram rx describes
+ * (from the reassembler: its kept header and first fragment's data). */
+void icmp6_reasm_expired(struct stack *s, const struct l3_rx *rx);
 /* tentative: the destination is an address of ours still under DAD. */
 void icmp6_input(struct stack *s, struct cur c, struct l3_rx *rx,
 		 bool tentative);

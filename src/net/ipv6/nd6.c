@@ -25,7 +25,8 @@
  * (no entry is created by an unsolicited advertisement), by its
  * solicited and override flags (7.2.5).  The cache asks through nd6_solicit(): a
  * solicitation to the target's solicited-node group, or by unicast to
- * re-check a stale entry.
+ * re-check a stale entry.  An address of ours, preferred or tentative, is
+ * never asked for nor learnt: it is no neighbour.
  *
  * Validation (RFC 4861 7.1): hop limit 255, code 0, length, a target that
  * is not multicast, options that are well formed (nd_opts_parse()), no
@@ -212,6 +213,17 @@ static void nd6_send(struct stack *s, uint8_t type, uint32_t flags,
 	ip6_output(s, src, dst, IP6_NH_ICMP6, ND_HOP_LIMIT, mac, pb, NULL);
 }
 
+/* Whether a is an address of ours, preferred or still tentative: never a
+ * neighbour.  Asking the link who has it is DAD's alone, from ::
+ * (RFC 4862 5.4.2); a packet on the wire from it is another node's or a
+ * forgery, and what we send back to it waits for no one. */
+static bool nd6_is_ours(struct stack *s, const union inany *a)
+{
+	const struct addr6 *ad = ip6_addr_find(s, a);
+
+	return ad && ad->state != ADDR6_DUPLICATE;
+}
+
 /* The cache asks for addr's link address: by multicast to its
  * solicited-node group, or by unicast to mac to re-check it. */
 static void nd6_solicit(struct stack *s, const union inany *addr,
@@ -221,6 +233,8 @@ static void nd6_solicit(struct stack *s, const union inany *addr,
 
 	if (inany_is_unspec(&src))
 		return; /* :: is for DAD only */
+	if (nd6_is_ours(s, addr))
+		return; /* the entry times out with what waits in it */
 	if (!mac)
 		ip6_solicited_node(addr->a, dst.a);
 	nd6_send(s, ICMP6_ND_NS, 0, &src, &dst, mac, addr, ND_OPT_SLLA);
@@ -309,8 +323,8 @@ static void nd6_ns_input(struct stack *s, struct cur msg,
 		return;
 	}
 	/* The asker is about to talk to us: learn it, unconfirmed (RFC
-	 * 4861 7.2.3). */
-	if (o->slla)
+	 * 4861 7.2.3), unless it claims an address of ours. */
+	if (o->slla && !nd6_is_ours(s, &rx->src))
 		neigh_update(&s->nd, &rx->src, o->slla, NEIGH_CREATE);
 	nd6_send(s, ICMP6_ND_NA, ND_NA_SOLICITED | ND_NA_OVERRIDE, &a->a,
 		 &rx->src, o->slla ? o->slla : rx->src_mac, target,
@@ -483,6 +497,7 @@ static const struct neigh_stat_ids nd6_stat_ids = {
 
 static void nd6_params(const struct stack *s, struct neigh_params *np)
 {
+	memset(np, 0, sizeof(*np));
 	np->size = s->p.arp_cache_size;
 	np->timeout_ms = s->p.nd_reachable_ms;
 	np->retry_ms = s->p.nd_retrans_ms;
