@@ -1303,6 +1303,184 @@ START_TEST(test_stale_evicted_first)
 }
 END_TEST
 
+
+/* ---- MLDv2 (RFC 3810) ------------------------------------------------------- */
+
+/* Assert fr is an MLDv2 report (5.2): to ff02::16 at 33:33:00:00:00:16,
+ * hop limit 1, a Hop-by-Hop header with a Router Alert, a valid checksum,
+ * from src; records of type rtype, no sources; returns how many, with
+ * their groups in groups[]. */
+static unsigned expect_report(const struct th_frame *fr, const uint8_t *src,
+			      uint8_t rtype, uint8_t groups[][16])
+{
+	static const uint8_t mldv2[16] = {0xff, 0x02, [15] = 0x16};
+	static const uint8_t mac[ETH_ALEN] = {0x33, 0x33, 0, 0, 0, 0x16};
+	struct ip6_hdr h;
+	struct cur c = th_expect_ip6(fr, mac, &h);
+	const uint8_t *hbh, *m;
+	size_t mlen;
+	unsigned n;
+
+	ck_assert_mem_eq(h.dst, mldv2, 16);
+	ck_assert_mem_eq(h.src, src, 16);
+	ck_assert_uint_eq(h.hop_limit, 1);
+	ck_assert_uint_eq(h.next, IP6_NH_HOPOPTS);
+	hbh = cur_pull(&c, 8);
+	ck_assert_ptr_nonnull(hbh);
+	ck_assert_uint_eq(hbh[0], IP6_NH_ICMP6);
+	ck_assert_uint_eq(hbh[2], IP6_OPT_ROUTER_ALERT);
+	ck_assert_uint_eq(hbh[3], 2);
+	ck_assert_uint_eq(be16(hbh + 4), 0); /* MLD */
+	m = c.p;
+	mlen = c.len;
+	ck_assert_uint_ge(mlen, ICMP6_HLEN);
+	ck_assert_uint_eq(m[0], ICMP6_MLD2_REPORT);
+	ck_assert_uint_eq(csum_fold(csum_partial(m, mlen,
+						 th_pseudo6(h.src, h.dst,
+							    IP6_NH_ICMP6,
+							    mlen))),
+			  0);
+	n = be16(m + 6);
+	ck_assert_uint_eq(mlen, ICMP6_HLEN + (size_t)n * 20);
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *r = m + ICMP6_HLEN + i * 20;
+
+		ck_assert_uint_eq(r[0], rtype);
+		ck_assert_uint_eq(r[1], 0);
+		ck_assert_uint_eq(be16(r + 2), 0);
+		memcpy(groups[i], r + 4, 16);
+	}
+	return n;
+}
+
+static bool is_mld(const struct th_frame *fr)
+{
+	static const uint8_t mac[ETH_ALEN] = {0x33, 0x33, 0, 0, 0, 0x16};
+
+	return fr->len >= ETH_ALEN && memcmp(fr->data, mac, ETH_ALEN) == 0;
+}
+
+static bool has_group(uint8_t groups[][16], unsigned n, const uint8_t *addr)
+{
+	uint8_t g[16];
+
+	th_solicited6(addr, g);
+	for (unsigned i = 0; i < n; i++)
+		if (memcmp(groups[i], g, 16) == 0)
+			return true;
+	return false;
+}
+
+START_TEST(test_mld_join_reports)
+{
+	struct stack_params p = dad_params();
+	struct stack *s = th_stack_new(&p);
+	uint8_t groups[8][16];
+	unsigned n;
+	size_t i;
+
+	/* Forming the addresses joins their solicited-node groups: a
+	 * report at once, from :: while the link-local address is
+	 * tentative (5.2.13), and again a second later (Robustness 2). */
+	nd6_addr_setup(s);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	n = expect_report(th_frame(0), th_any6, 4 /* CHANGE_TO_EXCLUDE */,
+			  groups);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(has_group(groups, n, th_our6));
+	ck_assert(has_group(groups, n, th_our_ll6(s)));
+	ck_assert_uint_eq(s->stats.v[STAT_MLD6_REPORT_TX], 1);
+	th_frames_clear();
+	th_advance(s, 990); /* (the wheel's 4 ms ticks) */
+	for (size_t i = 0; i < th_frame_count(); i++)
+		ck_assert(!is_mld(th_frame(i)));
+	th_frames_clear();
+	th_advance(s, 10);
+	ck_assert_uint_ge(th_frame_count(), 1);
+	for (i = 0; !is_mld(th_frame(i)); i++)
+		ck_assert_uint_lt(i + 1, th_frame_count());
+	n = expect_report(th_frame(i), th_any6, 4, groups);
+	ck_assert_uint_eq(n, 2);
+	th_frames_clear();
+	/* After DAD the reports come from the link-local address. */
+	th_advance(s, 3000);
+	ck_assert_str_eq(state_of(s, th_our_ll6(s)), "preferred");
+	th_frames_clear();
+	p.naddr6 = 0; /* our6 goes: its group is left */
+	stack_update(s, &p);
+	ck_assert_uint_ge(th_frame_count(), 2);
+	n = expect_report(th_frame(0), th_our_ll6(s), 3 /* TO_INCLUDE */,
+			  groups);
+	ck_assert_uint_eq(n, 1);
+	ck_assert(has_group(groups, n, th_our6));
+	n = expect_report(th_frame(1), th_our_ll6(s), 4, groups);
+	ck_assert_uint_eq(n, 1);
+	ck_assert(has_group(groups, n, th_our_ll6(s)));
+	th_stack_free(s);
+}
+END_TEST
+
+/* An MLD query from src with hop limit hop and Maximum Response Code mrc
+ * for group (NULL: general), to ff02::1. */
+static size_t query_frame(const uint8_t *src, uint8_t hop, uint16_t mrc,
+			  const uint8_t *group)
+{
+	uint8_t body[20] = {0}, m[ICMP6_HLEN + sizeof(body)];
+	struct icmp6_hdr h = {.type = ICMP6_MLD_QUERY};
+	size_t n;
+
+	h.rest = (uint32_t)mrc << 16;
+	if (group)
+		memcpy(body, group, 16);
+	n = th_icmp6_write(m, src, th_all_nodes6, &h, body, sizeof(body));
+	return th_ip6_frame_raw(f, NULL, th_gw_mac, src, th_all_nodes6,
+				IP6_NH_ICMP6, hop, m, n);
+}
+
+START_TEST(test_mld_query_answered)
+{
+	static const uint8_t router_ll[16] = {0xfe, 0x80, [15] = 0xfe};
+	static const uint8_t other[16] = {0xff, 0x02, [11] = 1, [12] = 0xff,
+					  [13] = 0xab, [14] = 0xcd, [15] = 0xef};
+	struct stack *s = th_stack_new6(NULL);
+	uint8_t groups[8][16], mine[16];
+	unsigned n;
+	size_t i;
+
+	/* A general query: the current state (MODE_IS_EXCLUDE) within its
+	 * Maximum Response Delay, once. */
+	stack_input(s, f, query_frame(router_ll, 1, 500, NULL), 0);
+	stack_input(s, f, query_frame(router_ll, 1, 500, NULL), 0);
+	ck_assert_uint_eq(s->stats.v[STAT_MLD6_QUERY_RX], 2);
+	th_advance(s, 500);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	n = expect_report(th_frame(0), th_our_ll6(s), 2, groups);
+	ck_assert_uint_eq(n, 2);
+	th_frames_clear();
+	/* A query for a group of ours is answered; for another, not. */
+	th_solicited6(th_our6, mine);
+	stack_input(s, f, query_frame(router_ll, 1, 100, mine), 0);
+	th_advance(s, 100);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	th_frames_clear();
+	stack_input(s, f, query_frame(router_ll, 1, 100, other), 0);
+	th_advance(s, 200);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	/* Not from a link-local source, or not with hop limit 1: invalid
+	 * (5.1.14). */
+	stack_input(s, f, query_frame(router_ll, 64, 100, NULL), 0);
+	stack_input(s, f, query_frame(th_peer6, 1, 100, NULL), 0);
+	ck_assert_uint_eq(s->stats.v[STAT_MLD6_DROP_INVALID], 2);
+	/* A long delay asked for is capped at ten seconds. */
+	stack_input(s, f, query_frame(router_ll, 1, 0xffff, NULL), 0);
+	th_advance(s, 10000);
+	for (i = 0; i < th_frame_count(); i++)
+		ck_assert(is_mld(th_frame(i)));
+	ck_assert_uint_eq(th_frame_count(), 1);
+	th_stack_free(s);
+}
+END_TEST
+
 static Suite *nd6_suite(void)
 {
 	Suite *su = suite_create("nd6");
@@ -1322,6 +1500,11 @@ static Suite *nd6_suite(void)
 	tcase_add_test(tc, test_dad_link_local_regenerated);
 	tcase_add_test(tc, test_dad_eui64_not_regenerated);
 	tcase_add_test(tc, test_update_adds_address);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("mld");
+	tcase_add_test(tc, test_mld_join_reports);
+	tcase_add_test(tc, test_mld_query_answered);
 	suite_add_tcase(su, tc);
 
 	tc = tcase_create("messages");
