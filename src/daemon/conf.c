@@ -675,7 +675,8 @@ static void load_stack(struct ld *ld, config_setting_t *root)
 		"arp_cache_size",      "arp_timeout",     "arp_retries",
 		"arp_queue_len",       "reasm_max_datagrams",
 		"reasm_max_bytes",     "reasm_max_fragments",
-		"reasm_timeout",       "icmp_rate",       "icmp_burst",
+		"reasm_timeout",       "reasm_timeout6",  "icmp_rate",
+		"icmp_burst",
 		"ttl",                 "tcp_max_connections",
 		"tcp_syn_backlog",     "tcp_send_buffer",
 		"tcp_receive_buffer",  "tcp_out_of_order_limit",
@@ -707,6 +708,9 @@ static void load_stack(struct ld *ld, config_setting_t *root)
 	v = p->reasm_timeout_ms / 1000;
 	get_int(ld, st, "stack", "reasm_timeout", 1, 120, &v);
 	p->reasm_timeout_ms = v * 1000;
+	v = p->reasm_timeout6_ms / 1000;
+	get_int(ld, st, "stack", "reasm_timeout6", 1, 120, &v);
+	p->reasm_timeout6_ms = v * 1000;
 	get_int(ld, st, "stack", "icmp_rate", 0, 100000, &p->icmp_rate);
 	get_int(ld, st, "stack", "icmp_burst", 1, 100000, &p->icmp_burst);
 	v = p->ttl;

@@ -43,7 +43,8 @@
  * own oldest); reasm_max_bytes of memory over all of them (buffers, range
  * arrays, kept headers and bookkeeping: the oldest are evicted to make
  * room for a newer one); reasm_max_frags per datagram; and
- * reasm_timeout_ms from the first fragment.  When a datagram times out
+ * reasm_timeout_ms (IPv4) or reasm_timeout6_ms (IPv6) from the first
+ * fragment.  When a datagram times out
  * after its offset-0 fragment came, the sender hears of it through
  * l3_reasm_expired(): an ICMP time exceeded (RFC 1122 3.3.2, RFC 8200 4.5)
  * quoting that fragment.
@@ -309,7 +310,9 @@ static struct reasm_dgram *reasm_new(struct stack *s, const struct reasm_key *k,
 	d->s = s;
 	d->key = *k;
 	timer_init(&d->timer, reasm_timeout, d);
-	timer_arm(&s->timers, &d->timer, stack_now(s), s->p.reasm_timeout_ms);
+	timer_arm(&s->timers, &d->timer, stack_now(s),
+		  reasm_is_v4(k) ? s->p.reasm_timeout_ms
+				 : s->p.reasm_timeout6_ms);
 	*s->reasm_tail = d;
 	s->reasm_tail = &d->next;
 	s->reasm_count++;

@@ -23,6 +23,7 @@ void stack_params_default(struct stack_params *p)
 	p->reasm_max_bytes = 4 * 1024 * 1024;
 	p->reasm_max_frags = 128;
 	p->reasm_timeout_ms = 30000;
+	p->reasm_timeout6_ms = 60000;
 	p->icmp_rate = 100;
 	p->icmp_burst = 50;
 	p->ttl = 64;

@@ -119,7 +119,9 @@ struct stack_params {
 	unsigned reasm_max_per_source; /* datagrams from one source address */
 	unsigned reasm_max_bytes;   /* over all datagrams being reassembled */
 	unsigned reasm_max_frags;   /* per datagram */
-	unsigned reasm_timeout_ms;
+	unsigned reasm_timeout_ms;  /* IPv4 (RFC 1122 3.3.2: 60 s to 120 s
+				      * suggested; 30 s is Linux's) */
+	unsigned reasm_timeout6_ms; /* IPv6 (RFC 8200 4.5: 60 s) */
 
 	unsigned icmp_rate;  /* error messages per second */
 	unsigned icmp_burst; /* bucket depth */

@@ -14,7 +14,8 @@
  *                    1 + (that / 2): 1..4
  *          bits 3-4  reasm_max_bytes 2048, 8192, 70000, 4 MiB
  *          bits 5-6  reasm_max_frags 1, 2, 16, 128
- *          bit  7    reasm_timeout_ms 30000 or 1000
+ *          bit  7    reasm_timeout_ms 30000 or 1000 (IPv6's 60000 or
+ *                    1000)
  *
  *   descriptor (10 bytes):
  *     d0  bits 0-1 IP id (4 values), bit 2 source 10.0.0.1 / 10.0.0.7
@@ -539,6 +540,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g_params.reasm_max_bytes = max_bytes[(cfg >> 3) & 3];
 	g_params.reasm_max_frags = max_frags[(cfg >> 5) & 3];
 	g_params.reasm_timeout_ms = cfg & 0x80 ? 1000 : 30000;
+	g_params.reasm_timeout6_ms = cfg & 0x80 ? 1000 : 60000;
 	g_now = BASE_MS;
 	memset(g_tainted, 0, sizeof(g_tainted));
 	memset(g_tainted6, 0, sizeof(g_tainted6));
