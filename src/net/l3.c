@@ -141,9 +141,12 @@ void l3_icmp_error(struct stack *s, const struct l3_rx *rx, struct cur quote,
 	const uint8_t *p;
 	uint8_t proto;
 
-	(void)rx;
 	STAT_INC(&s->stats, ICMP_ERR_RX);
-	if (quote.len >= IP4_HLEN && quote.p[0] >> 4 == 4) {
+	/* An error quotes a datagram of its own family (RFC 792, RFC 4443
+	 * 2.4 (c)): an ICMPv6 message quoting an IPv4 header, or the other
+	 * way round, is no report on anything we sent. */
+	if (inany_is_v4(&rx->src) && quote.len >= IP4_HLEN &&
+	    quote.p[0] >> 4 == 4) {
 		size_t ihl = (size_t)(quote.p[0] & 0x0f) * 4;
 
 		if (ihl < IP4_HLEN || !(p = cur_pull(&quote, ihl)))
@@ -157,7 +160,8 @@ void l3_icmp_error(struct stack *s, const struct l3_rx *rx, struct cur quote,
 			mtu = pmtu_plateau(be16(p + 2));
 		if (be16(p + 6) & IP4_OFF_MASK)
 			proto = 0; /* a later fragment: no ports */
-	} else if (quote.len >= 40 && quote.p[0] >> 4 == 6) {
+	} else if (!inany_is_v4(&rx->src) && quote.len >= 40 &&
+		   quote.p[0] >> 4 == 6) {
 		p = cur_pull(&quote, 40);
 		src = inany_from_v6(p + 8);
 		dst = inany_from_v6(p + 24);
