@@ -301,6 +301,22 @@ check "tapird learnt the 1400 MTU: pmtu_lowered $lowered, tcp_mss_reduced_by_pmt
 	"$("$TAPIRCTL" stats 2>&1 | grep -E 'pmtu|icmp')" \
 	sh -c "[ '$lowered' -gt 0 ] && [ '$reduced' -gt 0 ]"
 
+# The same in JSON, where each name appears once in its object (RFC 8259
+# 4: a parser keeps one of two equal names).
+got=$("$TAPIRCTL" --json stats 2>&1 | python3 -c '
+import json, sys
+def pairs(kv):
+    names = [k for k, _ in kv]
+    dup = sorted({k for k in names if names.count(k) > 1})
+    if dup:
+        raise SystemExit("duplicate names: %s" % ", ".join(dup))
+    return dict(kv)
+d = json.load(sys.stdin, object_pairs_hook=pairs)["stack"]
+print(d["pmtu"]["lowered"] > 0, d["tcp"]["mss_reduced_by_pmtu"] > 0,
+      d["tcp"]["passive_opens"] > 0)' 2>&1)
+check "tapirctl --json stats: no duplicate names; pmtu.lowered, tcp.mss_reduced_by_pmtu and tcp.passive_opens above 0" \
+	"got: $got" test "$got" = "True True True"
+
 # ---- Counters and the end of this tapird -----------------------------------------------
 "$TAPIRCTL" stats >"$TL_TMP/stats.out" 2>&1
 missing=
