@@ -12,9 +12,9 @@
  *   Destination     options processed by their action bits (4.2): skip,
  *     options       discard, discard with a parameter problem (to a
  *                   multicast destination only for action 10);
- *   Routing         type 0 dropped (RFC 5095); any other type with segments
- *                   left is for a router, which we are not: parameter
- *                   problem at the type; none left: skipped (4.4);
+ *   Routing         with segments left, for a router, which we are not:
+ *                   parameter problem at the type (type 0 counted apart,
+ *                   RFC 5095); none left: skipped, type 0 too (4.4);
  *   Fragment        an atomic fragment (offset 0, M clear) is processed on
  *                   its own (RFC 6946); a first fragment must carry the
  *                   whole header chain up to the upper-layer header (RFC
@@ -306,18 +306,14 @@ static void ip6_walk(struct stack *s, struct cur c, struct l3_rx *rx,
 				STAT_INC(&s->stats, IP6_DROP_EXT);
 				return;
 			}
-			if (p[2] == 0) {
-				/* RFC 5095: type 0 is never processed. */
-				STAT_INC(&s->stats, IP6_DROP_RH0);
-				if (p[3])
-					ip6_param_problem(s, rx,
-							  ICMP6_PARAM_HEADER,
-							  off + 2);
-				return;
-			}
+			/* We route nothing, so every type is one we do not
+			 * recognise, type 0 too (RFC 5095 3): with segments
+			 * left the packet goes, with a parameter problem at
+			 * the type; with none the header is skipped (RFC 8200
+			 * 4.4). */
 			if (p[3]) {
-				/* Segments left: a router's work. */
-				STAT_INC(&s->stats, IP6_DROP_ROUTING);
+				s->stats.v[p[2] == 0 ? STAT_IP6_DROP_RH0
+						     : STAT_IP6_DROP_ROUTING]++;
 				ip6_param_problem(s, rx, ICMP6_PARAM_HEADER,
 						  off + 2);
 				return;
