@@ -150,8 +150,10 @@ EOF
 TL_LOG=$TL_TMP/tapird.log
 tl_start_with "$TL_TMP/tapir.conf"
 
-tl_wait 50 addr6_is "$ADDR6" preferred
+# Each address waits its own random delay (up to a second) before DAD.
 LL=$("$TAPIRCTL" status | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^fe80:/) { sub(/\/.*/, "", $i); print $i; exit } }')
+both_preferred() { addr6_is "$ADDR6" preferred && addr6_is "$LL" preferred; }
+tl_wait 50 both_preferred
 check "tapirctl status: the link-local address ($LL) and fd00::2 are preferred" \
 	"$("$TAPIRCTL" status 2>&1)" \
 	sh -c "[ -n '$LL' ] && [ '$(addr6_state "$LL")' = preferred ] && [ '$(addr6_state "$ADDR6")' = preferred ]"
