@@ -72,44 +72,60 @@ static bool same_family(int i, int j)
 	       !strcmp(stat_descs[j].name, stat_descs[i].name);
 }
 
+/* i is the first entry of its layer in the table.  A layer's entries need
+ * not be next to each other there (the ICMP-to-TCP counters sit with the
+ * other ICMP error counters), but in JSON each layer is one object. */
+static bool layer_first(int i)
+{
+	for (int j = 0; j < i; j++)
+		if (!strcmp(stat_descs[j].layer, stat_descs[i].layer))
+			return false;
+	return true;
+}
+
 static void counters_json(struct strbuf *b, const struct stack *s)
 {
-	const char *layer = NULL;
+	bool first_layer = true;
 
 	strbuf_puts(b, "{");
-	for (int i = 0; i < STAT_COUNT; i++) {
-		const struct stat_desc *d = &stat_descs[i];
-		bool first_in_layer;
+	for (int l = 0; l < STAT_COUNT; l++) {
+		const char *layer = stat_descs[l].layer;
+		bool first_in_layer = true;
 
-		if (!family_first(i))
+		if (!layer_first(l))
 			continue;
-		first_in_layer = !layer || strcmp(layer, d->layer) != 0;
-		if (first_in_layer) {
-			if (layer)
-				strbuf_puts(b, "},");
-			strbuf_json_str(b, d->layer);
-			strbuf_puts(b, ":{");
-			layer = d->layer;
-		} else {
-			strbuf_puts(b, ",");
-		}
-		strbuf_json_str(b, d->name);
-		strbuf_puts(b, ":");
-		if (!*d->reason) {
-			strbuf_printf(b, "%" PRIu64, stack_stats(s)->v[i]);
-			continue;
-		}
-		strbuf_puts(b, "{");
-		for (int j = i, n = 0; j < STAT_COUNT; j++) {
-			if (!same_family(i, j))
+		strbuf_puts(b, first_layer ? "" : ",");
+		first_layer = false;
+		strbuf_json_str(b, layer);
+		strbuf_puts(b, ":{");
+		for (int i = l; i < STAT_COUNT; i++) {
+			const struct stat_desc *d = &stat_descs[i];
+
+			if (strcmp(d->layer, layer) != 0 || !family_first(i))
 				continue;
-			strbuf_printf(b, "%s", n++ ? "," : "");
-			strbuf_json_str(b, stat_descs[j].reason);
-			strbuf_printf(b, ":%" PRIu64, stack_stats(s)->v[j]);
+			strbuf_puts(b, first_in_layer ? "" : ",");
+			first_in_layer = false;
+			strbuf_json_str(b, d->name);
+			strbuf_puts(b, ":");
+			if (!*d->reason) {
+				strbuf_printf(b, "%" PRIu64,
+					      stack_stats(s)->v[i]);
+				continue;
+			}
+			strbuf_puts(b, "{");
+			for (int j = i, n = 0; j < STAT_COUNT; j++) {
+				if (!same_family(i, j))
+					continue;
+				strbuf_printf(b, "%s", n++ ? "," : "");
+				strbuf_json_str(b, stat_descs[j].reason);
+				strbuf_printf(b, ":%" PRIu64,
+					      stack_stats(s)->v[j]);
+			}
+			strbuf_puts(b, "}");
 		}
 		strbuf_puts(b, "}");
 	}
-	strbuf_puts(b, layer ? "}}" : "}");
+	strbuf_puts(b, "}");
 }
 
 static void stats_text(struct strbuf *b, const struct report_src *r)

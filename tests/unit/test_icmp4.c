@@ -542,6 +542,133 @@ START_TEST(test_regression_echo_from_zero)
 }
 END_TEST
 
+/* ---- Errors quoting the other family ---------------------------------- */
+
+static const uint8_t our6[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0,
+				 0, 0, 0, 0, 0, 0, 0, 2}; /* fd00::2 */
+static const uint8_t peer6[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0,
+				  0, 0, 0, 0, 0, 0, 0, 1}; /* fd00::1 */
+
+/* A stack with fd00::2/64 usable at once (no DAD), knowing the peer. */
+static struct stack *new_stack6(void)
+{
+	struct stack_params p = params();
+	struct stack *s;
+
+	p.dad = false;
+	p.naddr6 = 1;
+	memcpy(p.addr6[0].addr, our6, 16);
+	p.addr6[0].prefix = 64;
+	s = new_stack(&p);
+	stack_announce(s); /* takes the addresses, and says so on the link */
+	th_frames_clear();
+	return s;
+}
+
+/* The first 28 bytes of an IPv4 echo reply of 1500 bytes from us to the
+ * peer, as an error quotes it. */
+static size_t quote4(uint8_t *q)
+{
+	struct ip4_hdr ih = {.ihl = IP4_HLEN, .total_len = 1500, .ttl = 64,
+			     .frag = 0x4000, .proto = IP4_PROTO_ICMP,
+			     .src = TH_OUR_IP, .dst = TH_PEER_IP};
+	uint8_t fr[ETH_HLEN + IP4_HLEN + 8];
+	static const uint8_t echo[8] = {ICMP4_ECHO_REPLY, 0, 0, 0, 0, 1, 0, 1};
+
+	th_ip4_frame(fr, th_peer_mac, th_our_mac, &ih, echo, sizeof(echo));
+	memcpy(q, fr + ETH_HLEN, IP4_HLEN + 8);
+	return IP4_HLEN + 8;
+}
+
+/* The first 48 bytes of an ICMPv6 echo reply of 1500 bytes from fd00::2
+ * to fd00::1. */
+static size_t quote6(uint8_t *q)
+{
+	static const uint8_t hdr[8] = {0x60, 0, 0, 0, 0x05, 0xb4, 58, 64};
+	static const uint8_t echo[8] = {129, 0, 0, 0, 0, 1, 0, 1};
+
+	memcpy(q, hdr, 8);
+	memcpy(q + 8, our6, 16);
+	memcpy(q + 24, peer6, 16);
+	memcpy(q + 40, echo, 8);
+	return 48;
+}
+
+/* ICMPv4 Fragmentation Needed (MTU 600) from the peer quoting q. */
+static size_t frag_needed4(uint8_t *fr, const uint8_t *q, size_t qlen)
+{
+	struct ip4_hdr ih = {.ihl = IP4_HLEN, .ttl = 64,
+			     .proto = IP4_PROTO_ICMP, .src = TH_PEER_IP,
+			     .dst = TH_OUR_IP};
+	struct icmp4_hdr h = {.type = ICMP4_DEST_UNREACH,
+			      .code = ICMP4_UNREACH_NEEDFRAG, .rest = 600};
+	uint8_t m[ICMP4_HLEN + 64];
+	size_t n = th_icmp_write(m, &h, q, qlen);
+
+	return th_ip4_frame(fr, th_our_mac, th_peer_mac, &ih, m, n);
+}
+
+/* ICMPv6 Packet Too Big (MTU 600) from fd00::1 to fd00::2 quoting q. */
+static size_t too_big6(uint8_t *fr, const uint8_t *q, size_t qlen)
+{
+	union inany src = inany_from_v6(peer6), dst = inany_from_v6(our6);
+	size_t len = 8 + qlen, n = th_eth(fr, th_our_mac, th_peer_mac,
+					  ETH_TYPE_IP6);
+	uint8_t *ip = fr + n, *m = ip + 40;
+
+	memset(ip, 0, 40 + len);
+	ip[0] = 0x60;
+	ip[4] = (uint8_t)(len >> 8);
+	ip[5] = (uint8_t)len;
+	ip[6] = 58;
+	ip[7] = 255;
+	memcpy(ip + 8, peer6, 16);
+	memcpy(ip + 24, our6, 16);
+	m[0] = 2; /* Packet Too Big */
+	m[6] = 600 >> 8;
+	m[7] = 600 & 0xff;
+	memcpy(m + 8, q, qlen);
+	put_be16(m + 2, csum_fold(csum_partial(m, len,
+					       l3_pseudo(&src, &dst, 58, len))));
+	return n + 40 + len;
+}
+
+/* An ICMPv4 error quoting an IPv6 header, or an ICMPv6 error quoting an
+ * IPv4 one, reports on nothing we sent: no path MTU is lowered by it
+ * (each family's own error still lowers its own). */
+START_TEST(test_error_quoting_other_family)
+{
+	struct stack *s = new_stack6();
+	union inany p6 = inany_from_v6(peer6);
+	uint8_t q[64];
+	size_t n;
+
+	n = quote6(q);
+	stack_input(s, f, frag_needed4(f, q, n), 0);
+	ck_assert_uint_eq(s->stats.v[STAT_PMTU_LOWERED], 0);
+	ck_assert_uint_eq(s->stats.v[STAT_ICMP_ERR_DROP_QUOTE], 1);
+	ck_assert_uint_eq(pmtu_get(s, &p6), 1500);
+
+	n = quote4(q);
+	stack_input(s, f, too_big6(f, q, n), 0);
+	ck_assert_uint_eq(s->stats.v[STAT_ICMP6_RX], 1);
+	ck_assert_uint_eq(s->stats.v[STAT_PMTU_LOWERED], 0);
+	ck_assert_uint_eq(s->stats.v[STAT_ICMP_ERR_DROP_QUOTE], 2);
+	ck_assert_uint_eq(pmtu_get(s, TH_A4(TH_PEER_IP)), 1500);
+
+	/* Each family's own: IPv4 to 600, IPv6 to its floor, 1280. */
+	n = quote4(q);
+	stack_input(s, f, frag_needed4(f, q, n), 0);
+	ck_assert_uint_eq(pmtu_get(s, TH_A4(TH_PEER_IP)), 600);
+	n = quote6(q);
+	stack_input(s, f, too_big6(f, q, n), 0);
+	ck_assert_uint_eq(pmtu_get(s, &p6), 1280);
+	ck_assert_uint_eq(s->stats.v[STAT_PMTU_LOWERED], 2);
+	ck_assert_uint_eq(s->stats.v[STAT_ICMP_ERR_DROP_QUOTE], 2);
+	th_stack_free(s);
+}
+END_TEST
+
 static Suite *icmp4_suite(void)
 {
 	Suite *su = suite_create("icmp4");
@@ -568,6 +695,7 @@ static Suite *icmp4_suite(void)
 	tcase_add_test(tc, test_error_about_reassembled);
 	tcase_add_test(tc, test_rate_limit);
 	tcase_add_test(tc, test_rate_limit_shared);
+	tcase_add_test(tc, test_error_quoting_other_family);
 	suite_add_tcase(su, tc);
 	return su;
 }

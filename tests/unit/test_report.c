@@ -201,6 +201,44 @@ START_TEST(test_status_json_shape)
 }
 END_TEST
 
+/* Counters as JSON: each layer is one object, named once, even where its
+ * entries are apart in the counter table (tcp's ICMP counters). */
+START_TEST(test_stats_json_layers_once)
+{
+	struct stack *s = th_stack_new(NULL);
+	struct report_src r = src(s);
+	struct strbuf b;
+	const char *j;
+
+	s->stats.v[STAT_TCP_PMTU_REDUCED] = 7;
+	s->stats.v[STAT_TCP_PASSIVE_OPENS] = 2;
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "stats", REPORT_JSON), 0);
+	j = strbuf_str(&b);
+	assert_json_balanced(j);
+	for (int i = 0; i < STAT_COUNT; i++) {
+		char key[64];
+		const char *p = j;
+		int n = 0;
+
+		snprintf(key, sizeof(key), "\"%s\":{", stat_descs[i].layer);
+		while ((p = strstr(p, key))) {
+			n++;
+			p++;
+		}
+		ck_assert_msg(n == 1, "layer %s named %d times in %s",
+			      stat_descs[i].layer, n, j);
+	}
+	/* Both tcp counters follow the one tcp key. */
+	j = strstr(j, "\"tcp\":{");
+	ck_assert_ptr_nonnull(j);
+	ck_assert_ptr_nonnull(strstr(j, "\"mss_reduced_by_pmtu\":7"));
+	ck_assert_ptr_nonnull(strstr(j, "\"passive_opens\":2"));
+	strbuf_free(&b);
+	th_stack_free(s);
+}
+END_TEST
+
 START_TEST(test_arp_table_text)
 {
 	struct stack *s = th_stack_new(NULL);
@@ -448,6 +486,7 @@ int main(void)
 
 	tcase_add_test(tc, test_metrics_format);
 	tcase_add_test(tc, test_status_json_shape);
+	tcase_add_test(tc, test_stats_json_layers_once);
 	tcase_add_test(tc, test_arp_table_text);
 	tcase_add_test(tc, test_status_ipv6_addresses);
 	tcase_add_test(tc, test_status_ipv6_off);
