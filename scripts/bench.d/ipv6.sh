@@ -101,9 +101,17 @@ modules = (
   { name = "http"; port = 80; root = "$TMP/www"; access_log = "off";
     max_connections = 1024; } );
 log = { level = "notice"; };
+control = { socket = "$TMP/ctl.sock"; };
 EOF
 LAB_TAP=tapir0 lab_start_tapird "$TMP/tapir.conf" "$TMP/tapird.log" ||
 	die "tapird did not start"
+# Measure once tapird's own addresses have passed DAD: before that it
+# rightly ignores solicitations for them, and the first pings would wait.
+for _ in $(seq 1 50); do
+	"$ROOT/build/src/tapirctl" -s "$TMP/ctl.sock" status 2>/dev/null |
+		grep -q 'fd00::2/64 *preferred' && break
+	sleep 0.1
+done
 
 # ---- the kernel over a veth pair, IPv6 ------------------------------------
 lab_up >/dev/null || die "cannot create a lab namespace"
