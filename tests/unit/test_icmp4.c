@@ -63,6 +63,26 @@ START_TEST(test_echo_reply)
 }
 END_TEST
 
+START_TEST(test_echo_reply_code_zero)
+{
+	struct stack *s = new_stack(NULL);
+	uint8_t data[8] = "codetest";
+	size_t n = th_echo_frame(f, TH_PEER_IP, TH_OUR_IP, 7, 2, data,
+				 sizeof(data));
+	uint8_t *icmp = f + ETH_HLEN + IP4_HLEN;
+
+	/* RFC 792: an echo reply has code 0, whatever the request had. */
+	icmp[1] = 7;
+	icmp[2] = icmp[3] = 0;
+	put_be16(icmp + 2, csum(icmp, n - ETH_HLEN - IP4_HLEN));
+	stack_input(s, f, n, 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_echo_reply(0, 7, 2, data, sizeof(data));
+	th_check_leaks(s, 1);
+	th_stack_free(s);
+}
+END_TEST
+
 START_TEST(test_echo_sizes)
 {
 	static const size_t sizes[] = {0, 1, 2, 3, 7, 8, 55, 56, 57, 999,
@@ -676,6 +696,7 @@ static Suite *icmp4_suite(void)
 
 	tc = tcase_create("echo");
 	tcase_add_test(tc, test_echo_reply);
+	tcase_add_test(tc, test_echo_reply_code_zero);
 	tcase_add_test(tc, test_echo_sizes);
 	tcase_add_test(tc, test_echo_checksum_edge);
 	tcase_add_test(tc, test_echo_unknown_peer);

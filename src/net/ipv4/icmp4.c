@@ -33,6 +33,7 @@ static void icmp4_echo(struct stack *s, struct cur msg, const struct l3_rx *rx)
 		return;
 	memcpy(p, msg.p, msg.len);
 	p[0] = ICMP4_ECHO_REPLY;
+	p[1] = 0; /* RFC 792: the reply's code is 0, whatever the request's */
 	p[2] = p[3] = 0;
 	put_be16(p + 2, csum(p, msg.len));
 	STAT_INC(&s->stats, ICMP4_ECHO_TX);
