@@ -105,41 +105,16 @@ static uint32_t pmtu_plateau(uint32_t too_big)
  * header: *ports is false then. */
 static bool quote_walk6(struct cur *q, uint8_t *proto, bool *ports)
 {
-	uint8_t nh = *proto;
-
 	*ports = true;
-	for (unsigned n = 0; n < 8; n++) {
-		const uint8_t *p;
-		size_t len;
-
-		switch (nh) {
-		case 0:  /* Hop-by-Hop */
-		case 43: /* Routing */
-		case 60: /* Destination Options */
-			if (q->len < 2)
-				return false;
-			len = ((size_t)q->p[1] + 1) * 8;
-			break;
-		case 44: /* Fragment: only the first carries the ports */
-			if (q->len < 8)
-				return false;
-			if (be16(q->p + 2) & 0xfff8) {
-				*proto = q->p[0];
-				*ports = false;
-				return !ip6_is_ext(*proto);
-			}
-			len = 8;
-			break;
-		default:
-			*proto = nh;
-			return true;
-		}
-		p = cur_pull(q, len);
-		if (!p)
-			return false;
-		nh = p[0];
+	switch (ip6_skip_ext(q, proto, 8)) {
+	case IP6_SKIP_UPPER:
+		return true;
+	case IP6_SKIP_LATER_FRAG:
+		*ports = false; /* only the first fragment carries them */
+		return !ip6_is_ext(*proto);
+	default:
+		return false;
 	}
-	return false;
 }
 
 void l3_icmp_error(struct stack *s, const struct l3_rx *rx, struct cur quote,

@@ -132,6 +132,63 @@ static inline bool ip6_is_ext(uint8_t nh)
 	       nh == IP6_NH_FRAGMENT || nh == IP6_NH_DSTOPTS;
 }
 
+/* How ip6_skip_ext() ended. */
+enum ip6_skip {
+	IP6_SKIP_UPPER,      /* at the first header that is not skipped */
+	IP6_SKIP_SHORT,      /* a header runs past the bytes there are */
+	IP6_SKIP_LATER_FRAG, /* past a Fragment header with an offset */
+	IP6_SKIP_LONG,       /* more than max headers */
+};
+
+/* Step over the extension headers at c, the first of type *nh, by their
+ * lengths alone, whatever is in them: Hop-by-Hop, Routing, Destination
+ * Options, Authentication (RFC 4302: its length in 4-byte units) and
+ * Fragment headers, at most max of them.  IP6_SKIP_UPPER: *nh is the
+ * first header that is none of those (an upper layer's, or one unknown)
+ * and c starts at it.  IP6_SKIP_LATER_FRAG: a fragment other than the
+ * first, whose data shows no header; *nh is its Next Header and c is past
+ * it.  Reading packets of ours quoted in errors, and first fragments,
+ * which the walk in ip6.c judges in full. */
+static inline enum ip6_skip ip6_skip_ext(struct cur *c, uint8_t *nh,
+					 unsigned max)
+{
+	for (unsigned n = 0;; n++) {
+		const uint8_t *p;
+		size_t len;
+		bool later;
+
+		switch (*nh) {
+		case IP6_NH_HOPOPTS:
+		case IP6_NH_ROUTING:
+		case IP6_NH_DSTOPTS:
+			if (c->len < 2)
+				return IP6_SKIP_SHORT;
+			len = ((size_t)c->p[1] + 1) * 8;
+			break;
+		case IP6_NH_AH:
+			if (c->len < 2)
+				return IP6_SKIP_SHORT;
+			len = ((size_t)c->p[1] + 2) * 4;
+			break;
+		case IP6_NH_FRAGMENT:
+			len = IP6_FRAG_HLEN;
+			break;
+		default:
+			return IP6_SKIP_UPPER;
+		}
+		if (n == max)
+			return IP6_SKIP_LONG;
+		later = *nh == IP6_NH_FRAGMENT && c->len >= 4 &&
+			(be16(c->p + 2) & IP6_FRAG_OFF_MASK);
+		p = cur_pull(c, len);
+		if (!p)
+			return IP6_SKIP_SHORT;
+		*nh = p[0];
+		if (later)
+			return IP6_SKIP_LATER_FRAG;
+	}
+}
+
 /* ---- Addresses (RFC 4291) ---- */
 
 static inline bool ip6_is_multicast(const uint8_t *a)

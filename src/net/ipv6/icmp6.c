@@ -150,33 +150,13 @@ static bool icmp6_about_error(const struct l3_rx *rx)
 		       rx->payload[0] == ICMP6_ND_REDIRECT;
 	if (!(p = cur_pull(&c, IP6_HLEN)))
 		return false;
-	for (nh = p[6];;) {
-		switch (nh) {
-		case IP6_NH_HOPOPTS:
-		case IP6_NH_ROUTING:
-		case IP6_NH_DSTOPTS:
-			if (c.len < 2 ||
-			    !(p = cur_pull(&c, ((size_t)c.p[1] + 1) * 8)))
-				return false;
-			break;
-		case IP6_NH_AH:
-			if (c.len < 2 ||
-			    !(p = cur_pull(&c, ((size_t)c.p[1] + 2) * 4)))
-				return false;
-			break;
-		case IP6_NH_FRAGMENT:
-			if (!(p = cur_pull(&c, IP6_FRAG_HLEN)) ||
-			    (be16(p + 2) & IP6_FRAG_OFF_MASK))
-				return false;
-			break;
-		case IP6_NH_ICMP6:
-			return c.len < 1 || icmp6_is_error(c.p[0]) ||
-			       c.p[0] == ICMP6_ND_REDIRECT;
-		default:
-			return false;
-		}
-		nh = p[0];
-	}
+	nh = p[6];
+	/* As many headers as the packet holds: each takes 8 bytes or more. */
+	if (ip6_skip_ext(&c, &nh, IP6_MAX_PAYLOAD / 8) != IP6_SKIP_UPPER ||
+	    nh != IP6_NH_ICMP6)
+		return false;
+	return c.len < 1 || icmp6_is_error(c.p[0]) ||
+	       c.p[0] == ICMP6_ND_REDIRECT;
 }
 
 /* RFC 4443 2.4 (e): may we send this error about rx at all? */

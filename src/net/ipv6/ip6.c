@@ -170,35 +170,23 @@ static bool ip6_options(struct stack *s, struct l3_rx *rx, const uint8_t *p,
  * whole chain up to and including the upper-layer header (RFC 7112). */
 static bool ip6_chain_complete(struct cur c, uint8_t nh)
 {
-	for (unsigned n = 0; n < IP6_MAX_EXT; n++) {
-		const uint8_t *p;
-		size_t len;
-
-		switch (nh) {
-		case IP6_NH_HOPOPTS:
-		case IP6_NH_ROUTING:
-		case IP6_NH_DSTOPTS:
-			if (c.len < 2)
-				return false;
-			len = ((size_t)c.p[1] + 1) * 8;
-			break;
-		case IP6_NH_FRAGMENT:
-			len = IP6_FRAG_HLEN;
-			break;
-		case IP6_NH_TCP:
-			return c.len >= 20;
-		case IP6_NH_UDP:
-		case IP6_NH_ICMP6:
-			return c.len >= 8;
-		default:
-			return true; /* the walk will judge it */
-		}
-		p = cur_pull(&c, len);
-		if (!p)
-			return false;
-		nh = p[0];
+	switch (ip6_skip_ext(&c, &nh, IP6_MAX_EXT)) {
+	case IP6_SKIP_SHORT:
+		return false;
+	case IP6_SKIP_UPPER:
+		break;
+	default:
+		return true; /* the walk will judge it */
 	}
-	return true;
+	switch (nh) {
+	case IP6_NH_TCP:
+		return c.len >= 20;
+	case IP6_NH_UDP:
+	case IP6_NH_ICMP6:
+		return c.len >= 8;
+	default:
+		return true;
+	}
 }
 
 static void ip6_deliver(struct stack *s, struct cur c, struct l3_rx *rx,
