@@ -131,6 +131,20 @@ check "unknown transfer coding: 501" "" \
 check "HTTP/2.0 in the request line: 505" "" test "$(raw 'GET / HTTP/2.0\r\n\r\n')" = 505
 check "malformed request line: 400" "" test "$(raw 'GET  / HTTP/1.1\r\nHost: a\r\n\r\n')" = 400
 check "HTTP/1.1 without Host: 400" "" test "$(raw 'GET / HTTP/1.1\r\n\r\n')" = 400
+# RFC 9112 3.2: a Host that is no uri-host [":" port] is a 400, and the
+# connection ends there: a request pipelined after it gets no answer.
+statuses() {
+	printf '%b' "$1" | in_ns timeout 10 nc -w 5 "$TAPIR_ADDR" 80 |
+		tr -d '\r' | awk '/^HTTP\/1\.1 /{ printf "%s ", $2 }'
+}
+for h in 'a/b' 'user@a' '[fd00::2' 'a:80x'; do
+	got=$(statuses "GET / HTTP/1.1\r\nHost: $h\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n")
+	check "Host: $h: 400 and the connection closed" "statuses: $got" \
+		test "$got" = "400 "
+done
+got=$(statuses 'GET /a.txt HTTP/1.1\r\nHost: [fd00::2]:80\r\n\r\n')
+check "Host: [fd00::2]:80 (an IP-literal with a port) is served" "statuses: $got" \
+	test "$got" = "200 "
 check "obs-fold: 400" "" test "$(raw 'GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n  2\r\n\r\n')" = 400
 check "Content-Length with Transfer-Encoding: 400" "" \
 	test "$(raw 'GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\nx')" = 400

@@ -228,6 +228,62 @@ START_TEST(test_parse_errors)
 }
 END_TEST
 
+/* RFC 9112 3.2: Host is uri-host [ ":" port ] (RFC 3986), or empty;
+ * anything else is a 400. */
+static const struct {
+	const char *host;
+	bool ok;
+} hosts[] = {
+	{"lab", true},
+	{"www.lab.test:8080", true},
+	{"10.0.0.2", true},
+	{"10.0.0.2:80", true},
+	{"[fd00::2]", true},
+	{"[fd00::2]:80", true},
+	{"[::ffff:10.0.0.2]", true},
+	{"[v1.fe80::a+en1]", true},
+	{"ex%41mple", true},
+	{"a-b_c~d!$&'()*+,;=", true},
+	{"lab:", true},
+	{"", true},
+	{"a/b", false},
+	{"user@a", false},
+	{"a b", false},
+	{"a?b", false},
+	{"a#b", false},
+	{"ex%4", false},
+	{"ex%zz", false},
+	{"lab:80a", false},
+	{"lab:123456", false},
+	{"lab:80:81", false},
+	{"[fd00::2", false},
+	{"fd00::2", false},
+	{"[fd00::2]x", false},
+	{"[fe80::1%25eth0]", false},
+	{"[10.0.0.2]", false},
+	{"[]", false},
+	{"[v1.]", false},
+	{"\"lab\"", false},
+};
+
+START_TEST(test_parse_host_grammar)
+{
+	struct http_request r;
+	char req[128];
+	long got;
+
+	snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n",
+		 hosts[_i].host);
+	got = parse(req, &r);
+	if (hosts[_i].ok)
+		ck_assert_msg(got > 0, "Host: %s refused (%ld)", hosts[_i].host,
+			      got);
+	else
+		ck_assert_msg(got == -400, "Host: %s gave %ld, not 400",
+			      hosts[_i].host, got);
+}
+END_TEST
+
 START_TEST(test_parse_errors_before_head_ends)
 {
 	struct http_request r;
@@ -532,6 +588,8 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_parse_chunked_closes);
 	tcase_add_test(tc, test_parse_every_split_is_incomplete);
 	tcase_add_test(tc, test_parse_pipelined);
+	tcase_add_loop_test(tc, test_parse_host_grammar, 0,
+			    (int)(sizeof(hosts) / sizeof(hosts[0])));
 	tcase_add_loop_test(tc, test_parse_errors, 0,
 			    (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, test_parse_errors_before_head_ends);

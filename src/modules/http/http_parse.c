@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include <tapir/addr.h>
 #include <tapir/bytes.h>
 #include <tapir/text.h>
 
@@ -204,6 +205,87 @@ static long te_token(struct http_str t, void *arg)
 	return 0;
 }
 
+static bool is_hex(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	       (c >= 'A' && c <= 'F');
+}
+
+/* RFC 3986 2.3 unreserved and 2.2 sub-delims: a reg-name's characters,
+ * besides percent-encodings. */
+static bool is_regname_char(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z') || strchr("-._~!$&'()*+,;=", c);
+}
+
+/* Whether v is a Host field value RFC 9112 3.2 accepts: uri-host
+ * [ ":" port ] (RFC 3986 3.2.2-3.2.3), or empty.  The uri-host is an
+ * IP-literal ("[" IPv6address or IPvFuture "]"; an IPv6 zone, RFC 6874,
+ * is never sent in Host), or a reg-name (which an IPv4address also is):
+ * unreserved and sub-delims characters and percent-encodings.  The port
+ * is digits, five at most.  "a/b" and "user@a" are not hosts. */
+static bool host_valid(struct http_str v)
+{
+	size_t i = 0, n;
+
+	if (v.len && v.p[0] == '[') {
+		const char *end = memchr(v.p, ']', v.len);
+		char lit[64];
+
+		if (!end)
+			return false;
+		n = (size_t)(end - v.p) - 1;
+		if (n == 0 || n >= sizeof(lit))
+			return false;
+		memcpy(lit, v.p + 1, n);
+		lit[n] = '\0';
+		if (lit[0] == 'v' || lit[0] == 'V') {
+			/* IPvFuture: "v" 1*HEXDIG "." 1*( unreserved /
+			 * sub-delims / ":" ) */
+			size_t j = 1;
+
+			while (j < n && is_hex((uint8_t)lit[j]))
+				j++;
+			if (j == 1 || j + 1 >= n || lit[j] != '.')
+				return false;
+			for (j++; j < n; j++)
+				if (!is_regname_char((uint8_t)lit[j]) &&
+				    lit[j] != ':')
+					return false;
+		} else {
+			struct tapir_addr a;
+
+			if (!strchr(lit, ':') || !tapir_addr_parse(lit, &a))
+				return false;
+		}
+		i = n + 2;
+	} else {
+		while (i < v.len && v.p[i] != ':') {
+			uint8_t c = (uint8_t)v.p[i];
+
+			if (c == '%') {
+				if (v.len - i < 3 || !is_hex((uint8_t)v.p[i + 1]) ||
+				    !is_hex((uint8_t)v.p[i + 2]))
+					return false;
+				i += 3;
+				continue;
+			}
+			if (!is_regname_char(c))
+				return false;
+			i++;
+		}
+	}
+	if (i == v.len)
+		return true;
+	if (v.p[i] != ':' || v.len - i - 1 > 5)
+		return false;
+	for (i++; i < v.len; i++)
+		if (v.p[i] < '0' || v.p[i] > '9')
+			return false;
+	return true;
+}
+
 struct head_state {
 	struct conn_opts conn;
 	struct te_state te;
@@ -234,6 +316,8 @@ static long parse_field(struct tapir_cur l, struct http_request *r,
 		if (st->host_seen)
 			return -400;
 		st->host_seen = true;
+		if (!host_valid(v))
+			return -400; /* RFC 9112 3.2 */
 		r->host = v;
 	} else if (str_ieq(name, "content-length")) {
 		if (r->has_cl)
