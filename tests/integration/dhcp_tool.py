@@ -11,6 +11,9 @@
                               type, yiaddr and domain (option 15)
   pick ACKS N                 print N acknowledged "ADDRESS MAC" lines,
                               spread over the file
+  flood IFACE N SECONDS       send N DHCPDISCOVERs on IFACE, each from a
+                              new random MAC (Ethernet source and chaddr),
+                              evenly over SECONDS; print how many went
 """
 import socket
 import struct
@@ -147,6 +150,52 @@ def pick(acks, n):
     return 0
 
 
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def discover_frame(mac, xid):
+    """A broadcast DHCPDISCOVER from 0.0.0.0:68 as an Ethernet frame."""
+    bootp = struct.pack("!BBBBIHH4s4s4s4s16s64s128s", 1, 1, 6, 0, xid, 0,
+                        0x8000, b"\0" * 4, b"\0" * 4, b"\0" * 4,
+                        b"\0" * 4, mac + b"\0" * 10, b"", b"")
+    opts = MAGIC + bytes([53, 1, 1, 255])
+    payload = bootp + opts
+    udp = struct.pack("!HHHH", 68, 67, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), xid & 0xffff,
+                     0, 64, 17, 0, b"\0" * 4, b"\xff" * 4)
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    return b"\xff" * 6 + mac + b"\x08\x00" + ip + udp
+
+
+def flood(iface, n, seconds):
+    """N DISCOVERs from random locally administered MACs, spread evenly
+    over SECONDS (bounded by both)."""
+    import os
+    n, seconds = int(n), float(seconds)
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((iface, 0))
+    start = time.monotonic()
+    sent = 0
+    for i in range(n):
+        mac = bytes([0x02]) + os.urandom(5)
+        try:
+            s.send(discover_frame(mac, int.from_bytes(os.urandom(4), "big")))
+            sent += 1
+        except OSError:
+            pass
+        due = start + seconds * (i + 1) / n
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+    print(sent)
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
     if cmd == "sniff" and len(argv) == 5:
@@ -158,6 +207,8 @@ def main(argv):
         return probe(*argv[2:])
     if cmd == "pick" and len(argv) == 4:
         return pick(argv[2], argv[3])
+    if cmd == "flood" and len(argv) == 5:
+        return flood(argv[2], argv[3], argv[4])
     sys.stderr.write(__doc__)
     return 2
 

@@ -199,6 +199,27 @@ check "the reserved MAC gets 10.0.0.50 and host name fixed" @"$rec" \
 ip -n "$LAB_NS" addr flush dev "$TAP"
 ip -n "$LAB_NS" link set dev "$TAP" address "$oldmac"
 
+# ---- a DISCOVER flood ---------------------------------------------------
+# 1000 DISCOVERs from random MACs in one second against a pool of 100: an
+# offer is no reservation a stranger can hold, so a real client that
+# starts its DORA during the flood still gets its lease.
+in_ns timeout 20 python3 "$TL_DIR/dhcp_tool.py" flood "$TAP" 1000 1 \
+	>"$TL_TMP/flood.out" 2>&1 &
+fpid=$!
+sleep 0.3
+rec=$TL_TMP/flood.rec
+: >"$rec"
+in_ns env REC="$rec" timeout 30 udhcpc -i "$TAP" -q -n -s "$TL_TMP/udhcpc.sh" \
+	-t 5 -T 1 >"$TL_TMP/flood-udhcpc.out" 2>&1
+wait "$fpid"
+check "udhcpc gets a lease during a flood of 1000 DISCOVERs (pool of 100)" \
+	"flood sent $(cat "$TL_TMP/flood.out"); $(cat "$TL_TMP/flood-udhcpc.out")" \
+	grep -q '^ip=10\.0\.0\.1[0-9][0-9]$' "$rec"
+reused=$("$TAPIRCTL" -s "$TL_TMP/ctl.sock" stats 2>/dev/null | awk '/offers_reused/ { print $NF; exit }')
+check "the flood outran the pool: unanswered offers were reused ($reused)" "" \
+	[ "${reused:-0}" -gt 0 ]
+ip -n "$LAB_NS" addr flush dev "$TAP"
+
 # ---- SIGHUP keeps the leases ------------------------------------------
 live_leases "$LEASES" >"$TL_TMP/live.before"
 write_conf lab2.test

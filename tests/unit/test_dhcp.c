@@ -944,7 +944,7 @@ END_TEST
 
 START_TEST(test_decline_quarantines)
 {
-	uint32_t a = lease(1);
+	uint32_t a = lease(1), b;
 	struct msgb m;
 
 	mb_start(&m, DHCPDECLINE, 1, 0);
@@ -958,12 +958,37 @@ START_TEST(test_decline_quarantines)
 	ck_assert_ptr_null(pub_find("10.0.0.100"));
 	ck_assert_ptr_nonnull(strstr(slurp(lease_path), "D 10.0.0.100 "));
 	/* The client gets another address; the declined one rests. */
-	ck_assert_uint_ne(discover(1), a);
+	b = discover(1);
+	ck_assert_uint_ne(b, a);
 	ck_assert_uint_ne(discover(2), a);
-	ck_assert_uint_eq(discover(3), 0); /* pool of 3: none left */
+	/* Pool of 3, dry: a third client gets the oldest unanswered offer
+	 * (client 1's), never the declined address. */
+	ck_assert_uint_eq(discover(3), b);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_OFFER_REUSED], 1);
 	clock_s += cfg.decline_time + 1;
 	dhcp_srv_tick(srv);
-	ck_assert_uint_eq(discover(3), a);
+	ck_assert_uint_eq(discover(4), a); /* rested, offered again */
+}
+END_TEST
+
+START_TEST(test_discover_flood)
+{
+	uint32_t bound = lease(2), a;
+
+	/* A flood of DISCOVERs from made-up clients, far more than the pool
+	 * (3) holds: every free address is offered, then the oldest
+	 * unanswered offers go round again... */
+	for (unsigned id = 10; id < 250; id++)
+		ck_assert_uint_ne(discover((uint8_t)id), 0);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_NO_ADDRESS], 0);
+	ck_assert_uint_ge(dhcp_srv_counters(srv)[DC_OFFER_REUSED], 240 - 2);
+	/* ...so a real client starting its DORA now gets its lease, and a
+	 * bound lease is never taken back. */
+	a = lease(1);
+	ck_assert_uint_ne(a, bound);
+	ck_assert_uint_eq(select_req(2, bound, SERVER), DHCPACK);
+	/* The flooder whose offer went to client 1 is told so. */
+	ck_assert_uint_eq(select_req(248, a, SERVER), DHCPNAK);
 }
 END_TEST
 

@@ -33,6 +33,7 @@ const char *const dhcp_count_names[DC_COUNT] = {
 	[DC_NAK] = "nak",
 	[DC_IGNORED] = "ignored",
 	[DC_NO_ADDRESS] = "no_address",
+	[DC_OFFER_REUSED] = "offers_reused",
 	[DC_EXPIRED] = "expired",
 	[DC_FSYNC] = "fsync",
 	[DC_JOURNAL_ERR] = "journal_error",
@@ -45,7 +46,7 @@ struct slot {
 	uint8_t state;
 	bool reserved;
 	bool published;
-	bool inq;
+	uint8_t inq;      /* Q_NONE, or which queue the slot is in */
 	uint16_t res;     /* reservation index when reserved */
 	uint8_t keylen;   /* 0: never used (or forgotten) */
 	uint8_t key[KEY_MAX];
@@ -53,8 +54,13 @@ struct slot {
 	char host[JREC_HOST_MAX + 1];
 	int64_t expires;  /* lease end, offer end or quarantine end */
 	uint32_t hnext;   /* client-key hash chain */
-	uint32_t qprev, qnext; /* free queue */
+	uint32_t qprev, qnext; /* free queue, or offer queue */
 };
+
+/* The queues a dynamic slot can be in, oldest first: free (the next to
+ * offer), and offered (unanswered offers, the oldest to reuse when the
+ * pool runs dry). */
+enum { Q_NONE, Q_FREE, Q_OFFER };
 
 struct pend {
 	uint32_t slot;
@@ -73,7 +79,8 @@ struct dhcp_srv {
 	uint32_t nslots;
 	uint32_t *bucket;
 	uint32_t nbuckets;
-	uint32_t qhead, qtail;
+	uint32_t qhead, qtail; /* free queue */
+	uint32_t ohead, otail; /* offer queue */
 	uint32_t nbound, nactive;
 	uint8_t hkey[TAPIR_SIPHASH_KEY_LEN];
 	struct journal j;
@@ -205,38 +212,49 @@ static void set_key(struct dhcp_srv *s, uint32_t i, const uint8_t *k,
 	s->bucket[h] = i;
 }
 
+static uint32_t *q_head(struct dhcp_srv *s, uint8_t q)
+{
+	return q == Q_OFFER ? &s->ohead : &s->qhead;
+}
+
+static uint32_t *q_tail(struct dhcp_srv *s, uint8_t q)
+{
+	return q == Q_OFFER ? &s->otail : &s->qtail;
+}
+
 static void q_remove(struct dhcp_srv *s, uint32_t i)
 {
 	struct slot *sl = &s->slot[i];
 
-	if (!sl->inq)
+	if (sl->inq == Q_NONE)
 		return;
 	if (sl->qprev != NONE)
 		s->slot[sl->qprev].qnext = sl->qnext;
 	else
-		s->qhead = sl->qnext;
+		*q_head(s, sl->inq) = sl->qnext;
 	if (sl->qnext != NONE)
 		s->slot[sl->qnext].qprev = sl->qprev;
 	else
-		s->qtail = sl->qprev;
-	sl->inq = false;
+		*q_tail(s, sl->inq) = sl->qprev;
+	sl->inq = Q_NONE;
 	sl->qprev = sl->qnext = NONE;
 }
 
-static void q_push_tail(struct dhcp_srv *s, uint32_t i)
+static void q_push_tail(struct dhcp_srv *s, uint32_t i, uint8_t q)
 {
 	struct slot *sl = &s->slot[i];
+	uint32_t *tail = q_tail(s, q);
 
-	if (sl->inq || sl->reserved)
+	if (sl->inq != Q_NONE || sl->reserved)
 		return;
 	sl->qnext = NONE;
-	sl->qprev = s->qtail;
-	if (s->qtail != NONE)
-		s->slot[s->qtail].qnext = i;
+	sl->qprev = *tail;
+	if (*tail != NONE)
+		s->slot[*tail].qnext = i;
 	else
-		s->qhead = i;
-	s->qtail = i;
-	sl->inq = true;
+		*q_head(s, q) = i;
+	*tail = i;
+	sl->inq = q;
 }
 
 static bool active(uint8_t st)
@@ -251,10 +269,13 @@ static void set_state(struct dhcp_srv *s, uint32_t i, uint8_t st)
 	s->nactive += active(st) - active(sl->state);
 	s->nbound += (st == S_BOUND) - (sl->state == S_BOUND);
 	sl->state = st;
-	/* A slot freed goes to the back of the queue. */
+	/* A slot freed goes to the back of the free queue, a dynamic one
+	 * offered to the back of the offer queue. */
 	q_remove(s, i);
 	if (st == S_FREE)
-		q_push_tail(s, i);
+		q_push_tail(s, i, Q_FREE);
+	else if (st == S_OFFERED)
+		q_push_tail(s, i, Q_OFFER);
 }
 
 static uint32_t addr_slot(const struct dhcp_srv *s, uint32_t a)
@@ -560,6 +581,7 @@ struct dhcp_srv *dhcp_srv_new(const struct dhcp_cfg *cfg,
 	}
 	memset(s->bucket, 0xff, s->nbuckets * sizeof(*s->bucket));
 	s->qhead = s->qtail = NONE;
+	s->ohead = s->otail = NONE;
 	for (uint32_t i = 0; i < s->nslots; i++) {
 		s->slot[i].hnext = s->slot[i].qprev = s->slot[i].qnext = NONE;
 	}
@@ -573,7 +595,7 @@ struct dhcp_srv *dhcp_srv_new(const struct dhcp_cfg *cfg,
 	}
 	/* Never-used slots queue first, in address order. */
 	for (uint32_t i = 0; i < s->nslots; i++)
-		q_push_tail(s, i);
+		q_push_tail(s, i, Q_FREE);
 	s->load_now = now(s);
 	rc = journal_load(cfg->lease_file, load_rec, s, &st);
 	if (rc) {
@@ -930,6 +952,15 @@ static void discover(struct dhcp_srv *s, const struct dhcp_msg *m,
 	}
 	if (i == NONE && c->res == NONE)
 		i = s->qhead;
+	/* The pool has run dry: an offer is no reservation a stranger can
+	 * hold (RFC 2131 4.3.1 lets the server take it back); the oldest
+	 * one still unanswered goes to this client.  So a flood of
+	 * DISCOVERs from made-up clients cannot keep a real one, which
+	 * answers its offer at once, from getting its lease. */
+	if (i == NONE && c->res == NONE && s->ohead != NONE) {
+		i = s->ohead;
+		s->count[DC_OFFER_REUSED]++;
+	}
 	if (i == NONE || !may_activate(s, i)) {
 		s->count[DC_NO_ADDRESS]++;
 		if (now(s) - s->warned >= 60) {

@@ -116,6 +116,7 @@ enum dhcp_count {
 	DC_NAK,
 	DC_IGNORED,
 	DC_NO_ADDRESS,
+	DC_OFFER_REUSED, /* an unanswered offer given to another client */
 	DC_EXPIRED,
 	DC_FSYNC,
 	DC_JOURNAL_ERR,
