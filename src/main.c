@@ -32,6 +32,7 @@
 #include "daemon/pubsub.h"
 #include "net/stack.h"
 #include "daemon/tap.h"
+#include "version.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -44,10 +45,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
 
 /* What the command line asks for. */
 struct options {
@@ -573,7 +570,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->test = true;
 			break;
 		case 'V':
-			printf("tapird %s (module ABI %d)\n", PACKAGE_VERSION,
+			printf("tapird %s (module ABI %d)\n", TAPIR_VERSION,
 			       TAPIR_MODULE_ABI);
 			return 1;
 		case 'h':
@@ -859,6 +856,9 @@ int main(int argc, char **argv)
 		return rc;
 	}
 
+	/* First, so that every log (a failed start's too) says what ran. */
+	log_notice("version %s (module ABI %d) starting", TAPIR_VERSION,
+		   TAPIR_MODULE_ABI);
 	rc = 1;
 	if (load_config(d, &o) < 0 || open_link(d) < 0 ||
 	    open_control(d) < 0 || drop_privileges(d->conf) < 0 ||

@@ -9,7 +9,7 @@
  * prints the configuration's FILE:LINE errors), 2 when tapird could not
  * be reached or the command line is wrong.
  */
-#include "config.h"
+#include "version.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -75,7 +75,7 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(argv[i], "-V") ||
 			   !strcmp(argv[i], "--version")) {
-			printf("tapirctl %s\n", PACKAGE_VERSION);
+			printf("tapirctl %s\n", TAPIR_VERSION);
 			return 0;
 		} else if (!verb && argv[i][0] != '-') {
 			verb = argv[i];

@@ -44,9 +44,18 @@ static void conf_verror(struct conf_errors *e, const char *file, int line,
 {
 	char msg[512], *full;
 	char **n;
+	int rc;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (asprintf(&full, "%s:%d: %s", file ? file : "?", line, msg) < 0)
+	/* What is at a line says FILE:LINE; without a line (0) there is no
+	 * line number to give, and without a file no place at all. */
+	if (line > 0)
+		rc = asprintf(&full, "%s:%d: %s", file ? file : "?", line, msg);
+	else if (file)
+		rc = asprintf(&full, "%s: %s", file, msg);
+	else
+		rc = asprintf(&full, "%s", msg);
+	if (rc < 0)
 		return;
 	n = realloc(e->msgs, (e->n + 1) * sizeof(*n));
 	if (!n) {
@@ -961,7 +970,7 @@ static struct conf *load_file(const char *path, struct conf_errors *errs,
 	struct conf *c;
 
 	if (access(path, R_OK) < 0) {
-		conf_error(errs, path, 0, "cannot read the configuration: %s%s",
+		conf_error(errs, NULL, 0, "cannot read %s: %s%s", path,
 			   strerror(errno),
 			   errno == EACCES ? " (run as root or fix the file's "
 					     "permissions)"

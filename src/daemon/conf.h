@@ -18,6 +18,8 @@ struct conf_errors {
 	size_t n;
 };
 
+/* "FILE:LINE: message"; "FILE: message" with line 0 (nothing in the file
+ * to point at), the message alone with no file either. */
 void conf_error(struct conf_errors *e, const char *file, int line,
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* An error located at a setting (its file and line). */

@@ -25,6 +25,7 @@
 #include "daemon/log.h"
 #include "daemon/modconf.h"
 #include "daemon/pubsub.h"
+#include "version.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -564,6 +565,13 @@ static int host_random(struct tapir_host *h, void *buf, size_t len)
 	return rc;
 }
 
+/* Version 3: what tapird -V says, for a module's Server: header. */
+static const char *host_version(struct tapir_host *h)
+{
+	(void)h;
+	return TAPIR_VERSION;
+}
+
 static const struct tapir_host_api host_api = {
 	.size = sizeof(struct tapir_host_api),
 	.version = TAPIR_HOST_API_VERSION,
@@ -597,6 +605,7 @@ static const struct tapir_host_api host_api = {
 	.lookup = host_lookup,
 	.report = host_report,
 	.random = host_random,
+	.tapird_version = host_version,
 };
 
 /* The size of the host API table at each version: a module built against
@@ -607,7 +616,8 @@ static const struct {
 	size_t size;
 } api_sizes[] = {
 	{1, offsetof(struct tapir_host_api, random)},
-	{2, sizeof(struct tapir_host_api)},
+	{2, offsetof(struct tapir_host_api, tapird_version)},
+	{3, sizeof(struct tapir_host_api)},
 };
 #define API_V1_SIZE offsetof(struct tapir_host_api, random)
 

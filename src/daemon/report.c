@@ -1,10 +1,10 @@
 /* Reports: status, counters, ARP, connections and leases (see report.h). */
 #include "daemon/report.h"
 
-#include "config.h"
 #include "net/stack.h"
 #include "net/stats.h"
 #include "net/tcp/tcp.h"
+#include "version.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -474,7 +474,7 @@ static void status_json(struct strbuf *b, const struct report_src *r)
 	ip_str(addr, sizeof(addr), stack_get_params(s)->addr);
 	mac_str(mac, sizeof(mac), stack_get_params(s)->mac);
 	strbuf_puts(b, "{\"version\":");
-	strbuf_json_str(b, PACKAGE_VERSION);
+	strbuf_json_str(b, TAPIR_VERSION);
 	strbuf_printf(b, ",\"uptime_seconds\":%" PRIu64, uptime_s(r));
 	strbuf_puts(b, ",\"interface\":{\"name\":");
 	strbuf_json_str(b, r->ifname);
@@ -533,7 +533,7 @@ static void status_text(struct strbuf *b, const struct report_src *r)
 	ip_str(addr, sizeof(addr), stack_get_params(s)->addr);
 	mac_str(mac, sizeof(mac), stack_get_params(s)->mac);
 	stack_foreach_neigh(r->s, arp_count, &narp);
-	strbuf_printf(b, "%-11s %s\n", "version", PACKAGE_VERSION);
+	strbuf_printf(b, "%-11s %s\n", "version", TAPIR_VERSION);
 	strbuf_printf(b, "%-11s %" PRIu64 "d %02" PRIu64 ":%02" PRIu64
 			 ":%02" PRIu64 "\n",
 		      "uptime", up / 86400, up / 3600 % 24, up / 60 % 60,
@@ -568,7 +568,7 @@ static void metrics(struct strbuf *b, const struct report_src *r)
 	strbuf_puts(b, "# HELP tapir_build_info The running tapird.\n"
 		       "# TYPE tapir_build_info gauge\n");
 	strbuf_printf(b, "tapir_build_info{version=\"%s\"} 1\n",
-		      PACKAGE_VERSION);
+		      TAPIR_VERSION);
 	strbuf_puts(b, "# HELP tapir_uptime_seconds Seconds since start.\n"
 		       "# TYPE tapir_uptime_seconds gauge\n");
 	strbuf_printf(b, "tapir_uptime_seconds %" PRIu64 "\n", uptime_s(r));

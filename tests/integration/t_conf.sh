@@ -110,14 +110,27 @@ expect_error "core and module errors: the unknown key on line $n1 is reported" "
 expect_error "core and module errors: the echo udp_port = 70000 on line $n2 is reported too" \
 	"$f" "$n2" udp_port
 
-# A missing file: exit 1 with a message naming it.
+# A missing file: exit 1 with a message naming it and the reason, without
+# a line number (a file that cannot be read has no line 0).
 f=$TL_TMP/does-not-exist.conf
+want="cannot read $f: No such file or directory"
 tcheck "$f"
 rc=$?
-if [ "$rc" -eq 1 ] && grep -qF "$f" "$TL_TMP/t.err"; then
-	ok "missing config file: exit 1 and a message naming it"
+if [ "$rc" -eq 1 ] && grep -qxF "$want" "$TL_TMP/t.err" &&
+	! grep -qF "$f:0:" "$TL_TMP/t.err"; then
+	ok "missing config file (-t): exit 1 and '$want'"
 else
-	not_ok "missing config file: exit 1 and a message naming it" "exit $rc" "$(cat "$TL_TMP/t.err")"
+	not_ok "missing config file (-t): exit 1 and '$want'" "exit $rc" "$(cat "$TL_TMP/t.err")"
+fi
+in_ns env -u JOURNAL_STREAM TAPIR_MODULE_DIR="$TAPIR_MODULE_DIR" timeout 10 "$TAPIRD" -f -c "$f" \
+	>"$TL_TMP/t.out" 2>"$TL_TMP/t.err"
+rc=$?
+if [ "$rc" -eq 1 ] && grep -qxF "tapird: $want" "$TL_TMP/t.err" &&
+	! grep -qF "$f:0:" "$TL_TMP/t.err"; then
+	ok "missing config file (-f -c): exit 1 and 'tapird: $want'"
+else
+	not_ok "missing config file (-f -c): exit 1 and 'tapird: $want'" "exit $rc" \
+		"$(cat "$TL_TMP/t.err")"
 fi
 
 tl_done

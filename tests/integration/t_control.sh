@@ -42,6 +42,19 @@ status_ok() {
 		grep -q "^modules *echo" "$out"
 }
 check "tapirctl status: exit 0, names the interface and module" "@$out" status_ok
+# One version everywhere: tapird -V, tapirctl -V, the status (text and
+# JSON) and the log's start line.
+ver=$("$TAPIRD" -V | sed -n 's/^tapird \([^ ]*\) (module ABI [0-9]*)$/\1/p')
+check "tapird -V: 'tapird VERSION (module ABI N)', a real version" \
+	"got: $("$TAPIRD" -V)" sh -c "[ -n '$ver' ] && [ '$ver' != unknown ]"
+check "tapirctl status says the version tapird -V prints ($ver)" "@$out" \
+	grep -qx "version *$ver" "$out"
+got=$("$TAPIRCTL" -V)
+check "tapirctl -V says it too" "got: $got" test "$got" = "tapirctl $ver"
+got=$("$TAPIRCTL" --json status | python3 -c 'import json, sys; print(json.load(sys.stdin)["version"])' 2>&1)
+check "tapirctl --json status says it too" "got: $got" test "$got" = "$ver"
+check "the log's start line says it too" "@$TL_LOG" \
+	grep -q "version $ver (module ABI [0-9]*) starting" "$TL_LOG"
 "$TAPIRCTL" stats >"$out" 2>&1
 stats_ok() {
 	grep -q "^icmp4_echo_requests  *2$" "$out" &&

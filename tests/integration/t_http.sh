@@ -329,6 +329,14 @@ check "/status is JSON with interface, modules, counters and leases" \
 	"got: $got" test "$got" = "$TAP http True list"
 in_ns timeout 20 curl -s "$URL/status" | python3 -m json.tool >/dev/null
 check "/status passes python3 -m json.tool" "json.tool failed" test $? = 0
+ver=$("$TAPIRD" -V | sed -n 's/^tapird \([^ ]*\) (module ABI [0-9]*)$/\1/p')
+got=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["version"])' \
+	"$TL_TMP/body" 2>&1)
+check "/status says the version tapird -V prints ($ver)" "got: $got" \
+	test "$got" = "$ver"
+got=$(head_field Server)
+check "Server: tapir/VERSION, as tapird -V says" "got: $got" \
+	test "$got" = "tapir/$ver"
 got=$(curl_w '%{http_code} %{content_type}' "$URL/metrics")
 check "GET /metrics: 200, Prometheus text/plain version 0.0.4" "got: $got" \
 	test "$got" = "200 text/plain; version=0.0.4; charset=utf-8"

@@ -303,8 +303,22 @@ START_TEST(test_unreadable_file)
 
 	ck_assert_ptr_null(c);
 	ck_assert_uint_eq(errs.n, 1);
-	ck_assert_ptr_nonnull(strstr(errs.msgs[0], "/nonexistent/tapir.conf:0: "
-						   "cannot read the configuration"));
+	/* No line to point at: no ":0:", the file named in the message. */
+	ck_assert_str_eq(errs.msgs[0], "cannot read /nonexistent/tapir.conf: "
+				       "No such file or directory");
+}
+END_TEST
+
+/* FILE:LINE: where there is a line; never a line 0. */
+START_TEST(test_error_locations)
+{
+	conf_error(&errs, "f.conf", 3, "bad %s", "value");
+	conf_error(&errs, "f.conf", 0, "out of memory");
+	conf_error(&errs, NULL, 0, "cannot read %s: %s", "f.conf", "gone");
+	ck_assert_uint_eq(errs.n, 3);
+	ck_assert_str_eq(errs.msgs[0], "f.conf:3: bad value");
+	ck_assert_str_eq(errs.msgs[1], "f.conf: out of memory");
+	ck_assert_str_eq(errs.msgs[2], "cannot read f.conf: gone");
 }
 END_TEST
 
@@ -665,6 +679,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_range_and_level_errors);
 	tcase_add_test(tc, test_all_errors_reported);
 	tcase_add_test(tc, test_unreadable_file);
+	tcase_add_test(tc, test_error_locations);
 	tcase_add_test(tc, test_parsers);
 	tcase_add_test(tc, test_ipv6_defaults);
 	tcase_add_test(tc, test_ipv6_settings);

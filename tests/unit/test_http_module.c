@@ -247,6 +247,15 @@ static void f_peer(struct tapir_tcp *c, struct tapir_addr *addr,
 	*port = (uint16_t)(40000 + (c - conns));
 }
 
+/* What the fake tapird says its version is (host API 3). */
+static const char *fake_version;
+
+static const char *f_version(struct tapir_host *h)
+{
+	(void)h;
+	return fake_version;
+}
+
 static const struct tapir_host_api api = {
     .size = sizeof(struct tapir_host_api),
     .version = TAPIR_HOST_API_VERSION,
@@ -267,6 +276,7 @@ static const struct tapir_host_api api = {
     .tcp_recv_resume = f_resume,
     .tcp_set_nodelay = f_nodelay,
     .tcp_peer = f_peer,
+    .tapird_version = f_version,
 };
 
 /* ---- Test plumbing ------------------------------------------------------ */
@@ -337,6 +347,7 @@ static void setup(void)
 		big[i] = (char)(i * 7 + i / 251);
 	write_file("big.bin", big, sizeof(big));
 	clock_ms = 1000;
+	fake_version = "9.8.7-g1a2b3c4";
 	logbuf[0] = '\0';
 	peer_addr = tapir_addr_from_v4(0x0a000001);
 	memset(counters, 0, sizeof(counters));
@@ -476,6 +487,38 @@ START_TEST(test_get_and_keep_alive)
 	advance(2);
 	ck_assert(c->closed);
 	ck_assert_uint_eq(c->sent_len, 0);
+}
+END_TEST
+
+/* Server: names the running tapird's version, as the host gives it;
+ * one that is not a plain token (or none) leaves "tapir" alone. */
+START_TEST(test_server_version)
+{
+	struct tapir_tcp *c;
+
+	start("");
+	c = connect_peer(65536);
+	send_str(c, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert(sent_starts(c, "HTTP/1.1 200 OK\r\n"));
+	ck_assert_int_eq(count_in_sent(c, "\r\nServer: tapir/9.8.7-g1a2b3c4\r\n"),
+			 1);
+	send_str(c, "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert_int_eq(count_in_sent(c, "\r\nServer: tapir/9.8.7-g1a2b3c4\r\n"),
+			 2);
+}
+END_TEST
+
+START_TEST(test_server_version_not_a_token)
+{
+	struct tapir_tcp *c;
+
+	fake_version = "1.0\r\nX-Injected: 1";
+	start("");
+	c = connect_peer(65536);
+	send_str(c, "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert(sent_starts(c, "HTTP/1.1 200 OK\r\n"));
+	ck_assert_int_eq(count_in_sent(c, "\r\nServer: tapir\r\n"), 1);
+	ck_assert_int_eq(count_in_sent(c, "X-Injected"), 0);
 }
 END_TEST
 
@@ -851,6 +894,8 @@ static Suite *suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_get_and_keep_alive);
+	tcase_add_test(tc, test_server_version);
+	tcase_add_test(tc, test_server_version_not_a_token);
 	tcase_add_test(tc, test_pipelined_in_order);
 	tcase_add_test(tc, test_stream_through_small_window);
 	tcase_add_test(tc, test_many_pipelined_flow_control);

@@ -21,6 +21,7 @@
 #include "net/core.h"
 #include "wire/ip4.h"
 #include "wire/udp.h"
+#include "version.h"
 
 struct testmod_log {
 	int checks, inits, reconfigures, finis;
@@ -29,6 +30,8 @@ struct testmod_log {
 	const struct tapir_host_api *api[4];
 	bool has_random, has_report;
 	int random_rc;
+	bool has_tapird_version;
+	const char *tapird_version;
 };
 
 static struct testmod_log *tlog;
@@ -764,8 +767,10 @@ START_TEST(test_older_host_api_works)
 	ck_assert_uint_eq(api->version, 1);
 	ck_assert_uint_eq(api->size, offsetof(struct tapir_host_api, random));
 	ck_assert(!TAPIR_HOST_HAS(api, random));
+	ck_assert(!TAPIR_HOST_HAS(api, tapird_version));
 	ck_assert(TAPIR_HOST_HAS(api, report));
 	ck_assert(!vlog->has_random);
+	ck_assert(!vlog->has_tapird_version);
 	ck_assert(vlog->has_report);
 	ck_assert_int_eq(vlog->inits, 1);
 	/* It works: its port is bound, its counter counted. */
@@ -774,16 +779,56 @@ START_TEST(test_older_host_api_works)
 	modules_foreach_counter(&set, find_counter, NULL);
 	ck_assert_uint_eq(old_inits, 1);
 	ck_assert_int_eq(api->if_addr(vlog->host[0], 0, NULL, NULL), 0);
-	/* The current module has the whole table, random() included. */
+	/* The current module has the whole table, random() and
+	 * tapird_version() included: the version tapird -V prints. */
 	api = tlog->api[0];
 	ck_assert_uint_eq(api->version, TAPIR_HOST_API_VERSION);
 	ck_assert_uint_eq(api->size, sizeof(struct tapir_host_api));
 	ck_assert(tlog->has_random);
 	ck_assert_int_eq(tlog->random_rc, 0);
+	ck_assert(tlog->has_tapird_version);
+	ck_assert_str_eq(tlog->tapird_version, TAPIR_VERSION);
 	ck_assert_uint_eq(reload("", &fail, &errs), 0);
 	ck_assert_int_eq(vlog->finis, 1);
 	ck_assert_int_eq(udp_bind(st, &b), 0);
 	udp_unbind(st, &b);
+	conf_errors_clear(&errs);
+	dlclose(vdl);
+}
+END_TEST
+
+/* A module built against host API version 2 gets random() but not
+ * tapird_version() (version 3). */
+START_TEST(test_host_api_v2)
+{
+	struct conf_errors errs = {0};
+	struct testmod_log *vlog;
+	const struct tapir_host_api *api;
+	char vpath[1100];
+	void *vdl;
+	int fail = -1;
+
+	snprintf(vpath, sizeof(vpath), "%s/testmod_v2.so",
+		 getenv("TAPIR_TEST_MODULE_DIR") ? getenv("TAPIR_TEST_MODULE_DIR")
+						 : ".libs");
+	vdl = dlopen(vpath, RTLD_NOW | RTLD_LOCAL);
+	ck_assert_msg(vdl, "%s", dlerror());
+	vlog = dlsym(vdl, "testmod_log");
+	ck_assert_ptr_nonnull(vlog);
+	memset(vlog, 0, sizeof(*vlog));
+	ck_assert_uint_eq(reload(mod("v2", vpath, "slot = 0;"), &fail, &errs),
+			  0);
+	ck_assert_int_eq(fail, 0);
+	api = vlog->api[0];
+	ck_assert_uint_eq(api->version, 2);
+	ck_assert_uint_eq(api->size,
+			  offsetof(struct tapir_host_api, tapird_version));
+	ck_assert(vlog->has_random);
+	ck_assert_int_eq(vlog->random_rc, 0);
+	ck_assert(!vlog->has_tapird_version);
+	ck_assert_ptr_null(vlog->tapird_version);
+	ck_assert_uint_eq(reload("", &fail, &errs), 0);
+	ck_assert_int_eq(vlog->finis, 1);
 	conf_errors_clear(&errs);
 	dlclose(vdl);
 }
@@ -810,6 +855,7 @@ static Suite *module_suite(void)
 	tcase_add_test(tc, test_random_from_the_host);
 	tcase_add_test(tc, test_other_abi_refused);
 	tcase_add_test(tc, test_older_host_api_works);
+	tcase_add_test(tc, test_host_api_v2);
 	tcase_add_test(tc, test_host_api_older_than_v1_refused);
 	suite_add_tcase(s, tc);
 	return s;

@@ -6,6 +6,7 @@
 
 #include "daemon/report.h"
 #include "lib/strbuf.h"
+#include "version.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -196,6 +197,29 @@ START_TEST(test_status_json_shape)
 	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "\"dhcp_leases\":[]"));
 	ck_assert_int_eq(report(&b, &r, "bogus", REPORT_JSON), -1);
 	ck_assert_int_eq(report(&b, &r, "metrics", REPORT_JSON), -1);
+	strbuf_free(&b);
+	th_stack_free(s);
+}
+END_TEST
+
+/* The version is the one tapird -V prints (version.h), in all three. */
+START_TEST(test_version)
+{
+	struct stack *s = th_stack_new(NULL);
+	struct report_src r = src(s);
+	struct strbuf b;
+
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "status", REPORT_TEXT), 0);
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b),
+				     "version     " TAPIR_VERSION "\n"));
+	ck_assert_int_eq(report(&b, &r, "status", REPORT_JSON), 0);
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b),
+				     "{\"version\":\"" TAPIR_VERSION "\","));
+	ck_assert_int_eq(report(&b, &r, "metrics", REPORT_PROMETHEUS), 0);
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b),
+				     "\ntapir_build_info{version=\"" TAPIR_VERSION
+				     "\"} 1\n"));
 	strbuf_free(&b);
 	th_stack_free(s);
 }
@@ -486,6 +510,7 @@ int main(void)
 
 	tcase_add_test(tc, test_metrics_format);
 	tcase_add_test(tc, test_status_json_shape);
+	tcase_add_test(tc, test_version);
 	tcase_add_test(tc, test_stats_json_layers_once);
 	tcase_add_test(tc, test_arp_table_text);
 	tcase_add_test(tc, test_status_ipv6_addresses);

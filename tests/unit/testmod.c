@@ -14,7 +14,8 @@
  * Built a second time as testmod_v1.so with TESTMOD_HOST_API_V1: then it
  * declares the host API of version 1 (the table ending before random()),
  * as a module built against that header would, and records what
- * TAPIR_HOST_HAS() tells it.  As testmod_tiny.so (TESTMOD_HOST_API_TINY)
+ * TAPIR_HOST_HAS() tells it; as testmod_v2.so (TESTMOD_HOST_API_V2), the
+ * table of version 2 (ending before tapird_version()).  As testmod_tiny.so (TESTMOD_HOST_API_TINY)
  * it declares a table older than any version, which tapird refuses.
  */
 #include <stdbool.h>
@@ -30,12 +31,16 @@ struct testmod_log {
 	const struct tapir_host_api *api[4];
 	bool has_random, has_report; /* TAPIR_HOST_HAS() in init */
 	int random_rc;                /* random() in init, when it has it */
+	bool has_tapird_version;
+	const char *tapird_version; /* tapird_version() in init, or NULL */
 };
 
 #if defined(TESTMOD_HOST_API_TINY) /* size and version: no call at all */
 #define HOST_API_SIZE (2 * sizeof(uint32_t))
 #elif defined(TESTMOD_HOST_API_V1)
 #define HOST_API_SIZE offsetof(struct tapir_host_api, random)
+#elif defined(TESTMOD_HOST_API_V2)
+#define HOST_API_SIZE offsetof(struct tapir_host_api, tapird_version)
 #else
 #define HOST_API_SIZE sizeof(struct tapir_host_api)
 #endif
@@ -111,6 +116,10 @@ static void *tm_init(struct tapir_host *h, const struct tapir_host_api *api,
 	testmod_log.value = s->value;
 	testmod_log.has_random = TAPIR_HOST_HAS(api, random);
 	testmod_log.has_report = TAPIR_HOST_HAS(api, report);
+	testmod_log.has_tapird_version = TAPIR_HOST_HAS(api, tapird_version);
+	testmod_log.tapird_version = testmod_log.has_tapird_version
+					     ? api->tapird_version(h)
+					     : NULL;
 	if (testmod_log.has_random) {
 		uint8_t b[8];
 

@@ -284,9 +284,17 @@ struct tapir_host_api {
 	 * while the kernel's pool is not yet initialised (early boot: never
 	 * blocks), -EINVAL for len over TAPIR_RANDOM_MAX. */
 	int (*random)(struct tapir_host *h, void *buf, size_t len);
+
+	/* ---- Version 3 ---- */
+
+	/* The version of the running tapird, as `tapird -V` prints it
+	 * ("0.1.0", or "0.1.0-g1a2b3c4" built from a git checkout): one
+	 * token, no spaces, for a Server: header or a log line.  Static:
+	 * valid as long as the module is loaded. */
+	const char *(*tapird_version)(struct tapir_host *h);
 };
 
-#define TAPIR_HOST_API_VERSION 2
+#define TAPIR_HOST_API_VERSION 3
 #define TAPIR_RANDOM_MAX 256 /* bytes per random() call */
 /* Limits of the published-data table. */
 #define TAPIR_TOPIC_MAX 63

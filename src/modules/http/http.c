@@ -154,6 +154,7 @@ struct http {
 	unsigned cache_n;
 	uint64_t *c_requests, *c_refused, *c_bytes, *c_errors, *c_timeouts,
 	    *c_cache_hits;
+	char server[64]; /* the Server: field, "tapir/VERSION" */
 };
 
 enum cstate { C_READ, C_BODY, C_SEND, C_LINGER };
@@ -665,8 +666,8 @@ static void head_start(struct hconn *hc, int status)
 	hc->status = status;
 	hc->out_len = hc->out_off = 0;
 	http_date_format((int64_t)time(NULL), date);
-	out_add(hc, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: tapir\r\n", status,
-		http_reason(status), date);
+	out_add(hc, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: %s\r\n", status,
+		http_reason(status), date, hc->h->server);
 }
 
 static void head_end(struct hconn *hc)
@@ -1435,6 +1436,27 @@ static int open_log(struct http *h, const struct http_conf *c, int *fd)
 	return 0;
 }
 
+/* Server: "tapir/" and the running tapird's version (host API 3); just
+ * "tapir" from a tapird too old to say, or with a version that is not one
+ * plain token. */
+static void server_field(struct http *h)
+{
+	const char *v = TAPIR_HOST_HAS(h->api, tapird_version)
+				? h->api->tapird_version(h->host)
+				: NULL;
+	size_t n = v ? strlen(v) : 0;
+
+	snprintf(h->server, sizeof(h->server), "tapir");
+	if (!n || n > sizeof(h->server) - sizeof("tapir/"))
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (!(v[i] >= '0' && v[i] <= '9') &&
+		    !(v[i] >= 'a' && v[i] <= 'z') &&
+		    !(v[i] >= 'A' && v[i] <= 'Z') && !strchr("-._+~", v[i]))
+			return;
+	snprintf(h->server, sizeof(h->server), "tapir/%s", v);
+}
+
 static void *http_init(struct tapir_host *host,
 		       const struct tapir_host_api *api,
 		       const void *conf)
@@ -1447,6 +1469,7 @@ static void *http_init(struct tapir_host *host,
 	h->api = api;
 	h->root_fd = -1;
 	h->log_fd = -1;
+	server_field(h);
 	if (read_conf(NULL, conf, &h->conf) < 0) {
 		free(h);
 		return NULL;

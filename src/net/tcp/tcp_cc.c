@@ -151,6 +151,8 @@ static void cubic_on_ack(struct tcp_conn *c, uint32_t acked,
 		st->epoch = 0;
 		return;
 	}
+	/* Plain slow start: without HyStart++ (RFC 9406, not implemented)
+	 * it ends at ssthresh or the first loss, never on rising delay. */
 	if (c->cwnd < c->ssthresh) {
 		acked = slow_start(c, acked);
 		if (!acked || c->cwnd < c->ssthresh)
