@@ -170,11 +170,12 @@ struct tapir_host_api {
 				      tapir_udp_recv_fn fn, void *arg);
 	void (*udp_unbind)(struct tapir_udp *u);
 	/* Send a datagram from the bound port.  0 when it left or waits for
-	 * the neighbour's address (ARP), or -errno: -EMSGSIZE over 65507
-	 * bytes, -EINVAL for address or port 0, -EAFNOSUPPORT for an
-	 * address this tapird cannot reach (IPv6 for now), -EHOSTUNREACH
-	 * with no route, -ENOBUFS when the ARP queue is full, or the link's
-	 * error. */
+	 * the neighbour's address (ARP or Neighbor Discovery), or -errno:
+	 * -EMSGSIZE over 65507 bytes, -EINVAL for address or port 0 (or no
+	 * usable address of ours in its family yet), -EAFNOSUPPORT for a
+	 * family this tapird does not speak (IPv6 with interface.ipv6
+	 * false), -EHOSTUNREACH with no route, -ENOBUFS when the
+	 * neighbour's queue is full, or the link's error. */
 	int (*udp_send)(struct tapir_udp *u, const struct tapir_udp_dst *dst,
 			const void *data, size_t len);
 
