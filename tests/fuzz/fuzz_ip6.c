@@ -512,10 +512,18 @@ static void advance(uint8_t ctl)
 
 /* Advance the clock in steps longer than any timer's delay until nothing
  * is armed; then all state must be gone. */
+/* Run the clock from one due timer to the next until none is armed.  A
+ * leap of a minute at a time let a timer chain outlast the drain: a TCP
+ * retransmission towards a neighbour that never answers makes a new
+ * resolution each time, and each leap moved that resolution on by one
+ * solicitation only.  Bounded: the stack's timers all end (retries,
+ * timeouts), well within this many steps. */
 static void drain(void)
 {
-	for (int i = 0; i < 32 && g_s->timers.count; i++) {
-		g_now += 65536;
+	for (int i = 0; i < 100000 && g_s->timers.count; i++) {
+		int64_t next = stack_next_timer(g_s);
+
+		g_now += next > 0 ? (uint64_t)next : 1;
 		stack_run_timers(g_s);
 		sc_timers(g_now, true);
 	}
