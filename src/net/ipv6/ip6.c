@@ -106,8 +106,8 @@ static void ip6_walk(struct stack *s, struct cur c, struct l3_rx *rx,
 
 /* Point rx at the whole packet it describes, for quoting in an error, and
  * send a parameter problem with the given code and pointer. */
-static void ip6_param_problem(struct stack *s, struct l3_rx *rx, uint8_t code,
-			      size_t pointer)
+void ip6_param_problem(struct stack *s, struct l3_rx *rx, uint8_t code,
+		       size_t pointer)
 {
 	rx->payload = rx->hdr + IP6_HLEN;
 	rx->payload_len = rx->dgram_len - IP6_HLEN;
@@ -350,14 +350,13 @@ static void ip6_walk(struct stack *s, struct cur c, struct l3_rx *rx,
 static bool ip6_routable(struct stack *s, const uint8_t *src, uint8_t nh,
 			 struct cur c)
 {
-	static const uint8_t zero[16];
 	union inany hop;
 
 	if (nh != IP6_NH_TCP && nh != IP6_NH_UDP &&
 	    !(nh == IP6_NH_ICMP6 && c.len && c.p[0] == ICMP6_ECHO_REQUEST))
 		return true;
 	if (ip6_is_unspecified(src) || ip6_onlink(s, src) ||
-	    memcmp(s->p.gateway6, zero, 16) != 0)
+	    !ip6_is_unspecified(s->p.gateway6))
 		return true;
 	return nd6_redirected(s, src, &hop);
 }
@@ -480,8 +479,6 @@ union inany ip6_source(const struct stack *s, const union inany *dst)
 int ip6_reachable(const struct stack *s, const union inany *dst)
 {
 	union inany src;
-	static const uint8_t zero[16];
-
 	if (!s->naddr6)
 		return -EAFNOSUPPORT;
 	if (ip6_is_unspecified(dst->a) || ip6_is_v4mapped(dst->a) ||
@@ -492,7 +489,7 @@ int ip6_reachable(const struct stack *s, const union inany *dst)
 		return -EINVAL;
 	if (ip6_is_multicast(dst->a) || ip6_onlink(s, dst->a))
 		return 0;
-	return memcmp(s->p.gateway6, zero, 16) ? 0 : -EHOSTUNREACH;
+	return ip6_is_unspecified(s->p.gateway6) ? -EHOSTUNREACH : 0;
 }
 
 /* The next hop towards dst: dst itself on the link, else the gateway.
@@ -500,15 +497,13 @@ int ip6_reachable(const struct stack *s, const union inany *dst)
 static bool ip6_next_hop(struct stack *s, const uint8_t *dst,
 			 union inany *nh)
 {
-	static const uint8_t zero[16];
-
 	if (nd6_redirected(s, dst, nh))
 		return true;
 	if (ip6_onlink(s, dst)) {
 		*nh = inany_from_v6(dst);
 		return true;
 	}
-	if (memcmp(s->p.gateway6, zero, 16) == 0)
+	if (ip6_is_unspecified(s->p.gateway6))
 		return false;
 	*nh = inany_from_v6(s->p.gateway6);
 	return true;

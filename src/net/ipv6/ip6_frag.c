@@ -54,18 +54,10 @@ void ip6_reasm(struct stack *s, struct cur c, struct l3_rx *rx,
 	d = reasm_input(s, &f, &out, &payload, &res);
 	switch (res) {
 	case REASM_UNALIGNED: /* RFC 8200 4.5: at the Payload Length */
-		rx->hdr_len = IP6_HLEN;
-		rx->payload = rx->hdr + IP6_HLEN;
-		rx->payload_len = rx->dgram_len - IP6_HLEN;
-		icmp6_send_error(s, ICMP6_PARAM_PROBLEM, ICMP6_PARAM_HEADER, 4,
-				 rx);
+		ip6_param_problem(s, rx, ICMP6_PARAM_HEADER, 4);
 		break;
 	case REASM_TOO_LONG: /* at the Fragment Offset */
-		rx->hdr_len = IP6_HLEN;
-		rx->payload = rx->hdr + IP6_HLEN;
-		rx->payload_len = rx->dgram_len - IP6_HLEN;
-		icmp6_send_error(s, ICMP6_PARAM_PROBLEM, ICMP6_PARAM_HEADER,
-				 (uint32_t)(off + 2), rx);
+		ip6_param_problem(s, rx, ICMP6_PARAM_HEADER, off + 2);
 		break;
 	default:
 		break;

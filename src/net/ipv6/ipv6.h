@@ -74,6 +74,13 @@ void ip6_input(struct stack *s, struct cur c, const struct eth_hdr *eh,
 void ip6_reasm(struct stack *s, struct cur c, struct l3_rx *rx,
 	       const struct ip6_frag_hdr *fh, size_t nh_field, size_t off,
 	       unsigned depth, bool tentative);
+/* A parameter problem (code, pointer) about the whole packet rx
+ * describes, quoted from its fixed header on. */
+void ip6_param_problem(struct stack *s, struct l3_rx *rx, uint8_t code,
+		       size_t pointer);
+/* A pseudo-random number for protocol delays (DAD, MLD): a keyed hash of
+ * a counter, so hosts that start together do not act together. */
+uint32_t nd6_random(struct stack *s);
 /* Continue the walk of a reassembled datagram (rx->hdr: all of it, in one
  * piece): payload starts with header nh, after hdr_len bytes of
  * unfragmentable part whose byte nh_field names it. */

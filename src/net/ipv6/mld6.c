@@ -156,7 +156,6 @@ void mld6_query_input(struct stack *s, struct cur msg, const struct l3_rx *rx)
 {
 	const uint8_t *p = msg.p;
 	uint32_t max_ms;
-	uint64_t h;
 
 	STAT_INC(&s->stats, MLD6_QUERY_RX);
 	if (msg.len < MLD6_QUERY_MIN_LEN || rx->hop_limit != 1 ||
@@ -180,8 +179,6 @@ void mld6_query_input(struct stack *s, struct cur msg, const struct l3_rx *rx)
 		max_ms = MLD6_MAX_DELAY_MS;
 	if (timer_pending(&s->mld_timer))
 		return; /* a report is on its way already */
-	h = tapir_siphash24_12(s->frag6_key, ++s->nd6_rand,
-			       (uint32_t)stack_now(s));
 	timer_arm(&s->timers, &s->mld_timer, stack_now(s),
-		  max_ms ? (h >> 32) % max_ms : 0);
+		  max_ms ? nd6_random(s) % max_ms : 0);
 }

@@ -120,7 +120,7 @@ static union inany nd6_link_local(struct stack *s)
 /* A pseudo-random number for the DAD delays: a keyed hash of a counter.
  * Nothing rides on it being unpredictable; it keeps hosts that start
  * together from soliciting together. */
-static uint32_t nd6_random(struct stack *s)
+uint32_t nd6_random(struct stack *s)
 {
 	uint64_t h = tapir_siphash24_12(s->frag6_key, ++s->nd6_rand,
 					(uint32_t)stack_now(s));
