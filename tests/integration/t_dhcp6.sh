@@ -73,6 +73,9 @@ lease_kind() {
 	awk -v a="$1" '$2 == a && $1 ~ /^[LRD]$/ { k = $1 } END { print k }' "$LEASES"
 }
 rec_has() { grep -qx -- "$2" "$1"; }
+# No client of the lab still holds port 546 (a stopped one exits
+# asynchronously; two sockets on the port would share its replies).
+port546_free() { ! in_ns ss -lun | grep -q ':546 '; }
 
 # ---- 1. dhclient -6, stateful --------------------------------------------
 cat >"$TL_TMP/dhclient.sh" <<'EOF'
@@ -122,6 +125,7 @@ in_ns dig +time=2 +tries=2 @fd00::2 laptop6.lab.test AAAA >"$TL_TMP/dig.out" 2>&
 check "after the release the name answers no AAAA (NXDOMAIN)" @"$TL_TMP/dig.out" \
 	sh -c "grep -q 'status: NXDOMAIN' '$TL_TMP/dig.out' && ! grep -q '$addr' '$TL_TMP/dig.out'"
 
+tl_wait 50 port546_free
 # ---- 2. Rapid Commit --------------------------------------------------------
 : >"$rec"
 rc_before=$(stat_of rapid_commit)
@@ -133,6 +137,7 @@ in_ns sh -c "kill \$(cat '$TL_TMP/rc.pid')" 2>/dev/null
 check "Rapid Commit: a Solicit answered by a Reply binds, no Advertise" @"$TL_TMP/rc.out" \
 	sh -c "grep -qx reason=BOUND6 '$rec' && [ $(stat_of rapid_commit) -gt $rc_before ] && [ $(stat_of advertise) -eq $adv_before ]"
 
+tl_wait 50 port546_free
 # ---- 3. dhclient -6 -S, stateless ------------------------------------------
 : >"$rec"
 in_ns timeout 30 dhclient -6 -S -1 -pf "$TL_TMP/s.pid" -lf "$TL_TMP/s.leases" \
@@ -143,6 +148,7 @@ check "dhclient -6 -S (Information-request) gets DNS fd00::2 and domain lab.test
 	sh -c "grep -qx 'new_dhcp6_name_servers=fd00::2' '$rec' && grep -q '^new_dhcp6_domain_search=lab.test.' '$rec'"
 check "... and no address" @"$rec" absent '^new_ip6_address=' "$rec"
 
+tl_wait 50 port546_free
 # ---- 4. dhcpcd -6 ------------------------------------------------------------
 # Confined: its own configuration and script (no hooks), this interface,
 # a fixed DUID; its files under /var/lib/dhcpcd and /run/dhcpcd go after.
@@ -185,6 +191,7 @@ kill "$cpid" 2>/dev/null
 wait "$cpid" 2>/dev/null
 in_ns timeout 10 dhcpcd -6 -f "$TL_TMP/dhcpcd.conf" -x "$TAP" >/dev/null 2>&1
 
+tl_wait 50 port546_free
 # ---- 5. a reservation by DUID -------------------------------------------------
 : >"$rec"
 # dhclient reads the DUID as octal escapes.
@@ -199,6 +206,7 @@ in_ns dig +short +time=2 +tries=2 @fd00::2 fixed6.lab.test AAAA >"$TL_TMP/dig.ou
 check "and the reservation's host name fixed6 answers AAAA fd00::50" @"$TL_TMP/dig.out" \
 	grep -qx "fd00::50" "$TL_TMP/dig.out"
 
+tl_wait 50 port546_free
 # ---- 6. made-up messages ------------------------------------------------------
 SID=$(tr -d ':\n' <"$LEASES.duid")
 r=$(tool send "$TAP" confirm-offlink)
