@@ -235,6 +235,7 @@ check "... and bind nothing (no record written)" @"$LEASES" \
 # ---- 7. the DUID survives a restart -------------------------------------------
 lab_stop_tapird TERM
 tl_start_with "$TL_TMP/dhcp6.conf"
+tl_wait 50 ll_ready
 check "the server DUID is the same after a restart" @"$LEASES.duid" \
 	test "$(tr -d ':\n' <"$LEASES.duid")" = "$SID"
 r=$(tool send "$TAP" request-unicast "$SID" "$LL%$TAP")
@@ -261,6 +262,7 @@ modules = (
 EOF
 TL_LOG=$TL_TMP/tapird-perf.log
 tl_start_with "$TL_TMP/perf.conf"
+tl_wait 50 ll_ready
 tool sniff "$TAP" "$TL_TMP/acks" 9 &
 spid=$!
 sleep 0.5
@@ -276,6 +278,8 @@ nacks=$(wc -l <"$TL_TMP/acks")
 check "perfdhcp -6 got leases before the kill ($nacks Replies)" \
 	"$(tail -n 20 "$TL_TMP/perfdhcp.out")" [ "$nacks" -gt 100 ]
 tl_start_with "$TL_TMP/perf.conf"
+# The TAP is new: the kernel side forms its link-local address again.
+tl_wait 50 ll_ready
 res=$(python3 "$TL_DIR/dhcp6_tool.py" verify "$PLEASES" "$TL_TMP/acks")
 check "after kill -9 and restart every lease a Reply gave is in the journal" "$res" \
 	python3 "$TL_DIR/dhcp6_tool.py" verify "$PLEASES" "$TL_TMP/acks"
