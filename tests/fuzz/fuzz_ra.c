@@ -19,9 +19,8 @@
  * Checked (abort() on failure): every RA parses (header, options each a
  * whole number of 8-byte units within the message, at most the link's
  * MTU less the IPv6 header) and goes to ff02::1; consecutive RAs are at
- * least 3 s apart but for the final one; no RS is counted as both
- * invalid and answered beyond the counters' sum; no timer is left armed
- * after fini.
+ * least 3 s apart but for the final one; no more solicitations counted
+ * invalid than received; no timer is left armed after fini.
  */
 #include <stdio.h>
 #include <stdlib.h>
