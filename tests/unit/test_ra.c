@@ -717,16 +717,53 @@ END_TEST
 START_TEST(test_default_prefix_gone)
 {
 	void *st = rf_start("");
+	unsigned before;
 
-	rf_advance(500);
+	rf_advance(40000); /* past the initial RAs */
+	before = rf.nsent;
 	ck_assert_ptr_nonnull(pio_for(last_msg(), "fd00::"));
-	/* The address is removed (an interface reload): deprecated. */
+	/* The address is replaced (an interface reload): an RA within a
+	 * second and a half, the old prefix deprecated. */
 	rf.naddr = 1;
 	rf_add_addr("fd02::2", 64);
-	rf_advance(16000);
+	rf_advance(1500);
+	ck_assert_uint_eq(rf.nsent, before + 1);
 	ck_assert_uint_eq(tapir_get_be32(pio_for(last_msg(), "fd00::") + 8), 0);
 	ck_assert_uint_eq(tapir_get_be32(pio_for(last_msg(), "fd02::") + 8),
 			  14400);
+	/* Nothing changes: nothing more for the next 16 s but the quick
+	 * RAs. */
+	rf_advance(15900);
+	ck_assert_uint_eq(rf.nsent, before + 2);
+	rf_advance(16000);
+	ck_assert_uint_eq(rf.nsent, before + 3);
+	rf_advance(190000);
+	ck_assert_uint_eq(rf.nsent, before + 3);
+	tapir_module.fini(st);
+}
+END_TEST
+
+START_TEST(test_own_dns_appears)
+{
+	/* Configured prefixes go out before our address passed DAD: the
+	 * RDNSS option follows as soon as it has. */
+	void *st;
+	struct tapir_addr a;
+	unsigned before;
+
+	rf.naddr = 1;
+	st = rf_start("prefixes = \"fd00::/64\";");
+	rf_advance(40000);
+	before = rf.nsent;
+	ck_assert_ptr_null(opt_find(last_msg(), ND_OPT_RDNSS, 0));
+	rf_add_addr("fd00::2", 64);
+	rf_add_addr("fd09::2", 64); /* outside the prefixes: not a server */
+	rf_advance(1500);
+	ck_assert_uint_eq(rf.nsent, before + 1);
+	ck_assert_ptr_nonnull(opt_find(last_msg(), ND_OPT_RDNSS, 0));
+	ck_assert_uint_eq(opt_find(last_msg(), ND_OPT_RDNSS, 0)[1], 3);
+	ck_assert(tapir_addr_parse("fd00::2", &a));
+	ck_assert_mem_eq(opt_find(last_msg(), ND_OPT_RDNSS, 0) + 8, a.b, 16);
 	tapir_module.fini(st);
 }
 END_TEST
@@ -790,6 +827,7 @@ static Suite *ra_suite(void)
 	tcase_add_test(m, test_reload_deprecates);
 	tcase_add_test(m, test_reload_respects_min_delay);
 	tcase_add_test(m, test_default_prefix_gone);
+	tcase_add_test(m, test_own_dns_appears);
 	tcase_add_test(m, test_final_ra);
 	suite_add_tcase(s, m);
 	return s;

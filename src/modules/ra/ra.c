@@ -18,7 +18,10 @@
  * what the host reports now: the link's MAC and MTU, and, when no
  * prefixes are configured, the /64 prefixes of tapird's IPv6 addresses
  * (which the host lists only once Duplicate Address Detection passed, so
- * the module waits for one before its first RA).  A prefix advertised
+ * the module waits for one before its first RA).  The host says nothing
+ * when our addresses change, so a second timer compares once a second
+ * what an RA would say now with what the last one said, and advertises
+ * at once on a difference.  A prefix advertised
  * before and missing now (removed by a reload, or its address gone) is
  * advertised deprecated: preferred lifetime 0 and a valid lifetime of at
  * most two hours that counts down, the shortest a host accepts (RFC 4862
@@ -58,6 +61,8 @@
 /* How often to look again while there is nothing to advertise yet (no
  * /64 address past DAD, no usable link-local address). */
 #define NOT_READY_RETRY_MS 1000
+/* How often to compare our addresses with what the last RA said. */
+#define WATCH_MS 1000
 #define LINK_MTU_MIN 1280
 
 enum ra_mode { MODE_RA_ONLY, MODE_SLAAC, MODE_STATELESS, MODE_STATEFUL };
@@ -145,6 +150,7 @@ struct ra {
 	struct ra_conf conf;
 	struct tapir_icmp6 *rs;
 	struct tapir_timer *timer;
+	struct tapir_timer *watch; /* looks for changed addresses */
 	bool joined, router;
 	uint64_t next_ms;    /* when the timer fires */
 	bool solicited;      /* a Router Solicitation waits for that RA */
@@ -155,6 +161,8 @@ struct ra {
 	int last_err;        /* the last send error logged */
 	struct ra_prefix adv[RA_MAX_PREFIXES]; /* advertised last time */
 	size_t nadv;
+	struct tapir_addr adv_dns[RA_MAX_RDNSS]; /* the RDNSS of that RA */
+	size_t nadv_dns;
 	struct ra_gone gone[RA_MAX_DEPRECATED];
 	size_t ngone;
 	uint64_t rng;
@@ -463,6 +471,20 @@ static size_t own_dns(struct ra *ra, const struct ra_prefix *p, size_t np,
 	return n;
 }
 
+/* The DNS servers to advertise with prefixes p: the configured ones, or
+ * our own addresses in p. */
+static size_t dns_servers(struct ra *ra, const struct ra_prefix *p, size_t np,
+			  struct tapir_addr *out)
+{
+	const struct ra_conf *c = &ra->conf;
+
+	if (c->nrdnss) {
+		memcpy(out, c->rdnss, c->nrdnss * sizeof(*out));
+		return c->nrdnss;
+	}
+	return c->rdnss_self ? own_dns(ra, p, np, out) : 0;
+}
+
 enum send_result { SENT, NOT_READY, SEND_FAILED };
 
 /* Build and send one RA to all-nodes; final: the last one (6.2.5). */
@@ -499,11 +521,11 @@ static enum send_result send_ra(struct ra *ra, bool final)
 		ra->said_waiting = true;
 		return NOT_READY;
 	}
-	adv.nrdnss = c->nrdnss;
-	adv.rdnss = c->rdnss;
-	if (!c->nrdnss && c->rdnss_self) {
-		adv.nrdnss = own_dns(ra, all, n, dns);
-		adv.rdnss = dns;
+	adv.nrdnss = dns_servers(ra, all, n, dns);
+	adv.rdnss = dns;
+	if (!final) {
+		memcpy(ra->adv_dns, dns, adv.nrdnss * sizeof(*dns));
+		ra->nadv_dns = adv.nrdnss;
 	}
 	track_gone(ra, all, n);
 	for (size_t i = 0; i < ra->ngone; i++) {
@@ -590,6 +612,33 @@ static bool advertise_soon(struct ra *ra, bool solicited)
 	return deferred;
 }
 
+/* Our addresses change without a word to the module (DAD passing, an
+ * interface reload): when the prefixes or DNS servers it would advertise
+ * now differ from the last RA's, advertise at once and quickly again, as
+ * for any change (RFC 4861 6.2.4). */
+static void on_watch(void *arg)
+{
+	struct ra *ra = arg;
+	struct ra_prefix cur[RA_MAX_PREFIXES];
+	struct tapir_addr dns[RA_MAX_RDNSS];
+	size_t n, nd;
+	bool same;
+
+	ra->api->timer_arm(ra->watch, WATCH_MS);
+	if (!ra->sent_any)
+		return; /* the first RA is on its way */
+	n = current_prefixes(ra, cur);
+	nd = dns_servers(ra, cur, n, dns);
+	same = n == ra->nadv && nd == ra->nadv_dns &&
+	       !memcmp(dns, ra->adv_dns, nd * sizeof(*dns));
+	for (size_t i = 0; same && i < n; i++)
+		same = same_prefix(&cur[i], &ra->adv[i]);
+	if (same)
+		return;
+	ra->initial_left = MAX_INITIAL_RTR_ADVERTISEMENTS;
+	advertise_soon(ra, false);
+}
+
 static void on_rs(void *arg, const struct tapir_icmp6_meta *m,
 		  const uint8_t *msg, size_t len)
 {
@@ -644,6 +693,8 @@ static void ra_fini(void *state)
 		++*ra->ra_unsolicited;
 	if (ra->timer)
 		ra->api->timer_free(ra->timer);
+	if (ra->watch)
+		ra->api->timer_free(ra->watch);
 	if (ra->rs)
 		ra->api->icmp6_unbind(ra->rs);
 	set_router(ra, false);
@@ -701,8 +752,10 @@ static void *ra_init(struct tapir_host *host, const struct tapir_host_api *api,
 		goto fail;
 	}
 	ra->timer = api->timer_new(host, on_timer, ra);
-	if (!ra->timer)
+	ra->watch = api->timer_new(host, on_watch, ra);
+	if (!ra->timer || !ra->watch)
 		goto fail;
+	api->timer_arm(ra->watch, WATCH_MS);
 	set_router(ra, ra->conf.router_lifetime > 0);
 	ra->initial_left = MAX_INITIAL_RTR_ADVERTISEMENTS;
 	ra->next_ms = UINT64_MAX;
