@@ -238,6 +238,93 @@ START_TEST(test_settings_errors_have_lines)
 }
 END_TEST
 
+static bool has_error(const struct conf_errors *e, const char *text)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (strstr(e->msgs[i], text))
+			return true;
+	return false;
+}
+
+START_TEST(test_operator_settings_errors_have_lines)
+{
+	struct conf_errors errs = {0};
+	char mods[2048];
+
+	snprintf(mods, sizeof(mods),
+		 "{ name = \"dhcp\"; path = \"%s\";\n"
+		 "  pool = [ \"10.0.5.10-10.0.5.20\" ];\n"
+		 "  min_lease_time = 7200; max_lease_time = 60;\n"
+		 "  ping_timeout = 0;\n"
+		 "  subnets = ( { subnet = \"10.0.1.1/24\"; pool = [ \"10.0.1.9\" ]; },\n"
+		 "    { subnet = \"10.0.2.0/24\"; pool = [ \"10.0.3.1-10.0.3.5\" ]; },\n"
+		 "    { subnet = \"10.0.4.0/24\"; pool = [ \"10.0.4.1\" ]; colour = 1; },\n"
+		 "    { subnet = \"10.0.5.0/24\"; pool = [ \"10.0.5.100\" ]; },\n"
+		 "    { subnet = \"10.0.8.0/24\"; pool = [ \"10.0.8.100\" ]; router = \"10.0.8.300\"; lease_time = 10; },\n"
+		 "    { subnet = \"10.0.6.0/24\"; pool = [ \"10.0.6.100\" ]; },\n"
+		 "    { subnet = \"10.0.6.128/25\"; pool = [ \"10.0.6.200\" ]; },\n"
+		 "    { subnet = \"10.0.7.0/33\"; pool = [ \"10.0.7.1\" ]; } );\n"
+		 "  lease_file = \"%s\"; }",
+		 dpath, lease_path);
+	ck_assert_uint_gt(reload(mods, &errs), 0);
+	ck_assert(has_error(&errs, "t.conf:6: module dhcp: ping_timeout = 0: "
+				   "must be 1-5000 milliseconds"));
+	ck_assert(has_error(&errs, "t.conf:7: module dhcp: subnet: "
+				   "\"10.0.1.1/24\" has host bits set"));
+	ck_assert(has_error(&errs, "t.conf:8: module dhcp: pool: "
+				   "\"10.0.3.1-10.0.3.5\" is not inside "
+				   "10.0.2.0/24"));
+	ck_assert(has_error(&errs, "t.conf:9: module dhcp: subnet: unknown "
+				   "setting 'colour'"));
+	ck_assert(has_error(&errs, "t.conf:11: module dhcp: router: not an "
+				   "IPv4 address"));
+	ck_assert(has_error(&errs, "t.conf:11: module dhcp: lease_time must "
+				   "be 60..31536000 seconds"));
+	ck_assert(has_error(&errs, "t.conf:13: module dhcp: subnet 10.0.6.128/25 "
+				   "overlaps another subnet"));
+	ck_assert(has_error(&errs, "t.conf:14: module dhcp: subnet must be a "
+				   "network"));
+	ck_assert(has_error(&errs, "t.conf:4: module dhcp: pool: a range "
+				   "reaches into subnet 10.0.5.0/24"));
+	ck_assert(has_error(&errs, "t.conf:5: module dhcp: min_lease_time "
+				   "must not exceed lease_time"));
+	ck_assert(has_error(&errs, "t.conf:5: module dhcp: max_lease_time "
+				   "must not be under lease_time"));
+	ck_assert_uint_eq(modules_count(&set), 0);
+	conf_errors_clear(&errs);
+}
+END_TEST
+
+/* The settings of a relay subnet, the bounds, the cap and the ping check
+ * load and serve (this host without ping: the check is off, said once). */
+START_TEST(test_operator_settings_load)
+{
+	struct conf_errors errs = {0};
+	char mods[2048];
+
+	snprintf(mods, sizeof(mods),
+		 "{ name = \"dhcp\"; path = \"%s\";\n"
+		 "  pool = [ \"10.0.0.100-10.0.0.110\" ];\n"
+		 "  min_lease_time = 600; max_lease_time = 86400;\n"
+		 "  max_leases_per_mac = 4; ping_check = true; ping_timeout = 200;\n"
+		 "  subnets = ( { subnet = \"10.0.1.0/24\"; pool = [ \"10.0.1.100-10.0.1.199\" ];\n"
+		 "                router = \"10.0.1.1\"; dns = [ \"10.0.0.2\" ]; lease_time = 1200; } );\n"
+		 "  lease_file = \"%s\"; }",
+		 dpath, lease_path);
+	ck_assert_uint_eq(reload(mods, &errs), 0);
+	ck_assert_uint_eq(modules_count(&set), 1);
+	/* A subnet over the interface's own is refused when it starts. */
+	snprintf(mods, sizeof(mods),
+		 "{ name = \"dhcp\"; path = \"%s\";\n"
+		 "  pool = [ \"10.0.0.100-10.0.0.110\" ];\n"
+		 "  subnets = ( { subnet = \"10.0.0.0/16\"; pool = [ \"10.0.9.1\" ]; } );\n"
+		 "  lease_file = \"%s\"; }",
+		 dpath, lease_path);
+	ck_assert_uint_gt(reload(mods, &errs), 0);
+	conf_errors_clear(&errs);
+}
+END_TEST
+
 START_TEST(test_failed_reconfigure_keeps_serving)
 {
 	struct module_txn txn = {0};
@@ -284,6 +371,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_discover_from_zero_source_answered_to_mac);
 	tcase_add_test(tc, test_ack_after_journal_and_published);
 	tcase_add_test(tc, test_settings_errors_have_lines);
+	tcase_add_test(tc, test_operator_settings_errors_have_lines);
+	tcase_add_test(tc, test_operator_settings_load);
 	tcase_add_test(tc, test_failed_reconfigure_keeps_serving);
 	suite_add_tcase(su, tc);
 	return su;
