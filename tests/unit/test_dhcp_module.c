@@ -17,6 +17,9 @@
 #include "helpers.h"
 #include "daemon/modhost.h"
 #include "daemon/pubsub.h"
+#include "wire/arp.h"
+#include "wire/icmp4.h"
+#include "wire/ip4.h"
 
 static char dpath[1024], dir[128], lease_path[256];
 static struct stack *st;
@@ -325,6 +328,64 @@ START_TEST(test_operator_settings_load)
 }
 END_TEST
 
+/* ping_check through tapird's own stack: the first address answers the
+ * echo request (a host squats on it), so the client is offered the
+ * second, whose ping gets no answer in ping_timeout. */
+START_TEST(test_ping_check_through_stack)
+{
+	static const uint8_t squatter[6] = {2, 0, 0, 0, 0, 0x77};
+	struct conf_errors errs = {0};
+	char mods[2048];
+	struct ip4_hdr ih;
+	struct icmp4_hdr ich;
+	struct arp_hdr arp;
+	uint8_t m[64], f[128];
+	char file[4096];
+	FILE *lf;
+	size_t n;
+
+	snprintf(mods, sizeof(mods),
+		 "{ name = \"dhcp\"; path = \"%s\";\n"
+		 "  pool = [ \"10.0.0.100-10.0.0.101\" ];\n"
+		 "  ping_check = true; ping_timeout = 200;\n"
+		 "  lease_file = \"%s\"; }",
+		 dpath, lease_path);
+	ck_assert_uint_eq(reload(mods, &errs), 0);
+	conf_errors_clear(&errs);
+	th_learn(st, squatter, 0x0a000064);
+	send_client(1, 0, 0);
+	/* No offer yet: an echo request to 10.0.0.100. */
+	ck_assert_uint_eq(th_frame_count(), 1);
+	th_expect_icmp(th_frame(0), squatter, &ih, &ich);
+	ck_assert_uint_eq(ich.type, ICMP4_ECHO_REQUEST);
+	ck_assert_uint_eq(ih.dst, 0x0a000064);
+	/* The squatter answers. */
+	ich.type = ICMP4_ECHO_REPLY;
+	ih = (struct ip4_hdr){.ttl = 64, .proto = IP4_PROTO_ICMP,
+			      .src = 0x0a000064, .dst = TH_OUR_IP};
+	n = th_icmp_write(m, &ich, "tapir-pi", 8);
+	th_frames_clear();
+	stack_input(st, f, th_ip4_frame(f, th_our_mac, squatter, &ih, m, n),
+		    0);
+	/* Now 10.0.0.101 is asked for (ARP: nobody there)... */
+	ck_assert_uint_eq(th_frame_count(), 1);
+	th_expect_arp(th_frame(0), th_bcast_mac, &arp);
+	ck_assert_uint_eq(arp.tpa, 0x0a000065);
+	th_frames_clear();
+	th_advance(st, 150);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	/* ... and offered when the check times out. */
+	th_advance(st, 100);
+	ck_assert_uint_eq(expect_reply(2), 0x0a000065);
+	lf = fopen(lease_path, "r");
+	ck_assert_ptr_nonnull(lf);
+	n = fread(file, 1, sizeof(file) - 1, lf);
+	fclose(lf);
+	file[n] = 0;
+	ck_assert_ptr_nonnull(strstr(file, "D 10.0.0.100 "));
+}
+END_TEST
+
 START_TEST(test_failed_reconfigure_keeps_serving)
 {
 	struct module_txn txn = {0};
@@ -373,6 +434,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_settings_errors_have_lines);
 	tcase_add_test(tc, test_operator_settings_errors_have_lines);
 	tcase_add_test(tc, test_operator_settings_load);
+	tcase_add_test(tc, test_ping_check_through_stack);
 	tcase_add_test(tc, test_failed_reconfigure_keeps_serving);
 	suite_add_tcase(su, tc);
 	return su;
