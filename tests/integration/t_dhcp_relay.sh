@@ -10,9 +10,10 @@
 # TAP) is set aside and another is offered; max_leases_per_mac holds one
 # MAC to two client identifiers; option 81 is answered and its name
 # resolves through the dns module; and real clients (udhcpc, dhclient)
-# still get leases with all of it configured.  Every address used lives in
-# the lab namespace.  (Awk programs are in single quotes; the helper
-# functions are run by check and tl_wait.)
+# still get leases with all of it configured; tapird killed with SIGKILL
+# amid relayed exchanges keeps every lease it acknowledged.  Every address
+# used lives in the lab namespace.  (Awk programs are in single quotes; the
+# helper functions are run by check and tl_wait.)
 # shellcheck disable=SC2016,SC2317
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
@@ -176,4 +177,41 @@ counted() {
 check "counted: no_subnet, mac_cap, ping_answered" @"$TL_TMP/stats.out" \
 	counted module_dhcp_no_subnet module_dhcp_mac_cap module_dhcp_ping_answered
 check "tapird logged no errors" "$(tl_error_lines)" eval '[ -z "$(tl_error_lines)" ]'
+
+# ---- kill -9 during relayed exchanges ---------------------------------
+# Relayed clients one after another (each offer waits for its ping check);
+# a sniffer on the TAP records every ACK tapird sent to the relay.
+in_ns timeout 20 python3 "$TL_DIR/dhcp_tool.py" sniff "$TAP" "$TL_TMP/acks" 8 &
+spid=$!
+sleep 0.5
+(
+	for i in $(seq 16 45); do
+		mac=$(printf '02:00:00:00:02:%02x' "$i")
+		tool relay "$TAPIR_ADDR" "$RELAY" "$mac" "cid=01${mac//:/}" \
+			request=1 tries=1 >/dev/null 2>&1
+	done
+) &
+lpid=$!
+sleep 3
+kill -KILL "$LAB_TAPIRD_PID"
+wait "$LAB_TAPIRD_PID" 2>/dev/null
+LAB_TAPIRD_PID=
+kill "$lpid" 2>/dev/null
+wait "$lpid" 2>/dev/null
+wait "$spid" 2>/dev/null
+nacks=$(grep -c '^10\.0\.1\.' "$TL_TMP/acks")
+check "relayed clients got leases before the kill" @"$TL_TMP/acks" [ "$nacks" -gt 2 ]
+diag "$nacks relayed leases acknowledged before SIGKILL"
+TL_LOG=$TL_TMP/tapird-restart.log
+tl_start_with "$TL_TMP/tapir.conf"
+res=$(tool verify "$LEASES" "$TL_TMP/acks")
+check "after kill -9 and restart every acknowledged relayed lease is in the file" "$res" \
+	tool verify "$LEASES" "$TL_TMP/acks"
+bad=0
+while read -r a m; do
+	r=$(tool probe "$TAPIR_ADDR" "$RELAY" "$m" "$a")
+	case $r in "ACK $a "*) ;; *) bad=$((bad + 1)); diag "$a $m: $r" ;; esac
+done <"$TL_TMP/acks"
+check "after the restart each of them is acknowledged again through the relay" \
+	"$bad differ" [ "$bad" -eq 0 ]
 tl_done
