@@ -950,6 +950,66 @@ START_TEST(test_fmsg_drops_opt_and_what_follows)
 }
 END_TEST
 
+START_TEST(test_no_cache_asks_every_time)
+{
+	size_t ql;
+
+	start("upstream = \"10.0.1.53\"; cache_size = 0;\n");
+	ask_answer("www.up.test", DNS_T_A, 0, &www_a, 1, NULL, 0);
+	ql = mkq(q, "www.up.test", DNS_T_A, DNS_C_IN, NULL);
+	fk_udp(q, ql);
+	ck_assert_uint_eq(fk.sent_len, 0);
+	ck_assert_uint_eq(fk.qsends, 2);
+	ck_assert_uint_eq(fk_counter("cache_hits"), 0);
+}
+END_TEST
+
+START_TEST(test_additional_left_out_before_truncating)
+{
+	struct rrspec recs[40];
+	uint8_t ips[40][4];
+	size_t ql, rl;
+	int i;
+	const struct parsed *p;
+
+	start(up1);
+	for (int k = 0; k < 40; k++) {
+		ips[k][0] = 10;
+		ips[k][1] = 8;
+		ips[k][2] = 0;
+		ips[k][3] = (uint8_t)k;
+		recs[k] = (struct rrspec){k ? "ns.up.test." : NULL, DNS_T_A,
+					  600, ips[k], 4};
+	}
+	ql = mkq(q, "www.up.test", DNS_T_A, DNS_C_IN, NULL);
+	fk_udp(q, ql);
+	i = sent_to(UP1, 53);
+	/* One answer, 39 records of glue in the additional section: over
+	 * 512 bytes in all. */
+	rl = mkresp(r, fk.qs[i].sent, fk.qs[i].sent_len, 0, recs, 1, NULL, 0,
+		    false);
+	for (int k = 1; k < 40; k++)
+		rl += put_rr(r + rl, &recs[k]);
+	r[11] = 39;
+	ck_assert_uint_gt(rl, 512);
+	up_reply(i, UP1, 53, r, rl);
+	p = parse(fk.sent, fk.sent_len);
+	ck_assert(!(p->h.flags & DNS_F_TC));
+	ck_assert_uint_eq(p->n[0], 1);
+	ck_assert_uint_eq(p->n[2], 0);
+	ck_assert_uint_le(fk.sent_len, 512);
+	/* With room for it all, it all comes. */
+	{
+		struct qopt o = {.qdcount = -1, .edns = true, .payload = 1232};
+
+		ql = mkq(q, "www.up.test", DNS_T_A, DNS_C_IN, &o);
+		fk_udp(q, ql);
+		p = parse(fk.sent, fk.sent_len);
+		ck_assert_uint_eq(p->n[2], 39);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("dns_forward");
@@ -979,6 +1039,8 @@ static Suite *suite(void)
 	tcase_add_test(t, test_parse_server_forms);
 	tcase_add_test(t, test_cache_evicts_least_recently_used);
 	tcase_add_test(t, test_fmsg_drops_opt_and_what_follows);
+	tcase_add_test(t, test_no_cache_asks_every_time);
+	tcase_add_test(t, test_additional_left_out_before_truncating);
 	suite_add_tcase(s, t);
 	return s;
 }
