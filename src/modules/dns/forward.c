@@ -882,10 +882,11 @@ bool dns_fwd_query(struct dns_fwd *f, const uint8_t *msg, size_t len,
 			break;
 	if (p) {
 		/* Asked already: wait for that answer.  A retransmission
-		 * of a query that waits already is not queued twice. */
-		for (w = p->waiters; w; w = w->next)
-			if (w->q.id == q.id && w->port == port &&
-			    w->tag == tag && tapir_addr_eq(&w->addr, src))
+		 * over UDP of a query that waits already is not queued
+		 * twice (over TCP a client has one query waiting at most). */
+		for (w = p->waiters; w && !tag; w = w->next)
+			if (w->q.id == q.id && w->port == port && !w->tag &&
+			    tapir_addr_eq(&w->addr, src))
 				return true;
 		w = waiter_new(&q, tag, src, port);
 		if (!w)
