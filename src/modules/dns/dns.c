@@ -36,6 +36,7 @@
 #include <tapir/siphash.h>
 #include "wire.h"
 #include "zone.h"
+#include "zonefile.h"
 
 /* The settings as tapird fills them from the descriptors below. */
 struct dns_settings {
@@ -49,6 +50,8 @@ struct dns_settings {
 	uint32_t dhcp_ttl;
 	const char *dhcp_zone; /* NULL: the first zone; "": none */
 	const config_setting_t *zones;
+	bool chaos;
+	const char *server_id;
 };
 
 #define INT_SETTING(key, member, lo, hi, dflt, u)                            \
@@ -75,6 +78,10 @@ static const struct tapir_setting settings[] = {
 	{"dhcp_zone", TAPIR_SET_STRING,
 	 TAPIR_FIELD(struct dns_settings, dhcp_zone)},
 	{"zones", TAPIR_SET_CUSTOM, TAPIR_FIELD(struct dns_settings, zones)},
+	{"chaos", TAPIR_SET_BOOL, TAPIR_FIELD(struct dns_settings, chaos),
+	 .def = false},
+	{"server_id", TAPIR_SET_STRING,
+	 TAPIR_FIELD(struct dns_settings, server_id), .min = 1, .max = 255},
 	{.name = NULL}};
 
 struct conf {
@@ -88,6 +95,8 @@ struct conf {
 	uint32_t dhcp_ttl;
 	int dhcp_zone; /* index into zones, -1: none */
 	struct dns_zones zones;
+	bool chaos;
+	char server_id[256]; /* "": none */
 };
 
 enum { RC_NOERROR, RC_FORMERR, RC_SERVFAIL, RC_NXDOMAIN, RC_NOTIMP,
@@ -136,11 +145,59 @@ struct dns_srv {
 
 /* ---- Settings ------------------------------------------------------------ */
 
+struct zf_report {
+	const struct tapir_check *chk;
+	const config_setting_t *at;
+};
+
+static void zf_report(void *arg, const char *msg)
+{
+	struct zf_report *r = arg;
+
+	if (r->chk)
+		r->chk->error(r->chk, r->at, "%s", msg);
+}
+
+/* zone_file = "path": a master file, relative to the directory of the
+ * configuration file that names it. */
+static int read_zone_file(const struct tapir_check *chk,
+			  const config_setting_t *file, uint32_t default_ttl,
+			  struct dns_zone *z)
+{
+	const char *path = config_setting_get_string(file);
+	const char *conf = config_setting_source_file(file);
+	struct zf_report rep = {chk, file};
+	struct dns_zonefile zf = {.default_ttl = default_ttl,
+				  .report = zf_report,
+				  .arg = &rep};
+	char full[4096];
+	const char *slash;
+
+	if (!path || !*path) {
+		if (chk)
+			chk->error(chk, file, "zone_file is a file name");
+		return -1;
+	}
+	slash = conf ? strrchr(conf, '/') : NULL;
+	if (path[0] != '/' && slash) {
+		if ((size_t)snprintf(full, sizeof(full), "%.*s/%s",
+				     (int)(slash - conf), conf,
+				     path) >= sizeof(full)) {
+			if (chk)
+				chk->error(chk, file, "zone_file: path too long");
+			return -1;
+		}
+		path = full;
+	}
+	return dns_zonefile_load(z, path, &zf);
+}
+
 static int read_zone(const struct tapir_check *chk, const config_setting_t *zs,
 		     struct conf *c)
 {
 	const config_setting_t *name = config_setting_get_member(zs, "name");
 	const config_setting_t *recs = config_setting_get_member(zs, "records");
+	const config_setting_t *file = config_setting_get_member(zs, "zone_file");
 	struct dns_zone *z;
 	char err[256];
 	int bad = 0;
@@ -156,11 +213,12 @@ static int read_zone(const struct tapir_check *chk, const config_setting_t *zs,
 		const config_setting_t *m = config_setting_get_elem(zs, (unsigned)i);
 		const char *k = config_setting_name(m);
 
-		if (k && strcmp(k, "name") && strcmp(k, "records")) {
+		if (k && strcmp(k, "name") && strcmp(k, "records") &&
+		    strcmp(k, "zone_file")) {
 			if (chk)
 				chk->error(chk, m,
 					   "unknown zone setting \"%s\" (name, "
-					   "records)",
+					   "records, zone_file)",
 					   k);
 			bad = -1;
 		}
@@ -184,15 +242,19 @@ static int read_zone(const struct tapir_check *chk, const config_setting_t *zs,
 					   config_setting_get_string(name));
 			bad = -1;
 		}
-	if (!recs || (config_setting_type(recs) != CONFIG_TYPE_ARRAY &&
-		      config_setting_type(recs) != CONFIG_TYPE_LIST)) {
+	if ((!recs && !file) ||
+	    (recs && config_setting_type(recs) != CONFIG_TYPE_ARRAY &&
+	     config_setting_type(recs) != CONFIG_TYPE_LIST)) {
 		if (chk)
 			chk->error(chk, recs ? recs : zs,
-				   "a zone needs records = [ \"...\", ... ];");
+				   "a zone needs records = [ \"...\", ... ]; "
+				   "or zone_file = \"path\";");
 		dns_zone_free(z);
 		return -1;
 	}
-	for (int i = 0; i < config_setting_length(recs); i++) {
+	if (file && read_zone_file(chk, file, c->default_ttl, z) < 0)
+		bad = -1;
+	for (int i = 0; recs && i < config_setting_length(recs); i++) {
 		const config_setting_t *r = config_setting_get_elem(recs, (unsigned)i);
 
 		if (config_setting_type(r) != CONFIG_TYPE_STRING) {
@@ -243,6 +305,10 @@ static int read_conf(const struct tapir_check *chk,
 	c->rl_table = set->rl_table;
 	c->dhcp_ttl = set->dhcp_ttl;
 	c->tcp = set->tcp;
+	c->chaos = set->chaos;
+	if (set->server_id)
+		snprintf(c->server_id, sizeof(c->server_id), "%s",
+			 set->server_id);
 	if (s && config_setting_type(s) != CONFIG_TYPE_LIST) {
 		if (chk)
 			chk->error(chk, s,
@@ -329,9 +395,19 @@ static void count(struct dns_srv *d, const struct dns_result *r)
 static size_t answer(struct dns_srv *d, const uint8_t *q, size_t len, bool tcp,
 		     uint8_t *out, struct dns_result *r)
 {
-	struct dns_ctx ctx = {&d->conf.zones, d->conf.edns_payload, NULL};
+	struct dns_ctx ctx = {&d->conf.zones, d->conf.edns_payload, NULL,
+			      NULL};
 	struct dns_dynamic dy;
+	struct dns_chaos ch;
 	size_t n;
+
+	if (d->conf.chaos) {
+		ch.version = TAPIR_HOST_HAS(d->api, tapird_version)
+				     ? d->api->tapird_version(d->host)
+				     : NULL;
+		ch.id = d->conf.server_id[0] ? d->conf.server_id : NULL;
+		ctx.chaos = &ch;
+	}
 
 	if (d->conf.dhcp_zone >= 0 && dns_dyn_count(&d->dyn)) {
 		dy.zone = d->conf.zones.z[d->conf.dhcp_zone];
