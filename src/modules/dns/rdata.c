@@ -486,6 +486,13 @@ static int svc_value(struct rd *r, int key, const char *s, size_t len,
 				goto badlist;
 			i++;
 		}
+		if (key == SVC_MANDATORY) {
+			/* In increasing order on the wire (RFC 9460 §8). */
+			qsort(lc->keys, lc->nkeys, sizeof(lc->keys[0]),
+			      cmp_u16);
+			for (unsigned k = 0; k < lc->nkeys; k++)
+				put16(r, lc->keys[k]);
+		}
 		return 0;
 badlist:
 		seterr(err, errsz,
@@ -625,8 +632,7 @@ static int svcb(struct rd *r, const struct dns_field *f, unsigned nf,
 			return -1;
 		}
 	}
-	/* In the wire form the keys are in increasing order (§2.2), and so
-	 * are those listed in mandatory. */
+	/* In the wire form the keys are in increasing order (§2.2). */
 	for (unsigned a = 1; a < np; a++)
 		for (unsigned b = a; b > 0 && p[b - 1].key > p[b].key; b--) {
 			struct svc_param t = p[b];
@@ -637,16 +643,7 @@ static int svcb(struct rd *r, const struct dns_field *f, unsigned nf,
 	for (unsigned k = 0; k < np; k++) {
 		put16(r, p[k].key);
 		put16(r, p[k].len);
-		if (p[k].key == SVC_MANDATORY) {
-			uint16_t keys[SVC_PARAMS_MAX];
-
-			memcpy(keys, lc.keys, lc.nkeys * sizeof(keys[0]));
-			qsort(keys, lc.nkeys, sizeof(keys[0]), cmp_u16);
-			for (unsigned j = 0; j < lc.nkeys; j++)
-				put16(r, keys[j]);
-		} else {
-			put(r, scratch + p[k].off, p[k].len);
-		}
+		put(r, scratch + p[k].off, p[k].len);
 	}
 	return 0;
 }
