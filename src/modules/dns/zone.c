@@ -521,12 +521,15 @@ int dns_zone_finish(const struct dns_zone *z, char *err, size_t errsz)
 enum dns_match dns_zone_match(const struct dns_zone *z, const uint8_t *qname,
 			      uint16_t qtype, const struct dns_node **node)
 {
-	unsigned below = dns_name_labels(qname) - dns_name_labels(z->origin);
+	unsigned below;
 	const struct dns_node *enc = z->apex; /* closest encloser so far */
 	uint8_t wild[DNS_NAME_MAX + 2];
 	size_t el;
 
 	*node = NULL;
+	if (!dns_name_under(qname, z->origin))
+		return DNS_MATCH_NONE;
+	below = dns_name_labels(qname) - dns_name_labels(z->origin);
 	/* Down from the apex one label at a time: the first name that does
 	 * not exist ends the walk, a cut (NS below the apex) ends it with a
 	 * referral, except for DS at the cut itself, which is the parent's
