@@ -613,6 +613,7 @@ static void wild_zone(void)
 	ok("child NS ns.child");
 	ok("ns.child A 10.0.0.60");
 	ok("child DS 1 5 1 00");
+	ok("*.cw CNAME ns1");
 }
 
 START_TEST(test_wildcards_and_cuts)
@@ -741,6 +742,23 @@ START_TEST(test_answers_through_cuts_and_wildcards)
 	query(&zs, NULL, "ent.w.lab.test.", DNS_T_A, DNS_C_IN, &a);
 	ck_assert_uint_eq(a.flags & 0xf, DNS_R_NOERROR);
 	ck_assert_uint_eq(a.an, 0);
+
+	/* A wildcard CNAME: synthesized under the name asked, then
+	 * followed to the A of its target. */
+	query(&zs, NULL, "x.cw.lab.test.", DNS_T_A, DNS_C_IN, &a);
+	ck_assert_uint_eq(a.flags & 0xf, DNS_R_NOERROR);
+	ck_assert_uint_eq(a.an, 2);
+	{
+		static const uint8_t cname_rr[] = {0xc0, 12, 0, 5, 0, 1};
+		static const uint8_t ns1_a[] = {0, 4, 10, 0, 0, 1};
+
+		ck_assert(contains(&a, cname_rr, sizeof(cname_rr)));
+		ck_assert(contains(&a, ns1_a, sizeof(ns1_a)));
+	}
+	/* ANY at a wildcard: one RRset, under the name asked. */
+	query(&zs, NULL, "q.w.lab.test.", DNS_T_ANY, DNS_C_IN, &a);
+	ck_assert_uint_eq(a.an, 1);
+	ck_assert(contains(&a, wild_a, sizeof(wild_a)));
 
 	/* CHAOS: version.bind answered, id.server (no id) refused, and
 	 * all of it refused without the setting. */
