@@ -6,6 +6,9 @@
  *     zones = ( { name = "lab.test"; records = [ "@ SOA ns1 hostmaster 1
  *                 3600 600 86400 60", "www A 10.0.0.2", ... ]; } ); }
  *
+ * A zone may also (or instead) name a master file, zone_file = "lab.zone",
+ * read by zonefile.c relative to the configuration file's directory.
+ *
  * The answers are computed by answer.c from the zones of zone.c; this file
  * declares the settings (tapird reads them; the zones, a custom setting,
  * are read here), binds the ports, frames DNS over TCP, limits the
