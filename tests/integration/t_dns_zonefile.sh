@@ -7,6 +7,7 @@
 # with a referral (AA clear, glue in ADDITIONAL) and its DS from the
 # parent; CHAOS version.bind and id.server.  tapird -t names the zone
 # file's line at fault and refuses an $INCLUDE that leaves the directory;
+# a zone file edited without a reload is read again after zone_file_check;
 # a SIGHUP with a broken zone file keeps the old zone serving, and one
 # with a repaired file serves the new one.
 # shellcheck disable=SC2016
@@ -30,7 +31,7 @@ write_conf() {
 $(tl_iface_conf)
 modules = (
   { name = "dns"; port = 53; default_ttl = $1; chaos = $2;
-    server_id = "lab-ns-1";
+    server_id = "lab-ns-1"; zone_file_check = 1;
     zones = ( { name = "zf.test"; zone_file = "zones/zf.zone";
                 records = [ "inline A 10.0.0.99" ]; } ); }
 );
@@ -201,6 +202,13 @@ check "CHAOS version.bind: \"$version\"" "@$out" eval 'short_has "\"$version\""'
 q kdig id.server CH TXT
 check "CHAOS id.server (kdig): server_id" "@$out" \
 	eval 'has ANSWER "id.server. 0 CH TXT \"lab-ns-1\""'
+
+# ---- a zone file edited, no reload: read again within zone_file_check ----
+write_zone "polled A 10.0.0.90"
+polled() { q dig polled.zf.test A && has ANSWER "polled.zf.test. 300 IN A 10.0.0.90"; }
+check "zone file edited without a reload: read again (zone_file_check = 1)" "@$out" \
+	tl_wait 50 polled
+check "... and logged" "$(tail -n 5 "$TL_LOG")" grep -q "zone files changed: read again" "$TL_LOG"
 
 # ---- reload: a broken zone file keeps the old zone ----
 write_zone "late A 10.0.0.80"

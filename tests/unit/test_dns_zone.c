@@ -579,6 +579,66 @@ START_TEST(test_include)
 }
 END_TEST
 
+
+START_TEST(test_reread_changed_files)
+{
+	struct dns_zones zs;
+	uint8_t n[DNS_NAME_MAX];
+	struct dns_zonefile zf = {.report = collect};
+	const struct dns_zone *cur;
+	char path[256];
+
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/tapir-zone.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	put_file("r.zone", "@ SOA ns1 hm 1 1 1 1 1\n$INCLUDE inc.zone\n");
+	put_file("inc.zone", "a A 10.0.0.1\n");
+	ck_assert_msg(load("r.zone") == 0, "%s", reports);
+	ok("inline A 10.0.0.9");
+	dns_zones_init(&zs);
+	ck_assert_int_eq(dns_zones_add(&zs, z), 0);
+	ck_assert_int_eq(dns_zones_index(&zs), 0);
+	z = NULL;
+	ck_assert_int_eq(dns_zones_reread(&zs, &zf), 0); /* unchanged */
+
+	/* The included file changes: the zone is read again, the inline
+	 * record with it, and the address index follows. */
+	put_file("inc.zone", "b A 10.0.0.2 ; longer\n");
+	reports[0] = 0;
+	ck_assert_msg(dns_zones_reread(&zs, &zf) == 1, "%s", reports);
+	cur = zs.z[0];
+	dns_name_from_text("b.lab.test.", 11, NULL, n, NULL, 0);
+	ck_assert_ptr_nonnull(dns_node_rrset(dns_zone_find(cur, n), DNS_T_A));
+	dns_name_from_text("a.lab.test.", 11, NULL, n, NULL, 0);
+	ck_assert_ptr_null(dns_zone_find(cur, n));
+	dns_name_from_text("inline.lab.test.", 16, NULL, n, NULL, 0);
+	ck_assert_ptr_nonnull(dns_node_rrset(dns_zone_find(cur, n), DNS_T_A));
+	ck_assert_ptr_nonnull(dns_zones_addr(&zs, (const uint8_t *)"\12\0\0\2", 4));
+	ck_assert_ptr_null(dns_zones_addr(&zs, (const uint8_t *)"\12\0\0\1", 4));
+
+	/* Broken: reported with its line, the zone stays; told once. */
+	put_file("r.zone", "@ SOA ns1 hm 1 1 1 1 1\n$INCLUDE inc.zone\nx 5q A 1.2.3.4\n");
+	reports[0] = 0;
+	ck_assert_int_eq(dns_zones_reread(&zs, &zf), -1);
+	reported("r.zone:3: bad TTL \"5q\"");
+	ck_assert_ptr_eq(zs.z[0], cur);
+	ck_assert_int_eq(dns_zones_reread(&zs, &zf), 0);
+	/* Gone: the same; then back, repaired. */
+	snprintf(path, sizeof(path), "%s/r.zone", tmpdir);
+	ck_assert_int_eq(unlink(path), 0);
+	reports[0] = 0;
+	ck_assert_int_eq(dns_zones_reread(&zs, &zf), -1);
+	reported("r.zone: cannot open");
+	ck_assert_int_eq(dns_zones_reread(&zs, &zf), 0);
+	put_file("r.zone", "@ SOA ns1 hm 2 1 1 1 1\nc A 10.0.0.3\n");
+	reports[0] = 0;
+	ck_assert_msg(dns_zones_reread(&zs, &zf) == 1, "%s", reports);
+	dns_name_from_text("c.lab.test.", 11, NULL, n, NULL, 0);
+	ck_assert_ptr_nonnull(dns_node_rrset(dns_zone_find(zs.z[0], n), DNS_T_A));
+	dns_zones_free(&zs);
+	rm_rf();
+}
+END_TEST
+
 /* ---- Cuts and wildcards ---------------------------------------------------- */
 
 static enum dns_match match(const char *name, uint16_t qtype,
@@ -803,6 +863,7 @@ int main(void)
 	tcase_add_test(tc, test_master_file_more_errors);
 	tcase_add_test(tc, test_master_file_nul_byte);
 	tcase_add_test(tc, test_include);
+	tcase_add_test(tc, test_reread_changed_files);
 	tcase_add_test(tc, test_wildcards_and_cuts);
 	tcase_add_test(tc, test_answers_through_cuts_and_wildcards);
 	suite_add_tcase(s, tc);

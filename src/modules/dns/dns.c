@@ -55,6 +55,7 @@ struct dns_settings {
 	const config_setting_t *zones;
 	bool chaos;
 	const char *server_id;
+	unsigned zone_file_check; /* seconds, 0: never */
 };
 
 #define INT_SETTING(key, member, lo, hi, dflt, u)                            \
@@ -85,6 +86,8 @@ static const struct tapir_setting settings[] = {
 	 .def = false},
 	{"server_id", TAPIR_SET_STRING,
 	 TAPIR_FIELD(struct dns_settings, server_id), .min = 1, .max = 255},
+	INT_SETTING("zone_file_check", zone_file_check, 0, 86400, 5,
+		    "seconds (0: never)"),
 	{.name = NULL}};
 
 struct conf {
@@ -100,6 +103,7 @@ struct conf {
 	struct dns_zones zones;
 	bool chaos;
 	char server_id[256]; /* "": none */
+	unsigned zone_check_ms;
 };
 
 enum { RC_NOERROR, RC_FORMERR, RC_SERVFAIL, RC_NXDOMAIN, RC_NOTIMP,
@@ -139,6 +143,7 @@ struct dns_srv {
 	struct rl_ent *rl;
 	uint8_t rl_key[TAPIR_SIPHASH_KEY_LEN];
 	struct dns_dyn dyn;
+	struct tapir_timer *zone_check;
 	uint64_t *rc[RC_COUNT];
 	uint64_t *qt[NQTYPES];
 	uint64_t *dropped, *truncated, *rate_limited, *tcp_conns,
@@ -309,6 +314,7 @@ static int read_conf(const struct tapir_check *chk,
 	c->dhcp_ttl = set->dhcp_ttl;
 	c->tcp = set->tcp;
 	c->chaos = set->chaos;
+	c->zone_check_ms = set->zone_file_check * 1000;
 	if (set->server_id)
 		snprintf(c->server_id, sizeof(c->server_id), "%s",
 			 set->server_id);
@@ -699,6 +705,48 @@ static const struct tapir_tcp_handlers tcp_handlers = {
 	.closed = tcp_closed,
 };
 
+/* ---- Zone files changed ---------------------------------------------------- */
+
+static void zone_check_log(void *arg, const char *msg)
+{
+	struct dns_srv *d = arg;
+
+	d->api->log(d->host, TAPIR_LOG_ERR, "%s", msg);
+}
+
+static void log_conf(struct dns_srv *d);
+
+/* Every zone_file_check seconds: zones whose files changed are read
+ * again, all or nothing; with an error the old ones go on. */
+static void on_zone_check(void *arg)
+{
+	struct dns_srv *d = arg;
+	struct dns_zonefile zf = {.report = zone_check_log, .arg = d};
+	int rc = dns_zones_reread(&d->conf.zones, &zf);
+
+	if (rc > 0) {
+		d->api->log(d->host, TAPIR_LOG_NOTICE,
+			    "zone files changed: read again");
+		log_conf(d);
+	} else if (rc < 0) {
+		d->api->log(d->host, TAPIR_LOG_ERR,
+			    "zone files changed but cannot be read: the "
+			    "zones stay as they were");
+	}
+	d->api->timer_arm(d->zone_check, d->conf.zone_check_ms);
+}
+
+static void zone_check_arm(struct dns_srv *d)
+{
+	bool files = false;
+
+	for (unsigned i = 0; i < d->conf.zones.n; i++)
+		files |= d->conf.zones.z[i]->file != NULL;
+	d->api->timer_cancel(d->zone_check);
+	if (files && d->conf.zone_check_ms)
+		d->api->timer_arm(d->zone_check, d->conf.zone_check_ms);
+}
+
 /* ---- Lifecycle ----------------------------------------------------------- */
 
 static int counters(struct dns_srv *d)
@@ -782,7 +830,11 @@ static void *dns_init(struct tapir_host *host, const struct tapir_host_api *api,
 		memcpy(d->rl_key, &t, sizeof(t));
 	}
 	dns_dyn_init(&d->dyn);
-	if (counters(d) < 0 || read_conf(NULL, conf, &d->conf) < 0) {
+	d->zone_check = api->timer_new(host, on_zone_check, d);
+	if (!d->zone_check || counters(d) < 0 ||
+	    read_conf(NULL, conf, &d->conf) < 0) {
+		if (d->zone_check)
+			api->timer_free(d->zone_check);
 		free(d);
 		return NULL;
 	}
@@ -791,10 +843,12 @@ static void *dns_init(struct tapir_host *host, const struct tapir_host_api *api,
 	    open_ports(d, &d->conf, &d->udp, &d->tcp) < 0) {
 		free(d->rl);
 		dns_zones_free(&d->conf.zones);
+		api->timer_free(d->zone_check);
 		free(d);
 		return NULL;
 	}
 	dns_dyn_watch(&d->dyn, host, api);
+	zone_check_arm(d);
 	log_conf(d);
 	return d;
 }
@@ -849,6 +903,7 @@ static int dns_reconfigure(void *state, const void *conf)
 	free(d->rl);
 	d->rl = rl;
 	d->conf = c;
+	zone_check_arm(d);
 	log_conf(d);
 	return 0;
 }
@@ -858,6 +913,7 @@ static void dns_fini(void *state)
 	struct dns_srv *d = state;
 
 	dns_dyn_fini(&d->dyn);
+	d->api->timer_free(d->zone_check);
 	d->api->udp_unbind(d->udp);
 	if (d->tcp)
 		d->api->tcp_unlisten(d->tcp); /* closed() frees each */

@@ -168,6 +168,13 @@ void dns_zone_free(struct dns_zone *z)
 		}
 	}
 	free(z->tab);
+	for (unsigned i = 0; i < z->nlines; i++)
+		free(z->lines[i]);
+	free(z->lines);
+	free(z->file);
+	for (unsigned i = 0; i < z->nfiles; i++)
+		free(z->files[i].path);
+	free(z->files);
 	free(z);
 }
 
@@ -501,10 +508,24 @@ int dns_zone_add_line(struct dns_zone *z, const char *line,
 		return -1;
 	}
 	if (dns_name_from_text(f[0].s, f[0].len, z->origin, owner, err,
-			       errsz) < 0)
+			       errsz) < 0 ||
+	    dns_zone_add_rr(z, owner, z->origin, f + 1, nf - 1, default_ttl,
+			    err, errsz) < 0)
 		return -1;
-	return dns_zone_add_rr(z, owner, z->origin, f + 1, nf - 1,
-			       default_ttl, err, errsz);
+	/* Kept so that the zone can be read again with its master file. */
+	{
+		char **nl = realloc(z->lines, (z->nlines + 1) * sizeof(*nl));
+
+		if (!nl || !(nl[z->nlines] = strdup(line))) {
+			if (nl)
+				z->lines = nl;
+			seterr(err, errsz, "out of memory");
+			return -1;
+		}
+		z->lines = nl;
+		z->nlines++;
+	}
+	return 0;
 }
 
 int dns_zone_finish(const struct dns_zone *z, char *err, size_t errsz)
@@ -647,7 +668,7 @@ int dns_zones_index(struct dns_zones *zs)
 	return 0;
 }
 
-void dns_zones_free(struct dns_zones *zs)
+void dns_zones_free_index(struct dns_zones *zs)
 {
 	for (size_t i = 0; i < zs->atabsize; i++) {
 		struct dns_addr_ent *e = zs->atab[i], *en;
@@ -658,6 +679,13 @@ void dns_zones_free(struct dns_zones *zs)
 		}
 	}
 	free(zs->atab);
+	zs->atab = NULL;
+	zs->atabsize = 0;
+}
+
+void dns_zones_free(struct dns_zones *zs)
+{
+	dns_zones_free_index(zs);
 	for (unsigned i = 0; i < zs->n; i++)
 		dns_zone_free(zs->z[i]);
 	free(zs->z);

@@ -49,12 +49,28 @@ struct dns_node {
 	struct dns_node *hnext;
 };
 
+/* A file a zone was read from, as it was then. */
+struct dns_file_id {
+	char *path;
+	uint64_t dev, ino, size;
+	int64_t mtime_ns;
+};
+
 struct dns_zone {
 	uint8_t origin[DNS_NAME_MAX];
 	struct dns_node **tab;
 	size_t tabsize, nnodes;
 	struct dns_node *apex;
 	size_t records;
+	/* Where it came from, to read it again (zonefile.c): the lines
+	 * added with dns_zone_add_line, and the master file with the files
+	 * it took (NULL, 0: none). */
+	char **lines;
+	unsigned nlines;
+	char *file;
+	uint32_t file_ttl; /* the default TTL it was read with */
+	struct dns_file_id *files;
+	unsigned nfiles;
 };
 
 /* An address of an A or AAAA record, for automatic PTR answers. */
@@ -81,7 +97,8 @@ int dns_name_from_text(const char *s, size_t len, const uint8_t *origin,
 /* A zone for origin (a domain name, with or without the final dot). */
 struct dns_zone *dns_zone_new(const char *origin, char *err, size_t errsz);
 void dns_zone_free(struct dns_zone *z);
-/* Parse one record line into z.  0, or -1 with the reason in err. */
+/* Parse one record line into z (and keep a copy of it).  0, or -1 with
+ * the reason in err. */
 int dns_zone_add_line(struct dns_zone *z, const char *line,
 		      uint32_t default_ttl, char *err, size_t errsz);
 /* Add one record at owner from the fields after the owner: [ttl] [class]
@@ -118,6 +135,8 @@ int dns_zones_add(struct dns_zones *zs, struct dns_zone *z);
 /* Index the addresses for automatic PTR; after the last add. */
 int dns_zones_index(struct dns_zones *zs);
 void dns_zones_free(struct dns_zones *zs);
+/* Drop the address index of dns_zones_index (the zones stay). */
+void dns_zones_free_index(struct dns_zones *zs);
 /* The zone with the longest origin at or above name, or NULL. */
 const struct dns_zone *dns_zones_find(const struct dns_zones *zs,
 				      const uint8_t *name);

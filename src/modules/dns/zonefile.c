@@ -196,8 +196,32 @@ fail:
 	return -1;
 }
 
+/* A file read into the zone's list, as it is now. */
+static void note_file(struct dns_zone *z, const char *path,
+		      const struct stat *st)
+{
+	struct dns_file_id *f;
+
+	if (z->nfiles >= 64)
+		return; /* 8 deep, but as many side by side as one likes */
+	f = realloc(z->files, (z->nfiles + 1) * sizeof(*f));
+	if (!f)
+		return;
+	z->files = f;
+	f += z->nfiles;
+	f->path = strdup(path);
+	if (!f->path)
+		return;
+	f->dev = (uint64_t)st->st_dev;
+	f->ino = (uint64_t)st->st_ino;
+	f->size = (uint64_t)st->st_size;
+	f->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 +
+		      st->st_mtim.tv_nsec;
+	z->nfiles++;
+}
+
 static int read_whole(const char *path, char **text, size_t *len, char *why,
-		      size_t whysz)
+		      size_t whysz, struct stat *stp)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
@@ -244,6 +268,7 @@ static int read_whole(const char *path, char **text, size_t *len, char *why,
 	buf[have] = 0;
 	*text = buf;
 	*len = have;
+	*stp = st;
 	return 0;
 }
 
@@ -256,6 +281,7 @@ static void include(struct pstate *ps, const struct dns_field *f, unsigned nf,
 	const char *dir = ps->zf->include_dir;
 	char rel[PATH_MAX], full[PATH_MAX * 2 + 2], real[PATH_MAX], why[128];
 	struct pstate child;
+	struct stat st;
 	char *text;
 	size_t len, dl;
 	int l;
@@ -328,10 +354,11 @@ static void include(struct pstate *ps, const struct dns_field *f, unsigned nf,
 			return;
 		}
 	}
-	if (read_whole(real, &text, &len, why, sizeof(why)) < 0) {
+	if (read_whole(real, &text, &len, why, sizeof(why), &st) < 0) {
 		report(ps, at, "$INCLUDE %s: %s", rel, why);
 		return;
 	}
+	note_file(ps->z, real, &st);
 	child.p = text;
 	child.end = text + len;
 	child.line = 1;
@@ -467,6 +494,7 @@ int dns_zonefile_load(struct dns_zone *z, const char *path,
 	char dir[PATH_MAX], real[PATH_MAX], why[128];
 	const char *slash = strrchr(path, '/');
 	const char *saved = zf->include_dir;
+	struct stat st;
 	char *text;
 	size_t len;
 	int rc;
@@ -482,9 +510,16 @@ int dns_zonefile_load(struct dns_zone *z, const char *path,
 		snprintf(why, sizeof(why), "its directory: %s",
 			 strerror(errno));
 		text = NULL;
-	} else if (read_whole(path, &text, &len, why, sizeof(why)) < 0) {
+	} else if (read_whole(path, &text, &len, why, sizeof(why), &st) < 0) {
 		text = NULL;
 	}
+	/* What to read again, and the files to watch for it. */
+	free(z->file);
+	z->file = strdup(path);
+	z->file_ttl = zf->default_ttl;
+	if (!text)
+		memset(&st, 0, sizeof(st)); /* watched as missing */
+	note_file(z, path, &st);
 	if (!text) {
 		struct pstate ps = {.zf = zf, .name = path};
 
@@ -496,4 +531,137 @@ int dns_zonefile_load(struct dns_zone *z, const char *path,
 	zf->include_dir = saved;
 	free(text);
 	return rc;
+}
+
+/* ---- Reading again ---------------------------------------------------------- */
+
+static bool files_changed(const struct dns_zone *z)
+{
+	struct stat st;
+
+	for (unsigned i = 0; i < z->nfiles; i++) {
+		const struct dns_file_id *f = &z->files[i];
+
+		if (stat(f->path, &st) < 0) {
+			if (f->ino) /* it was there */
+				return true;
+			continue;
+		}
+		if ((uint64_t)st.st_dev != f->dev ||
+		    (uint64_t)st.st_ino != f->ino ||
+		    (uint64_t)st.st_size != f->size ||
+		    (int64_t)st.st_mtim.tv_sec * 1000000000 +
+				    st.st_mtim.tv_nsec !=
+			    f->mtime_ns)
+			return true;
+	}
+	return false;
+}
+
+/* The zone z read again from its lines and its master file. */
+static struct dns_zone *reread(const struct dns_zone *z,
+			       struct dns_zonefile *zf)
+{
+	char origin[1100], err[256];
+	struct dns_zone *nz;
+
+	dns_name_to_text(z->origin, origin, sizeof(origin));
+	nz = dns_zone_new(origin, err, sizeof(err));
+	if (!nz) {
+		if (zf->report)
+			zf->report(zf->arg, err);
+		zf->errors++;
+		return NULL;
+	}
+	zf->default_ttl = z->file_ttl;
+	dns_zonefile_load(nz, z->file, zf);
+	for (unsigned i = 0; i < z->nlines; i++)
+		if (dns_zone_add_line(nz, z->lines[i], z->file_ttl, err,
+				      sizeof(err)) < 0) {
+			char msg[512];
+
+			snprintf(msg, sizeof(msg), "record \"%.200s\": %s",
+				 z->lines[i], err);
+			if (zf->report)
+				zf->report(zf->arg, msg);
+			zf->errors++;
+		}
+	if (!zf->errors && dns_zone_finish(nz, err, sizeof(err)) < 0) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%s: %s", z->file, err);
+		if (zf->report)
+			zf->report(zf->arg, msg);
+		zf->errors++;
+	}
+	return nz;
+}
+
+int dns_zones_reread(struct dns_zones *zs, struct dns_zonefile *zf)
+{
+	struct dns_zone **nz;
+	struct dns_zones next;
+	bool any = false, bad = false;
+
+	for (unsigned i = 0; i < zs->n && !any; i++)
+		any = zs->z[i]->file && files_changed(zs->z[i]);
+	if (!any)
+		return 0;
+	nz = calloc(zs->n, sizeof(*nz));
+	if (!nz)
+		return -1;
+	for (unsigned i = 0; i < zs->n; i++) {
+		struct dns_zone *z = zs->z[i];
+
+		if (!z->file || !files_changed(z))
+			continue;
+		zf->errors = 0;
+		nz[i] = reread(z, zf);
+		if (!nz[i] || zf->errors) {
+			bad = true;
+			if (!nz[i])
+				continue;
+			/* The old zone goes on; it watches the files as they
+			 * are now, so this error is told once. */
+			{
+				struct dns_file_id *f = z->files;
+				unsigned n = z->nfiles;
+
+				z->files = nz[i]->files;
+				z->nfiles = nz[i]->nfiles;
+				nz[i]->files = f;
+				nz[i]->nfiles = n;
+			}
+		}
+	}
+	dns_zones_init(&next);
+	if (!bad) {
+		next.z = calloc(zs->n, sizeof(*next.z));
+		bad = !next.z;
+	}
+	if (!bad) {
+		next.n = zs->n;
+		for (unsigned i = 0; i < zs->n; i++)
+			next.z[i] = nz[i] ? nz[i] : zs->z[i];
+		if (dns_zones_index(&next) < 0) {
+			dns_zones_free_index(&next);
+			bad = true;
+		}
+	}
+	if (bad) {
+		for (unsigned i = 0; i < zs->n; i++)
+			dns_zone_free(nz[i]);
+		free(next.z);
+		free(nz);
+		return -1;
+	}
+	/* Swap: the replaced zones and the old index go. */
+	dns_zones_free_index(zs);
+	for (unsigned i = 0; i < zs->n; i++)
+		if (nz[i])
+			dns_zone_free(zs->z[i]);
+	free(zs->z);
+	free(nz);
+	*zs = next;
+	return 1;
 }

@@ -54,4 +54,12 @@ int dns_zonefile_load(struct dns_zone *z, const char *path,
 int dns_zonefile_parse(struct dns_zone *z, const char *name,
 		       const char *text, size_t len, struct dns_zonefile *zf);
 
+/* Read again each zone of zs that came from a master file whose files
+ * changed since (device, inode, size or modification time): 0 when none
+ * did; 1 when zs now holds the new zones (the others as they were) and
+ * its index; -1 when a changed zone has an error, reported through zf,
+ * and zs is as it was but for remembering the files as they are now, so
+ * that the same error is reported once. */
+int dns_zones_reread(struct dns_zones *zs, struct dns_zonefile *zf);
+
 #endif
