@@ -553,6 +553,15 @@ START_TEST(test_include)
 		put_file("in/esc.zone", t);
 	}
 	put_file("in/self.zone", "$INCLUDE self.zone\n");
+	put_file("in/empty.zone", "; nothing\n");
+	{
+		/* 300 includes of an empty file: 256 are read. */
+		char t[8192] = "";
+
+		for (int i = 0; i < 300; i++)
+			strcat(t, "$INCLUDE empty.zone\n");
+		put_file("in/fan.zone", t);
+	}
 	ck_assert_int_eq(load("in/esc.zone"), -1);
 	reported("esc.zone:1: $INCLUDE ../outside.zone: \"..\" leaves");
 	reported("esc.zone:2: $INCLUDE sub/../../outside.zone: \"..\" leaves");
@@ -563,6 +572,9 @@ START_TEST(test_include)
 	reported("esc.zone:6: $INCLUDE");
 	reported("self.zone:1: $INCLUDE nested more than 8 deep");
 	ck_assert_ptr_null(strstr(reports, "evil"));
+	ck_assert_int_eq(load("in/fan.zone"), -1);
+	reported("fan.zone:257: more than 256 $INCLUDEs");
+	ck_assert_ptr_null(strstr(reports, "fan.zone:256:"));
 	/* An absolute path inside the directory is fine. */
 	{
 		char t[512];

@@ -300,6 +300,11 @@ static void include(struct pstate *ps, const struct dns_field *f, unsigned nf,
 		       DNS_INCLUDE_DEPTH);
 		return;
 	}
+	if (ps->zf->includes >= DNS_INCLUDES_MAX) {
+		report(ps, at, "more than %d $INCLUDEs", DNS_INCLUDES_MAX);
+		return;
+	}
+	ps->zf->includes++;
 	l = dns_unescape(f[1].s, f[1].len, 0, (uint8_t *)rel, sizeof(rel) - 1,
 			 NULL);
 	if (l <= 0 || memchr(rel, 0, (size_t)l)) {
@@ -527,6 +532,7 @@ int dns_zonefile_load(struct dns_zone *z, const char *path,
 		return -1;
 	}
 	zf->include_dir = real;
+	zf->includes = 0;
 	rc = dns_zonefile_parse(z, path, text, len, zf);
 	zf->include_dir = saved;
 	free(text);

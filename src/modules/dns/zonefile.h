@@ -13,7 +13,8 @@
  * one); afterwards the origin is again what it was (RFC 1035 §5.1).  The
  * file must lie inside the directory of the top zone file: a relative
  * name without "..", or an absolute one inside it, that resolves there
- * after symbolic links too.  Includes nest at most DNS_INCLUDE_DEPTH deep.
+ * after symbolic links too.  Includes nest at most DNS_INCLUDE_DEPTH deep,
+ * and at most DNS_INCLUDES_MAX are read in all.
  *
  * Limits: DNS_ZONEFILE_MAX bytes per file, DNS_LINE_MAX bytes per line,
  * DNS_ZONE_RECORDS_MAX records per zone (zone.h).  Problems are reported
@@ -32,6 +33,7 @@
 #define DNS_ZONEFILE_MAX (16u << 20)
 #define DNS_LINE_MAX 8192
 #define DNS_INCLUDE_DEPTH 8
+#define DNS_INCLUDES_MAX 256 /* $INCLUDEs read for one zone file */
 #define DNS_ZONEFILE_ERRORS 10
 
 struct dns_zonefile {
@@ -42,8 +44,9 @@ struct dns_zonefile {
 	/* Each problem, "FILE:LINE: reason". */
 	void (*report)(void *arg, const char *msg);
 	void *arg;
-	/* Filled: problems reported. */
+	/* Filled: problems reported, $INCLUDEs read. */
 	unsigned errors;
+	unsigned includes;
 };
 
 /* Read the master file at path (its name in messages: as given) into z.
