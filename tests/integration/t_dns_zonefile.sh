@@ -163,8 +163,8 @@ check "dig +short CAA: issue and iodef" "@$out" \
 q kdig +short zf.test CAA
 check "kdig +short CAA: issue" "@$out" eval 'short_has "0 issue \"letsencrypt.org\""'
 q kdig www.zf.test HTTPS
-check "kdig HTTPS: alpn, port, ipv4hint, ipv6hint" "@$out" \
-	eval 'has ANSWER "www.zf.test. 300 IN HTTPS 1 . alpn=h2,h3 port=8443 ipv4hint=10.0.0.2 ipv6hint=fd00::2"'
+check "kdig HTTPS: alpn, port, ipv4hint, ipv6hint; the owner's address in ADDITIONAL" "@$out" \
+	eval 'has ANSWER "www.zf.test. 300 IN HTTPS 1 . alpn=h2,h3 port=8443 ipv4hint=10.0.0.2 ipv6hint=fd00::2" && has ADDITIONAL "www.zf.test. 60 IN A 10.0.0.2"'
 q dig +short www.zf.test HTTPS
 check "dig +short HTTPS" "@$out" \
 	eval 'short_has "1 . alpn=\"h2,h3\" port=8443 ipv4hint=10.0.0.2 ipv6hint=fd00::2" || short_has "1 . alpn=h2,h3 port=8443 ipv4hint=10.0.0.2 ipv6hint=fd00::2"'

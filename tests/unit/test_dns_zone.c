@@ -686,6 +686,8 @@ static void wild_zone(void)
 	ok("ns.child A 10.0.0.60");
 	ok("child DS 1 5 1 00");
 	ok("*.cw CNAME ns1");
+	ok("svc HTTPS 1 ns1 alpn=h2");
+	ok("ns1 HTTPS 1 . alpn=h3");
 }
 
 START_TEST(test_wildcards_and_cuts)
@@ -831,6 +833,20 @@ START_TEST(test_answers_through_cuts_and_wildcards)
 	query(&zs, NULL, "q.w.lab.test.", DNS_T_ANY, DNS_C_IN, &a);
 	ck_assert_uint_eq(a.an, 1);
 	ck_assert(contains(&a, wild_a, sizeof(wild_a)));
+
+	/* HTTPS: the addresses of its target in ADDITIONAL, of the owner
+	 * for a target of "." (RFC 9460 §4.2). */
+	query(&zs, NULL, "svc.lab.test.", DNS_T_HTTPS, DNS_C_IN, &a);
+	ck_assert_uint_eq(a.an, 1);
+	ck_assert_uint_eq(a.ar, 1);
+	{
+		static const uint8_t ns1_a[] = {0, 4, 10, 0, 0, 1};
+
+		ck_assert(contains(&a, ns1_a, sizeof(ns1_a)));
+	}
+	query(&zs, NULL, "ns1.lab.test.", DNS_T_HTTPS, DNS_C_IN, &a);
+	ck_assert_uint_eq(a.an, 1);
+	ck_assert_uint_eq(a.ar, 1);
 
 	/* CHAOS: version.bind answered, id.server (no id) refused, and
 	 * all of it refused without the setting. */

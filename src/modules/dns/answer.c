@@ -220,7 +220,7 @@ static void glue(struct resp *p, const struct dns_ctx *c, const uint8_t *name)
 }
 
 static void additional(struct resp *p, const struct dns_ctx *c,
-		       const struct dns_rrset *s)
+		       const uint8_t *owner, const struct dns_rrset *s)
 {
 	for (unsigned i = 0; i < s->n; i++) {
 		const uint8_t *rd = s->rr[i].rdata;
@@ -231,6 +231,11 @@ static void additional(struct resp *p, const struct dns_ctx *c,
 			glue(p, c, rd + 6);
 		else if (s->type == DNS_T_NS)
 			glue(p, c, rd);
+		else if ((s->type == DNS_T_SVCB || s->type == DNS_T_HTTPS) &&
+			 s->rr[i].rdlen > 2 && (rd[2] || rd[0] || rd[1]))
+			/* RFC 9460 §4.2: the target's addresses; "." in
+			 * ServiceMode (priority > 0) is the owner itself. */
+			glue(p, c, rd[2] ? rd + 2 : owner);
 	}
 }
 
@@ -333,7 +338,7 @@ static void referral(struct resp *p, const struct dns_ctx *c,
 		truncate_resp(p);
 		return;
 	}
-	additional(p, c, ns);
+	additional(p, c, cut->name, ns);
 }
 
 /* RFC 1034 §4.3.2 for the zone set, with zone cuts and wildcards
@@ -391,7 +396,7 @@ static int lookup(struct resp *p, const struct dns_ctx *c, const uint8_t *qname,
 		s = dns_node_rrset(n, qtype);
 		if (s) {
 			if (answer_set(p, cur, s) == 0)
-				additional(p, c, s);
+				additional(p, c, cur, s);
 			return DNS_R_NOERROR;
 		}
 		cn = dns_node_rrset(n, DNS_T_CNAME);
