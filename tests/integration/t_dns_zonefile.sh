@@ -53,6 +53,7 @@ www     60  A   10.0.0.2
 *.wild      A   10.0.0.50
             TXT "wild \"one\"" ; the owner of the line before
 one.wild    A   10.0.0.51
+deep.ent.wild A 10.0.0.52
 @           CAA 0 issue "letsencrypt.org"
 @           CAA 128 iodef "mailto:sec@zf.test"
 host        SSHFP 4 2 ( $digest )
@@ -152,6 +153,12 @@ check "wildcard two labels below (kdig): TXT with its escaped quotes" "@$out" \
 q dig one.wild.zf.test TXT
 check "one.wild exists: NODATA, the wildcard does not apply" "@$out" \
 	eval 'status_is NOERROR && [ -z "$(section ANSWER)" ] && section AUTHORITY | grep -q SOA'
+q dig x.ent.wild.zf.test A
+check "below the empty non-terminal ent.wild: NXDOMAIN, *.wild does not reach it" "@$out" \
+	eval 'status_is NXDOMAIN'
+q dig ent.wild.zf.test A
+check "the empty non-terminal itself: NODATA" "@$out" \
+	eval 'status_is NOERROR && [ -z "$(section ANSWER)" ]'
 q dig nosuch.www.zf.test A
 check "below www (no wildcard there): NXDOMAIN" "@$out" \
 	eval 'status_is NXDOMAIN && section AUTHORITY | grep -q SOA'
