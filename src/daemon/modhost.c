@@ -61,6 +61,33 @@ struct tapir_tcp_listener {
 	struct tapir_tcp_listener *next;
 };
 
+/* A module's receiver of one ICMPv6 type (Router Solicitation). */
+struct tapir_icmp6 {
+	struct tapir_host *h;
+	uint8_t type;
+	tapir_icmp6_recv_fn fn;
+	void *arg;
+};
+
+/* An echo request of a module's, until its reply, timeout or error. */
+struct tapir_ping {
+	struct timer t;
+	struct tapir_host *h;
+	union inany addr;
+	uint16_t seq;
+	uint64_t sent_ms;
+	int err; /* the send failed: reported when the timer fires */
+	tapir_ping_fn fn;
+	void *arg;
+	struct tapir_ping *next;
+};
+
+/* A group a module joined, and how many times. */
+struct host_mcast {
+	union inany g;
+	unsigned n;
+};
+
 struct mod_counter {
 	struct mod_counter *next;
 	uint64_t v;
@@ -81,6 +108,9 @@ struct tapir_host {
 	struct tapir_tcp_listener *listeners;
 	struct tapir_tcp_listener *group; /* owns its tcp_connect()s */
 	struct mod_counter *counters;
+	struct host_mcast mcast[TAPIR_MCAST_MAX];
+	unsigned nmcast;
+	bool router; /* set_router(true) in force */
 	struct tapir_host_api api; /* as large as the module knows it */
 };
 
@@ -102,15 +132,49 @@ static uint64_t host_now_ms(struct tapir_host *h)
 	return stack_now_ms(h->set->stack);
 }
 
+/* The want-th preferred IPv6 address (0: the first). */
+struct addr6_pick {
+	unsigned want, seen;
+	bool found;
+	union inany a;
+	unsigned prefix;
+};
+
+static void addr6_pick(void *arg, const union inany *a, unsigned prefix,
+		       const char *state)
+{
+	struct addr6_pick *p = arg;
+
+	if (p->found || strcmp(state, "preferred") != 0)
+		return;
+	if (p->seen++ == p->want) {
+		p->found = true;
+		p->a = *a;
+		p->prefix = prefix;
+	}
+}
+
 static int host_if_addr(struct tapir_host *h, unsigned i,
 			struct tapir_addr *addr, unsigned *prefix)
 {
-	if (i > 0)
+	struct addr6_pick pick = {.want = i - 1};
+
+	if (i == 0) {
+		const struct stack_params *p = stack_get_params(h->set->stack);
+
+		if (addr)
+			*addr = tapir_addr_from_v4(p->addr);
+		if (prefix)
+			*prefix = p->prefix;
+		return 0;
+	}
+	stack_foreach_addr6(h->set->stack, addr6_pick, &pick);
+	if (!pick.found)
 		return -ENOENT;
 	if (addr)
-		*addr = tapir_addr_from_v4(stack_get_params(h->set->stack)->addr);
+		memcpy(addr->b, pick.a.a, sizeof(addr->b));
 	if (prefix)
-		*prefix = stack_get_params(h->set->stack)->prefix;
+		*prefix = pick.prefix;
 	return 0;
 }
 
@@ -572,6 +636,243 @@ static const char *host_version(struct tapir_host *h)
 	return TAPIR_VERSION;
 }
 
+/* ---- Version 4: link services ---- */
+
+static void host_if_link(struct tapir_host *h, uint8_t mac[6], unsigned *mtu)
+{
+	const struct stack_params *p = stack_get_params(h->set->stack);
+
+	if (mac)
+		memcpy(mac, p->mac, 6);
+	if (mtu)
+		*mtu = p->mtu;
+}
+
+static int host_mcast_join(struct tapir_host *h, const struct tapir_addr *g)
+{
+	union inany x = inany_of(g);
+	struct host_mcast *m = NULL;
+	int err;
+
+	for (unsigned i = 0; i < h->nmcast && !m; i++)
+		if (inany_eq(&h->mcast[i].g, &x))
+			m = &h->mcast[i];
+	if (!m && h->nmcast >= TAPIR_MCAST_MAX)
+		return -ENOSPC;
+	err = stack_mcast6_join(h->set->stack, &x);
+	if (err)
+		return err;
+	if (!m) {
+		m = &h->mcast[h->nmcast++];
+		m->g = x;
+		m->n = 0;
+	}
+	m->n++;
+	return 0;
+}
+
+static void host_mcast_leave(struct tapir_host *h, const struct tapir_addr *g)
+{
+	union inany x = inany_of(g);
+
+	for (unsigned i = 0; i < h->nmcast; i++) {
+		if (!inany_eq(&h->mcast[i].g, &x))
+			continue;
+		stack_mcast6_leave(h->set->stack, &x);
+		if (--h->mcast[i].n == 0)
+			h->mcast[i] = h->mcast[--h->nmcast];
+		return;
+	}
+}
+
+/* The stack's delivery of a Router Solicitation. */
+static void host_icmp6_recv(void *arg, const struct stack_icmp6_rx *m,
+			    const uint8_t *msg, size_t len)
+{
+	struct modules *set = arg;
+	struct tapir_icmp6 *b = set->rs;
+	struct tapir_icmp6_meta mm = {.hop_limit = m->hop_limit};
+
+	if (!b || len < 1 || msg[0] != b->type)
+		return;
+	mm.src_ip = tapir_addr_of(&m->src);
+	mm.dst_ip = tapir_addr_of(&m->dst);
+	memcpy(mm.src_mac, m->src_mac, sizeof(mm.src_mac));
+	b->fn(b->arg, &mm, msg, len);
+}
+
+#define ICMP6_TYPE_RS 133
+#define ICMP6_TYPE_RA 134
+
+static struct tapir_icmp6 *host_icmp6_bind(struct tapir_host *h, uint8_t type,
+					   tapir_icmp6_recv_fn fn, void *arg)
+{
+	struct tapir_icmp6 *b;
+
+	if (type != ICMP6_TYPE_RS || !fn) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (h->set->rs) {
+		errno = EADDRINUSE;
+		return NULL;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	b->h = h;
+	b->type = type;
+	b->fn = fn;
+	b->arg = arg;
+	h->set->rs = b;
+	return b;
+}
+
+static void host_icmp6_unbind(struct tapir_icmp6 *b)
+{
+	if (!b)
+		return;
+	if (b->h->set->rs == b)
+		b->h->set->rs = NULL;
+	free(b);
+}
+
+static int host_icmp6_send(struct tapir_host *h, const struct tapir_addr *dst,
+			   const uint8_t *mac, const void *msg, size_t len)
+{
+	union inany d = inany_of(dst);
+
+	if (!msg || len < 1 || ((const uint8_t *)msg)[0] != ICMP6_TYPE_RA)
+		return -EINVAL;
+	return stack_icmp6_send(h->set->stack, &d, mac, msg, len);
+}
+
+static void host_set_router(struct tapir_host *h, bool router)
+{
+	if (router == h->router)
+		return;
+	h->router = router;
+	stack_set_router(h->set->stack, router);
+}
+
+/* Pings: one identifier for the daemon, a sequence number per request;
+ * a reply must match both and come from the address asked. */
+static void ping_unlink(struct tapir_ping *p)
+{
+	struct modules *set = p->h->set;
+
+	for (struct tapir_ping **pp = &set->pings; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			set->npings--;
+			break;
+		}
+	}
+	stack_timer_cancel(set->stack, &p->t);
+}
+
+static void ping_done(struct tapir_ping *p, int result, unsigned rtt_ms)
+{
+	ping_unlink(p);
+	p->fn(p->arg, result, rtt_ms);
+	free(p);
+}
+
+static void ping_timeout(struct timer *t, void *arg)
+{
+	struct tapir_ping *p = arg;
+	struct stack *s = p->h->set->stack;
+	int result = p->err;
+
+	(void)t;
+	/* No answer: silence, unless the address never resolved. */
+	if (!result && !stack_neigh_known(s, &p->addr))
+		result = -EHOSTUNREACH;
+	ping_done(p, result, 0);
+}
+
+static void host_echo_reply(void *arg, const union inany *src, uint16_t id,
+			    uint16_t seq)
+{
+	struct modules *set = arg;
+
+	if (id != set->ping_id)
+		return;
+	for (struct tapir_ping *p = set->pings; p; p = p->next) {
+		if (p->seq == seq && !p->err && inany_eq(&p->addr, src)) {
+			uint64_t now = stack_now_ms(set->stack);
+
+			ping_done(p, 1, (unsigned)(now - p->sent_ms));
+			return;
+		}
+	}
+}
+
+static struct tapir_ping *host_ping(struct tapir_host *h,
+				    const struct tapir_addr *addr,
+				    unsigned timeout_ms, tapir_ping_fn fn,
+				    void *arg)
+{
+	struct modules *set = h->set;
+	struct tapir_ping *p;
+	int err;
+
+	if (!addr || !fn || timeout_ms < 1 || timeout_ms > 60000) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (set->npings >= TAPIR_PING_MAX) {
+		errno = EBUSY;
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p->h = h;
+	p->addr = inany_of(addr);
+	p->seq = ++set->ping_seq;
+	p->fn = fn;
+	p->arg = arg;
+	p->sent_ms = stack_now_ms(set->stack);
+	err = stack_echo_send(set->stack, &p->addr, set->ping_id, p->seq);
+	if (err == -EINVAL) { /* no address to ask, or none of ours */
+		free(p);
+		errno = EINVAL;
+		return NULL;
+	}
+	timer_init(&p->t, ping_timeout, p);
+	p->next = set->pings;
+	set->pings = p;
+	set->npings++;
+	if (err) {
+		/* Told after the call returns, never from inside it. */
+		p->err = err;
+		timeout_ms = 0;
+	}
+	stack_timer_arm(set->stack, &p->t, timeout_ms);
+	return p;
+}
+
+static void host_ping_cancel(struct tapir_ping *p)
+{
+	struct modules *set;
+
+	if (!p)
+		return;
+	set = p->h->set;
+	for (struct tapir_ping *q = set->pings; q; q = q->next) {
+		if (q == p) {
+			ping_unlink(p);
+			free(p);
+			return;
+		}
+	}
+}
+
 static const struct tapir_host_api host_api = {
 	.size = sizeof(struct tapir_host_api),
 	.version = TAPIR_HOST_API_VERSION,
@@ -606,6 +907,15 @@ static const struct tapir_host_api host_api = {
 	.report = host_report,
 	.random = host_random,
 	.tapird_version = host_version,
+	.if_link = host_if_link,
+	.mcast_join = host_mcast_join,
+	.mcast_leave = host_mcast_leave,
+	.icmp6_bind = host_icmp6_bind,
+	.icmp6_unbind = host_icmp6_unbind,
+	.icmp6_send = host_icmp6_send,
+	.set_router = host_set_router,
+	.ping = host_ping,
+	.ping_cancel = host_ping_cancel,
 };
 
 /* The size of the host API table at each version: a module built against
@@ -617,7 +927,8 @@ static const struct {
 } api_sizes[] = {
 	{1, offsetof(struct tapir_host_api, random)},
 	{2, offsetof(struct tapir_host_api, tapird_version)},
-	{3, sizeof(struct tapir_host_api)},
+	{3, offsetof(struct tapir_host_api, if_link)},
+	{4, sizeof(struct tapir_host_api)},
 };
 #define API_V1_SIZE offsetof(struct tapir_host_api, random)
 
@@ -728,6 +1039,19 @@ void modules_init(struct modules *set, struct stack *stack)
 	set->list = NULL;
 	set->pubsub = NULL;
 	set->report = (struct modules_reporter){NULL, NULL};
+	set->rs = NULL;
+	set->pings = NULL;
+	set->npings = 0;
+	set->ping_seq = 0;
+	set->ping_id = 0;
+	if (!stack)
+		return;
+	/* An identifier an outsider cannot guess, so that a forged reply
+	 * cannot make a free address look taken. */
+	if (entropy_try(&set->ping_id, sizeof(set->ping_id), NULL, 0) < 0)
+		set->ping_id = (uint16_t)(uintptr_t)set;
+	stack_set_icmp6_fn(stack, host_icmp6_recv, set);
+	stack_set_echo_fn(stack, host_echo_reply, set);
 }
 
 /* Load one module and check its section; 0 or -1 with errors added. */
@@ -863,6 +1187,20 @@ static void host_stop(struct tapir_host *h)
 	}
 	while (h->timers)
 		host_timer_free(h->timers);
+	if (h->set->rs && h->set->rs->h == h)
+		host_icmp6_unbind(h->set->rs);
+	for (struct tapir_ping *p = h->set->pings, *next; p; p = next) {
+		next = p->next;
+		if (p->h == h)
+			host_ping_cancel(p);
+	}
+	while (h->nmcast) {
+		struct host_mcast *m = &h->mcast[h->nmcast - 1];
+		struct tapir_addr g = tapir_addr_of(&m->g);
+
+		host_mcast_leave(h, &g);
+	}
+	host_set_router(h, false);
 	while (h->counters) {
 		struct mod_counter *c = h->counters;
 

@@ -41,6 +41,10 @@ struct modules {
 	struct tapir_host *list;  /* running instances, in load order */
 	struct pubsub *pubsub;    /* published data, or NULL */
 	struct modules_reporter report; /* the report call; no render(): none */
+	struct tapir_icmp6 *rs;   /* the Router Solicitation receiver */
+	struct tapir_ping *pings; /* echo requests awaiting replies */
+	unsigned npings;
+	uint16_t ping_id, ping_seq;
 };
 
 struct module_prep {

@@ -36,6 +36,9 @@ struct udp_binding;
 /* Counters of IPv6 fragment identification (a power of two). */
 #define IP6_ID_BUCKETS 1024
 
+/* Groups MLD may report: solicited-node ones and joined ones. */
+#define MLD6_GROUPS_MAX (STACK_MAX_ADDR6 + 1 + STACK_MCAST6_MAX)
+
 struct stack {
 	struct stack_params p;
 	stack_xmit_fn xmit;
@@ -44,6 +47,10 @@ struct stack {
 	void *clock_ctx;
 	stack_event_fn event;
 	void *event_ctx;
+	stack_icmp6_fn icmp6_fn; /* ICMPv6 types the stack leaves alone */
+	void *icmp6_arg;
+	stack_echo_fn echo_fn; /* echo replies */
+	void *echo_arg;
 
 	struct stats stats;
 	struct timer_wheel timers;
@@ -84,8 +91,15 @@ struct stack {
 		union inany dst, target;
 		uint64_t updated; /* 0: a free slot */
 	} redir6[ND6_REDIRECTS];
+	/* Groups joined for modules (mld6.c), and the router role (nd6.c). */
+	struct mcast6 {
+		uint8_t g[16];
+		unsigned refs;
+	} mcast6[STACK_MCAST6_MAX];
+	unsigned nmcast6;
+	unsigned router_refs;
 	/* MLDv2 (mld6.c): the groups we reported, and the report timer. */
-	uint8_t mld_groups[STACK_MAX_ADDR6 + 1][16];
+	uint8_t mld_groups[MLD6_GROUPS_MAX][16];
 	unsigned mld_ngroups;
 	bool mld_repeat; /* the timer sends the unsolicited repeat */
 	struct timer mld_timer;

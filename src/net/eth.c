@@ -8,14 +8,18 @@
 static const uint8_t all_hosts_mac[ETH_ALEN] = {0x01, 0x00, 0x5e,
 						0x00, 0x00, 0x01};
 
-/* IPv6 multicast (RFC 2464 7): all-nodes ff02::1, and the solicited-node
- * group ff02::1:ffXX:XXXX of each of our addresses. */
+/* IPv6 multicast (RFC 2464 7): all-nodes ff02::1, the solicited-node
+ * group ff02::1:ffXX:XXXX of each of our addresses, and the groups
+ * modules joined. */
 static bool eth_accept6(const struct stack *s, const uint8_t *dst)
 {
 	static const uint8_t all_nodes[ETH_ALEN] = {0x33, 0x33, 0, 0, 0, 1};
 
 	if (memcmp(dst, all_nodes, ETH_ALEN) == 0)
 		return s->naddr6 > 0;
+	for (unsigned i = 0; i < s->nmcast6; i++)
+		if (memcmp(dst + 2, s->mcast6[i].g + 12, 4) == 0)
+			return true;
 	if (dst[2] != 0xff)
 		return false;
 	for (unsigned i = 0; i < s->naddr6; i++)

@@ -189,3 +189,26 @@ void l3_reasm_expired(struct stack *s, const struct l3_rx *rx)
 	else
 		icmp6_reasm_expired(s, rx);
 }
+
+int stack_echo_send(struct stack *s, const union inany *dst, uint16_t id,
+		    uint16_t seq)
+{
+	if (inany_is_v4(dst)) {
+		int err = ip4_reachable(s, inany_v4(dst));
+
+		if (ip4_is_broadcast(s, inany_v4(dst)) ||
+		    ip4_is_multicast(inany_v4(dst)))
+			return -EINVAL;
+		return err ? err : icmp4_echo_send(s, inany_v4(dst), id, seq);
+	}
+	if (!s->p.ipv6)
+		return -EAFNOSUPPORT;
+	return icmp6_echo_send(s, dst, id, seq);
+}
+
+bool stack_neigh_known(struct stack *s, const union inany *addr)
+{
+	if (inany_is_v4(addr))
+		return ip4_neigh_ready(s, inany_v4(addr));
+	return s->p.ipv6 && ip6_neigh_ready(s, addr);
+}

@@ -181,6 +181,18 @@ void stack_set_event_fn(struct stack *s, stack_event_fn fn, void *ctx)
 	s->event_ctx = ctx;
 }
 
+void stack_set_icmp6_fn(struct stack *s, stack_icmp6_fn fn, void *arg)
+{
+	s->icmp6_fn = fn;
+	s->icmp6_arg = arg;
+}
+
+void stack_set_echo_fn(struct stack *s, stack_echo_fn fn, void *arg)
+{
+	s->echo_fn = fn;
+	s->echo_arg = arg;
+}
+
 void stack_foreach_addr6(struct stack *s, stack_addr6_fn fn, void *arg)
 {
 	static const char *const names[] = {"tentative", "preferred",

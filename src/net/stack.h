@@ -218,6 +218,54 @@ typedef void (*stack_event_fn)(void *ctx, enum stack_event ev,
 /* Call fn (NULL: none) on each event. */
 void stack_set_event_fn(struct stack *s, stack_event_fn fn, void *ctx);
 
+/* ---- Link services: what router advertisements, DHCPv6 and a ping
+ * check need from the stack. ---- */
+
+#define STACK_MCAST6_MAX 16 /* groups joined by stack_mcast6_join() */
+
+/* Listen to a link-scope IPv6 multicast group (ff02::/16): what is sent
+ * to it is received, and MLD reports it.  Joins are counted.  0, or
+ * -EINVAL (not link-scope multicast), -ENOSPC (STACK_MCAST6_MAX groups
+ * joined), -EAFNOSUPPORT (IPv6 off). */
+int stack_mcast6_join(struct stack *s, const union inany *group);
+/* Undo one join of group (no-op when it is not joined). */
+void stack_mcast6_leave(struct stack *s, const union inany *group);
+/* Whether we act as a router: Neighbor Advertisements carry the Router
+ * flag and all-routers (ff02::2) is heard.  Counted like joins: each
+ * true needs its false. */
+void stack_set_router(struct stack *s, bool on);
+
+/* An ICMPv6 message the stack does not consume itself (a Router
+ * Solicitation, already checked for hop limit 255 and not fragmented):
+ * msg is the whole message, its checksum verified. */
+struct stack_icmp6_rx {
+	union inany src, dst;
+	uint8_t src_mac[6];
+	uint8_t hop_limit;
+};
+typedef void (*stack_icmp6_fn)(void *arg, const struct stack_icmp6_rx *m,
+			       const uint8_t *msg, size_t len);
+void stack_set_icmp6_fn(struct stack *s, stack_icmp6_fn fn, void *arg);
+/* Send an ICMPv6 message (msg: the whole message; the checksum is filled
+ * in) from our link-local address with hop limit 255 to dst (link-local
+ * or link-scope multicast), to mac when given.  0, or -EINVAL (dst not
+ * link-scope, msg shorter than 4 bytes or over the MTU), -EAFNOSUPPORT,
+ * -EADDRNOTAVAIL (the link-local address is not preferred yet), or the
+ * link's error. */
+int stack_icmp6_send(struct stack *s, const union inany *dst,
+		     const uint8_t *mac, const void *msg, size_t len);
+
+/* Send an echo request (ICMP or ICMPv6 by dst's family) with identifier
+ * id and sequence seq, from our address.  0 or -errno as l3_output(). */
+int stack_echo_send(struct stack *s, const union inany *dst, uint16_t id,
+		    uint16_t seq);
+/* Echo replies to unicast requests go to fn: who answered, id, seq. */
+typedef void (*stack_echo_fn)(void *arg, const union inany *src,
+			      uint16_t id, uint16_t seq);
+void stack_set_echo_fn(struct stack *s, stack_echo_fn fn, void *arg);
+/* Whether addr's next hop has a link address now (ARP or ND resolved). */
+bool stack_neigh_known(struct stack *s, const union inany *addr);
+
 /* Visit our IPv6 addresses, the link-local one first: address, prefix
  * length and state ("tentative", "preferred", "duplicate"). */
 typedef void (*stack_addr6_fn)(void *arg, const union inany *addr,

@@ -94,6 +94,8 @@
 	X(ICMP4_TX, "icmp4", "tx", "")                                       \
 	X(ICMP4_ECHO_RX, "icmp4", "echo_requests", "")                       \
 	X(ICMP4_ECHO_TX, "icmp4", "echo_replies", "")                        \
+	X(ICMP4_PING_TX, "icmp4", "echo_requests_tx", "")                    \
+	X(ICMP4_PING_RX, "icmp4", "echo_replies_rx", "")                     \
 	X(ICMP4_UNREACH_TX, "icmp4", "unreachables_tx", "")                  \
 	X(ICMP4_TIME_EXCEEDED_TX, "icmp4", "time_exceeded_tx", "")           \
 	X(ICMP4_DROP_SHORT, "icmp4", "dropped", "short")                     \
@@ -106,6 +108,9 @@
 	X(ICMP6_TX, "icmp6", "tx", "")                                       \
 	X(ICMP6_ECHO_RX, "icmp6", "echo_requests", "")                       \
 	X(ICMP6_ECHO_TX, "icmp6", "echo_replies", "")                        \
+	X(ICMP6_PING_TX, "icmp6", "echo_requests_tx", "")                    \
+	X(ICMP6_PING_RX, "icmp6", "echo_replies_rx", "")                     \
+	X(ICMP6_MODULE_TX, "icmp6", "module_messages_tx", "")                \
 	X(ICMP6_UNREACH_TX, "icmp6", "unreachables_tx", "")                  \
 	X(ICMP6_PARAM_TX, "icmp6", "parameter_problems_tx", "")              \
 	X(ICMP6_TIME_EXCEEDED_TX, "icmp6", "time_exceeded_tx", "")           \
@@ -119,6 +124,7 @@
 	X(ND6_NA_RX, "nd6", "advertisements_rx", "")                         \
 	X(ND6_NS_TX, "nd6", "solicitations_tx", "")                          \
 	X(ND6_NA_TX, "nd6", "advertisements_tx", "")                         \
+	X(ND6_RS_RX, "nd6", "router_solicitations_rx", "")                   \
 	X(ND6_DAD_OK, "nd6", "dad_passed", "")                               \
 	X(ND6_DAD_DUPLICATE, "nd6", "dad_duplicates", "")                    \
 	X(ND6_CONFLICT, "nd6", "address_conflicts", "")                      \

@@ -91,6 +91,8 @@ struct tapir_timer;   /* a one-shot timer */
 struct tapir_tcp;     /* a TCP connection */
 struct tapir_tcp_listener;
 struct tapir_watch;   /* a module's watch on a published topic */
+struct tapir_icmp6;   /* a module's receiver of one ICMPv6 type */
+struct tapir_ping;    /* an echo request waiting for its reply */
 
 /* What tapird knows about a received UDP datagram. */
 struct tapir_udp_meta {
@@ -117,6 +119,24 @@ struct tapir_udp_dst {
 typedef void (*tapir_udp_recv_fn)(void *arg, const struct tapir_udp_meta *m,
 				  const uint8_t *data, size_t len);
 typedef void (*tapir_timer_fn)(void *arg);
+
+/* What tapird knows about a received ICMPv6 message (host API 4). */
+struct tapir_icmp6_meta {
+	struct tapir_addr src_ip;
+	struct tapir_addr dst_ip;
+	uint8_t src_mac[6];
+	uint8_t hop_limit;
+};
+/* msg is the whole ICMPv6 message: type, code, checksum (already
+ * verified), body. */
+typedef void (*tapir_icmp6_recv_fn)(void *arg,
+				    const struct tapir_icmp6_meta *m,
+				    const uint8_t *msg, size_t len);
+/* The outcome of ping(): 1 when the reply came (rtt_ms set), 0 when none
+ * came in time, -errno when the request could not be sent (-EHOSTUNREACH,
+ * -EAFNOSUPPORT, ...) or the neighbour did not answer resolution.  The
+ * handle is gone when fn returns. */
+typedef void (*tapir_ping_fn)(void *arg, int result, unsigned rtt_ms);
 /* A published entry of topic changed: value is its new
  * content, or NULL when it was removed. */
 typedef void (*tapir_watch_fn)(void *arg, const char *topic, const char *key,
@@ -160,7 +180,10 @@ struct tapir_host_api {
 	uint64_t (*now_ms)(struct tapir_host *h);
 	/* Our i-th interface address (0, 1, ...) and its prefix length in
 	 * its own family (24 for 10.0.0.2/24).  0, or -ENOENT past the last.
-	 * Address 0 is the IPv4 address. */
+	 * Address 0 is the IPv4 address; from 1 on come the IPv6 ones that
+	 * are usable (not tentative, not duplicate), the link-local address
+	 * first, then interface.address6 in file order (tapird before host
+	 * API 4 returned only address 0). */
 	int (*if_addr)(struct tapir_host *h, unsigned i, struct tapir_addr *addr,
 		       unsigned *prefix_len);
 
@@ -293,9 +316,68 @@ struct tapir_host_api {
 	 * token, no spaces, for a Server: header or a log line.  Static:
 	 * valid as long as the module is loaded. */
 	const char *(*tapird_version)(struct tapir_host *h);
+
+	/* ---- Version 4: what link services (router advertisements,
+	 * DHCPv6, a DHCP ping check) need. ---- */
+
+	/* Our link-layer (MAC) address and the link's MTU (either pointer
+	 * may be NULL). */
+	void (*if_link)(struct tapir_host *h, uint8_t mac[6], unsigned *mtu);
+
+	/* Listen to an IPv6 link-scope multicast group (ff02::/16: ff02::2
+	 * for a router, ff02::1:2 for a DHCPv6 server): UDP datagrams and
+	 * ICMPv6 messages sent to it are received from now on, and MLD
+	 * reports it.  Joins are counted per group; a module's joins are
+	 * released at fini.  0, or -EINVAL (not a link-scope multicast
+	 * address), -ENOSPC (TAPIR_MCAST_MAX groups in all), -EAFNOSUPPORT
+	 * (interface.ipv6 is false). */
+	int (*mcast_join)(struct tapir_host *h, const struct tapir_addr *group);
+	/* Undo one mcast_join (no-op when the module has none for group). */
+	void (*mcast_leave)(struct tapir_host *h,
+			    const struct tapir_addr *group);
+
+	/* Receive the ICMPv6 messages of one type that the stack does not
+	 * consume itself: Router Solicitation (133) is the only one today.
+	 * tapird has checked the checksum, and for Neighbor Discovery types
+	 * that the hop limit is 255 and the message was not fragmented
+	 * (RFC 4861 6.1.1, RFC 6980); the rest (options, code) is the
+	 * module's to check.  One receiver per type: NULL and errno
+	 * EADDRINUSE when another module has it, EINVAL for another type. */
+	struct tapir_icmp6 *(*icmp6_bind)(struct tapir_host *h, uint8_t type,
+					  tapir_icmp6_recv_fn fn, void *arg);
+	void (*icmp6_unbind)(struct tapir_icmp6 *b);
+	/* Send an ICMPv6 message from our link-local address with hop limit
+	 * 255 to dst, a link-local or link-scope multicast address (with
+	 * mac != NULL straight to that MAC, else resolved by Neighbor
+	 * Discovery).  msg is the whole message; tapird fills in the
+	 * checksum.  Only Router Advertisements (134) may be sent today.
+	 * 0, or -EINVAL (another type, a message shorter than its header or
+	 * over the link MTU, dst not link-scope), -EAFNOSUPPORT (IPv6 off),
+	 * -EADDRNOTAVAIL (our link-local address is not usable yet: it is
+	 * being checked for duplicates), or the link's error. */
+	int (*icmp6_send)(struct tapir_host *h, const struct tapir_addr *dst,
+			  const uint8_t *mac, const void *msg, size_t len);
+	/* Say that tapird is (true) or is not a router on the link: its
+	 * Neighbor Advertisements carry the Router flag (RFC 4861 7.2.4)
+	 * and it listens to all-routers (ff02::2).  Released at fini. */
+	void (*set_router)(struct tapir_host *h, bool router);
+
+	/* Send one echo request (ICMP for an IPv4 address, ICMPv6 for an
+	 * IPv6 one) to addr and call fn exactly once, at the latest after
+	 * timeout_ms (1..60000).  NULL and errno EINVAL (bad address or
+	 * timeout), EBUSY (TAPIR_PING_MAX outstanding in all).  Pending
+	 * pings are cancelled at fini without calling fn. */
+	struct tapir_ping *(*ping)(struct tapir_host *h,
+				   const struct tapir_addr *addr,
+				   unsigned timeout_ms, tapir_ping_fn fn,
+				   void *arg);
+	/* Cancel a pending ping: fn is not called. */
+	void (*ping_cancel)(struct tapir_ping *p);
 };
 
-#define TAPIR_HOST_API_VERSION 3
+#define TAPIR_HOST_API_VERSION 4
+#define TAPIR_MCAST_MAX 16 /* multicast groups joined through mcast_join */
+#define TAPIR_PING_MAX 64  /* pings outstanding in all */
 #define TAPIR_RANDOM_MAX 256 /* bytes per random() call */
 /* Limits of the published-data table. */
 #define TAPIR_TOPIC_MAX 63

@@ -9,6 +9,7 @@
 #include "wire/icmp4.h"
 #include "wire/ip4.h"
 
+#include <errno.h>
 #include <string.h>
 
 /* Quote at most this much of the offending datagram, so the error fits in
@@ -61,6 +62,14 @@ void icmp4_input(struct stack *s, struct cur c, struct l3_rx *rx)
 	switch (h.type) {
 	case ICMP4_ECHO_REQUEST:
 		icmp4_echo(s, msg, rx);
+		break;
+	case ICMP4_ECHO_REPLY:
+		/* Answers to stack_echo_send(): unicast to us only. */
+		STAT_INC(&s->stats, ICMP4_PING_RX);
+		if (s->echo_fn && !rx->l2_multi && !rx->l3_multi)
+			s->echo_fn(s->echo_arg, &rx->src,
+				   (uint16_t)(h.rest >> 16),
+				   (uint16_t)h.rest);
 		break;
 	case ICMP4_DEST_UNREACH:
 		/* RFC 1122 3.2.2.1: codes 2 and 3 are hard, 4 carries the
@@ -133,4 +142,26 @@ void icmp4_send_error(struct stack *s, uint8_t type, uint8_t code,
 		STAT_INC(&s->stats, ICMP4_TIME_EXCEEDED_TX);
 	STAT_INC(&s->stats, ICMP4_TX);
 	ip4_output(s, s->p.addr, inany_v4(&rx->src), IP4_PROTO_ICMP, NULL, pb);
+}
+
+int icmp4_echo_send(struct stack *s, uint32_t dst, uint16_t id, uint16_t seq)
+{
+	struct pbuf *pb = &s->tx;
+	uint8_t *p;
+
+	if (!s->p.addr)
+		return -EINVAL;
+	pbuf_reset(pb);
+	p = pbuf_put(pb, ICMP4_HLEN + 8);
+	if (!p)
+		return -ENOBUFS;
+	memset(p, 0, ICMP4_HLEN);
+	p[0] = ICMP4_ECHO_REQUEST;
+	put_be16(p + 4, id);
+	put_be16(p + 6, seq);
+	memcpy(p + 8, "tapir-pi", 8);
+	put_be16(p + 2, csum(p, ICMP4_HLEN + 8));
+	STAT_INC(&s->stats, ICMP4_PING_TX);
+	STAT_INC(&s->stats, ICMP4_TX);
+	return ip4_output(s, s->p.addr, dst, IP4_PROTO_ICMP, NULL, pb);
 }

@@ -193,16 +193,20 @@ int ip4_xmit(struct stack *s, const uint8_t *mac, uint32_t next_hop,
 	return err;
 }
 
-bool ip4_offload_ok(struct stack *s, uint32_t dst)
+bool ip4_neigh_ready(struct stack *s, uint32_t dst)
 {
 	uint32_t mask = ip4_mask(s->p.prefix);
 
-	if (!s->p.offload || ip4_is_broadcast(s, dst) ||
-	    ip4_is_multicast(dst))
+	if (ip4_is_broadcast(s, dst) || ip4_is_multicast(dst))
 		return false;
 	if ((dst & mask) != (s->p.addr & mask))
 		dst = s->p.gateway;
 	return dst && arp_ready(s, dst);
+}
+
+bool ip4_offload_ok(struct stack *s, uint32_t dst)
+{
+	return s->p.offload && ip4_neigh_ready(s, dst);
 }
 
 bool ip4_is_local(const struct stack *s, uint32_t a)

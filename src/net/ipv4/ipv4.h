@@ -72,11 +72,15 @@ int ip4_xmit(struct stack *s, const uint8_t *mac, uint32_t next_hop,
  * dst is unicast with its next hop resolved (what waits for ARP is kept as
  * plain frames, without offload metadata). */
 bool ip4_offload_ok(struct stack *s, uint32_t dst);
+/* Whether dst's next hop (not a broadcast) has a known MAC. */
+bool ip4_neigh_ready(struct stack *s, uint32_t dst);
 /* Whether a datagram to dst can be sent: 0, -EINVAL (dst or our address
  * 0), -EHOSTUNREACH (off our subnet with no gateway). */
 int ip4_reachable(const struct stack *s, uint32_t dst);
 
 void icmp4_input(struct stack *s, struct cur c, struct l3_rx *rx);
+/* An echo request to dst (host order) from our address. */
+int icmp4_echo_send(struct stack *s, uint32_t dst, uint16_t id, uint16_t seq);
 /* Send an ICMP error (destination unreachable, time exceeded) about the
  * datagram described by rx, unless RFC 1122 or the rate limit forbids it. */
 void icmp4_send_error(struct stack *s, uint8_t type, uint8_t code,

@@ -106,6 +106,14 @@ void icmp6_input(struct stack *s, struct cur c, struct l3_rx *rx,
 	case ICMP6_MLD_QUERY:
 		mld6_query_input(s, msg, rx);
 		break;
+	case ICMP6_ECHO_REPLY:
+		/* Answers to stack_echo_send(): unicast to us only. */
+		STAT_INC(&s->stats, ICMP6_PING_RX);
+		if (s->echo_fn && !rx->l3_multi)
+			s->echo_fn(s->echo_arg, &rx->src,
+				   (uint16_t)(h.rest >> 16),
+				   (uint16_t)h.rest);
+		break;
 	case ICMP6_DEST_UNREACH:
 		l3_icmp_error(s, rx, c,
 			      h.code == ICMP6_UNREACH_PORT ? L3_ERR_REFUSED
@@ -253,4 +261,62 @@ void icmp6_reasm_expired(struct stack *s, const struct l3_rx *rx)
 	q.payload = p + rx->hdr_len;
 	q.dgram_len = rx->hdr_len + rx->payload_len;
 	icmp6_send_error(s, ICMP6_TIME_EXCEEDED, ICMP6_EXC_FRAGTIME, 0, &q);
+}
+
+/* ---- Messages a module or the host sends ---- */
+
+/* Build and send one ICMPv6 message: the first 4 bytes of hdr (type,
+ * code, checksum filled in here), then body. */
+static int icmp6_send_msg(struct stack *s, const union inany *src,
+			  const union inany *dst, const uint8_t *mac,
+			  uint8_t hop_limit, const void *msg, size_t len)
+{
+	struct pbuf *pb = &s->tx;
+	uint8_t *p;
+
+	pbuf_reset(pb);
+	p = pbuf_put(pb, len);
+	if (!p)
+		return -EINVAL;
+	memcpy(p, msg, len);
+	p[2] = p[3] = 0;
+	put_be16(p + 2, icmp6_csum(src, dst, p, len));
+	STAT_INC(&s->stats, ICMP6_TX);
+	return ip6_output(s, src, dst, IP6_NH_ICMP6, hop_limit, mac, pb,
+			  NULL);
+}
+
+int stack_icmp6_send(struct stack *s, const union inany *dst,
+		     const uint8_t *mac, const void *msg, size_t len)
+{
+	bool link = ip6_is_linklocal(dst->a) ||
+		    (ip6_is_multicast(dst->a) && ip6_mcast_scope(dst->a) == 2);
+
+	if (!s->p.ipv6 || !s->naddr6)
+		return -EAFNOSUPPORT;
+	if (!link || len < ICMP6_HLEN || len > s->p.mtu - IP6_HLEN)
+		return -EINVAL;
+	if (s->addr6[0].state != ADDR6_PREFERRED)
+		return -EADDRNOTAVAIL;
+	STAT_INC(&s->stats, ICMP6_MODULE_TX);
+	return icmp6_send_msg(s, &s->addr6[0].a, dst, mac, ND_HOP_LIMIT, msg,
+			      len);
+}
+
+int icmp6_echo_send(struct stack *s, const union inany *dst, uint16_t id,
+		    uint16_t seq)
+{
+	uint8_t m[ICMP6_HLEN + 8] = {ICMP6_ECHO_REQUEST, 0};
+	union inany src = ip6_source(s, dst);
+	int err = ip6_reachable(s, dst);
+
+	if (err)
+		return err;
+	if (ip6_is_multicast(dst->a))
+		return -EINVAL;
+	put_be16(m + 4, id);
+	put_be16(m + 6, seq);
+	memcpy(m + 8, "tapir-pi", 8);
+	STAT_INC(&s->stats, ICMP6_PING_TX);
+	return icmp6_send_msg(s, &src, dst, NULL, 0, m, sizeof(m));
 }

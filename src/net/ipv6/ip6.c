@@ -67,7 +67,7 @@ static bool ip6_dst_ok(struct stack *s, const uint8_t *dst, bool *tentative)
 
 	*tentative = false;
 	if (ip6_is_multicast(dst)) {
-		if (memcmp(dst, ip6_all_nodes, 16) == 0)
+		if (memcmp(dst, ip6_all_nodes, 16) == 0 || mld6_joined(s, dst))
 			return true;
 		for (unsigned i = 0; i < s->naddr6; i++) {
 			uint8_t sn[16];
@@ -509,14 +509,18 @@ static bool ip6_next_hop(struct stack *s, const uint8_t *dst,
 	return true;
 }
 
-bool ip6_offload_ok(struct stack *s, const union inany *dst)
+bool ip6_neigh_ready(struct stack *s, const union inany *dst)
 {
 	union inany nh;
 
-	if (!s->p.offload || ip6_is_multicast(dst->a) ||
-	    !ip6_next_hop(s, dst->a, &nh))
+	if (ip6_is_multicast(dst->a) || !ip6_next_hop(s, dst->a, &nh))
 		return false;
 	return neigh_ready(&s->nd, &nh);
+}
+
+bool ip6_offload_ok(struct stack *s, const union inany *dst)
+{
+	return s->p.offload && ip6_neigh_ready(s, dst);
 }
 
 /* ---- Output ---- */

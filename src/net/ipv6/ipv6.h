@@ -62,6 +62,8 @@ void nd6_input(struct stack *s, struct cur msg, const struct l3_rx *rx,
 void mld6_init(struct stack *s);
 void mld6_fini(struct stack *s);
 void mld6_groups_changed(struct stack *s);
+/* Whether a module joined group g (stack_mcast6_join()). */
+bool mld6_joined(const struct stack *s, const uint8_t *g);
 void mld6_query_input(struct stack *s, struct cur msg, const struct l3_rx *rx);
 
 /* flags: stack_input()'s, STACK_RX_*. */
@@ -107,12 +109,17 @@ bool ip6_onlink(const struct stack *s, const uint8_t *dst);
 union inany ip6_source(const struct stack *s, const union inany *dst);
 /* 0, -EINVAL, -EHOSTUNREACH or -EAFNOSUPPORT, as l3_reachable(). */
 int ip6_reachable(const struct stack *s, const union inany *dst);
+/* Whether dst's next hop (not a multicast) has a known MAC. */
+bool ip6_neigh_ready(struct stack *s, const union inany *dst);
 bool ip6_offload_ok(struct stack *s, const union inany *dst);
 
 /* Time exceeded (fragment reassembly) about the datagram rx describes
  * (from the reassembler: its kept header and first fragment's data). */
 void icmp6_reasm_expired(struct stack *s, const struct l3_rx *rx);
 /* tentative: the destination is an address of ours still under DAD. */
+/* An echo request to dst from our best source for it. */
+int icmp6_echo_send(struct stack *s, const union inany *dst, uint16_t id,
+		    uint16_t seq);
 void icmp6_input(struct stack *s, struct cur c, struct l3_rx *rx,
 		 bool tentative);
 /* Send an ICMPv6 error about the datagram rx describes (param: the MTU of

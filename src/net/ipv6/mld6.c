@@ -24,6 +24,7 @@
 #include "wire/icmp6.h"
 #include "wire/ip6.h"
 
+#include <errno.h>
 #include <string.h>
 
 #define MLD6_UNSOLICITED_MS 1000  /* Unsolicited Report Interval */
@@ -77,7 +78,7 @@ static void mld6_send(struct stack *s, uint8_t type, const uint8_t (*groups)[16]
 /* The groups we listen to (solicited-node of each address not found a
  * duplicate, without repeats); returns how many. */
 static unsigned mld6_groups(const struct stack *s,
-			    uint8_t groups[STACK_MAX_ADDR6 + 1][16])
+			    uint8_t groups[MLD6_GROUPS_MAX][16])
 {
 	unsigned n = 0;
 
@@ -93,12 +94,14 @@ static unsigned mld6_groups(const struct stack *s,
 		if (!dup)
 			memcpy(groups[n++], g, 16);
 	}
+	for (unsigned i = 0; i < s->nmcast6; i++)
+		memcpy(groups[n++], s->mcast6[i].g, 16);
 	return n;
 }
 
 static void mld6_report_state(struct stack *s, uint8_t type)
 {
-	uint8_t groups[STACK_MAX_ADDR6 + 1][16];
+	uint8_t groups[MLD6_GROUPS_MAX][16];
 
 	mld6_send(s, type, (const uint8_t(*)[16])groups, mld6_groups(s, groups));
 }
@@ -129,7 +132,7 @@ void mld6_fini(struct stack *s)
 
 void mld6_groups_changed(struct stack *s)
 {
-	uint8_t now[STACK_MAX_ADDR6 + 1][16], left[STACK_MAX_ADDR6 + 1][16];
+	uint8_t now[MLD6_GROUPS_MAX][16], left[MLD6_GROUPS_MAX][16];
 	unsigned n = mld6_groups(s, now), nleft = 0;
 
 	for (unsigned i = 0; i < s->mld_ngroups; i++) {
@@ -150,6 +153,56 @@ void mld6_groups_changed(struct stack *s)
 		timer_arm(&s->timers, &s->mld_timer, stack_now(s),
 			  MLD6_UNSOLICITED_MS);
 	}
+}
+
+/* ---- Groups joined for modules ---- */
+
+static struct mcast6 *mcast6_find(struct stack *s, const uint8_t *g)
+{
+	for (unsigned i = 0; i < s->nmcast6; i++)
+		if (memcmp(s->mcast6[i].g, g, 16) == 0)
+			return &s->mcast6[i];
+	return NULL;
+}
+
+bool mld6_joined(const struct stack *s, const uint8_t *g)
+{
+	return mcast6_find((struct stack *)s, g) != NULL;
+}
+
+int stack_mcast6_join(struct stack *s, const union inany *group)
+{
+	struct mcast6 *m;
+
+	if (!s->p.ipv6)
+		return -EAFNOSUPPORT;
+	/* Link scope only; all-nodes is heard always (and never reported),
+	 * and solicited-node groups follow our addresses. */
+	if (!ip6_is_multicast(group->a) || ip6_mcast_scope(group->a) != 2 ||
+	    memcmp(group->a, ip6_all_nodes, 16) == 0)
+		return -EINVAL;
+	m = mcast6_find(s, group->a);
+	if (m) {
+		m->refs++;
+		return 0;
+	}
+	if (s->nmcast6 >= STACK_MCAST6_MAX)
+		return -ENOSPC;
+	m = &s->mcast6[s->nmcast6++];
+	memcpy(m->g, group->a, 16);
+	m->refs = 1;
+	mld6_groups_changed(s);
+	return 0;
+}
+
+void stack_mcast6_leave(struct stack *s, const union inany *group)
+{
+	struct mcast6 *m = mcast6_find(s, group->a);
+
+	if (!m || --m->refs)
+		return;
+	*m = s->mcast6[--s->nmcast6];
+	mld6_groups_changed(s);
 }
 
 void mld6_query_input(struct stack *s, struct cur msg, const struct l3_rx *rx)

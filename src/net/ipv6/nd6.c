@@ -186,6 +186,28 @@ void nd6_addr_setup(struct stack *s)
 
 /* ---- Sending ---- */
 
+/* RFC 4861 7.2.4: a router's advertisements say so. */
+static uint32_t nd6_router_flag(const struct stack *s)
+{
+	return s->router_refs ? ND_NA_ROUTER : 0;
+}
+
+void stack_set_router(struct stack *s, bool on)
+{
+	union inany g = inany_from_v6(ip6_all_routers);
+
+	if (on) {
+		s->router_refs++;
+		if (s->p.ipv6)
+			(void)stack_mcast6_join(s, &g);
+		return;
+	}
+	if (!s->router_refs)
+		return;
+	s->router_refs--;
+	stack_mcast6_leave(s, &g);
+}
+
 /* Send an ND message (type, the word after the checksum, target, and a
  * link-layer address option of opt_type unless 0) from src to dst, to
  * the link address mac (NULL: resolve dst). */
@@ -318,7 +340,8 @@ static void nd6_ns_input(struct stack *s, struct cur msg,
 	if (from_any) {
 		/* Answer a DAD probe for our address to all nodes. */
 		dst = inany_from_v6(ip6_all_nodes);
-		nd6_send(s, ICMP6_ND_NA, ND_NA_OVERRIDE, &a->a, &dst, NULL,
+		nd6_send(s, ICMP6_ND_NA, ND_NA_OVERRIDE | nd6_router_flag(s),
+			 &a->a, &dst, NULL,
 			 target, ND_OPT_TLLA);
 		return;
 	}
@@ -326,7 +349,8 @@ static void nd6_ns_input(struct stack *s, struct cur msg,
 	 * 4861 7.2.3), unless it claims an address of ours. */
 	if (o->slla && !nd6_is_ours(s, &rx->src))
 		neigh_update(&s->nd, &rx->src, o->slla, NEIGH_CREATE);
-	nd6_send(s, ICMP6_ND_NA, ND_NA_SOLICITED | ND_NA_OVERRIDE, &a->a,
+	nd6_send(s, ICMP6_ND_NA,
+		 ND_NA_SOLICITED | ND_NA_OVERRIDE | nd6_router_flag(s), &a->a,
 		 &rx->src, o->slla ? o->slla : rx->src_mac, target,
 		 ND_OPT_TLLA);
 }
@@ -464,9 +488,22 @@ void nd6_input(struct stack *s, struct cur msg, const struct l3_rx *rx,
 		nd6_redirect_input(s, c, rx, &h);
 		return;
 	}
+	if (h.type == ICMP6_ND_RS && s->icmp6_fn &&
+	    rx->hop_limit == ND_HOP_LIMIT) {
+		/* RS is for routers: a module that advertises takes it. */
+		struct stack_icmp6_rx m = {.src = rx->src,
+					   .dst = rx->dst,
+					   .hop_limit = rx->hop_limit};
+
+		memcpy(m.src_mac, rx->src_mac, ETH_ALEN);
+		STAT_INC(&s->stats, ND6_RS_RX);
+		s->icmp6_fn(s->icmp6_arg, &m, msg.p, msg.len);
+		return;
+	}
 	if (h.type != ICMP6_ND_NS && h.type != ICMP6_ND_NA) {
-		/* RS is for routers; an RA would teach us routes and
-		 * addresses, which are configured here. */
+		/* Without a router module, RS is not for us; an RA would
+		 * teach us routes and addresses, which are configured
+		 * here. */
 		STAT_INC(&s->stats, ND6_DROP_IGNORED);
 		return;
 	}
