@@ -8,6 +8,9 @@
  *     zones = ( { name = "lab.test"; records = [ "@ SOA ns1 hostmaster 1
  *                 3600 600 86400 60", "www A 10.0.0.2", ... ]; } ); }
  *
+ * A zone may also (or instead) name a master file, zone_file = "lab.zone",
+ * read by zonefile.c relative to the configuration file's directory.
+ *
  * The answers are computed by answer.c from the zones of zone.c; this file
  * declares the settings (tapird reads them; the zones, a custom setting,
  * are read here), binds the ports, frames DNS over TCP, limits the
@@ -39,6 +42,7 @@
 #include <tapir/siphash.h>
 #include "wire.h"
 #include "zone.h"
+#include "zonefile.h"
 
 /* The settings as tapird fills them from the descriptors below. */
 struct dns_settings {
@@ -53,6 +57,9 @@ struct dns_settings {
 	const char *dhcp_zone; /* NULL: the first zone; "": none */
 	const config_setting_t *zones;
 	struct dns_fwd_settings fwd; /* forward.h */
+	bool chaos;
+	const char *server_id;
+	unsigned zone_file_check; /* seconds, 0: never */
 };
 
 #define INT_SETTING(key, member, lo, hi, dflt, u)                            \
@@ -80,6 +87,12 @@ static const struct tapir_setting settings[] = {
 	 TAPIR_FIELD(struct dns_settings, dhcp_zone)},
 	{"zones", TAPIR_SET_CUSTOM, TAPIR_FIELD(struct dns_settings, zones)},
 	DNS_FWD_SETTINGS(struct dns_settings, fwd),
+	{"chaos", TAPIR_SET_BOOL, TAPIR_FIELD(struct dns_settings, chaos),
+	 .def = false},
+	{"server_id", TAPIR_SET_STRING,
+	 TAPIR_FIELD(struct dns_settings, server_id), .min = 1, .max = 255},
+	INT_SETTING("zone_file_check", zone_file_check, 0, 86400, 5,
+		    "seconds (0: never)"),
 	{.name = NULL}};
 
 struct conf {
@@ -94,6 +107,9 @@ struct conf {
 	int dhcp_zone; /* index into zones, -1: none */
 	struct dns_zones zones;
 	struct dns_fwd_conf fwd;
+	bool chaos;
+	char server_id[256]; /* "": none */
+	unsigned zone_check_ms;
 };
 
 enum { RC_NOERROR, RC_FORMERR, RC_SERVFAIL, RC_NXDOMAIN, RC_NOTIMP,
@@ -135,6 +151,7 @@ struct dns_srv {
 	struct dns_dyn dyn;
 	struct dns_fwd *fwd; /* NULL: names outside our zones are refused */
 	struct dns_fwd_counters fctr;
+	struct tapir_timer *zone_check;
 	uint64_t *rc[RC_COUNT];
 	uint64_t *qt[NQTYPES];
 	uint64_t *dropped, *truncated, *rate_limited, *tcp_conns,
@@ -144,11 +161,59 @@ struct dns_srv {
 
 /* ---- Settings ------------------------------------------------------------ */
 
+struct zf_report {
+	const struct tapir_check *chk;
+	const config_setting_t *at;
+};
+
+static void zf_report(void *arg, const char *msg)
+{
+	struct zf_report *r = arg;
+
+	if (r->chk)
+		r->chk->error(r->chk, r->at, "%s", msg);
+}
+
+/* zone_file = "path": a master file, relative to the directory of the
+ * configuration file that names it. */
+static int read_zone_file(const struct tapir_check *chk,
+			  const config_setting_t *file, uint32_t default_ttl,
+			  struct dns_zone *z)
+{
+	const char *path = config_setting_get_string(file);
+	const char *conf = config_setting_source_file(file);
+	struct zf_report rep = {chk, file};
+	struct dns_zonefile zf = {.default_ttl = default_ttl,
+				  .report = zf_report,
+				  .arg = &rep};
+	char full[4096];
+	const char *slash;
+
+	if (!path || !*path) {
+		if (chk)
+			chk->error(chk, file, "zone_file is a file name");
+		return -1;
+	}
+	slash = conf ? strrchr(conf, '/') : NULL;
+	if (path[0] != '/' && slash) {
+		if ((size_t)snprintf(full, sizeof(full), "%.*s/%s",
+				     (int)(slash - conf), conf,
+				     path) >= sizeof(full)) {
+			if (chk)
+				chk->error(chk, file, "zone_file: path too long");
+			return -1;
+		}
+		path = full;
+	}
+	return dns_zonefile_load(z, path, &zf);
+}
+
 static int read_zone(const struct tapir_check *chk, const config_setting_t *zs,
 		     struct conf *c)
 {
 	const config_setting_t *name = config_setting_get_member(zs, "name");
 	const config_setting_t *recs = config_setting_get_member(zs, "records");
+	const config_setting_t *file = config_setting_get_member(zs, "zone_file");
 	struct dns_zone *z;
 	char err[256];
 	int bad = 0;
@@ -164,11 +229,12 @@ static int read_zone(const struct tapir_check *chk, const config_setting_t *zs,
 		const config_setting_t *m = config_setting_get_elem(zs, (unsigned)i);
 		const char *k = config_setting_name(m);
 
-		if (k && strcmp(k, "name") && strcmp(k, "records")) {
+		if (k && strcmp(k, "name") && strcmp(k, "records") &&
+		    strcmp(k, "zone_file")) {
 			if (chk)
 				chk->error(chk, m,
 					   "unknown zone setting \"%s\" (name, "
-					   "records)",
+					   "records, zone_file)",
 					   k);
 			bad = -1;
 		}
@@ -192,15 +258,19 @@ static int read_zone(const struct tapir_check *chk, const config_setting_t *zs,
 					   config_setting_get_string(name));
 			bad = -1;
 		}
-	if (!recs || (config_setting_type(recs) != CONFIG_TYPE_ARRAY &&
-		      config_setting_type(recs) != CONFIG_TYPE_LIST)) {
+	if ((!recs && !file) ||
+	    (recs && config_setting_type(recs) != CONFIG_TYPE_ARRAY &&
+	     config_setting_type(recs) != CONFIG_TYPE_LIST)) {
 		if (chk)
 			chk->error(chk, recs ? recs : zs,
-				   "a zone needs records = [ \"...\", ... ];");
+				   "a zone needs records = [ \"...\", ... ]; "
+				   "or zone_file = \"path\";");
 		dns_zone_free(z);
 		return -1;
 	}
-	for (int i = 0; i < config_setting_length(recs); i++) {
+	if (file && read_zone_file(chk, file, c->default_ttl, z) < 0)
+		bad = -1;
+	for (int i = 0; recs && i < config_setting_length(recs); i++) {
 		const config_setting_t *r = config_setting_get_elem(recs, (unsigned)i);
 
 		if (config_setting_type(r) != CONFIG_TYPE_STRING) {
@@ -251,6 +321,11 @@ static int read_conf(const struct tapir_check *chk,
 	c->rl_table = set->rl_table;
 	c->dhcp_ttl = set->dhcp_ttl;
 	c->tcp = set->tcp;
+	c->chaos = set->chaos;
+	c->zone_check_ms = set->zone_file_check * 1000;
+	if (set->server_id)
+		snprintf(c->server_id, sizeof(c->server_id), "%s",
+			 set->server_id);
 	if (s && config_setting_type(s) != CONFIG_TYPE_LIST) {
 		if (chk)
 			chk->error(chk, s,
@@ -347,9 +422,19 @@ static size_t answer(struct dns_srv *d, const uint8_t *q, size_t len, bool tcp,
 		     uint8_t *out, struct dns_result *r,
 		     const struct tapir_addr *src, uint16_t port, void *tag)
 {
-	struct dns_ctx ctx = {&d->conf.zones, d->conf.edns_payload, NULL};
+	struct dns_ctx ctx = {&d->conf.zones, d->conf.edns_payload, NULL,
+			      NULL};
 	struct dns_dynamic dy;
+	struct dns_chaos ch;
 	size_t n;
+
+	if (d->conf.chaos) {
+		ch.version = TAPIR_HOST_HAS(d->api, tapird_version)
+				     ? d->api->tapird_version(d->host)
+				     : NULL;
+		ch.id = d->conf.server_id[0] ? d->conf.server_id : NULL;
+		ctx.chaos = &ch;
+	}
 
 	if (d->conf.dhcp_zone >= 0 && dns_dyn_count(&d->dyn)) {
 		dy.zone = d->conf.zones.z[d->conf.dhcp_zone];
@@ -703,6 +788,48 @@ static const struct tapir_tcp_handlers tcp_handlers = {
 	.closed = tcp_closed,
 };
 
+/* ---- Zone files changed ---------------------------------------------------- */
+
+static void zone_check_log(void *arg, const char *msg)
+{
+	struct dns_srv *d = arg;
+
+	d->api->log(d->host, TAPIR_LOG_ERR, "%s", msg);
+}
+
+static void log_conf(struct dns_srv *d);
+
+/* Every zone_file_check seconds: zones whose files changed are read
+ * again, all or nothing; with an error the old ones go on. */
+static void on_zone_check(void *arg)
+{
+	struct dns_srv *d = arg;
+	struct dns_zonefile zf = {.report = zone_check_log, .arg = d};
+	int rc = dns_zones_reread(&d->conf.zones, &zf);
+
+	if (rc > 0) {
+		d->api->log(d->host, TAPIR_LOG_NOTICE,
+			    "zone files changed: read again");
+		log_conf(d);
+	} else if (rc < 0) {
+		d->api->log(d->host, TAPIR_LOG_ERR,
+			    "zone files changed but cannot be read: the "
+			    "zones stay as they were");
+	}
+	d->api->timer_arm(d->zone_check, d->conf.zone_check_ms);
+}
+
+static void zone_check_arm(struct dns_srv *d)
+{
+	bool files = false;
+
+	for (unsigned i = 0; i < d->conf.zones.n; i++)
+		files |= d->conf.zones.z[i]->file != NULL;
+	d->api->timer_cancel(d->zone_check);
+	if (files && d->conf.zone_check_ms)
+		d->api->timer_arm(d->zone_check, d->conf.zone_check_ms);
+}
+
 /* ---- Lifecycle ----------------------------------------------------------- */
 
 static int counters(struct dns_srv *d)
@@ -813,7 +940,11 @@ static void *dns_init(struct tapir_host *host, const struct tapir_host_api *api,
 		memcpy(d->rl_key, &t, sizeof(t));
 	}
 	dns_dyn_init(&d->dyn);
-	if (counters(d) < 0 || read_conf(NULL, conf, &d->conf) < 0) {
+	d->zone_check = api->timer_new(host, on_zone_check, d);
+	if (!d->zone_check || counters(d) < 0 ||
+	    read_conf(NULL, conf, &d->conf) < 0) {
+		if (d->zone_check)
+			api->timer_free(d->zone_check);
 		free(d);
 		return NULL;
 	}
@@ -823,10 +954,12 @@ static void *dns_init(struct tapir_host *host, const struct tapir_host_api *api,
 		dns_fwd_free(d->fwd, false);
 		free(d->rl);
 		dns_zones_free(&d->conf.zones);
+		api->timer_free(d->zone_check);
 		free(d);
 		return NULL;
 	}
 	dns_dyn_watch(&d->dyn, host, api);
+	zone_check_arm(d);
 	log_conf(d);
 	return d;
 }
@@ -889,6 +1022,7 @@ static int dns_reconfigure(void *state, const void *conf)
 	old_fwd = d->fwd;
 	d->fwd = fwd;
 	dns_fwd_free(old_fwd, true);
+	zone_check_arm(d);
 	log_conf(d);
 	return 0;
 }
@@ -898,6 +1032,7 @@ static void dns_fini(void *state)
 	struct dns_srv *d = state;
 
 	dns_dyn_fini(&d->dyn);
+	d->api->timer_free(d->zone_check);
 	d->api->udp_unbind(d->udp);
 	if (d->tcp)
 		d->api->tcp_unlisten(d->tcp); /* closed() frees each */
