@@ -236,4 +236,11 @@ late() { q dig late.zf.test A && has ANSWER "late.zf.test. 300 IN A 10.0.0.80"; 
 check "SIGHUP with the repaired file: late.zf.test resolves" "@$out" tl_wait 50 late
 q dig version.bind CH TXT
 check "chaos = false: version.bind REFUSED" "@$out" eval 'status_is REFUSED'
+
+# ---- SIGHUP alone: the section is the same, the zone file is read again ----
+write_zone "hup A 10.0.0.79"
+kill -HUP "$pid"
+hup() { q dig hup.zf.test A && has ANSWER "hup.zf.test. 300 IN A 10.0.0.79"; }
+check "SIGHUP with the section unchanged: the edited zone file is read" \
+	"@$out" tl_wait 50 hup
 tl_done

@@ -1044,6 +1044,7 @@ static void dns_fini(void *state)
 
 TAPIR_MODULE_EXPORT const struct tapir_module tapir_module = {
 	TAPIR_MODULE_HEAD,
+	.flags = TAPIR_MODF_RECONFIGURE_ALWAYS, /* zone files: read on every reload */
 	.name = "dns",
 	.description = "authoritative DNS for the configured zones, "
 		       "forwarding with a cache for other names",
