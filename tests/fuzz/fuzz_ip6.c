@@ -86,6 +86,7 @@
 #include "fixed_secrets.h"
 #include "net/csum.h"
 #include "stack_check.h"
+#include "wire/icmp6.h"
 #include "wire/ip6.h"
 
 #include <stdlib.h>
@@ -530,6 +531,11 @@ static void drain(void)
 	sc_drained();
 }
 
+static void fz_icmp6(void *arg, const struct stack_icmp6_rx *m,
+		     const uint8_t *msg, size_t len);
+static void fz_echo(void *arg, const union inany *src, uint16_t id,
+		    uint16_t seq);
+
 static void setup(uint8_t mode, uint8_t config)
 {
 	struct stack_params p = g_params;
@@ -566,8 +572,54 @@ static void setup(uint8_t mode, uint8_t config)
 	    tcp_listen(g_s, &l_echo, 7, &tcp_fz_cb, NULL))
 		abort();
 	tcp_group_init(&g_group);
+	/* Link services: the DHCPv6 group heard, the router role on
+	 * some runs, RS and echo replies taken. */
+	{
+		static const uint8_t dhcp6[16] = {0xff, 0x02, [13] = 1,
+						  [15] = 2};
+		union inany g = inany_from_v6(dhcp6);
+
+		if (stack_mcast6_join(g_s, &g))
+			abort();
+		if (config & 1)
+			stack_set_router(g_s, true);
+		stack_set_icmp6_fn(g_s, fz_icmp6, NULL);
+		stack_set_echo_fn(g_s, fz_echo, NULL);
+	}
 	stack_announce(g_s); /* as the daemon does: DAD starts */
 	after_step();
+}
+
+/* What a router advertisement module and a ping check do with the
+ * stack (host API 4): an RS is answered with a minimal RA and the
+ * soliciting node is pinged. */
+static void fz_icmp6(void *arg, const struct stack_icmp6_rx *m,
+		     const uint8_t *msg, size_t len)
+{
+	static const uint8_t all_nodes[16] = {0xff, 0x02, [15] = 1};
+	uint8_t ra[16] = {ICMP6_ND_RA, 0, 0, 0, 64};
+	union inany dst = m->src;
+
+	(void)arg;
+	if (len < 1 || msg[0] != ICMP6_ND_RS)
+		abort(); /* the stack hands over Router Solicitations only */
+	if (!ip6_is_linklocal(dst.a))
+		dst = inany_from_v6(all_nodes);
+	(void)stack_icmp6_send(g_s, &dst, NULL, ra, sizeof(ra));
+	if (!ip6_is_unspecified(m->src.a))
+		(void)stack_echo_send(g_s, &m->src, 0x1234, 1);
+}
+
+static unsigned g_echo_replies;
+
+static void fz_echo(void *arg, const union inany *src, uint16_t id,
+		    uint16_t seq)
+{
+	(void)arg;
+	(void)src;
+	(void)id;
+	(void)seq;
+	g_echo_replies++;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -529,6 +529,14 @@ SEEDS = {
                           mode=FIX | DAD | link(3)),
     "seed-free-with-state": run(PING, cmd(C_SEND_BIG), NS_FROM_PEER,
                                 mode=FIX | DAD | NO_DRAIN),
+    # Host API 4: as a router (config bit 0) the RS to all-routers is
+    # heard and answered with an RA, and its sender pinged; the echo
+    # reply comes back; a datagram to the joined DHCPv6 group.
+    "seed-router-rs-ping": run(
+        pkt(S_PEER_LL, D_ROUTERS, NH_ICMP6, rs(), hop=255), NA_PEER,
+        pkt(S_PEER_LL, D_OUR_LL, NH_ICMP6,
+            icmp6(129, 0, struct.pack("!HH", 0x1234, 1) + b"tapir-pi")),
+        config=1),
     "seed-csum-ok-flag": run(pkt(S_PEER_LL, D_OURS, NH_UDP,
                                  udp(40000, 7, b"vouched")), NA_PEER,
                              config=CSUM_OK),

@@ -369,8 +369,10 @@ static void check_na(const uint8_t *src, const uint8_t *dst, const uint8_t *p,
 	flags = be32(p + 4);
 	if (flags & ~(ND_NA_ROUTER | ND_NA_SOLICITED | ND_NA_OVERRIDE))
 		FAIL("NA with reserved bits set");
-	if (flags & ND_NA_ROUTER)
-		FAIL("NA with the router flag");
+	if (!(flags & ND_NA_ROUTER) != !sc.s->router_refs)
+		FAIL("NA with the router flag %s while %s a router",
+		     flags & ND_NA_ROUTER ? "set" : "clear",
+		     sc.s->router_refs ? "" : "not");
 	if (ip6_is_multicast(target))
 		FAIL("NA for multicast target %s", fmt6(target));
 	if (memcmp(target, src, 16) != 0)
@@ -465,6 +467,24 @@ static void check_icmp6(const uint8_t *src, const uint8_t *dst,
 			FAIL("echo reply with code %u", p[1]);
 		if (ip6_is_multicast(dst))
 			FAIL("echo reply to group %s", fmt6(dst));
+		break;
+	case ICMP6_ECHO_REQUEST:
+		/* A module's ping (host API 4). */
+		if (p[1])
+			FAIL("echo request with code %u", p[1]);
+		if (ip6_is_multicast(dst))
+			FAIL("echo request to group %s", fmt6(dst));
+		break;
+	case ICMP6_ND_RA:
+		/* A module's Router Advertisement: from our link-local
+		 * address, to the link only (RFC 4861 6.2.3). */
+		if (p[1] || len < 16)
+			FAIL("RA with code %u, %zu bytes", p[1], len);
+		if (!ip6_is_linklocal(src))
+			FAIL("RA from %s, not link-local", fmt6(src));
+		if (!ip6_is_linklocal(dst) &&
+		    !(ip6_is_multicast(dst) && ip6_mcast_scope(dst) == 2))
+			FAIL("RA to %s, beyond the link", fmt6(dst));
 		break;
 	case ICMP6_ND_NS:
 	case ICMP6_ND_NA:
@@ -572,8 +592,9 @@ static void check_frag6(const uint8_t *src, const uint8_t *dst,
 /* The one datagram we send with an extension header: an MLDv2 report
  * (RFC 3810 5.2): from our link-local address (or :: while it is
  * tentative), to ff02::16, hop limit 1, a Hop-by-Hop header with a Router
- * Alert, then a Report whose records each name a solicited-node group
- * and no sources, with a valid checksum. */
+ * Alert, then a Report whose records each name a solicited-node group or
+ * a group joined through stack_mcast6_join(), and no sources, with a
+ * valid checksum. */
 HARNESS_ONLY
 static void check_mld6(const uint8_t *src, const uint8_t *dst, uint8_t hop,
 		       const uint8_t *body, size_t plen)
@@ -606,8 +627,11 @@ static void check_mld6(const uint8_t *src, const uint8_t *dst, uint8_t hop,
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *r = m + ICMP6_HLEN + i * 20;
 
+		bool solicited = r[15] == 1 && r[16] == 0xff;
+
 		if (r[0] < 2 || r[0] > 4 || r[1] || be16(r + 2) ||
-		    r[4] != 0xff || r[5] != 0x02 || r[15] != 1 || r[16] != 0xff)
+		    r[4] != 0xff || r[5] != 0x02 ||
+		    (!solicited && !mld6_joined(sc.s, r + 4)))
 			FAIL("MLD record %zu malformed", i);
 	}
 }

@@ -110,6 +110,51 @@ tl_init() {
 	fi
 }
 
+# A second namespace behind the lab's kernel side, for servers a test runs
+# there (an upstream DNS server): a veth pair from the lab (PEER_LAB_ADDR,
+# PEER_LAB_ADDR6) to it (the addresses given), forwarding on in the lab,
+# and default routes from the peer back through the lab.  Sets TL_PEER_NS;
+# the namespace, and everything still running in it, is removed at exit
+# like the lab.  Usage: tl_peer_up ADDR/PLEN [ADDR6/PLEN6] [MORE_ADDR/PLEN...]
+PEER_LAB_ADDR=10.0.1.1
+PEER_LAB_ADDR6=fd01::1
+tl_peer_up() {
+	local addr=$1 addr6=${2-} lab=$LAB_NS a
+	shift
+	[ $# -gt 0 ] && shift
+	# lab_up makes and owns it (lab_cleanup removes it); the trap is armed.
+	LAB_NO_TRAP=1 lab_up || bail "peer namespace created"
+	TL_PEER_NS=$LAB_NS
+	LAB_NS=$lab
+	ip -n "$LAB_NS" link add tl-peer0 type veth peer name tl-peer1 \
+		netns "$TL_PEER_NS" ||
+		bail "veth between the lab and $TL_PEER_NS"
+	if ! { ip -n "$LAB_NS" addr add "$PEER_LAB_ADDR/${addr#*/}" dev tl-peer0 &&
+		ip -n "$LAB_NS" link set tl-peer0 up &&
+		ip -n "$TL_PEER_NS" addr add "$addr" dev tl-peer1 &&
+		ip -n "$TL_PEER_NS" link set tl-peer1 up &&
+		ip -n "$TL_PEER_NS" route add default via "$PEER_LAB_ADDR" &&
+		in_ns sysctl -qw net.ipv4.ip_forward=1; }; then
+		bail "the peer namespace is addressed and routed"
+	fi
+	for a in "$@"; do
+		ip -n "$TL_PEER_NS" addr add "$a" dev tl-peer1 ||
+			bail "address $a in the peer namespace"
+	done
+	if [ -n "$addr6" ]; then
+		if ! { ip -n "$LAB_NS" addr add "$PEER_LAB_ADDR6/${addr6#*/}" dev tl-peer0 nodad &&
+			ip -n "$TL_PEER_NS" addr add "$addr6" dev tl-peer1 nodad &&
+			ip -n "$TL_PEER_NS" -6 route add default via "$PEER_LAB_ADDR6" &&
+			in_ns sysctl -qw net.ipv6.conf.all.forwarding=1; }; then
+			bail "the peer namespace is addressed and routed (IPv6)"
+		fi
+	fi
+}
+
+in_peer() {
+	ip netns exec "$TL_PEER_NS" "$@"
+}
+
 # Write a lab config to FILE.  Variables (with defaults) shape it:
 # ECHO_UDP DISCARD_UDP CHARGEN_UDP (7 9 19), MTU (1500).
 tl_write_conf() {
