@@ -84,7 +84,7 @@ static size_t reload(const char *mods, struct conf_errors *errs)
 	return 0;
 }
 
-static void start(void)
+static void start_with(const char *domain)
 {
 	struct conf_errors errs = {0};
 	char mods[2048];
@@ -92,11 +92,16 @@ static void start(void)
 	snprintf(mods, sizeof(mods),
 		 "{ name = \"dhcp6\"; path = \"%s\";\n"
 		 "  pool = [ \"2001:db8::100-2001:db8::1ff\" ];\n"
-		 "  dns = [ \"2001:db8::2\" ]; domain = \"lab.test\";\n"
+		 "  dns = [ \"2001:db8::2\" ]; domain = \"%s\";\n"
 		 "  lease_file = \"%s\"; }",
-		 dpath, lease_path);
+		 dpath, domain, lease_path);
 	ck_assert_msg(reload(mods, &errs) == 0, "%s", errs.n ? errs.msgs[0] : "");
 	conf_errors_clear(&errs);
+}
+
+static void start(void)
+{
+	start_with("lab.test");
 }
 
 static uint8_t frame[TH_FRAME_MAX];
@@ -222,6 +227,88 @@ START_TEST(test_reply_after_journal_and_published)
 }
 END_TEST
 
+/* Bind 2001:db8::100 for client 1 (Solicit, Request, the batch closed);
+ * the server DUID in sid. */
+static void bind_client(uint8_t *sid, size_t *sidlen)
+{
+	struct r6 r;
+	struct c6 m;
+
+	solicit(&m, 1);
+	send_client(&m);
+	expect_reply(&r, 2);
+	memcpy(sid, r.sid, r.sidlen);
+	*sidlen = r.sidlen;
+	solicit(&m, 3);
+	c6_opt(&m, 2, sid, *sidlen);
+	send_client(&m);
+	th_advance(st, 10);
+	expect_reply(&r, 7);
+	ck_assert_str_eq(r6_addr(&r.ia[0].addr[0]), "2001:db8::100");
+}
+
+START_TEST(test_reload_keeps_leases_and_duid)
+{
+	struct module_txn txn = {0};
+	struct conf_errors errs = {0};
+	uint8_t sid[130];
+	size_t sidlen, len;
+	struct conf *c;
+	struct r6 r;
+	struct c6 m;
+	char *text;
+
+	start();
+	bind_client(sid, &sidlen);
+	/* A changed setting: the lease and the DUID stay, the new domain
+	 * is served. */
+	start_with("other.test");
+	ck_assert_ptr_nonnull(pubsub_lookup(set.pubsub, "dhcp6.lease",
+					    "2001:db8::100", &len));
+	solicit(&m, 5);
+	c6_opt(&m, 2, sid, sidlen);
+	c6_ia_na(&m, 1, "2001:db8::100");
+	send_client(&m);
+	th_advance(st, 10);
+	expect_reply(&r, 7);
+	ck_assert_str_eq(r6_addr(&r.ia[0].addr[0]), "2001:db8::100");
+	ck_assert_uint_eq(r.sidlen, sidlen);
+	ck_assert_mem_eq(r.sid, sid, sidlen);
+	ck_assert_str_eq(r.domains, "other.test.");
+	/* A lease file in a directory that does not exist: refused by the
+	 * module, which keeps its settings, its leases and its DUID. */
+	ck_assert_int_ge(asprintf(&text,
+				  "interface = { address = \"10.0.0.2/24\"; };\n"
+				  "modules = ( { name = \"dhcp6\"; path = \"%s\";\n"
+				  "  pool = [ \"2001:db8::100-2001:db8::1ff\" ];\n"
+				  "  lease_file = \"%s/nodir/leases\"; } );\n",
+				  dpath, dir),
+			 0);
+	c = conf_load_string(text, "t.conf", &errs);
+	free(text);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(modules_prepare(&set, c, &errs, &txn), 0);
+	ck_assert_int_eq(modules_commit(&set, &txn), 1);
+	conf_free(c);
+	ck_assert_ptr_nonnull(pubsub_lookup(set.pubsub, "dhcp6.lease",
+					    "2001:db8::100", &len));
+	send_client(&m);
+	th_advance(st, 10);
+	expect_reply(&r, 7);
+	ck_assert_str_eq(r6_addr(&r.ia[0].addr[0]), "2001:db8::100");
+	ck_assert_mem_eq(r.sid, sid, sidlen);
+	ck_assert_str_eq(r.domains, "other.test.");
+	/* And a good reload after it still has the DUID of the file. */
+	start_with("third.test");
+	send_client(&m);
+	th_advance(st, 10);
+	expect_reply(&r, 7);
+	ck_assert_mem_eq(r.sid, sid, sidlen);
+	ck_assert_str_eq(r.domains, "third.test.");
+	conf_errors_clear(&errs);
+}
+END_TEST
+
 START_TEST(test_settings_errors_have_lines)
 {
 	struct conf_errors errs = {0};
@@ -257,6 +344,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_solicit_answered_with_persistent_duid);
 	tcase_add_test(tc, test_reply_after_journal_and_published);
+	tcase_add_test(tc, test_reload_keeps_leases_and_duid);
 	tcase_add_test(tc, test_settings_errors_have_lines);
 	suite_add_tcase(su, tc);
 	return su;

@@ -700,6 +700,8 @@ static int dhcp6_reconfigure(void *state, const void *conf)
 	/* Another lease file: the DUID kept beside it. */
 	if (strcmp(cfg.lease_file, d->cfg.lease_file) != 0 &&
 	    load_duid(d, cfg.lease_file)) {
+		memcpy(d->duid, old_duid, sizeof(old_duid));
+		d->duidlen = old_len;
 		d6_cfg_free(&cfg);
 		return -1;
 	}
