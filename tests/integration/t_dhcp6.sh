@@ -14,7 +14,10 @@
 #      messages dropped and counted by reason; a Solicit flood from 200
 #      random DUIDs binds nothing.
 #   7. The server DUID is the same after a restart.
-#   8. kill -9 during perfdhcp -6 churn, three times: every lease a Reply
+#   8. With the ra module: in stateless mode (O flag) dhcpcd, left to its
+#      defaults, asks by Information-request and gets the DNS server; in
+#      stateful mode (M flag) it gets an address from the pool.
+#   9. kill -9 during perfdhcp -6 churn, three times: every lease a Reply
 #      gave (sniffed on the link) is in the journal after the restart, and
 #      renews to the same address.  (Checked to fail when Replies are sent
 #      before their batch is written.)
@@ -246,7 +249,62 @@ errs=$(tl_error_lines)
 check "no error-level line in the log" "$errs" test -z "$errs"
 lab_stop_tapird TERM
 
-# ---- 8. kill -9 during perfdhcp -6 --------------------------------------------
+# ---- 8. with the ra module: the M and O flags send dhcpcd here ------------
+# dhcpcd as a host runs it: it solicits a router, and our advertisement's
+# flags decide what it asks of DHCPv6 (nothing configured for it here).
+ra_case() { # MODE POOL-SETTING
+	cat >"$TL_TMP/ra.conf" <<EOF
+interface = {
+  name = "$TAP";
+  address = "$TAPIR_ADDR/24";
+  mac = "$TAPIR_MAC";
+  address6 = [ "fd00::2/64" ];
+  host_address6 = "fd00::1/64";
+};
+control = { socket = "$SOCK"; };
+modules = (
+  { name = "ra"; mode = "$1"; prefixes = [ "fd00::/64" ]; },
+  { name = "dhcp6"; dns = [ "fd00::2" ]; domain = "lab.test"; $2
+    lease_file = "$TL_TMP/ra6.leases"; }
+);
+EOF
+	TL_LOG=$TL_TMP/tapird-ra-$1.log
+	tl_start_with "$TL_TMP/ra.conf"
+	tl_wait 50 ll_ready
+	cat >"$TL_TMP/dhcpcd-ra.conf" <<EOF
+duid
+nohook resolv.conf
+ipv6only
+option dhcp6_name_servers, dhcp6_domain_search
+EOF
+	: >"$drec"
+	# Not oneshot (-1): that exits once SLAAC has given an address, maybe
+	# before the DHCPv6 exchange; ra_stop ends it.
+	in_ns timeout 30 dhcpcd -6 -f "$TL_TMP/dhcpcd-ra.conf" -c "$TL_TMP/dhcpcd.sh" \
+		-B -t 25 "$TAP" >"$TL_TMP/dhcpcd-ra-$1.out" 2>&1 &
+	cpid=$!
+}
+ra_stop() {
+	kill "$cpid" 2>/dev/null
+	wait "$cpid" 2>/dev/null
+	in_ns timeout 10 dhcpcd -6 -f "$TL_TMP/dhcpcd-ra.conf" -x "$TAP" >/dev/null 2>&1
+	lab_stop_tapird TERM
+	tl_wait 50 port546_free
+}
+ra_case stateless ""
+got_dns() { grep -qx 'new_dhcp6_name_servers=fd00::2' "$drec"; }
+tl_wait 200 got_dns
+check "ra stateless (O flag): dhcpcd asks by Information-request, gets DNS fd00::2" \
+	@"$TL_TMP/dhcpcd-ra-stateless.out" sh -c "grep -qx reason=INFORM6 '$drec' && grep -qx 'new_dhcp6_name_servers=fd00::2' '$drec'"
+ra_stop
+ra_case stateful 'pool = [ "fd00::2000-fd00::20ff" ];'
+got_addr() { grep -qE '^new_dhcp6_ia_na1_ia_addr1=fd00::20[0-9a-f]{2}$' "$drec"; }
+tl_wait 200 got_addr
+check "ra stateful (M flag): dhcpcd asks for an address, gets one from the pool" \
+	@"$TL_TMP/dhcpcd-ra-stateful.out" got_addr
+ra_stop
+
+# ---- 9. kill -9 during perfdhcp -6 --------------------------------------------
 PLEASES=$TL_TMP/perf6.leases
 cat >"$TL_TMP/perf.conf" <<EOF
 interface = {
