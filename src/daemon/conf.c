@@ -602,7 +602,7 @@ static void load_interface(struct ld *ld, config_setting_t *root)
 		"name",		 "address",	  "gateway",	"mtu",
 		"mac",		 "host_address",  "offload",	"ipv6",
 		"address6",	 "gateway6",	  "host_address6", "dad",
-		"interface_id", NULL};
+		"interface_id", "acd", NULL};
 	struct conf *c = ld->c;
 	config_setting_t *ifs = get_group(ld, root, "interface"), *s;
 	const char *v;
@@ -649,6 +649,7 @@ static void load_interface(struct ld *ld, config_setting_t *root)
 				   "interface's subnet", v);
 	}
 	get_int(ld, ifs, "interface", "mtu", 68, 65521, &c->params.mtu);
+	get_bool(ld, ifs, "interface", "acd", &c->params.acd);
 	c->offload = true;
 	get_bool(ld, ifs, "interface", "offload", &c->offload);
 

@@ -12,6 +12,7 @@ void stack_params_default(struct stack_params *p)
 	memcpy(p->mac, mac, ETH_ALEN);
 	p->addr = 0x0a000002; /* 10.0.0.2 */
 	p->prefix = 24;
+	p->acd = true;
 	p->mtu = 1500;
 	p->arp_cache_size = 256;
 	p->arp_timeout_ms = 60000;
@@ -104,14 +105,20 @@ int64_t stack_next_timer(struct stack *s)
 
 void stack_announce(struct stack *s)
 {
-	arp_announce(s);
+	arp_start(s);
 	nd6_addr_setup(s);
+}
+
+bool stack_addr4_usable(const struct stack *s)
+{
+	return ip4_addr_usable(s);
 }
 
 void stack_update(struct stack *s, const struct stack_params *p)
 {
-	bool moved = p->addr != s->p.addr ||
-		     memcmp(p->mac, s->p.mac, ETH_ALEN) != 0;
+	uint32_t old_addr = s->p.addr;
+	bool old_acd = s->p.acd;
+	uint8_t old_mac[ETH_ALEN];
 
 	bool moved6 = p->ipv6 != s->p.ipv6 || p->iid_eui64 != s->p.iid_eui64 ||
 		      p->dad != s->p.dad || p->naddr6 != s->p.naddr6 ||
@@ -119,11 +126,11 @@ void stack_update(struct stack *s, const struct stack_params *p)
 		      memcmp(p->mac, s->p.mac, ETH_ALEN) != 0 ||
 		      (p->mtu >= 1280) != (s->p.mtu >= 1280);
 
+	memcpy(old_mac, s->p.mac, ETH_ALEN);
 	s->p = *p;
 	arp_update(s); /* the caches keep their size: that needs a restart */
 	nd6_update(s);
-	if (moved)
-		arp_announce(s);
+	arp_changed(s, old_addr, old_mac, old_acd);
 	if (moved6)
 		nd6_addr_setup(s);
 }

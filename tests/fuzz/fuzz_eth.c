@@ -289,6 +289,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	sc_init("fuzz_eth");
 	stack_params_default(&g_params);
+	g_params.acd = false; /* the address usable at once */
 	return 0;
 }
 

@@ -172,6 +172,7 @@ struct stack *th_stack_new_keyed(const struct stack_params *p,
 	th_clock_ms = 0;
 	if (!p) {
 		stack_params_default(&def);
+		def.acd = false; /* the address usable at once */
 		p = &def;
 	}
 	s = stack_new(p, k, th_xmit, NULL, th_clock, NULL);
@@ -560,6 +561,7 @@ const uint8_t th_all_nodes6[16] = {0xff, 0x02, [15] = 0x01};
 void th_params6(struct stack_params *p)
 {
 	stack_params_default(p);
+	p->acd = false; /* the address usable at once */
 	p->ipv6 = true;
 	p->dad = false;
 	p->naddr6 = 1;

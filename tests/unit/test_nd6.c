@@ -210,10 +210,12 @@ static unsigned nd_entries(struct stack *s)
 static unsigned nevents;
 static union inany event_addr[8];
 
-static void event_cb(void *ctx, enum stack_event ev, const union inany *a)
+static void event_cb(void *ctx, enum stack_event ev, const union inany *a,
+		     const uint8_t *mac)
 {
 	(void)ctx;
 	ck_assert_int_eq(ev, STACK_EV_ADDR6_DUPLICATE);
+	ck_assert_ptr_null(mac);
 	ck_assert_uint_lt(nevents, 8);
 	event_addr[nevents++] = *a;
 }

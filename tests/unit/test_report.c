@@ -419,6 +419,7 @@ START_TEST(test_status_ipv6_off)
 	struct strbuf b;
 
 	stack_params_default(&p);
+	p.acd = false; /* the address usable at once */
 	p.ipv6 = false;
 	s = th_stack_new(&p);
 	r = src(s);
