@@ -610,6 +610,27 @@ START_TEST(test_gateway6_host6_errors)
 }
 END_TEST
 
+/* interface.acd: on unless turned off, in the file and built in. */
+START_TEST(test_acd_setting)
+{
+	struct conf *c = conf_load_string(IFACE, "t.conf", &errs);
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert(c->params.acd);
+	conf_free(c);
+	c = conf_load_string(conf_default_text, CONF_DEFAULT_NAME, &errs);
+	ck_assert_ptr_nonnull(c);
+	ck_assert(c->params.acd);
+	conf_free(c);
+	c = conf_load_string(IF6("  acd = false;"), "t.conf", &errs);
+	ck_assert_msg(c != NULL, "%s", errs.n ? errs.msgs[0] : "?");
+	ck_assert(!c->params.acd);
+	conf_free(c);
+	ck_assert_str_eq(one_error(IF6("\n acd = \"no\";")),
+			 "t.conf:3: interface.acd: expected true or false");
+}
+END_TEST
+
 START_TEST(test_ipv6_flag_errors)
 {
 	ck_assert_str_eq(one_error(IF6("\n interface_id = \"random\";")),
@@ -687,6 +708,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_address6_errors);
 	tcase_add_test(tc, test_gateway6_host6_errors);
 	tcase_add_test(tc, test_ipv6_flag_errors);
+	tcase_add_test(tc, test_acd_setting);
 	tcase_add_test(tc, test_parsers6);
 	suite_add_tcase(s, tc);
 	return s;

@@ -80,10 +80,15 @@ static void arp_send(struct stack *s, uint16_t op, const uint8_t *eth_dst,
 	arp_send_from(s, op, eth_dst, tha, s->p.addr, tpa);
 }
 
-/* The cache asks: a request by broadcast, or by unicast to re-check. */
+/* The cache asks: a request by broadcast, or by unicast to re-check.
+ * Not while our address is not ours to use (RFC 5227 2.1.1: no ARP with
+ * it as sender), nor from 0.0.0.0, which would probe for the
+ * neighbour's address; the entry then fails in the usual way. */
 static void arp_solicit(struct stack *s, const union inany *addr,
 			const uint8_t *mac)
 {
+	if (!ip4_addr_usable(s))
+		return;
 	arp_send(s, ARP_OP_REQUEST, mac ? mac : eth_broadcast, zero_mac,
 		 inany_v4(addr));
 }
