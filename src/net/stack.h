@@ -81,6 +81,16 @@ struct stack_addr6 {
 	unsigned prefix;
 };
 
+/* Most static neighbours (stack_params.static_neigh), both families. */
+#define STACK_MAX_STATIC_NEIGH 16
+
+/* A neighbour whose link address is configured: an IPv4 or IPv6 address
+ * on the link and its MAC. */
+struct stack_static_neigh {
+	union inany addr;
+	uint8_t mac[ETH_ALEN];
+};
+
 /* Tunables, with their defaults in stack_params_default(). */
 struct stack_params {
 	uint8_t mac[ETH_ALEN];
@@ -119,6 +129,13 @@ struct stack_params {
 	unsigned arp_retry_ms;      /* between requests while resolving */
 	unsigned arp_retries;       /* requests before giving up */
 	unsigned arp_queue_len;     /* packets held per unresolved entry */
+	/* Static neighbours: permanent entries of the ARP cache (IPv4) and
+	 * the Neighbor Discovery cache (IPv6; ignored with ipv6 off), set
+	 * by stack_new() and stack_update(), which no ARP or Neighbor
+	 * Discovery packet changes and nothing evicts.  At most
+	 * arp_cache_size - 1 of each family are kept. */
+	unsigned nstatic_neigh;
+	struct stack_static_neigh static_neigh[STACK_MAX_STATIC_NEIGH];
 
 	/* Reassembly (net/frag.c), IPv4 and IPv6 together. */
 	unsigned reasm_max_datagrams;
@@ -212,8 +229,8 @@ void stack_timer_arm(struct stack *s, struct timer *t, uint64_t delay_ms);
 void stack_timer_cancel(struct stack *s, struct timer *t);
 
 /* Visit every neighbour cache entry: address, MAC, state name
- * ("incomplete", "reachable", "stale") and ms since it was last
- * confirmed. */
+ * ("incomplete", "reachable", "stale", "delay", "probe", or "permanent"
+ * for a static neighbour) and ms since it was last confirmed. */
 typedef void (*stack_neigh_fn)(void *arg, const union inany *addr,
 			       const uint8_t *mac, const char *state,
 			       uint64_t age_ms);

@@ -1038,6 +1038,109 @@ START_TEST(test_acd_update)
 }
 END_TEST
 
+/* ---- Static neighbours --------------------------------------------------- */
+
+/* A stack whose gateway is a static neighbour at th_gw_mac. */
+static struct stack *static_gw_stack(struct stack_params *p)
+{
+	*p = params();
+	p->gateway = TH_GW_IP;
+	p->nstatic_neigh = 1;
+	p->static_neigh[0].addr = inany_from_v4(TH_GW_IP);
+	memcpy(p->static_neigh[0].mac, th_gw_mac, ETH_ALEN);
+	return th_stack_new(p);
+}
+
+/* Off-link traffic goes to the static gateway's MAC at once, without a
+ * request; spoofed replies, gratuitous ARPs and requests claiming its
+ * address from another MAC change nothing; the listing says
+ * "permanent". */
+static void neigh_state_cb(void *arg, const union inany *addr,
+			   const uint8_t *mac, const char *state,
+			   uint64_t age_ms)
+{
+	const char **out = arg;
+
+	(void)mac;
+	(void)age_ms;
+	if (inany_v4(addr) == TH_GW_IP)
+		*out = state;
+}
+
+START_TEST(test_static_gateway_immune)
+{
+	struct stack_params p;
+	struct stack *s = static_gw_stack(&p);
+	const char *state = NULL;
+	struct ip4_hdr ih;
+	struct arp_hdr a;
+
+	expect_cached(s, TH_GW_IP, th_gw_mac);
+	ck_assert_int_eq(send_to(s, 0xc0000201u, "far"), 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	th_expect_ip4(th_frame(0), th_gw_mac, &ih);
+	th_frames_clear();
+	/* An unsolicited reply, a gratuitous ARP (request and reply form)
+	 * and a request for us, all from another MAC as the gateway. */
+	stack_input(s, f, th_arp_reply(f, th_other_mac, TH_GW_IP), 0);
+	stack_input(s, f, th_arp_request(f, th_other_mac, TH_GW_IP, TH_GW_IP),
+		    0);
+	a = (struct arp_hdr){.htype = ARP_HTYPE_ETHER, .ptype = ETH_TYPE_IP4,
+			     .hlen = ETH_ALEN, .plen = 4, .op = ARP_OP_REPLY,
+			     .spa = TH_GW_IP, .tpa = TH_GW_IP};
+	memcpy(a.sha, th_other_mac, ETH_ALEN);
+	memcpy(a.tha, th_bcast_mac, ETH_ALEN);
+	stack_input(s, f, th_arp_frame(f, th_bcast_mac, &a), 0);
+	stack_input(s, f, th_arp_request(f, th_other_mac, TH_GW_IP, TH_OUR_IP),
+		    0);
+	expect_cached(s, TH_GW_IP, th_gw_mac);
+	/* The request for us was answered, to the MAC it came from. */
+	ck_assert_uint_eq(th_frame_count(), 1);
+	th_frames_clear();
+	ck_assert_int_eq(send_to(s, 0xc0000201u, "far"), 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	th_expect_ip4(th_frame(0), th_gw_mac, &ih);
+	/* A day later: still there, never asked about. */
+	th_frames_clear();
+	th_advance(s, 86400000);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	expect_cached(s, TH_GW_IP, th_gw_mac);
+	stack_foreach_neigh(s, neigh_state_cb, &state);
+	ck_assert_ptr_nonnull(state);
+	ck_assert_str_eq(state, "permanent");
+	th_check_leaks(s, 1);
+	th_stack_free(s);
+}
+END_TEST
+
+/* Reload: a changed MAC applies, a removed entry is resolved again like
+ * any other, an added one takes over a learnt entry. */
+START_TEST(test_static_reload)
+{
+	struct stack_params p;
+	struct stack *s = static_gw_stack(&p);
+
+	memcpy(p.static_neigh[0].mac, th_other_mac, ETH_ALEN);
+	stack_update(s, &p);
+	expect_cached(s, TH_GW_IP, th_other_mac);
+	p.nstatic_neigh = 0;
+	stack_update(s, &p);
+	expect_not_cached(s, TH_GW_IP);
+	ck_assert_uint_eq(s->arp.permanent, 0);
+	th_learn(s, th_peer_mac, TH_PEER_IP);
+	expect_cached(s, TH_PEER_IP, th_peer_mac);
+	p.nstatic_neigh = 1;
+	p.static_neigh[0].addr = inany_from_v4(TH_PEER_IP);
+	memcpy(p.static_neigh[0].mac, th_peer2_mac, ETH_ALEN);
+	stack_update(s, &p);
+	expect_cached(s, TH_PEER_IP, th_peer2_mac);
+	stack_input(s, f, th_arp_reply(f, th_peer_mac, TH_PEER_IP), 0);
+	expect_cached(s, TH_PEER_IP, th_peer2_mac);
+	th_check_leaks(s, 1);
+	th_stack_free(s);
+}
+END_TEST
+
 static Suite *arp_suite(void)
 {
 	Suite *su = suite_create("arp");
@@ -1081,6 +1184,11 @@ static Suite *arp_suite(void)
 	tcase_add_test(tc, test_acd_simultaneous_probe);
 	tcase_add_test(tc, test_acd_defence_rate);
 	tcase_add_test(tc, test_acd_update);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("static");
+	tcase_add_test(tc, test_static_gateway_immune);
+	tcase_add_test(tc, test_static_reload);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -1483,6 +1483,53 @@ START_TEST(test_mld_query_answered)
 }
 END_TEST
 
+/* A static IPv6 neighbour: neither an overriding advertisement nor a
+ * solicitation from another MAC changes it, no timer runs for it, and
+ * traffic to it goes to its MAC without a solicitation. */
+START_TEST(test_static_neighbour6)
+{
+	struct stack_params p;
+	struct stack *s;
+	union inany peer = inany_from_v6(th_peer6);
+	uint8_t mac[ETH_ALEN];
+
+	th_params6(&p);
+	p.nstatic_neigh = 1;
+	p.static_neigh[0].addr = peer;
+	memcpy(p.static_neigh[0].mac, th_peer_mac, ETH_ALEN);
+	s = th_stack_new6(&p);
+	ck_assert(th_nd_lookup(s, th_peer6, mac));
+	ck_assert_mem_eq(mac, th_peer_mac, ETH_ALEN);
+	th_confirm6(s, th_other_mac, th_peer6, th_our6);
+	{
+		/* A solicitation from it with another source link-layer
+		 * address (th_learn6() without its check). */
+		static uint8_t m[ND_NS_LEN + 8];
+		uint8_t fr[ETH_HLEN + IP6_HLEN + sizeof(m)], body[16 + 8];
+		struct icmp6_hdr h = {.type = ICMP6_ND_NS};
+		struct ip6_hdr ih = {.next = IP6_NH_ICMP6, .hop_limit = 255};
+		size_t n;
+
+		memcpy(body, th_our6, 16);
+		body[16] = ND_OPT_SLLA;
+		body[17] = 1;
+		memcpy(body + 18, th_other_mac, ETH_ALEN);
+		memcpy(ih.src, th_peer6, 16);
+		th_solicited6(th_our6, ih.dst);
+		n = th_icmp6_write(m, ih.src, ih.dst, &h, body, sizeof(body));
+		stack_input(s, fr, th_ip6_frame(fr, NULL, th_other_mac, &ih, m, n),
+			    0);
+	}
+	ck_assert(th_nd_lookup(s, th_peer6, mac));
+	ck_assert_mem_eq(mac, th_peer_mac, ETH_ALEN);
+	th_advance(s, 3600000);
+	ck_assert(th_nd_lookup(s, th_peer6, mac));
+	ck_assert_mem_eq(mac, th_peer_mac, ETH_ALEN);
+	ck_assert_uint_eq(s->nd.permanent, 1);
+	th_stack_free(s);
+}
+END_TEST
+
 static Suite *nd6_suite(void)
 {
 	Suite *su = suite_create("nd6");
@@ -1531,6 +1578,7 @@ static Suite *nd6_suite(void)
 	tcase_add_test(tc, test_reachability_recheck);
 	tcase_add_test(tc, test_probe_unanswered);
 	tcase_add_test(tc, test_stale_evicted_first);
+	tcase_add_test(tc, test_static_neighbour6);
 	suite_add_tcase(su, tc);
 	return su;
 }
