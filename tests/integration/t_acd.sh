@@ -5,6 +5,8 @@
 # tapird logs the conflict with the kernel side's MAC, answers nothing as
 # that address, and takes it once it is free; in use, a host claiming the
 # address is logged and answered with an announcement, and tapird keeps it.
+# A static neighbour (interface.static_neighbours, applied on reload) is not
+# moved by spoofed replies or gratuitous ARPs, as a learnt one is.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 tl_init
@@ -82,6 +84,54 @@ check "then tapird answers for $TAPIR_ADDR" "@$out" \
 check "tapird still running" "tapird exited" lab_tapird_running
 errs=$(tl_error_lines | grep -v "is in use by $KMAC")
 check "no error-level line but the conflict's" "$errs" test -z "$errs"
+lab_stop_tapird TERM
+
+# ---- A static neighbour: spoofed ARP cannot move it --------------------------
+# First without it: a spoofed reply does move a learnt entry (the control);
+# then, applied by reload, the kernel side as a static neighbour stays put.
+TAPIRCTL=${TAPIRCTL:-$(dirname "$TAPIRD")/tapirctl}
+SOCK=$TL_TMP/ctl.sock
+export TAPIR_CONTROL_SOCKET=$SOCK
+ACD=false
+static_conf() { # [STATIC]: the configuration, with the static entry or not
+	tl_write_conf "$TL_TMP/static.conf"
+	printf 'control = { socket = "%s"; };\n' "$SOCK" >>"$TL_TMP/static.conf"
+	if [ -n "${1-}" ]; then
+		sed -i "s|^  acd = false;|&\n  static_neighbours = ( { address = \"$HOST_ADDR\"; mac = \"$KMAC\"; } );|" \
+			"$TL_TMP/static.conf"
+	fi
+}
+spoof() { # a reply and a gratuitous ARP claiming $HOST_ADDR for 02:..:66
+	in_ns python3 "$ARP_TOOL" send "$TAP" reply 02:00:00:00:00:66 "$HOST_ADDR" \
+		"$TAPIR_MAC" "$TAPIR_ADDR" "$TAPIR_MAC" 2
+	in_ns python3 "$ARP_TOOL" send "$TAP" request 02:00:00:00:00:66 "$HOST_ADDR" \
+		00:00:00:00:00:00 "$HOST_ADDR" ff:ff:ff:ff:ff:ff 2
+}
+arp_line() { "$TAPIRCTL" arp 2>&1 | grep -E "^$HOST_ADDR[[:space:]]" | tr -s ' '; }
+static_conf
+TL_LOG=$TL_TMP/tapird3.log
+tl_start_with "$TL_TMP/static.conf"
+in_ns timeout 10 ping -n -c 1 -W 2 "$TAPIR_ADDR" >/dev/null 2>&1
+spoof
+got=$(arp_line)
+check "control: without a static entry, a spoofed reply moves $HOST_ADDR" \
+	"tapirctl arp: $got" sh -c "echo '$got' | grep -qi '02:00:00:00:00:66'"
+static_conf static
+"$TAPIRCTL" reload >"$TL_TMP/reload.out" 2>&1
+check "reload with static_neighbours" "@$TL_TMP/reload.out" \
+	grep -q "reload complete" "$TL_TMP/reload.out"
+got=$(arp_line)
+check "tapirctl arp: $HOST_ADDR at $KMAC, permanent" "got: $got" \
+	sh -c "echo '$got' | grep -qi '$KMAC permanent'"
+spoof
+in_ns arping -U -c 2 -I "$TAP" -s "$HOST_ADDR" "$HOST_ADDR" >/dev/null 2>&1
+got=$(arp_line)
+check "after spoofed replies and gratuitous ARPs: still $KMAC, permanent" \
+	"got: $got" sh -c "echo '$got' | grep -qi '$KMAC permanent'"
+in_ns timeout 10 ping -n -c 3 -i 0.2 -W 2 "$TAPIR_ADDR" >"$out" 2>&1
+check "tapird keeps answering the kernel side at its own MAC (ping)" "@$out" \
+	grep -q ' 3 received' "$out"
+check "no error-level line" "$(tl_error_lines)" test -z "$(tl_error_lines)"
 lab_stop_tapird TERM
 in_ns ip tuntap del dev "$TAP" mode tap
 tl_done
