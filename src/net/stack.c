@@ -134,6 +134,13 @@ bool stack_addr4_usable(const struct stack *s)
 	return ip4_addr_usable(s);
 }
 
+const char *stack_addr4_state(const struct stack *s)
+{
+	if (s->acd_state == ACD_CONFLICT)
+		return "duplicate";
+	return s->acd_state == ACD_BOUND ? "preferred" : "tentative";
+}
+
 void stack_update(struct stack *s, const struct stack_params *p)
 {
 	bool statics = p->nstatic_neigh != s->p.nstatic_neigh ||

@@ -209,6 +209,10 @@ void stack_announce(struct stack *s);
 /* Whether our IPv4 address is in use: set, and not being probed for or
  * found in use by another host (RFC 5227). */
 bool stack_addr4_usable(const struct stack *s);
+/* Its state in the words of the IPv6 addresses': "preferred" (in use),
+ * "tentative" (not probed for yet, or being probed for), "duplicate"
+ * (another host has it). */
+const char *stack_addr4_state(const struct stack *s);
 
 /* The stack's clock: monotonic milliseconds. */
 uint64_t stack_now_ms(const struct stack *s);
