@@ -62,6 +62,7 @@ struct stack {
 	bool arp_defended;
 	uint64_t arp_defend_ms;
 	uint8_t acd_state;     /* enum acd_state (ipv4.h) */
+	bool arp_started;      /* arp_start() has run (stack_announce()) */
 	unsigned acd_probes;   /* probes sent in this round */
 	struct timer acd_timer;
 	bool acd_claim_logged; /* a claim event since arp_defend_ms */

@@ -1034,6 +1034,37 @@ START_TEST(test_acd_update)
 	stack_update(s, &p);
 	ck_assert(stack_addr4_usable(s));
 	ck_assert_uint_eq(th_frame_count(), 0);
+	/* Without an address, then with one: probed for then. */
+	p.addr = 0;
+	stack_update(s, &p);
+	ck_assert(!stack_addr4_usable(s));
+	th_advance(s, 10000);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	p.addr = TH_OUR_IP;
+	stack_update(s, &p);
+	next_frame_at(s, 1001);
+	expect_probe(th_frame(0), TH_OUR_IP);
+	th_advance(s, 8000);
+	ck_assert(stack_addr4_usable(s));
+	th_stack_free(s);
+}
+END_TEST
+
+/* Before stack_announce() nothing is probed, whatever changes; the
+ * address waits for it. */
+START_TEST(test_acd_waits_for_start)
+{
+	struct stack_params p;
+	struct stack *s = acd_stack(&p);
+
+	p.addr = 0x0a000005;
+	stack_update(s, &p);
+	th_advance(s, 10000);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	ck_assert(!stack_addr4_usable(s));
+	stack_announce(s);
+	next_frame_at(s, 1001);
+	expect_probe(th_frame(0), 0x0a000005);
 	th_stack_free(s);
 }
 END_TEST
@@ -1184,6 +1215,7 @@ static Suite *arp_suite(void)
 	tcase_add_test(tc, test_acd_simultaneous_probe);
 	tcase_add_test(tc, test_acd_defence_rate);
 	tcase_add_test(tc, test_acd_update);
+	tcase_add_test(tc, test_acd_waits_for_start);
 	suite_add_tcase(su, tc);
 
 	tc = tcase_create("static");

@@ -357,6 +357,7 @@ void arp_announce(struct stack *s)
 
 void arp_start(struct stack *s)
 {
+	s->arp_started = true;
 	timer_cancel(&s->timers, &s->acd_timer);
 	if (!s->p.acd || !s->p.addr) {
 		s->acd_state = s->p.acd ? ACD_IDLE : ACD_BOUND;
@@ -378,7 +379,7 @@ void arp_changed(struct stack *s, uint32_t old_addr, const uint8_t *old_mac,
 			s->acd_state = ACD_BOUND;
 			moved = true;
 		}
-	} else if (s->acd_state == ACD_IDLE) {
+	} else if (!s->arp_started) {
 		return; /* arp_start() has not run: it will probe */
 	} else if (moved || (!old_acd && s->acd_state != ACD_BOUND)) {
 		arp_start(s);
