@@ -1530,6 +1530,40 @@ START_TEST(test_static_neighbour6)
 }
 END_TEST
 
+/* A redirect from our router to an on-link destination that is a static
+ * neighbour: taken as a route, but its link-layer option does not move
+ * the static entry. */
+START_TEST(test_static_neighbour6_redirect)
+{
+	struct stack_params p;
+	struct stack *s;
+	uint8_t redirect[32 + 8], mac[ETH_ALEN];
+
+	th_params6(&p);
+	memcpy(p.gateway6, th_gw6, 16);
+	p.nstatic_neigh = 1;
+	p.static_neigh[0].addr = inany_from_v6(th_far6);
+	memcpy(p.static_neigh[0].mac, th_peer_mac, ETH_ALEN);
+	s = th_stack_new6(&p);
+	th_advance(s, 1000);
+	th_learn6(s, th_gw_mac, th_gw6);
+	memcpy(redirect, th_far6, 16); /* target: the destination itself */
+	memcpy(redirect + 16, th_far6, 16);
+	lla(redirect + 32, ND_OPT_TLLA, th_other_mac);
+	stack_input(s, f, icmp_frame(ICMP6_ND_REDIRECT, 0, 0, th_gw6,
+				     th_our_ll6(s), 255, redirect,
+				     sizeof(redirect), th_gw_mac), 0);
+	ck_assert_uint_eq(s->stats.v[STAT_ND6_REDIRECT_OK], 1);
+	ck_assert(th_nd_lookup(s, th_far6, mac));
+	ck_assert_mem_eq(mac, th_peer_mac, ETH_ALEN);
+	th_frames_clear();
+	ck_assert_int_eq(send_to(s, th_far6, "x"), 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	ck_assert_mem_eq(th_frame(0)->data, th_peer_mac, ETH_ALEN);
+	th_stack_free(s);
+}
+END_TEST
+
 static Suite *nd6_suite(void)
 {
 	Suite *su = suite_create("nd6");
@@ -1579,6 +1613,7 @@ static Suite *nd6_suite(void)
 	tcase_add_test(tc, test_probe_unanswered);
 	tcase_add_test(tc, test_stale_evicted_first);
 	tcase_add_test(tc, test_static_neighbour6);
+	tcase_add_test(tc, test_static_neighbour6_redirect);
 	suite_add_tcase(su, tc);
 	return su;
 }
