@@ -5,8 +5,10 @@
 # lease written to its journal), the control socket, a reload that adds a
 # module (SIGHUP) and one through tapirctl, and stops cleanly on SIGTERM.
 # Started the way its systemd unit starts it (as an unprivileged user with
-# only CAP_NET_ADMIN, ambient, through setpriv), it configures the TAP and
-# then drops that capability too.  A module making a system call outside
+# only CAP_NET_ADMIN, ambient, through setpriv, under the unit's own
+# SystemCallFilter= and RestrictAddressFamilies=, read from the built unit
+# and applied by tests/tools/sysfilter), it configures the TAP, drops that
+# capability and installs its own filter.  A module making a system call outside
 # the allow-list ends tapird by SIGSYS with one line naming the call; with
 # seccomp = false the same module starts and no filter is installed.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
@@ -163,6 +165,63 @@ check "SIGTERM under the filter: exit status 0" "status $LAB_TAPIRD_STATUS" \
 check "the control socket is removed at exit" "$(ls -l "$SOCK" 2>&1)" test ! -e "$SOCK"
 
 # ---- as the unit starts it: an unprivileged user, ambient CAP_NET_ADMIN --
+# The unit's own system call filter and socket families, read from the
+# built tapird.service: SystemCallFilter= lines applied in order (the first
+# an allow-list, "~" lines taking away, later ones adding), groups expanded
+# with systemd-analyze; tests/tools/sysfilter applies them as systemd would.
+expand_filter() {
+	local item
+	for item in "$@"; do
+		case $item in
+		@*)
+			# shellcheck disable=SC2046 # one name per word
+			expand_filter $(systemd-analyze syscall-filter --no-pager "$item" |
+				sed -n '2,$ { s/#.*//; s/^[[:space:]]*//; /^$/d; p; }')
+			;;
+		*) printf '%s\n' "$item" ;;
+		esac
+	done
+}
+unit_syscalls() {
+	local line items
+	: >"$base/unit.syscalls"
+	while IFS= read -r line; do
+		items=${line#SystemCallFilter=}
+		case $items in
+		"~"*)
+			# shellcheck disable=SC2086 # a list of names
+			expand_filter ${items#"~"} | sort -u >"$base/deny"
+			grep -vxF -f "$base/deny" "$base/unit.syscalls" >"$base/keep"
+			mv "$base/keep" "$base/unit.syscalls"
+			;;
+		*)
+			# shellcheck disable=SC2086
+			expand_filter $items >>"$base/unit.syscalls"
+			;;
+		esac
+	done < <(grep '^SystemCallFilter=' "$UNIT")
+	sort -u -o "$base/unit.syscalls" "$base/unit.syscalls"
+	[ -s "$base/unit.syscalls" ]
+}
+UNIT=${TAPIR_UNIT:-$(dirname "$TAPIRD")/../systemd/tapird.service}
+SYSFILTER=${TAPIR_SYSFILTER:-$(dirname "$TAPIRD")/../tests/tools/sysfilter}
+[ -f "$UNIT" ] || bail "the unit is built" "no $UNIT (make builds it)"
+[ -x "$SYSFILTER" ] || bail "tests/tools/sysfilter is built" "no $SYSFILTER (make check builds it)"
+unit_syscalls || bail "the unit's SystemCallFilter= lines expand to system calls" "$(grep SystemCallFilter "$UNIT")"
+check "the unit's filter leaves out setuid, chown and setrlimit (@privileged, @resources)" \
+	"$(grep -xE 'setuid|chown|setrlimit' "$base/unit.syscalls")" \
+	sh -c "! grep -qxE 'setuid|chown|setrlimit' '$base/unit.syscalls'"
+families=
+read -ra fams < <(sed -n 's/^RestrictAddressFamilies=//p' "$UNIT")
+for f in "${fams[@]}"; do
+	case $f in
+	AF_UNIX) n=1 ;; AF_INET) n=2 ;; AF_INET6) n=10 ;; AF_NETLINK) n=16 ;;
+	*) bail "a known family in RestrictAddressFamilies=" "$f" ;;
+	esac
+	families=${families:+$families,}$n
+done
+[ -n "$families" ] || bail "the unit restricts address families"
+
 # setpriv does what User= and AmbientCapabilities= do; every step execs, so
 # the pid is tapird's.  The unit relies on /dev/net/tun being open to
 # everyone (0666, as udev and systemd make it); where it is not, tapird
@@ -183,7 +242,8 @@ if [ "\$(stat -c %a /dev/net/tun)" != 666 ]; then
 fi
 exec setpriv --reuid=nobody --regid=nogroup --clear-groups \\
 	--inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin \\
-	--bounding-set=-all,+net_admin "$TAPIRD" "\$@"
+	--bounding-set=-all,+net_admin --no-new-privs \\
+	"$SYSFILTER" "$base/unit.syscalls" "$families" "$TAPIRD" "\$@"
 EOF
 chmod 755 "$wrap"
 TL_LOG=$TL_TMP/tapird-unit.log
