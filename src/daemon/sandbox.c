@@ -208,6 +208,25 @@ static const char *const allowed[] = {
 	"exit", "exit_group",
 };
 
+/* AddressSanitizer's runtime, in the builds made for tests only
+ * (--enable-sanitizers): an alternate signal stack, and LeakSanitizer's
+ * check at exit, which stops the process with a tracer thread (clone,
+ * ptrace, wait4, prctl, and the old getdents to list the threads).  Never
+ * part of a build without the sanitizers. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANDBOX_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANDBOX_ASAN 1
+#endif
+#endif
+#ifdef SANDBOX_ASAN
+static const char *const sanitizer_allowed[] = {
+	"sigaltstack", "clone", "ptrace", "prctl", "wait4", "getppid",
+	"sched_yield", "kill", "process_vm_readv", "getdents",
+};
+#endif
+
 /* The ioctls made after start-up: FIONREAD (libevent, before reading the
  * control socket), TCGETS (isatty), and those that re-check or change the
  * host side of the TAP on reload (tap.c). */
@@ -365,6 +384,13 @@ static int add_rules(scmp_filter_ctx ctx, unsigned flags, char *err,
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		if (add(ctx, SCMP_ACT_ALLOW, allowed[i], 0, NULL, err, errlen))
 			return -1;
+#ifdef SANDBOX_ASAN
+	for (size_t i = 0;
+	     i < sizeof(sanitizer_allowed) / sizeof(sanitizer_allowed[0]); i++)
+		if (add(ctx, SCMP_ACT_ALLOW, sanitizer_allowed[i], 0, NULL, err,
+			errlen))
+			return -1;
+#endif
 	for (size_t i = 0; i < sizeof(prots) / sizeof(prots[0]); i++) {
 		a = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE | PROT_EXEC,
 			    prots[i]);

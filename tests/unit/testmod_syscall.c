@@ -1,6 +1,6 @@
 /*
  * A module that makes one system call tapird's allow-list leaves out
- * (getppid) when it starts: loaded by a reload under the filter, it shows
+ * (getpgid, harmless) when it starts: loaded by a reload under the filter, it shows
  * what a forbidden call looks like (t_sandbox); with seccomp = false it
  * starts like any module.  Its one setting, value, is ignored.
  */
@@ -35,7 +35,7 @@ static void *sp_init(struct tapir_host *h, const struct tapir_host_api *api,
 	(void)h;
 	(void)api;
 	(void)conf;
-	state = (int)syscall(SYS_getppid);
+	state = (int)syscall(SYS_getpgid, 0);
 	return &state;
 }
 
