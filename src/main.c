@@ -842,8 +842,6 @@ static int install_sandbox(const struct daemon *d)
 			   "filter");
 		return 0;
 	}
-	if (sandbox_has_caps())
-		flags |= SANDBOX_LINK_CONFIG;
 	if (log_is_syslog())
 		flags |= SANDBOX_LOG_SYSLOG;
 	if (log_is_journal())

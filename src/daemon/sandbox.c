@@ -11,10 +11,9 @@
  *                     close), modules loaded with dlopen() (open, read,
  *                     pread, mmap and mprotect of a shared object, never
  *                     writable and executable at once), the host side of
- *                     the TAP re-checked (getifaddrs: an AF_NETLINK
- *                     socket; SIOC[GS]IF* ioctls on an AF_INET or
- *                     AF_INET6 socket, allowed only to a tapird still
- *                     privileged)
+ *                     the TAP re-checked or changed (rtnetlink for its
+ *                     addresses, SIOC[GS]IF* ioctls for its MTU and
+ *                     flags, on an AF_NETLINK socket)
  *   the control       accept4, recv/send, the FIONREAD libevent asks
  *     socket          before reading, shutdown, close
  *   modules' files    lease journals (open, write, fsync, fdatasync,
@@ -30,12 +29,12 @@
  * writes one line naming the call, with async-signal-safe calls only, and
  * the process ends by that signal, so that systemd restarts it and the
  * operator reads which call was missing.  One call fails instead of ending
- * the process, because its caller handles the failure and a reload must
- * never kill the daemon: socket() for AF_INET and AF_INET6 once
- * privileges are dropped fails with EAFNOSUPPORT (the reload then says to
- * restart for a host-side change, as it does for any unprivileged
- * tapird).  Any other socket family, any other ioctl, fork, exec, ptrace
- * and the rest end the process.
+ * the process: socket() for AF_INET and AF_INET6, which tapird never
+ * opens (it has its own stack, and sets host addresses through
+ * rtnetlink), fails with EAFNOSUPPORT, so that a library falling back to
+ * such a socket gets an error it handles rather than killing the daemon.
+ * Any other socket family, any other ioctl, fork, exec, ptrace and the
+ * rest end the process.
  */
 #include "daemon/sandbox.h"
 
@@ -229,11 +228,11 @@ static const char *const sanitizer_allowed[] = {
 
 /* The ioctls made after start-up: FIONREAD (libevent, before reading the
  * control socket), TCGETS (isatty), and those that re-check or change the
- * host side of the TAP on reload (tap.c). */
+ * MTU and link flags of the TAP's host side on reload (tap.c; addresses
+ * go through rtnetlink), with if_nametoindex()'s SIOCGIFINDEX. */
 static const unsigned long allowed_ioctls[] = {
-	FIONREAD,     TCGETS,	    SIOCGIFMTU,	   SIOCSIFMTU,
-	SIOCGIFADDR,  SIOCSIFADDR,  SIOCGIFNETMASK, SIOCSIFNETMASK,
-	SIOCGIFFLAGS, SIOCSIFFLAGS, SIOCDIFADDR,
+	FIONREAD,   TCGETS,	  SIOCGIFMTU,	SIOCSIFMTU,
+	SIOCGIFFLAGS, SIOCSIFFLAGS, SIOCGIFINDEX, SIOCGIFNAME,
 };
 
 /* The name of every system call number, resolved before the filter is in
@@ -369,16 +368,13 @@ static int add(scmp_filter_ctx ctx, uint32_t action, const char *name,
 	return 0;
 }
 
-static int add_rules(scmp_filter_ctx ctx, unsigned flags, char *err,
-		     size_t errlen)
+static int add_rules(scmp_filter_ctx ctx, char *err, size_t errlen)
 {
 	/* mmap and mprotect: never writable and executable at once. */
 	static const uint64_t prots[] = {0, PROT_WRITE, PROT_EXEC};
 	static const int families[] = {AF_UNIX, AF_NETLINK};
 	static const int ip_families[] = {AF_INET, AF_INET6};
-	uint32_t ip_action = (flags & SANDBOX_LINK_CONFIG)
-				     ? SCMP_ACT_ALLOW
-				     : SCMP_ACT_ERRNO(EAFNOSUPPORT);
+	uint32_t ip_action = SCMP_ACT_ERRNO(EAFNOSUPPORT);
 	struct scmp_arg_cmp a;
 
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
@@ -445,7 +441,7 @@ int sandbox_seccomp(unsigned flags, char *err, size_t errlen)
 				      "memory?)");
 		return -1;
 	}
-	if (add_rules(ctx, flags, err, errlen) < 0) {
+	if (add_rules(ctx, err, errlen) < 0) {
 		seccomp_release(ctx);
 		return -1;
 	}

@@ -31,11 +31,6 @@ bool sandbox_has_caps(void);
 
 /* Flags for sandbox_seccomp(). */
 enum {
-	/* Still privileged (root, no user = set): the host side of the TAP
-	 * may be reconfigured on reload, which needs AF_INET and AF_INET6
-	 * sockets for the SIOCSIF* ioctls.  Without it those sockets fail
-	 * with EAFNOSUPPORT and the reload says to restart instead. */
-	SANDBOX_LINK_CONFIG = 1,
 	/* The log goes to syslog (a detached tapird): the line about a
 	 * forbidden system call is sent to /dev/log. */
 	SANDBOX_LOG_SYSLOG = 2,

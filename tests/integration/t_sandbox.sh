@@ -289,9 +289,23 @@ check "as the unit: SIGTERM, exit status 0" "status $LAB_TAPIRD_STATUS" \
 
 # ---- a system call outside the allow-list ----------------------------
 probe='{ name = "sysprobe"; path = "'$base'/mods/sysprobe.so"; }'
+# The interface of these parts; HOST4, HOST6 and LINK_MTU change it.
+plain_iface() {
+	cat <<EOF
+interface = {
+  name = "$TAP";
+  address = "$TAPIR_ADDR/24";
+  mac = "$TAPIR_MAC";
+  mtu = ${LINK_MTU:-1500};
+  host_address = "${HOST4:-$HOST_ADDR}/24";
+  address6 = [ "fd00::2/64" ];
+  host_address6 = "${HOST6:-fd00::1}/64";
+};
+EOF
+}
 start_plain() {
 	{
-		tl_iface_conf
+		plain_iface
 		printf 'module_dir = "%s";\ncontrol = { socket = "%s"; };\n%s\n' \
 			"$base/mods" "$SOCK" "$1"
 		printf 'modules = ( { name = "echo"; udp_port = 7; tcp_port = 7; } %s );\n' "$2"
@@ -301,6 +315,27 @@ TL_LOG=$TL_TMP/tapird-probe.log
 start_plain "" ""
 tl_start_with "$conf"
 pid=$LAB_TAPIRD_PID
+
+# Root without user keeps its privileges: a reload under the filter still
+# moves the host side's addresses (rtnetlink) and MTU (ioctl).
+before=$(tl_log_lines)
+HOST4=10.0.0.3 HOST6=fd00::3 LINK_MTU=1400 start_plain "" ""
+kill -HUP "$pid"
+check "reload moving the host addresses and MTU under the filter: complete" \
+	"@$TL_LOG" tl_wait 50 reloaded
+v4=$(in_ns ip -4 -o addr show dev "$TAP" 2>&1)
+# shellcheck disable=SC2317 # called through check
+moved() { grep -q "$2" <<<"$1" && ! grep -q "$3" <<<"$1"; }
+check "the host side now has 10.0.0.3/24 instead of 10.0.0.1" "$v4" \
+	moved "$v4" 'inet 10.0.0.3/24' 'inet 10.0.0.1/'
+v6=$(in_ns ip -6 -o addr show dev "$TAP" 2>&1)
+check "the host side now has fd00::3/64 instead of fd00::1" "$v6" \
+	moved "$v6" 'inet6 fd00::3/64' 'inet6 fd00::1/'
+got=$(in_ns cat "/sys/class/net/$TAP/mtu")
+check "the host side's MTU is now 1400" "mtu $got" test "$got" = 1400
+check "no warning that the host side needs a restart" "@$TL_LOG" \
+	absent 'restart tapird to apply the host side' "$TL_LOG"
+
 start_plain "" ", $probe"
 kill -HUP "$pid"
 # shellcheck disable=SC2317 # called through tl_wait
