@@ -313,7 +313,14 @@ start_plain() {
 }
 TL_LOG=$TL_TMP/tapird-probe.log
 start_plain "" ""
-tl_start_with "$conf"
+# sd_notify under the filter: a notification socket of our own, and a
+# watchdog every 0.1 s (WATCHDOG_USEC 0.2 s).
+NOTIFY=$base/notify.sock
+socat -u "UNIX-RECV:$NOTIFY" "OPEN:$TL_TMP/notify.out,creat,append" &
+notify_pid=$!
+lab_on_exit "kill $notify_pid 2>/dev/null"
+tl_wait 50 test -S "$NOTIFY" || bail "notification socket made" "no $NOTIFY"
+NOTIFY_SOCKET=$NOTIFY WATCHDOG_USEC=200000 tl_start_with "$conf"
 pid=$LAB_TAPIRD_PID
 
 # Root without user keeps its privileges: a reload under the filter still
@@ -335,6 +342,16 @@ got=$(in_ns cat "/sys/class/net/$TAP/mtu")
 check "the host side's MTU is now 1400" "mtu $got" test "$got" = 1400
 check "no warning that the host side needs a restart" "@$TL_LOG" \
 	absent 'restart tapird to apply the host side' "$TL_LOG"
+sleep 1
+# Datagrams end without a newline: they run together in the file.
+# shellcheck disable=SC2317 # called through check
+notified() { grep -q "$1" "$TL_TMP/notify.out"; }
+check "sd_notify under the filter: READY=1" "@$TL_TMP/notify.out" notified 'READY=1'
+check "sd_notify under the filter: RELOADING=1 on SIGHUP" "@$TL_TMP/notify.out" \
+	notified 'RELOADING=1'
+n=$(grep -o 'WATCHDOG=1' "$TL_TMP/notify.out" | wc -l)
+check "sd_notify under the filter: WATCHDOG=1 keeps coming (at least 5)" \
+	"$n datagrams" test "$n" -ge 5
 
 start_plain "" ", $probe"
 kill -HUP "$pid"
