@@ -9,12 +9,14 @@
  *                      module's check of its section
  *   open_link          the TAP (daemon/tap.c), its kernel side configured
  *   open_control       the event base and the control socket
- *   drop_privileges    to the configured user and group
+ *   drop_privileges    to the configured user and group, or (started
+ *                      by systemd as that user) only the capabilities
  *   create_stack       its secrets drawn from the kernel (the RFC 7217
  *                      one derived from the machine ID), the stack made
  *   setup_events       the link, the stack's timer, signals, the watchdog
  *   start_modules      the modules' init, with the stack to bind on
  *   detach             daemon(3) unless in the foreground or under systemd
+ *   install_sandbox    the system call allow-list (daemon/sandbox.c)
  *   announce_ready     gratuitous ARP, "ready" in the log, READY=1
  *
  * then runs the loop, and teardown() undoes whatever exists, whether
@@ -30,6 +32,7 @@
 #include "daemon/control.h"
 #include "daemon/report.h"
 #include "daemon/pubsub.h"
+#include "daemon/sandbox.h"
 #include "net/stack.h"
 #include "daemon/tap.h"
 #include "version.h"
@@ -68,6 +71,7 @@ struct daemon {
 	struct report_src report; /* for tapirctl and modules (the report call) */
 	char ifname[IFNAMSIZ];    /* the report's copy: conf changes */
 	bool debug; /* -d: overrides log.level, also after reload */
+	bool ready_pending; /* "ready" waits for IPv4 address probing */
 	struct event *tap_ev, *timer_ev, *watchdog_ev;
 	struct event *sig_hup, *sig_term, *sig_int, *sig_usr1;
 };
@@ -194,6 +198,8 @@ static void warn_restart_needed(const struct conf *old, struct conf *nc)
 		log_warn("user and group change at the next restart");
 	if (str_differs(old->control_socket, nc->control_socket))
 		log_warn("control.socket changes at the next restart");
+	if (old->seccomp != nc->seccomp)
+		log_warn("seccomp changes at the next restart");
 }
 
 /* Reload as a transaction: everything is checked before anything changes.
@@ -445,27 +451,54 @@ static int service_ids(const struct conf *c, uid_t *uidp, gid_t *gidp)
 }
 
 /* Start-up: switch to the configured user and group, keeping no
- * privilege. */
+ * privilege in any capability set (daemon/sandbox.c).  Started as that
+ * user already (systemd's User= with CAP_NET_ADMIN ambient), only the
+ * capabilities go.  Root with no user or group set stays root. */
 static int drop_privileges(const struct conf *c)
 {
-	uid_t uid;
-	gid_t gid;
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	char err[256];
+	bool kept;
 
-	if (!c->user && !c->group)
+	if ((c->user || c->group) && service_ids(c, &uid, &gid) < 0)
+		return -1;
+	if (geteuid() == 0 && (c->user || c->group)) {
+		if (sandbox_change_id(uid, gid, err, sizeof(err)) < 0) {
+			log_err("cannot drop privileges to %s:%s: %s",
+				c->user ? c->user : "-",
+				c->group ? c->group : "-", err);
+			return -1;
+		}
+		if (uid != 0 && setuid(0) == 0) {
+			log_err("privileges could be regained after dropping "
+				"them");
+			return -1;
+		}
+		log_info("running as uid %u gid %u, with no capability",
+			 (unsigned)uid, (unsigned)gid);
 		return 0;
-	if (service_ids(c, &uid, &gid) < 0)
-		return -1;
-	if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
-		log_err("cannot drop privileges to %s:%s: %s",
+	}
+	if (geteuid() == 0)
+		return 0; /* root as asked: the host side stays configurable */
+	if (uid != getuid() || gid != getgid()) {
+		log_err("cannot switch to %s:%s: tapird runs as uid %u, which "
+			"may not change its ids; start it as root, or as that "
+			"user",
 			c->user ? c->user : "-", c->group ? c->group : "-",
-			strerror(errno));
+			(unsigned)getuid());
 		return -1;
 	}
-	if (uid != 0 && setuid(0) == 0) {
-		log_err("privileges could be regained after dropping them");
+	if (sandbox_drop_caps(&kept, err, sizeof(err)) < 0) {
+		log_err("%s", err);
 		return -1;
 	}
-	log_info("running as uid %u gid %u", (unsigned)uid, (unsigned)gid);
+	log_info("running as uid %u gid %u, with no capability%s",
+		 (unsigned)getuid(), (unsigned)getgid(),
+		 kept ? " (the bounding set keeps what it was given: without "
+			"CAP_SETPCAP it cannot be emptied, and nothing in it can "
+			"come back)"
+		      : "");
 	return 0;
 }
 
@@ -668,7 +701,10 @@ static int open_control(struct daemon *d)
 	}
 	if (!c->control_socket || !*c->control_socket)
 		return 0;
-	if ((c->user || c->group) && service_ids(c, &uid, &gid) < 0)
+	/* Given to the user tapird switches to; one it already runs as owns
+	 * it anyway (and may not call chown under systemd's filter). */
+	if ((c->user || c->group) && geteuid() == 0 &&
+	    service_ids(c, &uid, &gid) < 0)
 		return -1;
 	d->ctl = control_open(d->base, c->control_socket, uid, gid,
 			      control_request, d, err, sizeof(err));
@@ -683,22 +719,55 @@ static int open_control(struct daemon *d)
 	return 0;
 }
 
+static void ready_now(struct daemon *d);
+
 /* What the stack reports that an operator must hear of. */
 static void stack_event_log(void *ctx, enum stack_event ev,
-			    const union inany *addr)
+			    const union inany *addr, const uint8_t *mac)
 {
-	char a[INET6_ADDRSTRLEN];
+	struct daemon *d = ctx;
+	char a[INET6_ADDRSTRLEN], m[18] = "?";
 
-	(void)ctx;
-	if (!inet_ntop(AF_INET6, addr->a, a, sizeof(a)))
+	if (inany_is_v4(addr)) {
+		uint32_t v = inany_v4(addr);
+
+		snprintf(a, sizeof(a), "%u.%u.%u.%u", v >> 24, (v >> 16) & 255,
+			 (v >> 8) & 255, v & 255);
+	} else if (!inet_ntop(AF_INET6, addr->a, a, sizeof(a))) {
 		snprintf(a, sizeof(a), "?");
+	}
+	if (mac)
+		snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
+			 mac[1], mac[2], mac[3], mac[4], mac[5]);
 	switch (ev) {
 	case STACK_EV_ADDR6_DUPLICATE:
 		log_err("IPv6 address %s is in use by another node on the link "
 			"(duplicate address detection): not using it; give "
 			"this interface another address6", a);
 		break;
+	case STACK_EV_ADDR4_READY:
+		log_info("IPv4 address %s: nobody else on the link has it "
+			 "(address conflict detection); in use", a);
+		break;
+	case STACK_EV_ADDR4_CONFLICT:
+		log_err("IPv4 address %s is in use by %s on the link (address "
+			"conflict detection): not using it; probing again in "
+			"a minute", a, m);
+		break;
+	case STACK_EV_ADDR4_DEFENDED:
+		log_warn("IPv4 address conflict: %s claims our address %s; "
+			 "defended with an announcement, keeping it", m, a);
+		break;
+	case STACK_EV_ADDR4_CLAIMED:
+		log_warn("IPv4 address conflict: %s claims our address %s "
+			 "again within 10 s of the last defence; keeping it "
+			 "(further conflicts in these 10 s are only counted)",
+			 m, a);
+		break;
 	}
+	if (d->ready_pending && (ev == STACK_EV_ADDR4_READY ||
+				 ev == STACK_EV_ADDR4_CONFLICT))
+		ready_now(d);
 }
 
 /* Start-up: the stack on the link, with secrets fresh from the kernel
@@ -795,18 +864,59 @@ static int detach(struct daemon *d, const struct options *o)
 	return 0;
 }
 
-/* Start-up, last: announce our address and tell the log and systemd. */
-static void announce_ready(struct daemon *d)
+/* Start-up: from here on only the system calls of the allow-list
+ * (daemon/sandbox.c), unless seccomp = false. */
+static int install_sandbox(const struct daemon *d)
+{
+	unsigned flags = 0;
+	char err[256];
+
+	if (!d->conf->seccomp) {
+		log_notice("seccomp = false: running without a system call "
+			   "filter");
+		return 0;
+	}
+	if (log_is_syslog())
+		flags |= SANDBOX_LOG_SYSLOG;
+	if (log_is_journal())
+		flags |= SANDBOX_LOG_JOURNAL;
+	if (sandbox_seccomp(flags, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	log_info("system call filter in place (seccomp allow-list)");
+	return 0;
+}
+
+/* "ready" in the log and to systemd. */
+static void ready_now(struct daemon *d)
 {
 	char status[512];
 
+	d->ready_pending = false;
+	status_line(d, "running on ", status, sizeof(status));
+	if (stack_addr4_usable(d->stack) || !stack_get_params(d->stack)->addr)
+		log_notice("ready: %s", status);
+	else
+		log_notice("ready: %s (without its IPv4 address, in use by "
+			   "another host)", status);
+	notify_ready(status);
+}
+
+/* Start-up, last: take our addresses into use and tell the log and
+ * systemd.  With interface.acd the IPv4 address is probed for first
+ * (RFC 5227, a few seconds): "ready" comes when probing ends, so what
+ * waits for tapird finds the address answering, or the conflict logged. */
+static void announce_ready(struct daemon *d)
+{
 	d->started_ms = stack_now_ms(d->stack);
 	d->report.started_ms = d->started_ms;
 	stack_announce(d->stack);
 	schedule_timers(d);
-	status_line(d, "running on ", status, sizeof(status));
-	log_notice("ready: %s", status);
-	notify_ready(status);
+	if (stack_addr4_usable(d->stack) || !stack_get_params(d->stack)->addr)
+		ready_now(d);
+	else
+		d->ready_pending = true;
 }
 
 /* The one cleanup path: undo whatever start-up made, in reverse, whether
@@ -863,7 +973,8 @@ int main(int argc, char **argv)
 	if (load_config(d, &o) < 0 || open_link(d) < 0 ||
 	    open_control(d) < 0 || drop_privileges(d->conf) < 0 ||
 	    create_stack(d) < 0 || setup_events(d) < 0 ||
-	    start_modules(d) < 0 || detach(d, &o) < 0)
+	    start_modules(d) < 0 || detach(d, &o) < 0 ||
+	    install_sandbox(d) < 0)
 		goto out;
 	announce_ready(d);
 

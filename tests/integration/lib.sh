@@ -156,7 +156,9 @@ in_peer() {
 }
 
 # Write a lab config to FILE.  Variables (with defaults) shape it:
-# ECHO_UDP DISCARD_UDP CHARGEN_UDP (7 9 19), MTU (1500).
+# ECHO_UDP DISCARD_UDP CHARGEN_UDP (7 9 19), MTU (1500), ACD (false: the
+# address is used at once instead of after seconds of RFC 5227 probing;
+# t_acd tests the probing).
 tl_write_conf() {
 	cat >"$1" <<EOF
 # tapir integration test configuration
@@ -167,6 +169,7 @@ interface = {
   mtu = ${MTU:-1500};
   mac = "$TAPIR_MAC";
   host_address = "$HOST_ADDR/24";
+  acd = ${ACD:-false};
 };
 modules = (
   { name = "echo";
@@ -182,7 +185,8 @@ EOF
 }
 
 # The interface group of a lab configuration, for tests that write their
-# own modules list: tapird's address and MAC, the host side's address.
+# own modules list: tapird's address and MAC, the host side's address, and
+# ACD as for tl_write_conf.
 tl_iface_conf() {
 	cat <<EOF
 interface = {
@@ -190,6 +194,7 @@ interface = {
   address = "$TAPIR_ADDR/24";
   mac = "$TAPIR_MAC";
   host_address = "$HOST_ADDR/24";
+  acd = ${ACD:-false};
 };
 EOF
 }
