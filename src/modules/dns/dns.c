@@ -36,6 +36,7 @@
 #include <tapir/siphash.h>
 #include "wire.h"
 #include "zone.h"
+#include "dot.h"
 
 /* The settings as tapird fills them from the descriptors below. */
 struct dns_settings {
@@ -49,6 +50,8 @@ struct dns_settings {
 	uint32_t dhcp_ttl;
 	const char *dhcp_zone; /* NULL: the first zone; "": none */
 	const config_setting_t *zones;
+	const config_setting_t *tls; /* DNS over TLS (dot.c) */
+	uint16_t tls_port;
 };
 
 #define INT_SETTING(key, member, lo, hi, dflt, u)                            \
@@ -75,6 +78,8 @@ static const struct tapir_setting settings[] = {
 	{"dhcp_zone", TAPIR_SET_STRING,
 	 TAPIR_FIELD(struct dns_settings, dhcp_zone)},
 	{"zones", TAPIR_SET_CUSTOM, TAPIR_FIELD(struct dns_settings, zones)},
+	{"tls", TAPIR_SET_TLS, TAPIR_FIELD(struct dns_settings, tls)},
+	INT_SETTING("tls_port", tls_port, 1, 65535, DNS_DOT_PORT, NULL),
 	{.name = NULL}};
 
 struct conf {
@@ -88,6 +93,7 @@ struct conf {
 	uint32_t dhcp_ttl;
 	int dhcp_zone; /* index into zones, -1: none */
 	struct dns_zones zones;
+	uint16_t tls_port; /* 0: no DNS over TLS */
 };
 
 enum { RC_NOERROR, RC_FORMERR, RC_SERVFAIL, RC_NXDOMAIN, RC_NOTIMP,
@@ -123,6 +129,7 @@ struct dns_srv {
 	struct conf conf;
 	struct tapir_udp *udp;
 	struct tapir_tcp_listener *tcp;
+	struct tapir_tcp_listener *dot; /* DNS over TLS, when tls is set */
 	unsigned nconns;
 	struct rl_ent *rl;
 	uint8_t rl_key[TAPIR_SIPHASH_KEY_LEN];
@@ -233,6 +240,13 @@ static int read_conf(const struct tapir_check *chk,
 	memset(c, 0, sizeof(*c));
 	dns_zones_init(&c->zones);
 	c->port = set->port;
+	c->tls_port = set->tls ? set->tls_port : 0;
+	if (set->tls && set->tls_port == set->port && set->tcp) {
+		if (chk)
+			chk->error_at(chk, "tls_port", -1,
+				      "tls_port must differ from port");
+		bad = -1;
+	}
 	c->default_ttl = set->default_ttl;
 	c->edns_payload = set->edns_payload;
 	c->tcp_idle_ms = set->tcp_idle_timeout * 1000;
@@ -715,6 +729,16 @@ static void *dns_init(struct tapir_host *host, const struct tapir_host_api *api,
 		free(d);
 		return NULL;
 	}
+	if (dns_dot_open(host, api, ((const struct dns_settings *)conf)->tls,
+			 d->conf.tls_port, &tcp_handlers, d, &d->dot) < 0) {
+		d->api->udp_unbind(d->udp);
+		if (d->tcp)
+			d->api->tcp_unlisten(d->tcp);
+		free(d->rl);
+		dns_zones_free(&d->conf.zones);
+		free(d);
+		return NULL;
+	}
 	dns_dyn_watch(&d->dyn, host, api);
 	log_conf(d);
 	return d;
@@ -732,6 +756,13 @@ static int dns_reconfigure(void *state, const void *conf)
 		return -1;
 	rl = rl_table(&c);
 	if (c.rl_rate && !rl) {
+		dns_zones_free(&c.zones);
+		return -1;
+	}
+	if (dns_dot_reconf(d->host, d->api,
+			   ((const struct dns_settings *)conf)->tls, c.tls_port,
+			   d->conf.tls_port, &tcp_handlers, d, &d->dot) < 0) {
+		free(rl);
 		dns_zones_free(&c.zones);
 		return -1;
 	}
@@ -782,6 +813,8 @@ static void dns_fini(void *state)
 	d->api->udp_unbind(d->udp);
 	if (d->tcp)
 		d->api->tcp_unlisten(d->tcp); /* closed() frees each */
+	if (d->dot)
+		d->api->tcp_unlisten(d->dot);
 	dns_zones_free(&d->conf.zones);
 	free(d->rl);
 	free(d);

@@ -135,4 +135,10 @@ const char *http_mime_lookup(const struct http_mime *over, size_t n_over,
 /* The reason phrase of a status code we send ("" if unknown). */
 const char *http_reason(int status);
 
+/* http_tls.c: the Location redirecting r to HTTPS on tls_port
+ * ("https://HOST[:PORT]TARGET") in out.  0, or -1 when the request has
+ * no usable Host or target, or it does not fit. */
+int http_https_location(const struct http_request *r, uint16_t tls_port,
+			char *out, size_t cap);
+
 #endif
