@@ -11,6 +11,10 @@
  * the event loop; a module may close or abort a connection from inside a
  * callback this file makes, so the state is freed only when no call of
  * ours is running on it (busy/dead).
+ *
+ * The server name a client asks for (SNI, RFC 6066 3) and the application
+ * protocol agreed (ALPN, RFC 7301) are logged at debug level and given to
+ * the module through tls_info().
  */
 #include "daemon/tls.h"
 #include "daemon/log.h"
