@@ -29,7 +29,7 @@ mkcert() {
 		-addext "subjectAltName=IP:$TAPIR_ADDR,IP:$ADDR6,DNS:tapir" \
 		2>"$TL_TMP/$1.err"
 }
-mkcert one && mkcert two && mkcert other || bail "openssl makes certificates" "$(cat "$TL_TMP"/*.err)"
+{ mkcert one && mkcert two && mkcert other; } || bail "openssl makes certificates" "$(cat "$TL_TMP"/*.err)"
 cat "$TL_TMP/one.pem" "$TL_TMP/two.pem" >"$TL_TMP/both.pem"
 fpr() { openssl x509 -noout -fingerprint -sha256 -in "$1" | sed 's/.*=//'; }
 
