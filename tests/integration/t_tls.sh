@@ -2,7 +2,8 @@
 # TLS on tapir's own TCP (host API 5) with real clients: curl --cacert over
 # HTTPS on IPv4 and IPv6 (GET, Range, keep-alive, Strict-Transport-Security,
 # the plain port redirecting), openssl s_client with TLS 1.3 and 1.2 and
-# ALPN (TLS 1.1 refused), a resumed session reported as reused, kdig +tls
+# ALPN (TLS 1.1 refused), a resumed session reported as reused, testssl.sh
+# finding no weak protocol, cipher or vulnerability, kdig +tls
 # answering from the zone over DNS over TLS on 853, a self-signed
 # certificate whose logged fingerprint is the one served, tapird -t and a
 # reload refusing a key that does not match with FILE:LINE, a reload to a
@@ -131,6 +132,18 @@ sclient -tls1_3 -sess_out "$TL_TMP/sess" >/dev/null
 sclient -tls1_3 -sess_in "$TL_TMP/sess" >"$TL_TMP/sres"
 check "a resumed session is reported as reused" "@$TL_TMP/sres" \
 	grep -q '^Reused, TLSv1.3' "$TL_TMP/sres"
+
+# ---- testssl.sh: protocols, ciphers, vulnerabilities -------------------------
+# (not the certificate: the test's own is self-signed, which it rates NOT ok)
+in_ns timeout 300 testssl --nodns none --color 0 --warnings off -p -s -U \
+	"https://$TAPIR_ADDR:443/" >"$TL_TMP/testssl" 2>&1
+check "testssl.sh: TLS 1.3 and 1.2 only, no weak cipher category, no vulnerability" \
+	"@$TL_TMP/testssl" \
+	sh -c "grep -q 'TLS 1.3 *offered (OK)' '$TL_TMP/testssl' &&
+	       grep -q 'TLS 1.1 *not offered' '$TL_TMP/testssl' &&
+	       grep -q 'Strong encryption (AEAD ciphers) *offered (OK)' '$TL_TMP/testssl' &&
+	       grep -q 'RC4 (CVE' '$TL_TMP/testssl' &&
+	       ! grep -Eq 'NOT ok|VULNERABLE|CRITICAL|potentially' '$TL_TMP/testssl'"
 
 # ---- DNS over TLS, self-signed ---------------------------------------------
 logged=$(sed -n 's/.*self-signed certificate made.*fingerprint \([0-9A-F:]*\).*/\1/p' "$TL_LOG" | tail -n 1)
