@@ -4,7 +4,7 @@
 # the plain port redirecting), openssl s_client with TLS 1.3 and 1.2 and
 # ALPN (TLS 1.1 refused), a resumed session reported as reused, testssl.sh
 # finding no weak protocol, cipher or vulnerability, kdig +tls
-# answering from the zone over DNS over TLS on 853, a self-signed
+# and dig +tls answering from the zone over DNS over TLS on 853, a self-signed
 # certificate whose logged fingerprint is the one served, tapird -t and a
 # reload refusing a key that does not match with FILE:LINE, a reload to a
 # new certificate seen by a new connection while a download over the old
@@ -34,7 +34,8 @@ mkcert() {
 cat "$TL_TMP/one.pem" "$TL_TMP/two.pem" >"$TL_TMP/both.pem"
 fpr() { openssl x509 -noout -fingerprint -sha256 -in "$1" | sed 's/.*=//'; }
 
-# write_conf CERT KEY: the configuration with http's certificate and key.
+# write_conf CERT KEY [REDIRECT]: the configuration with http's certificate
+# and key (and https_redirect = REDIRECT, default false).
 write_conf() {
 	cat >"$TL_TMP/tapir.conf" <<EOF
 interface = {
@@ -51,6 +52,7 @@ modules = (
     root = "$WWW";
     access_log = "off";
     tls_port = 443;
+    https_redirect = ${3:-false};
     hsts_max_age = 600;
     tls = { certificate = "$1";
             key = "$2";
@@ -155,6 +157,9 @@ check "self_signed: the fingerprint logged is the certificate served on 853" \
 in_ns timeout 10 kdig +tls +short @"$TAPIR_ADDR" -p 853 www.lab.test A >"$TL_TMP/kdig" 2>&1
 check "kdig +tls gets the A record over DNS over TLS" "@$TL_TMP/kdig" \
 	grep -qx '10.0.0.2' "$TL_TMP/kdig"
+in_ns timeout 10 dig +tls +short @"$TAPIR_ADDR" -p 853 www.lab.test A >"$TL_TMP/dig" 2>&1
+check "dig +tls gets the A record over DNS over TLS" "@$TL_TMP/dig" \
+	grep -qx '10.0.0.2' "$TL_TMP/dig"
 in_ns timeout 10 kdig +tls +short @"$ADDR6" -p 853 www.lab.test AAAA >"$TL_TMP/kdig6" 2>&1
 check "kdig +tls over IPv6 gets the AAAA record" "@$TL_TMP/kdig6" \
 	grep -qx 'fd00::2' "$TL_TMP/kdig6"
@@ -168,7 +173,7 @@ in_ns timeout 60 curl -s --cacert "$TL_TMP/both.pem" --limit-rate 4M \
 	-o "$TL_TMP/slow.out" "$URL/big.bin" &
 slow=$!
 sleep 1
-write_conf "$TL_TMP/two.pem" "$TL_TMP/two.key"
+write_conf "$TL_TMP/two.pem" "$TL_TMP/two.key" true
 kill -HUP "$pid"
 newcert() {
 	in_ns timeout 5 openssl s_client -connect "$TAPIR_ADDR:443" </dev/null 2>/dev/null |
@@ -182,8 +187,16 @@ check "after reload a new connection gets the new certificate" "log: $(tail -n 5
 wait "$slow"
 check "the download started before the reload completes, byte-identical" \
 	"sizes: $(stat -c %s "$TL_TMP/slow.out" 2>&1)" cmp -s "$WWW/big.bin" "$TL_TMP/slow.out"
+got=$(in_ns timeout 10 curl -s -o /dev/null -w '%{http_code} %{redirect_url}' \
+	-H 'Host: tapir:80' "http://$TAPIR_ADDR/r.bin?x=1")
+check "https_redirect (from the reload): plain HTTP gets 301 to https://" "got: $got" \
+	test "$got" = "301 https://tapir/r.bin?x=1"
+got=$("${CURL[@]}" -L -o "$TL_TMP/body" -w '%{http_code} %{num_redirects}' \
+	--resolve "tapir:443:$TAPIR_ADDR" --resolve "tapir:80:$TAPIR_ADDR" "http://tapir/r.bin")
+check "curl -L follows it to the file over HTTPS" "got: $got" \
+	sh -c "[ '$got' = '200 1' ] && cmp -s '$WWW/r.bin' '$TL_TMP/body'"
 
-write_conf "$TL_TMP/two.pem" "$TL_TMP/other.key"
+write_conf "$TL_TMP/two.pem" "$TL_TMP/other.key" true
 line=$(grep -n 'key = ' "$TL_TMP/tapir.conf" | head -n 1 | cut -d: -f1)
 before=$(tl_log_lines)
 kill -HUP "$pid"
