@@ -1341,7 +1341,7 @@ int tls_info(const struct tcp_conn *c, struct tapir_tls_info *info)
 	if (sni)
 		snprintf(info->sni, sizeof(info->sni), "%s", sni);
 	SSL_get0_alpn_selected(t->ssl, &alpn, &alpn_len);
-	if (alpn_len < sizeof(info->alpn)) {
+	if (alpn && alpn_len < sizeof(info->alpn)) {
 		memcpy(info->alpn, alpn, alpn_len);
 		info->alpn[alpn_len] = '\0';
 	}

@@ -218,6 +218,8 @@ static size_t take_frames(struct peer *p)
 	return n;
 }
 
+static bool no_alpn; /* the next peer offers no ALPN and no SNI */
+
 static void peer_new(struct stack *s, struct peer *p, uint16_t port,
 		     size_t seg)
 {
@@ -239,8 +241,12 @@ static void peer_new(struct stack *s, struct peer *p, uint16_t port,
 	p->out = BIO_new(BIO_s_mem());
 	SSL_set_bio(p->ssl, p->in, p->out);
 	SSL_set_connect_state(p->ssl);
-	SSL_set_tlsext_host_name(p->ssl, "lab.test");
-	SSL_set_alpn_protos(p->ssl, (const unsigned char *)"\3dot", 4);
+	if (!no_alpn) {
+		SSL_set_tlsext_host_name(p->ssl, "lab.test");
+		SSL_set_alpn_protos(p->ssl, (const unsigned char *)"\3dot",
+				    4);
+	}
+	no_alpn = false;
 }
 
 static void peer_free(struct peer *p)
@@ -427,12 +433,14 @@ START_TEST(test_flow_control)
 END_TEST
 
 /* The peer's window is 0 while the server's flight waits: the handshake
- * completes once the window opens. */
+ * completes once the window opens.  This client offers neither ALPN nor
+ * SNI. */
 START_TEST(test_zero_window_during_handshake)
 {
 	struct stack *s = new_stack(SELF);
 	struct peer p;
 
+	no_alpn = true;
 	peer_new(s, &p, 40003, 1400);
 	p.win = 0;
 	SSL_do_handshake(p.ssl);
@@ -445,6 +453,10 @@ START_TEST(test_zero_window_during_handshake)
 	run(s, &p);
 	ck_assert(SSL_is_init_finished(p.ssl));
 	ck_assert_uint_eq(M.accepted, 1);
+	/* No ALPN, no SNI offered: empty strings. */
+	ck_assert_int_eq(M.info_rc, 0);
+	ck_assert_str_eq(M.info.alpn, "");
+	ck_assert_str_eq(M.info.sni, "");
 	peer_free(&p);
 	finish(s);
 }
