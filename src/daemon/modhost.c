@@ -1257,6 +1257,7 @@ static void prep_free(struct module_prep *p)
 
 void modules_abort(struct module_txn *txn)
 {
+	tls_prepared_clear();
 	for (size_t i = 0; i < txn->n; i++)
 		prep_free(&txn->p[i]);
 	free(txn->p);
@@ -1410,6 +1411,17 @@ int modules_commit(struct modules *set, struct module_txn *txn)
 	free(txn->p);
 	txn->p = NULL;
 	txn->n = 0;
+	/* Certificates replaced on disk under an unchanged section: new
+	 * connections get them (the old ones keep theirs). */
+	for (h = set->list; h; h = h->next)
+		for (struct tapir_tcp_listener *wl = h->listeners; wl;
+		     wl = wl->next)
+			if (wl->tls && tls_listener_refresh(wl->tls, h->name))
+				log_notice("module %s: TLS certificate "
+					   "replaced on disk: new connections "
+					   "get the new one",
+					   h->name);
+	tls_prepared_clear(); /* what no listener took */
 	return failures;
 }
 

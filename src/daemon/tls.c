@@ -502,6 +502,49 @@ static SSL_CTX *ctx_build(struct reporter *r, const struct tls_conf *c,
 	return ctx;
 }
 
+/* Contexts tls_check() built, kept for the listener that the same group
+ * will make when the transaction commits: so the key is read when the
+ * configuration is checked, at start before privileges are dropped.
+ * Emptied by tls_prepared_clear() at the end of every transaction. */
+#define TLS_PREPARED_MAX 64
+static struct {
+	const config_setting_t *g;
+	SSL_CTX *ctx;
+} prepared[TLS_PREPARED_MAX];
+
+static void prepared_put(const config_setting_t *g, SSL_CTX *ctx)
+{
+	for (size_t i = 0; i < TLS_PREPARED_MAX; i++)
+		if (!prepared[i].ctx) {
+			prepared[i].g = g;
+			prepared[i].ctx = ctx;
+			return;
+		}
+	SSL_CTX_free(ctx); /* no room: the listener loads it again */
+}
+
+static SSL_CTX *prepared_take(const config_setting_t *g)
+{
+	for (size_t i = 0; i < TLS_PREPARED_MAX; i++)
+		if (prepared[i].ctx && prepared[i].g == g) {
+			SSL_CTX *ctx = prepared[i].ctx;
+
+			prepared[i].ctx = NULL;
+			prepared[i].g = NULL;
+			return ctx;
+		}
+	return NULL;
+}
+
+void tls_prepared_clear(void)
+{
+	for (size_t i = 0; i < TLS_PREPARED_MAX; i++) {
+		SSL_CTX_free(prepared[i].ctx);
+		prepared[i].ctx = NULL;
+		prepared[i].g = NULL;
+	}
+}
+
 int tls_check(const config_setting_t *g, tls_report_fn report, void *arg)
 {
 	struct reporter r = {report, arg, 0};
@@ -512,7 +555,10 @@ int tls_check(const config_setting_t *g, tls_report_fn report, void *arg)
 	if (r.n)
 		return r.n;
 	ctx = ctx_build(&r, &c, false);
-	SSL_CTX_free(ctx);
+	if (ctx && !c.self_signed)
+		prepared_put(g, ctx);
+	else
+		SSL_CTX_free(ctx);
 	return r.n;
 }
 
@@ -531,6 +577,7 @@ struct tls_listener {
 	unsigned alpn_len;
 	struct tls_counters ctr;
 	char name[32];
+	char setting[64]; /* the group's name in the module's section */
 };
 
 static void bump(uint64_t *c)
@@ -593,7 +640,9 @@ static SSL_CTX *listener_ctx(struct tls_listener *l, const config_setting_t *g,
 	conf_read(&r, g, c);
 	if (r.n)
 		return NULL;
-	ctx = ctx_build(&r, c, true);
+	ctx = prepared_take(g);
+	if (!ctx)
+		ctx = ctx_build(&r, c, true);
 	if (!ctx)
 		return NULL;
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, l);
@@ -650,6 +699,8 @@ struct tls_listener *tls_listener_new(struct stack *s,
 		free(l);
 		return NULL;
 	}
+	snprintf(l->setting, sizeof(l->setting), "%s",
+		 config_setting_name(g) ? config_setting_name(g) : "");
 	l->max_handshakes = c.max_handshakes;
 	l->handshake_timeout_ms = c.handshake_timeout * 1000u;
 	return l;
@@ -667,8 +718,44 @@ int tls_listener_update(struct tls_listener *l, const config_setting_t *g,
 	 * reference); this drops only the listener's. */
 	SSL_CTX_free(l->ctx);
 	l->ctx = ctx;
+	snprintf(l->setting, sizeof(l->setting), "%s",
+		 config_setting_name(g) ? config_setting_name(g) : "");
 	l->max_handshakes = c.max_handshakes;
 	l->handshake_timeout_ms = c.handshake_timeout * 1000u;
+	return 0;
+}
+
+/* The module owning g's section, by its name setting. */
+static bool group_of(const config_setting_t *g, const char *module,
+		     const char *setting)
+{
+	const config_setting_t *sec = config_setting_parent(g);
+	const char *n = NULL, *k = config_setting_name(g);
+
+	return sec && k && strcmp(k, setting) == 0 &&
+	       config_setting_lookup_string(sec, "name", &n) && n &&
+	       strcmp(n, module) == 0;
+}
+
+int tls_listener_refresh(struct tls_listener *l, const char *module)
+{
+	for (size_t i = 0; i < TLS_PREPARED_MAX; i++) {
+		SSL_CTX *ctx = prepared[i].ctx;
+		X509 *now, *then;
+
+		if (!ctx || !group_of(prepared[i].g, module, l->setting))
+			continue;
+		now = SSL_CTX_get0_certificate(ctx);
+		then = SSL_CTX_get0_certificate(l->ctx);
+		if (!now || !then || X509_cmp(now, then) == 0)
+			return 0;
+		prepared[i].ctx = NULL;
+		prepared[i].g = NULL;
+		SSL_CTX_set_alpn_select_cb(ctx, alpn_select, l);
+		SSL_CTX_free(l->ctx);
+		l->ctx = ctx;
+		return 1;
+	}
 	return 0;
 }
 

@@ -44,6 +44,11 @@ typedef void (*tls_report_fn)(void *arg, const config_setting_t *at,
  * key load and match (a certificate past its notAfter is a warning,
  * logged with FILE:LINE).  Reports each problem; returns how many. */
 int tls_check(const config_setting_t *g, tls_report_fn report, void *arg);
+/* The contexts tls_check() built are kept for the listeners the same
+ * groups make when the transaction commits (so a key is read while the
+ * configuration is checked: at start, before privileges are dropped);
+ * this frees those left over.  Called when a transaction ends. */
+void tls_prepared_clear(void);
 
 /* Counters of one listener, in the owning module's counters (any may be
  * NULL). */
@@ -72,6 +77,11 @@ struct tls_listener *tls_listener_new(struct stack *s,
  * old settings stay). */
 int tls_listener_update(struct tls_listener *l, const config_setting_t *g,
 			char *err, size_t errlen);
+/* At the end of a reload, for a listener whose module kept its settings
+ * text: when tls_check() loaded, for the same group of module's section, a
+ * certificate other than the one in use (its files were replaced), new
+ * connections get that one.  1 when it was swapped, else 0. */
+int tls_listener_refresh(struct tls_listener *l, const char *module);
 /* The module is gone: its handlers are never called again. */
 void tls_listener_gone(struct tls_listener *l);
 /* After the stack listener is gone (every connection closed). */

@@ -8,8 +8,10 @@
 # certificate whose logged fingerprint is the one served, tapird -t and a
 # reload refusing a key that does not match with FILE:LINE, a reload to a
 # new certificate seen by a new connection while a download over the old
-# one completes, and a bounded handshake flood that neither starves an
-# established connection nor outlives its deadline.
+# one completes, a certificate replaced on disk served after a reload, a
+# bounded handshake flood that neither starves an established connection
+# nor outlives its deadline, and a key only root can read loaded before
+# tapird drops its privileges.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
 tl_init
@@ -30,8 +32,10 @@ mkcert() {
 		-addext "subjectAltName=IP:$TAPIR_ADDR,IP:$ADDR6,DNS:tapir" \
 		2>"$TL_TMP/$1.err"
 }
-{ mkcert one && mkcert two && mkcert other; } || bail "openssl makes certificates" "$(cat "$TL_TMP"/*.err)"
-cat "$TL_TMP/one.pem" "$TL_TMP/two.pem" >"$TL_TMP/both.pem"
+{ mkcert one && mkcert two && mkcert three && mkcert other; } ||
+	bail "openssl makes certificates" "$(cat "$TL_TMP"/*.err)"
+# What the clients trust: every certificate tapird serves in this test.
+cat "$TL_TMP/one.pem" "$TL_TMP/two.pem" "$TL_TMP/three.pem" >"$TL_TMP/both.pem"
 fpr() { openssl x509 -noout -fingerprint -sha256 -in "$1" | sed 's/.*=//'; }
 
 # write_conf CERT KEY [REDIRECT]: the configuration with http's certificate
@@ -208,6 +212,15 @@ got=$("${CURL[@]}" -o /dev/null -w '%{http_code}' "$URL/")
 check "HTTPS keeps working with the certificate it had" "got $got, cert $(newcert)" \
 	sh -c "[ '$got' = 200 ] && [ '$(newcert)' = '$want' ]"
 
+# The files replaced in place (as a renewal does) under the same settings.
+write_conf "$TL_TMP/two.pem" "$TL_TMP/two.key" true
+cp "$TL_TMP/three.pem" "$TL_TMP/two.pem"
+cp "$TL_TMP/three.key" "$TL_TMP/two.key"
+want=$(fpr "$TL_TMP/three.pem")
+kill -HUP "$pid"
+check "a certificate replaced on disk is served after a reload with the same settings" \
+	"log: $(tail -n 5 "$TL_LOG")" tl_wait 50 sees_new
+
 # ---- a bounded handshake flood ---------------------------------------------
 cat >"$TL_TMP/flood.py" <<'PY'
 import socket, ssl, sys, time
@@ -260,5 +273,32 @@ check "/metrics counts handshakes, the cap and the deadline" "@$TL_TMP/metrics" 
 check "tapird is still running" "tapird exited" lab_tapird_running
 errs=$(tl_error_lines | grep -v 'does not match\|reload\|configuration')
 check "no error lines in tapird's log but the refused reload" "$errs" test -z "$errs"
+
+# ---- privileges: the key is read as root, before they are dropped -------------
+lab_stop_tapird TERM
+pub=$(mktemp -d /tmp/tapir-tls-pub.XXXXXX) || bail "a directory for nobody"
+lab_on_exit "rm -rf -- '$pub'"
+mkdir -p "$pub/www" "$pub/mods"
+cp "$WWW/index.html" "$pub/www/"
+cp "$TAPIR_MODULE_DIR/http.so" "$pub/mods/" || bail "http.so copied"
+cp "$TL_TMP/one.pem" "$TL_TMP/one.key" "$pub/"
+chmod -R a+rX "$pub"
+chmod 600 "$pub/one.key" # root's only
+cat >"$pub/tapir.conf" <<EOF
+$(tl_iface_conf)
+module_dir = "$pub/mods";
+user = "nobody";
+group = "nogroup";
+modules = (
+  { name = "http"; port = 80; root = "$pub/www"; access_log = "off";
+    tls = { certificate = "$pub/one.pem"; key = "$pub/one.key"; }; }
+);
+EOF
+chmod 644 "$pub/tapir.conf"
+tl_start_with "$pub/tapir.conf"
+uid=$(awk '/^Uid:/ {print $2}' "/proc/$LAB_TAPIRD_PID/status")
+got=$("${CURL[@]}" -o "$TL_TMP/body" -w '%{http_code}' "$URL/")
+check "running as nobody, HTTPS serves with a key only root can read" "uid $uid, got $got" \
+	sh -c "[ '$uid' = 65534 ] && [ '$got' = 200 ] && cmp -s '$WWW/index.html' '$TL_TMP/body'"
 
 tl_done
