@@ -1,7 +1,8 @@
 #!/bin/bash
 # TLS on tapir's own TCP (host API 5) with real clients: curl --cacert over
 # HTTPS on IPv4 and IPv6 (GET, Range, keep-alive, Strict-Transport-Security,
-# the plain port redirecting), openssl s_client with TLS 1.3 and 1.2 and
+# the plain port redirecting, 100 MiB byte-identical clean and under 2%
+# loss), openssl s_client with TLS 1.3 and 1.2 and
 # ALPN (TLS 1.1 refused), a resumed session reported as reused, testssl.sh
 # finding no weak protocol, cipher or vulnerability, kdig +tls
 # and dig +tls answering from the zone over DNS over TLS on 853, a self-signed
@@ -23,6 +24,7 @@ mkdir -p "$WWW"
 printf '<h1>tapir over tls</h1>\n' >"$WWW/index.html"
 head -c 1000 /dev/urandom >"$WWW/r.bin"
 head -c 20M /dev/urandom >"$WWW/big.bin"
+head -c 100M /dev/urandom >"$WWW/huge.bin"
 
 # mkcert NAME: a self-signed ECDSA certificate for tapird's addresses.
 mkcert() {
@@ -117,6 +119,27 @@ check "plain HTTP keeps serving and sends no Strict-Transport-Security" "got: $g
 "${CURL[@]}" -o "$TL_TMP/big.out" "$URL/big.bin"
 check "a 20 MiB file over HTTPS is byte-identical" "sizes: $(stat -c %s "$TL_TMP/big.out" 2>&1)" \
 	cmp -s "$WWW/big.bin" "$TL_TMP/big.out"
+want=$(sha256sum <"$WWW/huge.bin" | cut -d' ' -f1)
+got=$(in_ns timeout 120 curl -s --cacert "$TL_TMP/both.pem" "$URL/huge.bin" | sha256sum | cut -d' ' -f1)
+check "a 100 MiB file over HTTPS is byte-identical (sha256)" "want $want got $got" \
+	test "$want" = "$got"
+in_ns nft -f - <<EOF 2>"$TL_TMP/nft.err"
+table inet tapirtls {
+	chain out {
+		type filter hook output priority 0; policy accept;
+		oifname "$TAP" numgen random mod 100 < 2 drop
+	}
+	chain in {
+		type filter hook input priority 0; policy accept;
+		iifname "$TAP" numgen random mod 100 < 2 drop
+	}
+}
+EOF
+check "nftables 2% loss both ways on $TAP" "@$TL_TMP/nft.err" test ! -s "$TL_TMP/nft.err"
+got=$(in_ns timeout 240 curl -s --cacert "$TL_TMP/both.pem" "$URL/huge.bin" | sha256sum | cut -d' ' -f1)
+check "the 100 MiB file over HTTPS under 2% loss is byte-identical (sha256)" \
+	"want $want got $got" test "$want" = "$got"
+in_ns nft delete table inet tapirtls >/dev/null 2>&1
 
 # ---- openssl s_client: versions, ALPN, resumption --------------------------
 sclient() { # ARGS...: one s_client session that sends a request
