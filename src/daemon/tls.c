@@ -1433,5 +1433,6 @@ int tls_info(const struct tcp_conn *c, struct tapir_tls_info *info)
 		info->alpn[alpn_len] = '\0';
 	}
 	info->resumed = SSL_session_reused(t->ssl) != 0;
+	info->close_notify = t->close_notify;
 	return 0;
 }

@@ -77,8 +77,8 @@ static void m_writable(void *ctx, struct tapir_tcp *c)
 static void m_peer_closed(void *ctx, struct tapir_tcp *c)
 {
 	(void)ctx;
-	(void)c;
 	M.peer_closed++;
+	ck_assert_int_eq(tls_info((const struct tcp_conn *)c, &M.info), 0);
 }
 
 static void m_closed(void *ctx, struct tapir_tcp *c, int err)
@@ -476,6 +476,7 @@ START_TEST(test_close_notify_and_truncation)
 	run(s, &p);
 	ck_assert_uint_eq(M.len, 1);
 	ck_assert_uint_eq(M.peer_closed, 1);
+	ck_assert(M.info.close_notify);
 	ck_assert_uint_eq(c_trunc, 0);
 	seg_to(s, &p, TCP_FLAG_ACK | TCP_FLAG_FIN, NULL, 0);
 	ck_assert_uint_eq(M.peer_closed, 1);
@@ -493,6 +494,7 @@ START_TEST(test_close_notify_and_truncation)
 	th_frames_clear();
 	ck_assert_uint_eq(M.len, 2);
 	ck_assert_uint_eq(M.peer_closed, 1);
+	ck_assert(!M.info.close_notify); /* a truncation, said as such */
 	ck_assert_uint_eq(c_trunc, 1);
 	tls_close((struct tcp_conn *)M.c);
 	run(s, &q);

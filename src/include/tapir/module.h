@@ -177,6 +177,10 @@ struct tapir_tls_info {
 	char sni[256];     /* the server name the client asked for */
 	char alpn[32];     /* the application protocol agreed */
 	bool resumed;      /* a resumed session (no full handshake) */
+	/* The peer's close_notify alert arrived.  At peer_closed() false
+	 * means the peer's FIN came without one: the stream may have been
+	 * cut short by someone on the path (a truncation). */
+	bool close_notify;
 };
 
 struct tapir_host_api {
