@@ -52,6 +52,7 @@ interface = {
   address6 = [ "$ADDR6/64" ];
   host_address6 = "$HOST6/64";
 };
+control = { socket = "$TL_TMP/ctl.sock"; };
 modules = (
   { name = "http";
     port = 80;
@@ -181,6 +182,13 @@ in_ns timeout 10 openssl s_client -connect "$TAPIR_ADDR:853" -alpn dot </dev/nul
 check "self_signed: the fingerprint logged is the certificate served on 853" \
 	"logged '$logged', served '$(cat "$TL_TMP/dotfpr")'" \
 	sh -c "[ -n '$logged' ] && [ '$logged' = \"\$(cat '$TL_TMP/dotfpr')\" ]"
+TAPIRCTL=${TAPIRCTL:-$(dirname "$TAPIRD")/tapirctl}
+"$TAPIRCTL" -s "$TL_TMP/ctl.sock" status >"$TL_TMP/status" 2>&1
+check "tapirctl status shows the self-signed certificate's fingerprint" "@$TL_TMP/status" \
+	grep -q "^tls *self-signed, SHA-256 $logged\$" "$TL_TMP/status"
+"$TAPIRCTL" -s "$TL_TMP/ctl.sock" stats >"$TL_TMP/stats" 2>&1
+check "tapirctl stats counts DoT handshakes by version" "@$TL_TMP/stats" \
+	grep -q '^module_dns_tls_version_13 *[1-9]' "$TL_TMP/stats"
 in_ns timeout 10 kdig +tls +short @"$TAPIR_ADDR" -p 853 www.lab.test A >"$TL_TMP/kdig" 2>&1
 check "kdig +tls gets the A record over DNS over TLS" "@$TL_TMP/kdig" \
 	grep -qx '10.0.0.2' "$TL_TMP/kdig"
