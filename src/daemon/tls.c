@@ -789,6 +789,7 @@ struct tls_conn {
 	bool close_notify;     /* the peer's close_notify arrived */
 	bool want_writable;    /* the module took less than it offered */
 	bool failed;           /* a fatal TLS error: no more SSL calls */
+	bool delivering;       /* inside the module's recv() */
 	/* Ciphertext the stack offers during recv(): the BIO reads it. */
 	const uint8_t *rin;
 	size_t rin_len, rin_used;
@@ -977,7 +978,9 @@ static bool deliver(struct tls_conn *t, const uint8_t *p, size_t n)
 
 	if (t->released || t->l->gone || !cb->recv)
 		return !t->released;
+	t->delivering = true;
 	took = cb->recv(t->mctx, (struct tapir_tcp *)t->c, p, n);
+	t->delivering = false;
 	if (took > n)
 		took = n;
 	if (t->released)
@@ -1368,7 +1371,9 @@ void tls_recv_resume(struct tcp_conn *c)
 {
 	struct tls_conn *t = conn_of(c);
 
-	if (!t || !t->established)
+	/* From inside recv(): the data after this call's comes anyway (or
+	 * waits for a resume after it, when the module takes less). */
+	if (!t || !t->established || t->delivering)
 		return;
 	t->busy++;
 	if (t->pend_len) {
@@ -1377,11 +1382,14 @@ void tls_recv_resume(struct tcp_conn *c)
 		const struct tapir_tcp_handlers *cb = t->l->cb;
 		size_t took = 0;
 
-		if (!t->l->gone && cb->recv)
+		if (!t->l->gone && cb->recv) {
+			t->delivering = true;
 			took = cb->recv(t->mctx, (struct tapir_tcp *)c,
 					p + off, n);
-		else
+			t->delivering = false;
+		} else {
 			took = n;
+		}
 		if (took > n)
 			took = n;
 		if (took == n) {
