@@ -69,6 +69,7 @@ struct daemon {
 	struct report_src report; /* for tapirctl and modules (the report call) */
 	char ifname[IFNAMSIZ];    /* the report's copy: conf changes */
 	bool debug; /* -d: overrides log.level, also after reload */
+	bool ready_pending; /* "ready" waits for IPv4 address probing */
 	struct event *tap_ev, *timer_ev, *watchdog_ev;
 	struct event *sig_hup, *sig_term, *sig_int, *sig_usr1;
 };
@@ -684,22 +685,55 @@ static int open_control(struct daemon *d)
 	return 0;
 }
 
+static void ready_now(struct daemon *d);
+
 /* What the stack reports that an operator must hear of. */
 static void stack_event_log(void *ctx, enum stack_event ev,
-			    const union inany *addr)
+			    const union inany *addr, const uint8_t *mac)
 {
-	char a[INET6_ADDRSTRLEN];
+	struct daemon *d = ctx;
+	char a[INET6_ADDRSTRLEN], m[18] = "?";
 
-	(void)ctx;
-	if (!inet_ntop(AF_INET6, addr->a, a, sizeof(a)))
+	if (inany_is_v4(addr)) {
+		uint32_t v = inany_v4(addr);
+
+		snprintf(a, sizeof(a), "%u.%u.%u.%u", v >> 24, (v >> 16) & 255,
+			 (v >> 8) & 255, v & 255);
+	} else if (!inet_ntop(AF_INET6, addr->a, a, sizeof(a))) {
 		snprintf(a, sizeof(a), "?");
+	}
+	if (mac)
+		snprintf(m, sizeof(m), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
+			 mac[1], mac[2], mac[3], mac[4], mac[5]);
 	switch (ev) {
 	case STACK_EV_ADDR6_DUPLICATE:
 		log_err("IPv6 address %s is in use by another node on the link "
 			"(duplicate address detection): not using it; give "
 			"this interface another address6", a);
 		break;
+	case STACK_EV_ADDR4_READY:
+		log_info("IPv4 address %s: nobody else on the link has it "
+			 "(address conflict detection); in use", a);
+		break;
+	case STACK_EV_ADDR4_CONFLICT:
+		log_err("IPv4 address %s is in use by %s on the link (address "
+			"conflict detection): not using it; probing again in "
+			"a minute", a, m);
+		break;
+	case STACK_EV_ADDR4_DEFENDED:
+		log_warn("IPv4 address conflict: %s claims our address %s; "
+			 "defended with an announcement, keeping it", m, a);
+		break;
+	case STACK_EV_ADDR4_CLAIMED:
+		log_warn("IPv4 address conflict: %s claims our address %s "
+			 "again within 10 s of the last defence; keeping it "
+			 "(further conflicts in these 10 s are only counted)",
+			 m, a);
+		break;
 	}
+	if (d->ready_pending && (ev == STACK_EV_ADDR4_READY ||
+				 ev == STACK_EV_ADDR4_CONFLICT))
+		ready_now(d);
 }
 
 /* Start-up: the stack on the link, with secrets fresh from the kernel
@@ -797,18 +831,35 @@ static int detach(struct daemon *d, const struct options *o)
 	return 0;
 }
 
-/* Start-up, last: announce our address and tell the log and systemd. */
-static void announce_ready(struct daemon *d)
+/* "ready" in the log and to systemd. */
+static void ready_now(struct daemon *d)
 {
 	char status[512];
 
+	d->ready_pending = false;
+	status_line(d, "running on ", status, sizeof(status));
+	if (stack_addr4_usable(d->stack) || !stack_get_params(d->stack)->addr)
+		log_notice("ready: %s", status);
+	else
+		log_notice("ready: %s (without its IPv4 address, in use by "
+			   "another host)", status);
+	notify_ready(status);
+}
+
+/* Start-up, last: take our addresses into use and tell the log and
+ * systemd.  With interface.acd the IPv4 address is probed for first
+ * (RFC 5227, a few seconds): "ready" comes when probing ends, so what
+ * waits for tapird finds the address answering, or the conflict logged. */
+static void announce_ready(struct daemon *d)
+{
 	d->started_ms = stack_now_ms(d->stack);
 	d->report.started_ms = d->started_ms;
 	stack_announce(d->stack);
 	schedule_timers(d);
-	status_line(d, "running on ", status, sizeof(status));
-	log_notice("ready: %s", status);
-	notify_ready(status);
+	if (stack_addr4_usable(d->stack) || !stack_get_params(d->stack)->addr)
+		ready_now(d);
+	else
+		d->ready_pending = true;
 }
 
 /* The one cleanup path: undo whatever start-up made, in reverse, whether

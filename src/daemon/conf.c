@@ -596,13 +596,138 @@ static void load_interface6(struct ld *ld, config_setting_t *ifs)
 	}
 }
 
+/* One entry of interface.static_neighbours into *n; false (errors
+ * given) when it is not usable. */
+static bool load_static_neigh(struct ld *ld, config_setting_t *g, int i,
+			      struct stack_static_neigh *n)
+{
+	static const char *const keys[] = {"address", "mac", NULL};
+	const struct stack_params *p = &ld->c->params;
+	config_setting_t *sa, *sm;
+	const char *a, *m, *bad;
+	uint8_t a6[16], zero[ETH_ALEN] = {0};
+	uint32_t a4, mask = ip4_mask(p->prefix);
+	char why[160];
+	bool ok = true;
+
+	check_keys(ld, g, "interface.static_neighbours", keys);
+	a = get_str(ld, g, "interface.static_neighbours", "address", &sa);
+	m = get_str(ld, g, "interface.static_neighbours", "mac", &sm);
+	if (!sa || !sm) {
+		ERR(ld, g, "interface.static_neighbours: entry %d needs both "
+			   "address and mac, e.g. { address = \"10.0.0.1\"; "
+			   "mac = \"02:00:00:00:00:01\"; }",
+		    i + 1);
+		return false;
+	}
+	if (!a || !m)
+		return false; /* not strings: said already */
+	if (!conf_parse_mac(m, n->mac)) {
+		ERR(ld, sm, "interface.static_neighbours: '%s' is not a MAC "
+			    "address like 02:00:00:00:00:01", m);
+		ok = false;
+	} else if (eth_is_multicast(n->mac) || !memcmp(n->mac, zero, ETH_ALEN)) {
+		ERR(ld, sm, "interface.static_neighbours: %s is not a unicast "
+			    "MAC address", m);
+		ok = false;
+	}
+	if (conf_parse_ip(a, &a4)) {
+		if (a4 == p->addr)
+			bad = "is our own address (interface.address)";
+		else if ((a4 & mask) != (p->addr & mask))
+			bad = "is not inside the interface's subnet";
+		else if (p->prefix < 31 && ((a4 & ~mask) == ~mask ||
+					    (a4 & ~mask) == 0))
+			bad = "is the subnet's broadcast or network address";
+		else
+			bad = NULL;
+		if (bad) {
+			ERR(ld, sa, "interface.static_neighbours: %s %s", a,
+			    bad);
+			return false;
+		}
+		n->addr = inany_from_v4(a4);
+		return ok;
+	}
+	if (!conf_parse_ip6(a, a6, why, sizeof(why))) {
+		ERR(ld, sa, "interface.static_neighbours: '%s' is neither an "
+			    "IPv4 address nor an IPv6 one (%s)", a, why);
+		return false;
+	}
+	if ((bad = addr6_unusable(a6)))
+		ERR(ld, sa, "interface.static_neighbours: '%s' %s", a, bad);
+	else if (!p->ipv6)
+		ERR(ld, sa, "interface.static_neighbours: '%s' is IPv6, but "
+			    "interface.ipv6 is false", a);
+	else if (is_ours6(p, a6))
+		ERR(ld, sa, "interface.static_neighbours: '%s' is our own "
+			    "address (interface.address6)", a);
+	else if (!is_link_local6(a6) && prefix6_of(p, a6) < 0)
+		ERR(ld, sa, "interface.static_neighbours: '%s' is neither "
+			    "link-local nor inside a prefix of "
+			    "interface.address6", a);
+	else {
+		n->addr = inany_from_v6(a6);
+		return ok;
+	}
+	return false;
+}
+
+/* interface.static_neighbours: ( { address = ...; mac = ...; }, ... ),
+ * at most STACK_MAX_STATIC_NEIGH, each address once. */
+static void load_static_neighbours(struct ld *ld, config_setting_t *ifs)
+{
+	struct stack_params *p = &ld->c->params;
+	config_setting_t *list =
+		config_setting_get_member(ifs, "static_neighbours");
+	int n;
+
+	if (!list)
+		return;
+	if (!config_setting_is_list(list)) {
+		ERR(ld, list, "interface.static_neighbours: expected a list of "
+			      "groups, e.g. static_neighbours = ( { address = "
+			      "\"10.0.0.1\"; mac = \"02:00:00:00:00:01\"; } );");
+		return;
+	}
+	n = config_setting_length(list);
+	if (n > STACK_MAX_STATIC_NEIGH)
+		ERR(ld, list, "interface.static_neighbours: %d entries, but at "
+			      "most %d are allowed",
+		    n, STACK_MAX_STATIC_NEIGH);
+	for (int i = 0; i < n; i++) {
+		config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
+		const config_setting_t *at = elem_at(g, list);
+		struct stack_static_neigh sn;
+		bool dup = false;
+
+		if (!config_setting_is_group(g)) {
+			ERR(ld, at, "interface.static_neighbours: entry %d is "
+				    "not a group { address = ...; mac = ...; }",
+			    i + 1);
+			continue;
+		}
+		memset(&sn, 0, sizeof(sn));
+		if (!load_static_neigh(ld, g, i, &sn))
+			continue;
+		for (unsigned j = 0; j < p->nstatic_neigh && !dup; j++)
+			dup = inany_eq(&p->static_neigh[j].addr, &sn.addr);
+		if (dup)
+			ERR(ld, at, "interface.static_neighbours: entry %d "
+				    "repeats an address listed before it",
+			    i + 1);
+		else if (p->nstatic_neigh < STACK_MAX_STATIC_NEIGH)
+			p->static_neigh[p->nstatic_neigh++] = sn;
+	}
+}
+
 static void load_interface(struct ld *ld, config_setting_t *root)
 {
 	static const char *const keys[] = {
 		"name",		 "address",	  "gateway",	"mtu",
 		"mac",		 "host_address",  "offload",	"ipv6",
 		"address6",	 "gateway6",	  "host_address6", "dad",
-		"interface_id", NULL};
+		"interface_id", "acd", "static_neighbours", NULL};
 	struct conf *c = ld->c;
 	config_setting_t *ifs = get_group(ld, root, "interface"), *s;
 	const char *v;
@@ -649,6 +774,7 @@ static void load_interface(struct ld *ld, config_setting_t *root)
 				   "interface's subnet", v);
 	}
 	get_int(ld, ifs, "interface", "mtu", 68, 65521, &c->params.mtu);
+	get_bool(ld, ifs, "interface", "acd", &c->params.acd);
 	c->offload = true;
 	get_bool(ld, ifs, "interface", "offload", &c->offload);
 
@@ -676,6 +802,7 @@ static void load_interface(struct ld *ld, config_setting_t *root)
 			c->has_host = true;
 	}
 	load_interface6(ld, ifs);
+	load_static_neighbours(ld, ifs);
 }
 
 static void load_stack(struct ld *ld, config_setting_t *root)

@@ -1348,6 +1348,14 @@ static struct module_prep *txn_find(struct module_txn *txn,
 	return NULL;
 }
 
+/* The descriptor's flags, when it is recent enough to have them. */
+static uint32_t module_flags(const struct tapir_module *d)
+{
+	if (d->size < offsetof(struct tapir_module, flags) + sizeof(d->flags))
+		return 0;
+	return d->flags;
+}
+
 int modules_commit(struct modules *set, struct module_txn *txn)
 {
 	struct tapir_host *running = set->list, *h, *next;
@@ -1372,7 +1380,8 @@ int modules_commit(struct modules *set, struct module_txn *txn)
 	for (h = set->list; h; h = h->next) {
 		struct module_prep *p = txn_find(txn, h);
 
-		if (strcmp(h->text, p->text) != 0) {
+		if (strcmp(h->text, p->text) != 0 ||
+		    (module_flags(h->desc) & TAPIR_MODF_RECONFIGURE_ALWAYS)) {
 			if (!h->desc->reconfigure ||
 			    h->desc->reconfigure(h->state, p->mc.values) != 0) {
 				log_err("module %s: reconfigure failed; it keeps "

@@ -479,9 +479,10 @@ static void status_json(struct strbuf *b, const struct report_src *r)
 	strbuf_puts(b, ",\"interface\":{\"name\":");
 	strbuf_json_str(b, r->ifname);
 	strbuf_printf(b,
-		      ",\"address\":\"%s/%u\",\"mac\":\"%s\",\"mtu\":%u,"
-		      "\"offload\":%s",
-		      addr, stack_get_params(s)->prefix, mac, stack_get_params(s)->mtu,
+		      ",\"address\":\"%s/%u\",\"address_state\":\"%s\","
+		      "\"mac\":\"%s\",\"mtu\":%u,\"offload\":%s",
+		      addr, stack_get_params(s)->prefix, stack_addr4_state(s),
+		      mac, stack_get_params(s)->mtu,
 		      r->offload ? "true" : "false");
 	addr6_json(b, r);
 	strbuf_puts(b, "},\"counters\":");
@@ -543,9 +544,11 @@ static void status_text(struct strbuf *b, const struct report_src *r)
 			 ":%02" PRIu64 "\n",
 		      "uptime", up / 86400, up / 3600 % 24, up / 60 % 60,
 		      up % 60);
-	strbuf_printf(b, "%-11s %s  %s/%u  %s  mtu %u  offload %s\n",
+	strbuf_printf(b, "%-11s %s  %s/%u  %s  mtu %u  offload %s%s%s\n",
 		      "interface", r->ifname, addr, stack_get_params(s)->prefix, mac, stack_get_params(s)->mtu,
-		      r->offload ? "on" : "off");
+		      r->offload ? "on" : "off",
+		      stack_addr4_usable(s) ? "" : "  ipv4 ",
+		      stack_addr4_usable(s) ? "" : stack_addr4_state(s));
 	addr6_text(b, r);
 	strbuf_printf(b, "%-11s ", "modules");
 	foreach_module(&r->mods, module_name_visit, &m);

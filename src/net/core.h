@@ -55,11 +55,17 @@ struct stack {
 	struct stats stats;
 	struct timer_wheel timers;
 
-	/* ARP: the IPv4 neighbour cache, and our own address's defence. */
+	/* ARP: the IPv4 neighbour cache, and our own address's conflict
+	 * detection and defence (RFC 5227). */
 	struct neigh_table arp;
 	struct timer arp_announce_timer;
 	bool arp_defended;
 	uint64_t arp_defend_ms;
+	uint8_t acd_state;     /* enum acd_state (ipv4.h) */
+	bool arp_started;      /* arp_start() has run (stack_announce()) */
+	unsigned acd_probes;   /* probes sent in this round */
+	struct timer acd_timer;
+	bool acd_claim_logged; /* a claim event since arp_defend_ms */
 
 	/* Reassembly (frag.c), both families: a list of datagrams in
 	 * progress, oldest first. */
@@ -125,10 +131,10 @@ static inline uint64_t stack_now(const struct stack *s)
 }
 
 static inline void stack_event(struct stack *s, enum stack_event ev,
-			       const union inany *addr)
+			       const union inany *addr, const uint8_t *mac)
 {
 	if (s->event)
-		s->event(s->event_ctx, ev, addr);
+		s->event(s->event_ctx, ev, addr, mac);
 }
 
 #endif

@@ -91,6 +91,8 @@ static void neigh_free_entry(struct neigh_table *t, struct neigh_entry *e)
 	neigh_drop_queue(t, e);
 	if (e->state == NEIGH_INCOMPLETE)
 		t->incomplete--;
+	if (e->state == NEIGH_PERMANENT)
+		t->permanent--;
 	e->state = NEIGH_FREE;
 	e->next = 0;
 	t->used--;
@@ -120,6 +122,7 @@ static struct neigh_entry *neigh_victim(struct neigh_table *t, bool incomplete)
 		struct neigh_entry *c = &t->e[i];
 
 		if ((c->state == NEIGH_INCOMPLETE) != incomplete ||
+		    c->state == NEIGH_PERMANENT ||
 		    (!inany_is_unspec(&t->keep) && inany_eq(&c->addr, &t->keep)))
 			continue;
 		/* A STALE entry goes before one in use (RFC 6583 7.1). */
@@ -280,7 +283,8 @@ bool neigh_confirm(struct neigh_table *t, const union inany *addr,
 
 	if (!e)
 		return false;
-	neigh_resolved(t, e, mac);
+	if (e->state != NEIGH_PERMANENT) /* configured: not for packets */
+		neigh_resolved(t, e, mac);
 	return true;
 }
 
@@ -305,6 +309,8 @@ bool neigh_update(struct neigh_table *t, const union inany *addr,
 	uint64_t now = stack_now(t->s);
 	bool changed;
 
+	if (e && e->state == NEIGH_PERMANENT)
+		return true; /* configured: no packet changes it */
 	if (!e) {
 		if (!(how & NEIGH_CREATE) || !mac)
 			return false;
@@ -488,10 +494,41 @@ bool neigh_ready(const struct neigh_table *t, const union inany *addr)
 	return e && e->state != NEIGH_INCOMPLETE;
 }
 
+int neigh_set_static(struct neigh_table *t, const union inany *addr,
+		     const uint8_t *mac)
+{
+	struct neigh_entry *e = neigh_find(t, addr);
+
+	if (e && e->state == NEIGH_PERMANENT) {
+		memcpy(e->mac, mac, sizeof(e->mac));
+		e->updated = stack_now(t->s);
+		return 0;
+	}
+	if (t->permanent + 1 >= t->p.size)
+		return -ENOSPC;
+	if (!e)
+		e = neigh_alloc(t, addr, false);
+	if (!e)
+		return -ENOSPC;
+	neigh_resolved(t, e, mac); /* sends what waited */
+	timer_cancel(&t->s->timers, &e->timer);
+	e->state = NEIGH_PERMANENT;
+	t->permanent++;
+	return 0;
+}
+
+void neigh_clear_static(struct neigh_table *t)
+{
+	for (unsigned i = 0; t->e && i < t->p.size; i++)
+		if (t->e[i].state == NEIGH_PERMANENT)
+			neigh_free_entry(t, &t->e[i]);
+}
+
 void neigh_foreach(const struct neigh_table *t, neigh_visit_fn fn, void *arg)
 {
 	static const char *const names[] = {"free",  "incomplete", "reachable",
-					    "stale", "delay",      "probe"};
+					    "stale", "delay",      "probe",
+					    "permanent"};
 	uint64_t now;
 
 	if (!t->e)

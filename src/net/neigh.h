@@ -9,6 +9,8 @@
  *   REACHABLE   usable until timeout_ms after the last confirmation
  *   STALE       timed out but used since: still usable while the neighbour
  *               is asked again by unicast; freed when it does not answer
+ *   PERMANENT   configured (neigh_set_static()): usable, no timer, never
+ *               evicted, and nothing received changes it
  *
  * The protocol (arp.c, later nd6.c) parses and sends its own messages and
  * tells the cache what it learnt: neigh_confirm() for an answer about an
@@ -52,6 +54,7 @@ enum neigh_state {
 	NEIGH_STALE,
 	NEIGH_DELAY, /* NUD only: stale, used, waiting before a probe */
 	NEIGH_PROBE, /* NUD only: asked by unicast, not answered yet */
+	NEIGH_PERMANENT, /* configured: fixed until neigh_clear_static() */
 };
 
 /* What the protocol does for the cache. */
@@ -124,6 +127,7 @@ struct neigh_table {
 	unsigned incomplete; /* entries resolving */
 	size_t queued_bytes;
 	union inany keep; /* never evicted (the router); unspecified: none */
+	unsigned permanent; /* PERMANENT entries */
 };
 
 /* Set up t for s.  0, or -ENOMEM (t is then empty and every output fails
@@ -169,6 +173,16 @@ void neigh_learn(struct neigh_table *t, const union inany *addr,
 bool neigh_update(struct neigh_table *t, const union inany *addr,
 		  const uint8_t *mac, unsigned how);
 
+/* Make addr's entry PERMANENT at mac (a static neighbour): what waited
+ * for it goes out, and from then on no confirmation, learning or update
+ * changes it, no timer runs for it and nothing evicts it.  0, or -ENOSPC
+ * when it would leave no entry for dynamic neighbours (at most size - 1
+ * are permanent). */
+int neigh_set_static(struct neigh_table *t, const union inany *addr,
+		     const uint8_t *mac);
+/* Free every PERMANENT entry (before setting a new list). */
+void neigh_clear_static(struct neigh_table *t);
+
 /* 0 and the MAC when addr is resolved, -ENOENT otherwise. */
 int neigh_lookup(const struct neigh_table *t, const union inany *addr,
 		 uint8_t mac[6]);
@@ -176,7 +190,8 @@ int neigh_lookup(const struct neigh_table *t, const union inany *addr,
 bool neigh_ready(const struct neigh_table *t, const union inany *addr);
 
 /* Visit every entry: address, MAC, state name ("incomplete", "reachable",
- * "stale", "delay", "probe") and ms since it was last confirmed. */
+ * "stale", "delay", "probe", "permanent") and ms since it was last
+ * confirmed (set, for a permanent one). */
 typedef void (*neigh_visit_fn)(void *arg, const union inany *addr,
 			       const uint8_t *mac, const char *state,
 			       uint64_t age_ms);

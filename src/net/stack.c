@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void stack_set_static_neigh(struct stack *s);
+
 void stack_params_default(struct stack_params *p)
 {
 	static const uint8_t mac[ETH_ALEN] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
@@ -12,6 +14,7 @@ void stack_params_default(struct stack_params *p)
 	memcpy(p->mac, mac, ETH_ALEN);
 	p->addr = 0x0a000002; /* 10.0.0.2 */
 	p->prefix = 24;
+	p->acd = true;
 	p->mtu = 1500;
 	p->arp_cache_size = 256;
 	p->arp_timeout_ms = 60000;
@@ -71,7 +74,25 @@ struct stack *stack_new(const struct stack_params *p,
 		free(s);
 		return NULL;
 	}
+	stack_set_static_neigh(s);
 	return s;
+}
+
+/* The configured neighbours, anew: the old ones go first, so one taken
+ * off the list is resolved again like any other. */
+static void stack_set_static_neigh(struct stack *s)
+{
+	neigh_clear_static(&s->arp);
+	neigh_clear_static(&s->nd);
+	for (unsigned i = 0; i < s->p.nstatic_neigh &&
+			     i < STACK_MAX_STATIC_NEIGH; i++) {
+		const struct stack_static_neigh *n = &s->p.static_neigh[i];
+
+		if (inany_is_v4(&n->addr))
+			neigh_set_static(&s->arp, &n->addr, n->mac);
+		else if (s->p.ipv6)
+			neigh_set_static(&s->nd, &n->addr, n->mac);
+	}
 }
 
 void stack_free(struct stack *s)
@@ -104,14 +125,36 @@ int64_t stack_next_timer(struct stack *s)
 
 void stack_announce(struct stack *s)
 {
-	arp_announce(s);
+	arp_start(s);
 	nd6_addr_setup(s);
+}
+
+bool stack_addr4_usable(const struct stack *s)
+{
+	return ip4_addr_usable(s);
+}
+
+const char *stack_addr4_state(const struct stack *s)
+{
+	if (s->acd_state == ACD_CONFLICT)
+		return "duplicate";
+	return s->acd_state == ACD_BOUND ? "preferred" : "tentative";
 }
 
 void stack_update(struct stack *s, const struct stack_params *p)
 {
-	bool moved = p->addr != s->p.addr ||
-		     memcmp(p->mac, s->p.mac, ETH_ALEN) != 0;
+	bool statics = p->nstatic_neigh != s->p.nstatic_neigh ||
+		       p->ipv6 != s->p.ipv6;
+	uint32_t old_addr = s->p.addr;
+	bool old_acd = s->p.acd;
+	uint8_t old_mac[ETH_ALEN];
+
+	for (unsigned i = 0; !statics && i < p->nstatic_neigh &&
+			     i < STACK_MAX_STATIC_NEIGH; i++)
+		statics = !inany_eq(&p->static_neigh[i].addr,
+				    &s->p.static_neigh[i].addr) ||
+			  memcmp(p->static_neigh[i].mac,
+				 s->p.static_neigh[i].mac, ETH_ALEN) != 0;
 
 	bool moved6 = p->ipv6 != s->p.ipv6 || p->iid_eui64 != s->p.iid_eui64 ||
 		      p->dad != s->p.dad || p->naddr6 != s->p.naddr6 ||
@@ -119,11 +162,13 @@ void stack_update(struct stack *s, const struct stack_params *p)
 		      memcmp(p->mac, s->p.mac, ETH_ALEN) != 0 ||
 		      (p->mtu >= 1280) != (s->p.mtu >= 1280);
 
+	memcpy(old_mac, s->p.mac, ETH_ALEN);
 	s->p = *p;
 	arp_update(s); /* the caches keep their size: that needs a restart */
 	nd6_update(s);
-	if (moved)
-		arp_announce(s);
+	arp_changed(s, old_addr, old_mac, old_acd);
+	if (statics)
+		stack_set_static_neigh(s);
 	if (moved6)
 		nd6_addr_setup(s);
 }

@@ -81,11 +81,27 @@ struct stack_addr6 {
 	unsigned prefix;
 };
 
+/* Most static neighbours (stack_params.static_neigh), both families. */
+#define STACK_MAX_STATIC_NEIGH 16
+
+/* A neighbour whose link address is configured: an IPv4 or IPv6 address
+ * on the link and its MAC. */
+struct stack_static_neigh {
+	union inany addr;
+	uint8_t mac[ETH_ALEN];
+};
+
 /* Tunables, with their defaults in stack_params_default(). */
 struct stack_params {
 	uint8_t mac[ETH_ALEN];
 	uint32_t addr; /* host order */
 	unsigned prefix;
+	/* IPv4 Address Conflict Detection (RFC 5227, net/ipv4/arp.c): the
+	 * address is probed for before it is used, when stack_announce()
+	 * starts the stack and when stack_update() changes it, and is not
+	 * used until probing has passed (STACK_EV_ADDR4_READY).  Without it
+	 * the address is used from stack_new() on. */
+	bool acd;
 	uint32_t gateway; /* 0: none */
 	unsigned mtu;
 
@@ -113,6 +129,13 @@ struct stack_params {
 	unsigned arp_retry_ms;      /* between requests while resolving */
 	unsigned arp_retries;       /* requests before giving up */
 	unsigned arp_queue_len;     /* packets held per unresolved entry */
+	/* Static neighbours: permanent entries of the ARP cache (IPv4) and
+	 * the Neighbor Discovery cache (IPv6; ignored with ipv6 off), set
+	 * by stack_new() and stack_update(), which no ARP or Neighbor
+	 * Discovery packet changes and nothing evicts.  At most
+	 * arp_cache_size - 1 of each family are kept. */
+	unsigned nstatic_neigh;
+	struct stack_static_neigh static_neigh[STACK_MAX_STATIC_NEIGH];
 
 	/* Reassembly (net/frag.c), IPv4 and IPv6 together. */
 	unsigned reasm_max_datagrams;
@@ -176,10 +199,20 @@ void stack_input(struct stack *s, const uint8_t *frame, size_t len,
 void stack_run_timers(struct stack *s);
 /* Milliseconds until stack_run_timers() is next needed, -1 for never. */
 int64_t stack_next_timer(struct stack *s);
-/* Apply new parameters live (address change -> gratuitous ARP). */
+/* Apply new parameters live (a new address is probed for again with
+ * acd, else announced by gratuitous ARP; a new MAC is announced). */
 void stack_update(struct stack *s, const struct stack_params *p);
-/* Announce our address (gratuitous ARP); done at start. */
+/* Take our addresses into use, as the daemon does once at start: probe
+ * for the IPv4 one (with acd; else announce it at once) and start IPv6
+ * Duplicate Address Detection. */
 void stack_announce(struct stack *s);
+/* Whether our IPv4 address is in use: set, and not being probed for or
+ * found in use by another host (RFC 5227). */
+bool stack_addr4_usable(const struct stack *s);
+/* Its state in the words of the IPv6 addresses': "preferred" (in use),
+ * "tentative" (not probed for yet, or being probed for), "duplicate"
+ * (another host has it). */
+const char *stack_addr4_state(const struct stack *s);
 
 /* The stack's clock: monotonic milliseconds. */
 uint64_t stack_now_ms(const struct stack *s);
@@ -200,21 +233,35 @@ void stack_timer_arm(struct stack *s, struct timer *t, uint64_t delay_ms);
 void stack_timer_cancel(struct stack *s, struct timer *t);
 
 /* Visit every neighbour cache entry: address, MAC, state name
- * ("incomplete", "reachable", "stale") and ms since it was last
- * confirmed. */
+ * ("incomplete", "reachable", "stale", "delay", "probe", or "permanent"
+ * for a static neighbour) and ms since it was last confirmed. */
 typedef void (*stack_neigh_fn)(void *arg, const union inany *addr,
 			       const uint8_t *mac, const char *state,
 			       uint64_t age_ms);
 void stack_foreach_neigh(struct stack *s, stack_neigh_fn fn, void *arg);
 
-/* Events the host may want to log. */
+/* Events the host may want to log.  addr says which of our addresses;
+ * mac, where given (else NULL), the other host's link address. */
 enum stack_event {
 	/* DAD found another node using one of our IPv6 addresses: it will
-	 * not be used (addr: which). */
+	 * not be used. */
 	STACK_EV_ADDR6_DUPLICATE,
+	/* Probing (RFC 5227 2.1) found nobody else on our IPv4 address: it
+	 * is in use from now on, and announced. */
+	STACK_EV_ADDR4_READY,
+	/* Probing found the host at mac using our IPv4 address (or probing
+	 * for it): it is not used; probing starts again after a minute. */
+	STACK_EV_ADDR4_CONFLICT,
+	/* The host at mac claims our IPv4 address while we use it: we keep
+	 * it, and defended it with an announcement (RFC 5227 2.4 (c)). */
+	STACK_EV_ADDR4_DEFENDED,
+	/* The same, within 10 s of the last defence: we keep the address
+	 * without another announcement.  At most one such event per 10 s
+	 * (the counters count every conflict). */
+	STACK_EV_ADDR4_CLAIMED,
 };
 typedef void (*stack_event_fn)(void *ctx, enum stack_event ev,
-			       const union inany *addr);
+			       const union inany *addr, const uint8_t *mac);
 /* Call fn (NULL: none) on each event. */
 void stack_set_event_fn(struct stack *s, stack_event_fn fn, void *ctx);
 

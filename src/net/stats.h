@@ -31,6 +31,10 @@
 	X(ARP_DROP_UNSOLICITED, "arp", "dropped", "unsolicited")             \
 	X(ARP_DROP_NOT_US, "arp", "dropped", "not_for_us")                   \
 	X(ARP_CONFLICT, "arp", "address_conflicts", "")                      \
+	X(ARP_PROBE_TX, "arp", "tx_probes", "")                              \
+	X(ARP_PROBE_CONFLICT, "arp", "probe_conflicts", "")                  \
+	X(ARP_DEFEND_TX, "arp", "defences", "")                              \
+	X(ARP_DROP_UNUSABLE, "arp", "dropped", "address_not_in_use")         \
 	X(ARP_CACHE_EVICT, "arp", "cache_evictions", "")                     \
 	X(ARP_CACHE_EXPIRE, "arp", "cache_expiries", "")                     \
 	X(ARP_RESOLVE_FAIL, "arp", "resolve_failures", "")                   \
@@ -48,6 +52,7 @@
 	X(IP4_DROP_NOT_US, "ip4", "dropped", "not_for_us")                   \
 	X(IP4_DROP_PROTO, "ip4", "dropped", "unknown_protocol")              \
 	X(IP4_DROP_NO_ROUTE, "ip4", "dropped", "no_route")                   \
+	X(IP4_DROP_NO_ADDR, "ip4", "dropped", "address_not_in_use")          \
 	X(IP4_FRAG_RX, "ip4", "fragments_rx", "")                            \
 	X(IP4_FRAG_TX, "ip4", "fragments_tx", "")                            \
 	X(IP4_REASM_OK, "ip4", "reassembled", "")                            \

@@ -8,6 +8,10 @@
  *                1: the rest is a lease file, loaded at start; then the
  *                   records of mode 0 follow a 0xff 0xff 0xff separator
  *   mode bit 1   a config with a small pool and max_leases 2 (exhaustion)
+ *   mode bit 2   what operators add: a relay subnet 10.0.1.0/24 with its
+ *                own pool, lease time bounds, max_leases_per_mac 2 and
+ *                the ping check; pending pings are answered after each
+ *                record, one in three as "in use"
  *
  *   record := ctl len_hi len_lo msg[len]
  *     ctl bits 0-5: seconds the clock advances first (then expiry runs);
@@ -20,7 +24,8 @@
  * identifier; an ACK or OFFER with an address has a lease time; every
  * published key is a dotted quad and every value "mac=... expires=..."
  * without NUL; the server starts again from the journal it wrote, with
- * the same number of bound leases.
+ * the same number of bound leases; no more pings are pending than
+ * DHCP_MAX_PROBES, and freeing the server cancels every one still pending.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +94,63 @@ static void f_unpublish(void *arg, const char *key)
 	(void)key;
 }
 
+/* The fake ping: requests wait here until the harness answers them. */
+struct fping {
+	bool live;
+	void (*done)(void *ctx, int result);
+	void *ctx;
+};
+static struct fping fpings[DHCP_MAX_PROBES * 2];
+static unsigned nlive, nanswered;
+
+static void *f_ping(void *arg, uint32_t ip, unsigned timeout,
+		    void (*done)(void *ctx, int result), void *ctx)
+{
+	(void)arg;
+	if (timeout < 1 || timeout > 5000 || (ip >> 8) == 0)
+		die("ping arguments");
+	for (unsigned k = 0; k < DHCP_MAX_PROBES * 2; k++) {
+		if (!fpings[k].live) {
+			fpings[k] = (struct fping){true, done, ctx};
+			if (++nlive > DHCP_MAX_PROBES)
+				die("pings pending over DHCP_MAX_PROBES");
+			return &fpings[k];
+		}
+	}
+	die("no room for a ping");
+	return NULL;
+}
+
+static void f_ping_cancel(void *arg, void *h)
+{
+	struct fping *p = h;
+
+	(void)arg;
+	if (!p->live)
+		die("cancel of a ping not pending");
+	p->live = false;
+	nlive--;
+}
+
+/* Answer every pending ping, and those the answers start (bounded: a
+ * DISCOVER is served again DHCP_PROBE_TRIES times at most). */
+static void answer_pings(void)
+{
+	for (unsigned round = 0; nlive && round <= DHCP_PROBE_TRIES; round++) {
+		for (unsigned k = 0; k < DHCP_MAX_PROBES * 2; k++) {
+			struct fping *p = &fpings[k];
+
+			if (!p->live)
+				continue;
+			p->live = false;
+			nlive--;
+			p->done(p->ctx, nanswered++ % 3 == 0);
+		}
+	}
+	if (nlive)
+		die("a DISCOVER pinged more than DHCP_PROBE_TRIES addresses");
+}
+
 static const struct dhcp_env env = {
 	.now = f_now,
 	.server_ip = 0x0a000002,
@@ -97,6 +159,8 @@ static const struct dhcp_env env = {
 	.send = f_send,
 	.publish = f_publish,
 	.unpublish = f_unpublish,
+	.ping = f_ping,
+	.ping_cancel = f_ping_cancel,
 };
 
 static void cleanup(void)
@@ -147,6 +211,23 @@ static void make_cfg(struct dhcp_cfg *c, bool small)
 	snprintf(c->lease_file, sizeof(c->lease_file), "%s", path);
 }
 
+static void operator_cfg(struct dhcp_cfg *c)
+{
+	c->subnets = calloc(1, sizeof(*c->subnets));
+	if (!c->subnets)
+		die("calloc");
+	c->subnets[0] = (struct dhcp_subnet){
+		.net = 0x0a000100, .prefix = 24,
+		.range = {{0x0a000164, 0x0a000167}}, .nranges = 1,
+		.router = {0x0a000101}, .nrouters = 1, .lease_time = 600};
+	c->nsubnets = 1;
+	c->min_lease_time = 120;
+	c->max_lease_time = 7200;
+	c->max_leases_per_mac = 2;
+	c->ping_check = true;
+	c->ping_timeout_ms = 100;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct dhcp_cfg cfg;
@@ -177,6 +258,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		i = sep ? (size_t)(sep - data) + 3 : size;
 	}
 	make_cfg(&cfg, data[0] & 2);
+	if (data[0] & 4)
+		operator_cfg(&cfg);
+	nlive = nanswered = 0;
+	memset(fpings, 0, sizeof(fpings));
 	s = dhcp_srv_new(&cfg, &env, err, sizeof(err));
 	if (!s)
 		die(err);
@@ -194,11 +279,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			       len);
 		if (ctl & 64)
 			dhcp_srv_flush(s);
+		answer_pings();
 		i += len;
 	}
 	dhcp_srv_flush(s);
 	bound = dhcp_srv_bound(s);
 	dhcp_srv_free(s);
+	if (nlive)
+		die("pings left pending after the server was freed");
 	/* What was written reads back the same. */
 	s = dhcp_srv_new(&cfg, &env, err, sizeof(err));
 	if (!s)

@@ -18,7 +18,8 @@
  *     timers run.  len 0 makes the record a command instead of a frame:
  *     ctl bits 0-3 pick one (announce, gateway on/off, address change,
  *     unbind/rebind port 7, datagrams sent from port 7 the way a module
- *     would).  A len past the end of the input takes what is left.
+ *     would, address conflict detection on/off, static neighbours
+ *     on/off).  A len past the end of the input takes what is left.
  *
  * Unless mode bit 7 is set, a run ends by advancing the clock until no
  * timer is armed; after that no ARP entry and no reassembly may remain.
@@ -241,6 +242,30 @@ static void command(uint8_t ctl)
 	case 12:
 		send_from_7(0xe0000001u, NULL, 16); /* all-hosts */
 		break;
+	case 13:
+		/* RFC 5227 conflict detection on or off: on, a following
+		 * address change (3) is probed for, and frames from the
+		 * input may conflict with the probes. */
+		p.acd = !p.acd;
+		stack_update(g_s, &p);
+		break;
+	case 14:
+		/* Static neighbours on or off: the peer (also the gateway)
+		 * and the router's link-local address, at peer_mac; frames
+		 * from the input must not move them. */
+		if (p.nstatic_neigh) {
+			p.nstatic_neigh = 0;
+		} else {
+			static const uint8_t ll[16] = {0xfe, 0x80, [15] = 1};
+
+			p.nstatic_neigh = 2;
+			p.static_neigh[0].addr = inany_from_v4(PEER);
+			p.static_neigh[1].addr = inany_from_v6(ll);
+			memcpy(p.static_neigh[0].mac, peer_mac, ETH_ALEN);
+			memcpy(p.static_neigh[1].mac, peer_mac, ETH_ALEN);
+		}
+		stack_update(g_s, &p);
+		break;
 	default:
 		break;
 	}
@@ -289,6 +314,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	sc_init("fuzz_eth");
 	stack_params_default(&g_params);
+	g_params.acd = false; /* the address usable at once */
 	return 0;
 }
 

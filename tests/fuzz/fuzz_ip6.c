@@ -628,6 +628,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	sc_init("fuzz_ip6");
 	stack_params_default(&g_params);
+	g_params.acd = false; /* the address usable at once */
 	return 0;
 }
 

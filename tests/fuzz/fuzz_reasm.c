@@ -535,6 +535,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size--;
 
 	stack_params_default(&g_params);
+	g_params.acd = false; /* the address usable at once */
 	g_params.reasm_max_datagrams = cfg & 7;
 	g_params.reasm_max_per_source = 1 + (cfg & 7) / 2;
 	g_params.reasm_max_bytes = max_bytes[(cfg >> 3) & 3];

@@ -1023,6 +1023,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!take(&in, &g_mode, 1))
 		return 0;
 	stack_params_default(&p);
+	p.acd = false; /* the address usable at once */
 	p.offload = (g_mode & M_REFUSE_ODD) != 0;
 	if (g_mode & M_SMALL) {
 		p.mtu = 576;

@@ -308,6 +308,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mode = *data++;
 	size--;
 	stack_params_default(&p);
+	p.acd = false; /* the address usable at once */
 	if (mode & 8) {
 		p.tcp.sndbuf = 4096;
 		p.tcp.rcvbuf = 4096;

@@ -145,6 +145,17 @@ def udp_from(i, dport):
                  src_mac=mac)
 
 
+OTHER_MAC = bytes.fromhex("020000000099")
+ADDR_B = bytes([10, 0, 0, 3])  # after command 3
+ZERO_MAC = b"\0" * 6
+ZERO_IP = bytes(4)
+
+
+def arp_frame(op, sha, spa, tha, tpa, dst_mac=BCAST_MAC):
+    """An ARP packet as anyone may send it, sha as the Ethernet source."""
+    return eth(dst_mac, sha, ETH_ARP, arp(op, sha, spa, tha, tpa))
+
+
 ETH_SEEDS = {
     "seed-arp-request": eth_single(ARP_REQ),
     "seed-icmp-echo": eth_single(PING),
@@ -163,6 +174,28 @@ ETH_SEEDS = {
     "seed-arp-learn-expire": eth_sequence(
         record(ARP_REQ), record(UDP7, 16), record(UDP7, 61 * 1024),
         record(ARP_REPLY, 1024)),
+    # RFC 5227: conflict detection on (13), a new address probed for (3),
+    # and its holder answering: not used, probed again a minute later.
+    "seed-acd-conflict-while-probing": eth_sequence(
+        command(13), command(3),
+        record(arp_frame(2, OTHER_MAC, ADDR_B, OUR_MAC, ADDR_B, OUR_MAC), 16),
+        record(arp_frame(1, PEER_MAC, PEER_IP, ZERO_MAC, ADDR_B), 16),
+        command(6)),
+    # Another host probing for the same address while we do.
+    "seed-acd-simultaneous-probe": eth_sequence(
+        command(13), command(3),
+        record(arp_frame(1, OTHER_MAC, ZERO_IP, ZERO_MAC, ADDR_B), 300)),
+    # In use: claims defended at most once per 10 s; static neighbours
+    # (14) not moved by spoofed replies and gratuitous ARPs; a probe after.
+    "seed-acd-defend-static-spoof": eth_sequence(
+        command(13), command(14),
+        record(arp_frame(2, OTHER_MAC, PEER_IP, OUR_MAC, OUR_IP, OUR_MAC)),
+        record(arp_frame(1, OTHER_MAC, PEER_IP, ZERO_MAC, PEER_IP)),
+        record(arp_frame(2, OTHER_MAC, OUR_IP, ZERO_MAC, OUR_IP), 16),
+        record(arp_frame(2, OTHER_MAC, OUR_IP, ZERO_MAC, OUR_IP), 16),
+        command(6), command(3),
+        record(arp_frame(1, PEER_MAC, PEER_IP, ZERO_MAC, ADDR_B), 4000),
+        command(14)),
     # Module-side sends: resolve, gateway, broadcast, fragmented, direct.
     "seed-commands": eth_sequence(
         command(6), command(1), command(7), command(8), command(9),

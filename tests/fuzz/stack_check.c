@@ -137,6 +137,7 @@ static const struct addr6 *addr6_of(const uint8_t *a)
 HARNESS_ONLY
 static void check_arp_frame(const uint8_t *p, size_t len)
 {
+	static const uint8_t zero[ETH_ALEN];
 	struct cur c = cur_make(p, len);
 	struct arp_hdr a;
 
@@ -148,8 +149,20 @@ static void check_arp_frame(const uint8_t *p, size_t len)
 		FAIL("ARP op %u emitted", a.op);
 	if (memcmp(a.sha, sc.s->p.mac, ETH_ALEN) != 0)
 		FAIL("ARP sender MAC is not ours");
+	if (a.spa == 0) {
+		/* RFC 5227 2.1.1: a probe, only while probing, for the
+		 * address probed for, with a zero target MAC. */
+		if (a.op != ARP_OP_REQUEST || sc.s->acd_state != ACD_PROBING ||
+		    a.tpa != sc.s->p.addr || memcmp(a.tha, zero, ETH_ALEN))
+			FAIL("ARP packet from 0.0.0.0 that is not a probe");
+		return;
+	}
 	if (!ours4(a.spa))
 		FAIL("ARP sender address %08x is not ours", a.spa);
+	/* Nothing else goes out with an address being probed for or
+	 * found in use by another host (RFC 5227 2.1.1, 2.4). */
+	if (a.spa != sc.s->p.addr || !ip4_addr_usable(sc.s))
+		FAIL("ARP from %08x, not our address in use", a.spa);
 }
 
 /* A TCP segment of len bytes whose pseudo-header sums to pseudo: its
@@ -809,7 +822,7 @@ void sc_timers(uint64_t now, bool after_run)
 HARNESS_ONLY
 static void check_neigh(const struct neigh_table *t, const char *name)
 {
-	unsigned used = 0, incomplete = 0;
+	unsigned used = 0, incomplete = 0, permanent = 0;
 	unsigned max_incomplete = t->p.size / 4 ? t->p.size / 4 : 1;
 	size_t bytes = 0;
 
@@ -826,6 +839,14 @@ static void check_neigh(const struct neigh_table *t, const char *name)
 			incomplete++;
 		else if (e->q)
 			FAIL("%s: a resolved entry with a queue", name);
+		if (e->state == NEIGH_PERMANENT) {
+			/* Static: no timer, fixed until reconfigured. */
+			permanent++;
+			if (timer_pending(&e->timer))
+				FAIL("%s: a permanent entry with a timer",
+				     name);
+			continue;
+		}
 		if (!timer_pending(&e->timer))
 			FAIL("%s: an entry in state %u with no timer", name,
 			     e->state);
@@ -840,6 +861,9 @@ static void check_neigh(const struct neigh_table *t, const char *name)
 			FAIL("%s: a queue starting with a further fragment",
 			     name);
 	}
+	if (permanent != t->permanent || (permanent && permanent >= t->p.size))
+		FAIL("%s: %u permanent entries, counted %u (size %u)", name,
+		     permanent, t->permanent, t->p.size);
 	if (used != t->used || incomplete != t->incomplete ||
 	    bytes != t->queued_bytes)
 		FAIL("%s: %u entries, %u incomplete, %zu bytes queued; "
@@ -872,6 +896,20 @@ void sc_state(void)
 		     s->reasm_count);
 	check_neigh(&s->arp, "ARP cache");
 	check_neigh(&s->nd, "ND cache");
+	/* Static neighbours stay where they were configured, whatever
+	 * came in (with room for them, as the harnesses' caches have). */
+	for (unsigned i = 0; i < s->p.nstatic_neigh; i++) {
+		const struct stack_static_neigh *n = &s->p.static_neigh[i];
+		const struct neigh_table *t =
+			inany_is_v4(&n->addr) ? &s->arp : &s->nd;
+		uint8_t mac[ETH_ALEN];
+
+		if (!inany_is_v4(&n->addr) && !s->p.ipv6)
+			continue;
+		if (neigh_lookup(t, &n->addr, mac) < 0 ||
+		    memcmp(mac, n->mac, ETH_ALEN) != 0)
+			FAIL("static neighbour %u moved or gone", i);
+	}
 }
 
 HARNESS_ONLY
@@ -884,12 +922,15 @@ void sc_drained(void)
 	if (s->reasm_count || s->reasm_bytes)
 		FAIL("%u reassemblies (%zu bytes) left after every timeout",
 		     s->reasm_count, s->reasm_bytes);
-	if (s->arp.used)
-		FAIL("%u ARP entries left after every timeout", s->arp.used);
-	if (s->nd.used || s->nd.incomplete || s->nd.queued_bytes)
+	if (s->arp.used != s->arp.permanent)
+		FAIL("%u ARP entries left after every timeout",
+		     s->arp.used - s->arp.permanent);
+	if (s->nd.used != s->nd.permanent || s->nd.incomplete ||
+	    s->nd.queued_bytes)
 		FAIL("%u ND entries (%u incomplete, %zu bytes queued) left "
 		     "after every timeout",
-		     s->nd.used, s->nd.incomplete, s->nd.queued_bytes);
+		     s->nd.used - s->nd.permanent, s->nd.incomplete,
+		     s->nd.queued_bytes);
 	for (unsigned i = 0; i < s->naddr6; i++)
 		if (s->addr6[i].state == ADDR6_TENTATIVE)
 			FAIL("%s still tentative after every timeout",

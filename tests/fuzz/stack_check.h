@@ -15,7 +15,9 @@
  *              with them, a checksum left to the link only for TCP or UDP
  *              and at the right place.
  *   ARP        a well-formed Ethernet/IPv4 request or reply from our MAC
- *              and an IPv4 address the stack has had.
+ *              and our address while it is in use (RFC 5227: not while
+ *              probed for or another host's), or a probe from 0.0.0.0
+ *              for the address being probed for, only while probing.
  *   IPv4       a 20-byte header with a valid checksum, total length equal
  *              to the frame, from an address the stack has had, to neither
  *              0.0.0.0 nor loopback, TTL not 0, fragments 8-byte aligned
@@ -63,10 +65,12 @@
  * State (sc_state(), after every step): the IPv4 reassembly limits, and for
  * both neighbour caches (ARP, ND) the counts of entries, INCOMPLETE entries
  * and queued bytes agreeing with the table and within their bounds, a queue
- * only on an INCOMPLETE entry, and a timer armed for every entry.
- * Timers (sc_timers()): see stack_check.c.  After the drain
- * (sc_drained()): no timer armed, no reassembly, no neighbour entry in
- * either cache, no IPv6 address still tentative.
+ * only on an INCOMPLETE entry, a timer armed for every entry but the
+ * PERMANENT ones (static neighbours, which have none), and every static
+ * neighbour at its configured MAC.  Timers (sc_timers()): see
+ * stack_check.c.  After the drain (sc_drained()): no timer armed, no
+ * reassembly, no neighbour entry in either cache but the static ones, no
+ * IPv6 address still tentative.
  */
 #ifndef TAPIR_FUZZ_STACK_CHECK_H
 #define TAPIR_FUZZ_STACK_CHECK_H

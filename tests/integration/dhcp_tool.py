@@ -14,6 +14,15 @@
   flood IFACE N SECONDS       send N DHCPDISCOVERs on IFACE, each from a
                               new random MAC (Ethernet source and chaddr),
                               evenly over SECONDS; print how many went
+  relay SERVER GIADDR MAC [key=value...]
+                              as a relay at GIADDR:67, send a DISCOVER for
+                              MAC and, with request=1, a REQUEST for the
+                              address offered; options: cid=HEX (61),
+                              agent=HEX (82), lease=SECONDS (51),
+                              fqdn=FLAGS:NAME (81, NAME in wire format when
+                              FLAGS has E); print one line per reply:
+                              TYPE yiaddr lease= mask= router= agent=HEX
+                              fqdn=FLAGS:NAME (or "none" when no reply)
 """
 import socket
 import struct
@@ -196,6 +205,101 @@ def flood(iface, n, seconds):
     print(sent)
 
 
+def fqdn_opt(spec):
+    flags, name = spec.split(":", 1)
+    flags = int(flags, 16)
+    if flags & 4:
+        wire = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".") if l)
+        if name.endswith("."):
+            wire += b"\0"
+        return bytes([flags, 0, 0]) + wire
+    return bytes([flags, 0, 0]) + name.encode()
+
+
+def fqdn_str(o):
+    if o is None:
+        return "-"
+    flags, name = o[0], o[3:]
+    if flags & 4:
+        labels, i = [], 0
+        while i < len(name) and name[i]:
+            labels.append(name[i + 1:i + 1 + name[i]].decode("ascii", "replace"))
+            i += 1 + name[i]
+        text = ".".join(labels) + ("." if i < len(name) else "")
+    else:
+        text = name.decode("ascii", "replace")
+    return "%02x:%d:%d:%s" % (flags, o[1], o[2], text)
+
+
+def relay(server, giaddr, mac, *kv):
+    args = dict(a.split("=", 1) for a in kv)
+    macb = bytes(int(x, 16) for x in mac.split(":"))
+    xid = int.from_bytes(__import__("os").urandom(4), "big")
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((giaddr, 67))
+    s.settimeout(1.0)
+
+    def message(mtype, extra=b""):
+        msg = struct.pack("!BBBBIHHIIII", 1, 1, 6, 1, xid, 0, 0, 0, 0, 0,
+                          struct.unpack("!I", socket.inet_aton(giaddr))[0])
+        msg += macb + bytes(10) + bytes(64) + bytes(128) + MAGIC
+        msg += bytes([53, 1, mtype]) + extra
+        if "cid" in args:
+            cid = bytes.fromhex(args["cid"])
+            msg += bytes([61, len(cid)]) + cid
+        if "lease" in args:
+            msg += bytes([51, 4]) + struct.pack("!I", int(args["lease"]))
+        if "fqdn" in args:
+            f = fqdn_opt(args["fqdn"])
+            msg += bytes([81, len(f)]) + f
+        msg += bytes([55, 4, 1, 3, 6, 15])
+        if "agent" in args:  # a relay appends it last
+            a = bytes.fromhex(args["agent"])
+            msg += bytes([82, len(a)]) + a
+        return msg + bytes([255])
+
+    def exchange(msg):
+        for _ in range(int(args.get("tries", "3"))):
+            s.sendto(msg, (server, 67))
+            try:
+                while True:
+                    r, _ = s.recvfrom(4096)
+                    if r[4:8] == msg[4:8] and r[0] == 2:
+                        return r
+            except socket.timeout:
+                continue
+        return None
+
+    def show(r):
+        o = options(r) or {}
+        t = {2: "OFFER", 5: "ACK", 6: "NAK"}.get((o.get(53) or b"\0")[0], "?")
+        lease = struct.unpack("!I", o[51])[0] if len(o.get(51, b"")) == 4 else "-"
+        mask = socket.inet_ntoa(o[1]) if len(o.get(1, b"")) == 4 else "-"
+        router = socket.inet_ntoa(o[3][:4]) if len(o.get(3, b"")) >= 4 else "-"
+        agent = o[82].hex() if 82 in o else "-"
+        print("%s %s lease=%s mask=%s router=%s agent=%s fqdn=%s" %
+              (t, socket.inet_ntoa(r[16:20]), lease, mask, router, agent,
+               fqdn_str(o.get(81))))
+        return t
+
+    r = exchange(message(1))
+    if r is None:
+        print("none")
+        return 1
+    if show(r) != "OFFER":
+        return 1
+    if args.get("request") != "1":
+        return 0
+    offered = r[16:20]
+    sid = (options(r) or {}).get(54, b"")
+    r = exchange(message(3, bytes([54, 4]) + sid + bytes([50, 4]) + offered))
+    if r is None:
+        print("none")
+        return 1
+    return 0 if show(r) == "ACK" else 1
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
     if cmd == "sniff" and len(argv) == 5:
@@ -209,6 +313,8 @@ def main(argv):
         return pick(argv[2], argv[3])
     if cmd == "flood" and len(argv) == 5:
         return flood(argv[2], argv[3], argv[4])
+    if cmd == "relay" and len(argv) >= 5:
+        return relay(*argv[2:])
     sys.stderr.write(__doc__)
     return 2
 

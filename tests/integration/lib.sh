@@ -110,8 +110,55 @@ tl_init() {
 	fi
 }
 
+# A second namespace behind the lab's kernel side, for servers a test runs
+# there (an upstream DNS server): a veth pair from the lab (PEER_LAB_ADDR,
+# PEER_LAB_ADDR6) to it (the addresses given), forwarding on in the lab,
+# and default routes from the peer back through the lab.  Sets TL_PEER_NS;
+# the namespace, and everything still running in it, is removed at exit
+# like the lab.  Usage: tl_peer_up ADDR/PLEN [ADDR6/PLEN6] [MORE_ADDR/PLEN...]
+PEER_LAB_ADDR=10.0.1.1
+PEER_LAB_ADDR6=fd01::1
+tl_peer_up() {
+	local addr=$1 addr6=${2-} lab=$LAB_NS a
+	shift
+	[ $# -gt 0 ] && shift
+	# lab_up makes and owns it (lab_cleanup removes it); the trap is armed.
+	LAB_NO_TRAP=1 lab_up || bail "peer namespace created"
+	TL_PEER_NS=$LAB_NS
+	LAB_NS=$lab
+	ip -n "$LAB_NS" link add tl-peer0 type veth peer name tl-peer1 \
+		netns "$TL_PEER_NS" ||
+		bail "veth between the lab and $TL_PEER_NS"
+	if ! { ip -n "$LAB_NS" addr add "$PEER_LAB_ADDR/${addr#*/}" dev tl-peer0 &&
+		ip -n "$LAB_NS" link set tl-peer0 up &&
+		ip -n "$TL_PEER_NS" addr add "$addr" dev tl-peer1 &&
+		ip -n "$TL_PEER_NS" link set tl-peer1 up &&
+		ip -n "$TL_PEER_NS" route add default via "$PEER_LAB_ADDR" &&
+		in_ns sysctl -qw net.ipv4.ip_forward=1; }; then
+		bail "the peer namespace is addressed and routed"
+	fi
+	for a in "$@"; do
+		ip -n "$TL_PEER_NS" addr add "$a" dev tl-peer1 ||
+			bail "address $a in the peer namespace"
+	done
+	if [ -n "$addr6" ]; then
+		if ! { ip -n "$LAB_NS" addr add "$PEER_LAB_ADDR6/${addr6#*/}" dev tl-peer0 nodad &&
+			ip -n "$TL_PEER_NS" addr add "$addr6" dev tl-peer1 nodad &&
+			ip -n "$TL_PEER_NS" -6 route add default via "$PEER_LAB_ADDR6" &&
+			in_ns sysctl -qw net.ipv6.conf.all.forwarding=1; }; then
+			bail "the peer namespace is addressed and routed (IPv6)"
+		fi
+	fi
+}
+
+in_peer() {
+	ip netns exec "$TL_PEER_NS" "$@"
+}
+
 # Write a lab config to FILE.  Variables (with defaults) shape it:
-# ECHO_UDP DISCARD_UDP CHARGEN_UDP (7 9 19), MTU (1500).
+# ECHO_UDP DISCARD_UDP CHARGEN_UDP (7 9 19), MTU (1500), ACD (false: the
+# address is used at once instead of after seconds of RFC 5227 probing;
+# t_acd tests the probing).
 tl_write_conf() {
 	cat >"$1" <<EOF
 # tapir integration test configuration
@@ -122,6 +169,7 @@ interface = {
   mtu = ${MTU:-1500};
   mac = "$TAPIR_MAC";
   host_address = "$HOST_ADDR/24";
+  acd = ${ACD:-false};
 };
 modules = (
   { name = "echo";
@@ -137,7 +185,8 @@ EOF
 }
 
 # The interface group of a lab configuration, for tests that write their
-# own modules list: tapird's address and MAC, the host side's address.
+# own modules list: tapird's address and MAC, the host side's address, and
+# ACD as for tl_write_conf.
 tl_iface_conf() {
 	cat <<EOF
 interface = {
@@ -145,6 +194,7 @@ interface = {
   address = "$TAPIR_ADDR/24";
   mac = "$TAPIR_MAC";
   host_address = "$HOST_ADDR/24";
+  acd = ${ACD:-false};
 };
 EOF
 }

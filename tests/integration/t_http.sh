@@ -41,6 +41,7 @@ modules = (
     max_connections = 400;
     access_log = "$TL_TMP/access.log";
     mime_types = [ "bin application/x-tapir-test" ];
+    status_allow = [ "$HOST_ADDR/32", "fd00::1/128" ];
   }
 );
 EOF
@@ -351,6 +352,27 @@ check "/metrics parses with a Prometheus parser (counters, module counters)" \
 	"got: $got" test "$got" = "counter True True"
 got=$(curl_w '%{http_code} %{size_download}' -I "$URL/metrics")
 check "HEAD /metrics: 200 without a body" "got: $got" test "$got" = "200 0"
+
+# ---- status_allow: only the kernel side's own address ---------------------
+# A second address on the kernel side, outside status_allow (a /32, so the
+# kernel keeps $HOST_ADDR as the source of everything else).
+OTHER=10.0.0.77
+ip -n "$LAB_NS" addr add "$OTHER/32" dev "$TAP"
+got=$(curl_w '%{http_code}' --interface "$OTHER" "$URL/status")
+check "GET /status from $OTHER (not allowed): 403" "got: $got" \
+	sh -c "[ '$got' = 403 ] && ! grep -q dhcp_leases '$TL_TMP/body'"
+got=$(curl_w '%{http_code} %{size_download}' --interface "$OTHER" -I "$URL/metrics")
+check "HEAD /metrics from $OTHER: 403 without a body" "got: $got" \
+	test "$got" = "403 0"
+got=$(curl_w '%{http_code}' --interface "$OTHER" "$URL/a.txt")
+check "a file from $OTHER: still 200" "got: $got" test "$got" = 200
+got=$(curl_w '%{http_code}' --interface "$HOST_ADDR" "$URL/metrics")
+check "GET /metrics from $HOST_ADDR (allowed): 200" "got: $got" test "$got" = 200
+got=$(grep -E '^tapir_module_[a-z_]*\{.*status_denied' "$TL_TMP/body" | grep -oE '[0-9]+$')
+check "the refusals are counted (status_denied 2)" \
+	"got: ${got:-nothing}; $(grep status_denied "$TL_TMP/body")" test "${got:-0}" = 2
+access=$(grep -c "^[0-9TZ:-]* $OTHER:[0-9]* \"[A-Z]* /[a-z]*\( HTTP/1.1\)\?\" 403 " "$TL_TMP/access.log")
+check "the refusals are in the access log" "@$TL_TMP/access.log" test "$access" = 2
 
 check "tapird still running" "tapird exited" lab_tapird_running
 errs=$(tl_error_lines)

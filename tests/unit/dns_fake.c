@@ -15,10 +15,13 @@ struct fake_host fk;
 struct tapir_host {
 	int unused;
 };
-/* Two slots each, so a port can move (the new one bound before the old
- * one is let go); fk describes the one bound last. */
+/* Server ports: two slots, so a port can move (the new one bound before
+ * the old one is let go); fk describes the one bound last.  Query ports
+ * of the forwarder: fk.qs[], the same index here. */
 struct tapir_udp {
 	bool used;
+	bool query;
+	int qi;
 	uint16_t port;
 };
 struct tapir_tcp_listener {
@@ -30,6 +33,8 @@ struct tapir_watch {
 };
 
 static struct tapir_udp udps[2];
+static struct tapir_udp qudps[FK_MAX_QSOCKS];
+static tapir_udp_recv_fn server_fn;
 static struct tapir_tcp_listener listeners[2];
 static struct tapir_watch the_watch;
 static config_t cfg;
@@ -70,6 +75,29 @@ static struct tapir_udp *f_udp_bind(struct tapir_host *h, uint16_t port,
 	struct tapir_udp *u = NULL;
 
 	(void)h;
+	if (!server_fn)
+		server_fn = fn;
+	for (int i = 0; i < FK_MAX_QSOCKS; i++)
+		if ((udps[i % 2].used && udps[i % 2].port == port) ||
+		    (qudps[i].used && qudps[i].port == port)) {
+			errno = EADDRINUSE;
+			return NULL;
+		}
+	if (fn != server_fn) {
+		for (int i = 0; i < FK_MAX_QSOCKS; i++)
+			if (!qudps[i].used) {
+				qudps[i] = (struct tapir_udp){true, true, i,
+							      port};
+				memset(&fk.qs[i], 0, sizeof(fk.qs[i]));
+				fk.qs[i].used = true;
+				fk.qs[i].port = port;
+				fk.qs[i].fn = fn;
+				fk.qs[i].arg = arg;
+				return &qudps[i];
+			}
+		errno = ENOBUFS;
+		return NULL;
+	}
 	for (int i = 0; i < 2; i++) {
 		if (udps[i].used && udps[i].port == port) {
 			errno = EADDRINUSE;
@@ -96,13 +124,30 @@ static void f_udp_unbind(struct tapir_udp *u)
 	if (!u)
 		return;
 	u->used = false;
+	if (u->query) {
+		fk.qs[u->qi].used = false;
+		return;
+	}
 	fk.udp_bound = udps[0].used || udps[1].used;
 }
 
 static int f_udp_send(struct tapir_udp *u, const struct tapir_udp_dst *dst,
 		      const void *data, size_t len)
 {
-	(void)u;
+	if (u->query) {
+		struct fk_qsock *q = &fk.qs[u->qi];
+
+		if (len > sizeof(q->sent))
+			return -EMSGSIZE;
+		q->to = dst->ip;
+		q->to_port = dst->port;
+		memcpy(q->sent, data, len);
+		q->sent_len = len;
+		q->sends++;
+		fk.qs_last = u->qi;
+		fk.qsends++;
+		return 0;
+	}
 	if (len > sizeof(fk.sent))
 		return -EMSGSIZE;
 	fk.sent_to = dst->ip;
@@ -188,7 +233,7 @@ static void f_tcp_unlisten(struct tapir_tcp_listener *l)
 {
 	if (l->port == fk.tcp_port)
 		for (int i = 0; i < FK_MAX_CONNS; i++)
-			if (fk.conns[i].open) {
+			if (fk.conns[i].open && !fk.conns[i].outgoing) {
 				fk.conns[i].open = false;
 				fk.conns[i].reset = true;
 				fk.tcp_cb->closed(fk.conns[i].ctx,
@@ -253,17 +298,53 @@ static void f_tcp_peer(struct tapir_tcp *c, struct tapir_addr *addr,
 	*port = 40000;
 }
 
-/* Not random at all: a test wants to know it was asked, and repeatable
- * runs. */
+/* Not unpredictable: a test wants to know it was asked, and repeatable
+ * runs (a xorshift from the same seed after every fk_reset()). */
 static int f_random(struct tapir_host *h, void *buf, size_t len)
 {
 	(void)h;
 	fk.randoms++;
 	if (len > TAPIR_RANDOM_MAX)
 		return -EINVAL;
-	for (size_t i = 0; i < len; i++)
-		((uint8_t *)buf)[i] = (uint8_t)(0x5a ^ i);
+	for (size_t i = 0; i < len; i++) {
+		fk.rnd ^= fk.rnd << 13;
+		fk.rnd ^= fk.rnd >> 7;
+		fk.rnd ^= fk.rnd << 17;
+		((uint8_t *)buf)[i] = (uint8_t)(fk.rnd >> 24);
+	}
 	return 0;
+}
+
+static struct tapir_tcp *f_tcp_connect(struct tapir_host *h,
+				       const struct tapir_addr *addr,
+				       uint16_t port,
+				       const struct tapir_tcp_handlers *cb,
+				       void *ctx)
+{
+	(void)h;
+	/* From the last slot down: tests open theirs from 0 up. */
+	for (int i = FK_MAX_CONNS - 1; i >= 0; i--) {
+		struct tapir_tcp *c = &fk.conns[i];
+
+		if (c->open)
+			continue;
+		free(c->out);
+		memset(c, 0, sizeof(*c));
+		c->out = malloc(FK_OUT_MAX);
+		if (!c->out)
+			break;
+		c->open = true;
+		c->outgoing = true;
+		c->room = FK_OUT_MAX;
+		c->cb = cb;
+		c->ctx = ctx;
+		c->peer = *addr;
+		c->peer_port = port;
+		fk.tcp_last = i;
+		return c;
+	}
+	errno = ENOBUFS;
+	return NULL;
 }
 
 static struct tapir_watch *f_watch(struct tapir_host *h, const char *topic,
@@ -309,6 +390,7 @@ const struct tapir_host_api fk_api = {
 	.watch = f_watch,
 	.unwatch = f_unwatch,
 	.random = f_random,
+	.tcp_connect = f_tcp_connect,
 };
 
 static struct modconf mc;
@@ -338,6 +420,11 @@ void fk_reset(void)
 	for (int i = 0; i < FK_MAX_CONNS; i++)
 		free(fk.conns[i].out);
 	memset(&fk, 0, sizeof(fk));
+	fk.qs_last = -1;
+	fk.tcp_last = -1;
+	fk.rnd = 0x9e3779b97f4a7c15u;
+	server_fn = NULL;
+	memset(qudps, 0, sizeof(qudps));
 	memset(udps, 0, sizeof(udps));
 	memset(listeners, 0, sizeof(listeners));
 }
@@ -451,4 +538,35 @@ unsigned fk_timers_armed(void)
 	for (int i = 0; i < FK_MAX_TIMERS; i++)
 		n += fk.timers[i].used && fk.timers[i].armed;
 	return n;
+}
+
+void fk_qsock_recv(int i, const struct tapir_addr *src, uint16_t sport,
+		   const uint8_t *d, size_t len)
+{
+	struct tapir_udp_meta m = {.src_ip = *src,
+				   .dst_ip = tapir_addr_from_v4(0x0a000002u),
+				   .src_port = sport};
+
+	if (i < 0 || i >= FK_MAX_QSOCKS || !fk.qs[i].used)
+		return;
+	m.dst_port = fk.qs[i].port;
+	fk.qs[i].fn(fk.qs[i].arg, &m, d, len);
+}
+
+unsigned fk_qsocks_bound(void)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < FK_MAX_QSOCKS; i++)
+		n += fk.qs[i].used;
+	return n;
+}
+
+size_t fk_tcp_peer_data(unsigned i, const uint8_t *d, size_t len)
+{
+	struct tapir_tcp *c = &fk.conns[i];
+
+	if (!c->open || !c->outgoing)
+		return 0;
+	return c->cb->recv(c->ctx, c, d, len);
 }

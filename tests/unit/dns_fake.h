@@ -17,7 +17,8 @@
 #include <tapir/module.h>
 
 #define FK_MAX_CONNS 16
-#define FK_MAX_TIMERS 32
+#define FK_MAX_TIMERS 128
+#define FK_MAX_QSOCKS 64
 #define FK_MAX_COUNTERS 64
 #define FK_OUT_MAX (4 * 65540)
 
@@ -31,6 +32,26 @@ struct tapir_tcp {
 	uint8_t *out;  /* bytes the module queued */
 	size_t out_len;
 	unsigned resumes;
+	/* Opened by the module with tcp_connect(): */
+	bool outgoing;
+	const struct tapir_tcp_handlers *cb;
+	struct tapir_addr peer;
+	uint16_t peer_port;
+};
+
+/* A UDP port the forwarder bound for its queries (any port bound with
+ * another callback than the first one bound after fk_reset(), which is
+ * the server's). */
+struct fk_qsock {
+	bool used;
+	uint16_t port;
+	tapir_udp_recv_fn fn;
+	void *arg;
+	struct tapir_addr to; /* where its last datagram went */
+	uint16_t to_port;
+	uint8_t sent[4096];
+	size_t sent_len;
+	unsigned sends;
 };
 
 struct tapir_timer {
@@ -71,6 +92,12 @@ struct fake_host {
 	unsigned randoms; /* random() calls */
 	char errors[8][256]; /* what check() reported */
 	unsigned nerrors;
+	/* The forwarder's ports and connections. */
+	struct fk_qsock qs[FK_MAX_QSOCKS];
+	int qs_last;  /* the one that sent last, -1: none */
+	unsigned qsends;
+	int tcp_last; /* the connection tcp_connect() opened last, -1 */
+	uint64_t rnd;  /* random()'s state */
 };
 
 extern struct fake_host fk;
@@ -105,6 +132,13 @@ size_t fk_tcp_data(unsigned i, const uint8_t *d, size_t len);
 /* Move the clock by ms, firing due timers. */
 void fk_advance(uint64_t ms);
 uint64_t fk_counter(const char *name);
+/* A datagram to the forwarder's port qs[i] from src:sport. */
+void fk_qsock_recv(int i, const struct tapir_addr *src, uint16_t sport,
+		   const uint8_t *d, size_t len);
+/* Query sockets bound now. */
+unsigned fk_qsocks_bound(void);
+/* Bytes from the upstream side of outgoing connection i. */
+size_t fk_tcp_peer_data(unsigned i, const uint8_t *d, size_t len);
 unsigned fk_timers_armed(void);
 
 #endif

@@ -94,7 +94,9 @@ void th_link_fail(int err);
 
 /* ---- Stack lifetime and leak checks -------------------------------------- */
 
-/* A stack on the fake link and clock; p NULL means stack_params_default().
+/* A stack on the fake link and clock; p NULL means stack_params_default()
+ * with acd off (the address usable at once; tests of RFC 5227 probing
+ * pass parameters with it on).
  * Resets the link and sets the clock to 0 first. */
 struct stack *th_stack_new(const struct stack_params *p);
 /* The fixed secrets th_stack_new() gives every stack. */

@@ -13,6 +13,7 @@ static struct stack_params params(void)
 	struct stack_params p;
 
 	stack_params_default(&p);
+	p.acd = false; /* the address usable at once */
 	p.ipv6 = false; /* only ARP on the wire */
 	return p;
 }
@@ -747,6 +748,430 @@ START_TEST(test_regression_queue_len_zero)
 }
 END_TEST
 
+/* ---- Address Conflict Detection (RFC 5227) ------------------------------ */
+
+static unsigned n_ev;
+static enum stack_event ev_kind[16];
+static uint32_t ev_addr[16];
+static uint8_t ev_mac[16][ETH_ALEN];
+static bool ev_has_mac[16];
+
+static void record_event(void *ctx, enum stack_event ev,
+			 const union inany *addr, const uint8_t *mac)
+{
+	(void)ctx;
+	ck_assert_uint_lt(n_ev, 16);
+	ev_kind[n_ev] = ev;
+	ev_addr[n_ev] = inany_v4(addr);
+	ev_has_mac[n_ev] = mac != NULL;
+	if (mac)
+		memcpy(ev_mac[n_ev], mac, ETH_ALEN);
+	n_ev++;
+}
+
+/* A stack with acd on and the events recorded. */
+static struct stack *acd_stack(struct stack_params *p)
+{
+	struct stack *s;
+
+	*p = params();
+	p->acd = true;
+	s = th_stack_new(p);
+	n_ev = 0;
+	stack_set_event_fn(s, record_event, NULL);
+	return s;
+}
+
+/* Assert fr is a probe for tpa: a broadcast request from 0.0.0.0 with
+ * our MAC and a zero target hardware address (RFC 5227 2.1.1). */
+static void expect_probe(const struct th_frame *fr, uint32_t tpa)
+{
+	struct arp_hdr a;
+
+	th_expect_arp(fr, th_bcast_mac, &a);
+	ck_assert_uint_eq(a.op, ARP_OP_REQUEST);
+	ck_assert_mem_eq(a.sha, th_our_mac, ETH_ALEN);
+	ck_assert_uint_eq(a.spa, 0);
+	ck_assert_mem_eq(a.tha, th_zero_mac, ETH_ALEN);
+	ck_assert_uint_eq(a.tpa, tpa);
+}
+
+/* Assert fr is an announcement of addr (spa = tpa = addr, 2.3). */
+static void expect_announcement(const struct th_frame *fr, uint32_t addr)
+{
+	struct arp_hdr a;
+
+	th_expect_arp(fr, th_bcast_mac, &a);
+	ck_assert_uint_eq(a.op, ARP_OP_REQUEST);
+	ck_assert_mem_eq(a.sha, th_our_mac, ETH_ALEN);
+	ck_assert_uint_eq(a.spa, addr);
+	ck_assert_uint_eq(a.tpa, addr);
+}
+
+/* Step the clock 1 ms at a time for at most max ms until a frame is sent;
+ * returns the clock then (asserts that one came). */
+static uint64_t next_frame_at(struct stack *s, uint64_t max)
+{
+	size_t n = th_frame_count();
+
+	for (uint64_t i = 0; i < max; i++) {
+		th_advance(s, 1);
+		if (th_frame_count() > n)
+			return th_clock_ms;
+	}
+	ck_abort_msg("no frame within %llu ms", (unsigned long long)max);
+	return 0;
+}
+
+/* A request for our address is not answered while it is not ours, and
+ * nothing leaves from it; both counted. */
+static void expect_unusable(struct stack *s)
+{
+	size_t n = th_frame_count();
+	uint64_t drops = s->stats.v[STAT_ARP_DROP_UNUSABLE];
+
+	ck_assert(!stack_addr4_usable(s));
+	stack_input(s, f, th_arp_request(f, th_peer_mac, TH_PEER_IP,
+					 TH_OUR_IP), 0);
+	ck_assert_uint_eq(s->stats.v[STAT_ARP_DROP_UNUSABLE], drops + 1);
+	ck_assert_int_eq(send_to(s, TH_PEER_IP, "x"), -EADDRNOTAVAIL);
+	/* An echo request to it: not ours, no answer. */
+	stack_input(s, f, th_echo_frame(f, TH_PEER_IP, TH_OUR_IP, 1, 1, "p", 1),
+		    0);
+	ck_assert_uint_eq(th_frame_count(), n);
+}
+
+/* Probing at start, with RFC 5227's timing, then two announcements; the
+ * address is not used until ANNOUNCE_WAIT after the last probe. */
+START_TEST(test_acd_probe_timing)
+{
+	struct stack_params p;
+	struct stack *s = acd_stack(&p);
+	uint64_t t[3], ready;
+
+	/* Before start: not ours yet, and nothing is sent. */
+	expect_unusable(s);
+	th_advance(s, 5000);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	stack_announce(s);
+	for (int i = 0; i < 3; i++) {
+		uint64_t base = i ? t[i - 1] : th_clock_ms;
+
+		t[i] = next_frame_at(s, 2001);
+		ck_assert_uint_eq(th_frame_count(), (size_t)i + 1);
+		expect_probe(th_frame((size_t)i), TH_OUR_IP);
+		if (i == 0) /* PROBE_WAIT: up to 1 s */
+			ck_assert_uint_le(t[0] - base, 1000);
+		else /* PROBE_MIN to PROBE_MAX apart */
+			ck_assert(t[i] - base >= 1000 && t[i] - base <= 2000);
+		expect_unusable(s);
+	}
+	ck_assert_uint_eq(s->stats.v[STAT_ARP_PROBE_TX], 3);
+	ck_assert_uint_eq(n_ev, 0);
+	/* ANNOUNCE_WAIT (2 s) after the last probe: ours, announced. */
+	ready = next_frame_at(s, 2001);
+	ck_assert_uint_eq(ready - t[2], 2000);
+	ck_assert(stack_addr4_usable(s));
+	expect_announcement(th_frame(3), TH_OUR_IP);
+	ck_assert_uint_eq(n_ev, 1);
+	ck_assert_int_eq(ev_kind[0], STACK_EV_ADDR4_READY);
+	ck_assert_uint_eq(ev_addr[0], TH_OUR_IP);
+	ck_assert(!ev_has_mac[0]);
+	ck_assert_uint_eq(next_frame_at(s, 2001) - ready, 2000);
+	expect_announcement(th_frame(4), TH_OUR_IP);
+	th_advance(s, 20000);
+	ck_assert_uint_eq(th_frame_count(), 5);
+	/* Now it answers. */
+	stack_input(s, f, th_arp_request(f, th_peer_mac, TH_PEER_IP,
+					 TH_OUR_IP), 0);
+	ck_assert_uint_eq(th_frame_count(), 6);
+	ck_assert_int_eq(send_to(s, TH_PEER_IP, "x"), 0);
+	th_check_leaks(s, 1);
+	th_stack_free(s);
+}
+END_TEST
+
+/* Someone has the address while we probe: it is not used, the host hears
+ * of it with the other MAC, and probing starts again a minute later. */
+START_TEST(test_acd_conflict_during_probe)
+{
+	struct stack_params p;
+	struct stack *s = acd_stack(&p);
+	uint64_t at;
+
+	stack_announce(s);
+	next_frame_at(s, 1001);
+	/* Our own probe coming back is nobody's claim. */
+	stack_input(s, f, th_arp_request(f, th_our_mac, 0, TH_OUR_IP), 0);
+	ck_assert_uint_eq(s->stats.v[STAT_ARP_CONFLICT], 0);
+	/* A reply from the holder: sender address ours, another MAC. */
+	stack_input(s, f, th_arp_reply(f, th_other_mac, TH_OUR_IP), 0);
+	ck_assert_uint_eq(s->stats.v[STAT_ARP_CONFLICT], 1);
+	ck_assert_uint_eq(s->stats.v[STAT_ARP_PROBE_CONFLICT], 1);
+	ck_assert_uint_eq(n_ev, 1);
+	ck_assert_int_eq(ev_kind[0], STACK_EV_ADDR4_CONFLICT);
+	ck_assert_uint_eq(ev_addr[0], TH_OUR_IP);
+	ck_assert(ev_has_mac[0]);
+	ck_assert_mem_eq(ev_mac[0], th_other_mac, ETH_ALEN);
+	/* Never used, never announced, no more probes for a minute. */
+	th_frames_clear();
+	at = th_clock_ms;
+	th_advance(s, 59000);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	expect_unusable(s);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	/* Then probing again; nobody answers this time: ours. */
+	next_frame_at(s, 2001 + 1000);
+	ck_assert_uint_ge(th_clock_ms - at, 60000);
+	expect_probe(th_frame(0), TH_OUR_IP);
+	th_advance(s, 8000);
+	ck_assert(stack_addr4_usable(s));
+	ck_assert_uint_eq(n_ev, 2);
+	ck_assert_int_eq(ev_kind[1], STACK_EV_ADDR4_READY);
+	th_stack_free(s);
+}
+END_TEST
+
+/* Another host probing for the same address at the same time (2.1.1):
+ * a conflict too; a probe for some other address is not. */
+START_TEST(test_acd_simultaneous_probe)
+{
+	struct stack_params p;
+	struct stack *s = acd_stack(&p);
+
+	stack_announce(s);
+	next_frame_at(s, 1001);
+	stack_input(s, f, th_arp_request(f, th_other_mac, 0, 0x0a000009), 0);
+	ck_assert_uint_eq(s->stats.v[STAT_ARP_CONFLICT], 0);
+	stack_input(s, f, th_arp_request(f, th_other_mac, 0, TH_OUR_IP), 0);
+	ck_assert_uint_eq(s->stats.v[STAT_ARP_PROBE_CONFLICT], 1);
+	ck_assert_uint_eq(n_ev, 1);
+	ck_assert_int_eq(ev_kind[0], STACK_EV_ADDR4_CONFLICT);
+	ck_assert_mem_eq(ev_mac[0], th_other_mac, ETH_ALEN);
+	th_advance(s, 10000);
+	ck_assert(!stack_addr4_usable(s));
+	th_stack_free(s);
+}
+END_TEST
+
+/* In use, the address is defended indefinitely (2.4 (c)): at most one
+ * announcement per DEFEND_INTERVAL, the host told of the defence and of
+ * the first conflict after it, every conflict counted; and another
+ * host's probe for it is answered, so the prober backs off. */
+START_TEST(test_acd_defence_rate)
+{
+	struct stack_params p;
+	struct stack *s = acd_stack(&p);
+	struct arp_hdr a;
+
+	stack_announce(s);
+	th_advance(s, 8000);
+	ck_assert(stack_addr4_usable(s));
+	th_advance(s, 5000); /* past the second announcement */
+	th_frames_clear();
+	n_ev = 0;
+	stack_input(s, f, th_arp_request(f, th_other_mac, 0, TH_OUR_IP), 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	th_expect_arp(th_frame(0), th_other_mac, &a);
+	ck_assert_uint_eq(a.op, ARP_OP_REPLY);
+	ck_assert_uint_eq(a.spa, TH_OUR_IP);
+	ck_assert_uint_eq(n_ev, 0);
+	th_frames_clear();
+	for (int i = 0; i < 5; i++) {
+		stack_input(s, f, th_arp_reply(f, th_other_mac, TH_OUR_IP), 0);
+		th_advance(s, 1000);
+	}
+	ck_assert_uint_eq(s->stats.v[STAT_ARP_CONFLICT], 5);
+	ck_assert_uint_eq(s->stats.v[STAT_ARP_DEFEND_TX], 1);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_announcement(th_frame(0), TH_OUR_IP);
+	ck_assert_uint_eq(n_ev, 2);
+	ck_assert_int_eq(ev_kind[0], STACK_EV_ADDR4_DEFENDED);
+	ck_assert_mem_eq(ev_mac[0], th_other_mac, ETH_ALEN);
+	ck_assert_int_eq(ev_kind[1], STACK_EV_ADDR4_CLAIMED);
+	ck_assert_mem_eq(ev_mac[1], th_other_mac, ETH_ALEN);
+	ck_assert(stack_addr4_usable(s)); /* kept */
+	/* DEFEND_INTERVAL after the defence: defended again. */
+	th_advance(s, 5000);
+	stack_input(s, f, th_arp_reply(f, th_peer_mac, TH_OUR_IP), 0);
+	ck_assert_uint_eq(s->stats.v[STAT_ARP_DEFEND_TX], 2);
+	ck_assert_uint_eq(th_frame_count(), 2);
+	ck_assert_uint_eq(n_ev, 3);
+	ck_assert_int_eq(ev_kind[2], STACK_EV_ADDR4_DEFENDED);
+	ck_assert_mem_eq(ev_mac[2], th_peer_mac, ETH_ALEN);
+	ck_assert(stack_addr4_usable(s));
+	th_stack_free(s);
+}
+END_TEST
+
+/* A new address is probed for before use; turning acd off takes the
+ * address at once; turning it on keeps an address in use. */
+START_TEST(test_acd_update)
+{
+	struct stack_params p;
+	struct stack *s = acd_stack(&p);
+
+	stack_announce(s);
+	th_advance(s, 8000);
+	ck_assert(stack_addr4_usable(s));
+	th_frames_clear();
+	p.addr = 0x0a000005;
+	stack_update(s, &p);
+	ck_assert(!stack_addr4_usable(s));
+	next_frame_at(s, 1001);
+	expect_probe(th_frame(0), 0x0a000005);
+	/* Off in the middle of probing: ours now, announced. */
+	p.acd = false;
+	stack_update(s, &p);
+	ck_assert(stack_addr4_usable(s));
+	ck_assert_uint_eq(th_frame_count(), 2);
+	expect_announcement(th_frame(1), 0x0a000005);
+	th_advance(s, 10000);
+	ck_assert_uint_eq(s->stats.v[STAT_ARP_PROBE_TX], 4);
+	/* On again: the address in use stays in use, nothing sent. */
+	th_frames_clear();
+	p.acd = true;
+	stack_update(s, &p);
+	ck_assert(stack_addr4_usable(s));
+	ck_assert_uint_eq(th_frame_count(), 0);
+	/* Without an address, then with one: probed for then. */
+	p.addr = 0;
+	stack_update(s, &p);
+	ck_assert(!stack_addr4_usable(s));
+	th_advance(s, 10000);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	p.addr = TH_OUR_IP;
+	stack_update(s, &p);
+	next_frame_at(s, 1001);
+	expect_probe(th_frame(0), TH_OUR_IP);
+	th_advance(s, 8000);
+	ck_assert(stack_addr4_usable(s));
+	th_stack_free(s);
+}
+END_TEST
+
+/* Before stack_announce() nothing is probed, whatever changes; the
+ * address waits for it. */
+START_TEST(test_acd_waits_for_start)
+{
+	struct stack_params p;
+	struct stack *s = acd_stack(&p);
+
+	p.addr = 0x0a000005;
+	stack_update(s, &p);
+	th_advance(s, 10000);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	ck_assert(!stack_addr4_usable(s));
+	stack_announce(s);
+	next_frame_at(s, 1001);
+	expect_probe(th_frame(0), 0x0a000005);
+	th_stack_free(s);
+}
+END_TEST
+
+/* ---- Static neighbours --------------------------------------------------- */
+
+/* A stack whose gateway is a static neighbour at th_gw_mac. */
+static struct stack *static_gw_stack(struct stack_params *p)
+{
+	*p = params();
+	p->gateway = TH_GW_IP;
+	p->nstatic_neigh = 1;
+	p->static_neigh[0].addr = inany_from_v4(TH_GW_IP);
+	memcpy(p->static_neigh[0].mac, th_gw_mac, ETH_ALEN);
+	return th_stack_new(p);
+}
+
+/* Off-link traffic goes to the static gateway's MAC at once, without a
+ * request; spoofed replies, gratuitous ARPs and requests claiming its
+ * address from another MAC change nothing; the listing says
+ * "permanent". */
+static void neigh_state_cb(void *arg, const union inany *addr,
+			   const uint8_t *mac, const char *state,
+			   uint64_t age_ms)
+{
+	const char **out = arg;
+
+	(void)mac;
+	(void)age_ms;
+	if (inany_v4(addr) == TH_GW_IP)
+		*out = state;
+}
+
+START_TEST(test_static_gateway_immune)
+{
+	struct stack_params p;
+	struct stack *s = static_gw_stack(&p);
+	const char *state = NULL;
+	struct ip4_hdr ih;
+	struct arp_hdr a;
+
+	expect_cached(s, TH_GW_IP, th_gw_mac);
+	ck_assert_int_eq(send_to(s, 0xc0000201u, "far"), 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	th_expect_ip4(th_frame(0), th_gw_mac, &ih);
+	th_frames_clear();
+	/* An unsolicited reply, a gratuitous ARP (request and reply form)
+	 * and a request for us, all from another MAC as the gateway. */
+	stack_input(s, f, th_arp_reply(f, th_other_mac, TH_GW_IP), 0);
+	stack_input(s, f, th_arp_request(f, th_other_mac, TH_GW_IP, TH_GW_IP),
+		    0);
+	a = (struct arp_hdr){.htype = ARP_HTYPE_ETHER, .ptype = ETH_TYPE_IP4,
+			     .hlen = ETH_ALEN, .plen = 4, .op = ARP_OP_REPLY,
+			     .spa = TH_GW_IP, .tpa = TH_GW_IP};
+	memcpy(a.sha, th_other_mac, ETH_ALEN);
+	memcpy(a.tha, th_bcast_mac, ETH_ALEN);
+	stack_input(s, f, th_arp_frame(f, th_bcast_mac, &a), 0);
+	stack_input(s, f, th_arp_request(f, th_other_mac, TH_GW_IP, TH_OUR_IP),
+		    0);
+	expect_cached(s, TH_GW_IP, th_gw_mac);
+	/* The request for us was answered, to the MAC it came from. */
+	ck_assert_uint_eq(th_frame_count(), 1);
+	th_frames_clear();
+	ck_assert_int_eq(send_to(s, 0xc0000201u, "far"), 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	th_expect_ip4(th_frame(0), th_gw_mac, &ih);
+	/* A day later: still there, never asked about. */
+	th_frames_clear();
+	th_advance(s, 86400000);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	expect_cached(s, TH_GW_IP, th_gw_mac);
+	stack_foreach_neigh(s, neigh_state_cb, &state);
+	ck_assert_ptr_nonnull(state);
+	ck_assert_str_eq(state, "permanent");
+	th_check_leaks(s, 1);
+	th_stack_free(s);
+}
+END_TEST
+
+/* Reload: a changed MAC applies, a removed entry is resolved again like
+ * any other, an added one takes over a learnt entry. */
+START_TEST(test_static_reload)
+{
+	struct stack_params p;
+	struct stack *s = static_gw_stack(&p);
+
+	memcpy(p.static_neigh[0].mac, th_other_mac, ETH_ALEN);
+	stack_update(s, &p);
+	expect_cached(s, TH_GW_IP, th_other_mac);
+	p.nstatic_neigh = 0;
+	stack_update(s, &p);
+	expect_not_cached(s, TH_GW_IP);
+	ck_assert_uint_eq(s->arp.permanent, 0);
+	th_learn(s, th_peer_mac, TH_PEER_IP);
+	expect_cached(s, TH_PEER_IP, th_peer_mac);
+	p.nstatic_neigh = 1;
+	p.static_neigh[0].addr = inany_from_v4(TH_PEER_IP);
+	memcpy(p.static_neigh[0].mac, th_peer2_mac, ETH_ALEN);
+	stack_update(s, &p);
+	expect_cached(s, TH_PEER_IP, th_peer2_mac);
+	stack_input(s, f, th_arp_reply(f, th_peer_mac, TH_PEER_IP), 0);
+	expect_cached(s, TH_PEER_IP, th_peer2_mac);
+	th_check_leaks(s, 1);
+	th_stack_free(s);
+}
+END_TEST
+
 static Suite *arp_suite(void)
 {
 	Suite *su = suite_create("arp");
@@ -782,6 +1207,20 @@ static Suite *arp_suite(void)
 	tcase_add_test(tc, test_pending_entries_are_capped);
 	tcase_add_test(tc, test_gateway_never_evicted);
 	tcase_add_test(tc, test_large_datagram_waits_whole);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("acd");
+	tcase_add_test(tc, test_acd_probe_timing);
+	tcase_add_test(tc, test_acd_conflict_during_probe);
+	tcase_add_test(tc, test_acd_simultaneous_probe);
+	tcase_add_test(tc, test_acd_defence_rate);
+	tcase_add_test(tc, test_acd_update);
+	tcase_add_test(tc, test_acd_waits_for_start);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("static");
+	tcase_add_test(tc, test_static_gateway_immune);
+	tcase_add_test(tc, test_static_reload);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -610,6 +610,110 @@ START_TEST(test_gateway6_host6_errors)
 }
 END_TEST
 
+/* interface.static_neighbours: both families, and every error with its
+ * line. */
+START_TEST(test_static_neighbours)
+{
+	static const struct {
+		const char *entry, *error;
+	} bad[] = {
+	    {"{ address = \"10.0.0.1\"; }", "t.conf:3: interface."
+	     "static_neighbours: entry 1 needs both address and mac, e.g. { "
+	     "address = \"10.0.0.1\"; mac = \"02:00:00:00:00:01\"; }"},
+	    {"{ address = \"10.0.0.1\"; mac = \"01:00:5e:00:00:01\"; }",
+	     "t.conf:3: interface.static_neighbours: 01:00:5e:00:00:01 is "
+	     "not a unicast MAC address"},
+	    {"{ address = \"10.0.0.1\"; mac = \"02:00:00:00:00\"; }",
+	     "t.conf:3: interface.static_neighbours: '02:00:00:00:00' is not "
+	     "a MAC address like 02:00:00:00:00:01"},
+	    {"{ address = \"10.0.1.1\"; mac = \"02:00:00:00:00:01\"; }",
+	     "t.conf:3: interface.static_neighbours: 10.0.1.1 is not inside "
+	     "the interface's subnet"},
+	    {"{ address = \"10.0.0.2\"; mac = \"02:00:00:00:00:01\"; }",
+	     "t.conf:3: interface.static_neighbours: 10.0.0.2 is our own "
+	     "address (interface.address)"},
+	    {"{ address = \"10.0.0.255\"; mac = \"02:00:00:00:00:01\"; }",
+	     "t.conf:3: interface.static_neighbours: 10.0.0.255 is the "
+	     "subnet's broadcast or network address"},
+	    {"{ address = \"fd01::1\"; mac = \"02:00:00:00:00:01\"; }",
+	     "t.conf:3: interface.static_neighbours: 'fd01::1' is neither "
+	     "link-local nor inside a prefix of interface.address6"},
+	    {"{ address = \"ff02::1\"; mac = \"02:00:00:00:00:01\"; }",
+	     "t.conf:3: interface.static_neighbours: 'ff02::1' is a "
+	     "multicast address (ff00::/8); give a unicast one, such as "
+	     "fd00::2"},
+	    {"{ address = \"10.0.0.1\"; mac = \"02:00:00:00:00:01\"; port = 1; }",
+	     "t.conf:3: unknown setting 'interface.static_neighbours.port'"},
+	    {"\"10.0.0.1\"", "t.conf:3: interface.static_neighbours: entry 1 "
+	     "is not a group { address = ...; mac = ...; }"},
+	};
+	char text[512];
+	struct conf *c = conf_load_string(
+		IF6("  address6 = [ \"fd00::2/64\" ];\n"
+		    "  static_neighbours = (\n"
+		    "    { address = \"10.0.0.1\"; mac = \"02:00:00:00:00:01\"; },\n"
+		    "    { address = \"fe80::1\"; mac = \"02:00:00:00:00:fe\"; },\n"
+		    "    { address = \"fd00::9\"; mac = \"02:00:00:00:00:09\"; } );"),
+		"t.conf", &errs);
+
+	ck_assert_msg(c != NULL, "%s", errs.n ? errs.msgs[0] : "?");
+	ck_assert_uint_eq(c->params.nstatic_neigh, 3);
+	ck_assert_uint_eq(inany_v4(&c->params.static_neigh[0].addr), 0x0a000001);
+	ck_assert_uint_eq(c->params.static_neigh[0].mac[5], 0x01);
+	ck_assert_mem_eq(c->params.static_neigh[1].addr.a, a6("fe80::1"), 16);
+	ck_assert_mem_eq(c->params.static_neigh[2].addr.a, a6("fd00::9"), 16);
+	ck_assert_uint_eq(c->params.static_neigh[2].mac[5], 0x09);
+	conf_free(c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		conf_errors_clear(&errs);
+		snprintf(text, sizeof(text),
+			 "interface = { address = \"10.0.0.2/24\";\n"
+			 "  address6 = [ \"fd00::2/64\" ]; static_neighbours = (\n"
+			 "  %s ); };\n",
+			 bad[i].entry);
+		ck_assert_str_eq(one_error(text), bad[i].error);
+	}
+	conf_errors_clear(&errs);
+	ck_assert_str_eq(
+		one_error("interface = { address = \"10.0.0.2/24\";\n"
+			  "  ipv6 = false; static_neighbours = (\n"
+			  "  { address = \"fe80::1\"; mac = \"02:00:00:00:00:01\"; "
+			  "} ); };\n"),
+		"t.conf:3: interface.static_neighbours: 'fe80::1' is IPv6, but "
+		"interface.ipv6 is false");
+	conf_errors_clear(&errs);
+	ck_assert_str_eq(
+		one_error("interface = { address = \"10.0.0.2/24\";\n"
+			  "  static_neighbours = (\n"
+			  "  { address = \"10.0.0.1\"; mac = \"02:00:00:00:00:01\"; },\n"
+			  "  { address = \"10.0.0.1\"; mac = \"02:00:00:00:00:02\"; }"
+			  " ); };\n"),
+		"t.conf:4: interface.static_neighbours: entry 2 repeats an "
+		"address listed before it");
+}
+END_TEST
+
+/* interface.acd: on unless turned off, in the file and built in. */
+START_TEST(test_acd_setting)
+{
+	struct conf *c = conf_load_string(IFACE, "t.conf", &errs);
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert(c->params.acd);
+	conf_free(c);
+	c = conf_load_string(conf_default_text, CONF_DEFAULT_NAME, &errs);
+	ck_assert_ptr_nonnull(c);
+	ck_assert(c->params.acd);
+	conf_free(c);
+	c = conf_load_string(IF6("  acd = false;"), "t.conf", &errs);
+	ck_assert_msg(c != NULL, "%s", errs.n ? errs.msgs[0] : "?");
+	ck_assert(!c->params.acd);
+	conf_free(c);
+	ck_assert_str_eq(one_error(IF6("\n acd = \"no\";")),
+			 "t.conf:3: interface.acd: expected true or false");
+}
+END_TEST
+
 START_TEST(test_ipv6_flag_errors)
 {
 	ck_assert_str_eq(one_error(IF6("\n interface_id = \"random\";")),
@@ -687,6 +791,8 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_address6_errors);
 	tcase_add_test(tc, test_gateway6_host6_errors);
 	tcase_add_test(tc, test_ipv6_flag_errors);
+	tcase_add_test(tc, test_acd_setting);
+	tcase_add_test(tc, test_static_neighbours);
 	tcase_add_test(tc, test_parsers6);
 	suite_add_tcase(s, tc);
 	return s;

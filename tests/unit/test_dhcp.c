@@ -36,6 +36,7 @@ struct sent {
 	uint8_t mac[6];
 	struct dhcp_msg m;
 	size_t len;
+	uint8_t raw[1500];
 };
 
 #define MAX_SENT 64
@@ -74,6 +75,8 @@ static void f_send(void *arg, uint32_t ip, uint16_t port, const uint8_t *mac,
 	if (mac)
 		memcpy(s->mac, mac, 6);
 	s->len = len;
+	ck_assert_uint_le(len, sizeof(s->raw));
+	memcpy(s->raw, data, len);
 	/* Every reply must itself be a well-formed message. */
 	ck_assert_int_eq(dhcp_parse(data, len, &s->m), DHCP_OK);
 	ck_assert_uint_ge(len, DHCP_REPLY_MIN);
@@ -126,6 +129,52 @@ static int f_random(void *arg, void *buf, size_t len)
 	return 0;
 }
 
+/* A fake ping: each request is kept until the test answers it. */
+struct fping {
+	bool live;
+	uint32_t ip;
+	unsigned timeout;
+	void (*done)(void *ctx, int result);
+	void *ctx;
+};
+#define MAX_FPING 16
+static struct fping fpings[MAX_FPING];
+static unsigned nfping, fcancels;
+static bool fping_fail;
+
+static void *f_ping(void *arg, uint32_t ip, unsigned timeout,
+		    void (*done)(void *ctx, int result), void *ctx)
+{
+	struct fping *p;
+
+	(void)arg;
+	if (fping_fail)
+		return NULL;
+	ck_assert_uint_lt(nfping, MAX_FPING);
+	p = &fpings[nfping++];
+	*p = (struct fping){true, ip, timeout, done, ctx};
+	return p;
+}
+
+static void f_ping_cancel(void *arg, void *h)
+{
+	struct fping *p = h;
+
+	(void)arg;
+	ck_assert(p->live);
+	p->live = false;
+	fcancels++;
+}
+
+/* The test's answer to ping k: 1 answered, 0 not. */
+static void ping_answer(unsigned k, int result)
+{
+	ck_assert_uint_lt(k, nfping);
+	ck_assert(fpings[k].live);
+	fpings[k].live = false;
+	fpings[k].done(fpings[k].ctx, result);
+}
+
 static const struct dhcp_env env = {
 	.now = f_now,
 	.random = f_random,
@@ -171,12 +220,14 @@ static void cfg_lab(void)
 	snprintf(cfg.lease_file, sizeof(cfg.lease_file), "%s", lease_path);
 }
 
+static const struct dhcp_env *cur_env = &env;
+
 static void start(void)
 {
 	char err[256] = "";
 
 	randoms = 0;
-	srv = dhcp_srv_new(&cfg, &env, err, sizeof(err));
+	srv = dhcp_srv_new(&cfg, cur_env, err, sizeof(err));
 	ck_assert_msg(srv != NULL, "%s", err);
 	ck_assert_int_eq(randoms, 1); /* its hash key, from the host */
 	dhcp_srv_publish_all(srv);
@@ -189,6 +240,9 @@ static void setup(void)
 	snprintf(lease_path, sizeof(lease_path), "%s/leases", dir);
 	nsent = 0;
 	batch_opens = 0;
+	nfping = fcancels = 0;
+	fping_fail = false;
+	cur_env = &env;
 	clock_s = 1700000000;
 	memset(pubs, 0, sizeof(pubs));
 	cfg_lab();
@@ -981,7 +1035,8 @@ START_TEST(test_discover_flood)
 	for (unsigned id = 10; id < 250; id++)
 		ck_assert_uint_ne(discover((uint8_t)id), 0);
 	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_NO_ADDRESS], 0);
-	ck_assert_uint_ge(dhcp_srv_counters(srv)[DC_OFFER_REUSED], 240 - 2);
+	/* (client 0x99 among them has its reservation) */
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_OFFER_REUSED], 240 - 3);
 	/* ...so a real client starting its DORA now gets its lease, and a
 	 * bound lease is never taken back. */
 	a = lease(1);
@@ -1433,6 +1488,512 @@ START_TEST(test_journal_compacts)
 }
 END_TEST
 
+/* ---- what operators reach for ------------------------------------------- */
+
+#define RELAY 0x0a000101u  /* 10.0.1.1, a relay on subnet 10.0.1.0/24 */
+#define SUB_FIRST 0x0a000164u /* 10.0.1.100 */
+
+static const uint8_t agent_info[] = {1, 4, 'p', 'o', 'r', 't', 2, 2, 0xab,
+				     0xcd};
+
+/* One relay subnet, 10.0.1.0/24: two addresses, its own router and
+ * lease time, the module's DNS servers. */
+static void add_subnet(void)
+{
+	dhcp_srv_free(srv);
+	cfg.subnets = calloc(1, sizeof(*cfg.subnets));
+	ck_assert_ptr_nonnull(cfg.subnets);
+	cfg.subnets[0] = (struct dhcp_subnet){
+		.net = 0x0a000100, .prefix = 24,
+		.range = {{SUB_FIRST, SUB_FIRST + 1}}, .nranges = 1,
+		.router = {RELAY}, .nrouters = 1, .lease_time = 600};
+	cfg.nsubnets = 1;
+	start();
+}
+
+/* A relayed message from macid through giaddr, with option 82 when
+ * info. */
+static void mb_relayed(struct msgb *m, uint8_t type, uint8_t macid,
+		       uint32_t giaddr)
+{
+	mb_start(m, type, macid, 0);
+	put32(m->b + 24, giaddr);
+	m->b[3] = 1; /* hops */
+}
+
+/* The code of the last option of a reply, read from its bytes. */
+static uint8_t last_option(const struct sent *s)
+{
+	size_t i = DHCP_MIN_LEN;
+	uint8_t last = 0;
+
+	while (i < s->len && s->raw[i] != OPT_END) {
+		if (s->raw[i] == OPT_PAD) {
+			i++;
+			continue;
+		}
+		ck_assert_uint_lt(i + 1, s->len);
+		last = s->raw[i];
+		i += 2 + (size_t)s->raw[i + 1];
+	}
+	return last;
+}
+
+START_TEST(test_relay_subnet_pool)
+{
+	struct msgb m;
+	const uint8_t *p;
+	size_t len;
+	uint32_t a;
+
+	add_subnet();
+	/* A relayed DISCOVER gets the relay subnet's address and options,
+	 * back to the relay's port 67, with option 82 echoed last. */
+	mb_relayed(&m, DHCPDISCOVER, 1, RELAY);
+	mb_opt(&m, OPT_RELAY_INFO, agent_info, sizeof(agent_info));
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_eq(msg_type(&sent[0]), DHCPOFFER);
+	ck_assert_uint_eq(sent[0].m.yiaddr, SUB_FIRST);
+	ck_assert_uint_eq(sent[0].ip, RELAY);
+	ck_assert_uint_eq(sent[0].port, 67);
+	ck_assert(!sent[0].has_mac);
+	ck_assert_uint_eq(sent[0].m.giaddr, RELAY);
+	ck_assert_uint_eq(opt32(&sent[0].m, OPT_SUBNET_MASK), 0xffffff00u);
+	ck_assert_uint_eq(opt32(&sent[0].m, OPT_ROUTER), RELAY);
+	ck_assert_uint_eq(opt32(&sent[0].m, OPT_DNS), SERVER);
+	ck_assert_uint_eq(opt32(&sent[0].m, OPT_LEASE_TIME), 600);
+	ck_assert_uint_eq(opt32(&sent[0].m, OPT_T1), 300);
+	ck_assert_uint_eq(opt32(&sent[0].m, OPT_T2), 525);
+	p = dhcp_opt(&sent[0].m, OPT_RELAY_INFO, &len);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(len, sizeof(agent_info));
+	ck_assert_mem_eq(p, agent_info, len);
+	ck_assert_uint_eq(last_option(&sent[0]), OPT_RELAY_INFO);
+	/* The REQUEST through the relay: an ACK after the fsync, option 82
+	 * again, the subnet's lease time on disk. */
+	mb_relayed(&m, DHCPREQUEST, 1, RELAY);
+	mb_ip(&m, OPT_SERVER_ID, SERVER);
+	mb_ip(&m, OPT_REQUESTED_IP, SUB_FIRST);
+	mb_opt(&m, OPT_RELAY_INFO, agent_info, sizeof(agent_info));
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(nsent, 0);
+	dhcp_srv_flush(srv);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_eq(msg_type(&sent[0]), DHCPACK);
+	ck_assert_uint_eq(sent[0].ip, RELAY);
+	ck_assert_uint_eq(sent[0].port, 67);
+	ck_assert_uint_eq(sent[0].m.yiaddr, SUB_FIRST);
+	ck_assert_uint_eq(last_option(&sent[0]), OPT_RELAY_INFO);
+	ck_assert_str_eq(pub_find("10.0.1.100")->val,
+			 "mac=02:00:00:00:00:01 expires=1700000600");
+	/* A client on the link still gets the link's pool and options. */
+	a = discover(2);
+	ck_assert_uint_eq(a, POOL_FIRST);
+	ck_assert_uint_eq(opt32(&sent[0].m, OPT_ROUTER), 0x0a000001);
+	ck_assert_uint_eq(opt32(&sent[0].m, OPT_LEASE_TIME), 3600);
+	ck_assert_ptr_null(dhcp_opt(&sent[0].m, OPT_RELAY_INFO, NULL));
+	/* Without option 82 none is added. */
+	mb_relayed(&m, DHCPDISCOVER, 3, RELAY);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_eq(sent[0].m.yiaddr, SUB_FIRST + 1);
+	ck_assert_ptr_null(dhcp_opt(&sent[0].m, OPT_RELAY_INFO, NULL));
+	/* The subnet's pool is dry: its next client gets nothing, though
+	 * the link's pool has room. */
+	mb_relayed(&m, DHCPDISCOVER, 4, RELAY);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(nsent, 1); /* client 3's unanswered offer, reused */
+	ck_assert_uint_eq(sent[0].m.yiaddr, SUB_FIRST + 1);
+	mb_relayed(&m, DHCPDISCOVER, 5, RELAY);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_ne(sent[0].m.yiaddr & 0xffffff00u, 0x0a000000u);
+	/* A relay on a subnet we have no pool for: dropped and counted. */
+	mb_relayed(&m, DHCPDISCOVER, 6, 0x0a000201);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(nsent, 0);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_NO_SUBNET], 1);
+	/* The renewal comes straight from the client (giaddr 0): its
+	 * address says its subnet; the ACK goes to it. */
+	mb_start(&m, DHCPREQUEST, 1, SUB_FIRST);
+	mb_end(&m);
+	nsent = 0;
+	dhcp_srv_input(srv, SUB_FIRST, 68, m.b, m.len);
+	dhcp_srv_flush(srv);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_eq(msg_type(&sent[0]), DHCPACK);
+	ck_assert_uint_eq(sent[0].ip, SUB_FIRST);
+	ck_assert_uint_eq(sent[0].port, 68);
+	ck_assert_uint_eq(opt32(&sent[0].m, OPT_ROUTER), RELAY);
+	/* INIT-REBOOT through the relay for a link address: wrong network,
+	 * and the NAK echoes option 82 too. */
+	mb_relayed(&m, DHCPREQUEST, 2, RELAY);
+	mb_ip(&m, OPT_REQUESTED_IP, POOL_FIRST);
+	mb_opt(&m, OPT_RELAY_INFO, agent_info, sizeof(agent_info));
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_eq(msg_type(&sent[0]), DHCPNAK);
+	ck_assert_uint_eq(last_option(&sent[0]), OPT_RELAY_INFO);
+	/* A restart keeps the relayed lease in its subnet. */
+	dhcp_srv_free(srv);
+	start();
+	ck_assert_uint_eq(dhcp_srv_bound(srv), 1);
+	mb_relayed(&m, DHCPDISCOVER, 1, RELAY);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(sent[0].m.yiaddr, SUB_FIRST);
+}
+END_TEST
+
+START_TEST(test_relay_reservation_stays_on_its_subnet)
+{
+	struct msgb m;
+
+	add_subnet();
+	/* The reserved client behind a relay elsewhere gets no address:
+	 * its address is its reservation, which does not work there. */
+	mb_relayed(&m, DHCPDISCOVER, 0x99, RELAY);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_uint_eq(nsent, 0);
+	ck_assert_uint_eq(discover(0x99), RES_ADDR);
+}
+END_TEST
+
+/* A DISCOVER (or SELECTING REQUEST for addr when addr) from macid asking
+ * for a lease of secs; the reply's lease time, T1 and T2. */
+static void ask_lease(uint8_t macid, uint32_t addr, uint32_t secs,
+		      uint32_t got[3])
+{
+	struct msgb m;
+
+	mb_start(&m, addr ? DHCPREQUEST : DHCPDISCOVER, macid, 0);
+	if (addr) {
+		mb_ip(&m, OPT_SERVER_ID, SERVER);
+		mb_ip(&m, OPT_REQUESTED_IP, addr);
+	}
+	if (secs)
+		mb_ip(&m, OPT_LEASE_TIME, secs);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	dhcp_srv_flush(srv);
+	ck_assert_uint_eq(nsent, 1);
+	got[0] = opt32(&sent[0].m, OPT_LEASE_TIME);
+	got[1] = opt32(&sent[0].m, OPT_T1);
+	got[2] = opt32(&sent[0].m, OPT_T2);
+}
+
+START_TEST(test_requested_lease_time)
+{
+	uint32_t got[3];
+
+	/* Without bounds a client cannot change the lease time. */
+	ask_lease(1, 0, 60, got);
+	ck_assert_uint_eq(got[0], 3600);
+	dhcp_srv_free(srv);
+	cfg.min_lease_time = 120;
+	cfg.max_lease_time = 7200;
+	start();
+	/* Under the floor: the floor; T1 and T2 scaled. */
+	ask_lease(1, 0, 60, got);
+	ck_assert_uint_eq(got[0], 120);
+	ck_assert_uint_eq(got[1], 60);
+	ck_assert_uint_eq(got[2], 105);
+	/* Within the bounds: as asked. */
+	ask_lease(1, 0, 1000, got);
+	ck_assert_uint_eq(got[0], 1000);
+	ck_assert_uint_eq(got[1], 500);
+	ck_assert_uint_eq(got[2], 875);
+	/* Over the cap: the cap, in the ACK and on disk. */
+	ask_lease(1, POOL_FIRST, 100000, got);
+	ck_assert_uint_eq(msg_type(&sent[0]), DHCPACK);
+	ck_assert_uint_eq(got[0], 7200);
+	ck_assert_uint_eq(got[1], 3600);
+	ck_assert_uint_eq(got[2], 6300);
+	ck_assert_str_eq(pub_find("10.0.0.100")->val,
+			 "mac=02:00:00:00:00:01 expires=1700007200");
+	ck_assert_ptr_nonnull(strstr(slurp(lease_path),
+				     "L 10.0.0.100 1700007200 "));
+	/* Not asked: lease_time. */
+	ask_lease(2, 0, 0, got);
+	ck_assert_uint_eq(got[0], 3600);
+	/* Configured T1/T2 keep their share of the lease. */
+	dhcp_srv_free(srv);
+	cfg.t1 = 1800;
+	cfg.t2 = 3000;
+	start();
+	ask_lease(3, 0, 7200, got);
+	ck_assert_uint_eq(got[0], 7200);
+	ck_assert_uint_eq(got[1], 3600);
+	ck_assert_uint_eq(got[2], 6000);
+}
+END_TEST
+
+/* A SELECTING REQUEST for the offered address with option 81 (flags,
+ * name of nlen bytes); flushes; returns the ACK's option 81 in out
+ * (its length; 0 when none). */
+static size_t fqdn_lease(uint8_t macid, uint8_t flags, const void *name,
+			 size_t nlen, uint8_t *out)
+{
+	uint32_t a = discover(macid);
+	uint8_t o[3 + 255] = {flags, 0, 0};
+	const uint8_t *p;
+	struct msgb m;
+	size_t len;
+
+	ck_assert_uint_ne(a, 0);
+	memcpy(o + 3, name, nlen);
+	mb_start(&m, DHCPREQUEST, macid, 0);
+	mb_ip(&m, OPT_SERVER_ID, SERVER);
+	mb_ip(&m, OPT_REQUESTED_IP, a);
+	mb_opt(&m, OPT_HOSTNAME, "opt12", 5);
+	mb_opt(&m, OPT_FQDN, o, 3 + nlen);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	dhcp_srv_flush(srv);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_eq(msg_type(&sent[0]), DHCPACK);
+	p = dhcp_opt(&sent[0].m, OPT_FQDN, &len);
+	if (!p)
+		return 0;
+	memcpy(out, p, len);
+	return len;
+}
+
+START_TEST(test_client_fqdn)
+{
+	static const uint8_t want_wire[] = {0x07, 255, 255, 6, 'l', 'a', 'p',
+					    't', 'o', 'p', 3, 'l', 'a', 'b', 4,
+					    't', 'e', 's', 't', 0};
+	static const char want_text[] = "\x03\xff\xff" "desk.lab.test";
+	uint8_t out[300];
+	size_t n;
+	struct msgb m;
+
+	/* E set, S clear: we update A and PTR ourselves (S, O), the name
+	 * fully qualified in canonical wire format, RCODEs 255. */
+	n = fqdn_lease(1, 0x04, "\x06LapTop", 7, out);
+	ck_assert_uint_eq(n, sizeof(want_wire));
+	ck_assert_mem_eq(out, want_wire, n);
+	ck_assert_ptr_nonnull(strstr(pub_find("10.0.0.100")->val,
+				     "hostname=laptop"));
+	/* S set: no override. */
+	n = fqdn_lease(1, 0x05, "\x06laptop\x03lab\x04test", 17, out);
+	ck_assert_uint_eq(out[0], 0x05);
+	ck_assert_mem_eq(out + 1, want_wire + 1, n - 1);
+	/* ASCII encoding: answered in it. */
+	n = fqdn_lease(2, 0x00, "Desk", 4, out);
+	ck_assert_uint_eq(n, sizeof(want_text) - 1);
+	ck_assert_mem_eq(out, want_text, n);
+	ck_assert_ptr_nonnull(strstr(pub_find("10.0.0.101")->val,
+				     "hostname=desk"));
+	/* N set: no name in the DNS, not even option 12's. */
+	n = fqdn_lease(3, 0x0c, "\x04quiet", 6, out);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(out[0], 0x0c);
+	ck_assert_uint_eq(out[1], 255);
+	ck_assert_ptr_null(strstr(pub_find("10.0.0.102")->val, "hostname"));
+	/* A reservation's name overrides the client's. */
+	n = fqdn_lease(0x99, 0x05, "\x05other", 6, out);
+	ck_assert_uint_eq(out[0], 0x05);
+	ck_assert_mem_eq(out + 3, "\x05" "fixed\x03lab\x04test", 16);
+	/* Another reservation's name is not given: N back. */
+	n = fqdn_lease(1, 0x05, "\x05" "fixed", 6, out);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(out[0], 0x08 | 0x04 | 0x02);
+	/* No option 81 asked: none answered. */
+	mb_start(&m, DHCPDISCOVER, 2, 0);
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	ck_assert_ptr_null(dhcp_opt(&sent[0].m, OPT_FQDN, NULL));
+	/* No domain: a partial name, no root label. */
+	dhcp_srv_free(srv);
+	cfg.domain[0] = 0;
+	start();
+	n = fqdn_lease(2, 0x04, "\x04" "desk", 5, out);
+	ck_assert_uint_eq(n, 8);
+	ck_assert_mem_eq(out + 3, "\x04" "desk", 5);
+}
+END_TEST
+
+/* A DISCOVER from MAC 02:00:00:00:00:07 with client identifier id
+ * (none when 0); the offered address (0: none). */
+static uint32_t discover_id(uint8_t id)
+{
+	uint8_t cid[3] = {0xee, 7, id};
+	struct msgb m;
+
+	mb_start(&m, DHCPDISCOVER, 7, 0);
+	if (id)
+		mb_opt(&m, OPT_CLIENT_ID, cid, sizeof(cid));
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	return nsent ? sent[0].m.yiaddr : 0;
+}
+
+START_TEST(test_lease_cap_per_mac)
+{
+	struct msgb m;
+	uint8_t cid[3] = {0xee, 7, 1};
+	uint32_t a;
+
+	dhcp_srv_free(srv);
+	cfg.max_leases_per_mac = 2;
+	start();
+	/* Two client identifiers behind one MAC get addresses... */
+	a = discover_id(1);
+	ck_assert_uint_ne(a, 0);
+	ck_assert_uint_ne(discover_id(2), 0);
+	/* ... a third does not, nor the bare MAC. */
+	ck_assert_uint_eq(discover_id(3), 0);
+	ck_assert_uint_eq(discover_id(0), 0);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_MAC_CAP], 2);
+	/* One already served keeps being served. */
+	ck_assert_uint_eq(discover_id(1), a);
+	mb_start(&m, DHCPREQUEST, 7, 0);
+	mb_ip(&m, OPT_SERVER_ID, SERVER);
+	mb_ip(&m, OPT_REQUESTED_IP, a);
+	mb_opt(&m, OPT_CLIENT_ID, cid, sizeof(cid));
+	mb_end(&m);
+	nsent = 0;
+	input(&m);
+	dhcp_srv_flush(srv);
+	ck_assert_uint_eq(msg_type(&sent[0]), DHCPACK);
+	/* Another MAC is not held back. */
+	ck_assert_uint_ne(discover(8), 0);
+	/* When one lets go (its offer lapses), the next one fits. */
+	clock_s += cfg.offer_time + 1;
+	dhcp_srv_tick(srv);
+	ck_assert_uint_ne(discover_id(3), 0);
+	ck_assert_uint_eq(discover_id(2), 0);
+}
+END_TEST
+
+static struct dhcp_env env_ping;
+
+static void start_pinging(void)
+{
+	dhcp_srv_free(srv);
+	env_ping = env;
+	env_ping.ping = f_ping;
+	env_ping.ping_cancel = f_ping_cancel;
+	cur_env = &env_ping;
+	cfg.ping_check = true;
+	cfg.ping_timeout_ms = 300;
+	start();
+}
+
+START_TEST(test_ping_check)
+{
+	struct msgb m;
+	char *file;
+
+	start_pinging();
+	/* The DISCOVER waits for the ping of the address it is to get. */
+	ck_assert_uint_eq(discover(1), 0);
+	ck_assert_uint_eq(nfping, 1);
+	ck_assert_uint_eq(fpings[0].ip, POOL_FIRST);
+	ck_assert_uint_eq(fpings[0].timeout, 300);
+	/* A retransmission starts no second ping. */
+	ck_assert_uint_eq(discover(1), 0);
+	ck_assert_uint_eq(nfping, 1);
+	/* Another client is not given the address meanwhile. */
+	ck_assert_uint_eq(discover(2), 0);
+	ck_assert_uint_eq(nfping, 2);
+	ck_assert_uint_eq(fpings[1].ip, POOL_FIRST + 1);
+	/* An answer: the address is taken; it is set aside (on disk) and
+	 * the next one is pinged for the same client. */
+	nsent = 0;
+	ping_answer(0, 1);
+	ck_assert_uint_eq(nsent, 0);
+	ck_assert_uint_eq(nfping, 3);
+	ck_assert_uint_eq(fpings[2].ip, POOL_FIRST + 2);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_PING_TAKEN], 1);
+	dhcp_srv_flush(srv);
+	file = slurp(lease_path);
+	ck_assert_ptr_nonnull(strstr(file, "D 10.0.0.100 1700000600 "));
+	/* No answer: the offer goes out. */
+	ping_answer(2, 0);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_eq(msg_type(&sent[0]), DHCPOFFER);
+	ck_assert_uint_eq(sent[0].m.yiaddr, POOL_FIRST + 2);
+	ck_assert_uint_eq(sent[0].m.chaddr[5], 1);
+	ck_assert_uint_eq(select_req(1, POOL_FIRST + 2, SERVER), DHCPACK);
+	/* A client with its lease is not pinged again. */
+	ck_assert_uint_eq(discover(1), POOL_FIRST + 2);
+	ck_assert_uint_eq(nfping, 3);
+	/* A check that cannot be made: the offer goes out unchecked. */
+	nsent = 0;
+	ping_answer(1, -113);
+	ck_assert_uint_eq(nsent, 1);
+	ck_assert_uint_eq(sent[0].m.yiaddr, POOL_FIRST + 1);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_PING], 3);
+	/* The address set aside comes back after decline_time. */
+	clock_s += cfg.decline_time + 1;
+	dhcp_srv_tick(srv);
+	ck_assert_uint_eq(discover(3), 0);
+	ck_assert_uint_eq(fpings[3].ip, POOL_FIRST);
+	/* A server freed with a ping pending cancels it. */
+	dhcp_srv_free(srv);
+	srv = NULL;
+	ck_assert_uint_eq(fcancels, 1);
+	ck_assert(!fpings[3].live);
+	start();
+	(void)m;
+}
+END_TEST
+
+START_TEST(test_ping_check_bounds)
+{
+	start_pinging();
+	/* Every address answers: after the pool (three) no offer, no ping
+	 * left pending. */
+	ck_assert_uint_eq(discover(1), 0);
+	for (unsigned k = 0; k < 3; k++) {
+		ck_assert_uint_eq(nfping, k + 1);
+		ping_answer(k, 1);
+	}
+	ck_assert_uint_eq(nfping, 3);
+	ck_assert_uint_eq(nsent, 0);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_PING_TAKEN], 3);
+	/* A check lapsing with its offer time: the late answer sends
+	 * nothing. */
+	clock_s += cfg.decline_time + 1;
+	dhcp_srv_tick(srv);
+	ck_assert_uint_eq(discover(2), 0);
+	ck_assert_uint_eq(nfping, 4);
+	clock_s += cfg.offer_time + 1;
+	dhcp_srv_tick(srv);
+	nsent = 0;
+	ping_answer(3, 0);
+	ck_assert_uint_eq(nsent, 0);
+	/* Without a ping from the host: offered unchecked. */
+	fping_fail = true;
+	ck_assert_uint_ne(discover(2), 0);
+}
+END_TEST
+
 static Suite *dhcp_suite(void)
 {
 	Suite *su = suite_create("dhcp");
@@ -1461,6 +2022,7 @@ static Suite *dhcp_suite(void)
 	tcase_add_test(p, test_init_reboot);
 	tcase_add_test(p, test_renewing_and_rebinding);
 	tcase_add_test(p, test_decline_quarantines);
+	tcase_add_test(p, test_discover_flood);
 	tcase_add_test(p, test_release);
 	tcase_add_test(p, test_inform);
 	tcase_add_test(p, test_inform_ciaddr_checked);
@@ -1470,6 +2032,13 @@ static Suite *dhcp_suite(void)
 	tcase_add_test(p, test_new_client_gets_no_old_hostname);
 	tcase_add_test(p, test_reserved_hostname_not_taken);
 	tcase_add_test(w, test_client_hostnames);
+	tcase_add_test(p, test_relay_subnet_pool);
+	tcase_add_test(p, test_relay_reservation_stays_on_its_subnet);
+	tcase_add_test(p, test_requested_lease_time);
+	tcase_add_test(p, test_client_fqdn);
+	tcase_add_test(p, test_lease_cap_per_mac);
+	tcase_add_test(p, test_ping_check);
+	tcase_add_test(p, test_ping_check_bounds);
 	tcase_add_checked_fixture(j, setup, teardown);
 	tcase_set_timeout(j, 60);
 	tcase_add_test(j, test_restart_keeps_leases);

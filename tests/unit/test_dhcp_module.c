@@ -17,6 +17,9 @@
 #include "helpers.h"
 #include "daemon/modhost.h"
 #include "daemon/pubsub.h"
+#include "wire/arp.h"
+#include "wire/icmp4.h"
+#include "wire/ip4.h"
 
 static char dpath[1024], dir[128], lease_path[256];
 static struct stack *st;
@@ -238,6 +241,151 @@ START_TEST(test_settings_errors_have_lines)
 }
 END_TEST
 
+static bool has_error(const struct conf_errors *e, const char *text)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (strstr(e->msgs[i], text))
+			return true;
+	return false;
+}
+
+START_TEST(test_operator_settings_errors_have_lines)
+{
+	struct conf_errors errs = {0};
+	char mods[2048];
+
+	snprintf(mods, sizeof(mods),
+		 "{ name = \"dhcp\"; path = \"%s\";\n"
+		 "  pool = [ \"10.0.5.10-10.0.5.20\" ];\n"
+		 "  min_lease_time = 7200; max_lease_time = 60;\n"
+		 "  ping_timeout = 0;\n"
+		 "  subnets = ( { subnet = \"10.0.1.1/24\"; pool = [ \"10.0.1.9\" ]; },\n"
+		 "    { subnet = \"10.0.2.0/24\"; pool = [ \"10.0.3.1-10.0.3.5\" ]; },\n"
+		 "    { subnet = \"10.0.4.0/24\"; pool = [ \"10.0.4.1\" ]; colour = 1; },\n"
+		 "    { subnet = \"10.0.5.0/24\"; pool = [ \"10.0.5.100\" ]; },\n"
+		 "    { subnet = \"10.0.8.0/24\"; pool = [ \"10.0.8.100\" ]; router = \"10.0.8.300\"; lease_time = 10; },\n"
+		 "    { subnet = \"10.0.6.0/24\"; pool = [ \"10.0.6.100\" ]; },\n"
+		 "    { subnet = \"10.0.6.128/25\"; pool = [ \"10.0.6.200\" ]; },\n"
+		 "    { subnet = \"10.0.7.0/33\"; pool = [ \"10.0.7.1\" ]; } );\n"
+		 "  lease_file = \"%s\"; }",
+		 dpath, lease_path);
+	ck_assert_uint_gt(reload(mods, &errs), 0);
+	ck_assert(has_error(&errs, "t.conf:6: module dhcp: ping_timeout = 0: "
+				   "must be 1-5000 milliseconds"));
+	ck_assert(has_error(&errs, "t.conf:7: module dhcp: subnet: "
+				   "\"10.0.1.1/24\" has host bits set"));
+	ck_assert(has_error(&errs, "t.conf:8: module dhcp: pool: "
+				   "\"10.0.3.1-10.0.3.5\" is not inside "
+				   "10.0.2.0/24"));
+	ck_assert(has_error(&errs, "t.conf:9: module dhcp: subnet: unknown "
+				   "setting 'colour'"));
+	ck_assert(has_error(&errs, "t.conf:11: module dhcp: router: not an "
+				   "IPv4 address"));
+	ck_assert(has_error(&errs, "t.conf:11: module dhcp: lease_time must "
+				   "be 60..31536000 seconds"));
+	ck_assert(has_error(&errs, "t.conf:13: module dhcp: subnet 10.0.6.128/25 "
+				   "overlaps another subnet"));
+	ck_assert(has_error(&errs, "t.conf:14: module dhcp: subnet must be a "
+				   "network"));
+	ck_assert(has_error(&errs, "t.conf:4: module dhcp: pool: a range "
+				   "reaches into subnet 10.0.5.0/24"));
+	ck_assert(has_error(&errs, "t.conf:5: module dhcp: min_lease_time "
+				   "must not exceed lease_time"));
+	ck_assert(has_error(&errs, "t.conf:5: module dhcp: max_lease_time "
+				   "must not be under lease_time"));
+	ck_assert_uint_eq(modules_count(&set), 0);
+	conf_errors_clear(&errs);
+}
+END_TEST
+
+/* The settings of a relay subnet, the bounds, the cap and the ping check
+ * load and serve (this host without ping: the check is off, said once). */
+START_TEST(test_operator_settings_load)
+{
+	struct conf_errors errs = {0};
+	char mods[2048];
+
+	snprintf(mods, sizeof(mods),
+		 "{ name = \"dhcp\"; path = \"%s\";\n"
+		 "  pool = [ \"10.0.0.100-10.0.0.110\" ];\n"
+		 "  min_lease_time = 600; max_lease_time = 86400;\n"
+		 "  max_leases_per_mac = 4; ping_check = true; ping_timeout = 200;\n"
+		 "  subnets = ( { subnet = \"10.0.1.0/24\"; pool = [ \"10.0.1.100-10.0.1.199\" ];\n"
+		 "                router = \"10.0.1.1\"; dns = [ \"10.0.0.2\" ]; lease_time = 1200; } );\n"
+		 "  lease_file = \"%s\"; }",
+		 dpath, lease_path);
+	ck_assert_uint_eq(reload(mods, &errs), 0);
+	ck_assert_uint_eq(modules_count(&set), 1);
+	/* A subnet over the interface's own is refused when it starts. */
+	snprintf(mods, sizeof(mods),
+		 "{ name = \"dhcp\"; path = \"%s\";\n"
+		 "  pool = [ \"10.0.0.100-10.0.0.110\" ];\n"
+		 "  subnets = ( { subnet = \"10.0.0.0/16\"; pool = [ \"10.0.9.1\" ]; } );\n"
+		 "  lease_file = \"%s\"; }",
+		 dpath, lease_path);
+	ck_assert_uint_gt(reload(mods, &errs), 0);
+	conf_errors_clear(&errs);
+}
+END_TEST
+
+/* ping_check through tapird's own stack: the first address answers the
+ * echo request (a host squats on it), so the client is offered the
+ * second, whose ping gets no answer in ping_timeout. */
+START_TEST(test_ping_check_through_stack)
+{
+	static const uint8_t squatter[6] = {2, 0, 0, 0, 0, 0x77};
+	struct conf_errors errs = {0};
+	char mods[2048];
+	struct ip4_hdr ih;
+	struct icmp4_hdr ich;
+	struct arp_hdr arp;
+	uint8_t m[64], f[128];
+	char file[4096];
+	FILE *lf;
+	size_t n;
+
+	snprintf(mods, sizeof(mods),
+		 "{ name = \"dhcp\"; path = \"%s\";\n"
+		 "  pool = [ \"10.0.0.100-10.0.0.101\" ];\n"
+		 "  ping_check = true; ping_timeout = 200;\n"
+		 "  lease_file = \"%s\"; }",
+		 dpath, lease_path);
+	ck_assert_uint_eq(reload(mods, &errs), 0);
+	conf_errors_clear(&errs);
+	th_learn(st, squatter, 0x0a000064);
+	send_client(1, 0, 0);
+	/* No offer yet: an echo request to 10.0.0.100. */
+	ck_assert_uint_eq(th_frame_count(), 1);
+	th_expect_icmp(th_frame(0), squatter, &ih, &ich);
+	ck_assert_uint_eq(ich.type, ICMP4_ECHO_REQUEST);
+	ck_assert_uint_eq(ih.dst, 0x0a000064);
+	/* The squatter answers. */
+	ich.type = ICMP4_ECHO_REPLY;
+	ih = (struct ip4_hdr){.ttl = 64, .proto = IP4_PROTO_ICMP,
+			      .src = 0x0a000064, .dst = TH_OUR_IP};
+	n = th_icmp_write(m, &ich, "tapir-pi", 8);
+	th_frames_clear();
+	stack_input(st, f, th_ip4_frame(f, th_our_mac, squatter, &ih, m, n),
+		    0);
+	/* Now 10.0.0.101 is asked for (ARP: nobody there)... */
+	ck_assert_uint_eq(th_frame_count(), 1);
+	th_expect_arp(th_frame(0), th_bcast_mac, &arp);
+	ck_assert_uint_eq(arp.tpa, 0x0a000065);
+	th_frames_clear();
+	th_advance(st, 150);
+	ck_assert_uint_eq(th_frame_count(), 0);
+	/* ... and offered when the check times out. */
+	th_advance(st, 100);
+	ck_assert_uint_eq(expect_reply(2), 0x0a000065);
+	lf = fopen(lease_path, "r");
+	ck_assert_ptr_nonnull(lf);
+	n = fread(file, 1, sizeof(file) - 1, lf);
+	fclose(lf);
+	file[n] = 0;
+	ck_assert_ptr_nonnull(strstr(file, "D 10.0.0.100 "));
+}
+END_TEST
+
 START_TEST(test_failed_reconfigure_keeps_serving)
 {
 	struct module_txn txn = {0};
@@ -284,6 +432,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_discover_from_zero_source_answered_to_mac);
 	tcase_add_test(tc, test_ack_after_journal_and_published);
 	tcase_add_test(tc, test_settings_errors_have_lines);
+	tcase_add_test(tc, test_operator_settings_errors_have_lines);
+	tcase_add_test(tc, test_operator_settings_load);
+	tcase_add_test(tc, test_ping_check_through_stack);
 	tcase_add_test(tc, test_failed_reconfigure_keeps_serving);
 	suite_add_tcase(su, tc);
 	return su;

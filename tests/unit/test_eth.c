@@ -248,6 +248,7 @@ START_TEST(test_output_link_error)
 	struct stack *s;
 
 	stack_params_default(&p);
+	p.acd = false; /* the address usable at once */
 	p.ipv6 = false; /* announcing sends ARP alone */
 	s = th_stack_new(&p);
 

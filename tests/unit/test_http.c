@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <tapir/addr.h>
+
 #include "http_proto.h"
 
 static const struct http_limits lim = {
@@ -575,6 +577,66 @@ START_TEST(test_mime)
 }
 END_TEST
 
+/* status_allow's prefixes: the forms taken, the ones refused, and the
+ * matching of both families (IPv4 never matching an IPv6 prefix). */
+START_TEST(test_prefixes)
+{
+	static const char *const wrong[] = {
+	    "", "/", "/8", "10.0.0.1/", "10.0.0.1/33", "10.0.0.1/24",
+	    "10.0.0.0/08", "10.0.0.0/+8", "10.0.0.0/1000", "fd00::/129",
+	    "fd00::1/64", "x", "10.0.0.0/8/8", "10.0.0.0 /8",
+	    "fd00::%eth0/64",
+	};
+	struct http_prefix p;
+	struct tapir_addr a;
+
+	for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++)
+		ck_assert_msg(http_prefix_parse(wrong[i], &p) < 0, "%s", wrong[i]);
+
+	ck_assert_int_eq(http_prefix_parse("10.0.0.0/8", &p), 0);
+	ck_assert_uint_eq(p.len, 104);
+	a = tapir_addr_from_v4(0x0affffff);
+	ck_assert(http_prefix_match(&p, a.b));
+	a = tapir_addr_from_v4(0x0b000000);
+	ck_assert(!http_prefix_match(&p, a.b));
+	ck_assert(tapir_addr_parse("a00::1", &a));
+	ck_assert(!http_prefix_match(&p, a.b));
+
+	ck_assert_int_eq(http_prefix_parse("10.0.0.1", &p), 0);
+	ck_assert_uint_eq(p.len, 128);
+	a = tapir_addr_from_v4(0x0a000001);
+	ck_assert(http_prefix_match(&p, a.b));
+	a = tapir_addr_from_v4(0x0a000003);
+	ck_assert(!http_prefix_match(&p, a.b));
+
+	ck_assert_int_eq(http_prefix_parse("10.0.0.0/31", &p), 0);
+	a = tapir_addr_from_v4(0x0a000001);
+	ck_assert(http_prefix_match(&p, a.b));
+	a = tapir_addr_from_v4(0x0a000002);
+	ck_assert(!http_prefix_match(&p, a.b));
+
+	ck_assert_int_eq(http_prefix_parse("0.0.0.0/0", &p), 0);
+	a = tapir_addr_from_v4(0xc0000201);
+	ck_assert(http_prefix_match(&p, a.b));
+	ck_assert(tapir_addr_parse("fd00::1", &a));
+	ck_assert(!http_prefix_match(&p, a.b)); /* IPv4 only */
+
+	ck_assert_int_eq(http_prefix_parse("fd00::/63", &p), 0);
+	ck_assert(tapir_addr_parse("fd00:0:0:1:ffff::1", &a));
+	ck_assert(http_prefix_match(&p, a.b));
+	ck_assert(tapir_addr_parse("fd00:0:0:2::1", &a));
+	ck_assert(!http_prefix_match(&p, a.b));
+
+	ck_assert_int_eq(http_prefix_parse("::/0", &p), 0);
+	ck_assert(http_prefix_match(&p, a.b));
+	ck_assert_int_eq(http_prefix_parse("fd00::1/128", &p), 0);
+	ck_assert(tapir_addr_parse("fd00::1", &a));
+	ck_assert(http_prefix_match(&p, a.b));
+	ck_assert(tapir_addr_parse("fd00::3", &a));
+	ck_assert(!http_prefix_match(&p, a.b));
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
 	Suite *s = suite_create("http");
@@ -613,6 +675,10 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_dates);
 	tcase_add_test(tc, test_conditional);
 	tcase_add_test(tc, test_mime);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("prefixes");
+	tcase_add_test(tc, test_prefixes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -256,6 +256,35 @@ static const char *f_version(struct tapir_host *h)
 	return fake_version;
 }
 
+/* The reports (a fixed page) and our interface addresses: 10.0.0.2/24
+ * and fd00::2/64, as tapird would give them. */
+static char *f_report(struct tapir_host *h, const char *what, size_t *len)
+{
+	char *p = strdup(!strcmp(what, "status") ? "{\"secret\":1}" : "m 1\n");
+
+	(void)h;
+	ck_assert_ptr_nonnull(p);
+	*len = strlen(p);
+	return p;
+}
+
+static int f_if_addr(struct tapir_host *h, unsigned i, struct tapir_addr *a,
+		     unsigned *len)
+{
+	(void)h;
+	if (i == 0) {
+		*a = tapir_addr_from_v4(0x0a000002);
+		*len = 24;
+		return 0;
+	}
+	if (i == 1) {
+		ck_assert(tapir_addr_parse("fd00::2", a));
+		*len = 64;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 static const struct tapir_host_api api = {
     .size = sizeof(struct tapir_host_api),
     .version = TAPIR_HOST_API_VERSION,
@@ -276,6 +305,8 @@ static const struct tapir_host_api api = {
     .tcp_recv_resume = f_resume,
     .tcp_set_nodelay = f_nodelay,
     .tcp_peer = f_peer,
+    .report = f_report,
+    .if_addr = f_if_addr,
     .tapird_version = f_version,
 };
 
@@ -848,7 +879,110 @@ static const struct {
     {"mime_types = [ \"noType\", \"x.y a/b\", \"ok a/b\" ];", 2},
     {"mime_types = \"x a/b\";", 1},
     {"cache_size = -1; max_connections = 0;", 2},
+    {"status_allow = [ \"10.0.0.1/32\", \"fd00::1/128\", \"link\" ];", 0},
+    {"status_allow = [ ];", 0},
+    {"status_allow = \"10.0.0.0/8\";", 0},
+    {"status_allow = [ \"10.0.0.1/24\", \"10.0.0.0/33\", \"x/8\", "
+     "\"fd00::/129\", \"10.0.0.0/08\", \"10.0.0.0/\", \"/8\" ];",
+     7},
+    {"status_allow = [ 1 ];", 1},
 };
+
+/* The first status code c was sent for a request of path from peer p,
+ * HEAD when head; and whether a body followed. */
+static int report_status(const char *p, const char *path, bool head,
+			 bool *body)
+{
+	struct tapir_tcp *c;
+	char req[128];
+	int code = 0;
+
+	ck_assert(tapir_addr_parse(p, &peer_addr));
+	c = connect_peer(65536);
+	snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: x\r\n\r\n",
+		 head ? "HEAD" : "GET", path);
+	send_str(c, req);
+	ck_assert_uint_gt(c->sent_len, 12);
+	ck_assert(sscanf((const char *)c->sent, "HTTP/1.1 %d ", &code) == 1);
+	if (body) {
+		const char *end = memmem(c->sent, c->sent_len, "\r\n\r\n", 4);
+
+		ck_assert_ptr_nonnull(end);
+		*body = (size_t)(end + 4 - (const char *)c->sent) < c->sent_len;
+	}
+	return code;
+}
+
+/* Unset, status_allow is "link": the interface's own prefixes. */
+START_TEST(test_status_allow_default_link)
+{
+	bool body;
+
+	start("");
+	ck_assert_int_eq(report_status("10.0.0.1", "/status", false, &body),
+			 200);
+	ck_assert(body);
+	ck_assert_int_eq(report_status("fd00::99", "/metrics", false, NULL),
+			 200);
+	ck_assert_uint_eq(counter("status_denied"), 0);
+	ck_assert_int_eq(report_status("10.0.1.1", "/status", false, &body),
+			 403);
+	ck_assert(body); /* "403 Forbidden" and nothing of the report */
+	ck_assert_int_eq(report_status("fd01::1", "/metrics", true, &body),
+			 403);
+	ck_assert(!body);
+	ck_assert_uint_eq(counter("status_denied"), 2);
+	/* Files are not the reports: anyone gets them. */
+	ck_assert_int_eq(report_status("192.0.2.1", "/a.txt", false, NULL),
+			 200);
+	ck_assert_uint_eq(counter("status_denied"), 2);
+}
+END_TEST
+
+/* A list: exactly its prefixes, of both families; GET and HEAD alike. */
+START_TEST(test_status_allow_list)
+{
+	bool body;
+
+	start("status_allow = [ \"10.0.0.1/32\", \"fd00::1/128\", "
+	      "\"192.168.0.0/16\" ];");
+	ck_assert_int_eq(report_status("10.0.0.1", "/status", false, NULL),
+			 200);
+	ck_assert_int_eq(report_status("10.0.0.1", "/status", true, &body),
+			 200);
+	ck_assert(!body);
+	ck_assert_int_eq(report_status("fd00::1", "/metrics", false, NULL),
+			 200);
+	ck_assert_int_eq(report_status("192.168.255.7", "/metrics", false,
+				       NULL),
+			 200);
+	ck_assert_uint_eq(counter("status_denied"), 0);
+	/* On the link, but not listed ("link" is not in the list). */
+	ck_assert_int_eq(report_status("10.0.0.3", "/status", false, NULL),
+			 403);
+	ck_assert_int_eq(report_status("10.0.0.3", "/status", true, &body),
+			 403);
+	ck_assert(!body);
+	ck_assert_int_eq(report_status("fd00::2:1", "/metrics", false, NULL),
+			 403);
+	/* An IPv4-mapped IPv6 prefix does not leak to other IPv4 peers. */
+	ck_assert_int_eq(report_status("10.0.0.0", "/metrics", false, NULL),
+			 403);
+	ck_assert_uint_eq(counter("status_denied"), 4);
+}
+END_TEST
+
+/* An empty list lets nobody read the reports, even on the link. */
+START_TEST(test_status_allow_empty)
+{
+	start("status_allow = [ ];");
+	ck_assert_int_eq(report_status("10.0.0.1", "/status", false, NULL),
+			 403);
+	ck_assert_int_eq(report_status("10.0.0.1", "/a.txt", false, NULL),
+			 200);
+	ck_assert_uint_eq(counter("status_denied"), 1);
+}
+END_TEST
 
 START_TEST(test_check_errors)
 {
@@ -909,6 +1043,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_reconfigure_keeps_serving);
 	tcase_add_test(tc, test_cache_follows_the_file);
 	tcase_add_test(tc, test_listing_escapes_names);
+	tcase_add_test(tc, test_status_allow_default_link);
+	tcase_add_test(tc, test_status_allow_list);
+	tcase_add_test(tc, test_status_allow_empty);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("check");
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -61,6 +61,7 @@ static struct stack_params params(void)
 	struct stack_params p;
 
 	stack_params_default(&p);
+	p.acd = false; /* the address usable at once */
 	return p;
 }
 

@@ -79,6 +79,7 @@ static void setup(void)
 	ck_assert_ptr_nonnull(tlog);
 	memset(tlog, 0, sizeof(*tlog));
 	stack_params_default(&p);
+	p.acd = false; /* the address usable at once */
 	now_ms = 1000;
 	sent = 0;
 	st = stack_new(&p, &th_secrets, fake_xmit, NULL, fake_clock, NULL);

@@ -210,10 +210,12 @@ static unsigned nd_entries(struct stack *s)
 static unsigned nevents;
 static union inany event_addr[8];
 
-static void event_cb(void *ctx, enum stack_event ev, const union inany *a)
+static void event_cb(void *ctx, enum stack_event ev, const union inany *a,
+		     const uint8_t *mac)
 {
 	(void)ctx;
 	ck_assert_int_eq(ev, STACK_EV_ADDR6_DUPLICATE);
+	ck_assert_ptr_null(mac);
 	ck_assert_uint_lt(nevents, 8);
 	event_addr[nevents++] = *a;
 }
@@ -1481,6 +1483,87 @@ START_TEST(test_mld_query_answered)
 }
 END_TEST
 
+/* A static IPv6 neighbour: neither an overriding advertisement nor a
+ * solicitation from another MAC changes it, no timer runs for it, and
+ * traffic to it goes to its MAC without a solicitation. */
+START_TEST(test_static_neighbour6)
+{
+	struct stack_params p;
+	struct stack *s;
+	union inany peer = inany_from_v6(th_peer6);
+	uint8_t mac[ETH_ALEN];
+
+	th_params6(&p);
+	p.nstatic_neigh = 1;
+	p.static_neigh[0].addr = peer;
+	memcpy(p.static_neigh[0].mac, th_peer_mac, ETH_ALEN);
+	s = th_stack_new6(&p);
+	ck_assert(th_nd_lookup(s, th_peer6, mac));
+	ck_assert_mem_eq(mac, th_peer_mac, ETH_ALEN);
+	th_confirm6(s, th_other_mac, th_peer6, th_our6);
+	{
+		/* A solicitation from it with another source link-layer
+		 * address (th_learn6() without its check). */
+		static uint8_t m[ND_NS_LEN + 8];
+		uint8_t fr[ETH_HLEN + IP6_HLEN + sizeof(m)], body[16 + 8];
+		struct icmp6_hdr h = {.type = ICMP6_ND_NS};
+		struct ip6_hdr ih = {.next = IP6_NH_ICMP6, .hop_limit = 255};
+		size_t n;
+
+		memcpy(body, th_our6, 16);
+		body[16] = ND_OPT_SLLA;
+		body[17] = 1;
+		memcpy(body + 18, th_other_mac, ETH_ALEN);
+		memcpy(ih.src, th_peer6, 16);
+		th_solicited6(th_our6, ih.dst);
+		n = th_icmp6_write(m, ih.src, ih.dst, &h, body, sizeof(body));
+		stack_input(s, fr, th_ip6_frame(fr, NULL, th_other_mac, &ih, m, n),
+			    0);
+	}
+	ck_assert(th_nd_lookup(s, th_peer6, mac));
+	ck_assert_mem_eq(mac, th_peer_mac, ETH_ALEN);
+	th_advance(s, 3600000);
+	ck_assert(th_nd_lookup(s, th_peer6, mac));
+	ck_assert_mem_eq(mac, th_peer_mac, ETH_ALEN);
+	ck_assert_uint_eq(s->nd.permanent, 1);
+	th_stack_free(s);
+}
+END_TEST
+
+/* A redirect from our router to an on-link destination that is a static
+ * neighbour: taken as a route, but its link-layer option does not move
+ * the static entry. */
+START_TEST(test_static_neighbour6_redirect)
+{
+	struct stack_params p;
+	struct stack *s;
+	uint8_t redirect[32 + 8], mac[ETH_ALEN];
+
+	th_params6(&p);
+	memcpy(p.gateway6, th_gw6, 16);
+	p.nstatic_neigh = 1;
+	p.static_neigh[0].addr = inany_from_v6(th_far6);
+	memcpy(p.static_neigh[0].mac, th_peer_mac, ETH_ALEN);
+	s = th_stack_new6(&p);
+	th_advance(s, 1000);
+	th_learn6(s, th_gw_mac, th_gw6);
+	memcpy(redirect, th_far6, 16); /* target: the destination itself */
+	memcpy(redirect + 16, th_far6, 16);
+	lla(redirect + 32, ND_OPT_TLLA, th_other_mac);
+	stack_input(s, f, icmp_frame(ICMP6_ND_REDIRECT, 0, 0, th_gw6,
+				     th_our_ll6(s), 255, redirect,
+				     sizeof(redirect), th_gw_mac), 0);
+	ck_assert_uint_eq(s->stats.v[STAT_ND6_REDIRECT_OK], 1);
+	ck_assert(th_nd_lookup(s, th_far6, mac));
+	ck_assert_mem_eq(mac, th_peer_mac, ETH_ALEN);
+	th_frames_clear();
+	ck_assert_int_eq(send_to(s, th_far6, "x"), 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	ck_assert_mem_eq(th_frame(0)->data, th_peer_mac, ETH_ALEN);
+	th_stack_free(s);
+}
+END_TEST
+
 static Suite *nd6_suite(void)
 {
 	Suite *su = suite_create("nd6");
@@ -1529,6 +1612,8 @@ static Suite *nd6_suite(void)
 	tcase_add_test(tc, test_reachability_recheck);
 	tcase_add_test(tc, test_probe_unanswered);
 	tcase_add_test(tc, test_stale_evicted_first);
+	tcase_add_test(tc, test_static_neighbour6);
+	tcase_add_test(tc, test_static_neighbour6_redirect);
 	suite_add_tcase(su, tc);
 	return su;
 }

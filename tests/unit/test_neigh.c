@@ -237,6 +237,84 @@ START_TEST(test_bounds)
 }
 END_TEST
 
+static const uint8_t other_mac[6] = {0x02, 0, 0, 0, 0, 0x66};
+
+/* A permanent entry: what waited goes out to it; no confirmation,
+ * learning or advertisement (override or not) changes it; no timer runs;
+ * nothing evicts it; at most size - 1 of them; cleared, it is gone. */
+START_TEST(test_static)
+{
+	struct neigh_table t;
+	struct stack *s = setup(&t);
+	union inany a = v6(1), b = v6(2);
+	uint8_t mac[6];
+
+	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(1, 10), NULL, 0),
+			 0);
+	ck_assert_int_eq(neigh_set_static(&t, &a, peer_mac), 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	ck_assert_mem_eq(th_frame(0)->data, peer_mac, 6);
+	ck_assert_uint_eq(t.incomplete, 0);
+	ck_assert_uint_eq(t.permanent, 1);
+	/* Spoofs of every kind. */
+	ck_assert(neigh_confirm(&t, &a, other_mac));
+	neigh_learn(&t, &a, other_mac);
+	ck_assert(neigh_update(&t, &a, other_mac,
+			       NEIGH_SOLICITED | NEIGH_OVERRIDE));
+	ck_assert(neigh_update(&t, &a, other_mac, NEIGH_CREATE));
+	ck_assert_int_eq(neigh_lookup(&t, &a, mac), 0);
+	ck_assert_mem_eq(mac, peer_mac, 6);
+	/* No timer: a day later it is still there, never solicited. */
+	sol.n = 0;
+	th_advance(s, 86400000);
+	ck_assert_uint_eq(sol.n, 0);
+	ck_assert_int_eq(neigh_lookup(&t, &a, mac), 0);
+	ck_assert_mem_eq(mac, peer_mac, 6);
+	th_frames_clear();
+	ck_assert_int_eq(neigh_output(&t, &a, T_ETHERTYPE, piece(2, 10), NULL, 0),
+			 0);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	ck_assert_mem_eq(th_frame(0)->data, peer_mac, 6);
+	/* A full table of learnt neighbours does not evict it. */
+	for (uint8_t i = 20; i < 40; i++) {
+		union inany x = v6(i);
+
+		th_advance(s, 1);
+		neigh_learn(&t, &x, other_mac);
+	}
+	ck_assert(neigh_ready(&t, &a));
+	ck_assert_uint_eq(t.used, 4);
+	/* Reset to another MAC by configuration only. */
+	ck_assert_int_eq(neigh_set_static(&t, &a, other_mac), 0);
+	ck_assert_uint_eq(t.permanent, 1);
+	ck_assert_int_eq(neigh_lookup(&t, &a, mac), 0);
+	ck_assert_mem_eq(mac, other_mac, 6);
+	/* Three of four at most: one entry stays for everyone else. */
+	for (uint8_t i = 2; i <= 3; i++) {
+		union inany x = v6(i);
+
+		ck_assert_int_eq(neigh_set_static(&t, &x, peer_mac), 0);
+	}
+	{
+		union inany x = v6(4);
+
+		ck_assert_int_eq(neigh_set_static(&t, &x, peer_mac), -ENOSPC);
+	}
+	ck_assert_uint_eq(t.permanent, 3);
+	neigh_learn(&t, &b, other_mac); /* (b is static: unchanged) */
+	ck_assert_int_eq(neigh_lookup(&t, &b, mac), 0);
+	ck_assert_mem_eq(mac, peer_mac, 6);
+	neigh_clear_static(&t);
+	ck_assert_uint_eq(t.permanent, 0);
+	ck_assert(!neigh_ready(&t, &a));
+	/* Gone, the address is learnt like any other. */
+	neigh_learn(&t, &a, other_mac);
+	ck_assert_int_eq(neigh_lookup(&t, &a, mac), 0);
+	ck_assert_mem_eq(mac, other_mac, 6);
+	teardown(s, &t);
+}
+END_TEST
+
 static Suite *neigh_suite(void)
 {
 	Suite *su = suite_create("neigh");
@@ -246,6 +324,7 @@ static Suite *neigh_suite(void)
 	tcase_add_test(tc, test_packet_whole_or_nothing);
 	tcase_add_test(tc, test_retries_and_stale);
 	tcase_add_test(tc, test_bounds);
+	tcase_add_test(tc, test_static);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -141,6 +141,7 @@ static struct stack *new_stack(int fam)
 
 	family(fam);
 	stack_params_default(&p);
+	p.acd = false; /* the address usable at once */
 	p.arp_timeout_ms = 3600 * 1000;
 	p.nd_reachable_ms = 3600 * 1000;
 	p.ipv6 = true;

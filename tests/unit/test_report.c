@@ -235,6 +235,56 @@ START_TEST(test_status_tls_fingerprint)
 }
 END_TEST
 
+/* The IPv4 address's conflict detection state: "preferred" in JSON and
+ * nothing more in text once in use; while probed for and after a
+ * conflict, both say so. */
+START_TEST(test_status_addr4_state)
+{
+	struct stack_params p;
+	struct stack *s;
+	struct report_src r;
+	struct strbuf b;
+	uint8_t f[TH_FRAME_MAX];
+
+	stack_params_default(&p);
+	p.ipv6 = false;
+	s = th_stack_new(&p);
+	r = src(s);
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "status", REPORT_JSON), 0);
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b),
+				     "\"address_state\":\"tentative\""));
+	strbuf_free(&b);
+	stack_announce(s);
+	th_advance(s, 500);
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "status", REPORT_TEXT), 0);
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "  ipv4 tentative\n"));
+	strbuf_free(&b);
+	th_advance(s, 8000);
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "status", REPORT_TEXT), 0);
+	ck_assert_ptr_null(strstr(strbuf_str(&b), "ipv4"));
+	ck_assert_int_eq(report(&b, &r, "status", REPORT_JSON), 0);
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b),
+				     "\"address_state\":\"preferred\""));
+	strbuf_free(&b);
+	/* A new address whose holder answers the first probe. */
+	p.addr = TH_PEER2_IP;
+	stack_update(s, &p);
+	th_advance(s, 1001);
+	stack_input(s, f, th_arp_reply(f, th_other_mac, TH_PEER2_IP), 0);
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "status", REPORT_TEXT), 0);
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "  ipv4 duplicate\n"));
+	ck_assert_int_eq(report(&b, &r, "status", REPORT_JSON), 0);
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b),
+				     "\"address_state\":\"duplicate\""));
+	strbuf_free(&b);
+	th_stack_free(s);
+}
+END_TEST
+
 /* The version is the one tapird -V prints (version.h), in all three. */
 START_TEST(test_version)
 {
@@ -452,6 +502,7 @@ START_TEST(test_status_ipv6_off)
 	struct strbuf b;
 
 	stack_params_default(&p);
+	p.acd = false; /* the address usable at once */
 	p.ipv6 = false;
 	s = th_stack_new(&p);
 	r = src(s);
@@ -544,6 +595,7 @@ int main(void)
 	tcase_add_test(tc, test_metrics_format);
 	tcase_add_test(tc, test_status_json_shape);
 	tcase_add_test(tc, test_status_tls_fingerprint);
+	tcase_add_test(tc, test_status_addr4_state);
 	tcase_add_test(tc, test_version);
 	tcase_add_test(tc, test_stats_json_layers_once);
 	tcase_add_test(tc, test_arp_table_text);

@@ -65,6 +65,7 @@ static struct derived derive(const struct stack_secrets *k)
 	unsigned nflows = 0;
 
 	stack_params_default(&p);
+	p.acd = false; /* the address usable at once */
 	p.tcp.syn_backlog = 1;
 	s = th_stack_new_keyed(&p, &copy);
 	memset(&copy, 0, sizeof(copy));

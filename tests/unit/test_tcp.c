@@ -138,6 +138,7 @@ static struct stack *new_stack(void)
 	struct stack *s;
 
 	stack_params_default(&p);
+	p.acd = false; /* the address usable at once */
 	p.arp_timeout_ms = 3600 * 1000;
 	p.offload = with_offload;
 	with_offload = false;

@@ -115,6 +115,7 @@ static struct stack *new_stack(const char *group)
 	M.take = SIZE_MAX;
 	stack_params_default(&p);
 	p.arp_timeout_ms = 3600 * 1000;
+	p.acd = false; /* the address usable at once */
 	s = th_stack_new(&p);
 	config_init(&cfg);
 	ck_assert_msg(config_read_string(&cfg, group) == CONFIG_TRUE, "%s",

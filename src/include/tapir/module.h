@@ -32,7 +32,8 @@
  *   init(host, api, conf)    conf passed check(); create the module's
  *                            state, bind ports, arm timers.  Returns the state
  *                            (any non-NULL pointer) or NULL on failure.
- *   reconfigure(state, conf) the module's section changed on reload.  Apply it
+ *   reconfigure(state, conf) the module's section changed on reload (or any
+ *                            reload, with TAPIR_MODF_RECONFIGURE_ALWAYS).  Apply it
  *                            all or nothing: on failure return -1 and keep the
  *                            old settings running.
  *   fini(state)              stop and free.  Anything still bound or armed
@@ -560,7 +561,17 @@ struct tapir_module {
 		      const void *conf);
 	int (*reconfigure)(void *state, const void *conf);
 	void (*fini)(void *state);
+
+	/* Appended after the first release: tapird reads it only from a
+	 * descriptor whose size covers it (zero otherwise). */
+	uint32_t flags; /* TAPIR_MODF_* */
 };
+
+/* reconfigure() runs on every reload, not only when the module's section
+ * changed: for a module that reads files its settings name (the dns
+ * module's zone files), so that a reload reads them again.  check() runs
+ * before every reload either way. */
+#define TAPIR_MODF_RECONFIGURE_ALWAYS 0x1u
 
 /* The first fields of every module's descriptor, as this header has them:
  *     const struct tapir_module tapir_module = { TAPIR_MODULE_HEAD, ... }; */

@@ -16,6 +16,11 @@
  *                 u8 | u16 | u32 = N; } );
  *   offer_time = 30; decline_time = 600; max_leases = 0;
  *   batch_ms = 5; batch_max = 64;
+ *   subnets = ( { subnet = "10.0.1.0/24"; pool = [ "10.0.1.100-10.0.1.199" ];
+ *                 router = "10.0.1.1"; dns = [..]; lease_time = N; } );
+ *   min_lease_time = 0; max_lease_time = 0;  (0: lease_time)
+ *   max_leases_per_mac = 0;  (0: no cap)
+ *   ping_check = false; ping_timeout = 500;  (milliseconds)
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -42,8 +47,11 @@ struct dhcp_settings {
 	struct tapir_ipv4s router, dns;
 	const char *domain;
 	const char *lease_file;
-	const config_setting_t *reservations, *options;
+	const config_setting_t *reservations, *options, *subnets;
 	uint32_t offer_time, decline_time, max_leases, batch_ms, batch_max;
+	uint32_t min_lease_time, max_lease_time, max_leases_per_mac;
+	bool ping_check;
+	uint32_t ping_timeout;
 };
 
 #define SECONDS(key, member, lo, hi, dflt)                                   \
@@ -77,6 +85,17 @@ static const struct tapir_setting settings[] = {
 	{"batch_max", TAPIR_SET_INT,
 	 TAPIR_FIELD(struct dhcp_settings, batch_max), .min = 1, .max = 1024,
 	 .def = 64, .unit = "leases"},
+	{"subnets", TAPIR_SET_CUSTOM, TAPIR_FIELD(struct dhcp_settings, subnets)},
+	SECONDS("min_lease_time", min_lease_time, 0, 31536000, 0),
+	SECONDS("max_lease_time", max_lease_time, 0, 31536000, 0),
+	{"max_leases_per_mac", TAPIR_SET_INT,
+	 TAPIR_FIELD(struct dhcp_settings, max_leases_per_mac), .min = 0,
+	 .max = DHCP_MAX_SLOTS, .def = 0, .unit = "(0: no limit)"},
+	{"ping_check", TAPIR_SET_BOOL,
+	 TAPIR_FIELD(struct dhcp_settings, ping_check), .def = 0},
+	{"ping_timeout", TAPIR_SET_INT,
+	 TAPIR_FIELD(struct dhcp_settings, ping_timeout), .min = 1,
+	 .max = 5000, .def = 500, .unit = "milliseconds"},
 	{.name = NULL}};
 
 struct dhcp {
@@ -91,6 +110,7 @@ struct dhcp {
 	uint64_t base[DC_COUNT]; /* counts of servers replaced on reload */
 	int64_t wall0;           /* Unix time at ms0 */
 	uint64_t ms0;
+	bool can_ping;
 };
 
 /* ---- settings ----------------------------------------------------------- */
@@ -221,21 +241,32 @@ static bool domain_ok(const char *d)
 	return true;
 }
 
+/* "first-last" or one address. */
+static bool parse_range(const char *str, struct dhcp_range *r)
+{
+	char first[64];
+	const char *dash = strchr(str, '-');
+
+	snprintf(first, sizeof(first), "%.*s",
+		 dash ? (int)(dash - str) : (int)strlen(str), str);
+	return parse_ip(first, &r->first) &&
+	       parse_ip(dash ? dash + 1 : first, &r->last) &&
+	       r->last >= r->first;
+}
+
+static bool ranges_meet(const struct dhcp_range *a, const struct dhcp_range *b)
+{
+	return a->first <= b->last && b->first <= a->last;
+}
+
 static void get_pool(struct rd *rd, const struct tapir_strings *pool,
 		     struct dhcp_cfg *c)
 {
 	for (size_t i = 0; i < pool->n; i++) {
 		const char *str = pool->v[i];
-		char first[64];
-		const char *dash;
 		struct dhcp_range r;
 
-		dash = strchr(str, '-');
-		snprintf(first, sizeof(first), "%.*s",
-			 dash ? (int)(dash - str) : (int)strlen(str), str);
-		if (!parse_ip(first, &r.first) ||
-		    !parse_ip(dash ? dash + 1 : first, &r.last) ||
-		    r.last < r.first) {
+		if (!parse_range(str, &r)) {
 			bad_at(rd, "pool", (int)i,
 			       "pool: \"%s\" is not a range \"first-last\" "
 			       "of IPv4 addresses", str);
@@ -495,6 +526,154 @@ static void get_options(struct rd *rd, const config_setting_t *s,
 	}
 }
 
+/* "a.b.c.d/len": a network with no host bits set. */
+static bool parse_net(const char *str, uint32_t *net, unsigned *prefix)
+{
+	const char *slash = strchr(str, '/');
+	char a[64];
+	unsigned len = 0;
+	size_t k;
+
+	if (!slash || slash - str >= (ptrdiff_t)sizeof(a) || !slash[1])
+		return false;
+	snprintf(a, sizeof(a), "%.*s", (int)(slash - str), str);
+	for (k = 1; slash[k]; k++) {
+		if (slash[k] < '0' || slash[k] > '9' || k > 2)
+			return false;
+		len = len * 10 + (unsigned)(slash[k] - '0');
+	}
+	if (!parse_ip(a, net) || len < 1 || len > 32)
+		return false;
+	*prefix = len;
+	return true;
+}
+
+static bool in_net(uint32_t a, uint32_t net, unsigned prefix)
+{
+	uint32_t mask = prefix ? 0xffffffffu << (32 - prefix) : 0;
+
+	return (a & mask) == (net & mask);
+}
+
+static void get_subnets(struct rd *rd, const config_setting_t *s,
+			struct dhcp_cfg *c)
+{
+	int len;
+
+	if (!s)
+		return;
+	if (!config_setting_is_list(s) && !config_setting_is_array(s)) {
+		bad(rd, s, "subnets must be a list of groups");
+		return;
+	}
+	len = config_setting_length(s);
+	if (len > DHCP_MAX_SUBNETS) {
+		bad(rd, s, "subnets: at most %d", DHCP_MAX_SUBNETS);
+		return;
+	}
+	c->subnets = calloc(len ? (size_t)len : 1, sizeof(*c->subnets));
+	if (!c->subnets) {
+		bad(rd, s, "out of memory");
+		return;
+	}
+	for (int i = 0; i < len; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		struct dhcp_subnet *sn = &c->subnets[c->nsubnets];
+		const config_setting_t *pool = NULL;
+		const char *net = NULL;
+		int n, before = rd->bad;
+
+		memset(sn, 0, sizeof(*sn));
+		if (!config_setting_is_group(e)) {
+			bad(rd, e, "a subnet is a group { subnet = \"a.b.c.d/len\"; "
+				   "pool = [ ... ]; router; dns; lease_time; }");
+			continue;
+		}
+		n = config_setting_length(e);
+		for (int k = 0; k < n; k++) {
+			const config_setting_t *f = config_setting_get_elem(e, (unsigned)k);
+			const char *name = config_setting_name(f);
+
+			if (strcmp(name, "subnet") == 0) {
+				net = config_setting_get_string(f);
+				if (!net || !parse_net(net, &sn->net, &sn->prefix))
+					bad(rd, f, "subnet must be a network "
+						   "\"a.b.c.d/len\" (len 1..32)");
+				else if (sn->prefix < 32 &&
+					 (sn->net & (0xffffffffu >> sn->prefix)))
+					bad(rd, f, "subnet: \"%s\" has host bits "
+						   "set", net);
+			} else if (strcmp(name, "pool") == 0) {
+				pool = f;
+			} else if (strcmp(name, "lease_time") == 0) {
+				int v = config_setting_type(f) == CONFIG_TYPE_INT
+						? config_setting_get_int(f)
+						: -1;
+
+				if (v < 60 || v > 31536000)
+					bad(rd, f, "lease_time must be 60..31536000 "
+						   "seconds");
+				else
+					sn->lease_time = (uint32_t)v;
+			} else if (strcmp(name, "router") != 0 &&
+				   strcmp(name, "dns") != 0) {
+				bad(rd, f, "subnet: unknown setting '%s'", name);
+			}
+		}
+		get_ips(rd, e, "router", sn->router, &sn->nrouters);
+		get_ips(rd, e, "dns", sn->dns, &sn->ndns);
+		if (!net) {
+			bad(rd, e, "a subnet needs subnet = \"a.b.c.d/len\"");
+			continue;
+		}
+		if (!pool || (!config_setting_is_array(pool) &&
+			      !config_setting_is_list(pool)) ||
+		    config_setting_length(pool) < 1 ||
+		    config_setting_length(pool) > DHCP_MAX_RANGES) {
+			bad(rd, pool ? pool : e, "a subnet needs pool = "
+			    "[ \"first-last\", ... ] (1..%d ranges)",
+			    DHCP_MAX_RANGES);
+			continue;
+		}
+		for (int k = 0; k < config_setting_length(pool); k++) {
+			const config_setting_t *f = config_setting_get_elem(pool, (unsigned)k);
+			const char *str = config_setting_get_string(f);
+			struct dhcp_range r;
+
+			if (!str || !parse_range(str, &r)) {
+				bad(rd, f, "pool: \"%s\" is not a range "
+					   "\"first-last\" of IPv4 addresses",
+				    str ? str : "?");
+				continue;
+			}
+			if (rd->bad == before &&
+			    (!in_net(r.first, sn->net, sn->prefix) ||
+			     !in_net(r.last, sn->net, sn->prefix))) {
+				bad(rd, f, "pool: \"%s\" is not inside %s", str,
+				    net);
+				continue;
+			}
+			for (unsigned q = 0; q < sn->nranges; q++)
+				if (ranges_meet(&r, &sn->range[q])) {
+					bad(rd, f, "pool: \"%s\" overlaps "
+						   "another range", str);
+					break;
+				}
+			sn->range[sn->nranges++] = r;
+		}
+		for (unsigned q = 0; q < c->nsubnets && rd->bad == before; q++) {
+			const struct dhcp_subnet *o = &c->subnets[q];
+			unsigned p = o->prefix < sn->prefix ? o->prefix : sn->prefix;
+
+			if (in_net(o->net, sn->net, p))
+				bad(rd, e, "subnet %s overlaps another subnet",
+				    net);
+		}
+		if (rd->bad == before)
+			c->nsubnets++;
+	}
+}
+
 /* Turn the settings into c; the number of problems (each reported
  * through chk when it is not NULL). */
 static int read_cfg(const struct tapir_check *chk,
@@ -537,8 +716,50 @@ static int read_cfg(const struct tapir_check *chk,
 			bad_at(&rd, c->t1 ? "t1" : "t2", -1,
 			       "t1 < t2 < lease_time is required");
 	}
-	for (unsigned r = 0; r < c->nranges; r++)
+	get_subnets(&rd, set->subnets, c);
+	for (unsigned r = 0; r < c->nranges; r++) {
 		total += (uint64_t)c->range[r].last - c->range[r].first + 1;
+		for (unsigned k = 0; k < c->nsubnets; k++) {
+			const struct dhcp_subnet *sn = &c->subnets[k];
+			struct dhcp_range net = {
+				sn->net, sn->net | (sn->prefix < 32
+					? 0xffffffffu >> sn->prefix : 0)};
+
+			if (ranges_meet(&c->range[r], &net))
+				bad_at(&rd, "pool", (int)r,
+				       "pool: a range reaches into subnet "
+				       "%u.%u.%u.%u/%u, which has its own pool",
+				       sn->net >> 24, (sn->net >> 16) & 255,
+				       (sn->net >> 8) & 255, sn->net & 255,
+				       sn->prefix);
+		}
+	}
+	for (unsigned k = 0; k < c->nsubnets; k++) {
+		const struct dhcp_subnet *sn = &c->subnets[k];
+
+		for (unsigned r = 0; r < sn->nranges; r++)
+			total += (uint64_t)sn->range[r].last -
+				 sn->range[r].first + 1;
+		if (sn->lease_time &&
+		    ((set->min_lease_time &&
+		      sn->lease_time < set->min_lease_time) ||
+		     (set->max_lease_time &&
+		      sn->lease_time > set->max_lease_time)))
+			bad_at(&rd, "subnets", (int)k,
+			       "subnets: a lease_time outside "
+			       "min_lease_time..max_lease_time");
+	}
+	c->min_lease_time = set->min_lease_time;
+	c->max_lease_time = set->max_lease_time;
+	if (c->min_lease_time && c->min_lease_time > c->lease_time)
+		bad_at(&rd, "min_lease_time", -1,
+		       "min_lease_time must not exceed lease_time");
+	if (c->max_lease_time && c->max_lease_time < c->lease_time)
+		bad_at(&rd, "max_lease_time", -1,
+		       "max_lease_time must not be under lease_time");
+	c->max_leases_per_mac = set->max_leases_per_mac;
+	c->ping_check = set->ping_check;
+	c->ping_timeout_ms = set->ping_timeout;
 	if (total + c->nres > DHCP_MAX_SLOTS)
 		bad_at(&rd, "pool", -1,
 		       "pool and reservations: over %u addresses",
@@ -615,6 +836,59 @@ static int env_random(void *arg, void *buf, size_t len)
 	return d->api->random(d->host, buf, len) ? -1 : 0;
 }
 
+/* One ping of the server's, between the host's callback and the
+ * server's. */
+struct pingw {
+	struct dhcp *d;
+	void (*done)(void *ctx, int result);
+	void *ctx;
+	struct tapir_ping *h;
+};
+
+static void sync_counters(struct dhcp *d);
+
+static void on_ping(void *arg, int result, unsigned rtt_ms)
+{
+	struct pingw *w = arg;
+	struct dhcp *d = w->d;
+	void (*done)(void *, int) = w->done;
+	void *ctx = w->ctx;
+
+	(void)rtt_ms;
+	free(w);
+	done(ctx, result);
+	if (!d->cfg.batch_ms)
+		dhcp_srv_flush(d->srv);
+	sync_counters(d);
+}
+
+static void *env_ping(void *arg, uint32_t ip, unsigned timeout_ms,
+		      void (*done)(void *ctx, int result), void *ctx)
+{
+	struct dhcp *d = arg;
+	struct tapir_addr a = tapir_addr_from_v4(ip);
+	struct pingw *w = malloc(sizeof(*w));
+
+	if (!w)
+		return NULL;
+	*w = (struct pingw){d, done, ctx, NULL};
+	w->h = d->api->ping(d->host, &a, timeout_ms, on_ping, w);
+	if (!w->h) {
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+static void env_ping_cancel(void *arg, void *handle)
+{
+	struct dhcp *d = arg;
+	struct pingw *w = handle;
+
+	d->api->ping_cancel(w->h);
+	free(w);
+}
+
 static void env_log(void *arg, int prio, const char *msg)
 {
 	struct dhcp *d = arg;
@@ -644,6 +918,10 @@ static struct dhcp_srv *make_srv(struct dhcp *d, const struct dhcp_cfg *cfg)
 		.random = env_random,
 		.reply_max = 1472,
 	};
+	if (d->can_ping) {
+		env.ping = env_ping;
+		env.ping_cancel = env_ping_cancel;
+	}
 	struct tapir_addr self;
 	char err[300];
 	struct dhcp_srv *s;
@@ -717,6 +995,11 @@ static void *dhcp_init(struct tapir_host *h, const struct tapir_host_api *api,
 		api->log(h, TAPIR_LOG_NOTICE,
 			 "this tapird offers no published data: "
 			 "leases are not handed to other modules");
+	d->can_ping = TAPIR_HOST_HAS(api, ping) &&
+		      TAPIR_HOST_HAS(api, ping_cancel);
+	if (d->cfg.ping_check && !d->can_ping)
+		api->log(h, TAPIR_LOG_WARNING,
+			 "this tapird cannot ping: ping_check is off");
 	for (int i = 0; i < DC_COUNT; i++)
 		d->ctr[i] = api->counter(h, dhcp_count_names[i]);
 	d->batch = api->timer_new(h, on_batch, d);

@@ -15,6 +15,22 @@
  * Clients are found by key (the client identifier, option 61, or else the
  * hardware type and address) in a hash table keyed with a secret.
  *
+ * Subnets.  The pool of the link (our own subnet) is subnet 0; each relay
+ * subnet of the config is one more (RFC 2131 4.3.1: a relayed message,
+ * giaddr set, is served from the subnet that holds giaddr).  Every slot
+ * belongs to one subnet and each subnet has its own free and offer
+ * queues, so a relay's clients never drain the link's pool nor the
+ * reverse.  A message from a relay whose giaddr lies in no subnet of
+ * ours is dropped and counted.
+ *
+ * Ping check.  With cfg.ping_check, an address that is about to be
+ * offered for the first time since it was free is first pinged (through
+ * env.ping); the DISCOVER waits in a bounded table of probes.  An answer
+ * means some host uses the address: it is set aside like a declined one
+ * (RFC 2131 3.1.5, for decline_time) and the DISCOVER is served again
+ * with another address, a few times at most.  No answer: the offer goes
+ * out.
+ *
  * Durability.  An ACK is sent only after its lease is on disk: leases
  * granted while a batch is open are appended to the journal together with
  * one fdatasync when the batch closes (batch_ms after it opened, or at
@@ -38,9 +54,25 @@
 #define DHCP_MAX_ADDRS 8   /* routers, DNS servers */
 #define DHCP_MAX_OPTS 64   /* options by code from the config */
 #define DHCP_CLIENT_ID_MAX 63 /* longer option 61s are not used as a key */
+#define DHCP_MAX_SUBNETS 32 /* relay subnets */
+#define DHCP_MAX_PROBES 32  /* DISCOVERs waiting for their ping check */
+#define DHCP_PROBE_TRIES 4  /* addresses pinged for one DISCOVER at most */
 
 struct dhcp_range {
 	uint32_t first, last;
+};
+
+/* A relay subnet: the addresses of its pool lie inside net/prefix. */
+struct dhcp_subnet {
+	uint32_t net;
+	unsigned prefix;
+	struct dhcp_range range[DHCP_MAX_RANGES];
+	unsigned nranges;
+	uint32_t router[DHCP_MAX_ADDRS]; /* its own, none when not given */
+	unsigned nrouters;
+	uint32_t dns[DHCP_MAX_ADDRS]; /* with ndns 0: the module's */
+	unsigned ndns;
+	uint32_t lease_time; /* 0: the module's */
 };
 
 struct dhcp_res {
@@ -78,6 +110,14 @@ struct dhcp_cfg {
 	uint32_t batch_ms;     /* longest wait for the journal's fsync */
 	uint32_t batch_max;    /* leases per fsync at most */
 	char lease_file[4096];
+	struct dhcp_subnet *subnets; /* owned by the config */
+	unsigned nsubnets;
+	/* Bounds of a lease time a client asks for (option 51); 0: the
+	 * lease_time that applies. */
+	uint32_t min_lease_time, max_lease_time;
+	uint32_t max_leases_per_mac; /* client identifiers per MAC; 0: any */
+	bool ping_check;
+	uint32_t ping_timeout_ms;
 };
 
 /* What the server needs from its host. */
@@ -101,6 +141,13 @@ struct dhcp_env {
 	/* Fill buf with len unpredictable bytes: 0, or -1 when none are to
 	 * be had (then a weaker key is made from the time).  May be NULL. */
 	int (*random)(void *arg, void *buf, size_t len);
+	/* Ping ip; call done(ctx, result) once, later (1: answered, 0: no
+	 * answer, < 0: could not ask).  Returns a handle, or NULL when no
+	 * ping could be sent (done is then not called).  NULL pointers:
+	 * no ping check. */
+	void *(*ping)(void *arg, uint32_t ip, unsigned timeout_ms,
+		      void (*done)(void *ctx, int result), void *ctx);
+	void (*ping_cancel)(void *arg, void *handle);
 };
 
 enum dhcp_count {
@@ -120,6 +167,11 @@ enum dhcp_count {
 	DC_EXPIRED,
 	DC_FSYNC,
 	DC_JOURNAL_ERR,
+	DC_NO_SUBNET,    /* relayed from a giaddr in none of our subnets */
+	DC_MAC_CAP,      /* a new client over max_leases_per_mac */
+	DC_PING,         /* ping checks started */
+	DC_PING_TAKEN,   /* ... that were answered: address set aside */
+	DC_PING_BUSY,    /* DISCOVERs dropped: every probe in use */
 	DC_COUNT
 };
 

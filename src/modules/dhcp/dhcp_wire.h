@@ -60,6 +60,7 @@ enum dhcp_opt {
 	OPT_T2 = 59,
 	OPT_CLIENT_ID = 61,
 	OPT_FQDN = 81,
+	OPT_RELAY_INFO = 82,
 	OPT_END = 255,
 };
 

@@ -220,7 +220,7 @@ static void glue(struct resp *p, const struct dns_ctx *c, const uint8_t *name)
 }
 
 static void additional(struct resp *p, const struct dns_ctx *c,
-		       const struct dns_rrset *s)
+		       const uint8_t *owner, const struct dns_rrset *s)
 {
 	for (unsigned i = 0; i < s->n; i++) {
 		const uint8_t *rd = s->rr[i].rdata;
@@ -231,6 +231,11 @@ static void additional(struct resp *p, const struct dns_ctx *c,
 			glue(p, c, rd + 6);
 		else if (s->type == DNS_T_NS)
 			glue(p, c, rd);
+		else if ((s->type == DNS_T_SVCB || s->type == DNS_T_HTTPS) &&
+			 s->rr[i].rdlen > 2 && (rd[2] || rd[0] || rd[1]))
+			/* RFC 9460 §4.2: the target's addresses; "." in
+			 * ServiceMode (priority > 0) is the owner itself. */
+			glue(p, c, rd[2] ? rd + 2 : owner);
 	}
 }
 
@@ -320,7 +325,24 @@ static bool dynamic_name(struct resp *p, const struct dns_ctx *c,
 	return true;
 }
 
-/* RFC 1034 §4.3.2 for the zone set; returns the rcode. */
+/* A referral to the zone below the cut (RFC 1034 §4.3.2 step 3b): its NS
+ * RRset in AUTHORITY, the addresses of the servers (glue) in ADDITIONAL. */
+static void referral(struct resp *p, const struct dns_ctx *c,
+		     const struct dns_node *cut)
+{
+	const struct dns_rrset *ns = dns_node_rrset(cut, DNS_T_NS);
+
+	if (p->tc || !ns)
+		return;
+	if (put_rrset(p, cut->name, ns, &p->ns)) {
+		truncate_resp(p);
+		return;
+	}
+	additional(p, c, cut->name, ns);
+}
+
+/* RFC 1034 §4.3.2 for the zone set, with zone cuts and wildcards
+ * (RFC 4592); returns the rcode. */
 static int lookup(struct resp *p, const struct dns_ctx *c, const uint8_t *qname,
 		  uint16_t qtype, bool *aa)
 {
@@ -337,15 +359,31 @@ static int lookup(struct resp *p, const struct dns_ctx *c, const uint8_t *qname,
 	}
 	*aa = true;
 	for (unsigned hop = 0; hop <= DNS_CNAME_CHAIN_MAX; hop++) {
-		const struct dns_node *n = dns_zone_find(z, cur);
+		const struct dns_node *n;
 		const struct dns_rrset *s, *cn;
 
-		if (!n) {
+		switch (dns_zone_match(z, cur, qtype, &n)) {
+		case DNS_MATCH_CUT:
+			/* Not ours to answer: AA only for what came before
+			 * (a CNAME that led here). */
+			if (hop == 0)
+				*aa = false;
+			referral(p, c, n);
+			return DNS_R_NOERROR;
+		case DNS_MATCH_NONE:
 			if (dynamic_name(p, c, z, cur, qtype) ||
 			    auto_ptr(p, c, cur, qtype))
 				return DNS_R_NOERROR;
 			negative(p, z);
 			return DNS_R_NXDOMAIN;
+		case DNS_MATCH_WILD:
+			/* A lease's name is a closer match than a wildcard. */
+			if (dynamic_name(p, c, z, cur, qtype) ||
+			    auto_ptr(p, c, cur, qtype))
+				return DNS_R_NOERROR;
+			break; /* n is the wildcard; owner is cur */
+		case DNS_MATCH_NODE:
+			break;
 		}
 		if (qtype == DNS_T_ANY) {
 			/* RFC 8482: one RRset is enough. */
@@ -358,7 +396,7 @@ static int lookup(struct resp *p, const struct dns_ctx *c, const uint8_t *qname,
 		s = dns_node_rrset(n, qtype);
 		if (s) {
 			if (answer_set(p, cur, s) == 0)
-				additional(p, c, s);
+				additional(p, c, cur, s);
 			return DNS_R_NOERROR;
 		}
 		cn = dns_node_rrset(n, DNS_T_CNAME);
@@ -375,6 +413,49 @@ static int lookup(struct resp *p, const struct dns_ctx *c, const uint8_t *qname,
 			return DNS_R_NOERROR; /* the resolver goes on */
 	}
 	return DNS_R_NOERROR; /* chain too long: what we have */
+}
+
+/* CHAOS class TXT (the convention BIND started): the server's version and
+ * identity, when the configuration allows; REFUSED otherwise. */
+static int chaos(struct resp *p, const struct dns_ctx *c, const uint8_t *qname,
+		 uint16_t qtype, bool *aa)
+{
+	static const uint8_t version_bind[] = "\7version\4bind";
+	static const uint8_t version_server[] = "\7version\6server";
+	static const uint8_t id_server[] = "\2id\6server";
+	static const uint8_t hostname_bind[] = "\10hostname\4bind";
+	const char *text = NULL;
+	struct dns_mark m;
+	size_t len;
+
+	*aa = false;
+	if (!c->chaos)
+		return DNS_R_REFUSED;
+	if (dns_name_eq(qname, version_bind) ||
+	    dns_name_eq(qname, version_server))
+		text = c->chaos->version;
+	else if (dns_name_eq(qname, id_server) ||
+		 dns_name_eq(qname, hostname_bind))
+		text = c->chaos->id;
+	if (!text)
+		return DNS_R_REFUSED;
+	*aa = true;
+	if (qtype != DNS_T_TXT && qtype != DNS_T_ANY)
+		return DNS_R_NOERROR; /* no data of that type */
+	len = strlen(text);
+	if (len > 255)
+		len = 255;
+	m = dns_writer_mark(&p->w);
+	if (dns_put_name(&p->w, qname, true) || dns_put_u16(&p->w, DNS_T_TXT) ||
+	    dns_put_u16(&p->w, DNS_C_CH) || dns_put_u32(&p->w, 0) ||
+	    dns_put_u16(&p->w, (uint16_t)(len + 1)) ||
+	    dns_put_u8(&p->w, (uint8_t)len) || dns_put_bytes(&p->w, text, len)) {
+		dns_writer_reset(&p->w, m);
+		truncate_resp(p);
+		return DNS_R_NOERROR;
+	}
+	p->an++;
+	return DNS_R_NOERROR;
 }
 
 size_t dns_answer(const struct dns_ctx *c, const uint8_t *msg, size_t len,
@@ -422,6 +503,9 @@ size_t dns_answer(const struct dns_ctx *c, const uint8_t *msg, size_t len,
 		rcode = DNS_R_FORMERR;
 	else if (q.edns && q.edns_version != 0)
 		rcode = DNS_R_BADVERS;
+	else if (q.qclass == DNS_C_CH && q.qtype != DNS_T_OPT &&
+		 q.qtype != DNS_T_AXFR && q.qtype != DNS_T_IXFR)
+		rcode = chaos(&p, c, q.qname, q.qtype, &aa);
 	else if (q.qclass != DNS_C_IN)
 		rcode = DNS_R_REFUSED;
 	else if (q.qtype == DNS_T_OPT)

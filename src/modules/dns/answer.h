@@ -1,8 +1,9 @@
 /*
  * The authoritative answer to one query message: RFC 1034 §4.3.2 lookup
  * over the zone set with CNAME chains, negative answers with the SOA
- * (RFC 2308), EDNS0 (RFC 6891), truncation, minimal ANY (RFC 8482) and
- * automatic PTR for the addresses of A and AAAA records.
+ * (RFC 2308), referrals at zone cuts, wildcards (RFC 4592), EDNS0
+ * (RFC 6891), truncation, minimal ANY (RFC 8482), automatic PTR for the
+ * addresses of A and AAAA records, and CHAOS TXT version.bind / id.server.
  *
  * Pure: no I/O, no clock; the module glue and the tests call it alike.
  */
@@ -28,10 +29,18 @@ struct dns_dynamic {
 	uint32_t ttl;
 };
 
+/* What CHAOS class TXT queries reveal: version.bind and version.server
+ * get version, id.server and hostname.bind get id; NULL: REFUSED. */
+struct dns_chaos {
+	const char *version;
+	const char *id;
+};
+
 struct dns_ctx {
 	const struct dns_zones *zones;
 	uint16_t edns_payload; /* our UDP payload size, >= 512 */
 	const struct dns_dynamic *dyn; /* may be NULL */
+	const struct dns_chaos *chaos; /* NULL: every CHAOS query REFUSED */
 };
 
 /* What happened, for counters and rate limiting. */

@@ -1,10 +1,15 @@
 /*
  * The dns module: an authoritative DNS server for the zones in its
- * configuration, over UDP and TCP (RFC 1035, 7766).
+ * configuration, over UDP and TCP (RFC 1035, 7766); names outside them
+ * are forwarded to upstream servers when configured (forward.c) or
+ * refused.
  *
  *   { name = "dns"; port = 53;
  *     zones = ( { name = "lab.test"; records = [ "@ SOA ns1 hostmaster 1
  *                 3600 600 86400 60", "www A 10.0.0.2", ... ]; } ); }
+ *
+ * A zone may also (or instead) name a master file, zone_file = "lab.zone",
+ * read by zonefile.c relative to the configuration file's directory.
  *
  * The answers are computed by answer.c from the zones of zone.c; this file
  * declares the settings (tapird reads them; the zones, a custom setting,
@@ -33,9 +38,11 @@
 
 #include "answer.h"
 #include "dyn.h"
+#include "forward.h"
 #include <tapir/siphash.h>
 #include "wire.h"
 #include "zone.h"
+#include "zonefile.h"
 #include "dot.h"
 
 /* The settings as tapird fills them from the descriptors below. */
@@ -50,6 +57,10 @@ struct dns_settings {
 	uint32_t dhcp_ttl;
 	const char *dhcp_zone; /* NULL: the first zone; "": none */
 	const config_setting_t *zones;
+	struct dns_fwd_settings fwd; /* forward.h */
+	bool chaos;
+	const char *server_id;
+	unsigned zone_file_check; /* seconds, 0: never */
 	const config_setting_t *tls; /* DNS over TLS (dot.c) */
 	uint16_t tls_port;
 };
@@ -78,6 +89,13 @@ static const struct tapir_setting settings[] = {
 	{"dhcp_zone", TAPIR_SET_STRING,
 	 TAPIR_FIELD(struct dns_settings, dhcp_zone)},
 	{"zones", TAPIR_SET_CUSTOM, TAPIR_FIELD(struct dns_settings, zones)},
+	DNS_FWD_SETTINGS(struct dns_settings, fwd),
+	{"chaos", TAPIR_SET_BOOL, TAPIR_FIELD(struct dns_settings, chaos),
+	 .def = false},
+	{"server_id", TAPIR_SET_STRING,
+	 TAPIR_FIELD(struct dns_settings, server_id), .min = 1, .max = 255},
+	INT_SETTING("zone_file_check", zone_file_check, 0, 86400, 5,
+		    "seconds (0: never)"),
 	{"tls", TAPIR_SET_TLS, TAPIR_FIELD(struct dns_settings, tls)},
 	INT_SETTING("tls_port", tls_port, 1, 65535, DNS_DOT_PORT, NULL),
 	{.name = NULL}};
@@ -93,6 +111,10 @@ struct conf {
 	uint32_t dhcp_ttl;
 	int dhcp_zone; /* index into zones, -1: none */
 	struct dns_zones zones;
+	struct dns_fwd_conf fwd;
+	bool chaos;
+	char server_id[256]; /* "": none */
+	unsigned zone_check_ms;
 	uint16_t tls_port; /* 0: no DNS over TLS */
 };
 
@@ -134,6 +156,9 @@ struct dns_srv {
 	struct rl_ent *rl;
 	uint8_t rl_key[TAPIR_SIPHASH_KEY_LEN];
 	struct dns_dyn dyn;
+	struct dns_fwd *fwd; /* NULL: names outside our zones are refused */
+	struct dns_fwd_counters fctr;
+	struct tapir_timer *zone_check;
 	uint64_t *rc[RC_COUNT];
 	uint64_t *qt[NQTYPES];
 	uint64_t *dropped, *truncated, *rate_limited, *tcp_conns,
@@ -143,11 +168,59 @@ struct dns_srv {
 
 /* ---- Settings ------------------------------------------------------------ */
 
+struct zf_report {
+	const struct tapir_check *chk;
+	const config_setting_t *at;
+};
+
+static void zf_report(void *arg, const char *msg)
+{
+	struct zf_report *r = arg;
+
+	if (r->chk)
+		r->chk->error(r->chk, r->at, "%s", msg);
+}
+
+/* zone_file = "path": a master file, relative to the directory of the
+ * configuration file that names it. */
+static int read_zone_file(const struct tapir_check *chk,
+			  const config_setting_t *file, uint32_t default_ttl,
+			  struct dns_zone *z)
+{
+	const char *path = config_setting_get_string(file);
+	const char *conf = config_setting_source_file(file);
+	struct zf_report rep = {chk, file};
+	struct dns_zonefile zf = {.default_ttl = default_ttl,
+				  .report = zf_report,
+				  .arg = &rep};
+	char full[4096];
+	const char *slash;
+
+	if (!path || !*path) {
+		if (chk)
+			chk->error(chk, file, "zone_file is a file name");
+		return -1;
+	}
+	slash = conf ? strrchr(conf, '/') : NULL;
+	if (path[0] != '/' && slash) {
+		if ((size_t)snprintf(full, sizeof(full), "%.*s/%s",
+				     (int)(slash - conf), conf,
+				     path) >= sizeof(full)) {
+			if (chk)
+				chk->error(chk, file, "zone_file: path too long");
+			return -1;
+		}
+		path = full;
+	}
+	return dns_zonefile_load(z, path, &zf);
+}
+
 static int read_zone(const struct tapir_check *chk, const config_setting_t *zs,
 		     struct conf *c)
 {
 	const config_setting_t *name = config_setting_get_member(zs, "name");
 	const config_setting_t *recs = config_setting_get_member(zs, "records");
+	const config_setting_t *file = config_setting_get_member(zs, "zone_file");
 	struct dns_zone *z;
 	char err[256];
 	int bad = 0;
@@ -163,11 +236,12 @@ static int read_zone(const struct tapir_check *chk, const config_setting_t *zs,
 		const config_setting_t *m = config_setting_get_elem(zs, (unsigned)i);
 		const char *k = config_setting_name(m);
 
-		if (k && strcmp(k, "name") && strcmp(k, "records")) {
+		if (k && strcmp(k, "name") && strcmp(k, "records") &&
+		    strcmp(k, "zone_file")) {
 			if (chk)
 				chk->error(chk, m,
 					   "unknown zone setting \"%s\" (name, "
-					   "records)",
+					   "records, zone_file)",
 					   k);
 			bad = -1;
 		}
@@ -191,15 +265,19 @@ static int read_zone(const struct tapir_check *chk, const config_setting_t *zs,
 					   config_setting_get_string(name));
 			bad = -1;
 		}
-	if (!recs || (config_setting_type(recs) != CONFIG_TYPE_ARRAY &&
-		      config_setting_type(recs) != CONFIG_TYPE_LIST)) {
+	if ((!recs && !file) ||
+	    (recs && config_setting_type(recs) != CONFIG_TYPE_ARRAY &&
+	     config_setting_type(recs) != CONFIG_TYPE_LIST)) {
 		if (chk)
 			chk->error(chk, recs ? recs : zs,
-				   "a zone needs records = [ \"...\", ... ];");
+				   "a zone needs records = [ \"...\", ... ]; "
+				   "or zone_file = \"path\";");
 		dns_zone_free(z);
 		return -1;
 	}
-	for (int i = 0; i < config_setting_length(recs); i++) {
+	if (file && read_zone_file(chk, file, c->default_ttl, z) < 0)
+		bad = -1;
+	for (int i = 0; recs && i < config_setting_length(recs); i++) {
 		const config_setting_t *r = config_setting_get_elem(recs, (unsigned)i);
 
 		if (config_setting_type(r) != CONFIG_TYPE_STRING) {
@@ -257,6 +335,11 @@ static int read_conf(const struct tapir_check *chk,
 	c->rl_table = set->rl_table;
 	c->dhcp_ttl = set->dhcp_ttl;
 	c->tcp = set->tcp;
+	c->chaos = set->chaos;
+	c->zone_check_ms = set->zone_file_check * 1000;
+	if (set->server_id)
+		snprintf(c->server_id, sizeof(c->server_id), "%s",
+			 set->server_id);
 	if (s && config_setting_type(s) != CONFIG_TYPE_LIST) {
 		if (chk)
 			chk->error(chk, s,
@@ -295,6 +378,8 @@ static int read_conf(const struct tapir_check *chk,
 			bad = -1;
 		}
 	}
+	if (dns_fwd_read(chk, &set->fwd, &c->fwd) < 0)
+		bad = -1;
 	if (!bad && dns_zones_index(&c->zones) < 0) {
 		if (chk)
 			chk->error(chk, NULL, "out of memory");
@@ -340,12 +425,30 @@ static void count(struct dns_srv *d, const struct dns_result *r)
 	++*d->qt[i];
 }
 
+/* rcode of a query handed to the forwarder (answered by it). */
+#define RCODE_FORWARDED (-2)
+
+/* The answer to q from src:port; tag is the TCP connection (NULL for
+ * UDP).  A name outside our zones goes to the forwarder when there is
+ * one: then 0 is returned, r->rcode is RCODE_FORWARDED and the answer
+ * comes through fwd_reply(). */
 static size_t answer(struct dns_srv *d, const uint8_t *q, size_t len, bool tcp,
-		     uint8_t *out, struct dns_result *r)
+		     uint8_t *out, struct dns_result *r,
+		     const struct tapir_addr *src, uint16_t port, void *tag)
 {
-	struct dns_ctx ctx = {&d->conf.zones, d->conf.edns_payload, NULL};
+	struct dns_ctx ctx = {&d->conf.zones, d->conf.edns_payload, NULL,
+			      NULL};
 	struct dns_dynamic dy;
+	struct dns_chaos ch;
 	size_t n;
+
+	if (d->conf.chaos) {
+		ch.version = TAPIR_HOST_HAS(d->api, tapird_version)
+				     ? d->api->tapird_version(d->host)
+				     : NULL;
+		ch.id = d->conf.server_id[0] ? d->conf.server_id : NULL;
+		ctx.chaos = &ch;
+	}
 
 	if (d->conf.dhcp_zone >= 0 && dns_dyn_count(&d->dyn)) {
 		dy.zone = d->conf.zones.z[d->conf.dhcp_zone];
@@ -357,6 +460,11 @@ static size_t answer(struct dns_srv *d, const uint8_t *q, size_t len, bool tcp,
 		ctx.dyn = &dy;
 	}
 	n = dns_answer(&ctx, q, len, tcp, out, r);
+	if (r->rcode == DNS_R_REFUSED && d->fwd &&
+	    dns_fwd_query(d->fwd, q, len, tcp, src, port, tag)) {
+		r->rcode = RCODE_FORWARDED;
+		return 0;
+	}
 	count(d, r);
 	return n;
 }
@@ -401,11 +509,31 @@ static enum rl_verdict rate_check(struct dns_srv *d,
 	return RL_DROP;
 }
 
+/* Send the answer out[0, n) to ip:port, within the rate limit. */
+static void udp_reply(struct dns_srv *d, const struct tapir_addr *ip,
+		      uint16_t port, uint8_t *out, size_t n,
+		      const struct dns_result *r)
+{
+	struct tapir_udp_dst dst = {.ip = *ip, .port = port};
+
+	switch (rate_check(d, ip)) {
+	case RL_DROP:
+		return;
+	case RL_SLIP: /* header and question only, TC set */
+		n = r->qend;
+		out[2] |= DNS_F_TC >> 8;
+		memset(out + 6, 0, 6);
+		break;
+	case RL_SEND:
+		break;
+	}
+	d->api->udp_send(d->udp, &dst, out, n);
+}
+
 static void on_udp(void *arg, const struct tapir_udp_meta *m,
 		   const uint8_t *data, size_t len)
 {
 	struct dns_srv *d = arg;
-	struct tapir_udp_dst dst = {.ip = m->src_ip, .port = m->src_port};
 	struct dns_result r;
 	size_t n;
 
@@ -413,21 +541,11 @@ static void on_udp(void *arg, const struct tapir_udp_meta *m,
 		++*d->dropped;
 		return;
 	}
-	n = answer(d, data, len, false, d->out, &r);
+	n = answer(d, data, len, false, d->out, &r, &m->src_ip, m->src_port,
+		   NULL);
 	if (!n)
 		return;
-	switch (rate_check(d, &m->src_ip)) {
-	case RL_DROP:
-		return;
-	case RL_SLIP: /* header and question only, TC set */
-		n = r.qend;
-		d->out[2] |= DNS_F_TC >> 8;
-		memset(d->out + 6, 0, 6);
-		break;
-	case RL_SEND:
-		break;
-	}
-	d->api->udp_send(d->udp, &dst, d->out, n);
+	udp_reply(d, &m->src_ip, m->src_port, d->out, n, &r);
 }
 
 /* ---- TCP ----------------------------------------------------------------- */
@@ -443,10 +561,13 @@ struct tconn {
 	uint8_t *pend; /* a response waiting for send room */
 	size_t pend_len, pend_off;
 	bool peer_done;
+	bool waiting; /* for the forwarder's answer: nothing more is read */
+	bool in_recv;
 };
 
 static void tconn_free(struct tconn *t)
 {
+	dns_fwd_cancel(t->d->fwd, t);
 	t->d->nconns--;
 	if (t->idle)
 		t->d->api->timer_free(t->idle);
@@ -517,31 +638,76 @@ static bool flush(struct tconn *t)
 	return true;
 }
 
-/* Answer the complete query in t->msg. */
-static void tcp_query(struct tconn *t)
+/* Send the response msg[0, n) (msg - 2 has room for its length). */
+static void tcp_respond(struct tconn *t, uint8_t *msg, size_t n)
 {
-	struct dns_srv *d = t->d;
-	struct dns_result r;
-	size_t n = answer(d, t->msg, t->need, true, d->out + 2, &r), sent;
+	size_t sent;
 
-	free(t->msg);
-	t->msg = NULL;
-	t->have = t->need = 0;
-	t->lenhave = 0;
-	if (!n)
-		return;
-	tapir_put_be16(d->out, (uint16_t)n);
-	sent = d->api->tcp_send(t->c, d->out, n + 2);
+	tapir_put_be16(msg - 2, (uint16_t)n);
+	sent = t->d->api->tcp_send(t->c, msg - 2, n + 2);
 	if (sent < n + 2) {
 		t->pend = malloc(n + 2 - sent);
 		if (!t->pend) {
 			t->pend_len = 0;
 			return;
 		}
-		memcpy(t->pend, d->out + sent, n + 2 - sent);
+		memcpy(t->pend, msg - 2 + sent, n + 2 - sent);
 		t->pend_len = n + 2 - sent;
 		t->pend_off = 0;
 	}
+}
+
+/* Answer the complete query in t->msg. */
+static void tcp_query(struct tconn *t)
+{
+	struct dns_srv *d = t->d;
+	struct dns_result r;
+	struct tapir_addr peer;
+	uint16_t port = 0;
+	size_t n;
+
+	d->api->tcp_peer(t->c, &peer, &port);
+	t->waiting = true; /* an answer from the cache comes at once */
+	n = answer(d, t->msg, t->need, true, d->out + 2, &r, &peer, port, t);
+	if (r.rcode != RCODE_FORWARDED)
+		t->waiting = false;
+	free(t->msg);
+	t->msg = NULL;
+	t->have = t->need = 0;
+	t->lenhave = 0;
+	if (n)
+		tcp_respond(t, d->out + 2, n);
+}
+
+/* The forwarder's answer for a client: over UDP, or on the connection
+ * tag. */
+static void fwd_reply(void *owner, void *tag, const struct tapir_addr *to,
+		      uint16_t port, const uint8_t *msg, size_t len,
+		      const struct dns_result *r)
+{
+	struct dns_srv *d = owner;
+	struct tconn *t = tag;
+
+	count(d, r);
+	if (len > DNS_MSG_MAX)
+		return;
+	memcpy(d->out + 2, msg, len);
+	if (!t) {
+		udp_reply(d, to, port, d->out + 2, len, r);
+		return;
+	}
+	if (!t->waiting)
+		return; /* cannot happen: one query at a time */
+	t->waiting = false;
+	tcp_respond(t, d->out + 2, len);
+	if (t->in_recv || t->pend_len)
+		return; /* tcp_recv() goes on; writable() resumes */
+	d->api->timer_arm(t->idle, d->conf.tcp_idle_ms);
+	if (t->peer_done) {
+		tconn_close(t, false);
+		return;
+	}
+	d->api->tcp_recv_resume(t->c);
 }
 
 static size_t tcp_recv(void *ctx, struct tapir_tcp *c, const uint8_t *data,
@@ -551,7 +717,8 @@ static size_t tcp_recv(void *ctx, struct tapir_tcp *c, const uint8_t *data,
 	size_t taken = 0;
 
 	(void)c;
-	while (taken < len && !t->pend_len) {
+	t->in_recv = true;
+	while (taken < len && !t->pend_len && !t->waiting) {
 		if (t->lenhave < 2) {
 			if (!t->lenhave) /* a query starts: its deadline */
 				t->d->api->timer_arm(t->idle,
@@ -589,6 +756,7 @@ static size_t tcp_recv(void *ctx, struct tapir_tcp *c, const uint8_t *data,
 			t->d->api->timer_arm(t->idle, t->d->conf.tcp_idle_ms);
 		}
 	}
+	t->in_recv = false;
 	return taken;
 }
 
@@ -602,7 +770,7 @@ static void tcp_writable(void *ctx, struct tapir_tcp *c)
 	if (!flush(t))
 		return;
 	t->d->api->timer_arm(t->idle, t->d->conf.tcp_idle_ms);
-	if (t->peer_done) {
+	if (t->peer_done && !t->waiting) {
 		tconn_close(t, false);
 		return;
 	}
@@ -615,7 +783,7 @@ static void tcp_peer_closed(void *ctx, struct tapir_tcp *c)
 
 	(void)c;
 	t->peer_done = true;
-	if (!t->pend_len)
+	if (!t->pend_len && !t->waiting)
 		tconn_close(t, false);
 }
 
@@ -634,6 +802,48 @@ static const struct tapir_tcp_handlers tcp_handlers = {
 	.closed = tcp_closed,
 };
 
+/* ---- Zone files changed ---------------------------------------------------- */
+
+static void zone_check_log(void *arg, const char *msg)
+{
+	struct dns_srv *d = arg;
+
+	d->api->log(d->host, TAPIR_LOG_ERR, "%s", msg);
+}
+
+static void log_conf(struct dns_srv *d);
+
+/* Every zone_file_check seconds: zones whose files changed are read
+ * again, all or nothing; with an error the old ones go on. */
+static void on_zone_check(void *arg)
+{
+	struct dns_srv *d = arg;
+	struct dns_zonefile zf = {.report = zone_check_log, .arg = d};
+	int rc = dns_zones_reread(&d->conf.zones, &zf);
+
+	if (rc > 0) {
+		d->api->log(d->host, TAPIR_LOG_NOTICE,
+			    "zone files changed: read again");
+		log_conf(d);
+	} else if (rc < 0) {
+		d->api->log(d->host, TAPIR_LOG_ERR,
+			    "zone files changed but cannot be read: the "
+			    "zones stay as they were");
+	}
+	d->api->timer_arm(d->zone_check, d->conf.zone_check_ms);
+}
+
+static void zone_check_arm(struct dns_srv *d)
+{
+	bool files = false;
+
+	for (unsigned i = 0; i < d->conf.zones.n; i++)
+		files |= d->conf.zones.z[i]->file != NULL;
+	d->api->timer_cancel(d->zone_check);
+	if (files && d->conf.zone_check_ms)
+		d->api->timer_arm(d->zone_check, d->conf.zone_check_ms);
+}
+
 /* ---- Lifecycle ----------------------------------------------------------- */
 
 static int counters(struct dns_srv *d)
@@ -650,6 +860,8 @@ static int counters(struct dns_srv *d)
 	d->tcp_conns = d->api->counter(d->host, "tcp_connections");
 	d->tcp_refused = d->api->counter(d->host, "tcp_refused");
 	d->tcp_idle = d->api->counter(d->host, "tcp_idle_closed");
+	if (dns_fwd_counters(d->host, d->api, &d->fctr) < 0)
+		return -1;
 	return d->dropped && d->truncated && d->rate_limited && d->tcp_conns &&
 			       d->tcp_refused && d->tcp_idle
 		       ? 0
@@ -696,6 +908,31 @@ static void log_conf(struct dns_srv *d)
 		    "port %u%s: %u zone%s, %zu records", d->conf.port,
 		    d->tcp ? " (UDP and TCP)" : " (UDP)", d->conf.zones.n,
 		    d->conf.zones.n == 1 ? "" : "s", records);
+	if (d->fwd)
+		d->api->log(d->host, TAPIR_LOG_INFO,
+			    "forwarding: %u server%s for other names, %u "
+			    "forward zone%s, cache of %u answers",
+			    d->conf.fwd.g[0].n,
+			    d->conf.fwd.g[0].n == 1 ? "" : "s",
+			    d->conf.fwd.ngroups - 1,
+			    d->conf.fwd.ngroups == 2 ? "" : "s",
+			    d->conf.fwd.cache_size);
+}
+
+/* The forwarder for c (NULL when c does not forward); false on failure. */
+static bool fwd_make(struct dns_srv *d, const struct conf *c,
+		     struct dns_fwd **out)
+{
+	*out = NULL;
+	if (!c->fwd.on)
+		return true;
+	*out = dns_fwd_new(d->host, d->api, &c->fwd, &d->fctr, c->port,
+			   c->edns_payload, fwd_reply, d);
+	if (!*out)
+		d->api->log(d->host, TAPIR_LOG_ERR,
+			    "cannot start forwarding (no randomness or "
+			    "memory)");
+	return *out != NULL;
 }
 
 static void *dns_init(struct tapir_host *host, const struct tapir_host_api *api,
@@ -717,15 +954,21 @@ static void *dns_init(struct tapir_host *host, const struct tapir_host_api *api,
 		memcpy(d->rl_key, &t, sizeof(t));
 	}
 	dns_dyn_init(&d->dyn);
-	if (counters(d) < 0 || read_conf(NULL, conf, &d->conf) < 0) {
+	d->zone_check = api->timer_new(host, on_zone_check, d);
+	if (!d->zone_check || counters(d) < 0 ||
+	    read_conf(NULL, conf, &d->conf) < 0) {
+		if (d->zone_check)
+			api->timer_free(d->zone_check);
 		free(d);
 		return NULL;
 	}
 	d->rl = rl_table(&d->conf);
-	if ((d->conf.rl_rate && !d->rl) ||
+	if ((d->conf.rl_rate && !d->rl) || !fwd_make(d, &d->conf, &d->fwd) ||
 	    open_ports(d, &d->conf, &d->udp, &d->tcp) < 0) {
+		dns_fwd_free(d->fwd, false);
 		free(d->rl);
 		dns_zones_free(&d->conf.zones);
+		api->timer_free(d->zone_check);
 		free(d);
 		return NULL;
 	}
@@ -734,12 +977,15 @@ static void *dns_init(struct tapir_host *host, const struct tapir_host_api *api,
 		d->api->udp_unbind(d->udp);
 		if (d->tcp)
 			d->api->tcp_unlisten(d->tcp);
+		dns_fwd_free(d->fwd, false);
 		free(d->rl);
 		dns_zones_free(&d->conf.zones);
+		api->timer_free(d->zone_check);
 		free(d);
 		return NULL;
 	}
 	dns_dyn_watch(&d->dyn, host, api);
+	zone_check_arm(d);
 	log_conf(d);
 	return d;
 }
@@ -751,17 +997,20 @@ static int dns_reconfigure(void *state, const void *conf)
 	struct dns_srv *d = state;
 	struct conf c;
 	struct rl_ent *rl;
+	struct dns_fwd *fwd, *old_fwd;
 
 	if (read_conf(NULL, conf, &c) < 0)
 		return -1;
 	rl = rl_table(&c);
-	if (c.rl_rate && !rl) {
+	if ((c.rl_rate && !rl) || !fwd_make(d, &c, &fwd)) {
+		free(rl);
 		dns_zones_free(&c.zones);
 		return -1;
 	}
 	if (dns_dot_reconf(d->host, d->api,
 			   ((const struct dns_settings *)conf)->tls, c.tls_port,
 			   d->conf.tls_port, &tcp_handlers, d, &d->dot) < 0) {
+		dns_fwd_free(fwd, false);
 		free(rl);
 		dns_zones_free(&c.zones);
 		return -1;
@@ -785,6 +1034,7 @@ static int dns_reconfigure(void *state, const void *conf)
 			    open_ports(d, &d->conf, &d->udp, &d->tcp) < 0)
 				d->api->log(d->host, TAPIR_LOG_ERR,
 					    "could not bind the old port again");
+			dns_fwd_free(fwd, false);
 			free(rl);
 			dns_zones_free(&c.zones);
 			return -1;
@@ -801,6 +1051,12 @@ static int dns_reconfigure(void *state, const void *conf)
 	free(d->rl);
 	d->rl = rl;
 	d->conf = c;
+	/* A new forwarder, its cache empty; who waited on the old one gets
+	 * SERVFAIL now rather than nothing. */
+	old_fwd = d->fwd;
+	d->fwd = fwd;
+	dns_fwd_free(old_fwd, true);
+	zone_check_arm(d);
 	log_conf(d);
 	return 0;
 }
@@ -810,11 +1066,13 @@ static void dns_fini(void *state)
 	struct dns_srv *d = state;
 
 	dns_dyn_fini(&d->dyn);
+	d->api->timer_free(d->zone_check);
 	d->api->udp_unbind(d->udp);
 	if (d->tcp)
 		d->api->tcp_unlisten(d->tcp); /* closed() frees each */
 	if (d->dot)
 		d->api->tcp_unlisten(d->dot);
+	dns_fwd_free(d->fwd, false);
 	dns_zones_free(&d->conf.zones);
 	free(d->rl);
 	free(d);
@@ -822,8 +1080,10 @@ static void dns_fini(void *state)
 
 TAPIR_MODULE_EXPORT const struct tapir_module tapir_module = {
 	TAPIR_MODULE_HEAD,
+	.flags = TAPIR_MODF_RECONFIGURE_ALWAYS, /* zone files: read on every reload */
 	.name = "dns",
-	.description = "authoritative DNS for the configured zones",
+	.description = "authoritative DNS for the configured zones, "
+		       "forwarding with a cache for other names",
 	.settings = settings,
 	.settings_size = sizeof(struct dns_settings),
 	.check = dns_check,

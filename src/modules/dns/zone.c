@@ -10,9 +10,9 @@
 #include <tapir/bytes.h>
 #include <tapir/text.h>
 
+#include "rdata.h"
 #include "zone.h"
 
-#define MAX_FIELDS 128
 
 static void seterr(char *err, size_t errsz, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -26,44 +26,6 @@ static void seterr(char *err, size_t errsz, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errsz, fmt, ap);
 	va_end(ap);
-}
-
-/* Decode backslash escapes (\X, \DDD) of s[0..len) into out (max bytes).
- * Stops at an unescaped `stop` character when stop is non-zero; *used gets
- * the characters consumed.  Returns the bytes written or -1. */
-static int unescape(const char *s, size_t len, char stop, uint8_t *out,
-		    size_t max, size_t *used)
-{
-	size_t i = 0, n = 0;
-
-	while (i < len && !(stop && s[i] == stop)) {
-		unsigned c = (unsigned char)s[i++];
-
-		if (c == '\\') {
-			if (i >= len)
-				return -1;
-			if (s[i] >= '0' && s[i] <= '9') {
-				if (i + 3 > len || s[i + 1] < '0' ||
-				    s[i + 1] > '9' || s[i + 2] < '0' ||
-				    s[i + 2] > '9')
-					return -1;
-				c = (unsigned)(s[i] - '0') * 100 +
-				    (unsigned)(s[i + 1] - '0') * 10 +
-				    (unsigned)(s[i + 2] - '0');
-				if (c > 255)
-					return -1;
-				i += 3;
-			} else {
-				c = (unsigned char)s[i++];
-			}
-		}
-		if (n >= max)
-			return -1;
-		out[n++] = (uint8_t)c;
-	}
-	if (used)
-		*used = i;
-	return (int)n;
 }
 
 int dns_name_from_text(const char *s, size_t len, const uint8_t *origin,
@@ -91,7 +53,7 @@ int dns_name_from_text(const char *s, size_t len, const uint8_t *origin,
 	while (i < len) {
 		uint8_t label[DNS_LABEL_MAX + 1];
 		size_t used;
-		int l = unescape(s + i, len - i, '.', label, sizeof(label),
+		int l = dns_unescape(s + i, len - i, '.', label, sizeof(label),
 				 &used);
 
 		if (l < 0 || l > DNS_LABEL_MAX) {
@@ -206,6 +168,13 @@ void dns_zone_free(struct dns_zone *z)
 		}
 	}
 	free(z->tab);
+	for (unsigned i = 0; i < z->nlines; i++)
+		free(z->lines[i]);
+	free(z->lines);
+	free(z->file);
+	for (unsigned i = 0; i < z->nfiles; i++)
+		free(z->files[i].path);
+	free(z->files);
 	free(z);
 }
 
@@ -302,16 +271,10 @@ static struct dns_node *get_node(struct dns_zone *z, const uint8_t *name)
 
 /* ---- Record lines -------------------------------------------------------- */
 
-struct field {
-	const char *s;
-	size_t len;
-	bool quoted;
-};
-
 /* Split line into fields: whitespace separated, "quoted strings" as one
  * field, ';' outside quotes starts a comment. */
-static int split(const char *line, struct field *f, unsigned *nf, char *err,
-		 size_t errsz)
+static int split(const char *line, struct dns_field *f, unsigned *nf,
+		 char *err, size_t errsz)
 {
 	const char *p = line;
 
@@ -321,8 +284,8 @@ static int split(const char *line, struct field *f, unsigned *nf, char *err,
 			p++;
 		if (!*p || *p == ';')
 			return 0;
-		if (*nf >= MAX_FIELDS) {
-			seterr(err, errsz, "more than %d fields", MAX_FIELDS);
+		if (*nf >= DNS_FIELDS_MAX) {
+			seterr(err, errsz, "more than %d fields", DNS_FIELDS_MAX);
 			return -1;
 		}
 		if (*p == '"') {
@@ -337,7 +300,7 @@ static int split(const char *line, struct field *f, unsigned *nf, char *err,
 				seterr(err, errsz, "unterminated quote");
 				return -1;
 			}
-			f[*nf] = (struct field){s, (size_t)(p - s), true};
+			f[*nf] = (struct dns_field){s, (size_t)(p - s), true};
 			p++;
 		} else {
 			const char *s = p;
@@ -348,7 +311,7 @@ static int split(const char *line, struct field *f, unsigned *nf, char *err,
 					p++;
 				p++;
 			}
-			f[*nf] = (struct field){s, (size_t)(p - s), false};
+			f[*nf] = (struct dns_field){s, (size_t)(p - s), false};
 		}
 		if (!f[*nf].quoted &&
 		    ((f[*nf].len == 1 && (*f[*nf].s == '(' || *f[*nf].s == ')')))) {
@@ -360,245 +323,31 @@ static int split(const char *line, struct field *f, unsigned *nf, char *err,
 	}
 }
 
-static bool field_is(const struct field *f, const char *word)
+static bool field_is(const struct dns_field *f, const char *word)
 {
 	return !f->quoted && tapir_ieq_str(f->s, f->len, word);
 }
 
-/* Unsigned decimal up to max. */
-static int parse_num(const struct field *f, uint32_t max, uint32_t *v)
-{
-	uint64_t x;
-
-	if (f->quoted || !tapir_dec_parse(f->s, f->len, 10, max, &x))
-		return -1;
-	*v = (uint32_t)x;
-	return 0;
-}
-
-/* A TTL: seconds, or numbers with units (1h30m). */
-static int parse_ttl(const struct field *f, uint32_t *v)
-{
-	uint64_t total = 0, cur = 0;
-	bool digits = false;
-
-	if (f->quoted || f->len == 0 || f->len > 32)
-		return -1;
-	for (size_t i = 0; i < f->len; i++) {
-		char c = f->s[i];
-		uint64_t mul;
-
-		if (c >= '0' && c <= '9') {
-			cur = cur * 10 + (uint64_t)(c - '0');
-			if (cur > DNS_TTL_MAX)
-				return -1;
-			digits = true;
-			continue;
-		}
-		switch (c | 0x20) {
-		case 's': mul = 1; break;
-		case 'm': mul = 60; break;
-		case 'h': mul = 3600; break;
-		case 'd': mul = 86400; break;
-		case 'w': mul = 604800; break;
-		default: return -1;
-		}
-		if (!digits)
-			return -1;
-		total += cur * mul;
-		cur = 0;
-		digits = false;
-		if (total > DNS_TTL_MAX)
-			return -1;
-	}
-	total += cur;
-	if (total > DNS_TTL_MAX)
-		return -1;
-	*v = (uint32_t)total;
-	return 0;
-}
-
-static const struct {
-	const char *name;
-	uint16_t type;
-} types[] = {
-	{"A", DNS_T_A},	    {"NS", DNS_T_NS},	  {"CNAME", DNS_T_CNAME},
-	{"SOA", DNS_T_SOA}, {"PTR", DNS_T_PTR},	  {"MX", DNS_T_MX},
-	{"TXT", DNS_T_TXT}, {"AAAA", DNS_T_AAAA}, {"SRV", DNS_T_SRV},
-};
-
-static bool field_type(const struct field *f, uint16_t *type)
-{
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (field_is(f, types[i].name)) {
-			*type = types[i].type;
-			return true;
-		}
-	return false;
-}
-
-struct rdbuf {
-	uint8_t b[DNS_MSG_MAX];
-	size_t len;
-};
-
-static int rd_put(struct rdbuf *r, const void *p, size_t n)
-{
-	if (n > sizeof(r->b) - r->len)
-		return -1;
-	memcpy(r->b + r->len, p, n);
-	r->len += n;
-	return 0;
-}
-
-static int rd_u16(struct rdbuf *r, uint32_t v)
-{
-	uint8_t b[2];
-
-	tapir_put_be16(b, (uint16_t)v);
-	return rd_put(r, b, 2);
-}
-
-static int rd_u32(struct rdbuf *r, uint32_t v)
-{
-	uint8_t b[4];
-
-	tapir_put_be32(b, v);
-	return rd_put(r, b, 4);
-}
-
-static int rd_name(struct rdbuf *r, const struct field *f,
-		   const uint8_t *origin, char *err, size_t errsz)
-{
-	uint8_t name[DNS_NAME_MAX];
-
-	if (f->quoted) {
-		seterr(err, errsz, "a name cannot be quoted");
-		return -1;
-	}
-	if (dns_name_from_text(f->s, f->len, origin, name, err, errsz) < 0)
-		return -1;
-	return rd_put(r, name, dns_name_len(name));
-}
-
-/* RDATA of type from fields f[0..nf). */
-static int parse_rdata(uint16_t type, const struct field *f, unsigned nf,
-		       const uint8_t *origin, struct rdbuf *r, char *err,
-		       size_t errsz)
-{
-	static const unsigned want[] = {
-		[DNS_T_A] = 1,	  [DNS_T_NS] = 1,  [DNS_T_CNAME] = 1,
-		[DNS_T_SOA] = 7,  [DNS_T_PTR] = 1, [DNS_T_MX] = 2,
-		[DNS_T_AAAA] = 1, [DNS_T_SRV] = 4,
-	};
-	char tmp[64];
-	uint32_t v[5];
-
-	r->len = 0;
-	if (type != DNS_T_TXT && nf != want[type]) {
-		seterr(err, errsz, "%s takes %u field%s, not %u",
-		       type == DNS_T_SOA ? "SOA" : "this type", want[type],
-		       want[type] == 1 ? "" : "s", nf);
-		return -1;
-	}
-	switch (type) {
-	case DNS_T_A:
-	case DNS_T_AAAA: {
-		uint8_t a[16];
-		int af = type == DNS_T_A ? AF_INET : AF_INET6;
-
-		if (f[0].quoted || f[0].len >= sizeof(tmp))
-			goto badaddr;
-		memcpy(tmp, f[0].s, f[0].len);
-		tmp[f[0].len] = 0;
-		if (inet_pton(af, tmp, a) != 1)
-			goto badaddr;
-		return rd_put(r, a, type == DNS_T_A ? 4 : 16);
-badaddr:
-		seterr(err, errsz, "\"%.*s\" is not an IPv%c address",
-		       (int)f[0].len, f[0].s, type == DNS_T_A ? '4' : '6');
-		return -1;
-	}
-	case DNS_T_NS:
-	case DNS_T_CNAME:
-	case DNS_T_PTR:
-		return rd_name(r, &f[0], origin, err, errsz);
-	case DNS_T_MX:
-		if (parse_num(&f[0], 65535, &v[0]) < 0) {
-			seterr(err, errsz, "MX preference must be 0-65535");
-			return -1;
-		}
-		rd_u16(r, v[0]);
-		return rd_name(r, &f[1], origin, err, errsz);
-	case DNS_T_SRV:
-		for (int i = 0; i < 3; i++)
-			if (parse_num(&f[i], 65535, &v[i]) < 0) {
-				seterr(err, errsz,
-				       "SRV priority, weight and port must be "
-				       "0-65535");
-				return -1;
-			}
-		rd_u16(r, v[0]);
-		rd_u16(r, v[1]);
-		rd_u16(r, v[2]);
-		return rd_name(r, &f[3], origin, err, errsz);
-	case DNS_T_SOA:
-		if (rd_name(r, &f[0], origin, err, errsz) < 0 ||
-		    rd_name(r, &f[1], origin, err, errsz) < 0)
-			return -1;
-		if (parse_num(&f[2], 0xffffffffu, &v[0]) < 0) {
-			seterr(err, errsz, "SOA serial must be 0-4294967295");
-			return -1;
-		}
-		for (int i = 1; i < 5; i++)
-			if (parse_ttl(&f[2 + i], &v[i]) < 0) {
-				seterr(err, errsz,
-				       "SOA refresh, retry, expire and minimum "
-				       "must be times (0-2147483647 s)");
-				return -1;
-			}
-		for (int i = 0; i < 5; i++)
-			rd_u32(r, v[i]);
-		return 0;
-	case DNS_T_TXT:
-		if (nf == 0) {
-			seterr(err, errsz, "TXT needs at least one string");
-			return -1;
-		}
-		for (unsigned i = 0; i < nf; i++) {
-			uint8_t s[256];
-			int l = unescape(f[i].s, f[i].len, 0, s + 1, 255, NULL);
-
-			if (l < 0) {
-				seterr(err, errsz,
-				       "TXT string \"%.*s\": bad escape or "
-				       "over 255 bytes",
-				       (int)(f[i].len > 40 ? 40 : f[i].len),
-				       f[i].s);
-				return -1;
-			}
-			s[0] = (uint8_t)l;
-			if (rd_put(r, s, 1 + (size_t)l) < 0) {
-				seterr(err, errsz, "TXT over 65535 bytes");
-				return -1;
-			}
-		}
-		return 0;
-	}
-	seterr(err, errsz, "unsupported type");
-	return -1;
-}
-
 static int add_rr(struct dns_zone *z, struct dns_node *n, uint16_t type,
-		  uint32_t ttl, const struct rdbuf *r, char *err, size_t errsz)
+		  uint32_t ttl, const uint8_t *rd, size_t rdlen, char *err,
+		  size_t errsz)
 {
 	struct dns_rrset *s, **tail = &n->sets;
 	struct dns_rr *nr;
 
+	if (z->records >= DNS_ZONE_RECORDS_MAX) {
+		seterr(err, errsz, "more than %u records in the zone",
+		       DNS_ZONE_RECORDS_MAX);
+		return -1;
+	}
 	for (s = n->sets; s; s = s->next) {
 		tail = &s->next;
 		if (s->type == type)
 			break;
+	}
+	if (s && s->n >= 4096) {
+		seterr(err, errsz, "more than 4096 records in one RRset");
+		return -1;
 	}
 	if (!s) {
 		s = calloc(1, sizeof(*s));
@@ -608,25 +357,21 @@ static int add_rr(struct dns_zone *z, struct dns_node *n, uint16_t type,
 		*tail = s;
 	}
 	for (unsigned i = 0; i < s->n; i++)
-		if (s->rr[i].rdlen == r->len &&
-		    memcmp(s->rr[i].rdata, r->b, r->len) == 0) {
+		if (s->rr[i].rdlen == rdlen &&
+		    memcmp(s->rr[i].rdata, rd, rdlen) == 0) {
 			seterr(err, errsz, "duplicate record");
 			return -1;
 		}
-	if (s->n >= 4096) {
-		seterr(err, errsz, "more than 4096 records in one RRset");
-		return -1;
-	}
 	nr = realloc(s->rr, (s->n + 1) * sizeof(*nr));
 	if (!nr)
 		goto oom;
 	s->rr = nr;
 	nr[s->n].ttl = ttl;
-	nr[s->n].rdlen = (uint16_t)r->len;
-	nr[s->n].rdata = malloc(r->len ? r->len : 1);
+	nr[s->n].rdlen = (uint16_t)rdlen;
+	nr[s->n].rdata = malloc(rdlen ? rdlen : 1);
 	if (!nr[s->n].rdata)
 		goto oom;
-	memcpy(nr[s->n].rdata, r->b, r->len);
+	memcpy(nr[s->n].rdata, rd, rdlen);
 	s->n++;
 	z->records++;
 	return 0;
@@ -635,81 +380,79 @@ oom:
 	return -1;
 }
 
-int dns_zone_add_line(struct dns_zone *z, const char *line,
-		      uint32_t default_ttl, char *err, size_t errsz)
+int dns_zone_add_rr(struct dns_zone *z, const uint8_t *owner,
+		    const uint8_t *origin, const struct dns_field *f,
+		    unsigned nf, uint32_t default_ttl, char *err,
+		    size_t errsz)
 {
-	struct field f[MAX_FIELDS];
-	unsigned nf, i = 1;
+	unsigned i = 0;
 	uint32_t ttl = default_ttl;
 	bool have_ttl = false, have_class = false;
 	uint16_t type = 0;
-	uint8_t owner[DNS_NAME_MAX];
-	struct rdbuf *r;
+	uint8_t *rd;
 	struct dns_node *n;
-	const struct dns_rrset *s;
 	char oname[1100];
-	int rc;
+	int rc, rdlen;
 
-	if (split(line, f, &nf, err, errsz) < 0)
-		return -1;
-	if (nf < 2) {
-		seterr(err, errsz, "a record is: owner [ttl] [class] type data");
-		return -1;
-	}
-	if (f[0].quoted || dns_name_from_text(f[0].s, f[0].len, z->origin,
-					      owner, err, errsz) < 0) {
-		if (f[0].quoted)
-			seterr(err, errsz, "the owner cannot be quoted");
-		return -1;
-	}
 	dns_name_to_text(owner, oname, sizeof(oname));
 	if (!dns_name_under(owner, z->origin)) {
 		seterr(err, errsz, "%s is outside the zone", oname);
 		return -1;
 	}
 	for (; i < nf; i++) {
-		if (field_type(&f[i], &type))
+		if (dns_type_from_field(&f[i], &type))
 			break;
-		if (!have_class && field_is(&f[i], "IN")) {
+		/* RFC 3597 §5: CLASS1 is IN. */
+		if (!have_class &&
+		    (field_is(&f[i], "IN") || field_is(&f[i], "CLASS1"))) {
 			have_class = true;
 			continue;
 		}
-		if (!have_ttl && f[i].len && f[i].s[0] >= '0' &&
+		if (!have_ttl && !f[i].quoted && f[i].len && f[i].s[0] >= '0' &&
 		    f[i].s[0] <= '9') {
-			if (parse_ttl(&f[i], &ttl) < 0) {
+			if (dns_ttl_parse(f[i].s, f[i].len, &ttl) < 0) {
 				seterr(err, errsz,
 				       "bad TTL \"%.*s\" (0-2147483647 s, "
 				       "units s m h d w)",
-				       (int)f[i].len, f[i].s);
+				       (int)(f[i].len > 40 ? 40 : f[i].len),
+				       f[i].s);
 				return -1;
 			}
 			have_ttl = true;
 			continue;
 		}
 		if (field_is(&f[i], "CH") || field_is(&f[i], "HS") ||
-		    field_is(&f[i], "CS") || field_is(&f[i], "ANY"))
+		    field_is(&f[i], "CS") || field_is(&f[i], "ANY") ||
+		    (!f[i].quoted && f[i].len > 5 &&
+		     tapir_iprefix(f[i].s, f[i].len, "CLASS")))
 			seterr(err, errsz, "only class IN is served");
 		else
 			seterr(err, errsz,
 			       "unknown or unsupported type \"%.*s\" (A, "
-			       "AAAA, CNAME, PTR, NS, MX, TXT, SRV, SOA)",
-			       (int)f[i].len, f[i].s);
+			       "AAAA, CNAME, PTR, NS, MX, TXT, SRV, SOA, "
+			       "NAPTR, DS, SSHFP, TLSA, SVCB, HTTPS, CAA, "
+			       "TYPEnnn)",
+			       (int)(f[i].len > 40 ? 40 : f[i].len), f[i].s);
 		return -1;
 	}
 	if (i >= nf) {
 		seterr(err, errsz, "no type");
 		return -1;
 	}
-	r = malloc(sizeof(*r));
-	if (!r) {
+	if (!dns_type_storable(type)) {
+		seterr(err, errsz, "type %u cannot be stored in a zone", type);
+		return -1;
+	}
+	rd = malloc(DNS_RDATA_MAX);
+	if (!rd) {
 		seterr(err, errsz, "out of memory");
 		return -1;
 	}
-	rc = parse_rdata(type, f + i + 1, nf - i - 1, z->origin, r, err,
-			 errsz);
-	if (rc < 0)
-		goto out;
 	rc = -1;
+	rdlen = dns_rdata_parse(type, f + i + 1, nf - i - 1, origin, rd, err,
+				errsz);
+	if (rdlen < 0)
+		goto out;
 	n = dns_zone_find(z, owner);
 	if (type == DNS_T_SOA && !dns_name_eq(owner, z->origin)) {
 		seterr(err, errsz, "SOA at %s: only at the zone's apex", oname);
@@ -719,10 +462,10 @@ int dns_zone_add_line(struct dns_zone *z, const char *line,
 		seterr(err, errsz, "a second SOA: one per zone");
 		goto out;
 	}
-	if (type == DNS_T_NS && !dns_name_eq(owner, z->origin)) {
+	if (type == DNS_T_DS && dns_name_eq(owner, z->origin)) {
 		seterr(err, errsz,
-		       "NS at %s: delegations below the apex are not served",
-		       oname);
+		       "DS at the apex: it belongs in the parent zone "
+		       "(RFC 4034 §5)");
 		goto out;
 	}
 	if (type == DNS_T_CNAME && n && n->sets) {
@@ -731,7 +474,7 @@ int dns_zone_add_line(struct dns_zone *z, const char *line,
 		       oname);
 		goto out;
 	}
-	if (type != DNS_T_CNAME && (s = dns_node_rrset(n, DNS_T_CNAME))) {
+	if (type != DNS_T_CNAME && dns_node_rrset(n, DNS_T_CNAME)) {
 		seterr(err, errsz, "%s has a CNAME: no other data there",
 		       oname);
 		goto out;
@@ -741,10 +484,48 @@ int dns_zone_add_line(struct dns_zone *z, const char *line,
 		seterr(err, errsz, "out of memory");
 		goto out;
 	}
-	rc = add_rr(z, n, type, ttl, r, err, errsz);
+	rc = add_rr(z, n, type, ttl, rd, (size_t)rdlen, err, errsz);
 out:
-	free(r);
+	free(rd);
 	return rc;
+}
+
+int dns_zone_add_line(struct dns_zone *z, const char *line,
+		      uint32_t default_ttl, char *err, size_t errsz)
+{
+	struct dns_field f[DNS_FIELDS_MAX];
+	unsigned nf;
+	uint8_t owner[DNS_NAME_MAX];
+
+	if (split(line, f, &nf, err, errsz) < 0)
+		return -1;
+	if (nf < 2) {
+		seterr(err, errsz, "a record is: owner [ttl] [class] type data");
+		return -1;
+	}
+	if (f[0].quoted) {
+		seterr(err, errsz, "the owner cannot be quoted");
+		return -1;
+	}
+	if (dns_name_from_text(f[0].s, f[0].len, z->origin, owner, err,
+			       errsz) < 0 ||
+	    dns_zone_add_rr(z, owner, z->origin, f + 1, nf - 1, default_ttl,
+			    err, errsz) < 0)
+		return -1;
+	/* Kept so that the zone can be read again with its master file. */
+	{
+		char **nl = realloc(z->lines, (z->nlines + 1) * sizeof(*nl));
+
+		if (!nl || !(nl[z->nlines] = strdup(line))) {
+			if (nl)
+				z->lines = nl;
+			seterr(err, errsz, "out of memory");
+			return -1;
+		}
+		z->lines = nl;
+		z->nlines++;
+	}
+	return 0;
 }
 
 int dns_zone_finish(const struct dns_zone *z, char *err, size_t errsz)
@@ -754,6 +535,63 @@ int dns_zone_finish(const struct dns_zone *z, char *err, size_t errsz)
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- Lookup: cuts and wildcards (RFC 1034 §4.3.2, RFC 4592) ----------------- */
+
+enum dns_match dns_zone_match(const struct dns_zone *z, const uint8_t *qname,
+			      uint16_t qtype, const struct dns_node **node)
+{
+	unsigned below;
+	const struct dns_node *enc = z->apex; /* closest encloser so far */
+	uint8_t wild[DNS_NAME_MAX + 2];
+	size_t el;
+
+	*node = NULL;
+	if (!dns_name_under(qname, z->origin))
+		return DNS_MATCH_NONE;
+	below = dns_name_labels(qname) - dns_name_labels(z->origin);
+	/* Down from the apex one label at a time: the first name that does
+	 * not exist ends the walk, a cut (NS below the apex) ends it with a
+	 * referral, except for DS at the cut itself, which is the parent's
+	 * data (RFC 4035 §3.1.4.1). */
+	for (unsigned d = 1; d <= below; d++) {
+		const struct dns_node *n =
+			dns_zone_find(z, dns_name_skip(qname, below - d));
+
+		if (!n)
+			break;
+		if (dns_node_rrset(n, DNS_T_NS) &&
+		    !(d == below && qtype == DNS_T_DS)) {
+			*node = n;
+			return DNS_MATCH_CUT;
+		}
+		enc = n;
+		if (d == below) {
+			*node = n;
+			return DNS_MATCH_NODE;
+		}
+	}
+	if (below == 0) {
+		*node = z->apex;
+		return z->apex ? DNS_MATCH_NODE : DNS_MATCH_NONE;
+	}
+	/* The source of synthesis is the wildcard child of the closest
+	 * encloser (RFC 4592 §3.3.1); an existing name, an empty
+	 * non-terminal too, blocks it by being the closer encloser. */
+	if (!enc)
+		return DNS_MATCH_NONE;
+	el = dns_name_len(enc->name);
+	if (el + 2 > DNS_NAME_MAX)
+		return DNS_MATCH_NONE;
+	wild[0] = 1;
+	wild[1] = '*';
+	memcpy(wild + 2, enc->name, el);
+	*node = dns_zone_find(z, wild);
+	if (*node)
+		return DNS_MATCH_WILD;
+	*node = enc;
+	return DNS_MATCH_NONE;
 }
 
 /* ---- Zone sets and automatic PTR -------------------------------------------- */
@@ -830,7 +668,7 @@ int dns_zones_index(struct dns_zones *zs)
 	return 0;
 }
 
-void dns_zones_free(struct dns_zones *zs)
+void dns_zones_free_index(struct dns_zones *zs)
 {
 	for (size_t i = 0; i < zs->atabsize; i++) {
 		struct dns_addr_ent *e = zs->atab[i], *en;
@@ -841,6 +679,13 @@ void dns_zones_free(struct dns_zones *zs)
 		}
 	}
 	free(zs->atab);
+	zs->atab = NULL;
+	zs->atabsize = 0;
+}
+
+void dns_zones_free(struct dns_zones *zs)
+{
+	dns_zones_free_index(zs);
 	for (unsigned i = 0; i < zs->n; i++)
 		dns_zone_free(zs->z[i]);
 	free(zs->z);

@@ -63,6 +63,7 @@ struct http_settings {
 	const char *root, *index, *access_log, *status_path, *metrics_path;
 	bool listing;
 	struct tapir_strings mime_types;
+	struct tapir_strings status_allow;
 	/* HTTPS (host API 5): tapird's TLS layer on tls_port. */
 	const config_setting_t *tls;
 	uint16_t tls_port;
@@ -76,6 +77,10 @@ struct http_settings {
 #define STR_SETTING(key, member, dflt)                                       \
 	{key, TAPIR_SET_STRING, TAPIR_FIELD(struct http_settings, member),    \
 	 .def_str = dflt}
+
+/* Entries of status_allow, and interface addresses looked at for "link". */
+#define STATUS_ALLOW_MAX 64
+#define LINK_ADDRS_MAX 16
 
 static const struct tapir_setting settings[] = {
 	INT_SETTING("port", port, 1, 65535, 80, NULL),
@@ -101,6 +106,9 @@ static const struct tapir_setting settings[] = {
 		    "bytes"),
 	STR_SETTING("status_path", status_path, "/status"),
 	STR_SETTING("metrics_path", metrics_path, "/metrics"),
+	{"status_allow", TAPIR_SET_STRINGS,
+	 TAPIR_FIELD(struct http_settings, status_allow),
+	 .max = STATUS_ALLOW_MAX, .flags = TAPIR_SETF_SCALAR},
 	{"tls", TAPIR_SET_TLS, TAPIR_FIELD(struct http_settings, tls)},
 	INT_SETTING("tls_port", tls_port, 1, 65535, 443, NULL),
 	{"https_redirect", TAPIR_SET_BOOL,
@@ -129,6 +137,11 @@ struct http_conf {
 	unsigned max_conns;
 	char *access_log; /* "daemon", "off" or an absolute path */
 	char *status_path, *metrics_path; /* built-in reports; "" for none */
+	/* Who may read them: the prefixes, and whether the interface's own
+	 * prefixes count too ("link", the default). */
+	struct http_prefix *allow;
+	size_t n_allow;
+	bool allow_link;
 	size_t cache_size, cache_max_file;
 	bool tls;	     /* a TLS listener on tls_port */
 	uint16_t tls_port;
@@ -168,7 +181,7 @@ struct http {
 	size_t cache_used;
 	unsigned cache_n;
 	uint64_t *c_requests, *c_refused, *c_bytes, *c_errors, *c_timeouts,
-	    *c_cache_hits;
+	    *c_cache_hits, *c_report_denied;
 	char server[64]; /* the Server: field, "tapir/VERSION" */
 };
 
@@ -218,6 +231,7 @@ static void conf_free(struct http_conf *c)
 	free(c->status_path);
 	free(c->metrics_path);
 	free(c->access_log);
+	free(c->allow);
 	for (size_t i = 0; i < c->n_mime; i++) {
 		free(c->mime[i].ext);
 		free(c->mime[i].type);
@@ -271,6 +285,43 @@ static int read_mime(const struct tapir_check *chk,
 			continue;
 		}
 		c->n_mime++;
+	}
+	return bad;
+}
+
+/* status_allow: unset means "link" (the interface's own prefixes); a
+ * list means those entries, of which "link" may be one; an empty list
+ * lets nobody in. */
+static int read_allow(const struct tapir_check *chk,
+		      const struct tapir_strings *l, struct http_conf *c)
+{
+	int bad = 0;
+
+	if (!l->v) {
+		c->allow_link = true;
+		return 0;
+	}
+	c->allow = calloc(l->n + 1, sizeof(*c->allow));
+	if (!c->allow)
+		return -1;
+	for (size_t i = 0; i < l->n; i++) {
+		if (!strcmp(l->v[i], "link")) {
+			c->allow_link = true;
+			continue;
+		}
+		if (http_prefix_parse(l->v[i], &c->allow[c->n_allow]) < 0) {
+			if (chk)
+				chk->error_at(chk, "status_allow", (int)i,
+					      "status_allow entry %zu (\"%s\") "
+					      "must be an address prefix such "
+					      "as \"10.0.0.1/32\" or "
+					      "\"fd00::/64\" (no bits set past "
+					      "the length), or \"link\"",
+					      i + 1, l->v[i]);
+			bad = -1;
+			continue;
+		}
+		c->n_allow++;
 	}
 	return bad;
 }
@@ -371,7 +422,8 @@ static int read_conf(const struct tapir_check *chk,
 	c->status_path = strdup(spath);
 	c->metrics_path = strdup(mpath);
 	if (!c->root || !c->index || !c->access_log || !c->status_path ||
-	    !c->metrics_path || read_mime(chk, &set->mime_types, c) < 0) {
+	    !c->metrics_path || read_mime(chk, &set->mime_types, c) < 0 ||
+	    read_allow(chk, &set->status_allow, c) < 0) {
 		conf_free(c);
 		return -1;
 	}
@@ -950,8 +1002,45 @@ static void respond_page(struct hconn *hc, const char *type,
 	hc->mem_left = len;
 }
 
+/* Whether the peer may read the reports: it is in one of status_allow's
+ * prefixes, or in one of the interface's own when "link" is allowed. */
+static bool report_allowed(const struct http *h, const struct tapir_addr *peer)
+{
+	const struct http_conf *c = &h->conf;
+
+	for (size_t i = 0; i < c->n_allow; i++)
+		if (http_prefix_match(&c->allow[i], peer->b))
+			return true;
+	if (!c->allow_link || !TAPIR_HOST_HAS(h->api, if_addr))
+		return false;
+	for (unsigned i = 0; i < LINK_ADDRS_MAX; i++) {
+		struct tapir_addr a;
+		struct http_prefix p;
+		unsigned len;
+		int rc = h->api->if_addr(h->host, i, &a, &len);
+
+		if (rc == -ENOENT)
+			break;
+		if (rc < 0 || tapir_addr_is_unspec(&a))
+			continue;
+		if (tapir_addr_is_v4(&a)) {
+			if (!tapir_addr_v4(&a) || len > 32)
+				continue;
+			len += 96;
+		} else if (len > 128) {
+			continue;
+		}
+		memcpy(p.a, a.b, 16);
+		p.len = len;
+		if (http_prefix_match(&p, peer->b))
+			return true;
+	}
+	return false;
+}
+
 /* The built-in /status (JSON) and /metrics (Prometheus text) pages, from
- * tapird's reports (the host API's report call).  False when path is neither. */
+ * tapird's reports (the host API's report call), for the peers
+ * status_allow lets in (403 for the others).  False when path is neither. */
 static bool serve_report(struct hconn *hc, const char *path, bool head)
 {
 	struct http *h = hc->h;
@@ -968,6 +1057,11 @@ static bool serve_report(struct hconn *hc, const char *path, bool head)
 		type = "text/plain; version=0.0.4; charset=utf-8";
 	} else {
 		return false;
+	}
+	if (!report_allowed(h, &hc->peer)) {
+		++*h->c_report_denied;
+		respond_simple(hc, 403, head, NULL);
+		return true;
 	}
 	if (!TAPIR_HOST_HAS(h->api, report) ||
 	    !(page = h->api->report(h->host, what, &len))) {
@@ -1583,9 +1677,11 @@ static void *http_init(struct tapir_host *host,
 	h->c_errors = api->counter(host, "bad_requests");
 	h->c_timeouts = api->counter(host, "timeouts");
 	h->c_cache_hits = api->counter(host, "cache_hits");
+	h->c_report_denied = api->counter(host, "status_denied");
 	h->scratch = malloc(SCRATCH_SIZE);
 	if (!h->c_requests || !h->c_refused || !h->c_bytes || !h->c_errors ||
-	    !h->c_timeouts || !h->c_cache_hits || !h->scratch ||
+	    !h->c_timeouts || !h->c_cache_hits || !h->c_report_denied ||
+	    !h->scratch ||
 	    open_log(h, &h->conf, &h->log_fd) < 0)
 		goto fail;
 	h->l = api->tcp_listen(host, h->conf.port, &handlers, h);

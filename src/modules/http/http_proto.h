@@ -135,6 +135,21 @@ const char *http_mime_lookup(const struct http_mime *over, size_t n_over,
 /* The reason phrase of a status code we send ("" if unknown). */
 const char *http_reason(int status);
 
+/* An address prefix of status_allow: IPv4 ones as IPv4-mapped IPv6 (so
+ * 10.0.0.0/8 is held as ::ffff:10.0.0.0/104), len in 0..128. */
+struct http_prefix {
+	uint8_t a[16];
+	unsigned len;
+};
+
+/* Parse "ADDRESS/LEN" (IPv4 LEN 0-32, IPv6 LEN 0-128) or a lone address
+ * (a prefix of one address).  Bits past the length must be zero.
+ * Returns 0 or -1. */
+int http_prefix_parse(const char *s, struct http_prefix *p);
+
+/* Whether the 16-byte address a (IPv4-mapped for IPv4) is in p. */
+bool http_prefix_match(const struct http_prefix *p, const uint8_t a[16]);
+
 /* http_tls.c: the Location redirecting r to HTTPS on tls_port
  * ("https://HOST[:PORT]TARGET") in out.  0, or -1 when the request has
  * no usable Host or target, or it does not fit. */

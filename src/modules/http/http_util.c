@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include <tapir/addr.h>
 #include <tapir/bytes.h>
 #include <tapir/text.h>
 
@@ -476,4 +477,62 @@ const char *http_reason(int status)
 		return "HTTP Version Not Supported";
 	}
 	return "";
+}
+
+/* ---- Address prefixes (status_allow) ------------------------------------ */
+
+int http_prefix_parse(const char *s, struct http_prefix *p)
+{
+	const char *slash = strchr(s, '/');
+	struct tapir_addr a;
+	char addr[TAPIR_ADDR_STRLEN];
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned len = 0, max;
+	bool v4;
+
+	if (alen == 0 || alen >= sizeof(addr))
+		return -1;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (!tapir_addr_parse(addr, &a))
+		return -1;
+	v4 = tapir_ipv4_parse(addr, &(uint32_t){0});
+	max = v4 ? 32 : 128;
+	if (slash) {
+		const char *d = slash + 1;
+
+		/* One to three digits, no sign, no leading zero. */
+		if (!*d || strlen(d) > 3 || (d[0] == '0' && d[1]))
+			return -1;
+		for (; *d; d++) {
+			if (*d < '0' || *d > '9')
+				return -1;
+			len = len * 10 + (unsigned)(*d - '0');
+		}
+		if (len > max)
+			return -1;
+	} else {
+		len = max;
+	}
+	memcpy(p->a, a.b, 16);
+	p->len = v4 ? len + 96 : len;
+	/* Host bits set are a mistake in the setting, not a wish. */
+	for (unsigned bit = p->len; bit < 128; bit++)
+		if (p->a[bit / 8] & (0x80u >> (bit % 8)))
+			return -1;
+	return 0;
+}
+
+bool http_prefix_match(const struct http_prefix *p, const uint8_t a[16])
+{
+	unsigned full = p->len / 8, rest = p->len % 8;
+
+	if (memcmp(p->a, a, full) != 0)
+		return false;
+	if (rest) {
+		uint8_t mask = (uint8_t)(0xffu << (8 - rest));
+
+		return (p->a[full] & mask) == (a[full] & mask);
+	}
+	return true;
 }

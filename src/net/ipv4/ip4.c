@@ -40,7 +40,7 @@ static bool ip4_src_ok(const struct stack *s, uint32_t src)
 {
 	return !ip4_is_multicast(src) && !ip4_is_reserved(src) &&
 	       !ip4_is_loopback(src) && !ip4_is_broadcast(s, src) &&
-	       !ip4_is_local(s, src);
+	       (src != s->p.addr || src == 0);
 }
 
 /* Is dst ours to receive: our address, a broadcast, or the one multicast
@@ -209,9 +209,14 @@ bool ip4_offload_ok(struct stack *s, uint32_t dst)
 	return s->p.offload && ip4_neigh_ready(s, dst);
 }
 
+bool ip4_addr_usable(const struct stack *s)
+{
+	return s->p.addr != 0 && s->acd_state == ACD_BOUND;
+}
+
 bool ip4_is_local(const struct stack *s, uint32_t a)
 {
-	return a == s->p.addr && a != 0;
+	return a == s->p.addr && ip4_addr_usable(s);
 }
 
 bool ip4_is_broadcast(const struct stack *s, uint32_t a)
@@ -230,6 +235,8 @@ int ip4_reachable(const struct stack *s, uint32_t dst)
 
 	if (!dst || !s->p.addr)
 		return -EINVAL;
+	if (!ip4_addr_usable(s))
+		return -EADDRNOTAVAIL; /* being probed for, or someone else's */
 	if ((dst & mask) != (s->p.addr & mask) && !s->p.gateway)
 		return -EHOSTUNREACH;
 	return 0;
@@ -286,6 +293,12 @@ int ip4_output_offload(struct stack *s, uint32_t src, uint32_t dst,
 
 	if (pb->len + IP4_HLEN > IP4_MAX_LEN)
 		return -EMSGSIZE;
+	/* Nothing leaves from an address we may not use (RFC 5227 2.1.1:
+	 * not while probing; 2.4: not once another host has it). */
+	if (h.src == s->p.addr && h.src && !ip4_addr_usable(s)) {
+		STAT_INC(&s->stats, IP4_DROP_NO_ADDR);
+		return -EADDRNOTAVAIL;
+	}
 	/* TCP discovers the path MTU (RFC 1191): its segments carry DF and
 	 * fit the path; the rest is fragmented to what we learnt of it. */
 	if (proto == IP4_PROTO_TCP)

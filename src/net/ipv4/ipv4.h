@@ -19,9 +19,19 @@
 struct stack;
 struct stack_tx_offload;
 
+/* RFC 5227 Address Conflict Detection of our address (arp.c). */
+enum acd_state {
+	ACD_IDLE,     /* not probed for yet: not used */
+	ACD_PROBING,  /* probing: not used */
+	ACD_BOUND,    /* ours (probed, or acd off): used and defended */
+	ACD_CONFLICT, /* another host has it: not used, probed again later */
+};
+
 /* Our addresses, as IPv4 sees them. */
-/* True when a is one of our unicast addresses. */
+/* True when a is our unicast address and it is usable (not probing). */
 bool ip4_is_local(const struct stack *s, uint32_t a);
+/* Whether our address is set and usable (ACD_BOUND). */
+bool ip4_addr_usable(const struct stack *s);
 
 /* True for 255.255.255.255 and the directed broadcast of our subnet. */
 bool ip4_is_broadcast(const struct stack *s, uint32_t a);
@@ -39,6 +49,12 @@ int arp_output(struct stack *s, uint32_t next_hop, struct pbuf *pb,
 /* Whether a datagram to next_hop would leave at once (its MAC known). */
 bool arp_ready(struct stack *s, uint32_t next_hop);
 void arp_announce(struct stack *s);
+/* Take our address into use: probe for it (acd), else announce it. */
+void arp_start(struct stack *s);
+/* s->p changed (stack_update()): probe for a new address, announce a
+ * new MAC, follow acd turned on or off. */
+void arp_changed(struct stack *s, uint32_t old_addr, const uint8_t *old_mac,
+		 bool old_acd);
 int arp_init(struct stack *s);
 /* Take the ARP settings of s->p (all but the cache size) live. */
 void arp_update(struct stack *s);

@@ -291,7 +291,7 @@ static void nd6_dad_failed(struct stack *s, struct addr6 *a)
 	STAT_INC(&s->stats, ND6_DAD_DUPLICATE);
 	timer_cancel(&s->timers, &a->timer);
 	a->state = ADDR6_DUPLICATE;
-	stack_event(s, STACK_EV_ADDR6_DUPLICATE, &a->a);
+	stack_event(s, STACK_EV_ADDR6_DUPLICATE, &a->a, NULL);
 	/* A stable link-local identifier gets another try (RFC 7217 6). */
 	if (a == &s->addr6[0] && !s->p.iid_eui64 &&
 	    s->ll_dad_counter < ND6_IDGEN_RETRIES) {
