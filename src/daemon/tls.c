@@ -790,6 +790,9 @@ struct tls_conn {
 	bool want_writable;    /* the module took less than it offered */
 	bool failed;           /* a fatal TLS error: no more SSL calls */
 	bool delivering;       /* inside the module's recv() */
+	bool rx_stalled;       /* recv() took less than offered while
+				* OpenSSL waited to write: resume the stack
+				* once it can */
 	/* Ciphertext the stack offers during recv(): the BIO reads it. */
 	const uint8_t *rin;
 	size_t rin_len, rin_used;
@@ -1122,7 +1125,22 @@ static size_t tls_recv(void *ctx, struct tcp_conn *c, const uint8_t *data,
 	/* After close_notify, anything more is not ours to read. */
 	if (t->close_notify)
 		return len;
+	/* Left over without the module's doing (OpenSSL waits to write):
+	 * the stack offers the rest again after writable(). */
+	if (used < len && !t->pend_len)
+		t->rx_stalled = true;
 	return used;
+}
+
+/* Ciphertext left in the stack while OpenSSL could not write: ask for it
+ * again. */
+static void rx_unstall(struct tls_conn *t)
+{
+	if (!t->rx_stalled || t->pend_len || t->released || t->failed ||
+	    t->dead)
+		return;
+	t->rx_stalled = false;
+	tcp_recv_resume(t->c);
 }
 
 /* Repeat the write OpenSSL could not finish.  true when nothing waits. */
@@ -1179,10 +1197,12 @@ static void tls_writable(void *ctx, struct tcp_conn *c)
 		}
 	} else if (!t->established) {
 		pump(t);
+		rx_unstall(t);
 	} else if (!t->released && flush_wretry(t) && !t->failed) {
 		/* OpenSSL may have wanted to write during a read (tickets,
 		 * key updates). */
 		pump(t);
+		rx_unstall(t);
 		if (!t->released && !t->dead && t->want_writable) {
 			t->want_writable = false;
 			if (!t->l->gone && cb->writable)
