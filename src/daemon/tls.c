@@ -965,6 +965,9 @@ static void *tls_accepted(void *arg, struct tcp_conn *c)
 	BIO_set_init(b, 1);
 	SSL_set_bio(t->ssl, b, b);
 	SSL_set_accept_state(t->ssl);
+	/* A handshake flight goes out whole, not its tail held for an ACK
+	 * (Nagle); the module chooses for its data once established. */
+	tcp_set_nodelay(c, true);
 	timer_init(&t->deadline, deadline_fired, t);
 	stack_timer_arm(l->s, &t->deadline, l->handshake_timeout_ms);
 	t->handshaking = true;
@@ -1027,6 +1030,7 @@ static void established(struct tls_conn *t)
 	unsigned alpn_len = 0;
 
 	handshake_over(t);
+	tcp_set_nodelay(t->c, false); /* the default a module starts from */
 	bump(t->l->ctr.handshakes);
 	bump(v == TLS1_3_VERSION ? t->l->ctr.tls13 : t->l->ctr.tls12);
 	if (SSL_session_reused(t->ssl))

@@ -101,6 +101,8 @@ static const struct tapir_tcp_handlers mh = {
 
 /* ---- The stack and the listener ------------------------------------------ */
 
+static size_t sndbuf; /* 0: the default; for the next new_stack() */
+
 static struct stack *new_stack(const char *group)
 {
 	struct stack_params p;
@@ -116,6 +118,9 @@ static struct stack *new_stack(const char *group)
 	stack_params_default(&p);
 	p.arp_timeout_ms = 3600 * 1000;
 	p.acd = false; /* the address usable at once */
+	if (sndbuf)
+		p.tcp.sndbuf = (uint32_t)sndbuf;
+	sndbuf = 0;
 	s = th_stack_new(&p);
 	config_init(&cfg);
 	ck_assert_msg(config_read_string(&cfg, group) == CONFIG_TRUE, "%s",
@@ -146,6 +151,8 @@ struct peer {
 	uint16_t win;
 	bool fin_seen, rst_seen;
 	bool owe_ack; /* took data not acknowledged yet */
+	bool hold_ack; /* its segments acknowledge only up to held_ack */
+	uint32_t held_ack;
 	uint32_t una;  /* the stack's last ACK */
 	uint32_t rwin; /* and window (no scaling: none offered) */
 	uint8_t q[1024 * 1024]; /* the client's bytes the window held back */
@@ -165,7 +172,9 @@ static void seg_to(struct stack *s, struct peer *p, uint8_t flags,
 		.sport = p->port,
 		.dport = PORT,
 		.seq = p->seq,
-		.ack = (flags & TCP_FLAG_ACK) ? p->ack : 0,
+		.ack = (flags & TCP_FLAG_ACK) ? (p->hold_ack ? p->held_ack
+							      : p->ack)
+					      : 0,
 		.flags = flags,
 		.win = p->win,
 	};
@@ -458,6 +467,39 @@ START_TEST(test_resume_inside_recv)
 	}
 	ck_assert_uint_eq(M.len, sizeof(big));
 	ck_assert_mem_eq(M.data, big, sizeof(big));
+	peer_free(&p);
+	finish(s);
+}
+END_TEST
+
+/* The client's Finished and its first data arrive in one segment that
+ * does not acknowledge the server's flight, with a send buffer too small
+ * for the session tickets too: OpenSSL stops on the write with the data
+ * still unread in the stack; the ACK that frees the buffer brings it. */
+START_TEST(test_data_behind_a_blocked_write)
+{
+	struct stack *s;
+	struct peer p;
+	static const char msg[] = "data right after Finished";
+
+	sndbuf = 1024;
+	s = new_stack(SELF);
+	peer_new(s, &p, 40008, 1400);
+	p.hold_ack = true;
+	p.held_ack = p.ack; /* our SYN-ACK, nothing after */
+	SSL_do_handshake(p.ssl);
+	flush_client(s, &p); /* ClientHello */
+	take_frames(&p);     /* the server's flight, not acknowledged */
+	ck_assert_int_eq(SSL_do_handshake(p.ssl), 1);
+	client_write(&p, msg, sizeof(msg));
+	p.seg = 4096;       /* Finished and the data in one segment */
+	flush_client(s, &p);
+	ck_assert_uint_eq(M.len, 0);
+	p.hold_ack = false; /* now everything is acknowledged */
+	run(s, &p);
+	ck_assert_uint_eq(M.accepted, 1);
+	ck_assert_uint_eq(M.len, sizeof(msg));
+	ck_assert_mem_eq(M.data, msg, sizeof(msg));
 	peer_free(&p);
 	finish(s);
 }
@@ -759,6 +801,7 @@ static Suite *tls_suite(void)
 	tcase_add_test(tc, test_flow_control);
 	tcase_add_test(tc, test_resume_inside_recv);
 	tcase_add_test(tc, test_zero_window_during_handshake);
+	tcase_add_test(tc, test_data_behind_a_blocked_write);
 	tcase_add_test(tc, test_close_notify_and_truncation);
 	tcase_add_test(tc, test_deadline_and_cap);
 	tcase_add_test(tc, test_garbage_first_flight);
