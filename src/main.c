@@ -9,12 +9,14 @@
  *                      module's check of its section
  *   open_link          the TAP (daemon/tap.c), its kernel side configured
  *   open_control       the event base and the control socket
- *   drop_privileges    to the configured user and group
+ *   drop_privileges    to the configured user and group, or (started
+ *                      by systemd as that user) only the capabilities
  *   create_stack       its secrets drawn from the kernel (the RFC 7217
  *                      one derived from the machine ID), the stack made
  *   setup_events       the link, the stack's timer, signals, the watchdog
  *   start_modules      the modules' init, with the stack to bind on
  *   detach             daemon(3) unless in the foreground or under systemd
+ *   install_sandbox    the system call allow-list (daemon/sandbox.c)
  *   announce_ready     gratuitous ARP, "ready" in the log, READY=1
  *
  * then runs the loop, and teardown() undoes whatever exists, whether
@@ -30,6 +32,7 @@
 #include "daemon/control.h"
 #include "daemon/report.h"
 #include "daemon/pubsub.h"
+#include "daemon/sandbox.h"
 #include "net/stack.h"
 #include "daemon/tap.h"
 #include "daemon/tls.h"
@@ -196,6 +199,8 @@ static void warn_restart_needed(const struct conf *old, struct conf *nc)
 		log_warn("user and group change at the next restart");
 	if (str_differs(old->control_socket, nc->control_socket))
 		log_warn("control.socket changes at the next restart");
+	if (old->seccomp != nc->seccomp)
+		log_warn("seccomp changes at the next restart");
 }
 
 /* Reload as a transaction: everything is checked before anything changes.
@@ -447,27 +452,54 @@ static int service_ids(const struct conf *c, uid_t *uidp, gid_t *gidp)
 }
 
 /* Start-up: switch to the configured user and group, keeping no
- * privilege. */
+ * privilege in any capability set (daemon/sandbox.c).  Started as that
+ * user already (systemd's User= with CAP_NET_ADMIN ambient), only the
+ * capabilities go.  Root with no user or group set stays root. */
 static int drop_privileges(const struct conf *c)
 {
-	uid_t uid;
-	gid_t gid;
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	char err[256];
+	bool kept;
 
-	if (!c->user && !c->group)
+	if ((c->user || c->group) && service_ids(c, &uid, &gid) < 0)
+		return -1;
+	if (geteuid() == 0 && (c->user || c->group)) {
+		if (sandbox_change_id(uid, gid, err, sizeof(err)) < 0) {
+			log_err("cannot drop privileges to %s:%s: %s",
+				c->user ? c->user : "-",
+				c->group ? c->group : "-", err);
+			return -1;
+		}
+		if (uid != 0 && setuid(0) == 0) {
+			log_err("privileges could be regained after dropping "
+				"them");
+			return -1;
+		}
+		log_info("running as uid %u gid %u, with no capability",
+			 (unsigned)uid, (unsigned)gid);
 		return 0;
-	if (service_ids(c, &uid, &gid) < 0)
-		return -1;
-	if (setgroups(1, &gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
-		log_err("cannot drop privileges to %s:%s: %s",
+	}
+	if (geteuid() == 0)
+		return 0; /* root as asked: the host side stays configurable */
+	if (uid != getuid() || gid != getgid()) {
+		log_err("cannot switch to %s:%s: tapird runs as uid %u, which "
+			"may not change its ids; start it as root, or as that "
+			"user",
 			c->user ? c->user : "-", c->group ? c->group : "-",
-			strerror(errno));
+			(unsigned)getuid());
 		return -1;
 	}
-	if (uid != 0 && setuid(0) == 0) {
-		log_err("privileges could be regained after dropping them");
+	if (sandbox_drop_caps(&kept, err, sizeof(err)) < 0) {
+		log_err("%s", err);
 		return -1;
 	}
-	log_info("running as uid %u gid %u", (unsigned)uid, (unsigned)gid);
+	log_info("running as uid %u gid %u, with no capability%s",
+		 (unsigned)getuid(), (unsigned)getgid(),
+		 kept ? " (the bounding set keeps what it was given: without "
+			"CAP_SETPCAP it cannot be emptied, and nothing in it can "
+			"come back)"
+		      : "");
 	return 0;
 }
 
@@ -670,7 +702,10 @@ static int open_control(struct daemon *d)
 	}
 	if (!c->control_socket || !*c->control_socket)
 		return 0;
-	if ((c->user || c->group) && service_ids(c, &uid, &gid) < 0)
+	/* Given to the user tapird switches to; one it already runs as owns
+	 * it anyway (and may not call chown under systemd's filter). */
+	if ((c->user || c->group) && geteuid() == 0 &&
+	    service_ids(c, &uid, &gid) < 0)
 		return -1;
 	d->ctl = control_open(d->base, c->control_socket, uid, gid,
 			      control_request, d, err, sizeof(err));
@@ -831,6 +866,30 @@ static int detach(struct daemon *d, const struct options *o)
 	return 0;
 }
 
+/* Start-up: from here on only the system calls of the allow-list
+ * (daemon/sandbox.c), unless seccomp = false. */
+static int install_sandbox(const struct daemon *d)
+{
+	unsigned flags = 0;
+	char err[256];
+
+	if (!d->conf->seccomp) {
+		log_notice("seccomp = false: running without a system call "
+			   "filter");
+		return 0;
+	}
+	if (log_is_syslog())
+		flags |= SANDBOX_LOG_SYSLOG;
+	if (log_is_journal())
+		flags |= SANDBOX_LOG_JOURNAL;
+	if (sandbox_seccomp(flags, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	log_info("system call filter in place (seccomp allow-list)");
+	return 0;
+}
+
 /* "ready" in the log and to systemd. */
 static void ready_now(struct daemon *d)
 {
@@ -916,7 +975,8 @@ int main(int argc, char **argv)
 	if (load_config(d, &o) < 0 || open_link(d) < 0 ||
 	    open_control(d) < 0 || drop_privileges(d->conf) < 0 ||
 	    create_stack(d) < 0 || setup_events(d) < 0 ||
-	    start_modules(d) < 0 || detach(d, &o) < 0)
+	    start_modules(d) < 0 || detach(d, &o) < 0 ||
+	    install_sandbox(d) < 0)
 		goto out;
 	announce_ready(d);
 

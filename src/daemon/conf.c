@@ -2,7 +2,7 @@
  * Configuration loading and validation.
  *
  * The schema is fixed by tapir.conf(5): interface, module_dir, modules,
- * stack, log, user, group.  Unknown keys are errors at every level, so a typo
+ * stack, log, user, group, control, seccomp.  Unknown keys are errors at every level, so a typo
  * never passes silently.  Module sections are checked for their name here;
  * their settings are read against the module's descriptors (names, types,
  * ranges, required) by modconf.c, and what descriptors cannot say by the
@@ -311,7 +311,8 @@ static void get_bool(struct ld *ld, config_setting_t *parent,
 	if (!s)
 		return;
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-		ERR(ld, s, "%s.%s: expected true or false", where, key);
+		ERR(ld, s, "%s%s%s: expected true or false", where,
+		    *where ? "." : "", key);
 		return;
 	}
 	*val = config_setting_get_bool(s) != 0;
@@ -1034,7 +1035,8 @@ static void load_root(struct ld *ld)
 {
 	static const char *const keys[] = {"interface", "module_dir", "modules",
 					   "stack",     "log",        "user",
-					   "group",     "control",    NULL};
+					   "group",     "control",    "seccomp",
+					   NULL};
 	config_setting_t *root = config_root_setting(&ld->c->cfg);
 	const char *v;
 
@@ -1050,6 +1052,8 @@ static void load_root(struct ld *ld)
 	v = get_str(ld, root, "", "group", NULL);
 	if (v && !(ld->c->group = strdup(v)))
 		conf_error(ld->errs, ld->file, 0, "out of memory");
+	ld->c->seccomp = true;
+	get_bool(ld, root, "", "seccomp", &ld->c->seccomp);
 }
 
 static struct conf *conf_new(const char *name)

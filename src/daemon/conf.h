@@ -52,6 +52,7 @@ struct conf {
 	size_t nmods;
 	char *user;
 	char *group;
+	bool seccomp; /* the system call allow-list after start-up (sandbox.h) */
 	char *control_socket; /* "": none */
 	bool control_explicit; /* set in the file, not the default */
 	int log_level;

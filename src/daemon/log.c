@@ -44,6 +44,16 @@ void log_set_level(int level)
 	log_level = level;
 }
 
+bool log_is_syslog(void)
+{
+	return log_syslog;
+}
+
+bool log_is_journal(void)
+{
+	return log_journal;
+}
+
 int log_get_level(void)
 {
 	return log_level;

@@ -4,12 +4,16 @@
 #define TAPIR_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <syslog.h>
 
 void log_init(const char *ident);
 /* From now on, log through syslog(3) (a daemon with no stderr). */
 void log_to_syslog(void);
 void log_set_level(int level);
+/* Where the lines go: syslog(3), or a stderr that is the journal. */
+bool log_is_syslog(void);
+bool log_is_journal(void);
 int log_get_level(void);
 void log_msg(int prio, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

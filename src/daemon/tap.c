@@ -1,5 +1,6 @@
-/* The TAP link: setup through /dev/net/tun and SIOCSIF* ioctls, and the
- * data path (see tap.h). */
+/* The TAP link: setup through /dev/net/tun, SIOC[GS]IF* ioctls for the MTU
+ * and link flags and rtnetlink for the host addresses, and the data path
+ * (see tap.h). */
 #include "daemon/tap.h"
 #include "wire/ip4.h"
 
@@ -10,7 +11,8 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <linux/if_tun.h>
-#include <linux/ipv6.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/virtio_net.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -121,32 +123,202 @@ static int sioc(int sock, unsigned long req, struct ifreq *ifr,
 	return -1;
 }
 
-static void set_sin(struct sockaddr *sa, uint32_t addr)
-{
-	struct sockaddr_in sin;
+/* ---- Host addresses through rtnetlink ----------------------------------
+ *
+ * The MTU and link flags take the SIOC[GS]IF* ioctls, which the kernel
+ * accepts on a socket of any family; addresses go through rtnetlink, so
+ * that tapird needs no AF_INET or AF_INET6 socket at all (its unit and its
+ * system call filter allow neither). */
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(addr);
-	memcpy(sa, &sin, sizeof(sin));
+/* One request: a header, an ifaddrmsg and room for three addresses. */
+struct nl_addr_req {
+	struct nlmsghdr nh;
+	struct ifaddrmsg ifa;
+	char attrs[3 * RTA_SPACE(16)];
+};
+
+static int nl_open(void)
+{
+	return socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 }
 
-static uint32_t get_sin(const struct sockaddr *sa)
+static void nl_put(struct nl_addr_req *r, unsigned short type,
+		   const void *data, size_t len)
 {
-	struct sockaddr_in sin;
+	struct rtattr *rta =
+		(struct rtattr *)((char *)r + NLMSG_ALIGN(r->nh.nlmsg_len));
 
-	memcpy(&sin, sa, sizeof(sin));
-	return ntohl(sin.sin_addr.s_addr);
+	rta->rta_type = type;
+	rta->rta_len = (unsigned short)RTA_LENGTH(len);
+	memcpy(RTA_DATA(rta), data, len);
+	r->nh.nlmsg_len = NLMSG_ALIGN(r->nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
 }
 
-/* Does the device already carry addr/prefix as its primary address? */
-static bool has_addr(int sock, struct ifreq *ifr, uint32_t addr,
-		     unsigned prefix)
+static void nl_addr_init(struct nl_addr_req *r, int type, int flags,
+			 int family, unsigned prefix, int ifindex)
 {
-	if (ioctl(sock, SIOCGIFADDR, ifr) < 0 || get_sin(&ifr->ifr_addr) != addr)
-		return false;
-	return ioctl(sock, SIOCGIFNETMASK, ifr) == 0 &&
-	       get_sin(&ifr->ifr_netmask) == ip4_mask(prefix);
+	static uint32_t seq;
+
+	memset(r, 0, sizeof(*r));
+	r->nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
+	r->nh.nlmsg_type = (unsigned short)type;
+	r->nh.nlmsg_flags = (unsigned short)(NLM_F_REQUEST | flags);
+	r->nh.nlmsg_seq = ++seq;
+	r->ifa.ifa_family = (unsigned char)family;
+	r->ifa.ifa_prefixlen = (unsigned char)prefix;
+	r->ifa.ifa_index = (unsigned)ifindex;
+}
+
+/* Send r and read the kernel's answer: for a dump, fn (if any) is called
+ * with every ifaddrmsg and its attributes until the end; otherwise the
+ * acknowledgement.  0, or -errno.  Bounded: at most 4096 reads. */
+static int nl_talk(int fd, struct nl_addr_req *r,
+		   void (*fn)(void *, const struct ifaddrmsg *,
+			      const struct rtattr *, size_t),
+		   void *arg)
+{
+	union {
+		char b[8192];
+		struct nlmsghdr align;
+	} buf;
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+
+	if (sendto(fd, r, r->nh.nlmsg_len, 0, (struct sockaddr *)&kernel,
+		   sizeof(kernel)) < 0)
+		return -errno;
+	for (int reads = 0; reads < 4096; reads++) {
+		ssize_t n = recv(fd, buf.b, sizeof(buf.b), 0);
+		size_t left;
+		struct nlmsghdr *h;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		left = (size_t)n;
+		for (h = &buf.align; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+			if (h->nlmsg_seq != r->nh.nlmsg_seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+
+				if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+					return -EIO;
+				return e->error; /* 0: the acknowledgement */
+			}
+			if (fn && h->nlmsg_type == RTM_NEWADDR &&
+			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifaddrmsg))) {
+				const struct ifaddrmsg *ifa = NLMSG_DATA(h);
+
+				fn(arg, ifa, IFA_RTA(ifa), IFA_PAYLOAD(h));
+			}
+		}
+	}
+	return -EIO;
+}
+
+/* The first (primary) IPv4 address of one device, from a dump. */
+struct v4_primary {
+	int ifindex;
+	bool found;
+	uint32_t addr; /* host order */
+	unsigned prefix;
+};
+
+static void v4_primary_fn(void *arg, const struct ifaddrmsg *ifa,
+			  const struct rtattr *rta, size_t len)
+{
+	struct v4_primary *p = arg;
+
+	if (p->found || ifa->ifa_family != AF_INET ||
+	    (int)ifa->ifa_index != p->ifindex || (ifa->ifa_flags & IFA_F_SECONDARY))
+		return;
+	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		uint32_t a;
+
+		if (rta->rta_type != IFA_LOCAL || RTA_PAYLOAD(rta) != 4)
+			continue;
+		memcpy(&a, RTA_DATA(rta), 4);
+		p->addr = ntohl(a);
+		p->prefix = ifa->ifa_prefixlen;
+		p->found = true;
+		return;
+	}
+}
+
+/* Add (RTM_NEWADDR) or remove (RTM_DELADDR) an IPv4 address.  0 or
+ * -errno. */
+static int nl_addr4(int fd, int type, int ifindex, uint32_t addr,
+		    unsigned prefix)
+{
+	struct nl_addr_req r;
+	uint32_t a = htonl(addr), brd = htonl(addr | ~ip4_mask(prefix));
+
+	nl_addr_init(&r, type,
+		     NLM_F_ACK | (type == RTM_NEWADDR ? NLM_F_CREATE | NLM_F_EXCL
+						      : 0),
+		     AF_INET, prefix, ifindex);
+	nl_put(&r, IFA_LOCAL, &a, 4);
+	nl_put(&r, IFA_ADDRESS, &a, 4);
+	if (type == RTM_NEWADDR && prefix < 31)
+		nl_put(&r, IFA_BROADCAST, &brd, 4);
+	return nl_talk(fd, &r, NULL, NULL);
+}
+
+static const char *perm_hint(int e)
+{
+	return e == EPERM || e == EACCES ? " (needs root or CAP_NET_ADMIN)"
+					 : "";
+}
+
+/* The kernel side's primary IPv4 address becomes addr/prefix, as
+ * SIOCSIFADDR would make it: the old primary goes first (removing it
+ * after the new one was added would take the new one with it when both
+ * are in one subnet). */
+static int set_addr4(int fd, const char *name, uint32_t addr, unsigned prefix,
+		     char *err, size_t errlen)
+{
+	struct v4_primary p = {.ifindex = (int)if_nametoindex(name)};
+	struct nl_addr_req r;
+	char text[INET_ADDRSTRLEN];
+	uint32_t be = htonl(addr);
+	int rc;
+
+	if (!p.ifindex) {
+		snprintf(err, errlen, "cannot set the host address on %s: %s",
+			 name, strerror(errno));
+		return -1;
+	}
+	nl_addr_init(&r, RTM_GETADDR, NLM_F_DUMP, AF_INET, 0, 0);
+	rc = nl_talk(fd, &r, v4_primary_fn, &p);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot read the addresses of %s: %s",
+			 name, strerror(-rc));
+		return -1;
+	}
+	if (p.found && p.addr == addr && p.prefix == prefix)
+		return 0;
+	inet_ntop(AF_INET, &be, text, sizeof(text));
+	if (p.found) {
+		rc = nl_addr4(fd, RTM_DELADDR, p.ifindex, p.addr, p.prefix);
+		if (rc < 0) {
+			snprintf(err, errlen,
+				 "cannot set the host address on %s: removing "
+				 "the old one: %s%s",
+				 name, strerror(-rc), perm_hint(-rc));
+			return -1;
+		}
+	}
+	rc = nl_addr4(fd, RTM_NEWADDR, p.ifindex, addr, prefix);
+	if (rc < 0) {
+		snprintf(err, errlen,
+			 "cannot set the host address %s/%u on %s: %s%s", text,
+			 prefix, name, strerror(-rc), perm_hint(-rc));
+		return -1;
+	}
+	return 0;
 }
 
 int tap_configure(const char *name, unsigned mtu, uint32_t host_addr,
@@ -155,9 +327,11 @@ int tap_configure(const char *name, unsigned mtu, uint32_t host_addr,
 	struct ifreq ifr;
 	int sock, rc = -1;
 
-	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	sock = nl_open();
 	if (sock < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
+		snprintf(err, errlen, "cannot configure %s: socket(AF_NETLINK): "
+				      "%s",
+			 name, strerror(errno));
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
@@ -170,16 +344,9 @@ int tap_configure(const char *name, unsigned mtu, uint32_t host_addr,
 		if (sioc(sock, SIOCSIFMTU, &ifr, "set the MTU", err, errlen))
 			goto out;
 	}
-	if (host_prefix && !has_addr(sock, &ifr, host_addr, host_prefix)) {
-		set_sin(&ifr.ifr_addr, host_addr);
-		if (sioc(sock, SIOCSIFADDR, &ifr, "set the host address", err,
-			 errlen))
-			goto out;
-		set_sin(&ifr.ifr_netmask, ip4_mask(host_prefix));
-		if (sioc(sock, SIOCSIFNETMASK, &ifr, "set the netmask", err,
-			 errlen))
-			goto out;
-	}
+	if (host_prefix &&
+	    set_addr4(sock, name, host_addr, host_prefix, err, errlen) < 0)
+		goto out;
 	if (sioc(sock, SIOCGIFFLAGS, &ifr, "read the link flags", err, errlen))
 		goto out;
 	if (!(ifr.ifr_flags & IFF_UP)) {
@@ -260,35 +427,39 @@ static bool ipv6_disabled(const char *name, char *err, size_t errlen)
 	return false;
 }
 
-/* Add (SIOCSIFADDR) or remove (SIOCDIFADDR) addr/prefix on the device
+/* Add (RTM_NEWADDR) or remove (RTM_DELADDR) addr/prefix on the device
  * with index ifindex.  0, or -1 with err filled. */
-static int sioc6(int sock, unsigned long req, const char *name, int ifindex,
-		 const uint8_t addr[16], unsigned prefix, char *err,
-		 size_t errlen)
+static int nl_addr6(int sock, int type, const char *name, int ifindex,
+		    const uint8_t addr[16], unsigned prefix, char *err,
+		    size_t errlen)
 {
-	struct in6_ifreq r;
+	struct nl_addr_req r;
 	char text[INET6_ADDRSTRLEN];
 	const char *hint = "";
 	int e;
 
-	memset(&r, 0, sizeof(r));
-	memcpy(&r.ifr6_addr, addr, 16);
-	r.ifr6_prefixlen = prefix;
-	r.ifr6_ifindex = ifindex;
-	if (ioctl(sock, req, &r) == 0)
+	nl_addr_init(&r, type,
+		     NLM_F_ACK | (type == RTM_NEWADDR ? NLM_F_CREATE | NLM_F_EXCL
+						      : 0),
+		     AF_INET6, prefix, ifindex);
+	nl_put(&r, IFA_LOCAL, addr, 16);
+	nl_put(&r, IFA_ADDRESS, addr, 16);
+	e = -nl_talk(sock, &r, NULL, NULL);
+	if (e == 0)
 		return 0;
-	e = errno;
 	if (e == EPERM)
 		hint = " (needs root or CAP_NET_ADMIN)";
 	else if (e == EACCES)
 		hint = " (IPv6 is disabled on it: "
 		       "net.ipv6.conf.*.disable_ipv6)";
-	else if (e == EINVAL && req == SIOCSIFADDR)
+	else if (e == EAFNOSUPPORT || e == EOPNOTSUPP)
+		hint = " (the kernel has no IPv6)";
+	else if (e == EINVAL && type == RTM_NEWADDR)
 		hint = " (IPv6 needs an MTU of at least 1280)";
 	inet_ntop(AF_INET6, addr, text, sizeof(text));
 	snprintf(err, errlen, "cannot %s %s/%u on %s: %s%s",
-		 req == SIOCSIFADDR ? "add the host address" : "remove",
-		 text, prefix, name, strerror(e), hint);
+		 type == RTM_NEWADDR ? "add the host address" : "remove", text,
+		 prefix, name, strerror(e), hint);
 	return -1;
 }
 
@@ -313,13 +484,11 @@ int tap_configure6(const char *name, const struct stack_addr6 *a,
 			 name, strerror(errno));
 		return -1;
 	}
-	sock = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	sock = nl_open();
 	if (sock < 0) {
 		snprintf(err, errlen, "cannot set host_address6 on %s: "
-				      "socket(AF_INET6): %s%s",
-			 name, strerror(errno),
-			 errno == EAFNOSUPPORT ? " (the kernel has no IPv6)"
-					       : "");
+				      "socket(AF_NETLINK): %s",
+			 name, strerror(errno));
 		return -1;
 	}
 	/* A reload that moves the address takes the old one away, as a new
@@ -327,16 +496,16 @@ int tap_configure6(const char *name, const struct stack_addr6 *a,
 	 * prefix is replaced too. */
 	if (old && memcmp(old->addr, a->addr, 16) != 0 &&
 	    addr6_prefix_on(name, old->addr) == old->prefix &&
-	    sioc6(sock, SIOCDIFADDR, name, ifindex, old->addr, old->prefix, err,
-		  errlen) < 0)
+	    nl_addr6(sock, RTM_DELADDR, name, ifindex, old->addr, old->prefix,
+		     err, errlen) < 0)
 		goto out;
 	if (have && have != a->prefix &&
-	    sioc6(sock, SIOCDIFADDR, name, ifindex, a->addr, have, err,
-		  errlen) < 0)
+	    nl_addr6(sock, RTM_DELADDR, name, ifindex, a->addr, have, err,
+		     errlen) < 0)
 		goto out;
 	if (have != a->prefix &&
-	    sioc6(sock, SIOCSIFADDR, name, ifindex, a->addr, a->prefix, err,
-		  errlen) < 0)
+	    nl_addr6(sock, RTM_NEWADDR, name, ifindex, a->addr, a->prefix, err,
+		     errlen) < 0)
 		goto out;
 	rc = 0;
 out:

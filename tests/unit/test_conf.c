@@ -282,6 +282,24 @@ START_TEST(test_range_and_level_errors)
 }
 END_TEST
 
+/* seccomp: on unless set to false; anything but a boolean is an error
+ * at its line. */
+START_TEST(test_seccomp_setting)
+{
+	struct conf *c = conf_load_string(IFACE, "t.conf", &errs);
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert(c->seccomp);
+	conf_free(c);
+	c = conf_load_string(IFACE "seccomp = false;\n", "t.conf", &errs);
+	ck_assert_ptr_nonnull(c);
+	ck_assert(!c->seccomp);
+	conf_free(c);
+	ck_assert_ptr_nonnull(strstr(one_error(IFACE "\nseccomp = \"no\";\n"),
+				     "t.conf:3: seccomp: expected true or false"));
+}
+END_TEST
+
 START_TEST(test_all_errors_reported)
 {
 	struct conf *c = conf_load_string(
@@ -774,6 +792,7 @@ static Suite *conf_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_default_config);
+	tcase_add_test(tc, test_seccomp_setting);
 	tcase_add_test(tc, test_shipped_config);
 	tcase_add_test(tc, test_full_settings);
 	tcase_add_test(tc, test_syntax_error_line);
