@@ -35,6 +35,7 @@
 #include "daemon/sandbox.h"
 #include "net/stack.h"
 #include "daemon/tap.h"
+#include "daemon/tls.h"
 #include "version.h"
 
 #include <arpa/inet.h>
@@ -840,6 +841,7 @@ static int start_modules(struct daemon *d)
 		.started_ms = stack_now_ms(d->stack),
 		.leases = report_leases,
 		.leases_arg = &d->mods,
+		.tls_fingerprint = tls_self_signed_fingerprint,
 	};
 	d->mods.report = (struct modules_reporter){report_for_module, d};
 	d->txn_open = false; /* committing consumes it, failed or not */

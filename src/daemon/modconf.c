@@ -47,6 +47,7 @@ static size_t type_size(uint32_t type)
 	case TAPIR_SET_IPV4S:
 		return sizeof(struct tapir_ipv4s);
 	case TAPIR_SET_CUSTOM:
+	case TAPIR_SET_TLS:
 		return sizeof(const config_setting_t *);
 	default:
 		return 0;
@@ -148,6 +149,13 @@ int modconf_validate(const struct tapir_module *m, char *err, size_t len)
 }
 
 /* ---- reading ------------------------------------------------------------- */
+
+static modconf_tls_check_fn tls_checker;
+
+void modconf_set_tls_check(modconf_tls_check_fn fn)
+{
+	tls_checker = fn;
+}
 
 struct reader {
 	const struct tapir_module *m;
@@ -410,6 +418,16 @@ static void read_one(struct reader *r, const struct tapir_setting *d,
 		read_list(r, d, s);
 		break;
 	case TAPIR_SET_CUSTOM:
+		memcpy(field(r, d), &s, sizeof(s));
+		break;
+	case TAPIR_SET_TLS:
+		if (!config_setting_is_group(s)) {
+			say(r, s, "%s must be a group: %s = { ... }", d->name,
+			    d->name);
+			break;
+		}
+		if (tls_checker)
+			r->problems += tls_checker(s, r->report, r->arg);
 		memcpy(field(r, d), &s, sizeof(s));
 		break;
 	}

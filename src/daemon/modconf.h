@@ -43,4 +43,10 @@ int modconf_check(const struct tapir_module *m, const config_setting_t *sec,
 		  modconf_report_fn report, void *arg, struct modconf *mc);
 void modconf_free(struct modconf *mc);
 
+/* Who checks a TAPIR_SET_TLS group (tls.c in tapird): reports each problem
+ * and returns how many.  Without one, only the group's shape is checked. */
+typedef int (*modconf_tls_check_fn)(const config_setting_t *g,
+				    modconf_report_fn report, void *arg);
+void modconf_set_tls_check(modconf_tls_check_fn fn);
+
 #endif

@@ -25,6 +25,7 @@
 #include "daemon/log.h"
 #include "daemon/modconf.h"
 #include "daemon/pubsub.h"
+#include "daemon/tls.h"
 #include "version.h"
 
 #include <dlfcn.h>
@@ -58,6 +59,7 @@ struct tapir_tcp_listener {
 	const struct tapir_tcp_handlers *cb;
 	void *arg;
 	bool gone; /* the module is gone: call nothing */
+	struct tls_listener *tls; /* a TLS listener's layer (host API 5) */
 	struct tapir_tcp_listener *next;
 };
 
@@ -477,38 +479,57 @@ static void host_tcp_unlisten(struct tapir_tcp_listener *wl)
 		;
 	if (*pp)
 		*pp = wl->next;
+	if (wl->tls && wl->gone)
+		tls_listener_gone(wl->tls);
 	tcp_unlisten(wl->h->set->stack, &wl->tl);
+	tls_listener_free(wl->tls);
 	free(wl);
 }
 
 static size_t host_tcp_send(struct tapir_tcp *c, const void *data, size_t len)
 {
+	if (tls_is((struct tcp_conn *)c))
+		return tls_send((struct tcp_conn *)c, data, len);
 	return tcp_send((struct tcp_conn *)c, data, len);
 }
 
 static size_t host_tcp_send_room(struct tapir_tcp *c)
 {
+	if (tls_is((struct tcp_conn *)c))
+		return tls_send_room((struct tcp_conn *)c);
 	return tcp_send_room((struct tcp_conn *)c);
 }
 
 static void host_tcp_shutdown(struct tapir_tcp *c)
 {
-	tcp_shutdown((struct tcp_conn *)c);
+	if (tls_is((struct tcp_conn *)c))
+		tls_shutdown((struct tcp_conn *)c);
+	else
+		tcp_shutdown((struct tcp_conn *)c);
 }
 
 static void host_tcp_close(struct tapir_tcp *c)
 {
-	tcp_close((struct tcp_conn *)c);
+	if (tls_is((struct tcp_conn *)c))
+		tls_close((struct tcp_conn *)c);
+	else
+		tcp_close((struct tcp_conn *)c);
 }
 
 static void host_tcp_abort(struct tapir_tcp *c)
 {
-	tcp_abort((struct tcp_conn *)c);
+	if (tls_is((struct tcp_conn *)c))
+		tls_abort((struct tcp_conn *)c);
+	else
+		tcp_abort((struct tcp_conn *)c);
 }
 
 static void host_tcp_recv_resume(struct tapir_tcp *c)
 {
-	tcp_recv_resume((struct tcp_conn *)c);
+	if (tls_is((struct tcp_conn *)c))
+		tls_recv_resume((struct tcp_conn *)c);
+	else
+		tcp_recv_resume((struct tcp_conn *)c);
 }
 
 static void host_tcp_set_nodelay(struct tapir_tcp *c, bool nodelay)
@@ -530,6 +551,81 @@ static void host_tcp_peer(struct tapir_tcp *c, struct tapir_addr *addr,
 		*addr = tapir_addr_of(&tc->flow.key.raddr);
 	if (port)
 		*port = tc->flow.key.rport;
+}
+
+/* TLS listeners (host API 5): the stack calls tls.c, which calls the
+ * module with plaintext; its counters are the module's. */
+static struct tapir_tcp_listener *
+host_tcp_listen_tls(struct tapir_host *h, uint16_t port,
+		    const config_setting_t *tls, const char *alpn,
+		    const struct tapir_tcp_handlers *cb, void *arg)
+{
+	struct tapir_tcp_listener *wl;
+	struct tls_counters ctr = {
+		.handshakes = host_counter(h, "tls_handshakes"),
+		.resumed = host_counter(h, "tls_resumed"),
+		.tls12 = host_counter(h, "tls_version_12"),
+		.tls13 = host_counter(h, "tls_version_13"),
+		.fail_timeout = host_counter(h, "tls_fail_timeout"),
+		.fail_limit = host_counter(h, "tls_fail_limit"),
+		.fail_proto = host_counter(h, "tls_fail_protocol"),
+		.fail_eof = host_counter(h, "tls_fail_eof"),
+		.truncated = host_counter(h, "tls_truncated"),
+	};
+	char err[600];
+	int rc;
+
+	if (!tls || !cb) {
+		errno = EINVAL;
+		return NULL;
+	}
+	wl = calloc(1, sizeof(*wl));
+	if (!wl) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	wl->h = h;
+	wl->cb = cb;
+	wl->arg = arg;
+	wl->tls = tls_listener_new(h->set->stack, tls, alpn, cb, arg, &ctr,
+				   h->name, err, sizeof(err));
+	if (!wl->tls) {
+		log_err("module %s: TLS on port %u: %s", h->name, port, err);
+		free(wl);
+		errno = EINVAL;
+		return NULL;
+	}
+	rc = tcp_listen(h->set->stack, &wl->tl, port, &tls_tcp_callbacks,
+			wl->tls);
+	if (rc) {
+		tls_listener_free(wl->tls);
+		free(wl);
+		errno = -rc;
+		return NULL;
+	}
+	wl->next = h->listeners;
+	h->listeners = wl;
+	return wl;
+}
+
+static int host_tls_update(struct tapir_tcp_listener *wl,
+			   const config_setting_t *tls)
+{
+	char err[600];
+
+	if (!wl || !wl->tls || !tls)
+		return -EINVAL;
+	if (tls_listener_update(wl->tls, tls, err, sizeof(err)) < 0) {
+		log_err("module %s: TLS: %s (the old settings stay)",
+			wl->h->name, err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int host_tls_info(struct tapir_tcp *c, struct tapir_tls_info *info)
+{
+	return tls_info((const struct tcp_conn *)c, info);
 }
 
 /* Published data: one table for all modules, made on first
@@ -916,6 +1012,9 @@ static const struct tapir_host_api host_api = {
 	.set_router = host_set_router,
 	.ping = host_ping,
 	.ping_cancel = host_ping_cancel,
+	.tcp_listen_tls = host_tcp_listen_tls,
+	.tls_update = host_tls_update,
+	.tls_info = host_tls_info,
 };
 
 /* The size of the host API table at each version: a module built against
@@ -928,7 +1027,8 @@ static const struct {
 	{1, offsetof(struct tapir_host_api, random)},
 	{2, offsetof(struct tapir_host_api, tapird_version)},
 	{3, offsetof(struct tapir_host_api, if_link)},
-	{4, sizeof(struct tapir_host_api)},
+	{4, offsetof(struct tapir_host_api, tcp_listen_tls)},
+	{5, sizeof(struct tapir_host_api)},
 };
 #define API_V1_SIZE offsetof(struct tapir_host_api, random)
 
@@ -1117,6 +1217,7 @@ static int prepare_one(const struct conf *conf, const struct conf_module *cm,
 		return -1;
 	}
 	p->desc = d;
+	modconf_set_tls_check(tls_check);
 	modconf_check(d, sec, check_report, &cx, &p->mc);
 	setting_text(&sb, sec, 0);
 	p->text = sb.p;
@@ -1156,6 +1257,7 @@ static void prep_free(struct module_prep *p)
 
 void modules_abort(struct module_txn *txn)
 {
+	tls_prepared_clear();
 	for (size_t i = 0; i < txn->n; i++)
 		prep_free(&txn->p[i]);
 	free(txn->p);
@@ -1318,6 +1420,17 @@ int modules_commit(struct modules *set, struct module_txn *txn)
 	free(txn->p);
 	txn->p = NULL;
 	txn->n = 0;
+	/* Certificates replaced on disk under an unchanged section: new
+	 * connections get them (the old ones keep theirs). */
+	for (h = set->list; h; h = h->next)
+		for (struct tapir_tcp_listener *wl = h->listeners; wl;
+		     wl = wl->next)
+			if (wl->tls && tls_listener_refresh(wl->tls, h->name))
+				log_notice("module %s: TLS certificate "
+					   "replaced on disk: new connections "
+					   "get the new one",
+					   h->name);
+	tls_prepared_clear(); /* what no listener took */
 	return failures;
 }
 

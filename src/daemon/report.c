@@ -503,6 +503,11 @@ static void status_json(struct strbuf *b, const struct report_src *r)
 	foreach_module(&r->mods, module_json_visit, &m);
 	strbuf_puts(b, "],\"dhcp_leases\":");
 	leases(b, r, REPORT_JSON);
+	if (r->tls_fingerprint && r->tls_fingerprint()) {
+		strbuf_puts(b, ",\"tls\":{\"self_signed_sha256\":");
+		strbuf_json_str(b, r->tls_fingerprint());
+		strbuf_puts(b, "}");
+	}
 	strbuf_puts(b, "}\n");
 }
 
@@ -556,6 +561,9 @@ static void status_text(struct strbuf *b, const struct report_src *r)
 	strbuf_printf(b, "%s\n", n ? ")" : "");
 	strbuf_printf(b, "%-11s %u entries\n", "arp", narp);
 	strbuf_printf(b, "%-11s %u\n", "dhcp leases", lease_count(r));
+	if (r->tls_fingerprint && r->tls_fingerprint())
+		strbuf_printf(b, "%-11s self-signed, SHA-256 %s\n", "tls",
+			      r->tls_fingerprint());
 	strbuf_printf(b, "%-11s %" PRIu64 " in, %" PRIu64 " out\n", "frames",
 		      stack_stats(s)->v[STAT_LINK_RX], stack_stats(s)->v[STAT_LINK_TX]);
 }

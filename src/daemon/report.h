@@ -47,6 +47,9 @@ struct report_src {
 	void (*leases)(const struct report_src *r, report_entry_fn fn,
 		       void *arg);
 	void *leases_arg;
+	/* The SHA-256 fingerprint of the self-signed TLS certificate, or
+	 * NULL when none was made (or the function is NULL). */
+	const char *(*tls_fingerprint)(void);
 };
 
 /* Append the report `what` (status, stats, arp, connections, leases; or

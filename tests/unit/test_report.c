@@ -202,6 +202,39 @@ START_TEST(test_status_json_shape)
 }
 END_TEST
 
+static const char *fake_fpr(void)
+{
+	return "AB:CD:EF";
+}
+
+/* The self-signed TLS certificate's fingerprint, in text and JSON, when
+ * there is one. */
+START_TEST(test_status_tls_fingerprint)
+{
+	struct stack *s = th_stack_new(NULL);
+	struct report_src r = src(s);
+	struct strbuf b;
+
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "status", REPORT_TEXT), 0);
+	ck_assert_ptr_null(strstr(strbuf_str(&b), "self-signed"));
+	r.tls_fingerprint = fake_fpr;
+	strbuf_free(&b);
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "status", REPORT_TEXT), 0);
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b),
+				     "tls         self-signed, SHA-256 AB:CD:EF\n"));
+	strbuf_free(&b);
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "status", REPORT_JSON), 0);
+	assert_json_balanced(strbuf_str(&b));
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b),
+				     ",\"tls\":{\"self_signed_sha256\":\"AB:CD:EF\"}}"));
+	strbuf_free(&b);
+	th_stack_free(s);
+}
+END_TEST
+
 /* The IPv4 address's conflict detection state: "preferred" in JSON and
  * nothing more in text once in use; while probed for and after a
  * conflict, both say so. */
@@ -561,6 +594,7 @@ int main(void)
 
 	tcase_add_test(tc, test_metrics_format);
 	tcase_add_test(tc, test_status_json_shape);
+	tcase_add_test(tc, test_status_tls_fingerprint);
 	tcase_add_test(tc, test_status_addr4_state);
 	tcase_add_test(tc, test_version);
 	tcase_add_test(tc, test_stats_json_layers_once);

@@ -170,6 +170,20 @@ struct tapir_tcp_handlers {
 	void (*connected)(void *ctx, struct tapir_tcp *c);
 };
 
+/* A TLS connection's handshake outcome (host API 5, tls_info()): strings
+ * NUL-terminated, empty when absent. */
+struct tapir_tls_info {
+	char version[16];  /* "TLSv1.3", "TLSv1.2" */
+	char cipher[64];   /* "TLS_AES_256_GCM_SHA384", ... */
+	char sni[256];     /* the server name the client asked for */
+	char alpn[32];     /* the application protocol agreed */
+	bool resumed;      /* a resumed session (no full handshake) */
+	/* The peer's close_notify alert arrived.  At peer_closed() false
+	 * means the peer's FIN came without one: the stream may have been
+	 * cut short by someone on the path (a truncation). */
+	bool close_notify;
+};
+
 struct tapir_host_api {
 	uint32_t size;    /* sizeof(struct tapir_host_api) as tapird built it */
 	uint32_t version; /* TAPIR_HOST_API_VERSION of tapird */
@@ -374,9 +388,40 @@ struct tapir_host_api {
 				   void *arg);
 	/* Cancel a pending ping: fn is not called. */
 	void (*ping_cancel)(struct tapir_ping *p);
+
+	/* ---- Version 5: TLS on tapir's own TCP. ---- */
+
+	/* Listen on a TCP port whose connections speak TLS (RFC 8446; TLS
+	 * 1.2, RFC 5246, when allowed).  tapird runs the handshake; the
+	 * module sees the same handlers and calls as with tcp_listen(), but
+	 * with plaintext: accepted() once the handshake is done (tls_info()
+	 * then tells what was agreed), recv() with decrypted data, tcp_send()
+	 * encrypts, tcp_shutdown() and tcp_close() send close_notify first.
+	 * A peer's FIN (with or without close_notify) reaches peer_closed()
+	 * only after every decrypted byte was taken.  tls is the module's
+	 * TAPIR_SET_TLS setting (certificate, key, versions, ciphers: see
+	 * tapir.conf(5)), which tapird has already checked.  alpn is the
+	 * comma-separated list of application protocols the listener speaks
+	 * (RFC 7301: "http/1.1", "dot"), or NULL.  NULL and errno:
+	 * EADDRINUSE (port taken), EINVAL (tls NULL or the certificate or
+	 * key does not load: logged with the reason), ENOMEM. */
+	struct tapir_tcp_listener *(*tcp_listen_tls)(
+		struct tapir_host *h, uint16_t port,
+		const config_setting_t *tls, const char *alpn,
+		const struct tapir_tcp_handlers *cb, void *arg);
+	/* Replace the TLS settings of a listener from tcp_listen_tls() (on
+	 * reconfigure): connections accepted from now on use the new
+	 * certificate and settings, established ones go on with theirs.
+	 * 0, or -EINVAL (not a TLS listener, or the new settings do not
+	 * load; the old ones stay, the reason is logged), -ENOMEM. */
+	int (*tls_update)(struct tapir_tcp_listener *l,
+			  const config_setting_t *tls);
+	/* What the handshake of a TLS connection agreed on.  0, or -EINVAL
+	 * when c is not a TLS connection. */
+	int (*tls_info)(struct tapir_tcp *c, struct tapir_tls_info *info);
 };
 
-#define TAPIR_HOST_API_VERSION 4
+#define TAPIR_HOST_API_VERSION 5
 #define TAPIR_MCAST_MAX 16 /* multicast groups joined through mcast_join */
 #define TAPIR_PING_MAX 64  /* pings outstanding in all */
 #define TAPIR_RANDOM_MAX 256 /* bytes per random() call */
@@ -411,6 +456,7 @@ struct tapir_host_api {
  *   TAPIR_SET_STRINGS      struct tapir_strings    entries      none
  *   TAPIR_SET_IPV4S        struct tapir_ipv4s      entries      none
  *   TAPIR_SET_CUSTOM       const config_setting_t * -           NULL
+ *   TAPIR_SET_TLS          const config_setting_t * -           NULL
  *
  * A max of 0 means no upper bound for lengths and entries.  An integer is
  * stored in the field's own width (TAPIR_FIELD() records width and
@@ -420,6 +466,10 @@ struct tapir_host_api {
  * structured setting (a list of groups: DNS zones, DHCP reservations):
  * tapird passes the libconfig setting as it is and the module validates
  * it in check(), reporting through chk->error() with the element at fault.
+ * TAPIR_SET_TLS (host API 5) is a group of TLS settings (certificate, key,
+ * min_version, ciphers, ...; tapir.conf(5)) that tapird itself checks,
+ * loading the certificate and key, with FILE:LINE errors; the module
+ * hands it to tcp_listen_tls() or tls_update() as it is.
  *
  *     struct echo_settings { uint16_t port; bool verbose; };
  *     static const struct tapir_setting settings[] = {
@@ -437,6 +487,7 @@ enum tapir_setting_type {
 	TAPIR_SET_STRINGS,
 	TAPIR_SET_IPV4S,
 	TAPIR_SET_CUSTOM,
+	TAPIR_SET_TLS, /* host API 5 */
 };
 
 #define TAPIR_SETF_REQUIRED 0x1u /* absent is an error */

@@ -43,6 +43,7 @@
 #include "wire.h"
 #include "zone.h"
 #include "zonefile.h"
+#include "dot.h"
 
 /* The settings as tapird fills them from the descriptors below. */
 struct dns_settings {
@@ -60,6 +61,8 @@ struct dns_settings {
 	bool chaos;
 	const char *server_id;
 	unsigned zone_file_check; /* seconds, 0: never */
+	const config_setting_t *tls; /* DNS over TLS (dot.c) */
+	uint16_t tls_port;
 };
 
 #define INT_SETTING(key, member, lo, hi, dflt, u)                            \
@@ -93,6 +96,8 @@ static const struct tapir_setting settings[] = {
 	 TAPIR_FIELD(struct dns_settings, server_id), .min = 1, .max = 255},
 	INT_SETTING("zone_file_check", zone_file_check, 0, 86400, 5,
 		    "seconds (0: never)"),
+	{"tls", TAPIR_SET_TLS, TAPIR_FIELD(struct dns_settings, tls)},
+	INT_SETTING("tls_port", tls_port, 1, 65535, DNS_DOT_PORT, NULL),
 	{.name = NULL}};
 
 struct conf {
@@ -110,6 +115,7 @@ struct conf {
 	bool chaos;
 	char server_id[256]; /* "": none */
 	unsigned zone_check_ms;
+	uint16_t tls_port; /* 0: no DNS over TLS */
 };
 
 enum { RC_NOERROR, RC_FORMERR, RC_SERVFAIL, RC_NXDOMAIN, RC_NOTIMP,
@@ -145,6 +151,7 @@ struct dns_srv {
 	struct conf conf;
 	struct tapir_udp *udp;
 	struct tapir_tcp_listener *tcp;
+	struct tapir_tcp_listener *dot; /* DNS over TLS, when tls is set */
 	unsigned nconns;
 	struct rl_ent *rl;
 	uint8_t rl_key[TAPIR_SIPHASH_KEY_LEN];
@@ -311,6 +318,13 @@ static int read_conf(const struct tapir_check *chk,
 	memset(c, 0, sizeof(*c));
 	dns_zones_init(&c->zones);
 	c->port = set->port;
+	c->tls_port = set->tls ? set->tls_port : 0;
+	if (set->tls && set->tls_port == set->port && set->tcp) {
+		if (chk)
+			chk->error_at(chk, "tls_port", -1,
+				      "tls_port must differ from port");
+		bad = -1;
+	}
 	c->default_ttl = set->default_ttl;
 	c->edns_payload = set->edns_payload;
 	c->tcp_idle_ms = set->tcp_idle_timeout * 1000;
@@ -958,6 +972,18 @@ static void *dns_init(struct tapir_host *host, const struct tapir_host_api *api,
 		free(d);
 		return NULL;
 	}
+	if (dns_dot_open(host, api, ((const struct dns_settings *)conf)->tls,
+			 d->conf.tls_port, &tcp_handlers, d, &d->dot) < 0) {
+		d->api->udp_unbind(d->udp);
+		if (d->tcp)
+			d->api->tcp_unlisten(d->tcp);
+		dns_fwd_free(d->fwd, false);
+		free(d->rl);
+		dns_zones_free(&d->conf.zones);
+		api->timer_free(d->zone_check);
+		free(d);
+		return NULL;
+	}
 	dns_dyn_watch(&d->dyn, host, api);
 	zone_check_arm(d);
 	log_conf(d);
@@ -977,6 +1003,14 @@ static int dns_reconfigure(void *state, const void *conf)
 		return -1;
 	rl = rl_table(&c);
 	if ((c.rl_rate && !rl) || !fwd_make(d, &c, &fwd)) {
+		free(rl);
+		dns_zones_free(&c.zones);
+		return -1;
+	}
+	if (dns_dot_reconf(d->host, d->api,
+			   ((const struct dns_settings *)conf)->tls, c.tls_port,
+			   d->conf.tls_port, &tcp_handlers, d, &d->dot) < 0) {
+		dns_fwd_free(fwd, false);
 		free(rl);
 		dns_zones_free(&c.zones);
 		return -1;
@@ -1036,6 +1070,8 @@ static void dns_fini(void *state)
 	d->api->udp_unbind(d->udp);
 	if (d->tcp)
 		d->api->tcp_unlisten(d->tcp); /* closed() frees each */
+	if (d->dot)
+		d->api->tcp_unlisten(d->dot);
 	dns_fwd_free(d->fwd, false);
 	dns_zones_free(&d->conf.zones);
 	free(d->rl);

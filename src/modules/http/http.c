@@ -64,6 +64,11 @@ struct http_settings {
 	bool listing;
 	struct tapir_strings mime_types;
 	struct tapir_strings status_allow;
+	/* HTTPS (host API 5): tapird's TLS layer on tls_port. */
+	const config_setting_t *tls;
+	uint16_t tls_port;
+	bool https_redirect;
+	uint32_t hsts_max_age;
 };
 
 #define INT_SETTING(key, member, lo, hi, dflt, u)                            \
@@ -104,6 +109,11 @@ static const struct tapir_setting settings[] = {
 	{"status_allow", TAPIR_SET_STRINGS,
 	 TAPIR_FIELD(struct http_settings, status_allow),
 	 .max = STATUS_ALLOW_MAX, .flags = TAPIR_SETF_SCALAR},
+	{"tls", TAPIR_SET_TLS, TAPIR_FIELD(struct http_settings, tls)},
+	INT_SETTING("tls_port", tls_port, 1, 65535, 443, NULL),
+	{"https_redirect", TAPIR_SET_BOOL,
+	 TAPIR_FIELD(struct http_settings, https_redirect)},
+	INT_SETTING("hsts_max_age", hsts_max_age, 0, 2147483647, 0, "seconds"),
 	{.name = NULL}};
 
 #define OUT_CAP 2048	   /* response head, error and redirect pages */
@@ -133,6 +143,10 @@ struct http_conf {
 	size_t n_allow;
 	bool allow_link;
 	size_t cache_size, cache_max_file;
+	bool tls;	     /* a TLS listener on tls_port */
+	uint16_t tls_port;
+	bool https_redirect; /* plain requests get 301 to https:// */
+	uint32_t hsts_max_age; /* 0: no Strict-Transport-Security */
 };
 
 struct cache_ent {
@@ -155,6 +169,7 @@ struct http {
 	const struct tapir_host_api *api;
 	struct http_conf conf;
 	struct tapir_tcp_listener *l;
+	struct tapir_tcp_listener *tls_l; /* HTTPS, when tls is set */
 	int root_fd;
 	uint64_t root_tried_ms;
 	int log_fd;
@@ -183,6 +198,7 @@ struct hconn {
 	size_t in_len, in_cap;
 	bool in_blocked; /* recv() left bytes unread */
 	bool peer_done;
+	bool tls; /* accepted on the TLS listener */
 	uint64_t body_left;
 	bool close_after;
 	/* The response. */
@@ -361,6 +377,20 @@ static int read_conf(const struct tapir_check *chk,
 			bad = -1;
 		}
 	}
+	if (set->tls && set->tls_port == set->port) {
+		if (chk)
+			chk->error_at(chk, "tls_port", -1,
+				      "tls_port must differ from port");
+		bad = -1;
+	}
+	if (!set->tls && (set->https_redirect || set->hsts_max_age)) {
+		if (chk)
+			chk->error_at(chk, set->https_redirect
+						   ? "https_redirect"
+						   : "hsts_max_age",
+				      -1, "needs tls = { ... }");
+		bad = -1;
+	}
 	if (*spath && !strcmp(spath, mpath)) {
 		if (chk)
 			chk->error_at(chk, "metrics_path", -1,
@@ -382,6 +412,10 @@ static int read_conf(const struct tapir_check *chk,
 	c->cache_size = set->cache_size;
 	c->cache_max_file = set->cache_max_file;
 	c->listing = set->listing;
+	c->tls = set->tls != NULL;
+	c->tls_port = set->tls_port;
+	c->https_redirect = set->https_redirect;
+	c->hsts_max_age = set->hsts_max_age;
 	c->root = strdup(set->root);
 	c->index = strdup(index);
 	c->access_log = strdup(alog);
@@ -720,6 +754,9 @@ static void head_start(struct hconn *hc, int status)
 	http_date_format((int64_t)time(NULL), date);
 	out_add(hc, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: %s\r\n", status,
 		http_reason(status), date, hc->h->server);
+	if (hc->tls && hc->h->conf.hsts_max_age)
+		out_add(hc, "Strict-Transport-Security: max-age=%u\r\n",
+			(unsigned)hc->h->conf.hsts_max_age);
 }
 
 static void head_end(struct hconn *hc)
@@ -1047,6 +1084,19 @@ static void handle(struct hconn *hc, const struct http_request *r)
 
 	if (r->method == HTTP_OTHER) {
 		respond_simple(hc, 405, false, "Allow: GET, HEAD\r\n");
+		return;
+	}
+	if (!hc->tls && h->conf.https_redirect) {
+		char loc[1024];
+
+		if (http_https_location(r, h->conf.tls_port, loc,
+					sizeof(loc)) < 0) {
+			respond_simple(hc, 400, head, NULL);
+			return;
+		}
+		head_start(hc, 301);
+		out_add(hc, "Location: %s\r\nContent-Length: 0\r\n", loc);
+		head_end(hc);
 		return;
 	}
 	rc = http_path_normalise(r->target.p, r->target.len, path, PATH_CAP);
@@ -1477,6 +1527,11 @@ static void *on_accepted(void *arg, struct tapir_tcp *c)
 	hc->h = h;
 	hc->c = c;
 	hc->fd = -1;
+	if (TAPIR_HOST_HAS(h->api, tls_info)) {
+		struct tapir_tls_info ti;
+
+		hc->tls = h->api->tls_info(c, &ti) == 0;
+	}
 	hc->lim = h->conf.lim;
 	/* The parser refuses a request line or field block over the limits
 	 * before this fills (the +4 covers their line ends). */
@@ -1551,6 +1606,54 @@ static void server_field(struct http *h)
 	snprintf(h->server, sizeof(h->server), "tapir/%s", v);
 }
 
+/* The HTTPS listener at start: tapird's TLS layer (host API 5) in front of
+ * the same handlers. */
+static int set_tls(struct http *h, const struct http_settings *set)
+{
+	if (!set->tls)
+		return 0;
+	if (!TAPIR_HOST_HAS(h->api, tcp_listen_tls)) {
+		h->api->log(h->host, TAPIR_LOG_ERR,
+			    "tls needs a tapird with host API 5");
+		return -1;
+	}
+	h->tls_l = h->api->tcp_listen_tls(h->host, set->tls_port, set->tls,
+					  "http/1.1", &handlers, h);
+	if (!h->tls_l) {
+		h->api->log(h->host, TAPIR_LOG_ERR,
+			    "cannot listen for HTTPS on TCP port %u: %s",
+			    set->tls_port, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* On reconfigure, before anything old is let go: the same port gets the
+ * new TLS settings (new connections only), a new port a new listener; a
+ * removed tls section ends the HTTPS listener. */
+static int reconf_tls(struct http *h, const struct http_settings *set,
+		      const struct http_conf *c)
+{
+	struct tapir_tcp_listener *old = h->tls_l;
+
+	if (!set->tls) {
+		if (old)
+			h->api->tcp_unlisten(old);
+		h->tls_l = NULL;
+		return 0;
+	}
+	if (old && c->tls_port == h->conf.tls_port)
+		return h->api->tls_update(old, set->tls) < 0 ? -1 : 0;
+	h->tls_l = NULL;
+	if (set_tls(h, set) < 0) {
+		h->tls_l = old;
+		return -1;
+	}
+	if (old)
+		h->api->tcp_unlisten(old);
+	return 0;
+}
+
 static void *http_init(struct tapir_host *host,
 		       const struct tapir_host_api *api,
 		       const void *conf)
@@ -1588,9 +1691,13 @@ static void *http_init(struct tapir_host *host,
 			 strerror(errno));
 		goto fail;
 	}
+	if (set_tls(h, conf) < 0)
+		goto fail;
 	root_open_or_explain(h);
 	return h;
 fail:
+	if (h->l)
+		api->tcp_unlisten(h->l);
 	if (h->log_fd >= 0)
 		close(h->log_fd);
 	free(h->scratch);
@@ -1612,6 +1719,12 @@ static int http_reconfigure(void *state, const void *conf)
 	if (read_conf(NULL, conf, &c) < 0)
 		return -1;
 	if (open_log(h, &c, &log_fd) < 0) {
+		conf_free(&c);
+		return -1;
+	}
+	if (reconf_tls(h, conf, &c) < 0) {
+		if (log_fd >= 0)
+			close(log_fd);
 		conf_free(&c);
 		return -1;
 	}
@@ -1651,6 +1764,8 @@ static void http_fini(void *state)
 	struct http *h = state;
 
 	h->api->tcp_unlisten(h->l); /* closed() frees each connection */
+	if (h->tls_l)
+		h->api->tcp_unlisten(h->tls_l);
 	while (h->conns)	    /* none should be left; never leak one */
 		conn_close(h->conns, true);
 	cache_flush(h);

@@ -150,4 +150,10 @@ int http_prefix_parse(const char *s, struct http_prefix *p);
 /* Whether the 16-byte address a (IPv4-mapped for IPv4) is in p. */
 bool http_prefix_match(const struct http_prefix *p, const uint8_t a[16]);
 
+/* http_tls.c: the Location redirecting r to HTTPS on tls_port
+ * ("https://HOST[:PORT]TARGET") in out.  0, or -1 when the request has
+ * no usable Host or target, or it does not fit. */
+int http_https_location(const struct http_request *r, uint16_t tls_port,
+			char *out, size_t cap);
+
 #endif
