@@ -310,13 +310,15 @@ static bool reload(struct daemon *d, struct strbuf *out)
 	return !failed;
 }
 
-/* The dhcp module's leases, as it publishes them (topic dhcp.lease). */
+/* The dhcp and dhcp6 modules' leases, as they publish them (topics
+ * dhcp.lease and dhcp6.lease). */
 static void report_leases(const struct report_src *r, report_entry_fn fn,
 			  void *arg)
 {
 	const struct modules *mods = r->leases_arg;
 
 	pubsub_foreach(mods->pubsub, "dhcp.lease", fn, arg);
+	pubsub_foreach(mods->pubsub, "dhcp6.lease", fn, arg);
 }
 
 /* The reports see the running modules through these two. */

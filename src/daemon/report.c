@@ -352,7 +352,7 @@ static void lease_visit(void *arg, const char *key, const char *value,
 			size_t len)
 {
 	struct lease_ctx *x = arg;
-	char mac[32], exp[24], host[72];
+	char mac[32], exp[24], host[72], duid[2 * 130 + 1];
 	unsigned long long e;
 	time_t t;
 	struct tm tm;
@@ -361,12 +361,18 @@ static void lease_visit(void *arg, const char *key, const char *value,
 	lease_field(value, len, "mac", mac, sizeof(mac));
 	lease_field(value, len, "expires", exp, sizeof(exp));
 	lease_field(value, len, "hostname", host, sizeof(host));
+	/* A DHCPv6 lease names its client by DUID (hex), not by MAC. */
+	lease_field(value, len, "duid", duid, sizeof(duid));
 	e = strtoull(exp, NULL, 10);
 	if (x->fmt == REPORT_JSON) {
 		strbuf_printf(x->b, "%s{\"address\":", x->n ? "," : "");
 		strbuf_json_str(x->b, key);
 		strbuf_puts(x->b, ",\"mac\":");
 		strbuf_json_str(x->b, mac);
+		if (*duid) {
+			strbuf_puts(x->b, ",\"duid\":");
+			strbuf_json_str(x->b, duid);
+		}
 		strbuf_puts(x->b, ",\"hostname\":");
 		strbuf_json_str(x->b, host);
 		strbuf_printf(x->b, ",\"expires\":%llu}", e);
@@ -374,8 +380,8 @@ static void lease_visit(void *arg, const char *key, const char *value,
 		t = (time_t)e;
 		if (e && gmtime_r(&t, &tm))
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", &tm);
-		strbuf_printf(x->b, "%-15s  %-17s  %-20s  %s\n", key, mac,
-			      *host ? host : "-", when);
+		strbuf_printf(x->b, "%-15s  %-17s  %-20s  %s\n", key,
+			      *duid ? duid : mac, *host ? host : "-", when);
 	}
 	x->n++;
 }

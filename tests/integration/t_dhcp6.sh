@@ -118,6 +118,12 @@ check "dig laptop6.lab.test AAAA (its FQDN option) answers $addr" @"$TL_TMP/dig.
 in_ns dig +short +time=2 +tries=2 @10.0.0.2 -x "$addr" >"$TL_TMP/dig.out" 2>&1
 check "dig -x $addr (ip6.arpa PTR) answers laptop6.lab.test." @"$TL_TMP/dig.out" \
 	grep -qx "laptop6.lab.test." "$TL_TMP/dig.out"
+"$TAPIRCTL" -s "$SOCK" leases >"$TL_TMP/ctl.out" 2>&1
+check "tapirctl leases lists $addr with its DUID and host name" @"$TL_TMP/ctl.out" \
+	grep -qE "^$addr +[0-9a-f]{8,} +laptop6[^ ]* " "$TL_TMP/ctl.out"
+"$TAPIRCTL" -s "$SOCK" --json leases >"$TL_TMP/ctl.json" 2>&1
+check "tapirctl --json leases has it with \"duid\"" @"$TL_TMP/ctl.json" \
+	python3 -c "import json,sys; l=[x for x in json.load(open('$TL_TMP/ctl.json')) if x['address']=='$addr']; sys.exit(not (l and len(l[0]['duid']) >= 8))"
 kill "$dpid" 2>/dev/null
 wait "$dpid" 2>/dev/null
 in_ns timeout 20 "${dc[@]}" -r -v "$TAP" >>"$TL_TMP/dhclient.out" 2>&1

@@ -178,6 +178,52 @@ static void assert_json_balanced(const char *p)
 	ck_assert(!in_str);
 }
 
+/* Leases of both families, as the dhcp and dhcp6 modules publish them. */
+static void two_leases(const struct report_src *r, report_entry_fn fn,
+		       void *arg)
+{
+	static const char v4[] = "mac=02:00:00:00:00:07 expires=0 hostname=a";
+	static const char v6[] = "duid=000100012f00aabb020000000007 iaid=7 "
+				 "expires=0 hostname=b";
+
+	(void)r;
+	fn(arg, "10.0.0.100", v4, sizeof(v4) - 1);
+	fn(arg, "fd00::1000", v6, sizeof(v6) - 1);
+}
+
+START_TEST(test_leases_both_families)
+{
+	struct stack *s = th_stack_new(NULL);
+	struct report_src r = src(s);
+	struct strbuf b;
+	const char *t;
+
+	r.leases = two_leases;
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "leases", REPORT_TEXT), 0);
+	t = strbuf_str(&b);
+	ck_assert_ptr_nonnull(strstr(t, "10.0.0.100       02:00:00:00:00:07"));
+	ck_assert_ptr_nonnull(strstr(t, "fd00::1000       000100012f00aabb"));
+	strbuf_free(&b);
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "status", REPORT_JSON), 0);
+	t = strbuf_str(&b);
+	assert_json_balanced(t);
+	ck_assert_ptr_nonnull(strstr(
+		t, "{\"address\":\"10.0.0.100\",\"mac\":\"02:00:00:00:00:07\","
+		   "\"hostname\":\"a\""));
+	ck_assert_ptr_nonnull(strstr(
+		t, "{\"address\":\"fd00::1000\",\"mac\":\"\",\"duid\":"
+		   "\"000100012f00aabb020000000007\",\"hostname\":\"b\""));
+	strbuf_free(&b);
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "metrics", REPORT_PROMETHEUS), 0);
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "tapir_dhcp_leases 2\n"));
+	strbuf_free(&b);
+	th_stack_free(s);
+}
+END_TEST
+
 /* JSON: brackets balance outside strings, and the expected members are
  * there. */
 START_TEST(test_status_json_shape)
@@ -604,6 +650,7 @@ int main(void)
 	tcase_add_test(tc, test_arp_table_ipv6);
 	tcase_add_test(tc, test_modules_from_visitor);
 	tcase_add_test(tc, test_strbuf_limit);
+	tcase_add_test(tc, test_leases_both_families);
 	suite_add_tcase(su, tc);
 	return th_run(su);
 }
