@@ -570,6 +570,8 @@ struct tls_listener {
 	const struct tapir_tcp_handlers *cb;
 	void *arg;
 	bool gone;
+	bool freed;     /* tls_listener_free() ran: the last conn frees it */
+	unsigned nconns; /* tls_conns that point here */
 	unsigned handshaking;
 	unsigned max_handshakes;
 	unsigned handshake_timeout_ms;
@@ -764,12 +766,24 @@ void tls_listener_gone(struct tls_listener *l)
 	l->gone = true;
 }
 
+static void listener_release(struct tls_listener *l)
+{
+	SSL_CTX_free(l->ctx);
+	free(l);
+}
+
+/* A connection may still be inside a call of ours when its module drops
+ * the listener (tcp_unlisten() from its recv(), say): such a connection
+ * outlives the listener's owner by a moment, so the listener waits for
+ * it, calling nobody. */
 void tls_listener_free(struct tls_listener *l)
 {
 	if (!l)
 		return;
-	SSL_CTX_free(l->ctx);
-	free(l);
+	l->gone = true;
+	l->freed = true;
+	if (!l->nconns)
+		listener_release(l);
 }
 
 /* ---- connections -------------------------------------------------------- */
@@ -874,19 +888,23 @@ static BIO_METHOD *bio_method_get(void)
 
 static void conn_free(struct tls_conn *t)
 {
+	struct tls_listener *l = t->l;
+
 	if (t->busy) {
 		t->dead = true;
 		return;
 	}
-	stack_timer_cancel(t->l->s, &t->deadline);
+	stack_timer_cancel(l->s, &t->deadline);
 	if (t->handshaking) {
-		t->l->handshaking--;
+		l->handshaking--;
 		t->handshaking = false;
 	}
 	SSL_free(t->ssl);
 	free(t->pend);
 	free(t->wretry);
 	free(t);
+	if (--l->nconns == 0 && l->freed)
+		listener_release(l);
 }
 
 static void handshake_over(struct tls_conn *t)
@@ -972,6 +990,7 @@ static void *tls_accepted(void *arg, struct tcp_conn *c)
 	stack_timer_arm(l->s, &t->deadline, l->handshake_timeout_ms);
 	t->handshaking = true;
 	l->handshaking++;
+	l->nconns++;
 	return t;
 }
 
