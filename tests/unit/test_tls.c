@@ -514,6 +514,77 @@ START_TEST(test_data_behind_a_blocked_write)
 }
 END_TEST
 
+/* Records larger than the room the layer reckons with (openssl_conf
+ * RecordPadding): OpenSSL holds the tail of one while the send buffer is
+ * full.  A shutdown asked for meanwhile waits for that record: the peer
+ * gets every byte tls_send() took, then close_notify, then the FIN. */
+START_TEST(test_shutdown_waits_for_a_held_record)
+{
+	struct stack *s;
+	struct peer p;
+	static const char ans[] = "an answer in a padded record";
+	int n;
+
+	sndbuf = 2048;
+	s = new_stack("tls = { self_signed = true;"
+		      " openssl_conf = [ \"RecordPadding\", \"4096\" ]; };");
+	peer_new(s, &p, 40011, 1400);
+	run(s, &p);
+	ck_assert_uint_eq(M.accepted, 1);
+	ck_assert_uint_eq(tls_send((struct tcp_conn *)M.c, ans, strlen(ans)),
+			  strlen(ans));
+	tls_shutdown((struct tcp_conn *)M.c);
+	for (int i = 0; i < 50 && !p.fin_seen; i++)
+		run(s, &p);
+	ck_assert_uint_eq(p.got_len, strlen(ans));
+	ck_assert_mem_eq(p.got, ans, strlen(ans));
+	n = SSL_read(p.ssl, p.got, 1);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(SSL_get_error(p.ssl, n), SSL_ERROR_ZERO_RETURN);
+	ck_assert(p.fin_seen);
+	tls_close((struct tcp_conn *)M.c);
+	seg_to(s, &p, TCP_FLAG_ACK | TCP_FLAG_FIN, NULL, 0);
+	th_frames_clear();
+	peer_free(&p);
+	finish(s);
+}
+END_TEST
+
+/* The same with tls_close(): the held record and a close_notify that
+ * does not fit at once both go out before the FIN. */
+START_TEST(test_close_waits_for_a_held_record)
+{
+	struct stack *s;
+	struct peer p;
+	static const char ans[] = "the last answer before closing";
+	int n;
+
+	sndbuf = 2048;
+	s = new_stack("tls = { self_signed = true;"
+		      " openssl_conf = [ \"RecordPadding\", \"4096\" ]; };");
+	peer_new(s, &p, 40012, 1400);
+	run(s, &p);
+	ck_assert_uint_eq(M.accepted, 1);
+	ck_assert_uint_eq(tls_send((struct tcp_conn *)M.c, ans, strlen(ans)),
+			  strlen(ans));
+	tls_close((struct tcp_conn *)M.c);
+	for (int i = 0; i < 50 && !p.fin_seen; i++)
+		run(s, &p);
+	ck_assert_uint_eq(p.got_len, strlen(ans));
+	ck_assert_mem_eq(p.got, ans, strlen(ans));
+	n = SSL_read(p.ssl, p.got, 1);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(SSL_get_error(p.ssl, n), SSL_ERROR_ZERO_RETURN);
+	ck_assert(p.fin_seen);
+	ck_assert(!p.rst_seen);
+	seg_to(s, &p, TCP_FLAG_ACK | TCP_FLAG_FIN, NULL, 0);
+	th_frames_clear();
+	ck_assert_uint_eq(M.closed, 0);
+	peer_free(&p);
+	finish(s);
+}
+END_TEST
+
 /* A module that stops its listener from inside a connection's recv()
  * (its connections reset, the layer freed): nothing of the listener is
  * touched after. */
@@ -836,6 +907,8 @@ static Suite *tls_suite(void)
 	tcase_add_test(tc, test_zero_window_during_handshake);
 	tcase_add_test(tc, test_data_behind_a_blocked_write);
 	tcase_add_test(tc, test_unlisten_inside_recv);
+	tcase_add_test(tc, test_shutdown_waits_for_a_held_record);
+	tcase_add_test(tc, test_close_waits_for_a_held_record);
 	tcase_add_test(tc, test_close_notify_and_truncation);
 	tcase_add_test(tc, test_deadline_and_cap);
 	tcase_add_test(tc, test_garbage_first_flight);
