@@ -1085,7 +1085,9 @@ START_TEST(test_module_watches_dhcp_leases)
 	size_t ql = mkq(q, "laptop.lab.test", DNS_T_A, DNS_C_IN, NULL);
 
 	start(conf_text);
-	ck_assert_str_eq(fk.topic, "dhcp.lease");
+	/* The fake keeps the last of the two watches: dhcp.lease, then
+	 * dhcp6.lease (one callback for both). */
+	ck_assert_str_eq(fk.topic, "dhcp6.lease");
 	ck_assert_ptr_nonnull(fk.watch_fn);
 	fk_udp(q, ql);
 	ck_assert_uint_eq(rcode(parse(fk.sent, fk.sent_len)), DNS_R_NXDOMAIN);
@@ -1100,6 +1102,58 @@ START_TEST(test_module_watches_dhcp_leases)
 	fk.watch_fn(fk.watch_arg, "dhcp.lease", "10.0.0.123", NULL, 0);
 	fk_udp(q, ql);
 	ck_assert_uint_eq(rcode(parse(fk.sent, fk.sent_len)), DNS_R_REFUSED);
+}
+END_TEST
+
+/* DHCPv6 leases give AAAA and ip6.arpa PTR; a client with both leases
+ * has its A and its AAAA; each topic speaks for its own family only. */
+START_TEST(test_module_watches_dhcp6_leases)
+{
+	static const char v4[] = "mac=02:00:00:00:00:01 expires=4102444800 "
+				 "hostname=laptop";
+	static const char v6[] = "duid=000100011234 iaid=7 expires=4102444800 "
+				 "hostname=laptop";
+	static const char other[] = "duid=00030001aabb iaid=1 "
+				    "expires=4102444800 hostname=laptop";
+	static const char ptr6[] =
+		"0.0.0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f."
+		"ip6.arpa";
+	size_t ql = mkq(q, "laptop.lab.test", DNS_T_AAAA, DNS_C_IN, NULL);
+
+	start(conf_text);
+	fk_udp(q, ql);
+	ck_assert_uint_eq(rcode(parse(fk.sent, fk.sent_len)), DNS_R_NXDOMAIN);
+	/* An IPv6 key on the IPv4 topic is not taken. */
+	fk.watch_fn(fk.watch_arg, "dhcp.lease", "fd00::1000", v6, strlen(v6));
+	fk_udp(q, ql);
+	ck_assert_uint_eq(rcode(parse(fk.sent, fk.sent_len)), DNS_R_NXDOMAIN);
+	fk.watch_fn(fk.watch_arg, "dhcp6.lease", "fd00::1000", v6, strlen(v6));
+	fk.watch_fn(fk.watch_arg, "dhcp.lease", "10.0.0.123", v4, strlen(v4));
+	fk_udp(q, ql);
+	ck_assert(has_rr(parse(fk.sent, fk.sent_len), 0,
+			 "laptop.lab.test. 60 AAAA fd00::1000"));
+	ql = mkq(q, "laptop.lab.test", DNS_T_A, DNS_C_IN, NULL);
+	fk_udp(q, ql);
+	ck_assert(has_rr(parse(fk.sent, fk.sent_len), 0,
+			 "laptop.lab.test. 60 A 10.0.0.123"));
+	ql = mkq(q, ptr6, DNS_T_PTR, DNS_C_IN, NULL);
+	fk_udp(q, ql);
+	ck_assert(has_rr(parse(fk.sent, fk.sent_len), 0,
+			 "0.0.0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+			 "0.0.d.f.ip6.arpa. 60 PTR laptop.lab.test."));
+	/* Another IPv6 lease naming itself laptop gets no name. */
+	fk.watch_fn(fk.watch_arg, "dhcp6.lease", "fd00::1001", other,
+		    strlen(other));
+	ql = mkq(q, "1.0.0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+		    "0.0.d.f.ip6.arpa", DNS_T_PTR, DNS_C_IN, NULL);
+	fk_udp(q, ql);
+	ck_assert_uint_eq(rcode(parse(fk.sent, fk.sent_len)), DNS_R_REFUSED);
+	/* Withdrawn: the AAAA goes, the A stays. */
+	fk.watch_fn(fk.watch_arg, "dhcp6.lease", "fd00::1000", NULL, 0);
+	ql = mkq(q, "laptop.lab.test", DNS_T_AAAA, DNS_C_IN, NULL);
+	fk_udp(q, ql);
+	ck_assert_uint_eq(rcode(parse(fk.sent, fk.sent_len)), DNS_R_NOERROR);
+	ck_assert_uint_eq(parse(fk.sent, fk.sent_len)->n[0], 0);
 }
 END_TEST
 
@@ -1156,6 +1210,7 @@ static Suite *dns_suite(void)
 	tcase_add_test(tm, test_rate_limit_ipv6_by_64);
 	tcase_add_test(tm, test_reload_all_or_nothing);
 	tcase_add_test(tm, test_module_watches_dhcp_leases);
+	tcase_add_test(tm, test_module_watches_dhcp6_leases);
 	suite_add_tcase(s, tm);
 	return s;
 }

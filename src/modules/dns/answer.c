@@ -281,16 +281,13 @@ static bool auto_ptr(struct resp *p, const struct dns_ctx *c,
 	unsigned len = dns_reverse_addr(name, addr);
 	const struct dns_addr_ent *e;
 	bool dyn = false, any;
-	uint32_t ip = 0;
 	unsigned written = 0;
 
 	if (!len)
 		return false;
 	e = dns_zones_addr(c->zones, addr, len);
-	if (len == 4 && c->dyn && c->dyn->lookup_ptr) {
-		ip = tapir_get_be32(addr);
-		dyn = c->dyn->lookup_ptr(c->dyn->arg, ip, dname);
-	}
+	if ((len == 4 || len == 16) && c->dyn && c->dyn->lookup_ptr)
+		dyn = c->dyn->lookup_ptr(c->dyn->arg, addr, len, dname);
 	if (!e && !dyn)
 		return false;
 	any = qtype == DNS_T_PTR || qtype == DNS_T_ANY;
@@ -307,19 +304,41 @@ static bool auto_ptr(struct resp *p, const struct dns_ctx *c,
 	return true;
 }
 
-/* A name that exists only through a DHCP lease. */
+static void put_aaaa(struct resp *p, const uint8_t *owner,
+		     const uint8_t *ip6, uint32_t ttl)
+{
+	struct dns_mark m = dns_writer_mark(&p->w);
+
+	if (p->tc)
+		return;
+	if (put_rr(p, owner, DNS_T_AAAA, ttl, ip6, 16)) {
+		dns_writer_reset(&p->w, m);
+		truncate_resp(p);
+		return;
+	}
+	p->an++;
+}
+
+/* A name that exists only through a DHCP or DHCPv6 lease: A, AAAA, or
+ * NODATA for the other types (ANY: one RRset, RFC 8482). */
 static bool dynamic_name(struct resp *p, const struct dns_ctx *c,
 			 const struct dns_zone *z, const uint8_t *name,
 			 uint16_t qtype)
 {
-	uint32_t ip;
+	uint8_t a4[4], a6[16];
+	bool has4, has6;
 
 	if (!c->dyn || c->dyn->zone != z || !c->dyn->lookup_a ||
-	    dns_name_labels(name) != dns_name_labels(z->origin) + 1 ||
-	    !c->dyn->lookup_a(c->dyn->arg, name, &ip))
+	    dns_name_labels(name) != dns_name_labels(z->origin) + 1)
 		return false;
-	if (qtype == DNS_T_A || qtype == DNS_T_ANY)
-		put_a(p, name, ip, c->dyn->ttl);
+	has4 = c->dyn->lookup_a(c->dyn->arg, name, 4, a4);
+	has6 = c->dyn->lookup_a(c->dyn->arg, name, 16, a6);
+	if (!has4 && !has6)
+		return false;
+	if (has4 && (qtype == DNS_T_A || qtype == DNS_T_ANY))
+		put_a(p, name, tapir_get_be32(a4), c->dyn->ttl);
+	else if (has6 && (qtype == DNS_T_AAAA || qtype == DNS_T_ANY))
+		put_aaaa(p, name, a6, c->dyn->ttl);
 	else
 		negative(p, z);
 	return true;

@@ -21,10 +21,14 @@
 struct dns_dynamic {
 	/* The zone the names live in (NULL: none). */
 	const struct dns_zone *zone;
-	/* Address of name (under zone), true when known. */
-	bool (*lookup_a)(void *arg, const uint8_t *name, uint32_t *ip);
-	/* Name (wire form) for ip, true when known. */
-	bool (*lookup_ptr)(void *arg, uint32_t ip, uint8_t *name);
+	/* The address of name (under zone) into addr: alen 4 its IPv4
+	 * address (A), 16 its IPv6 one (AAAA); true when known. */
+	bool (*lookup_a)(void *arg, const uint8_t *name, unsigned alen,
+			 uint8_t *addr);
+	/* Name (wire form) for the address addr of alen (4 or 16) bytes,
+	 * true when known. */
+	bool (*lookup_ptr)(void *arg, const uint8_t *addr, unsigned alen,
+			   uint8_t *name);
 	void *arg;
 	uint32_t ttl;
 };

@@ -1,17 +1,18 @@
 /*
- * DHCP names; see dyn.h.
+ * DHCP and DHCPv6 names; see dyn.h.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <tapir/addr.h>
+#include <tapir/bytes.h>
 
 #include "dyn.h"
 #include "wire.h"
 
 struct dns_dyn_ent {
-	uint32_t ip;
+	struct tapir_addr ip; /* IPv4 mapped, or IPv6 */
 	int64_t expires;
 	uint8_t label[1 + DNS_LABEL_MAX]; /* length-prefixed, lowercase */
 	struct dns_dyn_ent *ipnext, *namenext;
@@ -28,9 +29,15 @@ void dns_dyn_init(struct dns_dyn *t)
 	t->now = wall_now;
 }
 
-static unsigned ip_bucket(uint32_t ip)
+static unsigned ip_bucket(const struct tapir_addr *ip)
 {
-	return (ip * 2654435761u) >> 22; /* 10 bits */
+	uint32_t h = 2166136261u;
+
+	for (unsigned i = 0; i < 16; i++) {
+		h ^= ip->b[i];
+		h *= 16777619u;
+	}
+	return (h * 2654435761u) >> 22; /* 10 bits */
 }
 
 static unsigned name_bucket(const uint8_t *label)
@@ -63,11 +70,11 @@ static bool label_eq(const uint8_t *a, const uint8_t *b)
 	return true;
 }
 
-static void remove_ip(struct dns_dyn *t, uint32_t ip)
+static void remove_ip(struct dns_dyn *t, const struct tapir_addr *ip)
 {
 	struct dns_dyn_ent **pp = &t->byip[ip_bucket(ip)], *e;
 
-	while ((e = *pp) && e->ip != ip)
+	while ((e = *pp) && !tapir_addr_eq(&e->ip, ip))
 		pp = &e->ipnext;
 	if (!e)
 		return;
@@ -125,16 +132,18 @@ static bool ldh(const char *s)
 	return true;
 }
 
-/* True when label belongs to an address other than ip whose entry has not
- * expired. */
+/* True when label belongs to another address of ip's family whose entry
+ * has not expired. */
 static bool name_taken(const struct dns_dyn *t, const uint8_t *label,
-		       uint32_t ip)
+		       const struct tapir_addr *ip)
 {
 	int64_t now = t->now();
 
 	for (const struct dns_dyn_ent *e = t->byname[name_bucket(label)]; e;
 	     e = e->namenext)
-		if (e->ip != ip && e->expires > now && label_eq(e->label, label))
+		if (!tapir_addr_eq(&e->ip, ip) &&
+		    tapir_addr_is_v4(&e->ip) == tapir_addr_is_v4(ip) &&
+		    e->expires > now && label_eq(e->label, label))
 			return true;
 	return false;
 }
@@ -147,11 +156,11 @@ void dns_dyn_update(struct dns_dyn *t, const char *key, const void *value,
 {
 	char host[DNS_LABEL_MAX + 2], exp[24];
 	struct dns_dyn_ent *e;
-	uint32_t ip;
+	struct tapir_addr ip;
 
-	if (!tapir_ipv4_parse(key, &ip))
+	if (!tapir_addr_parse(key, &ip) || tapir_addr_is_unspec(&ip))
 		return;
-	remove_ip(t, ip);
+	remove_ip(t, &ip);
 	if (!value || len > 4096 ||
 	    !field(value, len, "hostname", host, sizeof(host)) || !ldh(host) ||
 	    t->n >= DNS_DYN_MAX)
@@ -175,21 +184,27 @@ void dns_dyn_update(struct dns_dyn *t, const char *key, const void *value,
 		e->label[1 + i] =
 			(uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 	}
-	if (name_taken(t, e->label, ip)) {
+	if (name_taken(t, e->label, &ip)) {
 		free(e);
 		return;
 	}
-	e->ipnext = t->byip[ip_bucket(ip)];
-	t->byip[ip_bucket(ip)] = e;
+	e->ipnext = t->byip[ip_bucket(&ip)];
+	t->byip[ip_bucket(&ip)] = e;
 	e->namenext = t->byname[name_bucket(e->label)];
 	t->byname[name_bucket(e->label)] = e;
 	t->n++;
 }
 
+/* Each topic for its own family: a dhcp6 lease never names an IPv4
+ * address nor a dhcp one an IPv6 address. */
 static void on_watch(void *arg, const char *topic, const char *key,
 		     const void *value, size_t len)
 {
-	(void)topic;
+	struct tapir_addr ip;
+	bool v6topic = strcmp(topic, DNS_DYN_TOPIC6) == 0;
+
+	if (!tapir_addr_parse(key, &ip) || tapir_addr_is_v4(&ip) != !v6topic)
+		return;
 	dns_dyn_update(arg, key, value, len);
 }
 
@@ -200,10 +215,11 @@ int dns_dyn_watch(struct dns_dyn *t, struct tapir_host *h,
 	if (!TAPIR_HOST_HAS(api, unwatch))
 		return 0; /* a host without published data */
 	t->watch = api->watch(h, DNS_DYN_TOPIC, on_watch, t);
-	if (!t->watch) {
+	t->watch6 = api->watch(h, DNS_DYN_TOPIC6, on_watch, t);
+	if (!t->watch || !t->watch6) {
 		api->log(h, TAPIR_LOG_WARNING,
 			 "cannot watch %s: DHCP names are not answered",
-			 DNS_DYN_TOPIC);
+			 t->watch ? DNS_DYN_TOPIC6 : DNS_DYN_TOPIC);
 		return -1;
 	}
 	return 0;
@@ -213,7 +229,9 @@ void dns_dyn_fini(struct dns_dyn *t)
 {
 	if (t->watch)
 		t->api->unwatch(t->watch);
-	t->watch = NULL;
+	if (t->watch6)
+		t->api->unwatch(t->watch6);
+	t->watch = t->watch6 = NULL;
 	for (unsigned b = 0; b < DNS_DYN_BUCKETS; b++) {
 		struct dns_dyn_ent *e = t->byip[b], *n;
 
@@ -236,31 +254,43 @@ void dns_dyn_set_zone(struct dns_dyn *t, const uint8_t *origin)
 	t->origin = origin;
 }
 
-bool dns_dyn_lookup_a(void *arg, const uint8_t *name, uint32_t *ip)
+bool dns_dyn_lookup_a(void *arg, const uint8_t *name, unsigned alen,
+		      uint8_t *addr)
 {
 	struct dns_dyn *t = arg;
 	int64_t now = t->now();
 
-	if (!t->origin || !dns_name_eq(name + 1 + name[0], t->origin))
+	if (!t->origin || !dns_name_eq(name + 1 + name[0], t->origin) ||
+	    (alen != 4 && alen != 16))
 		return false;
 	for (struct dns_dyn_ent *e = t->byname[name_bucket(name)]; e;
 	     e = e->namenext)
-		if (label_eq(e->label, name) && e->expires > now) {
-			*ip = e->ip;
+		if (label_eq(e->label, name) && e->expires > now &&
+		    tapir_addr_is_v4(&e->ip) == (alen == 4)) {
+			memcpy(addr, e->ip.b + 16 - alen, alen);
 			return true;
 		}
 	return false;
 }
 
-bool dns_dyn_lookup_ptr(void *arg, uint32_t ip, uint8_t *name)
+bool dns_dyn_lookup_ptr(void *arg, const uint8_t *addr, unsigned alen,
+			uint8_t *name)
 {
 	struct dns_dyn *t = arg;
 	int64_t now = t->now();
+	struct tapir_addr ip;
 
-	if (!t->origin)
+	if (!t->origin || (alen != 4 && alen != 16))
 		return false;
-	for (struct dns_dyn_ent *e = t->byip[ip_bucket(ip)]; e; e = e->ipnext)
-		if (e->ip == ip && e->expires > now) {
+	if (alen == 4) {
+		ip = tapir_addr_from_v4(tapir_get_be32(addr));
+	} else {
+		memcpy(ip.b, addr, 16);
+		if (tapir_addr_is_v4(&ip))
+			return false; /* ::ffff:a.b.c.d under ip6.arpa */
+	}
+	for (struct dns_dyn_ent *e = t->byip[ip_bucket(&ip)]; e; e = e->ipnext)
+		if (tapir_addr_eq(&e->ip, &ip) && e->expires > now) {
 			size_t ol = dns_name_len(t->origin);
 
 			if (1 + (size_t)e->label[0] + ol > DNS_NAME_MAX)
