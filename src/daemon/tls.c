@@ -570,6 +570,8 @@ struct tls_listener {
 	const struct tapir_tcp_handlers *cb;
 	void *arg;
 	bool gone;
+	bool freed;     /* tls_listener_free() ran: the last conn frees it */
+	unsigned nconns; /* tls_conns that point here */
 	unsigned handshaking;
 	unsigned max_handshakes;
 	unsigned handshake_timeout_ms;
@@ -764,12 +766,24 @@ void tls_listener_gone(struct tls_listener *l)
 	l->gone = true;
 }
 
+static void listener_release(struct tls_listener *l)
+{
+	SSL_CTX_free(l->ctx);
+	free(l);
+}
+
+/* A connection may still be inside a call of ours when its module drops
+ * the listener (tcp_unlisten() from its recv(), say): such a connection
+ * outlives the listener's owner by a moment, so the listener waits for
+ * it, calling nobody. */
 void tls_listener_free(struct tls_listener *l)
 {
 	if (!l)
 		return;
-	SSL_CTX_free(l->ctx);
-	free(l);
+	l->gone = true;
+	l->freed = true;
+	if (!l->nconns)
+		listener_release(l);
 }
 
 /* ---- connections -------------------------------------------------------- */
@@ -783,7 +797,10 @@ struct tls_conn {
 	bool handshaking;      /* counted in l->handshaking */
 	bool established;      /* the module's accepted() returned a context */
 	bool released;         /* the module let go: call it no more */
-	bool closing;          /* released, waiting to flush wretry */
+	bool closing;          /* released, waiting to flush wretry or
+				* close_notify */
+	bool shut_wanted;      /* tls_shutdown() waits to flush wretry or
+				* close_notify */
 	bool peer_fin;         /* the stack told us FIN */
 	bool fin_told;         /* the module heard peer_closed() */
 	bool close_notify;     /* the peer's close_notify arrived */
@@ -874,19 +891,23 @@ static BIO_METHOD *bio_method_get(void)
 
 static void conn_free(struct tls_conn *t)
 {
+	struct tls_listener *l = t->l;
+
 	if (t->busy) {
 		t->dead = true;
 		return;
 	}
-	stack_timer_cancel(t->l->s, &t->deadline);
+	stack_timer_cancel(l->s, &t->deadline);
 	if (t->handshaking) {
-		t->l->handshaking--;
+		l->handshaking--;
 		t->handshaking = false;
 	}
 	SSL_free(t->ssl);
 	free(t->pend);
 	free(t->wretry);
 	free(t);
+	if (--l->nconns == 0 && l->freed)
+		listener_release(l);
 }
 
 static void handshake_over(struct tls_conn *t)
@@ -972,6 +993,7 @@ static void *tls_accepted(void *arg, struct tcp_conn *c)
 	stack_timer_arm(l->s, &t->deadline, l->handshake_timeout_ms);
 	t->handshaking = true;
 	l->handshaking++;
+	l->nconns++;
 	return t;
 }
 
@@ -1173,14 +1195,37 @@ static bool flush_wretry(struct tls_conn *t)
 	return false;
 }
 
+/* Send close_notify; false while OpenSSL holds (part of) it for want of
+ * room, to be asked again after writable(): the FIN must not cut it. */
+static bool close_notify_out(struct tls_conn *t)
+{
+	int r;
+
+	if (t->failed || !t->established)
+		return true;
+	ERR_clear_error();
+	r = SSL_shutdown(t->ssl);
+	return r >= 0 || SSL_get_error(t->ssl, r) != SSL_ERROR_WANT_WRITE;
+}
+
 static void finish_close(struct tls_conn *t)
 {
-	if (!t->failed) {
-		ERR_clear_error();
-		SSL_shutdown(t->ssl); /* close_notify, if it fits */
+	if (!close_notify_out(t)) {
+		t->closing = true; /* tls_writable() finishes */
+		return;
 	}
 	tcp_close(t->c);
 	conn_free(t);
+}
+
+/* close_notify, then the FIN (no record of ours may be left behind). */
+static void shutdown_now(struct tls_conn *t)
+{
+	t->shut_wanted = true;
+	if (!close_notify_out(t))
+		return;
+	t->shut_wanted = false;
+	tcp_shutdown(t->c);
 }
 
 static void tls_writable(void *ctx, struct tcp_conn *c)
@@ -1203,6 +1248,8 @@ static void tls_writable(void *ctx, struct tcp_conn *c)
 		pump(t);
 		rx_unstall(t);
 	} else if (!t->released && flush_wretry(t) && !t->failed) {
+		if (t->shut_wanted)
+			shutdown_now(t);
 		/* OpenSSL may have wanted to write during a read (tickets,
 		 * key updates). */
 		pump(t);
@@ -1281,7 +1328,7 @@ size_t tls_send_room(struct tcp_conn *c)
 	struct tls_conn *t = conn_of(c);
 	size_t room, records;
 
-	if (!t || !t->established || t->wretry)
+	if (!t || !t->established || t->wretry || t->shut_wanted)
 		return 0;
 	room = tcp_send_room(c);
 	records = room / (TLS_RECORD_MAX + TLS_RECORD_OVERHEAD) + 1;
@@ -1299,7 +1346,7 @@ size_t tls_send(struct tcp_conn *c, const void *data, size_t len)
 	const uint8_t *p = data;
 	size_t total = 0;
 
-	if (!t || !t->established)
+	if (!t || !t->established || t->shut_wanted)
 		return 0;
 	if (!flush_wretry(t)) {
 		if (!t->failed)
@@ -1354,13 +1401,16 @@ void tls_shutdown(struct tcp_conn *c)
 {
 	struct tls_conn *t = conn_of(c);
 
-	if (!t)
+	if (!t || t->shut_wanted)
 		return;
-	if (t->established && !t->wretry) {
-		ERR_clear_error();
-		SSL_shutdown(t->ssl);
+	/* A record OpenSSL holds goes out first, or the FIN would cut it:
+	 * the shutdown then waits for writable(). */
+	if (!flush_wretry(t)) {
+		if (!t->failed)
+			t->shut_wanted = true;
+		return;
 	}
-	tcp_shutdown(c);
+	shutdown_now(t);
 }
 
 void tls_close(struct tcp_conn *c)

@@ -84,7 +84,10 @@ int tls_listener_update(struct tls_listener *l, const config_setting_t *g,
 int tls_listener_refresh(struct tls_listener *l, const char *module);
 /* The module is gone: its handlers are never called again. */
 void tls_listener_gone(struct tls_listener *l);
-/* After the stack listener is gone (every connection closed). */
+/* After the stack listener is gone (every connection closed).  When a
+ * connection is still inside a call of this layer (the module dropped its
+ * listener from one of its handlers), the memory goes when it returns;
+ * nobody is called meanwhile. */
 void tls_listener_free(struct tls_listener *l);
 
 /* The stack callbacks of a TLS listener (arg: the tls_listener). */

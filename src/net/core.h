@@ -104,6 +104,7 @@ struct stack {
 	} mcast6[STACK_MCAST6_MAX];
 	unsigned nmcast6;
 	unsigned router_refs;
+	bool router_joined; /* all-routers joined for the router role */
 	/* MLDv2 (mld6.c): the groups we reported, and the report timer. */
 	uint8_t mld_groups[MLD6_GROUPS_MAX][16];
 	unsigned mld_ngroups;

@@ -709,6 +709,35 @@ START_TEST(test_tcp_client_waits_and_gets_the_answer)
 }
 END_TEST
 
+/* A TCP client that asks and goes away, again and again, leaves no
+ * question upstream behind: each goes with its port when its last waiter
+ * does, so the limit on waiting queries also bounds the ports held. */
+START_TEST(test_tcp_clients_gone_leave_no_query_behind)
+{
+	char name[32];
+	size_t ql;
+
+	start("upstream = \"10.0.1.53\";\n forward_max_outstanding = 2;\n"
+	      "forward_max_per_client = 2;\n");
+	for (int k = 0; k < 20; k++) {
+		ck_assert(fk_tcp_open(0, 65536));
+		snprintf(name, sizeof(name), "n%d.up.test", k);
+		ql = mkq(q + 2, name, DNS_T_A, DNS_C_IN, NULL);
+		tapir_put_be16(q, (uint16_t)ql);
+		ck_assert_uint_eq(fk_tcp_data(0, q, ql + 2), ql + 2);
+		ck_assert_uint_eq(fk.conns[0].out_len, 0); /* it waits */
+		fk.tcp_cb->closed(fk.conns[0].ctx, &fk.conns[0], -104);
+		fk.conns[0].open = false;
+		ck_assert_uint_eq(fk_qsocks_bound(), 0);
+	}
+	ck_assert_uint_eq(fk.qsends, 20);
+	ck_assert_uint_eq(fk_counter("forward_over_limit"), 0);
+	/* Nothing left to time out and ask again. */
+	fk_advance(60000);
+	ck_assert_uint_eq(fk.qsends, 20);
+}
+END_TEST
+
 START_TEST(test_conditional_forwarding_longest_suffix)
 {
 	size_t ql;
@@ -1030,6 +1059,7 @@ static Suite *suite(void)
 	tcase_add_test(t, test_tc_answer_fetched_over_tcp);
 	tcase_add_test(t, test_tcp_answer_with_wrong_id_fails_the_try);
 	tcase_add_test(t, test_tcp_client_waits_and_gets_the_answer);
+	tcase_add_test(t, test_tcp_clients_gone_leave_no_query_behind);
 	tcase_add_test(t, test_conditional_forwarding_longest_suffix);
 	tcase_add_test(t, test_forward_zone_without_default_upstream);
 	tcase_add_test(t, test_forward_false_or_no_upstream_refuses);

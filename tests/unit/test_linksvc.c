@@ -429,6 +429,39 @@ START_TEST(test_router_flag)
 }
 END_TEST
 
+/* The router role's membership of all-routers, when the group table was
+ * full as the role began, was never taken: ending the role must not drop
+ * the membership the module took itself afterwards. */
+START_TEST(test_router_role_failed_join_leaves_nothing)
+{
+	struct tapir_addr g, r = addr6(routers_group);
+	struct tapir_udp *u = api->udp_bind(h, 547, udp_cb, NULL);
+	char name[32];
+
+	ck_assert_ptr_nonnull(u);
+	for (unsigned i = 0; i < STACK_MCAST6_MAX; i++) {
+		snprintf(name, sizeof(name), "ff02::1:%x", i + 0x100);
+		g = addr(name);
+		ck_assert_int_eq(api->mcast_join(h, &g), 0);
+	}
+	api->set_router(h, true); /* no room for all-routers */
+	ck_assert_uint_eq(st->nmcast6, STACK_MCAST6_MAX);
+	g = addr("ff02::1:100");
+	api->mcast_leave(h, &g);
+	ck_assert_int_eq(api->mcast_join(h, &r), 0);
+	udp_got = 0;
+	send_to_group(routers_group);
+	ck_assert_int_eq(udp_got, 1);
+	api->set_router(h, false);
+	/* The module's own join of all-routers holds. */
+	send_to_group(routers_group);
+	ck_assert_int_eq(udp_got, 2);
+	api->mcast_leave(h, &r);
+	send_to_group(routers_group);
+	ck_assert_int_eq(udp_got, 2);
+}
+END_TEST
+
 static int ping_res[8], ping_calls;
 static unsigned ping_rtt;
 
@@ -615,6 +648,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_router_solicitations);
 	tcase_add_test(tc, test_send_router_advertisement);
 	tcase_add_test(tc, test_router_flag);
+	tcase_add_test(tc, test_router_role_failed_join_leaves_nothing);
 	tcase_add_test(tc, test_ping4);
 	tcase_add_test(tc, test_ping_errors);
 	tcase_add_test(tc, test_ping6);

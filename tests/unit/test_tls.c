@@ -39,12 +39,14 @@ struct mod {
 	int err;
 	size_t take; /* most bytes recv() takes per call */
 	bool resume_in_recv; /* recv() calls tls_recv_resume() first */
+	bool unlisten_in_recv; /* recv() drops the listener (module stops) */
 	size_t len;
 	uint8_t data[512 * 1024];
 	struct tapir_tls_info info;
 	int info_rc;
 };
 static struct mod M;
+static struct stack *unlisten_stack;
 
 static void *m_accepted(void *arg, struct tapir_tcp *c)
 {
@@ -66,6 +68,12 @@ static size_t m_recv(void *ctx, struct tapir_tcp *c, const uint8_t *data,
 	ck_assert_uint_le(M.len + n, sizeof(M.data));
 	memcpy(M.data + M.len, data, n);
 	M.len += n;
+	if (M.unlisten_in_recv) {
+		M.unlisten_in_recv = false;
+		tcp_unlisten(unlisten_stack, &L);
+		tls_listener_free(TL);
+		TL = NULL;
+	}
 	return n;
 }
 
@@ -135,7 +143,8 @@ static struct stack *new_stack(const char *group)
 
 static void finish(struct stack *s)
 {
-	tcp_unlisten(s, &L);
+	if (TL)
+		tcp_unlisten(s, &L);
 	tls_listener_free(TL);
 	ck_assert_uint_eq(s->tcp.count, 0);
 	config_destroy(&cfg);
@@ -505,6 +514,101 @@ START_TEST(test_data_behind_a_blocked_write)
 }
 END_TEST
 
+/* Records larger than the room the layer reckons with (openssl_conf
+ * RecordPadding): OpenSSL holds the tail of one while the send buffer is
+ * full.  A shutdown asked for meanwhile waits for that record: the peer
+ * gets every byte tls_send() took, then close_notify, then the FIN. */
+START_TEST(test_shutdown_waits_for_a_held_record)
+{
+	struct stack *s;
+	struct peer p;
+	static const char ans[] = "an answer in a padded record";
+	int n;
+
+	sndbuf = 2048;
+	s = new_stack("tls = { self_signed = true;"
+		      " openssl_conf = [ \"RecordPadding\", \"4096\" ]; };");
+	peer_new(s, &p, 40011, 1400);
+	run(s, &p);
+	ck_assert_uint_eq(M.accepted, 1);
+	ck_assert_uint_eq(tls_send((struct tcp_conn *)M.c, ans, strlen(ans)),
+			  strlen(ans));
+	tls_shutdown((struct tcp_conn *)M.c);
+	for (int i = 0; i < 50 && !p.fin_seen; i++)
+		run(s, &p);
+	ck_assert_uint_eq(p.got_len, strlen(ans));
+	ck_assert_mem_eq(p.got, ans, strlen(ans));
+	n = SSL_read(p.ssl, p.got, 1);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(SSL_get_error(p.ssl, n), SSL_ERROR_ZERO_RETURN);
+	ck_assert(p.fin_seen);
+	tls_close((struct tcp_conn *)M.c);
+	seg_to(s, &p, TCP_FLAG_ACK | TCP_FLAG_FIN, NULL, 0);
+	th_frames_clear();
+	peer_free(&p);
+	finish(s);
+}
+END_TEST
+
+/* The same with tls_close(): the held record and a close_notify that
+ * does not fit at once both go out before the FIN. */
+START_TEST(test_close_waits_for_a_held_record)
+{
+	struct stack *s;
+	struct peer p;
+	static const char ans[] = "the last answer before closing";
+	int n;
+
+	sndbuf = 2048;
+	s = new_stack("tls = { self_signed = true;"
+		      " openssl_conf = [ \"RecordPadding\", \"4096\" ]; };");
+	peer_new(s, &p, 40012, 1400);
+	run(s, &p);
+	ck_assert_uint_eq(M.accepted, 1);
+	ck_assert_uint_eq(tls_send((struct tcp_conn *)M.c, ans, strlen(ans)),
+			  strlen(ans));
+	tls_close((struct tcp_conn *)M.c);
+	for (int i = 0; i < 50 && !p.fin_seen; i++)
+		run(s, &p);
+	ck_assert_uint_eq(p.got_len, strlen(ans));
+	ck_assert_mem_eq(p.got, ans, strlen(ans));
+	n = SSL_read(p.ssl, p.got, 1);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(SSL_get_error(p.ssl, n), SSL_ERROR_ZERO_RETURN);
+	ck_assert(p.fin_seen);
+	ck_assert(!p.rst_seen);
+	seg_to(s, &p, TCP_FLAG_ACK | TCP_FLAG_FIN, NULL, 0);
+	th_frames_clear();
+	ck_assert_uint_eq(M.closed, 0);
+	peer_free(&p);
+	finish(s);
+}
+END_TEST
+
+/* A module that stops its listener from inside a connection's recv()
+ * (its connections reset, the layer freed): nothing of the listener is
+ * touched after. */
+START_TEST(test_unlisten_inside_recv)
+{
+	struct stack *s = new_stack(SELF);
+	struct peer p;
+
+	peer_new(s, &p, 40010, 1400);
+	run(s, &p);
+	ck_assert_uint_eq(M.accepted, 1);
+	unlisten_stack = s;
+	M.unlisten_in_recv = true;
+	client_write(&p, "bye", 3);
+	run(s, &p);
+	ck_assert_uint_eq(M.len, 3);
+	ck_assert(TL == NULL);
+	ck_assert_uint_eq(M.closed, 1);
+	ck_assert(p.rst_seen);
+	peer_free(&p);
+	finish(s);
+}
+END_TEST
+
 /* The peer's window is 0 while the server's flight waits: the handshake
  * completes once the window opens.  This client offers neither ALPN nor
  * SNI. */
@@ -802,6 +906,9 @@ static Suite *tls_suite(void)
 	tcase_add_test(tc, test_resume_inside_recv);
 	tcase_add_test(tc, test_zero_window_during_handshake);
 	tcase_add_test(tc, test_data_behind_a_blocked_write);
+	tcase_add_test(tc, test_unlisten_inside_recv);
+	tcase_add_test(tc, test_shutdown_waits_for_a_held_record);
+	tcase_add_test(tc, test_close_waits_for_a_held_record);
 	tcase_add_test(tc, test_close_notify_and_truncation);
 	tcase_add_test(tc, test_deadline_and_cap);
 	tcase_add_test(tc, test_garbage_first_flight);

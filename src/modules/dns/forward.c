@@ -928,7 +928,8 @@ void dns_fwd_cancel(struct dns_fwd *f, void *tag)
 	if (!f || !tag)
 		return;
 	for (unsigned b = 0; b < PQ_BUCKETS; b++)
-		for (struct pq *p = f->bucket[b]; p; p = p->hnext)
+		for (struct pq *p = f->bucket[b], *next; p; p = next) {
+			next = p->hnext;
 			for (struct waiter **pp = &p->waiters; *pp;) {
 				struct waiter *w = *pp;
 
@@ -941,6 +942,13 @@ void dns_fwd_cancel(struct dns_fwd *f, void *tag)
 				p->nwaiters--;
 				f->outstanding--;
 			}
+			/* Nobody waits any more: the question goes too, with
+			 * its port and timer.  Kept, it would count against no
+			 * limit, and a client opening and closing connections
+			 * could have any number of them upstream. */
+			if (!p->nwaiters)
+				pq_free(p);
+		}
 }
 
 void dns_fwd_free(struct dns_fwd *f, bool answer)

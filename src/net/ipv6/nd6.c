@@ -196,16 +196,21 @@ void stack_set_router(struct stack *s, bool on)
 {
 	union inany g = inany_from_v6(ip6_all_routers);
 
+	/* One membership of all-routers for the role, taken when the first
+	 * asks and given back with the last, and only if it was taken: a
+	 * join that failed (the table full) must not be matched by a leave
+	 * that drops somebody else's membership of the group. */
 	if (on) {
-		s->router_refs++;
-		if (s->p.ipv6)
-			(void)stack_mcast6_join(s, &g);
+		if (s->router_refs++ == 0 && s->p.ipv6)
+			s->router_joined = stack_mcast6_join(s, &g) == 0;
 		return;
 	}
 	if (!s->router_refs)
 		return;
-	s->router_refs--;
-	stack_mcast6_leave(s, &g);
+	if (--s->router_refs == 0 && s->router_joined) {
+		s->router_joined = false;
+		stack_mcast6_leave(s, &g);
+	}
 }
 
 /* Send an ND message (type, the word after the checksum, target, and a
