@@ -118,8 +118,8 @@ bench_kea() {
 	lab_up || return 1
 	cli=$LAB_NS
 	ip link add kea0 netns "$srv" type veth peer name kcli0 netns "$cli" || return 1
-	ip -n "$srv" addr add fd00::2/64 dev kea0
-	ip -n "$cli" addr add fd00::1/64 dev kcli0
+	ip -n "$srv" addr add fd00::2/64 dev kea0 nodad
+	ip -n "$cli" addr add fd00::1/64 dev kcli0 nodad
 	ip -n "$srv" link set kea0 up
 	ip -n "$cli" link set kcli0 up
 	ll_ready "$srv" kea0 && ll_ready "$cli" kcli0 || return 1
