@@ -75,6 +75,7 @@ struct daemon {
 	bool ready_pending; /* "ready" waits for IPv4 address probing */
 	struct event *tap_ev, *timer_ev, *watchdog_ev;
 	struct event *sig_hup, *sig_term, *sig_int, *sig_usr1;
+	int exit_status; /* of a loop that ended: 0, or 1 for a lost TAP */
 };
 
 static uint64_t clock_ms(void *ctx)
@@ -111,11 +112,35 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	schedule_timers(d);
 }
 
+/* The TAP cannot be read any more: say why and what to do in one line,
+ * and end the loop with status 1 (systemd's Restart=on-failure starts
+ * tapird again, which creates the TAP anew).  The event goes first: a
+ * detached TAP fd stays readable (an error) and would wake the loop. */
+static void link_lost(struct daemon *d, int err)
+{
+	event_del(d->tap_ev);
+	if (tap_err_gone(err))
+		log_err("TAP %s is gone (read: %s): it was deleted under "
+			"tapird (ip link del?); exiting with status 1 so that "
+			"a restart creates it again (systemd: "
+			"Restart=on-failure); to remove it, stop tapird "
+			"instead",
+			d->conf->ifname, strerror(-err));
+	else
+		log_err("TAP %s: %u reads in a row failed (%s); exiting with "
+			"status 1 so that a restart opens it again (systemd: "
+			"Restart=on-failure)",
+			d->conf->ifname, d->tap.rx_fail_run, strerror(-err));
+	d->exit_status = 1;
+	event_base_loopbreak(d->base);
+}
+
 /* The TAP is readable: a batch of frames into the stack. */
 static void on_link(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 	uint64_t runts = d->tap.rx_short;
+	unsigned failing = d->tap.rx_fail_run;
 	size_t n;
 	int err;
 
@@ -134,9 +159,20 @@ static void on_link(evutil_socket_t fd, short what, void *arg)
 		stack_count(d->stack, STAT_LINK_RX);
 		stack_input(d->stack, fr->data, fr->len, fr->flags);
 	}
-	if (err) {
+	if (err)
 		stack_count(d->stack, STAT_LINK_RX_ERR);
-		log_warn("read from TAP: %s", strerror(-err));
+	switch (tap_read_fault(&d->tap, n, err)) {
+	case TAP_READ_OK:
+		break;
+	case TAP_READ_TRANSIENT:
+		/* Once per run of failures, not per wakeup. */
+		if (!failing)
+			log_warn("read from TAP %s: %s", d->conf->ifname,
+				 strerror(-err));
+		break;
+	case TAP_READ_GONE:
+		link_lost(d, err);
+		return;
 	}
 	/* Timers due meanwhile fire now rather than after the next wakeup. */
 	stack_run_timers(d->stack);
@@ -983,7 +1019,7 @@ int main(int argc, char **argv)
 	announce_ready(d);
 
 	event_base_dispatch(d->base);
-	rc = 0;
+	rc = d->exit_status;
 	log_counters(d);
 out:
 	teardown(d);

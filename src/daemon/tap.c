@@ -609,6 +609,27 @@ size_t tap_read_batch(struct tap *t, int *err)
 	return n;
 }
 
+bool tap_err_gone(int err)
+{
+	return err == -EBADFD || err == -ENODEV || err == -ENXIO ||
+	       err == -EIO;
+}
+
+enum tap_read_fault tap_read_fault(struct tap *t, size_t n, int err)
+{
+	if (!err) {
+		t->rx_fail_run = 0;
+		return TAP_READ_OK;
+	}
+	if (n)
+		t->rx_fail_run = 1; /* the frames before it came through */
+	else if (t->rx_fail_run < TAP_READ_FAIL_MAX)
+		t->rx_fail_run++;
+	if (tap_err_gone(err) || t->rx_fail_run >= TAP_READ_FAIL_MAX)
+		return TAP_READ_GONE;
+	return TAP_READ_TRANSIENT;
+}
+
 int tap_xmit(void *ctx, const uint8_t *frame, size_t len,
 	     const struct stack_tx_offload *off)
 {

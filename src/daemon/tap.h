@@ -53,7 +53,29 @@ struct tap {
 	struct tap_frame rx[TAP_BATCH];
 	/* Reads too short for the virtio-net header, dropped. */
 	uint64_t rx_short;
+	/* Wakeups in a row whose reads failed without a frame. */
+	unsigned rx_fail_run;
 };
+
+/* What a batch's failed read says about the link (tap_read_fault()). */
+enum tap_read_fault {
+	TAP_READ_OK,	    /* no read failed */
+	TAP_READ_TRANSIENT, /* one failed: drop it and go on */
+	TAP_READ_GONE,	    /* the device is gone or broken: stop */
+};
+
+/* Wakeups in a row whose reads all fail before the link counts as broken:
+ * an error that does not clear would otherwise wake the loop forever. */
+#define TAP_READ_FAIL_MAX 64u
+
+/* Judge what tap_read_batch() returned (n frames, err), counting runs of
+ * failing wakeups in t->rx_fail_run (reset by a batch with no error).
+ * EBADFD (the device was deleted: the kernel detached the fd), ENODEV,
+ * ENXIO and EIO mean the TAP is gone; any other error is transient until
+ * TAP_READ_FAIL_MAX wakeups in a row brought nothing but it. */
+enum tap_read_fault tap_read_fault(struct tap *t, size_t n, int err);
+/* Whether -err (a read's) says the device itself is gone. */
+bool tap_err_gone(int err);
 
 /* Bring the link up and optionally set its MTU (0: leave) and kernel-side
  * address (prefix 0: leave).  0, or -1 with err filled. */

@@ -146,6 +146,79 @@ START_TEST(test_read_error)
 }
 END_TEST
 
+/* A deleted TAP reads EBADFD (the kernel detached the fd); ENODEV, ENXIO
+ * and EIO say the device is gone too: the first such read ends the link,
+ * even after frames that came before it in the batch. */
+START_TEST(test_fault_gone)
+{
+	static const int gone[] = {EBADFD, ENODEV, ENXIO, EIO};
+
+	for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
+		memset(&T, 0, sizeof(T));
+		ck_assert(tap_err_gone(-gone[i]));
+		ck_assert_int_eq(tap_read_fault(&T, 0, -gone[i]),
+				 TAP_READ_GONE);
+		memset(&T, 0, sizeof(T));
+		ck_assert_int_eq(tap_read_fault(&T, 3, -gone[i]),
+				 TAP_READ_GONE);
+	}
+	ck_assert(!tap_err_gone(-EBADF));
+	ck_assert(!tap_err_gone(-ENOMEM));
+	ck_assert(!tap_err_gone(0));
+}
+END_TEST
+
+/* Any other error is transient, counted per wakeup; a batch without an
+ * error ends the run, one with frames before its error starts it anew. */
+START_TEST(test_fault_transient)
+{
+	memset(&T, 0, sizeof(T));
+	ck_assert_int_eq(tap_read_fault(&T, 0, 0), TAP_READ_OK);
+	ck_assert_uint_eq(T.rx_fail_run, 0);
+	ck_assert_int_eq(tap_read_fault(&T, 0, -ENOBUFS), TAP_READ_TRANSIENT);
+	ck_assert_uint_eq(T.rx_fail_run, 1);
+	ck_assert_int_eq(tap_read_fault(&T, 0, -ENOBUFS), TAP_READ_TRANSIENT);
+	ck_assert_uint_eq(T.rx_fail_run, 2);
+	ck_assert_int_eq(tap_read_fault(&T, 5, 0), TAP_READ_OK);
+	ck_assert_uint_eq(T.rx_fail_run, 0);
+	for (unsigned i = 1; i < TAP_READ_FAIL_MAX; i++) {
+		ck_assert_int_eq(tap_read_fault(&T, 0, -ENOBUFS),
+				 TAP_READ_TRANSIENT);
+		ck_assert_uint_eq(T.rx_fail_run, i);
+	}
+	/* Frames came: the run starts again at this failure. */
+	ck_assert_int_eq(tap_read_fault(&T, 2, -ENOBUFS), TAP_READ_TRANSIENT);
+	ck_assert_uint_eq(T.rx_fail_run, 1);
+}
+END_TEST
+
+/* An error that never clears (here EBADF: the fd is a pipe's write end)
+ * ends the link after TAP_READ_FAIL_MAX wakeups, not never. */
+START_TEST(test_fault_persistent)
+{
+	int p[2], err = 0;
+	unsigned wakeups = 0;
+	enum tap_read_fault f = TAP_READ_OK;
+
+	ck_assert_int_eq(pipe(p), 0);
+	close(p[0]);
+	ck_assert_int_eq(tap_link_init(&T, p[1], false), 0);
+	while (wakeups < 10 * TAP_READ_FAIL_MAX) {
+		size_t n = tap_read_batch(&T, &err);
+
+		wakeups++;
+		f = tap_read_fault(&T, n, err);
+		if (f != TAP_READ_TRANSIENT)
+			break;
+	}
+	ck_assert_int_eq(f, TAP_READ_GONE);
+	ck_assert_int_eq(err, -EBADF);
+	ck_assert_uint_eq(wakeups, TAP_READ_FAIL_MAX);
+	ck_assert_uint_eq(T.rx_fail_run, TAP_READ_FAIL_MAX);
+	tap_link_close(&T);
+}
+END_TEST
+
 /* What the kernel gets from tap_xmit(): into buf, returns its length. */
 static size_t kernel_reads(uint8_t *buf, size_t len)
 {
@@ -275,6 +348,12 @@ static Suite *tap_suite(void)
 	tcase_add_test(tc, test_read_vnet);
 	tcase_add_test(tc, test_read_batch_limit);
 	tcase_add_test(tc, test_read_error);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("fault");
+	tcase_add_test(tc, test_fault_gone);
+	tcase_add_test(tc, test_fault_transient);
+	tcase_add_test(tc, test_fault_persistent);
 	suite_add_tcase(su, tc);
 
 	tc = tcase_create("write");
