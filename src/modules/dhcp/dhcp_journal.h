@@ -74,6 +74,6 @@ void journal_close(struct journal *j);
 /* Tests only: replace write(2) and fdatasync(2)/fsync(2) on the journal
  * and its temporary file (NULL: the real calls), to inject faults. */
 void journal_set_io(ssize_t (*wr)(int fd, const void *buf, size_t len),
-                  int (*sync)(int fd));
+		    int (*sync)(int fd));
 
 #endif

@@ -175,7 +175,7 @@ static ssize_t (*io_write)(int fd, const void *buf, size_t len);
 static int (*io_sync)(int fd);
 
 void j6_set_io(ssize_t (*wr)(int fd, const void *buf, size_t len),
-             int (*sync)(int fd))
+	       int (*sync)(int fd))
 {
 	io_write = wr;
 	io_sync = sync;

@@ -79,6 +79,6 @@ int j6_write_file(const char *path, const char *data, size_t len);
 /* Tests only: replace write(2) and fdatasync(2)/fsync(2) on the journal
  * and its temporary file (NULL: the real calls), to inject faults. */
 void j6_set_io(ssize_t (*wr)(int fd, const void *buf, size_t len),
-             int (*sync)(int fd));
+	       int (*sync)(int fd));
 
 #endif
