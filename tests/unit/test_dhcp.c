@@ -253,6 +253,7 @@ static void teardown(void)
 {
 	char tmp[320];
 
+	journal_set_io(NULL, NULL);
 	dhcp_srv_free(srv);
 	dhcp_cfg_free(&cfg);
 	unlink(lease_path);
@@ -1464,6 +1465,195 @@ START_TEST(test_no_ack_when_journal_fails)
 }
 END_TEST
 
+/* ---- a lease file that cannot be written -------------------------------- */
+
+/* Faults for the journal's write and sync: errno to fail with (0: none),
+ * and which call fails.  A failing write first writes half of what it is
+ * given, as a file system that fills up in the middle of a batch does. */
+static int fault_err;
+static bool fault_sync, fault_half_done;
+static int fault_spare_fd = -1; /* this descriptor's writes succeed */
+static char logs[8][512];
+static int logprio[8];
+static unsigned nlogs;
+
+static ssize_t fault_write(int fd, const void *buf, size_t len)
+{
+	if (fault_err && !fault_sync && fd != fault_spare_fd) {
+		if (!fault_half_done && len > 1) {
+			fault_half_done = true;
+			return write(fd, buf, len / 2);
+		}
+		errno = fault_err;
+		return -1;
+	}
+	return write(fd, buf, len);
+}
+
+static int fault_fsync(int fd)
+{
+	if (fault_err && fault_sync) {
+		errno = fault_err;
+		return -1;
+	}
+	return fdatasync(fd);
+}
+
+static void f_log(void *arg, int prio, const char *msg)
+{
+	(void)arg;
+	if (nlogs < 8) {
+		snprintf(logs[nlogs], sizeof(logs[0]), "%s", msg);
+		logprio[nlogs] = prio;
+	}
+	nlogs++;
+}
+
+static struct dhcp_env log_env;
+
+/* The server again, with its log lines kept and the journal's I/O
+ * through the fault injector. */
+static void start_faulty(void)
+{
+	dhcp_srv_free(srv);
+	log_env = env;
+	log_env.log = f_log;
+	cur_env = &log_env;
+	start();
+	nlogs = 0;
+	fault_err = 0;
+	fault_sync = fault_half_done = false;
+	fault_spare_fd = -1;
+	journal_set_io(fault_write, fault_fsync);
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat sb;
+
+	ck_assert_int_eq(stat(path, &sb), 0);
+	return sb.st_size;
+}
+
+START_TEST(test_enospc_no_ack_then_recovers)
+{
+	uint32_t a, b;
+	off_t size;
+	char *file;
+
+	start_faulty();
+	a = discover(1);
+	size = file_size(lease_path);
+	/* The file system is full: the REQUEST gets no ACK, nothing is
+	 * published, the half-written batch is cut back, one line says
+	 * why. */
+	fault_err = ENOSPC;
+	ck_assert_uint_eq(select_req(1, a, SERVER), 0);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_ACK], 0);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_JOURNAL_ERR], 1);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_UNWRITTEN], 1);
+	ck_assert_ptr_null(pub_find("10.0.0.100"));
+	ck_assert(fault_half_done);
+	ck_assert_int_eq(file_size(lease_path), size);
+	ck_assert_uint_eq(nlogs, 1);
+	ck_assert_int_eq(logprio[0], 3);
+	ck_assert_ptr_nonnull(strstr(logs[0], lease_path));
+	ck_assert_ptr_nonnull(strstr(logs[0], strerror(ENOSPC)));
+	ck_assert_ptr_nonnull(strstr(logs[0], "leases are not granted"));
+	/* Retransmissions and other clients: still no ACK, no new line. */
+	ck_assert_uint_eq(select_req(1, a, SERVER), 0);
+	b = discover(2);
+	ck_assert_uint_ne(b, 0);
+	ck_assert_uint_eq(select_req(2, b, SERVER), 0);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_UNWRITTEN], 3);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_ACK], 0);
+	ck_assert_uint_eq(nlogs, 1);
+	ck_assert_int_eq(file_size(lease_path), size);
+	/* Five minutes on, still full: one more line. */
+	clock_s += 300;
+	ck_assert_uint_eq(select_req(2, b, SERVER), 0);
+	ck_assert_uint_eq(nlogs, 2);
+	/* Space again: the next REQUEST is written and acknowledged. */
+	fault_err = 0;
+	ck_assert_uint_eq(select_req(1, a, SERVER), DHCPACK);
+	ck_assert_uint_eq(sent[nsent - 1].m.yiaddr, a);
+	ck_assert_ptr_nonnull(pub_find("10.0.0.100"));
+	ck_assert_uint_eq(nlogs, 3);
+	ck_assert_int_eq(logprio[2], 5);
+	ck_assert_ptr_nonnull(strstr(logs[2], "written again"));
+	file = slurp(lease_path);
+	ck_assert_ptr_nonnull(strstr(file, "\nL 10.0.0.100 "));
+	ck_assert_ptr_null(strstr(file, "10.0.0.101"));
+	/* A restart finds the lease that was acknowledged, and only it. */
+	dhcp_srv_free(srv);
+	srv = NULL;
+	start();
+	ck_assert_uint_eq(dhcp_srv_bound(srv), 1);
+	ck_assert_ptr_nonnull(pub_find("10.0.0.100"));
+}
+END_TEST
+
+START_TEST(test_fsync_error_no_ack)
+{
+	uint32_t a;
+
+	start_faulty();
+	a = discover(1);
+	/* The data written, its sync failed: not durable, so no ACK. */
+	fault_err = EIO;
+	fault_sync = true;
+	ck_assert_uint_eq(select_req(1, a, SERVER), 0);
+	ck_assert_uint_eq(dhcp_srv_counters(srv)[DC_UNWRITTEN], 1);
+	ck_assert_ptr_null(strstr(slurp(lease_path), "L 10.0.0.100"));
+	ck_assert_uint_eq(nlogs, 1);
+	ck_assert_ptr_nonnull(strstr(logs[0], strerror(EIO)));
+	fault_err = 0;
+	ck_assert_uint_eq(select_req(1, a, SERVER), DHCPACK);
+	ck_assert_ptr_nonnull(strstr(slurp(lease_path), "L 10.0.0.100"));
+}
+END_TEST
+
+START_TEST(test_compaction_failure_keeps_old_file)
+{
+	struct msgb m;
+	char tmp[320];
+	uint32_t a;
+	unsigned compact_lines = 0;
+
+	start_faulty();
+	a = lease(1);
+	/* Appends to the journal succeed; the compaction's temporary file
+	 * cannot be written. */
+	fault_spare_fd = journal_fd();
+	ck_assert_int_ge(fault_spare_fd, 0);
+	fault_err = ENOSPC;
+	for (int i = 0; i < 1100; i++) {
+		mb_start(&m, DHCPREQUEST, 1, a);
+		mb_end(&m);
+		nsent = 0;
+		input(&m);
+		dhcp_srv_flush(srv);
+		ck_assert_uint_eq(nsent, 1);
+		ck_assert_uint_eq(msg_type(&sent[0]), DHCPACK);
+	}
+	for (unsigned k = 0; k < nlogs && k < 8; k++)
+		compact_lines += strstr(logs[k], "cannot compact") != NULL;
+	/* Tried once, not on each of the batches since. */
+	ck_assert_uint_eq(nlogs, 1);
+	ck_assert_uint_eq(compact_lines, 1);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", lease_path);
+	ck_assert_int_ne(access(tmp, F_OK), 0);
+	ck_assert_int_gt(file_size(lease_path), 1024 * 60);
+	/* The old file is the journal still: every renewal is in it. */
+	ck_assert_int_eq(journal_fd(), fault_spare_fd);
+	dhcp_srv_free(srv);
+	srv = NULL;
+	journal_set_io(NULL, NULL);
+	start();
+	ck_assert_uint_eq(dhcp_srv_bound(srv), 1);
+}
+END_TEST
+
 START_TEST(test_journal_compacts)
 {
 	struct msgb m;
@@ -2046,6 +2236,9 @@ static Suite *dhcp_suite(void)
 	tcase_add_test(j, test_corrupt_record_ignored);
 	tcase_add_test(j, test_journal_compacts);
 	tcase_add_test(j, test_no_ack_when_journal_fails);
+	tcase_add_test(j, test_enospc_no_ack_then_recovers);
+	tcase_add_test(j, test_fsync_error_no_ack);
+	tcase_add_test(j, test_compaction_failure_keeps_old_file);
 	suite_add_tcase(su, w);
 	suite_add_tcase(su, p);
 	suite_add_tcase(su, j);

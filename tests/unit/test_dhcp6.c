@@ -9,9 +9,11 @@
  * corrupt records ignored.
  */
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dhcp6_journal.h"
@@ -85,6 +87,20 @@ static void f_unpublish(void *arg, const char *key)
 	memmove(pubval[i], pubval[npub], sizeof(pubval[0]));
 }
 
+static char logs[8][512];
+static int logprio[8];
+static unsigned nlogs;
+
+static void f_log(void *arg, int prio, const char *msg)
+{
+	(void)arg;
+	if (nlogs < 8) {
+		snprintf(logs[nlogs], sizeof(logs[0]), "%s", msg);
+		logprio[nlogs] = prio;
+	}
+	nlogs++;
+}
+
 static void f_batch_open(void *arg)
 {
 	(void)arg;
@@ -106,6 +122,7 @@ static struct d6_env env(void)
 		.publish = f_publish,
 		.unpublish = f_unpublish,
 		.batch_open = f_batch_open,
+		.log = f_log,
 	};
 
 	memcpy(e.duid, server_duid, sizeof(server_duid));
@@ -170,6 +187,7 @@ static void teardown(void)
 {
 	char tmp[200];
 
+	j6_set_io(NULL, NULL);
 	d6_srv_free(srv);
 	d6_cfg_free(&cfg);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -850,6 +868,109 @@ START_TEST(test_journal_compacted)
 }
 END_TEST
 
+/* ---- a lease file that cannot be written ---------------------------------- */
+
+/* Faults for the journal's write and sync (errno, 0: none).  A failing
+ * write first writes half of what it is given. */
+static int fault_err;
+static bool fault_sync, fault_half_done;
+
+static ssize_t fault_write(int fd, const void *buf, size_t len)
+{
+	if (fault_err && !fault_sync) {
+		if (!fault_half_done && len > 1) {
+			fault_half_done = true;
+			return write(fd, buf, len / 2);
+		}
+		errno = fault_err;
+		return -1;
+	}
+	return write(fd, buf, len);
+}
+
+static int fault_fsync(int fd)
+{
+	if (fault_err && fault_sync) {
+		errno = fault_err;
+		return -1;
+	}
+	return fdatasync(fd);
+}
+
+static off_t file_size(void)
+{
+	struct stat sb;
+
+	ck_assert_int_eq(stat(path, &sb), 0);
+	return sb.st_size;
+}
+
+START_TEST(test_enospc_no_reply_then_recovers)
+{
+	struct c6 m;
+	off_t size = file_size();
+	FILE *f;
+	char line[600];
+	bool found = false;
+
+	nlogs = 0;
+	fault_err = ENOSPC;
+	fault_sync = fault_half_done = false;
+	j6_set_io(fault_write, fault_fsync);
+	/* Full: the Request gets no Reply, nothing is published, the half
+	 * batch is cut back, one line says why. */
+	msg(&m, 3, 1, 7, NULL);
+	ck_assert(!input_flush(&m));
+	ck_assert_uint_eq(count(C6_REPLY), 0);
+	ck_assert_uint_eq(count(C6_JOURNAL_ERR), 1);
+	ck_assert_uint_eq(count(C6_UNWRITTEN), 1);
+	ck_assert_ptr_null(pub("fd00::1000"));
+	ck_assert(fault_half_done);
+	ck_assert_int_eq(file_size(), size);
+	ck_assert_uint_eq(nlogs, 1);
+	ck_assert_int_eq(logprio[0], 3);
+	ck_assert_ptr_nonnull(strstr(logs[0], path));
+	ck_assert_ptr_nonnull(strstr(logs[0], strerror(ENOSPC)));
+	ck_assert_ptr_nonnull(strstr(logs[0], "leases are not granted"));
+	/* Retransmissions and another client: no Reply, no new line. */
+	ck_assert(!input_flush(&m));
+	msg(&m, 3, 2, 7, NULL);
+	ck_assert(!input_flush(&m));
+	ck_assert_uint_eq(count(C6_UNWRITTEN), 3);
+	ck_assert_uint_eq(nlogs, 1);
+	/* A sync that fails is no better. */
+	fault_err = EIO;
+	fault_sync = true;
+	msg(&m, 3, 1, 7, NULL);
+	ck_assert(!input_flush(&m));
+	ck_assert_uint_eq(count(C6_UNWRITTEN), 4);
+	ck_assert_uint_eq(nlogs, 1);
+	/* Space again: the next Request is written and answered. */
+	fault_err = 0;
+	ck_assert(input_flush(&m));
+	ck_assert_uint_eq(r.type, 7);
+	ck_assert_uint_eq(r.ia[0].naddr, 1);
+	ck_assert_str_eq(r6_addr(&r.ia[0].addr[0]), "fd00::1000");
+	ck_assert_ptr_nonnull(pub("fd00::1000"));
+	ck_assert_uint_eq(nlogs, 2);
+	ck_assert_int_eq(logprio[1], 5);
+	ck_assert_ptr_nonnull(strstr(logs[1], "written again"));
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "L fd00::1000 ", 13) == 0)
+			found = true;
+	fclose(f);
+	ck_assert(found);
+	/* A restart finds it. */
+	d6_srv_free(srv);
+	srv = NULL;
+	npub = 0;
+	start();
+	ck_assert_ptr_nonnull(pub("fd00::1000"));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *su = suite_create("dhcp6");
@@ -883,6 +1004,7 @@ static Suite *suite(void)
 	tcase_add_test(tj, test_journal_replay);
 	tcase_add_test(tj, test_journal_record_format);
 	tcase_add_test(tj, test_journal_compacted);
+	tcase_add_test(tj, test_enospc_no_reply_then_recovers);
 	suite_add_tcase(su, tp);
 	suite_add_tcase(su, tx);
 	suite_add_tcase(su, tj);

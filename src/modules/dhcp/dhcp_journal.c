@@ -189,10 +189,28 @@ int journal_load(const char *path, void (*fn)(void *arg, const struct jrec *r),
 	return 0;
 }
 
+static ssize_t (*io_write)(int fd, const void *buf, size_t len);
+static int (*io_sync)(int fd);
+
+void journal_set_io(ssize_t (*wr)(int fd, const void *buf, size_t len),
+		    int (*sync)(int fd))
+{
+	io_write = wr;
+	io_sync = sync;
+}
+
+/* fdatasync (data) or fsync, or the test's stand-in. */
+static int sync_fd(int fd, bool data)
+{
+	if (io_sync)
+		return io_sync(fd);
+	return data ? fdatasync(fd) : fsync(fd);
+}
+
 static int write_all(int fd, const char *p, size_t len)
 {
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = io_write ? io_write(fd, p, len) : write(fd, p, len);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -261,18 +279,22 @@ int journal_rewrite(struct journal *j, const char *path,
 	}
 	if (rc == 0 && used)
 		rc = write_all(fd, chunk, used);
-	if (rc == 0 && fsync(fd) < 0)
+	if (rc == 0 && sync_fd(fd, false) < 0)
 		rc = -errno;
 	close(fd);
+	/* Until the rename the old file is untouched: a failure before it
+	 * (a full file system, say) leaves the old file and its descriptor
+	 * in use. */
 	if (rc == 0 && rename(tmp, path) < 0)
 		rc = -errno;
-	if (rc == 0)
-		rc = fsync_dir(path);
 	if (rc) {
 		unlink(tmp);
 		free(copy);
 		return rc;
 	}
+	/* Renamed: the new file is the journal now, even should the
+	 * directory's fsync fail (then reported). */
+	rc = fsync_dir(path);
 	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
@@ -283,7 +305,8 @@ int journal_rewrite(struct journal *j, const char *path,
 	j->path = copy;
 	j->fd = fd;
 	j->records = nrec;
-	return 0;
+	j->torn = false;
+	return rc;
 }
 
 int journal_append(struct journal *j, const char *buf, size_t len,
@@ -294,15 +317,27 @@ int journal_append(struct journal *j, const char *buf, size_t len,
 
 	if (j->fd < 0)
 		return -EBADF;
+	/* A partial batch the last failure left behind goes first, or a
+	 * record would follow its torn line. */
+	if (j->torn) {
+		if (ftruncate(j->fd, (off_t)j->cut_at) < 0)
+			return -errno;
+		j->torn = false;
+	}
 	if (fstat(j->fd, &sb) < 0)
 		return -errno;
 	rc = write_all(j->fd, buf, len);
-	if (rc == 0 && fdatasync(j->fd) < 0)
+	if (rc == 0 && sync_fd(j->fd, true) < 0)
 		rc = -errno;
 	if (rc) {
-		/* Leave no partial record for the next append to follow. */
-		if (ftruncate(j->fd, sb.st_size) == 0)
-			(void)fdatasync(j->fd);
+		/* Leave no partial record for the next append to follow:
+		 * nothing of a failed batch stays in the file. */
+		if (ftruncate(j->fd, sb.st_size) == 0) {
+			(void)sync_fd(j->fd, true);
+		} else {
+			j->torn = true;
+			j->cut_at = (long long)sb.st_size;
+		}
 		return rc;
 	}
 	j->records += nrec;

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define JREC_KEY_MAX 64
 #define JREC_HOST_MAX 63
@@ -55,6 +56,9 @@ struct journal {
 	char *path;
 	int fd; /* open for append, or -1 */
 	unsigned long records; /* in the file */
+	/* A failed append could not be cut back: cut to cut_at first. */
+	bool torn;
+	long long cut_at;
 };
 
 /* Rewrite path with the records next() hands out (until it returns false),
@@ -66,5 +70,10 @@ int journal_rewrite(struct journal *j, const char *path,
 int journal_append(struct journal *j, const char *buf, size_t len,
 		   unsigned long nrec);
 void journal_close(struct journal *j);
+
+/* Tests only: replace write(2) and fdatasync(2)/fsync(2) on the journal
+ * and its temporary file (NULL: the real calls), to inject faults. */
+void journal_set_io(ssize_t (*wr)(int fd, const void *buf, size_t len),
+		    int (*sync)(int fd));
 
 #endif

@@ -18,7 +18,10 @@
 #define REPLY_CAP 1472 /* 1500 - IPv4 - UDP */
 #define LOG_ERR 3
 #define LOG_WARNING 4
+#define LOG_NOTICE 5
 #define LOG_INFO 6
+/* Seconds between two lines about a lease file that stays unwritable. */
+#define JFAIL_REPEAT 300
 
 const char *const dhcp_count_names[DC_COUNT] = {
 	[DC_RX] = "rx",
@@ -37,6 +40,7 @@ const char *const dhcp_count_names[DC_COUNT] = {
 	[DC_EXPIRED] = "expired",
 	[DC_FSYNC] = "fsync",
 	[DC_JOURNAL_ERR] = "journal_error",
+	[DC_UNWRITTEN] = "ack_unwritten",
 	[DC_NO_SUBNET] = "no_subnet",
 	[DC_MAC_CAP] = "mac_cap",
 	[DC_PING] = "ping_check",
@@ -130,6 +134,10 @@ struct dhcp_srv {
 	/* Loading. */
 	int64_t load_now;
 	int64_t warned; /* last "no address" warning */
+	/* The journal cannot be written; the last line logged about it. */
+	bool jfail;
+	int64_t jfail_logged;
+	unsigned long rewrite_retry; /* no compaction below this many records */
 	uint32_t rewrite_pos;
 };
 
@@ -543,11 +551,30 @@ void dhcp_srv_flush(struct dhcp_srv *s)
 	s->reclen = 0;
 	s->nrec = 0;
 	if (rc) {
+		/* Nothing of the batch is in the file: its ACKs are dropped,
+		 * not sent.  Silence, not a NAK: a NAK tells a client its
+		 * address is wrong (RFC 2131 4.3.2) and sends a bound client
+		 * back to INIT; unanswered, it retransmits (4.1) or keeps its
+		 * lease and renews later (4.4.5), and the next REQUEST tries
+		 * the file again. */
 		s->count[DC_JOURNAL_ERR]++;
-		slog(s, LOG_ERR, "cannot write %s: %s; %u acknowledgements "
-		     "held back", s->cfg.lease_file, strerror(-rc), s->npend);
+		s->count[DC_UNWRITTEN] += s->npend;
+		if (!s->jfail || now(s) - s->jfail_logged >= JFAIL_REPEAT) {
+			slog(s, LOG_ERR, "cannot write lease file %s: %s; "
+			     "leases are not granted until it can be "
+			     "written%s", s->cfg.lease_file, strerror(-rc),
+			     -rc == ENOSPC || -rc == EDQUOT ?
+			     " (free space on its file system)" : "");
+			s->jfail_logged = now(s);
+		}
+		s->jfail = true;
 		s->npend = 0;
 		return;
+	}
+	if (s->jfail) {
+		slog(s, LOG_NOTICE, "lease file %s written again; leases are "
+		     "granted", s->cfg.lease_file);
+		s->jfail = false;
 	}
 	for (unsigned k = 0; k < s->npend; k++) {
 		struct pend *p = &s->pend[k];
@@ -560,11 +587,17 @@ void dhcp_srv_flush(struct dhcp_srv *s)
 	}
 	s->npend = 0;
 	/* Keep the file near the live size. */
-	if (s->j.records > 1024 && s->j.records > 4ul * (s->nbound + 256)) {
+	if (s->j.records > 1024 && s->j.records > 4ul * (s->nbound + 256) &&
+	    s->j.records >= s->rewrite_retry) {
 		rc = rewrite(s);
-		if (rc)
-			slog(s, LOG_ERR, "cannot rewrite %s: %s",
+		if (rc) {
+			/* The old file stays in use; try again when it has
+			 * grown by another 1024 records, not on every batch. */
+			s->rewrite_retry = s->j.records + 1024;
+			slog(s, LOG_ERR, "cannot compact lease file %s: %s; "
+			     "it is kept and grows until it can be",
 			     s->cfg.lease_file, strerror(-rc));
+		}
 	}
 }
 

@@ -167,6 +167,7 @@ enum dhcp_count {
 	DC_EXPIRED,
 	DC_FSYNC,
 	DC_JOURNAL_ERR,
+	DC_UNWRITTEN,    /* ACKs dropped: their leases were not written */
 	DC_NO_SUBNET,    /* relayed from a giaddr in none of our subnets */
 	DC_MAC_CAP,      /* a new client over max_leases_per_mac */
 	DC_PING,         /* ping checks started */

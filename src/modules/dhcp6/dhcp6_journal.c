@@ -171,10 +171,28 @@ int j6_load(const char *path, void (*fn)(void *arg, const struct j6rec *r),
 	return 0;
 }
 
+static ssize_t (*io_write)(int fd, const void *buf, size_t len);
+static int (*io_sync)(int fd);
+
+void j6_set_io(ssize_t (*wr)(int fd, const void *buf, size_t len),
+	       int (*sync)(int fd))
+{
+	io_write = wr;
+	io_sync = sync;
+}
+
+/* fdatasync (data) or fsync, or the test's stand-in. */
+static int sync_fd(int fd, bool data)
+{
+	if (io_sync)
+		return io_sync(fd);
+	return data ? fdatasync(fd) : fsync(fd);
+}
+
 static int write_all(int fd, const char *p, size_t len)
 {
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = io_write ? io_write(fd, p, len) : write(fd, p, len);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -221,18 +239,25 @@ static int open_tmp(const char *path, char *tmp, size_t tmplen)
 }
 
 /* fsync and close fd, rename tmp to path, fsync the directory. */
-static int commit_tmp(int fd, const char *tmp, const char *path, int rc)
+static int commit_tmp(int fd, const char *tmp, const char *path, int rc,
+		      bool *renamed)
 {
-	if (rc == 0 && fsync(fd) < 0)
+	if (rc == 0 && sync_fd(fd, false) < 0)
 		rc = -errno;
 	close(fd);
+	/* Until the rename the old file is untouched: a failure before it
+	 * (a full file system, say) leaves the old file in place. */
 	if (rc == 0 && rename(tmp, path) < 0)
 		rc = -errno;
-	if (rc == 0)
-		rc = fsync_dir(path);
-	if (rc)
+	if (rc) {
 		unlink(tmp);
-	return rc;
+		return rc;
+	}
+	/* Renamed: *renamed tells the caller the new file is in place even
+	 * should the directory's fsync fail. */
+	if (renamed)
+		*renamed = true;
+	return fsync_dir(path);
 }
 
 int j6_write_file(const char *path, const char *data, size_t len)
@@ -242,7 +267,7 @@ int j6_write_file(const char *path, const char *data, size_t len)
 
 	if (fd < 0)
 		return fd;
-	return commit_tmp(fd, tmp, path, write_all(fd, data, len));
+	return commit_tmp(fd, tmp, path, write_all(fd, data, len), NULL);
 }
 
 int j6_rewrite(struct j6 *j, const char *path,
@@ -253,6 +278,7 @@ int j6_rewrite(struct j6 *j, const char *path,
 	unsigned long nrec = 0;
 	struct j6rec r;
 	int fd, rc = 0;
+	bool renamed = false;
 	char *copy;
 
 	copy = strdup(path);
@@ -276,8 +302,8 @@ int j6_rewrite(struct j6 *j, const char *path,
 	}
 	if (rc == 0 && used)
 		rc = write_all(fd, chunk, used);
-	rc = commit_tmp(fd, tmp, path, rc);
-	if (rc) {
+	rc = commit_tmp(fd, tmp, path, rc, &renamed);
+	if (!renamed) {
 		free(copy);
 		return rc;
 	}
@@ -291,7 +317,8 @@ int j6_rewrite(struct j6 *j, const char *path,
 	j->path = copy;
 	j->fd = fd;
 	j->records = nrec;
-	return 0;
+	j->torn = false;
+	return rc;
 }
 
 int j6_append(struct j6 *j, const char *buf, size_t len, unsigned long nrec)
@@ -301,15 +328,27 @@ int j6_append(struct j6 *j, const char *buf, size_t len, unsigned long nrec)
 
 	if (j->fd < 0)
 		return -EBADF;
+	/* A partial batch the last failure left behind goes first, or a
+	 * record would follow its torn line. */
+	if (j->torn) {
+		if (ftruncate(j->fd, (off_t)j->cut_at) < 0)
+			return -errno;
+		j->torn = false;
+	}
 	if (fstat(j->fd, &sb) < 0)
 		return -errno;
 	rc = write_all(j->fd, buf, len);
-	if (rc == 0 && fdatasync(j->fd) < 0)
+	if (rc == 0 && sync_fd(j->fd, true) < 0)
 		rc = -errno;
 	if (rc) {
-		/* Leave no partial record for the next append to follow. */
-		if (ftruncate(j->fd, sb.st_size) == 0)
-			(void)fdatasync(j->fd);
+		/* Leave no partial record for the next append to follow:
+		 * nothing of a failed batch stays in the file. */
+		if (ftruncate(j->fd, sb.st_size) == 0) {
+			(void)sync_fd(j->fd, true);
+		} else {
+			j->torn = true;
+			j->cut_at = (long long)sb.st_size;
+		}
 		return rc;
 	}
 	j->records += nrec;

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <tapir/addr.h>
 
@@ -57,6 +58,9 @@ struct j6 {
 	char *path;
 	int fd;                /* open for append, or -1 */
 	unsigned long records; /* in the file */
+	/* A failed append could not be cut back: cut to cut_at first. */
+	bool torn;
+	long long cut_at;
 };
 
 /* Rewrite path with the records next() hands out (until it returns
@@ -71,5 +75,10 @@ void j6_close(struct j6 *j);
 /* Write data to path atomically (temporary file, fsync, rename, fsync of
  * the directory).  0 or -errno. */
 int j6_write_file(const char *path, const char *data, size_t len);
+
+/* Tests only: replace write(2) and fdatasync(2)/fsync(2) on the journal
+ * and its temporary file (NULL: the real calls), to inject faults. */
+void j6_set_io(ssize_t (*wr)(int fd, const void *buf, size_t len),
+	       int (*sync)(int fd));
 
 #endif

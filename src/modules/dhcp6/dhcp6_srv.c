@@ -16,7 +16,10 @@
 #define BATCH_HARD_MAX 1024
 #define LOG_ERR 3
 #define LOG_WARNING 4
+#define LOG_NOTICE 5
 #define LOG_INFO 6
+/* Seconds between two lines about a lease file that stays unwritable. */
+#define JFAIL_REPEAT 300
 
 const char *const d6_count_names[C6_COUNT] = {
 	[C6_RX] = "rx",
@@ -47,6 +50,7 @@ const char *const d6_count_names[C6_COUNT] = {
 	[C6_EXPIRED] = "expired",
 	[C6_FSYNC] = "fsync",
 	[C6_JOURNAL_ERR] = "journal_error",
+	[C6_UNWRITTEN] = "reply_unwritten",
 };
 
 enum slot_state { S_FREE, S_BOUND, S_DECLINED };
@@ -97,6 +101,10 @@ struct d6_srv {
 	/* Scratch. */
 	struct d6_msg msg;
 	uint8_t out[D6_REPLY_MAX];
+	/* The journal cannot be written; the last line logged about it. */
+	bool jfail;
+	int64_t jfail_logged;
+	unsigned long rewrite_retry; /* no compaction below this many records */
 	uint64_t count[C6_COUNT];
 	int64_t warned;
 	uint32_t rewrite_pos;
@@ -460,11 +468,30 @@ void d6_srv_flush(struct d6_srv *s)
 	s->reclen = 0;
 	s->nrec = 0;
 	if (rc) {
+		/* Nothing of the batch is in the file: its Replies are
+		 * dropped, not sent.  Silence rather than NoAddrsAvail or
+		 * UnspecFail: the client retransmits with back-off (RFC 8415
+		 * 15), a renewing client keeps its addresses until T2 and
+		 * Rebinds (18.2.4, 18.2.5), and the next retransmission
+		 * tries the file again. */
 		s->count[C6_JOURNAL_ERR]++;
-		slog(s, LOG_ERR, "cannot write %s: %s; %u replies held back",
-		     s->cfg.lease_file, strerror(-rc), s->npend);
+		s->count[C6_UNWRITTEN] += s->npend;
+		if (!s->jfail || now(s) - s->jfail_logged >= JFAIL_REPEAT) {
+			slog(s, LOG_ERR, "cannot write lease file %s: %s; "
+			     "leases are not granted until it can be "
+			     "written%s", s->cfg.lease_file, strerror(-rc),
+			     -rc == ENOSPC || -rc == EDQUOT ?
+			     " (free space on its file system)" : "");
+			s->jfail_logged = now(s);
+		}
+		s->jfail = true;
 		s->npend = 0;
 		return;
+	}
+	if (s->jfail) {
+		slog(s, LOG_NOTICE, "lease file %s written again; leases are "
+		     "granted", s->cfg.lease_file);
+		s->jfail = false;
 	}
 	for (unsigned k = 0; k < s->npend; k++) {
 		struct pend *p = &s->pend[k];
@@ -477,11 +504,17 @@ void d6_srv_flush(struct d6_srv *s)
 	}
 	s->npend = 0;
 	/* Keep the file near the live size. */
-	if (s->j.records > 1024 && s->j.records > 4ul * (s->nbound + 256)) {
+	if (s->j.records > 1024 && s->j.records > 4ul * (s->nbound + 256) &&
+	    s->j.records >= s->rewrite_retry) {
 		rc = rewrite(s);
-		if (rc)
-			slog(s, LOG_ERR, "cannot rewrite %s: %s",
+		if (rc) {
+			/* The old file stays in use; try again when it has
+			 * grown by another 1024 records, not on every batch. */
+			s->rewrite_retry = s->j.records + 1024;
+			slog(s, LOG_ERR, "cannot compact lease file %s: %s; "
+			     "it is kept and grows until it can be",
 			     s->cfg.lease_file, strerror(-rc));
+		}
 	}
 }
 

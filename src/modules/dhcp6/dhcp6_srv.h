@@ -146,6 +146,7 @@ enum d6_count {
 	C6_EXPIRED,
 	C6_FSYNC,
 	C6_JOURNAL_ERR,
+	C6_UNWRITTEN,        /* Replies dropped: their leases not written */
 	C6_COUNT
 };
 
