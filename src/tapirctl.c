@@ -3,8 +3,13 @@
  *
  *   tapirctl [-s socket] [--json] status|stats|arp|connections|leases|
  *            metrics|reload
+ *   tapirctl [-s socket] capture start [--seconds S] [--count N]
+ *            [--bytes B] [--name NAME]
+ *   tapirctl [-s socket] capture stop|status
  *
- * It sends "VERB" or "VERB json" and prints the answer; the exit status is
+ * It sends "VERB" or "VERB json" (for capture, "capture start seconds=S
+ * count=N bytes=B name=NAME" with the options given, "capture stop",
+ * "capture status") and prints the answer; the exit status is
  * 0 when tapird answered "ok", 1 when it answered "error" (a failed reload
  * prints the configuration's FILE:LINE errors), 2 when tapird could not
  * be reached or the command line is wrong.
@@ -27,18 +32,74 @@
 
 static const char *const verbs[] = {"status", "stats",   "arp",
 				    "connections", "leases", "metrics",
-				    "reload", NULL};
+				    "reload", "capture", NULL};
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: tapirctl [-s socket] [--json] "
 		"status|stats|arp|connections|leases|metrics|reload\n"
+		"       tapirctl [-s socket] capture start [--seconds S] "
+		"[--count N] [--bytes B] [--name NAME]\n"
+		"       tapirctl [-s socket] capture stop|status\n"
 		"  -s socket  tapird's control socket (default: "
 		"$TAPIR_CONTROL_SOCKET, else %s)\n"
 		"  --json     machine-readable output (not for metrics, "
 		"reload)\n",
 		DEFAULT_SOCKET);
+}
+
+/* The request line of "capture ..." from its arguments into req; 0, or
+ * 2 (the exit status) with the complaint printed. */
+static int capture_line(int argc, char **argv, char *req, size_t len)
+{
+	static const char *const opts[] = {"--seconds", "--count", "--bytes",
+					   "--name"};
+	static const char *const keys[] = {"seconds", "count", "bytes", "name"};
+	size_t used;
+
+	if (argc < 1 || (strcmp(argv[0], "start") && strcmp(argv[0], "stop") &&
+			 strcmp(argv[0], "status"))) {
+		fprintf(stderr, "tapirctl: capture start, stop or status\n");
+		return 2;
+	}
+	if (strcmp(argv[0], "start") && argc > 1) {
+		fprintf(stderr, "tapirctl: capture %s takes no options\n",
+			argv[0]);
+		return 2;
+	}
+	used = (size_t)snprintf(req, len, "capture %s", argv[0]);
+	for (int i = 1; i < argc; i++) {
+		int k = -1;
+
+		for (int j = 0; j < 4; j++)
+			if (!strcmp(argv[i], opts[j]))
+				k = j;
+		if (k < 0 || i + 1 >= argc) {
+			fprintf(stderr, "tapirctl: capture start: %s '%s'\n",
+				k < 0 ? "unknown option" : "no value after",
+				argv[i]);
+			return 2;
+		}
+		i++;
+		/* tapird checks the values; only what would break the line
+		 * is refused here. */
+		if (!*argv[i] || strpbrk(argv[i], " \t\r\n=")) {
+			fprintf(stderr,
+				"tapirctl: capture start: bad value for %s\n",
+				opts[k]);
+			return 2;
+		}
+		used += (size_t)snprintf(req + used, len - used, " %s=%s",
+					 keys[k], argv[i]);
+		if (used >= len - 1) {
+			fprintf(stderr, "tapirctl: capture start: options too "
+					"long\n");
+			return 2;
+		}
+	}
+	snprintf(req + used, len - used, "\n");
+	return 0;
 }
 
 static int remaining_ms(const struct timespec *end)
@@ -58,7 +119,8 @@ int main(int argc, char **argv)
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct timespec end;
 	bool json = false, first = true, ok = false;
-	char req[64], buf[65536];
+	char req[256], buf[65536];
+	int capture_at = 0;
 	size_t have = 0;
 	int fd;
 
@@ -79,6 +141,10 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!verb && argv[i][0] != '-') {
 			verb = argv[i];
+			if (!strcmp(verb, "capture")) {
+				capture_at = i + 1; /* the rest is its own */
+				break;
+			}
 		} else {
 			usage(stderr);
 			return 2;
@@ -98,10 +164,20 @@ int main(int argc, char **argv)
 		if (!strcmp(verbs[i], verb))
 			break;
 	}
-	if (json && (!strcmp(verb, "metrics") || !strcmp(verb, "reload"))) {
+	if (json && (!strcmp(verb, "metrics") || !strcmp(verb, "reload") ||
+		     capture_at)) {
 		fprintf(stderr, "tapirctl: --json does not apply to %s\n",
 			verb);
 		return 2;
+	}
+	if (capture_at) {
+		int rc = capture_line(argc - capture_at, argv + capture_at, req,
+				      sizeof(req));
+
+		if (rc)
+			return rc;
+	} else {
+		snprintf(req, sizeof(req), "%s%s\n", verb, json ? " json" : "");
 	}
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "tapirctl: socket path too long: %s\n", path);
@@ -122,7 +198,6 @@ int main(int argc, char **argv)
 				      : "");
 		return 2;
 	}
-	snprintf(req, sizeof(req), "%s%s\n", verb, json ? " json" : "");
 	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
 		fprintf(stderr, "tapirctl: cannot send to %s: %s\n", path,
 			strerror(errno));
