@@ -51,6 +51,11 @@ bool capture_name_valid(const char *name, char *why, size_t len)
 			 CAPTURE_NAME_MAX);
 		return false;
 	}
+	if (strchr(name, '/')) {
+		snprintf(why, len, "a capture name may not contain '/': files "
+				   "go only into the capture directory");
+		return false;
+	}
 	if (name[0] == '.') {
 		snprintf(why, len, "a capture name may not start with '.'");
 		return false;
@@ -66,11 +71,7 @@ bool capture_name_valid(const char *name, char *why, size_t len)
 		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
 		    ch == '-' || ch == '+')
 			continue;
-		if (ch == '/')
-			snprintf(why, len, "a capture name may not contain "
-					   "'/': files go only into the "
-					   "capture directory");
-		else if (ch < 0x20 || ch == 0x7f)
+		if (ch < 0x20 || ch == 0x7f)
 			snprintf(why, len, "a capture name may not contain "
 					   "control characters");
 		else
