@@ -89,6 +89,10 @@ in_ns ping -c 3 -i 0.2 -W 2 "$TAPIR_ADDR" >"$TL_TMP/ping" 2>&1
 in_ns timeout 10 dig @"$TAPIR_ADDR" +norec +time=2 +tries=1 www.lab.test A >/dev/null 2>&1
 in_ns timeout 10 dig @"$TAPIR_ADDR" +norec +time=2 +tries=1 nx.lab.test A >/dev/null 2>&1
 echo hello-capture | in_ns timeout 5 socat -t 1 - "TCP:$TAPIR_ADDR:7" >"$TL_TMP/tcp" 2>&1
+# 64 KiB through the echo port: with offloads, tapird writes TCP
+# superframes for the kernel to cut, and the capture has them whole.
+head -c 65536 /dev/zero | in_ns timeout 10 socat -t 3 - "TCP:$TAPIR_ADDR:7" 2>/dev/null |
+	wc -c >"$TL_TMP/bulk"
 # A datagram to a closed port (an ICMP port unreachable answers it) and
 # one to the echo port with a bad UDP checksum: both dropped.
 echo closed | in_ns timeout 5 socat -t 0.5 - "UDP:$TAPIR_ADDR:5999" >/dev/null 2>&1
@@ -123,8 +127,16 @@ check "3 echo requests in, 3 echo replies out" \
 check "2 DNS queries in, 2 answers out" \
 	"$(count 'dns.flags.response == 0 && frame.packet_flags_direction == 1') / $(count 'dns.flags.response == 1 && frame.packet_flags_direction == 2')" \
 	sh -c "[ $(count 'dns.flags.response == 0 && udp.dstport == 53 && frame.packet_flags_direction == 1') = 2 ] && [ $(count 'dns.flags.response == 1 && udp.srcport == 53 && frame.packet_flags_direction == 2') = 2 ]"
-check "the TCP handshake: SYN in, SYN-ACK out, the data both ways" "" \
-	sh -c "[ $(count 'tcp.flags == 0x002 && tcp.dstport == 7 && frame.packet_flags_direction == 1') = 1 ] && [ $(count 'tcp.flags.syn == 1 && tcp.flags.ack == 1 && tcp.srcport == 7 && frame.packet_flags_direction == 2') = 1 ] && [ $(count 'tcp.payload && tcp.dstport == 7 && frame.packet_flags_direction == 1') -ge 1 ] && [ $(count 'tcp.payload && tcp.srcport == 7 && frame.packet_flags_direction == 2') -ge 1 ]"
+check "two TCP handshakes: SYN in, SYN-ACK out, the data both ways" "" \
+	sh -c "[ $(count 'tcp.flags == 0x002 && tcp.dstport == 7 && frame.packet_flags_direction == 1') = 2 ] && [ $(count 'tcp.flags.syn == 1 && tcp.flags.ack == 1 && tcp.srcport == 7 && frame.packet_flags_direction == 2') = 2 ] && [ $(count 'tcp.payload && tcp.dstport == 7 && frame.packet_flags_direction == 1') -ge 1 ] && [ $(count 'tcp.payload && tcp.srcport == 7 && frame.packet_flags_direction == 2') -ge 1 ]"
+check "64 KiB echoed back during the capture" "@$TL_TMP/bulk" grep -qx 65536 "$TL_TMP/bulk"
+if "$TAPIRCTL" status | grep -q "offload on"; then
+	check "outbound TCP superframes are captured whole (longer than 1514 bytes)" \
+		"$(TS -Y 'tcp.srcport == 7 && frame.packet_flags_direction == 2' -T fields -e frame.len | sort -n | tail -n 3 | tr '\n' ' ')" \
+		sh -c "[ $(count 'tcp.srcport == 7 && frame.len > 1514 && frame.packet_flags_direction == 2') -ge 1 ]"
+else
+	diag "the TAP took no offloads: no superframes to look for"
+fi
 TS -Y 'udp.dstport == 5999' -T fields -e frame.packet_flags_direction -e frame.comment >"$TL_TMP/closed" 2>&1
 check "the datagram to a closed port: inbound, 'dropped: udp no_listener'" "@$TL_TMP/closed" \
 	grep -qx "0x00000001	dropped: udp no_listener" "$TL_TMP/closed"
@@ -145,7 +157,7 @@ check "no outbound frame is marked dropped" "" \
 check "capture start --bytes 2048: running" "@$out" grep -q "^limits: 3 files of 2048 bytes" "$out"
 in_ns ping -c 20 -i 0.05 -s 200 -W 2 "$TAPIR_ADDR" >/dev/null 2>&1
 "$TAPIRCTL" capture stop >"$out" 2>&1
-ring_files=$(cd "$CAP" && ls ring-*.pcapng 2>/dev/null | tr '\n' ' ')
+ring_files=$(find "$CAP" -name 'ring-*.pcapng' -printf '%f ' | sort)
 check "3 ring files remain, the oldest removed" "files: $ring_files; $(cat "$out")" \
 	sh -c "[ \$(ls '$CAP'/ring-*.pcapng | wc -l) = 3 ] && [ ! -e '$CAP/ring-00001.pcapng' ]"
 big=$(find "$CAP" -name 'ring-*.pcapng' -size +2048c | wc -l)
@@ -157,7 +169,7 @@ ring_ok() {
 	done
 }
 check "every ring file reads in tshark, with frames" "$(ls -l "$CAP")" ring_ok
-last=$(cd "$CAP" && ls ring-*.pcapng | tail -n 1)
+last=$(find "$CAP" -name 'ring-*.pcapng' -printf '%f\n' | sort | tail -n 1)
 check "capture status names the files kept" "@$out" grep -q "^files: .* \.\. $last$" "$out"
 
 # ---- --count and --seconds stop it. ----
