@@ -121,7 +121,10 @@ static void capture_check(struct daemon *d)
 	d->tap.cap = NULL;
 	if (d->cap_ev)
 		evtimer_del(d->cap_ev);
-	log_notice("capture stopped: %s", capture_stop_reason(d->cap));
+	if (capture_failed(d->cap))
+		log_warn("capture stopped: %s", capture_stop_reason(d->cap));
+	else
+		log_notice("capture stopped: %s", capture_stop_reason(d->cap));
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)

@@ -37,6 +37,7 @@ struct capture {
 	uint64_t pend_ts;
 	bool pending;
 	bool running;
+	bool failed;
 	char why[160];
 	struct capture_counts n;
 	struct timespec started;
@@ -194,6 +195,7 @@ static void fail(struct capture *c, const char *what, int e)
 	snprintf(c->why, sizeof(c->why), "%s %s failed: %s", what, name,
 		 strerror(e));
 	c->running = false;
+	c->failed = true;
 	c->buf_len = 0;
 	c->at_stop = *c->st;
 	close_files(c);
@@ -374,6 +376,11 @@ void capture_flush(struct capture *c)
 bool capture_running(const struct capture *c)
 {
 	return c->running;
+}
+
+bool capture_failed(const struct capture *c)
+{
+	return c->failed;
 }
 
 const char *capture_stop_reason(const struct capture *c)

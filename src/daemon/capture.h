@@ -88,6 +88,8 @@ void capture_flush(struct capture *c);
 bool capture_running(const struct capture *c);
 /* Why it stopped ("" while it runs). */
 const char *capture_stop_reason(const struct capture *c);
+/* Whether it stopped because a file could not be made or written. */
+bool capture_failed(const struct capture *c);
 /* Stop: flush and close; why says what stopped it. */
 void capture_stop(struct capture *c, const char *why);
 /* The state in text: name, files, frames, bytes, the link's counters over

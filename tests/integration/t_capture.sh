@@ -180,7 +180,7 @@ check "--count 4 stops the capture by itself" "@$out" grep -q "^capture: stopped
 check "... with exactly 4 frames in its file" "" \
 	test "$(tshark -r "$CAP/cnt-00001.pcapng" 2>/dev/null | wc -l)" = 4
 "$TAPIRCTL" capture start --name sec --seconds 1 >/dev/null 2>&1
-sleep 1.6
+sleep 2.5
 "$TAPIRCTL" capture status >"$out" 2>&1
 check "--seconds 1 stops the capture by itself" "@$out" grep -q "^capture: stopped: time limit reached" "$out"
 "$TAPIRCTL" capture stop >"$out" 2>&1

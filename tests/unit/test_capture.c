@@ -346,11 +346,38 @@ START_TEST(test_count_stops)
 	ck_assert(capture_running(c));
 	capture_tx(c, frame, 60, 0);
 	ck_assert(!capture_running(c));
+	ck_assert(!capture_failed(c));
 	ck_assert_str_eq(capture_stop_reason(c), "count reached");
 	capture_tx(c, frame, 60, 0);
 	capture_counts(c, &n);
 	ck_assert_uint_eq(n.out, 2);
 	capture_free(c);
+}
+END_TEST
+
+START_TEST(test_failure_stops)
+{
+	/* Something in the way of the ring's second file. */
+	struct capture *c = start("w", 3, 1 << 20, 1024, 0);
+	struct capture_counts n;
+	static struct parsed P;
+
+	ck_assert_int_eq(mkdir(path_of("w-00002.pcapng"), 0700), 0);
+	for (int i = 0; i < 10; i++)
+		capture_tx(c, frame, 200, 0);
+	ck_assert(!capture_running(c));
+	ck_assert(capture_failed(c));
+	ck_assert_str_eq(capture_stop_reason(c),
+			 "creating w-00002.pcapng failed: File exists");
+	capture_counts(c, &n);
+	ck_assert_uint_eq(n.out, 3);
+	capture_stop(c, "by hand"); /* the first reason stays */
+	ck_assert_str_eq(capture_stop_reason(c),
+			 "creating w-00002.pcapng failed: File exists");
+	capture_free(c);
+	/* The first file was written out before the second was tried. */
+	parse_file(path_of("w-00001.pcapng"), &P);
+	ck_assert_uint_eq(P.epb, 3);
 }
 END_TEST
 
@@ -531,6 +558,7 @@ static Suite *capture_suite(void)
 	tcase_add_test(tc, test_max_bytes_caps_bytes);
 	tcase_add_test(tc, test_big_frame_cut);
 	tcase_add_test(tc, test_count_stops);
+	tcase_add_test(tc, test_failure_stops);
 	tcase_add_test(tc, test_drop_comment_and_order);
 	suite_add_tcase(su, tc);
 
