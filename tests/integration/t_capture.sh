@@ -71,18 +71,12 @@ check "nothing was written for the refused names" "$(ls -la "$TL_TMP" "$CAP" 2>&
 	sh -c "[ ! -e '$TL_TMP/x-00001.pcapng' ] && [ -z \"\$(ls -A '$CAP' 2>/dev/null)\" ]"
 "$TAPIRCTL" capture start --name ../x >"$out" 2>&1
 check "the refusal of ../x names the reason" "@$out" grep -q "may not" "$out"
-# A symbolic link where a capture file would go is not followed.
-mkdir -p "$CAP"
-ln -s "$TL_TMP/target" "$CAP/link-00001.pcapng"
-"$TAPIRCTL" capture start --name link >"$out" 2>&1
-rc=$?
-check "a capture over a symbolic link is refused, its target untouched" "exit $rc: $(cat "$out")" \
-	sh -c "[ $rc = 1 ] && [ ! -e '$TL_TMP/target' ]"
-rm -f "$CAP/link-00001.pcapng"
 
 # ---- One capture of everything, compared with the counters. ----
+check "the capture directory does not exist yet" "" test ! -e "$CAP"
 "$TAPIRCTL" capture start --name main >"$out" 2>&1
 check "capture start --name main: running" "@$out" grep -q "^capture: running" "$out"
+check "tapird made the capture directory (under its system call filter)" "" test -d "$CAP"
 check "a second capture start while one runs is refused" "" \
 	sh -c "! '$TAPIRCTL' capture start --name other >/dev/null 2>&1"
 in_ns ping -c 3 -i 0.2 -W 2 "$TAPIR_ADDR" >"$TL_TMP/ping" 2>&1
@@ -151,6 +145,14 @@ check "frames with a drop comment = tapird's frames_dropped" "$ncomm vs $(field 
 	test "$ncomm" = "$(field frames_dropped)"
 check "no outbound frame is marked dropped" "" \
 	sh -c "[ $(count 'frame.comment && frame.packet_flags_direction == 2') = 0 ]"
+
+# A symbolic link where a capture file would go is not followed.
+ln -s "$TL_TMP/target" "$CAP/link-00001.pcapng"
+"$TAPIRCTL" capture start --name link >"$out" 2>&1
+rc=$?
+check "a capture over a symbolic link is refused, its target untouched" "exit $rc: $(cat "$out")" \
+	sh -c "[ $rc = 1 ] && [ ! -e '$TL_TMP/target' ]"
+rm -f "$CAP/link-00001.pcapng"
 
 # ---- The ring: at most max_files (3) files of at most --bytes each. ----
 "$TAPIRCTL" capture start --name ring --bytes 2048 >"$out" 2>&1
