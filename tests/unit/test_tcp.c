@@ -734,6 +734,9 @@ START_TEST(test_data_in_acks)
 	ck_assert_uint_eq(CR[0].len, 2 * full + 200);
 	ck_assert_mem_eq(CR[0].data, data, 2 * full + 200);
 	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_CSUM], 0);
+	/* The report's count: in-order bytes, duplicates not again. */
+	ck_assert_uint_eq(c->ctr.bytes_received, 2 * full + 200);
+	ck_assert_uint_eq(c->ctr.bytes_sent, 0);
 	finish(s);
 }
 END_TEST
@@ -885,6 +888,13 @@ START_TEST(test_retransmit_backoff)
 	ck_assert_mem_eq(g.data.p, data, SEG);
 	ck_assert_uint_eq(s->stats.v[STAT_TCP_RETRANSMITS], 1);
 	ck_assert_uint_eq(s->stats.v[STAT_TCP_RTO_FIRED], 1);
+	/* The report: the timeout put congestion control in "loss", and
+	 * one segment went again. */
+	ck_assert_str_eq(tcp_cc_phase(c), "loss");
+	ck_assert_uint_eq(c->ctr.segs_retrans, 1);
+	ck_assert_uint_eq(c->ctr.bytes_retrans, SEG);
+	ck_assert_uint_eq(c->ctr.bytes_sent, 4 * SEG);
+	ck_assert_uint_eq(c->ctr.bytes_acked, 0);
 	th_frames_clear();
 	/* Backed off: 2 s more. */
 	th_advance(s, 1996);
@@ -907,9 +917,18 @@ START_TEST(test_retransmit_backoff)
 			  SEG);
 	ck_assert_mem_eq(g.data.p, data + 2 * SEG, SEG);
 	ck_assert_uint_eq(s->stats.v[STAT_TCP_RETRANSMITS], 4);
+	/* Not all that was out at the timeout is acknowledged yet. */
+	ck_assert_str_eq(tcp_cc_phase(c), "loss");
 	th_frames_clear();
 	p.ack += 2 * SEG;
 	psend(s, &p, ACKF, NULL, 0);
+	/* It is now: out of "loss"; the window (three segments after
+	 * slow start from one) is past the halved threshold. */
+	ck_assert_uint_gt(c->cwnd, c->ssthresh - 1);
+	ck_assert_str_eq(tcp_cc_phase(c), "congestion_avoidance");
+	ck_assert_uint_eq(c->ctr.bytes_acked, 3 * SEG);
+	ck_assert_uint_eq(c->ctr.segs_retrans, 4);
+	ck_assert_uint_eq(c->ctr.bytes_sent, 7 * SEG);
 	ck_assert_uint_eq(th_frame_count(), 0);
 	ck_assert_uint_eq(c->snd.len, 0);
 	/* Nothing outstanding: no timer; the backoff is forgotten. */

@@ -244,6 +244,15 @@ void tcp_unlisten(struct stack *s, struct tcp_listener *l)
 	}
 }
 
+const char *tcp_cc_phase(const struct tcp_conn *c)
+{
+	if (c->in_recovery)
+		return "recovery";
+	if (c->ctr.loss)
+		return "loss";
+	return c->cwnd < c->ssthresh ? "slow_start" : "congestion_avoidance";
+}
+
 void tcp_foreach(struct stack *s, tcp_visit_fn fn, void *arg)
 {
 	const struct flow_table *t = &s->tcp.flows;
