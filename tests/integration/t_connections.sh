@@ -1,7 +1,8 @@
 #!/bin/bash
 # Inspecting a running tapird with real clients in the lab namespace:
 # `tapirctl connections` lists two rate-limited curl downloads (module http)
-# and a socat connection to echo with their state, ports and module; the
+# and socat connections to echo over IPv4 and IPv6 (link-local) with their
+# state, addresses, ports and module; the
 # --state and --port filters narrow the list; --json is one document with
 # the documented fields, and its bytes agree with what the kernel's sockets
 # on the other end say (ss -ti); `tapirctl stats --interval` prints counter
@@ -9,7 +10,7 @@
 # the interface, leases (a host name with markup, from the lease file,
 # escaped) and connections, is refused outside status_allow, and renders in
 # headless Chromium.
-# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091,SC2317
 . "$(dirname "$0")/lib.sh"
 tl_init
 
@@ -63,13 +64,30 @@ in_ns timeout 90 socat -u SYSTEM:"echo hold; sleep 80" \
 	"TCP:$TAPIR_ADDR:7" >/dev/null 2>&1 &
 lab_on_exit "kill $! 2>/dev/null"
 
+# And one to echo over IPv6, to tapird's link-local address once it is
+# preferred (Duplicate Address Detection passed).
+ll6() {
+	"$TAPIRCTL" --json status 2>/dev/null | python3 -c '
+import json, sys
+print(" ".join(a["address"].split("/")[0]
+               for a in json.load(sys.stdin)["interface"]["address6"]
+               if a["address"].startswith("fe80:") and a["state"] == "preferred"))'
+}
+have_ll6() { [ -n "$(ll6)" ]; }
+tl_wait 100 have_ll6 || bail "tapird has a preferred link-local address" \
+	"$("$TAPIRCTL" status 2>&1)"
+LL6=$(ll6)
+in_ns timeout 90 socat -u SYSTEM:"echo hold6; sleep 80" \
+	"TCP6:[$LL6%$TAP]:7" >/dev/null 2>&1 &
+lab_on_exit "kill $! 2>/dev/null"
+
 # established_n: connections tapird lists as established.
 established_n() {
 	"$TAPIRCTL" --json connections --state established 2>/dev/null |
 		python3 -c 'import json, sys; print(json.load(sys.stdin)["matched"])'
 }
-three_up() { [ "$(established_n)" = 3 ]; }
-tl_wait 100 three_up || bail "three connections are established" \
+four_up() { [ "$(established_n)" = 4 ]; }
+tl_wait 100 four_up || bail "four connections are established" \
 	"$("$TAPIRCTL" connections 2>&1)"
 # Let the downloads run a little, so the counters have something to say.
 sleep 2
@@ -81,17 +99,27 @@ text_ok() {
 		head -n 1 "$out" | grep -q '^LOCAL  *REMOTE  *STATE  *SEND-Q  *RECV-Q  *MODULE$' &&
 		[ "$(grep -c "^$TAPIR_ADDR:80  *$HOST_ADDR:[0-9]*  *established .* http$" "$out")" = 2 ] &&
 		[ "$(grep -c "^$TAPIR_ADDR:7  *$HOST_ADDR:[0-9]*  *established .* echo$" "$out")" = 1 ] &&
+		[ "$(grep -c "^\[$LL6\]:7  *\[fe80::[0-9a-f:]*\]:[0-9]*  *established .* echo$" "$out")" = 1 ] &&
 		grep -qE '^	 cubic (slow_start|congestion_avoidance|recovery|loss) rtt:[0-9.]+/[0-9.]+ rto:[0-9]+ mss:[0-9]+ cwnd:[0-9]+ ssthresh:[-0-9]+ bytes_sent:[1-9][0-9]* ' "$out"
 }
-check "tapirctl connections: two http downloads and one echo connection, established, with ss -ti's figures" \
+check "tapirctl connections: two http downloads and echo over IPv4 and IPv6, established, with ss -ti's figures" \
 	"@$out" text_ok
 
 "$TAPIRCTL" connections --port 7 >"$out" 2>&1
 port_ok() {
-	[ "$(tail -n +2 "$out" | grep -vc '^	')" = 1 ] &&
-		grep -q "^$TAPIR_ADDR:7 .* echo$" "$out"
+	[ "$(tail -n +2 "$out" | grep -vc '^	')" = 2 ] &&
+		grep -q "^$TAPIR_ADDR:7 .* echo$" "$out" &&
+		grep -q "^\[$LL6\]:7 .* echo$" "$out"
 }
-check "--port 7: only the echo connection" "@$out" port_ok
+check "--port 7: only the two echo connections" "@$out" port_ok
+"$TAPIRCTL" --json connections --port 7 >"$out" 2>&1
+got=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(sorted((c["family"], c["local_address"], c["module"])
+             for c in d["connections"]))' "$out" 2>&1)
+check "--json --port 7: families 4 and 6, addresses apart from ports" "got: $got" \
+	test "$got" = "[(4, '$TAPIR_ADDR', 'echo'), (6, '$LL6', 'echo')]"
 # The remote port works too: the first download's, from the kernel side.
 cport=$(in_ns ss -tnH state established "dport = :80" | awk '{ print $3 }' |
 	sed 's/.*://' | head -n 1)
