@@ -939,6 +939,48 @@ START_TEST(test_retransmit_backoff)
 }
 END_TEST
 
+/* The delivery rate the report shows: bytes acknowledged per second over
+ * a period of a round trip, at least TCP_RATE_MIN_MS, that starts with
+ * the first delivery. */
+START_TEST(test_delivery_rate)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct tcp_conn *c;
+	static uint8_t data[4 * SEG];
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1000);
+	th_pattern(data, sizeof(data), 9);
+	ck_assert_uint_eq(tcp_send(c, data, sizeof(data)), sizeof(data));
+	th_advance(s, 5);
+	/* Round trips of 5 ms: the period is the floor, 50 ms. */
+	p.tsval++;
+	p.tsecr = (uint32_t)th_clock_ms - 5;
+	p.ack += SEG;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(c->ctr.delivered, SEG);
+	ck_assert_uint_eq(c->ctr.delivery_rate, 0); /* the period starts */
+	th_advance(s, 40);
+	p.tsval++;
+	p.tsecr = (uint32_t)th_clock_ms - 5;
+	p.ack += SEG;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_lt(c->srtt8 >> 3, TCP_RATE_MIN_MS);
+	ck_assert_uint_eq(c->ctr.delivery_rate, 0); /* 40 ms: not yet */
+	th_advance(s, 60);
+	p.tsval++;
+	p.tsecr = (uint32_t)th_clock_ms - 5;
+	p.ack += 2 * SEG;
+	psend(s, &p, ACKF, NULL, 0);
+	/* Three segments delivered in the 100 ms since the first. */
+	ck_assert_uint_eq(c->ctr.delivered, 4 * SEG);
+	ck_assert_uint_eq(c->ctr.delivery_rate, 3 * SEG * 1000 / 100);
+	ck_assert_uint_eq(c->ctr.bytes_acked, 4 * SEG);
+	finish(s);
+}
+END_TEST
+
 START_TEST(test_retransmit_give_up)
 {
 	struct stack *s = new_stack();
@@ -3074,6 +3116,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_segments_fit_mtu);
 	tcase_add_test(tc, test_segments_full_mss_no_ts);
 	tcase_add_test(tc, test_retransmit_backoff);
+	tcase_add_test(tc, test_delivery_rate);
 	tcase_add_test(tc, test_retransmit_give_up);
 	tcase_add_test(tc, test_fast_retransmit);
 	tcase_add_test(tc, test_dsack_widens_reordering_window);
