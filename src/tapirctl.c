@@ -13,6 +13,7 @@
  * line is wrong.  stats --interval asks again every SECONDS and prints
  * each counter's change per second.
  */
+#include "ctlrates.h"
 #include "version.h"
 
 #include <errno.h>
@@ -203,81 +204,16 @@ out:
 
 /* ---- stats --interval ---------------------------------------------------- */
 
-#define SAMPLE_MAX 4096       /* counters kept per sample */
 #define SAMPLE_BYTES (4u << 20) /* the answer to "stats" at most */
 
-struct counter {
-	char *name;
-	uint64_t v;
-};
-
-struct sample {
-	struct counter *c;
-	size_t n;
-};
-
-static void sample_free(struct sample *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->c[i].name);
-	free(s->c);
-	s->c = NULL;
-	s->n = 0;
-}
-
-/* The text stats answer, "NAME[ reason=R]   VALUE" a line, into s.
- * Gauges (the tcp_connections lines) are not counters and are left out.
- * 0, or -1 when a line does not read or memory runs out. */
-static int sample_parse(struct sample *s, char *text)
-{
-	char *save = NULL;
-
-	s->c = calloc(SAMPLE_MAX, sizeof(*s->c));
-	if (!s->c)
-		return -1;
-	for (char *line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *sp = strrchr(line, ' '), *end;
-		size_t nl;
-		uint64_t v;
-
-		if (!sp)
-			return -1;
-		v = strtoull(sp + 1, &end, 10);
-		if (end == sp + 1 || *end)
-			return -1;
-		while (sp > line && sp[-1] == ' ')
-			sp--;
-		nl = (size_t)(sp - line);
-		if (!nl)
-			return -1;
-		if (!strncmp(line, "tcp_connections ", 16))
-			continue;
-		if (s->n == SAMPLE_MAX)
-			break;
-		if (!(s->c[s->n].name = strndup(line, nl)))
-			return -1;
-		s->c[s->n++].v = v;
-	}
-	return 0;
-}
-
-static uint64_t sample_get(const struct sample *s, const char *name)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(s->c[i].name, name))
-			return s->c[i].v;
-	return 0; /* a counter the text leaves out is zero */
-}
-
-static int take_sample(const char *path, struct sample *s)
+static int take_sample(const char *path, struct ctr_sample *s)
 {
 	struct sink k = {.max = SAMPLE_BYTES};
 	int rc = exchange(path, "stats\n", &k);
 
 	if (rc == 1)
 		fprintf(stderr, "tapirctl: %s", k.p ? k.p : "error\n");
-	if (rc == 0 && sample_parse(s, k.p ? k.p : (char[]){""}) < 0) {
+	if (rc == 0 && ctr_sample_parse(s, k.p ? k.p : (char[]){""}) < 0) {
 		fprintf(stderr, "tapirctl: cannot read the counters\n");
 		rc = 2;
 	}
@@ -293,49 +229,16 @@ static void on_stop(int sig)
 	stop = 1;
 }
 
-static void print_rates(const struct sample *prev, const struct sample *cur,
-			double secs, bool json)
+static void print_rates(const struct ctr_sample *prev,
+			const struct ctr_sample *cur, double secs, bool json)
 {
 	time_t now = time(NULL);
 	struct tm tm;
 	char when[32] = "";
-	unsigned shown = 0;
 
 	if (gmtime_r(&now, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (json)
-		printf("{\"time\":\"%s\",\"interval_seconds\":%.3f,"
-		       "\"rates\":{",
-		       when, secs);
-	else
-		printf("%s  per second over %.3f s\n", when, secs);
-	for (size_t i = 0; i < cur->n; i++) {
-		uint64_t was = sample_get(prev, cur->c[i].name);
-		/* A counter that went down: tapird restarted, and counts
-		 * from zero again. */
-		uint64_t d = cur->c[i].v >= was ? cur->c[i].v - was
-						: cur->c[i].v;
-		double rate = (double)d / secs;
-
-		if (!d)
-			continue;
-		if (json) {
-			printf("%s\"", shown ? "," : "");
-			/* Counter names are [a-z0-9_ =]: nothing to escape. */
-			for (const char *p = cur->c[i].name; *p; p++)
-				if (*p != '"' && *p != '\\' &&
-				    (unsigned char)*p >= 0x20)
-					putchar(*p);
-			printf("\":%.3f", rate);
-		} else {
-			printf("  %-48s %14.1f\n", cur->c[i].name, rate);
-		}
-		shown++;
-	}
-	if (json)
-		printf("}}\n");
-	else if (!shown)
-		printf("  (no counter changed)\n");
+	ctr_rates_print(stdout, prev, cur, secs, when, json);
 	fflush(stdout);
 }
 
@@ -351,7 +254,7 @@ static int stats_interval(const char *path, double interval,
 			  unsigned long count, bool json)
 {
 	struct sigaction sa = {.sa_handler = on_stop};
-	struct sample prev = {0}, cur = {0};
+	struct ctr_sample prev = {0}, cur = {0};
 	struct timespec next;
 	double t_prev, t_cur;
 	int rc;
@@ -382,13 +285,13 @@ static int stats_interval(const char *path, double interval,
 			break;
 		t_cur = mono_s();
 		print_rates(&prev, &cur, t_cur - t_prev, json);
-		sample_free(&prev);
+		ctr_sample_free(&prev);
 		prev = cur;
-		cur = (struct sample){0};
+		cur = (struct ctr_sample){0};
 		t_prev = t_cur;
 	}
-	sample_free(&prev);
-	sample_free(&cur);
+	ctr_sample_free(&prev);
+	ctr_sample_free(&cur);
 	return rc;
 }
 
