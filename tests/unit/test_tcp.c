@@ -584,6 +584,31 @@ END_TEST
 /* The peer did not get our SYN-ACK and sends its SYN again: the same
  * SYN-ACK goes back at once (RFC 9293 3.10.7.4: an unacceptable segment
  * is answered; tcp_in.c has a branch for exactly this case). */
+/* A SYN-ACK sent again is a timeout too, but the handshake that then
+ * completes ends its "loss" phase: the report shows slow start, not a
+ * connection stuck in loss. */
+START_TEST(test_synack_retransmit_phase)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+
+	peer_bare(&p, PPORT);
+	syn(s, &p, NULL, 0, &g);
+	th_advance(s, 1000);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_seg(0, &p, SYNF | ACKF, p.iss, &g);
+	th_frames_clear();
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(naccepted, 1);
+	c = CR[0].c;
+	ck_assert_uint_eq(c->state, TCP_ESTABLISHED);
+	ck_assert_str_eq(tcp_cc_phase(c), "slow_start");
+	finish(s);
+}
+END_TEST
+
 START_TEST(test_syn_retransmitted_in_syn_received)
 {
 	struct stack *s = new_stack();
@@ -3117,6 +3142,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_segments_full_mss_no_ts);
 	tcase_add_test(tc, test_retransmit_backoff);
 	tcase_add_test(tc, test_delivery_rate);
+	tcase_add_test(tc, test_synack_retransmit_phase);
 	tcase_add_test(tc, test_retransmit_give_up);
 	tcase_add_test(tc, test_fast_retransmit);
 	tcase_add_test(tc, test_dsack_widens_reordering_window);

@@ -217,7 +217,8 @@ struct tcp_conn {
 		uint64_t rate_mark;      /* delivered then */
 		uint64_t delivery_rate;  /* bytes per second; 0: none yet */
 		/* After a retransmission timeout, until everything in
-		 * flight then is acknowledged: the "loss" phase. */
+		 * flight then (up to loss_end) is acknowledged: the "loss"
+		 * phase.  A SYN's timeout ends with the handshake. */
 		bool loss;
 		uint32_t loss_end;
 	} ctr;
