@@ -423,11 +423,20 @@ static void report_module_counters(const void *ctx, report_counter_fn fn,
 	modules_foreach_counter(ctx, fn, arg);
 }
 
-/* The host API's report call: status as JSON, metrics as Prometheus. */
+static const char *report_conn_owner(const void *ctx,
+				     const struct tcp_conn *c)
+{
+	return modules_conn_owner(ctx, c);
+}
+
+/* The host API's report call: status as JSON (or as an HTML page, for
+ * "status.html"), metrics as Prometheus. */
 static int report_for_module(void *ctx, struct strbuf *b, const char *what)
 {
 	const struct daemon *d = ctx;
 
+	if (!strcmp(what, "status.html"))
+		return report(b, &d->report, "status", REPORT_HTML);
 	return report(b, &d->report, what,
 		      strcmp(what, "metrics") ? REPORT_JSON
 					      : REPORT_PROMETHEUS);
@@ -525,29 +534,51 @@ static bool capture_request(struct daemon *d, const char *args,
 	return true;
 }
 
-/* One tapirctl request: "VERB" or "VERB json". */
+/* One tapirctl request: "VERB", then words: "json", and for connections
+ * "state=NAME" and "port=N"; or "capture ..." (capture_request). */
 static bool control_request(void *arg, const char *line, struct strbuf *out)
 {
 	struct daemon *d = arg;
 	const struct report_src r = d->report;
-	char verb[32] = "", fmt[16] = "";
+	struct report_conn_filter filt = REPORT_CONN_FILTER_ALL;
+	char words[CONTROL_LINE_MAX + 1], *save = NULL, *verb, *w;
 	enum report_fmt f = REPORT_TEXT;
-	int n;
+	char err[160];
 
 	if (!strncmp(line, "capture", 7) && (!line[7] || line[7] == ' '))
 		return capture_request(d, line + 7, out);
-	n = sscanf(line, "%31s %15s", verb, fmt);
 
-	if (n == 2 && !strcmp(fmt, "json")) {
-		f = REPORT_JSON;
-	} else if (n != 1) {
+	snprintf(words, sizeof(words), "%s", line);
+	verb = strtok_r(words, " \t", &save);
+	if (!verb) {
 		strbuf_printf(out, "bad request: '%.64s'\n", line);
 		return false;
+	}
+	while ((w = strtok_r(NULL, " \t", &save))) {
+		if (!strcmp(w, "json")) {
+			f = REPORT_JSON;
+		} else if (!strcmp(verb, "connections") &&
+			   strchr(w, '=')) {
+			if (report_conn_filter_parse(&filt, w, err,
+						     sizeof(err)) < 0) {
+				strbuf_printf(out, "%s\n", err);
+				return false;
+			}
+		} else {
+			strbuf_printf(out, "bad request: '%.64s'\n", line);
+			return false;
+		}
 	}
 	if (!strcmp(verb, "reload"))
 		return reload(d, out);
 	if (!strcmp(verb, "metrics"))
 		f = REPORT_PROMETHEUS;
+	if (!strcmp(verb, "connections")) {
+		report_connections(out, &r, f, &filt);
+		if (f == REPORT_JSON)
+			strbuf_puts(out, "\n");
+		return true;
+	}
 	if (report(out, &r, verb, f) < 0) {
 		strbuf_printf(out,
 			      "unknown request '%s'; known: status, stats, arp, "
@@ -1024,7 +1055,8 @@ static int start_modules(struct daemon *d)
 	snprintf(d->ifname, sizeof(d->ifname), "%s", d->conf->ifname);
 	d->report = (struct report_src){
 		.s = d->stack,
-		.mods = {report_modules, report_module_counters, &d->mods},
+		.mods = {report_modules, report_module_counters, &d->mods,
+			 report_conn_owner},
 		.ifname = d->ifname,
 		.offload = d->tap.vnet,
 		.started_ms = stack_now_ms(d->stack),
