@@ -369,6 +369,12 @@ static void report_module_counters(const void *ctx, report_counter_fn fn,
 	modules_foreach_counter(ctx, fn, arg);
 }
 
+static void report_module_histograms(const void *ctx, report_histogram_fn fn,
+				     void *arg)
+{
+	modules_foreach_histogram(ctx, fn, arg);
+}
+
 /* The host API's report call: status as JSON, metrics as Prometheus. */
 static int report_for_module(void *ctx, struct strbuf *b, const char *what)
 {
@@ -873,7 +879,8 @@ static int start_modules(struct daemon *d)
 	snprintf(d->ifname, sizeof(d->ifname), "%s", d->conf->ifname);
 	d->report = (struct report_src){
 		.s = d->stack,
-		.mods = {report_modules, report_module_counters, &d->mods},
+		.mods = {report_modules, report_module_counters, &d->mods,
+			 report_module_histograms},
 		.ifname = d->ifname,
 		.offload = d->tap.vnet,
 		.started_ms = stack_now_ms(d->stack),

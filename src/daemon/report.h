@@ -24,6 +24,10 @@ typedef void (*report_entry_fn)(void *arg, const char *key, const char *value,
 typedef void (*report_module_fn)(void *arg, const char *name);
 typedef void (*report_counter_fn)(void *arg, const char *module,
 				  const char *name, uint64_t v);
+struct tapir_histogram;
+typedef void (*report_histogram_fn)(void *arg, const char *module,
+				    const char *name, const char *help,
+				    const struct tapir_histogram *h);
 
 /* The running modules as a report sees them, given by whoever owns them
  * (tapird hands over the module host's; tests, a fake), so reports need
@@ -35,6 +39,10 @@ struct report_modules {
 	void (*foreach_counter)(const void *ctx, report_counter_fn fn,
 				void *arg);
 	const void *ctx;
+	/* Every histogram of every module (host API 6), a module's
+	 * together; NULL: none.  help is NULL when the module gave none. */
+	void (*foreach_histogram)(const void *ctx, report_histogram_fn fn,
+				  void *arg);
 };
 
 struct report_src {
