@@ -7,8 +7,8 @@
 # every metric the Grafana dashboard names is exported
 # (scripts/dashboard-check); the combined access log format has the
 # fields of a real curl request, Referer and User-Agent included; and
-# after the log is renamed and tapird gets SIGHUP (logrotate), new lines
-# go to a fresh file.
+# after the log is renamed and tapird gets SIGHUP, new lines go to a fresh
+# file; and so they do after logrotate runs contrib/tapir.logrotate.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091,SC2317
 . "$(dirname "$0")/lib.sh"
 tl_init
@@ -18,6 +18,7 @@ TAPIRCTL=${TAPIRCTL:-$(dirname "$TAPIRD")/tapirctl}
 [ -x "$TAPIRCTL" ] || bail "tapirctl is built" "no executable at $TAPIRCTL"
 command -v promtool >/dev/null || bail "promtool is installed (scripts/deps: prometheus)"
 command -v prometheus >/dev/null || bail "prometheus is installed (scripts/deps)"
+command -v logrotate >/dev/null || bail "logrotate is installed (scripts/deps)"
 
 WWW=$TL_TMP/www
 ALOG=$TL_TMP/access.log
@@ -194,6 +195,33 @@ check "new lines go to the fresh file" "@$ALOG" tl_wait 50 grep -q '"after-rotat
 check "the renamed file got nothing more" "$(tail -n 3 "$ALOG.1")" \
 	sh -c "[ \$(wc -l <'$ALOG.1') = $lines_before ] && ! grep -q after-rotate '$ALOG.1'"
 check "tapird kept its pid across the reload" "tapird exited" lab_tapird_running
+
+# ---- contrib/tapir.logrotate, as shipped but for two paths -----------------
+# The log's path and tapirctl's are the test's; tapirctl finds the control
+# socket through TAPIR_CONTROL_SOCKET.  The SIGHUP fallback would reach
+# every tapird on the machine: here it is "false", so only tapirctl can
+# make the reload the test looks for.
+sed -e "s|/var/log/tapir/access.log|$ALOG|" -e "s|/usr/sbin/tapirctl|$TAPIRCTL|" \
+	-e "s|pkill -HUP -x tapird|false|" \
+	"$ROOT_DIR/contrib/tapir.logrotate" >"$TL_TMP/logrotate.conf"
+check "the test's copy of contrib/tapir.logrotate has its paths and no pkill" \
+	"@$TL_TMP/logrotate.conf" sh -c "grep -qF '$ALOG {' '$TL_TMP/logrotate.conf' &&
+	       grep -qF '$TAPIRCTL reload' '$TL_TMP/logrotate.conf' &&
+	       ! grep -q pkill '$TL_TMP/logrotate.conf'"
+rm -f "$ALOG.1"
+lines_before=$(wc -l <"$ALOG")
+log_lines=$(tl_log_lines)
+TAPIR_CONTROL_SOCKET=$SOCK logrotate -f -s "$TL_TMP/logrotate.state" \
+	"$TL_TMP/logrotate.conf" >"$TL_TMP/logrotate.out" 2>&1
+rc=$?
+check "logrotate -f with contrib/tapir.logrotate: exit 0" \
+	"exit $rc: $(cat "$TL_TMP/logrotate.out")" test "$rc" = 0
+check "logrotate moved the log to access.log.1 (delaycompress)" "$(ls "$TL_TMP")" \
+	sh -c "[ \$(wc -l <'$ALOG.1') = $lines_before ]"
+check "its postrotate (tapirctl reload) reloaded tapird" "@$TL_LOG" tl_wait 100 reloaded
+in_ns timeout 10 curl -s -o /dev/null -A "after-logrotate" "http://$TAPIR_ADDR/a.txt"
+check "after logrotate new lines go to a fresh access.log" "$(ls -l "$TL_TMP")" \
+	tl_wait 50 sh -c "grep -q '\"after-logrotate\"\$' '$ALOG' && ! grep -q after-logrotate '$ALOG.1'"
 
 errs=$(tl_error_lines)
 check "no errors in tapird's log" "$errs" test -z "$errs"
