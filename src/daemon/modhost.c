@@ -354,35 +354,41 @@ static struct tapir_histogram *host_histogram(struct tapir_host *h,
 					       const char *name,
 					       const char *help)
 {
-	struct mod_hist *m;
+	struct mod_hist *m, **pp;
 	size_t len = name ? strlen(name) : 0;
+	unsigned n = 0;
 
 	if (!len || len > TAPIR_HIST_NAME_MAX ||
 	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") != len) {
 		errno = EINVAL;
 		return NULL;
 	}
-	for (m = h->hists; m; m = m->next)
+	for (m = h->hists; m; m = m->next, n++)
 		if (strcmp(m->name, name) == 0)
 			return &m->h;
+	if (n >= TAPIR_HIST_MAX) {
+		errno = ENOSPC;
+		return NULL;
+	}
 	m = calloc(1, sizeof(*m) + len + 1);
 	if (!m)
 		return NULL;
 	memcpy(m->name, name, len + 1);
 	if (help && *help) {
-		/* One line of HELP text: at most 200 bytes, no line breaks. */
+		/* One line of HELP text: at most 200 bytes, control
+		 * characters (line breaks) as spaces; the report escapes
+		 * backslashes. */
 		m->help = strndup(help, 200);
 		if (!m->help) {
 			free(m);
 			return NULL;
 		}
 		for (char *p = m->help; *p; p++)
-			if (*p == '\n' || *p == '\r')
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
 				*p = ' ';
 	}
 	/* In registration order, as the counters' reports list them. */
-	struct mod_hist **pp = &h->hists;
-
+	pp = &h->hists;
 	while (*pp)
 		pp = &(*pp)->next;
 	*pp = m;

@@ -634,10 +634,18 @@ static void module_histogram_visit(void *arg, const char *module,
 		      (full[i] >= '0' && full[i] <= '9') || full[i] == '_'))
 			full[i] = '_';
 	strbuf_printf(b, "# HELP %s ", full);
-	if (help)
-		strbuf_puts(b, help);
-	else
+	if (help) {
+		/* HELP text escapes backslashes (and line breaks, which the
+		 * host has already turned into spaces). */
+		for (const char *p = help; *p; p++) {
+			if (*p == '\\')
+				strbuf_puts(b, "\\\\");
+			else
+				strbuf_printf(b, "%c", *p);
+		}
+	} else {
 		strbuf_printf(b, "Durations measured by the %s module.", module);
+	}
 	strbuf_printf(b, "\n# TYPE %s histogram\n", full);
 	prom_histogram(b, full, h);
 }

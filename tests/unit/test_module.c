@@ -499,6 +499,18 @@ struct hist_seen {
 	char first[128], second[128];
 };
 
+/* The HELP text of the histogram "h2", into first. */
+static void hist_help_cb(void *arg, const char *module, const char *name,
+			 const char *help, const struct tapir_histogram *h)
+{
+	struct hist_seen *s = arg;
+
+	(void)module;
+	(void)h;
+	if (!strcmp(name, "h2"))
+		snprintf(s->first, sizeof(s->first), "%s", help ? help : "-");
+}
+
 static void hist_seen_cb(void *arg, const char *module, const char *name,
 			 const char *help, const struct tapir_histogram *h)
 {
@@ -586,6 +598,21 @@ START_TEST(test_published_data_follows_module_lifetime)
 		t0 = api->now_us(b);
 		t1 = api->now_us(b);
 		ck_assert_uint_ge(t1, t0);
+		/* HELP text is one line; a module has TAPIR_HIST_MAX at most. */
+		ck_assert_ptr_nonnull(api->histogram(b, "h2", "one\ntwo\rthree"));
+		hs.n = 0;
+		modules_foreach_histogram(&set, hist_help_cb, &hs);
+		ck_assert_str_eq(hs.first, "one two three");
+		for (unsigned k = 3; k < TAPIR_HIST_MAX; k++) {
+			char nm[16];
+
+			snprintf(nm, sizeof(nm), "more_%u", k);
+			ck_assert_ptr_nonnull(api->histogram(b, nm, NULL));
+		}
+		errno = 0;
+		ck_assert_ptr_null(api->histogram(b, "one_too_many", NULL));
+		ck_assert_int_eq(errno, ENOSPC);
+		ck_assert_ptr_eq(api->histogram(b, "other", NULL), h2);
 	}
 	/* b removed too: its watch goes with it (nothing left to tell). */
 	ck_assert_uint_eq(reload("", &fail, &errs), 0);

@@ -180,7 +180,8 @@ static void fake_foreach_histogram(const void *ctx, report_histogram_fn fn,
 				   void *arg)
 {
 	(void)ctx;
-	fn(arg, "dns", "answer_duration", "DNS answers.", &fake_hist_dns);
+	fn(arg, "dns", "answer_duration", "DNS answers, C:\\ too.",
+	   &fake_hist_dns);
 	fn(arg, "web", "response_duration", NULL, &fake_hist_web);
 }
 
@@ -223,7 +224,8 @@ START_TEST(test_metrics_histograms)
 		   "tapir_tcp_rtt_seconds_sum 0.052024\n"
 		   "tapir_tcp_rtt_seconds_count 3\n"));
 	ck_assert_ptr_nonnull(strstr(
-		t, "\n# HELP tapir_dns_answer_duration_seconds DNS answers.\n"
+		t, "\n# HELP tapir_dns_answer_duration_seconds DNS answers, "
+		   "C:\\\\ too.\n"
 		   "# TYPE tapir_dns_answer_duration_seconds histogram\n"
 		   "tapir_dns_answer_duration_seconds_bucket{le=\"0.000016\"} 1\n"
 		   "tapir_dns_answer_duration_seconds_bucket{le=\"0.000032\"} 2\n"));

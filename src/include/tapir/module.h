@@ -430,7 +430,8 @@ struct tapir_host_api {
 	 * generic one).  name: 1..TAPIR_HIST_NAME_MAX characters of a-z,
 	 * 0-9 and '_'.  Asking again for the same name returns the same
 	 * histogram.  Observe with tapir_hist_observe(); the pointer stays
-	 * valid until fini.  NULL and errno EINVAL (bad name), ENOMEM. */
+	 * valid until fini.  NULL and errno EINVAL (bad name), ENOSPC (the
+	 * module has TAPIR_HIST_MAX already), ENOMEM. */
 	struct tapir_histogram *(*histogram)(struct tapir_host *h,
 					     const char *name,
 					     const char *help);
@@ -441,6 +442,7 @@ struct tapir_host_api {
 
 #define TAPIR_HOST_API_VERSION 6
 #define TAPIR_HIST_NAME_MAX 48 /* characters of a histogram's name */
+#define TAPIR_HIST_MAX 32      /* histograms per module */
 #define TAPIR_MCAST_MAX 16 /* multicast groups joined through mcast_join */
 #define TAPIR_PING_MAX 64  /* pings outstanding in all */
 #define TAPIR_RANDOM_MAX 256 /* bytes per random() call */
