@@ -9,7 +9,8 @@
 # before the kill (and did not release) is still there: listed by
 # tapirctl leases and acknowledged with the same address when its client
 # asks again; no renewal of one is ever refused.  Every DHCPv6 lease a
-# Reply gave is in the DHCPv6 journal.  Last, SIGTERM stops it with 0.
+# Reply gave is in the DHCPv6 journal, and a sample renews the same.
+# Last, SIGTERM stops it with 0.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091,SC2317
 . "$(dirname "$0")/lib.sh"
 tl_init
@@ -149,6 +150,16 @@ check "after each restart every DHCP lease acknowledged and not released is list
 	"$(tail -n 3 "$TL_TMP/expect.$ROUNDS")" [ "$bad_leases" -eq 0 ]
 check "after each restart every DHCPv6 lease a Reply gave is in the journal" \
 	"$(tail -n 3 "$TL_TMP/verify6.$ROUNDS" 2>&1)" [ "$bad_leases6" -eq 0 ]
+# After the last restart, a sample of the DHCPv6 leases renews to the
+# same address.
+sid=$(tr -d ':\n' <"$LEASES6.duid")
+bad6=0
+while read -r a duid iaid; do
+	r=$(tool6 renew "$TAP" "$sid" "$a" "$duid" "$iaid")
+	case $r in "REPLY $a "*) ;; *) bad6=$((bad6 + 1)); diag "$a: $r" ;; esac
+done < <(python3 "$TL_DIR/dhcp6_tool.py" pick "$TL_TMP/acks6" 10)
+check "after the last restart 10 of the DHCPv6 leases renew to the same address" \
+	"$bad6 renewals differ" [ "$bad6" -eq 0 ]
 check "the journals had no torn or malformed record to skip" \
 	"$(grep -h 'malformed\|torn' "$TL_TMP"/tapird.*.log | head -n 5)" \
 	sh -c "! grep -q ' [1-9][0-9]* malformed\|torn records ignored' '$TL_TMP'/tapird.*.log"

@@ -63,7 +63,7 @@ check "before the reloads x.txt is served as text/x-tapir-a" "got $(ctype)" \
 # HTTP clients read with small receive buffers, so tapird's send windows
 # stay open all along; a few curl downloads with --limit-rate add a real
 # client.
-TRANSFER=30
+TRANSFER=40
 in_ns timeout 150 python3 "$TL_DIR/load_tool.py" http "$TAPIR_ADDR" 80 \
 	/big.bin "$NPACED" "$TRANSFER" "$want" >"$TL_TMP/http.out" 2>&1 &
 hpid=$!
@@ -88,7 +88,7 @@ check "at least $((NPACED + NECHO)) connections established before the reloads" 
 start=$SECONDS
 python3 "$TL_DIR/load_tool.py" reload "$pid" "$conf" "$TL_LOG" "$RELOADS" \
 	"$TL_TMP/a.conf" "$TL_TMP/b.conf" "$TAPIRCTL" "$TL_TMP/ctl.sock" 10 \
-	0.01 "$TL_TMP/reloads" >"$TL_TMP/reload.out" 2>&1
+	0.005 "$TL_TMP/reloads" >"$TL_TMP/reload.out" 2>&1
 rc=$?
 took=$((SECONDS - start))
 check "$RELOADS reloads, one after the other, each 'reload complete' (${took}s)" \
