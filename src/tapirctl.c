@@ -1,8 +1,11 @@
 /*
  * tapirctl: ask a running tapird through its control socket.
  *
- *   tapirctl [-s socket] [--json] status|stats|arp|connections|leases|
- *            metrics|reload
+ *   tapirctl [-s socket | -i name] [--json] status|stats|arp|connections|
+ *            leases|metrics|reload
+ *
+ * -i NAME asks the instance NAME of tapird@.service, whose control socket
+ * is /run/tapir/NAME.sock.
  *
  * It sends "VERB" or "VERB json" and prints the answer; the exit status is
  * 0 when tapird answered "ok", 1 when it answered "error" (a failed reload
@@ -23,6 +26,7 @@
 #include <unistd.h>
 
 #define DEFAULT_SOCKET "/run/tapir/tapird.sock"
+#define INSTANCE_DIR "/run/tapir/" /* tapird@NAME: INSTANCE_DIR NAME.sock */
 #define TIMEOUT_MS 30000 /* a reload loads every module: allow for it */
 
 static const char *const verbs[] = {"status", "stats",   "arp",
@@ -32,10 +36,12 @@ static const char *const verbs[] = {"status", "stats",   "arp",
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: tapirctl [-s socket] [--json] "
+		"usage: tapirctl [-s socket | -i name] [--json] "
 		"status|stats|arp|connections|leases|metrics|reload\n"
 		"  -s socket  tapird's control socket (default: "
 		"$TAPIR_CONTROL_SOCKET, else %s)\n"
+		"  -i name    the instance tapird@name: socket "
+		INSTANCE_DIR "name.sock\n"
 		"  --json     machine-readable output (not for metrics, "
 		"reload)\n",
 		DEFAULT_SOCKET);
@@ -58,7 +64,7 @@ int main(int argc, char **argv)
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct timespec end;
 	bool json = false, first = true, ok = false;
-	char req[64], buf[65536];
+	char req[64], buf[65536], inst[sizeof(sa.sun_path)];
 	size_t have = 0;
 	int fd;
 
@@ -69,6 +75,21 @@ int main(int argc, char **argv)
 			json = true;
 		} else if (!strcmp(argv[i], "-s") && i + 1 < argc) {
 			path = argv[++i];
+		} else if (!strcmp(argv[i], "-i") && i + 1 < argc) {
+			const char *name = argv[++i];
+
+			/* A systemd instance name: one path component. */
+			int n = snprintf(inst, sizeof(inst),
+					 INSTANCE_DIR "%s.sock", name);
+
+			if (!*name || name[0] == '.' || strchr(name, '/') ||
+			    n < 0 || (size_t)n >= sizeof(inst)) {
+				fprintf(stderr, "tapirctl: bad instance name "
+						"'%s'\n",
+					name);
+				return 2;
+			}
+			path = inst;
 		} else if (!strcmp(argv[i], "-h") ||
 			   !strcmp(argv[i], "--help")) {
 			usage(stdout);
