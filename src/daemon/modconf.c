@@ -98,6 +98,13 @@ static int desc_ok(const struct tapir_module *m, const struct tapir_setting *d,
 			 d->name);
 		return -1;
 	}
+	if ((d->flags & TAPIR_SETF_STATE_PATH) &&
+	    d->type != TAPIR_SET_STRING) {
+		snprintf(err, len, "setting '%s': TAPIR_SETF_STATE_PATH on a "
+				   "setting that is not a string",
+			 d->name);
+		return -1;
+	}
 	if (d->type == TAPIR_SET_INT) {
 		if (d->size != 1 && d->size != 2 && d->size != 4 && d->size != 8) {
 			snprintf(err, len, "setting '%s': an integer field of "
@@ -131,13 +138,6 @@ static int desc_ok(const struct tapir_module *m, const struct tapir_setting *d,
 	     d->type == TAPIR_SET_IPV4S) &&
 	    (d->min < 0 || d->max < 0 || (d->max && d->max < d->min))) {
 		snprintf(err, len, "setting '%s': bad bounds", d->name);
-		return -1;
-	}
-	if ((d->flags & TAPIR_SETF_STATE_PATH) &&
-	    d->type != TAPIR_SET_STRING) {
-		snprintf(err, len, "setting '%s': TAPIR_SETF_STATE_PATH on a "
-				   "setting that is not a string",
-			 d->name);
 		return -1;
 	}
 	if (d->type == TAPIR_SET_STRING && d->def_str &&

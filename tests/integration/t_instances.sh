@@ -195,6 +195,13 @@ in_mnt "$TAPIRCTL" -i a status >"$out" 2>&1
 rc=$?
 check "tapirctl -i a: exit 2 once a is gone" "exit $rc: $(cat "$out")" test "$rc" = 2
 check "b's lease file is unchanged by a's stop" "" test "$(md5sum <"$lb")" = "$sum_b"
+for bad in "-s run/a.sock" "-S var/lib/tapir/a" "-s /$(printf 'x%.0s' $(seq 1 110))"; do
+	# shellcheck disable=SC2086 # an option and its value
+	"$TAPIRD" $bad -t >"$out" 2>&1
+	rc=$?
+	check "tapird ${bad:0:20}...: refused (exit 1) with the reason" \
+		"exit $rc: $(cat "$out")" sh -c "[ $rc = 1 ] && grep -q 'is not an absolute path' '$out'"
+done
 "$TAPIRCTL" -i ../b status >"$out" 2>&1
 rc=$?
 check "tapirctl -i with a path as the name: exit 2" "exit $rc: $(cat "$out")" test "$rc" = 2
