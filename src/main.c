@@ -28,6 +28,7 @@
 #include "daemon/conf.h"
 #include "daemon/entropy.h"
 #include "daemon/log.h"
+#include "daemon/modconf.h"
 #include "daemon/modhost.h"
 #include "daemon/notify.h"
 #include "daemon/control.h"
@@ -54,6 +55,8 @@
 /* What the command line asks for. */
 struct options {
 	const char *path; /* the configuration; NULL: the built-in default */
+	const char *control; /* -s: the control socket; NULL: the file's */
+	const char *state;   /* -S: the state directory; NULL: the built-in */
 	bool foreground, test, debug;
 };
 
@@ -766,8 +769,12 @@ static int draw_secrets(struct stack_secrets *k, const struct conf *c,
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: tapird [-dftV] [-c file]\n"
+	fprintf(f, "usage: tapird [-dftV] [-c file] [-s socket] [-S dir]\n"
 		   "  -c file  configuration file (default %s)\n"
+		   "  -s path  control socket, instead of control.socket "
+		   "(\"\" for none)\n"
+		   "  -S dir   state directory for default state files "
+		   "(default /var/lib/tapir)\n"
 		   "  -f       stay in the foreground\n"
 		   "  -t       check the configuration and exit\n"
 		   "  -d       debug logging\n"
@@ -815,10 +822,31 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "c:dfhtV")) != -1) {
+	while ((opt = getopt(argc, argv, "c:dfhs:tS:V")) != -1) {
 		switch (opt) {
 		case 'c':
 			o->path = optarg;
+			break;
+		case 's':
+			/* The length sun_path takes, as control.socket. */
+			if (*optarg && (optarg[0] != '/' || strlen(optarg) > 107)) {
+				fprintf(stderr, "tapird: -s '%s' is not an "
+						"absolute path of at most 107 "
+						"bytes (or \"\" for none)\n",
+					optarg);
+				return -1;
+			}
+			o->control = optarg;
+			break;
+		case 'S':
+			if (optarg[0] != '/' || strlen(optarg) > 1024) {
+				fprintf(stderr, "tapird: -S '%s' is not an "
+						"absolute path of at most 1024 "
+						"bytes\n",
+					optarg);
+				return -1;
+			}
+			o->state = optarg;
 			break;
 		case 'd':
 			o->debug = true;
@@ -1193,9 +1221,16 @@ int main(int argc, char **argv)
 	cwd = getcwd(NULL, 0);
 	conf_set_base_dir(cwd);
 	free(cwd);
+	if (conf_set_control_socket(o.control) < 0 ||
+	    modconf_set_state_dir(o.state) < 0) {
+		fprintf(stderr, "tapird: out of memory\n");
+		return 1;
+	}
 	if (o.test) {
 		rc = check_only(o.path);
 		conf_set_base_dir(NULL);
+		conf_set_control_socket(NULL);
+		modconf_set_state_dir(NULL);
 		return rc;
 	}
 
@@ -1217,5 +1252,7 @@ int main(int argc, char **argv)
 out:
 	teardown(d);
 	conf_set_base_dir(NULL);
+	conf_set_control_socket(NULL);
+	modconf_set_state_dir(NULL);
 	return rc;
 }

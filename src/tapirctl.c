@@ -1,13 +1,16 @@
 /*
  * tapirctl: ask a running tapird through its control socket.
  *
- *   tapirctl [-s socket] [--json] status|stats|arp|connections|leases|
- *            metrics|reload
+ *   tapirctl [-s socket | -i name] [--json] status|stats|arp|connections|
+ *            leases|metrics|reload
  *   tapirctl [-s socket] capture start [--seconds S] [--count N]
  *            [--bytes B] [--name NAME]
  *   tapirctl [-s socket] capture stop|status
  *   tapirctl [-s socket] [--json] connections [--state S] [--port N]
  *   tapirctl [-s socket] [--json] stats --interval SECONDS [--count N]
+ *
+ * -i NAME (wherever -s goes) asks the instance NAME of tapird@.service,
+ * whose control socket is /run/tapir/NAME.sock.
  *
  * It sends "VERB", "VERB json" (and for connections "state=S" "port=N";
  * for capture "capture start seconds=S count=N bytes=B name=NAME" with the
@@ -35,6 +38,7 @@
 #include <unistd.h>
 
 #define DEFAULT_SOCKET "/run/tapir/tapird.sock"
+#define INSTANCE_DIR "/run/tapir/" /* tapird@NAME: INSTANCE_DIR NAME.sock */
 #define TIMEOUT_MS 30000 /* a reload loads every module: allow for it */
 
 static const char *const verbs[] = {"status", "stats",   "arp",
@@ -44,7 +48,7 @@ static const char *const verbs[] = {"status", "stats",   "arp",
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: tapirctl [-s socket] [--json] "
+		"usage: tapirctl [-s socket | -i name] [--json] "
 		"status|stats|arp|connections|leases|metrics|reload\n"
 		"       tapirctl [-s socket] capture start [--seconds S] "
 		"[--count N] [--bytes B] [--name NAME]\n"
@@ -55,6 +59,8 @@ static void usage(FILE *f)
 		"[--count N]\n"
 		"  -s socket  tapird's control socket (default: "
 		"$TAPIR_CONTROL_SOCKET, else %s)\n"
+		"  -i name    the instance tapird@name: socket "
+		INSTANCE_DIR "name.sock\n"
 		"  --json     machine-readable output (not for metrics, "
 		"reload)\n"
 		"  --state    connections in this state only (established, "
@@ -378,7 +384,7 @@ int main(int argc, char **argv)
 	unsigned long count = 0;
 	bool json = false, have_count = false;
 	int capture_at = 0;
-	char req[256];
+	char req[256], inst[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
 	if (!path || !*path)
 		path = DEFAULT_SOCKET;
@@ -387,6 +393,21 @@ int main(int argc, char **argv)
 			json = true;
 		} else if (!strcmp(argv[i], "-s") && i + 1 < argc) {
 			path = argv[++i];
+		} else if (!strcmp(argv[i], "-i") && i + 1 < argc) {
+			const char *name = argv[++i];
+
+			/* A systemd instance name: one path component. */
+			int n = snprintf(inst, sizeof(inst),
+					 INSTANCE_DIR "%s.sock", name);
+
+			if (!*name || name[0] == '.' || strchr(name, '/') ||
+			    n < 0 || (size_t)n >= sizeof(inst)) {
+				fprintf(stderr, "tapirctl: bad instance name "
+						"'%s'\n",
+					name);
+				return 2;
+			}
+			path = inst;
 		} else if (!strcmp(argv[i], "--state") && i + 1 < argc) {
 			state = argv[++i];
 		} else if (!strcmp(argv[i], "--port") && i + 1 < argc) {

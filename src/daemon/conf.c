@@ -31,6 +31,21 @@ void conf_set_base_dir(const char *dir)
 	base_dir = dir ? strdup(dir) : NULL;
 }
 
+/* The control socket named on tapird's command line (-s), which the
+ * file's control.socket cannot change. */
+static char *control_override;
+
+int conf_set_control_socket(const char *path)
+{
+	char *copy = NULL;
+
+	if (path && !(copy = strdup(path)))
+		return -1;
+	free(control_override);
+	control_override = copy;
+	return 0;
+}
+
 const char conf_default_text[] =
 	"interface = {\n"
 	"  name = \"tapir0\";\n"
@@ -927,6 +942,11 @@ static void load_control(struct ld *ld, config_setting_t *root)
 			v = get_str(ld, cg, "control", "socket", &s);
 			ld->c->control_explicit = true;
 		}
+	}
+	if (control_override) {
+		v = control_override; /* checked by tapird -s */
+		s = NULL;
+		ld->c->control_explicit = true;
 	}
 	if (!v)
 		return; /* get_str reported it */

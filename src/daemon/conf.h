@@ -65,6 +65,10 @@ struct conf {
 /* Anchor relative module paths at dir (tapird's starting directory), so
  * they mean the same after daemon() has changed to /.  NULL: leave them. */
 void conf_set_base_dir(const char *dir);
+/* The control socket from tapird's command line (-s): it replaces the
+ * file's control.socket in every load until reset with NULL ("" for none).
+ * 0, or -1 out of memory. */
+int conf_set_control_socket(const char *path);
 
 /* The configuration used when no file is given and none exists. */
 extern const char conf_default_text[];

@@ -31,6 +31,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef TAPIR_STATE_DIR
+#define TAPIR_STATE_DIR "/var/lib/tapir"
+#endif
+
 /* ---- descriptor validation ---------------------------------------------- */
 
 static size_t type_size(uint32_t type)
@@ -91,6 +95,13 @@ static int desc_ok(const struct tapir_module *m, const struct tapir_setting *d,
 	    d->size > m->settings_size - d->offset) {
 		snprintf(err, len, "setting '%s' lies outside the settings "
 				   "struct",
+			 d->name);
+		return -1;
+	}
+	if ((d->flags & TAPIR_SETF_STATE_PATH) &&
+	    d->type != TAPIR_SET_STRING) {
+		snprintf(err, len, "setting '%s': TAPIR_SETF_STATE_PATH on a "
+				   "setting that is not a string",
 			 d->name);
 		return -1;
 	}
@@ -157,6 +168,26 @@ void modconf_set_tls_check(modconf_tls_check_fn fn)
 	tls_checker = fn;
 }
 
+/* Where a relative default of a TAPIR_SETF_STATE_PATH setting is taken
+ * from (tapird -S); NULL: TAPIR_STATE_DIR. */
+static char *state_dir;
+
+int modconf_set_state_dir(const char *dir)
+{
+	char *copy = NULL;
+
+	if (dir && !(copy = strdup(dir)))
+		return -1;
+	free(state_dir);
+	state_dir = copy;
+	return 0;
+}
+
+const char *modconf_state_dir(void)
+{
+	return state_dir ? state_dir : TAPIR_STATE_DIR;
+}
+
 struct reader {
 	const struct tapir_module *m;
 	const config_setting_t *sec;
@@ -220,6 +251,25 @@ static void put_int(void *p, size_t size, int64_t v)
 	}
 }
 
+static void *own(struct reader *r, size_t n, size_t size);
+
+/* The default of a TAPIR_SETF_STATE_PATH string: a relative one under the
+ * state directory, in memory that lives as long as mc. */
+static const char *state_path(struct reader *r, const char *def)
+{
+	const char *dir = modconf_state_dir();
+	size_t n;
+	char *p;
+
+	if (!def || def[0] == '/')
+		return def;
+	n = strlen(dir) + 1 + strlen(def) + 1;
+	if (!(p = own(r, n, 1)))
+		return def; /* not absolute: the module refuses it */
+	snprintf(p, n, "%s/%s", dir, def);
+	return p;
+}
+
 static void put_default(struct reader *r, const struct tapir_setting *d)
 {
 	void *p = field(r, d);
@@ -240,9 +290,14 @@ static void put_default(struct reader *r, const struct tapir_setting *d)
 		memcpy(p, &a, sizeof(a));
 		break;
 	}
-	case TAPIR_SET_STRING:
-		memcpy(p, &d->def_str, sizeof(d->def_str));
+	case TAPIR_SET_STRING: {
+		const char *v = d->def_str;
+
+		if (d->flags & TAPIR_SETF_STATE_PATH)
+			v = state_path(r, v);
+		memcpy(p, &v, sizeof(v));
 		break;
+	}
 	default: /* lists empty, custom NULL: the zeroes of calloc */
 		break;
 	}

@@ -49,4 +49,10 @@ typedef int (*modconf_tls_check_fn)(const config_setting_t *g,
 				    modconf_report_fn report, void *arg);
 void modconf_set_tls_check(modconf_tls_check_fn fn);
 
+/* The state directory (tapird -S): where the relative default of a
+ * TAPIR_SETF_STATE_PATH setting is taken from.  NULL restores the built-in
+ * /var/lib/tapir.  0, or -1 out of memory. */
+int modconf_set_state_dir(const char *dir);
+const char *modconf_state_dir(void);
+
 #endif

@@ -255,6 +255,82 @@ static int validate(const struct tapir_setting *s, char *err, size_t len)
 	return modconf_validate(&m, err, len);
 }
 
+/* TAPIR_SETF_STATE_PATH: a relative default is taken under the state
+ * directory (/var/lib/tapir, or tapird -S); an absolute default, a NULL
+ * one and a value from the file are passed as they are. */
+struct sconf {
+	const char *rel;
+	const char *abs;
+	const char *none;
+};
+static const struct tapir_setting ssettings[] = {
+	{"rel", TAPIR_SET_STRING, TAPIR_FIELD(struct sconf, rel),
+	 .flags = TAPIR_SETF_STATE_PATH, .def_str = "x.leases"},
+	{"abs", TAPIR_SET_STRING, TAPIR_FIELD(struct sconf, abs),
+	 .flags = TAPIR_SETF_STATE_PATH, .def_str = "/srv/y"},
+	{"none", TAPIR_SET_STRING, TAPIR_FIELD(struct sconf, none),
+	 .flags = TAPIR_SETF_STATE_PATH},
+	{.name = NULL}};
+static const struct tapir_module smod = {
+	TAPIR_MODULE_HEAD,
+	.name = "s",
+	.settings = ssettings,
+	.settings_size = sizeof(struct sconf),
+};
+
+static const struct sconf *rd_state(const char *text)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "s = {\n%s\n};\n", text);
+	config_destroy(&cfg);
+	config_init(&cfg);
+	ck_assert(config_read_string(&cfg, buf));
+	modconf_free(&mc);
+	nmsgs = 0;
+	ck_assert_int_eq(modconf_check(&smod, config_lookup(&cfg, "s"),
+				       report, NULL, &mc),
+			 0);
+	return mc.values;
+}
+
+START_TEST(test_state_path_defaults)
+{
+	char err[200];
+	const struct sconf *c;
+	const struct tapir_setting on_int[] = {
+		{"n", TAPIR_SET_INT, TAPIR_FIELD(struct tconf, port),
+		 .flags = TAPIR_SETF_STATE_PATH, .max = 10},
+		{.name = NULL}};
+	struct tapir_module m = smod;
+
+	ck_assert_int_eq(modconf_validate(&smod, err, sizeof(err)), 0);
+	ck_assert_str_eq(modconf_state_dir(), "/var/lib/tapir");
+	c = rd_state("");
+	ck_assert_str_eq(c->rel, "/var/lib/tapir/x.leases");
+	ck_assert_str_eq(c->abs, "/srv/y");
+	ck_assert_ptr_null(c->none);
+
+	ck_assert_int_eq(modconf_set_state_dir("/var/lib/tapir/lab2"), 0);
+	c = rd_state("");
+	ck_assert_str_eq(c->rel, "/var/lib/tapir/lab2/x.leases");
+	ck_assert_str_eq(c->abs, "/srv/y");
+	c = rd_state("rel = \"/elsewhere/z\"; none = \"w\";");
+	ck_assert_str_eq(c->rel, "/elsewhere/z");
+	ck_assert_str_eq(c->none, "w"); /* a set value is not rewritten */
+
+	ck_assert_int_eq(modconf_set_state_dir(NULL), 0);
+	c = rd_state("");
+	ck_assert_str_eq(c->rel, "/var/lib/tapir/x.leases");
+
+	/* The flag means nothing on a setting that is not a string. */
+	m.settings = on_int;
+	m.settings_size = sizeof(struct tconf);
+	ck_assert_int_eq(modconf_validate(&m, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "TAPIR_SETF_STATE_PATH"));
+}
+END_TEST
+
 START_TEST(test_lying_descriptors_refused)
 {
 	char err[200];
@@ -354,6 +430,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_required_shapes_and_rejected);
 	tcase_add_test(tc, test_error_at_points_at_the_setting);
 	tcase_add_test(tc, test_lying_descriptors_refused);
+	tcase_add_test(tc, test_state_path_defaults);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -515,6 +515,14 @@ enum tapir_setting_type {
 
 #define TAPIR_SETF_REQUIRED 0x1u /* absent is an error */
 #define TAPIR_SETF_SCALAR 0x2u   /* lists: one value alone is a list of one */
+/* STRING: a path in tapird's state directory.  A relative def_str is taken
+ * under it ("dhcp.leases" becomes /var/lib/tapir/dhcp.leases, or
+ * DIR/dhcp.leases under `tapird -S DIR`), so that instances of tapird
+ * with state directories of their own keep their files apart.  A value
+ * set in the file is passed as it is.  tapird before this flag passes a
+ * relative default as it is: a module that needs an absolute path checks
+ * for one. */
+#define TAPIR_SETF_STATE_PATH 0x4u
 
 struct tapir_setting {
 	const char *name;

@@ -37,7 +37,9 @@
 #define DHCP_PORT 67
 #define TOPIC "dhcp.lease"
 #define TICK_MS 1000
-#define DEFAULT_LEASE_FILE "/var/lib/tapir/dhcp.leases"
+/* Under the state directory (TAPIR_SETF_STATE_PATH): /var/lib/tapir, or
+ * tapird -S. */
+#define DEFAULT_LEASE_FILE "dhcp.leases"
 
 /* The settings as tapird fills them from the descriptors below;
  * reservations and options are lists of groups read here. */
@@ -70,7 +72,8 @@ static const struct tapir_setting settings[] = {
 	 .flags = TAPIR_SETF_SCALAR, .max = DHCP_MAX_ADDRS},
 	{"domain", TAPIR_SET_STRING, TAPIR_FIELD(struct dhcp_settings, domain)},
 	{"lease_file", TAPIR_SET_STRING,
-	 TAPIR_FIELD(struct dhcp_settings, lease_file), .max = 4000,
+	 TAPIR_FIELD(struct dhcp_settings, lease_file),
+	 .flags = TAPIR_SETF_STATE_PATH, .max = 4000,
 	 .def_str = DEFAULT_LEASE_FILE},
 	{"reservations", TAPIR_SET_CUSTOM,
 	 TAPIR_FIELD(struct dhcp_settings, reservations)},

@@ -28,7 +28,9 @@
 #define DHCP6_PORT 547
 #define TOPIC "dhcp6.lease"
 #define TICK_MS 1000
-#define DEFAULT_LEASE_FILE "/var/lib/tapir/dhcp6.leases"
+/* Under the state directory (TAPIR_SETF_STATE_PATH): /var/lib/tapir, or
+ * tapird -S. */
+#define DEFAULT_LEASE_FILE "dhcp6.leases"
 #define DUID_EPOCH 946684800 /* 2000-01-01T00:00:00Z, RFC 8415 11.2 */
 
 struct dhcp6_settings {
@@ -67,7 +69,8 @@ static const struct tapir_setting settings[] = {
 	 TAPIR_FIELD(struct dhcp6_settings, preference), .min = 0, .max = 255,
 	 .def = 0},
 	{"lease_file", TAPIR_SET_STRING,
-	 TAPIR_FIELD(struct dhcp6_settings, lease_file), .max = 4000,
+	 TAPIR_FIELD(struct dhcp6_settings, lease_file),
+	 .flags = TAPIR_SETF_STATE_PATH, .max = 4000,
 	 .def_str = DEFAULT_LEASE_FILE},
 	{"reservations", TAPIR_SET_CUSTOM,
 	 TAPIR_FIELD(struct dhcp6_settings, reservations)},
