@@ -184,6 +184,7 @@ static void tcp_input_syn_sent(struct tcp_conn *c, const struct tcp_hdr *h,
 	c->ts_recent = o->tsval;
 	c->cc->init(c); /* again: the MSS is known now */
 	c->snd_wnd = h->win; /* never scaled on a SYN */
+	tcp_note_wnd(c, c->snd_wnd);
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = h->seq;
 	c->snd_wl2 = h->ack;
@@ -296,6 +297,7 @@ static void tcp_input_listen(struct stack *s, const struct l3_rx *rx,
 		c->ts_ok = o->ts_ok;
 		c->ts_recent = o->tsval;
 		c->snd_wnd = h->win; /* a SYN's window is never scaled */
+		tcp_note_wnd(c, c->snd_wnd);
 	}
 	if (c->mss > mtu_mss)
 		c->mss = (uint16_t)mtu_mss;
@@ -415,6 +417,7 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 		tcp_set_state(c, TCP_ESTABLISHED);
 		c->snd_una = ack;
 		c->snd_wnd = wnd;
+		tcp_note_wnd(c, wnd);
 		c->max_snd_wnd = wnd;
 		c->snd_wl1 = h->seq;
 		c->snd_wl2 = ack;
@@ -505,6 +508,7 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 			timer_cancel(&s->timers, &c->rtx);
 		}
 		c->snd_wnd = wnd;
+		tcp_note_wnd(c, wnd);
 		c->snd_wl1 = h->seq;
 		c->snd_wl2 = ack;
 		if (wnd > c->max_snd_wnd)
@@ -587,10 +591,14 @@ static void tcp_data_in(struct tcp_conn *c, uint32_t seq, struct cur data,
 		 * segment is received (RCV.NXT moves, so a reply sent from
 		 * inside recv() acknowledges it) and the owner reads it
 		 * straight from the frame; only what it leaves is copied
-		 * into the receive buffer, where it is sure to fit. */
+		 * into the receive buffer, where it is sure to fit: its
+		 * memory is reserved first, since recv() may take the
+		 * pool's last bytes for its reply, and acknowledged bytes
+		 * must not be dropped. */
 		if (data.len && !had_ooo && !c->rcv.len && c->cb &&
 		    c->cb->recv && !c->delivering &&
-		    bytering_room(&c->rcv) >= data.len) {
+		    bytering_room(&c->rcv) >= data.len &&
+		    bytering_reserve(&c->rcv, data.len)) {
 			size_t used;
 
 			c->rcv_nxt += (uint32_t)data.len;
@@ -607,6 +615,7 @@ static void tcp_data_in(struct tcp_conn *c, uint32_t seq, struct cur data,
 			held = used < data.len;
 			bytering_append(&c->rcv, data.p + used,
 					data.len - used);
+			bytering_trim(&c->rcv);
 			took = data.len;
 		} else if (data.len) {
 			took = bytering_append(&c->rcv, data.p, data.len);
@@ -855,6 +864,9 @@ void tcp_input(struct stack *s, struct cur seg, const struct l3_rx *rx)
 		tcp_input_conn(c, &h, &o, seg);
 	if (--c->busy == 0 && c->dead)
 		free(c);
+	/* Data dropped for want of memory: reclaim some for the retry. */
+	if (s->tcp.mem.refused)
+		tcp_mem_pressure(s);
 }
 
 /* ---- ICMP errors ---------------------------------------------------------
