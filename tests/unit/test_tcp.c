@@ -3079,6 +3079,52 @@ START_TEST(test_mem_recv_leftover_kept)
 }
 END_TEST
 
+/* With no memory for a receive buffer at all, an owner that takes the
+ * data straight from the frame still gets it; what it leaves is not
+ * acknowledged (the peer sends it again) rather than dropped after. */
+START_TEST(test_mem_recv_without_memory)
+{
+	struct stack *s = new_stack();
+	struct peer p, q;
+	struct tcp_conn *a, *b;
+	static uint8_t data[8192];
+	uint32_t start;
+
+	s->p.tcp.memory_limit = 8192;
+	peer_full(&p, PPORT);
+	peer_full(&q, PPORT + 1);
+	a = establish(s, &p, 1000);
+	b = establish(s, &q, 1000);
+	th_pattern(data, sizeof(data), 9);
+	ck_assert_uint_eq(tcp_send(b, data, sizeof(data)), sizeof(data));
+	ck_assert_uint_eq(s->tcp.mem.used, 8192);
+	start = a->rcv_nxt;
+	/* Taken whole: received. */
+	psend(s, &p, ACKF | PSHF, data, 500);
+	ck_assert_uint_eq(CR[0].len, 500);
+	ck_assert_uint_eq(a->rcv_nxt - start, 500);
+	/* Taken in part: only that part is received. */
+	CR[0].take = 200;
+	psend(s, &p, ACKF | PSHF, data + 500, 500);
+	ck_assert_uint_eq(CR[0].len, 700);
+	ck_assert_uint_eq(a->rcv_nxt - start, 700);
+	ck_assert_uint_eq(a->rcv.len, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_RCVBUF], 1);
+	/* The peer sends the rest again; now it is all taken. */
+	CR[0].take = SIZE_MAX;
+	p.seq = start + 700;
+	psend(s, &p, ACKF | PSHF, data + 700, 300);
+	ck_assert_uint_eq(CR[0].len, 1000);
+	ck_assert_uint_eq(a->rcv_nxt - start, 1000);
+	ck_assert_mem_eq(CR[0].data, data, 1000);
+	ck_assert_uint_le(s->tcp.mem.peak, 8192);
+	/* The refusals armed the reclaim; nobody waits: it runs once. */
+	th_advance(s, 4);
+	ck_assert(!timer_pending(&s->tcp.mem_timer));
+	finish(s);
+}
+END_TEST
+
 /* A connection refused memory hears when another one frees it. */
 START_TEST(test_mem_waiter_woken)
 {
@@ -3293,6 +3339,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_unlisten_resets);
 	tcase_add_test(tc, test_abort_and_stack_free);
 	tcase_add_test(tc, test_mem_recv_leftover_kept);
+	tcase_add_test(tc, test_mem_recv_without_memory);
 	tcase_add_test(tc, test_mem_waiter_woken);
 	tcase_add_test(tc, test_mem_ooo_pruned);
 	tcase_add_test(tc, test_mem_stalled_aborted);

@@ -100,8 +100,9 @@ static void tcp_release_owner(struct tcp_conn *c)
  * that never read (a zero window, our send buffer full behind it) or that
  * send only beyond a hole (our out-of-order queue full) would keep every
  * other connection, new ones included, from sending a byte, and a module
- * refused memory would never hear that it came back.  So a refusal arms
- * mem_timer, which
+ * refused memory would never hear that it came back.  So past 7/8 of the
+ * limit no ring grows beyond a share (mem_share(): what is left goes to
+ * many, not to the first few), and a refusal arms mem_timer, which
  *   1. while more than 7/8 of the limit is in use, frees out-of-order
  *      queues (data not acknowledged: the peer sends it again; RFC 2018 8
  *      lets a receiver discard what it SACKed), then aborts, with a reset,
@@ -153,6 +154,16 @@ void tcp_note_wnd(struct tcp_conn *c, uint32_t wnd)
 		c->zero_wnd_since = 0;
 	else if (!c->zero_wnd_since)
 		c->zero_wnd_since = stack_now(c->s) | 1; /* never 0 */
+}
+
+/* The share of a ring under pressure: the larger of 8 KiB and the limit
+ * over twice the connections. */
+static void mem_share(struct stack *s)
+{
+	struct tcp_stack *t = &s->tcp;
+	size_t share = t->count ? t->mem.limit / (2 * (size_t)t->count) : 0;
+
+	t->mem.share = share > 8192 ? share : 8192;
 }
 
 static size_t conn_mem(const struct tcp_conn *c)
@@ -270,6 +281,7 @@ void tcp_destroy(struct tcp_conn *c, int err)
 	s->tcp.by_state[TCP_CLOSED]--;
 	s->tcp.count--;
 	flow_remove(&s->tcp.flows, &c->flow);
+	mem_share(s);
 	if (c->listener) {
 		*c->lpprev = c->lnext;
 		if (c->lnext)
@@ -342,6 +354,7 @@ struct tcp_conn *tcp_conn_new(struct stack *s, const struct flow_key *k,
 	bytering_init(&c->rcv, s->p.tcp.rcvbuf);
 	tcp_ooo_init(&c->ooo, s->p.tcp.ooo_limit);
 	s->tcp.mem.limit = s->p.tcp.memory_limit;
+	mem_share(s);
 	c->snd.pool = c->rcv.pool = c->ooo.pool = &s->tcp.mem;
 	tcp_timers_init(c);
 	c->nagle = true;

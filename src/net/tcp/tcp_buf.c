@@ -50,7 +50,9 @@ static bool bytering_grow(struct bytering *r, size_t need)
 		cap *= 2;
 	if (cap == r->cap)
 		return true;
-	if (r->pool && r->pool->used - r->cap + cap > r->pool->limit) {
+	if (r->pool && (r->pool->used - r->cap + cap > r->pool->limit ||
+			(r->pool->share && cap > r->pool->share &&
+			 r->pool->used > r->pool->limit - r->pool->limit / 8))) {
 		r->pool->refused = true;
 		return false;
 	}

@@ -38,6 +38,9 @@ struct buf_pool {
 	size_t limit;
 	size_t peak; /* the most used ever held (a high-water mark) */
 	bool refused; /* a buffer was refused memory (the owner clears it) */
+	/* Past 7/8 of the limit no ring grows beyond this (0: no bound), so
+	 * that what is left is shared rather than taken by the first. */
+	size_t share;
 };
 
 struct bytering {

@@ -588,22 +588,26 @@ static void tcp_data_in(struct tcp_conn *c, uint32_t seq, struct cur data,
 		bool held = false; /* the owner took less than offered */
 
 		/* Nothing queued ahead of it and room for all of it: the
-		 * segment is received (RCV.NXT moves, so a reply sent from
-		 * inside recv() acknowledges it) and the owner reads it
-		 * straight from the frame; only what it leaves is copied
-		 * into the receive buffer, where it is sure to fit: its
-		 * memory is reserved first, since recv() may take the
-		 * pool's last bytes for its reply, and acknowledged bytes
-		 * must not be dropped. */
+		 * owner reads it straight from the frame, and only what it
+		 * leaves is copied into the receive buffer.  Normally that
+		 * buffer's memory is reserved first, so the leftover is sure
+		 * to fit, and the segment is received before recv() (RCV.NXT
+		 * moves, so a reply sent from inside recv() acknowledges
+		 * it).  When memory is short (recv() may take the pool's
+		 * last bytes for its reply) the segment is received only
+		 * after recv(), as far as the owner took it or the buffer
+		 * could keep it: acknowledged bytes are never dropped. */
 		if (data.len && !had_ooo && !c->rcv.len && c->cb &&
 		    c->cb->recv && !c->delivering &&
-		    bytering_room(&c->rcv) >= data.len &&
-		    bytering_reserve(&c->rcv, data.len)) {
+		    bytering_room(&c->rcv) >= data.len) {
+			bool reserved = bytering_reserve(&c->rcv, data.len);
 			size_t used;
 
-			c->rcv_nxt += (uint32_t)data.len;
-			if (seq_gt(c->rcv_nxt, c->rcv_adv))
-				c->rcv_adv = c->rcv_nxt;
+			if (reserved) {
+				c->rcv_nxt += (uint32_t)data.len;
+				if (seq_gt(c->rcv_nxt, c->rcv_adv))
+					c->rcv_adv = c->rcv_nxt;
+			}
 			c->delivering = true;
 			c->delivering_n = data.len;
 			used = c->cb->recv(c->ctx, c, data.p, data.len);
@@ -613,10 +617,13 @@ static void tcp_data_in(struct tcp_conn *c, uint32_t seq, struct cur data,
 			if (used > data.len)
 				used = data.len;
 			held = used < data.len;
-			bytering_append(&c->rcv, data.p + used,
-					data.len - used);
+			took = used + bytering_append(&c->rcv, data.p + used,
+						      data.len - used);
 			bytering_trim(&c->rcv);
-			took = data.len;
+			if (!reserved)
+				c->rcv_nxt += (uint32_t)took;
+			else
+				took = data.len; /* sure to fit */
 		} else if (data.len) {
 			took = bytering_append(&c->rcv, data.p, data.len);
 			c->rcv_nxt += (uint32_t)took;
