@@ -24,6 +24,7 @@
  * event on one libevent loop: the TAP fd becoming readable, the single
  * timer that drives the stack's timer wheel, signals, and the watchdog.
  */
+#include "daemon/capture.h"
 #include "daemon/conf.h"
 #include "daemon/entropy.h"
 #include "daemon/log.h"
@@ -75,6 +76,10 @@ struct daemon {
 	bool ready_pending; /* "ready" waits for IPv4 address probing */
 	struct event *tap_ev, *timer_ev, *watchdog_ev;
 	struct event *sig_hup, *sig_term, *sig_int, *sig_usr1;
+	/* tapirctl capture: the last capture (running while d->tap.cap
+	 * points to it) and the timer of its --seconds. */
+	struct capture *cap;
+	struct event *cap_ev;
 	int exit_status; /* of a loop that ended: 0, or 1 for a lost TAP */
 };
 
@@ -102,6 +107,26 @@ static void schedule_timers(struct daemon *d)
 	evtimer_add(d->timer_ev, &tv);
 }
 
+/* A capture that stopped by itself (its count, a failed write) is taken
+ * off the data path, and the log says why. */
+static void capture_check(struct daemon *d)
+{
+	if (!d->tap.cap)
+		return;
+	if (capture_running(d->tap.cap)) {
+		capture_flush(d->tap.cap);
+		if (capture_running(d->tap.cap))
+			return;
+	}
+	d->tap.cap = NULL;
+	if (d->cap_ev)
+		evtimer_del(d->cap_ev);
+	if (capture_failed(d->cap))
+		log_warn("capture stopped: %s", capture_stop_reason(d->cap));
+	else
+		log_notice("capture stopped: %s", capture_stop_reason(d->cap));
+}
+
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -109,6 +134,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	stack_run_timers(d->stack);
+	if (__builtin_expect(d->tap.cap != NULL, 0))
+		capture_check(d);
 	schedule_timers(d);
 }
 
@@ -135,6 +162,28 @@ static void link_lost(struct daemon *d, int err)
 	event_base_loopbreak(d->base);
 }
 
+/* A batch into the stack while a capture runs: each frame is recorded
+ * as it goes in, with what the stack dropped it for. */
+static void input_captured(struct daemon *d, uint64_t runts, size_t n)
+{
+	struct capture *cap = d->tap.cap;
+
+	for (; runts < d->tap.rx_short; runts++) {
+		stack_count(d->stack, STAT_LINK_RX);
+		stack_count(d->stack, STAT_LINK_RX_SHORT);
+		capture_in_runt(cap);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct tap_frame *fr = &d->tap.rx[i];
+
+		stack_count(d->stack, STAT_LINK_RX);
+		capture_in_begin(cap, fr->data, fr->len);
+		stack_input(d->stack, fr->data, fr->len, fr->flags);
+		capture_in_end(cap);
+	}
+	capture_check(d);
+}
+
 /* The TAP is readable: a batch of frames into the stack. */
 static void on_link(evutil_socket_t fd, short what, void *arg)
 {
@@ -147,6 +196,10 @@ static void on_link(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	n = tap_read_batch(&d->tap, &err);
+	if (__builtin_expect(d->tap.cap != NULL, 0)) {
+		input_captured(d, runts, n);
+		goto judged;
+	}
 	/* Reads too short to hold the virtio-net header: frames the link
 	 * gave us and we dropped. */
 	for (; runts < d->tap.rx_short; runts++) {
@@ -159,6 +212,7 @@ static void on_link(evutil_socket_t fd, short what, void *arg)
 		stack_count(d->stack, STAT_LINK_RX);
 		stack_input(d->stack, fr->data, fr->len, fr->flags);
 	}
+judged:
 	if (err)
 		stack_count(d->stack, STAT_LINK_RX_ERR);
 	switch (tap_read_fault(&d->tap, n, err)) {
@@ -369,39 +423,167 @@ static void report_module_counters(const void *ctx, report_counter_fn fn,
 	modules_foreach_counter(ctx, fn, arg);
 }
 
-/* The host API's report call: status as JSON, metrics as Prometheus. */
+static const char *report_conn_owner(const void *ctx,
+				     const struct tcp_conn *c)
+{
+	return modules_conn_owner(ctx, c);
+}
+
+/* The host API's report call: status as JSON (or as an HTML page, for
+ * "status.html"), metrics as Prometheus. */
 static int report_for_module(void *ctx, struct strbuf *b, const char *what)
 {
 	const struct daemon *d = ctx;
 
+	if (!strcmp(what, "status.html"))
+		return report(b, &d->report, "status", REPORT_HTML);
 	return report(b, &d->report, what,
 		      strcmp(what, "metrics") ? REPORT_JSON
 					      : REPORT_PROMETHEUS);
 }
 
-/* One tapirctl request: "VERB" or "VERB json". */
+static void capture_end(struct daemon *d, const char *why)
+{
+	if (!d->tap.cap)
+		return;
+	capture_stop(d->tap.cap, why);
+	capture_check(d);
+}
+
+static void on_capture_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	capture_end(arg, "time limit reached");
+}
+
+/* "capture start [seconds=S] [count=N] [bytes=B] [name=NAME]",
+ * "capture stop", "capture status". */
+static bool capture_request(struct daemon *d, const char *args,
+			    struct strbuf *out)
+{
+	struct capture_limits lim = {d->conf->capture_dir,
+				     d->conf->capture_max_files,
+				     d->conf->capture_max_bytes};
+	struct capture_opts o;
+	struct capture *c;
+	char err[512];
+
+	while (*args == ' ')
+		args++;
+	if (!strcmp(args, "status")) {
+		if (!d->cap) {
+			strbuf_puts(out, "capture: none since tapird started\n");
+			return true;
+		}
+		capture_report(d->cap, out);
+		return true;
+	}
+	if (!strcmp(args, "stop")) {
+		if (!d->tap.cap) {
+			strbuf_puts(out, "no capture is running\n");
+			return false;
+		}
+		capture_end(d, "stopped by tapirctl");
+		capture_report(d->cap, out);
+		return true;
+	}
+	if (strncmp(args, "start", 5) != 0 || (args[5] && args[5] != ' ')) {
+		strbuf_puts(out, "capture: start, stop or status\n");
+		return false;
+	}
+	if (d->tap.cap) {
+		strbuf_puts(out, "a capture is running; stop it first\n");
+		return false;
+	}
+	if (!capture_parse_opts(args + 5, &o, err, sizeof(err))) {
+		strbuf_printf(out, "%s\n", err);
+		return false;
+	}
+	if (!o.name[0]) {
+		time_t now = time(NULL);
+		struct tm tm;
+
+		gmtime_r(&now, &tm);
+		strftime(o.name, sizeof(o.name), "capture-%Y%m%dT%H%M%SZ", &tm);
+	}
+	c = capture_start(&lim, &o, d->conf->ifname, stack_stats(d->stack), err,
+			  sizeof(err));
+	if (!c) {
+		strbuf_printf(out, "%s\n", err);
+		log_warn("capture refused: %s", err);
+		return false;
+	}
+	if (o.seconds) {
+		struct timeval tv = {.tv_sec = (time_t)o.seconds};
+
+		if (!d->cap_ev)
+			d->cap_ev = evtimer_new(d->base, on_capture_timer, d);
+		if (!d->cap_ev) {
+			capture_free(c);
+			strbuf_puts(out, "out of memory\n");
+			return false;
+		}
+		evtimer_add(d->cap_ev, &tv);
+	}
+	capture_free(d->cap);
+	d->cap = c;
+	d->tap.cap = c;
+	log_notice("capture %s started in %s", o.name, lim.directory);
+	capture_report(c, out);
+	return true;
+}
+
+/* One tapirctl request: "VERB", then words: "json", and for connections
+ * "state=NAME" and "port=N"; or "capture ..." (capture_request). */
 static bool control_request(void *arg, const char *line, struct strbuf *out)
 {
 	struct daemon *d = arg;
 	const struct report_src r = d->report;
-	char verb[32] = "", fmt[16] = "";
+	struct report_conn_filter filt = REPORT_CONN_FILTER_ALL;
+	char words[CONTROL_LINE_MAX + 1], *save = NULL, *verb, *w;
 	enum report_fmt f = REPORT_TEXT;
-	int n = sscanf(line, "%31s %15s", verb, fmt);
+	char err[160];
 
-	if (n == 2 && !strcmp(fmt, "json")) {
-		f = REPORT_JSON;
-	} else if (n != 1) {
+	if (!strncmp(line, "capture", 7) && (!line[7] || line[7] == ' '))
+		return capture_request(d, line + 7, out);
+
+	snprintf(words, sizeof(words), "%s", line);
+	verb = strtok_r(words, " \t", &save);
+	if (!verb) {
 		strbuf_printf(out, "bad request: '%.64s'\n", line);
 		return false;
+	}
+	while ((w = strtok_r(NULL, " \t", &save))) {
+		if (!strcmp(w, "json")) {
+			f = REPORT_JSON;
+		} else if (!strcmp(verb, "connections") &&
+			   strchr(w, '=')) {
+			if (report_conn_filter_parse(&filt, w, err,
+						     sizeof(err)) < 0) {
+				strbuf_printf(out, "%s\n", err);
+				return false;
+			}
+		} else {
+			strbuf_printf(out, "bad request: '%.64s'\n", line);
+			return false;
+		}
 	}
 	if (!strcmp(verb, "reload"))
 		return reload(d, out);
 	if (!strcmp(verb, "metrics"))
 		f = REPORT_PROMETHEUS;
+	if (!strcmp(verb, "connections")) {
+		report_connections(out, &r, f, &filt);
+		if (f == REPORT_JSON)
+			strbuf_puts(out, "\n");
+		return true;
+	}
 	if (report(out, &r, verb, f) < 0) {
 		strbuf_printf(out,
 			      "unknown request '%s'; known: status, stats, arp, "
-			      "connections, leases, metrics, reload\n",
+			      "connections, leases, metrics, reload, "
+			      "capture\n",
 			      verb);
 		return false;
 	}
@@ -877,7 +1059,8 @@ static int start_modules(struct daemon *d)
 	snprintf(d->ifname, sizeof(d->ifname), "%s", d->conf->ifname);
 	d->report = (struct report_src){
 		.s = d->stack,
-		.mods = {report_modules, report_module_counters, &d->mods},
+		.mods = {report_modules, report_module_counters, &d->mods,
+			 report_conn_owner},
 		.ifname = d->ifname,
 		.offload = d->tap.vnet,
 		.started_ms = stack_now_ms(d->stack),
@@ -973,6 +1156,10 @@ static void teardown(struct daemon *d)
 
 	if (d->txn_open)
 		modules_abort(&d->txn);
+	d->tap.cap = NULL;
+	capture_free(d->cap); /* flushed and closed */
+	if (d->cap_ev)
+		event_free(d->cap_ev);
 	control_close(d->ctl);
 	modules_stop_all(&d->mods);
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)

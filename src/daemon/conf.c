@@ -2,7 +2,7 @@
  * Configuration loading and validation.
  *
  * The schema is fixed by tapir.conf(5): interface, module_dir, modules,
- * stack, log, user, group, control, seccomp.  Unknown keys are errors at every level, so a typo
+ * stack, log, user, group, control, seccomp, capture.  Unknown keys are errors at every level, so a typo
  * never passes silently.  Module sections are checked for their name here;
  * their settings are read against the module's descriptors (names, types,
  * ranges, required) by modconf.c, and what descriptors cannot say by the
@@ -939,6 +939,35 @@ static void load_control(struct ld *ld, config_setting_t *root)
 		conf_error(ld->errs, ld->file, 0, "out of memory");
 }
 
+static void load_capture(struct ld *ld, config_setting_t *root)
+{
+	static const char *const keys[] = {"directory", "max_files",
+					   "max_bytes", NULL};
+	config_setting_t *cg = get_group(ld, root, "capture"), *s = NULL;
+	const char *v;
+
+	ld->c->capture_max_files = 8;
+	ld->c->capture_max_bytes = 64u << 20;
+	if (!cg)
+		return;
+	check_keys(ld, cg, "capture", keys);
+	get_int(ld, cg, "capture", "max_files", 1, 10000,
+		&ld->c->capture_max_files);
+	get_int(ld, cg, "capture", "max_bytes", 1024, UINT32_MAX,
+		&ld->c->capture_max_bytes);
+	v = get_str(ld, cg, "capture", "directory", &s);
+	if (!v)
+		return; /* absent: no capture; or get_str reported it */
+	if (v[0] != '/' || strlen(v) > 4000 || strstr(v, "/../") ||
+	    (strlen(v) >= 3 && !strcmp(v + strlen(v) - 3, "/..")))
+		ERR(ld, s,
+		    "capture.directory: '%s' is not an absolute path of at "
+		    "most 4000 bytes without '..'",
+		    v);
+	else if (!(ld->c->capture_dir = strdup(v)))
+		conf_error(ld->errs, ld->file, 0, "out of memory");
+}
+
 static bool valid_module_name(const char *n)
 {
 	if (!*n || strlen(n) > 64)
@@ -1036,7 +1065,7 @@ static void load_root(struct ld *ld)
 	static const char *const keys[] = {"interface", "module_dir", "modules",
 					   "stack",     "log",        "user",
 					   "group",     "control",    "seccomp",
-					   NULL};
+					   "capture",   NULL};
 	config_setting_t *root = config_root_setting(&ld->c->cfg);
 	const char *v;
 
@@ -1045,6 +1074,7 @@ static void load_root(struct ld *ld)
 	load_stack(ld, root);
 	load_log(ld, root);
 	load_control(ld, root);
+	load_capture(ld, root);
 	load_modules(ld, root);
 	v = get_str(ld, root, "", "user", NULL);
 	if (v && !(ld->c->user = strdup(v)))
@@ -1165,6 +1195,7 @@ void conf_free(struct conf *c)
 	free(c->user);
 	free(c->group);
 	free(c->control_socket);
+	free(c->capture_dir);
 	free(c->file);
 	config_destroy(&c->cfg);
 	free(c);

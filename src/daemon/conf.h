@@ -56,6 +56,10 @@ struct conf {
 	char *control_socket; /* "": none */
 	bool control_explicit; /* set in the file, not the default */
 	int log_level;
+	/* capture: where tapirctl capture writes, and its ring's limits. */
+	char *capture_dir; /* NULL: capture refused */
+	unsigned capture_max_files;
+	unsigned capture_max_bytes;
 };
 
 /* Anchor relative module paths at dir (tapird's starting directory), so

@@ -3,8 +3,9 @@
  * report or action per connection.
  *
  * Protocol: the client sends one line, at most CONTROL_LINE_MAX bytes,
- * "VERB" or "VERB json"; tapird answers "ok\n" or "error\n", then the body,
- * and closes.  At most CONTROL_CLIENTS connections are served at once, and
+ * "VERB" then words separated by spaces: "json", and for connections
+ * "state=NAME" and "port=N" (filters); tapird answers "ok\n" or
+ * "error\n", then the body, and closes.  At most CONTROL_CLIENTS connections are served at once, and
  * each gets CONTROL_TIMEOUT_S seconds to send its line and take the answer.
  */
 #ifndef TAPIR_CONTROL_H

@@ -688,7 +688,8 @@ static char *host_report(struct tapir_host *h, const char *what,
 	char *out;
 
 	*len = 0;
-	if (!what || (strcmp(what, "status") && strcmp(what, "metrics"))) {
+	if (!what || (strcmp(what, "status") && strcmp(what, "metrics") &&
+		      strcmp(what, "status.html"))) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -1494,4 +1495,20 @@ void modules_foreach(const struct modules *set,
 {
 	for (const struct tapir_host *h = set->list; h; h = h->next)
 		fn(arg, h->name);
+}
+
+const char *modules_conn_owner(const struct modules *set,
+			       const struct tcp_conn *c)
+{
+	if (!c->listener)
+		return NULL;
+	for (const struct tapir_host *h = set->list; h; h = h->next) {
+		if (h->group && &h->group->tl == c->listener)
+			return h->name;
+		for (const struct tapir_tcp_listener *wl = h->listeners; wl;
+		     wl = wl->next)
+			if (&wl->tl == c->listener)
+				return h->name;
+	}
+	return NULL;
 }

@@ -26,11 +26,12 @@
 #include "tapir/module.h"
 
 struct pubsub;
+struct tcp_conn;
 
 /* The reports modules may ask for (the host API's report call), given by
  * the daemon: the host checks the request and owns the buffer, render()
- * writes report `what` ("status" as JSON, "metrics" in the Prometheus text
- * format) into b and returns 0, or -1 when it cannot. */
+ * writes report `what` ("status" as JSON, "status.html" as an HTML page,
+ * "metrics" in the Prometheus text format) into b and returns 0, or -1 when it cannot. */
 struct modules_reporter {
 	int (*render)(void *ctx, struct strbuf *b, const char *what);
 	void *ctx;
@@ -85,5 +86,9 @@ void modules_foreach_counter(const struct modules *set,
 			     module_counter_fn fn, void *arg);
 void modules_foreach(const struct modules *set,
 		     void (*fn)(void *arg, const char *name), void *arg);
+/* The name of the module that owns connection c (one it accepted on a
+ * listener, or opened), or NULL. */
+const char *modules_conn_owner(const struct modules *set,
+			       const struct tcp_conn *c);
 
 #endif

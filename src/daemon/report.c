@@ -7,6 +7,7 @@
 #include "version.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,40 @@ static void mac_str(char *out, size_t len, const uint8_t *m)
 {
 	snprintf(out, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
 		 m[3], m[4], m[5]);
+}
+
+/* ---- HTML --------------------------------------------------------------- */
+
+/* Text into HTML: every character that could end an element, an attribute
+ * or an entity is written as a reference, and control bytes as U+FFFD. */
+static void html_esc(struct strbuf *b, const char *t)
+{
+	for (; *t; t++) {
+		unsigned char ch = (unsigned char)*t;
+
+		switch (ch) {
+		case '<':
+			strbuf_puts(b, "&lt;");
+			break;
+		case '>':
+			strbuf_puts(b, "&gt;");
+			break;
+		case '&':
+			strbuf_puts(b, "&amp;");
+			break;
+		case '"':
+			strbuf_puts(b, "&quot;");
+			break;
+		case '\'':
+			strbuf_puts(b, "&#39;");
+			break;
+		default:
+			if (ch < 0x20 || ch == 0x7f)
+				strbuf_puts(b, "&#xfffd;");
+			else
+				strbuf_add(b, t, 1);
+		}
+	}
 }
 
 static uint64_t uptime_s(const struct report_src *r)
@@ -184,6 +219,15 @@ static void module_counter_visit(void *arg, const char *module,
 	char full[160];
 
 	switch (m->fmt) {
+	case REPORT_HTML:
+		if (!v)
+			return;
+		snprintf(full, sizeof(full), "module_%s_%s", module, name);
+		strbuf_puts(m->b, "<tr><td>");
+		html_esc(m->b, full);
+		strbuf_printf(m->b, "</td><td class=n>%" PRIu64 "</td></tr>\n",
+			      v);
+		break;
 	case REPORT_TEXT:
 		if (!v)
 			return;
@@ -264,55 +308,270 @@ static void arp_visit(void *arg, const union inany *ip, const uint8_t *mac,
 	a->n++;
 }
 
+static void html_conn(struct strbuf *b, const struct report_src *r,
+		      const struct tcp_conn *c);
+
 /* ---- TCP ----------------------------------------------------------------- */
+
+int report_conn_filter_parse(struct report_conn_filter *f, const char *word,
+			     char *err, size_t errlen)
+{
+	if (!strncmp(word, "state=", 6)) {
+		const char *v = word + 6;
+		char name[32];
+		size_t n = strlen(v);
+
+		if (n >= sizeof(name))
+			n = sizeof(name) - 1;
+		for (size_t i = 0; i < n; i++)
+			name[i] = v[i] == '-' ? '_'
+						: (char)tolower((unsigned char)v[i]);
+		name[n] = '\0';
+		for (int i = 0; i < TCP_NSTATES; i++)
+			if (!strcmp(name, tcp_state_names[i]) &&
+			    strlen(v) < sizeof(name)) {
+				f->state = i;
+				return 0;
+			}
+		snprintf(err, errlen,
+			 "unknown state '%.32s'; known: syn_sent, syn_received, "
+			 "established, fin_wait_1, fin_wait_2, close_wait, "
+			 "closing, last_ack, time_wait",
+			 v);
+		return -1;
+	}
+	if (!strncmp(word, "port=", 5)) {
+		const char *v = word + 5;
+		char *end;
+		unsigned long p;
+
+		p = strtoul(v, &end, 10);
+		if (*v < '0' || *v > '9' || *end || p < 1 || p > 65535) {
+			snprintf(err, errlen,
+				 "bad port '%.32s': a number from 1 to 65535",
+				 v);
+			return -1;
+		}
+		f->port = (int)p;
+		return 0;
+	}
+	snprintf(err, errlen, "unknown option '%.32s'", word);
+	return -1;
+}
+
+static bool conn_match(const struct report_conn_filter *f,
+		       const struct tcp_conn *c)
+{
+	if (f->state >= 0 && c->state != f->state)
+		return false;
+	if (f->port >= 0 && c->flow.key.lport != f->port &&
+	    c->flow.key.rport != f->port)
+		return false;
+	return true;
+}
 
 struct conn_ctx {
 	struct strbuf *b;
+	const struct report_src *r;
+	const struct report_conn_filter *f;
 	enum report_fmt fmt;
-	unsigned n;
+	unsigned n, max;
 };
+
+static const char *conn_owner(const struct report_src *r,
+			      const struct tcp_conn *c)
+{
+	const char *o = NULL;
+
+	if (r->mods.conn_owner)
+		o = r->mods.conn_owner(r->mods.ctx, c);
+	return o;
+}
+
+/* Milliseconds from a value scaled by `scale` (SRTT by 8, RTTVAR by 4):
+ * "12.375". */
+static void ms_str(char *out, size_t len, uint32_t v, unsigned scale)
+{
+	snprintf(out, len, "%u.%03u", v / scale, v % scale * 1000 / scale);
+}
+
+static void conn_json(struct strbuf *b, const struct report_src *r,
+		      const struct tcp_conn *c)
+{
+	char as[INET6_ADDRSTRLEN], rtt[24], var[24];
+	const char *owner = conn_owner(r, c);
+
+	strbuf_puts(b, "{\"state\":");
+	strbuf_json_str(b, tcp_state_names[c->state]);
+	inany_str(as, sizeof(as), &c->flow.key.laddr);
+	strbuf_printf(b, ",\"family\":%d,\"local_address\":\"%s\","
+			 "\"local_port\":%u",
+		      inany_is_v4(&c->flow.key.laddr) ? 4 : 6, as,
+		      c->flow.key.lport);
+	inany_str(as, sizeof(as), &c->flow.key.raddr);
+	strbuf_printf(b, ",\"remote_address\":\"%s\",\"remote_port\":%u", as,
+		      c->flow.key.rport);
+	endpoint_str(as, sizeof(as), &c->flow.key.laddr, c->flow.key.lport);
+	strbuf_printf(b, ",\"local\":\"%s\"", as);
+	endpoint_str(as, sizeof(as), &c->flow.key.raddr, c->flow.key.rport);
+	strbuf_printf(b, ",\"remote\":\"%s\",\"module\":", as);
+	if (owner)
+		strbuf_json_str(b, owner);
+	else
+		strbuf_puts(b, "null");
+	ms_str(rtt, sizeof(rtt), c->srtt8, 8);
+	ms_str(var, sizeof(var), c->rttvar4, 4);
+	strbuf_printf(b,
+		      ",\"send_queue\":%zu,\"receive_queue\":%zu,"
+		      "\"rtt_ms\":%s,\"rttvar_ms\":%s,\"rto_ms\":%u,"
+		      "\"mss\":%u,\"cwnd\":%u,\"ssthresh\":",
+		      c->snd.len, c->rcv.len, rtt, var, c->rto, c->mss,
+		      c->cwnd);
+	if (c->ssthresh >= INT32_MAX)
+		strbuf_puts(b, "null");
+	else
+		strbuf_printf(b, "%u", c->ssthresh);
+	strbuf_puts(b, ",\"congestion_control\":");
+	strbuf_json_str(b, c->cc ? c->cc->name : "");
+	strbuf_printf(b,
+		      ",\"cc_phase\":\"%s\",\"bytes_sent\":%" PRIu64
+		      ",\"bytes_retrans\":%" PRIu64 ",\"bytes_acked\":%" PRIu64
+		      ",\"bytes_received\":%" PRIu64
+		      ",\"retrans_segs\":%" PRIu64 ",\"retrans_out\":%u"
+		      ",\"lost\":%u,\"sacked\":%u"
+		      ",\"delivery_rate\":%" PRIu64 "}",
+		      tcp_cc_phase(c), c->ctr.bytes_sent, c->ctr.bytes_retrans,
+		      c->ctr.bytes_acked, c->ctr.bytes_received,
+		      c->ctr.segs_retrans, c->sb.nretrans, c->sb.nlost,
+		      c->sb.nsacked, c->ctr.delivery_rate);
+}
+
+/* Bytes per second as people read it: "812kB/s", "1.2MB/s" (decimal). */
+static void rate_str(char *out, size_t len, uint64_t v)
+{
+	if (v >= 10000000)
+		snprintf(out, len, "%" PRIu64 "MB/s", v / 1000000);
+	else if (v >= 1000000)
+		snprintf(out, len, "%" PRIu64 ".%" PRIu64 "MB/s", v / 1000000,
+			 v / 100000 % 10);
+	else if (v >= 10000)
+		snprintf(out, len, "%" PRIu64 "kB/s", v / 1000);
+	else
+		snprintf(out, len, "%" PRIu64 "B/s", v);
+}
+
+/* Two lines, as ss -ti writes them: the socket, then its TCP state. */
+static void conn_text(struct strbuf *b, const struct report_src *r,
+		      const struct tcp_conn *c)
+{
+	char l[INET6_ADDRSTRLEN + 8], rm[INET6_ADDRSTRLEN + 8], rtt[24],
+		var[24], ss[16], rate[24];
+	const char *owner = conn_owner(r, c);
+
+	endpoint_str(l, sizeof(l), &c->flow.key.laddr, c->flow.key.lport);
+	endpoint_str(rm, sizeof(rm), &c->flow.key.raddr, c->flow.key.rport);
+	strbuf_printf(b, "%-21s  %-21s  %-12s  %8zu  %8zu  %s\n", l, rm,
+		      tcp_state_names[c->state], c->snd.len, c->rcv.len,
+		      owner ? owner : "-");
+	ms_str(rtt, sizeof(rtt), c->srtt8, 8);
+	ms_str(var, sizeof(var), c->rttvar4, 4);
+	if (c->ssthresh >= INT32_MAX)
+		snprintf(ss, sizeof(ss), "-");
+	else
+		snprintf(ss, sizeof(ss), "%u", c->ssthresh);
+	rate_str(rate, sizeof(rate), c->ctr.delivery_rate);
+	strbuf_printf(b,
+		      "\t %s %s rtt:%s/%s rto:%u mss:%u cwnd:%u ssthresh:%s "
+		      "bytes_sent:%" PRIu64 " bytes_retrans:%" PRIu64
+		      " bytes_acked:%" PRIu64 " bytes_received:%" PRIu64
+		      " retrans:%u/%" PRIu64 " lost:%u sacked:%u "
+		      "delivery_rate:%s\n",
+		      c->cc ? c->cc->name : "-", tcp_cc_phase(c), rtt, var,
+		      c->rto, c->mss, c->cwnd, ss, c->ctr.bytes_sent,
+		      c->ctr.bytes_retrans, c->ctr.bytes_acked,
+		      c->ctr.bytes_received, c->sb.nretrans,
+		      c->ctr.segs_retrans, c->sb.nlost, c->sb.nsacked, rate);
+}
 
 static void conn_visit(void *arg, const struct tcp_conn *c)
 {
 	struct conn_ctx *x = arg;
-	char l[INET6_ADDRSTRLEN + 8], r[INET6_ADDRSTRLEN + 8];
 
-	if (x->n++ >= REPORT_MAX_CONNS)
+	if (!conn_match(x->f, c))
 		return;
-	endpoint_str(l, sizeof(l), &c->flow.key.laddr, c->flow.key.lport);
-	endpoint_str(r, sizeof(r), &c->flow.key.raddr, c->flow.key.rport);
-	if (x->fmt == REPORT_JSON)
-		strbuf_printf(x->b,
-			      "%s{\"local\":\"%s\",\"remote\":\"%s\","
-			      "\"state\":\"%s\",\"send_queue\":%zu,"
-			      "\"receive_queue\":%zu,\"srtt_ms\":%u,"
-			      "\"cwnd\":%u}",
-			      x->n > 1 ? "," : "", l, r,
-			      tcp_state_names[c->state], c->snd.len,
-			      c->rcv.len, c->srtt8 >> 3, c->cwnd);
-	else
-		strbuf_printf(x->b, "%-21s  %-21s  %-11s  %8zu  %8zu  %6u\n",
-			      l, r, tcp_state_names[c->state], c->snd.len,
-			      c->rcv.len, c->srtt8 >> 3);
+	if (x->n++ >= x->max)
+		return;
+	switch (x->fmt) {
+	case REPORT_JSON:
+		strbuf_puts(x->b, x->n > 1 ? "," : "");
+		conn_json(x->b, x->r, c);
+		break;
+	case REPORT_HTML:
+		html_conn(x->b, x->r, c);
+		break;
+	default:
+		conn_text(x->b, x->r, c);
+		break;
+	}
 }
 
-static void conns(struct strbuf *b, const struct report_src *r,
-		  enum report_fmt fmt)
+void report_connections(struct strbuf *b, const struct report_src *r,
+			enum report_fmt fmt,
+			const struct report_conn_filter *f)
 {
-	struct conn_ctx x = {b, fmt, 0};
+	struct conn_ctx x = {b, r, f, fmt, 0, REPORT_MAX_CONNS};
 
 	if (fmt == REPORT_TEXT)
-		strbuf_printf(b, "%-21s  %-21s  %-11s  %8s  %8s  %6s\n",
+		strbuf_printf(b, "%-21s  %-21s  %-12s  %8s  %8s  %s\n",
 			      "LOCAL", "REMOTE", "STATE", "SEND-Q", "RECV-Q",
-			      "RTT-MS");
+			      "MODULE");
 	else
-		strbuf_puts(b, "[");
+		strbuf_puts(b, "{\"connections\":[");
 	tcp_foreach(r->s, conn_visit, &x);
 	if (fmt == REPORT_JSON)
-		strbuf_puts(b, "]");
-	else if (x.n > REPORT_MAX_CONNS)
-		strbuf_printf(b, "(%u more not shown)\n",
-			      x.n - REPORT_MAX_CONNS);
+		strbuf_printf(b, "],\"matched\":%u,\"listed\":%u,"
+				 "\"truncated\":%s}",
+			      x.n, x.n > x.max ? x.max : x.n,
+			      x.n > x.max ? "true" : "false");
+	else if (x.n > x.max)
+		strbuf_printf(b, "(%u more not shown: at most %u are listed; "
+				 "narrow with --state or --port)\n",
+			      x.n - x.max, x.max);
+}
+
+/* The status document's list: the same objects, all connections. */
+static void conns_json_list(struct strbuf *b, const struct report_src *r)
+{
+	struct report_conn_filter all = REPORT_CONN_FILTER_ALL;
+	struct conn_ctx x = {b, r, &all, REPORT_JSON, 0, REPORT_MAX_CONNS};
+
+	strbuf_puts(b, "[");
+	tcp_foreach(r->s, conn_visit, &x);
+	strbuf_puts(b, "]");
+}
+
+static void html_conn(struct strbuf *b, const struct report_src *r,
+		      const struct tcp_conn *c)
+{
+	char l[INET6_ADDRSTRLEN + 8], rm[INET6_ADDRSTRLEN + 8], rtt[24];
+	const char *owner = conn_owner(r, c);
+
+	endpoint_str(l, sizeof(l), &c->flow.key.laddr, c->flow.key.lport);
+	endpoint_str(rm, sizeof(rm), &c->flow.key.raddr, c->flow.key.rport);
+	ms_str(rtt, sizeof(rtt), c->srtt8, 8);
+	strbuf_puts(b, "<tr><td>");
+	html_esc(b, l);
+	strbuf_puts(b, "</td><td>");
+	html_esc(b, rm);
+	strbuf_printf(b, "</td><td>%s</td><td>", tcp_state_names[c->state]);
+	html_esc(b, owner ? owner : "-");
+	strbuf_printf(b,
+		      "</td><td class=n>%zu</td><td class=n>%zu</td>"
+		      "<td class=n>%s</td><td class=n>%u</td>"
+		      "<td>%s</td><td class=n>%" PRIu64
+		      "</td><td class=n>%" PRIu64 "</td></tr>\n",
+		      c->snd.len, c->rcv.len, rtt, c->cwnd, tcp_cc_phase(c),
+		      c->ctr.bytes_sent, c->ctr.bytes_received);
 }
 
 /* ---- Leases -------------------------------------------------------------- */
@@ -383,8 +642,19 @@ static void lease_visit(void *arg, const char *key, const char *value,
 		t = (time_t)e;
 		if (e && gmtime_r(&t, &tm))
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", &tm);
-		strbuf_printf(x->b, "%-15s  %-17s  %-20s  %s\n", key,
-			      *duid ? duid : mac, *host ? host : "-", when);
+		if (x->fmt == REPORT_HTML) {
+			strbuf_puts(x->b, "<tr><td>");
+			html_esc(x->b, key);
+			strbuf_puts(x->b, "</td><td>");
+			html_esc(x->b, *duid ? duid : mac);
+			strbuf_puts(x->b, "</td><td>");
+			html_esc(x->b, *host ? host : "-");
+			strbuf_printf(x->b, "</td><td>%s</td></tr>\n", when);
+		} else {
+			strbuf_printf(x->b, "%-15s  %-17s  %-20s  %s\n", key,
+				      *duid ? duid : mac, *host ? host : "-",
+				      when);
+		}
 	}
 	x->n++;
 }
@@ -510,7 +780,7 @@ static void status_json(struct strbuf *b, const struct report_src *r)
 		      ",\"memory_limit_bytes\":%" PRIu64 ",\"list\":",
 		      stack_tcp_memory(s).used, stack_tcp_memory(s).peak,
 		      stack_tcp_memory(s).limit);
-	conns(b, r, REPORT_JSON);
+	conns_json_list(b, r);
 	strbuf_puts(b, "},\"arp\":[");
 	stack_foreach_neigh(r->s, arp_visit, &a);
 	strbuf_puts(b, "],\"modules\":[");
@@ -580,6 +850,121 @@ static void status_text(struct strbuf *b, const struct report_src *r)
 			      r->tls_fingerprint());
 	strbuf_printf(b, "%-11s %" PRIu64 " in, %" PRIu64 " out\n", "frames",
 		      stack_stats(s)->v[STAT_LINK_RX], stack_stats(s)->v[STAT_LINK_TX]);
+}
+
+static void addr6_html(void *arg, const union inany *a, unsigned prefix,
+		       const char *state)
+{
+	struct strbuf *b = arg;
+	char as[INET6_ADDRSTRLEN];
+
+	inany_str(as, sizeof(as), a);
+	strbuf_printf(b, "<tr><th>IPv6</th><td>%s/%u %s</td></tr>\n", as,
+		      prefix, state);
+}
+
+static const char html_style[] =
+	"body{font:14px/1.4 system-ui,sans-serif;margin:1em 2em;color:#222}"
+	"h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.5em}"
+	"table{border-collapse:collapse}"
+	"td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left;"
+	"font-family:ui-monospace,monospace}"
+	"th{background:#f3f3f3}td.n{text-align:right}"
+	"p.note{color:#a40}";
+
+/* The status as a page for browsers: no scripts, no external assets, every
+ * string from outside escaped. */
+static void status_html(struct strbuf *b, const struct report_src *r)
+{
+	const struct stack *s = r->s;
+	char addr[16], mac[18];
+	uint64_t up = uptime_s(r);
+	struct mod_ctx m = {b, NULL, 0, REPORT_TEXT, &r->mods};
+	struct lease_ctx lx = {b, REPORT_HTML, 0};
+	struct report_conn_filter all = REPORT_CONN_FILTER_ALL;
+	struct conn_ctx cx = {b, r, &all, REPORT_HTML, 0, REPORT_HTML_CONNS};
+
+	ip_str(addr, sizeof(addr), stack_get_params(s)->addr);
+	mac_str(mac, sizeof(mac), stack_get_params(s)->mac);
+	strbuf_puts(b, "<!DOCTYPE html>\n<html lang=en><head><meta "
+		       "charset=utf-8><meta name=viewport "
+		       "content=\"width=device-width\"><title>tapir ");
+	html_esc(b, r->ifname);
+	strbuf_printf(b, "</title><style>%s</style></head><body>\n<h1>tapir ",
+		      html_style);
+	html_esc(b, r->ifname);
+	strbuf_puts(b, "</h1>\n<p>version ");
+	html_esc(b, TAPIR_VERSION);
+	strbuf_printf(b, ", up %" PRIu64 "d %02" PRIu64 ":%02" PRIu64
+			 ":%02" PRIu64 "</p>\n",
+		      up / 86400, up / 3600 % 24, up / 60 % 60, up % 60);
+
+	strbuf_puts(b, "<h2>Interface</h2>\n<table id=interface>"
+		       "<tr><th>name</th><td>");
+	html_esc(b, r->ifname);
+	strbuf_printf(b,
+		      "</td></tr>\n<tr><th>IPv4</th><td>%s/%u %s</td></tr>\n"
+		      "<tr><th>MAC</th><td>%s</td></tr>\n"
+		      "<tr><th>MTU</th><td>%u</td></tr>\n"
+		      "<tr><th>offload</th><td>%s</td></tr>\n",
+		      addr, stack_get_params(s)->prefix, stack_addr4_state(s),
+		      mac, stack_get_params(s)->mtu,
+		      r->offload ? "on" : "off");
+	if (stack_get_params(s)->ipv6)
+		stack_foreach_addr6(r->s, addr6_html, b);
+	strbuf_puts(b, "</table>\n<h2>Modules</h2>\n<p id=modules>");
+	m.fmt = REPORT_TEXT;
+	{
+		struct strbuf names;
+
+		strbuf_init(&names, 1 << 16);
+		m.b = &names;
+		foreach_module(&r->mods, module_name_visit, &m);
+		html_esc(b, m.n ? strbuf_str(&names) : "none");
+		strbuf_free(&names);
+	}
+	strbuf_puts(b, "</p>\n");
+
+	strbuf_printf(b, "<h2>Connections (%u)</h2>\n<table id=connections>"
+			 "<tr><th>local</th><th>remote</th><th>state</th>"
+			 "<th>module</th><th>send-q</th><th>recv-q</th>"
+			 "<th>rtt ms</th><th>cwnd</th><th>phase</th>"
+			 "<th>bytes sent</th><th>bytes received</th></tr>\n",
+		      stack_tcp_count(s));
+	tcp_foreach(r->s, conn_visit, &cx);
+	strbuf_puts(b, "</table>\n");
+	if (cx.n > cx.max)
+		strbuf_printf(b, "<p class=note>%u more not shown; "
+				 "<code>tapirctl connections</code> lists up "
+				 "to %u.</p>\n",
+			      cx.n - cx.max, REPORT_MAX_CONNS);
+
+	strbuf_puts(b, "<h2>DHCP leases</h2>\n<table id=leases><tr>"
+		       "<th>address</th><th>MAC or DUID</th><th>host name</th>"
+		       "<th>expires</th></tr>\n");
+	if (r->leases)
+		r->leases(r, lease_visit, &lx);
+	strbuf_puts(b, "</table>\n");
+
+	strbuf_puts(b, "<h2>Counters</h2>\n<table id=counters><tr><th>counter"
+		       "</th><th>value</th></tr>\n");
+	for (int i = 0; i < STAT_COUNT; i++) {
+		const struct stat_desc *d = &stat_descs[i];
+		char name[128];
+
+		if (!stack_stats(s)->v[i])
+			continue;
+		snprintf(name, sizeof(name), "%s_%s%s%s", d->layer, d->name,
+			 *d->reason ? " reason=" : "", d->reason);
+		strbuf_puts(b, "<tr><td>");
+		html_esc(b, name);
+		strbuf_printf(b, "</td><td class=n>%" PRIu64 "</td></tr>\n",
+			      stack_stats(s)->v[i]);
+	}
+	m.b = b;
+	m.fmt = REPORT_HTML;
+	foreach_module_counter(&r->mods, module_counter_visit, &m);
+	strbuf_puts(b, "</table>\n</body></html>\n");
 }
 
 /* ---- Prometheus ---------------------------------------------------------- */
@@ -669,6 +1054,12 @@ int report(struct strbuf *b, const struct report_src *r, const char *what,
 	}
 	if (fmt == REPORT_PROMETHEUS)
 		return -1;
+	if (fmt == REPORT_HTML) {
+		if (strcmp(what, "status") != 0)
+			return -1;
+		status_html(b, r);
+		return 0;
+	}
 	if (!strcmp(what, "status")) {
 		if (fmt == REPORT_JSON)
 			status_json(b, r);
@@ -704,7 +1095,9 @@ int report(struct strbuf *b, const struct report_src *r, const char *what,
 		if (fmt == REPORT_JSON)
 			strbuf_puts(b, "]\n");
 	} else if (!strcmp(what, "connections")) {
-		conns(b, r, fmt);
+		struct report_conn_filter all = REPORT_CONN_FILTER_ALL;
+
+		report_connections(b, r, fmt, &all);
 		if (fmt == REPORT_JSON)
 			strbuf_puts(b, "\n");
 	} else if (!strcmp(what, "leases")) {

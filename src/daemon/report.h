@@ -13,8 +13,9 @@
 #include "lib/strbuf.h"
 
 struct stack;
+struct tcp_conn;
 
-enum report_fmt { REPORT_TEXT, REPORT_JSON, REPORT_PROMETHEUS };
+enum report_fmt { REPORT_TEXT, REPORT_JSON, REPORT_PROMETHEUS, REPORT_HTML };
 
 /* One published entry of a topic, for lease reports. */
 typedef void (*report_entry_fn)(void *arg, const char *key, const char *value,
@@ -35,6 +36,9 @@ struct report_modules {
 	void (*foreach_counter)(const void *ctx, report_counter_fn fn,
 				void *arg);
 	const void *ctx;
+	/* The name of the module that owns connection c, or NULL when none
+	 * does (any more); NULL function: owners unknown. */
+	const char *(*conn_owner)(const void *ctx, const struct tcp_conn *c);
 };
 
 struct report_src {
@@ -52,13 +56,37 @@ struct report_src {
 	const char *(*tls_fingerprint)(void);
 };
 
+/* Which connections the connections report lists: those in state (a
+ * tcp_state; -1: any) with port (-1: any) as the local or the remote
+ * port. */
+struct report_conn_filter {
+	int state;
+	int port;
+};
+
+#define REPORT_CONN_FILTER_ALL ((struct report_conn_filter){-1, -1})
+
+/* Read one request word into f: "state=NAME" (a state as the report
+ * writes it, in any case, '-' for '_') or "port=N" (1..65535).  0, or -1
+ * with a one-line reason in err. */
+int report_conn_filter_parse(struct report_conn_filter *f, const char *word,
+			     char *err, size_t errlen);
+
+/* The connections report with a filter (report() lists them all). */
+void report_connections(struct strbuf *b, const struct report_src *r,
+			enum report_fmt fmt,
+			const struct report_conn_filter *f);
+
 /* Append the report `what` (status, stats, arp, connections, leases; or
- * metrics, whose only format is REPORT_PROMETHEUS) to b.  -1 for an
+ * metrics, whose only format is REPORT_PROMETHEUS; status also as
+ * REPORT_HTML, a page for browsers) to b.  -1 for an
  * unknown report or format. */
 int report(struct strbuf *b, const struct report_src *r, const char *what,
 	   enum report_fmt fmt);
 
 /* Connections listed at most, in text and JSON (the count is complete). */
 #define REPORT_MAX_CONNS 10000
+/* ... and on the HTML status page. */
+#define REPORT_HTML_CONNS 200
 
 #endif

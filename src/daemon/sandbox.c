@@ -186,12 +186,13 @@ static const char *const allowed[] = {
 	"close", "lseek", "fcntl", "dup",
 	/* Files: the configuration and zone files on reload, modules
 	 * loaded on reload (the dynamic loader), lease journals, files and
-	 * directory indexes served, an access log. */
+	 * directory indexes served, an access log, packet captures (their
+	 * directory made on the first capture: mkdir). */
 	"open", "openat", "openat2", "fstat", "newfstatat", "stat", "lstat",
 	"statx", "access", "faccessat", "faccessat2", "readlink",
 	"readlinkat", "getcwd", "getdents64", "fsync", "fdatasync",
 	"ftruncate", "rename", "renameat", "renameat2", "unlink", "unlinkat",
-	"sendfile",
+	"sendfile", "mkdir", "mkdirat",
 	/* Memory. */
 	"brk", "munmap", "mremap", "madvise",
 	/* Sockets that exist (the control socket, syslog's, sd_notify's,

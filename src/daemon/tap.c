@@ -2,6 +2,7 @@
  * and link flags and rtnetlink for the host addresses, and the data path
  * (see tap.h). */
 #include "daemon/tap.h"
+#include "daemon/capture.h"
 #include "wire/ip4.h"
 
 #include <arpa/inet.h>
@@ -630,10 +631,9 @@ enum tap_read_fault tap_read_fault(struct tap *t, size_t n, int err)
 	return TAP_READ_TRANSIENT;
 }
 
-int tap_xmit(void *ctx, const uint8_t *frame, size_t len,
-	     const struct stack_tx_offload *off)
+static int tap_write(struct tap *t, const uint8_t *frame, size_t len,
+		     const struct stack_tx_offload *off)
 {
-	struct tap *t = ctx;
 	struct virtio_net_hdr vh;
 	struct iovec iov[2];
 	ssize_t n;
@@ -670,4 +670,15 @@ int tap_xmit(void *ctx, const uint8_t *frame, size_t len,
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len + TAP_VNET_HDR_LEN ? 0 : -EIO;
+}
+
+int tap_xmit(void *ctx, const uint8_t *frame, size_t len,
+	     const struct stack_tx_offload *off)
+{
+	struct tap *t = ctx;
+	int rc = tap_write(t, frame, len, off);
+
+	if (__builtin_expect(t->cap != NULL, 0))
+		capture_tx(t->cap, frame, len, rc);
+	return rc;
 }

@@ -20,7 +20,9 @@
  * virtio-net header from the offloads the stack asks for (a checksum to
  * finish, a TCP segment to cut into gso_size pieces, as TCPv4 or TCPv6 by
  * the frame's EtherType) and writes header and frame with one writev();
- * without a virtio-net header the frame is written as it is.
+ * without a virtio-net header the frame is written as it is.  While a
+ * capture runs (cap), what was written goes to it, as written (a TCP
+ * superframe whole), with the write's result.
  */
 #ifndef TAPIR_TAP_H
 #define TAPIR_TAP_H
@@ -30,6 +32,8 @@
 #include <stdint.h>
 
 #include "net/stack.h"
+
+struct capture;
 
 /* Frames read per tap_read_batch() before other events get their turn. */
 #define TAP_BATCH 64
@@ -55,6 +59,9 @@ struct tap {
 	uint64_t rx_short;
 	/* Wakeups in a row whose reads failed without a frame. */
 	unsigned rx_fail_run;
+	/* The running capture (daemon/capture.h), NULL when none: the only
+	 * thing the data path tests for it. */
+	struct capture *cap;
 };
 
 /* What a batch's failed read says about the link (tap_read_fault()). */

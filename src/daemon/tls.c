@@ -942,6 +942,32 @@ static void conn_fail(struct tls_conn *t, uint64_t *counter, const char *why)
 	conn_free(t);
 }
 
+/* A write that failed inside one of the module's own calls (tls_send,
+ * tls_shutdown) or in writable(): the module still holds the connection,
+ * so it must not be freed or told under its feet.  The failure is
+ * finished from the timer wheel, where conn_fail() may tell the module;
+ * a tls_close() before then frees everything and cancels the timer. */
+static void failed_fired(struct timer *tm, void *arg)
+{
+	struct tls_conn *t = arg;
+
+	(void)tm;
+	conn_fail(t, t->l->ctr.fail_proto, "write failed");
+}
+
+static void fail_later(struct tls_conn *t)
+{
+	free(t->wretry);
+	t->wretry = NULL;
+	t->wretry_len = 0;
+	if (t->failed)
+		return;
+	t->failed = true;
+	stack_timer_cancel(t->l->s, &t->deadline);
+	timer_init(&t->deadline, failed_fired, t);
+	stack_timer_arm(t->l->s, &t->deadline, 0);
+}
+
 static void deadline_fired(struct timer *tm, void *arg)
 {
 	struct tls_conn *t = arg;
@@ -1185,11 +1211,7 @@ static bool flush_wretry(struct tls_conn *t)
 		return true;
 	}
 	if (SSL_get_error(t->ssl, n) != SSL_ERROR_WANT_WRITE) {
-		free(t->wretry);
-		t->wretry = NULL;
-		t->wretry_len = 0;
-		t->failed = true;
-		tcp_abort(t->c);
+		fail_later(t);
 		return false;
 	}
 	return false;
@@ -1328,7 +1350,7 @@ size_t tls_send_room(struct tcp_conn *c)
 	struct tls_conn *t = conn_of(c);
 	size_t room, records;
 
-	if (!t || !t->established || t->wretry || t->shut_wanted)
+	if (!t || !t->established || t->wretry || t->shut_wanted || t->failed)
 		return 0;
 	room = tcp_send_room(c);
 	records = room / (TLS_RECORD_MAX + TLS_RECORD_OVERHEAD) + 1;
@@ -1346,7 +1368,7 @@ size_t tls_send(struct tcp_conn *c, const void *data, size_t len)
 	const uint8_t *p = data;
 	size_t total = 0;
 
-	if (!t || !t->established || t->shut_wanted)
+	if (!t || !t->established || t->shut_wanted || t->failed)
 		return 0;
 	if (!flush_wretry(t)) {
 		if (!t->failed)
@@ -1379,8 +1401,7 @@ size_t tls_send(struct tcp_conn *c, const void *data, size_t len)
 			 * same bytes again, so they are ours to keep. */
 			t->wretry = malloc(chunk);
 			if (!t->wretry) {
-				t->failed = true;
-				tcp_abort(c);
+				fail_later(t);
 				return total;
 			}
 			memcpy(t->wretry, p + total, chunk);
@@ -1388,8 +1409,7 @@ size_t tls_send(struct tcp_conn *c, const void *data, size_t len)
 			total += chunk;
 			break;
 		}
-		t->failed = true;
-		tcp_abort(c);
+		fail_later(t);
 		return total;
 	}
 	if (total < len)

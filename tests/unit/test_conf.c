@@ -785,6 +785,50 @@ START_TEST(test_parsers6)
 }
 END_TEST
 
+START_TEST(test_capture_setting)
+{
+	struct conf *c = conf_load_string(IFACE, "t.conf", &errs);
+
+	/* Without the group: no directory, so no capture; the defaults. */
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_null(c->capture_dir);
+	ck_assert_uint_eq(c->capture_max_files, 8);
+	ck_assert_uint_eq(c->capture_max_bytes, 64u << 20);
+	conf_free(c);
+	c = conf_load_string(IFACE "capture = { directory = \"/var/lib/tapir/"
+				   "capture\"; max_files = 3;\n"
+				   "  max_bytes = 4096; };\n",
+			     "t.conf", &errs);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->capture_dir, "/var/lib/tapir/capture");
+	ck_assert_uint_eq(c->capture_max_files, 3);
+	ck_assert_uint_eq(c->capture_max_bytes, 4096);
+	conf_free(c);
+	ck_assert_ptr_nonnull(strstr(
+		one_error(IFACE "capture = {\n directory = \"rel\"; };\n"),
+		"t.conf:3: capture.directory: 'rel' is not an absolute path"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(
+		one_error(IFACE "capture = {\n directory = \"/a/../etc\"; };\n"),
+		"t.conf:3: capture.directory"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(
+		one_error(IFACE "capture = {\n\n max_files = 0; };\n"),
+		"t.conf:4: capture.max_files: 0 is out of range 1..10000"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(
+		one_error(IFACE "capture = { max_bytes = 1023; };\n"),
+		"t.conf:2: capture.max_bytes: 1023 is out of range"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(
+		one_error(IFACE "capture = { dir = \"/x\"; };\n"),
+		"t.conf:2: unknown setting 'capture.dir'"));
+	conf_errors_clear(&errs);
+	ck_assert_ptr_nonnull(strstr(one_error(IFACE "capture = 1;\n"),
+				     "t.conf:2: 'capture' must be a group"));
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
 	Suite *s = suite_create("conf");
@@ -793,6 +837,7 @@ static Suite *conf_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_default_config);
 	tcase_add_test(tc, test_seccomp_setting);
+	tcase_add_test(tc, test_capture_setting);
 	tcase_add_test(tc, test_shipped_config);
 	tcase_add_test(tc, test_full_settings);
 	tcase_add_test(tc, test_syntax_error_line);

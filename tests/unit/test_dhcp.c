@@ -253,7 +253,7 @@ static void teardown(void)
 {
 	char tmp[320];
 
-	journal_set_io(NULL, NULL);
+	lj_set_io(NULL, NULL);
 	dhcp_srv_free(srv);
 	dhcp_cfg_free(&cfg);
 	unlink(lease_path);
@@ -1524,7 +1524,7 @@ static void start_faulty(void)
 	fault_err = 0;
 	fault_sync = fault_half_done = false;
 	fault_spare_fd = -1;
-	journal_set_io(fault_write, fault_fsync);
+	lj_set_io(fault_write, fault_fsync);
 }
 
 static off_t file_size(const char *path)
@@ -1648,7 +1648,7 @@ START_TEST(test_compaction_failure_keeps_old_file)
 	ck_assert_int_eq(journal_fd(), fault_spare_fd);
 	dhcp_srv_free(srv);
 	srv = NULL;
-	journal_set_io(NULL, NULL);
+	lj_set_io(NULL, NULL);
 	start();
 	ck_assert_uint_eq(dhcp_srv_bound(srv), 1);
 }

@@ -187,7 +187,7 @@ static void teardown(void)
 {
 	char tmp[200];
 
-	j6_set_io(NULL, NULL);
+	lj_set_io(NULL, NULL);
 	d6_srv_free(srv);
 	d6_cfg_free(&cfg);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -916,7 +916,7 @@ START_TEST(test_enospc_no_reply_then_recovers)
 	nlogs = 0;
 	fault_err = ENOSPC;
 	fault_sync = fault_half_done = false;
-	j6_set_io(fault_write, fault_fsync);
+	lj_set_io(fault_write, fault_fsync);
 	/* Full: the Request gets no Reply, nothing is published, the half
 	 * batch is cut back, one line says why. */
 	msg(&m, 3, 1, 7, NULL);

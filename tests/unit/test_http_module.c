@@ -258,11 +258,16 @@ static const char *f_version(struct tapir_host *h)
 
 /* The reports (a fixed page) and our interface addresses: 10.0.0.2/24
  * and fd00::2/64, as tapird would give them. */
+static char last_report[32]; /* the report last asked for */
+
 static char *f_report(struct tapir_host *h, const char *what, size_t *len)
 {
-	char *p = strdup(!strcmp(what, "status") ? "{\"secret\":1}" : "m 1\n");
+	char *p = strdup(!strcmp(what, "status")        ? "{\"secret\":1}"
+			 : !strcmp(what, "status.html") ? "<p>page</p>\n"
+							: "m 1\n");
 
 	(void)h;
+	snprintf(last_report, sizeof(last_report), "%s", what);
 	ck_assert_ptr_nonnull(p);
 	*len = strlen(p);
 	return p;
@@ -886,6 +891,11 @@ static const struct {
      "\"fd00::/129\", \"10.0.0.0/08\", \"10.0.0.0/\", \"/8\" ];",
      7},
     {"status_allow = [ 1 ];", 1},
+    /* The HTML status page takes status_path with ".html". */
+    {"metrics_path = \"/status.html\";", 1},
+    {"status_path = \"/s\"; metrics_path = \"/s.html\";", 1},
+    {"status_path = \"\"; metrics_path = \"/status.html\";", 0},
+    {"metrics_path = \"/status.htm\";", 0},
 };
 
 /* The first status code c was sent for a request of path from peer p,
@@ -984,6 +994,75 @@ START_TEST(test_status_allow_empty)
 }
 END_TEST
 
+static bool sent_has(const struct tapir_tcp *c, const char *str)
+{
+	return memmem(c->sent, c->sent_len, str, strlen(str)) != NULL;
+}
+
+/* The status as a page for browsers: status_path with ".html", with its
+ * type and a policy that allows no scripts and nothing from elsewhere,
+ * behind status_allow like the JSON. */
+START_TEST(test_status_html)
+{
+	struct tapir_tcp *c;
+	bool body;
+
+	start("status_allow = [ \"10.0.0.1/32\" ];");
+	ck_assert(tapir_addr_parse("10.0.0.1", &peer_addr));
+	c = connect_peer(65536);
+	send_str(c, "GET /status.html HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert(sent_starts(c, "HTTP/1.1 200 OK\r\n"));
+	ck_assert_str_eq(last_report, "status.html");
+	ck_assert(sent_has(c, "\r\nContent-Type: text/html; charset=utf-8"
+			      "\r\n"));
+	ck_assert(sent_has(c, "\r\nContent-Security-Policy: default-src "
+			      "'none'; style-src 'unsafe-inline'\r\n"));
+	ck_assert(sent_has(c, "\r\n\r\n<p>page</p>\n"));
+	/* The JSON is still the JSON. */
+	ck_assert_int_eq(report_status("10.0.0.1", "/status", false, NULL),
+			 200);
+	ck_assert_str_eq(last_report, "status");
+	last_report[0] = '\0';
+	ck_assert_int_eq(report_status("10.0.0.3", "/status.html", false,
+				       &body),
+			 403);
+	ck_assert_str_eq(last_report, "");
+	ck_assert_uint_eq(counter("status_denied"), 1);
+	/* Only that name: not a file named like it, not a longer one. */
+	ck_assert_int_eq(report_status("10.0.0.1", "/status.htm", false, NULL),
+			 404);
+	ck_assert_int_eq(report_status("10.0.0.1", "/status.html/x", false,
+				       NULL),
+			 404);
+	ck_assert_str_eq(last_report, "");
+}
+END_TEST
+
+/* It follows status_path, and goes with it. */
+START_TEST(test_status_html_path)
+{
+	start("status_allow = [ \"10.0.0.1/32\" ]; status_path = \"/s\";");
+	ck_assert_int_eq(report_status("10.0.0.1", "/s.html", false, NULL),
+			 200);
+	ck_assert_str_eq(last_report, "status.html");
+	last_report[0] = '\0';
+	ck_assert_int_eq(report_status("10.0.0.1", "/status.html", false,
+				       NULL),
+			 404);
+	ck_assert_str_eq(last_report, "");
+}
+END_TEST
+
+START_TEST(test_status_html_off)
+{
+	start("status_allow = [ \"10.0.0.1/32\" ]; status_path = \"\";");
+	last_report[0] = '\0';
+	ck_assert_int_eq(report_status("10.0.0.1", "/.html", false, NULL),
+			 404);
+	ck_assert_str_eq(last_report, "");
+}
+END_TEST
+
 START_TEST(test_check_errors)
 {
 	char text[512];
@@ -1046,6 +1125,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_status_allow_default_link);
 	tcase_add_test(tc, test_status_allow_list);
 	tcase_add_test(tc, test_status_allow_empty);
+	tcase_add_test(tc, test_status_html);
+	tcase_add_test(tc, test_status_html_path);
+	tcase_add_test(tc, test_status_html_off);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("check");
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -6,6 +6,7 @@
 
 #include "daemon/report.h"
 #include "lib/strbuf.h"
+#include "net/tcp/tcp.h"
 #include "version.h"
 
 #include <ctype.h>
@@ -423,7 +424,7 @@ START_TEST(test_modules_from_visitor)
 	strbuf_free(&b);
 
 	r.mods = (struct report_modules){fake_foreach, fake_foreach_counter,
-					 fake_mods};
+					 fake_mods, NULL};
 	strbuf_init(&b, 1 << 20);
 	ck_assert_int_eq(report(&b, &r, "status", REPORT_TEXT), 0);
 	ck_assert_ptr_nonnull(
@@ -633,6 +634,312 @@ START_TEST(test_strbuf_limit)
 }
 END_TEST
 
+/* ---- connections ---------------------------------------------------------- */
+
+START_TEST(test_conn_filter_parse)
+{
+	struct report_conn_filter f = REPORT_CONN_FILTER_ALL;
+	char err[160];
+	static const char *const bad[] = {
+		"state=bogus", "state=", "port=0", "port=65536", "port=8x",
+		"port=", "port=-1", "port= 80", "color=red",
+		"state=establishedestablishedestablishedestablished",
+	};
+
+	ck_assert_int_eq(report_conn_filter_parse(&f, "state=ESTABLISHED", err,
+						  sizeof(err)),
+			 0);
+	ck_assert_int_eq(f.state, TCP_ESTABLISHED);
+	ck_assert_int_eq(report_conn_filter_parse(&f, "state=time-wait", err,
+						  sizeof(err)),
+			 0);
+	ck_assert_int_eq(f.state, TCP_TIME_WAIT);
+	ck_assert_int_eq(f.port, -1);
+	ck_assert_int_eq(report_conn_filter_parse(&f, "port=65535", err,
+						  sizeof(err)),
+			 0);
+	ck_assert_int_eq(f.port, 65535);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		ck_assert_msg(report_conn_filter_parse(&f, bad[i], err,
+						       sizeof(err)) < 0,
+			      "%s accepted", bad[i]);
+		ck_assert_msg(err[0], "no reason for %s", bad[i]);
+	}
+	/* A rejected word leaves the filter as it was. */
+	ck_assert_int_eq(f.state, TCP_TIME_WAIT);
+	ck_assert_int_eq(f.port, 65535);
+}
+END_TEST
+
+static struct tcp_listener g_http, g_echo;
+
+static const char *fake_owner(const void *ctx, const struct tcp_conn *c)
+{
+	(void)ctx;
+	if (c->listener == &g_http)
+		return "http";
+	if (c->listener == &g_echo)
+		return "echo";
+	return NULL;
+}
+
+static struct tcp_conn *mk_conn(struct stack *s, struct tcp_listener *g,
+				union inany l, uint16_t lp, union inany r,
+				uint16_t rp, enum tcp_state st)
+{
+	struct flow_key k = {.laddr = l, .raddr = r, .lport = lp, .rport = rp};
+	struct tcp_conn *c = tcp_conn_new(s, &k, g);
+
+	ck_assert_ptr_nonnull(c);
+	tcp_set_state(c, st);
+	return c;
+}
+
+/* The connections a test made: all of them ended before the stack is. */
+static void end_conns(struct tcp_conn **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		tcp_destroy(v[i], 0);
+}
+
+/* What ss -ti shows, for one IPv4 and one IPv6 connection and one in
+ * TIME_WAIT: the owner module, queues, RTT, window, phase, counters; the
+ * filters by state and by port; the JSON document's fields. */
+START_TEST(test_connections_report)
+{
+	static const uint8_t our6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2},
+			     peer6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	struct stack *s = th_stack_new(NULL);
+	struct report_src r = src(s);
+	struct report_conn_filter f = REPORT_CONN_FILTER_ALL;
+	struct tcp_conn *c[3];
+	struct strbuf b;
+	const char *t;
+
+	tcp_group_init(&g_http);
+	tcp_group_init(&g_echo);
+	r.mods.conn_owner = fake_owner;
+	c[0] = mk_conn(s, &g_http, inany_from_v4(TH_OUR_IP), 80,
+		       inany_from_v4(TH_PEER_IP), 40000, TCP_ESTABLISHED);
+	c[0]->srtt8 = 8 * 12 + 3; /* 12.375 ms */
+	c[0]->rttvar4 = 4 * 2 + 1; /* 2.250 ms */
+	c[0]->rto = 212;
+	c[0]->mss = 1448;
+	c[0]->cwnd = 10 * 1448;
+	c[0]->ssthresh = 5 * 1448;
+	c[0]->ctr.bytes_sent = 100000;
+	c[0]->ctr.bytes_retrans = 2896;
+	c[0]->ctr.bytes_acked = 90000;
+	c[0]->ctr.bytes_received = 77;
+	c[0]->ctr.segs_retrans = 2;
+	c[0]->ctr.delivery_rate = 1250000;
+	c[0]->in_recovery = true;
+	c[1] = mk_conn(s, &g_echo, inany_from_v6(our6), 7,
+		       inany_from_v6(peer6), 50000, TCP_ESTABLISHED);
+	c[1]->cwnd = 14480;
+	c[1]->ssthresh = UINT32_MAX;
+	c[2] = mk_conn(s, &g_http, inany_from_v4(TH_OUR_IP), 81,
+		       inany_from_v4(TH_PEER_IP), 80, TCP_TIME_WAIT);
+	c[2]->listener = NULL; /* the owner let go */
+	*c[2]->lpprev = c[2]->lnext;
+	if (c[2]->lnext)
+		c[2]->lnext->lpprev = c[2]->lpprev;
+	g_http.count--;
+
+	strbuf_init(&b, 1 << 20);
+	report_connections(&b, &r, REPORT_TEXT, &f);
+	t = strbuf_str(&b);
+	ck_assert_ptr_nonnull(strstr(t, "LOCAL                  REMOTE    "));
+	ck_assert_msg(strstr(
+		t, "10.0.0.2:80            10.0.0.1:40000         established "
+		   "         0         0  http\n"
+		   "\t cubic recovery rtt:12.375/2.250 rto:212 mss:1448 "
+		   "cwnd:14480 ssthresh:7240 bytes_sent:100000 "
+		   "bytes_retrans:2896 bytes_acked:90000 bytes_received:77 "
+		   "retrans:0/2 lost:0 sacked:0 delivery_rate:1.2MB/s\n"), "%s", t);
+	ck_assert_ptr_nonnull(strstr(t, "[2001:db8::2]:7  "));
+	ck_assert_ptr_nonnull(strstr(t, "  echo\n\t cubic slow_start "));
+	ck_assert_ptr_nonnull(strstr(t, "ssthresh:- "));
+	ck_assert_ptr_nonnull(strstr(t, "time_wait  "));
+	ck_assert_ptr_nonnull(strstr(t, "  -\n"));
+	strbuf_free(&b);
+
+	/* Filters: by state, by local or remote port, both. */
+	f.state = TCP_TIME_WAIT;
+	strbuf_init(&b, 1 << 20);
+	report_connections(&b, &r, REPORT_JSON, &f);
+	assert_json_balanced(strbuf_str(&b));
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "\"matched\":1,"
+						     "\"listed\":1,"
+						     "\"truncated\":false}"));
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "\"local_port\":81"));
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "\"module\":null"));
+	strbuf_free(&b);
+	f.state = -1;
+	f.port = 80; /* c[0]'s local port, c[2]'s remote one */
+	strbuf_init(&b, 1 << 20);
+	report_connections(&b, &r, REPORT_JSON, &f);
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "\"matched\":2,"));
+	ck_assert_ptr_null(strstr(strbuf_str(&b), "2001:db8"));
+	strbuf_free(&b);
+	f.state = TCP_ESTABLISHED;
+	strbuf_init(&b, 1 << 20);
+	report_connections(&b, &r, REPORT_JSON, &f);
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "\"matched\":1,"));
+	ck_assert_ptr_nonnull(strstr(
+		strbuf_str(&b),
+		"{\"connections\":[{\"state\":\"established\",\"family\":4,"
+		"\"local_address\":\"10.0.0.2\",\"local_port\":80,"
+		"\"remote_address\":\"10.0.0.1\",\"remote_port\":40000,"
+		"\"local\":\"10.0.0.2:80\",\"remote\":\"10.0.0.1:40000\","
+		"\"module\":\"http\",\"send_queue\":0,\"receive_queue\":0,"
+		"\"rtt_ms\":12.375,\"rttvar_ms\":2.250,\"rto_ms\":212,"
+		"\"mss\":1448,\"cwnd\":14480,\"ssthresh\":7240,"
+		"\"congestion_control\":\"cubic\",\"cc_phase\":\"recovery\","
+		"\"bytes_sent\":100000,\"bytes_retrans\":2896,"
+		"\"bytes_acked\":90000,\"bytes_received\":77,"
+		"\"retrans_segs\":2,\"retrans_out\":0,\"lost\":0,"
+		"\"sacked\":0,\"delivery_rate\":1250000}]"));
+	strbuf_free(&b);
+	f.port = 7;
+	strbuf_init(&b, 1 << 20);
+	report_connections(&b, &r, REPORT_JSON, &f);
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b),
+				     "\"family\":6,\"local_address\":"
+				     "\"2001:db8::2\",\"local_port\":7,"));
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b),
+				     "\"local\":\"[2001:db8::2]:7\""));
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "\"ssthresh\":null,"));
+	strbuf_free(&b);
+	f.port = 9;
+	strbuf_init(&b, 1 << 20);
+	report_connections(&b, &r, REPORT_JSON, &f);
+	ck_assert_str_eq(strbuf_str(&b), "{\"connections\":[],\"matched\":0,"
+					 "\"listed\":0,\"truncated\":false}");
+	strbuf_free(&b);
+	end_conns(c, 3);
+	th_stack_free(s);
+}
+END_TEST
+
+/* 100k connections must not make a 100k-line answer: the list stops at
+ * REPORT_MAX_CONNS and says how many more there are. */
+START_TEST(test_connections_capped)
+{
+	struct stack_params p;
+	struct stack *s;
+	struct report_src r;
+	struct report_conn_filter f = REPORT_CONN_FILTER_ALL;
+	const unsigned n = REPORT_MAX_CONNS + 7;
+	struct tcp_conn **c = calloc(n, sizeof(*c));
+	struct strbuf b;
+	unsigned lines = 0;
+
+	stack_params_default(&p);
+	p.tcp.max_conns = n;
+	s = th_stack_new(&p);
+	r = src(s);
+	tcp_group_init(&g_http);
+	ck_assert_ptr_nonnull(c);
+	for (unsigned i = 0; i < n; i++)
+		c[i] = mk_conn(s, &g_http, inany_from_v4(TH_OUR_IP), 80,
+			       inany_from_v4(TH_PEER_IP + i / 60000),
+			       (uint16_t)(1024 + i % 60000), TCP_ESTABLISHED);
+	strbuf_init(&b, 64u << 20);
+	report_connections(&b, &r, REPORT_TEXT, &f);
+	for (const char *q = strbuf_str(&b); (q = strchr(q, '\n')); q++)
+		lines++;
+	/* The header, two lines a connection, the note. */
+	ck_assert_uint_eq(lines, 1 + 2 * REPORT_MAX_CONNS + 1);
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b),
+				     "\n(7 more not shown: at most 10000 are "
+				     "listed; narrow with --state or --port)\n"));
+	strbuf_free(&b);
+	strbuf_init(&b, 64u << 20);
+	report_connections(&b, &r, REPORT_JSON, &f);
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "],\"matched\":10007,"
+						     "\"listed\":10000,"
+						     "\"truncated\":true}"));
+	strbuf_free(&b);
+	/* The HTML page lists fewer still. */
+	strbuf_init(&b, 64u << 20);
+	ck_assert_int_eq(report(&b, &r, "status", REPORT_HTML), 0);
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "<h2>Connections (10007)"));
+	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "9807 more not shown"));
+	strbuf_free(&b);
+	end_conns(c, n);
+	free(c);
+	th_stack_free(s);
+}
+END_TEST
+
+/* Attacker-controlled text reaches the page only escaped: a DHCP client's
+ * host name, and (should one ever hold such bytes) the interface's. */
+static void evil_leases(const struct report_src *r, report_entry_fn fn,
+			void *arg)
+{
+	static const char v[] = "mac=02:00:00:00:00:07 expires=0 "
+				 "hostname=<script>alert(\"x&y\")</script>";
+
+	(void)r;
+	fn(arg, "10.0.0.100", v, sizeof(v) - 1);
+}
+
+START_TEST(test_status_html)
+{
+	struct stack *s = th_stack_new(NULL);
+	struct report_src r = src(s);
+	struct tcp_conn *c;
+	struct strbuf b;
+	const char *t;
+
+	r.ifname = "tap'<i>";
+	r.leases = evil_leases;
+	r.mods.foreach = fake_foreach;
+	r.mods.foreach_counter = fake_foreach_counter;
+	r.mods.ctx = fake_mods;
+	r.mods.conn_owner = fake_owner;
+	tcp_group_init(&g_http);
+	c = mk_conn(s, &g_http, inany_from_v4(TH_OUR_IP), 80,
+		    inany_from_v4(TH_PEER_IP), 40000, TCP_ESTABLISHED);
+	s->stats.v[STAT_TCP_PASSIVE_OPENS] = 3;
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "status", REPORT_HTML), 0);
+	t = strbuf_str(&b);
+	ck_assert(!strncmp(t, "<!DOCTYPE html>\n", 16));
+	ck_assert_ptr_nonnull(strstr(t, "</html>\n"));
+	ck_assert_ptr_nonnull(strstr(
+		t, "<td>&lt;script&gt;alert(&quot;x&amp;y&quot;)&lt;/script&gt;"
+		   "</td>"));
+	ck_assert_ptr_nonnull(strstr(t, "<h1>tapir tap&#39;&lt;i&gt;</h1>"));
+	ck_assert_ptr_null(strstr(t, "<script"));
+	ck_assert_ptr_null(strstr(t, "<i>"));
+	/* No external assets, no scripts: nothing fetched from anywhere. */
+	ck_assert_ptr_null(strstr(t, "src="));
+	ck_assert_ptr_null(strstr(t, "href="));
+	ck_assert_ptr_null(strstr(t, "//"));
+	ck_assert_ptr_null(strstr(t, "url("));
+	ck_assert_ptr_nonnull(strstr(t, "<td>10.0.0.2:80</td><td>10.0.0.1:40000"
+					"</td><td>established</td><td>http"
+					"</td>"));
+	ck_assert_ptr_nonnull(strstr(t, "<td>tcp_passive_opens</td><td "
+					"class=n>3</td>"));
+	ck_assert_ptr_nonnull(strstr(t, "<td>module_dns_queries</td><td "
+					"class=n>12</td>"));
+	ck_assert_ptr_nonnull(strstr(t, "<p id=modules>dns, web</p>"));
+	ck_assert_ptr_nonnull(strstr(t, "<th>IPv4</th><td>10.0.0.2/24 "));
+	strbuf_free(&b);
+	/* Only the status has a page. */
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "arp", REPORT_HTML), -1);
+	ck_assert_int_eq(report(&b, &r, "metrics", REPORT_HTML), -1);
+	strbuf_free(&b);
+	end_conns(&c, 1);
+	th_stack_free(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("report");
@@ -651,6 +958,10 @@ int main(void)
 	tcase_add_test(tc, test_modules_from_visitor);
 	tcase_add_test(tc, test_strbuf_limit);
 	tcase_add_test(tc, test_leases_both_families);
+	tcase_add_test(tc, test_conn_filter_parse);
+	tcase_add_test(tc, test_connections_report);
+	tcase_add_test(tc, test_connections_capped);
+	tcase_add_test(tc, test_status_html);
 	suite_add_tcase(su, tc);
 	return th_run(su);
 }

@@ -590,6 +590,31 @@ END_TEST
 /* The peer did not get our SYN-ACK and sends its SYN again: the same
  * SYN-ACK goes back at once (RFC 9293 3.10.7.4: an unacceptable segment
  * is answered; tcp_in.c has a branch for exactly this case). */
+/* A SYN-ACK sent again is a timeout too, but the handshake that then
+ * completes ends its "loss" phase: the report shows slow start, not a
+ * connection stuck in loss. */
+START_TEST(test_synack_retransmit_phase)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct seg g;
+	struct tcp_conn *c;
+
+	peer_bare(&p, PPORT);
+	syn(s, &p, NULL, 0, &g);
+	th_advance(s, 1000);
+	ck_assert_uint_eq(th_frame_count(), 1);
+	expect_seg(0, &p, SYNF | ACKF, p.iss, &g);
+	th_frames_clear();
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(naccepted, 1);
+	c = CR[0].c;
+	ck_assert_uint_eq(c->state, TCP_ESTABLISHED);
+	ck_assert_str_eq(tcp_cc_phase(c), "slow_start");
+	finish(s);
+}
+END_TEST
+
 START_TEST(test_syn_retransmitted_in_syn_received)
 {
 	struct stack *s = new_stack();
@@ -740,6 +765,9 @@ START_TEST(test_data_in_acks)
 	ck_assert_uint_eq(CR[0].len, 2 * full + 200);
 	ck_assert_mem_eq(CR[0].data, data, 2 * full + 200);
 	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_CSUM], 0);
+	/* The report's count: in-order bytes, duplicates not again. */
+	ck_assert_uint_eq(c->ctr.bytes_received, 2 * full + 200);
+	ck_assert_uint_eq(c->ctr.bytes_sent, 0);
 	finish(s);
 }
 END_TEST
@@ -891,6 +919,13 @@ START_TEST(test_retransmit_backoff)
 	ck_assert_mem_eq(g.data.p, data, SEG);
 	ck_assert_uint_eq(s->stats.v[STAT_TCP_RETRANSMITS], 1);
 	ck_assert_uint_eq(s->stats.v[STAT_TCP_RTO_FIRED], 1);
+	/* The report: the timeout put congestion control in "loss", and
+	 * one segment went again. */
+	ck_assert_str_eq(tcp_cc_phase(c), "loss");
+	ck_assert_uint_eq(c->ctr.segs_retrans, 1);
+	ck_assert_uint_eq(c->ctr.bytes_retrans, SEG);
+	ck_assert_uint_eq(c->ctr.bytes_sent, 4 * SEG);
+	ck_assert_uint_eq(c->ctr.bytes_acked, 0);
 	th_frames_clear();
 	/* Backed off: 2 s more. */
 	th_advance(s, 1996);
@@ -913,15 +948,66 @@ START_TEST(test_retransmit_backoff)
 			  SEG);
 	ck_assert_mem_eq(g.data.p, data + 2 * SEG, SEG);
 	ck_assert_uint_eq(s->stats.v[STAT_TCP_RETRANSMITS], 4);
+	/* Not all that was out at the timeout is acknowledged yet. */
+	ck_assert_str_eq(tcp_cc_phase(c), "loss");
 	th_frames_clear();
 	p.ack += 2 * SEG;
 	psend(s, &p, ACKF, NULL, 0);
+	/* It is now: out of "loss"; the window (three segments after
+	 * slow start from one) is past the halved threshold. */
+	ck_assert_uint_gt(c->cwnd, c->ssthresh - 1);
+	ck_assert_str_eq(tcp_cc_phase(c), "congestion_avoidance");
+	ck_assert_uint_eq(c->ctr.bytes_acked, 3 * SEG);
+	ck_assert_uint_eq(c->ctr.segs_retrans, 4);
+	ck_assert_uint_eq(c->ctr.bytes_sent, 7 * SEG);
 	ck_assert_uint_eq(th_frame_count(), 0);
 	ck_assert_uint_eq(c->snd.len, 0);
 	/* Nothing outstanding: no timer; the backoff is forgotten. */
 	ck_assert_uint_eq(s->timers.count, 1);
 	ck_assert_uint_eq(c->backoff, 0);
 	ck_assert_uint_eq(CR[0].closed, 0);
+	finish(s);
+}
+END_TEST
+
+/* The delivery rate the report shows: bytes acknowledged per second over
+ * a period of a round trip, at least TCP_RATE_MIN_MS, that starts with
+ * the first delivery. */
+START_TEST(test_delivery_rate)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct tcp_conn *c;
+	static uint8_t data[4 * SEG];
+
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1000);
+	th_pattern(data, sizeof(data), 9);
+	ck_assert_uint_eq(tcp_send(c, data, sizeof(data)), sizeof(data));
+	th_advance(s, 5);
+	/* Round trips of 5 ms: the period is the floor, 50 ms. */
+	p.tsval++;
+	p.tsecr = (uint32_t)th_clock_ms - 5;
+	p.ack += SEG;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(c->ctr.delivered, SEG);
+	ck_assert_uint_eq(c->ctr.delivery_rate, 0); /* the period starts */
+	th_advance(s, 40);
+	p.tsval++;
+	p.tsecr = (uint32_t)th_clock_ms - 5;
+	p.ack += SEG;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_lt(c->srtt8 >> 3, TCP_RATE_MIN_MS);
+	ck_assert_uint_eq(c->ctr.delivery_rate, 0); /* 40 ms: not yet */
+	th_advance(s, 60);
+	p.tsval++;
+	p.tsecr = (uint32_t)th_clock_ms - 5;
+	p.ack += 2 * SEG;
+	psend(s, &p, ACKF, NULL, 0);
+	/* Three segments delivered in the 100 ms since the first. */
+	ck_assert_uint_eq(c->ctr.delivered, 4 * SEG);
+	ck_assert_uint_eq(c->ctr.delivery_rate, 3 * SEG * 1000 / 100);
+	ck_assert_uint_eq(c->ctr.bytes_acked, 4 * SEG);
 	finish(s);
 }
 END_TEST
@@ -3272,6 +3358,8 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_segments_fit_mtu);
 	tcase_add_test(tc, test_segments_full_mss_no_ts);
 	tcase_add_test(tc, test_retransmit_backoff);
+	tcase_add_test(tc, test_delivery_rate);
+	tcase_add_test(tc, test_synack_retransmit_phase);
 	tcase_add_test(tc, test_retransmit_give_up);
 	tcase_add_test(tc, test_fast_retransmit);
 	tcase_add_test(tc, test_dsack_widens_reordering_window);

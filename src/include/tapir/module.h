@@ -305,8 +305,10 @@ struct tapir_host_api {
 	/* ---- Reports on the running daemon. ---- */
 
 	/* The report `what`, as tapirctl shows it: "status" (JSON, as
-	 * tapirctl --json status) or "metrics" (Prometheus text exposition
-	 * format, as tapirctl metrics).  Returns a NUL-terminated string the
+	 * tapirctl --json status), "status.html" (the status as an HTML
+	 * page for browsers, every string in it escaped; a tapird older
+	 * than this call's documentation of it answers EINVAL) or "metrics"
+	 * (Prometheus text exposition format, as tapirctl metrics).  Returns a NUL-terminated string the
 	 * module releases with free(), its length in *len; NULL and errno
 	 * EINVAL for an unknown report, ENOMEM, or EAGAIN when tapird has no
 	 * report to give (under `tapird -t`). */

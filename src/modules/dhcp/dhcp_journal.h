@@ -7,7 +7,8 @@
  *   R <addr> 0 - - - <crc>                                        released
  *   D <addr> <until> - - - <crc>                                  declined
  *
- * Later records override earlier ones.  New records are appended in
+ * Later records override earlier ones (the file itself, its durability
+ * and compaction: ../common/lease_journal.h).  New records are appended in
  * batches (one write and one fdatasync per batch); the file is rewritten
  * whole (temporary file, fsync, rename, fsync of the directory) at start
  * and whenever it has grown to several times the live lease count, so it
@@ -21,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "../common/lease_journal.h"
 
 #define JREC_KEY_MAX 64
 #define JREC_HOST_MAX 63
@@ -43,37 +46,14 @@ size_t jrec_format(const struct jrec *r, char *buf);
  * does not match. */
 bool jrec_parse(const char *line, size_t len, struct jrec *r);
 
-struct jload_stats {
-	unsigned long records, bad, torn;
-};
-
 /* Read path and call fn for each good record, in order.  0 (also when the
  * file does not exist), or -errno. */
 int journal_load(const char *path, void (*fn)(void *arg, const struct jrec *r),
-		 void *arg, struct jload_stats *st);
-
-struct journal {
-	char *path;
-	int fd; /* open for append, or -1 */
-	unsigned long records; /* in the file */
-	/* A failed append could not be cut back: cut to cut_at first. */
-	bool torn;
-	long long cut_at;
-};
+		 void *arg, struct lj_stats *st);
 
 /* Rewrite path with the records next() hands out (until it returns false),
- * atomically, and open it for append.  0 or -errno. */
-int journal_rewrite(struct journal *j, const char *path,
+ * atomically, and open it for append (lease_journal.h).  0 or -errno. */
+int journal_rewrite(struct lease_journal *j, const char *path,
 		    bool (*next)(void *arg, struct jrec *r), void *arg);
-/* Append buf (whole lines) and make it durable.  0 or -errno; on failure
- * the file is cut back to where it was. */
-int journal_append(struct journal *j, const char *buf, size_t len,
-		   unsigned long nrec);
-void journal_close(struct journal *j);
-
-/* Tests only: replace write(2) and fdatasync(2)/fsync(2) on the journal
- * and its temporary file (NULL: the real calls), to inject faults. */
-void journal_set_io(ssize_t (*wr)(int fd, const void *buf, size_t len),
-		    int (*sync)(int fd));
 
 #endif

@@ -119,7 +119,7 @@ struct dhcp_srv {
 	uint8_t rerun[DHCP_MSG_MAX];
 	uint32_t nbound, nactive;
 	uint8_t hkey[TAPIR_SIPHASH_KEY_LEN];
-	struct journal j;
+	struct lease_journal j;
 	/* The open batch. */
 	struct pend *pend;
 	unsigned npend;
@@ -546,7 +546,7 @@ void dhcp_srv_flush(struct dhcp_srv *s)
 	if (!s->batch_open)
 		return;
 	s->batch_open = false;
-	rc = journal_append(&s->j, s->rec, s->reclen, s->nrec);
+	rc = lj_append(&s->j, s->rec, s->reclen, s->nrec);
 	s->count[DC_FSYNC]++;
 	s->reclen = 0;
 	s->nrec = 0;
@@ -653,7 +653,7 @@ struct dhcp_srv *dhcp_srv_new(const struct dhcp_cfg *cfg,
 {
 	struct dhcp_srv *s = calloc(1, sizeof(*s));
 	uint32_t *addrs = NULL, n = 0;
-	struct jload_stats st;
+	struct lj_stats st;
 	uint64_t total = cfg->nres;
 	int rc;
 
@@ -821,7 +821,7 @@ void dhcp_srv_free(struct dhcp_srv *s)
 		return;
 	if (s->j.fd >= 0)
 		dhcp_srv_flush(s);
-	journal_close(&s->j);
+	lj_close(&s->j);
 	for (unsigned k = 0; s->probe && k < DHCP_MAX_PROBES; k++)
 		if (s->probe[k].used)
 			s->env.ping_cancel(s->env.arg, s->probe[k].handle);

@@ -465,7 +465,7 @@ static int load_duid(struct dhcp6 *d, const char *lease_file)
 		tl += (size_t)snprintf(text + tl, sizeof(text) - tl, "%s%02x",
 				       i ? ":" : "", d->duid[i]);
 	text[tl++] = '\n';
-	rc = j6_write_file(path, text, tl);
+	rc = lj_write_file(path, text, tl);
 	if (rc) {
 		d->api->log(d->host, TAPIR_LOG_ERR, "cannot write %s: %s",
 			    path, strerror(-rc));

@@ -9,8 +9,8 @@
  *
  * <key-hex> is the client's DUID followed by the IAID (4 bytes) of the IA
  * the address belongs to.  Later records override earlier ones.  The file
- * is built like the DHCPv4 module's journal: records are appended in
- * batches with one fdatasync each, and the file is rewritten whole
+ * is the DHCPv4 module's (../common/lease_journal.h): records are appended
+ * in batches with one fdatasync each, and the file is rewritten whole
  * (temporary file, fsync, rename, fsync of the directory) at start and
  * whenever it has grown to several times the live lease count.
  */
@@ -23,6 +23,8 @@
 #include <sys/types.h>
 
 #include <tapir/addr.h>
+
+#include "../common/lease_journal.h"
 
 #define D6_DUID_MAX 130 /* RFC 8415 11.1: type and up to 128 bytes */
 #define D6_KEY_MAX (D6_DUID_MAX + 4)
@@ -45,40 +47,15 @@ size_t j6rec_format(const struct j6rec *r, char *buf);
  * does not match. */
 bool j6rec_parse(const char *line, size_t len, struct j6rec *r);
 
-struct j6load_stats {
-	unsigned long records, bad, torn;
-};
-
 /* Read path and call fn for each good record, in order.  0 (also when the
  * file does not exist), or -errno. */
 int j6_load(const char *path, void (*fn)(void *arg, const struct j6rec *r),
-	    void *arg, struct j6load_stats *st);
-
-struct j6 {
-	char *path;
-	int fd;                /* open for append, or -1 */
-	unsigned long records; /* in the file */
-	/* A failed append could not be cut back: cut to cut_at first. */
-	bool torn;
-	long long cut_at;
-};
+	    void *arg, struct lj_stats *st);
 
 /* Rewrite path with the records next() hands out (until it returns
- * false), atomically, and open it for append.  0 or -errno. */
-int j6_rewrite(struct j6 *j, const char *path,
+ * false), atomically, and open it for append (lease_journal.h).  0 or
+ * -errno. */
+int j6_rewrite(struct lease_journal *j, const char *path,
 	       bool (*next)(void *arg, struct j6rec *r), void *arg);
-/* Append buf (whole lines) and make it durable.  0 or -errno; on failure
- * the file is cut back to where it was. */
-int j6_append(struct j6 *j, const char *buf, size_t len, unsigned long nrec);
-void j6_close(struct j6 *j);
-
-/* Write data to path atomically (temporary file, fsync, rename, fsync of
- * the directory).  0 or -errno. */
-int j6_write_file(const char *path, const char *data, size_t len);
-
-/* Tests only: replace write(2) and fdatasync(2)/fsync(2) on the journal
- * and its temporary file (NULL: the real calls), to inject faults. */
-void j6_set_io(ssize_t (*wr)(int fd, const void *buf, size_t len),
-	       int (*sync)(int fd));
 
 #endif

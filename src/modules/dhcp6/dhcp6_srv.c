@@ -90,7 +90,7 @@ struct d6_srv {
 	uint32_t qhead, qtail;
 	uint32_t nbound;
 	uint8_t hkey[TAPIR_SIPHASH_KEY_LEN];
-	struct j6 j;
+	struct lease_journal j;
 	/* The open batch. */
 	struct pend *pend;
 	unsigned npend;
@@ -463,7 +463,7 @@ void d6_srv_flush(struct d6_srv *s)
 	if (!s->batch_open)
 		return;
 	s->batch_open = false;
-	rc = j6_append(&s->j, s->rec, s->reclen, s->nrec);
+	rc = lj_append(&s->j, s->rec, s->reclen, s->nrec);
 	s->count[C6_FSYNC]++;
 	s->reclen = 0;
 	s->nrec = 0;
@@ -526,7 +526,7 @@ struct d6_srv *d6_srv_new(const struct d6_cfg *cfg, const struct d6_env *env,
 	struct d6_srv *s = calloc(1, sizeof(*s));
 	uint64_t total = cfg->nres;
 	struct tapir_addr *addrs = NULL;
-	struct j6load_stats st;
+	struct lj_stats st;
 	uint32_t n = 0;
 	int rc;
 
@@ -637,7 +637,7 @@ void d6_srv_free(struct d6_srv *s)
 		return;
 	if (s->j.fd >= 0)
 		d6_srv_flush(s);
-	j6_close(&s->j);
+	lj_close(&s->j);
 	free(s->slot);
 	free(s->bucket);
 	free(s->pend);

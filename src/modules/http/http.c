@@ -391,11 +391,14 @@ static int read_conf(const struct tapir_check *chk,
 				      -1, "needs tls = { ... }");
 		bad = -1;
 	}
-	if (*spath && !strcmp(spath, mpath)) {
+	if (*spath && (!strcmp(spath, mpath) ||
+		       (!strncmp(spath, mpath, strlen(spath)) &&
+			!strcmp(mpath + strlen(spath), ".html")))) {
 		if (chk)
 			chk->error_at(chk, "metrics_path", -1,
-				      "metrics_path and status_path must "
-				      "differ");
+				      "metrics_path must differ from "
+				      "status_path and from status_path "
+				      "with \".html\" (the status page)");
 		bad = -1;
 	}
 	if (bad)
@@ -1038,19 +1041,30 @@ static bool report_allowed(const struct http *h, const struct tapir_addr *peer)
 	return false;
 }
 
-/* The built-in /status (JSON) and /metrics (Prometheus text) pages, from
+/* The built-in /status (JSON), /status.html (the status_path with ".html":
+ * a page for browsers) and /metrics (Prometheus text) pages, from
  * tapird's reports (the host API's report call), for the peers
  * status_allow lets in (403 for the others).  False when path is neither. */
 static bool serve_report(struct hconn *hc, const char *path, bool head)
 {
 	struct http *h = hc->h;
-	const char *what, *type;
-	size_t len = 0;
+	const char *what, *type, *extra = "Cache-Control: no-store\r\n";
+	size_t len = 0, sl = strlen(h->conf.status_path);
 	char *page;
 
 	if (h->conf.status_path[0] && !strcmp(path, h->conf.status_path)) {
 		what = "status";
 		type = "application/json";
+	} else if (sl && !strncmp(path, h->conf.status_path, sl) &&
+		   !strcmp(path + sl, ".html")) {
+		/* The same status as a page for browsers: no scripts, no
+		 * assets but its inline style, which the policy says. */
+		what = "status.html";
+		type = "text/html; charset=utf-8";
+		extra = "Cache-Control: no-store\r\n"
+			"Content-Security-Policy: default-src 'none'; "
+			"style-src 'unsafe-inline'\r\n"
+			"X-Content-Type-Options: nosniff\r\n";
 	} else if (h->conf.metrics_path[0] &&
 		   !strcmp(path, h->conf.metrics_path)) {
 		what = "metrics";
@@ -1068,8 +1082,7 @@ static bool serve_report(struct hconn *hc, const char *path, bool head)
 		respond_simple(hc, 503, head, NULL);
 		return true;
 	}
-	respond_page(hc, type, "Cache-Control: no-store\r\n", (uint8_t *)page,
-		     len, head);
+	respond_page(hc, type, extra, (uint8_t *)page, len, head);
 	return true;
 }
 

@@ -427,6 +427,18 @@ void tcp_unlisten(struct stack *s, struct tcp_listener *l)
 	}
 }
 
+const char *tcp_cc_phase(const struct tcp_conn *c)
+{
+	if (c->in_recovery)
+		return "recovery";
+	/* Until what was in flight at the timeout is acknowledged (the
+	 * flag is also cleared then, so that no wrap of the sequence space
+	 * brings it back). */
+	if (c->ctr.loss && seq_lt(c->snd_una, c->ctr.loss_end))
+		return "loss";
+	return c->cwnd < c->ssthresh ? "slow_start" : "congestion_avoidance";
+}
+
 void tcp_foreach(struct stack *s, tcp_visit_fn fn, void *arg)
 {
 	const struct flow_table *t = &s->tcp.flows;

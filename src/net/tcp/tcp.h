@@ -207,7 +207,34 @@ struct tcp_conn {
 	uint8_t reo_mult, reo_persist;
 	bool dsack_round_set;
 	uint32_t dsack_round;
+
+	/* What the connection did, for reports (tapirctl connections). */
+	struct tcp_conn_ctr {
+		uint64_t bytes_sent;     /* data bytes sent, resent ones too */
+		uint64_t bytes_retrans;  /* of those, resent */
+		uint64_t bytes_acked;    /* data bytes cumulatively acked */
+		uint64_t bytes_received; /* data bytes received in order */
+		uint64_t segs_retrans;   /* data segments resent */
+		uint64_t delivered;      /* bytes acked or SACKed */
+		/* The delivery rate: bytes delivered over the last sample
+		 * period (a round trip, at least TCP_RATE_MIN_MS). */
+		bool rate_on;            /* a period is running */
+		uint64_t rate_start;     /* ms the period began */
+		uint64_t rate_mark;      /* delivered then */
+		uint64_t delivery_rate;  /* bytes per second; 0: none yet */
+		/* After a retransmission timeout, until everything in
+		 * flight then (up to loss_end) is acknowledged: the "loss"
+		 * phase.  A SYN's timeout ends with the handshake. */
+		bool loss;
+		uint32_t loss_end;
+	} ctr;
 };
+
+#define TCP_RATE_MIN_MS 50
+
+/* Where congestion control stands: "slow_start", "congestion_avoidance",
+ * "recovery" (fast recovery) or "loss" (after a timeout). */
+const char *tcp_cc_phase(const struct tcp_conn *c);
 
 /* Stack-wide TCP state, embedded in struct stack. */
 struct tcp_stack {

@@ -401,6 +401,35 @@ void tcp_fin_in_order(struct tcp_conn *c)
 		tcp_enter_time_wait(c);
 }
 
+/* The delivery rate: bytes acknowledged or SACKed per second, measured
+ * over periods of a round trip (at least TCP_RATE_MIN_MS). */
+static void tcp_rate_update(struct tcp_conn *c, uint32_t delivered)
+{
+	struct tcp_conn_ctr *r = &c->ctr;
+	uint64_t now = stack_now(c->s), period = c->srtt8 >> 3;
+
+	if (!delivered)
+		return;
+	if (!r->rate_on) {
+		/* The period starts with the first delivery, which counts
+		 * as its baseline. */
+		r->rate_on = true;
+		r->rate_start = now;
+		r->delivered += delivered;
+		r->rate_mark = r->delivered;
+		return;
+	}
+	r->delivered += delivered;
+	if (period < TCP_RATE_MIN_MS)
+		period = TCP_RATE_MIN_MS;
+	if (now - r->rate_start < period)
+		return;
+	r->delivery_rate =
+		(r->delivered - r->rate_mark) * 1000 / (now - r->rate_start);
+	r->rate_start = now;
+	r->rate_mark = r->delivered;
+}
+
 /* Step five: the ACK field.  Returns false when the segment is done. */
 static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 		       const struct tcp_opts *o, size_t len)
@@ -455,6 +484,7 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 	}
 	if (seq_geq(ack, c->snd_una)) {
 		delivered = tcp_sb_ack(c, ack, c->sack_ok ? o : NULL);
+		tcp_rate_update(c, delivered);
 		if (seq_gt(ack, c->snd_una) || o->nsack)
 			c->tlp_out = false; /* the probe, if any, was answered */
 		tcp_tlp_ack(c, ack, o);
@@ -465,7 +495,10 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 		uint64_t now = stack_now(s);
 
 		bytering_consume(&c->snd, data);
+		c->ctr.bytes_acked += data;
 		c->snd_una = ack;
+		if (c->ctr.loss && seq_geq(ack, c->ctr.loss_end))
+			c->ctr.loss = false;
 		if (seq_lt(c->snd_nxt, c->snd_una))
 			c->snd_nxt = c->snd_una;
 		/* Our FIN is acknowledged even when a go-back meant to send
@@ -582,6 +615,7 @@ static void tcp_data_in(struct tcp_conn *c, uint32_t seq, struct cur data,
 		return;
 	}
 	if (seq == c->rcv_nxt) {
+		uint32_t rcv_before = c->rcv_nxt;
 		bool had_ooo = c->ooo.head != NULL;
 		size_t took = 0,
 		       full = s->p.mtu - l3_hlen(&c->flow.key.raddr) - TCP_HLEN;
@@ -634,6 +668,7 @@ static void tcp_data_in(struct tcp_conn *c, uint32_t seq, struct cur data,
 			tcp_ooo_drain(&c->ooo, &c->rcv_nxt, &c->rcv);
 			c->ack_now = true; /* a hole was filled */
 		}
+		c->ctr.bytes_received += c->rcv_nxt - rcv_before;
 		/* ACK at least every second full-sized segment (RFC 9293
 		 * 3.8.6.3); "full" is the largest the peer has sent (at most
 		 * our MTU's worth), which its options make a little less

@@ -162,8 +162,13 @@ static uint32_t tcp_send_seg(struct tcp_conn *c, uint32_t seq, size_t len,
 		flags |= TCP_FLAG_PSH;
 	if (fin)
 		flags |= TCP_FLAG_FIN;
-	if (seq_lt(seq, c->snd_max))
+	c->ctr.bytes_sent += len;
+	if (seq_lt(seq, c->snd_max)) {
 		STAT_INC(&c->s->stats, TCP_RETRANSMITS);
+		c->ctr.bytes_retrans += len;
+		c->ctr.segs_retrans +=
+			gso && len > gso ? (len + gso - 1) / gso : 1;
+	}
 	/* Time one segment per round trip (Karn: never a retransmission). */
 	if (!c->rtt_pending && !c->ts_ok && seq == c->snd_max && len) {
 		c->rtt_pending = true;

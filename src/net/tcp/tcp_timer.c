@@ -131,6 +131,8 @@ static void tcp_rtx_fire(struct timer *t, void *arg)
 	c->ssthresh = c->cc->on_loss(c);
 	c->cwnd = c->mss;
 	c->in_recovery = false;
+	c->ctr.loss = true;
+	c->ctr.loss_end = c->snd_max;
 	/* RFC 6582 4 would set recover to SND.MAX, barring fast retransmit
 	 * until all that was in flight is acknowledged again; after our
 	 * go-back that turns every further loss in the window into another
