@@ -429,6 +429,12 @@ static const char *report_conn_owner(const void *ctx,
 	return modules_conn_owner(ctx, c);
 }
 
+static void report_module_histograms(const void *ctx, report_histogram_fn fn,
+				     void *arg)
+{
+	modules_foreach_histogram(ctx, fn, arg);
+}
+
 /* The host API's report call: status as JSON (or as an HTML page, for
  * "status.html"), metrics as Prometheus. */
 static int report_for_module(void *ctx, struct strbuf *b, const char *what)
@@ -1060,7 +1066,7 @@ static int start_modules(struct daemon *d)
 	d->report = (struct report_src){
 		.s = d->stack,
 		.mods = {report_modules, report_module_counters, &d->mods,
-			 report_conn_owner},
+			 report_conn_owner, report_module_histograms},
 		.ifname = d->ifname,
 		.offload = d->tap.vnet,
 		.started_ms = stack_now_ms(d->stack),

@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct tapir_udp {
 	struct udp_binding b;
@@ -96,6 +97,15 @@ struct mod_counter {
 	char name[];
 };
 
+/* A histogram of a module (host API 6); h is what the module observes
+ * into. */
+struct mod_hist {
+	struct mod_hist *next;
+	struct tapir_histogram h;
+	char *help;
+	char name[];
+};
+
 struct tapir_host {
 	struct tapir_host *next;
 	struct modules *set;
@@ -110,6 +120,7 @@ struct tapir_host {
 	struct tapir_tcp_listener *listeners;
 	struct tapir_tcp_listener *group; /* owns its tcp_connect()s */
 	struct mod_counter *counters;
+	struct mod_hist *hists;
 	struct host_mcast mcast[TAPIR_MCAST_MAX];
 	unsigned nmcast;
 	bool router; /* set_router(true) in force */
@@ -337,6 +348,60 @@ static uint64_t *host_counter(struct tapir_host *h, const char *name)
 	c->next = h->counters;
 	h->counters = c;
 	return &c->v;
+}
+
+static struct tapir_histogram *host_histogram(struct tapir_host *h,
+					       const char *name,
+					       const char *help)
+{
+	struct mod_hist *m, **pp;
+	size_t len = name ? strlen(name) : 0;
+	unsigned n = 0;
+
+	if (!len || len > TAPIR_HIST_NAME_MAX ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") != len) {
+		errno = EINVAL;
+		return NULL;
+	}
+	for (m = h->hists; m; m = m->next, n++)
+		if (strcmp(m->name, name) == 0)
+			return &m->h;
+	if (n >= TAPIR_HIST_MAX) {
+		errno = ENOSPC;
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m) + len + 1);
+	if (!m)
+		return NULL;
+	memcpy(m->name, name, len + 1);
+	if (help && *help) {
+		/* One line of HELP text: at most 200 bytes, control
+		 * characters (line breaks) as spaces; the report escapes
+		 * backslashes. */
+		m->help = strndup(help, 200);
+		if (!m->help) {
+			free(m);
+			return NULL;
+		}
+		for (char *p = m->help; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = ' ';
+	}
+	/* In registration order, as the counters' reports list them. */
+	pp = &h->hists;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = m;
+	return &m->h;
+}
+
+static uint64_t host_now_us(struct tapir_host *h)
+{
+	struct timespec ts;
+
+	(void)h;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* TCP: the stack calls these, they call the module. */
@@ -1016,6 +1081,8 @@ static const struct tapir_host_api host_api = {
 	.tcp_listen_tls = host_tcp_listen_tls,
 	.tls_update = host_tls_update,
 	.tls_info = host_tls_info,
+	.histogram = host_histogram,
+	.now_us = host_now_us,
 };
 
 /* The size of the host API table at each version: a module built against
@@ -1029,7 +1096,8 @@ static const struct {
 	{2, offsetof(struct tapir_host_api, tapird_version)},
 	{3, offsetof(struct tapir_host_api, if_link)},
 	{4, offsetof(struct tapir_host_api, tcp_listen_tls)},
-	{5, sizeof(struct tapir_host_api)},
+	{5, offsetof(struct tapir_host_api, histogram)},
+	{6, sizeof(struct tapir_host_api)},
 };
 #define API_V1_SIZE offsetof(struct tapir_host_api, random)
 
@@ -1310,6 +1378,13 @@ static void host_stop(struct tapir_host *h)
 		h->counters = c->next;
 		free(c);
 	}
+	while (h->hists) {
+		struct mod_hist *m = h->hists;
+
+		h->hists = m->next;
+		free(m->help);
+		free(m);
+	}
 	dlclose(h->dl);
 	free(h->name);
 	free(h->path);
@@ -1488,6 +1563,14 @@ void modules_foreach_counter(const struct modules *set,
 	for (const struct tapir_host *h = set->list; h; h = h->next)
 		for (const struct mod_counter *c = h->counters; c; c = c->next)
 			fn(arg, h->name, c->name, c->v);
+}
+
+void modules_foreach_histogram(const struct modules *set,
+			       module_histogram_fn fn, void *arg)
+{
+	for (const struct tapir_host *h = set->list; h; h = h->next)
+		for (const struct mod_hist *m = h->hists; m; m = m->next)
+			fn(arg, h->name, m->name, m->help, &m->h);
 }
 
 void modules_foreach(const struct modules *set,

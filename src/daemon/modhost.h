@@ -84,6 +84,13 @@ typedef void (*module_counter_fn)(void *arg, const char *module,
 				  const char *name, uint64_t v);
 void modules_foreach_counter(const struct modules *set,
 			     module_counter_fn fn, void *arg);
+/* Visit every module histogram (host API 6), in load order; help is
+ * NULL when the module gave none. */
+typedef void (*module_histogram_fn)(void *arg, const char *module,
+				    const char *name, const char *help,
+				    const struct tapir_histogram *h);
+void modules_foreach_histogram(const struct modules *set,
+			       module_histogram_fn fn, void *arg);
 void modules_foreach(const struct modules *set,
 		     void (*fn)(void *arg, const char *name), void *arg);
 /* The name of the module that owns connection c (one it accepted on a

@@ -969,6 +969,80 @@ static void status_html(struct strbuf *b, const struct report_src *r)
 
 /* ---- Prometheus ---------------------------------------------------------- */
 
+/* Microseconds as exact decimal seconds: "0.000016", "1.5", "33". */
+static void prom_seconds(struct strbuf *b, uint64_t us)
+{
+	uint64_t frac = us % 1000000u;
+	int digits = 6;
+
+	if (!frac) {
+		strbuf_printf(b, "%" PRIu64, us / 1000000u);
+		return;
+	}
+	while (frac % 10u == 0) {
+		frac /= 10u;
+		digits--;
+	}
+	strbuf_printf(b, "%" PRIu64 ".%0*" PRIu64, us / 1000000u, digits, frac);
+}
+
+/* One histogram's samples (its HELP and TYPE lines already out): the
+ * cumulative buckets, +Inf, _sum in seconds and _count. */
+static void prom_histogram(struct strbuf *b, const char *name,
+			   const struct tapir_histogram *h)
+{
+	uint64_t cum = 0;
+
+	for (unsigned i = 0; i < TAPIR_HIST_BUCKETS; i++) {
+		cum += h->bucket[i];
+		strbuf_printf(b, "%s_bucket{le=\"", name);
+		prom_seconds(b, tapir_hist_bound_us(i));
+		strbuf_printf(b, "\"} %" PRIu64 "\n", cum);
+	}
+	cum += h->bucket[TAPIR_HIST_BUCKETS];
+	strbuf_printf(b, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, cum);
+	strbuf_printf(b, "%s_sum ", name);
+	prom_seconds(b, h->sum_us);
+	/* The count is the +Inf bucket by definition. */
+	strbuf_printf(b, "\n%s_count %" PRIu64 "\n", name, cum);
+}
+
+/* A module's histogram as tapir_<module>_<name>_seconds; characters of
+ * the module's name that a metric name cannot hold become '_'. */
+static void module_histogram_visit(void *arg, const char *module,
+				   const char *name, const char *help,
+				   const struct tapir_histogram *h)
+{
+	struct strbuf *b = arg;
+	char full[200];
+	size_t n;
+
+	n = (size_t)snprintf(full, sizeof(full), "tapir_%s_%s_seconds", module,
+			     name);
+	if (n >= sizeof(full))
+		return;
+	for (size_t i = 6; i < n; i++)
+		if (!((full[i] >= 'a' && full[i] <= 'z') ||
+		      (full[i] >= 'A' && full[i] <= 'Z') ||
+		      (full[i] >= '0' && full[i] <= '9') || full[i] == '_'))
+			full[i] = '_';
+	strbuf_printf(b, "# HELP %s ", full);
+	if (help) {
+		/* HELP text escapes backslashes (and line breaks, which the
+		 * host has already turned into spaces). */
+		for (const char *p = help; *p; p++) {
+			if (*p == '\\')
+				strbuf_puts(b, "\\\\");
+			else
+				strbuf_printf(b, "%c", *p);
+		}
+	} else {
+		strbuf_printf(b, "Durations measured by the %s module.", module);
+	}
+	strbuf_printf(b, "\n# TYPE %s histogram\n", full);
+	prom_histogram(b, full, h);
+}
+
 static void metrics(struct strbuf *b, const struct report_src *r)
 {
 	const struct stack *s = r->s;
@@ -1041,6 +1115,12 @@ static void metrics(struct strbuf *b, const struct report_src *r)
 	strbuf_puts(b, "# HELP tapir_module_events_total Counters kept by "
 		       "modules.\n# TYPE tapir_module_events_total counter\n");
 	foreach_module_counter(&r->mods, module_counter_visit, &m);
+	strbuf_puts(b, "# HELP tapir_tcp_rtt_seconds TCP round-trip time "
+		       "samples of the RTT estimator, in whole milliseconds.\n"
+		       "# TYPE tapir_tcp_rtt_seconds histogram\n");
+	prom_histogram(b, "tapir_tcp_rtt_seconds", stack_tcp_rtt(s));
+	if (r->mods.foreach_histogram)
+		r->mods.foreach_histogram(r->mods.ctx, module_histogram_visit, b);
 }
 
 int report(struct strbuf *b, const struct report_src *r, const char *what,

@@ -25,6 +25,10 @@ typedef void (*report_entry_fn)(void *arg, const char *key, const char *value,
 typedef void (*report_module_fn)(void *arg, const char *name);
 typedef void (*report_counter_fn)(void *arg, const char *module,
 				  const char *name, uint64_t v);
+struct tapir_histogram;
+typedef void (*report_histogram_fn)(void *arg, const char *module,
+				    const char *name, const char *help,
+				    const struct tapir_histogram *h);
 
 /* The running modules as a report sees them, given by whoever owns them
  * (tapird hands over the module host's; tests, a fake), so reports need
@@ -39,6 +43,10 @@ struct report_modules {
 	/* The name of the module that owns connection c, or NULL when none
 	 * does (any more); NULL function: owners unknown. */
 	const char *(*conn_owner)(const void *ctx, const struct tcp_conn *c);
+	/* Every histogram of every module (host API 6), a module's
+	 * together; NULL: none.  help is NULL when the module gave none. */
+	void (*foreach_histogram)(const void *ctx, report_histogram_fn fn,
+				  void *arg);
 };
 
 struct report_src {

@@ -53,6 +53,7 @@ struct stack {
 	void *echo_arg;
 
 	struct stats stats;
+	struct tapir_histogram tcp_rtt; /* RTT samples (tcp_rtt_sample) */
 	struct timer_wheel timers;
 
 	/* ARP: the IPv4 neighbour cache, and our own address's conflict

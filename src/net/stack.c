@@ -188,6 +188,11 @@ const struct stats *stack_stats(const struct stack *s)
 	return &s->stats;
 }
 
+const struct tapir_histogram *stack_tcp_rtt(const struct stack *s)
+{
+	return &s->tcp_rtt;
+}
+
 void stack_count(struct stack *s, enum stat_id id)
 {
 	if ((unsigned)id < STAT_COUNT)

@@ -48,6 +48,7 @@
 #include "net/tcp/tcp.h"
 #include "net/timer.h"
 #include "net/udp.h"
+#include "tapir/histogram.h"
 #include "tapir/siphash.h"
 #include "wire/eth.h"
 
@@ -220,6 +221,9 @@ uint64_t stack_now_ms(const struct stack *s);
 const struct stack_params *stack_get_params(const struct stack *s);
 /* The counters (enum stat_id, net/stats.h). */
 const struct stats *stack_stats(const struct stack *s);
+/* Every TCP round-trip sample the RTT estimator took (RFC 6298), in the
+ * estimator's resolution: whole milliseconds, under 1 ms counted as 1. */
+const struct tapir_histogram *stack_tcp_rtt(const struct stack *s);
 /* Count an event of the link's (STAT_LINK_*), kept with the stack's
  * counters so that reports show them together. */
 void stack_count(struct stack *s, enum stat_id id);

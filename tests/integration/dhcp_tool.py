@@ -23,6 +23,28 @@
                               FLAGS has E); print one line per reply:
                               TYPE yiaddr lease= mask= router= agent=HEX
                               fqdn=FLAGS:NAME (or "none" when no reply)
+  churn SERVER GIADDR NMACS SECONDS RECORDS SEED
+                              as a relay at GIADDR:67, NMACS clients (MACs
+                              02:c9:00:00:HI:LO, client identifier 1+MAC)
+                              get leases (DISCOVER, REQUEST), renew them
+                              (REQUEST with ciaddr) and release them, at
+                              random, for SECONDS; the state they start
+                              from is the last line per MAC of RECORDS,
+                              and each outcome is appended to it once
+                              known (flushed): "ACK ADDR MAC" after an
+                              ACK, "REL ADDR MAC" before a RELEASE is
+                              sent, "UNK ADDR MAC" when a REQUEST for a
+                              new lease went unanswered (tapird may or may
+                              not have granted it), "NAK ADDR MAC" when a
+                              renewal of an acknowledged lease was refused;
+                              prints "bound" once it is listening, and the
+                              counts of each kind at the end
+  expect RECORDS LEASES_JSON SERVER GIADDR
+                              every MAC whose last record is ACK: its
+                              lease is in LEASES_JSON (tapirctl --json
+                              leases) and an INIT-REBOOT REQUEST for it is
+                              ACKed with the same address; no NAK record
+                              at all; prints a summary, exits 1 otherwise
 """
 import socket
 import struct
@@ -300,6 +322,144 @@ def relay(server, giaddr, mac, *kv):
     return 0 if show(r) == "ACK" else 1
 
 
+def churn_macs(n):
+    return ["02:c9:00:00:%02x:%02x" % (i >> 8, i & 255) for i in range(n)]
+
+
+def last_records(path):
+    """The last record per MAC of a churn RECORDS file: {mac: (kind, addr)}."""
+    out = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                p = line.split()
+                if len(p) == 3:
+                    out[p[2]] = (p[0], p[1])
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def client_msg(mtype, xid, mac, giaddr, ciaddr="0.0.0.0", extra=b""):
+    macb = bytes(int(x, 16) for x in mac.split(":"))
+    msg = struct.pack("!BBBBIHH4s4s4s4s", 1, 1, 6, 1, xid, 0, 0,
+                      socket.inet_aton(ciaddr), bytes(4), bytes(4),
+                      socket.inet_aton(giaddr))
+    msg += macb + bytes(10) + bytes(64) + bytes(128) + MAGIC
+    msg += bytes([53, 1, mtype]) + extra
+    msg += bytes([61, 7, 1]) + macb
+    return msg + bytes([55, 3, 1, 3, 15, 255])
+
+
+def ask(s, server, msg, tries, deadline=None):
+    """Send msg, return the reply's (type, yiaddr, options) or None."""
+    for _ in range(tries):
+        if deadline is not None and time.time() > deadline:
+            return None
+        s.sendto(msg, (server, 67))
+        end = time.time() + 0.5
+        while True:
+            left = end - time.time()
+            if left <= 0:
+                break
+            s.settimeout(left)
+            try:
+                r, _ = s.recvfrom(4096)
+            except socket.timeout:
+                break
+            except OSError:
+                time.sleep(0.05)
+                break
+            if r[4:8] != msg[4:8] or r[0] != 2:
+                continue
+            o = options(r) or {}
+            t = {2: "OFFER", 5: "ACK", 6: "NAK"}.get(
+                (o.get(53) or b"\0")[0], "?")
+            return t, socket.inet_ntoa(r[16:20]), o
+    return None
+
+
+def churn(server, giaddr, nmacs, seconds, records, seed):
+    import random
+    rnd = random.Random(int(seed))
+    macs = churn_macs(int(nmacs))
+    state = {m: a for m, (k, a) in last_records(records).items()
+             if k == "ACK"}
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((giaddr, 67))
+    print("bound", flush=True)
+    end = time.time() + float(seconds)
+    counts = {}
+    with open(records, "a") as rec:
+        def note(kind, addr, mac):
+            rec.write("%s %s %s\n" % (kind, addr, mac))
+            rec.flush()
+            counts[kind] = counts.get(kind, 0) + 1
+        while time.time() < end:
+            mac = rnd.choice(macs)
+            xid = rnd.getrandbits(32)
+            addr = state.get(mac)
+            if addr is None:
+                r = ask(s, server, client_msg(1, xid, mac, giaddr), 1, end)
+                if not r or r[0] != "OFFER":
+                    continue
+                offered, sid = r[1], r[2].get(54, b"")
+                msg = client_msg(3, xid, mac, giaddr, extra=bytes([54, 4]) +
+                                 sid + bytes([50, 4]) +
+                                 socket.inet_aton(offered))
+                r = ask(s, server, msg, 2)
+                if r and r[0] == "ACK":
+                    state[mac] = r[1]
+                    note("ACK", r[1], mac)
+                elif not r:
+                    note("UNK", offered, mac)
+            elif rnd.random() < 0.7:
+                r = ask(s, server, client_msg(3, xid, mac, giaddr, addr), 2)
+                if r and r[0] == "ACK" and r[1] == addr:
+                    note("ACK", addr, mac)
+                elif r:
+                    note("NAK", addr, mac)
+                    del state[mac]
+            else:
+                note("REL", addr, mac)
+                s.sendto(client_msg(7, xid, mac, giaddr, addr), (server, 67))
+                del state[mac]
+    print(" ".join("%s=%d" % kv for kv in sorted(counts.items())) or "none")
+    return 0
+
+
+def expect(records, leases_json, server, giaddr):
+    import json
+    last = last_records(records)
+    want = {m: a for m, (k, a) in last.items() if k == "ACK"}
+    with open(records) as f:
+        naks = [l.strip() for l in f if l.startswith("NAK ")]
+    with open(leases_json) as f:
+        have = {(l["address"], l["mac"]) for l in json.load(f)}
+    missing = [(a, m) for m, a in want.items() if (a, m) not in have]
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((giaddr, 67))
+    differ = []
+    for m, a in sorted(want.items()):
+        xid = int.from_bytes(__import__("os").urandom(4), "big")
+        r = ask(s, server, client_msg(3, xid, m, giaddr,
+                                      extra=bytes([50, 4]) +
+                                      socket.inet_aton(a)), 4)
+        if not r or r[0] != "ACK" or r[1] != a:
+            differ.append((a, m, r[:2] if r else None))
+    print("%d leases held, %d not listed, %d answered differently, %d NAKed "
+          "renewals" % (len(want), len(missing), len(differ), len(naks)))
+    for a, m in missing[:5]:
+        print("not listed: %s %s" % (a, m))
+    for d in differ[:5]:
+        print("answered differently: %s %s -> %s" % d)
+    for n in naks[:5]:
+        print("renewal refused: %s" % n)
+    return 1 if missing or differ or naks or not want else 0
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
     if cmd == "sniff" and len(argv) == 5:
@@ -313,6 +473,10 @@ def main(argv):
         return pick(argv[2], argv[3])
     if cmd == "flood" and len(argv) == 5:
         return flood(argv[2], argv[3], argv[4])
+    if cmd == "churn" and len(argv) == 8:
+        return churn(*argv[2:])
+    if cmd == "expect" and len(argv) == 6:
+        return expect(*argv[2:])
     if cmd == "relay" and len(argv) >= 5:
         return relay(*argv[2:])
     sys.stderr.write(__doc__)

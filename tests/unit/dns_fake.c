@@ -56,6 +56,22 @@ static uint64_t f_now(struct tapir_host *h)
 	return fk.now;
 }
 
+static uint64_t f_now_us(struct tapir_host *h)
+{
+	(void)h;
+	return fk.now * 1000u;
+}
+
+/* One histogram: the module has one. */
+static struct tapir_histogram *f_histogram(struct tapir_host *h,
+					   const char *name, const char *help)
+{
+	(void)h;
+	(void)help;
+	snprintf(fk.hist_name, sizeof(fk.hist_name), "%s", name);
+	return &fk.hist;
+}
+
 static int f_if_addr(struct tapir_host *h, unsigned i,
 		     struct tapir_addr *addr, unsigned *plen)
 {
@@ -391,6 +407,8 @@ const struct tapir_host_api fk_api = {
 	.unwatch = f_unwatch,
 	.random = f_random,
 	.tcp_connect = f_tcp_connect,
+	.histogram = f_histogram,
+	.now_us = f_now_us,
 };
 
 static struct modconf mc;

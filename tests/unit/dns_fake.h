@@ -63,6 +63,9 @@ struct tapir_timer {
 
 struct fake_host {
 	uint64_t now;
+	/* The module's histogram (host API 6); now_us() is now * 1000. */
+	struct tapir_histogram hist;
+	char hist_name[64];
 	/* UDP */
 	bool udp_bound;
 	uint16_t udp_port;

@@ -79,7 +79,7 @@ static void setup(void)
 	ck_assert_int_eq(dns_zones_add(&zones, zone("sub2.lab.test", second, 2)),
 			 0);
 	ck_assert_int_eq(dns_zones_index(&zones), 0);
-	ctx = (struct dns_ctx){&zones, 1232, NULL};
+	ctx = (struct dns_ctx){&zones, 1232, NULL, NULL};
 }
 
 static void teardown(void)

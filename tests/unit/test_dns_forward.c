@@ -261,6 +261,51 @@ START_TEST(test_forwards_and_answers_with_the_clients_id_and_case)
 }
 END_TEST
 
+/* The answer latency histogram counts a forwarded answer from the
+ * client's query to the answer sent to it, the upstream's time included;
+ * an answer from our own zone, from the cache, and SERVFAIL after the
+ * last try count too, each from its own query. */
+START_TEST(test_latency_histogram_includes_forwarded_answers)
+{
+	size_t ql, rl;
+	int i;
+
+	start(up1);
+	ck_assert_str_eq(fk.hist_name, "answer_duration");
+	fk.now = 5000;
+	ql = mkq(q, "www.up.test", DNS_T_A, DNS_C_IN, NULL);
+	fk_udp(q, ql);
+	ck_assert_uint_eq(fk.hist.count, 0); /* no answer yet */
+	i = sent_to(UP1, 53);
+	fk_advance(150); /* the upstream takes 150 ms */
+	rl = mkresp(r, fk.qs[i].sent, fk.qs[i].sent_len, 0, &www_a, 1, NULL, 0,
+		    true);
+	up_reply(i, UP1, 53, r, rl);
+	ck_assert_uint_gt(fk.sent_len, 0);
+	ck_assert_uint_eq(fk.hist.count, 1);
+	ck_assert_uint_eq(fk.hist.sum_us, 150000);
+	ck_assert_uint_eq(fk.hist.bucket[tapir_hist_index(150000)], 1);
+	/* From the cache and from our zone: at once (the fake clock stands
+	 * still), in the first bucket. */
+	fk_udp(q, ql);
+	ql = mkq(q, "www.lab.test", DNS_T_A, DNS_C_IN, NULL);
+	fk_udp(q, ql);
+	ck_assert_uint_eq(fk.hist.count, 3);
+	ck_assert_uint_eq(fk.hist.bucket[0], 2);
+	ck_assert_uint_eq(fk.hist.sum_us, 150000);
+	/* No answer from anyone: SERVFAIL when the tries run out, counted
+	 * with the whole wait. */
+	ql = mkq(q, "nothing.up.test", DNS_T_A, DNS_C_IN, NULL);
+	fk.sent_len = 0;
+	fk_udp(q, ql);
+	for (int k = 0; k < 40 && !fk.sent_len; k++)
+		fk_advance(500);
+	ck_assert_uint_gt(fk.sent_len, 0);
+	ck_assert_uint_eq(fk.hist.count, 4);
+	ck_assert_uint_gt(fk.hist.sum_us, 150000 + 1000000);
+}
+END_TEST
+
 START_TEST(test_each_query_new_id_and_port)
 {
 	size_t ql;
@@ -1047,6 +1092,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, test_forwards_and_answers_with_the_clients_id_and_case);
 	tcase_add_test(t, test_each_query_new_id_and_port);
+	tcase_add_test(t, test_latency_histogram_includes_forwarded_answers);
 	tcase_add_test(t, test_answers_not_matching_are_dropped);
 	tcase_add_test(t, test_cache_hit_decrements_ttl_then_expires);
 	tcase_add_test(t, test_negative_answers_cached_for_soa_minimum);

@@ -259,7 +259,7 @@ static void setup(void)
 			 0);
 	ck_assert_int_eq(dns_zones_add(&zs, z), 0);
 	ck_assert_int_eq(dns_zones_index(&zs), 0);
-	ctx = (struct dns_ctx){&zs, 1232, NULL};
+	ctx = (struct dns_ctx){&zs, 1232, NULL, NULL};
 }
 
 static void teardown(void)

@@ -66,6 +66,24 @@ START_TEST(test_parse_simple_get)
 	ck_assert(str_is(r.if_none_match, "\"x\""));
 	ck_assert(str_is(r.range, "bytes=0-9")); /* OWS trimmed */
 	ck_assert(!r.has_cl);
+	ck_assert_ptr_null(r.referer.p);
+	ck_assert_ptr_null(r.user_agent.p);
+}
+END_TEST
+
+/* Referer and User-Agent, for the combined access log: the first of
+ * each, trimmed, any case of the name. */
+START_TEST(test_parse_referer_user_agent)
+{
+	struct http_request r;
+	const char *req = "GET / HTTP/1.1\r\nHost: lab\r\n"
+			  "referer:  http://a/b?c \r\n"
+			  "USER-AGENT: tool/1.0 (x; y)\r\n"
+			  "Referer: http://second/\r\n\r\n";
+
+	ck_assert_int_eq(parse(req, &r), (long)strlen(req));
+	ck_assert(str_is(r.referer, "http://a/b?c"));
+	ck_assert(str_is(r.user_agent, "tool/1.0 (x; y)"));
 }
 END_TEST
 
@@ -644,6 +662,7 @@ static Suite *http_suite(void)
 
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_parse_simple_get);
+	tcase_add_test(tc, test_parse_referer_user_agent);
 	tcase_add_test(tc, test_parse_head_bare_lf_and_leading_crlf);
 	tcase_add_test(tc, test_parse_keep_alive_rules);
 	tcase_add_test(tc, test_parse_content_length_and_405);

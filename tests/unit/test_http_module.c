@@ -526,6 +526,36 @@ START_TEST(test_get_and_keep_alive)
 }
 END_TEST
 
+/* The combined log format: address, "- -", the time, the request, the
+ * status, the body's bytes without the head ("-" for none: HEAD), and
+ * Referer and User-Agent, quotes escaped, spaces kept, "-" when absent. */
+START_TEST(test_access_log_combined)
+{
+	struct tapir_tcp *c;
+	const char *l;
+
+	start("access_log_format = \"combined\";");
+	logbuf[0] = '\0';
+	c = connect_peer(65536);
+	send_str(c, "GET /a.txt?x=1 HTTP/1.1\r\nHost: x\r\n"
+		    "Referer: http://r.test/p\r\n"
+		    "User-Agent: ua \"q\" 1.0\r\n\r\n");
+	ck_assert(sent_starts(c, "HTTP/1.1 200 OK\r\n"));
+	l = strstr(logbuf, "<6>10.0.0.1 - - [");
+	ck_assert_msg(l, "%s", logbuf);
+	ck_assert_msg(strstr(l, " +0000] \"GET /a.txt?x=1 HTTP/1.1\" 200 6 "
+				"\"http://r.test/p\" \"ua \\x22q\\x22 1.0\"\n"),
+		      "%s", logbuf);
+	logbuf[0] = '\0';
+	send_str(c, "HEAD /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert_msg(strstr(logbuf, "\"HEAD /a.txt HTTP/1.1\" 200 - \"-\" "
+				     "\"-\"\n"),
+		      "%s", logbuf);
+	/* Nothing of the "tapir" format's line. */
+	ck_assert_ptr_null(strstr(logbuf, "10.0.0.1:40000"));
+}
+END_TEST
+
 /* Server: names the running tapird's version, as the host gives it;
  * one that is not a plain token (or none) leaves "tapir" alone. */
 START_TEST(test_server_version)
@@ -881,6 +911,10 @@ static const struct {
     {"max_headers = 0;", 1},
     {"header_timeout = 0;", 1},
     {"access_log = \"somewhere\";", 1},
+    {"access_log_format = \"combined\";", 0},
+    {"access_log_format = \"tapir\";", 0},
+    {"access_log_format = \"common\";", 1},
+    {"access_log_format = 1;", 1},
     {"mime_types = [ \"noType\", \"x.y a/b\", \"ok a/b\" ];", 2},
     {"mime_types = \"x a/b\";", 1},
     {"cache_size = -1; max_connections = 0;", 2},
@@ -1112,6 +1146,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_pipelined_in_order);
 	tcase_add_test(tc, test_stream_through_small_window);
 	tcase_add_test(tc, test_many_pipelined_flow_control);
+	tcase_add_test(tc, test_access_log_combined);
 	tcase_add_test(tc, test_header_deadline_408);
 	tcase_add_test(tc, test_slow_reader_reset);
 	tcase_add_test(tc, test_body_deadline);

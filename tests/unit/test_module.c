@@ -494,6 +494,35 @@ static void told_cb(void *arg, const char *topic, const char *key,
 	snprintf(t->key, sizeof(t->key), "%s", key);
 }
 
+struct hist_seen {
+	unsigned n;
+	char first[128], second[128];
+};
+
+/* The HELP text of the histogram "h2", into first. */
+static void hist_help_cb(void *arg, const char *module, const char *name,
+			 const char *help, const struct tapir_histogram *h)
+{
+	struct hist_seen *s = arg;
+
+	(void)module;
+	(void)h;
+	if (!strcmp(name, "h2"))
+		snprintf(s->first, sizeof(s->first), "%s", help ? help : "-");
+}
+
+static void hist_seen_cb(void *arg, const char *module, const char *name,
+			 const char *help, const struct tapir_histogram *h)
+{
+	struct hist_seen *s = arg;
+	char *out = s->n == 0 ? s->first : s->n == 1 ? s->second : NULL;
+
+	s->n++;
+	if (out)
+		snprintf(out, 128, "%s/%s/%s/%llu", module, name,
+			 help ? help : "-", (unsigned long long)h->count);
+}
+
 /* Published data: entries belong to their module; a reconfigured module keeps
  * them, a removed one loses them and the watchers are told. */
 START_TEST(test_published_data_follows_module_lifetime)
@@ -538,6 +567,53 @@ START_TEST(test_published_data_follows_module_lifetime)
 	ck_assert_ptr_null(api->lookup(b, "t", "10.0.0.5", &len));
 	ck_assert_int_eq(t.calls, 2);
 	ck_assert_int_eq(t.removals, 1);
+	/* Histograms (host API 6): one per name and module, names checked,
+	 * listed with the module that owns them. */
+	{
+		struct tapir_histogram *h1, *h2;
+		struct hist_seen hs = {0};
+		uint64_t t0, t1;
+
+		ck_assert(TAPIR_HOST_HAS(api, histogram) &&
+			  TAPIR_HOST_HAS(api, now_us));
+		h1 = api->histogram(b, "answer_duration", "Answers.");
+		ck_assert_ptr_nonnull(h1);
+		ck_assert_ptr_eq(api->histogram(b, "answer_duration", NULL), h1);
+		h2 = api->histogram(b, "other", NULL);
+		ck_assert_ptr_nonnull(h2);
+		ck_assert_ptr_ne(h1, h2);
+		errno = 0;
+		ck_assert_ptr_null(api->histogram(b, "Upper", NULL));
+		ck_assert_int_eq(errno, EINVAL);
+		ck_assert_ptr_null(api->histogram(b, "", NULL));
+		ck_assert_ptr_null(api->histogram(b, "a-b", NULL));
+		ck_assert_ptr_null(api->histogram(
+			b, "a123456789a123456789a123456789a123456789a12345678",
+			NULL));
+		tapir_hist_observe(h1, 100);
+		modules_foreach_histogram(&set, hist_seen_cb, &hs);
+		ck_assert_uint_eq(hs.n, 2);
+		ck_assert_str_eq(hs.first, "b/answer_duration/Answers./1");
+		ck_assert_str_eq(hs.second, "b/other/-/0");
+		t0 = api->now_us(b);
+		t1 = api->now_us(b);
+		ck_assert_uint_ge(t1, t0);
+		/* HELP text is one line; a module has TAPIR_HIST_MAX at most. */
+		ck_assert_ptr_nonnull(api->histogram(b, "h2", "one\ntwo\rthree"));
+		hs.n = 0;
+		modules_foreach_histogram(&set, hist_help_cb, &hs);
+		ck_assert_str_eq(hs.first, "one two three");
+		for (unsigned k = 3; k < TAPIR_HIST_MAX; k++) {
+			char nm[16];
+
+			snprintf(nm, sizeof(nm), "more_%u", k);
+			ck_assert_ptr_nonnull(api->histogram(b, nm, NULL));
+		}
+		errno = 0;
+		ck_assert_ptr_null(api->histogram(b, "one_too_many", NULL));
+		ck_assert_int_eq(errno, ENOSPC);
+		ck_assert_ptr_eq(api->histogram(b, "other", NULL), h2);
+	}
 	/* b removed too: its watch goes with it (nothing left to tell). */
 	ck_assert_uint_eq(reload("", &fail, &errs), 0);
 	ck_assert_uint_eq(pubsub_watches(set.pubsub), 0);

@@ -1394,7 +1394,7 @@ START_TEST(test_mld_join_reports)
 	ck_assert_uint_eq(s->stats.v[STAT_MLD6_REPORT_TX], 1);
 	th_frames_clear();
 	th_advance(s, 990); /* (the wheel's 4 ms ticks) */
-	for (size_t i = 0; i < th_frame_count(); i++)
+	for (i = 0; i < th_frame_count(); i++)
 		ck_assert(!is_mld(th_frame(i)));
 	th_frames_clear();
 	th_advance(s, 10);

@@ -100,7 +100,8 @@ START_TEST(test_metrics_format)
 				      "TYPE without its HELP: %s", line);
 			snprintf(type, sizeof(type), "%s", line + 8 + fl);
 			ck_assert(!strcmp(type, "counter") ||
-				  !strcmp(type, "gauge"));
+				  !strcmp(type, "gauge") ||
+				  !strcmp(type, "histogram"));
 			if (!strcmp(type, "counter"))
 				ck_assert_msg(fl > 6 &&
 						      !strcmp(family + fl - 6,
@@ -112,10 +113,28 @@ START_TEST(test_metrics_format)
 			char *end;
 
 			ck_assert_msg(*type, "sample before TYPE: %s", line);
-			ck_assert_msg(nl == strlen(family) &&
-					      !strncmp(line, family, nl),
-				      "sample %s outside family %s", line,
-				      family);
+			if (!strcmp(type, "histogram")) {
+				/* FAMILY_bucket{le=...}, _sum, _count */
+				size_t fl = strlen(family);
+
+				ck_assert_msg(nl > fl &&
+						      !strncmp(line, family, fl),
+					      "sample %s outside family %s",
+					      line, family);
+				ck_assert_msg(
+					(nl == fl + 7 &&
+					 !strncmp(line + fl, "_bucket{le=\"", 12)) ||
+						(nl == fl + 4 &&
+						 !strncmp(line + fl, "_sum", 4)) ||
+						(nl == fl + 6 &&
+						 !strncmp(line + fl, "_count", 6)),
+					"histogram sample %s", line);
+			} else {
+				ck_assert_msg(nl == strlen(family) &&
+						      !strncmp(line, family, nl),
+					      "sample %s outside family %s",
+					      line, family);
+			}
 			v = line + nl;
 			if (*v == '{') {
 				const char *close = strchr(v, '}');
@@ -149,6 +168,90 @@ START_TEST(test_metrics_format)
 		strbuf_str(&b), "\ntapir_tcp_dropped_total{reason=\"paws\"} 7\n"));
 	ck_assert_ptr_nonnull(strstr(strbuf_str(&b), "\ntapir_arp_entries 1\n"));
 	free(text);
+	strbuf_free(&b);
+	th_stack_free(s);
+}
+END_TEST
+
+/* A fake module histogram: one for "dns" with its own HELP, one for
+ * "web" without. */
+static struct tapir_histogram fake_hist_dns, fake_hist_web;
+
+static void fake_foreach_histogram(const void *ctx, report_histogram_fn fn,
+				   void *arg)
+{
+	(void)ctx;
+	fn(arg, "dns", "answer_duration", "DNS answers, C:\\ too.",
+	   &fake_hist_dns);
+	fn(arg, "web", "response_duration", NULL, &fake_hist_web);
+}
+
+/* Histograms: cumulative buckets at powers of two microseconds written
+ * as exact seconds, +Inf equal to _count, _sum in seconds; the stack's
+ * TCP RTT samples and the modules' histograms, each family described
+ * once. */
+START_TEST(test_metrics_histograms)
+{
+	struct stack *s = th_stack_new(NULL);
+	struct report_src r = src(s);
+	struct strbuf b;
+	const char *t;
+
+	memset(&fake_hist_dns, 0, sizeof(fake_hist_dns));
+	memset(&fake_hist_web, 0, sizeof(fake_hist_web));
+	tapir_hist_observe(&s->tcp_rtt, 1000);	/* 1 ms: le 0.001024 */
+	tapir_hist_observe(&s->tcp_rtt, 1024);	/* on the bound */
+	tapir_hist_observe(&s->tcp_rtt, 50000); /* le 0.065536 */
+	tapir_hist_observe(&fake_hist_dns, 10); /* le 0.000016 */
+	tapir_hist_observe(&fake_hist_dns, 17); /* le 0.000032 */
+	tapir_hist_observe(&fake_hist_dns, 3600000000ull); /* +Inf */
+	r.mods = (struct report_modules){fake_foreach, fake_foreach_counter,
+					 fake_mods, NULL, fake_foreach_histogram};
+	strbuf_init(&b, 1 << 20);
+	ck_assert_int_eq(report(&b, &r, "metrics", REPORT_PROMETHEUS), 0);
+	t = strbuf_str(&b);
+	ck_assert_ptr_nonnull(strstr(
+		t, "\n# TYPE tapir_tcp_rtt_seconds histogram\n"
+		   "tapir_tcp_rtt_seconds_bucket{le=\"0.000016\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(
+		t, "\ntapir_tcp_rtt_seconds_bucket{le=\"0.000512\"} 0\n"
+		   "tapir_tcp_rtt_seconds_bucket{le=\"0.001024\"} 2\n"));
+	ck_assert_ptr_nonnull(strstr(
+		t, "\ntapir_tcp_rtt_seconds_bucket{le=\"0.032768\"} 2\n"
+		   "tapir_tcp_rtt_seconds_bucket{le=\"0.065536\"} 3\n"));
+	ck_assert_ptr_nonnull(strstr(
+		t, "\ntapir_tcp_rtt_seconds_bucket{le=\"33.554432\"} 3\n"
+		   "tapir_tcp_rtt_seconds_bucket{le=\"+Inf\"} 3\n"
+		   "tapir_tcp_rtt_seconds_sum 0.052024\n"
+		   "tapir_tcp_rtt_seconds_count 3\n"));
+	ck_assert_ptr_nonnull(strstr(
+		t, "\n# HELP tapir_dns_answer_duration_seconds DNS answers, "
+		   "C:\\\\ too.\n"
+		   "# TYPE tapir_dns_answer_duration_seconds histogram\n"
+		   "tapir_dns_answer_duration_seconds_bucket{le=\"0.000016\"} 1\n"
+		   "tapir_dns_answer_duration_seconds_bucket{le=\"0.000032\"} 2\n"));
+	ck_assert_ptr_nonnull(strstr(
+		t, "\ntapir_dns_answer_duration_seconds_bucket{le=\"33.554432\"} 2\n"
+		   "tapir_dns_answer_duration_seconds_bucket{le=\"+Inf\"} 3\n"
+		   "tapir_dns_answer_duration_seconds_sum 3600.000027\n"
+		   "tapir_dns_answer_duration_seconds_count 3\n"));
+	/* No HELP from the module: a generic one that names it. */
+	ck_assert_ptr_nonnull(strstr(
+		t, "\n# HELP tapir_web_response_duration_seconds Durations "
+		   "measured by the web module.\n"));
+	ck_assert_ptr_nonnull(strstr(
+		t, "\ntapir_web_response_duration_seconds_bucket{le=\"+Inf\"} 0\n"
+		   "tapir_web_response_duration_seconds_sum 0\n"
+		   "tapir_web_response_duration_seconds_count 0\n"));
+	/* 22 finite buckets and +Inf per histogram. */
+	{
+		unsigned n = 0;
+
+		for (const char *p = t;
+		     (p = strstr(p, "tapir_tcp_rtt_seconds_bucket{")); p++)
+			n++;
+		ck_assert_uint_eq(n, TAPIR_HIST_BUCKETS + 1);
+	}
 	strbuf_free(&b);
 	th_stack_free(s);
 }
@@ -424,7 +527,7 @@ START_TEST(test_modules_from_visitor)
 	strbuf_free(&b);
 
 	r.mods = (struct report_modules){fake_foreach, fake_foreach_counter,
-					 fake_mods, NULL};
+					 fake_mods, NULL, NULL};
 	strbuf_init(&b, 1 << 20);
 	ck_assert_int_eq(report(&b, &r, "status", REPORT_TEXT), 0);
 	ck_assert_ptr_nonnull(
@@ -946,6 +1049,7 @@ int main(void)
 	TCase *tc = tcase_create("report");
 
 	tcase_add_test(tc, test_metrics_format);
+	tcase_add_test(tc, test_metrics_histograms);
 	tcase_add_test(tc, test_status_json_shape);
 	tcase_add_test(tc, test_status_tls_fingerprint);
 	tcase_add_test(tc, test_status_addr4_state);

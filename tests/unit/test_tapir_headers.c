@@ -2,8 +2,8 @@
  * The installed header-only helpers for modules (src/include/tapir/):
  * addr.h (family-neutral addresses: mapping, comparison, RFC 5952 text,
  * parsing, netmasks), bytes.h (the cursor that fails once and stays
- * failed, the bounded writer, big-endian fields) and text.h (ASCII case,
- * strict decimals, hex digits).
+ * failed, the bounded writer, big-endian fields), text.h (ASCII case,
+ * strict decimals, hex digits) and histogram.h (bucket bounds).
  */
 #include <check.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 
 #include <tapir/addr.h>
 #include <tapir/bytes.h>
+#include <tapir/histogram.h>
 #include <tapir/text.h>
 
 /* ---- addr.h ------------------------------------------------------------- */
@@ -359,6 +360,49 @@ START_TEST(test_decimals)
 }
 END_TEST
 
+/* ---- histogram.h --------------------------------------------------------- */
+
+/* Every value lands in the first bucket whose bound it does not exceed:
+ * checked on each bound, one above it, and against a plain search. */
+START_TEST(test_hist_index)
+{
+	struct tapir_histogram h;
+	uint64_t probes[] = {0, 1, 15, 16, 17, 31, 32, 33, 1000, 1024, 1025,
+			     33554431, 33554432, 33554433, UINT64_MAX / 2,
+			     UINT64_MAX};
+
+	ck_assert_uint_eq(tapir_hist_bound_us(0), 16);
+	ck_assert_uint_eq(tapir_hist_bound_us(TAPIR_HIST_BUCKETS - 1),
+			  33554432);
+	for (unsigned i = 0; i < TAPIR_HIST_BUCKETS; i++) {
+		uint64_t b = tapir_hist_bound_us(i);
+
+		ck_assert_uint_eq(tapir_hist_index(b), i);
+		ck_assert_uint_eq(tapir_hist_index(b + 1), i + 1);
+		if (i)
+			ck_assert_uint_eq(b, 2 * tapir_hist_bound_us(i - 1));
+	}
+	for (size_t k = 0; k < sizeof(probes) / sizeof(probes[0]); k++) {
+		unsigned want = TAPIR_HIST_BUCKETS;
+
+		for (unsigned i = 0; i < TAPIR_HIST_BUCKETS; i++)
+			if (probes[k] <= tapir_hist_bound_us(i)) {
+				want = i;
+				break;
+			}
+		ck_assert_uint_eq(tapir_hist_index(probes[k]), want);
+	}
+	memset(&h, 0, sizeof(h));
+	tapir_hist_observe(&h, 20);
+	tapir_hist_observe(&h, 40000000);
+	tapir_hist_observe(NULL, 5); /* no histogram: nothing happens */
+	ck_assert_uint_eq(h.count, 2);
+	ck_assert_uint_eq(h.sum_us, 40000020);
+	ck_assert_uint_eq(h.bucket[1], 1);
+	ck_assert_uint_eq(h.bucket[TAPIR_HIST_BUCKETS], 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("tapir_headers");
@@ -382,6 +426,7 @@ static Suite *suite(void)
 	suite_add_tcase(s, tb);
 	tcase_add_test(tt, test_ascii_case);
 	tcase_add_test(tt, test_decimals);
+	tcase_add_test(tt, test_hist_index);
 	suite_add_tcase(s, tt);
 	return s;
 }

@@ -8,8 +8,9 @@
  *             TAPIR_MODULE_HEAD, .name = "echo", ... };
  *
  * Besides this header, <tapir/addr.h>, <tapir/bytes.h> (a bounds-checked
- * cursor for wire formats), <tapir/text.h> and <tapir/siphash.h> (a keyed
- * hash for tables an outsider fills) are header-only helpers a module may
+ * cursor for wire formats), <tapir/text.h>, <tapir/siphash.h> (a keyed
+ * hash for tables an outsider fills) and <tapir/histogram.h> (latency
+ * histograms, included here) are header-only helpers a module may
  * include; nothing else of tapird's.
  *
  * Its settings are declared, not read: a table of struct tapir_setting
@@ -72,6 +73,7 @@
 #include <libconfig.h>
 
 #include <tapir/addr.h>
+#include <tapir/histogram.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -421,9 +423,28 @@ struct tapir_host_api {
 	/* What the handshake of a TLS connection agreed on.  0, or -EINVAL
 	 * when c is not a TLS connection. */
 	int (*tls_info)(struct tapir_tcp *c, struct tapir_tls_info *info);
+
+	/* ---- Version 6: latency histograms. ---- */
+
+	/* A histogram owned by the module (<tapir/histogram.h>), exposed in
+	 * /metrics and `tapirctl metrics` as the Prometheus histogram
+	 * tapir_<module>_<name>_seconds with the HELP text help (NULL: a
+	 * generic one).  name: 1..TAPIR_HIST_NAME_MAX characters of a-z,
+	 * 0-9 and '_'.  Asking again for the same name returns the same
+	 * histogram.  Observe with tapir_hist_observe(); the pointer stays
+	 * valid until fini.  NULL and errno EINVAL (bad name), ENOSPC (the
+	 * module has TAPIR_HIST_MAX already), ENOMEM. */
+	struct tapir_histogram *(*histogram)(struct tapir_host *h,
+					     const char *name,
+					     const char *help);
+	/* Monotonic microseconds (CLOCK_MONOTONIC), for durations finer
+	 * than now_ms() gives; only differences are meaningful. */
+	uint64_t (*now_us)(struct tapir_host *h);
 };
 
-#define TAPIR_HOST_API_VERSION 5
+#define TAPIR_HOST_API_VERSION 6
+#define TAPIR_HIST_NAME_MAX 48 /* characters of a histogram's name */
+#define TAPIR_HIST_MAX 32      /* histograms per module */
 #define TAPIR_MCAST_MAX 16 /* multicast groups joined through mcast_join */
 #define TAPIR_PING_MAX 64  /* pings outstanding in all */
 #define TAPIR_RANDOM_MAX 256 /* bytes per random() call */

@@ -53,6 +53,9 @@ struct dns_result {
 	uint16_t qtype; /* 0 when there was no question */
 	bool truncated;
 	size_t qend; /* length of the response's header and question */
+	/* A forwarder's answer: when its query came in (the module's
+	 * now_us clock; 0 when not measured), for the latency histogram. */
+	uint64_t t0_us;
 };
 
 /* Answer the query q[0..qlen).  tcp: no size limit but the 64 KiB of a

@@ -164,6 +164,8 @@ struct dns_srv {
 	uint64_t *dropped, *truncated, *rate_limited, *tcp_conns,
 		*tcp_refused, *tcp_idle;
 	uint8_t out[2 + DNS_MSG_MAX];
+	/* Query in to answer out (host API 6; NULL on an older tapird). */
+	struct tapir_histogram *latency;
 };
 
 /* ---- Settings ------------------------------------------------------------ */
@@ -509,10 +511,32 @@ static enum rl_verdict rate_check(struct dns_srv *d,
 	return RL_DROP;
 }
 
-/* Send the answer out[0, n) to ip:port, within the rate limit. */
+/* The arrival time of a query, for the latency histogram: 0 when there
+ * is none. */
+static uint64_t arrival(struct dns_srv *d)
+{
+	uint64_t t0 = d->latency ? d->api->now_us(d->host) : 0;
+
+	dns_fwd_arrival(d->fwd, t0);
+	return t0;
+}
+
+/* An answer to the query that came at t0 (0: not measured) went out. */
+static void answered(struct dns_srv *d, uint64_t t0)
+{
+	uint64_t now;
+
+	if (!d->latency || !t0)
+		return;
+	now = d->api->now_us(d->host);
+	tapir_hist_observe(d->latency, now > t0 ? now - t0 : 0);
+}
+
+/* Send the answer out[0, n) to ip:port, within the rate limit; t0 is
+ * when its query came. */
 static void udp_reply(struct dns_srv *d, const struct tapir_addr *ip,
 		      uint16_t port, uint8_t *out, size_t n,
-		      const struct dns_result *r)
+		      const struct dns_result *r, uint64_t t0)
 {
 	struct tapir_udp_dst dst = {.ip = *ip, .port = port};
 
@@ -528,6 +552,7 @@ static void udp_reply(struct dns_srv *d, const struct tapir_addr *ip,
 		break;
 	}
 	d->api->udp_send(d->udp, &dst, out, n);
+	answered(d, t0);
 }
 
 static void on_udp(void *arg, const struct tapir_udp_meta *m,
@@ -535,17 +560,19 @@ static void on_udp(void *arg, const struct tapir_udp_meta *m,
 {
 	struct dns_srv *d = arg;
 	struct dns_result r;
+	uint64_t t0;
 	size_t n;
 
 	if (m->broadcast || !m->src_port) {
 		++*d->dropped;
 		return;
 	}
+	t0 = arrival(d);
 	n = answer(d, data, len, false, d->out, &r, &m->src_ip, m->src_port,
 		   NULL);
 	if (!n)
 		return;
-	udp_reply(d, &m->src_ip, m->src_port, d->out, n, &r);
+	udp_reply(d, &m->src_ip, m->src_port, d->out, n, &r, t0);
 }
 
 /* ---- TCP ----------------------------------------------------------------- */
@@ -664,6 +691,7 @@ static void tcp_query(struct tconn *t)
 	struct dns_result r;
 	struct tapir_addr peer;
 	uint16_t port = 0;
+	uint64_t t0 = arrival(d);
 	size_t n;
 
 	d->api->tcp_peer(t->c, &peer, &port);
@@ -675,8 +703,10 @@ static void tcp_query(struct tconn *t)
 	t->msg = NULL;
 	t->have = t->need = 0;
 	t->lenhave = 0;
-	if (n)
+	if (n) {
 		tcp_respond(t, d->out + 2, n);
+		answered(d, t0);
+	}
 }
 
 /* The forwarder's answer for a client: over UDP, or on the connection
@@ -693,13 +723,14 @@ static void fwd_reply(void *owner, void *tag, const struct tapir_addr *to,
 		return;
 	memcpy(d->out + 2, msg, len);
 	if (!t) {
-		udp_reply(d, to, port, d->out + 2, len, r);
+		udp_reply(d, to, port, d->out + 2, len, r, r->t0_us);
 		return;
 	}
 	if (!t->waiting)
 		return; /* cannot happen: one query at a time */
 	t->waiting = false;
 	tcp_respond(t, d->out + 2, len);
+	answered(d, r->t0_us);
 	if (t->in_recv || t->pend_len)
 		return; /* tcp_recv() goes on; writable() resumes */
 	d->api->timer_arm(t->idle, d->conf.tcp_idle_ms);
@@ -862,6 +893,11 @@ static int counters(struct dns_srv *d)
 	d->tcp_idle = d->api->counter(d->host, "tcp_idle_closed");
 	if (dns_fwd_counters(d->host, d->api, &d->fctr) < 0)
 		return -1;
+	if (TAPIR_HOST_HAS(d->api, histogram) && TAPIR_HOST_HAS(d->api, now_us))
+		d->latency = d->api->histogram(
+			d->host, "answer_duration",
+			"DNS answers: from the query in to the answer out "
+			"(authoritative, cached and forwarded), in seconds.");
 	return d->dropped && d->truncated && d->rate_limited && d->tcp_conns &&
 			       d->tcp_refused && d->tcp_idle
 		       ? 0

@@ -328,6 +328,7 @@ struct dns_fwd {
 	uint16_t our_port, edns_payload;
 	dns_fwd_reply_fn fn;
 	void *owner;
+	uint64_t arrival_us; /* of the query dns_fwd_query() takes next */
 	struct dns_cache *cache;
 	uint8_t key[TAPIR_SIPHASH_KEY_LEN];
 	struct pq *bucket[PQ_BUCKETS];
@@ -446,6 +447,7 @@ static void reply(struct dns_fwd *f, void *tag, const struct tapir_addr *to,
 		.qtype = q->qtype,
 		.truncated = tc,
 		.qend = DNS_HDR_LEN + dns_name_len(q->qname) + 4,
+		.t0_us = q->t0_us,
 	};
 
 	f->fn(f->owner, tag, to, port, f->out, n, &r);
@@ -846,6 +848,8 @@ bool dns_fwd_query(struct dns_fwd *f, const uint8_t *msg, size_t len,
 
 	if (!f || parse_client(msg, len, &q, qname) < 0)
 		return false;
+	q.t0_us = f->arrival_us;
+	f->arrival_us = 0;
 	g = group_for(f, qname);
 	if (!g->n)
 		return false;
@@ -921,6 +925,12 @@ bool dns_fwd_query(struct dns_fwd *f, const uint8_t *msg, size_t len,
 	f->bucket[h % PQ_BUCKETS] = p;
 	pq_try(p);
 	return true;
+}
+
+void dns_fwd_arrival(struct dns_fwd *f, uint64_t us)
+{
+	if (f)
+		f->arrival_us = us;
 }
 
 void dns_fwd_cancel(struct dns_fwd *f, void *tag)

@@ -135,6 +135,9 @@ void dns_fwd_free(struct dns_fwd *f, bool answer);
  * query), so it stays REFUSED. */
 bool dns_fwd_query(struct dns_fwd *f, const uint8_t *q, size_t len, bool tcp,
 		   const struct tapir_addr *src, uint16_t port, void *tag);
+/* The next query dns_fwd_query() takes came in at us (the host's now_us
+ * clock); its answer, now or later, carries it as dns_result.t0_us. */
+void dns_fwd_arrival(struct dns_fwd *f, uint64_t us);
 /* The client behind tag is gone: its waiting queries get no answer. */
 void dns_fwd_cancel(struct dns_fwd *f, void *tag);
 /* Answers in the cache (for tests). */

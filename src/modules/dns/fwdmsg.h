@@ -65,6 +65,7 @@ struct dns_fq {
 	bool edns;
 	bool do_bit;
 	uint16_t payload; /* the client's EDNS UDP size */
+	uint64_t t0_us; /* when the query came in (0: not measured) */
 };
 
 /* The size a UDP answer to q may have: 512 without EDNS, else the

@@ -61,6 +61,7 @@ struct http_settings {
 	uint32_t max_connections;
 	uint32_t cache_size, cache_max_file;
 	const char *root, *index, *access_log, *status_path, *metrics_path;
+	const char *access_log_format;
 	bool listing;
 	struct tapir_strings mime_types;
 	struct tapir_strings status_allow;
@@ -101,6 +102,7 @@ static const struct tapir_setting settings[] = {
 	INT_SETTING("send_timeout", send_timeout, 1, 3600, 30, "seconds"),
 	INT_SETTING("max_connections", max_connections, 1, 65536, 256, NULL),
 	STR_SETTING("access_log", access_log, "daemon"),
+	STR_SETTING("access_log_format", access_log_format, "tapir"),
 	INT_SETTING("cache_size", cache_size, 0, 1LL << 30, 4194304, "bytes"),
 	INT_SETTING("cache_max_file", cache_max_file, 0, 16777216, 65536,
 		    "bytes"),
@@ -123,6 +125,7 @@ static const struct tapir_setting settings[] = {
 #define SEND_PROGRESS 16384 /* bytes taken that earn another send_timeout */
 #define ROOT_RETRY_MS 1000 /* a missing root is looked for again */
 #define LOG_TARGET_MAX 200 /* bytes of the target in the access log */
+#define LOG_FIELD_MAX 256  /* bytes of Referer, User-Agent in the log */
 #define PATH_CAP 4096
 
 struct http_conf {
@@ -136,6 +139,7 @@ struct http_conf {
 	unsigned header_timeout_ms, idle_timeout_ms, send_timeout_ms;
 	unsigned max_conns;
 	char *access_log; /* "daemon", "off" or an absolute path */
+	bool log_combined; /* access_log_format "combined" */
 	char *status_path, *metrics_path; /* built-in reports; "" for none */
 	/* Who may read them: the prefixes, and whether the interface's own
 	 * prefixes count too ("link", the default). */
@@ -182,6 +186,9 @@ struct http {
 	unsigned cache_n;
 	uint64_t *c_requests, *c_refused, *c_bytes, *c_errors, *c_timeouts,
 	    *c_cache_hits, *c_report_denied;
+	/* Request head complete to response queued (host API 6; NULL on
+	 * an older tapird). */
+	struct tapir_histogram *latency;
 	char server[64]; /* the Server: field, "tapir/VERSION" */
 };
 
@@ -217,9 +224,16 @@ struct hconn {
 	uint64_t start_ms;
 	int status;
 	uint64_t bytes;
+	size_t head_len; /* of the response head, in bytes */
 	char method[16];
 	char target[LOG_TARGET_MAX + 1];
 	unsigned minor;
+	/* The combined format's fields ("" when absent). */
+	char referer[LOG_FIELD_MAX + 1];
+	char user_agent[LOG_FIELD_MAX + 1];
+	/* HTTP response time: from the request head complete (host API 6
+	 * clock; 0 when not measured) to the response out. */
+	uint64_t head_us;
 };
 
 /* ---- Settings ----------------------------------------------------------- */
@@ -357,6 +371,14 @@ static int read_conf(const struct tapir_check *chk,
 				      "or an absolute file name");
 		bad = -1;
 	}
+	if (strcmp(set->access_log_format, "tapir") &&
+	    strcmp(set->access_log_format, "combined")) {
+		if (chk)
+			chk->error_at(chk, "access_log_format", -1,
+				      "access_log_format must be \"tapir\" or "
+				      "\"combined\"");
+		bad = -1;
+	}
 	for (int i = 0; i < 2; i++) {
 		const char *pth = i ? mpath : spath;
 		const char *name = i ? "metrics_path" : "status_path";
@@ -415,6 +437,7 @@ static int read_conf(const struct tapir_check *chk,
 	c->cache_size = set->cache_size;
 	c->cache_max_file = set->cache_max_file;
 	c->listing = set->listing;
+	c->log_combined = !strcmp(set->access_log_format, "combined");
 	c->tls = set->tls != NULL;
 	c->tls_port = set->tls_port;
 	c->https_redirect = set->https_redirect;
@@ -653,8 +676,10 @@ static struct cache_ent *cache_get(struct http *h, const char *path, int fd,
 /* ---- Access log --------------------------------------------------------- */
 
 /* Copy untrusted bytes for a log line: printable ASCII except '"' and
- * '\\' as is, everything else as \xHH; truncated to fit. */
-static void log_escape(char *dst, size_t cap, const char *src, size_t len)
+ * '\\' as is (a space too when space_ok), everything else as \xHH;
+ * truncated to fit. */
+static void log_escape_sp(char *dst, size_t cap, const char *src, size_t len,
+			  bool space_ok)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
@@ -662,7 +687,8 @@ static void log_escape(char *dst, size_t cap, const char *src, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)src[i];
 
-		if (c > 0x20 && c < 0x7f && c != '"' && c != '\\') {
+		if (((c > 0x20 && c < 0x7f) || (c == ' ' && space_ok)) &&
+		    c != '"' && c != '\\') {
 			if (o + 1 >= cap)
 				break;
 			dst[o++] = (char)c;
@@ -678,6 +704,47 @@ static void log_escape(char *dst, size_t cap, const char *src, size_t len)
 	dst[o] = '\0';
 }
 
+static void log_escape(char *dst, size_t cap, const char *src, size_t len)
+{
+	log_escape_sp(dst, cap, src, len, false);
+}
+
+/* The combined log format (as Apache's and nginx's "combined"):
+ * HOST - - [DD/Mon/YYYY:HH:MM:SS +0000] "REQUEST" STATUS BODY-BYTES
+ * "REFERER" "USER-AGENT", with "-" for what is absent and the body's
+ * bytes (without the head) as "-" when there were none. */
+static int combined_line(const struct hconn *hc, char *line, size_t cap)
+{
+	static const char mon[12][4] = {"Jan", "Feb", "Mar", "Apr",
+					"May", "Jun", "Jul", "Aug",
+					"Sep", "Oct", "Nov", "Dec"};
+	char peer[TAPIR_ADDR_STRLEN], body[24] = "-";
+	time_t now = time(NULL);
+	struct tm tm;
+	uint64_t b = hc->bytes > hc->head_len ? hc->bytes - hc->head_len : 0;
+
+	gmtime_r(&now, &tm);
+	if (b)
+		snprintf(body, sizeof(body), "%" PRIu64, b);
+	tapir_addr_format(&hc->peer, peer);
+	if (hc->method[0])
+		return snprintf(line, cap,
+				"%s - - [%02d/%s/%04d:%02d:%02d:%02d +0000] "
+				"\"%s %s HTTP/1.%u\" %d %s \"%s\" \"%s\"\n",
+				peer, tm.tm_mday, mon[tm.tm_mon % 12],
+				tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+				tm.tm_sec, hc->method, hc->target, hc->minor,
+				hc->status, body,
+				hc->referer[0] ? hc->referer : "-",
+				hc->user_agent[0] ? hc->user_agent : "-");
+	return snprintf(line, cap,
+			"%s - - [%02d/%s/%04d:%02d:%02d:%02d +0000] \"-\" %d "
+			"%s \"-\" \"-\"\n",
+			peer, tm.tm_mday, mon[tm.tm_mon % 12],
+			tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			hc->status, body);
+}
+
 static void access_log(struct hconn *hc)
 {
 	struct http *h = hc->h;
@@ -687,6 +754,24 @@ static void access_log(struct hconn *hc)
 
 	if (!strcmp(h->conf.access_log, "off"))
 		return;
+	if (h->conf.log_combined) {
+		char cl[1400];
+
+		n = combined_line(hc, cl, sizeof(cl));
+		if (n <= 0)
+			return;
+		if ((size_t)n >= sizeof(cl))
+			n = (int)sizeof(cl) - 1;
+		if (h->log_fd < 0) {
+			cl[n - 1] = '\0'; /* the daemon log ends the line */
+			h->api->log(h->host, TAPIR_LOG_INFO, "%s", cl);
+		} else if (write(h->log_fd, cl, (size_t)n) < 0) {
+			h->api->log(h->host, TAPIR_LOG_WARNING,
+				    "access log %s: %s", h->conf.access_log,
+				    strerror(errno));
+		}
+		return;
+	}
 	char req[sizeof(hc->method) + sizeof(hc->target) + 16] = "-";
 	char peer[TAPIR_ADDR_STRLEN];
 	bool v4 = tapir_addr_is_v4(&hc->peer);
@@ -754,6 +839,7 @@ static void head_start(struct hconn *hc, int status)
 
 	hc->status = status;
 	hc->out_len = hc->out_off = 0;
+	hc->head_len = 0;
 	http_date_format((int64_t)time(NULL), date);
 	out_add(hc, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: %s\r\n", status,
 		http_reason(status), date, hc->h->server);
@@ -769,6 +855,7 @@ static void head_end(struct hconn *hc)
 	else if (hc->minor == 0)
 		out_add(hc, "Connection: keep-alive\r\n");
 	out_add(hc, "\r\n");
+	hc->head_len = hc->out_len;
 }
 
 /* A complete small response with a text body; HEAD gets the head only. */
@@ -1233,6 +1320,13 @@ static void response_done(struct hconn *hc)
 {
 	struct http *h = hc->h;
 
+	if (hc->head_us) {
+		uint64_t now = h->api->now_us(h->host);
+
+		tapir_hist_observe(h->latency,
+				   now > hc->head_us ? now - hc->head_us : 0);
+		hc->head_us = 0;
+	}
 	access_log(hc);
 	body_release(hc);
 	hc->out_len = hc->out_off = 0;
@@ -1343,6 +1437,7 @@ static void process(struct hconn *hc)
 		++*h->c_requests;
 		hc->bytes = 0;
 		hc->body_left = 0;
+		hc->head_us = h->latency ? h->api->now_us(h->host) : 0;
 		if (n < 0) {
 			/* What follows cannot be framed: answer, close. */
 			hc->minor = 1;
@@ -1357,6 +1452,13 @@ static void process(struct hconn *hc)
 		log_escape(hc->target, sizeof(hc->target), r.target.p,
 			   r.target.len);
 		hc->minor = r.minor;
+		hc->referer[0] = hc->user_agent[0] = '\0';
+		if (h->conf.log_combined) {
+			log_escape_sp(hc->referer, sizeof(hc->referer),
+				      r.referer.p, r.referer.len, true);
+			log_escape_sp(hc->user_agent, sizeof(hc->user_agent),
+				      r.user_agent.p, r.user_agent.len, true);
+		}
 		hc->close_after = !r.keep_alive;
 		handle(hc, &r);
 		/* The head is done with: drop it, then what of the body is
@@ -1691,6 +1793,11 @@ static void *http_init(struct tapir_host *host,
 	h->c_timeouts = api->counter(host, "timeouts");
 	h->c_cache_hits = api->counter(host, "cache_hits");
 	h->c_report_denied = api->counter(host, "status_denied");
+	if (TAPIR_HOST_HAS(api, histogram) && TAPIR_HOST_HAS(api, now_us))
+		h->latency = api->histogram(
+			host, "response_duration",
+			"HTTP responses: from the request head complete to the "
+			"response queued in full, in seconds.");
 	h->scratch = malloc(SCRATCH_SIZE);
 	if (!h->c_requests || !h->c_refused || !h->c_bytes || !h->c_errors ||
 	    !h->c_timeouts || !h->c_cache_hits || !h->c_report_denied ||
@@ -1801,4 +1908,6 @@ TAPIR_MODULE_EXPORT const struct tapir_module tapir_module = {
     .init = http_init,
     .reconfigure = http_reconfigure,
     .fini = http_fini,
+    /* Every reload reopens the access log (logrotate's SIGHUP). */
+    .flags = TAPIR_MODF_RECONFIGURE_ALWAYS,
 };

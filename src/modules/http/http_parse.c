@@ -341,6 +341,12 @@ static long parse_field(struct tapir_cur l, struct http_request *r,
 	} else if (str_ieq(name, "if-range")) {
 		if (!r->if_range.p)
 			r->if_range = v;
+	} else if (str_ieq(name, "referer")) {
+		if (!r->referer.p)
+			r->referer = v;
+	} else if (str_ieq(name, "user-agent")) {
+		if (!r->user_agent.p)
+			r->user_agent = v;
 	}
 	return 0;
 }

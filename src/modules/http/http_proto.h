@@ -51,6 +51,9 @@ struct http_request {
 	struct http_str if_modified_since;
 	struct http_str range;
 	struct http_str if_range;
+	/* For the access log's combined format (the first of each). */
+	struct http_str referer;
+	struct http_str user_agent;
 	size_t head_len; /* bytes of the request head, final CRLF included */
 };
 

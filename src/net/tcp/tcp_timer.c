@@ -49,6 +49,7 @@ void tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt)
 	 * one, so that SRTT 0 keeps meaning "no sample yet". */
 	if (!rtt)
 		rtt = 1;
+	tapir_hist_observe(&c->s->tcp_rtt, (uint64_t)rtt * 1000u);
 	if (!c->srtt8) {
 		c->srtt8 = rtt << 3;
 		c->rttvar4 = rtt << 1; /* RTTVAR = R/2, times 4 */
