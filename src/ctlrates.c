@@ -37,7 +37,9 @@ int ctr_sample_parse(struct ctr_sample *s, char *text)
 		nl = (size_t)(sp - line);
 		if (!nl)
 			return -1;
-		if (!strncmp(line, "tcp_connections ", 16))
+		/* Gauges, not counters: no rate. */
+		if (!strncmp(line, "tcp_connections ", 16) ||
+		    !strncmp(line, "tcp_memory_", 11))
 			continue;
 		if (s->n == CTR_SAMPLE_MAX)
 			break;

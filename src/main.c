@@ -614,6 +614,10 @@ static void log_counters(struct daemon *d)
 		if (stack_tcp_in_state(d->stack, i))
 			log_notice("counter tcp_connections state=%s %u",
 				   tcp_state_names[i], stack_tcp_in_state(d->stack, i));
+	log_notice("counter tcp_memory_bytes %llu",
+		   (unsigned long long)stack_tcp_memory(d->stack).used);
+	log_notice("counter tcp_memory_peak_bytes %llu",
+		   (unsigned long long)stack_tcp_memory(d->stack).peak);
 	modules_log_counters(&d->mods);
 }
 

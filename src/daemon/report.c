@@ -184,6 +184,9 @@ static void stats_text(struct strbuf *b, const struct report_src *r)
 			 tcp_state_names[i]);
 		strbuf_printf(b, "%-48s %20u\n", name, stack_tcp_in_state(s, i));
 	}
+	strbuf_printf(b, "%-48s %20" PRIu64 "\n%-48s %20" PRIu64 "\n",
+		      "tcp_memory_bytes", stack_tcp_memory(s).used,
+		      "tcp_memory_peak_bytes", stack_tcp_memory(s).peak);
 }
 
 struct mod_ctx {
@@ -771,7 +774,12 @@ static void status_json(struct strbuf *b, const struct report_src *r)
 		strbuf_printf(b, "%s\"%s\":%u", n++ ? "," : "",
 			      tcp_state_names[i], stack_tcp_in_state(s, i));
 	}
-	strbuf_puts(b, "},\"list\":");
+	strbuf_printf(b,
+		      "},\"memory_bytes\":%" PRIu64
+		      ",\"memory_peak_bytes\":%" PRIu64
+		      ",\"memory_limit_bytes\":%" PRIu64 ",\"list\":",
+		      stack_tcp_memory(s).used, stack_tcp_memory(s).peak,
+		      stack_tcp_memory(s).limit);
 	conns_json_list(b, r);
 	strbuf_puts(b, "},\"arp\":[");
 	stack_foreach_neigh(r->s, arp_visit, &a);
@@ -1082,6 +1090,21 @@ static void metrics(struct strbuf *b, const struct report_src *r)
 			strbuf_printf(b,
 				      "tapir_tcp_connections{state=\"%s\"} %u\n",
 				      tcp_state_names[i], stack_tcp_in_state(s, i));
+	strbuf_puts(b, "# HELP tapir_tcp_memory_bytes Bytes of TCP buffers "
+		       "held over all connections.\n"
+		       "# TYPE tapir_tcp_memory_bytes gauge\n");
+	strbuf_printf(b, "tapir_tcp_memory_bytes %" PRIu64 "\n",
+		      stack_tcp_memory(s).used);
+	strbuf_puts(b, "# HELP tapir_tcp_memory_peak_bytes The most bytes of "
+		       "TCP buffers held since start.\n"
+		       "# TYPE tapir_tcp_memory_peak_bytes gauge\n");
+	strbuf_printf(b, "tapir_tcp_memory_peak_bytes %" PRIu64 "\n",
+		      stack_tcp_memory(s).peak);
+	strbuf_puts(b, "# HELP tapir_tcp_memory_limit_bytes The limit on TCP "
+		       "buffers (tcp_memory_limit).\n"
+		       "# TYPE tapir_tcp_memory_limit_bytes gauge\n");
+	strbuf_printf(b, "tapir_tcp_memory_limit_bytes %" PRIu64 "\n",
+		      stack_tcp_memory(s).limit);
 	stack_foreach_neigh(r->s, arp_count, &narp);
 	strbuf_puts(b, "# HELP tapir_arp_entries ARP cache entries in use.\n"
 		       "# TYPE tapir_arp_entries gauge\n");

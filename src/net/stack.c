@@ -209,6 +209,12 @@ unsigned stack_tcp_in_state(const struct stack *s, unsigned state)
 	return state < TCP_NSTATES ? s->tcp.by_state[state] : 0;
 }
 
+struct stack_tcp_mem stack_tcp_memory(const struct stack *s)
+{
+	return (struct stack_tcp_mem){s->tcp.mem.used, s->tcp.mem.peak,
+				      s->p.tcp.memory_limit};
+}
+
 void stack_timer_arm(struct stack *s, struct timer *t, uint64_t delay_ms)
 {
 	timer_arm(&s->timers, t, stack_now(s), delay_ms);

@@ -230,6 +230,12 @@ void stack_count(struct stack *s, enum stat_id id);
 /* TCP connections: in all, and in each state (enum tcp_state). */
 unsigned stack_tcp_count(const struct stack *s);
 unsigned stack_tcp_in_state(const struct stack *s, unsigned state);
+/* Bytes of TCP buffers held over all connections (tcp_memory_limit
+ * bounds them): now, the most ever held, and the limit. */
+struct stack_tcp_mem {
+	uint64_t used, peak, limit;
+};
+struct stack_tcp_mem stack_tcp_memory(const struct stack *s);
 
 /* A timer of the host's on the stack's wheel (fired by
  * stack_run_timers()): arm delay_ms from now, or cancel. */

@@ -201,7 +201,9 @@
 	X(TCP_DROP_RCVBUF, "tcp", "dropped", "receive_buffer_full")          \
 	X(TCP_DROP_OOO_LIMIT, "tcp", "dropped", "out_of_order_limit")        \
 	X(TCP_PMTU_REDUCED, "tcp", "mss_reduced_by_pmtu", "")                \
-	X(TCP_ICMP_ABORTS, "tcp", "connects_aborted_by_icmp", "")
+	X(TCP_ICMP_ABORTS, "tcp", "connects_aborted_by_icmp", "")            \
+	X(TCP_MEM_OOO_PRUNED, "tcp", "out_of_order_pruned_for_memory", "")   \
+	X(TCP_MEM_ABORTS, "tcp", "memory_aborts", "")
 
 enum stat_id {
 #define STAT_ENUM(id, layer, name, reason) STAT_##id,

@@ -24,11 +24,15 @@ START_TEST(test_parse)
 		      "                    7\n"
 		      "tcp_connections state=established                "
 		      "                    3\n"
+		      "tcp_memory_bytes                                 "
+		      "                 8192\n"
+		      "tcp_memory_peak_bytes                            "
+		      "                16384\n"
 		      "module_http_requests                             "
 		      "                   18446744073709551615\n");
 
 	ck_assert_int_eq(ctr_sample_parse(&s, t), 0);
-	ck_assert_uint_eq(s.n, 3); /* the gauge left out */
+	ck_assert_uint_eq(s.n, 3); /* the gauges left out */
 	ck_assert_str_eq(s.c[0].name, "link_rx_frames");
 	ck_assert_uint_eq(ctr_sample_get(&s, "link_rx_frames"), 120);
 	ck_assert_uint_eq(ctr_sample_get(&s, "tcp_dropped reason=paws"), 7);
@@ -36,6 +40,7 @@ START_TEST(test_parse)
 			  UINT64_MAX);
 	ck_assert_uint_eq(ctr_sample_get(&s, "tcp_connections state=established"),
 			  0);
+	ck_assert_uint_eq(ctr_sample_get(&s, "tcp_memory_bytes"), 0);
 	ck_assert_uint_eq(ctr_sample_get(&s, "absent"), 0);
 	ctr_sample_free(&s);
 	free(t);

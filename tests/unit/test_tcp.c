@@ -46,6 +46,8 @@ static const uint8_t *accept_send;
 static size_t accept_send_len, accept_sent;
 static bool accept_nodelay;
 static bool accept_echo; /* recv() sends back what it takes */
+static const uint8_t *recv_reply; /* recv() also tries to send this much */
+static size_t recv_reply_len, recv_reply_sent;
 
 static void *cb_accepted(void *arg, struct tcp_conn *c)
 {
@@ -80,6 +82,8 @@ static size_t cb_recv(void *ctx, struct tcp_conn *c, const uint8_t *data,
 	r->len += n;
 	if (accept_echo)
 		ck_assert_uint_eq(tcp_send(c, data, n), n);
+	if (recv_reply_len)
+		recv_reply_sent = tcp_send(c, recv_reply, recv_reply_len);
 	return n;
 }
 
@@ -159,6 +163,8 @@ static struct stack *new_stack(void)
 	writable_send_len = 0;
 	accept_nodelay = false;
 	accept_echo = false;
+	recv_reply = NULL;
+	recv_reply_len = recv_reply_sent = 0;
 	ck_assert_int_eq(tcp_listen(s, &L, PORT, &cbs, &L), 0);
 	th_learn(s, th_peer_mac, TH_PEER_IP);
 	return s;
@@ -3117,6 +3123,217 @@ static void known_bugs(void)
 	(void)test_persist_window_reopens;
 }
 
+/* ---- Memory pressure (tcp_memory_limit) -------------------------------------- */
+
+/* What RCV.NXT covers is held: the owner's reply from inside recv() may
+ * take the pool's last memory, and what it left of the segment must still
+ * fit in the receive buffer (it is acknowledged). */
+START_TEST(test_mem_recv_leftover_kept)
+{
+	struct stack *s = new_stack();
+	struct peer p;
+	struct tcp_conn *c;
+	static uint8_t data[1000], reply[5000];
+
+	s->p.tcp.memory_limit = 8192;
+	peer_full(&p, PPORT);
+	c = establish(s, &p, 1000);
+	th_pattern(data, sizeof(data), 5);
+	CR[0].take = 500;
+	/* A reply that would grow the send buffer to 8192: all the pool. */
+	recv_reply = reply;
+	recv_reply_len = sizeof(reply);
+	psend(s, &p, ACKF | PSHF, data, sizeof(data));
+	ck_assert_uint_eq(CR[0].len, 500);
+	ck_assert_uint_eq(c->rcv_nxt - p.seq + sizeof(data), sizeof(data));
+	ck_assert_uint_eq(c->rcv_nxt - (PEER_ISN + 1), CR[0].len + c->rcv.len);
+	ck_assert_uint_le(s->tcp.mem.used, 8192);
+	/* The reply was refused memory: the owner is told when it frees. */
+	ck_assert_uint_eq(recv_reply_sent, 0);
+	ck_assert(c->mem_wait);
+	ck_assert(timer_pending(&s->tcp.mem_timer));
+	/* The owner reads the rest: it is the segment's second half. */
+	recv_reply_len = 0;
+	CR[0].take = SIZE_MAX;
+	tcp_recv_resume(c);
+	ck_assert_uint_eq(CR[0].len, sizeof(data));
+	ck_assert_mem_eq(CR[0].data, data, sizeof(data));
+	th_advance(s, 4);
+	ck_assert_uint_eq(CR[0].writable, 1);
+	ck_assert(!c->mem_wait);
+	finish(s);
+}
+END_TEST
+
+/* With no memory for a receive buffer at all, an owner that takes the
+ * data straight from the frame still gets it; what it leaves is not
+ * acknowledged (the peer sends it again) rather than dropped after. */
+START_TEST(test_mem_recv_without_memory)
+{
+	struct stack *s = new_stack();
+	struct peer p, q;
+	struct tcp_conn *a, *b;
+	static uint8_t data[8192];
+	uint32_t start;
+
+	s->p.tcp.memory_limit = 8192;
+	peer_full(&p, PPORT);
+	peer_full(&q, PPORT + 1);
+	a = establish(s, &p, 1000);
+	b = establish(s, &q, 1000);
+	th_pattern(data, sizeof(data), 9);
+	ck_assert_uint_eq(tcp_send(b, data, sizeof(data)), sizeof(data));
+	ck_assert_uint_eq(s->tcp.mem.used, 8192);
+	start = a->rcv_nxt;
+	/* Taken whole: received. */
+	psend(s, &p, ACKF | PSHF, data, 500);
+	ck_assert_uint_eq(CR[0].len, 500);
+	ck_assert_uint_eq(a->rcv_nxt - start, 500);
+	/* Taken in part: only that part is received. */
+	CR[0].take = 200;
+	psend(s, &p, ACKF | PSHF, data + 500, 500);
+	ck_assert_uint_eq(CR[0].len, 700);
+	ck_assert_uint_eq(a->rcv_nxt - start, 700);
+	ck_assert_uint_eq(a->rcv.len, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_DROP_RCVBUF], 1);
+	/* The peer sends the rest again; now it is all taken. */
+	CR[0].take = SIZE_MAX;
+	p.seq = start + 700;
+	psend(s, &p, ACKF | PSHF, data + 700, 300);
+	ck_assert_uint_eq(CR[0].len, 1000);
+	ck_assert_uint_eq(a->rcv_nxt - start, 1000);
+	ck_assert_mem_eq(CR[0].data, data, 1000);
+	ck_assert_uint_le(s->tcp.mem.peak, 8192);
+	/* The refusals armed the reclaim; nobody waits: it runs once. */
+	th_advance(s, 4);
+	ck_assert(!timer_pending(&s->tcp.mem_timer));
+	finish(s);
+}
+END_TEST
+
+/* A connection refused memory hears when another one frees it. */
+START_TEST(test_mem_waiter_woken)
+{
+	struct stack *s = new_stack();
+	struct peer p, q;
+	struct tcp_conn *a, *b;
+	static uint8_t data[8192];
+
+	s->p.tcp.memory_limit = 8192;
+	peer_full(&p, PPORT);
+	peer_full(&q, PPORT + 1);
+	a = establish(s, &p, 1000);
+	b = establish(s, &q, 1000);
+	th_pattern(data, sizeof(data), 6);
+	ck_assert_uint_eq(tcp_send(a, data, sizeof(data)), sizeof(data));
+	ck_assert_uint_eq(s->tcp.mem.used, 8192);
+	ck_assert_uint_eq(tcp_send(b, data, 100), 0);
+	ck_assert(b->mem_wait);
+	/* Nothing freed yet: b waits, and is asked again later. */
+	th_advance(s, 4);
+	ck_assert_uint_eq(CR[1].writable, 0);
+	ck_assert(timer_pending(&s->tcp.mem_timer));
+	/* a's data acknowledged (what waited behind the window goes). */
+	for (unsigned i = 0; i < 8 && a->snd.len; i++) {
+		p.ack = a->snd_max;
+		psend(s, &p, ACKF, NULL, 0);
+		th_advance(s, 4);
+	}
+	ck_assert_uint_eq(a->snd.len, 0);
+	th_advance(s, TCP_MEM_RETRY_MS);
+	ck_assert_uint_eq(CR[1].writable, 1);
+	ck_assert(!b->mem_wait);
+	ck_assert_uint_eq(tcp_send(b, data, 100), 100);
+	finish(s);
+}
+END_TEST
+
+/* Under pressure, out-of-order queues go first: their data was never
+ * acknowledged. */
+START_TEST(test_mem_ooo_pruned)
+{
+	struct stack *s = new_stack();
+	struct peer p, q;
+	struct tcp_conn *a, *b;
+	static uint8_t data[1000];
+
+	s->p.tcp.memory_limit = 8192;
+	peer_full(&p, PPORT);
+	peer_full(&q, PPORT + 1);
+	a = establish(s, &p, 1000);
+	b = establish(s, &q, 1000);
+	th_pattern(data, sizeof(data), 7);
+	/* Segments beyond a hole until the pool refuses one. */
+	for (uint32_t k = 0; k < 16; k++)
+		psend_at(s, &p, ACKF, p.seq + 1000 + 2000 * k, data,
+			 sizeof(data));
+	ck_assert_uint_gt(a->ooo.bytes, 8192 - 2000);
+	ck_assert_uint_eq(tcp_send(b, data, 100), 0);
+	th_advance(s, 4);
+	ck_assert_uint_eq(a->ooo.bytes, 0);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_MEM_OOO_PRUNED], 1);
+	ck_assert_uint_eq(CR[1].writable, 1);
+	ck_assert_uint_eq(tcp_send(b, data, 100), 100);
+	ck_assert_uint_eq(CR[0].closed, 0);
+	finish(s);
+}
+END_TEST
+
+/* Under pressure, a connection whose peer has kept a zero window for
+ * TCP_MEM_STALL_MS with our data waiting is reset to free its memory;
+ * one stalled for less is not. */
+START_TEST(test_mem_stalled_aborted)
+{
+	struct stack *s = new_stack();
+	struct peer p, q;
+	struct tcp_conn *a, *b;
+	static uint8_t data[8192];
+	uint64_t t0;
+
+	s->p.tcp.memory_limit = 8192;
+	peer_full(&p, PPORT);
+	peer_full(&q, PPORT + 1);
+	a = establish(s, &p, 1000);
+	b = establish(s, &q, 1000);
+	th_pattern(data, sizeof(data), 8);
+	/* The peer takes 1000 and closes its window. */
+	ck_assert_uint_eq(tcp_send(a, data, sizeof(data)), sizeof(data));
+	p.ack = a->snd_una + 1000;
+	p.win = 0;
+	psend(s, &p, ACKF, NULL, 0);
+	ck_assert_uint_eq(a->snd_wnd, 0);
+	ck_assert_uint_eq(s->tcp.mem.used, 8192);
+	t0 = th_clock_ms;
+	ck_assert_uint_eq(tcp_send(b, data, 100), 0);
+	/* Not stalled long enough: kept, b still waits. */
+	th_advance(s, TCP_MEM_STALL_MS - 500);
+	ck_assert_uint_eq(CR[0].closed, 0);
+	ck_assert_uint_eq(CR[1].writable, 0);
+	th_frames_clear();
+	th_advance(s, 500 + 2 * TCP_MEM_RETRY_MS);
+	ck_assert_uint_eq(CR[0].closed, 1);
+	ck_assert_int_eq(CR[0].err, -ENOBUFS);
+	ck_assert_uint_ge(th_clock_ms - t0, TCP_MEM_STALL_MS);
+	ck_assert_uint_eq(s->stats.v[STAT_TCP_MEM_ABORTS], 1);
+	ck_assert_uint_eq(CR[1].writable, 1);
+	ck_assert_uint_eq(s->tcp.mem.used, 0);
+	ck_assert_uint_le(s->tcp.mem.peak, 8192);
+	/* The peer heard of it: a reset went to its port. */
+	{
+		bool rst = false;
+		struct seg g;
+
+		for (size_t i = 0; i < th_frame_count(); i++) {
+			out(i, &g);
+			rst |= g.h.dport == PPORT && (g.h.flags & RSTF);
+		}
+		ck_assert(rst);
+	}
+	(void)b;
+	finish(s);
+}
+END_TEST
+
 static Suite *tcp_suite(void)
 {
 	Suite *su = suite_create("tcp");
@@ -3209,6 +3426,11 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_max_conns);
 	tcase_add_test(tc, test_unlisten_resets);
 	tcase_add_test(tc, test_abort_and_stack_free);
+	tcase_add_test(tc, test_mem_recv_leftover_kept);
+	tcase_add_test(tc, test_mem_recv_without_memory);
+	tcase_add_test(tc, test_mem_waiter_woken);
+	tcase_add_test(tc, test_mem_ooo_pruned);
+	tcase_add_test(tc, test_mem_stalled_aborted);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -286,6 +286,72 @@ START_TEST(test_pool_limits_all_buffers)
 }
 END_TEST
 
+/* Past 7/8 of the pool's limit no ring grows beyond the share, though
+ * memory is left: what remains goes to many rings, not to the first. */
+START_TEST(test_pool_share_under_pressure)
+{
+	static uint8_t big[512 * 1024];
+	struct buf_pool pool = {.limit = 1 << 20, .share = 8192};
+	struct bytering a, b, c, d, e;
+
+	bytering_init(&a, 1 << 20);
+	bytering_init(&b, 1 << 20);
+	bytering_init(&c, 1 << 20);
+	bytering_init(&d, 1 << 20);
+	bytering_init(&e, 1 << 20);
+	a.pool = b.pool = c.pool = d.pool = e.pool = &pool;
+	/* Up to 7/8 (896 KiB) rings grow past the share. */
+	ck_assert_uint_eq(bytering_append(&a, big, 512 * 1024), 512 * 1024);
+	ck_assert_uint_eq(bytering_append(&c, big, 256 * 1024), 256 * 1024);
+	ck_assert_uint_eq(bytering_append(&e, big, 128 * 1024), 128 * 1024);
+	ck_assert_uint_eq(pool.used, 896 * 1024);
+	ck_assert(!pool.refused);
+	/* Past it, up to the share only. */
+	ck_assert_uint_eq(bytering_append(&b, big, 8192), 8192);
+	ck_assert_uint_eq(b.cap, 8192);
+	ck_assert_uint_eq(bytering_append(&b, big, 1), 0);
+	ck_assert(pool.refused);
+	ck_assert_uint_eq(bytering_append(&d, big, 4096), 4096);
+	/* Below 7/8 again: b grows. */
+	bytering_consume(&c, c.len);
+	ck_assert_uint_eq(bytering_append(&b, big, 1), 1);
+	ck_assert_uint_eq(b.cap, 16384);
+	ck_assert_uint_le(pool.peak, pool.limit);
+	bytering_fini(&a);
+	bytering_fini(&b);
+	bytering_fini(&c);
+	bytering_fini(&d);
+	bytering_fini(&e);
+	ck_assert_uint_eq(pool.used, 0);
+}
+END_TEST
+
+/* A reserve takes the memory an append will need; trim gives an unused
+ * one back. */
+START_TEST(test_ring_reserve_trim)
+{
+	struct buf_pool pool = {.limit = 8192};
+	struct bytering r;
+
+	fill();
+	bytering_init(&r, 1 << 20);
+	r.pool = &pool;
+	ck_assert(bytering_reserve(&r, 100));
+	ck_assert_uint_eq(pool.used, 4096);
+	ck_assert_uint_eq(r.len, 0);
+	bytering_trim(&r);
+	ck_assert_uint_eq(pool.used, 0);
+	ck_assert(bytering_reserve(&r, 8192));
+	ck_assert(!bytering_reserve(&r, 8193));
+	ck_assert_uint_eq(bytering_append(&r, pat, 100), 100);
+	bytering_trim(&r); /* not empty: kept */
+	ck_assert_uint_eq(pool.used, 8192);
+	bytering_fini(&r);
+	ck_assert_uint_eq(pool.used, 0);
+	ck_assert_uint_eq(pool.peak, 8192);
+}
+END_TEST
+
 static Suite *tcp_buf_suite(void)
 {
 	Suite *s = suite_create("tcp_buf");
@@ -300,6 +366,8 @@ static Suite *tcp_buf_suite(void)
 	tcase_add_test(tc, test_ooo_sack_order_and_max);
 	tcase_add_test(tc, test_ooo_random_against_model);
 	tcase_add_test(tc, test_pool_limits_all_buffers);
+	tcase_add_test(tc, test_pool_share_under_pressure);
+	tcase_add_test(tc, test_ring_reserve_trim);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -49,8 +49,12 @@ unsigned tcp_active_count(const struct stack *s)
 	return s->tcp.count - s->tcp.by_state[TCP_TIME_WAIT];
 }
 
+static void tcp_mem_timer(struct timer *t, void *arg);
+
 int tcp_init(struct stack *s, const struct stack_secrets *secrets)
 {
+	timer_init(&s->tcp.mem_timer, tcp_mem_timer, s);
+	s->tcp.mem_waiters = NULL;
 	memcpy(s->tcp.isn_key, secrets->isn_key, sizeof(s->tcp.isn_key));
 	memcpy(s->tcp.cookie_key, secrets->cookie_key,
 	       sizeof(s->tcp.cookie_key));
@@ -60,6 +64,7 @@ int tcp_init(struct stack *s, const struct stack_secrets *secrets)
 
 void tcp_fini(struct stack *s)
 {
+	timer_cancel(&s->timers, &s->tcp.mem_timer);
 	for (size_t i = 0; i < s->tcp.flows.nbuckets; i++)
 		while (s->tcp.flows.bucket && s->tcp.flows.bucket[i])
 			tcp_destroy(flow_entry(s->tcp.flows.bucket[i],
@@ -87,6 +92,181 @@ static void tcp_release_owner(struct tcp_conn *c)
 	c->released = true;
 }
 
+/* ---- Memory pressure -----------------------------------------------------
+ *
+ * tcp_memory_limit bounds every connection's buffers together (struct
+ * buf_pool); when it is reached, a buffer that would grow gets nothing.
+ * Left at that, the memory would stay with whoever took it first: peers
+ * that never read (a zero window, our send buffer full behind it) or that
+ * send only beyond a hole (our out-of-order queue full) would keep every
+ * other connection, new ones included, from sending a byte, and a module
+ * refused memory would never hear that it came back.  So past 7/8 of the
+ * limit no ring grows beyond a share (mem_share(): what is left goes to
+ * many, not to the first few), and a refusal arms mem_timer, which
+ *   1. while more than 7/8 of the limit is in use, frees out-of-order
+ *      queues (data not acknowledged: the peer sends it again; RFC 2018 8
+ *      lets a receiver discard what it SACKed), then aborts, with a reset,
+ *      connections whose peer has kept a zero window for TCP_MEM_STALL_MS
+ *      or more while data waits for it (counted as tcp_memory_aborts);
+ *   2. tells the connections refused memory in tcp_send() that they may
+ *      send (writable), those holding the least buffer memory first, so
+ *      that a new connection is served before the ones already holding
+ *      much;
+ *   3. comes back every TCP_MEM_RETRY_MS while any still wait.
+ * The limit itself is never exceeded. */
+
+static void mem_wait_del(struct tcp_conn *c)
+{
+	if (!c->mem_wait)
+		return;
+	*c->mw_pprev = c->mw_next;
+	if (c->mw_next)
+		c->mw_next->mw_pprev = c->mw_pprev;
+	c->mem_wait = false;
+	c->mw_next = NULL;
+	c->mw_pprev = NULL;
+}
+
+static void mem_wait_add(struct tcp_conn *c)
+{
+	struct tcp_stack *t = &c->s->tcp;
+
+	if (c->mem_wait)
+		return;
+	c->mem_wait = true;
+	c->mw_next = t->mem_waiters;
+	if (c->mw_next)
+		c->mw_next->mw_pprev = &c->mw_next;
+	c->mw_pprev = &t->mem_waiters;
+	t->mem_waiters = c;
+}
+
+void tcp_mem_pressure(struct stack *s)
+{
+	s->tcp.mem.refused = false;
+	if (!timer_pending(&s->tcp.mem_timer))
+		timer_arm(&s->timers, &s->tcp.mem_timer, stack_now(s), 0);
+}
+
+void tcp_note_wnd(struct tcp_conn *c, uint32_t wnd)
+{
+	if (wnd)
+		c->zero_wnd_since = 0;
+	else if (!c->zero_wnd_since)
+		c->zero_wnd_since = stack_now(c->s) | 1; /* never 0 */
+}
+
+/* The share of a ring under pressure: the larger of 8 KiB and the limit
+ * over twice the connections. */
+static void mem_share(struct stack *s)
+{
+	struct tcp_stack *t = &s->tcp;
+	size_t share = t->count ? t->mem.limit / (2 * (size_t)t->count) : 0;
+
+	t->mem.share = share > 8192 ? share : 8192;
+}
+
+static size_t conn_mem(const struct tcp_conn *c)
+{
+	return c->snd.cap + c->rcv.cap + c->ooo.bytes;
+}
+
+/* Free memory until at most mark bytes are in use: out-of-order queues
+ * first, then connections stalled behind a zero window. */
+static void mem_reclaim(struct stack *s, size_t mark)
+{
+	struct tcp_stack *t = &s->tcp;
+	struct tcp_conn *list = NULL, *c;
+	uint64_t now = stack_now(s);
+
+	for (size_t b = 0; b < t->flows.nbuckets && t->mem.used > mark; b++)
+		for (struct flow *f = t->flows.bucket[b];
+		     f && t->mem.used > mark; f = f->next) {
+			c = flow_entry(f, struct tcp_conn, flow);
+			if (!c->ooo.bytes)
+				continue;
+			STAT_INC(&s->stats, TCP_MEM_OOO_PRUNED);
+			tcp_ooo_fini(&c->ooo);
+		}
+	if (t->mem.used <= mark)
+		return;
+	/* Choose first, then abort: an owner's closed() may change the
+	 * table.  busy keeps every chosen one's memory until the end. */
+	for (size_t b = 0; b < t->flows.nbuckets; b++)
+		for (struct flow *f = t->flows.bucket[b]; f; f = f->next) {
+			c = flow_entry(f, struct tcp_conn, flow);
+			if (c->dead || !c->snd.len || c->snd_wnd ||
+			    !c->zero_wnd_since ||
+			    now - c->zero_wnd_since < TCP_MEM_STALL_MS)
+				continue;
+			c->busy++;
+			c->reclaim_next = list;
+			list = c;
+		}
+	while (list) {
+		c = list;
+		list = c->reclaim_next;
+		if (!c->dead && t->mem.used > mark) {
+			STAT_INC(&s->stats, TCP_MEM_ABORTS);
+			tcp_send_ctl(c, TCP_FLAG_RST | TCP_FLAG_ACK, c->snd_nxt);
+			tcp_destroy(c, -ENOBUFS);
+		}
+		if (--c->busy == 0 && c->dead)
+			free(c);
+	}
+}
+
+/* Tell the connections refused memory that they may send again, those
+ * holding the least buffer memory first (a pass per bound below), while
+ * room is left. */
+static void mem_wake(struct stack *s)
+{
+	static const size_t upto[] = {0, 8192, 65536, 524288, SIZE_MAX};
+	struct tcp_stack *t = &s->tcp;
+	struct tcp_conn *list = NULL, *c;
+
+	for (c = t->mem_waiters; c; c = c->mw_next) {
+		c->busy++;
+		c->reclaim_next = list;
+		list = c;
+	}
+	for (size_t pass = 0; pass < sizeof(upto) / sizeof(upto[0]); pass++)
+		for (c = list; c; c = c->reclaim_next) {
+			if (t->mem.used + 2 * 4096 > t->mem.limit)
+				break;
+			if (c->dead || !c->mem_wait || conn_mem(c) > upto[pass])
+				continue;
+			mem_wait_del(c);
+			if (c->want_writable && tcp_send_room(c) && c->cb &&
+			    c->cb->writable) {
+				c->want_writable = false;
+				c->cb->writable(c->ctx, c);
+			}
+		}
+	while (list) {
+		c = list;
+		list = c->reclaim_next;
+		if (--c->busy == 0 && c->dead)
+			free(c);
+	}
+}
+
+static void tcp_mem_timer(struct timer *tm, void *arg)
+{
+	struct stack *s = arg;
+	struct tcp_stack *t = &s->tcp;
+
+	(void)tm;
+	t->mem.refused = false;
+	mem_reclaim(s, t->mem.limit - t->mem.limit / 8);
+	mem_wake(s);
+	if (t->mem_waiters || t->mem.refused) {
+		t->mem.refused = false;
+		timer_arm(&s->timers, &t->mem_timer, stack_now(s),
+			  TCP_MEM_RETRY_MS);
+	}
+}
+
 void tcp_destroy(struct tcp_conn *c, int err)
 {
 	struct stack *s = c->s;
@@ -101,6 +281,7 @@ void tcp_destroy(struct tcp_conn *c, int err)
 	s->tcp.by_state[TCP_CLOSED]--;
 	s->tcp.count--;
 	flow_remove(&s->tcp.flows, &c->flow);
+	mem_share(s);
 	if (c->listener) {
 		*c->lpprev = c->lnext;
 		if (c->lnext)
@@ -111,6 +292,7 @@ void tcp_destroy(struct tcp_conn *c, int err)
 	timer_cancel(&s->timers, &c->delack);
 	timer_cancel(&s->timers, &c->keepalive);
 	timer_cancel(&s->timers, &c->rack);
+	mem_wait_del(c);
 	tcp_sb_fini(c);
 	bytering_fini(&c->snd);
 	bytering_fini(&c->rcv);
@@ -172,6 +354,7 @@ struct tcp_conn *tcp_conn_new(struct stack *s, const struct flow_key *k,
 	bytering_init(&c->rcv, s->p.tcp.rcvbuf);
 	tcp_ooo_init(&c->ooo, s->p.tcp.ooo_limit);
 	s->tcp.mem.limit = s->p.tcp.memory_limit;
+	mem_share(s);
 	c->snd.pool = c->rcv.pool = c->ooo.pool = &s->tcp.mem;
 	tcp_timers_init(c);
 	c->nagle = true;
@@ -278,11 +461,22 @@ size_t tcp_send_room(const struct tcp_conn *c)
 size_t tcp_send(struct tcp_conn *c, const void *data, size_t len)
 {
 	size_t n = 0;
+	struct buf_pool *pool = c->snd.pool;
+	bool refused = pool && pool->refused;
 
+	if (pool)
+		pool->refused = false;
 	if (tcp_send_room(c))
 		n = bytering_append(&c->snd, data, len);
 	if (n < len)
 		c->want_writable = true;
+	if (pool && pool->refused) {
+		/* Memory, not the buffer's own limit, stopped it. */
+		mem_wait_add(c);
+		tcp_mem_pressure(c->s);
+	} else if (pool) {
+		pool->refused = refused;
+	}
 	if (n)
 		tcp_output(c);
 	return n;

@@ -174,6 +174,12 @@ struct tcp_conn {
 	uint32_t rtt_seq;
 	uint64_t rtt_start;
 	bool persist; /* rtx timer is probing a zero window */
+	uint64_t zero_wnd_since; /* ms: the peer's window is zero since (0: not) */
+	/* Waiting for TCP buffer memory (tcp_send() was refused it): on
+	 * struct tcp_stack's mem_waiters until memory frees. */
+	bool mem_wait;
+	struct tcp_conn *mw_next, **mw_pprev;
+	struct tcp_conn *reclaim_next; /* a pass of tcp_mem_reclaim() */
 
 	/* Congestion control (RFC 5681, NewReno RFC 6582). */
 	const struct tcp_cc_ops *cc;
@@ -238,6 +244,8 @@ struct tcp_stack {
 	uint8_t cookie_key[16];
 	uint64_t cookie_until;    /* ACKs may carry cookies until then (ms) */
 	struct buf_pool mem;      /* every connection's buffers together */
+	struct timer mem_timer;   /* reclaims memory while it runs short */
+	struct tcp_conn *mem_waiters; /* refused memory by tcp_send() */
 	uint64_t challenge_sec;   /* challenge ACK rate limit: this second */
 	unsigned challenge_count; /* and how many went out in it */
 	unsigned count;
@@ -327,6 +335,15 @@ void tcp_set_state(struct tcp_conn *c, enum tcp_state st);
  * its buffers and timers ready.  NULL when memory runs out or k is taken. */
 struct tcp_conn *tcp_conn_new(struct stack *s, const struct flow_key *k,
 			      struct tcp_listener *owner);
+/* The buffer pool refused memory: reclaim it soon (tcp_mem_reclaim). */
+void tcp_mem_pressure(struct stack *s);
+/* Take in the peer's window wnd: remembers since when it is zero. */
+void tcp_note_wnd(struct tcp_conn *c, uint32_t wnd);
+/* How long a peer's window must have stayed zero, with data waiting for
+ * it, before the connection may be aborted to free memory. */
+#define TCP_MEM_STALL_MS 5000
+/* Memory pressure: retried this often while connections wait. */
+#define TCP_MEM_RETRY_MS 100
 /* The window scale that lets buf bytes be advertised (RFC 7323 2.2). */
 uint8_t tcp_ws_for(uint32_t buf);
 /* End c: unlink it, cancel its timers, tell the owner closed(err) unless

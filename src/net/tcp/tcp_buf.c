@@ -8,6 +8,12 @@
 #define BYTERING_MIN 4096
 #define TCP_OOO_MAX_SEGS 256
 
+static void pool_note_peak(struct buf_pool *p)
+{
+	if (p->used > p->peak)
+		p->peak = p->used;
+}
+
 /* ---- bytering ----------------------------------------------------------- */
 
 void bytering_init(struct bytering *r, size_t limit)
@@ -44,13 +50,19 @@ static bool bytering_grow(struct bytering *r, size_t need)
 		cap *= 2;
 	if (cap == r->cap)
 		return true;
-	if (r->pool && r->pool->used - r->cap + cap > r->pool->limit)
+	if (r->pool && (r->pool->used - r->cap + cap > r->pool->limit ||
+			(r->pool->share && cap > r->pool->share &&
+			 r->pool->used > r->pool->limit - r->pool->limit / 8))) {
+		r->pool->refused = true;
 		return false;
+	}
 	b = malloc(cap);
 	if (!b)
 		return false;
-	if (r->pool)
+	if (r->pool) {
 		r->pool->used = r->pool->used - r->cap + cap;
+		pool_note_peak(r->pool);
+	}
 	/* Unwrap the old contents to the start of the new storage. */
 	if (r->len) {
 		size_t first = r->cap - r->head < r->len ? r->cap - r->head
@@ -81,6 +93,25 @@ size_t bytering_append(struct bytering *r, const void *data, size_t len)
 	memcpy(r->buf, d + first, len - first);
 	r->len += len;
 	return len;
+}
+
+bool bytering_reserve(struct bytering *r, size_t len)
+{
+	if (len > bytering_room(r))
+		len = bytering_room(r);
+	return !len || bytering_grow(r, r->len + len);
+}
+
+void bytering_trim(struct bytering *r)
+{
+	if (r->len || !r->cap)
+		return;
+	if (r->pool)
+		r->pool->used -= r->cap;
+	free(r->buf);
+	r->buf = NULL;
+	r->cap = 0;
+	r->head = 0;
 }
 
 void bytering_peek(const struct bytering *r, size_t off, void *out,
@@ -174,13 +205,17 @@ static bool ooo_insert(struct tcp_ooo *q, struct ooo_seg **pp, uint32_t seq,
 	/* A bound on the list itself: each insertion walks it. */
 	if (q->bytes + seg_cost(len) > q->limit || q->nsegs >= TCP_OOO_MAX_SEGS)
 		return false;
-	if (q->pool && q->pool->used + seg_cost(len) > q->pool->limit)
+	if (q->pool && q->pool->used + seg_cost(len) > q->pool->limit) {
+		q->pool->refused = true;
 		return false;
+	}
 	s = malloc(sizeof(*s) + len);
 	if (!s)
 		return false;
-	if (q->pool)
+	if (q->pool) {
 		q->pool->used += seg_cost(len);
+		pool_note_peak(q->pool);
+	}
 	s->seq = seq;
 	s->len = len;
 	memcpy(s->data, data, len);

@@ -36,6 +36,11 @@
 struct buf_pool {
 	size_t used;
 	size_t limit;
+	size_t peak; /* the most used ever held (a high-water mark) */
+	bool refused; /* a buffer was refused memory (the owner clears it) */
+	/* Past 7/8 of the limit no ring grows beyond this (0: no bound), so
+	 * that what is left is shared rather than taken by the first. */
+	size_t share;
 };
 
 struct bytering {
@@ -54,6 +59,11 @@ size_t bytering_room(const struct bytering *r);
 /* Append up to len bytes; returns how many were taken (0 when full or when
  * memory runs out). */
 size_t bytering_append(struct bytering *r, const void *data, size_t len);
+/* Make sure len more bytes can be appended (up to the limit) without
+ * asking for memory again; false when memory runs out. */
+bool bytering_reserve(struct bytering *r, size_t len);
+/* Free the storage of an empty ring (after a reserve that went unused). */
+void bytering_trim(struct bytering *r);
 /* Copy len bytes starting off bytes after the head into out; the range
  * must lie within what the ring holds. */
 void bytering_peek(const struct bytering *r, size_t off, void *out,

@@ -184,6 +184,7 @@ static void tcp_input_syn_sent(struct tcp_conn *c, const struct tcp_hdr *h,
 	c->ts_recent = o->tsval;
 	c->cc->init(c); /* again: the MSS is known now */
 	c->snd_wnd = h->win; /* never scaled on a SYN */
+	tcp_note_wnd(c, c->snd_wnd);
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = h->seq;
 	c->snd_wl2 = h->ack;
@@ -296,6 +297,7 @@ static void tcp_input_listen(struct stack *s, const struct l3_rx *rx,
 		c->ts_ok = o->ts_ok;
 		c->ts_recent = o->tsval;
 		c->snd_wnd = h->win; /* a SYN's window is never scaled */
+		tcp_note_wnd(c, c->snd_wnd);
 	}
 	if (c->mss > mtu_mss)
 		c->mss = (uint16_t)mtu_mss;
@@ -444,6 +446,7 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 		tcp_set_state(c, TCP_ESTABLISHED);
 		c->snd_una = ack;
 		c->snd_wnd = wnd;
+		tcp_note_wnd(c, wnd);
 		c->max_snd_wnd = wnd;
 		c->snd_wl1 = h->seq;
 		c->snd_wl2 = ack;
@@ -538,6 +541,7 @@ static bool tcp_ack_in(struct tcp_conn *c, const struct tcp_hdr *h,
 			timer_cancel(&s->timers, &c->rtx);
 		}
 		c->snd_wnd = wnd;
+		tcp_note_wnd(c, wnd);
 		c->snd_wl1 = h->seq;
 		c->snd_wl2 = ack;
 		if (wnd > c->max_snd_wnd)
@@ -618,18 +622,26 @@ static void tcp_data_in(struct tcp_conn *c, uint32_t seq, struct cur data,
 		bool held = false; /* the owner took less than offered */
 
 		/* Nothing queued ahead of it and room for all of it: the
-		 * segment is received (RCV.NXT moves, so a reply sent from
-		 * inside recv() acknowledges it) and the owner reads it
-		 * straight from the frame; only what it leaves is copied
-		 * into the receive buffer, where it is sure to fit. */
+		 * owner reads it straight from the frame, and only what it
+		 * leaves is copied into the receive buffer.  Normally that
+		 * buffer's memory is reserved first, so the leftover is sure
+		 * to fit, and the segment is received before recv() (RCV.NXT
+		 * moves, so a reply sent from inside recv() acknowledges
+		 * it).  When memory is short (recv() may take the pool's
+		 * last bytes for its reply) the segment is received only
+		 * after recv(), as far as the owner took it or the buffer
+		 * could keep it: acknowledged bytes are never dropped. */
 		if (data.len && !had_ooo && !c->rcv.len && c->cb &&
 		    c->cb->recv && !c->delivering &&
 		    bytering_room(&c->rcv) >= data.len) {
+			bool reserved = bytering_reserve(&c->rcv, data.len);
 			size_t used;
 
-			c->rcv_nxt += (uint32_t)data.len;
-			if (seq_gt(c->rcv_nxt, c->rcv_adv))
-				c->rcv_adv = c->rcv_nxt;
+			if (reserved) {
+				c->rcv_nxt += (uint32_t)data.len;
+				if (seq_gt(c->rcv_nxt, c->rcv_adv))
+					c->rcv_adv = c->rcv_nxt;
+			}
 			c->delivering = true;
 			c->delivering_n = data.len;
 			used = c->cb->recv(c->ctx, c, data.p, data.len);
@@ -639,9 +651,13 @@ static void tcp_data_in(struct tcp_conn *c, uint32_t seq, struct cur data,
 			if (used > data.len)
 				used = data.len;
 			held = used < data.len;
-			bytering_append(&c->rcv, data.p + used,
-					data.len - used);
-			took = data.len;
+			took = used + bytering_append(&c->rcv, data.p + used,
+						      data.len - used);
+			bytering_trim(&c->rcv);
+			if (!reserved)
+				c->rcv_nxt += (uint32_t)took;
+			else
+				took = data.len; /* sure to fit */
 		} else if (data.len) {
 			took = bytering_append(&c->rcv, data.p, data.len);
 			c->rcv_nxt += (uint32_t)took;
@@ -890,6 +906,9 @@ void tcp_input(struct stack *s, struct cur seg, const struct l3_rx *rx)
 		tcp_input_conn(c, &h, &o, seg);
 	if (--c->busy == 0 && c->dead)
 		free(c);
+	/* Data dropped for want of memory: reclaim some for the retry. */
+	if (s->tcp.mem.refused)
+		tcp_mem_pressure(s);
 }
 
 /* ---- ICMP errors ---------------------------------------------------------
