@@ -123,6 +123,11 @@ st=$(stat -c '%U %a' /var/lib/tapir 2>&1)
 check "postinst made /var/lib/tapir, tapir's, mode 750 (tmpfiles.d)" "got: $st" \
 	test "$st" = "tapir 750"
 check "tapird@.service is installed" "" test -f /lib/systemd/system/tapird@.service
+logrotate -d /etc/logrotate.d/tapir >"$TL_TMP/logrotate.out" 2>&1
+rc=$?
+check "the access log's logrotate file is installed and logrotate reads it" \
+	"exit $rc: $(tail -n 5 "$TL_TMP/logrotate.out")" \
+	sh -c "[ $rc = 0 ] && grep -q '/var/log/tapir/access.log' '$TL_TMP/logrotate.out'"
 check "neither unit is enabled" "$(ls /etc/systemd/system/*/tapird* 2>&1)" \
 	sh -c '! ls /etc/systemd/system/*/tapird* >/dev/null 2>&1'
 
