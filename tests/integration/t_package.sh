@@ -123,6 +123,8 @@ st=$(stat -c '%U %a' /var/lib/tapir 2>&1)
 check "postinst made /var/lib/tapir, tapir's, mode 750 (tmpfiles.d)" "got: $st" \
 	test "$st" = "tapir 750"
 check "tapird@.service is installed" "" test -f /lib/systemd/system/tapird@.service
+check "the Grafana dashboard is installed among the examples" "" \
+	python3 -c "import json; json.load(open('/usr/share/doc/tapir/examples/tapir.json'))"
 logrotate -d /etc/logrotate.d/tapir >"$TL_TMP/logrotate.out" 2>&1
 rc=$?
 check "the access log's logrotate file is installed and logrotate reads it" \

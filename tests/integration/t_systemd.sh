@@ -9,7 +9,8 @@
 # seccomp filter, answer ping, DNS, HTTP and DHCP on its TAP (clients in
 # the container's namespace, which this test made), reload through
 # `systemctl reload` (and refuse a broken file while serving on), come
-# back after kill -9 with its lease, and stop with status 0.  The unit's
+# back after kill -9 with its lease, run beside an instance of the
+# template tapird@.service, and stop with status 0.  The unit's
 # exposure is rated inside the container, where systemd is PID 1.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091
 . "$(dirname "$0")/lib.sh"
@@ -30,11 +31,24 @@ make -C "$BUILD" install DESTDIR="$STAGE" >"$TL_TMP/install.log" 2>&1 ||
 	bail "make install into a staging tree" "@$TL_TMP/install.log"
 UNIT=$STAGE/usr/lib/systemd/system/tapird.service
 [ -f "$UNIT" ] || UNIT=$STAGE/lib/systemd/system/tapird.service
+TEMPLATE=${UNIT%/*}/tapird@.service
 SYSUSERS=$(find "$STAGE" -path '*/sysusers.d/tapir.conf' | head -n 1)
 TMPFILES=$(find "$STAGE" -path '*/tmpfiles.d/tapir.conf' | head -n 1)
-if [ ! -f "$UNIT" ] || [ -z "$SYSUSERS" ] || [ -z "$TMPFILES" ]; then
-	bail "make install gives the unit, sysusers.d and tmpfiles.d files"
+if [ ! -f "$UNIT" ] || [ ! -f "$TEMPLATE" ] || [ -z "$SYSUSERS" ] ||
+	[ -z "$TMPFILES" ]; then
+	bail "make install gives the units, sysusers.d and tmpfiles.d files"
 fi
+# A second instance, of the template: its own TAP and subnet, the dhcp
+# module's lease file left to its default (the instance's state directory).
+cat >"$STAGE/usr/local/etc/tapir/lab2.conf" <<'EOF2'
+interface = { name = "tapir1"; address = "10.0.1.2/24";
+  host_address = "10.0.1.1/24"; acd = false; ipv6 = false; };
+modules = (
+  { name = "echo"; udp_port = 7; tcp_port = 7; discard_udp_port = 0;
+    discard_tcp_port = 0; chargen_udp_port = 0; chargen_tcp_port = 0; },
+  { name = "dhcp"; pool = [ "10.0.1.100-10.0.1.150" ]; lease_time = 600; }
+);
+EOF2
 # The configuration, a copy the test can break for the reload case.
 cp "$STAGE/usr/local/etc/tapir/tapir.conf" "$TL_TMP/tapir.conf"
 mkdir -p "$TL_TMP/www"
@@ -60,6 +74,7 @@ timeout 600 systemd-nspawn -q -D "$ROOTFS" --volatile=overlay --boot \
 	--bind=/dev/net/tun \
 	--bind-ro="$STAGE/usr/local:/usr/local" \
 	--bind-ro="$UNIT:/etc/systemd/system/tapird.service" \
+	--bind-ro="$TEMPLATE:/etc/systemd/system/tapird@.service" \
 	--bind-ro="$SYSUSERS:/etc/sysusers.d/tapir.conf" \
 	--bind-ro="$TMPFILES:/etc/tmpfiles.d/tapir.conf" \
 	--bind-ro="$TL_TMP/tapir.conf:/etc/tapir/tapir.conf" \
@@ -177,6 +192,31 @@ check "systemd-analyze security rates the running unit 2.0 or less" \
 	"exposure: ${score:-none}" \
 	awk -v s="${score:-9}" 'BEGIN { exit !(s <= 2.0) }'
 diag "exposure of the running unit: ${score:-?}"
+
+# The template: instance lab2 beside tapird.service, on its own TAP,
+# socket and state directory.
+in_c systemctl start tapird@lab2 >"$TL_TMP/start2.out" 2>&1
+rc=$?
+check "systemctl start tapird@lab2 succeeds beside tapird.service" \
+	"rc $rc: $(cat "$TL_TMP/start2.out"); $(in_c journalctl -u tapird@lab2 --no-pager | tail -n 15)" \
+	sh -c "[ $rc = 0 ] && [ \"\$(nsenter -t $LEADER -m -u -i -n -p -C -- systemctl is-active tapird tapird@lab2 | sort -u)\" = active ]"
+out=$(in_c tapirctl -i lab2 status 2>&1)
+check "tapirctl -i lab2 reaches the instance (/run/tapir/lab2.sock)" "$out" \
+	grep -q 'tapir1' <<<"$out"
+out=$(in_c tapirctl status 2>&1)
+check "plain tapirctl still reaches tapird.service" "$out" \
+	grep -q 'tapir0' <<<"$out"
+in_cn timeout 20 udhcpc -f -q -n -i tapir1 -s /bin/true -t 5 -T 1 \
+	>"$TL_TMP/udhcpc2.out" 2>&1
+lease2=$(sed -n 's/.*lease of \([0-9.]*\) obtained.*/\1/p' "$TL_TMP/udhcpc2.out")
+check "udhcpc gets a lease from the instance" "@$TL_TMP/udhcpc2.out" \
+	test -n "$lease2"
+check "the instance's lease is in /var/lib/tapir/lab2/, not in tapird.service's file" \
+	"$(in_c ls -la /var/lib/tapir /var/lib/tapir/lab2 2>&1)" \
+	sh -c "nsenter -t $LEADER -m -u -i -n -p -C -- grep -q '$lease2' /var/lib/tapir/lab2/dhcp.leases && ! nsenter -t $LEADER -m -u -i -n -p -C -- grep -q '$lease2' /var/lib/tapir/dhcp.leases"
+in_c systemctl stop tapird@lab2
+check "stopping the instance leaves tapird.service serving, its socket kept" "" \
+	sh -c "[ \"\$(nsenter -t $LEADER -m -u -i -n -p -C -- systemctl is-active tapird)\" = active ] && nsenter -t $LEADER -m -u -i -n -p -C -- tapirctl status >/dev/null && nsenter -t $LEADER -n -- ping -c 1 -W 2 10.0.0.2 >/dev/null"
 
 in_c systemctl stop tapird
 check "systemctl stop: tapird exits with status 0" \
