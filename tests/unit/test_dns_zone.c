@@ -326,6 +326,10 @@ START_TEST(test_generic_rdata)
 	RD_IS("m.lab.test.", DNS_T_MX, 0, 10, 2, 'm', 'x', 0);
 	bad("x A \\# 3 0a0000", "not valid for type A");
 	bad("x CNAME \\# 2 0561", "not valid for type CNAME");
+	/* No name at all: every answer would read a name that is not there. */
+	bad("x CNAME \\# 0", "not valid for type CNAME");
+	bad("x NS \\# 0", "not valid for type NS");
+	bad("x PTR \\# 0", "not valid for type PTR");
 	bad("x TYPE65534 \\# 4 0a00", "length 4 but 2 bytes");
 	bad("x TYPE65534 \\# 1 0g", "hexadecimal");
 	bad("x TYPE65534 00", "has no presentation form");

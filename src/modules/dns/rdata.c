@@ -680,7 +680,8 @@ static bool wire_ok(uint16_t type, const uint8_t *p, size_t len)
 	case DNS_T_NS:
 	case DNS_T_CNAME:
 	case DNS_T_PTR:
-		return wire_name(p, len) == len;
+		/* (wire_name() is 0 for no name: \# 0 is none.) */
+		return len && wire_name(p, len) == len;
 	case DNS_T_MX:
 		return len > 2 && wire_name(p + 2, len - 2) == len - 2;
 	case DNS_T_SRV:
