@@ -339,6 +339,7 @@ START_TEST(test_ring_reserve_trim)
 	ck_assert(bytering_reserve(&r, 100));
 	ck_assert_uint_eq(pool.used, 4096);
 	ck_assert_uint_eq(r.len, 0);
+	ck_assert_ptr_null(r.buf); /* charged, not allocated */
 	bytering_trim(&r);
 	ck_assert_uint_eq(pool.used, 0);
 	ck_assert(bytering_reserve(&r, 8192));

@@ -28,7 +28,7 @@ void bytering_fini(struct bytering *r)
 	size_t limit = r->limit;
 
 	if (pool)
-		pool->used -= r->cap;
+		pool->used -= r->cap + r->resv;
 	free(r->buf);
 	memset(r, 0, sizeof(*r));
 	r->pool = pool;
@@ -40,29 +40,55 @@ size_t bytering_room(const struct bytering *r)
 	return r->limit - r->len;
 }
 
-/* Make room for need bytes in total; false when memory runs out. */
-static bool bytering_grow(struct bytering *r, size_t need)
+/* The capacity that holds need bytes: a power of two, at least the
+ * current one. */
+static size_t grow_cap(const struct bytering *r, size_t need)
 {
 	size_t cap = r->cap ? r->cap : BYTERING_MIN;
-	uint8_t *b;
 
 	while (cap < need)
 		cap *= 2;
-	if (cap == r->cap)
+	return cap;
+}
+
+/* Whether the pool lets r hold cap bytes in all (what r holds and has
+ * reserved counted as given back); a refusal is noted in the pool. */
+static bool pool_allows(const struct bytering *r, size_t cap)
+{
+	struct buf_pool *p = r->pool;
+
+	if (!p)
 		return true;
-	if (r->pool && (r->pool->used - r->cap + cap > r->pool->limit ||
-			(r->pool->share && cap > r->pool->share &&
-			 r->pool->used > r->pool->limit - r->pool->limit / 8))) {
-		r->pool->refused = true;
+	if (p->used - r->cap - r->resv + cap > p->limit ||
+	    (p->share && cap > p->share && p->used > p->limit - p->limit / 8)) {
+		p->refused = true;
 		return false;
 	}
+	return true;
+}
+
+/* Make room for need bytes in total; false when memory runs out.  A
+ * reservation is used up: what it covers is allocated without asking the
+ * pool again. */
+static bool bytering_grow(struct bytering *r, size_t need)
+{
+	size_t cap = grow_cap(r, need);
+	uint8_t *b;
+
+	if (cap == r->cap)
+		return true;
+	if (cap <= r->cap + r->resv)
+		cap = r->cap + r->resv;
+	else if (!pool_allows(r, cap))
+		return false;
 	b = malloc(cap);
 	if (!b)
 		return false;
 	if (r->pool) {
-		r->pool->used = r->pool->used - r->cap + cap;
+		r->pool->used = r->pool->used - r->cap - r->resv + cap;
 		pool_note_peak(r->pool);
 	}
+	r->resv = 0;
 	/* Unwrap the old contents to the start of the new storage. */
 	if (r->len) {
 		size_t first = r->cap - r->head < r->len ? r->cap - r->head
@@ -97,12 +123,29 @@ size_t bytering_append(struct bytering *r, const void *data, size_t len)
 
 bool bytering_reserve(struct bytering *r, size_t len)
 {
+	size_t cap;
+
 	if (len > bytering_room(r))
 		len = bytering_room(r);
-	return !len || bytering_grow(r, r->len + len);
+	if (!len)
+		return true;
+	cap = grow_cap(r, r->len + len);
+	if (cap <= r->cap + r->resv)
+		return true;
+	if (!pool_allows(r, cap))
+		return false;
+	/* Charged to the pool, not allocated: a segment the owner takes
+	 * whole never costs an allocation. */
+	if (r->pool) {
+		r->pool->used = r->pool->used - r->cap - r->resv + cap;
+		pool_note_peak(r->pool);
+	}
+	r->resv = cap - r->cap;
+	return true;
 }
 
-void bytering_trim(struct bytering *r)
+/* Idle connections hold no buffer: free an empty ring's storage. */
+static void release_empty(struct bytering *r)
 {
 	if (r->len || !r->cap)
 		return;
@@ -112,6 +155,14 @@ void bytering_trim(struct bytering *r)
 	r->buf = NULL;
 	r->cap = 0;
 	r->head = 0;
+}
+
+void bytering_trim(struct bytering *r)
+{
+	if (r->pool)
+		r->pool->used -= r->resv;
+	r->resv = 0;
+	release_empty(r);
 }
 
 void bytering_peek(const struct bytering *r, size_t off, void *out,
@@ -134,14 +185,7 @@ void bytering_consume(struct bytering *r, size_t n)
 	assert(n <= r->len);
 	r->len -= n;
 	r->head = r->len ? (r->head + n) & (r->cap - 1) : 0;
-	if (!r->len) {
-		/* Idle connections hold no buffer. */
-		if (r->pool)
-			r->pool->used -= r->cap;
-		free(r->buf);
-		r->buf = NULL;
-		r->cap = 0;
-	}
+	release_empty(r);
 }
 
 size_t bytering_head_run(const struct bytering *r, const uint8_t **p)

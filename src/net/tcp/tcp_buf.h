@@ -50,6 +50,9 @@ struct bytering {
 	size_t head;  /* index of the first byte */
 	size_t len;   /* bytes held */
 	size_t limit; /* most bytes it may hold */
+	/* Pool memory charged by bytering_reserve() beyond cap, not yet
+	 * allocated (the next growth uses it). */
+	size_t resv;
 };
 
 void bytering_init(struct bytering *r, size_t limit);
@@ -60,9 +63,10 @@ size_t bytering_room(const struct bytering *r);
  * memory runs out). */
 size_t bytering_append(struct bytering *r, const void *data, size_t len);
 /* Make sure len more bytes can be appended (up to the limit) without
- * asking for memory again; false when memory runs out. */
+ * asking the pool again: the pool is charged now, the storage allocated
+ * only when an append needs it.  false when memory runs out. */
 bool bytering_reserve(struct bytering *r, size_t len);
-/* Free the storage of an empty ring (after a reserve that went unused). */
+/* Give back a reservation, and the storage of an empty ring. */
 void bytering_trim(struct bytering *r);
 /* Copy len bytes starting off bytes after the head into out; the range
  * must lie within what the ring holds. */
