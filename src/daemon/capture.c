@@ -29,7 +29,11 @@ struct capture {
 	uint8_t *buf;
 	size_t buf_len;
 	const struct stats *st;
-	struct stats before;  /* the counters before the pending frame */
+	/* The drop counters (those with a reason), and their values before
+	 * the pending frame: only these are compared per frame. */
+	uint16_t drop_id[STAT_COUNT];
+	uint64_t before[STAT_COUNT];
+	unsigned ndrop;
 	struct stats at_start, at_stop;
 	/* The inbound frame the stack is handling, not written yet. */
 	const uint8_t *pend;
@@ -307,12 +311,12 @@ static const char *drop_comment(struct capture *c, char *buf, size_t len)
 {
 	size_t used = 0;
 
-	for (int i = 0; i < STAT_COUNT; i++) {
-		const struct stat_desc *sd = &stat_descs[i];
+	for (unsigned k = 0; k < c->ndrop; k++) {
+		const struct stat_desc *sd = &stat_descs[c->drop_id[k]];
 		bool plain;
 		int w;
 
-		if (!*sd->reason || c->st->v[i] == c->before.v[i])
+		if (c->st->v[c->drop_id[k]] == c->before[k])
 			continue;
 		plain = !strcmp(sd->name, "dropped");
 		w = snprintf(buf + used, len - used, "%s%s %s%s%s",
@@ -339,7 +343,8 @@ void capture_in_begin(struct capture *c, const uint8_t *data, size_t len)
 {
 	if (!c->running)
 		return;
-	c->before = *c->st;
+	for (unsigned k = 0; k < c->ndrop; k++)
+		c->before[k] = c->st->v[c->drop_id[k]];
 	c->pend = data;
 	c->pend_len = len;
 	c->pend_ts = now_us();
@@ -438,6 +443,9 @@ struct capture *capture_start(const struct capture_limits *lim,
 	if (c->file_max < CAPTURE_BYTES_MIN)
 		c->file_max = CAPTURE_BYTES_MIN;
 	c->st = st;
+	for (int i = 0; i < STAT_COUNT; i++)
+		if (*stat_descs[i].reason)
+			c->drop_id[c->ndrop++] = (uint16_t)i;
 	c->at_start = *st;
 	c->running = true;
 	clock_gettime(CLOCK_MONOTONIC, &c->started);
